@@ -1,0 +1,109 @@
+# kiln: plain make through pkg-config. `make` builds, `make check` tests (ASan+UBSan), `make demo` runs the
+# main job, `make fuzz` fuzzes longer, `make bench` runs the benchmarks. DEVELOPER=1 adds -Werror.
+
+PKGS      := libdw libelf zlib libprotobuf-c jansson
+TEST_PKGS := cmocka
+
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+PREFIX    ?= /usr/local
+BUILD     ?= build
+SAN_BUILD := build/san
+
+WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+	-Wformat=2 -Wno-format-nonliteral
+ifeq ($(DEVELOPER),1)
+WARN += -Werror
+endif
+ifeq ($(SAN),1)
+CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(CFLAGS) -Isrc -I$(BUILD)/gen \
+	$(PKG_CFLAGS) -DKILN_VERSION='"$(VERSION)"' -MMD -MP
+
+PROTO_C   := $(BUILD)/gen/profile.pb-c.c
+SRCS      := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
+OBJS      := $(patsubst %.c,$(BUILD)/%.o,$(SRCS)) $(BUILD)/gen/profile.pb-c.o
+LIB       := $(BUILD)/libkiln.a
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+PRELOAD_SRCS := $(sort $(wildcard preload/*.c))
+PRELOAD   := $(if $(PRELOAD_SRCS),$(BUILD)/libkiln-heap.so)
+HELPERS_SRCS := $(sort $(wildcard tests/helpers/*.c))
+HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPERS_SRCS))
+
+.PHONY: all deps check check-build demo fuzz bench clean install
+.SECONDARY:
+
+all: $(BUILD)/kiln $(PRELOAD)
+
+$(BUILD)/gen/profile.pb-c.c $(BUILD)/gen/profile.pb-c.h: src/formats/profile.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --proto_path=src/formats --c_out=$(BUILD)/gen src/formats/profile.proto
+
+$(BUILD)/gen/profile.pb-c.o: $(BUILD)/gen/profile.pb-c.c
+	$(CC) $(filter-out -Wmissing-prototypes,$(ALL_CFLAGS)) -c -o $@ $<
+
+$(BUILD)/%.o: %.c | $(BUILD)/gen/profile.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/kiln: $(BUILD)/src/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
+
+# The heap profiler's preload library: only preload/ and nothing of libkiln (STYLE.md 3).
+$(BUILD)/libkiln-heap.so: $(PRELOAD_SRCS) $(wildcard preload/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -g -fPIC -shared -fvisibility=hidden -fno-omit-frame-pointer $(WARN) \
+		-o $@ $(PRELOAD_SRCS) -ldl -lpthread
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -o $@ $< $(LIB) \
+		$(LDFLAGS) $(PKG_LIBS) $(shell pkg-config --libs $(TEST_PKGS)) -lm -lpthread
+
+# Test programs (profiling targets): built plainly, without sanitizers, as users' programs would be.
+$(BUILD)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	cc -O1 -g -fno-omit-frame-pointer -o $@ $< -lpthread -lm
+
+deps:
+	@scripts/install-deps.sh
+
+check-build: $(BUILD)/kiln $(PRELOAD) $(UNIT_BINS) $(HELPERS)
+
+# `make check`: install what is missing, build under ASan+UBSan, run unit and CLI tests (and short fuzz runs).
+check: deps
+	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SAN=1 check-build
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(SAN_BUILD) RELEASE_BUILD=$(BUILD) tests/run.sh
+
+# `make demo`: install what is missing, build, and render a flame graph and hotspot report of a real capture.
+demo: deps all
+	@scripts/demo.sh $(BUILD)
+
+fuzz: deps
+	@scripts/fuzz.sh long
+
+bench: deps all
+	@bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib
+	install -m 755 $(BUILD)/kiln $(DESTDIR)$(PREFIX)/bin/kiln
+	$(if $(PRELOAD),install -m 755 $(PRELOAD) $(DESTDIR)$(PREFIX)/lib/)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

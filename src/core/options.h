@@ -1,0 +1,101 @@
+/*
+ * One table-driven option parser for every command (git's parse-options): the table that parses is the table
+ * that prints --help, so the two never disagree.
+ *
+ *   static const struct option opts[] = {
+ *           OPT_STRING('o', "output", &o.output, "FILE", "write to FILE instead of stdout"),
+ *           OPT_INT(0, "width", &o.width, "PX", "image width", 1, 1000000),
+ *           OPT_BOOL(0, "inverted", &o.inverted, "draw an icicle graph"),
+ *           OPT_END(),
+ *   };
+ *   argc = parse_options(argc, argv, opts, &help, 0);
+ *
+ * Long options take `--name VALUE` or `--name=VALUE`, short ones `-x VALUE` or `-xVALUE`; boolean short
+ * options bundle (`-ab`); `--no-NAME` clears a boolean; `--` ends options. A number out of range or not a
+ * number is an error that names the flag and the value.
+ */
+#ifndef KILN_OPTIONS_H
+#define KILN_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct err;
+struct option;
+
+enum opt_type {
+	OPTION_END = 0,
+	OPTION_GROUP,    /* a heading in --help */
+	OPTION_BOOL,     /* bool *, set true (or false by --no-NAME) */
+	OPTION_COUNT,    /* int *, incremented per use (-v -v) */
+	OPTION_INT,      /* long long * in [min, max] */
+	OPTION_DOUBLE,   /* double * in [min, max] */
+	OPTION_STRING,   /* const char ** (points into argv) */
+	OPTION_LIST,     /* struct opt_list *: every use appends */
+	OPTION_CHOICE,   /* const char ** limited to `choices` (a NULL-terminated list) */
+	OPTION_CALLBACK, /* cb(opt, arg, err); arg NULL when the option takes none */
+};
+
+/* Flags. */
+#define OPT_NOARG  1  /* callback option that takes no argument */
+#define OPT_HIDDEN 2  /* not listed in --help */
+#define OPT_NONEG  4  /* boolean without a --no- form */
+
+struct option {
+	enum opt_type type;
+	int short_name;
+	const char *long_name;
+	void *value;
+	const char *argh;
+	const char *help;
+	int flags;
+	double min, max;
+	const char *const *choices;
+	int (*cb)(const struct option *opt, const char *arg, struct err *e);
+};
+
+/* Repeated options collect here (e.g. -L NAME a,b). */
+struct opt_list {
+	const char **v;
+	size_t nr, alloc;
+};
+
+#define OPT_END() { OPTION_END, 0, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL }
+#define OPT_GROUP(h) { OPTION_GROUP, 0, NULL, NULL, NULL, (h), 0, 0, 0, NULL, NULL }
+#define OPT_BOOL(s, l, v, h) { OPTION_BOOL, (s), (l), (v), NULL, (h), 0, 0, 0, NULL, NULL }
+#define OPT_COUNT(s, l, v, h) { OPTION_COUNT, (s), (l), (v), NULL, (h), OPT_NONEG, 0, 0, NULL, NULL }
+#define OPT_INT(s, l, v, a, h, lo, hi) { OPTION_INT, (s), (l), (v), (a), (h), 0, (lo), (hi), NULL, NULL }
+#define OPT_DOUBLE(s, l, v, a, h, lo, hi) { OPTION_DOUBLE, (s), (l), (v), (a), (h), 0, (lo), (hi), NULL, NULL }
+#define OPT_STRING(s, l, v, a, h) { OPTION_STRING, (s), (l), (v), (a), (h), 0, 0, 0, NULL, NULL }
+#define OPT_LIST(s, l, v, a, h) { OPTION_LIST, (s), (l), (v), (a), (h), 0, 0, 0, NULL, NULL }
+#define OPT_CHOICE(s, l, v, a, h, c) { OPTION_CHOICE, (s), (l), (v), (a), (h), 0, 0, 0, (c), NULL }
+#define OPT_CALLBACK(s, l, v, a, h, f, cb) { OPTION_CALLBACK, (s), (l), (v), (a), (h), (f), 0, 0, NULL, (cb) }
+#define OPT_HIDDEN_BOOL(s, l, v) { OPTION_BOOL, (s), (l), (v), NULL, NULL, OPT_HIDDEN, 0, 0, NULL, NULL }
+
+/* The --help page of a command, around the generated option list. */
+struct cmd_help {
+	const char *name;        /* "collapse" */
+	const char *usage;       /* "kiln collapse [OPTIONS] [FILE|-]", several lines allowed */
+	const char *description; /* a paragraph */
+	const char *examples;    /* lines of examples, shown last */
+};
+
+/* parse_options() flags. */
+#define PARSE_STOP_AT_NON_OPTION 1 /* `kiln profile -F 99 ./prog -x`: stop at the command */
+
+/* Return values besides the remaining argument count. */
+#define PARSE_HELP  (-1) /* --help was given and printed; exit 0 */
+#define PARSE_ERROR (-2) /* a usage error was printed; exit 2 */
+
+/*
+ * Parses argv[1..argc-1] (argv[0] is the command name). Non-option arguments are moved to argv[0..n-1] and n
+ * is returned. Prints the help page or a one-line usage error to stderr itself (the parser is cmd/ layer).
+ */
+int parse_options(int argc, char **argv, const struct option *opts, const struct cmd_help *help, int flags);
+/* Prints the --help page to stdout. */
+void usage_print(const struct option *opts, const struct cmd_help *help);
+/* Prints "kiln: MSG" and a hint to see --help to stderr; returns 2 (the usage exit status). */
+int usage_error(const struct cmd_help *help, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,63 @@
+/* A throttled progress line on stderr, only when stderr is a terminal. */
+#include "progress.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "xalloc.h"
+
+struct progress {
+	char *title;
+	uint64_t total;
+	uint64_t last_ns;
+	uint64_t start_ns;
+	unsigned calls;
+	int shown;
+};
+
+struct progress *progress_new(const char *title, uint64_t total)
+{
+	struct progress *p;
+
+	if (!isatty(2) || getenv("KILN_NO_PROGRESS"))
+		return NULL;
+	p = xcalloc(1, sizeof(*p));
+	p->title = xstrdup(title);
+	p->total = total;
+	p->start_ns = now_ns();
+	return p;
+}
+
+void progress_update(struct progress *p, uint64_t done)
+{
+	uint64_t t;
+
+	if (!p)
+		return;
+	/* Reading the clock is cheap, but not free: look only every 64th call. */
+	if (p->calls++ & 63)
+		return;
+	t = now_ns();
+	if (t - p->last_ns < 200000000ULL || t - p->start_ns < 500000000ULL)
+		return;
+	p->last_ns = t;
+	if (p->total)
+		fprintf(stderr, "\r%s: %3.0f%% (%.1f / %.1f MB)\033[K", p->title, 100.0 * (double)done / (double)p->total,
+			(double)done / 1e6, (double)p->total / 1e6);
+	else
+		fprintf(stderr, "\r%s: %.1f MB\033[K", p->title, (double)done / 1e6);
+	p->shown = 1;
+}
+
+void progress_free(struct progress *p)
+{
+	if (!p)
+		return;
+	if (p->shown)
+		fputs("\r\033[K", stderr);
+	free(p->title);
+	free(p);
+}

@@ -1,0 +1,131 @@
+/* The format table, content detection, and reading/writing a profile by path. */
+#include "format.h"
+
+#include <string.h>
+
+#include "../core/atomicfile.h"
+#include "../core/err.h"
+#include "../profile/profile.h"
+
+extern const struct format format_folded;
+extern const struct format format_pprof, format_pprof_raw, format_speedscope, format_cpuprofile;
+
+/* One line per format; a new format is one new file and one line here. */
+const struct format *const formats[] = {
+	&format_folded,
+	&format_pprof, &format_pprof_raw, &format_speedscope, &format_cpuprofile,
+	NULL,
+};
+
+const struct format *format_by_name(const char *name)
+{
+	for (size_t i = 0; formats[i]; i++)
+		if (!strcmp(formats[i]->name, name))
+			return formats[i];
+	return NULL;
+}
+
+const struct format *format_for_path(const char *path)
+{
+	size_t plen = strlen(path);
+	const struct format *best = NULL;
+	size_t best_len = 0;
+
+	/* The longest matching extension wins, so ".pb.gz" beats ".gz". */
+	for (size_t i = 0; formats[i]; i++) {
+		if (!formats[i]->write || !formats[i]->extensions)
+			continue;
+		for (const char *const *x = formats[i]->extensions; *x; x++) {
+			size_t xl = strlen(*x);
+
+			if (xl <= plen && xl > best_len && !strcasecmp(path + plen - xl, *x)) {
+				best = formats[i];
+				best_len = xl;
+			}
+		}
+	}
+	return best;
+}
+
+const struct format *format_detect(const unsigned char *head, size_t len)
+{
+	const struct format *best = NULL;
+	int best_score = 0;
+
+	for (size_t i = 0; formats[i]; i++) {
+		int s;
+
+		if (!formats[i]->probe || !formats[i]->read)
+			continue;
+		s = formats[i]->probe(head, len);
+		if (s > best_score) {
+			best_score = s;
+			best = formats[i];
+		}
+	}
+	return best;
+}
+
+#define PROBE_BYTES 65536
+
+int profile_read_path(struct profile *p, const char *path, const char *type, const struct format_read_opts *o,
+		      struct err *e)
+{
+	static const struct format_read_opts defaults;
+	const struct format *f;
+	struct input in;
+	int ret;
+
+	if (!o)
+		o = &defaults;
+	if (type) {
+		f = format_by_name(type);
+		if (!f || !f->read)
+			return err_set(e, "unknown input type '%s'", type);
+	}
+	if (input_open(&in, path, e))
+		return -1;
+	if (!type) {
+		const unsigned char *head;
+		size_t n = input_peek(&in, PROBE_BYTES, &head, e);
+
+		if (!n && e && e->msg[0]) {
+			input_close(&in);
+			return -1;
+		}
+		if (!n) {
+			input_close(&in);
+			return err_set(e, "cannot read '%s': the input is empty", in.name ? path : path);
+		}
+		f = format_detect(head, n);
+		if (!f) {
+			input_close(&in);
+			return err_set(e, "cannot read '%s': unrecognized profile format", path);
+		}
+	}
+	input_show_progress(&in, "reading");
+	ret = f->read(p, &in, o, e);
+	if (ret)
+		err_wrap(e, "cannot read '%s' as %s", strcmp(path, "-") ? path : "<stdin>", f->name);
+	input_close(&in);
+	return ret;
+}
+
+int profile_write_path(const struct profile *p, const char *path, const struct format *f,
+		       const struct format_write_opts *o, struct err *e)
+{
+	static const struct format_write_opts defaults = { -1 };
+	struct afile af;
+
+	if (!f || !f->write)
+		return err_set(e, "cannot write '%s': no writable format for this file name", path);
+	if (!o)
+		o = &defaults;
+	if (afile_open(&af, path, e))
+		return -1;
+	if (f->write(p, af.fp, o, e)) {
+		afile_abort(&af);
+		return -1;
+	}
+	return afile_commit(&af, e);
+}

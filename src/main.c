@@ -1,0 +1,117 @@
+/*
+ * kiln: the command table and global flags. Dispatches to src/cmd/NAME.c and checks that stdout was flushed and
+ * closed without error, so a full disk or a closed pipe is never reported as success (git.c, perf.c).
+ */
+#include <errno.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmds.h"
+#include "core/atomicfile.h"
+#include "core/util.h"
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct cmd commands[] = {
+	/* Subcommands: one line each. */
+	{ "help", cmd_help, "show help for kiln or a command" },
+	{ "version", cmd_version, "print the version" },
+	{ "convert", cmd_convert, "convert a profile between formats (pprof, speedscope, folded, ...)" },
+	{ NULL, NULL, NULL },
+};
+
+static void print_main_help(FILE *out)
+{
+	fprintf(out, "usage: kiln [--version] [--help] COMMAND [OPTIONS] [ARGS]\n\n"
+		     "kiln is a Linux performance toolkit: profile programs, draw flame graphs, find hotspots,\n"
+		     "and prove with statistics that a change made things faster or slower.\n\n"
+		     "Commands:\n");
+	for (const struct cmd *c = commands; c->name; c++)
+		fprintf(out, "    %-12s %s\n", c->name, c->summary);
+	fprintf(out, "\nRun 'kiln help COMMAND' or 'kiln COMMAND --help' for a command's options and examples.\n");
+}
+
+static const struct cmd *find_cmd(const char *name)
+{
+	for (const struct cmd *c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+int cmd_version(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	printf("kiln %s\n", KILN_VERSION);
+	return 0;
+}
+
+int cmd_help(int argc, char **argv)
+{
+	const struct cmd *c;
+	char *hargv[3];
+
+	if (argc < 2) {
+		print_main_help(stdout);
+		return 0;
+	}
+	c = find_cmd(argv[1]);
+	if (!c) {
+		error_msg("'%s' is not a kiln command (see 'kiln help')", argv[1]);
+		return EXIT_USAGE;
+	}
+	if (c->fn == cmd_help || c->fn == cmd_version) {
+		print_main_help(stdout);
+		return 0;
+	}
+	hargv[0] = argv[1];
+	hargv[1] = (char *)"--help";
+	hargv[2] = NULL;
+	return c->fn(2, hargv);
+}
+
+/* A write error on stdout (EPIPE aside, which means the reader went away) makes the command fail. */
+static int finish_stdout(int status)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		if (errno != EPIPE) {
+			fprintf(stderr, "kiln: cannot write to standard output: %s\n", strerror(errno));
+			return status ? status : EXIT_USAGE;
+		}
+	}
+	if (fclose(stdout) && errno != EPIPE && errno != EBADF) {
+		fprintf(stderr, "kiln: cannot write to standard output: %s\n", strerror(errno));
+		return status ? status : EXIT_USAGE;
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	/* Numbers are printed in the C locale whatever the environment says. */
+	setlocale(LC_ALL, "C");
+	afile_install_signal_cleanup();
+	if (argc < 2) {
+		print_main_help(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+		return finish_stdout(cmd_version(argc - 1, argv + 1));
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return finish_stdout(cmd_help(1, argv + 1));
+	c = find_cmd(argv[1]);
+	if (!c) {
+		error_msg("'%s' is not a kiln command (see 'kiln help')", argv[1]);
+		return EXIT_USAGE;
+	}
+	return finish_stdout(c->fn(argc - 1, argv + 1));
+}

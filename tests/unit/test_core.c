@@ -1,0 +1,331 @@
+/* Unit tests for src/core: buffers, hash tables, interning, JSON writer, option parsing, atomic files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/arena.h"
+#include "core/atomicfile.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/hash.h"
+#include "core/json.h"
+#include "core/options.h"
+#include "core/util.h"
+
+static void test_buf_basics(void **state)
+{
+	struct buf b = BUF_INIT;
+	char *s;
+	size_t len;
+
+	(void)state;
+	assert_string_equal(b.buf, "");
+	buf_adds(&b, "hello");
+	buf_addch(&b, ' ');
+	buf_addf(&b, "%d-%s", 42, "x");
+	assert_string_equal(b.buf, "hello 42-x");
+	assert_int_equal(b.len, 10);
+	for (int i = 0; i < 10000; i++)
+		buf_addf(&b, "%04d", i);
+	assert_int_equal(b.len, 10 + 40000);
+	assert_int_equal(b.buf[b.len], '\0');
+	buf_setlen(&b, 5);
+	assert_string_equal(b.buf, "hello");
+	s = buf_detach(&b, &len);
+	assert_int_equal(len, 5);
+	assert_string_equal(s, "hello");
+	assert_string_equal(b.buf, "");
+	free(s);
+	buf_release(&b);
+}
+
+static void test_buf_xml(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	buf_add_xml(&b, "<a href=\"x\">&'", 14);
+	assert_string_equal(b.buf, "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+	buf_reset(&b);
+	/* Invalid UTF-8, a control character, an overlong encoding and a valid multibyte char. */
+	buf_add_xml(&b, "a\xff" "b\x01" "c\xc0\xaf" "d\xc3\xa9", 10);
+	assert_string_equal(b.buf, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf\xbd" "d\xc3\xa9");
+	buf_release(&b);
+}
+
+static void test_u64map(void **state)
+{
+	struct u64map m = U64MAP_INIT;
+	int ins;
+
+	(void)state;
+	assert_null(u64map_find(&m, 5));
+	for (uint64_t k = 0; k < 100000; k++)
+		*u64map_insert(&m, k * 7919, &ins) = k + 1;
+	assert_int_equal(m.nr, 100000);
+	for (uint64_t k = 0; k < 100000; k++) {
+		uint64_t *v = u64map_find(&m, k * 7919);
+
+		assert_non_null(v);
+		assert_int_equal(*v, k + 1);
+	}
+	assert_null(u64map_find(&m, 3));
+	u64map_insert(&m, 7919, &ins);
+	assert_int_equal(ins, 0);
+	{
+		size_t pos = 0, n = 0;
+		uint64_t k, v;
+
+		while (u64map_next(&m, &pos, &k, &v))
+			n++;
+		assert_int_equal(n, 100000);
+	}
+	u64map_release(&m);
+}
+
+static void test_strtab(void **state)
+{
+	struct strtab t = STRTAB_INIT;
+	char name[32];
+
+	(void)state;
+	assert_int_equal(strtab_intern(&t, "", 0), 0);
+	assert_int_equal(strtab_intern(&t, "main", 4), 1);
+	assert_int_equal(strtab_intern(&t, "main", 4), 1);
+	assert_int_equal(strtab_intern(&t, "mai", 3), 2);
+	/* Embedded NUL bytes are part of the string. */
+	assert_int_equal(strtab_intern(&t, "a\0b", 3), 3);
+	assert_int_equal(strtab_intern(&t, "a\0c", 3), 4);
+	for (int i = 0; i < 50000; i++) {
+		int n = snprintf(name, sizeof(name), "fn_%d", i);
+
+		assert_int_equal(strtab_intern(&t, name, (size_t)n), 5 + i);
+	}
+	assert_int_equal(strtab_find(&t, "fn_49999", 8), 5 + 49999);
+	assert_int_equal(strtab_find(&t, "nope", 4), -1);
+	assert_string_equal(strtab_str(&t, 1), "main");
+	assert_int_equal(strtab_len(&t, 3), 3);
+	strtab_release(&t);
+}
+
+static void test_arena(void **state)
+{
+	struct arena a = ARENA_INIT;
+	char *big;
+
+	(void)state;
+	for (int i = 0; i < 10000; i++) {
+		char *s = arena_strndup(&a, "abcdefgh", 5);
+
+		assert_string_equal(s, "abcde");
+		assert_int_equal((uintptr_t)s % 16, 0);
+	}
+	big = arena_alloc(&a, 1 << 20);
+	memset(big, 1, 1 << 20);
+	arena_release(&a);
+	assert_null(a.head);
+}
+
+static void test_json(void **state)
+{
+	struct buf b = BUF_INIT;
+	struct jw j;
+
+	(void)state;
+	jw_init(&j, &b, false);
+	jw_object_begin(&j);
+	jw_key(&j, "name");
+	jw_string(&j, "a\"b\\c\n\x01</script>\xff");
+	jw_key(&j, "n");
+	jw_int(&j, -3);
+	jw_key(&j, "list");
+	jw_array_begin(&j);
+	jw_double(&j, 0.1);
+	jw_double(&j, 1.0 / 0.0);
+	jw_bool(&j, true);
+	jw_null(&j);
+	jw_array_end(&j);
+	jw_key(&j, "empty");
+	jw_object_begin(&j);
+	jw_object_end(&j);
+	jw_object_end(&j);
+	assert_string_equal(b.buf, "{\"name\":\"a\\\"b\\\\c\\n\\u0001<\\/script>\xef\xbf\xbd\",\"n\":-3,"
+				   "\"list\":[0.1,null,true,null],\"empty\":{}}");
+	buf_release(&b);
+}
+
+static bool o_flag;
+static long long o_num = 7;
+static double o_dbl;
+static const char *o_str;
+static const char *o_choice = "b";
+static struct opt_list o_list;
+static const char *const choices[] = { "a", "b", "c", NULL };
+
+static const struct option test_opts[] = {
+	OPT_BOOL('f', "flag", &o_flag, "a flag"),
+	OPT_INT('n', "num", &o_num, "N", "a number", 1, 100),
+	OPT_DOUBLE(0, "dbl", &o_dbl, "X", "a double", 0, 1),
+	OPT_STRING('o', "output", &o_str, "FILE", "output"),
+	OPT_CHOICE(0, "mode", &o_choice, NULL, "a choice", choices),
+	OPT_LIST('L', "list", &o_list, "V", "repeatable"),
+	OPT_END(),
+};
+static const struct cmd_help test_help = { "test", "kiln test [OPTIONS] ARGS", "Tests.", "  kiln test\n" };
+
+static void test_options(void **state)
+{
+	char *argv[] = { "test", "-f", "--num=42", "pos1", "-o", "out.svg", "--dbl", "0.5", "--mode", "c",
+			 "-Lx", "--list", "y", "--", "--not-an-option", NULL };
+	int n;
+
+	(void)state;
+	n = parse_options(15, argv, test_opts, &test_help, 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(argv[0], "pos1");
+	assert_string_equal(argv[1], "--not-an-option");
+	assert_true(o_flag);
+	assert_int_equal(o_num, 42);
+	assert_true(o_dbl == 0.5);
+	assert_string_equal(o_str, "out.svg");
+	assert_string_equal(o_choice, "c");
+	assert_int_equal(o_list.nr, 2);
+	assert_string_equal(o_list.v[0], "x");
+	assert_string_equal(o_list.v[1], "y");
+	free(o_list.v);
+	memset(&o_list, 0, sizeof(o_list));
+
+	{
+		char *a2[] = { "test", "--no-flag", "-n5", NULL };
+
+		assert_int_equal(parse_options(3, a2, test_opts, &test_help, 0), 0);
+		assert_false(o_flag);
+		assert_int_equal(o_num, 5);
+	}
+	{
+		/* Stop at the first non-option: the command being profiled keeps its own flags. */
+		char *a3[] = { "test", "-f", "./prog", "-n", "3", NULL };
+
+		assert_int_equal(parse_options(5, a3, test_opts, &test_help, PARSE_STOP_AT_NON_OPTION), 3);
+		assert_string_equal(a3[0], "./prog");
+		assert_string_equal(a3[1], "-n");
+	}
+}
+
+static void test_options_errors(void **state)
+{
+	char *bad_num[] = { "test", "--num", "1000", NULL };
+	char *bad_word[] = { "test", "--num", "12abc", NULL };
+	char *unknown[] = { "test", "--bogus", NULL };
+	char *missing[] = { "test", "--output", NULL };
+	char *bad_choice[] = { "test", "--mode", "z", NULL };
+
+	(void)state;
+	assert_int_equal(parse_options(3, bad_num, test_opts, &test_help, 0), PARSE_ERROR);
+	assert_int_equal(parse_options(3, bad_word, test_opts, &test_help, 0), PARSE_ERROR);
+	assert_int_equal(parse_options(2, unknown, test_opts, &test_help, 0), PARSE_ERROR);
+	assert_int_equal(parse_options(2, missing, test_opts, &test_help, 0), PARSE_ERROR);
+	assert_int_equal(parse_options(3, bad_choice, test_opts, &test_help, 0), PARSE_ERROR);
+}
+
+static void test_parse_numbers(void **state)
+{
+	struct err e = ERR_INIT;
+	long long v;
+	double d;
+
+	(void)state;
+	assert_int_equal(parse_ll("0x10", 0, 100, "--x", &v, &e), 0);
+	assert_int_equal(v, 16);
+	assert_int_equal(parse_ll("", 0, 100, "--x", &v, &e), -1);
+	assert_non_null(strstr(e.msg, "--x"));
+	assert_int_equal(parse_double("nan", 0, 1, "--d", &d, &e), -1);
+	assert_int_equal(parse_double("1e-3", 0, 1, "--d", &d, &e), 0);
+}
+
+static void test_atomic_file(void **state)
+{
+	char dir[] = "/tmp/kiln-afile-XXXXXX", path[256];
+	struct err e = ERR_INIT;
+	struct afile f;
+	struct buf b = BUF_INIT;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/out.txt", dir);
+	/* An aborted write leaves nothing behind, not even the temporary. */
+	assert_int_equal(afile_open(&f, path, &e), 0);
+	fputs("partial", f.fp);
+	afile_abort(&f);
+	assert_int_not_equal(stat(path, &st), 0);
+	/* A committed write is complete. */
+	assert_int_equal(afile_write_all(path, "whole\n", 6, &e), 0);
+	assert_int_equal(buf_read_file(&b, path, &e), 0);
+	assert_string_equal(b.buf, "whole\n");
+	/* A failed open names the file. */
+	assert_int_equal(afile_open(&f, "/nonexistent-dir/x.svg", &e), -1);
+	assert_non_null(strstr(e.msg, "/nonexistent-dir/x.svg"));
+	/* A writer killed mid-way leaves the old file intact and no temporary. */
+	{
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			struct afile g;
+
+			afile_install_signal_cleanup();
+			if (afile_open(&g, path, NULL))
+				_exit(1);
+			fputs("half", g.fp);
+			fflush(g.fp);
+			raise(SIGTERM);
+			_exit(0);
+		}
+		waitpid(pid, NULL, 0);
+	}
+	buf_reset(&b);
+	assert_int_equal(buf_read_file(&b, path, &e), 0);
+	assert_string_equal(b.buf, "whole\n");
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "test $(ls -A %s | wc -l) -eq 1", dir);
+		assert_int_equal(system(cmd), 0);
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	buf_release(&b);
+}
+
+static void test_fmt(void **state)
+{
+	char out[32];
+
+	(void)state;
+	assert_string_equal(fmt_count(out, 1234567), "1,234,567");
+	assert_string_equal(fmt_count(out, 12), "12");
+	assert_string_equal(fmt_bytes(out, 1536), "1.50 KiB");
+	assert_string_equal(fmt_ns(out, 2500000), "2.5 ms");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_basics), cmocka_unit_test(test_buf_xml),  cmocka_unit_test(test_u64map),
+		cmocka_unit_test(test_strtab),     cmocka_unit_test(test_arena),    cmocka_unit_test(test_json),
+		cmocka_unit_test(test_options),    cmocka_unit_test(test_options_errors),
+		cmocka_unit_test(test_parse_numbers), cmocka_unit_test(test_atomic_file), cmocka_unit_test(test_fmt),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
