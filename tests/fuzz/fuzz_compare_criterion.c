@@ -1,0 +1,2 @@
+/* Fuzzes the criterion importer of kiln compare (and the comparison and reports after it). */
+#include "fuzz_compare_common.h"
