@@ -10,6 +10,9 @@
 /* A fast non-cryptographic 64-bit hash of `len` bytes. */
 uint64_t hash_bytes(const void *data, size_t len);
 
+/* Memory for a large, randomly probed table (huge pages where the kernel allows); free() it. */
+void *hash_table_alloc(size_t bytes);
+
 static inline uint64_t hash_u64(uint64_t x)
 {
 	x ^= x >> 33;
@@ -23,14 +26,18 @@ static inline uint64_t hash_u64(uint64_t x)
 /*
  * Open-addressing map from uint64 keys to uint64 values. Key UINT64_MAX is reserved (the empty slot).
  */
+struct u64map_slot {
+	uint64_t key;
+	uint64_t val;
+};
+
 struct u64map {
-	uint64_t *keys;
-	uint64_t *vals;
+	struct u64map_slot *slots; /* key and value side by side: one cache line per probe */
 	size_t nr;   /* entries */
 	size_t mask; /* capacity - 1; capacity is a power of two */
 };
 
-#define U64MAP_INIT { NULL, NULL, 0, 0 }
+#define U64MAP_INIT { NULL, 0, 0 }
 #define U64MAP_EMPTY UINT64_MAX
 
 void u64map_release(struct u64map *m);
