@@ -121,6 +121,21 @@ size_t input_peek(struct input *in, size_t want, const unsigned char **data, str
 	return in->buf_len - in->pos < want ? in->buf_len - in->pos : want;
 }
 
+/*
+ * Memory grows with what a reader keeps, not with the input: every DROP_STEP bytes of a mapped file read line
+ * by line, the pages behind are released. The mapping is private and never written, so a later access to
+ * them (input_read_all, a reader looking back) simply reads the file again.
+ */
+#define DROP_STEP (32u << 20)
+
+static void drop_consumed(struct input *in, size_t before)
+{
+	size_t from = before / DROP_STEP, to = in->pos / DROP_STEP;
+
+	if (in->map && to > from)
+		madvise(in->map + from * DROP_STEP, (to - from) * DROP_STEP, MADV_DONTNEED);
+}
+
 int input_getline(struct input *in, const char **line, size_t *len, struct err *e)
 {
 	size_t scanned = 0;
@@ -136,6 +151,7 @@ int input_getline(struct input *in, const char **line, size_t *len, struct err *
 			in->pos += l + (nl ? 1 : 0);
 			in->consumed += l + (nl ? 1 : 0);
 			in->lineno++;
+			drop_consumed(in, in->pos - (l + (nl ? 1 : 0)));
 			if (l && start[l - 1] == '\r')
 				l--;
 			*line = (const char *)start;

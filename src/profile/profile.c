@@ -273,6 +273,16 @@ static size_t new_row(struct profile *p, uint32_t node, uint32_t labelset)
 	return r;
 }
 
+/* Values come from untrusted files: sums saturate instead of overflowing (undefined behaviour). */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return a > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
 void profile_add_sample(struct profile *p, uint32_t node, uint32_t labelset, const int64_t *values)
 {
 	size_t r;
@@ -291,7 +301,7 @@ void profile_add_sample(struct profile *p, uint32_t node, uint32_t labelset, con
 		r = (size_t)*v;
 	}
 	for (size_t c = 0; c < p->ncolumns; c++)
-		p->values[r * p->ncolumns + c] += values[c];
+		p->values[r * p->ncolumns + c] = sat_add(p->values[r * p->ncolumns + c], values[c]);
 }
 
 void profile_add_sample1(struct profile *p, uint32_t node, uint32_t labelset, int64_t value)
@@ -311,7 +321,7 @@ int64_t profile_total(const struct profile *p, int column)
 	if (column < 0 || (size_t)column >= p->ncolumns)
 		return 0;
 	for (size_t r = 0; r < p->rows_nr; r++)
-		t += p->values[r * p->ncolumns + (size_t)column];
+		t = sat_add(t, p->values[r * p->ncolumns + (size_t)column]);
 	return t;
 }
 

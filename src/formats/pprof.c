@@ -1,0 +1,856 @@
+/*
+ * pprof: the profile.proto format (gzip-compressed or plain protobuf), read and written through protobuf-c, and
+ * gperftools' legacy binary CPU profile, read only.
+ *
+ * Inlining: in the model an inlined function is a FRAME_INLINED frame leafward of its physical caller; in pprof
+ * it is one Location whose Lines run innermost-first and end with the physical function. The writer groups each
+ * run of inlined frames with the next non-inlined frame into one Location; the reader expands it back.
+ *
+ * Build ids have no place in struct frame; they travel as profile comments "kiln:build-id FILE ID", which the
+ * writer turns back into Mapping.build_id (and does not emit as comments).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile.pb-c.h"
+
+#include "gzip.h"
+#include "pprof_legacy.h"
+#include "srcfile.h"
+
+#include "../core/array.h"
+#include "../core/buf.h"
+#include "../core/err.h"
+#include "../core/hash.h"
+#include "../core/xalloc.h"
+#include "../profile/profile.h"
+#include "format.h"
+
+#define BUILD_ID_PREFIX "kiln:build-id "
+#define MAX_INFLATED ((size_t)4 << 30) /* a larger decompressed profile is treated as hostile */
+
+typedef Perftools__Profiles__Profile PbProfile;
+typedef Perftools__Profiles__ValueType PbValueType;
+typedef Perftools__Profiles__Sample PbSample;
+typedef Perftools__Profiles__Label PbLabel;
+typedef Perftools__Profiles__Mapping PbMapping;
+typedef Perftools__Profiles__Location PbLocation;
+typedef Perftools__Profiles__Line PbLine;
+typedef Perftools__Profiles__Function PbFunction;
+
+/* ---- probing ------------------------------------------------------------------------------------------- */
+
+static bool get_varint(const unsigned char *d, size_t len, size_t *pos, uint64_t *v)
+{
+	uint64_t r = 0;
+	for (int shift = 0; shift < 64 && *pos < len; shift += 7) {
+		unsigned char c = d[(*pos)++];
+		r |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*v = r;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Checks that `d` starts like a serialized Profile: every field (up to the end of the data, which may cut the
+ * last one short) has a Profile field number with its wire type. Returns the number of whole fields, or -1.
+ */
+static int looks_like_profile(const unsigned char *d, size_t len)
+{
+	size_t pos = 0;
+	int fields = 0;
+
+	while (pos < len) {
+		uint64_t tag, v;
+		if (!get_varint(d, len, &pos, &tag))
+			return len - pos < 10 ? fields : -1;
+		unsigned field = (unsigned)(tag >> 3), wire = tag & 7;
+		if (tag >> 3 > 14 || field == 0)
+			return -1;
+		bool len_field = field <= 6 || field == 11 || field == 13;
+		if (wire == 2 && len_field) {
+			if (!get_varint(d, len, &pos, &v))
+				return fields;
+			if (field == 1 || field == 11) { /* ValueType: two small varint fields */
+				if (v > 24)
+					return -1;
+				size_t end = pos + v, p = pos;
+				while (p < end && p < len) {
+					uint64_t t2, v2;
+					if (!get_varint(d, len, &p, &t2))
+						break;
+					if (t2 != 0x08 && t2 != 0x10)
+						return -1;
+					if (!get_varint(d, len, &p, &v2))
+						break;
+				}
+			}
+			if (v > len - pos)
+				return fields;
+			pos += v;
+		} else if (wire == 0 && field >= 7 && field != 11) {
+			if (!get_varint(d, len, &pos, &v))
+				return fields;
+		} else {
+			return -1;
+		}
+		fields++;
+	}
+	return fields;
+}
+
+static int pprof_probe(const unsigned char *head, size_t len)
+{
+	if (gzip_is(head, len)) {
+		struct buf b = BUF_INIT;
+		int n, conf = 0;
+		gzip_inflate(head, len, 1 << 16, true, &b, NULL);
+		n = looks_like_profile((const unsigned char *)b.buf, b.len);
+		if (b.len == 0)
+			conf = len > 2 && head[2] == 8 ? 40 : 0; /* too little to inflate: only the gzip header says */
+		else if (n >= 0)
+			conf = 95;
+		buf_release(&b);
+		return conf;
+	}
+	if (pprof_legacy_detect(head, len))
+		return 90;
+	int n = looks_like_profile(head, len);
+	if (n >= 2 || (n == 1 && len < 64))
+		return 60;
+	return 0;
+}
+
+static int pprof_raw_probe(const unsigned char *head, size_t len)
+{
+	return 0; /* reading goes through "pprof", which takes plain and compressed data alike */
+}
+
+/* ---- reading profile.proto ----------------------------------------------------------------------------- */
+
+struct reader {
+	struct profile *p;
+	const PbProfile *pb;
+	uint32_t *sid;             /* pprof string index -> model string id, UINT32_MAX = not interned yet */
+	struct u64map fn_index;    /* function id -> index */
+	struct u64map map_index;   /* mapping id -> index */
+	struct u64map loc_index;   /* location id -> index */
+	uint32_t *loc_first;       /* location index -> offset in loc_frames, UINT32_MAX = not built */
+	uint32_t *loc_nr;
+	uint32_t *loc_frames;      /* frames of each location, innermost (leafward) first */
+	size_t loc_frames_nr, loc_frames_alloc;
+	uint32_t *map_module;      /* mapping index -> module string id */
+	struct err *e;
+};
+
+static int str_id(struct reader *r, int64_t idx, uint32_t *out, const char *what)
+{
+	if (idx < 0 || (uint64_t)idx >= r->pb->n_string_table)
+		return err_set(r->e, "%s refers to string %" PRId64 " of %zu", what, idx, r->pb->n_string_table);
+	if (r->sid[idx] == UINT32_MAX) {
+		const char *s = r->pb->string_table[idx];
+		r->sid[idx] = profile_intern(r->p, s, strlen(s));
+	}
+	*out = r->sid[idx];
+	return 0;
+}
+
+static int build_index(struct u64map *m, const char *what, size_t n, uint64_t (*id_of)(const void *, size_t),
+		       const void *arr, struct err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t id = id_of(arr, i);
+		int inserted;
+		if (id == 0 || id == U64MAP_EMPTY)
+			return err_set(e, "%s %zu has the invalid id %" PRIu64, what, i + 1, id);
+		uint64_t *v = u64map_insert(m, id, &inserted);
+		if (!inserted)
+			return err_set(e, "%s id %" PRIu64 " is used twice", what, id);
+		*v = i;
+	}
+	return 0;
+}
+
+static uint64_t fn_id(const void *a, size_t i) { return ((PbFunction *const *)a)[i]->id; }
+static uint64_t map_id(const void *a, size_t i) { return ((PbMapping *const *)a)[i]->id; }
+static uint64_t loc_id(const void *a, size_t i) { return ((PbLocation *const *)a)[i]->id; }
+
+static bool module_is_kernel(const char *m)
+{
+	return !strncmp(m, "[kernel", 7) || !strcmp(m, "[vmlinux]") || !strncmp(m, "vmlinux", 7);
+}
+
+/* Turns location `li` into model frames (innermost first) once. */
+static int location_frames(struct reader *r, size_t li)
+{
+	const PbLocation *loc = r->pb->location[li];
+	uint32_t module = 0;
+	uint64_t addr = loc->address;
+	enum frame_kind phys_kind = FRAME_NATIVE;
+	size_t nlines = loc->n_line ? loc->n_line : 1;
+
+	if (r->loc_first[li] != UINT32_MAX)
+		return 0;
+	if (loc->mapping_id) {
+		uint64_t *mi = u64map_find(&r->map_index, loc->mapping_id);
+		if (!mi)
+			return err_set(r->e, "location %" PRIu64 " refers to the missing mapping %" PRIu64, loc->id,
+				       loc->mapping_id);
+		const PbMapping *m = r->pb->mapping[*mi];
+		module = r->map_module[*mi];
+		if (m->memory_limit > m->memory_start && addr >= m->memory_start && addr < m->memory_limit)
+			addr = addr - m->memory_start + m->file_offset;
+		if (module_is_kernel(profile_str(r->p, module)))
+			phys_kind = FRAME_KERNEL;
+	}
+	if (r->loc_frames_nr + nlines > UINT32_MAX)
+		return err_set(r->e, "too many location lines");
+	ALLOC_GROW(r->loc_frames, r->loc_frames_nr + nlines, r->loc_frames_alloc);
+	r->loc_first[li] = (uint32_t)r->loc_frames_nr;
+	r->loc_nr[li] = (uint32_t)nlines;
+	for (size_t i = 0; i < nlines; i++) {
+		struct frame f = { 0 };
+		f.module = module;
+		f.addr = addr;
+		f.kind = i + 1 < nlines ? FRAME_INLINED : phys_kind;
+		if (loc->n_line) {
+			const PbLine *ln = loc->line[i];
+			if (ln->function_id) {
+				uint64_t *fi = u64map_find(&r->fn_index, ln->function_id);
+				if (!fi)
+					return err_set(r->e, "location %" PRIu64 " refers to the missing function %" PRIu64,
+						       loc->id, ln->function_id);
+				const PbFunction *fn = r->pb->function[*fi];
+				if (str_id(r, fn->name ? fn->name : fn->system_name, &f.function, "a function name") ||
+				    str_id(r, fn->filename, &f.file, "a function file name"))
+					return -1;
+			}
+			f.line = ln->line > 0 && ln->line <= UINT32_MAX ? (uint32_t)ln->line : 0;
+			if (f.kind == FRAME_NATIVE)
+				f.kind = srcfile_kind(profile_str(r->p, f.file), profile_strlen(r->p, f.file));
+		}
+		r->loc_frames[r->loc_frames_nr++] = profile_frame(r->p, &f);
+	}
+	return 0;
+}
+
+static int read_value_type(struct reader *r, const PbValueType *vt, struct value_type *out, const char *what)
+{
+	if (!vt)
+		return 0;
+	return str_id(r, vt->type, &out->type, what) || str_id(r, vt->unit, &out->unit, what) ? -1 : 0;
+}
+
+static int read_samples(struct reader *r)
+{
+	const PbProfile *pb = r->pb;
+	struct profile *p = r->p;
+	uint32_t *frames = NULL;
+	size_t frames_alloc = 0;
+	struct label *labels = NULL;
+	size_t labels_alloc = 0;
+	int64_t *vals = xcalloc(pb->n_sample_type ? pb->n_sample_type : 1, sizeof(*vals));
+	int ret = -1;
+
+	for (size_t s = 0; s < pb->n_sample; s++) {
+		const PbSample *smp = pb->sample[s];
+		size_t nframes = 0;
+
+		if (smp->n_value != pb->n_sample_type) {
+			err_set(r->e, "sample %zu has %zu values for %zu sample types", s + 1, smp->n_value,
+				pb->n_sample_type);
+			goto out;
+		}
+		/* location_id is leaf first; the model's stacks are root first. */
+		for (size_t i = smp->n_location_id; i-- > 0;) {
+			uint64_t *li = u64map_find(&r->loc_index, smp->location_id[i]);
+			if (!li || smp->location_id[i] == U64MAP_EMPTY) {
+				err_set(r->e, "sample %zu refers to the missing location %" PRIu64, s + 1,
+					smp->location_id[i]);
+				goto out;
+			}
+			if (location_frames(r, *li))
+				goto out;
+			uint32_t first = r->loc_first[*li], n = r->loc_nr[*li];
+			ALLOC_GROW(frames, nframes + n, frames_alloc);
+			for (uint32_t k = n; k-- > 0;)
+				frames[nframes++] = r->loc_frames[first + k];
+		}
+		uint32_t node = 0;
+		for (size_t i = 0; i < nframes; i++)
+			node = profile_node(p, node, frames[i]);
+
+		ALLOC_GROW(labels, smp->n_label, labels_alloc);
+		size_t nl = 0;
+		for (size_t i = 0; i < smp->n_label; i++) {
+			const PbLabel *l = smp->label[i];
+			struct label *out = &labels[nl];
+			memset(out, 0, sizeof(*out));
+			if (str_id(r, l->key, &out->key, "a label key") || str_id(r, l->str, &out->str, "a label value") ||
+			    str_id(r, l->num_unit, &out->num_unit, "a label unit"))
+				goto out;
+			out->num = out->str ? 0 : l->num;
+			nl++;
+		}
+		uint32_t ls = profile_labelset(p, labels, nl);
+		for (size_t i = 0; i < pb->n_sample_type; i++)
+			vals[i] = smp->value[i];
+		if (pb->n_sample_type)
+			profile_add_sample(p, node, ls, vals);
+	}
+	ret = 0;
+out:
+	free(frames);
+	free(labels);
+	free(vals);
+	return ret;
+}
+
+static int read_proto(struct profile *p, const PbProfile *pb, struct err *e)
+{
+	struct reader r = { .p = p, .pb = pb, .e = e };
+	int ret = -1;
+
+	if (pb->n_string_table == 0 || pb->string_table[0][0] != '\0')
+		return err_set(e, "the string table does not start with an empty string");
+	if (pb->n_sample_type > PROFILE_MAX_COLUMNS)
+		return err_set(e, "%zu sample types are more than the %d supported", pb->n_sample_type,
+			       PROFILE_MAX_COLUMNS);
+	r.sid = xmalloc(pb->n_string_table * sizeof(*r.sid));
+	memset(r.sid, 0xff, pb->n_string_table * sizeof(*r.sid));
+	r.sid[0] = 0;
+	r.loc_first = xmalloc((pb->n_location + 1) * sizeof(*r.loc_first));
+	memset(r.loc_first, 0xff, (pb->n_location + 1) * sizeof(*r.loc_first));
+	r.loc_nr = xcalloc(pb->n_location + 1, sizeof(*r.loc_nr));
+	r.map_module = xcalloc(pb->n_mapping + 1, sizeof(*r.map_module));
+
+	if (build_index(&r.fn_index, "function", pb->n_function, fn_id, pb->function, e) ||
+	    build_index(&r.map_index, "mapping", pb->n_mapping, map_id, pb->mapping, e) ||
+	    build_index(&r.loc_index, "location", pb->n_location, loc_id, pb->location, e))
+		goto out;
+
+	for (size_t i = 0; i < pb->n_sample_type; i++) {
+		struct value_type vt;
+		if (read_value_type(&r, pb->sample_type[i], &vt, "a sample type"))
+			goto out;
+		int before = (int)p->ncolumns;
+		int col = profile_add_column(p, profile_str(p, vt.type), profile_str(p, vt.unit));
+		if (col != before) {
+			err_set(e, "sample type %s/%s appears twice", profile_str(p, vt.type), profile_str(p, vt.unit));
+			goto out;
+		}
+	}
+	if (pb->default_sample_type) {
+		uint32_t dt;
+		if (str_id(&r, pb->default_sample_type, &dt, "the default sample type"))
+			goto out;
+		p->default_column = -1;
+		for (size_t i = 0; i < p->ncolumns; i++)
+			if (p->columns[i].type == dt)
+				p->default_column = (int)i;
+	} else if (p->ncolumns) {
+		p->default_column = -1;
+	}
+	if (read_value_type(&r, pb->period_type, &p->period_type, "the period type"))
+		goto out;
+	p->period = pb->period;
+	p->time_nanos = pb->time_nanos;
+	p->duration_nanos = pb->duration_nanos;
+	for (size_t i = 0; i < pb->n_comment; i++) {
+		uint32_t c;
+		if (str_id(&r, pb->comment[i], &c, "a comment"))
+			goto out;
+		profile_add_comment(p, profile_str(p, c));
+	}
+	for (size_t i = 0; i < pb->n_mapping; i++) {
+		const PbMapping *m = pb->mapping[i];
+		uint32_t bid;
+		if (str_id(&r, m->filename, &r.map_module[i], "a mapping file name") ||
+		    str_id(&r, m->build_id, &bid, "a mapping build id"))
+			goto out;
+		if (bid && r.map_module[i]) {
+			char *c = xasprintf(BUILD_ID_PREFIX "%s %s", profile_str(p, r.map_module[i]),
+					    profile_str(p, bid));
+			profile_add_comment(p, c);
+			free(c);
+		}
+	}
+	ret = read_samples(&r);
+out:
+	free(r.sid);
+	free(r.loc_first);
+	free(r.loc_nr);
+	free(r.loc_frames);
+	free(r.map_module);
+	u64map_release(&r.fn_index);
+	u64map_release(&r.map_index);
+	u64map_release(&r.loc_index);
+	return ret;
+}
+
+static int pprof_read(struct profile *p, struct input *in, const struct format_read_opts *o, struct err *e)
+{
+	const unsigned char *data;
+	size_t len;
+	struct buf raw = BUF_INIT;
+	PbProfile *pb = NULL;
+	int ret = -1;
+
+	if (input_read_all(in, &data, &len, e))
+		return -1;
+	if (gzip_is(data, len)) {
+		if (gzip_inflate(data, len, MAX_INFLATED, false, &raw, e))
+			goto out;
+		data = (const unsigned char *)raw.buf;
+		len = raw.len;
+	}
+	if (pprof_legacy_detect(data, len)) {
+		ret = pprof_legacy_read(p, data, len, e);
+		goto out;
+	}
+	if (len == 0) {
+		err_set(e, "the file is empty");
+		goto out;
+	}
+	pb = perftools__profiles__profile__unpack(NULL, len, data);
+	if (!pb) {
+		err_set(e, "not a valid profile.proto message");
+		goto out;
+	}
+	ret = read_proto(p, pb, e);
+out:
+	if (pb)
+		perftools__profiles__profile__free_unpacked(pb, NULL);
+	buf_release(&raw);
+	return ret;
+}
+
+/* ---- writing ------------------------------------------------------------------------------------------- */
+
+struct writer {
+	const struct profile *p;
+	struct u64map str_index;   /* model string id -> pprof string index */
+	char **strings;
+	size_t strings_nr, strings_alloc;
+
+	PbFunction *fns;
+	size_t fns_nr, fns_alloc;
+	struct u64map fn_index; /* (name << 32 | file) -> function index */
+
+	PbMapping *maps;
+	size_t maps_nr, maps_alloc;
+	struct u64map map_index; /* module string id -> mapping index */
+
+	PbLocation *locs;
+	size_t locs_nr, locs_alloc;
+	struct wloc {
+		uint32_t first, nr; /* its frame ids in loc_keys, innermost first */
+		uint32_t chain;     /* next location with the same hash, UINT32_MAX ends it */
+	} *wl;
+	size_t wl_alloc;
+	uint32_t *loc_keys;
+	size_t loc_keys_nr, loc_keys_alloc;
+	struct u64map loc_index; /* hash of frame ids -> first location index in the chain */
+
+	uint32_t *node_loc;  /* stack node -> 1 + location index of the group that starts at it, 0 = not yet */
+	uint32_t *node_next; /* stack node -> the node rootward of that group */
+};
+
+static int64_t wstr(struct writer *w, uint32_t id)
+{
+	int inserted;
+	uint64_t *v = u64map_insert(&w->str_index, id, &inserted);
+
+	if (inserted) {
+		ALLOC_GROW(w->strings, w->strings_nr + 1, w->strings_alloc);
+		w->strings[w->strings_nr] = (char *)profile_str(w->p, id);
+		*v = w->strings_nr++;
+	}
+	return (int64_t)*v;
+}
+
+static int64_t wstr_lit(struct writer *w, const char *s)
+{
+	/* A string that is not in the profile's (const) table; used once per mapping, so never deduplicated. */
+	ALLOC_GROW(w->strings, w->strings_nr + 1, w->strings_alloc);
+	w->strings[w->strings_nr] = (char *)s;
+	return (int64_t)w->strings_nr++;
+}
+
+static uint64_t wfunction(struct writer *w, const struct frame *f)
+{
+	int inserted;
+	uint64_t key = (uint64_t)f->function << 32 | f->file;
+	uint64_t *v = u64map_insert(&w->fn_index, key, &inserted);
+
+	if (inserted) {
+		ALLOC_GROW(w->fns, w->fns_nr + 1, w->fns_alloc);
+		PbFunction *fn = &w->fns[w->fns_nr];
+		perftools__profiles__function__init(fn);
+		fn->id = w->fns_nr + 1;
+		fn->name = wstr(w, f->function);
+		fn->system_name = fn->name;
+		fn->filename = wstr(w, f->file);
+		*v = w->fns_nr++;
+	}
+	return *v + 1;
+}
+
+static uint64_t wmapping(struct writer *w, uint32_t module)
+{
+	int inserted;
+	uint64_t *v;
+
+	if (!module)
+		return 0;
+	v = u64map_insert(&w->map_index, module, &inserted);
+	if (inserted) {
+		ALLOC_GROW(w->maps, w->maps_nr + 1, w->maps_alloc);
+		PbMapping *m = &w->maps[w->maps_nr];
+		perftools__profiles__mapping__init(m);
+		m->id = w->maps_nr + 1;
+		m->filename = wstr(w, module);
+		*v = w->maps_nr++;
+	}
+	return *v + 1;
+}
+
+/* Interns the location made of `frames` (innermost first, the physical frame last); returns its index. */
+static uint32_t wlocation(struct writer *w, const uint32_t *frames, uint32_t n)
+{
+	uint64_t h = hash_bytes(frames, n * sizeof(*frames)) & ~(uint64_t)0 >> 1;
+	int inserted;
+	uint64_t *head = u64map_insert(&w->loc_index, h, &inserted);
+
+	if (!inserted) {
+		for (uint32_t li = (uint32_t)*head; li != UINT32_MAX; li = w->wl[li].chain)
+			if (w->wl[li].nr == n && !memcmp(w->loc_keys + w->wl[li].first, frames, n * sizeof(*frames)))
+				return li;
+	}
+	uint32_t li = (uint32_t)w->locs_nr;
+	ALLOC_GROW(w->locs, w->locs_nr + 1, w->locs_alloc);
+	ALLOC_GROW(w->wl, w->locs_nr + 1, w->wl_alloc);
+	ALLOC_GROW(w->loc_keys, w->loc_keys_nr + n, w->loc_keys_alloc);
+	memcpy(w->loc_keys + w->loc_keys_nr, frames, n * sizeof(*frames));
+	w->wl[li].first = (uint32_t)w->loc_keys_nr;
+	w->wl[li].nr = n;
+	w->wl[li].chain = inserted ? UINT32_MAX : (uint32_t)*head;
+	w->loc_keys_nr += n;
+	*head = li;
+
+	const struct frame *phys = &w->p->frames[frames[n - 1]];
+	PbLocation *loc = &w->locs[li];
+	perftools__profiles__location__init(loc);
+	loc->id = (uint64_t)li + 1;
+	loc->mapping_id = wmapping(w, phys->module);
+	loc->address = phys->addr;
+	w->locs_nr++;
+	return li;
+}
+
+/* The group (location) that starts at `node`: it and its inlined-frame ancestors up to a physical frame. */
+static uint32_t node_location(struct writer *w, uint32_t node, uint32_t **scratch, size_t *scratch_alloc)
+{
+	const struct profile *p = w->p;
+	uint32_t n = 0, cur = node;
+
+	if (w->node_loc[node])
+		return w->node_loc[node] - 1;
+	for (;;) {
+		const struct stack_node *sn = &p->nodes[cur];
+		ALLOC_GROW(*scratch, n + 1, *scratch_alloc);
+		(*scratch)[n++] = sn->frame;
+		cur = sn->parent;
+		if (p->frames[sn->frame].kind != FRAME_INLINED || cur == 0)
+			break;
+	}
+	uint32_t li = wlocation(w, *scratch, n);
+	w->node_loc[node] = li + 1;
+	w->node_next[node] = cur;
+	return li;
+}
+
+/*
+ * pprof takes mapping[0] for the main binary. Guess it as the module that most often holds the outermost
+ * module-bearing frame of a stack (where _start and main live), kernel images aside, and register it first.
+ */
+static void wmain_mapping(struct writer *w)
+{
+	const struct profile *p = w->p;
+	struct u64map count = U64MAP_INIT;
+	uint64_t best = 0, best_n = 0;
+
+	for (size_t n = 1; n < p->nodes_nr; n++) {
+		const struct frame *f = &p->frames[p->nodes[n].frame];
+		uint32_t parent = p->nodes[n].parent;
+		if (!f->module || (parent && p->frames[p->nodes[parent].frame].module) || f->kind == FRAME_KERNEL)
+			continue;
+		uint64_t *c = u64map_insert(&count, f->module, NULL);
+		if (++*c > best_n) {
+			best_n = *c;
+			best = f->module;
+		}
+	}
+	if (best)
+		wmapping(w, (uint32_t)best);
+	u64map_release(&count);
+}
+
+static void fill_lines(struct writer *w)
+{
+	for (size_t li = 0; li < w->locs_nr; li++) {
+		PbLocation *loc = &w->locs[li];
+		const uint32_t *frames = w->loc_keys + w->wl[li].first;
+		uint32_t n = w->wl[li].nr;
+		const struct frame *phys = &w->p->frames[frames[n - 1]];
+
+		/* An unnamed physical frame alone is an address for pprof to show or symbolize: no Line. */
+		if (n == 1 && !phys->function && !phys->file)
+			continue;
+		loc->n_line = n;
+		loc->line = xcalloc(n, sizeof(*loc->line));
+		PbLine *lines = xcalloc(n, sizeof(*lines));
+		for (uint32_t i = 0; i < n; i++) {
+			const struct frame *f = &w->p->frames[frames[i]];
+			perftools__profiles__line__init(&lines[i]);
+			lines[i].function_id = wfunction(w, f);
+			lines[i].line = f->line;
+			loc->line[i] = &lines[i];
+		}
+		if (loc->mapping_id) {
+			PbMapping *m = &w->maps[loc->mapping_id - 1];
+			m->has_functions = true;
+			if (phys->file)
+				m->has_filenames = true;
+			if (phys->line)
+				m->has_line_numbers = true;
+			if (n > 1)
+				m->has_inline_frames = true;
+		}
+	}
+}
+
+static void writer_release(struct writer *w)
+{
+	for (size_t li = 0; li < w->locs_nr; li++) {
+		if (w->locs[li].n_line)
+			free(w->locs[li].line[0]);
+		free(w->locs[li].line);
+	}
+	free(w->locs);
+	free(w->wl);
+	free(w->loc_keys);
+	free(w->fns);
+	free(w->maps);
+	free(w->strings);
+	free(w->node_loc);
+	free(w->node_next);
+	u64map_release(&w->str_index);
+	u64map_release(&w->fn_index);
+	u64map_release(&w->map_index);
+	u64map_release(&w->loc_index);
+}
+
+static int pprof_encode(const struct profile *p, bool gzip, FILE *out, struct err *e)
+{
+	struct writer w = { .p = p };
+	PbProfile pb = PERFTOOLS__PROFILES__PROFILE__INIT;
+	PbValueType *vts = xcalloc(p->ncolumns + 1, sizeof(*vts)), period_type;
+	PbValueType **vtp = xcalloc(p->ncolumns + 1, sizeof(*vtp));
+	PbSample *samples = xcalloc(p->rows_nr + 1, sizeof(*samples));
+	PbSample **samplep = xcalloc(p->rows_nr + 1, sizeof(*samplep));
+	PbLabel *labels = NULL;
+	size_t labels_nr = 0, labels_alloc = 0;
+	uint64_t *loc_ids = NULL;
+	size_t loc_ids_nr = 0, loc_ids_alloc = 0;
+	size_t *loc_ids_first = xcalloc(p->rows_nr + 1, sizeof(*loc_ids_first));
+	size_t *labels_first = xcalloc(p->rows_nr + 1, sizeof(*labels_first));
+	PbMapping **mapp = NULL;
+	PbLocation **locp = NULL;
+	PbFunction **fnp = NULL;
+	int64_t *comments = xcalloc(p->comments_nr + 1, sizeof(*comments));
+	uint32_t *scratch = NULL;
+	size_t scratch_alloc = 0;
+	unsigned char *packed = NULL;
+	struct buf gz = BUF_INIT;
+	int ret = -1;
+
+	wstr(&w, 0); /* string_table[0] = "" */
+	w.node_loc = xcalloc(p->nodes_nr + 1, sizeof(*w.node_loc));
+	w.node_next = xcalloc(p->nodes_nr + 1, sizeof(*w.node_next));
+	wmain_mapping(&w);
+
+	for (size_t c = 0; c < p->ncolumns; c++) {
+		perftools__profiles__value_type__init(&vts[c]);
+		vts[c].type = wstr(&w, p->columns[c].type);
+		vts[c].unit = wstr(&w, p->columns[c].unit);
+		vtp[c] = &vts[c];
+	}
+	pb.n_sample_type = p->ncolumns;
+	pb.sample_type = vtp;
+
+	/* Samples: location ids leaf first, one Location per group of inlined frames and their caller. */
+	for (size_t r = 0; r < p->rows_nr; r++) {
+		const struct sample_row *row = &p->rows[r];
+		loc_ids_first[r] = loc_ids_nr;
+		for (uint32_t node = row->node; node != 0;) {
+			uint32_t li = node_location(&w, node, &scratch, &scratch_alloc);
+			ALLOC_GROW(loc_ids, loc_ids_nr + 1, loc_ids_alloc);
+			loc_ids[loc_ids_nr++] = (uint64_t)li + 1;
+			node = w.node_next[node];
+		}
+		size_t nl;
+		const struct label *ls = profile_labelset_get(p, row->labelset, &nl);
+		labels_first[r] = labels_nr;
+		ALLOC_GROW(labels, labels_nr + nl, labels_alloc);
+		for (size_t i = 0; i < nl; i++) {
+			PbLabel *l = &labels[labels_nr++];
+			perftools__profiles__label__init(l);
+			l->key = wstr(&w, ls[i].key);
+			if (ls[i].str) {
+				l->str = wstr(&w, ls[i].str);
+			} else {
+				l->num = ls[i].num;
+				l->num_unit = ls[i].num_unit ? wstr(&w, ls[i].num_unit) : 0;
+			}
+		}
+	}
+	/* Arrays have settled: point the samples into them. */
+	PbLabel **labelp = xcalloc(labels_nr + 1, sizeof(*labelp));
+	for (size_t i = 0; i < labels_nr; i++)
+		labelp[i] = &labels[i];
+	for (size_t r = 0; r < p->rows_nr; r++) {
+		PbSample *s = &samples[r];
+		perftools__profiles__sample__init(s);
+		s->location_id = loc_ids ? loc_ids + loc_ids_first[r] : NULL;
+		s->n_location_id = (r + 1 < p->rows_nr ? loc_ids_first[r + 1] : loc_ids_nr) - loc_ids_first[r];
+		s->value = p->ncolumns ? (int64_t *)profile_row_values(p, r) : NULL;
+		s->n_value = p->ncolumns;
+		s->label = labelp + labels_first[r];
+		s->n_label = (r + 1 < p->rows_nr ? labels_first[r + 1] : labels_nr) - labels_first[r];
+		samplep[r] = s;
+	}
+	pb.n_sample = p->rows_nr;
+	pb.sample = samplep;
+
+	fill_lines(&w);
+
+	/* Build ids arrive as comments (see the top of this file). */
+	for (size_t i = 0; i < p->comments_nr; i++) {
+		const char *c = profile_str(p, p->comments[i]);
+		if (!strncmp(c, BUILD_ID_PREFIX, strlen(BUILD_ID_PREFIX))) {
+			const char *file = c + strlen(BUILD_ID_PREFIX), *sp = strrchr(file, ' ');
+			if (sp) {
+				int64_t mod = strtab_find(&p->strings, file, (size_t)(sp - file));
+				uint64_t *mi = mod > 0 ? u64map_find(&w.map_index, (uint64_t)mod) : NULL;
+				if (mi)
+					w.maps[*mi].build_id = wstr_lit(&w, sp + 1);
+			}
+			continue;
+		}
+		comments[pb.n_comment++] = wstr(&w, p->comments[i]);
+	}
+	pb.comment = comments;
+
+	mapp = xcalloc(w.maps_nr + 1, sizeof(*mapp));
+	for (size_t i = 0; i < w.maps_nr; i++)
+		mapp[i] = &w.maps[i];
+	pb.n_mapping = w.maps_nr;
+	pb.mapping = mapp;
+	locp = xcalloc(w.locs_nr + 1, sizeof(*locp));
+	for (size_t i = 0; i < w.locs_nr; i++)
+		locp[i] = &w.locs[i];
+	pb.n_location = w.locs_nr;
+	pb.location = locp;
+	fnp = xcalloc(w.fns_nr + 1, sizeof(*fnp));
+	for (size_t i = 0; i < w.fns_nr; i++)
+		fnp[i] = &w.fns[i];
+	pb.n_function = w.fns_nr;
+	pb.function = fnp;
+
+	if (p->period_type.type || p->period_type.unit) {
+		perftools__profiles__value_type__init(&period_type);
+		period_type.type = wstr(&w, p->period_type.type);
+		period_type.unit = wstr(&w, p->period_type.unit);
+		pb.period_type = &period_type;
+	}
+	pb.period = p->period;
+	pb.time_nanos = p->time_nanos;
+	pb.duration_nanos = p->duration_nanos;
+	if (p->default_column >= 0 && (size_t)p->default_column < p->ncolumns)
+		pb.default_sample_type = wstr(&w, p->columns[p->default_column].type);
+
+	pb.n_string_table = w.strings_nr;
+	pb.string_table = w.strings;
+
+	size_t size = perftools__profiles__profile__get_packed_size(&pb);
+	packed = xmalloc(size ? size : 1);
+	perftools__profiles__profile__pack(&pb, packed);
+	if (gzip) {
+		if (gzip_deflate(packed, size, &gz, e))
+			goto out_labels;
+		if (fwrite(gz.buf, 1, gz.len, out) != gz.len) {
+			err_errno(e, "cannot write pprof data");
+			goto out_labels;
+		}
+	} else if (size && fwrite(packed, 1, size, out) != size) {
+		err_errno(e, "cannot write pprof data");
+		goto out_labels;
+	}
+	ret = 0;
+out_labels:
+	free(labelp);
+	free(packed);
+	buf_release(&gz);
+	free(scratch);
+	free(vts);
+	free(vtp);
+	free(samples);
+	free(samplep);
+	free(labels);
+	free(loc_ids);
+	free(loc_ids_first);
+	free(labels_first);
+	free(mapp);
+	free(locp);
+	free(fnp);
+	free(comments);
+	writer_release(&w);
+	return ret;
+}
+
+static int pprof_write(const struct profile *p, FILE *out, const struct format_write_opts *o, struct err *e)
+{
+	return pprof_encode(p, true, out, e);
+}
+
+static int pprof_raw_write(const struct profile *p, FILE *out, const struct format_write_opts *o, struct err *e)
+{
+	return pprof_encode(p, false, out, e);
+}
+
+static const char *const pprof_extensions[] = { ".pb.gz", ".pprof", ".prof", NULL };
+static const char *const pprof_raw_extensions[] = { ".pb", NULL };
+
+const struct format format_pprof = {
+	.name = "pprof",
+	.description = "pprof profile.proto, gzip-compressed (reads plain and gperftools' legacy CPU profiles too)",
+	.extensions = pprof_extensions,
+	.probe = pprof_probe,
+	.read = pprof_read,
+	.write = pprof_write,
+};
+
+const struct format format_pprof_raw = {
+	.name = "pprof-raw",
+	.description = "pprof profile.proto, uncompressed",
+	.extensions = pprof_raw_extensions,
+	.probe = pprof_raw_probe,
+	.read = pprof_read,
+	.write = pprof_raw_write,
+};
