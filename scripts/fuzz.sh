@@ -26,8 +26,9 @@ if ! make --no-print-directory -s BUILD=$B CC=clang \
 	sed 's/^/#   /' $B.log | tail -20
 	exit 1
 fi
-LIBS=$(pkg-config --libs libdw libelf zlib libprotobuf-c jansson)
-CFL=$(pkg-config --cflags libdw libelf zlib libprotobuf-c jansson)
+PKGS=$(make -s --no-print-directory print-PKGS)
+LIBS=$(pkg-config --libs $PKGS)
+CFL=$(pkg-config --cflags $PKGS)
 status=0
 for src in tests/fuzz/fuzz_*.c; do
 	[ -f "$src" ] || continue
