@@ -1,0 +1,262 @@
+/* kiln flamegraph: reads profiles in any format kiln reads and writes an interactive SVG flame graph. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/atomicfile.h"
+#include "../core/err.h"
+#include "../core/options.h"
+#include "../core/util.h"
+#include "../formats/format.h"
+#include "../profile/profile.h"
+#include "../render/flamegraph.h"
+#include "cmds.h"
+
+struct flamegraph_opts {
+	const char *output;
+	const char *type;
+	const char *value;
+	const char *title, *subtitle, *notes, *countname, *nametype, *fonttype;
+	const char *colors, *bgcolors, *minwidth, *cp_file;
+	long long width, height;
+	double fontsize, fontwidth, factor, total;
+	bool hash, random, cp, inverted, reverse, flamechart, negate;
+};
+
+static const struct cmd_help flamegraph_help = {
+	.name = "flamegraph",
+	.usage = "kiln flamegraph [OPTIONS] [FILE...] [-o OUT.svg]",
+	.description = "Draws an interactive SVG flame graph of one or more profiles in any format kiln reads "
+		       "(folded stacks, perf script output, pprof, speedscope, ...; detected from the content), "
+		       "from stdin when no FILE is given. Frames are merged by name, children sorted "
+		       "alphabetically; a frame's width is its share of the samples. In a browser: click a frame "
+		       "to zoom, Ctrl-F (or Search) to highlight a regular expression and see the share it "
+		       "matches, Ctrl-I to toggle case, mouse-over for details. The options are flamegraph.pl's; "
+		       "the tooltips read 'NAME (N samples, P%)' as flamegraph.pl writes them. Folded input with "
+		       "two counts per line (difffolded.pl) draws a differential flame graph: red grew, blue "
+		       "shrank.",
+	.examples = "kiln flamegraph out.folded -o cpu.svg\n"
+		    "perf script | kiln flamegraph > cpu.svg\n"
+		    "kiln flamegraph --title 'malloc() bytes' --countname bytes --colors mem heap.pb.gz -o heap.svg\n"
+		    "kiln flamegraph --inverted --colors java --hash app.folded -o icicle.svg\n"
+		    "kiln flamegraph --flamechart trace.folded -o chart.svg\n"
+		    "kiln flamegraph --cp before.folded -o before.svg && kiln flamegraph --cp after.folded -o after.svg",
+};
+
+/* --minwidth takes pixels ("0.1") or a percentage of the total ("0.5%"). */
+static int parse_minwidth(const char *s, struct fg_svg_opts *so, struct err *e)
+{
+	char buf[64];
+	size_t len = strlen(s);
+	double v;
+
+	so->minwidth_percent = len && s[len - 1] == '%';
+	if (so->minwidth_percent) {
+		if (len >= sizeof(buf))
+			return err_set(e, "invalid value '%s' for --minwidth", s);
+		memcpy(buf, s, len - 1);
+		buf[len - 1] = '\0';
+		s = buf;
+	}
+	if (parse_double(s, 0, so->minwidth_percent ? 100 : 1e9, "--minwidth", &v, e) < 0)
+		return -1;
+	so->minwidth = v;
+	return 0;
+}
+
+static int add_input(struct flamegraph *g, const char *path, const struct flamegraph_opts *o,
+		     const char **countname, struct err *e)
+{
+	struct format_read_opts ro = { 0 };
+	struct fg_build_opts bo = { -1, -1, o->reverse };
+	struct profile *p;
+	int ret = -1;
+
+	ro.keep_order = o->flamechart;
+	p = profile_new(o->flamechart ? PROFILE_KEEP_ORDER : 0);
+	if (profile_read_path(p, path, o->type, &ro, e) < 0)
+		goto out;
+	if (o->value) {
+		bo.column = profile_find_column(p, o->value);
+		if (bo.column < 0) {
+			err_set(e, "cannot draw '%s': it has no '%s' values", path, o->value);
+			goto out;
+		}
+	} else {
+		bo.column = profile_default_column(p);
+	}
+	if (bo.column < 0) {
+		err_set(e, "cannot draw '%s': it has no sample values", path);
+		goto out;
+	}
+	/* folded "stack before after" lines: width by after, colour by the change */
+	bo.base_column = profile_find_column(p, "before");
+	if (bo.base_column == bo.column)
+		bo.base_column = -1;
+	if (!*countname)
+		*countname = fg_count_name(p, bo.column);
+	if (fg_add_profile(g, p, &bo, e) < 0) {
+		err_wrap(e, "cannot draw '%s'", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	profile_free(p);
+	return ret;
+}
+
+int cmd_flamegraph(int argc, char **argv)
+{
+	struct flamegraph_opts o = { 0 };
+	struct fg_svg_opts so;
+	struct palette_map cp;
+	struct afile af = { 0 };
+	struct flamegraph *g = NULL;
+	struct err e = ERR_INIT;
+	const char *countname = NULL, *cp_path = NULL;
+	int ret = EXIT_USAGE, pal, i;
+
+	fg_svg_opts_init(&so);
+	palette_map_init(&cp);
+	o.width = so.width;
+	o.height = so.frameheight;
+	o.fontsize = so.fontsize;
+	o.fontwidth = so.fontwidth;
+	o.factor = so.factor;
+
+	const struct option opts[] = {
+		OPT_STRING('o', "output", &o.output, "FILE", "write the SVG to FILE (default: stdout)"),
+		OPT_STRING(0, "type", &o.type, "FORMAT", "input format (default: detected from the content)"),
+		OPT_STRING(0, "value", &o.value, "TYPE", "value column to draw, e.g. alloc_space (default: the "
+			   "profile's default)"),
+		OPT_GROUP("Text"),
+		OPT_STRING(0, "title", &o.title, "TEXT", "title (default: Flame Graph, Icicle Graph or Flame Chart)"),
+		OPT_STRING(0, "subtitle", &o.subtitle, "TEXT", "second title line"),
+		OPT_STRING(0, "countname", &o.countname, "TEXT", "what the counts are (default: samples, or the "
+			   "value's unit)"),
+		OPT_STRING(0, "nametype", &o.nametype, "TEXT", "label of the detail line (default: Function:)"),
+		OPT_STRING(0, "notes", &o.notes, "TEXT", "text embedded as a comment in the SVG"),
+		OPT_STRING(0, "fonttype", &o.fonttype, "FONT", "font family (default: Verdana)"),
+		OPT_DOUBLE(0, "fontsize", &o.fontsize, "SIZE", "font size (default: 12)", 1, 1000),
+		OPT_DOUBLE(0, "fontwidth", &o.fontwidth, "RATIO", "average glyph width relative to the font size, "
+			   "to fit labels (default: 0.59)", 0.01, 10),
+		OPT_GROUP("Geometry"),
+		OPT_INT(0, "width", &o.width, "PX", "image width (default: 1200)", 40, 1000000),
+		OPT_INT(0, "height", &o.height, "PX", "height of each frame (default: 16)", 2, 10000),
+		OPT_STRING(0, "minwidth", &o.minwidth, "PX|N%", "omit frames narrower than PX pixels or N% of the "
+			   "total (default: 0.1)"),
+		OPT_BOOL(0, "inverted", &o.inverted, "icicle graph: roots at the top"),
+		OPT_BOOL(0, "reverse", &o.reverse, "reverse every stack: leaf functions at the bottom"),
+		OPT_BOOL(0, "flamechart", &o.flamechart, "flame chart: keep the input's sample order, merge only "
+			 "consecutive frames"),
+		OPT_DOUBLE(0, "factor", &o.factor, "F", "scale the counts shown by F (default: 1)", 1e-12, 1e12),
+		OPT_DOUBLE(0, "total", &o.total, "N", "the total the full width stands for, when larger than the "
+			   "sum", 0, 1e18),
+		OPT_GROUP("Colours"),
+		OPT_CHOICE(0, "colors", &o.colors, "PALETTE", "palette: hot (default), mem, io, wakeup, chain, java, "
+			   "js, perl, red, green, blue, aqua, yellow, purple, orange", palette_names),
+		{ OPTION_CHOICE, 0, "color", &o.colors, "PALETTE", NULL, OPT_HIDDEN, 0, 0, palette_names, NULL },
+		OPT_STRING(0, "bgcolors", &o.bgcolors, "COLOR", "background: yellow, blue, green, grey or #rrggbb "
+			   "(default: by palette)"),
+		OPT_BOOL(0, "hash", &o.hash, "shade by a hash of the name: similar names, similar colours"),
+		OPT_BOOL(0, "random", &o.random, "random shades (default: a fixed shade per name)"),
+		OPT_BOOL(0, "cp", &o.cp, "consistent palette: reuse and extend the colours in palette.map"),
+		OPT_STRING(0, "cp-file", &o.cp_file, "FILE", "the consistent palette file (implies --cp)"),
+		OPT_BOOL(0, "negate", &o.negate, "differential graphs: swap red and blue"),
+		OPT_END(),
+	};
+
+	argc = parse_options(argc, argv, opts, &flamegraph_help, 0);
+	if (argc == PARSE_HELP)
+		return EXIT_OK;
+	if (argc < 0)
+		return EXIT_USAGE;
+	if (o.hash && o.random)
+		return usage_error(&flamegraph_help, "--hash and --random cannot be combined");
+	if (o.type && (!format_by_name(o.type) || !format_by_name(o.type)->read))
+		return usage_error(&flamegraph_help, "unknown input format '%s' for --type", o.type);
+	if (o.minwidth && parse_minwidth(o.minwidth, &so, &e) < 0)
+		return usage_error(&flamegraph_help, "%s", e.msg);
+	if (o.bgcolors) {
+		char top[8], bottom[8];
+
+		if (palette_background(o.bgcolors, PALETTE_HOT, top, bottom, &e) < 0)
+			return usage_error(&flamegraph_help, "%s for --bgcolors", e.msg);
+	}
+
+	if (argc == 0 && isatty(STDIN_FILENO))
+		return usage_error(&flamegraph_help, "no input: give a FILE or pipe a profile into stdin");
+
+	pal = o.colors ? palette_by_name(o.colors) : PALETTE_HOT;
+	so.palette = (enum palette)pal;
+	so.mode = o.hash ? PALETTE_BY_HASH : o.random ? PALETTE_RANDOM : PALETTE_BY_NAME;
+	so.seed = o.random ? (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ now_ns() : 0;
+	so.title = o.title;
+	so.subtitle = o.subtitle;
+	so.notes = o.notes;
+	so.nametype = o.nametype ? o.nametype : so.nametype;
+	so.fonttype = o.fonttype ? o.fonttype : so.fonttype;
+	so.fontsize = o.fontsize;
+	so.fontwidth = o.fontwidth;
+	so.width = o.width;
+	so.frameheight = o.height;
+	so.bgcolors = o.bgcolors;
+	so.inverted = o.inverted;
+	so.negate = o.negate;
+	so.factor = o.factor;
+	so.total = o.total;
+	countname = o.countname;
+
+	if (o.cp || o.cp_file) {
+		cp_path = o.cp_file ? o.cp_file : "palette.map";
+		if (palette_map_load(&cp, cp_path, &e) < 0) {
+			error_msg("%s", e.msg);
+			goto out;
+		}
+		so.cp = &cp;
+	}
+
+	g = fg_new(o.flamechart);
+	if (argc == 0) {
+		if (add_input(g, "-", &o, &countname, &e) < 0) {
+			error_msg("%s", e.msg);
+			goto out;
+		}
+	}
+	for (i = 0; i < argc; i++) {
+		if (add_input(g, argv[i], &o, &countname, &e) < 0) {
+			error_msg("%s", e.msg);
+			goto out;
+		}
+	}
+	fg_finish(g);
+	so.countname = countname ? countname : "samples";
+
+	if (afile_open(&af, o.output ? o.output : "-", &e) < 0) {
+		error_msg("%s", e.msg);
+		goto out;
+	}
+	if (fg_write_svg(g, af.fp, &so, &e) < 0) {
+		afile_abort(&af);
+		if (argc == 1)
+			error_msg("cannot draw '%s': %s", argv[0], e.msg);
+		else
+			error_msg("cannot draw the flame graph: %s", e.msg);
+		goto out;
+	}
+	if (afile_commit(&af, &e) < 0) {
+		error_msg("%s", e.msg);
+		goto out;
+	}
+	if (so.cp && cp.dirty && palette_map_save(&cp, cp_path, &e) < 0) {
+		error_msg("%s", e.msg);
+		goto out;
+	}
+	ret = EXIT_OK;
+out:
+	fg_free(g);
+	palette_map_release(&cp);
+	return ret;
+}

@@ -1,0 +1,402 @@
+/* The flame graph SVG writer: geometry and text as flamegraph.pl draws them, plus the embedded script. */
+#include "flamegraph.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/atomicfile.h"
+#include "../core/buf.h"
+#include "../core/err.h"
+#include "../core/util.h"
+#include "../profile/profile.h"
+#include "flamegraph_script.h"
+
+#define XPAD 10.0    /* left and right */
+#define FRAMEPAD 1.0 /* vertical gap between frames */
+#define FLUSH_AT (1u << 20)
+
+void fg_svg_opts_init(struct fg_svg_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->countname = "samples";
+	o->nametype = "Function:";
+	o->fonttype = "Verdana";
+	o->width = 1200;
+	o->frameheight = 16;
+	o->fontsize = 12;
+	o->fontwidth = 0.59;
+	o->minwidth = 0.1;
+	o->palette = PALETTE_HOT;
+	o->mode = PALETTE_BY_NAME;
+	o->factor = 1;
+}
+
+struct writer {
+	struct buf b;
+	FILE *out;
+	int failed;
+};
+
+static void flush(struct writer *w, bool force)
+{
+	if (!force && w->b.len < FLUSH_AT)
+		return;
+	if (w->b.len && fwrite(w->b.buf, 1, w->b.len, w->out) != w->b.len)
+		w->failed = 1;
+	buf_reset(&w->b);
+}
+
+static void add_xml(struct buf *b, const char *s)
+{
+	buf_add_xml(b, s, strlen(s));
+}
+
+/*
+ * Text content: escaped as buf_add_xml does, but with quotes left literal, as flamegraph.pl writes its titles
+ * (tools that scrape the raw <title> text see the same bytes; quotes need no escaping outside attributes).
+ */
+static void add_text(struct buf *b, const char *s, size_t len)
+{
+	size_t start = b->len, i, j;
+
+	buf_add_xml(b, s, len);
+	if (!memchr(s, '"', len) && !memchr(s, '\'', len))
+		return;
+	for (i = j = start; i < b->len; j++) {
+		if (b->len - i >= 6 && !memcmp(b->buf + i, "&quot;", 6)) {
+			b->buf[j] = '"';
+			i += 6;
+		} else if (b->len - i >= 5 && !memcmp(b->buf + i, "&#39;", 5)) {
+			b->buf[j] = '\'';
+			i += 5;
+		} else {
+			b->buf[j] = b->buf[i++];
+		}
+	}
+	buf_setlen(b, j);
+}
+
+/* `v` as "%.1f" prints it: flamegraph.pl derives a frame's width from its rounded edges. */
+static double tenth(double v)
+{
+	char num[64];
+
+	snprintf(num, sizeof(num), "%.1f", v);
+	return strtod(num, NULL);
+}
+
+/* A number as SVG and JavaScript read it: C locale, no exponent for ordinary sizes. */
+static void add_num(struct buf *b, double v)
+{
+	buf_addf(b, "%.10g", v);
+}
+
+/*
+ * Notes go into an XML comment, where "--" may not appear: escape as text, then break up dashes.
+ */
+static void add_comment_text(struct buf *b, const char *s)
+{
+	struct buf t = BUF_INIT;
+	size_t i;
+
+	add_xml(&t, s);
+	for (i = 0; i < t.len; i++) {
+		buf_addch(b, t.buf[i]);
+		if (t.buf[i] == '-' && (i + 1 == t.len || t.buf[i + 1] == '-'))
+			buf_addch(b, ' ');
+	}
+	buf_release(&t);
+}
+
+/* The label drawn in a frame: as many characters as fit at the average glyph width, ".." when cut. */
+static void add_label(struct buf *b, const char *name, size_t len, double width, double fontsize, double fontwidth)
+{
+	double fit = width / (fontsize * fontwidth);
+	size_t chars, n = 0, i, cut = len, keep = len;
+
+	if (!(fit >= 3))
+		return;
+	chars = fit > 1e9 ? (size_t)1e9 : (size_t)fit;
+	/* count characters (UTF-8 lead bytes); find where chars - 2 and chars characters end */
+	for (i = 0; i < len; i++) {
+		if (((unsigned char)name[i] & 0xc0) == 0x80)
+			continue;
+		if (n == chars - 2)
+			cut = i;
+		if (n == chars) {
+			keep = i;
+			break;
+		}
+		n++;
+	}
+	if (keep < len) {
+		add_text(b, name, cut);
+		buf_adds(b, "..");
+	} else {
+		add_text(b, name, len);
+	}
+}
+
+static const char *frame_fill(const struct flamegraph *g, uint32_t node, const struct fg_svg_opts *o,
+			      double maxdelta, uint64_t *rng, char out[24])
+{
+	const struct fg_node *n = &g->nodes[node];
+	const char *name, *have;
+	size_t len;
+
+	if (o->frame_color && o->frame_color(g, node, out, o->frame_color_ctx))
+		return out;
+	name = fg_name(g, node, &len);
+	if (node == 0) {
+		name = ""; /* flamegraph.pl colours its root as the empty name */
+		len = 0;
+	}
+	if (len == 2 && !memcmp(name, "--", 2))
+		return "rgb(160,160,160)";
+	if (len == 1 && name[0] == '-')
+		return "rgb(200,200,200)";
+	if (g->has_delta)
+		return palette_rgb_str(out, palette_diff_color(n->delta, maxdelta, o->negate));
+	if (o->cp) {
+		have = palette_map_get(o->cp, name, len);
+		if (have) {
+			snprintf(out, 24, "%s", have);
+			return out;
+		}
+		palette_rgb_str(out, palette_color(o->palette, o->mode, name, len, n->hints, rng));
+		palette_map_set(o->cp, name, len, out);
+		return out;
+	}
+	return palette_rgb_str(out, palette_color(o->palette, o->mode, name, len, n->hints, rng));
+}
+
+static const char *const style =
+	"<style type=\"text/css\">\n"
+	"\ttext { fill:rgb(0,0,0); }\n"
+	"\t#title { text-anchor:middle; }\n"
+	"\t#subtitle { text-anchor:middle; fill:rgb(160,160,160); }\n"
+	"\t#search, #ignorecase { opacity:0.1; cursor:pointer; }\n"
+	"\t#search:hover, #search.show, #ignorecase:hover, #ignorecase.show { opacity:1; }\n"
+	"\t#unzoom { cursor:pointer; }\n"
+	"\t#frames > *:hover { stroke:black; stroke-width:0.5; cursor:pointer; }\n"
+	"\t.hide { display:none; }\n"
+	"\t.parent { opacity:0.5; }\n"
+	"</style>\n";
+
+static int check_opts(const struct fg_svg_opts *o, struct err *e)
+{
+	if (o->width < 2 * XPAD + 1 || o->width > 10000000)
+		return err_set(e, "invalid width %lld", o->width);
+	if (o->frameheight < 2 || o->frameheight > 100000)
+		return err_set(e, "invalid frame height %lld", o->frameheight);
+	if (!isfinite(o->fontsize) || o->fontsize <= 0 || o->fontsize > 10000)
+		return err_set(e, "invalid font size %g", o->fontsize);
+	if (!isfinite(o->fontwidth) || o->fontwidth <= 0 || o->fontwidth > 100)
+		return err_set(e, "invalid font width %g", o->fontwidth);
+	if (!isfinite(o->minwidth) || o->minwidth < 0)
+		return err_set(e, "invalid minimum width %g", o->minwidth);
+	if (!isfinite(o->factor) || o->factor <= 0)
+		return err_set(e, "invalid factor %g", o->factor);
+	if (!isfinite(o->total) || o->total < 0)
+		return err_set(e, "invalid total %g", o->total);
+	return 0;
+}
+
+int fg_write_svg(const struct flamegraph *g, FILE *out, const struct fg_svg_opts *o, struct err *e)
+{
+	struct writer w = { BUF_INIT, out, 0 };
+	struct buf tip = BUF_INIT;
+	struct fg_rect *rects = NULL;
+	char top[8], bottom[8], fill[24];
+	const char *title = o->title;
+	bool subtitle = o->subtitle && *o->subtitle;
+	double total, width = (double)o->width, fh = (double)o->frameheight, fs = o->fontsize;
+	double ypad1 = fs * 3, ypad2 = fs * 2 + 10, ypad3 = subtitle ? fs * 2 : 0;
+	double wpt, min_value, height, maxdelta = 1;
+	uint64_t rng = o->seed;
+	uint32_t maxdepth;
+	size_t nr, i;
+	int ret = -1;
+
+	if (!g->finished)
+		BUG("fg_write_svg before fg_finish");
+	if (check_opts(o, e) < 0 || palette_background(o->bgcolors, o->palette, top, bottom, e) < 0)
+		return -1;
+	total = g->nodes[0].value;
+	if (!(total > 0))
+		return err_set(e, "no stack counts found");
+	/* --total only widens: a smaller one is ignored, as flamegraph.pl does */
+	if (o->total > total)
+		total = o->total;
+	wpt = (width - 2 * XPAD) / total;
+	min_value = o->minwidth_percent ? total * o->minwidth / 100 : o->minwidth / wpt;
+	nr = fg_layout(g, min_value, &rects, &maxdepth);
+	if (g->has_delta)
+		for (i = 0; i < g->nodes_nr; i++)
+			if (fabs(g->nodes[i].delta) > maxdelta)
+				maxdelta = fabs(g->nodes[i].delta);
+
+	if (!title || !*title)
+		title = g->flamechart ? "Flame Chart" : o->inverted ? "Icicle Graph" : "Flame Graph";
+	height = (maxdepth + 1) * fh + ypad1 + ypad2 + ypad3;
+
+	buf_adds(&w.b, "<?xml version=\"1.0\" standalone=\"no\"?>\n"
+		 "<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" "
+		 "\"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">\n");
+	buf_addf(&w.b, "<svg version=\"1.1\" width=\"%lld\" height=\"", o->width);
+	add_num(&w.b, height);
+	buf_addf(&w.b, "\" onload=\"init(evt)\" viewBox=\"0 0 %lld ", o->width);
+	add_num(&w.b, height);
+	buf_adds(&w.b, "\" xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" "
+		 "font-family=\"");
+	add_xml(&w.b, o->fonttype);
+	buf_adds(&w.b, "\" font-size=\"");
+	add_num(&w.b, fs);
+	buf_adds(&w.b, "\">\n<!-- Flame graph stack visualization, drawn by kiln flamegraph in the format of "
+		 "https://github.com/brendangregg/FlameGraph. -->\n<!-- NOTES: ");
+	add_comment_text(&w.b, o->notes ? o->notes : "");
+	buf_adds(&w.b, " -->\n<defs>\n\t<linearGradient id=\"background\" y1=\"0\" y2=\"1\" x1=\"0\" x2=\"0\">\n");
+	buf_addf(&w.b, "\t\t<stop stop-color=\"%s\" offset=\"5%%\"/>\n\t\t<stop stop-color=\"%s\" offset=\"95%%\"/>\n",
+		 top, bottom);
+	buf_adds(&w.b, "\t</linearGradient>\n</defs>\n");
+	buf_adds(&w.b, style);
+	buf_adds(&w.b, "<script type=\"text/ecmascript\"><![CDATA[\nvar conf = { xpad: ");
+	add_num(&w.b, XPAD);
+	buf_adds(&w.b, ", width: ");
+	add_num(&w.b, width);
+	buf_adds(&w.b, ", fontsize: ");
+	add_num(&w.b, fs);
+	buf_adds(&w.b, ", fontwidth: ");
+	add_num(&w.b, o->fontwidth);
+	buf_addf(&w.b, ", inverted: %d, searchcolor: \"rgb(230,0,230)\" };\n", o->inverted ? 1 : 0);
+	buf_adds(&w.b, fg_script);
+	buf_adds(&w.b, "]]></script>\n");
+
+	buf_addf(&w.b, "<rect x=\"0\" y=\"0\" width=\"%lld\" height=\"", o->width);
+	add_num(&w.b, height);
+	buf_adds(&w.b, "\" fill=\"url(#background)\"/>\n");
+	buf_addf(&w.b, "<text id=\"title\" x=\"%lld\" y=\"", o->width / 2);
+	add_num(&w.b, fs * 2);
+	buf_adds(&w.b, "\" font-size=\"");
+	add_num(&w.b, fs + 5);
+	buf_adds(&w.b, "\">");
+	add_text(&w.b, title, strlen(title));
+	buf_adds(&w.b, "</text>\n");
+	if (subtitle) {
+		buf_addf(&w.b, "<text id=\"subtitle\" x=\"%lld\" y=\"", o->width / 2);
+		add_num(&w.b, fs * 4);
+		buf_adds(&w.b, "\">");
+		add_text(&w.b, o->subtitle, strlen(o->subtitle));
+		buf_adds(&w.b, "</text>\n");
+	}
+	buf_adds(&w.b, "<text id=\"details\" x=\"10\" y=\"");
+	add_num(&w.b, height - ypad2 / 2);
+	buf_adds(&w.b, "\"> </text>\n<text id=\"unzoom\" class=\"hide\" x=\"10\" y=\"");
+	add_num(&w.b, fs * 2);
+	buf_adds(&w.b, "\">Reset Zoom</text>\n<text id=\"search\" x=\"");
+	add_num(&w.b, width - XPAD - 100);
+	buf_adds(&w.b, "\" y=\"");
+	add_num(&w.b, fs * 2);
+	buf_adds(&w.b, "\">Search</text>\n<text id=\"ignorecase\" x=\"");
+	add_num(&w.b, width - XPAD - 16);
+	buf_adds(&w.b, "\" y=\"");
+	add_num(&w.b, fs * 2);
+	buf_adds(&w.b, "\">ic</text>\n<text id=\"matched\" class=\"hide\" x=\"");
+	add_num(&w.b, width - XPAD - 100);
+	buf_adds(&w.b, "\" y=\"");
+	add_num(&w.b, height - ypad2 / 2);
+	buf_adds(&w.b, "\"> </text>\n<g id=\"frames\" data-nametype=\"");
+	add_xml(&w.b, o->nametype);
+	buf_adds(&w.b, "\" data-countname=\"");
+	add_xml(&w.b, o->countname);
+	buf_adds(&w.b, "\">\n");
+
+	for (i = 0; i < nr; i++) {
+		const struct fg_node *n = &g->nodes[rects[i].node];
+		double x1 = XPAD + rects[i].x * wpt;
+		double x2 = XPAD + (rects[i].x + (rects[i].node ? n->value : total)) * wpt;
+		double rx1 = tenth(x1), rx2 = tenth(x2);
+		double y1, y2;
+		const char *name;
+		size_t len;
+
+		if (!o->inverted) {
+			y1 = height - ypad2 - (n->depth + 1) * fh + FRAMEPAD;
+			y2 = height - ypad2 - n->depth * fh;
+		} else {
+			y1 = ypad1 + ypad3 + n->depth * fh;
+			y2 = ypad1 + ypad3 + (n->depth + 1) * fh - FRAMEPAD;
+		}
+		name = fg_name(g, rects[i].node, &len);
+		buf_reset(&tip);
+		if (rects[i].node == 0)
+			fg_tooltip_root(&tip, total, o->factor, o->countname);
+		else if (!o->frame_tooltip || !o->frame_tooltip(g, rects[i].node, &tip, o->frame_tooltip_ctx))
+			fg_tooltip(&tip, name, len, n->value, total, o->factor, o->countname, g->has_delta,
+				   o->negate ? -n->delta : n->delta);
+		buf_adds(&w.b, "<g>\n<title>");
+		add_text(&w.b, tip.buf, tip.len);
+		/* as flamegraph.pl prints them: x and sizes to a tenth, y as the plain number */
+		buf_addf(&w.b, "</title><rect x=\"%.1f\" y=\"", rx1);
+		add_num(&w.b, y1);
+		buf_addf(&w.b, "\" width=\"%.1f\" height=\"%.1f\" fill=\"", rx2 - rx1, y2 - y1);
+		add_xml(&w.b, frame_fill(g, rects[i].node, o, maxdelta, &rng, fill));
+		buf_addf(&w.b, "\" rx=\"2\" ry=\"2\"/>\n<text x=\"%.2f\" y=\"", x1 + 3);
+		add_num(&w.b, 3 + (y1 + y2) / 2);
+		buf_adds(&w.b, "\">");
+		add_label(&w.b, name, len, x2 - x1, fs, o->fontwidth);
+		buf_adds(&w.b, "</text>\n</g>\n");
+		flush(&w, false);
+	}
+	buf_adds(&w.b, "</g>\n</svg>\n");
+	flush(&w, true);
+	if (w.failed || ferror(out)) {
+		err_errno(e, "cannot write the flame graph");
+		goto out;
+	}
+	ret = 0;
+out:
+	free(rects);
+	buf_release(&tip);
+	buf_release(&w.b);
+	return ret;
+}
+
+const char *fg_count_name(const struct profile *p, int column)
+{
+	const char *unit;
+
+	if (column < 0 || (size_t)column >= p->ncolumns)
+		return "samples";
+	unit = profile_str(p, p->columns[column].unit);
+	if (!*unit || !strcmp(unit, "count") || !strcmp(unit, "samples"))
+		return "samples";
+	return unit;
+}
+
+int fg_render_profile(const struct profile *p, const struct fg_build_opts *bo, bool flamechart,
+		      const struct fg_svg_opts *so, const char *path, struct err *e)
+{
+	struct flamegraph *g = fg_new(flamechart);
+	struct fg_svg_opts o = *so;
+	struct afile af = { 0 };
+	int col = bo->column < 0 ? profile_default_column(p) : bo->column;
+	int ret = -1;
+
+	if (!o.countname)
+		o.countname = fg_count_name(p, col);
+	if (fg_add_profile(g, p, bo, e) < 0)
+		goto out;
+	fg_finish(g);
+	if (afile_open(&af, path, e) < 0)
+		goto out;
+	if (fg_write_svg(g, af.fp, &o, e) < 0) {
+		afile_abort(&af);
+		goto out;
+	}
+	ret = afile_commit(&af, e);
+out:
+	fg_free(g);
+	return ret;
+}
