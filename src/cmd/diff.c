@@ -1,0 +1,181 @@
+/* kiln diff: which functions' shares changed between two profiles, tested for significance, and a diff graph. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../analyze/diff.h"
+#include "../analyze/load.h"
+#include "../core/atomicfile.h"
+#include "../core/buf.h"
+#include "../core/err.h"
+#include "../core/json.h"
+#include "../core/options.h"
+#include "../core/util.h"
+#include "../profile/profile.h"
+#include "cmds.h"
+
+struct diff_cmd_opts {
+	const char *output;
+	const char *format;
+	bool json;
+	bool normalize;
+	const char *type;
+	const char *value;
+	double alpha;
+	const char *correction;
+	bool inclusive;
+	double min_delta;
+	long long top;
+	const char *title;
+	const char *report;
+};
+
+static const char *const format_choices[] = { "text", "json", "markdown", NULL };
+static const char *const correction_choices[] = { "holm", "bh", "none", NULL };
+
+static const struct cmd_help diff_help = {
+	.name = "diff",
+	.usage = "kiln diff BEFORE AFTER [-o diff.svg] [--format text|json|markdown] [--normalize]",
+	.description = "Compares two profiles of the same program (any readable formats, detected from content). "
+		       "Prints the functions whose share of the samples changed most, each with a two-proportion "
+		       "significance test (Fisher's exact test for small counts) whose p-values are adjusted for "
+		       "testing many functions at once (Holm by default, or Benjamini-Hochberg), so that run-to-run "
+		       "noise is labelled as noise; comparing a profile with itself marks nothing significant. With "
+		       "-o, also writes a differential flame graph of AFTER: frames that grew are red, frames that "
+		       "shrank blue, BEFORE scaled to AFTER's total (difffolded.pl -n semantics; --no-normalize "
+		       "compares raw counts); tooltips give the before/after shares and the change of the whole "
+		       "subtree. An -o path ending in .folded or .txt gets difffolded.pl's two-column text instead.",
+	.examples = "kiln diff before.folded after.folded\n"
+		    "kiln diff base.pb.gz new.pb.gz -o diff.svg\n"
+		    "kiln diff base.perf new.perf --format json > diff.json\n"
+		    "kiln diff base.pb.gz new.pb.gz --correction bh --alpha 0.01 --inclusive\n"
+		    "kiln diff a.folded b.folded -o diff.folded && flamegraph.pl diff.folded > diff.svg",
+};
+
+static int load(struct profile *p, const char *path, const char *type, struct err *e)
+{
+	if (analyze_load(p, path, type, NULL, e))
+		return -1;
+	if (!p->rows_nr)
+		return err_set(e, "no samples in '%s'", strcmp(path, "-") ? path : "<stdin>");
+	return 0;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	struct diff_cmd_opts o = { .normalize = true, .alpha = 0.05, .top = 20 };
+	struct diff_opts dopts = DIFF_OPTS_INIT;
+	struct profile *before = NULL, *after = NULL;
+	struct diff_result d;
+	bool computed = false, json, md;
+	struct buf out = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct jw j;
+	int ret = EXIT_USAGE;
+
+	const struct option opts[] = {
+		OPT_STRING('o', "output", &o.output, "FILE",
+			   "write the differential flame graph to FILE (.svg; .folded/.txt: two-column folded text)"),
+		OPT_CHOICE('f', "format", &o.format, "FORMAT", "table format: text (default), json or markdown",
+			   format_choices),
+		OPT_BOOL(0, "json", &o.json, "the same as --format json"),
+		OPT_BOOL(0, "normalize", &o.normalize,
+			 "scale BEFORE to AFTER's total in the graph (default; --no-normalize for raw counts)"),
+		OPT_STRING(0, "type", &o.type, "TYPE", "input format of both files (default: detect from content)"),
+		OPT_STRING(0, "value", &o.value, "TYPE", "value column to compare (default: samples, else the default)"),
+		OPT_DOUBLE(0, "alpha", &o.alpha, "P", "significance level after correction (default 0.05)", 1e-12, 0.5),
+		OPT_CHOICE(0, "correction", &o.correction, "METHOD",
+			   "multiple-comparison correction: holm (default), bh (Benjamini-Hochberg) or none",
+			   correction_choices),
+		OPT_BOOL(0, "inclusive", &o.inclusive, "test total (inclusive) shares instead of self shares"),
+		OPT_DOUBLE(0, "min-delta", &o.min_delta, "PCT",
+			   "a significant change must also move the share by PCT points (default 0)", 0, 100),
+		OPT_INT('n', "top", &o.top, "N", "list the N largest changes (default 20)", 1, 1000000),
+		OPT_STRING(0, "title", &o.title, "TEXT", "title of the flame graph"),
+		OPT_STRING(0, "report", &o.report, "FILE", "write the table to FILE (atomically) instead of stdout"),
+		OPT_END(),
+	};
+
+	argc = parse_options(argc, argv, opts, &diff_help, 0);
+	if (argc == PARSE_HELP)
+		return EXIT_OK;
+	if (argc < 0)
+		return EXIT_USAGE;
+	if (argc != 2)
+		return usage_error(&diff_help, "diff needs two profiles, BEFORE and AFTER (got %d)", argc);
+	if (o.json && o.format && strcmp(o.format, "json"))
+		return usage_error(&diff_help, "--json contradicts --format %s", o.format);
+	if (!strcmp(argv[0], "-") && !strcmp(argv[1], "-"))
+		return usage_error(&diff_help, "only one of BEFORE and AFTER can be stdin");
+	if (o.type && !analyze_type_known(o.type)) {
+		analyze_load(NULL, "-", o.type, NULL, &e);
+		error_msg("%s", e.msg);
+		return EXIT_USAGE;
+	}
+	json = o.json || (o.format && !strcmp(o.format, "json"));
+	md = o.format && !strcmp(o.format, "markdown");
+
+	before = profile_new(0);
+	after = profile_new(0);
+	if (load(before, argv[0], o.type, &e) || load(after, argv[1], o.type, &e)) {
+		error_msg("%s", e.msg);
+		goto out;
+	}
+	dopts.normalize = o.normalize;
+	dopts.value = o.value;
+	dopts.alpha = o.alpha;
+	dopts.correction = o.correction ? (enum diff_correction)diff_correction_by_name(o.correction) : DIFF_HOLM;
+	dopts.inclusive = o.inclusive;
+	dopts.min_delta = o.min_delta;
+	dopts.title = o.title;
+	if (diff_compute(before, after, &dopts, &d, &e)) {
+		error_msg("cannot compare '%s' and '%s': %s", argv[0], argv[1], e.msg);
+		goto out;
+	}
+	computed = true;
+	if (o.output && diff_write_graph(before, after, &dopts, o.output, &e)) {
+		error_msg("%s", e.msg);
+		goto out;
+	}
+
+	if (json) {
+		jw_init(&j, &out, true);
+		jw_object_begin(&j);
+		jw_key(&j, "schema");
+		jw_string(&j, "kiln-diff/1");
+		jw_key(&j, "files");
+		jw_array_begin(&j);
+		jw_string(&j, argv[0]);
+		jw_string(&j, argv[1]);
+		jw_array_end(&j);
+		if (o.output) {
+			jw_key(&j, "graph");
+			jw_string(&j, o.output);
+		}
+		diff_format_json(&d, &j, (size_t)o.top);
+		jw_object_end(&j);
+		buf_addch(&out, '\n');
+	} else {
+		if (md)
+			buf_addf(&out, "## kiln diff: %s -> %s\n\n", argv[0], argv[1]);
+		else
+			buf_addf(&out, "%s -> %s\n", argv[0], argv[1]);
+		diff_format_text(&d, &out, (size_t)o.top, !o.report && !md && use_color(1), md);
+	}
+	if (o.report) {
+		if (afile_write_all(o.report, out.buf, out.len, &e)) {
+			error_msg("%s", e.msg);
+			goto out;
+		}
+	} else {
+		fwrite(out.buf, 1, out.len, stdout);
+	}
+	ret = EXIT_OK;
+out:
+	if (computed)
+		diff_release(&d);
+	profile_free(before);
+	profile_free(after);
+	buf_release(&out);
+	return ret;
+}

@@ -1,0 +1,483 @@
+/* Unit tests for kiln analyze: severities, hotspots, hot path, details, the rule catalogue, runs statistics. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/analysis.h"
+#include "analyze/report.h"
+#include "analyze/rules.h"
+#include "analyze/runs.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "profile/profile.h"
+
+/* Adds `count` samples of the stack "a;b;c" (root first). */
+static void add(struct profile *p, const char *stack, int64_t count)
+{
+	char tmp[4096];
+	uint32_t node = 0;
+	char *save = NULL;
+
+	snprintf(tmp, sizeof(tmp), "%s", stack);
+	for (char *tok = strtok_r(tmp, ";", &save); tok; tok = strtok_r(NULL, ";", &save))
+		node = profile_node(p, node, profile_frame_named(p, tok, strlen(tok), FRAME_NATIVE));
+	profile_add_sample1(p, node, 0, count);
+}
+
+static struct profile *new_profile(void)
+{
+	struct profile *p = profile_new(0);
+
+	profile_add_column(p, "samples", "count");
+	return p;
+}
+
+static const struct recommendation *find_rec(const struct analysis *a, const char *rule)
+{
+	for (size_t i = 0; i < a->recs_nr; i++)
+		if (!strcmp(a->recs[i].rule, rule))
+			return &a->recs[i];
+	return NULL;
+}
+
+static void run(struct profile *p, struct analysis *a, bool detailed)
+{
+	struct analyze_opts o = ANALYZE_OPTS_INIT;
+	struct err e = ERR_INIT;
+
+	o.detailed = detailed;
+	assert_int_equal(analysis_run(p, &o, a, &e), 0);
+}
+
+static void test_severity(void **state)
+{
+	(void)state;
+	assert_int_equal(severity_of(20.0, 5), SEV_CRITICAL);
+	assert_int_equal(severity_of(19.99, 5), SEV_HIGH);
+	assert_int_equal(severity_of(10.0, 5), SEV_HIGH);
+	assert_int_equal(severity_of(9.9, 5), SEV_MEDIUM);
+	assert_int_equal(severity_of(5.0, 5), SEV_MEDIUM);
+	assert_int_equal(severity_of(4.99, 5), SEV_NONE);
+	assert_int_equal(severity_of(0, 0), SEV_NONE);
+	assert_string_equal(severity_name(SEV_CRITICAL), "critical");
+	assert_string_equal(severity_name(SEV_MEDIUM), "medium");
+}
+
+static void test_hotspots_and_hot_path(void **state)
+{
+	struct profile *p = new_profile();
+	struct analysis a;
+
+	(void)state;
+	add(p, "main;a;b", 60);
+	add(p, "main;c", 30);
+	add(p, "main", 7);
+	add(p, "main;d", 3);
+	run(p, &a, false);
+	assert_int_equal(a.grand_total, 100);
+	/* b 60 %, c 30 %, main 7 %: three hotspots at the 5 % threshold; d (3 %) is not one. */
+	assert_int_equal(a.nhot, 3);
+	assert_string_equal(analysis_fn_name(&a, 0), "b");
+	assert_string_equal(analysis_fn_name(&a, 1), "c");
+	assert_string_equal(analysis_fn_name(&a, 2), "main");
+	assert_true(fabs(a.fns.v[0].self_pct - 60) < 1e-9);
+	assert_int_equal(severity_of(a.fns.v[2].self_pct, a.threshold), SEV_MEDIUM);
+	/* Inclusive: main 100, a 60, b 60, c 30 (d 3 % is below the threshold). */
+	assert_int_equal(a.ninclusive, 4);
+	assert_string_equal(analysis_fn_name(&a, a.by_total[0]), "main");
+	/* Hot path: main (100 %) -> a (60 %) -> b (60 %). */
+	assert_int_equal(a.hot_path_nr, 3);
+	assert_string_equal(analysis_fn_name(&a, a.hot_path[0].fn), "main");
+	assert_string_equal(analysis_fn_name(&a, a.hot_path[1].fn), "a");
+	assert_string_equal(analysis_fn_name(&a, a.hot_path[2].fn), "b");
+	assert_true(fabs(a.hot_path[1].total_pct - 60) < 1e-9);
+	assert_true(fabs(a.hot_path[0].self_pct - 7) < 1e-9);
+	analysis_release(&a);
+	profile_free(p);
+}
+
+/* Frames that differ only by line are one function on the hot path and in the details. */
+static void test_merged_by_function(void **state)
+{
+	struct profile *p = new_profile();
+	struct frame f = { 0 };
+	struct analysis a;
+	uint32_t root, l1, l2;
+
+	(void)state;
+	root = profile_node(p, 0, profile_frame_named(p, "main", 4, FRAME_NATIVE));
+	f.function = profile_intern_str(p, "work");
+	f.file = profile_intern_str(p, "work.c");
+	f.line = 10;
+	l1 = profile_node(p, root, profile_frame(p, &f));
+	f.line = 11;
+	l2 = profile_node(p, root, profile_frame(p, &f));
+	profile_add_sample1(p, l1, 0, 30);
+	profile_add_sample1(p, l2, 0, 25);
+	add(p, "main;other", 45);
+	run(p, &a, true);
+	/* work (55) beats other (45) although each of its lines alone is lighter. */
+	assert_int_equal(a.hot_path_nr, 2);
+	assert_string_equal(analysis_fn_name(&a, a.hot_path[1].fn), "work");
+	assert_string_equal(analysis_fn_name(&a, 0), "work");
+	/* Details: lines of work by self cost, and its caller. */
+	assert_int_equal(a.details[0].lines.nr, 2);
+	assert_int_equal(a.details[0].lines.v[0].line, 10);
+	assert_int_equal(a.details[0].lines.v[0].value, 30);
+	assert_int_equal(a.details[0].lines.v[1].line, 11);
+	assert_int_equal(a.details[0].callers.nr, 1);
+	assert_string_equal(profile_str(p, a.details[0].callers.v[0].name), "main");
+	assert_int_equal(a.details[0].callers.v[0].value, 55);
+	analysis_release(&a);
+	profile_free(p);
+}
+
+static void test_details_recursion(void **state)
+{
+	struct profile *p = new_profile();
+	struct analysis a;
+	int64_t sum = 0;
+
+	(void)state;
+	add(p, "main;f;f;f;g", 40);
+	add(p, "main;f", 20);
+	add(p, "main;h", 40);
+	run(p, &a, true);
+	for (size_t i = 0; i < a.nhot; i++) {
+		if (strcmp(analysis_fn_name(&a, a.details[i].fn), "f"))
+			continue;
+		/* f is counted at its outermost frame: callers add up to its total, 60. */
+		for (size_t k = 0; k < a.details[i].callers.nr; k++)
+			sum += a.details[i].callers.v[k].value;
+		assert_int_equal(sum, 60);
+		assert_int_equal(a.fns.v[a.details[i].fn].total, 60);
+	}
+	assert_int_equal(sum, 60);
+	analysis_release(&a);
+	profile_free(p);
+}
+
+static void test_patterns(void **state)
+{
+	uint8_t var[32];
+	size_t alloc = 0, lock = 0, io = 0, hashing = 0;
+
+	(void)state;
+	for (size_t i = 0; rule_catalogue[i].id; i++) {
+		if (!strcmp(rule_catalogue[i].id, "alloc"))
+			alloc = i;
+		if (!strcmp(rule_catalogue[i].id, "lock"))
+			lock = i;
+		if (!strcmp(rule_catalogue[i].id, "io"))
+			io = i;
+		if (!strcmp(rule_catalogue[i].id, "hashing"))
+			hashing = i;
+	}
+	assert_true(rule_count() <= 32);
+	assert_true(rule_pattern_match("=malloc", "malloc", 6));
+	assert_false(rule_pattern_match("=malloc", "malloc_usable_size", 18));
+	assert_true(rule_pattern_match("^_int_", "_int_malloc", 11));
+	assert_true(rule_pattern_match("~::sort", "std::sort<int*>", 15));
+	assert_true(rule_pattern_match("%json", "encoding/JSON.Marshal", 21));
+	assert_false(rule_pattern_match("~json", "encoding/JSON.Marshal", 21));
+	assert_true(rules_match_name("malloc", 6, var) & (1u << alloc));
+	assert_true(rules_match_name("cfree@GLIBC_2.2.5", 17, var) & (1u << alloc));
+	assert_true(rules_match_name("free_[k]", 8, var) & (1u << alloc));
+	assert_false(rules_match_name("freeze", 6, var) & (1u << alloc));
+	assert_true(rules_match_name("runtime.mallocgc", 16, var) & (1u << alloc));
+	assert_int_equal(var[alloc], 1); /* the Go advice */
+	assert_true(rules_match_name("pthread_mutex_lock", 18, var) & (1u << lock));
+	assert_true(rules_match_name("__x64_sys_write", 15, var) & (1u << io));
+	assert_false(rules_match_name("readline", 8, var) & (1u << io));
+	assert_true(rules_match_name("std::_Hashtable<int>::find", 26, var) & (1u << hashing));
+	assert_int_equal(rules_match_name("compute_everything", 18, var), 0);
+	/* Every rule has advice for each variant its patterns name. */
+	for (size_t i = 0; rule_catalogue[i].id; i++) {
+		size_t nadv = 0;
+
+		while (rule_catalogue[i].advice[nadv])
+			nadv++;
+		assert_true(nadv >= 1);
+		for (const struct rule_pattern *pt = rule_catalogue[i].patterns; pt->pat; pt++)
+			assert_true(pt->variant < nadv);
+	}
+}
+
+static void test_alloc_rule_with_evidence(void **state)
+{
+	struct profile *p = new_profile();
+	const struct recommendation *r;
+	struct analysis a;
+
+	(void)state;
+	add(p, "main;parse;malloc;_int_malloc", 20);
+	add(p, "main;parse;free", 10);
+	add(p, "main;parse", 40);
+	add(p, "main;render", 30);
+	run(p, &a, false);
+	r = find_rec(&a, "alloc");
+	assert_non_null(r);
+	assert_true(fabs(r->evidence.pct - 30) < 1e-9); /* _int_malloc under malloc counts once */
+	assert_int_equal(r->severity, SEV_CRITICAL);
+	assert_string_equal(profile_str(p, r->evidence.callers.v[0].name), "parse");
+	assert_int_equal(r->evidence.callers.v[0].value, 30);
+	assert_non_null(strstr(r->message, "parse"));
+	assert_non_null(strstr(r->message, "malloc"));
+	/* No evidence, no rule. */
+	assert_null(find_rec(&a, "lock"));
+	assert_null(find_rec(&a, "sort"));
+	assert_null(find_rec(&a, "recursion"));
+	analysis_release(&a);
+	profile_free(p);
+}
+
+static void test_rule_thresholds(void **state)
+{
+	struct profile *p = new_profile();
+	struct analysis a;
+
+	(void)state;
+	/* 4 % in malloc: under the alloc rule's 5 % */
+	add(p, "main;work;malloc", 4);
+	add(p, "main;work", 48);
+	add(p, "main;work2", 48);
+	run(p, &a, false);
+	assert_null(find_rec(&a, "alloc"));
+	analysis_release(&a);
+	profile_free(p);
+}
+
+static void test_recursion_rule(void **state)
+{
+	struct profile *p = new_profile();
+	struct buf s = BUF_INIT;
+	struct analysis a;
+	const struct recommendation *r;
+
+	(void)state;
+	buf_adds(&s, "main");
+	for (int i = 0; i < 20; i++)
+		buf_adds(&s, ";fib");
+	add(p, s.buf, 50);
+	add(p, "main;fib;fib;fib", 10); /* shallow: not deep */
+	add(p, "main;other", 40);
+	run(p, &a, false);
+	r = find_rec(&a, "recursion");
+	assert_non_null(r);
+	assert_true(fabs(r->evidence.pct - 50) < 1e-9);
+	assert_non_null(strstr(r->evidence.detail, "20 frames"));
+	analysis_release(&a);
+	profile_free(p);
+	buf_release(&s);
+
+	p = new_profile();
+	add(p, "main;fib;fib;fib;fib;fib", 100);
+	run(p, &a, false);
+	assert_null(find_rec(&a, "recursion"));
+	analysis_release(&a);
+	profile_free(p);
+}
+
+static void test_interpreter_and_tiny(void **state)
+{
+	struct profile *p = new_profile();
+	struct analysis a;
+	const struct recommendation *r;
+	char name[64];
+
+	(void)state;
+	add(p, "python;_PyEval_EvalFrameDefault", 50);
+	add(p, "python;_PyEval_EvalFrameDefault;_PyEval_EvalFrameDefault;list_append", 10);
+	add(p, "python;_PyEval_EvalFrameDefault;other", 40);
+	run(p, &a, false);
+	r = find_rec(&a, "interpreter");
+	assert_non_null(r);
+	assert_true(fabs(r->evidence.pct - 50) < 1e-9); /* self time only */
+	assert_non_null(strstr(r->message, "CPython"));
+	analysis_release(&a);
+	profile_free(p);
+
+	p = new_profile();
+	for (int i = 0; i < 120; i++) {
+		snprintf(name, sizeof(name), "main;f%d", i);
+		add(p, name, 1);
+	}
+	run(p, &a, false);
+	assert_non_null(find_rec(&a, "tiny-functions"));
+	assert_null(find_rec(&a, "hotspot"));
+	assert_int_equal(a.nhot, 0);
+	analysis_release(&a);
+	profile_free(p);
+}
+
+static void test_hotspot_rule_explained(void **state)
+{
+	struct profile *p = new_profile();
+	struct analysis a;
+
+	(void)state;
+	/* cmp runs inside qsort: the sort rule explains it, no separate hotspot recommendation. */
+	add(p, "main;qsort;cmp", 60);
+	add(p, "main;crunch", 40);
+	run(p, &a, false);
+	assert_non_null(find_rec(&a, "sort"));
+	for (size_t i = 0; i < a.recs_nr; i++)
+		if (!strcmp(a.recs[i].rule, "hotspot"))
+			assert_string_equal(profile_str(p, a.recs[i].evidence.functions.v[0].name), "crunch");
+	analysis_release(&a);
+	profile_free(p);
+}
+
+static void test_json_and_text(void **state)
+{
+	struct profile *p = new_profile();
+	struct analysis a;
+	struct buf b = BUF_INIT;
+	struct jw j;
+
+	(void)state;
+	add(p, "main;parse;malloc", 30);
+	add(p, "main;parse", 70);
+	run(p, &a, true);
+	jw_init(&j, &b, false);
+	jw_object_begin(&j);
+	analysis_format_json(&a, &j);
+	jw_object_end(&j);
+	assert_non_null(strstr(b.buf, "\"total\":100"));
+	assert_non_null(strstr(b.buf, "\"unit\":\"count\""));
+	assert_non_null(strstr(b.buf, "\"hotspots\":[{\"function\":\"parse\""));
+	assert_non_null(strstr(b.buf, "\"severity\":\"critical\""));
+	assert_non_null(strstr(b.buf, "\"hot_path\":["));
+	assert_non_null(strstr(b.buf, "\"rule\":\"alloc\""));
+	assert_non_null(strstr(b.buf, "\"evidence\":{"));
+	buf_reset(&b);
+	analysis_format_text(&a, &b, false, false);
+	assert_non_null(strstr(b.buf, "Hotspots"));
+	assert_non_null(strstr(b.buf, "Hot path"));
+	assert_null(strchr(b.buf, '\033'));
+	buf_reset(&b);
+	analysis_format_text(&a, &b, false, true);
+	assert_non_null(strstr(b.buf, "| Severity |"));
+	analysis_release(&a);
+	profile_free(p);
+	buf_release(&b);
+}
+
+static void test_value_column(void **state)
+{
+	struct profile *p = profile_new(0);
+	struct analyze_opts o = ANALYZE_OPTS_INIT;
+	struct analysis a;
+	struct err e = ERR_INIT;
+
+	(void)state;
+	profile_add_column(p, "samples", "count");
+	add(p, "main", 1);
+	o.value = "cpu";
+	assert_int_equal(analysis_run(p, &o, &a, &e), -1);
+	assert_non_null(strstr(e.msg, "no 'cpu' values"));
+	profile_free(p);
+}
+
+static void test_runs(void **state)
+{
+	struct profile *ps[3];
+	struct runs r;
+	struct err e = ERR_INIT;
+	const int64_t a[3] = { 40, 50, 60 };
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		ps[i] = new_profile();
+		add(ps[i], "main;a", a[i]);
+		add(ps[i], "main;b", 20);
+		add(ps[i], "main;c", 80 - a[i]);
+	}
+	assert_int_equal(runs_compute(ps, 3, NULL, &r, &e), 0);
+	assert_int_equal(r.nruns, 3);
+	assert_string_equal(strtab_str(&r.names, r.v[0].name), "a");
+	assert_true(fabs(r.v[0].self.mean - 50) < 1e-9);
+	assert_true(fabs(r.v[0].self.sd - 10) < 1e-9);
+	assert_true(fabs(r.v[0].self.min - 40) < 1e-9);
+	assert_true(fabs(r.v[0].self.max - 60) < 1e-9);
+	assert_true(fabs(r.v[0].self_pct[2] - 60) < 1e-9);
+	runs_release(&r);
+	for (int i = 0; i < 3; i++)
+		profile_free(ps[i]);
+}
+
+static void test_sample_weight(void **state)
+{
+	struct profile *p = new_profile();
+	char name[32];
+
+	(void)state;
+	/* One stack: the divisor is ambiguous; strict mode refuses it, the lenient one is a lower bound. */
+	add(p, "main;spin", 150 * 1001);
+	assert_true(sample_weight(p, 0, true) == 0);
+	assert_true(sample_weight(p, 0, false) == 150 * 1001);
+	for (int i = 0; i < 9; i++) {
+		snprintf(name, sizeof(name), "main;f%d", i);
+		add(p, name, (i + 1) * 1001);
+	}
+	assert_true(sample_weight(p, 0, true) == 1001);
+	/* The reader's note is exact, whatever the values. */
+	profile_add_comment(p, "samples: 300");
+	assert_true(fabs(sample_weight(p, 0, true) - (150.0 + 45) * 1001 / 300) < 1e-9);
+	profile_free(p);
+
+	p = new_profile();
+	add(p, "main;a", 3);
+	add(p, "main;b", 1);
+	assert_true(sample_weight(p, 0, false) == 0); /* plain counts */
+	profile_free(p);
+}
+
+static void test_empty_profile(void **state)
+{
+	struct profile *p = new_profile();
+	struct analysis a;
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	run(p, &a, true);
+	assert_int_equal(a.grand_total, 0);
+	assert_int_equal(a.nhot, 0);
+	assert_int_equal(a.recs_nr, 0);
+	analysis_format_text(&a, &b, false, false);
+	assert_non_null(strstr(b.buf, "no samples"));
+	analysis_release(&a);
+	profile_free(p);
+	buf_release(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_severity),
+		cmocka_unit_test(test_hotspots_and_hot_path),
+		cmocka_unit_test(test_merged_by_function),
+		cmocka_unit_test(test_details_recursion),
+		cmocka_unit_test(test_patterns),
+		cmocka_unit_test(test_alloc_rule_with_evidence),
+		cmocka_unit_test(test_rule_thresholds),
+		cmocka_unit_test(test_recursion_rule),
+		cmocka_unit_test(test_interpreter_and_tiny),
+		cmocka_unit_test(test_hotspot_rule_explained),
+		cmocka_unit_test(test_json_and_text),
+		cmocka_unit_test(test_value_column),
+		cmocka_unit_test(test_runs),
+		cmocka_unit_test(test_sample_weight),
+		cmocka_unit_test(test_empty_profile),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
