@@ -23,7 +23,14 @@ static const struct cmd commands[] = {
 	/* Subcommands: one line each. */
 	{ "help", cmd_help, "show help for kiln or a command" },
 	{ "version", cmd_version, "print the version" },
+	{ "collapse", cmd_collapse, "fold perf script stacks like stackcollapse-perf.pl" },
 	{ "convert", cmd_convert, "convert a profile between formats (pprof, speedscope, folded, ...)" },
+	{ "profile", cmd_profile, "sample a command, processes or the system on CPU (perf_event cpu-clock)" },
+	{ "flamegraph", cmd_flamegraph, "draw an interactive SVG flame graph, icicle graph or flame chart" },
+	{ "bench", cmd_bench, "benchmark commands like hyperfine: interleaved runs, statistics, exports" },
+	{ "compare", cmd_compare, "compare benchmark results with statistics; exit 1 on a regression" },
+	{ "analyze", cmd_analyze, "find hotspots, the hot path and evidence-based recommendations in a profile" },
+	{ "diff", cmd_diff, "compare two profiles: differential flame graph and significant changes" },
 	{ NULL, NULL, NULL },
 };
 

@@ -26,11 +26,13 @@ static const struct cmd_help collapse_help = {
 		       "bytewise. The output is byte-identical to FlameGraph's stackcollapse-perf.pl with the same "
 		       "options: samples count their period when perf script shows one, only the first event seen "
 		       "is kept unless --event names one, function names are tidied the same way. Feed the result "
-		       "to 'kiln flamegraph' or flamegraph.pl.",
+		       "to 'kiln flamegraph' or flamegraph.pl. A perf.data file (perf record -g) is read directly, "
+		       "without perf installed, and symbolized by kiln.",
 	.examples = "perf record -F 99 -g -- ./prog && perf script | kiln collapse > out.folded\n"
 		    "kiln collapse --pid --kernel perf.txt\n"
 		    "kiln collapse --event-filter=instructions perf.txt -o instr.folded\n"
-		    "kiln collapse perf.txt -o cpu.pb.gz              # pprof, from the extension",
+		    "kiln collapse perf.txt -o cpu.pb.gz              # pprof, from the extension\n"
+		    "kiln collapse perf.data                          # perf.data read directly",
 };
 
 /* The reader's notes that start with "warning: " are for the user. */
@@ -113,6 +115,15 @@ int cmd_collapse(int argc, char **argv)
 	if (input_open(&in, path, &e)) {
 		error_msg("%s", e.msg);
 		return EXIT_USAGE;
+	}
+	/* A perf.data file is read directly (and symbolized by kiln), without perf installed. */
+	{
+		const struct format *pd = format_by_name("perf.data");
+		const unsigned char *head;
+		size_t hn = input_peek(&in, 64, &head, &e);
+
+		if (pd && pd->probe && hn && pd->probe(head, hn) >= 50)
+			reader = pd;
 	}
 	input_show_progress(&in, "collapsing");
 	p = profile_new(0);

@@ -8,12 +8,16 @@
 #include "../profile/profile.h"
 
 extern const struct format format_folded;
+extern const struct format format_perf_script;
 extern const struct format format_pprof, format_pprof_raw, format_speedscope, format_cpuprofile;
+extern const struct format format_perfdata;
 
 /* One line per format; a new format is one new file and one line here. */
 const struct format *const formats[] = {
 	&format_folded,
+	&format_perf_script,
 	&format_pprof, &format_pprof_raw, &format_speedscope, &format_cpuprofile,
+	&format_perfdata,
 	NULL,
 };
 

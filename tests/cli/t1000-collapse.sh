@@ -102,9 +102,9 @@ fi
 head -c 20000 "$KILN" >"$T_TMP/binary"
 t_fails "binary input is an error" 2 "$KILN" collapse "$T_TMP/binary"
 printf 'PERFILE2\010\000\000\000\000\000\000\000' >"$T_TMP/perf.data"
-t_fails "perf.data input is an error that says to run perf script" 2 "$KILN" collapse "$T_TMP/perf.data"
-grep -q "run 'perf script'" "$T_TMP/fails.err" && t_pass "the perf.data message names the fix" ||
-	t_fail "the perf.data message names the fix" "$(cat "$T_TMP/fails.err")"
+t_fails "a truncated perf.data file is an error" 2 "$KILN" collapse "$T_TMP/perf.data"
+grep -q "perf.data" "$T_TMP/fails.err" && t_pass "the truncated perf.data message says what the file is" ||
+	t_fail "the truncated perf.data message says what the file is" "$(cat "$T_TMP/fails.err")"
 printf 'main;foo;bar 12\nmain;foo 3\n' >"$T_TMP/folded"
 t_fails "folded stacks (not perf script) are an error" 2 "$KILN" collapse "$T_TMP/folded"
 t_fails "a missing file is an error" 2 "$KILN" collapse "$T_TMP/does-not-exist"
@@ -175,6 +175,33 @@ echo 'prog;main;sum_squares;square 1' >"$T_TMP/inline.want"
 "$KILN" collapse --inline "$T_TMP/inline.txt" >"$T_TMP/inline.out" 2>"$T_TMP/inline.err"
 t_same "input from perf script --inline keeps the inlined frames (--inline accepted)" "$T_TMP/inline.want" \
 	"$T_TMP/inline.out"
+
+# ---- perf.data, read directly ----
+# A program with frame pointers and three named functions, recorded by perf itself.
+if command -v perf >/dev/null && command -v cc >/dev/null; then
+	cat >"$T_TMP/pd.c" <<'CEOF'
+#include <stdio.h>
+static volatile double sink;
+__attribute__((noinline)) void pd_leaf(int n) { for (int i = 0; i < n; i++) sink += i * 0.5; }
+__attribute__((noinline)) void pd_mid(int n) { pd_leaf(n); sink += 1; }
+int main(void) { for (int i = 0; i < 400; i++) pd_mid(400000); return 0; }
+CEOF
+	if cc -O1 -g -fno-omit-frame-pointer -o "$T_TMP/pd" "$T_TMP/pd.c" &&
+		perf record -q -F 999 -g -o "$T_TMP/pd.data" -- "$T_TMP/pd" >/dev/null 2>&1; then
+		"$KILN" collapse "$T_TMP/pd.data" >"$T_TMP/pd.folded" 2>"$T_TMP/pd.err"
+		s=$?
+		if [ $s -eq 0 ] && grep -q '^pd;.*main;\(pd_mid;\)\?pd_leaf [0-9]' "$T_TMP/pd.folded"; then
+			t_pass "a perf.data file is collapsed directly, symbolized by kiln"
+		else
+			t_fail "a perf.data file is collapsed directly, symbolized by kiln" \
+				"exit $s: $(head -3 "$T_TMP/pd.err") $(head -3 "$T_TMP/pd.folded")"
+		fi
+	else
+		t_skip "collapse of perf.data" "perf record cannot run here"
+	fi
+else
+	t_skip "collapse of perf.data" "perf or cc is not installed"
+fi
 
 # ---- help ----
 "$KILN" collapse --help >"$T_TMP/h1"

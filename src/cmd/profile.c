@@ -1,0 +1,561 @@
+/* kiln profile: sample a command, running processes or the whole system on CPU, and write a profile + report. */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../analyze/hotspots.h"
+#include "../core/array.h"
+#include "../core/atomicfile.h"
+#include "../core/err.h"
+#include "../core/options.h"
+#include "../core/util.h"
+#include "../core/xalloc.h"
+#include "../formats/format.h"
+#include "../profile/profile.h"
+#include "../record/recorder.h"
+#include "../record/runtime.h"
+#include "../record/session.h"
+#include "../render/flamegraph.h"
+#include "../symbols/symbolizer.h"
+#include "cmds.h"
+
+#define DEFAULT_OUTPUT "profile.pb.gz"
+#define FREQ_LAUNCH 999 /* development runs: detail in a short run */
+#define FREQ_ATTACH 99  /* production processes and whole systems: low overhead, off the 100 Hz timer tick */
+
+struct profile_opts {
+	long long freq;
+	struct opt_list pids;
+	double duration;
+	bool all_cpus;
+	const char *call_graph;
+	long long stack_size;
+	const char *output;
+	const char *format;
+	const char *flamegraph;
+	bool user_only;
+	bool no_inline;
+	const char *debuginfo;
+	const char *language;
+	long long top;
+	bool quiet;
+	long long mmap_pages;
+	bool diff;
+};
+
+
+static const struct cmd_help help = {
+	.name = "profile",
+	.usage = "kiln profile [OPTIONS] [--] COMMAND [ARGS...]\n"
+		 "kiln profile [OPTIONS] -p PID[,PID...] [-d SECONDS]\n"
+		 "kiln profile [OPTIONS] -a [-d SECONDS] [COMMAND [ARGS...]]\n"
+		 "kiln profile --diff [OPTIONS] 'COMMAND_A' 'COMMAND_B'",
+	.description =
+		"Samples where CPU time goes with the kernel's cpu-clock event (works in virtual machines without "
+		"hardware counters), with kernel and user call stacks. A launched COMMAND is followed through "
+		"every thread, fork and exec; -p attaches to running processes (their existing and future threads) "
+		"until they exit, -d SECONDS pass or Ctrl-C; -a samples every CPU.\n\n"
+		"Sampling rate: -F defaults to 999 Hz for a launched command (a development run wants detail) and "
+		"99 Hz with -p or -a (production: a tenth of the overhead, and off the timer tick's 100 Hz so "
+		"periodic work is not aliased). The kernel's limit is /proc/sys/kernel/perf_event_max_sample_rate; "
+		"kiln warns when it throttles.\n\n"
+		"Stacks: -g fp (default) follows frame pointers, which is cheap; code built with "
+		"-fomit-frame-pointer gives broken stacks (kiln warns) and wants -g dwarf, which copies "
+		"--stack-size bytes of the user stack per sample and unwinds them with DWARF CFI.\n\n"
+		"Output: a pprof profile (default '" DEFAULT_OUTPUT "' in the current directory, overwritten) with "
+		"columns samples/count and cpu/nanoseconds and labels pid, tid and comm; -o picks the format from "
+		"the extension (.pb.gz pprof, .folded, .svg flame graph, .json speedscope) unless --format says. "
+		"At the end a report on stderr gives samples, duration, the top functions by self and total time, "
+		"and the files written. Symbols are resolved once per address after the recording, including "
+		"inlined functions with file:line and separate debug info under /usr/lib/debug/.build-id.\n\n"
+		"Languages (--language, default auto: detected from the executable or script): Python 3.11 frames "
+		"are read from the interpreter's memory and spliced into the native stacks; Node.js and Java get "
+		"perf maps enabled at launch (NODE_OPTIONS, JAVA_TOOL_OPTIONS), Python 3.12+ PYTHONPERFSUPPORT; Go "
+		"is named from its symbols or function table. Temporary maps are removed (docs/runtimes.md).\n\n"
+		"Exit status: that of the command (128+N when a signal N killed it), 0 for -p/-a recordings, 125 "
+		"when kiln itself fails, 126 when the command cannot run, 127 when it is not found, 2 for usage "
+		"errors. SIGINT/SIGTERM stop the recording and the profile collected so far is written; a signal "
+		"sent to kiln is passed on to the command.\n\n"
+		"--diff profiles two shell command lines one after the other and compares them as 'kiln diff' does: "
+		"the functions whose share of samples changed, each with a significance test, and a differential "
+		"flame graph of the second (-o, default diff.svg; red grew, blue shrank).",
+	.examples = "kiln profile ./myprog --input data.txt\n"
+		    "kiln profile -o cpu.svg -- make -j2\n"
+		    "kiln profile --flamegraph flame.svg -o prof.pb.gz python3 script.py\n"
+		    "kiln profile -g dwarf ./built-without-frame-pointers\n"
+		    "kiln profile --language go go test -bench .\n"
+		    "kiln profile -p 12345 -d 60\n"
+		    "kiln profile -a -d 10 -o system.folded\n"
+		    "kiln profile --diff ./baseline ./optimized",
+};
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	/* A terminal's signal already reached the command's process group; one sent to kiln alone is passed on. */
+	recorder_stop(sig, si && (si->si_code == SI_USER || si->si_code == SI_QUEUE));
+}
+
+static int parse_pids(const struct opt_list *l, uint32_t **out, size_t *n, struct err *e)
+{
+	size_t alloc = 0;
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < l->nr; i++) {
+		char *copy = xstrdup(l->v[i]), *save = NULL;
+		for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			long long v;
+			if (parse_ll(tok, 1, 4194304, "--pid", &v, e) < 0) {
+				free(copy);
+				return -1;
+			}
+			ALLOC_GROW(*out, *n + 1, alloc);
+			(*out)[(*n)++] = (uint32_t)v;
+		}
+		free(copy);
+		if (!*n)
+			return err_set(e, "--pid expects a process id, got '%s'", l->v[i]);
+	}
+	return 0;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && !strcasecmp(s + a - b, suffix);
+}
+
+/* An output: a profile format, or a flame graph when `f` is NULL. */
+struct output {
+	const char *path;
+	const struct format *f;
+	const char *what;
+};
+
+static int pick_output(const char *path, const char *format, struct output *out)
+{
+	out->path = path;
+	out->f = NULL;
+	if (format) {
+		if (!strcmp(format, "svg") || !strcmp(format, "flamegraph")) {
+			out->what = "flame graph";
+			return 0;
+		}
+		out->f = format_by_name(format);
+		if (!out->f || !out->f->write)
+			return usage_error(&help, "unknown output format '%s'", format);
+	} else {
+		out->f = format_for_path(path);
+		if (!out->f && ends_with(path, ".svg")) {
+			out->what = "flame graph";
+			return 0;
+		}
+		if (!out->f)
+			return usage_error(&help, "cannot tell the output format of '%s' from its extension (use "
+						  "--format)",
+					   path);
+	}
+	out->what = out->f->name;
+	return 0;
+}
+
+static int write_svg(const struct profile *p, const char *path, const char *title, struct err *e)
+{
+	struct flamegraph *g = fg_new(false);
+	struct fg_build_opts bo = { .column = profile_find_column(p, "samples"), .base_column = -1, .reverse = false };
+	struct fg_svg_opts so;
+	struct afile f = { 0 };
+	int ret = -1;
+
+	if (fg_add_profile(g, p, &bo, e) < 0)
+		goto out;
+	fg_finish(g);
+	fg_svg_opts_init(&so);
+	so.title = title;
+	so.countname = "samples";
+	if (afile_open(&f, path, e) < 0)
+		goto out;
+	if (fg_write_svg(g, f.fp, &so, e) < 0) {
+		afile_abort(&f);
+		goto out;
+	}
+	ret = afile_commit(&f, e);
+out:
+	fg_free(g);
+	return ret;
+}
+
+/* The end-of-run report's hotspot tables, counted in samples. */
+static void print_hotspots(struct profile *p, long long top)
+{
+	struct hotspots h;
+	if (top <= 0 || hotspots_compute(p, profile_find_column(p, "samples"), &h) < 0)
+		return;
+	if (h.grand_total > 0)
+		hotspots_print(stderr, p, &h, (size_t)top);
+	hotspots_release(&h);
+}
+
+static int exit_status_of(const struct recorder_result *res)
+{
+	if (!res->launched)
+		return 0;
+	if (!res->reaped)
+		return 128 + res->stop_signal; /* recording stopped at a second signal, the command still runs */
+	if (WIFEXITED(res->status))
+		return WEXITSTATUS(res->status);
+	if (WIFSIGNALED(res->status))
+		return 128 + WTERMSIG(res->status);
+	return EXIT_INTERNAL;
+}
+
+int cmd_profile(int argc, char **argv)
+{
+	struct profile_opts o = { .freq = 0, .call_graph = "fp", .top = 10 };
+	const struct option opts[] = {
+		OPT_GROUP("What to sample"),
+		OPT_LIST('p', "pid", &o.pids, "PID[,PID]", "attach to running processes (all their threads)"),
+		OPT_BOOL('a', "all-cpus", &o.all_cpus, "sample the whole system"),
+		OPT_DOUBLE('d', "duration", &o.duration, "SECONDS", "stop after SECONDS (with -p or -a)", 0.001, 1e7),
+		OPT_INT('F', "frequency", &o.freq, "HZ",
+			"samples per second per CPU (default 999 launched, 99 with -p/-a)", 1, 100000),
+		OPT_STRING('g', "call-graph", &o.call_graph, "fp|dwarf[,SIZE]",
+			   "unwind user stacks with frame pointers (default) or DWARF CFI"),
+		OPT_INT(0, "stack-size", &o.stack_size, "BYTES", "user stack copied per sample with -g dwarf (8192)",
+			64, 65528),
+		OPT_BOOL(0, "user-only", &o.user_only, "leave kernel frames out"),
+		OPT_STRING(0, "language", &o.language, "LANG",
+			   "auto (default), native, python, node, java or go: name the runtime's functions"),
+		OPT_GROUP("Output"),
+		OPT_STRING('o', "output", &o.output, "FILE",
+			   "write the profile to FILE, format from the extension (default " DEFAULT_OUTPUT ")"),
+		OPT_STRING(0, "format", &o.format, "FORMAT", "output format of -o (pprof, folded, speedscope, svg)"),
+		OPT_STRING(0, "flamegraph", &o.flamegraph, "FILE.svg", "also write a flame graph"),
+		OPT_INT(0, "top", &o.top, "N", "functions listed in the report (10; 0 for none)", 0, 1000),
+		OPT_BOOL('q', "quiet", &o.quiet, "no report, only warnings and errors"),
+		OPT_BOOL(0, "diff", &o.diff, "profile two commands (each one argument) and compare them"),
+		OPT_GROUP("Symbols"),
+		OPT_BOOL(0, "no-inline", &o.no_inline, "do not show inlined functions as frames"),
+		OPT_STRING(0, "debuginfo-dir", &o.debuginfo, "DIRS",
+			   "colon-separated debug info directories searched before /usr/lib/debug"),
+		{ OPTION_INT, 0, "mmap-pages", &o.mmap_pages, "N", "ring buffer pages per CPU (a power of two)",
+		  OPT_HIDDEN, 1, 1 << 20, NULL, NULL },
+		OPT_END(),
+	};
+	struct err e = ERR_INIT;
+	struct output outs[2];
+	size_t nouts = 0;
+	uint32_t *pids = NULL;
+	size_t npids = 0;
+	struct symbolizer *sym = NULL;
+	struct rec_session *s = NULL;
+	struct runtime *rt = NULL;
+	enum rt_lang lang = RT_AUTO;
+	struct profile *p = NULL;
+	struct recorder_result res;
+	int status = EXIT_INTERNAL;
+
+	if (profile_mode_is_mem(argc, argv))
+		return cmd_profile_mem(argc, argv);
+	if (profile_mode_is_wait(argc, argv))
+		return cmd_profile_wait(argc, argv);
+	argc = parse_options(argc, argv, opts, &help, PARSE_STOP_AT_NON_OPTION);
+	if (argc == PARSE_HELP)
+		return 0;
+	if (argc < 0)
+		return EXIT_USAGE;
+
+	if (o.diff) {
+		char *pass[8];
+		size_t npass = 0;
+		char freq[32];
+
+		/* Both commands are single arguments, so options may also follow them. */
+		{
+			char **rest = xcalloc((size_t)argc + 2, sizeof(*rest));
+
+			rest[0] = (char *)"profile";
+			memcpy(rest + 1, argv, (size_t)argc * sizeof(*rest));
+			argc = parse_options(argc + 1, rest, opts, &help, 0);
+			memcpy(argv, rest, (size_t)(argc > 0 ? argc : 0) * sizeof(*rest));
+			free(rest);
+			if (argc < 0)
+				return argc == PARSE_HELP ? 0 : EXIT_USAGE;
+		}
+		if (argc != 2 || o.pids.nr || o.all_cpus)
+			return usage_error(&help, "--diff takes two commands, each one argument: "
+						  "kiln profile --diff './old ARGS' './new ARGS'");
+		if (o.freq) {
+			snprintf(freq, sizeof(freq), "%lld", o.freq);
+			pass[npass++] = (char *)"-F";
+			pass[npass++] = freq;
+		}
+		pass[npass++] = (char *)"-g";
+		pass[npass++] = (char *)o.call_graph;
+		if (o.user_only)
+			pass[npass++] = (char *)"--user-only";
+		if (o.language) {
+			pass[npass++] = (char *)"--language";
+			pass[npass++] = (char *)o.language;
+		}
+		return profile_diff_run(argv[0], argv[1], pass, npass, o.output ? o.output : "diff.svg", o.quiet);
+	}
+	if (parse_pids(&o.pids, &pids, &npids, &e) < 0) {
+		status = usage_error(&help, "%s", e.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < npids; i++) {
+		if (kill((pid_t)pids[i], 0) < 0 && errno == ESRCH) {
+			status = usage_error(&help, "no process with id %" PRIu32, pids[i]);
+			goto out;
+		}
+	}
+	if (o.language && rt_lang_parse(o.language, &lang) < 0) {
+		status = usage_error(&help, "unknown --language '%s' (auto, native, python, node, java or go)",
+				     o.language);
+		goto out;
+	}
+	if (npids && o.all_cpus) {
+		status = usage_error(&help, "--pid and --all-cpus cannot be combined");
+		goto out;
+	}
+	if (npids && argc) {
+		status = usage_error(&help, "--pid and a command cannot be combined");
+		goto out;
+	}
+	if (!npids && !o.all_cpus && !argc) {
+		status = usage_error(&help, "nothing to profile: give a command, --pid or --all-cpus");
+		goto out;
+	}
+	if (o.duration > 0 && argc) {
+		status = usage_error(&help, "--duration applies to --pid and --all-cpus; a command's run bounds its "
+					    "recording");
+		goto out;
+	}
+	/* perf's spelling: fp, dwarf, or dwarf,SIZE for the stack bytes copied per sample. */
+	if (!strncmp(o.call_graph, "dwarf,", 6)) {
+		long long v;
+		if (parse_ll(o.call_graph + 6, 64, 65528, "--call-graph dwarf,SIZE", &v, &e) < 0) {
+			status = usage_error(&help, "%s", e.msg);
+			goto out;
+		}
+		o.stack_size = v;
+		o.call_graph = "dwarf";
+	} else if (strcmp(o.call_graph, "fp") && strcmp(o.call_graph, "dwarf")) {
+		status = usage_error(&help, "--call-graph expects fp, dwarf or dwarf,SIZE, got '%s'", o.call_graph);
+		goto out;
+	}
+	if (o.stack_size && o.stack_size % 8) {
+		status = usage_error(&help, "--stack-size must be a multiple of 8, got %lld", o.stack_size);
+		goto out;
+	}
+	if (o.mmap_pages && (o.mmap_pages & (o.mmap_pages - 1))) {
+		status = usage_error(&help, "--mmap-pages must be a power of two, got %lld", o.mmap_pages);
+		goto out;
+	}
+	if (pick_output(o.output ? o.output : DEFAULT_OUTPUT, o.format, &outs[nouts]) != 0) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	nouts++;
+	if (o.flamegraph) {
+		outs[nouts] = (struct output){ o.flamegraph, NULL, "flame graph" };
+		nouts++;
+	}
+
+	/* An output that cannot be written is found now, not after a long recording. */
+	for (size_t i = 0; i < nouts; i++) {
+		if (!strcmp(outs[i].path, "-"))
+			continue;
+		char *dir = xstrdup(outs[i].path), *slash = strrchr(dir, '/');
+		const char *d = slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".";
+		if (access(d, W_OK | X_OK) < 0) {
+			error_msg("cannot write '%s': %s", outs[i].path, strerror(errno));
+			free(dir);
+			status = EXIT_USAGE;
+			goto out;
+		}
+		free(dir);
+	}
+
+	bool dwarf = !strcmp(o.call_graph, "dwarf");
+	bool launch = argc > 0;
+	enum rec_mode mode = o.all_cpus ? REC_SYSTEM : npids ? REC_ATTACH : REC_LAUNCH;
+	unsigned freq = (unsigned)(o.freq ? o.freq : mode == REC_LAUNCH ? FREQ_LAUNCH : FREQ_ATTACH);
+
+	FILE *mf = fopen("/proc/sys/kernel/perf_event_max_sample_rate", "r");
+	if (mf) {
+		unsigned long max = 0;
+		if (fscanf(mf, "%lu", &max) == 1 && max && freq > max)
+			warning_msg("-F %u is above the kernel's limit of %lu samples per second "
+				    "(/proc/sys/kernel/perf_event_max_sample_rate): the kernel will throttle",
+				    freq, max);
+		fclose(mf);
+	}
+
+	sym = symbolizer_new();
+	if (o.debuginfo) {
+		char *dirs = xasprintf("%s:/usr/lib/debug", o.debuginfo);
+		symbolizer_set_debuginfo_dirs(sym, dirs);
+		free(dirs);
+	}
+	if (o.no_inline)
+		symbolizer_set_flags(sym, SYMBOLIZER_NO_INLINE);
+	/* Read kallsyms while the command runs rather than after it exits (50-150 ms of the finish time). */
+	if (!o.user_only)
+		symbolizer_prefetch_kernel(sym);
+	struct rec_session_opts so = {
+		.user_only = o.user_only,
+		.dwarf = dwarf,
+		.regs_mask = dwarf ? recorder_dwarf_regs_mask() : 0,
+	};
+	s = rec_session_new(sym, &so);
+	/* Language runtimes (docs/runtimes.md): their functions' names, Python frames spliced into stacks. */
+	rt = runtime_new(lang, launch);
+	if (launch)
+		runtime_prepare_launch(rt, argv, NULL);
+	else
+		runtime_prepare_attach(rt, pids, npids);
+	runtime_attach(rt, s);
+
+	struct recorder_opts ro = {
+		.mode = mode,
+		.argv = launch ? argv : NULL,
+		.pids = pids,
+		.npids = npids,
+		.freq = freq,
+		.duration = o.duration,
+		.dwarf = dwarf,
+		.stack_size = (uint32_t)o.stack_size,
+		.user_only = o.user_only,
+		.mmap_pages = (size_t)o.mmap_pages,
+		.wakeup_events = runtime_wakeup_events(rt),
+	};
+
+	/* SIGINT/SIGTERM/SIGHUP end the recording (and reach the command); the output is still written. */
+	struct sigaction sa, old[3];
+	const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 3; i++) {
+		sigaction(sigs[i], &sa, &old[i]);
+		/* An ignored signal (a background job's SIGINT, nohup's SIGHUP) stays ignored in the command. */
+		if (old[i].sa_handler == SIG_IGN)
+			ro.child_ignored_signals |= 1ULL << sigs[i];
+	}
+	int rr = recorder_run(&ro, s, &res, &e);
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	if (rr < 0) {
+		error_msg("%s", e.msg);
+		status = EXIT_INTERNAL;
+		goto out;
+	}
+	if (res.launch_error) {
+		error_msg("%s", e.msg);
+		status = res.launch_error == REC_LAUNCH_NOT_FOUND ? 127 : 126;
+		goto out;
+	}
+	status = exit_status_of(&res);
+	runtime_end_recording(rt);
+
+	uint64_t t0 = now_ns();
+	p = profile_new(0);
+	p->time_nanos = (int64_t)res.start_epoch_ns;
+	p->duration_nanos = (int64_t)res.duration_ns;
+	p->period = (int64_t)(1000000000ULL / freq);
+	p->period_type.type = profile_intern_str(p, "cpu");
+	p->period_type.unit = profile_intern_str(p, "nanoseconds");
+	if (rec_session_finish(s, p, &e) < 0) {
+		error_msg("%s", e.msg);
+		status = EXIT_INTERNAL;
+		goto out;
+	}
+	const struct rec_stats *st = rec_session_stats(s);
+
+	bool write_failed = false;
+	for (size_t i = 0; i < nouts; i++) {
+		int w;
+		if (outs[i].f) {
+			/* Single-value formats count samples, as perf/stackcollapse users expect; pprof keeps both. */
+			struct format_write_opts wo = { .column = -1 };
+			if (strcmp(outs[i].f->name, "pprof"))
+				wo.column = profile_find_column(p, "samples");
+			w = profile_write_path(p, outs[i].path, outs[i].f, &wo, &e);
+		} else if (!st->samples) {
+			warning_msg("no samples: flame graph '%s' not written", outs[i].path);
+			outs[i].path = NULL;
+			continue;
+		} else {
+			w = write_svg(p, outs[i].path, launch ? argv[0] : "CPU", &e);
+		}
+		if (w < 0) {
+			error_msg("%s", e.msg);
+			write_failed = true;
+			outs[i].path = NULL;
+		}
+	}
+	uint64_t t_out = now_ns() - t0;
+	runtime_cleanup(rt);
+	for (const char *const *note = runtime_notes(rt); *note; note++)
+		warning_msg("%s", *note);
+
+	if (!st->samples)
+		warning_msg("no samples: the target used less CPU than one sampling period (%s); raise -F",
+			    fmt_ns((char[32]){ 0 }, 1e9 / freq));
+	if (st->throttled)
+		warning_msg("the kernel throttled sampling %" PRIu64 " times: lower -F or raise "
+			    "/proc/sys/kernel/perf_event_max_sample_rate",
+			    st->throttled);
+	if (st->lost)
+		warning_msg("the kernel dropped %" PRIu64 " records (ring buffer full): lower -F or raise "
+			    "--mmap-pages", st->lost);
+	if (!dwarf && st->user_samples >= 20 && st->broken_user * 5 > st->user_samples)
+		warning_msg("%.0f%% of user stacks do not reach main or a thread start: code without frame "
+			    "pointers breaks them; try --call-graph dwarf",
+			    100.0 * (double)st->broken_user / (double)st->user_samples);
+	if (dwarf && st->samples >= 20 && st->unwind_failed * 5 > st->samples)
+		warning_msg("DWARF unwinding failed for %" PRIu64 " of %" PRIu64 " samples", st->unwind_failed,
+			    st->samples);
+
+	if (!o.quiet) {
+		char a[32], b[32];
+		fprintf(stderr, "kiln: %s samples at %u Hz in %s (cpu time %s), %" PRIu64 " process%s, %" PRIu64
+				" thread%s",
+			fmt_count(a, st->samples), freq, fmt_ns(b, (double)res.duration_ns),
+			fmt_ns((char[32]){ 0 }, (double)st->period), st->processes, st->processes == 1 ? "" : "es",
+			st->threads, st->threads == 1 ? "" : "s");
+		if (res.launched && !res.reaped) {
+			fprintf(stderr, "; stopped by a second signal, the command still runs");
+		} else if (res.launched) {
+			if (WIFSIGNALED(res.status))
+				fprintf(stderr, "; command killed by signal %d", WTERMSIG(res.status));
+			else
+				fprintf(stderr, "; command exit status %d", status);
+		}
+		fputc('\n', stderr);
+		print_hotspots(p, o.top);
+		for (size_t i = 0; i < nouts; i++)
+			if (outs[i].path)
+				fprintf(stderr, "kiln: wrote '%s' (%s)\n", outs[i].path, outs[i].what);
+		if (getenv("KILN_PROFILE_TIMING"))
+			fprintf(stderr, "kiln: symbolized and wrote in %s\n", fmt_ns(a, (double)t_out));
+	}
+	if (write_failed)
+		status = EXIT_INTERNAL;
+out:
+	profile_free(p);
+	rec_session_free(s);
+	runtime_free(rt);
+	symbolizer_free(sym);
+	free(pids);
+	free(o.pids.v);
+	return status;
+}
