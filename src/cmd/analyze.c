@@ -242,13 +242,10 @@ int cmd_analyze(int argc, char **argv)
 		}
 	}
 
-	if (o.output) {
-		if (afile_write_all(o.output, out.buf, out.len, &e)) {
-			error_msg("%s", e.msg);
-			goto out;
-		}
-	} else {
-		fwrite(out.buf, 1, out.len, stdout);
+	/* "-" (the default) is stdout; a file is written atomically. */
+	if (afile_write_all(o.output ? o.output : "-", out.buf, out.len, &e)) {
+		error_msg("%s", e.msg);
+		goto out;
 	}
 	ret = EXIT_OK;
 out:

@@ -162,13 +162,10 @@ int cmd_diff(int argc, char **argv)
 			buf_addf(&out, "%s -> %s\n", argv[0], argv[1]);
 		diff_format_text(&d, &out, (size_t)o.top, !o.report && !md && use_color(1), md);
 	}
-	if (o.report) {
-		if (afile_write_all(o.report, out.buf, out.len, &e)) {
-			error_msg("%s", e.msg);
-			goto out;
-		}
-	} else {
-		fwrite(out.buf, 1, out.len, stdout);
+	/* "-" (the default) is stdout; a file is written atomically. */
+	if (afile_write_all(o.report ? o.report : "-", out.buf, out.len, &e)) {
+		error_msg("%s", e.msg);
+		goto out;
 	}
 	ret = EXIT_OK;
 out:
