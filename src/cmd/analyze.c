@@ -212,10 +212,9 @@ int cmd_analyze(int argc, char **argv)
 			error_msg("%s", e.msg);
 			goto out;
 		}
-		if (have_heap) {
-			jw_key(&j, "heap");
-			heap_report_json(&j, a.p, &heap, hopts_top(&o));
-		}
+		/* The heap report's members (peak_bytes, leaks, ...) sit beside the hotspots at the top level. */
+		if (have_heap)
+			heap_report_json_fields(&j, a.p, &heap, hopts_top(&o));
 		jw_object_end(&j);
 		buf_addch(&out, '\n');
 	} else {

@@ -1,0 +1,140 @@
+/*
+ * Internals shared by the files of libkiln-heap.so (preload/): the per-thread state, the process-wide
+ * settings, and the fast paths the hooks inline. Nothing here is exported (the library is built with
+ * -fvisibility=hidden; only the hooks are marked EXPORT).
+ */
+#ifndef KILN_PRELOAD_HEAP_H
+#define KILN_PRELOAD_HEAP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "heap_wire.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define TLS __thread __attribute__((tls_model("initial-exec")))
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#define BUF_BYTES (64 * 1024)
+#define FLUSH_NS 100000000 /* a buffer older than this is sent at the next time stamp (100 ms) */
+#define STAB_INIT 1024   /* per-thread stack table slots (a power of two) */
+#define KH_BOOT_BYTES (64 * 1024)
+#define FILTER_WORDS 512 /* the sampled-address filter: 32768 bits */
+
+/* The allocator below us, found with dlsym(RTLD_NEXT). */
+struct kh_real {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*aligned_alloc)(size_t, size_t);
+	void *(*memalign)(size_t, size_t);
+	void *(*valloc)(size_t);
+	void *(*pvalloc)(size_t);
+	size_t (*malloc_usable_size)(void *);
+	int (*execve)(const char *, char *const[], char *const[]);
+	int (*execvpe)(const char *, char *const[], char *const[]);
+	void (*exit_)(int) __attribute__((noreturn));
+	int (*dlclose)(void *);
+};
+extern struct kh_real kh_real;
+
+/* dlsym() may allocate before the real allocator is known: it is served from here (never freed). */
+extern char kh_boot_arena[KH_BOOT_BYTES];
+
+struct stab_slot {
+	uint64_t hash; /* 0 = empty */
+	uint32_t id;
+	uint32_t pad;
+};
+
+struct tstate {
+	struct tstate *next;
+	pthread_mutex_t flock; /* held while the buffer is written out */
+	uint32_t tid;
+	size_t pos;            /* bytes used; written by the owner thread only */
+	size_t start;          /* bytes already sent by another thread (exit flush) */
+	uintptr_t stack_lo, stack_hi;
+	struct stab_slot *stab;
+	size_t stab_mask, stab_nr;
+	int64_t countdown;     /* sampling: bytes until the next sample */
+	uint64_t rng;
+	uint64_t calls, bytes; /* since the last STATS record */
+	unsigned tick;         /* records since the last time stamp */
+	uint64_t chunk_start;  /* CLOCK_MONOTONIC when the buffer's first record was written */
+	unsigned char *buf;
+};
+
+extern TLS struct tstate *t_state;
+extern TLS int t_guard; /* inside the library: allocations pass through unrecorded */
+extern int g_enabled;
+extern pid_t g_pid;
+extern uint64_t g_sample;
+extern _Atomic uint64_t g_filter[FILTER_WORDS];
+
+/* heap_core.c */
+void kh_resolve(void);
+void *kh_boot_alloc(size_t n);
+void *kh_sym(const char *name);
+/* `counted`: sample_fast() counted the allocation already. `fp`: the hook's frame. */
+void kh_record_alloc(unsigned kind, const void *ptr, size_t size, const uintptr_t *fp, bool counted);
+void kh_record_free(const void *ptr);
+void kh_record_realloc(const void *old, const void *ptr, size_t size, const uintptr_t *fp);
+/* exec is about to replace the image: everything is sent, then an EXEC record. */
+void kh_before_exec(void);
+/* _exit and dlclose: every buffer and the maps are sent. */
+void kh_flush_process(void);
+
+static inline bool is_boot(const void *p)
+{
+	return (uintptr_t)p - (uintptr_t)kh_boot_arena < KH_BOOT_BYTES;
+}
+
+static inline unsigned filter_bit(uintptr_t p)
+{
+	return (unsigned)((p >> 4) * 0xff51afd7ed558ccdULL >> 49); /* 15 bits */
+}
+
+#define FRAME ((const uintptr_t *)__builtin_frame_address(0))
+
+/*
+ * Sampling's fast path, inlined into the hooks: counts the allocation and returns SAMPLE_SKIP when it is not
+ * sampled, SAMPLE_TAKE (counted) when it is, SAMPLE_OFF when not sampling or the thread has no state yet.
+ */
+enum { SAMPLE_OFF, SAMPLE_SKIP, SAMPLE_TAKE };
+
+static inline __attribute__((always_inline)) int sample_fast(size_t size)
+{
+	struct tstate *t = t_state;
+	if (!g_sample || UNLIKELY(t == NULL))
+		return SAMPLE_OFF;
+	t->calls++;
+	t->bytes += size;
+	t->countdown -= (int64_t)size;
+	return LIKELY(t->countdown > 0) ? SAMPLE_SKIP : SAMPLE_TAKE;
+}
+
+/* True when a free of `ptr` must be recorded: always in a full trace, when it was sampled otherwise. */
+static inline __attribute__((always_inline)) bool free_wanted(const void *ptr)
+{
+	if (!g_sample)
+		return g_enabled;
+	unsigned b = filter_bit((uintptr_t)ptr);
+	return UNLIKELY(atomic_load_explicit(&g_filter[b / 64], memory_order_relaxed) & ((uint64_t)1 << (b % 64)));
+}
+
+/* The hooks' common tail: nothing to do for an unsampled allocation, else record it. */
+#define RECORD(kind, p, n)                                                       \
+	do {                                                                     \
+		int s_ = sample_fast(n);                                         \
+		if (LIKELY(s_ != SAMPLE_SKIP))                                   \
+			kh_record_alloc((kind), (p), (n), FRAME, s_ == SAMPLE_TAKE); \
+	} while (0)
+
+#endif

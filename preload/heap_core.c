@@ -1,0 +1,820 @@
+/*
+ * libkiln-heap.so, the heap profiler's preload library: its state and recording (the hooks are in
+ * heap_hooks.c). Each thread appends records (heap_wire.h) to its own buffer and interns its stacks, taken by
+ * a bounds-checked frame pointer walk; a full buffer is sent to kiln over a Unix socket under a lock, so there
+ * is no lock per event. Nothing here allocates through the hooked allocator (buffers are mmap()ed; dlsym's
+ * start-up allocations come from a static arena), and nothing of libkiln is used.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "heap.h"
+
+struct kh_real kh_real;
+_Alignas(16) char kh_boot_arena[KH_BOOT_BYTES];
+static size_t boot_used;
+static int resolving;
+
+TLS struct tstate *t_state;
+TLS int t_guard; /* inside the library: allocations pass through unrecorded */
+static TLS int t_dead;  /* the thread's state was torn down (thread exit) */
+
+int g_enabled;
+pid_t g_pid; /* this process: a vfork()ed child shares our memory but must not use our stream */
+static int g_sock = -1;
+uint64_t g_sample;
+static unsigned g_depth = KH_DEFAULT_DEPTH;
+static bool g_no_children;
+static char g_sock_path[108];
+static pthread_key_t g_key;
+static pthread_mutex_t g_write_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t g_reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tstate *g_threads;
+static _Atomic uint32_t g_next_stack;
+
+/* Sampled mode: the set of live sampled addresses, so that only their frees are sent. */
+#define SSET_BITS 16
+#define SSET_SIZE ((size_t)1 << SSET_BITS)
+#define SSET_TOMB ((uintptr_t)1)
+static _Atomic uintptr_t *g_sset;
+static size_t g_sset_used; /* live + tombstones */
+static size_t g_filter_inserts; /* bits set since the filter was rebuilt */
+_Atomic uint64_t g_filter[FILTER_WORDS];
+static atomic_flag g_slock = ATOMIC_FLAG_INIT;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * An event's time stamp, comparable across threads: the records of different threads reach kiln in buffer
+ * order, and a block's free can come before its allocation; the stamps put each address's events back in
+ * order. The TSC where there is one (invariant and synchronized on current x86), else the monotonic clock.
+ */
+static inline uint64_t stamp(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	return now_ns();
+#endif
+}
+
+void *kh_boot_alloc(size_t n)
+{
+	size_t need = (n + 15) & ~(size_t)15;
+	if (need + 16 > KH_BOOT_BYTES - boot_used)
+		return NULL;
+	char *p = kh_boot_arena + boot_used + 16;
+	memcpy(p - 16, &n, sizeof(n));
+	boot_used += need + 16;
+	return p;
+}
+
+
+void *kh_sym(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
+
+void kh_resolve(void)
+{
+	if (kh_real.malloc || resolving)
+		return;
+	resolving = 1;
+	kh_real.calloc = kh_sym("calloc");
+	kh_real.free = kh_sym("free");
+	kh_real.realloc = kh_sym("realloc");
+	kh_real.posix_memalign = kh_sym("posix_memalign");
+	kh_real.aligned_alloc = kh_sym("aligned_alloc");
+	kh_real.memalign = kh_sym("memalign");
+	kh_real.valloc = kh_sym("valloc");
+	kh_real.pvalloc = kh_sym("pvalloc");
+	kh_real.malloc_usable_size = kh_sym("malloc_usable_size");
+	kh_real.execve = kh_sym("execve");
+	kh_real.execvpe = kh_sym("execvpe");
+	kh_real.exit_ = kh_sym("_exit");
+	kh_real.dlclose = kh_sym("dlclose");
+	kh_real.malloc = kh_sym("malloc");
+	resolving = 0;
+}
+
+/* Output. */
+
+static void send_all(const void *data, size_t len)
+{
+	const char *p = data;
+	while (len && g_sock >= 0) {
+		ssize_t n = send(g_sock, p, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* kiln is gone: stop recording, the program carries on. */
+			g_enabled = 0;
+			return;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void put(struct tstate *t, const uint64_t *w, size_t nwords)
+{
+	memcpy(t->buf + t->pos, w, nwords * 8);
+	__atomic_store_n(&t->pos, t->pos + nwords * 8, __ATOMIC_RELEASE);
+}
+
+static void put_stats(struct tstate *t)
+{
+	if (!t->calls)
+		return;
+	if (!t->pos) {
+		uint64_t c[3] = { KH_HEAD(KH_CHUNK, 0, 2, 0), t->tid, now_ns() };
+		put(t, c, 3);
+	}
+	uint64_t w[3] = { KH_HEAD(KH_STATS, 0, 2, 0), t->calls, t->bytes };
+	put(t, w, 3);
+	t->calls = t->bytes = 0;
+}
+
+/* Sends the owner's buffer and empties it. Room for the STATS record is always kept free. */
+static void flush_own(struct tstate *t)
+{
+	put_stats(t);
+	pthread_mutex_lock(&t->flock);
+	pthread_mutex_lock(&g_write_lock);
+	if (t->pos > t->start)
+		send_all(t->buf + t->start, t->pos - t->start);
+	pthread_mutex_unlock(&g_write_lock);
+	t->start = 0;
+	__atomic_store_n(&t->pos, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&t->flock);
+}
+
+/* Sends what another thread has committed so far (at exit); it is not reset, only marked sent. */
+static void flush_other(struct tstate *t)
+{
+	pthread_mutex_lock(&t->flock);
+	size_t pos = __atomic_load_n(&t->pos, __ATOMIC_ACQUIRE);
+	if (pos > t->start) {
+		uint64_t chunk[3] = { KH_HEAD(KH_CHUNK, 0, 2, 0), t->tid, now_ns() };
+		pthread_mutex_lock(&g_write_lock);
+		if (t->start) /* the buffer's own CHUNK record was sent already */
+			send_all(chunk, sizeof(chunk));
+		send_all(t->buf + t->start, pos - t->start);
+		pthread_mutex_unlock(&g_write_lock);
+		t->start = pos;
+	}
+	pthread_mutex_unlock(&t->flock);
+}
+
+/* Makes room for `words` more words, starting a new chunk when the buffer is empty. */
+static void reserve(struct tstate *t, size_t words)
+{
+	if (t->pos + (words + 3 + 3) * 8 > BUF_BYTES)
+		flush_own(t);
+	if (!t->pos) {
+		t->chunk_start = now_ns();
+		uint64_t w[3] = { KH_HEAD(KH_CHUNK, 0, 2, 0), t->tid, t->chunk_start };
+		put(t, w, 3);
+	}
+}
+
+/* /proc/self/maps into the stream (under the write lock), so kiln can name addresses after we are gone. */
+static void send_maps(void)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	size_t cap = 64 * 1024;
+	uint64_t *rec = mmap(NULL, cap + 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (rec == MAP_FAILED) {
+		close(fd);
+		return;
+	}
+	pthread_mutex_lock(&g_write_lock);
+	for (;;) {
+		size_t len = 0;
+		ssize_t n;
+		while (len < cap && ((n = read(fd, (char *)(rec + 2) + len, cap - len)) > 0 || (n < 0 && errno == EINTR)))
+			if (n > 0)
+				len += (size_t)n;
+		size_t words = (len + 7) / 8;
+		memset((char *)(rec + 2) + len, 0, words * 8 - len);
+		bool last = len < cap;
+		rec[0] = KH_HEAD(KH_MAPS, last, 1 + words, 0);
+		rec[1] = len;
+		send_all(rec, (2 + words) * 8);
+		if (last)
+			break;
+	}
+	pthread_mutex_unlock(&g_write_lock);
+	munmap(rec, cap + 16);
+	close(fd);
+}
+
+static void flush_all(void)
+{
+	pthread_mutex_lock(&g_reg_lock);
+	for (struct tstate *t = g_threads; t; t = t->next) {
+		if (t == t_state) {
+			put_stats(t);
+			flush_own(t);
+		} else {
+			flush_other(t);
+		}
+	}
+	pthread_mutex_unlock(&g_reg_lock);
+}
+
+/* Per-thread state. */
+
+static uint64_t rng_next(struct tstate *t)
+{
+	uint64_t x = t->rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return t->rng = x;
+}
+
+/* ln(x) for x in (0, 1], without libm: exponent plus an atanh series on the mantissa. */
+static double ln(double x)
+{
+	union {
+		double d;
+		uint64_t u;
+	} v = { .d = x };
+	int e = (int)((v.u >> 52) & 0x7ff) - 1023;
+	v.u = (v.u & ~((uint64_t)0x7ff << 52)) | ((uint64_t)1023 << 52); /* mantissa in [1, 2) */
+	double m = v.d;
+	if (m > 1.41421356) {
+		m /= 2;
+		e++;
+	}
+	double z = (m - 1) / (m + 1), z2 = z * z;
+	double s = z * (1 + z2 * (1.0 / 3 + z2 * (1.0 / 5 + z2 * (1.0 / 7 + z2 * (1.0 / 9 + z2 / 11)))));
+	return 2 * s + e * 0.69314718055994531;
+}
+
+/* Bytes until the next sample: exponential with mean g_sample, so each byte is sampled with p = 1/g_sample. */
+static int64_t next_interval(struct tstate *t)
+{
+	double u = (double)((rng_next(t) >> 11) + 1) / 9007199254740993.0; /* (0, 1] */
+	double v = -ln(u) * (double)g_sample;
+	return v < 1 ? 1 : v > 1e15 ? (int64_t)1e15 : (int64_t)v;
+}
+
+static void *map_zero(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static struct tstate *tstate_get(void)
+{
+	struct tstate *t = t_state;
+	if (LIKELY(t != NULL))
+		return t;
+	if (t_dead || !g_enabled)
+		return NULL;
+	t = map_zero(sizeof(*t) + BUF_BYTES);
+	if (!t)
+		return NULL;
+	t->buf = (unsigned char *)(t + 1);
+	t->stab = map_zero(STAB_INIT * sizeof(*t->stab));
+	if (!t->stab) {
+		munmap(t, sizeof(*t) + BUF_BYTES);
+		return NULL;
+	}
+	t->stab_mask = STAB_INIT - 1;
+	pthread_mutex_init(&t->flock, NULL);
+	t->tid = (uint32_t)syscall(SYS_gettid);
+	t->rng = now_ns() ^ ((uint64_t)t->tid << 32) ^ (uintptr_t)t;
+	if (!t->rng)
+		t->rng = 88172645463325252ULL;
+	if (g_sample)
+		t->countdown = next_interval(t);
+
+	/* The thread's stack, for bounds-checked frame pointer walks (this may allocate: t_guard is set). */
+	pthread_attr_t attr;
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		void *addr;
+		size_t size;
+		if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+			t->stack_lo = (uintptr_t)addr;
+			t->stack_hi = (uintptr_t)addr + size;
+		}
+		pthread_attr_destroy(&attr);
+	}
+	pthread_mutex_lock(&g_reg_lock);
+	t->next = g_threads;
+	g_threads = t;
+	pthread_mutex_unlock(&g_reg_lock);
+	t_state = t;
+	pthread_setspecific(g_key, t);
+	return t;
+}
+
+static void tstate_unlink(struct tstate *t)
+{
+	for (struct tstate **pp = &g_threads; *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+}
+
+static void tstate_unmap(struct tstate *t)
+{
+	munmap(t->stab, (t->stab_mask + 1) * sizeof(*t->stab));
+	munmap(t, sizeof(*t) + BUF_BYTES);
+}
+
+/* pthread key destructor: the thread is exiting. */
+static void thread_exit(void *arg)
+{
+	struct tstate *t = arg;
+	int saved = errno;
+	t_guard++;
+	flush_own(t);
+	pthread_mutex_lock(&g_reg_lock);
+	tstate_unlink(t);
+	pthread_mutex_unlock(&g_reg_lock);
+	t_state = NULL;
+	t_dead = 1;
+	tstate_unmap(t);
+	t_guard--;
+	errno = saved;
+}
+
+/* Stacks. */
+
+static void stab_grow(struct tstate *t)
+{
+	size_t n = (t->stab_mask + 1) * 2;
+	struct stab_slot *s = map_zero(n * sizeof(*s));
+	if (!s)
+		return;
+	for (size_t i = 0; i <= t->stab_mask; i++) {
+		if (!t->stab[i].hash)
+			continue;
+		size_t j = t->stab[i].hash & (n - 1);
+		while (s[j].hash)
+			j = (j + 1) & (n - 1);
+		s[j] = t->stab[i];
+	}
+	munmap(t->stab, (t->stab_mask + 1) * sizeof(*t->stab));
+	t->stab = s;
+	t->stab_mask = n - 1;
+}
+
+/*
+ * Walks the frame pointer chain from the hook's frame `fp` and returns the stack id, sending the stack the
+ * first time this thread sees it. The hook's own frame is always valid; the next ones must lie in the
+ * thread's stack, above the previous one, and be aligned, so a broken chain ends the walk instead of a crash.
+ */
+static uint32_t stack_id(struct tstate *t, const uintptr_t *fp)
+{
+	uintptr_t addrs[KH_MAX_DEPTH];
+	unsigned n = 0;
+	uint64_t h = 0x9e3779b97f4a7c15ULL;
+	uintptr_t lo = t->stack_lo, hi = t->stack_hi;
+	bool on_stack = (uintptr_t)fp >= lo && (uintptr_t)fp < hi;
+
+	for (;;) {
+		uintptr_t ret = fp[1];
+		if (ret < 4096)
+			break;
+		addrs[n++] = ret;
+		h = (h ^ ret) * 0x100000001b3ULL;
+		h ^= h >> 29;
+		if (n >= g_depth || !on_stack)
+			break;
+		const uintptr_t *next = (const uintptr_t *)fp[0];
+		if ((uintptr_t)next <= (uintptr_t)fp || ((uintptr_t)next & 7) || (uintptr_t)next + 16 > hi)
+			break;
+		fp = next;
+	}
+	h += n;
+	if (!h)
+		h = 1;
+
+	size_t i = h & t->stab_mask;
+	while (t->stab[i].hash) {
+		if (t->stab[i].hash == h)
+			return t->stab[i].id;
+		i = (i + 1) & t->stab_mask;
+	}
+	uint32_t id = atomic_fetch_add_explicit(&g_next_stack, 1, memory_order_relaxed) + 1;
+	t->stab[i].hash = h;
+	t->stab[i].id = id;
+	if (++t->stab_nr * 2 > t->stab_mask)
+		stab_grow(t);
+
+	reserve(t, 1 + n + 4);
+	uint64_t head = KH_HEAD(KH_STACK, 0, n, id);
+	memcpy(t->buf + t->pos, &head, 8);
+	memcpy(t->buf + t->pos + 8, addrs, n * 8);
+	__atomic_store_n(&t->pos, t->pos + (1 + n) * 8, __ATOMIC_RELEASE);
+	return id;
+}
+
+/* The sampled-address set. */
+
+static inline size_t sset_hash(uintptr_t p)
+{
+	uint64_t x = p * 0x9e3779b97f4a7c15ULL;
+	return (size_t)(x >> (64 - SSET_BITS));
+}
+
+
+static void slock(void)
+{
+	while (atomic_flag_test_and_set_explicit(&g_slock, memory_order_acquire))
+		;
+}
+
+static void sunlock(void)
+{
+	atomic_flag_clear_explicit(&g_slock, memory_order_release);
+}
+
+/* Rebuilds the table without tombstones and the filter from the live entries (lock held). */
+static void sset_rebuild(void)
+{
+	static uintptr_t tmp[SSET_SIZE];
+	static uint64_t nf[FILTER_WORDS];
+	size_t n = 0;
+	memset(nf, 0, sizeof(nf));
+	for (size_t i = 0; i < SSET_SIZE; i++) {
+		uintptr_t v = atomic_load_explicit(&g_sset[i], memory_order_relaxed);
+		if (v > SSET_TOMB)
+			tmp[n++] = v;
+		atomic_store_explicit(&g_sset[i], 0, memory_order_relaxed);
+	}
+	for (size_t k = 0; k < n; k++) {
+		size_t i = sset_hash(tmp[k]);
+		while (atomic_load_explicit(&g_sset[i], memory_order_relaxed))
+			i = (i + 1) & (SSET_SIZE - 1);
+		atomic_store_explicit(&g_sset[i], tmp[k], memory_order_relaxed);
+		unsigned b = filter_bit(tmp[k]);
+		nf[b / 64] |= (uint64_t)1 << (b % 64);
+	}
+	/* Live entries' bits are set in both filters, so readers never miss one during the copy. */
+	for (size_t w = 0; w < FILTER_WORDS; w++)
+		atomic_store_explicit(&g_filter[w], nf[w], memory_order_relaxed);
+	g_sset_used = n;
+	g_filter_inserts = n;
+}
+
+/* Returns false when the set is full (the sample is then not taken). */
+static bool sset_insert(uintptr_t p)
+{
+	slock();
+	/* Rebuild when tombstones fill the table or stale bits the filter (each costs frees a lock). */
+	if (g_sset_used * 4 >= SSET_SIZE * 3 || ++g_filter_inserts > FILTER_WORDS * 64 / 128)
+		sset_rebuild();
+	if (g_sset_used * 4 >= SSET_SIZE * 3) {
+		sunlock();
+		return false;
+	}
+	size_t i = sset_hash(p);
+	uintptr_t v;
+	while ((v = atomic_load_explicit(&g_sset[i], memory_order_relaxed)) > SSET_TOMB)
+		i = (i + 1) & (SSET_SIZE - 1);
+	if (!v)
+		g_sset_used++;
+	atomic_store_explicit(&g_sset[i], p, memory_order_relaxed);
+	unsigned b = filter_bit(p);
+	atomic_fetch_or_explicit(&g_filter[b / 64], (uint64_t)1 << (b % 64), memory_order_relaxed);
+	sunlock();
+	return true;
+}
+
+static bool sset_remove(uintptr_t p)
+{
+	unsigned b = filter_bit(p);
+	if (LIKELY(!(atomic_load_explicit(&g_filter[b / 64], memory_order_relaxed) & ((uint64_t)1 << (b % 64)))))
+		return false;
+	bool found = false;
+	slock();
+	size_t i = sset_hash(p);
+	uintptr_t v;
+	while ((v = atomic_load_explicit(&g_sset[i], memory_order_relaxed)) != 0) {
+		if (v == p) {
+			atomic_store_explicit(&g_sset[i], SSET_TOMB, memory_order_relaxed);
+			found = true;
+			break;
+		}
+		i = (i + 1) & (SSET_SIZE - 1);
+	}
+	sunlock();
+	return found;
+}
+
+/* Recording. */
+
+
+
+void kh_record_alloc(unsigned kind, const void *ptr, size_t size,
+						   const uintptr_t *fp, bool counted)
+{
+	if (t_guard || !g_enabled)
+		return;
+	int saved = errno;
+	t_guard++;
+	struct tstate *t = tstate_get();
+	if (!t)
+		goto out;
+	if (!counted) {
+		t->calls++;
+		t->bytes += size;
+		if (g_sample) {
+			t->countdown -= (int64_t)size;
+			if (t->countdown > 0)
+				goto out;
+		}
+	}
+	if (g_sample) {
+		t->countdown = next_interval(t);
+		if (!sset_insert((uintptr_t)ptr))
+			goto out;
+	}
+	uint32_t id = stack_id(t, fp);
+	reserve(t, 7);
+	/* A time stamp now and then (and before big blocks) dates the peak closely. */
+	uint64_t now = 0;
+	if (++t->tick >= 64 || size >= 65536) {
+		now = now_ns();
+		uint64_t c[3] = { KH_HEAD(KH_CHUNK, 0, 2, 0), t->tid, now };
+		put(t, c, 3);
+		t->tick = 0;
+	}
+	uint64_t w[4] = { KH_HEAD(KH_ALLOC, kind, 3, id), (uintptr_t)ptr, size, stamp() };
+	put(t, w, 4);
+	/* A buffer is not kept longer than FLUSH_NS: a process killed without exit loses at most that much. */
+	if (now && now - t->chunk_start > FLUSH_NS)
+		flush_own(t);
+out:
+	t_guard--;
+	errno = saved;
+}
+
+
+
+void kh_record_free(const void *ptr)
+{
+	if (t_guard || !g_enabled)
+		return;
+	if (g_sample && !sset_remove((uintptr_t)ptr))
+		return;
+	int saved = errno;
+	t_guard++;
+	struct tstate *t = tstate_get();
+	if (t) {
+		reserve(t, 3);
+		uint64_t w[3] = { KH_HEAD(KH_FREE, 0, 2, 0), (uintptr_t)ptr, stamp() };
+		put(t, w, 3);
+	}
+	t_guard--;
+	errno = saved;
+}
+
+void kh_record_realloc(const void *old, const void *ptr, size_t size, const uintptr_t *fp)
+{
+	if (t_guard || !g_enabled)
+		return;
+	if (g_sample) {
+		/* Sampling: the old block's free (if it was sampled), then the new block as any allocation. */
+		kh_record_free(old);
+		kh_record_alloc(KH_REALLOC_KIND, ptr, size, fp, false);
+		return;
+	}
+	int saved = errno;
+	t_guard++;
+	struct tstate *t = tstate_get();
+	if (t) {
+		t->calls++;
+		t->bytes += size;
+		uint32_t id = stack_id(t, fp);
+		reserve(t, 5);
+		uint64_t w[5] = { KH_HEAD(KH_REALLOC, KH_REALLOC_KIND, 4, id), (uintptr_t)old, (uintptr_t)ptr, size,
+				  stamp() };
+		put(t, w, 5);
+	}
+	t_guard--;
+	errno = saved;
+}
+
+/* Process life: exec, _exit, dlclose, fork. */
+
+void kh_before_exec(void)
+{
+	if (!g_enabled || getpid() != g_pid)
+		return;
+	int saved = errno;
+	t_guard++;
+	flush_all();
+	uint64_t w = KH_HEAD(KH_EXEC, 0, 0, 0);
+	pthread_mutex_lock(&g_write_lock);
+	send_all(&w, 8);
+	pthread_mutex_unlock(&g_write_lock);
+	t_guard--;
+	errno = saved;
+}
+
+void kh_flush_process(void)
+{
+	if (!g_enabled || getpid() != g_pid)
+		return;
+	int saved = errno;
+	t_guard++;
+	flush_all();
+	send_maps();
+	t_guard--;
+	errno = saved;
+}
+
+static void send_header(uint32_t flags)
+{
+	struct kh_header h;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, KH_MAGIC, 8);
+	h.version = KH_VERSION;
+	h.pid = (uint32_t)getpid();
+	h.ppid = (uint32_t)getppid();
+	h.flags = flags;
+	h.sample_bytes = g_sample;
+	h.start_ns = now_ns();
+	send_all(&h, sizeof(h));
+}
+
+static int connect_sock(void)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_un a;
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	memcpy(a.sun_path, g_sock_path, sizeof(a.sun_path));
+	while (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		if (errno == EINTR)
+			continue;
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void fork_prepare(void)
+{
+	t_guard++;
+	pthread_mutex_lock(&g_reg_lock);
+	pthread_mutex_lock(&g_write_lock);
+	if (g_sample)
+		slock();
+}
+
+static void fork_parent(void)
+{
+	if (g_sample)
+		sunlock();
+	pthread_mutex_unlock(&g_write_lock);
+	pthread_mutex_unlock(&g_reg_lock);
+	t_guard--;
+}
+
+static void fork_child(void)
+{
+	if (g_sample)
+		sunlock();
+	pthread_mutex_init(&g_write_lock, NULL);
+	pthread_mutex_init(&g_reg_lock, NULL);
+	/* Only this thread lives on; the others' buffers belong to the parent, which sends them. */
+	struct tstate *self = t_state, *next;
+	for (struct tstate *t = g_threads; t; t = next) {
+		next = t->next;
+		if (t != self)
+			tstate_unmap(t);
+	}
+	g_threads = self;
+	if (self) {
+		self->next = NULL;
+		pthread_mutex_init(&self->flock, NULL);
+		self->pos = self->start = 0;
+		self->calls = self->bytes = 0;
+		self->tid = (uint32_t)syscall(SYS_gettid);
+		/* A new stream: its stacks are sent again. */
+		memset(self->stab, 0, (self->stab_mask + 1) * sizeof(*self->stab));
+		self->stab_nr = 0;
+	}
+	if (g_sock >= 0)
+		close(g_sock);
+	g_sock = -1;
+	g_pid = getpid();
+	if (g_enabled && !g_no_children) {
+		g_sock = connect_sock();
+		if (g_sock >= 0) {
+			send_header(KH_FLAG_FORKED);
+			send_maps();
+		}
+	}
+	if (g_sock < 0)
+		g_enabled = 0;
+	t_guard--;
+}
+
+/* Removes this library from LD_PRELOAD in place (no allocation), so that exec'd programs run without it. */
+static void strip_preload(void)
+{
+	extern char **environ;
+	Dl_info info;
+	if (!dladdr((void *)strip_preload, &info) || !info.dli_fname)
+		return;
+	const char *self = info.dli_fname;
+	const char *base = strrchr(self, '/');
+	base = base ? base + 1 : self;
+	for (char **e = environ; e && *e; e++) {
+		if (strncmp(*e, "LD_PRELOAD=", 11))
+			continue;
+		char *v = *e + 11, *p = v;
+		while (*p) {
+			char *end = p + strcspn(p, ": ");
+			size_t len = (size_t)(end - p);
+			const char *slash = memrchr(p, '/', len);
+			const char *b = slash ? slash + 1 : p;
+			if ((size_t)(end - b) == strlen(base) && !memcmp(b, base, strlen(base))) {
+				size_t skip = len + (*end ? 1 : 0);
+				memmove(p, p + skip, strlen(p + skip) + 1);
+				continue;
+			}
+			p = *end ? end + 1 : end;
+		}
+	}
+}
+
+__attribute__((constructor)) static void kh_init(void)
+{
+	kh_resolve();
+	const char *path = getenv(KH_ENV_SOCK);
+	if (!path || !*path || strlen(path) >= sizeof(g_sock_path))
+		return;
+	memcpy(g_sock_path, path, strlen(path) + 1);
+	const char *s = getenv(KH_ENV_SAMPLE);
+	if (s && *s)
+		g_sample = strtoull(s, NULL, 10);
+	s = getenv(KH_ENV_DEPTH);
+	if (s && *s) {
+		unsigned long d = strtoul(s, NULL, 10);
+		g_depth = d < 1 ? 1 : d > KH_MAX_DEPTH ? KH_MAX_DEPTH : (unsigned)d;
+	}
+	s = getenv(KH_ENV_NO_CHILDREN);
+	g_no_children = s && *s == '1';
+	if (g_no_children)
+		strip_preload();
+	if (g_sample) {
+		g_sset = map_zero(SSET_SIZE * sizeof(*g_sset));
+		if (!g_sset)
+			return;
+	}
+	if (pthread_key_create(&g_key, thread_exit) != 0)
+		return;
+	g_sock = connect_sock();
+	if (g_sock < 0)
+		return;
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	g_pid = getpid();
+	send_header(0);
+	send_maps();
+	g_enabled = 1;
+}
+
+__attribute__((destructor)) static void kh_fini(void)
+{
+	if (!g_enabled)
+		return;
+	t_guard++;
+	flush_all();
+	send_maps();
+	g_enabled = 0;
+	t_guard--;
+}

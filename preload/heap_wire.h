@@ -1,0 +1,86 @@
+/*
+ * The wire format between libkiln-heap.so and kiln (src/record/heap_stream.c decodes it): one stream per
+ * process image over a Unix stream socket, native byte order (both ends run on the same machine).
+ *
+ * A stream starts with struct kh_header, then records. Every record is a sequence of 64-bit words; the first,
+ * KH_HEAD(type, kind, n, stack), says the type, an allocator kind or flag, the number n of words that follow
+ * and a stack id:
+ *
+ *   CHUNK   n=2  tid, time_ns                  the records up to the next CHUNK come from thread `tid`;
+ *                                              time_ns (CLOCK_MONOTONIC) is when the first of them happened
+ *                                              (sent at each buffer start and every few allocations)
+ *   STACK   n=d  addr[d]                       stack `stack` (per-process id): return addresses, the
+ *                                              allocator's caller first
+ *   ALLOC   n=3  ptr, size, stamp              kind = enum kh_kind, stack = its stack id
+ *   FREE    n=2  ptr, stamp
+ *   REALLOC n=4  old, ptr, size, stamp         realloc that moved or resized `old` to `ptr`
+ *   STATS   n=2  calls, bytes                  allocations and bytes since the thread's last STATS (exact
+ *                                              even when sampling)
+ *   MAPS    n=1+w  len, text[w words]          a part of /proc/self/maps; kind 1 marks the last part
+ *   EXEC    n=0                                the image is being replaced: what is live is not leaked
+ *
+ * `stamp` orders the events of one address across threads (the TSC on x86, else CLOCK_MONOTONIC ns): only
+ * comparisons between stamps of one process image mean anything.
+ *
+ * With sampling (kh_header.sample_bytes > 0) only sampled allocations are sent, with their requested size, and
+ * only their frees.
+ */
+#ifndef KILN_HEAP_WIRE_H
+#define KILN_HEAP_WIRE_H
+
+#include <stdint.h>
+
+#define KH_MAGIC "KILNHEAP"
+#define KH_VERSION 2
+
+/* Environment variables set by kiln for the preload library. */
+#define KH_ENV_SOCK "KILN_HEAP_SOCK"          /* Unix socket path to connect to */
+#define KH_ENV_SAMPLE "KILN_HEAP_SAMPLE"      /* mean bytes between samples; 0 or unset = every allocation */
+#define KH_ENV_DEPTH "KILN_HEAP_DEPTH"        /* maximum stack depth (default KH_DEFAULT_DEPTH) */
+#define KH_ENV_NO_CHILDREN "KILN_HEAP_NO_CHILDREN" /* "1": do not follow forks and execs */
+
+#define KH_DEFAULT_DEPTH 64
+#define KH_MAX_DEPTH 256
+
+struct kh_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t pid;
+	uint32_t ppid;
+	uint32_t flags;        /* KH_FLAG_* */
+	uint64_t sample_bytes; /* 0 for a full trace */
+	uint64_t start_ns;     /* CLOCK_MONOTONIC when the library started in this image */
+};
+
+#define KH_FLAG_FORKED 1 /* the stream of a forked child (not a new image) */
+
+enum kh_type {
+	KH_CHUNK = 1,
+	KH_STACK,
+	KH_ALLOC,
+	KH_FREE,
+	KH_REALLOC,
+	KH_STATS,
+	KH_MAPS,
+	KH_EXEC,
+	KH_TYPE_NR
+};
+
+enum kh_kind {
+	KH_MALLOC = 0,
+	KH_CALLOC,
+	KH_REALLOC_KIND,
+	KH_MEMALIGN,   /* posix_memalign, aligned_alloc, memalign, valloc, pvalloc */
+	KH_NEW,        /* operator new */
+	KH_NEW_ARRAY,  /* operator new[] */
+	KH_KIND_NR
+};
+
+#define KH_HEAD(type, kind, n, stack) \
+	((uint64_t)(type) | (uint64_t)(kind) << 8 | (uint64_t)(n) << 16 | (uint64_t)(stack) << 32)
+#define KH_HEAD_TYPE(h) ((unsigned)((h) & 0xff))
+#define KH_HEAD_KIND(h) ((unsigned)(((h) >> 8) & 0xff))
+#define KH_HEAD_N(h) ((unsigned)(((h) >> 16) & 0xffff))
+#define KH_HEAD_STACK(h) ((uint32_t)((h) >> 32))
+
+#endif

@@ -1,0 +1,322 @@
+/* Runs a command under libkiln-heap.so and feeds its event streams to a heap_trace (see heap_run.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/array.h"
+#include "../core/err.h"
+#include "../core/util.h"
+#include "../core/xalloc.h"
+#include "../../preload/heap_wire.h"
+#include "heap_run.h"
+#include "heap_trace.h"
+
+static volatile sig_atomic_t run_child;
+
+void heap_run_stop(int sig)
+{
+	pid_t pid = run_child;
+	if (pid > 0)
+		kill(pid, sig);
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+char *heap_find_preload(struct err *e)
+{
+	const char *env = getenv("KILN_HEAP_LIB");
+	if (env && *env) {
+		char *abs = realpath(env, NULL);
+		if (!abs || !is_file(abs)) {
+			free(abs);
+			err_set(e, "cannot use KILN_HEAP_LIB '%s': not a file", env);
+			return NULL;
+		}
+		return abs;
+	}
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			const char *const rel[] = { "/libkiln-heap.so", "/../lib/libkiln-heap.so", "/../lib/kiln/libkiln-heap.so" };
+			for (size_t i = 0; i < ARRAY_SIZE(rel); i++) {
+				char *p = xasprintf("%s%s", exe, rel[i]);
+				if (is_file(p)) {
+					char *abs = realpath(p, NULL);
+					free(p);
+					if (abs)
+						return abs;
+					continue;
+				}
+				free(p);
+			}
+		}
+	}
+	err_set(e, "cannot find 'libkiln-heap.so' beside the kiln binary or in ../lib (set KILN_HEAP_LIB)");
+	return NULL;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int64_t epoch_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The child: environment, then exec; an exec failure's errno goes up the pipe. */
+static void child_exec(const struct heap_run_opts *o, const char *sock, int errfd)
+{
+	char num[32];
+	const char *old = getenv("LD_PRELOAD");
+	char *pre = old && *old ? xasprintf("%s:%s", o->preload, old) : xstrdup(o->preload);
+	setenv("LD_PRELOAD", pre, 1);
+	setenv(KH_ENV_SOCK, sock, 1);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)o->sample_bytes);
+	setenv(KH_ENV_SAMPLE, num, 1);
+	if (o->depth) {
+		snprintf(num, sizeof(num), "%u", o->depth);
+		setenv(KH_ENV_DEPTH, num, 1);
+	} else {
+		unsetenv(KH_ENV_DEPTH);
+	}
+	if (o->no_children)
+		setenv(KH_ENV_NO_CHILDREN, "1", 1);
+	else
+		unsetenv(KH_ENV_NO_CHILDREN);
+	signal(SIGPIPE, SIG_DFL);
+	execvp(o->argv[0], o->argv);
+	int err = errno;
+	ssize_t w = write(errfd, &err, sizeof(err));
+	(void)w;
+	_exit(127);
+}
+
+struct conn {
+	int fd;
+	uint32_t h;
+	bool failed;
+};
+
+int heap_run(const struct heap_run_opts *o, struct heap_trace *t, struct heap_run_result *res, struct err *e)
+{
+	char dir[PATH_MAX], sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	const char *tmp = getenv("TMPDIR");
+	int lfd = -1, pipefd[2] = { -1, -1 }, ret = -1;
+	struct conn *conns = NULL;
+	size_t nconns = 0, aconns = 0;
+	struct pollfd *pfds = NULL;
+	size_t apfds = 0;
+	unsigned char *buf = NULL;
+	bool have_dir = false;
+	int pidfd = -1;
+
+	memset(res, 0, sizeof(*res));
+	if (!tmp || !*tmp || strlen(tmp) > 60)
+		tmp = "/tmp";
+	snprintf(dir, sizeof(dir), "%s/kiln-heap-XXXXXX", tmp);
+	if (!mkdtemp(dir))
+		return err_errno(e, "cannot create a directory in '%s'", tmp);
+	have_dir = true;
+	if ((size_t)snprintf(sock, sizeof(sock), "%s/s", dir) >= sizeof(sock)) {
+		err_set(e, "socket path '%s/s' is too long", dir);
+		goto out;
+	}
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (lfd < 0) {
+		err_errno(e, "cannot create a socket");
+		goto out;
+	}
+	struct sockaddr_un a;
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	memcpy(a.sun_path, sock, strlen(sock) + 1);
+	if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(lfd, 128) < 0) {
+		err_errno(e, "cannot listen on '%s'", sock);
+		goto out;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		err_errno(e, "cannot create a pipe");
+		goto out;
+	}
+
+	fflush(NULL);
+	res->start_mono_ns = mono_ns();
+	res->start_epoch_ns = epoch_ns();
+	pid_t pid = fork();
+	if (pid < 0) {
+		err_errno(e, "cannot fork");
+		goto out;
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		close(lfd);
+		child_exec(o, sock, pipefd[1]);
+	}
+	run_child = pid;
+	close(pipefd[1]);
+	pipefd[1] = -1;
+	int child_errno = 0;
+	ssize_t n;
+	while ((n = read(pipefd[0], &child_errno, sizeof(child_errno))) < 0 && errno == EINTR)
+		;
+	if (n == (ssize_t)sizeof(child_errno)) {
+		int st;
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		run_child = 0;
+		res->launch_error = child_errno == ENOENT ? HEAP_LAUNCH_NOT_FOUND : HEAP_LAUNCH_CANNOT_RUN;
+		errno = child_errno;
+		err_errno(e, "cannot run '%s'", o->argv[0]);
+		ret = 0;
+		goto out;
+	}
+	res->launched = true;
+	/* A pidfd wakes poll() when the command exits (else the poll timeout bounds the delay). */
+#ifdef SYS_pidfd_open
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#endif
+
+	const size_t bufsize = 1 << 20;
+	buf = xmalloc(bufsize);
+	bool child_done = false;
+	/* Debugging aid: KILN_HEAP_DUMP=1 appends each stream's bytes to ./heapstream.N. */
+	const char *dump_env = getenv("KILN_HEAP_DUMP");
+	bool dump = dump_env && *dump_env == '1';
+	uint64_t idle_since = 0, linger = (uint64_t)((o->linger > 0 ? o->linger : 1.0) * 1e9);
+	for (;;) {
+		if (child_done && !nconns) {
+			/* Streams of processes that connected and ended while we were busy wait in the backlog. */
+			int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+			if (fd < 0)
+				break;
+			ALLOC_GROW(conns, nconns + 1, aconns);
+			conns[nconns++] = (struct conn){ fd, heap_trace_open(t), false };
+			idle_since = mono_ns();
+		}
+		ALLOC_GROW(pfds, nconns + 2, apfds);
+		pfds[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		for (size_t i = 0; i < nconns; i++)
+			pfds[i + 1] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
+		pfds[nconns + 1] = (struct pollfd){ .fd = child_done ? -1 : pidfd, .events = POLLIN };
+		int pr = poll(pfds, nconns + 2, child_done ? 50 : 100);
+		if (pr < 0 && errno != EINTR) {
+			err_errno(e, "poll failed");
+			goto out;
+		}
+		bool got = false;
+		if (pr > 0 && (pfds[0].revents & POLLIN)) {
+			int fd;
+			while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+				ALLOC_GROW(conns, nconns + 1, aconns);
+				conns[nconns++] = (struct conn){ fd, heap_trace_open(t), false };
+				got = true;
+			}
+		}
+		for (size_t i = 0; pr > 0 && i < nconns && i + 1 <= nconns; i++) {
+			if (!(pfds[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			struct conn *c = &conns[i];
+			bool closed = false;
+			for (int round = 0; round < 8; round++) {
+				ssize_t r = read(c->fd, buf, bufsize);
+				if (r > 0) {
+					got = true;
+					struct err de = ERR_INIT;
+					if (!c->failed && heap_trace_data(t, c->h, buf, (size_t)r, &de) < 0)
+						c->failed = true;
+					if (dump) {
+						char path[64];
+						snprintf(path, sizeof(path), "heapstream.%u", c->h);
+						FILE *df = fopen(path, "ab");
+						if (df) {
+							fwrite(buf, 1, (size_t)r, df);
+							fclose(df);
+						}
+					}
+					continue;
+				}
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+					break;
+				closed = true;
+				break;
+			}
+			if (closed) {
+				close(c->fd);
+				heap_trace_close(t, c->h);
+				/* pfds[] is indexed like conns[]: move the last one to this slot in both. */
+				conns[i] = conns[nconns - 1];
+				pfds[i + 1] = pfds[nconns];
+				nconns--;
+				i--;
+			}
+		}
+		if (!child_done) {
+			int st;
+			pid_t w = waitpid(pid, &st, WNOHANG);
+			if (w == pid) {
+				child_done = true;
+				run_child = 0;
+				res->status = st;
+				res->duration_ns = (int64_t)(mono_ns() - res->start_mono_ns);
+				idle_since = mono_ns();
+			}
+		} else {
+			if (got)
+				idle_since = mono_ns();
+			/* Every stream ended, or the remaining ones (daemons) stayed silent for the linger time. */
+			if (nconns && mono_ns() - idle_since > linger)
+				break;
+		}
+	}
+	ret = 0;
+out:
+	for (size_t i = 0; i < nconns; i++) {
+		close(conns[i].fd);
+		heap_trace_close(t, conns[i].h);
+	}
+	free(conns);
+	free(pfds);
+	free(buf);
+	if (lfd >= 0)
+		close(lfd);
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pidfd >= 0)
+		close(pidfd);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	if (have_dir) {
+		unlink(sock);
+		rmdir(dir);
+	}
+	heap_trace_set_time(t, res->start_mono_ns, res->start_epoch_ns, res->duration_ns);
+	return ret;
+}

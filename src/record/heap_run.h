@@ -1,0 +1,53 @@
+/*
+ * Runs a command under the heap profiler: the command (and, unless no_children, every process it forks or
+ * execs) runs with libkiln-heap.so preloaded, each process image streams its events over a private Unix socket
+ * (in a fresh 0700 directory), and kiln feeds them to a heap_trace as they arrive, so the target never waits
+ * for a file and memory grows with live blocks and unique stacks, not with the number of events.
+ *
+ * Signals: heap_run_stop() is async-signal-safe and forwards the signal to the command.
+ */
+#ifndef KILN_RECORD_HEAP_RUN_H
+#define KILN_RECORD_HEAP_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct err;
+struct heap_trace;
+
+struct heap_run_opts {
+	char *const *argv;    /* NULL-terminated command */
+	const char *preload;  /* path of libkiln-heap.so */
+	uint64_t sample_bytes; /* 0: every allocation */
+	unsigned depth;       /* 0: the library's default */
+	bool no_children;
+	double linger;        /* seconds to wait for other processes' streams after the command exits (1) */
+};
+
+enum heap_launch_error {
+	HEAP_LAUNCH_OK = 0,
+	HEAP_LAUNCH_NOT_FOUND,  /* exit 127 */
+	HEAP_LAUNCH_CANNOT_RUN, /* exit 126 */
+};
+
+struct heap_run_result {
+	int status;           /* wait status of the command */
+	bool launched;
+	enum heap_launch_error launch_error; /* `e` says why */
+	uint64_t start_mono_ns;
+	int64_t start_epoch_ns;
+	int64_t duration_ns;
+};
+
+/*
+ * Runs the command to its end, feeding `t`. Returns 0 with `res` filled (also when the command could not be
+ * executed: see launch_error, with `e` set), or -1 with `e` set when profiling could not start.
+ */
+int heap_run(const struct heap_run_opts *o, struct heap_trace *t, struct heap_run_result *res, struct err *e);
+void heap_run_stop(int sig);
+
+/* Finds libkiln-heap.so: $KILN_HEAP_LIB, beside the kiln binary, then ../lib/ from it. Returns a malloc'd path
+ * or NULL with `e` set. */
+char *heap_find_preload(struct err *e);
+
+#endif

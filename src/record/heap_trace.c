@@ -1,0 +1,635 @@
+/* The heap profiler's live accounting and profile building (see heap_trace.h). */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../analyze/heap_report.h"
+#include "../core/array.h"
+#include "../core/buf.h"
+#include "../core/err.h"
+#include "../core/hash.h"
+#include "../core/xalloc.h"
+#include "../profile/profile.h"
+#include "../symbols/symbolizer.h"
+#include "heap_stream.h"
+#include "heap_trace.h"
+
+/*
+ * The latest event of each address, in stamp order: a live block, or a free (site LIVE_FREED). Records of
+ * different threads arrive in buffer order, not in time order, so a free can come before its allocation or
+ * an allocation before the free of the block it reuses; comparing stamps, an event older than the latest
+ * one of its address is history already accounted for (its block ended before the latest event), so leaks
+ * are exact whatever the order. Freed addresses stay in the table for that comparison (allocators reuse
+ * addresses, so it grows with the heap's footprint, not with the number of events). Open addressing with
+ * linear probing; addr 0 is an empty slot.
+ */
+#define LIVE_FREED UINT32_MAX
+
+struct live {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t site;  /* LIVE_FREED: the latest event was a free */
+	uint32_t tid;   /* the allocating thread */
+	uint64_t stamp; /* of the latest event */
+};
+
+struct live_table {
+	struct live *v;
+	size_t nr, mask;
+};
+
+struct site {
+	uint32_t rawstack;
+	uint32_t kind;
+	int64_t alloc_objs, alloc_bytes;
+	int64_t live_objs, live_bytes;
+	int64_t peak_objs, peak_bytes; /* live at the latest global peak (committed lazily, see site_change) */
+	int64_t leak_objs, leak_bytes;
+	int64_t temporary;
+	uint64_t last_mod;             /* event number of the last change of live_* */
+};
+
+struct rawstack {
+	uint32_t asid;
+	uint32_t n;
+	size_t off; /* into trace->addrs */
+};
+
+struct stream {
+	struct heap_stream dec;
+	uint32_t asid;
+	bool open, failed, exec, have_maps, forked, header_seen;
+	uint64_t sample;       /* mean sampling interval, 0 = full trace */
+	uint64_t tid;
+	uint64_t chunk_time;
+	uint64_t *last_alloc;  /* the current thread's last allocated address (temporary detection) */
+	struct u64map last;    /* tid -> last allocated address */
+	struct u64map stacks;  /* stream stack id -> rawstack */
+	struct site_cache {    /* (stack id, kind) -> site, direct-mapped: most allocations skip two lookups */
+		uint32_t stack, kind, site, valid;
+	} cache[1024];
+	struct live_table live;
+	struct buf maps_part;  /* the maps text being received */
+	char **maps;           /* complete maps dumps, oldest first */
+	size_t maps_nr, maps_alloc;
+	uint64_t calls, bytes; /* exact totals from STATS */
+};
+
+struct heap_trace {
+	struct stream **streams;
+	size_t streams_nr, streams_alloc;
+	struct site *sites;
+	size_t sites_nr, sites_alloc;
+	struct u64map site_index; /* rawstack << 8 | kind -> site */
+	struct rawstack *raws;
+	size_t raws_nr, raws_alloc;
+	struct u64map raw_index;  /* content hash -> rawstack (probing on collision) */
+	uint64_t *addrs;
+	size_t addrs_nr, addrs_alloc;
+
+	uint64_t evt;              /* event counter */
+	int64_t cur_bytes, cur_objs;
+	int64_t peak_bytes, peak_objs;
+	uint64_t peak_evt;
+	uint64_t peak_time;        /* CLOCK_MONOTONIC of the chunk that reached the peak */
+	int64_t total_bytes, total_calls, temporary;
+	int64_t leaked_bytes, leaked_objs;
+	int64_t exact_calls, exact_bytes; /* from STATS, for sampled streams */
+	bool sampled;
+	uint64_t sample;
+	int64_t hist[HEAP_HIST_BUCKETS];
+
+	uint64_t start_mono;
+	int64_t start_epoch, duration;
+	struct heap_trace_stats stats;
+};
+
+/* Sums of values from the stream wrap instead of overflowing (a corrupt stream must not be undefined). */
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define ADD(a, b) ((int64_t)((uint64_t)(a) + (uint64_t)(int64_t)(b)))
+#define SUB(a, b) ((int64_t)((uint64_t)(a) - (uint64_t)(int64_t)(b)))
+
+static inline size_t live_hash(uint64_t addr, size_t mask)
+{
+	uint64_t h = (addr >> 4) * 0x9e3779b97f4a7c15ULL;
+	return (size_t)(h ^ h >> 29 ^ h >> 41) & mask;
+}
+
+static void live_grow(struct live_table *t)
+{
+	size_t n = t->mask ? (t->mask + 1) * 2 : 1024;
+	struct live *v = xcalloc(n, sizeof(*v));
+	for (size_t i = 0; t->mask && i <= t->mask; i++) {
+		if (!t->v[i].addr)
+			continue;
+		size_t j = live_hash(t->v[i].addr, n - 1);
+		while (v[j].addr)
+			j = (j + 1) & (n - 1);
+		v[j] = t->v[i];
+	}
+	free(t->v);
+	t->v = v;
+	t->mask = n - 1;
+}
+
+/* The entry of `addr`, created (addr set, site LIVE_FREED, stamp 0) when absent. */
+static struct live *live_get(struct live_table *t, uint64_t addr, bool *created)
+{
+	if (!t->mask || (t->nr + 1) * 4 > (t->mask + 1) * 3)
+		live_grow(t);
+	size_t i = live_hash(addr, t->mask);
+	for (;; i = (i + 1) & t->mask) {
+		if (t->v[i].addr == addr) {
+			*created = false;
+			return &t->v[i];
+		}
+		if (!t->v[i].addr)
+			break;
+	}
+	t->nr++;
+	t->v[i] = (struct live){ .addr = addr, .site = LIVE_FREED };
+	*created = true;
+	return &t->v[i];
+}
+
+struct heap_trace *heap_trace_new(void)
+{
+	struct heap_trace *t = xcalloc(1, sizeof(*t));
+	return t;
+}
+
+static void stream_free(struct stream *s)
+{
+	if (!s)
+		return;
+	heap_stream_release(&s->dec);
+	u64map_release(&s->last);
+	u64map_release(&s->stacks);
+	free(s->live.v);
+	buf_release(&s->maps_part);
+	for (size_t i = 0; i < s->maps_nr; i++)
+		free(s->maps[i]);
+	free(s->maps);
+	free(s);
+}
+
+void heap_trace_free(struct heap_trace *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->streams_nr; i++)
+		stream_free(t->streams[i]);
+	free(t->streams);
+	free(t->sites);
+	u64map_release(&t->site_index);
+	free(t->raws);
+	u64map_release(&t->raw_index);
+	free(t->addrs);
+	free(t);
+}
+
+void heap_trace_set_time(struct heap_trace *t, uint64_t start_mono_ns, int64_t start_epoch_ns, int64_t duration_ns)
+{
+	t->start_mono = start_mono_ns;
+	t->start_epoch = start_epoch_ns;
+	t->duration = duration_ns;
+}
+
+const struct heap_trace_stats *heap_trace_stats(const struct heap_trace *t)
+{
+	return &t->stats;
+}
+
+uint32_t heap_trace_open(struct heap_trace *t)
+{
+	struct stream *s = xcalloc(1, sizeof(*s));
+	heap_stream_init(&s->dec);
+	buf_init(&s->maps_part, 0);
+	s->open = true;
+	s->asid = (uint32_t)t->streams_nr + 1;
+	s->last_alloc = NULL;
+	ALLOC_GROW(t->streams, t->streams_nr + 1, t->streams_alloc);
+	t->streams[t->streams_nr] = s;
+	t->stats.streams++;
+	return (uint32_t)t->streams_nr++;
+}
+
+static uint32_t rawstack_intern(struct heap_trace *t, uint32_t asid, const uint64_t *a, size_t n)
+{
+	uint64_t h = hash_bytes(a, n * sizeof(*a)) ^ hash_u64(asid + 1);
+	for (;; h = hash_u64(h + 1)) {
+		if (h == U64MAP_EMPTY)
+			continue;
+		int inserted;
+		uint64_t *slot = u64map_insert(&t->raw_index, h, &inserted);
+		if (inserted) {
+			ALLOC_GROW(t->raws, t->raws_nr + 1, t->raws_alloc);
+			ALLOC_GROW(t->addrs, t->addrs_nr + n, t->addrs_alloc);
+			if (n)
+				memcpy(t->addrs + t->addrs_nr, a, n * sizeof(*a));
+			t->raws[t->raws_nr] = (struct rawstack){ asid, (uint32_t)n, t->addrs_nr };
+			t->addrs_nr += n;
+			*slot = t->raws_nr;
+			return (uint32_t)t->raws_nr++;
+		}
+		const struct rawstack *r = &t->raws[*slot];
+		if (r->asid == asid && r->n == n && (!n || !memcmp(t->addrs + r->off, a, n * sizeof(*a))))
+			return (uint32_t)*slot;
+	}
+}
+
+static uint32_t site_lookup(struct heap_trace *t, struct stream *s, uint32_t stack, unsigned kind)
+{
+	uint64_t *rs = u64map_find(&s->stacks, stack);
+	uint32_t raw = rs ? (uint32_t)*rs : rawstack_intern(t, s->asid, NULL, 0);
+	int inserted;
+	uint64_t *slot = u64map_insert(&t->site_index, (uint64_t)raw << 8 | kind, &inserted);
+	if (inserted) {
+		ALLOC_GROW(t->sites, t->sites_nr + 1, t->sites_alloc);
+		memset(&t->sites[t->sites_nr], 0, sizeof(t->sites[0]));
+		t->sites[t->sites_nr].rawstack = raw;
+		t->sites[t->sites_nr].kind = kind;
+		*slot = t->sites_nr++;
+	}
+	return (uint32_t)*slot;
+}
+
+static inline uint32_t site_of(struct heap_trace *t, struct stream *s, uint32_t stack, unsigned kind)
+{
+	struct site_cache *c = &s->cache[(stack * 8 + kind) & 1023];
+	if (c->valid && c->stack == stack && c->kind == kind)
+		return c->site;
+	uint32_t site = site_lookup(t, s, stack, kind);
+	*c = (struct site_cache){ stack, kind, site, 1 };
+	return site;
+}
+
+/* Changes a site's live amount, first committing its value at the latest peak if it has not changed since. */
+static void site_change(struct heap_trace *t, struct site *st, int64_t objs, int64_t bytes)
+{
+	if (st->last_mod <= t->peak_evt) {
+		st->peak_objs = st->live_objs;
+		st->peak_bytes = st->live_bytes;
+	}
+	st->live_objs = ADD(st->live_objs, objs);
+	st->live_bytes = ADD(st->live_bytes, bytes);
+	st->last_mod = t->evt;
+}
+
+/* What one recorded block stands for: itself in a full trace, its expected number when sampled. */
+static inline void weigh(const struct stream *s, uint64_t size, int64_t *objs, int64_t *bytes)
+{
+	if (LIKELY(!s->sample) || !size) {
+		*objs = 1;
+		*bytes = (int64_t)size;
+		return;
+	}
+	double p = -expm1(-(double)size / (double)s->sample);
+	double w = p > 0 ? 1 / p : 1;
+	double b = (double)size * w;
+	*objs = w < 9e18 ? llround(w) : INT64_MAX;
+	*bytes = b < 9e18 ? llround(b) : INT64_MAX;
+}
+
+static unsigned hist_bucket(uint64_t size)
+{
+	unsigned b = size ? 64 - (unsigned)__builtin_clzll(size) : 0;
+	return b < HEAP_HIST_BUCKETS ? b : HEAP_HIST_BUCKETS - 1;
+}
+
+static void block_gone(struct heap_trace *t, struct stream *s, struct live *l, bool temporary)
+{
+	struct site *st = &t->sites[l->site];
+	int64_t objs, bytes;
+	weigh(s, l->size, &objs, &bytes);
+	t->evt++;
+	site_change(t, st, SUB(0, objs), SUB(0, bytes));
+	t->cur_bytes = SUB(t->cur_bytes, bytes);
+	t->cur_objs = SUB(t->cur_objs, objs);
+	if (temporary) {
+		st->temporary = ADD(st->temporary, objs);
+		t->temporary = ADD(t->temporary, objs);
+	}
+	l->site = LIVE_FREED;
+}
+
+static void on_alloc(struct heap_trace *t, struct stream *s, unsigned kind, uint32_t stack, uint64_t ptr,
+		     uint64_t size, uint64_t stamp)
+{
+	uint32_t si = site_of(t, s, stack, kind);
+	int64_t objs, bytes;
+	weigh(s, size, &objs, &bytes);
+	struct site *st = &t->sites[si];
+	st->alloc_objs = ADD(st->alloc_objs, objs);
+	st->alloc_bytes = ADD(st->alloc_bytes, bytes);
+	t->total_calls = ADD(t->total_calls, objs);
+	t->total_bytes = ADD(t->total_bytes, bytes);
+	t->hist[hist_bucket(size)] = ADD(t->hist[hist_bucket(size)], objs);
+	if (s->last_alloc)
+		*s->last_alloc = ptr;
+
+	bool created;
+	struct live *l = live_get(&s->live, ptr, &created);
+	if (!created && l->stamp > stamp)
+		return; /* history: this block ended before the address's latest event */
+	if (l->site != LIVE_FREED)
+		block_gone(t, s, l, false); /* an older block here, whose free is still in another buffer */
+	l->size = size;
+	l->site = si;
+	l->tid = (uint32_t)s->tid;
+	l->stamp = stamp;
+	t->evt++;
+	site_change(t, st, objs, bytes);
+	t->cur_bytes = ADD(t->cur_bytes, bytes);
+	t->cur_objs = ADD(t->cur_objs, objs);
+	if (t->cur_bytes > t->peak_bytes) {
+		t->peak_bytes = t->cur_bytes;
+		t->peak_objs = t->cur_objs;
+		t->peak_evt = t->evt;
+		t->peak_time = s->chunk_time;
+	}
+}
+
+static void on_free(struct heap_trace *t, struct stream *s, uint64_t ptr, uint64_t stamp)
+{
+	bool created;
+	struct live *l = live_get(&s->live, ptr, &created);
+	if (created || l->site == LIVE_FREED) {
+		/* Before its allocation (another thread's buffer), or of a block from before we started. */
+		if (created)
+			t->stats.unmatched_frees++;
+		if (stamp > l->stamp)
+			l->stamp = stamp;
+		return;
+	}
+	if (l->stamp > stamp)
+		return; /* history: the free of an older block at this address */
+	bool temporary = s->last_alloc && *s->last_alloc == ptr;
+	block_gone(t, s, l, temporary);
+	l->stamp = stamp;
+	if (s->last_alloc)
+		*s->last_alloc = 0;
+}
+
+/* Addresses the tables cannot hold (0 marks an empty slot, UINT64_MAX an empty map key): never from malloc. */
+static bool bad_ptr(uint64_t p)
+{
+	return p == 0 || p == UINT64_MAX;
+}
+
+static void on_event(struct heap_trace *t, struct stream *s, const struct heap_event *ev)
+{
+	t->stats.events++;
+	if ((ev->type == KH_ALLOC && bad_ptr(ev->a)) || (ev->type == KH_FREE && bad_ptr(ev->a)) ||
+	    (ev->type == KH_REALLOC && (bad_ptr(ev->a) || bad_ptr(ev->b))))
+		return;
+	switch (ev->type) {
+	case KH_CHUNK: {
+		s->tid = (uint32_t)ev->a;
+		s->chunk_time = ev->b;
+		int inserted;
+		s->last_alloc = u64map_insert(&s->last, s->tid, &inserted);
+		break;
+	}
+	case KH_STACK: {
+		uint32_t raw = rawstack_intern(t, s->asid, ev->addrs, ev->naddrs);
+		int inserted;
+		*u64map_insert(&s->stacks, ev->stack, &inserted) = raw;
+		for (unsigned k = 0; k < KH_KIND_NR; k++) {
+			struct site_cache *c = &s->cache[(ev->stack * 8 + k) & 1023];
+			if (c->stack == ev->stack)
+				c->valid = 0;
+		}
+		break;
+	}
+	case KH_ALLOC:
+		on_alloc(t, s, ev->kind, ev->stack, ev->a, ev->b, ev->stamp);
+		break;
+	case KH_FREE:
+		on_free(t, s, ev->a, ev->stamp);
+		break;
+	case KH_REALLOC:
+		/* realloc's own free of the old block is not a temporary allocation */
+		if (s->last_alloc)
+			*s->last_alloc = 0;
+		on_free(t, s, ev->a, ev->stamp);
+		on_alloc(t, s, ev->kind, ev->stack, ev->b, ev->c, ev->stamp);
+		break;
+	case KH_STATS:
+		t->exact_calls = ADD(t->exact_calls, (int64_t)ev->a);
+		t->exact_bytes = ADD(t->exact_bytes, (int64_t)ev->b);
+		break;
+	case KH_MAPS:
+		buf_add(&s->maps_part, ev->text, ev->text_len);
+		if (ev->kind & 1) {
+			ALLOC_GROW(s->maps, s->maps_nr + 1, s->maps_alloc);
+			s->maps[s->maps_nr++] = buf_detach(&s->maps_part, NULL);
+			buf_init(&s->maps_part, 0);
+			s->have_maps = true;
+		}
+		break;
+	case KH_EXEC:
+		s->exec = true;
+		break;
+	}
+}
+
+int heap_trace_data(struct heap_trace *t, uint32_t h, const void *data, size_t len, struct err *e)
+{
+	if (h >= t->streams_nr)
+		return err_set(e, "no heap stream %" PRIu32, h);
+	struct stream *s = t->streams[h];
+	if (s->failed || !s->open)
+		return 0;
+	heap_stream_feed(&s->dec, data, len);
+	struct heap_event ev;
+	int r;
+	while ((r = heap_stream_next(&s->dec, &ev, e)) > 0) {
+		if (!s->header_seen) {
+			s->header_seen = true;
+			s->sample = s->dec.header.sample_bytes;
+			s->forked = s->dec.header.flags & KH_FLAG_FORKED;
+			if (s->sample) {
+				t->sampled = true;
+				t->sample = s->sample;
+			}
+		}
+		on_event(t, s, &ev);
+	}
+	if (r < 0) {
+		s->failed = true;
+		t->stats.corrupt_streams++;
+		return -1;
+	}
+	return 0;
+}
+
+void heap_trace_close(struct heap_trace *t, uint32_t h)
+{
+	if (h >= t->streams_nr || !t->streams[h]->open)
+		return;
+	struct stream *s = t->streams[h];
+	s->open = false;
+	if (!s->failed && heap_stream_pending(&s->dec))
+		t->stats.truncated_streams++;
+	if (!s->have_maps && s->dec.have_header)
+		t->stats.no_maps++;
+	/* Whatever is live now: leaked (unless a new image replaced this one), and gone from the heap. */
+	for (size_t i = 0; s->live.mask && i <= s->live.mask; i++) {
+		struct live *l = &s->live.v[i];
+		if (!l->addr || l->site == LIVE_FREED)
+			continue;
+		struct site *st = &t->sites[l->site];
+		int64_t objs, bytes;
+		weigh(s, l->size, &objs, &bytes);
+		if (!s->exec) {
+			st->leak_objs = ADD(st->leak_objs, objs);
+			st->leak_bytes = ADD(st->leak_bytes, bytes);
+			t->leaked_objs = ADD(t->leaked_objs, objs);
+			t->leaked_bytes = ADD(t->leaked_bytes, bytes);
+		}
+		t->evt++;
+		site_change(t, st, SUB(0, objs), SUB(0, bytes));
+		t->cur_bytes = SUB(t->cur_bytes, bytes);
+		t->cur_objs = SUB(t->cur_objs, objs);
+	}
+	free(s->live.v);
+	memset(&s->live, 0, sizeof(s->live));
+	u64map_release(&s->last);
+	s->last_alloc = NULL;
+	heap_stream_release(&s->dec);
+	heap_stream_init(&s->dec);
+}
+
+/* Profile building. */
+
+static const char *const kind_names[KH_KIND_NR] = {
+	[KH_MALLOC] = "malloc",
+	[KH_CALLOC] = "calloc",
+	[KH_REALLOC_KIND] = "realloc",
+	[KH_MEMALIGN] = "aligned_alloc",
+	[KH_NEW] = "operator new",
+	[KH_NEW_ARRAY] = "operator new[]",
+};
+
+static void add_maps(struct symbolizer *sym, uint32_t asid, char *text)
+{
+	struct err e = ERR_INIT;
+	for (char *line = text, *next; line && *line; line = next) {
+		unsigned long long start, end, off;
+		char perms[8];
+		int pathpos = 0;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &off, &pathpos) < 4)
+			continue;
+		if (strlen(perms) < 3 || perms[2] != 'x' || end <= start)
+			continue;
+		const char *path = pathpos ? line + pathpos : "";
+		symbolizer_add_mapping(sym, asid, start, end - start, off, path, NULL, 0, &e);
+	}
+}
+
+static void add_comment(struct profile *p, const char *key, int64_t v)
+{
+	char c[128];
+	snprintf(c, sizeof(c), "kiln-heap: %s=%" PRId64, key, v);
+	profile_add_comment(p, c);
+}
+
+int heap_trace_finish(struct heap_trace *t, struct symbolizer *sym, struct profile *p, struct err *e)
+{
+	for (size_t i = 0; i < t->streams_nr; i++)
+		heap_trace_close(t, (uint32_t)i);
+	for (size_t i = 0; i < t->streams_nr; i++) {
+		struct stream *s = t->streams[i];
+		for (size_t m = 0; m < s->maps_nr; m++)
+			add_maps(sym, s->asid, s->maps[m]);
+	}
+
+	static const char *const cols[][2] = {
+		{ "alloc_objects", "count" },      { "alloc_space", "bytes" },
+		{ "inuse_objects", "count" },      { "inuse_space", "bytes" },
+		{ "peak_inuse_objects", "count" }, { "peak_inuse_space", "bytes" },
+		{ "temporary_objects", "count" },
+	};
+	for (size_t c = 0; c < ARRAY_SIZE(cols); c++)
+		profile_add_column(p, cols[c][0], cols[c][1]);
+	p->default_column = 1;
+	p->time_nanos = t->start_epoch;
+	p->duration_nanos = t->duration;
+	p->period_type.type = profile_intern_str(p, "space");
+	p->period_type.unit = profile_intern_str(p, "bytes");
+	p->period = t->sampled ? (int64_t)t->sample : 1;
+
+	/* Each raw stack once, leaf first; each address once through the symbolizer's cache. */
+	uint32_t *frames = xmalloc(KH_MAX_DEPTH * 16 * sizeof(*frames));
+	uint32_t *nodes = xcalloc(t->raws_nr + 1, sizeof(*nodes));
+	for (size_t r = 0; r < t->raws_nr; r++) {
+		const struct rawstack *rs = &t->raws[r];
+		size_t nf = 0;
+		for (uint32_t i = 0; i < rs->n && nf < KH_MAX_DEPTH * 16 - 16; i++) {
+			uint64_t a = t->addrs[rs->off + i];
+			nf += symbolizer_resolve(sym, p, rs->asid, a - 1, false, frames + nf, 16);
+		}
+		uint32_t node = 0;
+		for (size_t i = nf; i-- > 0;)
+			node = profile_node(p, node, frames[i]);
+		nodes[r] = node;
+	}
+	uint32_t kind_frames[KH_KIND_NR];
+	for (unsigned k = 0; k < KH_KIND_NR; k++)
+		kind_frames[k] = profile_frame_named(p, kind_names[k], strlen(kind_names[k]), FRAME_NATIVE);
+
+	for (size_t i = 0; i < t->sites_nr; i++) {
+		struct site *st = &t->sites[i];
+		if (st->last_mod <= t->peak_evt) {
+			st->peak_objs = st->live_objs;
+			st->peak_bytes = st->live_bytes;
+		}
+		int64_t v[7] = { st->alloc_objs, st->alloc_bytes, st->leak_objs, st->leak_bytes,
+				 st->peak_objs, st->peak_bytes, st->temporary };
+		bool any = false;
+		for (int c = 0; c < 7; c++)
+			any |= v[c] != 0;
+		if (!any)
+			continue;
+		uint32_t node = profile_node(p, nodes[st->rawstack], kind_frames[st->kind]);
+		profile_add_sample(p, node, 0, v);
+	}
+	free(frames);
+	free(nodes);
+
+	int64_t calls = t->total_calls, bytes = t->total_bytes;
+	if (t->sampled && t->exact_calls) {
+		calls = t->exact_calls;
+		bytes = t->exact_bytes;
+	}
+	add_comment(p, "peak_bytes", t->peak_bytes);
+	add_comment(p, "peak_blocks", t->peak_objs);
+	if (t->peak_bytes && t->start_mono)
+		add_comment(p, "peak_time_ns", t->peak_time > t->start_mono ? (int64_t)(t->peak_time - t->start_mono) : 0);
+	add_comment(p, "total_allocated_bytes", bytes);
+	add_comment(p, "allocation_calls", calls);
+	add_comment(p, "temporary_allocations", t->temporary);
+	add_comment(p, "live_at_exit_bytes", t->leaked_bytes);
+	add_comment(p, "live_at_exit_blocks", t->leaked_objs);
+	add_comment(p, "sample_bytes", t->sampled ? (int64_t)t->sample : 0);
+	add_comment(p, "processes", (int64_t)t->stats.streams);
+	struct buf h = BUF_INIT;
+	buf_adds(&h, "kiln-heap: histogram=");
+	bool first = true;
+	for (unsigned b = 0; b < HEAP_HIST_BUCKETS; b++) {
+		if (!t->hist[b])
+			continue;
+		buf_addf(&h, "%s%u:%" PRId64, first ? "" : ",", b, t->hist[b]);
+		first = false;
+	}
+	profile_add_comment(p, h.buf);
+	buf_release(&h);
+	(void)e;
+	return 0;
+}

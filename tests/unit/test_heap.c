@@ -1,0 +1,467 @@
+/* Unit tests for the heap profiler's kiln side: stream decoding, live accounting (peaks, leaks, temporaries,
+ * out-of-order threads, sampling), the report, and its pprof round trip. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyze/heap_report.h"
+#include "cmd/cmds.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "formats/format.h"
+#include "profile/profile.h"
+#include "record/heap_stream.h"
+#include "record/heap_trace.h"
+#include "symbols/symbolizer.h"
+
+/* A stream under construction. */
+struct sb {
+	struct buf b;
+};
+
+static void sb_init(struct sb *s, uint32_t pid, uint64_t sample)
+{
+	struct kh_header h;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, KH_MAGIC, 8);
+	h.version = KH_VERSION;
+	h.pid = pid;
+	h.sample_bytes = sample;
+	h.start_ns = 1000;
+	buf_init(&s->b, 0);
+	buf_add(&s->b, &h, sizeof(h));
+}
+
+static void sb_words(struct sb *s, const uint64_t *w, size_t n)
+{
+	buf_add(&s->b, w, n * 8);
+}
+
+static void sb_chunk(struct sb *s, uint64_t tid, uint64_t time)
+{
+	uint64_t w[3] = { KH_HEAD(KH_CHUNK, 0, 2, 0), tid, time };
+	sb_words(s, w, 3);
+}
+
+static void sb_stack(struct sb *s, uint32_t id, uint64_t a0, uint64_t a1)
+{
+	uint64_t w[3] = { KH_HEAD(KH_STACK, 0, 2, id), a0, a1 };
+	sb_words(s, w, 3);
+}
+
+/* Event stamps: by default each event is later than the one before. */
+static uint64_t clk = 1000;
+
+static void sb_alloc_at(struct sb *s, uint32_t stack, uint64_t ptr, uint64_t size, uint64_t stamp)
+{
+	uint64_t w[4] = { KH_HEAD(KH_ALLOC, KH_MALLOC, 3, stack), ptr, size, stamp };
+	sb_words(s, w, 4);
+}
+
+static void sb_free_at(struct sb *s, uint64_t ptr, uint64_t stamp)
+{
+	uint64_t w[3] = { KH_HEAD(KH_FREE, 0, 2, 0), ptr, stamp };
+	sb_words(s, w, 3);
+}
+
+static void sb_alloc(struct sb *s, uint32_t stack, uint64_t ptr, uint64_t size)
+{
+	sb_alloc_at(s, stack, ptr, size, ++clk);
+}
+
+static void sb_free(struct sb *s, uint64_t ptr)
+{
+	sb_free_at(s, ptr, ++clk);
+}
+
+static void sb_realloc(struct sb *s, uint32_t stack, uint64_t old, uint64_t ptr, uint64_t size)
+{
+	uint64_t w[5] = { KH_HEAD(KH_REALLOC, KH_REALLOC_KIND, 4, stack), old, ptr, size, ++clk };
+	sb_words(s, w, 5);
+}
+
+static void test_decode(void **state)
+{
+	(void)state;
+	struct sb s;
+	sb_init(&s, 42, 0);
+	sb_chunk(&s, 7, 123);
+	sb_stack(&s, 1, 0x1000, 0x2000);
+	sb_alloc(&s, 1, 0xa0, 16);
+	sb_realloc(&s, 1, 0xa0, 0xb0, 32);
+	sb_free(&s, 0xb0);
+	uint64_t maps[4] = { KH_HEAD(KH_MAPS, 1, 3, 0), 13, 0, 0 };
+	memcpy(&maps[2], "00400000-0040", 13);
+	sb_words(&s, maps, 4);
+	uint64_t ex = KH_HEAD(KH_EXEC, 0, 0, 0);
+	sb_words(&s, &ex, 1);
+
+	/* Byte by byte: records come out only when complete. */
+	struct heap_stream d;
+	struct heap_event ev;
+	struct err e = ERR_INIT;
+	unsigned types[16], n = 0;
+	heap_stream_init(&d);
+	for (size_t i = 0; i < s.b.len; i++) {
+		heap_stream_feed(&d, s.b.buf + i, 1);
+		int r;
+		while ((r = heap_stream_next(&d, &ev, &e)) > 0) {
+			assert_true(n < 16);
+			types[n++] = ev.type;
+			if (ev.type == KH_STACK) {
+				assert_int_equal(ev.naddrs, 2);
+				assert_int_equal(ev.addrs[1], 0x2000);
+				assert_int_equal(ev.stack, 1);
+			}
+			if (ev.type == KH_REALLOC) {
+				assert_int_equal(ev.a, 0xa0);
+				assert_int_equal(ev.b, 0xb0);
+				assert_int_equal(ev.c, 32);
+			}
+			if (ev.type == KH_MAPS) {
+				assert_int_equal(ev.text_len, 13);
+				assert_memory_equal(ev.text, "00400000-0040", 13);
+				assert_int_equal(ev.kind, 1);
+			}
+		}
+		assert_int_equal(r, 0);
+	}
+	assert_int_equal(n, 7);
+	assert_int_equal(types[0], KH_CHUNK);
+	assert_int_equal(types[6], KH_EXEC);
+	assert_int_equal(heap_stream_header(&d)->pid, 42);
+	assert_int_equal(heap_stream_pending(&d), 0);
+	heap_stream_release(&d);
+
+	/* Corruption: bad magic, unknown type, bad lengths. */
+	heap_stream_init(&d);
+	heap_stream_feed(&d, "NOTAHEAPSTREAM..........................", 40);
+	assert_int_equal(heap_stream_next(&d, &ev, &e), -1);
+	assert_non_null(strstr(e.msg, "bad magic"));
+	assert_int_equal(heap_stream_next(&d, &ev, &e), -1);
+	heap_stream_release(&d);
+
+	const uint64_t bad[][4] = {
+		{ KH_HEAD(99, 0, 0, 0) },
+		{ KH_HEAD(KH_ALLOC, 0, 1, 0), 0 },
+		{ KH_HEAD(KH_ALLOC, 77, 3, 0), 0, 0, 0 },
+		{ KH_HEAD(KH_MAPS, 0, 1, 0), 9 },
+		{ KH_HEAD(KH_STACK, 0, KH_MAX_DEPTH + 1, 0) },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct sb t;
+		sb_init(&t, 1, 0);
+		sb_words(&t, bad[i], 4);
+		/* enough bytes for the long stack's length check */
+		for (int k = 0; k < KH_MAX_DEPTH + 2; k++)
+			sb_words(&t, (const uint64_t[]){ 0 }, 1);
+		heap_stream_init(&d);
+		heap_stream_feed(&d, t.b.buf, t.b.len);
+		assert_int_equal(heap_stream_next(&d, &ev, &e), -1);
+		heap_stream_release(&d);
+		buf_release(&t.b);
+	}
+	buf_release(&s.b);
+}
+
+/* Runs streams through a trace and returns the profile (symbolized without maps: "[unknown]" frames). */
+static struct profile *run(struct sb *streams, size_t n, bool byte_by_byte)
+{
+	struct heap_trace *t = heap_trace_new();
+	struct symbolizer *sym = symbolizer_new();
+	struct profile *p = profile_new(0);
+	struct err e = ERR_INIT;
+	heap_trace_set_time(t, 1000, 0, 5000);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t h = heap_trace_open(t);
+		if (byte_by_byte) {
+			for (size_t k = 0; k < streams[i].b.len; k++)
+				assert_int_equal(heap_trace_data(t, h, streams[i].b.buf + k, 1, &e), 0);
+		} else {
+			assert_int_equal(heap_trace_data(t, h, streams[i].b.buf, streams[i].b.len, &e), 0);
+		}
+		heap_trace_close(t, h);
+	}
+	assert_int_equal(heap_trace_finish(t, sym, p, &e), 0);
+	symbolizer_free(sym);
+	heap_trace_free(t);
+	return p;
+}
+
+static int64_t total(const struct profile *p, const char *col)
+{
+	int c = profile_find_column(p, col);
+	assert_true(c >= 0);
+	return profile_total(p, c);
+}
+
+static void report_of(const struct profile *p, const char *supp, struct heap_report *r)
+{
+	struct heap_report_opts o = { .suppressions = supp };
+	struct err e = ERR_INIT;
+	assert_int_equal(heap_report_compute(p, &o, r, &e), 0);
+}
+
+static void test_accounting(void **state)
+{
+	(void)state;
+	struct sb s;
+	sb_init(&s, 1, 0);
+	sb_chunk(&s, 1, 2000);
+	sb_stack(&s, 1, 0x1000, 0x2000);
+	sb_stack(&s, 2, 0x1100, 0x2000);
+	sb_alloc(&s, 1, 0x10, 100);   /* leaked */
+	sb_alloc(&s, 2, 0x20, 1000);  /* freed after the peak */
+	sb_alloc(&s, 2, 0x30, 50);    /* temporary */
+	sb_free(&s, 0x30);
+	sb_alloc(&s, 2, 0x40, 3000);  /* peak: 100 + 1000 + 3000; temporary */
+	sb_free(&s, 0x40);
+	sb_free(&s, 0x20);
+	sb_alloc(&s, 1, 0x50, 10);    /* realloc'd and leaked */
+	sb_realloc(&s, 1, 0x50, 0x60, 20);
+	sb_free(&s, 0x999);           /* unknown: ignored */
+
+	for (int bb = 0; bb < 2; bb++) {
+		struct profile *p = run(&s, 1, bb);
+		assert_int_equal(total(p, "alloc_space"), 100 + 1000 + 50 + 3000 + 10 + 20);
+		assert_int_equal(total(p, "alloc_objects"), 6);
+		assert_int_equal(total(p, "inuse_space"), 120);
+		assert_int_equal(total(p, "inuse_objects"), 2);
+		assert_int_equal(total(p, "peak_inuse_space"), 4100);
+		assert_int_equal(total(p, "peak_inuse_objects"), 3);
+		assert_int_equal(total(p, "temporary_objects"), 2);
+
+		struct heap_report r;
+		report_of(p, NULL, &r);
+		assert_int_equal(r.peak_bytes, 4100);
+		assert_int_equal(r.peak_time_ns, 1000);
+		assert_int_equal(r.total_allocated_bytes, 4180);
+		assert_int_equal(r.allocation_calls, 6);
+		assert_int_equal(r.temporary_allocations, 2);
+		assert_int_equal(r.leaked_bytes, 120);
+		assert_int_equal(r.leaked_blocks, 2);
+		assert_int_equal(r.hist[7], 1); /* 100 in [64, 128) */
+		assert_int_equal(r.hist[6], 1); /* 50 in [32, 64) */
+		/* Two leaking stacks (malloc and realloc leaves), both in "[unknown]" without maps. */
+		assert_int_equal(r.leaks_nr, 2);
+		heap_report_release(&r);
+		profile_free(p);
+	}
+	buf_release(&s.b);
+}
+
+/*
+ * Threads whose buffers arrive out of order: frees before their allocations, allocations before the free of
+ * the block they reuse. Real order at 0x10: A(1) by 1, F(2) by 2, A(3) by 2, F(4) by 2, A(5) by 1, F(6) by 3,
+ * A(7) by 4 (leaked). At 0x20: A(10) by 1, F(11) by 3, A(12) by 1, F(13) by 1.
+ */
+static void test_reorder(void **state)
+{
+	(void)state;
+	struct sb s;
+	sb_init(&s, 1, 0);
+	sb_chunk(&s, 3, 10);
+	sb_stack(&s, 1, 0x1000, 0x2000);
+	sb_free_at(&s, 0x10, 6);
+	sb_free_at(&s, 0x20, 11);
+	sb_chunk(&s, 4, 10);
+	sb_alloc_at(&s, 1, 0x10, 100, 7);
+	sb_chunk(&s, 2, 10);
+	sb_free_at(&s, 0x10, 2);
+	sb_alloc_at(&s, 1, 0x10, 64, 3);
+	sb_free_at(&s, 0x10, 4);
+	sb_chunk(&s, 1, 5);
+	sb_alloc_at(&s, 1, 0x10, 64, 1);
+	sb_alloc_at(&s, 1, 0x10, 64, 5);
+	sb_alloc_at(&s, 1, 0x20, 32, 10);
+	sb_alloc_at(&s, 1, 0x20, 32, 12);
+	sb_free_at(&s, 0x20, 13);
+	struct profile *p = run(&s, 1, false);
+	assert_int_equal(total(p, "inuse_objects"), 1);
+	assert_int_equal(total(p, "inuse_space"), 100);
+	assert_int_equal(total(p, "alloc_objects"), 6);
+	profile_free(p);
+	buf_release(&s.b);
+}
+
+static void test_sampled(void **state)
+{
+	(void)state;
+	struct sb s;
+	const uint64_t N = 1000;
+	sb_init(&s, 1, N);
+	sb_chunk(&s, 1, 10);
+	sb_stack(&s, 1, 0x1000, 0x2000);
+	sb_alloc(&s, 1, 0x10, 100);
+	sb_alloc(&s, 1, 0x20, 100000);
+	sb_free(&s, 0x20);
+	uint64_t st[3] = { KH_HEAD(KH_STATS, 0, 2, 0), 12345, 678900 };
+	sb_words(&s, st, 3);
+	struct profile *p = run(&s, 1, false);
+	double w = 1 / -expm1(-100.0 / N);
+	assert_int_equal(total(p, "inuse_space"), llround(100 * w));
+	assert_int_equal(total(p, "inuse_objects"), llround(w));
+	struct heap_report r;
+	report_of(p, NULL, &r);
+	assert_true(r.sampled);
+	assert_int_equal(r.sample_bytes, N);
+	/* Exact totals come from the STATS records. */
+	assert_int_equal(r.allocation_calls, 12345);
+	assert_int_equal(r.total_allocated_bytes, 678900);
+	heap_report_release(&r);
+	profile_free(p);
+	buf_release(&s.b);
+}
+
+/* Forked children and exec'd images: an image replaced by exec leaks nothing. */
+static void test_exec(void **state)
+{
+	(void)state;
+	struct sb s[2];
+	sb_init(&s[0], 1, 0);
+	sb_chunk(&s[0], 1, 10);
+	sb_stack(&s[0], 1, 0x1000, 0x2000);
+	sb_alloc(&s[0], 1, 0x10, 100);
+	uint64_t ex = KH_HEAD(KH_EXEC, 0, 0, 0);
+	sb_words(&s[0], &ex, 1);
+	sb_init(&s[1], 1, 0);
+	sb_chunk(&s[1], 1, 20);
+	sb_stack(&s[1], 1, 0x1000, 0x2000);
+	sb_alloc(&s[1], 1, 0x10, 7);
+	struct profile *p = run(s, 2, false);
+	assert_int_equal(total(p, "inuse_space"), 7);
+	assert_int_equal(total(p, "peak_inuse_space"), 100);
+	profile_free(p);
+	buf_release(&s[0].b);
+	buf_release(&s[1].b);
+}
+
+static char *json_of(const struct profile *p, const struct heap_report *r)
+{
+	struct buf b = BUF_INIT;
+	struct jw j;
+	jw_init(&j, &b, false);
+	heap_report_json(&j, p, r, 10);
+	return buf_detach(&b, NULL);
+}
+
+/* The report from the pprof file equals the report from the live profile; suppressions apply. */
+static void test_pprof_roundtrip(void **state)
+{
+	(void)state;
+	struct sb s;
+	sb_init(&s, 1, 0);
+	sb_chunk(&s, 1, 2000);
+	sb_stack(&s, 1, 0x1000, 0x2000);
+	sb_alloc(&s, 1, 0x10, 4096);
+	sb_alloc(&s, 1, 0x20, 1 << 20);
+	sb_free(&s, 0x20);
+	struct profile *p = run(&s, 1, false);
+
+	char path[] = "/tmp/kiln-test-heap-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	struct err e = ERR_INIT;
+	struct format_write_opts wo = { -1 };
+	assert_int_equal(profile_write_path(p, path, format_by_name("pprof"), &wo, &e), 0);
+	struct profile *q = profile_new(0);
+	assert_int_equal(profile_read_path(q, path, NULL, NULL, &e), 0);
+	unlink(path);
+	assert_true(heap_report_applies(q));
+
+	struct heap_report r1, r2;
+	report_of(p, NULL, &r1);
+	report_of(q, NULL, &r2);
+	char *j1 = json_of(p, &r1), *j2 = json_of(q, &r2);
+	assert_string_equal(j1, j2);
+	assert_non_null(strstr(j1, "\"leaked_bytes\":4096"));
+	assert_non_null(strstr(j1, "\"peak_bytes\":1052672"));
+	free(j1);
+	free(j2);
+	heap_report_release(&r1);
+	heap_report_release(&r2);
+
+	/* An LSan suppression file: "[unknown]" frames are matched by '*nknow*'. */
+	char sp[] = "/tmp/kiln-test-supp-XXXXXX";
+	fd = mkstemp(sp);
+	assert_true(fd >= 0);
+	const char *text = "# comment\nleak:*nknow*\n";
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	report_of(q, sp, &r1);
+	assert_int_equal(r1.leaked_bytes, 0);
+	assert_int_equal(r1.suppressed_bytes, 4096);
+	heap_report_release(&r1);
+	/* A bad line is an error naming the file and line. */
+	fd = open(sp, O_WRONLY | O_TRUNC);
+	text = "leak:ok\nwhat:ever\n";
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	struct heap_report_opts o = { .suppressions = sp };
+	assert_int_equal(heap_report_compute(q, &o, &r1, &e), -1);
+	assert_non_null(strstr(e.msg, "line 2"));
+	heap_report_release(&r1);
+	unlink(sp);
+
+	/* Not a heap profile. */
+	struct profile *cpu = profile_new(0);
+	profile_add_column(cpu, "samples", "count");
+	assert_false(heap_report_applies(cpu));
+	assert_int_equal(heap_report_compute(cpu, NULL, &r1, &e), -1);
+	heap_report_release(&r1);
+	profile_free(cpu);
+	profile_free(q);
+	profile_free(p);
+	buf_release(&s.b);
+}
+
+/* `kiln profile` hands over to the heap profiler only for --mode mem before the command. */
+static void test_mode_dispatch(void **state)
+{
+	(void)state;
+	struct {
+		const char *args[8];
+		int want;
+	} cases[] = {
+		{ { "profile", "--mode", "mem", "./p" }, 1 },
+		{ { "profile", "--mode=mem", "./p" }, 1 },
+		{ { "profile", "-o", "x.pb.gz", "--mode", "mem", "--", "./p" }, 1 },
+		{ { "profile", "-F", "99", "--mode=mem", "./p" }, 1 },
+		{ { "profile", "./p", "--mode", "mem" }, 0 },
+		{ { "profile", "-q", "./p", "--mode", "mem" }, 0 },
+		{ { "profile", "--", "--mode", "mem" }, 0 },
+		{ { "profile", "--mode", "cpu", "./p" }, 0 },
+		{ { "profile", "./p" }, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int argc = 0;
+		while (cases[i].args[argc])
+			argc++;
+		assert_int_equal(profile_mode_is_mem(argc, (char **)cases[i].args), cases[i].want);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_accounting),
+		cmocka_unit_test(test_reorder),
+		cmocka_unit_test(test_sampled),
+		cmocka_unit_test(test_exec),
+		cmocka_unit_test(test_pprof_roundtrip),
+		cmocka_unit_test(test_mode_dispatch),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
