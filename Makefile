@@ -1,7 +1,7 @@
 # kiln: plain make through pkg-config. `make` builds, `make check` tests (ASan+UBSan), `make demo` runs the
 # main job, `make fuzz` fuzzes longer, `make bench` runs the benchmarks. DEVELOPER=1 adds -Werror.
 
-PKGS      := libdw libelf zlib libprotobuf-c jansson
+PKGS      := libdw libelf zlib libprotobuf-c jansson libbpf
 TEST_PKGS := cmocka
 
 CC        ?= cc
@@ -27,7 +27,7 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(CFLAGS) 
 	$(PKG_CFLAGS) -DKILN_VERSION='"$(VERSION)"' -MMD -MP
 
 PROTO_C   := $(BUILD)/gen/profile.pb-c.c
-SRCS      := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
+SRCS      := $(filter-out src/main.c,$(shell find src -name '*.c' -not -path 'src/bpf/*' | sort))
 OBJS      := $(patsubst %.c,$(BUILD)/%.o,$(SRCS)) $(BUILD)/gen/profile.pb-c.o
 LIB       := $(BUILD)/libkiln.a
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -77,6 +77,41 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	cc -O1 -g -fno-omit-frame-pointer -o $@ $< -lpthread -lm
 
+# The bundled example programs, built as a user would build code to profile.
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(sort $(wildcard examples/*.c)))
+$(BUILD)/examples/%: examples/%.c
+	@mkdir -p $(dir $@)
+	cc -O2 -g -fno-omit-frame-pointer -o $@ $< -lm -lpthread
+
+# --- eBPF (kiln profile --mode offcpu|wall|io) -------------------------------------------------------------
+# src/bpf/NAME.bpf.c is compiled with clang -target bpf against the running kernel's BTF (libbpf CO-RE) and
+# turned into BUILD/gen/NAME.skel.h by bpftool; the loaders src/record/bpf_*.c include the skeletons.
+BPF_CLANG   ?= clang
+BPFTOOL     ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+BPF_SRCS    := $(sort $(wildcard src/bpf/*.bpf.c))
+BPF_SKELS   := $(patsubst src/bpf/%.bpf.c,$(BUILD)/gen/%.skel.h,$(BPF_SRCS))
+
+$(BUILD)/gen/vmlinux.h:
+	@mkdir -p $(BUILD)/gen
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/%.bpf.o: src/bpf/%.bpf.c $(BUILD)/gen/vmlinux.h src/record/bpf_shared.h
+	$(BPF_CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(BUILD)/gen -c -o $@ $<
+
+$(BUILD)/gen/%.skel.h: $(BUILD)/gen/%.bpf.o
+	$(BPFTOOL) gen skeleton $< >$@.tmp && mv $@.tmp $@
+
+$(patsubst %.c,$(BUILD)/%.o,$(wildcard src/record/bpf_*.c src/record/offcpu*.c src/record/iotrace*.c)): $(BPF_SKELS)
+
+# System call names for the I/O report, from the C library's <asm/unistd.h>.
+$(BUILD)/gen/syscall_names.h:
+	@mkdir -p $(BUILD)/gen
+	echo '#include <asm/unistd.h>' | $(CC) -E -dM -x c - | \
+		sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9][0-9]*\)$$/	[\2] = "\1",/p' >$@.tmp && mv $@.tmp $@
+$(patsubst %.c,$(BUILD)/%.o,$(wildcard src/record/iotrace*.c)): $(BUILD)/gen/syscall_names.h
+# --- end of eBPF -----------------------------------------------------------------------------------------------
+
 deps:
 	@scripts/install-deps.sh
 
@@ -89,7 +124,7 @@ check: deps
 	@BUILD=$(SAN_BUILD) RELEASE_BUILD=$(BUILD) tests/run.sh
 
 # `make demo`: install what is missing, build, and render a flame graph and hotspot report of a real capture.
-demo: deps all
+demo: deps all $(EXAMPLES)
 	@scripts/demo.sh $(BUILD)
 
 fuzz: deps
@@ -107,3 +142,7 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# For scripts: `make -s print-PKGS` prints the pkg-config packages kiln links with.
+print-%:
+	@echo $($*)

@@ -1,0 +1,272 @@
+/*
+ * Off-CPU time, summed in the kernel (as bcc's offcputime does): on sched_switch the thread going off CPU
+ * records the time and its user + kernel stack ids; when it comes back the blocked time is added to a map keyed
+ * by (tgid, pid, user stack, kernel stack). Blocked time ends at the wakeup (sched_wakeup); what follows is
+ * waiting for a CPU, counted apart (and added to the stack's time only for wall-clock profiles). Only the
+ * target's process tree is traced: tgids in `targets`, which fork follows. User space reads the maps once, at
+ * the end, so the cost does not grow with what it reads.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "../record/bpf_shared.h"
+
+#define TASK_DEAD_STATE 0x80 /* TASK_DEAD: the final switch of an exiting thread */
+
+const volatile __u64 min_block_ns = 0;
+const volatile bool trace_all = false; /* every process (system-wide) */
+const volatile __u32 self_tgid = 0; /* kiln itself, left out of system-wide traces */
+const volatile bool capture_fix = true;   /* copy user regs + stack top for DWARF unwinding of leaf frames */
+const volatile bool with_runq = false;    /* count the time waiting for a CPU too (wall), not only blocked time */
+const volatile bool kernel_stacks = true; /* false for --user-only: no kernel stack walk at all */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} targets SEC(".maps");
+
+struct start {
+	__u64 ts;   /* switched out */
+	__u64 wake; /* woken up (runnable again), 0 until then */
+	__s32 ustack;
+	__s32 kstack;
+	__u32 tgid;
+	__u32 preempted; /* left the CPU runnable: all of its time off CPU is waiting for a CPU */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct start);
+} starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16384);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, KILN_BPF_MAX_STACK * sizeof(__u64));
+} stacks SEC(".maps");
+
+/*
+ * Per thread, the kernel stack of its last switch out from a system call: walking a kernel stack costs more
+ * than everything else here, and a thread that blocks again at the same user stack in the same system call on
+ * the same first argument (a read on the same descriptor, a futex on the same word) blocks on the same path.
+ */
+struct kcache {
+	__s32 ustack;
+	__s32 kstack;
+	__u64 nr;
+	__u64 arg0;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct kcache);
+} kcaches SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct oc_key);
+	__type(value, struct oc_val);
+} counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct oc_fixkey);
+	__type(value, struct oc_ufix);
+} ufix SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct oc_ufix);
+} scratch SEC(".maps");
+
+/* [0] starts and [1] counts lost for lack of map room; [2] nanoseconds and [3] times waiting for a CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} dropped SEC(".maps");
+
+static __always_inline bool traced(__u32 tgid)
+{
+	if (trace_all)
+		return tgid != 0 && tgid != self_tgid;
+	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+}
+
+static __always_inline void drop(__u32 what)
+{
+	__u64 *v = bpf_map_lookup_elem(&dropped, &what);
+	if (v)
+		(*v)++;
+}
+
+static __always_inline void add_runq(__u64 ns)
+{
+	__u32 k = 2;
+	__u64 *v = bpf_map_lookup_elem(&dropped, &k);
+	if (v)
+		*v += ns;
+	k = 3;
+	v = bpf_map_lookup_elem(&dropped, &k);
+	if (v)
+		(*v)++;
+}
+
+static __always_inline void save_fix(struct task_struct *task, __u32 tgid, __s32 ustack)
+{
+	struct oc_fixkey fk = { .tgid = tgid, .ustack = ustack };
+	__u32 zero = 0;
+	if (bpf_map_lookup_elem(&ufix, &fk))
+		return;
+	struct oc_ufix *f = bpf_map_lookup_elem(&scratch, &zero);
+	if (!f)
+		return;
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!r)
+		return;
+	f->regs[0] = BPF_CORE_READ(r, ax);
+	f->regs[1] = BPF_CORE_READ(r, bx);
+	f->regs[2] = BPF_CORE_READ(r, cx);
+	f->regs[3] = BPF_CORE_READ(r, dx);
+	f->regs[4] = BPF_CORE_READ(r, si);
+	f->regs[5] = BPF_CORE_READ(r, di);
+	f->regs[6] = BPF_CORE_READ(r, bp);
+	f->regs[7] = BPF_CORE_READ(r, sp);
+	f->regs[8] = BPF_CORE_READ(r, ip);
+	f->regs[9] = BPF_CORE_READ(r, r8);
+	f->regs[10] = BPF_CORE_READ(r, r9);
+	f->regs[11] = BPF_CORE_READ(r, r10);
+	f->regs[12] = BPF_CORE_READ(r, r11);
+	f->regs[13] = BPF_CORE_READ(r, r12);
+	f->regs[14] = BPF_CORE_READ(r, r13);
+	f->regs[15] = BPF_CORE_READ(r, r14);
+	f->regs[16] = BPF_CORE_READ(r, r15);
+	f->sp = f->regs[7];
+	f->len = 0;
+	/* The stack top may end within the snapshot's size: fall back to smaller copies. */
+	if (bpf_probe_read_user(f->stack, OC_SNAP, (const void *)f->sp) == 0)
+		f->len = OC_SNAP;
+	else if (bpf_probe_read_user(f->stack, OC_SNAP / 4, (const void *)f->sp) == 0)
+		f->len = OC_SNAP / 4;
+	if (!f->len)
+		return;
+	bpf_map_update_elem(&ufix, &fk, f, BPF_NOEXIST);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(kiln_switch, bool preempt, struct task_struct *prev, struct task_struct *next, unsigned int prev_state)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u32 ptgid = prev->tgid, ppid = prev->pid;
+
+	if (ppid && !(prev_state & TASK_DEAD_STATE) && traced(ptgid)) {
+		struct start st = { .ts = now, .tgid = ptgid, .preempted = (prev_state & 0xff) == 0 };
+		struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(prev);
+		__u64 nr = r ? r->orig_ax : ~0ULL, a0 = r ? r->di : 0;
+		/* In execve the user stack is the old image's (for a launched command: kiln's own fork). */
+		st.ustack = nr == 59 || nr == 322 ? -1 : bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+		st.kstack = -1;
+		if (kernel_stacks) {
+			struct kcache *c = bpf_task_storage_get(&kcaches, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+			if (c && (__s64)nr >= 0 && st.ustack >= 0 && c->kstack >= 0 && c->ustack == st.ustack &&
+			    c->nr == nr && c->arg0 == a0) {
+				st.kstack = c->kstack;
+			} else {
+				st.kstack = bpf_get_stackid(ctx, &stacks, 0);
+				if (c) {
+					c->ustack = st.ustack;
+					c->kstack = (__s64)nr >= 0 ? st.kstack : -1;
+					c->nr = nr;
+					c->arg0 = a0;
+				}
+			}
+		}
+		if (capture_fix && st.ustack >= 0)
+			save_fix(prev, ptgid, st.ustack);
+		if (bpf_map_update_elem(&starts, &ppid, &st, BPF_ANY))
+			drop(0);
+	}
+
+	__u32 npid = next->pid;
+	struct start *sp = bpf_map_lookup_elem(&starts, &npid);
+	if (!sp)
+		return 0;
+	if (now <= sp->ts)
+		goto out;
+	/* Blocked until woken up; from then on (or all along when preempted) waiting for a CPU. */
+	__u64 total = now - sp->ts, blocked = total;
+	if (sp->preempted)
+		blocked = 0;
+	else if (sp->wake > sp->ts && sp->wake < now)
+		blocked = sp->wake - sp->ts;
+	if (total > blocked)
+		add_runq(total - blocked);
+	__u64 delta = with_runq ? total : blocked;
+	if (delta && delta >= min_block_ns) {
+		struct oc_key k = { .tgid = sp->tgid, .pid = npid, .ustack = sp->ustack, .kstack = sp->kstack };
+		struct oc_val *v = bpf_map_lookup_elem(&counts, &k);
+		if (!v) {
+			struct oc_val zero = { 0 };
+			bpf_map_update_elem(&counts, &k, &zero, BPF_NOEXIST); /* EEXIST: another CPU won */
+			v = bpf_map_lookup_elem(&counts, &k);
+		}
+		if (v) {
+			__sync_fetch_and_add(&v->ns, delta);
+			__sync_fetch_and_add(&v->count, 1);
+		} else {
+			drop(1);
+		}
+	}
+out:
+	bpf_map_delete_elem(&starts, &npid);
+	return 0;
+}
+
+static __always_inline void woken(struct task_struct *p)
+{
+	__u32 pid = p->pid;
+	struct start *sp = bpf_map_lookup_elem(&starts, &pid);
+	if (sp && !sp->wake)
+		sp->wake = bpf_ktime_get_ns();
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(kiln_wakeup, struct task_struct *p)
+{
+	woken(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(kiln_wakeup_new, struct task_struct *p)
+{
+	woken(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(kiln_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	__u8 one = 1;
+	if (!trace_all && ptgid != ctgid && bpf_map_lookup_elem(&targets, &ptgid))
+		bpf_map_update_elem(&targets, &ctgid, &one, BPF_ANY);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -1,0 +1,927 @@
+/* kiln profile --mode offcpu|wall|io: where programs wait, and what their I/O costs (eBPF, see docs/offcpu.md). */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../analyze/hotspots.h"
+#include "../core/array.h"
+#include "../core/atomicfile.h"
+#include "../core/buf.h"
+#include "../core/err.h"
+#include "../core/json.h"
+#include "../core/options.h"
+#include "../core/util.h"
+#include "../core/xalloc.h"
+#include "../formats/format.h"
+#include "../profile/profile.h"
+#include "../record/iotrace.h"
+#include "../record/iotrace_count.h"
+#include "../record/offcpu.h"
+#include "../record/recorder.h"
+#include "../record/session.h"
+#include "../render/flamegraph.h"
+#include "../symbols/symbolizer.h"
+#include "cmds.h"
+
+#define DEFAULT_OUTPUT "profile.pb.gz"
+#define FREQ_LAUNCH 999
+#define FREQ_ATTACH 99
+
+enum wait_mode { W_OFFCPU, W_WALL, W_IO };
+
+struct wait_opts {
+	const char *mode;
+	struct opt_list pids;
+	double duration;
+	bool all_cpus;
+	long long freq;
+	double min_block_us;
+	const char *output;
+	const char *format;
+	const char *flamegraph;
+	const char *json;
+	long long top;
+	bool quiet;
+	bool user_only;
+	bool no_stacks;
+	bool no_files;
+	bool no_inline;
+	const char *debuginfo;
+};
+
+static const char *const modes[] = { "offcpu", "wall", "io", NULL };
+
+static const struct cmd_help help = {
+	.name = "profile --mode offcpu|wall|io",
+	.usage = "kiln profile --mode offcpu|wall|io [OPTIONS] [--] COMMAND [ARGS...]\n"
+		 "kiln profile --mode offcpu|wall|io [OPTIONS] -p PID[,PID...] [-d SECONDS]\n"
+		 "kiln profile --mode offcpu|wall|io [OPTIONS] -a -d SECONDS",
+	.description =
+		"Where a program waits, and what its I/O costs, measured with eBPF programs that aggregate in the "
+		"kernel (the cost does not grow with the event rate). A launched COMMAND is followed through its "
+		"threads and the processes it forks; -p traces running processes; -a the whole system.\n\n"
+		"--mode offcpu: the time each thread spends blocked (on I/O, locks, sleeps), in nanoseconds, "
+		"attributed to the user + kernel stack at which it left the CPU (sched_switch); the time it then "
+		"waits for a CPU is reported apart. --min-block drops shorter waits. Columns samples/count "
+		"(switches) and off_cpu/nanoseconds.\n\n"
+		"--mode wall: on-CPU samples (cpu-clock at -F Hz) and off-CPU time together, so a thread's time "
+		"adds up to its lifetime: why a request is slow even when the CPU is idle. Column wall/nanoseconds.\n\n"
+		"--mode io: a system call summary like strace -c (calls, errors, total / mean / max latency, a "
+		"latency histogram), the stacks of the slowest calls, bytes read and written per file with its "
+		"path, and block device latency (system-wide) when the kernel has the block tracepoints. The "
+		"profile has columns syscalls/count and latency/nanoseconds; each stack ends in a frame named after "
+		"the system call (per-stack shares are estimated from sampled stacks and scaled to the exact "
+		"totals). --json writes the summary as JSON.\n\n"
+		"Output: pprof by default ('" DEFAULT_OUTPUT "'), or by -o's extension (.folded, .svg, .json "
+		"speedscope); flame graphs use the io palette. A report goes to stderr at the end. Needs root (or "
+		"CAP_BPF with CAP_PERFMON) and a kernel with BTF (/sys/kernel/btf/vmlinux).\n\n"
+		"Exit status: that of the command (128+N for a signal), 0 for -p/-a, 125 when kiln fails (e.g. "
+		"eBPF is not allowed), 126/127 when the command cannot run / is not found, 2 for usage errors.",
+	.examples = "kiln profile --mode offcpu -o offcpu.svg -- sh -c 'sleep 0.2; ls -R /usr/include >/dev/null'\n"
+		    "kiln profile --mode offcpu --min-block 1000 -p 1234 -d 10\n"
+		    "kiln profile --mode wall --flamegraph wall.svg -- python3 -c 'import time; sum(range(10**7)); time.sleep(0.2)'\n"
+		    "kiln profile --mode io --json io.json -- dd if=/dev/zero of=/tmp/x bs=4k count=1000\n"
+		    "kiln profile --mode io -p 1234 -d 30 -o io.pb.gz",
+};
+
+_Bool profile_mode_is_wait(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *m = NULL;
+		if (!strcmp(a, "--"))
+			return false;
+		if (!strncmp(a, "--mode=", 7))
+			m = a + 7;
+		else if (!strcmp(a, "--mode") && i + 1 < argc)
+			m = argv[i + 1];
+		if (m)
+			return !strcmp(m, "offcpu") || !strcmp(m, "wall") || !strcmp(m, "io");
+		if (a[0] != '-') {
+			/* The command starts here, unless this is the value of the option before. */
+			const char *prev = argv[i - 1];
+			bool value = i > 1 && prev[0] == '-' &&
+				     ((prev[1] == '-' && !strchr(prev, '=')) || (prev[1] && !prev[2]));
+			if (!value)
+				return false;
+		}
+	}
+	return false;
+}
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	recorder_stop(sig, si && (si->si_code == SI_USER || si->si_code == SI_QUEUE));
+}
+
+static int parse_pids(const struct opt_list *l, uint32_t **out, size_t *n, struct err *e)
+{
+	size_t alloc = 0;
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < l->nr; i++) {
+		char *copy = xstrdup(l->v[i]), *save = NULL;
+		for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			long long v;
+			if (parse_ll(tok, 1, 4194304, "--pid", &v, e) < 0) {
+				free(copy);
+				return -1;
+			}
+			ALLOC_GROW(*out, *n + 1, alloc);
+			(*out)[(*n)++] = (uint32_t)v;
+		}
+		free(copy);
+		if (!*n)
+			return err_set(e, "--pid expects a process id, got '%s'", l->v[i]);
+	}
+	return 0;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && !strcasecmp(s + a - b, suffix);
+}
+
+struct output {
+	const char *path;
+	const struct format *f; /* NULL: a flame graph */
+	const char *what;
+};
+
+static int pick_output(const char *path, const char *format, struct output *out)
+{
+	out->path = path;
+	out->f = NULL;
+	out->what = "flame graph";
+	if (format) {
+		if (!strcmp(format, "svg") || !strcmp(format, "flamegraph"))
+			return 0;
+		out->f = format_by_name(format);
+		if (!out->f || !out->f->write)
+			return usage_error(&help, "unknown output format '%s'", format);
+	} else {
+		out->f = format_for_path(path);
+		if (!out->f && (ends_with(path, ".svg") || ends_with(path, ".svgz")))
+			return 0;
+		if (!out->f)
+			return usage_error(&help, "cannot tell the output format of '%s' from its extension (use --format)",
+					   path);
+	}
+	out->what = out->f->name;
+	return 0;
+}
+
+static int check_writable(const char *path)
+{
+	if (!strcmp(path, "-"))
+		return 0;
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	const char *d = slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".";
+	int ret = access(d, W_OK | X_OK);
+	if (ret < 0)
+		error_msg("cannot write '%s': %s", path, strerror(errno));
+	free(dir);
+	return ret;
+}
+
+static int write_svg(const struct profile *p, const char *path, const char *title, struct err *e)
+{
+	struct fg_build_opts bo = { .column = -1, .base_column = -1, .reverse = false };
+	struct fg_svg_opts so;
+	fg_svg_opts_init(&so);
+	so.title = title;
+	so.countname = "ns";
+	so.palette = PALETTE_IO;
+	return fg_render_profile(p, &bo, false, &so, path, e);
+}
+
+static int exit_status_of(const struct recorder_result *res)
+{
+	if (!res->launched)
+		return 0;
+	if (!res->reaped)
+		return 128 + res->stop_signal;
+	if (WIFEXITED(res->status))
+		return WEXITSTATUS(res->status);
+	if (WIFSIGNALED(res->status))
+		return 128 + WTERMSIG(res->status);
+	return EXIT_INTERNAL;
+}
+
+/* The tracer a recording feeds its targets to. */
+struct tracer {
+	struct offcpu *oc;
+	struct iotrace *it;
+	struct iocount *ic; /* the counting-only fallback without eBPF */
+};
+
+static int tracer_add(struct tracer *t, uint32_t pid, struct err *e)
+{
+	if (t->ic)
+		return iocount_attach(t->ic, pid, e);
+	return t->oc ? offcpu_add_pid(t->oc, pid, e) : iotrace_add_pid(t->it, pid, e);
+}
+
+static int on_ready(uint32_t pid, void *arg, struct err *e)
+{
+	return pid ? tracer_add(arg, pid, e) : 0;
+}
+
+/* --- the off-CPU / wall report --- */
+
+struct site {
+	char *name;
+	int64_t value, count;
+};
+
+static int cmp_site(const void *a, const void *b)
+{
+	const struct site *x = a, *y = b;
+	if (x->value != y->value)
+		return x->value > y->value ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* The C library and dynamic loader: their frames say how a thread waited, not where in the program. */
+static bool runtime_module(const struct profile *p, const struct frame *f)
+{
+	if (!f->module)
+		return false;
+	const char *m = profile_str(p, f->module), *base = strrchr(m, '/');
+	base = base ? base + 1 : m;
+	return !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5) || !strncmp(base, "libpthread", 10) ||
+	       !strncmp(base, "ld-linux", 8) || !strncmp(base, "libstdc++", 9);
+}
+
+/*
+ * Wait sites: per sample the innermost function of the program itself (not of the C library) and its caller,
+ * with the innermost user frame in brackets ("reader <- main [read]"): where the thread left the CPU in the
+ * program's own terms (the kernel frames below are the same few scheduler functions everywhere).
+ */
+static void print_sites(const struct profile *p, int column, int c_count, long long top, const char *what,
+			const char *count_name)
+{
+	struct site *v = NULL;
+	size_t nr = 0, alloc = 0;
+	uint32_t *ids = xmalloc(4096 * sizeof(*ids));
+	for (size_t r = 0; r < p->rows_nr; r++) {
+		size_t depth = profile_stack(p, p->rows[r].node, ids, 4096);
+		struct buf b = BUF_INIT, leaf = BUF_INIT;
+		int parts = 0;
+		for (size_t i = depth; i-- > 0 && parts < 2;) {
+			const struct frame *f = &p->frames[ids[i]];
+			if (f->kind == FRAME_KERNEL || f->kind == FRAME_ROOT || f->kind == FRAME_UNKNOWN)
+				continue;
+			if (!leaf.len)
+				frame_display_name(&leaf, p, ids[i]);
+			if (!parts && runtime_module(p, f))
+				continue;
+			if (parts)
+				buf_adds(&b, " <- ");
+			frame_display_name(&b, p, ids[i]);
+			parts++;
+		}
+		if (!parts && leaf.len)
+			buf_adds(&b, leaf.buf);
+		else if (!parts) {
+			/* No user frames: a kernel thread (system-wide traces), named by its command. */
+			uint32_t comm = profile_label_str(p, p->rows[r].labelset, "comm");
+			buf_adds(&b, "[kernel]");
+			if (comm)
+				buf_addf(&b, " %s", profile_str(p, comm));
+		}
+		else if (leaf.len)
+			buf_addf(&b, " [%s]", leaf.buf);
+		buf_release(&leaf);
+		const int64_t *vals = profile_row_values(p, r);
+		size_t i;
+		for (i = 0; i < nr; i++)
+			if (!strcmp(v[i].name, b.buf))
+				break;
+		if (i == nr) {
+			ALLOC_GROW(v, nr + 1, alloc);
+			v[nr++] = (struct site){ buf_detach(&b, NULL), 0, 0 };
+		} else {
+			buf_release(&b);
+		}
+		v[i].value += vals[column];
+		v[i].count += c_count >= 0 ? vals[c_count] : 0;
+	}
+	if (nr)
+		qsort(v, nr, sizeof(*v), cmp_site);
+	int64_t total = profile_total(p, column);
+	if (nr && top > 0) {
+		fprintf(stderr, "%-12s %6s %10s  %s\n", what, "%", count_name,
+			"where: function <- caller [innermost user frame]");
+		for (size_t i = 0; i < nr && (long long)i < top; i++) {
+			char a[32], c[32];
+			fprintf(stderr, "%-12s %5.1f%% %10s  %s\n", fmt_ns(a, (double)v[i].value),
+				total ? 100.0 * (double)v[i].value / (double)total : 0.0, fmt_count(c, (uint64_t)v[i].count),
+				v[i].name);
+		}
+	}
+	for (size_t i = 0; i < nr; i++)
+		free(v[i].name);
+	free(v);
+	free(ids);
+}
+
+/* --- the I/O report --- */
+
+static void print_hist(const uint64_t *hist, const char *indent)
+{
+	int lo = -1, hi = -1;
+	uint64_t max = 0;
+	for (int b = 0; b < IO_HIST; b++) {
+		if (!hist[b])
+			continue;
+		if (lo < 0)
+			lo = b;
+		hi = b;
+		if (hist[b] > max)
+			max = hist[b];
+	}
+	for (int b = lo; b >= 0 && b <= hi; b++) {
+		char a[32], c[32], n[32];
+		char bar[41];
+		int w = max ? (int)((double)hist[b] * 40.0 / (double)max + 0.5) : 0;
+		memset(bar, '#', (size_t)w);
+		bar[w] = 0;
+		fmt_ns(a, b ? (double)(1ULL << b) : 0.0);
+		fmt_ns(c, (double)(1ULL << (b + 1)));
+		fprintf(stderr, "%s%9s .. %-9s %10s |%-40s|\n", indent, a, c, fmt_count(n, hist[b]), bar);
+	}
+}
+
+static const char *errname(int64_t ret)
+{
+	if (ret < 0 && ret >= -4095)
+		return strerror((int)-ret);
+	return NULL;
+}
+
+static void print_io(const struct io_result *res, long long top)
+{
+	char a[32], b[32], c[32], d[32];
+	if (res->counts_only) {
+		fprintf(stderr, "%-18s %12s\n", "syscall", "calls");
+		for (size_t i = 0; i < res->nsys && (long long)i < (top > 0 ? top * 3 : 30); i++)
+			fprintf(stderr, "%-18s %12s\n", res->sys[i].name ? res->sys[i].name : "?",
+				fmt_count(a, res->sys[i].count));
+		if (res->nsys > 1)
+			fprintf(stderr, "%-18s %12s\n", "total", fmt_count(a, res->calls));
+		return;
+	}
+	fprintf(stderr, "%-18s %12s %8s %12s %10s %10s\n", "syscall", "calls", "errors", "total", "mean", "max");
+	for (size_t i = 0; i < res->nsys && (long long)i < (top > 0 ? top * 3 : 30); i++) {
+		const struct io_syscall *s = &res->sys[i];
+		char nm[32];
+		if (!s->name)
+			snprintf(nm, sizeof(nm), "syscall_%u", s->nr);
+		fprintf(stderr, "%-18s %12s %8s %12s %10s %10s\n", s->name ? s->name : nm, fmt_count(a, s->count),
+			fmt_count(d, s->errors), fmt_ns(b, (double)s->total_ns),
+			fmt_ns(c, (double)s->total_ns / (double)s->count), fmt_ns((char[32]){ 0 }, (double)s->max_ns));
+	}
+	if (res->nsys > 1)
+		fprintf(stderr, "%-18s %12s %8s %12s\n", "total", fmt_count(a, res->calls), fmt_count(d, res->errors),
+			fmt_ns(b, (double)res->total_ns));
+	for (size_t i = 0; i < res->nsys && i < 3 && top > 0; i++) {
+		fprintf(stderr, "latency of %s:\n", res->sys[i].name ? res->sys[i].name : "?");
+		print_hist(res->sys[i].hist, "  ");
+	}
+	if (res->nslow && top > 0) {
+		fprintf(stderr, "slowest calls:\n");
+		for (size_t i = 0; i < res->nslow && (long long)i < top; i++) {
+			const struct io_slowcall *s = &res->slow[i];
+			const char *en = errname(s->ret);
+			const char *nm = io_syscall_name(s->nr);
+			fprintf(stderr, "  %10s  %s(%" PRIu64 ", ...) = %" PRId64 "%s%s  pid %u tid %u%s%s\n",
+				fmt_ns(a, (double)s->lat_ns), nm ? nm : "?", s->arg0, s->ret, en ? " " : "", en ? en : "",
+				s->tgid, s->tid, s->where ? "  at " : "", s->where ? s->where : "");
+		}
+	}
+	if (res->nfiles && top > 0) {
+		fprintf(stderr, "%8s %8s %10s %10s %10s  %s\n", "reads", "writes", "read", "written", "time", "file");
+		for (size_t i = 0; i < res->nfiles && (long long)i < top; i++) {
+			const struct io_file *f = &res->files[i];
+			fprintf(stderr, "%8s %8s %10s %10s %10s  %s\n", fmt_count(a, f->reads), fmt_count(b, f->writes),
+				fmt_bytes(c, (double)f->rbytes), fmt_bytes(d, (double)f->wbytes),
+				fmt_ns((char[32]){ 0 }, (double)(f->read_ns + f->write_ns)), f->path);
+		}
+	}
+	if (res->block) {
+		static const char *const dirs[3] = { "read", "write", "other" };
+		bool any = false;
+		for (int k = 0; k < 3; k++) {
+			const struct io_blockdir *bd = &res->blk[k];
+			if (!bd->count)
+				continue;
+			if (!any)
+				fprintf(stderr, "block device I/O (all processes):\n");
+			any = true;
+			fprintf(stderr, "  %-5s %10s requests %10s  mean %s  max %s\n", dirs[k], fmt_count(a, bd->count),
+				fmt_bytes(b, (double)bd->bytes), fmt_ns(c, (double)bd->total_ns / (double)bd->count),
+				fmt_ns(d, (double)bd->max_ns));
+			if (top > 0)
+				print_hist(bd->hist, "    ");
+		}
+		if (!any)
+			fprintf(stderr, "block device I/O: no requests reached a block device\n");
+	}
+}
+
+static void json_hist(struct jw *j, const uint64_t *hist)
+{
+	jw_array_begin(j);
+	for (int b = 0; b < IO_HIST; b++) {
+		if (!hist[b])
+			continue;
+		jw_object_begin(j);
+		jw_key(j, "ge_ns");
+		jw_uint(j, b ? 1ULL << b : 0);
+		jw_key(j, "lt_ns");
+		jw_uint(j, 1ULL << (b + 1));
+		jw_key(j, "count");
+		jw_uint(j, hist[b]);
+		jw_object_end(j);
+	}
+	jw_array_end(j);
+}
+
+static int write_io_json(const struct io_result *res, const char *path, uint64_t duration_ns, struct err *e)
+{
+	struct buf b = BUF_INIT;
+	struct jw j;
+	jw_init(&j, &b, true);
+	jw_object_begin(&j);
+	jw_key(&j, "duration_ns");
+	jw_uint(&j, duration_ns);
+	jw_key(&j, "counts_only");
+	jw_bool(&j, res->counts_only);
+	jw_key(&j, "calls");
+	jw_uint(&j, res->calls);
+	jw_key(&j, "errors");
+	jw_uint(&j, res->errors);
+	jw_key(&j, "total_ns");
+	jw_uint(&j, res->total_ns);
+	jw_key(&j, "syscalls");
+	jw_array_begin(&j);
+	for (size_t i = 0; i < res->nsys; i++) {
+		const struct io_syscall *s = &res->sys[i];
+		jw_object_begin(&j);
+		jw_key(&j, "name");
+		if (s->name)
+			jw_string(&j, s->name);
+		else
+			jw_null(&j);
+		jw_key(&j, "nr");
+		jw_uint(&j, s->nr);
+		jw_key(&j, "calls");
+		jw_uint(&j, s->count);
+		jw_key(&j, "errors");
+		jw_uint(&j, s->errors);
+		jw_key(&j, "total_ns");
+		jw_uint(&j, s->total_ns);
+		jw_key(&j, "mean_ns");
+		jw_double(&j, (double)s->total_ns / (double)s->count);
+		jw_key(&j, "max_ns");
+		jw_uint(&j, s->max_ns);
+		jw_key(&j, "histogram");
+		json_hist(&j, s->hist);
+		jw_object_end(&j);
+	}
+	jw_array_end(&j);
+	jw_key(&j, "slowest");
+	jw_array_begin(&j);
+	for (size_t i = 0; i < res->nslow; i++) {
+		const struct io_slowcall *s = &res->slow[i];
+		jw_object_begin(&j);
+		jw_key(&j, "syscall");
+		const char *nm = io_syscall_name(s->nr);
+		if (nm)
+			jw_string(&j, nm);
+		else
+			jw_null(&j);
+		jw_key(&j, "latency_ns");
+		jw_uint(&j, s->lat_ns);
+		jw_key(&j, "pid");
+		jw_uint(&j, s->tgid);
+		jw_key(&j, "tid");
+		jw_uint(&j, s->tid);
+		jw_key(&j, "arg0");
+		jw_uint(&j, s->arg0);
+		jw_key(&j, "ret");
+		jw_int(&j, s->ret);
+		jw_key(&j, "stack");
+		if (s->where)
+			jw_string(&j, s->where);
+		else
+			jw_null(&j);
+		jw_object_end(&j);
+	}
+	jw_array_end(&j);
+	jw_key(&j, "files");
+	if (!res->files_traced) {
+		jw_null(&j);
+	} else {
+		jw_array_begin(&j);
+		for (size_t i = 0; i < res->nfiles; i++) {
+			const struct io_file *f = &res->files[i];
+			jw_object_begin(&j);
+			jw_key(&j, "path");
+			jw_string(&j, f->path);
+			jw_key(&j, "pid");
+			jw_uint(&j, f->tgid);
+			jw_key(&j, "reads");
+			jw_uint(&j, f->reads);
+			jw_key(&j, "writes");
+			jw_uint(&j, f->writes);
+			jw_key(&j, "read_bytes");
+			jw_uint(&j, f->rbytes);
+			jw_key(&j, "write_bytes");
+			jw_uint(&j, f->wbytes);
+			jw_key(&j, "time_ns");
+			jw_uint(&j, f->read_ns + f->write_ns);
+			jw_object_end(&j);
+		}
+		jw_array_end(&j);
+	}
+	jw_key(&j, "block");
+	if (!res->block) {
+		jw_null(&j);
+	} else {
+		static const char *const dirs[3] = { "read", "write", "other" };
+		jw_object_begin(&j);
+		for (int k = 0; k < 3; k++) {
+			const struct io_blockdir *bd = &res->blk[k];
+			jw_key(&j, dirs[k]);
+			jw_object_begin(&j);
+			jw_key(&j, "requests");
+			jw_uint(&j, bd->count);
+			jw_key(&j, "bytes");
+			jw_uint(&j, bd->bytes);
+			jw_key(&j, "total_ns");
+			jw_uint(&j, bd->total_ns);
+			jw_key(&j, "max_ns");
+			jw_uint(&j, bd->max_ns);
+			jw_key(&j, "histogram");
+			json_hist(&j, bd->hist);
+			jw_object_end(&j);
+		}
+		jw_object_end(&j);
+	}
+	jw_object_end(&j);
+	buf_addch(&b, '\n');
+
+	int ret = -1;
+	if (!strcmp(path, "-")) {
+		ret = fwrite(b.buf, 1, b.len, stdout) == b.len ? 0 : err_errno(e, "cannot write to stdout");
+	} else {
+		struct afile f = { 0 };
+		if (afile_open(&f, path, e) == 0) {
+			if (fwrite(b.buf, 1, b.len, f.fp) != b.len) {
+				afile_abort(&f);
+				err_errno(e, "cannot write '%s'", path);
+			} else {
+				ret = afile_commit(&f, e);
+			}
+		}
+	}
+	buf_release(&b);
+	return ret;
+}
+
+int cmd_profile_wait(int argc, char **argv)
+{
+	struct wait_opts o = { .top = 10 };
+	const struct option opts[] = {
+		OPT_CHOICE(0, "mode", &o.mode, "offcpu|wall|io", "what to measure", modes),
+		OPT_GROUP("What to trace"),
+		OPT_LIST('p', "pid", &o.pids, "PID[,PID]", "trace running processes (all their threads)"),
+		OPT_BOOL('a', "all-cpus", &o.all_cpus, "trace the whole system"),
+		OPT_DOUBLE('d', "duration", &o.duration, "SECONDS", "stop after SECONDS (with -p or -a)", 0.001, 1e7),
+		OPT_DOUBLE(0, "min-block", &o.min_block_us, "USEC", "offcpu/wall: drop waits shorter than USEC", 0, 1e10),
+		OPT_INT('F', "frequency", &o.freq, "HZ", "wall: on-CPU samples per second (999 launched, 99 -p/-a)", 1,
+			100000),
+		OPT_BOOL(0, "user-only", &o.user_only, "leave kernel frames out"),
+		OPT_BOOL(0, "no-stacks", &o.no_stacks, "io: no user stacks (cheaper; the summary stays exact)"),
+		OPT_BOOL(0, "no-files", &o.no_files, "io: no per-file bytes (cheaper)"),
+		OPT_GROUP("Output"),
+		OPT_STRING('o', "output", &o.output, "FILE",
+			   "write the profile to FILE, format from the extension (default " DEFAULT_OUTPUT ")"),
+		OPT_STRING(0, "format", &o.format, "FORMAT", "output format of -o (pprof, folded, speedscope, svg)"),
+		OPT_STRING(0, "flamegraph", &o.flamegraph, "FILE.svg", "also write a flame graph"),
+		OPT_STRING(0, "json", &o.json, "FILE", "io: also write the summary as JSON ('-' for stdout)"),
+		OPT_INT(0, "top", &o.top, "N", "rows per table in the report (10; 0 for totals only)", 0, 1000),
+		OPT_BOOL('q', "quiet", &o.quiet, "no report, only warnings and errors"),
+		OPT_GROUP("Symbols"),
+		OPT_BOOL(0, "no-inline", &o.no_inline, "do not show inlined functions as frames"),
+		OPT_STRING(0, "debuginfo-dir", &o.debuginfo, "DIRS",
+			   "colon-separated debug info directories searched before /usr/lib/debug"),
+		OPT_END(),
+	};
+	struct err e = ERR_INIT;
+	struct output outs[2];
+	size_t nouts = 0;
+	uint32_t *pids = NULL;
+	size_t npids = 0;
+	struct symbolizer *sym = NULL;
+	struct rec_session *s = NULL;
+	struct profile *p = NULL;
+	struct tracer tr = { 0 };
+	struct io_result io;
+	bool have_io = false;
+	struct recorder_result res;
+	int status = EXIT_INTERNAL;
+
+	memset(&io, 0, sizeof(io));
+	argc = parse_options(argc, argv, opts, &help, PARSE_STOP_AT_NON_OPTION);
+	if (argc == PARSE_HELP)
+		return 0;
+	if (argc < 0)
+		return EXIT_USAGE;
+	enum wait_mode mode = !o.mode ? W_OFFCPU : !strcmp(o.mode, "wall") ? W_WALL : !strcmp(o.mode, "io") ? W_IO
+														 : W_OFFCPU;
+	if (parse_pids(&o.pids, &pids, &npids, &e) < 0) {
+		status = usage_error(&help, "%s", e.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < npids; i++) {
+		if (kill((pid_t)pids[i], 0) < 0 && errno == ESRCH) {
+			status = usage_error(&help, "no process with id %" PRIu32, pids[i]);
+			goto out;
+		}
+	}
+	if (npids && o.all_cpus) {
+		status = usage_error(&help, "--pid and --all-cpus cannot be combined");
+		goto out;
+	}
+	if (npids && argc) {
+		status = usage_error(&help, "--pid and a command cannot be combined");
+		goto out;
+	}
+	if (!npids && !o.all_cpus && !argc) {
+		status = usage_error(&help, "nothing to profile: give a command, --pid or --all-cpus");
+		goto out;
+	}
+	if (o.all_cpus && !argc && o.duration <= 0) {
+		status = usage_error(&help, "--all-cpus without a command needs --duration");
+		goto out;
+	}
+	if (o.duration > 0 && argc) {
+		status = usage_error(&help, "--duration applies to --pid and --all-cpus; a command's run bounds its "
+					    "recording");
+		goto out;
+	}
+	if (o.json && mode != W_IO) {
+		status = usage_error(&help, "--json applies to --mode io");
+		goto out;
+	}
+	if ((o.no_stacks || o.no_files) && mode != W_IO) {
+		status = usage_error(&help, "--no-stacks and --no-files apply to --mode io");
+		goto out;
+	}
+	if (o.min_block_us > 0 && mode == W_IO) {
+		status = usage_error(&help, "--min-block applies to --mode offcpu and wall");
+		goto out;
+	}
+	if (o.freq && mode != W_WALL) {
+		status = usage_error(&help, "--frequency applies to --mode wall");
+		goto out;
+	}
+	if (pick_output(o.output ? o.output : DEFAULT_OUTPUT, o.format, &outs[nouts]) != 0) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	nouts++;
+	if (o.flamegraph)
+		outs[nouts++] = (struct output){ o.flamegraph, NULL, "flame graph" };
+	for (size_t i = 0; i < nouts; i++) {
+		if (check_writable(outs[i].path) < 0) {
+			status = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (o.json && check_writable(o.json) < 0) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+
+	bool launch = argc > 0;
+	enum rec_mode rmode = o.all_cpus ? REC_SYSTEM : npids ? REC_ATTACH : REC_LAUNCH;
+	unsigned freq = (unsigned)(o.freq ? o.freq : rmode == REC_LAUNCH ? FREQ_LAUNCH : FREQ_ATTACH);
+	bool denied = false;
+	if (mode == W_IO) {
+		struct iotrace_opts io_o = { .all = o.all_cpus, .no_stacks = o.no_stacks, .no_files = o.no_files };
+		/* KILN_NO_BPF=1 takes the fallback path as if the kernel had refused eBPF (for tests). */
+		if (getenv("KILN_NO_BPF") && *getenv("KILN_NO_BPF") && strcmp(getenv("KILN_NO_BPF"), "0")) {
+			denied = true;
+			err_set(&e, "eBPF disabled by KILN_NO_BPF");
+		} else {
+			tr.it = iotrace_open(&io_o, &denied, &e);
+		}
+		if (!tr.it && denied && launch && !o.all_cpus) {
+			struct err e2 = ERR_INIT;
+			tr.ic = iocount_new(&e2);
+			if (tr.ic)
+				warning_msg("%s; counting system calls through perf_event tracepoints instead (no latency, "
+					    "errors, stacks or files)",
+					    e.msg);
+			else
+				err_wrap(&e, "%s; and the fallback failed", e2.msg);
+		}
+	} else {
+		struct offcpu_opts oc_o = { .min_block_ns = (uint64_t)(o.min_block_us * 1000.0), .all = o.all_cpus,
+					    .with_runq = mode == W_WALL, .user_only = o.user_only };
+		tr.oc = offcpu_open(&oc_o, &denied, &e);
+	}
+	if (!tr.it && !tr.oc && !tr.ic) {
+		/* One line; when BPF itself was refused it says what is needed (kbpf_error()). */
+		error_msg("%s", e.msg);
+		(void)denied;
+		status = EXIT_INTERNAL;
+		goto out;
+	}
+	for (size_t i = 0; i < npids; i++) {
+		if (tracer_add(&tr, pids[i], &e) < 0) {
+			error_msg("%s", e.msg);
+			goto out;
+		}
+	}
+
+	sym = symbolizer_new();
+	if (o.debuginfo) {
+		char *dirs = xasprintf("%s:/usr/lib/debug", o.debuginfo);
+		symbolizer_set_debuginfo_dirs(sym, dirs);
+		free(dirs);
+	}
+	if (o.no_inline)
+		symbolizer_set_flags(sym, SYMBOLIZER_NO_INLINE);
+	struct rec_session_opts so = {
+		.user_only = o.user_only,
+		.value_type = mode == W_WALL ? "wall" : "off_cpu",
+		.value_unit = "nanoseconds",
+	};
+	s = rec_session_new(sym, &so);
+	struct recorder_opts ro = {
+		.mode = rmode,
+		.argv = launch ? argv : NULL,
+		.pids = pids,
+		.npids = npids,
+		.freq = freq,
+		.duration = o.duration,
+		.user_only = o.user_only,
+		.sideband_only = mode != W_WALL,
+		.on_ready = on_ready,
+		.on_ready_arg = &tr,
+	};
+
+	struct sigaction sa, old[3];
+	const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 3; i++) {
+		sigaction(sigs[i], &sa, &old[i]);
+		/* An ignored signal (a background job's SIGINT, nohup's SIGHUP) stays ignored in the command. */
+		if (old[i].sa_handler == SIG_IGN)
+			ro.child_ignored_signals |= 1ULL << sigs[i];
+	}
+	int rr = recorder_run(&ro, s, &res, &e);
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	if (tr.oc)
+		offcpu_stop(tr.oc);
+	if (tr.it)
+		iotrace_stop(tr.it);
+	if (rr < 0) {
+		error_msg("%s", e.msg);
+		status = EXIT_INTERNAL;
+		goto out;
+	}
+	if (res.launch_error) {
+		error_msg("%s", e.msg);
+		status = res.launch_error == REC_LAUNCH_NOT_FOUND ? 127 : 126;
+		goto out;
+	}
+	status = exit_status_of(&res);
+
+	p = profile_new(0);
+	p->time_nanos = (int64_t)res.start_epoch_ns;
+	p->duration_nanos = (int64_t)res.duration_ns;
+	struct offcpu_stats ost;
+	memset(&ost, 0, sizeof(ost));
+	if (tr.oc) {
+		p->period = mode == W_WALL ? (int64_t)(1000000000ULL / freq) : 1;
+		p->period_type.type = profile_intern_str(p, so.value_type);
+		p->period_type.unit = profile_intern_str(p, "nanoseconds");
+		if (offcpu_collect(tr.oc, s, sym, &ost, &e) < 0 || rec_session_finish(s, p, &e) < 0) {
+			error_msg("%s", e.msg);
+			status = EXIT_INTERNAL;
+			goto out;
+		}
+		p->default_column = profile_find_column(p, so.value_type);
+	} else if (tr.ic) {
+		iocount_read(tr.ic, &io);
+		iocount_profile(&io, p);
+		have_io = true;
+	} else {
+		if (iotrace_collect(tr.it, s, sym, p, &io, &e) < 0) {
+			error_msg("%s", e.msg);
+			status = EXIT_INTERNAL;
+			goto out;
+		}
+		have_io = true;
+	}
+
+	const char *title = mode == W_IO ? "System Call Latency" : mode == W_WALL ? "Wall-Clock Time" : "Off-CPU Time";
+	bool write_failed = false;
+	for (size_t i = 0; i < nouts; i++) {
+		int w;
+		if (outs[i].f) {
+			struct format_write_opts wo = { .column = -1 };
+			w = profile_write_path(p, outs[i].path, outs[i].f, &wo, &e);
+		} else if (!p->rows_nr) {
+			warning_msg("nothing was recorded: flame graph '%s' not written", outs[i].path);
+			outs[i].path = NULL;
+			continue;
+		} else {
+			char *t = launch ? xasprintf("%s: %s", title, argv[0]) : xstrdup(title);
+			w = write_svg(p, outs[i].path, t, &e);
+			free(t);
+		}
+		if (w < 0) {
+			error_msg("%s", e.msg);
+			write_failed = true;
+			outs[i].path = NULL;
+		}
+	}
+	if (o.json && write_io_json(&io, o.json, res.duration_ns, &e) < 0) {
+		error_msg("%s", e.msg);
+		write_failed = true;
+		o.json = NULL;
+	}
+
+	if (ost.dropped || io.dropped)
+		warning_msg("%" PRIu64 " events were not counted: an eBPF map was full", ost.dropped + io.dropped);
+	if (!o.quiet) {
+		char a[32], b[32];
+		const struct rec_stats *st = rec_session_stats(s);
+		if (tr.oc) {
+			int col = profile_find_column(p, so.value_type);
+			int64_t total = profile_total(p, col);
+			fprintf(stderr, "kiln: %s time %s in %s of recording, %s switches off CPU, %" PRIu64 " thread%s",
+				mode == W_WALL ? "wall-clock" : "off-CPU", fmt_ns(a, (double)total),
+				fmt_ns(b, (double)res.duration_ns), fmt_count((char[32]){ 0 }, ost.switches), st->threads,
+				st->threads == 1 ? "" : "s");
+		} else {
+			fprintf(stderr, "kiln: %s system calls in %s of recording", fmt_count(a, io.calls),
+				fmt_ns(b, (double)res.duration_ns));
+			if (!io.counts_only)
+				fprintf(stderr, ", %s in them", fmt_ns((char[32]){ 0 }, (double)io.total_ns));
+		}
+		if (res.launched && !res.reaped)
+			fprintf(stderr, "; stopped by a second signal, the command still runs");
+		else if (res.launched && WIFSIGNALED(res.status))
+			fprintf(stderr, "; command killed by signal %d", WTERMSIG(res.status));
+		else if (res.launched)
+			fprintf(stderr, "; command exit status %d", status);
+		fputc('\n', stderr);
+		if (tr.oc && mode == W_OFFCPU && ost.runq_ns)
+			fprintf(stderr, "kiln: and %s runnable, waiting for a CPU (%s times; not in the profile: see "
+					"--mode wall)\n",
+				fmt_ns(a, (double)ost.runq_ns), fmt_count(b, ost.runq_waits));
+		if (tr.oc)
+			print_sites(p, profile_find_column(p, so.value_type), profile_find_column(p, "samples"), o.top,
+				    mode == W_WALL ? "wall" : "off-CPU", mode == W_WALL ? "samples" : "switches");
+		else
+			print_io(&io, o.top);
+		for (size_t i = 0; i < nouts; i++)
+			if (outs[i].path)
+				fprintf(stderr, "kiln: wrote '%s' (%s)\n", outs[i].path, outs[i].what);
+		if (o.json && strcmp(o.json, "-"))
+			fprintf(stderr, "kiln: wrote '%s' (json)\n", o.json);
+	}
+	if (write_failed)
+		status = EXIT_INTERNAL;
+out:
+	if (have_io)
+		io_result_release(&io);
+	profile_free(p);
+	rec_session_free(s);
+	symbolizer_free(sym);
+	offcpu_free(tr.oc);
+	iotrace_free(tr.it);
+	iocount_free(tr.ic);
+	free(pids);
+	free(o.pids.v);
+	return status;
+}
