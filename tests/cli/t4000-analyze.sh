@@ -103,8 +103,8 @@ else
 	t_fail "Go heap profile: heap report and allocation sites" "$(head -20 heap.txt)"
 fi
 "$KILN" analyze "$A/go-heap.pb.gz" --json >heap.json
-json_check "Go heap profile JSON: heap member, alloc_space hotspots, no recommendations" heap.json \
-	"'heap' in d and d['value_type']=='alloc_space' and d['unit']=='bytes' and d['recommendations']==[] and d['hotspots'][0]['function']=='example.com/mem.alloc'"
+json_check "Go heap profile JSON: heap report members at the top level, alloc_space hotspots, no recommendations" heap.json \
+	"'heap' not in d and 'peak_bytes' in d and 'leaks' in d and d['value_type']=='alloc_space' and d['unit']=='bytes' and d['recommendations']==[] and d['hotspots'][0]['function']=='example.com/mem.alloc'"
 
 # ---- every readable format ----
 for f in "$FIX"/cpuprofile/*.cpuprofile "$FIX"/speedscope/*.json "$FIX"/pprof/*.prof "$FIX"/perf-script/*.txt; do
@@ -157,6 +157,60 @@ else
 	t_skip "live perf captures of analyze_work" "perf record does not work here: $(head -1 perf.err 2>/dev/null)"
 fi
 
+# ---- off-CPU, wall-clock and io profiles: recommendations that fit what they measure ----
+# rules_are FILE "ids": the recommendation rule ids, sorted, must be exactly these
+rules_are() {
+	local desc=$1 file=$2 want=$3 got
+	"$KILN" analyze "$file" --json >wait.json 2>wait.err || { t_fail "$desc" "$(cat wait.err)"; return; }
+	got=$(rules_of wait.json | sort | tr '\n' ' ')
+	if [ "$got" = "$want " ]; then t_pass "$desc"; else t_fail "$desc" "rules: $got (want: $want)"; fi
+}
+rules_are "offcpu, mutex fight: lock contention only (the main thread's join is not contention)" \
+	"$A/offcpu-lock.pb.gz" "lock-wait"
+"$KILN" analyze "$A/offcpu-lock.pb.gz" --json >lock.json
+json_check "offcpu lock: evidence is the futex wait entered from worker, share of the off-CPU total (join included)" \
+	lock.json "[(r['severity'], [c['function'] for c in r['evidence']['callers']]) for r in d['recommendations']]==[('critical',['worker'])] and any(f['function']=='pthread_mutex_lock' for f in d['recommendations'][0]['evidence']['functions']) and 41 < d['recommendations'][0]['evidence']['pct'] < 42"
+rules_are "offcpu, sleeps and a pipe read: sleep and io-wait, no CPU advice" "$A/offcpu-sleep.pb.gz" "io-wait sleep"
+"$KILN" analyze "$A/offcpu-sleep.pb.gz" --json >sleep.json
+json_check "offcpu sleep: 3/4 sleeping from sleeper and msleep, 1/4 reading a pipe from reader" sleep.json \
+	"{r['rule']:(round(r['evidence']['pct']), sorted(c['function'] for c in r['evidence']['callers'])) for r in d['recommendations']}=={'sleep':(75,['msleep','sleeper']),'io-wait':(25,['reader'])}"
+rules_are "offcpu, pipe ping-pong: io-wait only" "$A/offcpu-pingpong.pb.gz" "io-wait"
+rules_are "offcpu, dd oflag=dsync: disk-wait only" "$A/offcpu-fsync.pb.gz" "disk-wait"
+"$KILN" analyze "$A/offcpu-fsync.pb.gz" --json >fsync.json
+json_check "offcpu fsync: evidence names the filesystem's sync path" fsync.json \
+	"any(f['function']=='ext4_sync_file' for f in d['recommendations'][0]['evidence']['functions']) and 'sync once per batch' in d['recommendations'][0]['message']"
+rules_are "wall, 4 threads fight over a mutex on 2 busy cores: runqueue, lock-wait and the on-CPU hotspot" "$A/wall-lock.pb.gz" \
+	"hotspot lock-wait runqueue"
+"$KILN" analyze "$A/wall-lock.pb.gz" --json >wall.json
+json_check "wall: the scheduler is never a hotspot; preemption is not counted as lock waiting" wall.json \
+	"not any(r['rule']=='hotspot' and r['evidence']['functions'][0]['function'] in ('__schedule','schedule') for r in d['recommendations']) and not any(r['rule']=='lock-wait' and any('unlock' in f['function'] for f in r['evidence']['functions']) for r in d['recommendations'])"
+rules_are "io, 20000 one-byte writes: small-io only (no 'System calls 100%')" "$A/io-writes.pb.gz" "small-io"
+"$KILN" analyze "$A/io-writes.pb.gz" --json >writes.json
+json_check "io writes: the evidence gives the count, the mean and the stack" writes.json \
+	"'20,000 calls from one stack (writer <- main' in d['recommendations'][0]['evidence']['detail'] and ' each on average' in d['recommendations'][0]['message']"
+rules_are "io, sleeps and a pipe read: sleep only (no unbuffered I/O for 3 slow reads)" "$A/io-sleep.pb.gz" "sleep"
+rules_are "io, a shell loop testing a file 5000 times: repeated-syscalls" "$A/io-repeated.pb.gz" \
+	"repeated-syscalls"
+"$KILN" analyze "$A/io-repeated.pb.gz" --json >rep.json
+json_check "io repeated: newfstatat, 5,000 calls from one stack" rep.json \
+	"d['recommendations'][0]['evidence']['detail'].startswith('newfstatat: 5,000 calls from one stack')"
+"$KILN" analyze "$A/io-writes.pb.gz" --value syscalls --json >writes-calls.json
+json_check "io profile analysed by call counts: small-io by its share of the calls" writes-calls.json \
+	"[r['rule'] for r in d['recommendations']]==['small-io'] and d['recommendations'][0]['evidence']['pct'] > 90"
+# live: the mutex fight, recorded now (needs eBPF: skipped where kiln profile --mode offcpu cannot run)
+if [ -x "$H/rules_lock" ] && "$KILN" profile --mode offcpu -q -o live-lock.pb.gz -- "$H/rules_lock" \
+	>/dev/null 2>live.err; then
+	"$KILN" analyze live-lock.pb.gz --json >live-lock.json
+	if rules_of live-lock.json | grep -qx lock-wait && ! rules_of live-lock.json | grep -qvx -e lock-wait -e runqueue; then
+		t_pass "live offcpu capture of rules_lock: lock-wait fires, no CPU rule"
+	else
+		t_fail "live offcpu capture of rules_lock: lock-wait fires, no CPU rule" \
+			"rules: $(rules_of live-lock.json | tr '\n' ' ')"
+	fi
+else
+	t_skip "live offcpu capture of rules_lock" "kiln profile --mode offcpu cannot run here: $(head -1 live.err 2>/dev/null)"
+fi
+
 # ---- malformed inputs and usage errors: one line, exit 2 ----
 printf 'this is not a profile\n\x01\x02\x03\n' >garbage.bin
 : >empty.txt
@@ -175,8 +229,19 @@ t_fails "unknown --value" 2 "$KILN" analyze "$A/alloc.perf.txt" --value alloc_sp
 t_fails "unwritable -o" 2 "$KILN" analyze "$A/alloc.perf.txt" -o /nonexistent-dir/x.txt
 [ ! -e /nonexistent-dir/x.txt ] && t_pass "no partial report file" || t_fail "no partial report file"
 
+# ---- -o FILE: the extension picks the format unless --format says otherwise ----
+"$KILN" analyze "$A/sort.perf.txt" -o ext.json && json_check "-o FILE.json writes JSON" ext.json "d['total'] > 0"
+"$KILN" analyze "$A/sort.perf.txt" -o ext.md && grep -q '^## kiln analyze' ext.md &&
+	t_pass "-o FILE.md writes Markdown" || t_fail "-o FILE.md writes Markdown" "$(head -3 ext.md)"
+"$KILN" analyze "$A/sort.perf.txt" -o ext2.json --format text && ! grep -q '^{' ext2.json &&
+	t_pass "--format wins over the extension" || t_fail "--format wins over the extension" "$(head -3 ext2.json)"
+
 # ---- stdin, help, colour ----
 t_ok "reads stdin" "$KILN" analyze - <"$A/sort.perf.txt"
+# stdin redirected from a file could be read twice and counted twice: '-' is allowed once
+"$KILN" analyze - - <"$A/sort.perf.txt" >/dev/null 2>twice.err; s=$?
+[ $s = 2 ] && [ "$(wc -l <twice.err)" = 1 ] && t_pass "stdin given twice is a usage error" ||
+	t_fail "stdin given twice is a usage error" "exit $s: $(head -3 twice.err)"
 printf 'main (app.py:10);parse (app.py:20);json_loads (json/decoder.py:5) 30\nmain (app.py:10);render (app.py:40) 70\n' \
 	>py.txt
 "$KILN" analyze py.txt --type py-spy --json >py.json
