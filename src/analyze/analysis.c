@@ -392,6 +392,7 @@ static int pick_columns(struct analysis *a, const struct analyze_opts *o, struct
 		/* The rules reason about where time goes; memory columns measure something else. */
 		a->rules_apply = strcmp(unit, "bytes") && strncmp(type, "alloc_", 6) && strncmp(type, "inuse_", 6) &&
 				 strncmp(type, "peak_", 5) && strncmp(type, "temporary", 9);
+		a->kind = rules_kind_of(type, profile_find_column(p, "syscalls") >= 0);
 	}
 	return 0;
 }

@@ -129,6 +129,7 @@ struct analysis {
 	size_t max_depth;
 	bool heap; /* the profile has alloc_space/inuse_space columns */
 	bool rules_apply; /* the column measures time or samples, not memory: the rule catalogue runs */
+	unsigned kind;    /* what the column measures (RK_* of rules.h): which rules fit */
 
 	/* Working data (per profile node/frame), kept for the rule engine. */
 	uint32_t *frame_fn;  /* frame id -> function index */

@@ -416,33 +416,217 @@ static const char *const hotspot_advice[] = {
 	NULL,
 };
 
+/* ---- off-CPU, wall-clock and system-call profiles: why threads wait ---- */
+
+static const struct rule_pattern lockwait_pats[] = {
+	/* Preempted on the way (runqueue's frames): waiting for a CPU, not for this. */
+	{ "^preempt_schedule", RULE_VETO }, { "=irqentry_exit_to_user_mode", RULE_VETO },
+	{ "=exit_to_user_mode_loop", RULE_VETO }, { "=__cond_resched", RULE_VETO }, { "=_cond_resched", RULE_VETO },
+	/* Waiting for threads to finish is not contention. */
+	{ "^pthread_join", RULE_VETO }, { "^__pthread_join", RULE_VETO }, { "^___pthread_join", RULE_VETO },
+	{ "^__pthread_clockjoin", RULE_VETO }, { "^pthread_clockjoin", RULE_VETO },
+	{ "^pthread_timedjoin", RULE_VETO }, { "^__pthread_timedjoin", RULE_VETO }, { "^std::thread::join", RULE_VETO },
+	{ "=runtime.stopm", RULE_VETO }, { "=runtime.notetsleepg", RULE_VETO },
+	{ "^pthread_mutex_", 0 }, { "^__pthread_mutex_", 0 }, { "^___pthread_mutex_", 0 },
+	{ "^__GI___pthread_mutex_", 0 }, { "^__lll_lock_wait", 0 }, { "^__GI___lll_lock_wait", 0 },
+	{ "^pthread_rwlock_", 0 }, { "^__pthread_rwlock_", 0 }, { "^___pthread_rwlock_", 0 }, { "^std::mutex::", 0 },
+	{ "^std::shared_mutex", 0 }, { "~absl::Mutex::", 0 },
+	{ "^pthread_cond_", 1 }, { "^__pthread_cond_", 1 }, { "^___pthread_cond_", 1 },
+	{ "^std::condition_variable::wait", 1 }, { "^sem_wait", 1 }, { "^__new_sem_wait", 1 }, { "^sem_timedwait", 1 },
+	{ "^sync.(*Mutex).", 2 }, { "^sync.(*RWMutex).", 2 }, { "=runtime.semacquire1", 2 },
+	{ "^sync.runtime_Semacquire", 2 }, { "^internal/sync.(*Mutex)", 2 }, { "=runtime.lock2", 2 },
+	{ "~ObjectMonitor::", 3 }, { "^Unsafe_Park", 3 }, { "~LockSupport.park", 3 }, { "~ObjectSynchronizer::", 3 },
+	{ "=take_gil", 4 }, { "^PyThread_acquire_lock", 4 },
+	{ "^__mutex_lock", 5 }, { "=mutex_lock", 5 }, { "^rwsem_down", 5 }, { "^down_read", 5 }, { "^down_write", 5 },
+	{ "=futex_wait", 0 }, { "^futex_wait_queue", 0 }, { "=futex_do_wait", 0 }, { "=__futex_wait", 0 },
+	{ "=do_futex", 0 }, { "^__x64_sys_futex", 0 }, { "^__arm64_sys_futex", 0 }, { "^__se_sys_futex", 0 },
+	{ "=futex", 0 },
+	{ NULL, 0 },
+};
+
+static const char *const lockwait_advice[] = {
+	"Threads block on contended locks (futex waits): hold locks for less time (no I/O, allocation or system "
+	"calls inside), split hot locks (per-shard or per-thread data), use read-write locks for read-mostly data "
+	"or atomics; the callers are the lock sites.",
+	"Threads wait on condition variables or semaphores: idle workers waiting for work are harmless, but a "
+	"producer/consumer hand-off on the hot path costs a wake-up per item: batch the items per hand-off, or "
+	"give each thread its own work queue.",
+	"Goroutines block on mutexes: shard the protected data, use sync/atomic or channels with less sharing, and "
+	"look at 'go test -mutexprofile' / runtime.SetMutexProfileFraction for the lock sites.",
+	"Java threads block on monitors or parked locks: narrow synchronized blocks, use java.util.concurrent "
+	"structures (ConcurrentHashMap, LongAdder), or reduce sharing between threads.",
+	"Python threads wait for the GIL or a lock: move CPU-bound work to processes (multiprocessing, "
+	"ProcessPoolExecutor) or to C extensions that release the GIL.",
+	"Threads sleep on contended kernel locks (mutexes, rw-semaphores such as mmap_lock): find the system call "
+	"that takes them (see the callers) and reduce concurrent mmap/munmap, page faults or access to the same "
+	"file from many threads.",
+	NULL,
+};
+
+static const struct rule_pattern sleep_pats[] = {
+	/* Preempted on the way (runqueue's frames): waiting for a CPU, not for this. */
+	{ "^preempt_schedule", RULE_VETO }, { "=irqentry_exit_to_user_mode", RULE_VETO },
+	{ "=exit_to_user_mode_loop", RULE_VETO }, { "=__cond_resched", RULE_VETO }, { "=_cond_resched", RULE_VETO },
+	{ "=usleep", 0 }, { "=sleep", 0 }, { "=__sleep", 0 }, { "=nanosleep", 0 }, { "=__nanosleep", 0 },
+	{ "=clock_nanosleep", 0 }, { "^__clock_nanosleep", 0 }, { "^__GI___clock_nanosleep", 0 },
+	{ "^__GI___nanosleep", 0 }, { "^std::this_thread::sleep", 0 },
+	{ "=time.Sleep", 1 }, { "=runtime.timeSleep", 1 }, { "=runtime.usleep", 1 },
+	{ "=pysleep", 2 }, { "=time_sleep", 2 },
+	{ "=do_nanosleep", 0 }, { "=hrtimer_nanosleep", 0 }, { "=common_nsleep", 0 }, { "^__x64_sys_nanosleep", 0 },
+	{ "^__x64_sys_clock_nanosleep", 0 }, { "^__arm64_sys_nanosleep", 0 }, { "^__arm64_sys_clock_nanosleep", 0 },
+	{ "=clock_nanosleep_time64", 0 },
+	{ NULL, 0 },
+};
+
+static const char *const sleep_advice[] = {
+	"Threads sleep on purpose (nanosleep, usleep): a sleep on the path of a request or a loop adds its full "
+	"duration to the latency; wait for the event itself instead of polling with sleeps (a condition variable, "
+	"poll/epoll on the descriptor, a timerfd), and remove or shorten fixed back-off delays.",
+	"Goroutines sleep (time.Sleep): wait on a channel, a sync.Cond or a context instead of polling with "
+	"sleeps, and check retry and back-off delays.",
+	"Python code sleeps (time.sleep): wait for the event itself (queue.get, threading.Event, select/asyncio) "
+	"instead of polling with sleeps, and check retry and back-off delays.",
+	NULL,
+};
+
+static const struct rule_pattern iowait_pats[] = {
+	/* Preempted on the way (runqueue's frames): waiting for a CPU, not for this. */
+	{ "^preempt_schedule", RULE_VETO }, { "=irqentry_exit_to_user_mode", RULE_VETO },
+	{ "=exit_to_user_mode_loop", RULE_VETO }, { "=__cond_resched", RULE_VETO }, { "=_cond_resched", RULE_VETO },
+	{ "^pipe_read", 0 }, { "=anon_pipe_read", 0 }, { "^pipe_write", 0 }, { "=anon_pipe_write", 0 },
+	{ "=pipe_wait", 0 }, { "=pipe_wait_readable", 0 }, { "=pipe_wait_writable", 0 }, { "=sock_recvmsg", 0 },
+	{ "=sock_read_iter", 0 }, { "=tcp_recvmsg", 0 }, { "=tcp_recvmsg_locked", 0 }, { "=udp_recvmsg", 0 },
+	{ "=unix_stream_read_generic", 0 }, { "=unix_stream_recvmsg", 0 }, { "=unix_dgram_recvmsg", 0 },
+	{ "=sk_wait_data", 0 }, { "=sk_stream_wait_memory", 0 }, { "=sk_stream_wait_connect", 0 },
+	{ "=__skb_wait_for_more_packets", 0 }, { "=inet_csk_accept", 0 }, { "=unix_wait_for_peer", 0 },
+	{ "=n_tty_read", 0 }, { "=wait_woken", 0 },
+	{ "=ep_poll", 1 }, { "=do_epoll_wait", 1 }, { "^__x64_sys_epoll_wait", 1 }, { "^__x64_sys_epoll_pwait", 1 },
+	{ "=do_select", 1 }, { "=core_sys_select", 1 }, { "=do_sys_poll", 1 }, { "=do_poll", 1 },
+	{ "^__x64_sys_poll", 1 }, { "^__x64_sys_ppoll", 1 }, { "^__x64_sys_select", 1 }, { "^__x64_sys_pselect", 1 },
+	{ "=epoll_wait", 1 }, { "=epoll_pwait", 1 }, { "=epoll_pwait2", 1 }, { "=poll", 1 }, { "=ppoll", 1 },
+	{ "=select", 1 }, { "=pselect6", 1 }, { "=runtime.netpoll", 1 },
+	{ "=do_wait", 2 }, { "=kernel_wait4", 2 }, { "^__x64_sys_wait4", 2 }, { "^__x64_sys_waitid", 2 },
+	{ "=wait4", 2 }, { "=waitid", 2 }, { "=waitpid", 2 }, { "=__waitpid", 2 },
+	{ NULL, 0 },
+};
+
+static const char *const iowait_advice[] = {
+	"Threads block reading from or writing to pipes and sockets, waiting for a peer: each round trip costs a "
+	"wake-up and a context switch; send fewer, larger messages (batch requests, pipeline instead of "
+	"request/response), or overlap the waits (non-blocking I/O, more requests in flight).",
+	"Threads wait in poll/select/epoll: an event loop waiting for work is idle, not slow; if this wait is on a "
+	"request's path, the time is spent by the peer or the network: look at the other side, or keep more "
+	"requests in flight.",
+	"Threads wait for child processes: the time is spent by the children (profile them: kiln follows forks); "
+	"start fewer processes, or run independent ones in parallel.",
+	NULL,
+};
+
+static const struct rule_pattern diskwait_pats[] = {
+	/* Preempted on the way (runqueue's frames): waiting for a CPU, not for this. */
+	{ "^preempt_schedule", RULE_VETO }, { "=irqentry_exit_to_user_mode", RULE_VETO },
+	{ "=exit_to_user_mode_loop", RULE_VETO }, { "=__cond_resched", RULE_VETO }, { "=_cond_resched", RULE_VETO },
+	{ "=fsync", 1 }, { "=fdatasync", 1 }, { "=sync_file_range", 1 }, { "=msync", 1 }, { "^__x64_sys_fsync", 1 },
+	{ "^__x64_sys_fdatasync", 1 }, { "^__x64_sys_msync", 1 }, { "^__x64_sys_sync_file_range", 1 },
+	{ "=do_fsync", 1 },
+	{ "=vfs_fsync_range", 1 }, { "=ext4_sync_file", 1 }, { "=xfs_file_fsync", 1 }, { "=blkdev_fsync", 1 },
+	{ "=file_write_and_wait_range", 1 }, { "^jbd2_log_wait_commit", 1 }, { "=jbd2_complete_transaction", 1 },
+	{ "=io_schedule", 0 }, { "=io_schedule_timeout", 0 }, { "^folio_wait", 0 }, { "^__folio_lock", 0 },
+	{ "^wait_on_page_bit", 0 }, { "=__lock_page", 0 }, { "^__wait_on_buffer", 0 }, { "=bit_wait_io", 0 },
+	{ "^blk_mq_", 0 }, { "=submit_bio_wait", 0 }, { "^__filemap_fdatawait", 0 }, { "=filemap_fdatawait_range", 0 },
+	{ "=io_wait_event", 0 }, { "=dio_await_completion", 0 }, { "=iomap_dio_rw", 0 },
+	{ NULL, 0 },
+};
+
+static const char *const diskwait_advice[] = {
+	"Threads wait for the disk (page cache misses, direct I/O, writeback): read sequentially and in larger "
+	"blocks so that readahead works (posix_fadvise/madvise WILLNEED), keep the working set in memory, or issue "
+	"the reads ahead of time in parallel (io_uring, a thread pool).",
+	"Threads wait for data to reach the disk (fsync/fdatasync): sync once per batch or transaction, not per "
+	"write (group commit), use fdatasync instead of fsync, or move the syncs off the request path.",
+	NULL,
+};
+
+static const struct rule_pattern runq_pats[] = {
+	{ "^preempt_schedule", 0 }, { "=irqentry_exit_to_user_mode", 0 }, { "=irqentry_exit", 0 },
+	{ "=exit_to_user_mode_loop", 0 }, { "=__cond_resched", 0 }, { "=_cond_resched", 0 },
+	{ "^raw_irqentry_exit_cond_resched", 0 },
+	{ NULL, 0 },
+};
+
+static const char *const runq_advice[] = {
+	"Threads were preempted and waited for a CPU: the machine has more runnable threads than CPUs (other "
+	"processes, or more worker threads than cores); use as many busy threads as cores, lower the priority of "
+	"background work, or give the program dedicated CPUs (taskset, cgroup cpusets).",
+	NULL,
+};
+
+static const struct rule_pattern smallio_pats[] = {
+	{ "=read", 0 }, { "=write", 0 }, { "=pread64", 0 }, { "=pwrite64", 0 }, { "=readv", 0 }, { "=writev", 0 },
+	{ "=preadv", 0 }, { "=pwritev", 0 }, { "=preadv2", 0 }, { "=pwritev2", 0 }, { "=recvfrom", 0 },
+	{ "=sendto", 0 }, { "=recvmsg", 0 }, { "=sendmsg", 0 },
+	{ NULL, 0 },
+};
+
+static const char *const smallio_advice[] = {
+	"One call site reads or writes in many small pieces, a system call each: buffer them (stdio with a large "
+	"setvbuf buffer, a BufferedWriter/bufio.Writer, or your own buffer) and flush once per batch; gather "
+	"scattered pieces with writev/readv.",
+	NULL,
+};
+
+static const char *const repeated_advice[] = {
+	"One call site makes the same cheap system call thousands of times (an N+1 pattern: the cost is the "
+	"count, not the calls): do it once and reuse the result (stat, getpid, time, opening the same file), "
+	"batch it (getdents64 with a large buffer, sendmmsg/recvmmsg, io_uring), or move it out of the loop; "
+	"'strace -c -f' lists the calls.",
+	NULL,
+};
+
 static const struct rule_pattern no_pats[] = { { NULL, 0 } };
 
 const struct rule rule_catalogue[] = {
-	{ "alloc", "Memory allocation", "memory allocation", RULE_UNDER, 5.0, alloc_pats, alloc_advice },
-	{ "gc", "Garbage collection", "garbage collection", RULE_UNDER, 5.0, gc_pats, gc_advice },
-	{ "memcpy", "Memory copies", "memory copies and fills", RULE_UNDER, 5.0, memcpy_pats, memcpy_advice },
-	{ "lock", "Lock contention", "locking and lock waits", RULE_UNDER, 5.0, lock_pats, lock_advice },
-	{ "io", "Unbuffered I/O", "read/write system calls", RULE_UNDER, 5.0, io_pats, io_advice },
-	{ "syscall", "System calls", "system calls", RULE_UNDER, 10.0, syscall_pats, syscall_advice },
-	{ "pagefault", "Page faults", "page-fault handling", RULE_UNDER, 5.0, fault_pats, fault_advice },
+	{ "alloc", "Memory allocation", "memory allocation", RULE_UNDER, 5.0, alloc_pats, alloc_advice, RK_TIME },
+	{ "gc", "Garbage collection", "garbage collection", RULE_UNDER, 5.0, gc_pats, gc_advice, RK_TIME },
+	{ "memcpy", "Memory copies", "memory copies and fills", RULE_UNDER, 5.0, memcpy_pats, memcpy_advice, RK_TIME },
+	{ "lock", "Lock contention", "locking and lock waits", RULE_UNDER, 5.0, lock_pats, lock_advice, RK_CPU },
+	{ "io", "Unbuffered I/O", "read/write system calls", RULE_UNDER, 5.0, io_pats, io_advice, RK_TIME },
+	{ "syscall", "System calls", "system calls", RULE_UNDER, 10.0, syscall_pats, syscall_advice, RK_TIME },
+	{ "pagefault", "Page faults", "page-fault handling", RULE_UNDER, 5.0, fault_pats, fault_advice,
+	  RK_TIME | RK_OFFCPU },
 	{ "serialization", "Serialization", "serialization (JSON, protobuf, XML, ...)", RULE_UNDER, 5.0,
-	  serial_pats, serial_advice },
+	  serial_pats, serial_advice, RK_TIME },
 	{ "regex", "Regular expressions", "regular-expression matching", RULE_UNDER, 3.0, regex_pats,
-	  regex_advice },
+	  regex_advice, RK_TIME },
 	{ "format", "String formatting", "string formatting and number conversion", RULE_UNDER, 5.0, format_pats,
-	  format_advice },
-	{ "hashing", "Hashing", "hashing and hash-table lookups", RULE_UNDER, 5.0, hash_pats, hash_advice },
-	{ "sort", "Sorting", "sorting", RULE_UNDER, 5.0, sort_pats, sort_advice },
+	  format_advice, RK_TIME },
+	{ "hashing", "Hashing", "hashing and hash-table lookups", RULE_UNDER, 5.0, hash_pats, hash_advice, RK_TIME },
+	{ "sort", "Sorting", "sorting", RULE_UNDER, 5.0, sort_pats, sort_advice, RK_TIME },
 	{ "exceptions", "Exceptions and unwinding", "exception handling and stack unwinding", RULE_UNDER, 3.0,
-	  exc_pats, exc_advice },
+	  exc_pats, exc_advice, RK_TIME },
 	{ "interpreter", "Interpreter overhead", "the interpreter's dispatch loop (self time)", RULE_SELF, 10.0,
-	  interp_pats, interp_advice },
-	{ "recursion", "Deep recursion", "deeply recursive calls", RULE_RECURSION, 5.0, no_pats, recursion_advice },
+	  interp_pats, interp_advice, RK_TIME },
+	{ "recursion", "Deep recursion", "deeply recursive calls", RULE_RECURSION, 5.0, no_pats, recursion_advice,
+	  RK_TIME },
 	{ "tiny-functions", "Many tiny functions", "functions that each take under 1%", RULE_TINY, 40.0, no_pats,
-	  tiny_advice },
-	{ "hotspot", "Dominant hotspot", "one function's own code", RULE_HOTSPOT, 10.0, no_pats, hotspot_advice },
-	{ NULL, NULL, NULL, 0, 0, NULL, NULL },
+	  tiny_advice, RK_TIME },
+	{ "hotspot", "Dominant hotspot", "one function's own code", RULE_HOTSPOT, 10.0, no_pats, hotspot_advice,
+	  RK_TIME },
+	{ "lock-wait", "Lock contention", "waiting for locks", RULE_UNDER, 5.0, lockwait_pats, lockwait_advice,
+	  RK_WAIT | RK_SYSCALL },
+	{ "sleep", "Sleeps on the hot path", "sleeping (nanosleep, usleep)", RULE_UNDER, 5.0, sleep_pats,
+	  sleep_advice, RK_WAIT | RK_SYSCALL },
+	{ "io-wait", "Waiting on I/O or peers", "waiting for pipes, sockets, events or child processes",
+	  RULE_UNDER, 5.0, iowait_pats, iowait_advice, RK_WAIT | RK_SYSCALL },
+	{ "disk-wait", "Waiting for the disk", "waiting for disk I/O", RULE_UNDER, 5.0, diskwait_pats,
+	  diskwait_advice, RK_WAIT | RK_SYSCALL },
+	{ "runqueue", "CPU contention", "waiting for a CPU after preemption", RULE_UNDER, 5.0, runq_pats,
+	  runq_advice, RK_WAIT },
+	{ "small-io", "Unbuffered I/O", "many small read/write calls", RULE_CALLS, 5.0, smallio_pats,
+	  smallio_advice, RK_SYSCALL },
+	{ "repeated-syscalls", "Repeated system calls", "system calls repeated many times from one call site",
+	  RULE_CALLS, 5.0, no_pats, repeated_advice, RK_SYSCALL },
+	{ NULL, NULL, NULL, 0, 0, NULL, NULL, 0 },
 };
 
 size_t rule_count(void)

@@ -65,22 +65,50 @@ static size_t normalized_len(const char *name, size_t len)
 	return len;
 }
 
-uint32_t rules_match_name(const char *name, size_t len, uint8_t *variants)
+/* The rules a name matches (bit mask), and in *veto those whose veto patterns it matches. */
+static uint32_t match_name(const char *name, size_t len, uint8_t *variants, uint32_t *veto)
 {
-	uint32_t mask = 0;
+	uint32_t mask = 0, vmask = 0;
 
 	len = normalized_len(name, len);
 	for (size_t r = 0; rule_catalogue[r].id; r++) {
 		for (const struct rule_pattern *pt = rule_catalogue[r].patterns; pt->pat; pt++) {
-			if (rule_pattern_match(pt->pat, name, len)) {
-				mask |= 1u << r;
-				if (variants)
-					variants[r] = (uint8_t)pt->variant;
-				break;
+			if (!rule_pattern_match(pt->pat, name, len))
+				continue;
+			if (pt->variant == RULE_VETO) {
+				vmask |= 1u << r;
+				continue;
 			}
+			mask |= 1u << r;
+			if (variants)
+				variants[r] = (uint8_t)pt->variant;
+			break;
 		}
 	}
-	return mask;
+	if (veto)
+		*veto = vmask;
+	return mask & ~vmask;
+}
+
+uint32_t rules_match_name(const char *name, size_t len, uint8_t *variants)
+{
+	return match_name(name, len, variants, NULL);
+}
+
+unsigned rules_kind_of(const char *type, bool has_syscalls)
+{
+	if (!strcmp(type, "off_cpu"))
+		return RK_OFFCPU;
+	if (!strcmp(type, "wall"))
+		return RK_WALL;
+	if (has_syscalls && (!strcmp(type, "latency") || !strcmp(type, "syscalls")))
+		return RK_SYSCALL;
+	return RK_CPU;
+}
+
+static bool fits(const struct analysis *a, const struct rule *r)
+{
+	return (r->kinds & (a->kind ? a->kind : RK_CPU)) != 0;
 }
 
 /* ---- evaluation ---------------------------------------------------------------------------------------- */
@@ -150,50 +178,174 @@ static bool listed(const struct share_list *l, size_t max, uint32_t name)
 	return false;
 }
 
+/* The scheduler's functions, where off-CPU time is spent. */
+static bool scheduler_fn(const char *name)
+{
+	return !strcmp(name, "__schedule") || !strcmp(name, "schedule") || !strncmp(name, "finish_task_switch", 18) ||
+	       !strncmp(name, "schedule_", 9) || !strcmp(name, "__traceiter_sched_switch");
+}
+
+static bool system_library(const char *module)
+{
+	return !strncmp(module, "libc.so", 7) || !strncmp(module, "libc-", 5) || !strncmp(module, "libpthread", 10) ||
+	       !strncmp(module, "ld-linux", 8) || !strncmp(module, "ld64.so", 7) || !strncmp(module, "libc.musl", 9) ||
+	       !strncmp(module, "ld-musl", 7);
+}
+
+/*
+ * Where a wait is entered from, for the wait rules: the innermost frame above `node` that is the program's own
+ * code (not the kernel, not the C library's wrappers); else the innermost non-kernel frame; else the parent.
+ */
+static uint32_t wait_site(const struct analysis *a, uint32_t node)
+{
+	const struct profile *p = a->p;
+	uint32_t user = UINT32_MAX;
+
+	for (uint32_t n = p->nodes[node].parent; n; n = p->nodes[n].parent) {
+		const struct frame *fr = &p->frames[p->nodes[n].frame];
+		uint32_t fn = a->frame_fn[p->nodes[n].frame];
+
+		if (fr->kind == FRAME_KERNEL || fr->kind == FRAME_ROOT)
+			continue;
+		if (user == UINT32_MAX)
+			user = fn;
+		if (!system_library(analysis_fn_module(a, fn)))
+			return fn;
+	}
+	return user != UINT32_MAX ? user : a->frame_fn[p->nodes[p->nodes[node].parent].frame];
+}
+
+/*
+ * The functions matched by rule `r` with the cost under their frames that are not vetoed, each function counted
+ * at its outermost such frame on a stack (so that a recursive function is not counted twice).
+ */
+static void vetoed_functions(struct analysis *a, size_t r, const uint32_t *frame_mask, const uint32_t *node_veto,
+			     const int64_t *counted, struct share_list *out)
+{
+	const struct profile *p = a->p;
+	int64_t *value = xcalloc(a->fns.nr ? a->fns.nr : 1, sizeof(*value));
+
+	for (size_t n = 1; n < p->nodes_nr; n++) {
+		uint32_t fr = p->nodes[n].frame, fn = a->frame_fn[fr], up;
+		bool outer = true;
+
+		if (!(frame_mask[fr] & (1u << r)) || (node_veto[n] & (1u << r)) || !counted[n])
+			continue;
+		for (up = p->nodes[n].parent; up && outer; up = p->nodes[up].parent)
+			outer = a->frame_fn[p->nodes[up].frame] != fn;
+		if (outer)
+			value[fn] += counted[n];
+	}
+	for (size_t fn = 0; fn < a->fns.nr; fn++)
+		if (value[fn])
+			share_list_add(out, a->fns.v[fn].name, a->fns.v[fn].module, 0, value[fn], 0);
+	free(value);
+}
+
 /* Rules measured on stack contents (RULE_UNDER, RULE_SELF). */
 static void eval_name_rules(struct analysis *a, size_t nrules, int64_t *covered)
 {
 	const struct profile *p = a->p;
 	uint32_t *frame_mask = xcalloc(p->frames_nr ? p->frames_nr : 1, sizeof(*frame_mask));
 	uint8_t *frame_var = xcalloc((p->frames_nr ? p->frames_nr : 1) * nrules, 1);
+	uint32_t *frame_veto = xcalloc(p->frames_nr ? p->frames_nr : 1, sizeof(*frame_veto));
 	uint32_t *node_mask = xcalloc(p->nodes_nr, sizeof(*node_mask));
-	uint32_t under = 0, any = 0;
+	uint32_t *node_veto = xcalloc(p->nodes_nr, sizeof(*node_veto));
+	uint32_t under = 0, any = 0, active = 0, vetoed = 0, cpu_rules = 0, firing = 0;
+	uint8_t slot[MAX_RULES] = { 0 };
+	size_t nslots = 0;
+	int64_t *counted = NULL; /* nslots x nodes */
 	struct rule_acc *acc = xcalloc(nrules, sizeof(*acc));
 	int64_t *inside = NULL;
 	struct buf msg = BUF_INIT;
 
-	for (size_t r = 0; r < nrules; r++)
+	for (size_t r = 0; r < nrules; r++) {
 		if (rule_catalogue[r].measure == RULE_UNDER)
 			under |= 1u << r;
+		if (fits(a, &rule_catalogue[r]))
+			active |= 1u << r;
+		if (rule_catalogue[r].kinds & RK_CPU)
+			cpu_rules |= 1u << r;
+	}
 	/* Frames are matched by their function's display name. */
 	for (size_t f = 0; f < p->frames_nr; f++) {
 		const char *name = analysis_fn_name(a, a->frame_fn[f]);
 
-		frame_mask[f] = rules_match_name(name, strlen(name), frame_var + f * nrules);
+		frame_mask[f] = match_name(name, strlen(name), frame_var + f * nrules, &frame_veto[f]) & active;
+		/* Wall-clock profiles: the CPU rules measure on-CPU time only, not time blocked in the scheduler. */
+		if (a->kind == RK_WALL && scheduler_fn(name))
+			frame_veto[f] |= cpu_rules;
+		frame_mask[f] &= ~frame_veto[f];
+		frame_veto[f] &= active;
 		any |= frame_mask[f];
+		vetoed |= frame_veto[f];
 	}
 	if (!any)
 		goto out;
+	/* A vetoed frame takes itself and its callees out of the rule (their cost is another cause's). */
 	for (size_t n = 1; n < p->nodes_nr; n++) {
-		uint32_t fr = p->nodes[n].frame, par = p->nodes[n].parent, fm = frame_mask[fr];
-		uint32_t inherited = node_mask[par] & under, entries = fm & ~inherited;
+		uint32_t fr = p->nodes[n].frame, par = p->nodes[n].parent;
 
-		node_mask[n] = inherited | fm;
+		node_veto[n] = node_veto[par] | frame_veto[fr];
+		node_mask[n] = ((node_mask[par] & under) | frame_mask[fr]) & ~node_veto[n];
+	}
+	/* The share of each rule first: only the rules that fire need callers and variants. */
+	for (size_t n = 1; n < p->nodes_nr; n++) {
+		uint32_t fm = frame_mask[p->nodes[n].frame] & ~node_veto[n];
+
 		for (uint32_t m = node_mask[n]; m; m &= m - 1) {
+			size_t r = (size_t)__builtin_ctz(m);
+
+			if ((under & (1u << r)) || (fm & (1u << r)))
+				acc[r].value += a->node_self[n];
+		}
+	}
+	for (size_t r = 0; r < nrules; r++)
+		if (acc[r].value && pct(a, acc[r].value) >= rule_catalogue[r].min_pct)
+			firing |= 1u << r;
+	vetoed &= firing;
+	/* The cost that counts under each node, for the firing rules with vetoes (else node_total). */
+	for (size_t r = 0; r < nrules; r++)
+		if (vetoed & (1u << r))
+			slot[r] = nslots++;
+	if (nslots) {
+		counted = xcalloc(p->nodes_nr * nslots, sizeof(*counted));
+		for (size_t n = p->nodes_nr; n-- > 1;) {
+			uint32_t par = p->nodes[n].parent;
+
+			for (uint32_t m = vetoed; m; m &= m - 1) {
+				size_t r = (size_t)__builtin_ctz(m);
+				int64_t *c = counted + (size_t)slot[r] * p->nodes_nr;
+
+				if (node_mask[n] & (1u << r))
+					c[n] += a->node_self[n];
+				c[par] += c[n];
+			}
+		}
+	}
+	for (size_t n = 1; n < p->nodes_nr; n++) {
+		uint32_t fr = p->nodes[n].frame, par = p->nodes[n].parent;
+		uint32_t fm = frame_mask[fr] & ~node_veto[n], entries = fm & ~(node_mask[par] & under);
+
+		for (uint32_t m = node_mask[n] & firing; m; m &= m - 1) {
 			size_t r = (size_t)__builtin_ctz(m);
 			bool self_rule = !(under & (1u << r));
 			int64_t v;
 
 			if (self_rule && !(fm & (1u << r)))
 				continue;
-			acc[r].value += a->node_self[n];
 			if (!(entries & (1u << r)) && !self_rule)
 				continue;
 			/* An entry into matched code (or a matched frame for self rules): attribute it. */
-			v = self_rule ? a->node_self[n] : a->node_total[n];
+			v = self_rule ? a->node_self[n] :
+			    (vetoed & (1u << r)) ? counted[(size_t)slot[r] * p->nodes_nr + n] : a->node_total[n];
 			acc[r].variant_value[frame_var[fr * nrules + r] % MAX_VARIANTS] += v;
-			if (par)
+			if (!par || !v)
+				continue;
+			if (rule_catalogue[r].kinds & RK_CPU)
 				acc_caller(a, &acc[r], a->frame_fn[p->nodes[par].frame], v);
+			else
+				acc_caller(a, &acc[r], wait_site(a, (uint32_t)n), v);
 		}
 	}
 
@@ -211,17 +363,23 @@ static void eval_name_rules(struct analysis *a, size_t nrules, int64_t *covered)
 			continue;
 		rec = add_rec(a, rule, share);
 		rec->evidence.value = acc[r].value;
-		for (size_t f = 0; f < p->frames_nr; f++) {
-			size_t fn = a->frame_fn[f];
-			const struct hotspot *h = &a->fns.v[fn];
-			int ins;
-			int64_t v = rule->measure == RULE_SELF ? h->self : h->total;
+		if (vetoed & (1u << r)) {
+			/* Part of the matched functions' cost is vetoed: count only their frames that count. */
+			vetoed_functions(a, r, frame_mask, node_veto, counted + (size_t)slot[r] * p->nodes_nr,
+					 &rec->evidence.functions);
+		} else {
+			for (size_t f = 0; f < p->frames_nr; f++) {
+				size_t fn = a->frame_fn[f];
+				const struct hotspot *h = &a->fns.v[fn];
+				int ins;
+				int64_t v = rule->measure == RULE_SELF ? h->self : h->total;
 
-			if (!(frame_mask[f] & (1u << r)) || !v)
-				continue;
-			u64map_insert(&seen, fn, &ins);
-			if (ins)
-				share_list_add(&rec->evidence.functions, h->name, h->module, 0, v, 0);
+				if (!(frame_mask[f] & (1u << r)) || !v)
+					continue;
+				u64map_insert(&seen, fn, &ins);
+				if (ins)
+					share_list_add(&rec->evidence.functions, h->name, h->module, 0, v, 0);
+			}
 		}
 		u64map_release(&seen);
 		finish_list(a, &rec->evidence.functions, 5);
@@ -281,8 +439,11 @@ out:
 	free(acc);
 	free(inside);
 	free(frame_mask);
+	free(frame_veto);
 	free(frame_var);
 	free(node_mask);
+	free(node_veto);
+	free(counted);
 	buf_release(&msg);
 }
 
@@ -391,6 +552,132 @@ static void eval_tiny(struct analysis *a, const struct rule *rule)
 	buf_release(&msg);
 }
 
+static bool rule_matches(const struct rule *r, const char *name)
+{
+	size_t len = normalized_len(name, strlen(name));
+
+	for (const struct rule_pattern *pt = r->patterns; pt->pat; pt++)
+		if (pt->variant != RULE_VETO && rule_pattern_match(pt->pat, name, len))
+			return true;
+	return false;
+}
+
+/* Whether rule `r` (RULE_CALLS) takes the calls of system call `name`. */
+static bool calls_rule_takes(const struct rule *r, const char *name)
+{
+	if (r->patterns[0].pat)
+		return rule_matches(r, name);
+	for (size_t i = 0; rule_catalogue[i].id; i++)
+		if (rule_catalogue[i].measure == RULE_CALLS && rule_catalogue[i].patterns[0].pat &&
+		    rule_matches(&rule_catalogue[i], name))
+			return false;
+	return true;
+}
+
+/* "writer <- main <- __libc_start_call_main": the frames above a leaf whose function is not the leaf's. */
+static void stack_text(struct buf *b, const struct analysis *a, uint32_t leaf, size_t max)
+{
+	const struct profile *p = a->p;
+	uint32_t lfn = a->frame_fn[p->nodes[leaf].frame];
+	size_t k = 0;
+
+	for (uint32_t n = p->nodes[leaf].parent; n && k < max; n = p->nodes[n].parent) {
+		uint32_t fn = a->frame_fn[p->nodes[n].frame];
+
+		if (a->fns.v[fn].name == a->fns.v[lfn].name)
+			continue;
+		buf_addf(b, "%s%s", k++ ? " <- " : "", analysis_fn_name(a, fn));
+	}
+	if (!k)
+		buf_adds(b, "(no user stack)");
+}
+
+/*
+ * System-call profiles: stacks (call sites) that make at least RULE_MANY_CALLS calls of at most RULE_FAST_NS
+ * mean latency each, of the system calls the rule takes.
+ */
+static void eval_calls(struct analysis *a, const struct rule *rule)
+{
+	const struct profile *p = a->p;
+	int ccol = profile_find_column(p, "syscalls"), lcol = profile_find_column(p, "latency");
+	size_t nc = p->ncolumns, nstacks = 0;
+	int64_t *calls, *lat, *val, value = 0, best_calls = 0;
+	uint32_t best = 0;
+	struct rule_acc fnacc = { 0 }, siteacc = { 0 };
+	struct recommendation *rec;
+	struct buf msg = BUF_INIT, stack = BUF_INIT;
+	char t1[32], t2[32], c1[32];
+	double share;
+
+	if (ccol < 0 || lcol < 0 || !p->nodes_nr)
+		return;
+	calls = xcalloc(p->nodes_nr, sizeof(*calls));
+	lat = xcalloc(p->nodes_nr, sizeof(*lat));
+	val = xcalloc(p->nodes_nr, sizeof(*val));
+	for (size_t r = 0; r < p->rows_nr; r++) {
+		uint32_t node = p->rows[r].node;
+
+		calls[node] += p->values[r * nc + (size_t)ccol];
+		lat[node] += p->values[r * nc + (size_t)lcol];
+		val[node] += p->values[r * nc + (size_t)a->column];
+	}
+	for (uint32_t n = 1; n < p->nodes_nr; n++) {
+		uint32_t fn = a->frame_fn[p->nodes[n].frame], par = p->nodes[n].parent;
+
+		if (calls[n] < RULE_MANY_CALLS || lat[n] > (int64_t)RULE_FAST_NS * calls[n] || val[n] <= 0 ||
+		    !calls_rule_takes(rule, analysis_fn_name(a, fn)))
+			continue;
+		nstacks++;
+		value += val[n];
+		acc_caller(a, &fnacc, fn, val[n]);
+		while (par && a->fns.v[a->frame_fn[p->nodes[par].frame]].name == a->fns.v[fn].name)
+			par = p->nodes[par].parent;
+		if (par)
+			acc_caller(a, &siteacc, a->frame_fn[p->nodes[par].frame], val[n]);
+		if (!best || val[n] > val[best]) {
+			best = n;
+			best_calls = calls[n];
+		}
+	}
+	share = pct(a, value);
+	if (!value || share < rule->min_pct)
+		goto out;
+	rec = add_rec(a, rule, share);
+	rec->evidence.value = value;
+	rec->evidence.functions = fnacc.callers;
+	memset(&fnacc.callers, 0, sizeof(fnacc.callers));
+	finish_list(a, &rec->evidence.functions, 5);
+	rec->evidence.callers = siteacc.callers;
+	memset(&siteacc.callers, 0, sizeof(siteacc.callers));
+	finish_list(a, &rec->evidence.callers, 5);
+	stack_text(&stack, a, best, 4);
+	fmt_ns(t1, (double)lat[best] / (double)best_calls);
+	fmt_ns(t2, (double)lat[best]);
+	buf_addf(&msg, "%s: %s calls from one stack (%s), %s each on average, %s in all",
+		 analysis_fn_name(a, a->frame_fn[p->nodes[best].frame]), fmt_count(c1, (uint64_t)best_calls),
+		 stack.buf, t1, t2);
+	rec->evidence.detail = buf_detach(&msg, NULL);
+	buf_addf(&msg, "%.1f%% of the profile is in %s (%zu stack%s with %d or more calls of under %s each): %s",
+		 share, rule->what, nstacks, nstacks == 1 ? "" : "s", RULE_MANY_CALLS,
+		 fmt_ns(t1, (double)RULE_FAST_NS), rec->evidence.detail);
+	if (nstacks > 1) {
+		buf_adds(&msg, "; the system calls: ");
+		list_names(&msg, a, &rec->evidence.functions, 3);
+	}
+	buf_addf(&msg, ". %s", rule->advice[0]);
+	rec->message = buf_detach(&msg, NULL);
+out:
+	share_list_release(&fnacc.callers);
+	share_list_release(&siteacc.callers);
+	u64map_release(&fnacc.caller_idx);
+	u64map_release(&siteacc.caller_idx);
+	buf_release(&msg);
+	buf_release(&stack);
+	free(calls);
+	free(lat);
+	free(val);
+}
+
 static bool explained(const struct analysis *a, size_t nbefore, uint32_t name, uint32_t module)
 {
 	/* A function named as evidence of an earlier recommendation. */
@@ -415,6 +702,9 @@ static void eval_hotspots(struct analysis *a, const struct rule *rule, const int
 
 		/* Explained: named by another rule, or with most of its self time inside another rule's code. */
 		if (!h->self || explained(a, nbefore, h->name, h->module) || covered[i] * 2 >= h->self)
+			continue;
+		/* Off-CPU time ends in the scheduler: that is where threads wait, not code to speed up. */
+		if ((a->kind & RK_WAIT) && scheduler_fn(analysis_fn_name(a, i)))
 			continue;
 		rec = add_rec(a, rule, h->self_pct);
 		rec->evidence.value = h->self;
@@ -465,7 +755,12 @@ void rules_evaluate(struct analysis *a)
 	covered = xcalloc(a->fns.nr ? a->fns.nr : 1, sizeof(*covered));
 	eval_name_rules(a, nrules, covered);
 	for (size_t r = 0; r < nrules; r++) {
+		if (!fits(a, &rule_catalogue[r]))
+			continue;
 		switch (rule_catalogue[r].measure) {
+		case RULE_CALLS:
+			eval_calls(a, &rule_catalogue[r]);
+			break;
 		case RULE_RECURSION:
 			eval_recursion(a, &rule_catalogue[r]);
 			break;
@@ -477,7 +772,7 @@ void rules_evaluate(struct analysis *a)
 		}
 	}
 	for (size_t r = 0; r < nrules; r++)
-		if (rule_catalogue[r].measure == RULE_HOTSPOT)
+		if (rule_catalogue[r].measure == RULE_HOTSPOT && fits(a, &rule_catalogue[r]))
 			eval_hotspots(a, &rule_catalogue[r], covered);
 	free(covered);
 	if (a->recs_nr > 1)

@@ -11,6 +11,7 @@
 #ifndef KILN_RULES_H
 #define KILN_RULES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,7 +23,26 @@ enum rule_measure {
 	RULE_RECURSION, /* samples on stacks where one function recurses deeply */
 	RULE_TINY,      /* cost spread over many functions that are each tiny */
 	RULE_HOTSPOT,   /* a single function with a large self share that no other rule explains */
+	RULE_CALLS,     /* system-call profiles: stacks that make many fast calls (RULE_MANY_CALLS, RULE_FAST_NS);
+			 * a rule with patterns takes the calls whose syscall frame matches them, a rule without
+			 * patterns the calls no other RULE_CALLS rule takes */
 };
+
+/*
+ * What the analysed column measures (struct analysis.kind), and which kinds a rule fits (struct rule.kinds):
+ * on-CPU time or samples; time off CPU (`off_cpu`: blocked, with the kernel stack that blocked); wall-clock time
+ * (`wall`: on-CPU samples plus off-CPU time); system calls (`syscalls`/`latency`: every stack ends in a frame
+ * named after the system call).
+ */
+#define RK_CPU 1u
+#define RK_OFFCPU 2u
+#define RK_WALL 4u
+#define RK_SYSCALL 8u
+#define RK_TIME (RK_CPU | RK_WALL) /* rules about where CPU time goes: on CPU and wall-clock profiles */
+#define RK_WAIT (RK_OFFCPU | RK_WALL) /* rules about why threads wait */
+
+/* A pattern with this variant vetoes the rule: matching frames and everything they call do not count for it. */
+#define RULE_VETO 0xffu
 
 struct rule_pattern {
 	const char *pat;
@@ -37,6 +57,7 @@ struct rule {
 	double min_pct;     /* fires at or above this share of the total */
 	const struct rule_pattern *patterns; /* terminated by { NULL, 0 } */
 	const char *const *advice;           /* by variant; NULL-terminated */
+	unsigned kinds;     /* RK_* profile kinds the rule applies to */
 };
 
 /* The catalogue, terminated by an entry with a NULL id. */
@@ -52,6 +73,10 @@ int rule_pattern_match(const char *pat, const char *name, size_t len);
  */
 uint32_t rules_match_name(const char *name, size_t len, uint8_t *variants);
 
+/* The profile kind (RK_*) of a column type ("off_cpu", "wall", "latency", ...); `has_syscalls`: the profile
+ * also has a "syscalls" column. */
+unsigned rules_kind_of(const char *type, bool has_syscalls);
+
 /* Runs the catalogue on an analysis and appends the recommendations that fire to `a->recs`, heaviest first. */
 void rules_evaluate(struct analysis *a);
 
@@ -61,5 +86,9 @@ void rules_evaluate(struct analysis *a);
 #define RULE_TINY_PCT 1.0
 /* ... and the rule needs at least this many of them. */
 #define RULE_TINY_MIN_FUNCTIONS 20
+/* RULE_CALLS: a stack counts with at least this many calls ... */
+#define RULE_MANY_CALLS 1000
+/* ... of at most this mean latency (ns). */
+#define RULE_FAST_NS 50000
 
 #endif

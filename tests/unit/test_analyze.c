@@ -199,6 +199,12 @@ static void test_patterns(void **state)
 	assert_false(rules_match_name("readline", 8, var) & (1u << io));
 	assert_true(rules_match_name("std::_Hashtable<int>::find", 26, var) & (1u << hashing));
 	assert_int_equal(rules_match_name("compute_everything", 18, var), 0);
+	/* A veto pattern is not a match: a thread join is not lock contention. */
+	for (size_t i = 0; rule_catalogue[i].id; i++)
+		if (!strcmp(rule_catalogue[i].id, "lock-wait")) {
+			assert_false(rules_match_name("__pthread_clockjoin_ex", 22, var) & (1u << i));
+			assert_true(rules_match_name("futex_wait", 10, var) & (1u << i));
+		}
 	/* Every rule has advice for each variant its patterns name. */
 	for (size_t i = 0; rule_catalogue[i].id; i++) {
 		size_t nadv = 0;
@@ -207,7 +213,7 @@ static void test_patterns(void **state)
 			nadv++;
 		assert_true(nadv >= 1);
 		for (const struct rule_pattern *pt = rule_catalogue[i].patterns; pt->pat; pt++)
-			assert_true(pt->variant < nadv);
+			assert_true(pt->variant < nadv || pt->variant == RULE_VETO);
 	}
 }
 
@@ -441,6 +447,196 @@ static void test_sample_weight(void **state)
 	profile_free(p);
 }
 
+/* Adds a stack with several values (one per column); frames after a '|' are kernel frames. */
+static void addv(struct profile *p, const char *stack, const int64_t *values)
+{
+	char tmp[4096];
+	uint32_t node = 0;
+	char *save = NULL;
+	enum frame_kind kind = FRAME_NATIVE;
+
+	snprintf(tmp, sizeof(tmp), "%s", stack);
+	for (char *tok = strtok_r(tmp, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+		if (*tok == '|') {
+			kind = FRAME_KERNEL;
+			tok++;
+		}
+		node = profile_node(p, node, profile_frame_named(p, tok, strlen(tok), kind));
+	}
+	profile_add_sample(p, node, 0, values);
+}
+
+static void test_kind_of(void **state)
+{
+	(void)state;
+	assert_int_equal(rules_kind_of("off_cpu", false), RK_OFFCPU);
+	assert_int_equal(rules_kind_of("wall", false), RK_WALL);
+	assert_int_equal(rules_kind_of("latency", true), RK_SYSCALL);
+	assert_int_equal(rules_kind_of("syscalls", true), RK_SYSCALL);
+	assert_int_equal(rules_kind_of("latency", false), RK_CPU);
+	assert_int_equal(rules_kind_of("cpu", false), RK_CPU);
+	assert_int_equal(rules_kind_of("samples", false), RK_CPU);
+	/* Every rule fits some kind, and each wait rule is documented with an advice. */
+	for (size_t i = 0; rule_catalogue[i].id; i++) {
+		assert_true(rule_catalogue[i].kinds != 0);
+		assert_non_null(rule_catalogue[i].advice[0]);
+	}
+}
+
+/* An off-CPU profile: each wait is classified by its kernel frames; joins and preemption are not lock waits. */
+static void test_offcpu_rules(void **state)
+{
+	struct profile *p = profile_new(0);
+	struct analysis a;
+	const struct recommendation *r;
+	static const char *const futex = ";|entry_SYSCALL_64;|do_syscall_64;|__x64_sys_futex;|do_futex;|futex_wait;"
+					 "|schedule;|__schedule";
+	char st[1024];
+	int64_t v[2];
+
+	(void)state;
+	profile_add_column(p, "samples", "count");
+	profile_add_column(p, "off_cpu", "nanoseconds");
+	snprintf(st, sizeof(st), "main;pthread_join%s", futex); /* 400: waiting for a thread, not contention */
+	v[0] = 1, v[1] = 400;
+	addv(p, st, v);
+	snprintf(st, sizeof(st), "start_thread;worker;pthread_mutex_lock;__lll_lock_wait%s", futex);
+	v[0] = 10, v[1] = 300;
+	addv(p, st, v);
+	v[0] = 3, v[1] = 200;
+	addv(p, "main;sleeper;nanosleep;|__x64_sys_clock_nanosleep;|hrtimer_nanosleep;|do_nanosleep;|schedule;"
+		"|__schedule", v);
+	v[0] = 5, v[1] = 60;
+	addv(p, "main;reader;read;|ksys_read;|vfs_read;|anon_pipe_read;|schedule;|__schedule", v);
+	v[0] = 2, v[1] = 40; /* preempted on the way out of the unlock's futex call: runqueue, not lock-wait */
+	addv(p, "start_thread;worker;pthread_mutex_unlock;|entry_SYSCALL_64;|do_syscall_64;|exit_to_user_mode_loop;"
+		"|schedule;|__schedule", v);
+	run(p, &a, false);
+	assert_int_equal(a.kind, RK_OFFCPU);
+	assert_int_equal(a.grand_total, 1000);
+
+	r = find_rec(&a, "lock-wait");
+	assert_non_null(r);
+	assert_true(fabs(r->evidence.pct - 30.0) < 1e-9); /* the join's 400 and the unlock's 40 are not in it */
+	assert_int_equal(r->severity, SEV_CRITICAL);
+	assert_string_equal(profile_str(p, r->evidence.callers.v[0].name), "worker");
+	for (size_t i = 0; i < r->evidence.functions.nr; i++)
+		assert_int_equal(r->evidence.functions.v[i].value, 300);
+	r = find_rec(&a, "sleep");
+	assert_non_null(r);
+	assert_true(fabs(r->evidence.pct - 20.0) < 1e-9);
+	assert_string_equal(profile_str(p, r->evidence.callers.v[0].name), "sleeper");
+	r = find_rec(&a, "io-wait");
+	assert_non_null(r);
+	assert_true(fabs(r->evidence.pct - 6.0) < 1e-9);
+	assert_int_equal(r->severity, SEV_MEDIUM);
+	/* Without modules the C library's wrapper cannot be told from the program's code. */
+	assert_string_equal(profile_str(p, r->evidence.callers.v[0].name), "read");
+	r = find_rec(&a, "runqueue");
+	assert_null(r); /* 4% is under the threshold */
+	/* CPU-profile rules do not apply: no "System calls", no "Unbuffered I/O", no hotspot in __schedule. */
+	assert_null(find_rec(&a, "syscall"));
+	assert_null(find_rec(&a, "io"));
+	assert_null(find_rec(&a, "lock"));
+	assert_null(find_rec(&a, "hotspot"));
+	assert_null(find_rec(&a, "disk-wait"));
+	assert_int_equal(a.recs_nr, 3);
+	analysis_release(&a);
+	profile_free(p);
+}
+
+/* A wall-clock profile keeps the CPU rules for on-CPU stacks and adds the wait rules; the scheduler is no hotspot. */
+static void test_wall_rules(void **state)
+{
+	struct profile *p = profile_new(0);
+	struct analysis a;
+	int64_t v[2];
+
+	(void)state;
+	profile_add_column(p, "samples", "count");
+	profile_add_column(p, "wall", "nanoseconds");
+	v[0] = 50, v[1] = 500;
+	addv(p, "main;work;malloc;_int_malloc", v);
+	v[0] = 1, v[1] = 300;
+	addv(p, "main;work;|asm_sysvec_apic_timer_interrupt;|irqentry_exit_to_user_mode;|schedule;|__schedule", v);
+	v[0] = 1, v[1] = 200;
+	addv(p, "main;flush;fsync;|__x64_sys_fsync;|do_fsync;|ext4_sync_file;|jbd2_log_wait_commit;|schedule;"
+		"|__schedule", v);
+	v[0] = 1, v[1] = 200; /* blocked in a pipe read: io-wait, not unbuffered I/O */
+	addv(p, "main;reader;read;|ksys_read;|vfs_read;|anon_pipe_read;|schedule;|__schedule", v);
+	v[0] = 10, v[1] = 100; /* writing on CPU: the CPU rule sees it */
+	addv(p, "main;writer;write;|ksys_write;|vfs_write", v);
+	run(p, &a, false);
+	assert_int_equal(a.kind, RK_WALL);
+	assert_int_equal(a.grand_total, 1300);
+	assert_non_null(find_rec(&a, "alloc"));
+	assert_non_null(find_rec(&a, "runqueue"));
+	assert_int_equal(find_rec(&a, "runqueue")->evidence.value, 300);
+	assert_non_null(find_rec(&a, "io-wait"));
+	assert_int_equal(find_rec(&a, "io-wait")->evidence.value, 200);
+	/* The CPU rules count on-CPU time only: the blocked read is not in "io", nor the fsync wait in "syscall". */
+	assert_non_null(find_rec(&a, "io"));
+	assert_int_equal(find_rec(&a, "io")->evidence.value, 100);
+	assert_int_equal(find_rec(&a, "io")->evidence.functions.v[0].value, 100);
+	assert_non_null(find_rec(&a, "disk-wait"));
+	assert_non_null(strstr(find_rec(&a, "disk-wait")->message, "fsync")); /* the fsync advice */
+	assert_null(find_rec(&a, "syscall"));
+	for (size_t i = 0; i < a.recs_nr; i++)
+		if (!strcmp(a.recs[i].rule, "hotspot"))
+			assert_string_not_equal(profile_str(p, a.recs[i].evidence.functions.v[0].name), "__schedule");
+	analysis_release(&a);
+	profile_free(p);
+}
+
+/* A system-call profile: many fast writes from one site are unbuffered I/O, many fast stats an N+1 pattern;
+ * a few slow reads and a long sleep are no such thing; "System calls" never fires (every stack is one). */
+static void test_syscall_rules(void **state)
+{
+	struct profile *p = profile_new(0);
+	struct analysis a;
+	const struct recommendation *r;
+	int64_t v[2];
+
+	(void)state;
+	profile_add_column(p, "syscalls", "count");
+	profile_add_column(p, "latency", "nanoseconds");
+	v[0] = 20000, v[1] = 14000000; /* 700 ns each */
+	addv(p, "main;writer;write;|write", v);
+	v[0] = 5000, v[1] = 6000000; /* 1.2 us each */
+	addv(p, "main;loop;test_file;fstatat64;|newfstatat", v);
+	v[0] = 3, v[1] = 30000000; /* 10 ms each: blocking reads, not small ones */
+	addv(p, "main;reader;read;|read", v);
+	v[0] = 999, v[1] = 999000; /* under RULE_MANY_CALLS */
+	addv(p, "main;other;getpid;|getpid", v);
+	v[0] = 2, v[1] = 50000000;
+	addv(p, "main;sleeper;nanosleep;|clock_nanosleep", v);
+	run(p, &a, false);
+	assert_int_equal(a.kind, RK_SYSCALL);
+	assert_int_equal(a.grand_total, 100999000);
+
+	r = find_rec(&a, "small-io");
+	assert_non_null(r);
+	assert_int_equal(r->evidence.value, 14000000);
+	assert_string_equal(profile_str(p, r->evidence.functions.v[0].name), "write");
+	assert_string_equal(profile_str(p, r->evidence.callers.v[0].name), "writer");
+	assert_non_null(r->evidence.detail);
+	assert_non_null(strstr(r->evidence.detail, "20,000 calls from one stack (writer <- main)"));
+	assert_non_null(strstr(r->evidence.detail, "700 ns each on average"));
+	r = find_rec(&a, "repeated-syscalls");
+	assert_non_null(r);
+	assert_int_equal(r->evidence.value, 6000000);
+	assert_non_null(strstr(r->evidence.detail, "newfstatat: 5,000 calls"));
+	r = find_rec(&a, "sleep");
+	assert_non_null(r);
+	assert_int_equal(r->severity, SEV_CRITICAL);
+	assert_null(find_rec(&a, "syscall"));
+	assert_null(find_rec(&a, "io"));
+	assert_null(find_rec(&a, "hotspot"));
+	assert_int_equal(a.recs_nr, 3);
+	analysis_release(&a);
+	profile_free(p);
+}
+
 static void test_empty_profile(void **state)
 {
 	struct profile *p = new_profile();
@@ -477,6 +673,10 @@ int main(void)
 		cmocka_unit_test(test_runs),
 		cmocka_unit_test(test_sample_weight),
 		cmocka_unit_test(test_empty_profile),
+		cmocka_unit_test(test_kind_of),
+		cmocka_unit_test(test_offcpu_rules),
+		cmocka_unit_test(test_wall_rules),
+		cmocka_unit_test(test_syscall_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
