@@ -31,6 +31,21 @@ t_exact alloc-sort-text -- "$KILN" diff alloc.perf.txt sort.perf.txt --top 8
 t_exact alloc-mix-json -- "$KILN" diff alloc.perf.txt mix.perf.txt --json --top 5
 t_exact alloc-mix-markdown -- "$KILN" diff alloc.perf.txt mix.perf.txt --format markdown --top 5
 
+# Counts that merely share a factor are samples, not weights: 10 + 5 samples are 15, not 3.
+printf 'main;a 10\nmain;b 5\n' >factor1.folded
+printf 'main;a 20\nmain;b 10\n' >factor2.folded
+"$KILN" diff factor1.folded factor2.folded --format json >factor.json
+json_check "small folded counts with a common factor are not divided" factor.json \
+	"d['before']['total']==15 and d['after']['total']==30 and not d['counts_estimated']"
+printf 'prog 1 [000] 1.0: 1 cpu-clock:\n\t1 f (/p)\n\nprog 1 [000] 1.1: 1 cpu-clock:\n\t1 f (/p)\n\n' >two.perf.txt
+"$KILN" diff two.perf.txt two.perf.txt --format json >two.json
+json_check "perf script samples are counted as samples" two.json "d['before']['total']==2"
+# -o FILE.json / FILE.md is the table (as --report), never an SVG under a .json name
+"$KILN" diff alloc.perf.txt sort.perf.txt -o ext.json >/dev/null
+json_check "-o FILE.json writes the JSON table" ext.json "'functions' in d"
+"$KILN" diff alloc.perf.txt sort.perf.txt -o ext.md >/dev/null
+grep -q '^## kiln diff' ext.md && t_pass "-o FILE.md writes the Markdown table" ||
+	t_fail "-o FILE.md writes the Markdown table" "$(head -3 ext.md)"
 "$KILN" diff mix.perf.txt mix.perf.txt --format json >self.json
 json_check "a profile against itself: nothing significant, all deltas zero" self.json \
 	"d['significant']==0 and all(not f['significant'] and f['delta_pct']==0 for f in d['functions'])"
@@ -84,7 +99,10 @@ if command -v perf >/dev/null 2>&1 && [ -x "$H/analyze_work" ] &&
 	perf record -q -F 999 -g --no-buildid -o r3.data "$H/analyze_work" sort 0.4 >/dev/null 2>&1; then
 	for i in 1 2 3; do perf script -i r$i.data >r$i.txt 2>/dev/null; done
 	"$KILN" diff r1.txt r2.txt --json >rr.json
-	json_check "two runs of the same program: at most one function flagged (noise)" rr.json "d['significant']<=1"
+	# Same program twice: scheduler and interrupt frames may really differ between runs on a busy machine, but no
+	# function's share may be flagged as having moved by a large amount.
+	json_check "two runs of the same program: no large change flagged (noise stays noise)" rr.json \
+		"d['significant']<=2 and all(abs(f['delta_pct'])<3 for f in d['functions'] if f['significant'])"
 	"$KILN" diff r1.txt r3.txt --json >r13.json
 	json_check "mix vs sort program: the spin loop is a significant drop" r13.json \
 		"any(f['function']=='do_spin' and f['significant'] and f['delta_pct']<0 for f in d['functions'])"
