@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <locale.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,18 +85,24 @@ int cmd_help(int argc, char **argv)
 	return c->fn(2, hargv);
 }
 
-/* A write error on stdout (EPIPE aside, which means the reader went away) makes the command fail. */
+/*
+ * A write error on stdout (EPIPE aside, which means the reader went away) makes the command fail. A command that
+ * already failed (status 2 and up) has said why in its one line; a success or a verdict (1: a regression found)
+ * becomes exit 2, as an error must never look like a verdict.
+ */
 static int finish_stdout(int status)
 {
-	if (fflush(stdout) || ferror(stdout)) {
-		if (errno != EPIPE) {
-			fprintf(stderr, "kiln: cannot write to standard output: %s\n", strerror(errno));
-			return status ? status : EXIT_USAGE;
-		}
-	}
-	if (fclose(stdout) && errno != EPIPE && errno != EBADF) {
+	bool failed = false;
+
+	if (fflush(stdout) || ferror(stdout))
+		failed = errno != EPIPE;
+	else if (fclose(stdout) && errno != EPIPE && errno != EBADF)
+		failed = true;
+	if (!failed)
+		return status;
+	if (status == EXIT_OK || status == 1) {
 		fprintf(stderr, "kiln: cannot write to standard output: %s\n", strerror(errno));
-		return status ? status : EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	return status;
 }

@@ -169,9 +169,18 @@ static int pick_column(const struct profile *p, const char *value, double *divis
 		*divisor = (double)p->period;
 		*estimated = true;
 	} else {
-		/* Weighted samples (perf script sums sample periods): the tests need the number of samples. */
-		double w = sample_weight(p, col, false);
+		/*
+		 * Weighted samples (folded stacks that sum sample periods): the tests need the number of samples.
+		 * A "samples" column beside other value columns was counted by its reader (perf script, perf.data,
+		 * pprof): those are samples. Alone, its common divisor is a weight only when that is unambiguous
+		 * (sample_weight()'s strict rule) or as large as a sampling period; small counts that merely share a
+		 * factor (10 and 5) stay samples.
+		 */
+		bool counted = p->ncolumns > 1 && !strcmp(profile_str(p, p->columns[col].type), "samples");
+		double w = counted ? 0 : sample_weight(p, col, false);
 
+		if (w > 1 && w < 1000 && sample_weight(p, col, true) <= 1)
+			w = 0;
 		if (w > 1) {
 			*divisor = w;
 			*estimated = true;

@@ -1,6 +1,7 @@
 /* Evaluating the recommendation rule catalogue (rule_catalogue.c, docs/rules.md) over an analysis. */
 #include "rules.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,11 @@
 static int has_icase(const char *s, size_t len, const char *needle)
 {
 	size_t nl = strlen(needle);
+	int c0 = nl ? tolower((unsigned char)needle[0]) : 0;
 
+	/* the first character filters cheaply: names can be megabytes long */
 	for (size_t i = 0; i + nl <= len; i++)
-		if (!strncasecmp(s + i, needle, nl))
+		if ((!nl || tolower((unsigned char)s[i]) == c0) && !strncasecmp(s + i, needle, nl))
 			return 1;
 	return 0;
 }

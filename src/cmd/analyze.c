@@ -125,7 +125,7 @@ int cmd_analyze(int argc, char **argv)
 			   "input format: perf, pprof, folded, py-spy, speedscope, cpuprofile, ... (default: detect)"),
 		OPT_STRING(0, "value", &o.value, "TYPE",
 			   "value column to analyse, e.g. cpu, samples, alloc_space (default: the profile's default)"),
-		OPT_STRING('o', "output", &o.output, "FILE", "write the report to FILE (atomically) instead of stdout"),
+		OPT_STRING('o', "output", &o.output, "FILE", "write the report to FILE (atomically) instead of stdout (.json, .md: that format unless --format)"),
 		OPT_END(),
 	};
 
@@ -143,12 +143,24 @@ int cmd_analyze(int argc, char **argv)
 		error_msg("%s", e.msg);
 		return EXIT_USAGE;
 	}
+	/* -o FILE without --format: the extension picks it (.json, .md), as everywhere in kiln */
+	if (!o.format && !o.json && o.output) {
+		const char *f = report_format_for_path(o.output);
+
+		if (f && strcmp(f, "html"))
+			o.format = f;
+	}
 	json = o.json || (o.format && !strcmp(o.format, "json"));
 	md = o.format && !strcmp(o.format, "markdown");
 	n = (size_t)argc;
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(argv[i], "-") && isatty(0))
+	for (size_t i = 0, nstdin = 0; i < n; i++) {
+		if (strcmp(argv[i], "-"))
+			continue;
+		if (isatty(0))
 			return usage_error(&analyze_help, "no input: give a FILE or pipe a profile to kiln analyze -");
+		if (++nstdin > 1)
+			return usage_error(&analyze_help, "stdin ('-') can be given only once");
+	}
 
 	ps = xcalloc(n, sizeof(*ps));
 	fmts = xcalloc(n, sizeof(*fmts));

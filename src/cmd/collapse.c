@@ -93,7 +93,8 @@ int cmd_collapse(int argc, char **argv)
 		writer = format_by_name(o.format);
 		if (!writer || !writer->write)
 			return usage_error(&collapse_help,
-					   "unknown output format '%s' for --format (see kiln convert --list)", o.format);
+					   "unknown output format '%s' for --format; 'kiln convert --list' shows the formats",
+					   o.format);
 	} else if (o.output && strcmp(o.output, "-") && format_for_path(o.output)) {
 		writer = format_for_path(o.output);
 	}

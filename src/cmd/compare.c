@@ -80,7 +80,7 @@ static int write_report(const char *path, const struct buf *b, struct err *e)
 int cmd_compare(int argc, char **argv)
 {
 	struct compare_opts o = { .alpha = 0.05, .threshold = 0.05, .confidence = 0.95, .test = "welch",
-				  .format = "text", .fail = true };
+				  .format = NULL, .fail = true };
 	struct bench_set base = BENCH_SET_INIT, cur = BENCH_SET_INIT;
 	struct cmp_opts co = CMP_OPTS_INIT;
 	struct cmp_result res;
@@ -109,7 +109,7 @@ int cmd_compare(int argc, char **argv)
 		OPT_GROUP("Output"),
 		OPT_CHOICE(0, "format", &o.format, "FMT", "stdout report: text (default), json or markdown",
 			   format_choices),
-		OPT_STRING('o', "output", &o.output, "FILE", "write the stdout report to FILE instead"),
+		OPT_STRING('o', "output", &o.output, "FILE", "write the stdout report to FILE instead (.json, .md, .html: that format unless --format)"),
 		OPT_STRING(0, "html", &o.html, "FILE", "also write a self-contained HTML report with charts"),
 		OPT_STRING(0, "markdown", &o.markdown, "FILE", "also write the Markdown table to FILE"),
 		OPT_STRING(0, "json", &o.json, "FILE", "also write the JSON report to FILE"),
@@ -174,10 +174,15 @@ int cmd_compare(int argc, char **argv)
 		if (write_report(o.json, &extra, &e))
 			goto write_fail;
 	}
+	/* -o FILE without --format: the extension picks it (.json, .md, .html), as everywhere in kiln */
+	if (!o.format)
+		o.format = o.output && report_format_for_path(o.output) ? report_format_for_path(o.output) : "text";
 	if (!strcmp(o.format, "json"))
 		cmp_report_json(&out, &res, &labels);
 	else if (!strcmp(o.format, "markdown"))
 		cmp_report_markdown(&out, &res, &labels);
+	else if (!strcmp(o.format, "html"))
+		cmp_report_html(&out, &res, &labels);
 	else
 		cmp_report_text(&out, &res, &labels, !o.output && use_color(1));
 	if (o.output) {

@@ -80,13 +80,15 @@ int cmd_convert(int argc, char **argv)
 	if (!o.output)
 		return usage_error(&convert_help, "no output given: use -o OUT");
 	if (o.type && (!format_by_name(o.type) || !format_by_name(o.type)->read))
-		return usage_error(&convert_help, "unknown input format '%s' for --type (see kiln convert --list)",
+		return usage_error(&convert_help,
+				   "unknown input format '%s' for --type; 'kiln convert --list' shows the formats",
 				   o.type);
 	if (o.to) {
 		out_fmt = format_by_name(o.to);
 		if (!out_fmt || !out_fmt->write)
 			return usage_error(&convert_help,
-					   "unknown output format '%s' for --to (see kiln convert --list)", o.to);
+					   "unknown output format '%s' for --to; 'kiln convert --list' shows the formats",
+					   o.to);
 	} else {
 		out_fmt = strcmp(o.output, "-") ? format_for_path(o.output) : NULL;
 		if (!out_fmt)

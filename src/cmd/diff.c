@@ -75,7 +75,8 @@ int cmd_diff(int argc, char **argv)
 
 	const struct option opts[] = {
 		OPT_STRING('o', "output", &o.output, "FILE",
-			   "write the differential flame graph to FILE (.svg; .folded/.txt: two-column folded text)"),
+			   "write the differential flame graph to FILE (.svg; .folded/.txt: two-column folded text; "
+			   ".json/.md: the table instead, as --report)"),
 		OPT_CHOICE('f', "format", &o.format, "FORMAT", "table format: text (default), json or markdown",
 			   format_choices),
 		OPT_BOOL(0, "json", &o.json, "the same as --format json"),
@@ -111,6 +112,17 @@ int cmd_diff(int argc, char **argv)
 		analyze_load(NULL, "-", o.type, NULL, &e);
 		error_msg("%s", e.msg);
 		return EXIT_USAGE;
+	}
+	/* -o FILE.json or FILE.md asks for the table, not a flame graph: the extension picks the format */
+	if (o.output && !o.report) {
+		const char *f = report_format_for_path(o.output);
+
+		if (f && strcmp(f, "html")) {
+			o.report = o.output;
+			o.output = NULL;
+			if (!o.format && !o.json)
+				o.format = f;
+		}
 	}
 	json = o.json || (o.format && !strcmp(o.format, "json"));
 	md = o.format && !strcmp(o.format, "markdown");

@@ -9,6 +9,7 @@
 #include "../core/err.h"
 #include "../core/options.h"
 #include "../core/util.h"
+#include "../core/xalloc.h"
 #include "../formats/format.h"
 #include "../profile/profile.h"
 #include "../render/flamegraph.h"
@@ -67,7 +68,7 @@ static int parse_minwidth(const char *s, struct fg_svg_opts *so, struct err *e)
 }
 
 static int add_input(struct flamegraph *g, const char *path, const struct flamegraph_opts *o,
-		     const char **countname, struct err *e)
+		     char **countname, struct err *e)
 {
 	struct format_read_opts ro = { 0 };
 	struct fg_build_opts bo = { -1, -1, o->reverse };
@@ -95,8 +96,9 @@ static int add_input(struct flamegraph *g, const char *path, const struct flameg
 	bo.base_column = profile_find_column(p, "before");
 	if (bo.base_column == bo.column)
 		bo.base_column = -1;
-	if (!*countname)
-		*countname = fg_count_name(p, bo.column);
+	/* copied: the profile, and the strings it owns, are freed below */
+	if (!o->countname && !*countname)
+		*countname = xstrdup(fg_count_name(p, bo.column));
 	if (fg_add_profile(g, p, &bo, e) < 0) {
 		err_wrap(e, "cannot draw '%s'", path);
 		goto out;
@@ -115,7 +117,8 @@ int cmd_flamegraph(int argc, char **argv)
 	struct afile af = { 0 };
 	struct flamegraph *g = NULL;
 	struct err e = ERR_INIT;
-	const char *countname = NULL, *cp_path = NULL;
+	const char *cp_path = NULL;
+	char *countname = NULL;
 	int ret = EXIT_USAGE, pal, i;
 
 	fg_svg_opts_init(&so);
@@ -188,6 +191,9 @@ int cmd_flamegraph(int argc, char **argv)
 
 	if (argc == 0 && isatty(STDIN_FILENO))
 		return usage_error(&flamegraph_help, "no input: give a FILE or pipe a profile into stdin");
+	for (i = 0, pal = 0; i < argc; i++)
+		if (!strcmp(argv[i], "-") && ++pal > 1)
+			return usage_error(&flamegraph_help, "stdin ('-') can be given only once");
 
 	pal = o.colors ? palette_by_name(o.colors) : PALETTE_HOT;
 	so.palette = (enum palette)pal;
@@ -207,7 +213,6 @@ int cmd_flamegraph(int argc, char **argv)
 	so.negate = o.negate;
 	so.factor = o.factor;
 	so.total = o.total;
-	countname = o.countname;
 
 	if (o.cp || o.cp_file) {
 		cp_path = o.cp_file ? o.cp_file : "palette.map";
@@ -232,7 +237,7 @@ int cmd_flamegraph(int argc, char **argv)
 		}
 	}
 	fg_finish(g);
-	so.countname = countname ? countname : "samples";
+	so.countname = o.countname ? o.countname : countname ? countname : "samples";
 
 	if (afile_open(&af, o.output ? o.output : "-", &e) < 0) {
 		error_msg("%s", e.msg);
@@ -257,6 +262,7 @@ int cmd_flamegraph(int argc, char **argv)
 	ret = EXIT_OK;
 out:
 	fg_free(g);
+	free(countname);
 	palette_map_release(&cp);
 	return ret;
 }

@@ -62,9 +62,31 @@ void afile_install_signal_cleanup(void)
 	}
 }
 
+/*
+ * A target that is not a regular file (/dev/null, a FIFO, /dev/stdout, a terminal) cannot be replaced by a
+ * rename: that would put a regular file in its place (as root, in /dev). It is opened and written directly.
+ */
+static int open_direct(struct afile *f, const char *path, struct err *e)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return err_errno(e, "cannot open '%s'", path);
+	f->fp = fdopen(fd, "w");
+	if (!f->fp) {
+		err_errno(e, "cannot open '%s'", path);
+		close(fd);
+		return -1;
+	}
+	f->path = xstrdup(path);
+	return 0;
+}
+
 int afile_open(struct afile *f, const char *path, struct err *e)
 {
 	const char *slash;
+	char *real = NULL;
+	struct stat st;
 	int fd;
 
 	memset(f, 0, sizeof(*f));
@@ -73,6 +95,16 @@ int afile_open(struct afile *f, const char *path, struct err *e)
 		f->fp = stdout;
 		return 0;
 	}
+	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode)) {
+			errno = EISDIR;
+			return err_errno(e, "cannot write '%s'", path);
+		}
+		return open_direct(f, path, e);
+	}
+	/* A symbolic link to a file: replace the file it points to, not the link. */
+	if (!lstat(path, &st) && S_ISLNK(st.st_mode) && (real = realpath(path, NULL)))
+		path = real;
 	slash = strrchr(path, '/');
 	/* ".NAME.tmpXXXXXX" in the target's directory, so the rename stays on one file system. */
 	if (slash)
@@ -84,6 +116,7 @@ int afile_open(struct afile *f, const char *path, struct err *e)
 		err_errno(e, "cannot create '%s'", path);
 		free(f->tmp);
 		f->tmp = NULL;
+		free(real);
 		return -1;
 	}
 	temps_add(f->tmp);
@@ -99,10 +132,12 @@ int afile_open(struct afile *f, const char *path, struct err *e)
 		err_errno(e, "cannot create '%s'", path);
 		close(fd);
 		afile_abort(f);
+		free(real);
 		return -1;
 	}
 	setvbuf(f->fp, NULL, _IOFBF, 1 << 20);
 	f->path = xstrdup(path);
+	free(real);
 	return 0;
 }
 
@@ -112,8 +147,16 @@ int afile_commit(struct afile *f, struct err *e)
 
 	if (!f->tmp) {
 		/* stdout: flush now so a write error is reported by the command that caused it. */
-		if (f->fp && (fflush(f->fp) || ferror(f->fp)))
-			ret = err_errno(e, "cannot write to standard output");
+		if (f->fp == stdout) {
+			if (fflush(f->fp) || ferror(f->fp))
+				ret = err_errno(e, "cannot write to standard output");
+		} else if (f->fp) {
+			/* a device or FIFO written directly */
+			if (fflush(f->fp) || ferror(f->fp))
+				ret = err_errno(e, "cannot write '%s'", f->path);
+			if (fclose(f->fp) && !ret)
+				ret = err_errno(e, "cannot write '%s'", f->path);
+		}
 		free(f->path);
 		memset(f, 0, sizeof(*f));
 		return ret;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +46,25 @@ bool use_color(int fd)
 	if (nc && *nc)
 		return false;
 	return isatty(fd);
+}
+
+const char *report_format_for_path(const char *path)
+{
+	static const struct {
+		const char *ext, *format;
+	} map[] = {
+		{ ".json", "json" }, { ".md", "markdown" }, { ".markdown", "markdown" },
+		{ ".html", "html" }, { ".htm", "html" },
+	};
+	size_t len = path ? strlen(path) : 0;
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		size_t el = strlen(map[i].ext);
+
+		if (len > el && !strcasecmp(path + len - el, map[i].ext))
+			return map[i].format;
+	}
+	return NULL;
 }
 
 uint64_t now_ns(void)

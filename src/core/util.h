@@ -21,6 +21,12 @@ int parse_double(const char *s, double min, double max, const char *what, double
 /* True when colour may be used on `fd`: a terminal and NO_COLOR unset or empty. */
 bool use_color(int fd);
 
+/*
+ * The report format a file name asks for by its extension (case-insensitive): "json" (.json), "markdown" (.md,
+ * .markdown), "html" (.html, .htm), or NULL for anything else (text). Used when -o is given without --format.
+ */
+const char *report_format_for_path(const char *path);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);
 

@@ -88,6 +88,16 @@ static int folded_probe(const unsigned char *head, size_t len)
 
 		if (!nl && s != (const char *)head && end - s < 4096)
 			break; /* a partial last line of the probe window */
+		if (!nl && s == (const char *)head && l >= 4096) {
+			/* One line longer than the window (a very deep stack or a huge name): its count is out of
+			 * sight. Text is a weak guess that the reader confirms or rejects with a precise error. */
+			if (*s == '{' || *s == '[' || *s == '<' || memchr(s, '\0', l))
+				return 0;
+			for (size_t k = 0; k < l; k++)
+				if ((unsigned char)s[k] < 0x20 && s[k] != '\t' && s[k] != '\r')
+					return 0;
+			return 1;
+		}
 		if (l && s[l - 1] == '\r')
 			l--;
 		if (l) {

@@ -42,3 +42,29 @@ if [ -w /dev/full ]; then
 else
 	t_skip "writing to a full device fails" "/dev/full is not available"
 fi
+
+# -o onto something that is not a regular file: written directly, never replaced by a renamed temporary (as root,
+# `-o /dev/null` once turned /dev/null into a regular file). A symbolic link keeps pointing at its file.
+printf 'main;f 3\nmain;g 1\n' >"$T_TMP/small.folded"
+if mknod "$T_TMP/null" c 1 3 2>/dev/null; then
+	"$KILN" convert "$T_TMP/small.folded" -o "$T_TMP/null" --to folded 2>"$T_TMP/dev.err"
+	if [ -c "$T_TMP/null" ]; then t_pass "-o onto a device node keeps the device"; else
+		t_fail "-o onto a device node keeps the device" "$(ls -l "$T_TMP/null"; cat "$T_TMP/dev.err")"; fi
+else
+	t_skip "-o onto a device node keeps the device" "mknod needs root"
+fi
+mkfifo "$T_TMP/fifo"
+cat "$T_TMP/fifo" >"$T_TMP/fifo.out" &
+"$KILN" convert "$T_TMP/small.folded" -o "$T_TMP/fifo" --to folded
+wait
+if [ -p "$T_TMP/fifo" ] && cmp -s "$T_TMP/fifo.out" "$T_TMP/small.folded"; then t_pass "-o onto a FIFO writes into it"; else
+	t_fail "-o onto a FIFO writes into it" "$(ls -l "$T_TMP/fifo"; cat "$T_TMP/fifo.out")"; fi
+echo old >"$T_TMP/target.folded"
+ln -s target.folded "$T_TMP/link.folded"
+"$KILN" convert "$T_TMP/small.folded" -o "$T_TMP/link.folded" --to folded
+if [ -L "$T_TMP/link.folded" ] && cmp -s "$T_TMP/target.folded" "$T_TMP/small.folded"; then
+	t_pass "-o onto a symbolic link replaces the file it points to"
+else
+	t_fail "-o onto a symbolic link replaces the file it points to" "$(ls -l "$T_TMP"/link.folded "$T_TMP"/target.folded)"
+fi
+t_fails "-o onto a directory" 2 "$KILN" convert "$T_TMP/small.folded" -o "$T_TMP" --to folded

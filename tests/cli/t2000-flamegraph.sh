@@ -183,4 +183,19 @@ if [ -w /dev/full ]; then
 	if [ $s -ne 0 ] && [ "$(wc -l <"$T_TMP/full.err")" -ge 1 ]; then t_pass "a full stdout fails"; else
 		t_fail "a full stdout fails" "exit $s"; fi
 fi
+# A unit taken from the input's own value column (pprof nanoseconds, cpuprofile microseconds) names the counts:
+# the name must outlive the profile it came from (a use-after-free once; ASan builds caught it).
+FUZZ=$(cd "$(dirname "$0")/../fuzz/corpus" && pwd)
+if "$KILN" flamegraph "$FUZZ/pprof/go-cpu.pb.gz" -o "$T_TMP/pprof-unit.svg" 2>"$T_TMP/pprof-unit.err"; then
+	has "a pprof's unit names the counts" "$T_TMP/pprof-unit.svg" 'data-countname="nanoseconds"'
+else
+	t_fail "a pprof's unit names the counts" "$(head -5 "$T_TMP/pprof-unit.err")"
+fi
+"$KILN" flamegraph "$FUZZ/cpuprofile/node.cpuprofile" -o "$T_TMP/cpuprofile.svg" 2>"$T_TMP/cpuprofile.err" &&
+	t_pass "a .cpuprofile renders" || t_fail "a .cpuprofile renders" "$(head -5 "$T_TMP/cpuprofile.err")"
+"$KILN" flamegraph --countname bytes "$FUZZ/pprof/go-cpu.pb.gz" -o "$T_TMP/pprof-countname.svg" 2>/dev/null
+has "--countname wins over the input's unit" "$T_TMP/pprof-countname.svg" 'data-countname="bytes"'
+"$KILN" flamegraph - - <"$SMALL" >"$T_TMP/twice.svg" 2>"$T_TMP/twice.err"; s=$?
+[ $s = 2 ] && [ "$(wc -l <"$T_TMP/twice.err")" = 1 ] && t_pass "stdin given twice is a usage error" ||
+	t_fail "stdin given twice is a usage error" "exit $s: $(head -3 "$T_TMP/twice.err")"
 t_done

@@ -172,5 +172,17 @@ if [ -e "$T_TMP/trunc.json" ] || [ -e "$T_TMP/trunc2.json" ] || [ -e "$T_TMP/cyc
 else
 	t_pass "failed conversions leave no output file"
 fi
+# A folded file whose first line is longer than the detection window (a 100,000-deep stack): still folded,
+# and deep stacks survive every writer and reader (no recursion on the C stack).
+awk 'BEGIN { for (i = 0; i < 100000; i++) printf "f%d;", i; print "leaf 7"; print "main;x 3" }' >"$T_TMP/deep.folded"
+if "$KILN" convert "$T_TMP/deep.folded" -o "$T_TMP/deep.pb.gz" 2>"$T_TMP/deep.err" &&
+	"$KILN" convert "$T_TMP/deep.pb.gz" -o "$T_TMP/deep.json" 2>>"$T_TMP/deep.err" &&
+	"$KILN" convert "$T_TMP/deep.json" -o "$T_TMP/deep2.folded" 2>>"$T_TMP/deep.err"; then
+	t_same "a 100,000-deep stack round-trips through pprof and speedscope" "$T_TMP/deep.folded" "$T_TMP/deep2.folded"
+else
+	t_fail "a 100,000-deep stack round-trips through pprof and speedscope" "$(head -3 "$T_TMP/deep.err")"
+fi
+awk 'BEGIN { for (i = 0; i < 20000; i++) printf "word%d ", i; print "" }' >"$T_TMP/longtext.txt"
+t_fails "one long line of text is not a profile" 2 "$KILN" convert "$T_TMP/longtext.txt" -o "$T_TMP/longtext.json"
 t_ok "kiln help convert" "$KILN" help convert
 t_done

@@ -34,6 +34,23 @@ t_fails_status() { # DESC STATUS CMD... (any stderr)
 t_fails_status "20% slower is a regression (exit 1)" 1 "$KILN" compare pytest-base.json pytest-head.json
 t_fails_status "20% faster is an improvement (exit 0)" 0 "$KILN" compare pytest-head.json pytest-base.json
 t_fails_status "--no-fail turns exit 1 off" 0 "$KILN" compare pytest-base.json pytest-head.json --no-fail
+# -o FILE: the extension picks the format (.json, .md, .html) unless --format says otherwise
+"$KILN" compare pytest-base.json pytest-head.json --no-fail -o "$T_TMP/ext.json" &&
+	python3 -c 'import json,sys; json.load(open(sys.argv[1]))["benchmarks"]' "$T_TMP/ext.json" 2>/dev/null &&
+	t_pass "-o FILE.json writes JSON" || t_fail "-o FILE.json writes JSON" "$(head -3 "$T_TMP/ext.json")"
+"$KILN" compare pytest-base.json pytest-head.json --no-fail -o "$T_TMP/ext.html" &&
+	grep -q '<!DOCTYPE html>' "$T_TMP/ext.html" && t_pass "-o FILE.html writes HTML" ||
+	t_fail "-o FILE.html writes HTML" "$(head -3 "$T_TMP/ext.html")"
+"$KILN" compare pytest-base.json pytest-head.json --no-fail -o "$T_TMP/ext.md" --format text &&
+	grep -q '^baseline:' "$T_TMP/ext.md" && t_pass "--format wins over the extension" ||
+	t_fail "--format wins over the extension" "$(head -3 "$T_TMP/ext.md")"
+# A regression whose report cannot be written is an error (2), never the verdict (1).
+if [ -w /dev/full ]; then
+	t_fails "a regression report to a full stdout exits 2, one line" 2 \
+		sh -c '"$0" compare pytest-base.json pytest-head.json >/dev/full' "$KILN"
+	t_fails "a report to a full stdout is reported once" 2 sh -c '"$0" analyze "$1" >/dev/full' "$KILN" \
+		"$KILN_ROOT/tests/fixtures/analyze/sort.perf.txt"
+fi
 t_fails_status "--threshold 25% hides a 20% change" 0 "$KILN" compare pytest-base.json pytest-head.json --threshold 25%
 t_fails_status "--regression-threshold 0.25 as a fraction" 0 "$KILN" compare pytest-base.json pytest-head.json \
 	--regression-threshold 0.25

@@ -253,6 +253,19 @@ static void test_parse_numbers(void **state)
 	assert_int_equal(parse_double("1e-3", 0, 1, "--d", &d, &e), 0);
 }
 
+static void test_report_format(void **state)
+{
+	(void)state;
+	assert_string_equal(report_format_for_path("out/r.json"), "json");
+	assert_string_equal(report_format_for_path("R.MD"), "markdown");
+	assert_string_equal(report_format_for_path("r.markdown"), "markdown");
+	assert_string_equal(report_format_for_path("r.html"), "html");
+	assert_null(report_format_for_path("r.txt"));
+	assert_null(report_format_for_path(".json")); /* a name, not an extension */
+	assert_null(report_format_for_path("json"));
+	assert_null(report_format_for_path(NULL));
+}
+
 static void test_atomic_file(void **state)
 {
 	char dir[] = "/tmp/kiln-afile-XXXXXX", path[256];
@@ -325,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_strtab),     cmocka_unit_test(test_arena),    cmocka_unit_test(test_json),
 		cmocka_unit_test(test_options),    cmocka_unit_test(test_options_errors),
 		cmocka_unit_test(test_parse_numbers), cmocka_unit_test(test_atomic_file), cmocka_unit_test(test_fmt),
+		cmocka_unit_test(test_report_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
