@@ -73,9 +73,9 @@ static const struct cmd_help help = {
 		"At the end a report on stderr gives samples, duration, the top functions by self and total time, "
 		"and the files written. Symbols are resolved once per address after the recording, including "
 		"inlined functions with file:line and separate debug info under /usr/lib/debug/.build-id.\n\n"
-		"Languages (--language, default auto: detected from the executable or script): Python 3.11 frames "
-		"are read from the interpreter's memory and spliced into the native stacks; Node.js and Java get "
-		"perf maps enabled at launch (NODE_OPTIONS, JAVA_TOOL_OPTIONS), Python 3.12+ PYTHONPERFSUPPORT; Go "
+		"Languages (--language, default auto: detected from the executable or script): Python 3.11-3.13 "
+		"frames are read from the interpreter's memory and spliced into the native stacks; Node.js and Java "
+		"get perf maps enabled at launch (NODE_OPTIONS, java options), newer Pythons PYTHONPERFSUPPORT; Go "
 		"is named from its symbols or function table. Temporary maps are removed (docs/runtimes.md).\n\n"
 		"Exit status: that of the command (128+N when a signal N killed it), 0 for -p/-a recordings, 125 "
 		"when kiln itself fails, 126 when the command cannot run, 127 when it is not found, 2 for usage "
@@ -425,7 +425,7 @@ int cmd_profile(int argc, char **argv)
 
 	struct recorder_opts ro = {
 		.mode = mode,
-		.argv = launch ? argv : NULL,
+		.argv = launch ? runtime_launch_argv(rt, argv) : NULL,
 		.pids = pids,
 		.npids = npids,
 		.freq = freq,

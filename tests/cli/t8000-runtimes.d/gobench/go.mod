@@ -1,0 +1,3 @@
+module kilnhot
+
+go 1.19
