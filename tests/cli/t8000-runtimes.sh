@@ -59,13 +59,21 @@ else
 	fi
 	"$KILN" convert py.folded -o py.json >/dev/null 2>&1
 
-	# --pid on a running script
-	"$PY" "$D/hot.py" 7 0.3 >pid.out 2>/dev/null &
-	pypid=$!
-	sleep 1
-	"$KILN" profile -p $pypid -d 4 -F 299 -o pid.folded 2>pid.err
-	st=$?
-	wait $pypid
+	# --pid on a running script. A loaded machine delays the reading of Python stacks (docs/runtimes.md: skew),
+	# so a share off by more than 5 points is measured once more; a bias in kiln fails both times.
+	for attempt in 1 2; do
+		"$PY" "$D/hot.py" 7 0.3 >pid.out 2>/dev/null &
+		pypid=$!
+		sleep 1
+		"$KILN" profile -p $pypid -d 4 -F 299 -o pid.folded 2>pid.err
+		st=$?
+		wait $pypid
+		a=$(samples_of pid.folded work_a); b=$(samples_of pid.folded work_b)
+		want=$(awk '$1 == "work_a" { print $2 }' pid.out)
+		[ "$((a + b))" -ge 50 ] && [ -n "$want" ] &&
+			awk -v a="$a" -v b="$b" -v w="$want" 'BEGIN { d = 100 * a / (a + b) - w; exit !(d <= 5 && d >= -5) }' &&
+			break
+	done
 	[ $st -eq 0 ] && t_pass "python --pid: exit status 0" || t_fail "python --pid: exit status 0" "$(head -3 pid.err)"
 	check_shares "python --pid: shares of two functions" pid.folded pid.out
 	grep -Eq "work_b \(.*hot\.py:[0-9]+\)" pid.err && t_pass "python --pid: file:line" ||
