@@ -10,10 +10,7 @@ int cmd_flamegraph(int argc, char **argv);
 int cmd_collapse(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_profile_mem(int argc, char **argv); /* kiln profile --mode mem (profile_mem.c) */
-/* True when `kiln profile` was asked for --mode mem before the command (profile_mem.c). */
-_Bool profile_mode_is_mem(int argc, char **argv);
 int cmd_profile_wait(int argc, char **argv); /* kiln profile --mode offcpu|wall|io (profile_wait.c) */
-_Bool profile_mode_is_wait(int argc, char **argv);
 /* kiln profile --diff: profile two shell command lines, then compare them (profile_diff.c). */
 int profile_diff_run(const char *cmd_a, const char *cmd_b, char *const *pass, size_t npass, const char *svg,
 		     _Bool quiet);

@@ -23,6 +23,7 @@
 #include "../render/flamegraph.h"
 #include "../symbols/symbolizer.h"
 #include "cmds.h"
+#include "profile_common.h"
 
 #define DEFAULT_OUTPUT "profile.pb.gz"
 #define FREQ_LAUNCH 999 /* development runs: detail in a short run */
@@ -46,7 +47,10 @@ struct profile_opts {
 	bool quiet;
 	long long mmap_pages;
 	bool diff;
+	const char *mode;
 };
+
+static const char *const profile_modes[] = { "cpu", "mem", "offcpu", "wall", "io", NULL };
 
 
 static const struct cmd_help help = {
@@ -73,6 +77,9 @@ static const struct cmd_help help = {
 		"At the end a report on stderr gives samples, duration, the top functions by self and total time, "
 		"and the files written. Symbols are resolved once per address after the recording, including "
 		"inlined functions with file:line and separate debug info under /usr/lib/debug/.build-id.\n\n"
+		"Modes: --mode cpu (this page) samples CPU; --mode mem traces the heap (leaks, peak, allocation "
+		"sites: docs/heap.md); --mode offcpu|wall|io record where threads wait and what their system calls "
+		"cost (docs/offcpu.md, docs/io.md). 'kiln profile --mode MODE --help' shows each mode's options.\n\n"
 		"Languages (--language, default auto: detected from the executable or script): Python 3.11-3.13 "
 		"frames are read from the interpreter's memory and spliced into the native stacks; Node.js and Java "
 		"get perf maps enabled at launch (NODE_OPTIONS, java options), newer Pythons PYTHONPERFSUPPORT; Go "
@@ -94,100 +101,15 @@ static const struct cmd_help help = {
 		    "kiln profile --diff ./baseline ./optimized",
 };
 
-static void on_signal(int sig, siginfo_t *si, void *uc)
-{
-	(void)uc;
-	/* A terminal's signal already reached the command's process group; one sent to kiln alone is passed on. */
-	recorder_stop(sig, si && (si->si_code == SI_USER || si->si_code == SI_QUEUE));
-}
-
-static int parse_pids(const struct opt_list *l, uint32_t **out, size_t *n, struct err *e)
-{
-	size_t alloc = 0;
-	*out = NULL;
-	*n = 0;
-	for (size_t i = 0; i < l->nr; i++) {
-		char *copy = xstrdup(l->v[i]), *save = NULL;
-		for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			long long v;
-			if (parse_ll(tok, 1, 4194304, "--pid", &v, e) < 0) {
-				free(copy);
-				return -1;
-			}
-			ALLOC_GROW(*out, *n + 1, alloc);
-			(*out)[(*n)++] = (uint32_t)v;
-		}
-		free(copy);
-		if (!*n)
-			return err_set(e, "--pid expects a process id, got '%s'", l->v[i]);
-	}
-	return 0;
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && !strcasecmp(s + a - b, suffix);
-}
-
-/* An output: a profile format, or a flame graph when `f` is NULL. */
-struct output {
-	const char *path;
-	const struct format *f;
-	const char *what;
-};
-
-static int pick_output(const char *path, const char *format, struct output *out)
-{
-	out->path = path;
-	out->f = NULL;
-	if (format) {
-		if (!strcmp(format, "svg") || !strcmp(format, "flamegraph")) {
-			out->what = "flame graph";
-			return 0;
-		}
-		out->f = format_by_name(format);
-		if (!out->f || !out->f->write)
-			return usage_error(&help, "unknown output format '%s'", format);
-	} else {
-		out->f = format_for_path(path);
-		if (!out->f && ends_with(path, ".svg")) {
-			out->what = "flame graph";
-			return 0;
-		}
-		if (!out->f)
-			return usage_error(&help, "cannot tell the output format of '%s' from its extension (use "
-						  "--format)",
-					   path);
-	}
-	out->what = out->f->name;
-	return 0;
-}
-
 static int write_svg(const struct profile *p, const char *path, const char *title, struct err *e)
 {
-	struct flamegraph *g = fg_new(false);
 	struct fg_build_opts bo = { .column = profile_find_column(p, "samples"), .base_column = -1, .reverse = false };
 	struct fg_svg_opts so;
-	struct afile f = { 0 };
-	int ret = -1;
 
-	if (fg_add_profile(g, p, &bo, e) < 0)
-		goto out;
-	fg_finish(g);
 	fg_svg_opts_init(&so);
 	so.title = title;
 	so.countname = "samples";
-	if (afile_open(&f, path, e) < 0)
-		goto out;
-	if (fg_write_svg(g, f.fp, &so, e) < 0) {
-		afile_abort(&f);
-		goto out;
-	}
-	ret = afile_commit(&f, e);
-out:
-	fg_free(g);
-	return ret;
+	return fg_render_profile(p, &bo, false, &so, path, e);
 }
 
 /* The end-of-run report's hotspot tables, counted in samples. */
@@ -201,24 +123,15 @@ static void print_hotspots(struct profile *p, long long top)
 	hotspots_release(&h);
 }
 
-static int exit_status_of(const struct recorder_result *res)
-{
-	if (!res->launched)
-		return 0;
-	if (!res->reaped)
-		return 128 + res->stop_signal; /* recording stopped at a second signal, the command still runs */
-	if (WIFEXITED(res->status))
-		return WEXITSTATUS(res->status);
-	if (WIFSIGNALED(res->status))
-		return 128 + WTERMSIG(res->status);
-	return EXIT_INTERNAL;
-}
-
 int cmd_profile(int argc, char **argv)
 {
 	struct profile_opts o = { .freq = 0, .call_graph = "fp", .top = 10 };
 	const struct option opts[] = {
 		OPT_GROUP("What to sample"),
+		OPT_CHOICE(0, "mode", &o.mode, NULL,
+			   "cpu (default); mem: the heap; offcpu, wall, io: waits and system calls "
+			   "(each mode: kiln profile --mode MODE --help)",
+			   profile_modes),
 		OPT_LIST('p', "pid", &o.pids, "PID[,PID]", "attach to running processes (all their threads)"),
 		OPT_BOOL('a', "all-cpus", &o.all_cpus, "sample the whole system"),
 		OPT_DOUBLE('d', "duration", &o.duration, "SECONDS", "stop after SECONDS (with -p or -a)", 0.001, 1e7),
@@ -248,7 +161,7 @@ int cmd_profile(int argc, char **argv)
 		OPT_END(),
 	};
 	struct err e = ERR_INIT;
-	struct output outs[2];
+	struct profile_output outs[2];
 	size_t nouts = 0;
 	uint32_t *pids = NULL;
 	size_t npids = 0;
@@ -260,9 +173,11 @@ int cmd_profile(int argc, char **argv)
 	struct recorder_result res;
 	int status = EXIT_INTERNAL;
 
-	if (profile_mode_is_mem(argc, argv))
+	/* The heap, off-CPU, wall and I/O modes are their own commands with their own options. */
+	const char *mode_arg = profile_mode_arg(argc, argv);
+	if (mode_arg && !strcmp(mode_arg, "mem"))
 		return cmd_profile_mem(argc, argv);
-	if (profile_mode_is_wait(argc, argv))
+	if (mode_arg && (!strcmp(mode_arg, "offcpu") || !strcmp(mode_arg, "wall") || !strcmp(mode_arg, "io")))
 		return cmd_profile_wait(argc, argv);
 	argc = parse_options(argc, argv, opts, &help, PARSE_STOP_AT_NON_OPTION);
 	if (argc == PARSE_HELP)
@@ -305,7 +220,7 @@ int cmd_profile(int argc, char **argv)
 		}
 		return profile_diff_run(argv[0], argv[1], pass, npass, o.output ? o.output : "diff.svg", o.quiet);
 	}
-	if (parse_pids(&o.pids, &pids, &npids, &e) < 0) {
+	if (profile_parse_pids(&o.pids, &pids, &npids, &e) < 0) {
 		status = usage_error(&help, "%s", e.msg);
 		goto out;
 	}
@@ -358,29 +273,22 @@ int cmd_profile(int argc, char **argv)
 		status = usage_error(&help, "--mmap-pages must be a power of two, got %lld", o.mmap_pages);
 		goto out;
 	}
-	if (pick_output(o.output ? o.output : DEFAULT_OUTPUT, o.format, &outs[nouts]) != 0) {
+	if (profile_pick_output(o.output ? o.output : DEFAULT_OUTPUT, o.format, &outs[nouts], &help) != 0) {
 		status = EXIT_USAGE;
 		goto out;
 	}
 	nouts++;
 	if (o.flamegraph) {
-		outs[nouts] = (struct output){ o.flamegraph, NULL, "flame graph" };
+		outs[nouts] = (struct profile_output){ o.flamegraph, NULL, "flame graph" };
 		nouts++;
 	}
 
 	/* An output that cannot be written is found now, not after a long recording. */
 	for (size_t i = 0; i < nouts; i++) {
-		if (!strcmp(outs[i].path, "-"))
-			continue;
-		char *dir = xstrdup(outs[i].path), *slash = strrchr(dir, '/');
-		const char *d = slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".";
-		if (access(d, W_OK | X_OK) < 0) {
-			error_msg("cannot write '%s': %s", outs[i].path, strerror(errno));
-			free(dir);
+		if (profile_check_writable(outs[i].path) < 0) {
 			status = EXIT_USAGE;
 			goto out;
 		}
-		free(dir);
 	}
 
 	bool dwarf = !strcmp(o.call_graph, "dwarf");
@@ -441,7 +349,7 @@ int cmd_profile(int argc, char **argv)
 	struct sigaction sa, old[3];
 	const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_signal;
+	sa.sa_sigaction = profile_on_signal;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	for (int i = 0; i < 3; i++) {
@@ -463,7 +371,7 @@ int cmd_profile(int argc, char **argv)
 		status = res.launch_error == REC_LAUNCH_NOT_FOUND ? 127 : 126;
 		goto out;
 	}
-	status = exit_status_of(&res);
+	status = profile_exit_status(&res);
 	runtime_end_recording(rt);
 
 	uint64_t t0 = now_ns();

@@ -321,26 +321,3 @@ out:
 	return status;
 }
 
-_Bool profile_mode_is_mem(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--"))
-			return false;
-		if (!strcmp(a, "--mode=mem") || (!strcmp(a, "--mode") && i + 1 < argc && !strcmp(argv[i + 1], "mem")))
-			return true;
-		if (a[0] != '-') {
-			/* The command starts here, unless this is the value of the option before. */
-			static const char *const flags[] = { "-q", "-a", "--quiet", "--all-cpus", "--user-only",
-							     "--no-inline", "--no-children", "--json", NULL };
-			const char *prev = argv[i - 1];
-			bool value = i > 1 && prev[0] == '-' &&
-				     ((prev[1] == '-' && !strchr(prev, '=')) || (prev[1] && !prev[2]));
-			for (size_t k = 0; value && flags[k]; k++)
-				value = strcmp(prev, flags[k]) != 0;
-			if (!value)
-				return false;
-		}
-	}
-	return false;
-}

@@ -28,6 +28,7 @@
 #include "../render/flamegraph.h"
 #include "../symbols/symbolizer.h"
 #include "cmds.h"
+#include "profile_common.h"
 
 #define DEFAULT_OUTPUT "profile.pb.gz"
 #define FREQ_LAUNCH 999
@@ -90,107 +91,6 @@ static const struct cmd_help help = {
 		    "kiln profile --mode io -p 1234 -d 30 -o io.pb.gz",
 };
 
-_Bool profile_mode_is_wait(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *m = NULL;
-		if (!strcmp(a, "--"))
-			return false;
-		if (!strncmp(a, "--mode=", 7))
-			m = a + 7;
-		else if (!strcmp(a, "--mode") && i + 1 < argc)
-			m = argv[i + 1];
-		if (m)
-			return !strcmp(m, "offcpu") || !strcmp(m, "wall") || !strcmp(m, "io");
-		if (a[0] != '-') {
-			/* The command starts here, unless this is the value of the option before. */
-			const char *prev = argv[i - 1];
-			bool value = i > 1 && prev[0] == '-' &&
-				     ((prev[1] == '-' && !strchr(prev, '=')) || (prev[1] && !prev[2]));
-			if (!value)
-				return false;
-		}
-	}
-	return false;
-}
-
-static void on_signal(int sig, siginfo_t *si, void *uc)
-{
-	(void)uc;
-	recorder_stop(sig, si && (si->si_code == SI_USER || si->si_code == SI_QUEUE));
-}
-
-static int parse_pids(const struct opt_list *l, uint32_t **out, size_t *n, struct err *e)
-{
-	size_t alloc = 0;
-	*out = NULL;
-	*n = 0;
-	for (size_t i = 0; i < l->nr; i++) {
-		char *copy = xstrdup(l->v[i]), *save = NULL;
-		for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			long long v;
-			if (parse_ll(tok, 1, 4194304, "--pid", &v, e) < 0) {
-				free(copy);
-				return -1;
-			}
-			ALLOC_GROW(*out, *n + 1, alloc);
-			(*out)[(*n)++] = (uint32_t)v;
-		}
-		free(copy);
-		if (!*n)
-			return err_set(e, "--pid expects a process id, got '%s'", l->v[i]);
-	}
-	return 0;
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && !strcasecmp(s + a - b, suffix);
-}
-
-struct output {
-	const char *path;
-	const struct format *f; /* NULL: a flame graph */
-	const char *what;
-};
-
-static int pick_output(const char *path, const char *format, struct output *out)
-{
-	out->path = path;
-	out->f = NULL;
-	out->what = "flame graph";
-	if (format) {
-		if (!strcmp(format, "svg") || !strcmp(format, "flamegraph"))
-			return 0;
-		out->f = format_by_name(format);
-		if (!out->f || !out->f->write)
-			return usage_error(&help, "unknown output format '%s'", format);
-	} else {
-		out->f = format_for_path(path);
-		if (!out->f && (ends_with(path, ".svg") || ends_with(path, ".svgz")))
-			return 0;
-		if (!out->f)
-			return usage_error(&help, "cannot tell the output format of '%s' from its extension (use --format)",
-					   path);
-	}
-	out->what = out->f->name;
-	return 0;
-}
-
-static int check_writable(const char *path)
-{
-	if (!strcmp(path, "-"))
-		return 0;
-	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-	const char *d = slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".";
-	int ret = access(d, W_OK | X_OK);
-	if (ret < 0)
-		error_msg("cannot write '%s': %s", path, strerror(errno));
-	free(dir);
-	return ret;
-}
-
 static int write_svg(const struct profile *p, const char *path, const char *title, struct err *e)
 {
 	struct fg_build_opts bo = { .column = -1, .base_column = -1, .reverse = false };
@@ -200,19 +100,6 @@ static int write_svg(const struct profile *p, const char *path, const char *titl
 	so.countname = "ns";
 	so.palette = PALETTE_IO;
 	return fg_render_profile(p, &bo, false, &so, path, e);
-}
-
-static int exit_status_of(const struct recorder_result *res)
-{
-	if (!res->launched)
-		return 0;
-	if (!res->reaped)
-		return 128 + res->stop_signal;
-	if (WIFEXITED(res->status))
-		return WEXITSTATUS(res->status);
-	if (WIFSIGNALED(res->status))
-		return 128 + WTERMSIG(res->status);
-	return EXIT_INTERNAL;
 }
 
 /* The tracer a recording feeds its targets to. */
@@ -628,7 +515,7 @@ int cmd_profile_wait(int argc, char **argv)
 		OPT_END(),
 	};
 	struct err e = ERR_INIT;
-	struct output outs[2];
+	struct profile_output outs[2];
 	size_t nouts = 0;
 	uint32_t *pids = NULL;
 	size_t npids = 0;
@@ -649,7 +536,7 @@ int cmd_profile_wait(int argc, char **argv)
 		return EXIT_USAGE;
 	enum wait_mode mode = !o.mode ? W_OFFCPU : !strcmp(o.mode, "wall") ? W_WALL : !strcmp(o.mode, "io") ? W_IO
 														 : W_OFFCPU;
-	if (parse_pids(&o.pids, &pids, &npids, &e) < 0) {
+	if (profile_parse_pids(&o.pids, &pids, &npids, &e) < 0) {
 		status = usage_error(&help, "%s", e.msg);
 		goto out;
 	}
@@ -696,20 +583,20 @@ int cmd_profile_wait(int argc, char **argv)
 		status = usage_error(&help, "--frequency applies to --mode wall");
 		goto out;
 	}
-	if (pick_output(o.output ? o.output : DEFAULT_OUTPUT, o.format, &outs[nouts]) != 0) {
+	if (profile_pick_output(o.output ? o.output : DEFAULT_OUTPUT, o.format, &outs[nouts], &help) != 0) {
 		status = EXIT_USAGE;
 		goto out;
 	}
 	nouts++;
 	if (o.flamegraph)
-		outs[nouts++] = (struct output){ o.flamegraph, NULL, "flame graph" };
+		outs[nouts++] = (struct profile_output){ o.flamegraph, NULL, "flame graph" };
 	for (size_t i = 0; i < nouts; i++) {
-		if (check_writable(outs[i].path) < 0) {
+		if (profile_check_writable(outs[i].path) < 0) {
 			status = EXIT_USAGE;
 			goto out;
 		}
 	}
-	if (o.json && check_writable(o.json) < 0) {
+	if (o.json && profile_check_writable(o.json) < 0) {
 		status = EXIT_USAGE;
 		goto out;
 	}
@@ -786,7 +673,7 @@ int cmd_profile_wait(int argc, char **argv)
 	struct sigaction sa, old[3];
 	const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_signal;
+	sa.sa_sigaction = profile_on_signal;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	for (int i = 0; i < 3; i++) {
@@ -812,7 +699,7 @@ int cmd_profile_wait(int argc, char **argv)
 		status = res.launch_error == REC_LAUNCH_NOT_FOUND ? 127 : 126;
 		goto out;
 	}
-	status = exit_status_of(&res);
+	status = profile_exit_status(&res);
 
 	p = profile_new(0);
 	p->time_nanos = (int64_t)res.start_epoch_ns;

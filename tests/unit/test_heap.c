@@ -15,6 +15,7 @@
 
 #include "analyze/heap_report.h"
 #include "cmd/cmds.h"
+#include "cmd/profile_common.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/json.h"
@@ -442,13 +443,16 @@ static void test_mode_dispatch(void **state)
 		{ { "profile", "-q", "./p", "--mode", "mem" }, 0 },
 		{ { "profile", "--", "--mode", "mem" }, 0 },
 		{ { "profile", "--mode", "cpu", "./p" }, 0 },
+		{ { "profile", "--mode", "offcpu", "./p" }, 0 },
 		{ { "profile", "./p" }, 0 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int argc = 0;
 		while (cases[i].args[argc])
 			argc++;
-		assert_int_equal(profile_mode_is_mem(argc, (char **)cases[i].args), cases[i].want);
+		const char *mode = profile_mode_arg(argc, (char **)cases[i].args);
+
+		assert_int_equal(mode && !strcmp(mode, "mem"), cases[i].want);
 	}
 }
 

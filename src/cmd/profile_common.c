@@ -1,0 +1,141 @@
+/* Command-line pieces shared by the modes of `kiln profile`. */
+#include "profile_common.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../core/array.h"
+#include "../core/err.h"
+#include "../core/options.h"
+#include "../core/util.h"
+#include "../core/xalloc.h"
+#include "../formats/format.h"
+#include "../record/recorder.h"
+
+const char *profile_mode_arg(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--"))
+			return NULL;
+		if (!strncmp(a, "--mode=", 7))
+			return a + 7;
+		if (!strcmp(a, "--mode"))
+			return i + 1 < argc ? argv[i + 1] : NULL;
+		if (a[0] != '-') {
+			/* The command starts here, unless this is the value of the option before it. */
+			static const char *const flags[] = { "-q", "-a", "--quiet", "--all-cpus", "--user-only",
+							     "--no-inline", "--no-children", "--no-stacks", "--no-files",
+							     "--diff", NULL };
+			const char *prev = argv[i - 1];
+			bool value = i > 1 && prev[0] == '-' &&
+				     ((prev[1] == '-' && !strchr(prev, '=')) || (prev[1] && !prev[2]));
+
+			for (size_t k = 0; value && flags[k]; k++)
+				value = strcmp(prev, flags[k]) != 0;
+			if (!value)
+				return NULL;
+		}
+	}
+	return NULL;
+}
+
+int profile_parse_pids(const struct opt_list *l, uint32_t **out, size_t *n, struct err *e)
+{
+	size_t alloc = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < l->nr; i++) {
+		char *copy = xstrdup(l->v[i]), *save = NULL;
+
+		for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			long long v;
+
+			if (parse_ll(tok, 1, 4194304, "--pid", &v, e) < 0) {
+				free(copy);
+				return -1;
+			}
+			ALLOC_GROW(*out, *n + 1, alloc);
+			(*out)[(*n)++] = (uint32_t)v;
+		}
+		free(copy);
+		if (!*n)
+			return err_set(e, "--pid expects a process id, got '%s'", l->v[i]);
+	}
+	return 0;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && !strcasecmp(s + a - b, suffix);
+}
+
+int profile_pick_output(const char *path, const char *format, struct profile_output *out,
+			const struct cmd_help *help)
+{
+	out->path = path;
+	out->f = NULL;
+	out->what = "flame graph";
+	if (format) {
+		if (!strcmp(format, "svg") || !strcmp(format, "flamegraph"))
+			return 0;
+		out->f = format_by_name(format);
+		if (!out->f || !out->f->write)
+			return usage_error(help, "unknown output format '%s'", format);
+	} else {
+		out->f = format_for_path(path);
+		if (!out->f && (ends_with(path, ".svg") || ends_with(path, ".svgz")))
+			return 0;
+		if (!out->f)
+			return usage_error(help, "cannot tell the output format of '%s' from its extension (use --format)",
+					   path);
+	}
+	out->what = out->f->name;
+	return 0;
+}
+
+int profile_check_writable(const char *path)
+{
+	char *dir, *slash;
+	const char *d;
+	int ret;
+
+	if (!strcmp(path, "-"))
+		return 0;
+	dir = xstrdup(path);
+	slash = strrchr(dir, '/');
+	d = slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".";
+	ret = access(d, W_OK | X_OK);
+	if (ret < 0)
+		error_msg("cannot write '%s': %s", path, strerror(errno));
+	free(dir);
+	return ret;
+}
+
+void profile_on_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	recorder_stop(sig, si && (si->si_code == SI_USER || si->si_code == SI_QUEUE));
+}
+
+int profile_exit_status(const struct recorder_result *res)
+{
+	if (!res->launched)
+		return 0;
+	if (!res->reaped)
+		return 128 + res->stop_signal; /* recording stopped at a second signal, the command still runs */
+	if (WIFEXITED(res->status))
+		return WEXITSTATUS(res->status);
+	if (WIFSIGNALED(res->status))
+		return 128 + WTERMSIG(res->status);
+	return EXIT_INTERNAL;
+}

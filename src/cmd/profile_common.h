@@ -1,0 +1,46 @@
+/*
+ * Command-line pieces shared by the modes of `kiln profile` (profile.c: CPU, profile_mem.c: heap,
+ * profile_wait.c: off-CPU, wall and I/O): which mode was asked for, --pid lists, output files, signals and the
+ * exit status that mirrors the profiled command's.
+ */
+#ifndef KILN_CMD_PROFILE_COMMON_H
+#define KILN_CMD_PROFILE_COMMON_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cmd_help;
+struct err;
+struct format;
+struct opt_list;
+struct recorder_result;
+
+/* The value of --mode given before the command ("mem", "offcpu", ...), or NULL (CPU sampling). */
+const char *profile_mode_arg(int argc, char **argv);
+
+/* Parses repeated, comma-separated --pid values into `*out` (caller frees). Returns 0 or -1 with `e` set. */
+int profile_parse_pids(const struct opt_list *l, uint32_t **out, size_t *n, struct err *e);
+
+/* An output file: a profile format, or a flame graph when `f` is NULL. */
+struct profile_output {
+	const char *path;
+	const struct format *f;
+	const char *what; /* for the report: the format's name or "flame graph" */
+};
+
+/* Picks the format of `path` from --format or its extension (.svg/.svgz: a flame graph). Prints a usage error
+ * and returns 2 when it cannot tell. */
+int profile_pick_output(const char *path, const char *format, struct profile_output *out,
+			const struct cmd_help *help);
+/* Checks that `path`'s directory can be written before a long recording; prints the error and returns -1. */
+int profile_check_writable(const char *path);
+
+/* SIGINT/SIGTERM/SIGHUP handler for recorder-based modes: stops the recording; a signal sent to kiln alone
+ * (not by the terminal, which already reached the command's process group) is passed on to the command. */
+void profile_on_signal(int sig, siginfo_t *si, void *uc);
+
+/* kiln's exit status for a finished recording: the command's (128+N for signal N), 0 without a command. */
+int profile_exit_status(const struct recorder_result *res);
+
+#endif
