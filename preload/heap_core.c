@@ -71,6 +71,13 @@ static uint64_t now_ns(void)
 static inline uint64_t stamp(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
+	/*
+	 * RDTSC alone is not ordered: the counter may be read before earlier instructions complete (the exchange
+	 * that handed this thread a block it now frees) or after later stores are visible (handing a fresh block
+	 * to another thread), so a cross-thread free could carry an older stamp than its allocation and look
+	 * like a leak. LFENCE first, as the kernel's rdtsc_ordered() does.
+	 */
+	__builtin_ia32_lfence();
 	return __builtin_ia32_rdtsc();
 #else
 	return now_ns();
