@@ -96,7 +96,7 @@ $(BUILD)/gen/vmlinux.h:
 	@mkdir -p $(BUILD)/gen
 	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c >$@.tmp && mv $@.tmp $@
 
-$(BUILD)/gen/%.bpf.o: src/bpf/%.bpf.c $(BUILD)/gen/vmlinux.h src/record/bpf_shared.h
+$(BUILD)/gen/%.bpf.o: src/bpf/%.bpf.c $(BUILD)/gen/vmlinux.h src/record/bpf_shared.h $(wildcard src/bpf/*.h)
 	$(BPF_CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(BUILD)/gen -c -o $@ $<
 
 $(BUILD)/gen/%.skel.h: $(BUILD)/gen/%.bpf.o
