@@ -306,14 +306,7 @@ int cmd_profile(int argc, char **argv)
 		fclose(mf);
 	}
 
-	sym = symbolizer_new();
-	if (o.debuginfo) {
-		char *dirs = xasprintf("%s:/usr/lib/debug", o.debuginfo);
-		symbolizer_set_debuginfo_dirs(sym, dirs);
-		free(dirs);
-	}
-	if (o.no_inline)
-		symbolizer_set_flags(sym, SYMBOLIZER_NO_INLINE);
+	sym = profile_symbolizer_new(o.debuginfo, o.no_inline);
 	/* Read kallsyms while the command runs rather than after it exits (50-150 ms of the finish time). */
 	if (!o.user_only)
 		symbolizer_prefetch_kernel(sym);
@@ -345,22 +338,7 @@ int cmd_profile(int argc, char **argv)
 		.wakeup_events = runtime_wakeup_events(rt),
 	};
 
-	/* SIGINT/SIGTERM/SIGHUP end the recording (and reach the command); the output is still written. */
-	struct sigaction sa, old[3];
-	const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = profile_on_signal;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < 3; i++) {
-		sigaction(sigs[i], &sa, &old[i]);
-		/* An ignored signal (a background job's SIGINT, nohup's SIGHUP) stays ignored in the command. */
-		if (old[i].sa_handler == SIG_IGN)
-			ro.child_ignored_signals |= 1ULL << sigs[i];
-	}
-	int rr = recorder_run(&ro, s, &res, &e);
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &old[i], NULL);
+	int rr = profile_record(&ro, s, &res, &e);
 	if (rr < 0) {
 		error_msg("%s", e.msg);
 		status = EXIT_INTERNAL;

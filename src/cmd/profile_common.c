@@ -2,6 +2,7 @@
 #include "profile_common.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "../core/xalloc.h"
 #include "../formats/format.h"
 #include "../record/recorder.h"
+#include "../symbols/symbolizer.h"
 
 const char *profile_mode_arg(int argc, char **argv)
 {
@@ -121,11 +123,51 @@ int profile_check_writable(const char *path)
 	return ret;
 }
 
-void profile_on_signal(int sig, siginfo_t *si, void *uc)
+/* Stops the recording; a signal sent to kiln alone (not by the terminal, which already reached the command's
+ * process group) is passed on to the command. */
+static void profile_on_signal(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
 	recorder_stop(sig, si && (si->si_code == SI_USER || si->si_code == SI_QUEUE));
 }
+
+struct symbolizer *profile_symbolizer_new(const char *debuginfo_dirs, bool no_inline)
+{
+	struct symbolizer *sym = symbolizer_new();
+
+	if (debuginfo_dirs) {
+		char *dirs = xasprintf("%s:/usr/lib/debug", debuginfo_dirs);
+
+		symbolizer_set_debuginfo_dirs(sym, dirs);
+		free(dirs);
+	}
+	if (no_inline)
+		symbolizer_set_flags(sym, SYMBOLIZER_NO_INLINE);
+	return sym;
+}
+
+int profile_record(struct recorder_opts *ro, struct rec_session *s, struct recorder_result *res, struct err *e)
+{
+	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa, old[3];
+	int rr;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = profile_on_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 3; i++) {
+		sigaction(sigs[i], &sa, &old[i]);
+		/* An ignored signal (a background job's SIGINT, nohup's SIGHUP) stays ignored in the command. */
+		if (old[i].sa_handler == SIG_IGN)
+			ro->child_ignored_signals |= 1ULL << sigs[i];
+	}
+	rr = recorder_run(ro, s, res, e);
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	return rr;
+}
+
 
 int profile_exit_status(const struct recorder_result *res)
 {

@@ -6,7 +6,7 @@
 #ifndef KILN_CMD_PROFILE_COMMON_H
 #define KILN_CMD_PROFILE_COMMON_H
 
-#include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,7 +14,10 @@ struct cmd_help;
 struct err;
 struct format;
 struct opt_list;
+struct rec_session;
+struct recorder_opts;
 struct recorder_result;
+struct symbolizer;
 
 /* The value of --mode given before the command ("mem", "offcpu", ...), or NULL (CPU sampling). */
 const char *profile_mode_arg(int argc, char **argv);
@@ -36,9 +39,14 @@ int profile_pick_output(const char *path, const char *format, struct profile_out
 /* Checks that `path`'s directory can be written before a long recording; prints the error and returns -1. */
 int profile_check_writable(const char *path);
 
-/* SIGINT/SIGTERM/SIGHUP handler for recorder-based modes: stops the recording; a signal sent to kiln alone
- * (not by the terminal, which already reached the command's process group) is passed on to the command. */
-void profile_on_signal(int sig, siginfo_t *si, void *uc);
+/* A symbolizer for --debuginfo-dir DIRS (searched before /usr/lib/debug) and --no-inline. */
+struct symbolizer *profile_symbolizer_new(const char *debuginfo_dirs, bool no_inline);
+
+/*
+ * recorder_run() with SIGINT/SIGTERM/SIGHUP handled as kiln profile promises: they end the recording (and reach
+ * the command) and the output is still written; a signal the caller ignores stays ignored in the command.
+ */
+int profile_record(struct recorder_opts *ro, struct rec_session *s, struct recorder_result *res, struct err *e);
 
 /* kiln's exit status for a finished recording: the command's (128+N for signal N), 0 without a command. */
 int profile_exit_status(const struct recorder_result *res);

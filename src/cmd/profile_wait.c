@@ -643,14 +643,7 @@ int cmd_profile_wait(int argc, char **argv)
 		}
 	}
 
-	sym = symbolizer_new();
-	if (o.debuginfo) {
-		char *dirs = xasprintf("%s:/usr/lib/debug", o.debuginfo);
-		symbolizer_set_debuginfo_dirs(sym, dirs);
-		free(dirs);
-	}
-	if (o.no_inline)
-		symbolizer_set_flags(sym, SYMBOLIZER_NO_INLINE);
+	sym = profile_symbolizer_new(o.debuginfo, o.no_inline);
 	struct rec_session_opts so = {
 		.user_only = o.user_only,
 		.value_type = mode == W_WALL ? "wall" : "off_cpu",
@@ -670,21 +663,7 @@ int cmd_profile_wait(int argc, char **argv)
 		.on_ready_arg = &tr,
 	};
 
-	struct sigaction sa, old[3];
-	const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = profile_on_signal;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < 3; i++) {
-		sigaction(sigs[i], &sa, &old[i]);
-		/* An ignored signal (a background job's SIGINT, nohup's SIGHUP) stays ignored in the command. */
-		if (old[i].sa_handler == SIG_IGN)
-			ro.child_ignored_signals |= 1ULL << sigs[i];
-	}
-	int rr = recorder_run(&ro, s, &res, &e);
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &old[i], NULL);
+	int rr = profile_record(&ro, s, &res, &e);
 	if (tr.oc)
 		offcpu_stop(tr.oc);
 	if (tr.it)
