@@ -13,50 +13,9 @@ MB=${1:-200}
 BUILD=${BUILD:-build/bench}
 RUNS=${RUNS:-3}
 TARGET_MBS=500
-SHARED=${KILN_SHARED:-$(cd .. && pwd)/shared}
+. bench/lib.sh
+perf_script_bench_setup collapse "$MB"
 
-command -v /usr/bin/time >/dev/null || { echo "bench: /usr/bin/time is needed (apt-get install time)" >&2; exit 1; }
-make --no-print-directory -s BUILD="$BUILD" "$BUILD/kiln" >&2
-KILN=$BUILD/kiln
-work=$(mktemp -d /tmp/kiln-bench-collapse.XXXXXX)
-[ "${KEEP:-}" = 1 ] || trap 'rm -rf "$work"' EXIT
-
-if [ -d "$SHARED/fixtures/stackcollapse-perf/input" ]; then
-	src=("$SHARED"/fixtures/stackcollapse-perf/input/*.txt)
-	tag=shared
-else
-	src=(tests/fixtures/perf-script/*.txt)
-	tag=local
-fi
-input=/tmp/kiln-bench-collapse-${MB}M-$tag.txt
-if [ ! -s "$input" ]; then
-	echo "generating $input from ${#src[@]} captures ..." >&2
-	# One event for all: rename the event at the end of every header line.
-	cat "${src[@]}" | sed -E 's/ [A-Za-z0-9_:-]+:[[:space:]]*$/ cpu-clock: /' >"$work/one.txt"
-	one=$(stat -c %s "$work/one.txt")
-	copies=$(((MB * 1000 * 1000 + one - 1) / one))
-	for i in $(seq 1 "$copies"); do
-		# Renumber the PID (or PID/TID) after the command name, so copies are distinct processes.
-		awk -v off=$((i * 100000)) '
-			/^[^ \t#]/ && match($0, /[ \t][0-9]+(\/[0-9]+)?[ \t]/) {
-				pre = substr($0, 1, RSTART); num = substr($0, RSTART + 1, RLENGTH - 2)
-				n = split(num, part, "/"); out = part[1] + off; if (n == 2) out = out "/" (part[2] + off)
-				$0 = pre out substr($0, RSTART + RLENGTH - 1)
-			}
-			{ print }' "$work/one.txt"
-	done >"$input.tmp"
-	mv "$input.tmp" "$input"
-fi
-size=$(stat -c %s "$input")
-mb=$(awk -v s="$size" 'BEGIN { printf "%.1f", s / 1e6 }')
-
-# Runs a command under /usr/bin/time; prints "WALL_SECONDS CPU_SECONDS RSS_KB" (CPU = user + system: on a
-# busy machine the wall time also counts waiting for a core).
-measure() {
-	/usr/bin/time -f '%e %U %S %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err" ||
-		{ tail -3 "$work/err" >&2; return 1; }
-	awk '{ printf "%.3f %.3f %d\n", $1, $2 + $3, $4 }' "$work/time"
-}
 # The best of RUNS runs (the least disturbed by other load), column by column; prints "WALL CPU RSS".
 best() {
 	for _ in $(seq 1 "$RUNS"); do measure "$@"; done |

@@ -11,7 +11,7 @@ else
 	scripts=(bench/*.sh)
 fi
 for b in "${scripts[@]}"; do
-	[ "$(basename "$b")" = run.sh ] && continue
+	case $(basename "$b") in run.sh | lib.sh) continue ;; esac
 	echo "==> $b"
 	bash "$b" || { echo "bench: $b failed" >&2; status=1; }
 	echo
