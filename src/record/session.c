@@ -608,6 +608,13 @@ int rec_session_finish(struct rec_session *s, struct profile *p, struct err *e)
 	int64_t *vals = xcalloc(p->ncolumns, sizeof(*vals));
 
 	s->st.unique_stacks = s->aggs_nr;
+	/* User addresses first, while the kernel's symbol table may still be being read (symbolizer_prefetch_kernel):
+	 * the walk below finds them resolved. */
+	for (size_t ai = 0; ai < s->aggs_nr; ai++) {
+		const uint64_t *key = s->words + s->aggs[ai].off;
+		for (size_t j = key[4]; j < s->aggs[ai].len - KEY_HDR; j++)
+			resolve(s, &rs, p, (uint32_t)key[0], key[KEY_HDR + j], false);
+	}
 	for (size_t ai = 0; ai < s->aggs_nr; ai++) {
 		const struct agg *a = &s->aggs[ai];
 		const uint64_t *key = s->words + a->off;
