@@ -15,6 +15,9 @@
 
 #include "heap_wire.h"
 
+/* Nothing declared here is exported: hidden declarations let the hooks reach the data without the GOT. */
+#pragma GCC visibility push(hidden)
+
 #define EXPORT __attribute__((visibility("default")))
 #define TLS __thread __attribute__((tls_model("initial-exec")))
 #define LIKELY(x) __builtin_expect(!!(x), 1)
@@ -63,15 +66,28 @@ struct tstate {
 	uintptr_t stack_lo, stack_hi;
 	struct stab_slot *stab;
 	size_t stab_mask, stab_nr;
-	int64_t countdown;     /* sampling: bytes until the next sample */
+	int64_t armed;         /* t_fast.countdown when it was last armed or folded in */
+	bool drawn;            /* sampling: the first interval was drawn */
 	uint64_t rng;
-	uint64_t calls, bytes; /* since the last STATS record */
+	uint64_t calls, bytes; /* since the last STATS record (the fast path's counts once folded in) */
 	unsigned tick;         /* records since the last time stamp */
 	uint64_t chunk_start;  /* CLOCK_MONOTONIC when the buffer's first record was written */
 	unsigned char *buf;
 };
 
+/*
+ * The allocation hooks' fast path counts here, without reaching the thread's state: calls, and bytes as a
+ * countdown. It falls to the slow path (kh_record_alloc) when the countdown is not positive: a sampled
+ * allocation, the thread's first, or every allocation of a full trace (which keeps it at zero). The slow
+ * path folds the counts into the thread's state (bytes = armed - countdown) and arms the next interval.
+ */
+struct fastpath {
+	int64_t countdown;
+	uint64_t calls;
+};
+
 extern TLS struct tstate *t_state;
+extern TLS struct fastpath t_fast;
 extern TLS int t_guard; /* inside the library: allocations pass through unrecorded */
 extern int g_enabled;
 extern pid_t g_pid;
@@ -104,37 +120,33 @@ static inline unsigned filter_bit(uintptr_t p)
 #define FRAME ((const uintptr_t *)__builtin_frame_address(0))
 
 /*
- * Sampling's fast path, inlined into the hooks: counts the allocation and returns SAMPLE_SKIP when it is not
- * sampled, SAMPLE_TAKE (counted) when it is, SAMPLE_OFF when not sampling or the thread has no state yet.
+ * Sampling's fast path, inlined into the hooks: counts the allocation and returns true when it is not
+ * sampled (nothing more to do); false sends it to kh_record_alloc(..., true).
  */
-enum { SAMPLE_OFF, SAMPLE_SKIP, SAMPLE_TAKE };
-
-static inline __attribute__((always_inline)) int sample_fast(size_t size)
+static inline __attribute__((always_inline)) bool sample_fast(size_t size)
 {
-	struct tstate *t = t_state;
-	if (!g_sample || UNLIKELY(t == NULL))
-		return SAMPLE_OFF;
-	t->calls++;
-	t->bytes += size;
-	t->countdown -= (int64_t)size;
-	return LIKELY(t->countdown > 0) ? SAMPLE_SKIP : SAMPLE_TAKE;
+	t_fast.calls++;
+	t_fast.countdown -= (int64_t)size;
+	return LIKELY(t_fast.countdown > 0);
 }
 
-/* True when a free of `ptr` must be recorded: always in a full trace, when it was sampled otherwise. */
+/*
+ * False when free(ptr) can go straight to the real allocator: sampling, and no live sampled block (nor a
+ * start-up block) shares ptr's filter bit. Every bit is set in a full trace and before sampling starts.
+ */
 static inline __attribute__((always_inline)) bool free_wanted(const void *ptr)
 {
-	if (!g_sample)
-		return g_enabled;
 	unsigned b = filter_bit((uintptr_t)ptr);
 	return UNLIKELY(atomic_load_explicit(&g_filter[b / 64], memory_order_relaxed) & ((uint64_t)1 << (b % 64)));
 }
 
 /* The hooks' common tail: nothing to do for an unsampled allocation, else record it. */
-#define RECORD(kind, p, n)                                                       \
-	do {                                                                     \
-		int s_ = sample_fast(n);                                         \
-		if (LIKELY(s_ != SAMPLE_SKIP))                                   \
-			kh_record_alloc((kind), (p), (n), FRAME, s_ == SAMPLE_TAKE); \
+#define RECORD(kind, p, n)                                       \
+	do {                                                     \
+		if (UNLIKELY(!sample_fast(n)))                   \
+			kh_record_alloc((kind), (p), (n), FRAME, true); \
 	} while (0)
+
+#pragma GCC visibility pop
 
 #endif

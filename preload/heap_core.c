@@ -30,6 +30,7 @@ static size_t boot_used;
 static int resolving;
 
 TLS struct tstate *t_state;
+TLS struct fastpath t_fast;
 TLS int t_guard; /* inside the library: allocations pass through unrecorded */
 static TLS int t_dead;  /* the thread's state was torn down (thread exit) */
 
@@ -52,8 +53,10 @@ static _Atomic uint32_t g_next_stack;
 #define SSET_TOMB ((uintptr_t)1)
 static _Atomic uintptr_t *g_sset;
 static size_t g_sset_used; /* live + tombstones */
-static size_t g_filter_inserts; /* bits set since the filter was rebuilt */
-_Atomic uint64_t g_filter[FILTER_WORDS];
+static uint16_t g_fcount[FILTER_WORDS * 64]; /* live sampled blocks per filter bit (lock held) */
+static bool g_sampling;                      /* the filter holds only sampled and start-up blocks */
+/* All ones (every free takes the slow path: a full trace, or before kh_init) until sampling starts. */
+_Atomic uint64_t g_filter[FILTER_WORDS] = { [0 ... FILTER_WORDS - 1] = ~(uint64_t)0 };
 static atomic_flag g_slock = ATOMIC_FLAG_INIT;
 
 static uint64_t now_ns(void)
@@ -68,20 +71,77 @@ static uint64_t now_ns(void)
  * order, and a block's free can come before its allocation; the stamps put each address's events back in
  * order. The TSC where there is one (invariant and synchronized on current x86), else the monotonic clock.
  */
-static inline uint64_t stamp(void)
+/*
+ * Time stamps order the events of different threads (a block allocated in one thread and freed in another must
+ * not look freed before it was allocated). RDTSC is not ordered with memory accesses, but only one direction
+ * matters. An allocation's stamp is read before the store that hands the block to another thread becomes
+ * visible: stores become visible after they retire, and RDTSC, earlier in program order, has executed by then.
+ * A free's stamp must follow the load that brought the pointer to this thread, which RDTSC alone may overtake:
+ * LFENCE first, as the kernel's rdtsc_ordered() does. (The fence drains the pipeline, so it is paid once per
+ * allocation-free pair rather than on every event.)
+ */
+static inline uint64_t stamp_alloc(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
-	/*
-	 * RDTSC alone is not ordered: the counter may be read before earlier instructions complete (the exchange
-	 * that handed this thread a block it now frees) or after later stores are visible (handing a fresh block
-	 * to another thread), so a cross-thread free could carry an older stamp than its allocation and look
-	 * like a leak. LFENCE first, as the kernel's rdtsc_ordered() does.
-	 */
+	return __builtin_ia32_rdtsc();
+#else
+	return now_ns();
+#endif
+}
+
+static inline uint64_t stamp_free(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
 	__builtin_ia32_lfence();
 	return __builtin_ia32_rdtsc();
 #else
 	return now_ns();
 #endif
+}
+
+static void slock(void)
+{
+	while (atomic_flag_test_and_set_explicit(&g_slock, memory_order_acquire))
+		;
+}
+
+static void sunlock(void)
+{
+	atomic_flag_clear_explicit(&g_slock, memory_order_release);
+}
+
+/*
+ * The filter that free()'s fast path reads has a bit set while a live sampled block hashes to it: a count per
+ * bit (lock held) sets it on the first block and clears it with the last, so a free pays the set's lock only
+ * for a sampled block or one sharing a bit with a live sampled block.
+ */
+static void filter_add(uintptr_t p)
+{
+	unsigned b = filter_bit(p);
+	if (g_fcount[b]++ == 0)
+		atomic_fetch_or_explicit(&g_filter[b / 64], (uint64_t)1 << (b % 64), memory_order_relaxed);
+}
+
+static void filter_del(uintptr_t p)
+{
+	unsigned b = filter_bit(p);
+	if (--g_fcount[b] == 0)
+		atomic_fetch_and_explicit(&g_filter[b / 64], ~((uint64_t)1 << (b % 64)), memory_order_relaxed);
+}
+
+/* Sampling starts (kh_init): the filter is emptied but for the start-up blocks, which free() must not pass
+ * to the real allocator. */
+static void filter_start(void)
+{
+	for (size_t w = 0; w < FILTER_WORDS; w++)
+		atomic_store_explicit(&g_filter[w], 0, memory_order_relaxed);
+	for (size_t off = 0; off < boot_used;) {
+		size_t n;
+		memcpy(&n, kh_boot_arena + off, sizeof(n));
+		filter_add((uintptr_t)(kh_boot_arena + off + 16));
+		off += ((n + 15) & ~(size_t)15) + 16;
+	}
+	g_sampling = true;
 }
 
 void *kh_boot_alloc(size_t n)
@@ -92,6 +152,12 @@ void *kh_boot_alloc(size_t n)
 	char *p = kh_boot_arena + boot_used + 16;
 	memcpy(p - 16, &n, sizeof(n));
 	boot_used += need + 16;
+	if (g_sampling) {
+		/* free() must not hand it to the real allocator: its filter bit sends it to free_slow(). */
+		slock();
+		filter_add((uintptr_t)p);
+		sunlock();
+	}
 	return p;
 }
 
@@ -148,8 +214,18 @@ static void put(struct tstate *t, const uint64_t *w, size_t nwords)
 	__atomic_store_n(&t->pos, t->pos + nwords * 8, __ATOMIC_RELEASE);
 }
 
+/* The fast path's counts since the last fold, into the thread's state (the owner thread's only). */
+static void fast_fold(struct tstate *t)
+{
+	t->calls += t_fast.calls;
+	t_fast.calls = 0;
+	t->bytes += (uint64_t)(t->armed - t_fast.countdown);
+	t->armed = t_fast.countdown;
+}
+
 static void put_stats(struct tstate *t)
 {
+	fast_fold(t);
 	if (!t->calls)
 		return;
 	if (!t->pos) {
@@ -289,6 +365,31 @@ static int64_t next_interval(struct tstate *t)
 	return v < 1 ? 1 : v > 1e15 ? (int64_t)1e15 : (int64_t)v;
 }
 
+/*
+ * The slow path's first step, for an allocation of `size` bytes the fast path has counted: folds the counts
+ * in and re-arms the countdown. True when the allocation is recorded: always in a full trace (the countdown
+ * stays at zero, so every allocation comes here), when its bytes ran the countdown out when sampling. A
+ * thread's first allocation comes here before any interval was drawn: it is sampled as if one had been.
+ */
+static bool arm(struct tstate *t, size_t size)
+{
+	fast_fold(t);
+	if (!g_sample) {
+		t->armed = t_fast.countdown = 0;
+		return true;
+	}
+	if (!t->drawn) {
+		t->drawn = true;
+		int64_t left = next_interval(t) - (int64_t)size;
+		if (left > 0) {
+			t->armed = t_fast.countdown = left;
+			return false;
+		}
+	}
+	t->armed = t_fast.countdown = next_interval(t);
+	return true;
+}
+
 static void *map_zero(size_t n)
 {
 	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -317,8 +418,6 @@ static struct tstate *tstate_get(void)
 	t->rng = now_ns() ^ ((uint64_t)t->tid << 32) ^ (uintptr_t)t;
 	if (!t->rng)
 		t->rng = 88172645463325252ULL;
-	if (g_sample)
-		t->countdown = next_interval(t);
 
 	/* The thread's stack, for bounds-checked frame pointer walks (this may allocate: t_guard is set). */
 	pthread_attr_t attr;
@@ -453,24 +552,11 @@ static inline size_t sset_hash(uintptr_t p)
 }
 
 
-static void slock(void)
-{
-	while (atomic_flag_test_and_set_explicit(&g_slock, memory_order_acquire))
-		;
-}
-
-static void sunlock(void)
-{
-	atomic_flag_clear_explicit(&g_slock, memory_order_release);
-}
-
-/* Rebuilds the table without tombstones and the filter from the live entries (lock held). */
+/* Rebuilds the table without tombstones (lock held); the live entries, and so the filter, stay. */
 static void sset_rebuild(void)
 {
 	static uintptr_t tmp[SSET_SIZE];
-	static uint64_t nf[FILTER_WORDS];
 	size_t n = 0;
-	memset(nf, 0, sizeof(nf));
 	for (size_t i = 0; i < SSET_SIZE; i++) {
 		uintptr_t v = atomic_load_explicit(&g_sset[i], memory_order_relaxed);
 		if (v > SSET_TOMB)
@@ -482,24 +568,18 @@ static void sset_rebuild(void)
 		while (atomic_load_explicit(&g_sset[i], memory_order_relaxed))
 			i = (i + 1) & (SSET_SIZE - 1);
 		atomic_store_explicit(&g_sset[i], tmp[k], memory_order_relaxed);
-		unsigned b = filter_bit(tmp[k]);
-		nf[b / 64] |= (uint64_t)1 << (b % 64);
 	}
-	/* Live entries' bits are set in both filters, so readers never miss one during the copy. */
-	for (size_t w = 0; w < FILTER_WORDS; w++)
-		atomic_store_explicit(&g_filter[w], nf[w], memory_order_relaxed);
 	g_sset_used = n;
-	g_filter_inserts = n;
 }
 
 /* Returns false when the set is full (the sample is then not taken). */
 static bool sset_insert(uintptr_t p)
 {
 	slock();
-	/* Rebuild when tombstones fill the table or stale bits the filter (each costs frees a lock). */
-	if (g_sset_used * 4 >= SSET_SIZE * 3 || ++g_filter_inserts > FILTER_WORDS * 64 / 128)
+	/* Half full of live entries and tombstones: lookups (which pass tombstones) would grow long. */
+	if (g_sset_used * 2 >= SSET_SIZE)
 		sset_rebuild();
-	if (g_sset_used * 4 >= SSET_SIZE * 3) {
+	if (g_sset_used * 2 >= SSET_SIZE) {
 		sunlock();
 		return false;
 	}
@@ -510,8 +590,7 @@ static bool sset_insert(uintptr_t p)
 	if (!v)
 		g_sset_used++;
 	atomic_store_explicit(&g_sset[i], p, memory_order_relaxed);
-	unsigned b = filter_bit(p);
-	atomic_fetch_or_explicit(&g_filter[b / 64], (uint64_t)1 << (b % 64), memory_order_relaxed);
+	filter_add(p);
 	sunlock();
 	return true;
 }
@@ -528,6 +607,7 @@ static bool sset_remove(uintptr_t p)
 	while ((v = atomic_load_explicit(&g_sset[i], memory_order_relaxed)) != 0) {
 		if (v == p) {
 			atomic_store_explicit(&g_sset[i], SSET_TOMB, memory_order_relaxed);
+			filter_del(p);
 			found = true;
 			break;
 		}
@@ -551,20 +631,14 @@ void kh_record_alloc(unsigned kind, const void *ptr, size_t size,
 	struct tstate *t = tstate_get();
 	if (!t)
 		goto out;
-	if (!counted) {
-		t->calls++;
-		t->bytes += size;
-		if (g_sample) {
-			t->countdown -= (int64_t)size;
-			if (t->countdown > 0)
-				goto out;
-		}
-	}
-	if (g_sample) {
-		t->countdown = next_interval(t);
-		if (!sset_insert((uintptr_t)ptr))
-			goto out;
-	}
+	/* Not counted by a hook's fast path (realloc, aligned new): counted now, and done with when the countdown
+	 * is still running. */
+	if (!counted && sample_fast(size) && t->drawn)
+		goto out;
+	if (!arm(t, size))
+		goto out;
+	if (g_sample && !sset_insert((uintptr_t)ptr))
+		goto out;
 	uint32_t id = stack_id(t, fp);
 	reserve(t, 7);
 	/* A time stamp now and then (and before big blocks) dates the peak closely. */
@@ -575,7 +649,7 @@ void kh_record_alloc(unsigned kind, const void *ptr, size_t size,
 		put(t, c, 3);
 		t->tick = 0;
 	}
-	uint64_t w[4] = { KH_HEAD(KH_ALLOC, kind, 3, id), (uintptr_t)ptr, size, stamp() };
+	uint64_t w[4] = { KH_HEAD(KH_ALLOC, kind, 3, id), (uintptr_t)ptr, size, stamp_alloc() };
 	put(t, w, 4);
 	/* A buffer is not kept longer than FLUSH_NS: a process killed without exit loses at most that much. */
 	if (now && now - t->chunk_start > FLUSH_NS)
@@ -598,7 +672,7 @@ void kh_record_free(const void *ptr)
 	struct tstate *t = tstate_get();
 	if (t) {
 		reserve(t, 3);
-		uint64_t w[3] = { KH_HEAD(KH_FREE, 0, 2, 0), (uintptr_t)ptr, stamp() };
+		uint64_t w[3] = { KH_HEAD(KH_FREE, 0, 2, 0), (uintptr_t)ptr, stamp_free() };
 		put(t, w, 3);
 	}
 	t_guard--;
@@ -624,7 +698,7 @@ void kh_record_realloc(const void *old, const void *ptr, size_t size, const uint
 		uint32_t id = stack_id(t, fp);
 		reserve(t, 5);
 		uint64_t w[5] = { KH_HEAD(KH_REALLOC, KH_REALLOC_KIND, 4, id), (uintptr_t)old, (uintptr_t)ptr, size,
-				  stamp() };
+				  stamp_free() };
 		put(t, w, 5);
 	}
 	t_guard--;
@@ -729,6 +803,8 @@ static void fork_child(void)
 		pthread_mutex_init(&self->flock, NULL);
 		self->pos = self->start = 0;
 		self->calls = self->bytes = 0;
+		t_fast.calls = 0;
+		self->armed = t_fast.countdown;
 		self->tid = (uint32_t)syscall(SYS_gettid);
 		/* A new stream: its stacks are sent again. */
 		memset(self->stab, 0, (self->stab_mask + 1) * sizeof(*self->stab));
@@ -812,6 +888,11 @@ __attribute__((constructor)) static void kh_init(void)
 	g_pid = getpid();
 	send_header(0);
 	send_maps();
+	if (g_sample) {
+		slock();
+		filter_start();
+		sunlock();
+	}
 	g_enabled = 1;
 }
 

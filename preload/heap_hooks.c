@@ -34,7 +34,7 @@ EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const vo
  * its frame pointer and the call is not a tail call (the empty asm after it), so the slow function's saved
  * frame pointer is the hook's.
  */
-static __attribute__((noinline)) void *malloc_slow(size_t n, int s)
+static __attribute__((noinline)) void *malloc_slow(size_t n)
 {
 	if (UNLIKELY(!kh_real.malloc)) {
 		kh_resolve();
@@ -43,17 +43,15 @@ static __attribute__((noinline)) void *malloc_slow(size_t n, int s)
 	}
 	void *p = kh_real.malloc(n);
 	if (LIKELY(p != NULL))
-		kh_record_alloc(KH_MALLOC, p, n, (const uintptr_t *)*(uintptr_t *)__builtin_frame_address(0),
-			     s == SAMPLE_TAKE);
+		kh_record_alloc(KH_MALLOC, p, n, (const uintptr_t *)*(uintptr_t *)__builtin_frame_address(0), true);
 	return p;
 }
 
 EXPORT void *malloc(size_t n)
 {
-	int s = sample_fast(n);
-	if (LIKELY(s == SAMPLE_SKIP))
+	if (LIKELY(sample_fast(n)))
 		return kh_real.malloc(n);
-	void *p = malloc_slow(n, s);
+	void *p = malloc_slow(n);
 	__asm__ volatile("" ::: "memory");
 	return p;
 }
@@ -73,7 +71,7 @@ static __attribute__((noinline)) void free_slow(void *p)
 EXPORT void free(void *p)
 {
 	/* Sampling: a block the filter does not know was not sampled (nor is it a start-up block). */
-	if (LIKELY(g_sample) && LIKELY(!is_boot(p)) && LIKELY(!free_wanted(p))) {
+	if (LIKELY(!free_wanted(p))) {
 		kh_real.free(p);
 		return;
 	}
@@ -115,12 +113,11 @@ EXPORT void *calloc(size_t n, size_t m)
 			return kh_boot_alloc(total); /* static memory: already zero */
 		}
 	}
-	int s = sample_fast(n * m);
-	if (LIKELY(s == SAMPLE_SKIP))
+	if (LIKELY(sample_fast(n * m)))
 		return kh_real.calloc(n, m);
 	void *p = kh_real.calloc(n, m);
 	if (LIKELY(p != NULL))
-		kh_record_alloc(KH_CALLOC, p, n * m, FRAME, s == SAMPLE_TAKE);
+		kh_record_alloc(KH_CALLOC, p, n * m, FRAME, true);
 	return p;
 }
 
@@ -256,14 +253,13 @@ typedef void *(*new_al_nt_fn)(size_t, size_t, const void *);
 
 static void *new_common(size_t n, unsigned kind, const uintptr_t *fp)
 {
-	int s = sample_fast(n);
-	if (LIKELY(s == SAMPLE_SKIP))
+	if (LIKELY(sample_fast(n)))
 		return kh_real.malloc(n ? n : 1);
 	if (UNLIKELY(!kh_real.malloc))
 		kh_resolve();
 	void *p = kh_real.malloc(n ? n : 1);
 	if (LIKELY(p != NULL))
-		kh_record_alloc(kind, p, n, fp, s == SAMPLE_TAKE);
+		kh_record_alloc(kind, p, n, fp, true);
 	return p;
 }
 

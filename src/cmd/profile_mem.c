@@ -211,12 +211,18 @@ int cmd_profile_mem(int argc, char **argv)
 	}
 
 	t = heap_trace_new();
+	sym = symbolizer_new();
+	if (o.debuginfo)
+		symbolizer_set_debuginfo_dirs(sym, o.debuginfo);
+	if (o.no_inline)
+		symbolizer_set_flags(sym, SYMBOLIZER_NO_INLINE);
 	struct heap_run_opts ho = {
 		.argv = argv,
 		.preload = preload,
 		.sample_bytes = sample,
 		.depth = (unsigned)o.depth,
 		.no_children = o.no_children,
+		.warm = sym,
 	};
 	struct heap_run_result res;
 	struct sigaction sa, old[3];
@@ -244,11 +250,6 @@ int cmd_profile_mem(int argc, char **argv)
 	else if (WIFSIGNALED(res.status))
 		status = 128 + WTERMSIG(res.status);
 
-	sym = symbolizer_new();
-	if (o.debuginfo)
-		symbolizer_set_debuginfo_dirs(sym, o.debuginfo);
-	if (o.no_inline)
-		symbolizer_set_flags(sym, SYMBOLIZER_NO_INLINE);
 	p = profile_new(0);
 	if (heap_trace_finish(t, sym, p, &e) < 0) {
 		error_msg("%s", e.msg);
@@ -315,8 +316,8 @@ out:
 	if (have_report)
 		heap_report_release(&r);
 	profile_free(p);
+	heap_trace_free(t); /* first: it waits for the warm-up thread, which uses sym */
 	symbolizer_free(sym);
-	heap_trace_free(t);
 	free(preload);
 	return status;
 }

@@ -224,6 +224,8 @@ int heap_run(const struct heap_run_opts *o, struct heap_trace *t, struct heap_ru
 		for (size_t i = 0; i < nconns; i++)
 			pfds[i + 1] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
 		pfds[nconns + 1] = (struct pollfd){ .fd = child_done ? -1 : pidfd, .events = POLLIN };
+		if (o->warm && !child_done)
+			heap_trace_warm(t, o->warm);
 		int pr = poll(pfds, nconns + 2, child_done ? 50 : 100);
 		if (pr < 0 && errno != EINTR) {
 			err_errno(e, "poll failed");

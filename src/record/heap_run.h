@@ -14,6 +14,7 @@
 
 struct err;
 struct heap_trace;
+struct symbolizer;
 
 struct heap_run_opts {
 	char *const *argv;    /* NULL-terminated command */
@@ -22,6 +23,7 @@ struct heap_run_opts {
 	unsigned depth;       /* 0: the library's default */
 	bool no_children;
 	double linger;        /* seconds to wait for other processes' streams after the command exits (1) */
+	struct symbolizer *warm; /* given to heap_trace_warm() while the command runs (NULL: none) */
 };
 
 enum heap_launch_error {

@@ -1,6 +1,7 @@
 /* The heap profiler's live accounting and profile building (see heap_trace.h). */
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,7 +105,24 @@ struct heap_trace {
 	uint64_t start_mono;
 	int64_t start_epoch, duration;
 	struct heap_trace_stats stats;
+
+	struct warm *warm;         /* the background naming of the first stacks (heap_trace_warm) */
+	pthread_t warm_thread;
+	bool warm_tried;
 };
+
+/* What the warm-up thread names: copies, since the trace keeps growing meanwhile. */
+struct warm {
+	struct symbolizer *sym;
+	char **maps;
+	uint32_t *maps_asid;
+	size_t maps_nr;
+	uint64_t *addrs; /* return addresses */
+	uint32_t *asids;
+	size_t n;
+};
+
+static void warm_join(struct heap_trace *t);
 
 /* Sums of values from the stream wrap instead of overflowing (a corrupt stream must not be undefined). */
 #define LIKELY(x) __builtin_expect(!!(x), 1)
@@ -179,6 +197,7 @@ void heap_trace_free(struct heap_trace *t)
 {
 	if (!t)
 		return;
+	warm_join(t);
 	for (size_t i = 0; i < t->streams_nr; i++)
 		stream_free(t->streams[i]);
 	free(t->streams);
@@ -505,6 +524,75 @@ void heap_trace_close(struct heap_trace *t, uint32_t h)
 
 /* Profile building. */
 
+static void add_maps(struct symbolizer *sym, uint32_t asid, char *text);
+
+static void *warm_main(void *arg)
+{
+	struct warm *w = arg;
+	struct profile *scratch = profile_new(0);
+	uint32_t frames[16];
+	for (size_t i = 0; i < w->maps_nr; i++)
+		add_maps(w->sym, w->maps_asid[i], w->maps[i]);
+	for (size_t i = 0; i < w->n; i++)
+		symbolizer_resolve(w->sym, scratch, w->asids[i], w->addrs[i] - 1, false, frames, ARRAY_SIZE(frames));
+	profile_free(scratch);
+	return NULL;
+}
+
+static void warm_free(struct warm *w)
+{
+	for (size_t i = 0; i < w->maps_nr; i++)
+		free(w->maps[i]);
+	free(w->maps);
+	free(w->maps_asid);
+	free(w->addrs);
+	free(w->asids);
+	free(w);
+}
+
+static void warm_join(struct heap_trace *t)
+{
+	if (!t->warm)
+		return;
+	pthread_join(t->warm_thread, NULL);
+	warm_free(t->warm);
+	t->warm = NULL;
+}
+
+void heap_trace_warm(struct heap_trace *t, struct symbolizer *sym)
+{
+	if (t->warm_tried || !t->raws_nr)
+		return;
+	size_t nmaps = 0;
+	for (size_t i = 0; i < t->streams_nr; i++)
+		nmaps += t->streams[i]->maps_nr;
+	if (!nmaps)
+		return;
+	t->warm_tried = true;
+
+	struct warm *w = xcalloc(1, sizeof(*w));
+	w->sym = sym;
+	w->maps = xcalloc(nmaps, sizeof(*w->maps));
+	w->maps_asid = xcalloc(nmaps, sizeof(*w->maps_asid));
+	for (size_t i = 0; i < t->streams_nr; i++)
+		for (size_t m = 0; m < t->streams[i]->maps_nr; m++) {
+			w->maps[w->maps_nr] = xstrdup(t->streams[i]->maps[m]);
+			w->maps_asid[w->maps_nr++] = t->streams[i]->asid;
+		}
+	w->addrs = xmalloc(t->addrs_nr * sizeof(*w->addrs));
+	w->asids = xmalloc(t->addrs_nr * sizeof(*w->asids));
+	for (size_t r = 0; r < t->raws_nr; r++)
+		for (uint32_t i = 0; i < t->raws[r].n; i++) {
+			w->addrs[w->n] = t->addrs[t->raws[r].off + i];
+			w->asids[w->n++] = t->raws[r].asid;
+		}
+	t->warm = w;
+	if (pthread_create(&t->warm_thread, NULL, warm_main, w) != 0) {
+		t->warm = NULL; /* named at the finish instead */
+		warm_free(w);
+	}
+}
+
 static const char *const kind_names[KH_KIND_NR] = {
 	[KH_MALLOC] = "malloc",
 	[KH_CALLOC] = "calloc",
@@ -542,6 +630,7 @@ static void add_comment(struct profile *p, const char *key, int64_t v)
 
 int heap_trace_finish(struct heap_trace *t, struct symbolizer *sym, struct profile *p, struct err *e)
 {
+	warm_join(t);
 	for (size_t i = 0; i < t->streams_nr; i++)
 		heap_trace_close(t, (uint32_t)i);
 	for (size_t i = 0; i < t->streams_nr; i++) {

@@ -44,6 +44,14 @@ int heap_trace_data(struct heap_trace *t, uint32_t h, const void *data, size_t l
 /* Ends stream `h` (the process image exited or exec'd): what it left live is leaked, unless it exec'd. */
 void heap_trace_close(struct heap_trace *t, uint32_t h);
 
+/*
+ * Once the first stacks and maps have arrived, names their addresses with `sym` in a background thread (once
+ * per trace): opening debug info (libdw inflates a compressed .debug file whole: 40 ms for libc's) then happens
+ * while the command runs instead of after it exits. `sym` must be the symbolizer later given to
+ * heap_trace_finish(), which waits for the thread; the caller does not touch `sym` until then.
+ */
+void heap_trace_warm(struct heap_trace *t, struct symbolizer *sym);
+
 /* Builds the heap profile into `p` (empty) with `sym` naming the addresses. Returns 0, or -1 with `e` set. */
 int heap_trace_finish(struct heap_trace *t, struct symbolizer *sym, struct profile *p, struct err *e);
 
