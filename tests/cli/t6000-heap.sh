@@ -151,6 +151,8 @@ check "sampled: marked as estimates, exact call count" sampled.json \
 check "sampled: nothing leaks" sampled.json 'd["leaked_bytes"] == 0'
 mem -q -o full.pb.gz --report-json full.json "$H/heap_bench" alloc 1 1 >/dev/null 2>/dev/null
 check "full trace: exact totals" full.json '1000000 <= d["allocation_calls"] <= 1000010 and not d["sampled"]'
+check "sampled: total allocated bytes counted exactly (as the full trace's)" sampled.json \
+	'abs(d["total_allocated_bytes"] - json.load(open("full.json"))["total_allocated_bytes"]) <= 4096'
 check "sampled: allocated bytes estimate within 10%" sampled.json \
 	'abs(sum(s["bytes"] for s in d["top_by_calls"]) - json.load(open("full.json"))["total_allocated_bytes"]) < 0.1 * json.load(open("full.json"))["total_allocated_bytes"]'
 
