@@ -127,6 +127,12 @@ static void guess(const char *path, struct lang_guess *out, int depth)
 	guess(interp, out, depth + 1);
 	if (out->lang == RT_NATIVE && lang_by_name(interp) != RT_NATIVE)
 		out->lang = lang_by_name(interp);
+	/* A shell script named like an interpreter is a wrapper that execs it (pyenv and asdf shims). */
+	if (out->lang == RT_NATIVE && lang_by_name(path) != RT_NATIVE) {
+		out->lang = lang_by_name(path);
+		free(interp);
+		return;
+	}
 	if (out->lang != RT_NATIVE && out->lang != RT_GO && !out->interp)
 		out->interp = xstrdup(interp);
 	free(interp);

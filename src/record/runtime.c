@@ -25,7 +25,7 @@
 #include "session.h"
 
 #define MAX_PY_FRAMES 256
-#define PY_RETRY_NS 250000000ULL /* a process that was not (yet) Python is looked at again after this */
+#define PY_RETRY_NS 10000000ULL /* a process that was not (yet) Python is looked at again after this, doubling */
 #define MAX_PIDS_TRACKED 65536
 
 /* What is known of one sampled process. */
@@ -316,7 +316,7 @@ static struct py_process *proc_python(struct runtime *rt, struct rt_proc *pr)
 	if (pr->retry_ns && now < pr->retry_ns)
 		return NULL;
 	/* A shell may exec Python later in the same process: look again, less and less often. */
-	pr->retry_ns = now + (PY_RETRY_NS << (pr->tries < 5 ? pr->tries : 5));
+	pr->retry_ns = now + (PY_RETRY_NS << (pr->tries < 6 ? pr->tries : 6));
 	pr->tries++;
 	struct err e = ERR_INIT;
 	unsigned ma = 0, mi = 0;
@@ -574,6 +574,19 @@ static size_t hook_user_stack_all(void *ctx, uint32_t pid, uint32_t tid, uint64_
 	return hook_user_stack(ctx, pid, tid, addrs, n, max);
 }
 
+/* A process replaced its image (a shim or shell exec'ing Python): what was known of the old one goes. */
+static void hook_exec(void *ctx, uint32_t pid)
+{
+	struct runtime *rt = ctx;
+	uint64_t *slot = u64map_find(&rt->proc_index, pid);
+	if (!slot || *slot == UINT64_MAX)
+		return;
+	struct rt_proc *pr = &rt->procs[*slot];
+	proc_release(pr);
+	memset(pr, 0, sizeof(*pr));
+	pr->pid = pid;
+}
+
 void runtime_attach(struct runtime *rt, struct rec_session *s)
 {
 	struct rec_runtime_hooks h = {
@@ -581,6 +594,7 @@ void runtime_attach(struct runtime *rt, struct rec_session *s)
 		.user_stack = hook_user_stack_all,
 		.resolve = hook_resolve,
 		.frames = hook_frames,
+		.exec = hook_exec,
 	};
 	if (rt->asked == RT_NATIVE)
 		h.user_stack = NULL, h.resolve = NULL;

@@ -247,6 +247,8 @@ static void on_comm(struct rec_session *s, const struct perf_rec *r)
 	if (r->u.comm.exec) {
 		uint32_t asid = proc_new_image(s, r->u.comm.pid);
 		symbolizer_exec(s->sym, asid);
+		if (s->rt.exec)
+			s->rt.exec(s->rt.ctx, r->u.comm.pid);
 	}
 	struct thread *t = thread_get(s, r->u.comm.tid, r->u.comm.pid);
 	t->comm = strtab_intern(&s->names, r->u.comm.comm, strlen(r->u.comm.comm));

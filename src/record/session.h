@@ -103,6 +103,7 @@ struct rec_runtime_hooks {
 	size_t (*user_stack)(void *ctx, uint32_t pid, uint32_t tid, uint64_t *addrs, size_t n, size_t max);
 	size_t (*resolve)(void *ctx, struct profile *p, uint64_t addr, uint32_t *out, size_t max);
 	size_t (*frames)(void *ctx, struct profile *p, uint32_t *ids, size_t n, size_t max);
+	void (*exec)(void *ctx, uint32_t pid); /* process `pid` replaced its image */
 };
 void rec_session_set_runtime_hooks(struct rec_session *s, const struct rec_runtime_hooks *h);
 

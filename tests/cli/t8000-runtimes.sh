@@ -84,6 +84,28 @@ else
 	grep -q ';work_a' sh.folded && grep -q ';work_b' sh.folded && t_pass "python behind a shell exec is read" ||
 		t_fail "python behind a shell exec is read" "$(sort -t' ' -k2 -rn sh.folded | head -3)"
 
+	# A wrapper script named like the interpreter (pyenv and asdf shims) that execs it: detected in auto mode,
+	# and the frames are read from the exec on, not a retry period later.
+	mkdir -p shim
+	printf '#!/bin/sh\nsleep 0.2\nexec "%s" "$@"\n' "$PY" >shim/python3
+	chmod +x shim/python3
+	"$KILN" profile -o shim.folded shim/python3 "$D/hot.py" 1.5 >shim.out 2>shim.err
+	check_shares "python through a shim (auto): shares of two functions" shim.folded shim.out
+	! grep -q 'not detected as Python' shim.err && t_pass "python through a shim: detected at launch" ||
+		t_fail "python through a shim: detected at launch" "$(grep -i python shim.err | head -3)"
+
+	# A Python 3.11 built with --enable-shared (pyenv's): the runtime state lives in libpython3.11.so.
+	SPY=
+	for c in /root/.pyenv/versions/3.11.*/bin/python3.11 /usr/local/bin/python3.11; do
+		[ -x "$c" ] && ldd "$c" 2>/dev/null | grep -q libpython3.11 && { SPY=$c; break; }
+	done
+	if [ -n "$SPY" ]; then
+		"$KILN" profile -o spy.folded "$SPY" "$D/hot.py" 1.5 0.3 >spy.out 2>spy.err
+		check_shares "python 3.11 with libpython3.11.so: shares of two functions" spy.folded spy.out
+	else
+		t_skip "python 3.11 with libpython3.11.so" "no such interpreter on this machine"
+	fi
+
 	# --language native: no Python frames
 	"$KILN" profile -q --language native -o native.folded "$PY" "$D/hot.py" 0.3 >/dev/null 2>&1
 	! grep -q 'work_a' native.folded && t_pass "--language native reads no Python frames" ||
