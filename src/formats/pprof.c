@@ -575,30 +575,52 @@ static uint32_t node_location(struct writer *w, uint32_t node, uint32_t **scratc
 	return li;
 }
 
+/* A module that is a program rather than a shared library or a kernel/JIT pseudo-module. */
+static bool is_program(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	return *base && *base != '[' && !strstr(base, ".so");
+}
+
 /*
- * pprof takes mapping[0] for the main binary. Guess it as the module that most often holds the outermost
- * module-bearing frame of a stack (where _start and main live), kernel images aside, and register it first.
+ * pprof takes mapping[0] for the main binary. Guess it as the program (not a shared library: libc holds the
+ * outermost frames of most stacks, _start's and start_thread's callers) that most often holds the outermost
+ * program frame of a stack; failing that, the module of the outermost module-bearing frames, kernel images
+ * aside. It is registered first.
  */
 static void wmain_mapping(struct writer *w)
 {
 	const struct profile *p = w->p;
-	struct u64map count = U64MAP_INIT;
-	uint64_t best = 0, best_n = 0;
+	struct u64map count = U64MAP_INIT, any = U64MAP_INIT;
+	uint64_t best = 0, best_n = 0, best_any = 0, best_any_n = 0;
+	bool *under = xcalloc(p->nodes_nr ? p->nodes_nr : 1, sizeof(*under)); /* a program frame above */
 
 	for (size_t n = 1; n < p->nodes_nr; n++) {
 		const struct frame *f = &p->frames[p->nodes[n].frame];
 		uint32_t parent = p->nodes[n].parent;
+		bool prog = f->module && f->kind != FRAME_KERNEL && is_program(profile_str(p, f->module));
+		under[n] = (parent < n && under[parent]) || prog;
+		if (prog && !(parent < n && under[parent])) {
+			uint64_t *c = u64map_insert(&count, f->module, NULL);
+			if (++*c > best_n) {
+				best_n = *c;
+				best = f->module;
+			}
+		}
 		if (!f->module || (parent && p->frames[p->nodes[parent].frame].module) || f->kind == FRAME_KERNEL)
 			continue;
-		uint64_t *c = u64map_insert(&count, f->module, NULL);
-		if (++*c > best_n) {
-			best_n = *c;
-			best = f->module;
+		uint64_t *c = u64map_insert(&any, f->module, NULL);
+		if (++*c > best_any_n) {
+			best_any_n = *c;
+			best_any = f->module;
 		}
 	}
-	if (best)
-		wmapping(w, (uint32_t)best);
+	if (best || best_any)
+		wmapping(w, (uint32_t)(best ? best : best_any));
+	free(under);
 	u64map_release(&count);
+	u64map_release(&any);
 }
 
 static void fill_lines(struct writer *w)

@@ -107,6 +107,9 @@ if command -v go >/dev/null 2>&1 && go tool pprof -traces threads.pb.gz >traces.
 	else
 		t_fail "pid/tid/comm labels of threads, fork and exec" "$(cat threads.out; head -40 traces.out)"
 	fi
+	# pprof takes the first mapping for the main binary: the program, not libc (which holds _start's callers).
+	if head -3 traces.out | grep -q '^File: prof_threads$'; then t_pass "pprof names the program as the main binary"
+	else t_fail "pprof names the program as the main binary" "$(head -3 traces.out)"; fi
 else
 	t_skip "pid/tid/comm labels" "go tool pprof is not available to read the labels"
 fi
