@@ -128,7 +128,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: analyze_work alloc|sort|format|recurse|copy|spin|mix [SECONDS]\n");
 		return 2;
 	}
-	for (int i = 0; now() < end; i++)
+	/* Whole rounds only: two runs of mix then hold the same share of each function, whichever one the time
+	 * ran out in (a run cut in the middle of a round would not). */
+	for (int i = 0; now() < end || i % n; i++)
 		fn[i % n]();
 	printf("%lu\n", sink);
 	return 0;
