@@ -515,7 +515,7 @@ static uint32_t stack_id(struct tstate *t, const uintptr_t *fp)
 		if (n >= g_depth || !on_stack)
 			break;
 		const uintptr_t *next = (const uintptr_t *)fp[0];
-		if ((uintptr_t)next <= (uintptr_t)fp || ((uintptr_t)next & 7) || (uintptr_t)next + 16 > hi)
+		if ((uintptr_t)next <= (uintptr_t)fp || ((uintptr_t)next & 7) || (uintptr_t)next > hi - 16)
 			break;
 		fp = next;
 	}

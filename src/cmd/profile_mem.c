@@ -204,6 +204,11 @@ int cmd_profile_mem(int argc, char **argv)
 		}
 	}
 
+	/* CPython serves objects up to 512 bytes from arenas it maps itself (pymalloc), which no malloc hook sees:
+	 * PYTHONMALLOC=malloc sends them to malloc, so a Python program's own allocations are profiled. Every
+	 * process of the run inherits it; a user's own PYTHONMALLOC is kept. */
+	if (!getenv("PYTHONMALLOC"))
+		setenv("PYTHONMALLOC", "malloc", 1);
 	preload = heap_find_preload(&e);
 	if (!preload) {
 		error_msg("%s", e.msg);

@@ -144,6 +144,25 @@ else
 	t_skip "C++ new/delete" "g++ is not available"
 fi
 
+# A frame pointer just below the top of the address space (code without frame pointers leaves anything in %rbp):
+# the stack walk stops there instead of faulting in the target.
+mem -q -o badfp.pb.gz "$H/heap_badfp" >badfp.out 2>badfp.err
+st=$?
+if [ $st -eq 0 ] && grep -q '^ok$' badfp.out; then t_pass "a wild frame pointer does not crash the target"
+else t_fail "a wild frame pointer does not crash the target" "exit $st: $(tail -2 badfp.err)"; fi
+
+# --- Python: its small objects come from pymalloc's own arenas unless PYTHONMALLOC=malloc, which kiln sets ---
+PY311=/usr/bin/python3.11
+[ -x "$PY311" ] || PY311=$(command -v python3.11 || true)
+if [ -n "$PY311" ]; then
+	mem -q -o py.pb.gz --report-json py.json "$PY311" -c 'x = [str(i) * 10 for i in range(100000)]' >/dev/null 2>py.err
+	st=$?
+	[ $st -eq 0 ] && t_pass "python: exits 0 under the heap profiler" || t_fail "python: exits 0" "exit $st: $(tail -2 py.err)"
+	check "python: its objects are seen (100,000 strings)" py.json 'd["allocation_calls"] >= 100000'
+else
+	t_skip "python objects" "no python3.11"
+fi
+
 # --- sampling --------------------------------------------------------------------------------------------
 mem -q -o sampled.pb.gz --report-json sampled.json --sample-bytes 64K "$H/heap_bench" alloc 1 1 >/dev/null 2>sampled.err
 check "sampled: marked as estimates, exact call count" sampled.json \
