@@ -396,6 +396,60 @@ static void *map_zero(size_t n)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * The mapping of /proc/self/maps that holds `addr` (the thread's stack, from its stack pointer), read with plain
+ * system calls: no allocation and no lock. pthread_getattr_np() cannot be used: it is what called the hook
+ * when a program (the JVM) asks for a new thread's stack, and it holds the thread's lock while it reallocs.
+ */
+static bool mapping_of(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
+{
+	char buf[2048];
+	size_t len = 0;
+	bool found = false, eof = false;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	while (!found && !eof) {
+		ssize_t n = read(fd, buf + len, sizeof(buf) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			eof = true;
+		else
+			len += (size_t)n;
+		char *p = buf, *end = buf + len, *nl;
+		while (!found && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+			uintptr_t start = 0, stop = 0;
+			int d;
+			while ((d = hexval((unsigned char)*p)) >= 0)
+				start = start << 4 | (uintptr_t)d, p++;
+			if (*p == '-')
+				for (p++; (d = hexval((unsigned char)*p)) >= 0; p++)
+					stop = stop << 4 | (uintptr_t)d;
+			if (addr >= start && addr < stop) {
+				*lo = start;
+				*hi = stop;
+				found = true;
+			}
+			p = nl + 1;
+		}
+		len = (size_t)(end - p);
+		memmove(buf, p, len);
+		if (len == sizeof(buf)) /* a line longer than the buffer: not a maps line we can read */
+			break;
+	}
+	close(fd);
+	return found;
+}
+
 static struct tstate *tstate_get(void)
 {
 	struct tstate *t = t_state;
@@ -419,17 +473,9 @@ static struct tstate *tstate_get(void)
 	if (!t->rng)
 		t->rng = 88172645463325252ULL;
 
-	/* The thread's stack, for bounds-checked frame pointer walks (this may allocate: t_guard is set). */
-	pthread_attr_t attr;
-	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-		void *addr;
-		size_t size;
-		if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
-			t->stack_lo = (uintptr_t)addr;
-			t->stack_hi = (uintptr_t)addr + size;
-		}
-		pthread_attr_destroy(&attr);
-	}
+	/* The thread's stack, for bounds-checked frame pointer walks. */
+	if (!mapping_of((uintptr_t)__builtin_frame_address(0), &t->stack_lo, &t->stack_hi))
+		t->stack_lo = t->stack_hi = 0; /* walks stop at the hook's caller */
 	pthread_mutex_lock(&g_reg_lock);
 	t->next = g_threads;
 	g_threads = t;

@@ -151,6 +151,12 @@ st=$?
 if [ $st -eq 0 ] && grep -q '^ok$' badfp.out; then t_pass "a wild frame pointer does not crash the target"
 else t_fail "a wild frame pointer does not crash the target" "exit $st: $(tail -2 badfp.err)"; fi
 
+# A thread whose first allocation is inside pthread_getattr_np (the JVM's threads): no deadlock.
+timeout 30 "$KILN" profile --mode mem -q -o getattr.pb.gz "$H/heap_getattr" >getattr.out 2>getattr.err
+st=$?
+if [ $st -eq 0 ] && grep -q '^ok$' getattr.out; then t_pass "allocating inside pthread_getattr_np does not deadlock"
+else t_fail "allocating inside pthread_getattr_np does not deadlock" "exit $st (124: timed out): $(tail -2 getattr.err)"; fi
+
 # --- Python: its small objects come from pymalloc's own arenas unless PYTHONMALLOC=malloc, which kiln sets ---
 PY311=/usr/bin/python3.11
 [ -x "$PY311" ] || PY311=$(command -v python3.11 || true)
