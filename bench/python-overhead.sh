@@ -84,3 +84,19 @@ report() { # TITLE STAT SUFFIX
 report "whole run" median run
 report "whole run" minimum run
 report "steady state (median chunk)" median chunk
+
+# Paired by round: each arm against the unprofiled run of its own round (drift of the machine over minutes
+# cancels), the median of the per-round differences.
+paired() { # SUFFIX
+	local nat py aa
+	nat=$(paste "$tmp/base.$1" "$tmp/native.$1" | awk '{ print 100 * ($2 - $1) / $1 }' | median)
+	py=$(paste "$tmp/base.$1" "$tmp/python.$1" | awk '{ print 100 * ($2 - $1) / $1 }' | median)
+	aa=$(paste "$tmp/base.$1" "$tmp/aa.$1" | awk '{ print 100 * ($2 - $1) / $1 }' | median)
+	printf '%s, median of %d per-round differences\n' "$2" "$RUNS"
+	awk -v n="$nat" -v p="$py" -v a="$aa" 'BEGIN {
+		printf "  99 Hz, native stacks only (anchor): %+6.2f%%\n", n
+		printf "  99 Hz, Python frames read:          %+6.2f%%   (target <= 2%%: %s)\n", p, (p <= 2 ? "met" : "NOT met")
+		printf "  unprofiled again (A/A noise floor): %+6.2f%%\n", a }'
+}
+paired run "whole run, paired"
+paired chunk "steady state, paired"
