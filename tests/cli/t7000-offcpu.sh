@@ -81,11 +81,17 @@ if [ "$(within "$s" 600000000 10)" = 1 ] && [ "$r" -eq 0 ]; then t_pass "--min-b
 else t_fail "--min-block 150000" "sleeper $s, reader $r; $(cat minb.err)"; fi
 
 # --- wall: on and off CPU add up to the thread's lifetime -----------------------------------------------
-WAIT_TIMING=1 timeout 120 "$KILN" profile --mode wall -o wall.pb.gz "$H/wait_sleep" 200 100 >/dev/null 2>wall.err
-"$KILN" convert wall.pb.gz -o wall.folded 2>/dev/null
-m=$(sum wall.folded main)
-life=$(awk '$1 == "wait_sleep:" {print $2}' wall.err)
-# main() runs ~900 ms; the thread also lived through exec and the dynamic loader before it (a few ms).
+# main() runs ~900 ms; the thread also lived through exec and the dynamic loader before it (a few ms). Once in
+# a CI run here a busy host left 216 ms of the 930 unaccounted: a miss is measured once more, and a bias in
+# kiln fails both times.
+for attempt in 1 2; do
+	WAIT_TIMING=1 timeout 120 "$KILN" profile --mode wall -o wall.pb.gz "$H/wait_sleep" 200 100 >/dev/null 2>wall.err
+	"$KILN" convert wall.pb.gz -o wall.folded 2>/dev/null
+	m=$(sum wall.folded main)
+	life=$(awk '$1 == "wait_sleep:" {print $2}' wall.err)
+	[ -n "$life" ] && [ "$(within "$m" "$life" 10)" = 1 ] && break
+	echo "# wall, try $attempt: main $m ns, lifetime $life ns"
+done
 if [ -n "$life" ] && [ "$(within "$m" "$life" 10)" = 1 ] && grep -q 'wall-clock time' wall.err; then
 	t_pass "wall: the main thread's time adds up to its lifetime"
 else
