@@ -235,16 +235,9 @@ int cmd_profile(int argc, char **argv)
 				     o.language);
 		goto out;
 	}
-	if (npids && o.all_cpus) {
-		status = usage_error(&help, "--pid and --all-cpus cannot be combined");
-		goto out;
-	}
-	if (npids && argc) {
-		status = usage_error(&help, "--pid and a command cannot be combined");
-		goto out;
-	}
-	if (!npids && !o.all_cpus && !argc) {
-		status = usage_error(&help, "nothing to profile: give a command, --pid or --all-cpus");
+	int bad_target = profile_check_target(&help, npids, o.all_cpus, argc);
+	if (bad_target) {
+		status = bad_target;
 		goto out;
 	}
 	if (o.duration > 0 && argc) {

@@ -131,6 +131,17 @@ static void profile_on_signal(int sig, siginfo_t *si, void *uc)
 	recorder_stop(sig, si && (si->si_code == SI_USER || si->si_code == SI_QUEUE));
 }
 
+int profile_check_target(const struct cmd_help *help, size_t npids, bool all_cpus, int argc)
+{
+	if (npids && all_cpus)
+		return usage_error(help, "--pid and --all-cpus cannot be combined");
+	if (npids && argc)
+		return usage_error(help, "--pid and a command cannot be combined");
+	if (!npids && !all_cpus && !argc)
+		return usage_error(help, "nothing to profile: give a command, --pid or --all-cpus");
+	return 0;
+}
+
 struct symbolizer *profile_symbolizer_new(const char *debuginfo_dirs, bool no_inline)
 {
 	struct symbolizer *sym = symbolizer_new();

@@ -36,6 +36,9 @@ struct profile_output {
  * and returns 2 when it cannot tell. */
 int profile_pick_output(const char *path, const char *format, struct profile_output *out,
 			const struct cmd_help *help);
+/* What to record: exactly one of a command, --pid or --all-cpus (a command may come with --all-cpus). Returns
+ * 0, or prints the usage error and returns its exit status. */
+int profile_check_target(const struct cmd_help *help, size_t npids, bool all_cpus, int argc);
 /* Checks that `path`'s directory can be written before a long recording; prints the error and returns -1. */
 int profile_check_writable(const char *path);
 
