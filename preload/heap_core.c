@@ -129,6 +129,12 @@ static void filter_del(uintptr_t p)
 		atomic_fetch_and_explicit(&g_filter[b / 64], ~((uint64_t)1 << (b % 64)), memory_order_relaxed);
 }
 
+/* The bootstrap arena holds blocks as a 16-byte header (the size asked) and the size rounded up to 16. */
+static size_t boot_span(size_t n)
+{
+	return ((n + 15) & ~(size_t)15) + 16;
+}
+
 /* Sampling starts (kh_init): the filter is emptied but for the start-up blocks, which free() must not pass
  * to the real allocator. */
 static void filter_start(void)
@@ -139,19 +145,19 @@ static void filter_start(void)
 		size_t n;
 		memcpy(&n, kh_boot_arena + off, sizeof(n));
 		filter_add((uintptr_t)(kh_boot_arena + off + 16));
-		off += ((n + 15) & ~(size_t)15) + 16;
+		off += boot_span(n);
 	}
 	g_sampling = true;
 }
 
 void *kh_boot_alloc(size_t n)
 {
-	size_t need = (n + 15) & ~(size_t)15;
-	if (need + 16 > KH_BOOT_BYTES - boot_used)
+	size_t span = boot_span(n);
+	if (n > KH_BOOT_BYTES || span > KH_BOOT_BYTES - boot_used)
 		return NULL;
 	char *p = kh_boot_arena + boot_used + 16;
 	memcpy(p - 16, &n, sizeof(n));
-	boot_used += need + 16;
+	boot_used += span;
 	if (g_sampling) {
 		/* free() must not hand it to the real allocator: its filter bit sends it to free_slow(). */
 		slock();
