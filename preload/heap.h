@@ -23,7 +23,7 @@
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-#define BUF_BYTES (64 * 1024)
+#define BUF_BYTES (256 * 1024)
 #define FLUSH_NS 100000000 /* a buffer older than this is sent at the next time stamp (100 ms) */
 #define STAB_INIT 1024   /* per-thread stack table slots (a power of two) */
 #define KH_BOOT_BYTES (64 * 1024)
@@ -68,6 +68,7 @@ struct tstate {
 	size_t stab_mask, stab_nr;
 	int64_t armed;         /* t_fast.countdown when it was last armed or folded in */
 	bool drawn;            /* sampling: the first interval was drawn */
+	const void *last_alloc; /* the latest recorded allocation, until a free (temporary allocations) */
 	uint64_t rng;
 	uint64_t calls, bytes; /* since the last STATS record (the fast path's counts once folded in) */
 	unsigned tick;         /* records since the last time stamp */
@@ -86,22 +87,48 @@ struct fastpath {
 	uint64_t calls;
 };
 
+/*
+ * A full trace keeps each block's site and size in a header just before it, so that a free needs no table of
+ * addresses: the block the program sees starts `off` bytes into the one the real allocator returned (16, or
+ * the alignment asked for), and the header takes the last 16 of those bytes. Site 0: not recorded (allocated
+ * before recording started, while it was off, or by the library itself).
+ */
+struct kh_block {
+	uint32_t site;
+	uint32_t off;
+	uint64_t size;
+};
+#define KH_HDR ((size_t)sizeof(struct kh_block))
+
+static inline struct kh_block *kh_hdr(const void *p)
+{
+	return (struct kh_block *)((char *)p - KH_HDR);
+}
+
 extern TLS struct tstate *t_state;
 extern TLS struct fastpath t_fast;
 extern TLS int t_guard; /* inside the library: allocations pass through unrecorded */
 extern int g_enabled;
 extern pid_t g_pid;
 extern uint64_t g_sample;
+extern int g_headers; /* blocks carry headers (a full trace): decided before the first allocation, for good */
 extern _Atomic uint64_t g_filter[FILTER_WORDS];
 
 /* heap_core.c */
 void kh_resolve(void);
 void *kh_boot_alloc(size_t n);
 void *kh_sym(const char *name);
-/* `counted`: sample_fast() counted the allocation already. `fp`: the hook's frame. */
-void kh_record_alloc(unsigned kind, const void *ptr, size_t size, const uintptr_t *fp, bool counted);
-void kh_record_free(const void *ptr);
-void kh_record_realloc(const void *old, const void *ptr, size_t size, const uintptr_t *fp);
+/*
+ * Records an allocation and returns its site id, 0 when it is not recorded (unsampled, or recording is off).
+ * `counted`: sample_fast() counted the allocation already. `fp`: the hook's frame.
+ */
+uint32_t kh_record_alloc(unsigned kind, const void *ptr, size_t size, const uintptr_t *fp, bool counted);
+/*
+ * Records the free of `ptr`. A full trace passes its header's site and size (the site is not 0); sampling
+ * passes 0 and the library finds whether the block was sampled. `by_realloc`: realloc's free of the old
+ * block, which is never a temporary allocation.
+ */
+void kh_record_free(const void *ptr, uint32_t site, uint64_t size, bool by_realloc);
 /* exec is about to replace the image: everything is sent, then an EXEC record. */
 void kh_before_exec(void);
 /* _exit and dlclose: every buffer and the maps are sent. */

@@ -2,7 +2,8 @@
  * libkiln-heap.so, the heap profiler's preload library: its state and recording (the hooks are in
  * heap_hooks.c). Each thread appends records (heap_wire.h) to its own buffer and interns its stacks, taken by
  * a bounds-checked frame pointer walk; a full buffer is sent to kiln over a Unix socket under a lock, so there
- * is no lock per event. Nothing here allocates through the hooked allocator (buffers are mmap()ed; dlsym's
+ * is no lock per event. A full trace finds a freed block's site in the header before it (heap.h), so threads
+ * share nothing per event. Nothing here allocates through the hooked allocator (buffers are mmap()ed; dlsym's
  * start-up allocations come from a static arena), and nothing of libkiln is used.
  */
 #include <dlfcn.h>
@@ -38,6 +39,8 @@ int g_enabled;
 pid_t g_pid; /* this process: a vfork()ed child shares our memory but must not use our stream */
 static int g_sock = -1;
 uint64_t g_sample;
+int g_headers;
+static bool g_configured;
 static unsigned g_depth = KH_DEFAULT_DEPTH;
 static bool g_no_children;
 static char g_sock_path[108];
@@ -47,11 +50,16 @@ static pthread_mutex_t g_reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tstate *g_threads;
 static _Atomic uint32_t g_next_stack;
 
-/* Sampled mode: the set of live sampled addresses, so that only their frees are sent. */
+/* Sampled mode: the live sampled blocks (address, site, size), so that only their frees are sent. */
 #define SSET_BITS 16
 #define SSET_SIZE ((size_t)1 << SSET_BITS)
 #define SSET_TOMB ((uintptr_t)1)
-static _Atomic uintptr_t *g_sset;
+struct sset_ent {
+	uintptr_t p; /* 0: empty, SSET_TOMB: removed */
+	uint64_t size;
+	uint32_t site;
+};
+static struct sset_ent *g_sset; /* lock held */
 static size_t g_sset_used; /* live + tombstones */
 static uint16_t g_fcount[FILTER_WORDS * 64]; /* live sampled blocks per filter bit (lock held) */
 static bool g_sampling;                      /* the filter holds only sampled and start-up blocks */
@@ -64,39 +72,6 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/*
- * An event's time stamp, comparable across threads: the records of different threads reach kiln in buffer
- * order, and a block's free can come before its allocation; the stamps put each address's events back in
- * order. The TSC where there is one (invariant and synchronized on current x86), else the monotonic clock.
- */
-/*
- * Time stamps order the events of different threads (a block allocated in one thread and freed in another must
- * not look freed before it was allocated). RDTSC is not ordered with memory accesses, but only one direction
- * matters. An allocation's stamp is read before the store that hands the block to another thread becomes
- * visible: stores become visible after they retire, and RDTSC, earlier in program order, has executed by then.
- * A free's stamp must follow the load that brought the pointer to this thread, which RDTSC alone may overtake:
- * LFENCE first, as the kernel's rdtsc_ordered() does. (The fence drains the pipeline, so it is paid once per
- * allocation-free pair rather than on every event.)
- */
-static inline uint64_t stamp_alloc(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	return __builtin_ia32_rdtsc();
-#else
-	return now_ns();
-#endif
-}
-
-static inline uint64_t stamp_free(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_lfence();
-	return __builtin_ia32_rdtsc();
-#else
-	return now_ns();
-#endif
 }
 
 static void slock(void)
@@ -173,11 +148,39 @@ void *kh_sym(const char *name)
 	return dlsym(RTLD_NEXT, name);
 }
 
+/*
+ * What kiln asked for, from the environment, read once before the first allocation is served: whether blocks
+ * carry headers cannot change afterwards. No headers when the library runs without kiln (nothing records) or
+ * samples (few blocks are recorded: a header on every block would cost memory for nothing).
+ */
+static void configure(void)
+{
+	if (g_configured)
+		return;
+	g_configured = true;
+	const char *path = getenv(KH_ENV_SOCK);
+	if (!path || !*path || strlen(path) >= sizeof(g_sock_path))
+		return;
+	memcpy(g_sock_path, path, strlen(path) + 1);
+	const char *s = getenv(KH_ENV_SAMPLE);
+	if (s && *s)
+		g_sample = strtoull(s, NULL, 10);
+	s = getenv(KH_ENV_DEPTH);
+	if (s && *s) {
+		unsigned long d = strtoul(s, NULL, 10);
+		g_depth = d < 1 ? 1 : d > KH_MAX_DEPTH ? KH_MAX_DEPTH : (unsigned)d;
+	}
+	s = getenv(KH_ENV_NO_CHILDREN);
+	g_no_children = s && *s == '1';
+	g_headers = !g_sample;
+}
+
 void kh_resolve(void)
 {
 	if (kh_real.malloc || resolving)
 		return;
 	resolving = 1;
+	configure();
 	kh_real.calloc = kh_sym("calloc");
 	kh_real.free = kh_sym("free");
 	kh_real.realloc = kh_sym("realloc");
@@ -197,8 +200,10 @@ void kh_resolve(void)
 
 /* Output. */
 
+/* Writes to kiln. Like everything the recording paths call that can fail, it leaves errno as it was. */
 static void send_all(const void *data, size_t len)
 {
+	int saved = errno;
 	const char *p = data;
 	while (len && g_sock >= 0) {
 		ssize_t n = send(g_sock, p, len, MSG_NOSIGNAL);
@@ -207,11 +212,12 @@ static void send_all(const void *data, size_t len)
 				continue;
 			/* kiln is gone: stop recording, the program carries on. */
 			g_enabled = 0;
-			return;
+			break;
 		}
 		p += n;
 		len -= (size_t)n;
 	}
+	errno = saved;
 }
 
 static void put(struct tstate *t, const uint64_t *w, size_t nwords)
@@ -229,8 +235,11 @@ static void fast_fold(struct tstate *t)
 	t->armed = t_fast.countdown;
 }
 
+/* Sampling's exact counts (a full trace sends every allocation: kiln counts them itself). */
 static void put_stats(struct tstate *t)
 {
+	if (!g_sample)
+		return;
 	fast_fold(t);
 	if (!t->calls)
 		return;
@@ -379,11 +388,11 @@ static int64_t next_interval(struct tstate *t)
  */
 static bool arm(struct tstate *t, size_t size)
 {
-	fast_fold(t);
 	if (!g_sample) {
-		t->armed = t_fast.countdown = 0;
+		t_fast.countdown = 0;
 		return true;
 	}
+	fast_fold(t);
 	if (!t->drawn) {
 		t->drawn = true;
 		int64_t left = next_interval(t) - (int64_t)size;
@@ -463,13 +472,17 @@ static struct tstate *tstate_get(void)
 		return t;
 	if (t_dead || !g_enabled)
 		return NULL;
+	int saved = errno;
 	t = map_zero(sizeof(*t) + BUF_BYTES);
-	if (!t)
+	if (!t) {
+		errno = saved;
 		return NULL;
+	}
 	t->buf = (unsigned char *)(t + 1);
 	t->stab = map_zero(STAB_INIT * sizeof(*t->stab));
 	if (!t->stab) {
 		munmap(t, sizeof(*t) + BUF_BYTES);
+		errno = saved;
 		return NULL;
 	}
 	t->stab_mask = STAB_INIT - 1;
@@ -488,6 +501,7 @@ static struct tstate *tstate_get(void)
 	pthread_mutex_unlock(&g_reg_lock);
 	t_state = t;
 	pthread_setspecific(g_key, t);
+	errno = saved;
 	return t;
 }
 
@@ -527,10 +541,13 @@ static void thread_exit(void *arg)
 
 static void stab_grow(struct tstate *t)
 {
+	int saved = errno;
 	size_t n = (t->stab_mask + 1) * 2;
 	struct stab_slot *s = map_zero(n * sizeof(*s));
-	if (!s)
+	if (!s) {
+		errno = saved;
 		return;
+	}
 	for (size_t i = 0; i <= t->stab_mask; i++) {
 		if (!t->stab[i].hash)
 			continue;
@@ -542,14 +559,16 @@ static void stab_grow(struct tstate *t)
 	munmap(t->stab, (t->stab_mask + 1) * sizeof(*t->stab));
 	t->stab = s;
 	t->stab_mask = n - 1;
+	errno = saved;
 }
 
 /*
- * Walks the frame pointer chain from the hook's frame `fp` and returns the stack id, sending the stack the
- * first time this thread sees it. The hook's own frame is always valid; the next ones must lie in the
- * thread's stack, above the previous one, and be aligned, so a broken chain ends the walk instead of a crash.
+ * Walks the frame pointer chain from the hook's frame `fp` and returns the id of the site (the stack and the
+ * allocator `kind`), sending it the first time this thread sees it. The hook's own frame is always valid; the
+ * next ones must lie in the thread's stack, above the previous one, and be aligned, so a broken chain ends the
+ * walk instead of a crash.
  */
-static uint32_t stack_id(struct tstate *t, const uintptr_t *fp)
+static uint32_t stack_id(struct tstate *t, const uintptr_t *fp, unsigned kind)
 {
 	uintptr_t addrs[KH_MAX_DEPTH];
 	unsigned n = 0;
@@ -571,7 +590,7 @@ static uint32_t stack_id(struct tstate *t, const uintptr_t *fp)
 			break;
 		fp = next;
 	}
-	h += n;
+	h += n + ((uint64_t)kind << 56);
 	if (!h)
 		h = 1;
 
@@ -588,7 +607,7 @@ static uint32_t stack_id(struct tstate *t, const uintptr_t *fp)
 		stab_grow(t);
 
 	reserve(t, 1 + n + 4);
-	uint64_t head = KH_HEAD(KH_STACK, 0, n, id);
+	uint64_t head = KH_HEAD(KH_STACK, kind, n, id);
 	memcpy(t->buf + t->pos, &head, 8);
 	memcpy(t->buf + t->pos + 8, addrs, n * 8);
 	__atomic_store_n(&t->pos, t->pos + (1 + n) * 8, __ATOMIC_RELEASE);
@@ -603,29 +622,33 @@ static inline size_t sset_hash(uintptr_t p)
 	return (size_t)(x >> (64 - SSET_BITS));
 }
 
+static void sset_put(uintptr_t p, uint32_t site, uint64_t size)
+{
+	size_t i = sset_hash(p);
+	while (g_sset[i].p > SSET_TOMB)
+		i = (i + 1) & (SSET_SIZE - 1);
+	if (!g_sset[i].p)
+		g_sset_used++;
+	g_sset[i] = (struct sset_ent){ p, size, site };
+}
 
 /* Rebuilds the table without tombstones (lock held); the live entries, and so the filter, stay. */
 static void sset_rebuild(void)
 {
-	static uintptr_t tmp[SSET_SIZE];
+	static struct sset_ent tmp[SSET_SIZE / 2];
 	size_t n = 0;
 	for (size_t i = 0; i < SSET_SIZE; i++) {
-		uintptr_t v = atomic_load_explicit(&g_sset[i], memory_order_relaxed);
-		if (v > SSET_TOMB)
-			tmp[n++] = v;
-		atomic_store_explicit(&g_sset[i], 0, memory_order_relaxed);
+		if (g_sset[i].p > SSET_TOMB && n < SSET_SIZE / 2)
+			tmp[n++] = g_sset[i];
+		g_sset[i].p = 0;
 	}
-	for (size_t k = 0; k < n; k++) {
-		size_t i = sset_hash(tmp[k]);
-		while (atomic_load_explicit(&g_sset[i], memory_order_relaxed))
-			i = (i + 1) & (SSET_SIZE - 1);
-		atomic_store_explicit(&g_sset[i], tmp[k], memory_order_relaxed);
-	}
-	g_sset_used = n;
+	g_sset_used = 0;
+	for (size_t k = 0; k < n; k++)
+		sset_put(tmp[k].p, tmp[k].site, tmp[k].size);
 }
 
 /* Returns false when the set is full (the sample is then not taken). */
-static bool sset_insert(uintptr_t p)
+static bool sset_insert(uintptr_t p, uint32_t site, uint64_t size)
 {
 	slock();
 	/* Half full of live entries and tombstones: lookups (which pass tombstones) would grow long. */
@@ -635,35 +658,29 @@ static bool sset_insert(uintptr_t p)
 		sunlock();
 		return false;
 	}
-	size_t i = sset_hash(p);
-	uintptr_t v;
-	while ((v = atomic_load_explicit(&g_sset[i], memory_order_relaxed)) > SSET_TOMB)
-		i = (i + 1) & (SSET_SIZE - 1);
-	if (!v)
-		g_sset_used++;
-	atomic_store_explicit(&g_sset[i], p, memory_order_relaxed);
+	sset_put(p, site, size);
 	filter_add(p);
 	sunlock();
 	return true;
 }
 
-static bool sset_remove(uintptr_t p)
+/* Finds a sampled block and removes it: false when `p` was not sampled. */
+static bool sset_remove(uintptr_t p, uint32_t *site, uint64_t *size)
 {
 	unsigned b = filter_bit(p);
 	if (LIKELY(!(atomic_load_explicit(&g_filter[b / 64], memory_order_relaxed) & ((uint64_t)1 << (b % 64)))))
 		return false;
 	bool found = false;
 	slock();
-	size_t i = sset_hash(p);
-	uintptr_t v;
-	while ((v = atomic_load_explicit(&g_sset[i], memory_order_relaxed)) != 0) {
-		if (v == p) {
-			atomic_store_explicit(&g_sset[i], SSET_TOMB, memory_order_relaxed);
+	for (size_t i = sset_hash(p); g_sset[i].p; i = (i + 1) & (SSET_SIZE - 1)) {
+		if (g_sset[i].p == p) {
+			*site = g_sset[i].site;
+			*size = g_sset[i].size;
+			g_sset[i].p = SSET_TOMB;
 			filter_del(p);
 			found = true;
 			break;
 		}
-		i = (i + 1) & (SSET_SIZE - 1);
 	}
 	sunlock();
 	return found;
@@ -671,15 +688,12 @@ static bool sset_remove(uintptr_t p)
 
 /* Recording. */
 
-
-
-void kh_record_alloc(unsigned kind, const void *ptr, size_t size,
-						   const uintptr_t *fp, bool counted)
+uint32_t kh_record_alloc(unsigned kind, const void *ptr, size_t size, const uintptr_t *fp, bool counted)
 {
 	if (t_guard || !g_enabled)
-		return;
-	int saved = errno;
-	t_guard++;
+		return 0;
+	uint32_t id = 0;
+	t_guard++; /* errno: what can fail below keeps it (send_all, tstate_get, stab_grow) */
 	struct tstate *t = tstate_get();
 	if (!t)
 		goto out;
@@ -689,10 +703,12 @@ void kh_record_alloc(unsigned kind, const void *ptr, size_t size,
 		goto out;
 	if (!arm(t, size))
 		goto out;
-	if (g_sample && !sset_insert((uintptr_t)ptr))
+	id = stack_id(t, fp, kind);
+	if (g_sample && !sset_insert((uintptr_t)ptr, id, size)) {
+		id = 0;
 		goto out;
-	uint32_t id = stack_id(t, fp);
-	reserve(t, 7);
+	}
+	reserve(t, 5);
 	/* A time stamp now and then (and before big blocks) dates the peak closely. */
 	uint64_t now = 0;
 	if (++t->tick >= 64 || size >= 65536) {
@@ -701,60 +717,33 @@ void kh_record_alloc(unsigned kind, const void *ptr, size_t size,
 		put(t, c, 3);
 		t->tick = 0;
 	}
-	uint64_t w[4] = { KH_HEAD(KH_ALLOC, kind, 3, id), (uintptr_t)ptr, size, stamp_alloc() };
-	put(t, w, 4);
+	uint64_t w[2] = { KH_HEAD(KH_ALLOC, kind, 1, id), size };
+	put(t, w, 2);
+	t->last_alloc = ptr;
 	/* A buffer is not kept longer than FLUSH_NS: a process killed without exit loses at most that much. */
 	if (now && now - t->chunk_start > FLUSH_NS)
 		flush_own(t);
 out:
 	t_guard--;
-	errno = saved;
+	return id;
 }
 
-
-
-void kh_record_free(const void *ptr)
+void kh_record_free(const void *ptr, uint32_t site, uint64_t size, bool by_realloc)
 {
 	if (t_guard || !g_enabled)
 		return;
-	if (g_sample && !sset_remove((uintptr_t)ptr))
+	if (g_sample && !sset_remove((uintptr_t)ptr, &site, &size))
 		return;
-	int saved = errno;
 	t_guard++;
 	struct tstate *t = tstate_get();
 	if (t) {
-		reserve(t, 3);
-		uint64_t w[3] = { KH_HEAD(KH_FREE, 0, 2, 0), (uintptr_t)ptr, stamp_free() };
-		put(t, w, 3);
+		reserve(t, 2);
+		unsigned temporary = ptr == t->last_alloc && !by_realloc ? KH_FREE_TEMPORARY : 0;
+		uint64_t w[2] = { KH_HEAD(KH_FREE, temporary, 1, site), size };
+		put(t, w, 2);
+		t->last_alloc = NULL;
 	}
 	t_guard--;
-	errno = saved;
-}
-
-void kh_record_realloc(const void *old, const void *ptr, size_t size, const uintptr_t *fp)
-{
-	if (t_guard || !g_enabled)
-		return;
-	if (g_sample) {
-		/* Sampling: the old block's free (if it was sampled), then the new block as any allocation. */
-		kh_record_free(old);
-		kh_record_alloc(KH_REALLOC_KIND, ptr, size, fp, false);
-		return;
-	}
-	int saved = errno;
-	t_guard++;
-	struct tstate *t = tstate_get();
-	if (t) {
-		t->calls++;
-		t->bytes += size;
-		uint32_t id = stack_id(t, fp);
-		reserve(t, 5);
-		uint64_t w[5] = { KH_HEAD(KH_REALLOC, KH_REALLOC_KIND, 4, id), (uintptr_t)old, (uintptr_t)ptr, size,
-				  stamp_free() };
-		put(t, w, 5);
-	}
-	t_guard--;
-	errno = saved;
 }
 
 /* Process life: exec, _exit, dlclose, fork. */
@@ -797,6 +786,7 @@ static void send_header(uint32_t flags)
 	h.flags = flags;
 	h.sample_bytes = g_sample;
 	h.start_ns = now_ns();
+	h.first_stack = atomic_load_explicit(&g_next_stack, memory_order_relaxed) + 1;
 	send_all(&h, sizeof(h));
 }
 
@@ -910,20 +900,9 @@ static void strip_preload(void)
 __attribute__((constructor)) static void kh_init(void)
 {
 	kh_resolve();
-	const char *path = getenv(KH_ENV_SOCK);
-	if (!path || !*path || strlen(path) >= sizeof(g_sock_path))
+	configure(); /* when something else resolved the allocator first */
+	if (!g_sock_path[0])
 		return;
-	memcpy(g_sock_path, path, strlen(path) + 1);
-	const char *s = getenv(KH_ENV_SAMPLE);
-	if (s && *s)
-		g_sample = strtoull(s, NULL, 10);
-	s = getenv(KH_ENV_DEPTH);
-	if (s && *s) {
-		unsigned long d = strtoul(s, NULL, 10);
-		g_depth = d < 1 ? 1 : d > KH_MAX_DEPTH ? KH_MAX_DEPTH : (unsigned)d;
-	}
-	s = getenv(KH_ENV_NO_CHILDREN);
-	g_no_children = s && *s == '1';
 	if (g_no_children)
 		strip_preload();
 	if (g_sample) {

@@ -9,18 +9,25 @@
  *   CHUNK   n=2  tid, time_ns                  the records up to the next CHUNK come from thread `tid`;
  *                                              time_ns (CLOCK_MONOTONIC) is when the first of them happened
  *                                              (sent at each buffer start and every few allocations)
- *   STACK   n=d  addr[d]                       stack `stack` (per-process id): return addresses, the
+ *   STACK   n=d  addr[d]                       allocation site `stack` (per-process id): an allocator (kind =
+ *                                              enum kh_kind) called from these return addresses, the
  *                                              allocator's caller first
- *   ALLOC   n=3  ptr, size, stamp              kind = enum kh_kind, stack = its stack id
- *   FREE    n=2  ptr, stamp
- *   REALLOC n=4  old, ptr, size, stamp         realloc that moved or resized `old` to `ptr`
+ *   ALLOC   n=1  size                          a block of `size` bytes allocated at site `stack`
+ *   FREE    n=1  size                          a block allocated at site `stack` with `size` bytes was freed;
+ *                                              kind KH_FREE_TEMPORARY: it was the thread's latest allocation
+ *                                              (freed with no allocation or free in between)
  *   STATS   n=2  calls, bytes                  allocations and bytes since the thread's last STATS (exact
  *                                              even when sampling)
  *   MAPS    n=1+w  len, text[w words]          a part of /proc/self/maps; kind 1 marks the last part
  *   EXEC    n=0                                the image is being replaced: what is live is not leaked
  *
- * `stamp` orders the events of one address across threads (the TSC on x86, else CLOCK_MONOTONIC ns): only
- * comparisons between stamps of one process image mean anything.
+ * No record carries an address: a free names its block's site and size, which the library keeps (in a header
+ * before each block in a full trace, beside the sampled address when sampling), so kiln keeps no table of
+ * addresses and the threads' records need no common order. A site's live amount is its allocations less its
+ * frees; what is live when the stream ends is leaked. Records of different threads arrive in buffer order, so
+ * a free can come before the STACK record of its site (sent by the allocating thread): kiln holds it until
+ * then. Sites below kh_header.first_stack belong to the process before this stream started (a forked
+ * child's inherited blocks): their frees are not this stream's.
  *
  * With sampling (kh_header.sample_bytes > 0) only sampled allocations are sent, with their requested size, and
  * only their frees.
@@ -31,7 +38,7 @@
 #include <stdint.h>
 
 #define KH_MAGIC "KILNHEAP"
-#define KH_VERSION 2
+#define KH_VERSION 3
 
 /* Environment variables set by kiln for the preload library. */
 #define KH_ENV_SOCK "KILN_HEAP_SOCK"          /* Unix socket path to connect to */
@@ -50,6 +57,8 @@ struct kh_header {
 	uint32_t flags;        /* KH_FLAG_* */
 	uint64_t sample_bytes; /* 0 for a full trace */
 	uint64_t start_ns;     /* CLOCK_MONOTONIC when the library started in this image */
+	uint32_t first_stack;  /* the lowest site id this stream can define */
+	uint32_t reserved;
 };
 
 #define KH_FLAG_FORKED 1 /* the stream of a forked child (not a new image) */
@@ -59,7 +68,6 @@ enum kh_type {
 	KH_STACK,
 	KH_ALLOC,
 	KH_FREE,
-	KH_REALLOC,
 	KH_STATS,
 	KH_MAPS,
 	KH_EXEC,
@@ -75,6 +83,8 @@ enum kh_kind {
 	KH_NEW_ARRAY,  /* operator new[] */
 	KH_KIND_NR
 };
+
+#define KH_FREE_TEMPORARY 1 /* FREE's kind: the block was its thread's latest allocation */
 
 #define KH_HEAD(type, kind, n, stack) \
 	((uint64_t)(type) | (uint64_t)(kind) << 8 | (uint64_t)(n) << 16 | (uint64_t)(stack) << 32)

@@ -1,6 +1,8 @@
 /* Decoder of the heap profiler's event stream (see heap_stream.h and preload/heap_wire.h). */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "../core/err.h"
 #include "../core/xalloc.h"
@@ -17,17 +19,28 @@ void heap_stream_release(struct heap_stream *s)
 	memset(s, 0, sizeof(*s));
 }
 
-void heap_stream_feed(struct heap_stream *s, const void *data, size_t len)
+/* Bytes the kept item (the header, or the record in data[off..len)) still lacks; 0 when it is complete. */
+static size_t kept_needs(const struct heap_stream *s)
+{
+	size_t have = s->len - s->off;
+	if (!s->have_header)
+		return have < sizeof(s->header) ? sizeof(s->header) - have : 0;
+	if (have < 8)
+		return 8 - have;
+	uint64_t head;
+	memcpy(&head, s->data + s->off, 8);
+	size_t total = ((size_t)KH_HEAD_N(head) + 1) * 8;
+	return total > have ? total - have : 0;
+}
+
+static void keep(struct heap_stream *s, const void *data, size_t len)
 {
 	if (!len)
 		return;
-	if (s->off && (s->off >= s->len || s->off > s->alloc / 2)) {
-		memmove(s->data, s->data + s->off, s->len - s->off);
-		s->len -= s->off;
-		s->off = 0;
-	}
+	if (s->off == s->len)
+		s->off = s->len = 0;
 	if (s->len + len > s->alloc) {
-		size_t n = s->alloc ? s->alloc : 65536;
+		size_t n = s->alloc ? s->alloc : 4096;
 		while (n < s->len + len)
 			n *= 2;
 		s->data = xrealloc(s->data, n);
@@ -37,6 +50,41 @@ void heap_stream_feed(struct heap_stream *s, const void *data, size_t len)
 	s->len += len;
 }
 
+/* What is left of the caller's bytes is kept (they are about to go). */
+static void keep_ext(struct heap_stream *s)
+{
+	if (s->ext)
+		keep(s, s->ext + s->ext_off, s->ext_len - s->ext_off);
+	s->ext = NULL;
+	s->ext_len = s->ext_off = 0;
+}
+
+void heap_stream_feed(struct heap_stream *s, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	keep_ext(s);
+	if (s->len > s->off && !kept_needs(s)) {
+		/* Records not decoded yet (the caller fed again first): these wait after them. */
+		keep(s, p, len);
+		return;
+	}
+	/* A cut record is completed from the new bytes; the rest are decoded in place. */
+	while (len && s->len > s->off) {
+		size_t need = kept_needs(s);
+		if (!need)
+			break;
+		size_t k = need < len ? need : len;
+		keep(s, p, k);
+		p += k;
+		len -= k;
+	}
+	if (len) {
+		s->ext = p;
+		s->ext_len = len;
+		s->ext_off = 0;
+	}
+}
+
 const struct kh_header *heap_stream_header(const struct heap_stream *s)
 {
 	return s->have_header ? &s->header : NULL;
@@ -44,91 +92,80 @@ const struct kh_header *heap_stream_header(const struct heap_stream *s)
 
 size_t heap_stream_pending(const struct heap_stream *s)
 {
-	return s->len - s->off;
+	return s->len - s->off + (s->ext ? s->ext_len - s->ext_off : 0);
 }
 
 static int fail(struct heap_stream *s, struct err *e, const char *what)
 {
 	s->failed = true;
-	return err_set(e, "corrupt heap event stream: %s at byte %zu", what, s->off);
+	s->ext = NULL; /* nothing more comes out, inline or not */
+	s->ext_len = s->ext_off = 0;
+	return err_set(e, "corrupt heap event stream: %s at byte %" PRIu64, what, s->pos);
 }
 
-static uint64_t word(const struct heap_stream *s, size_t i)
+static inline uint64_t word(const unsigned char *p, size_t i)
 {
 	uint64_t w;
-	memcpy(&w, s->data + s->off + i * 8, 8);
+	memcpy(&w, p + i * 8, 8);
 	return w;
 }
 
-int heap_stream_next(struct heap_stream *s, struct heap_event *ev, struct err *e)
+/* Decodes one item at p (avail bytes): its size, 0 when incomplete, -1 on corruption. */
+static ssize_t decode(struct heap_stream *s, const unsigned char *p, size_t avail, struct heap_event *ev,
+		      struct err *e)
 {
-	if (s->failed)
-		return err_set(e, "corrupt heap event stream");
-	size_t avail = s->len - s->off;
-	if (!s->have_header) {
+	if (__builtin_expect(!s->have_header, 0)) {
 		if (avail < sizeof(s->header))
 			return 0;
-		memcpy(&s->header, s->data + s->off, sizeof(s->header));
+		memcpy(&s->header, p, sizeof(s->header));
 		if (memcmp(s->header.magic, KH_MAGIC, 8))
 			return fail(s, e, "bad magic");
 		if (s->header.version != KH_VERSION)
 			return fail(s, e, "unsupported version");
 		s->have_header = true;
-		s->off += sizeof(s->header);
-		avail -= sizeof(s->header);
+		ev->type = 0;
+		return (ssize_t)sizeof(s->header);
 	}
 	if (avail < 8)
 		return 0;
-	uint64_t head = word(s, 0);
+	uint64_t head = word(p, 0);
 	unsigned type = KH_HEAD_TYPE(head), n = KH_HEAD_N(head);
 	if ((size_t)n + 1 > avail / 8)
 		return 0;
-	memset(ev, 0, sizeof(*ev));
 	ev->type = type;
 	ev->kind = KH_HEAD_KIND(head);
 	ev->stack = KH_HEAD_STACK(head);
 	switch (type) {
+	case KH_ALLOC:
+	case KH_FREE:
+		if (n != 1)
+			return fail(s, e, "bad record length");
+		ev->a = word(p, 1);
+		if (type == KH_ALLOC ? ev->kind >= KH_KIND_NR : ev->kind > KH_FREE_TEMPORARY)
+			return fail(s, e, type == KH_ALLOC ? "unknown allocator" : "unknown free flag");
+		break;
 	case KH_CHUNK:
 	case KH_STATS:
 		if (n != 2)
 			return fail(s, e, "bad record length");
-		ev->a = word(s, 1);
-		ev->b = word(s, 2);
-		break;
-	case KH_ALLOC:
-		if (n != 3)
-			return fail(s, e, "bad record length");
-		ev->a = word(s, 1);
-		ev->b = word(s, 2);
-		ev->stamp = word(s, 3);
-		break;
-	case KH_FREE:
-		if (n != 2)
-			return fail(s, e, "bad record length");
-		ev->a = word(s, 1);
-		ev->stamp = word(s, 2);
-		break;
-	case KH_REALLOC:
-		if (n != 4)
-			return fail(s, e, "bad record length");
-		ev->a = word(s, 1);
-		ev->b = word(s, 2);
-		ev->c = word(s, 3);
-		ev->stamp = word(s, 4);
+		ev->a = word(p, 1);
+		ev->b = word(p, 2);
 		break;
 	case KH_STACK:
 		if (n > KH_MAX_DEPTH)
 			return fail(s, e, "stack too deep");
-		ev->addrs = (const uint64_t *)(const void *)(s->data + s->off + 8);
+		if (ev->kind >= KH_KIND_NR)
+			return fail(s, e, "unknown allocator");
+		ev->addrs = (const uint64_t *)(const void *)(p + 8);
 		ev->naddrs = n;
 		break;
 	case KH_MAPS: {
 		if (n < 1)
 			return fail(s, e, "bad record length");
-		uint64_t len = word(s, 1);
+		uint64_t len = word(p, 1);
 		if (len > (uint64_t)(n - 1) * 8 || (len + 7) / 8 != n - 1)
 			return fail(s, e, "bad maps length");
-		ev->text = (const char *)(s->data + s->off + 16);
+		ev->text = (const char *)(p + 16);
 		ev->text_len = (size_t)len;
 		break;
 	}
@@ -139,8 +176,37 @@ int heap_stream_next(struct heap_stream *s, struct heap_event *ev, struct err *e
 	default:
 		return fail(s, e, "unknown record type");
 	}
-	if ((type == KH_ALLOC || type == KH_REALLOC) && ev->kind >= KH_KIND_NR)
-		return fail(s, e, "unknown allocator");
-	s->off += ((size_t)n + 1) * 8;
-	return 1;
+	return (ssize_t)(((size_t)n + 1) * 8);
+}
+
+int heap_stream_next_slow(struct heap_stream *s, struct heap_event *ev, struct err *e)
+{
+	if (s->failed)
+		return err_set(e, "corrupt heap event stream");
+	for (;;) {
+		ssize_t r;
+		if (s->len > s->off) {
+			r = decode(s, s->data + s->off, s->len - s->off, ev, e);
+			if (r > 0)
+				s->off += (size_t)r;
+			else if (r == 0 && s->ext) /* not reached: feed completes a cut record before taking more */
+				return fail(s, e, "record cut between feeds");
+		} else if (s->ext) {
+			r = decode(s, s->ext + s->ext_off, s->ext_len - s->ext_off, ev, e);
+			if (r > 0)
+				s->ext_off += (size_t)r;
+			else if (r == 0)
+				keep_ext(s);
+		} else {
+			return 0;
+		}
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return 0;
+		s->pos += (uint64_t)r;
+		if (ev->type)
+			return 1;
+		/* the header: on to the first record */
+	}
 }

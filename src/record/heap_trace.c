@@ -1,4 +1,8 @@
 /* The heap profiler's live accounting and profile building (see heap_trace.h). */
+#if defined(__GNUC__) && !defined(__clang__)
+/* Pairs of counters updated one at a time and then read together: as vectors, the reads stall on the writes. */
+#pragma GCC optimize("no-tree-slp-vectorize")
+#endif
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -18,29 +22,11 @@
 #include "heap_trace.h"
 
 /*
- * The latest event of each address, in stamp order: a live block, or a free (site LIVE_FREED). Records of
- * different threads arrive in buffer order, not in time order, so a free can come before its allocation or
- * an allocation before the free of the block it reuses; comparing stamps, an event older than the latest
- * one of its address is history already accounted for (its block ended before the latest event), so leaks
- * are exact whatever the order. Freed addresses stay in the table for that comparison (allocators reuse
- * addresses, so it grows with the heap's footprint, not with the number of events). Open addressing with
- * linear probing; addr 0 is an empty slot.
+ * Streams carry no addresses (preload/heap_wire.h): each ALLOC and FREE names its site and size, so a site's
+ * live amount is its allocations less its frees, and what a stream leaves live when it ends is leaked. A free
+ * can arrive before its site's STACK record (sent by another thread's buffer): it waits in the stream's
+ * pending table until then.
  */
-#define LIVE_FREED UINT32_MAX
-
-struct live {
-	uint64_t addr;
-	uint64_t size;
-	uint32_t site;  /* LIVE_FREED: the latest event was a free */
-	uint32_t tid;   /* the allocating thread */
-	uint64_t stamp; /* of the latest event */
-};
-
-struct live_table {
-	struct live *v;
-	size_t nr, mask;
-};
-
 struct site {
 	uint32_t rawstack;
 	uint32_t kind;
@@ -63,19 +49,23 @@ struct stream {
 	uint32_t asid;
 	bool open, failed, exec, have_maps, forked, header_seen;
 	uint64_t sample;       /* mean sampling interval, 0 = full trace */
-	uint64_t tid;
+	uint32_t first_stack;  /* lower site ids are the parent's (a forked child's inherited blocks) */
 	uint64_t chunk_time;
-	uint64_t *last_alloc;  /* the current thread's last allocated address (temporary detection) */
-	struct u64map last;    /* tid -> last allocated address */
-	struct u64map stacks;  /* stream stack id -> rawstack */
-	struct site_cache {    /* (stack id, kind) -> site, direct-mapped: most allocations skip two lookups */
-		uint32_t stack, kind, site, valid;
+	struct u64map stacks;  /* stream site id -> site */
+	struct site_cache {    /* stream site id -> site, direct-mapped: most events skip the map */
+		uint32_t stack, site;
 	} cache[1024];
-	struct live_table live;
+	struct u64map pending; /* site id -> index into frees, for frees whose STACK has not arrived */
+	struct pending_free {
+		int64_t objs, bytes, temporary;
+		uint64_t count;
+	} *frees;
+	size_t frees_nr, frees_alloc;
+	uint32_t *sites;       /* the sites of this stream, for its end */
+	size_t sites_nr, sites_alloc;
 	struct buf maps_part;  /* the maps text being received */
 	char **maps;           /* complete maps dumps, oldest first */
 	size_t maps_nr, maps_alloc;
-	uint64_t calls, bytes; /* exact totals from STATS */
 };
 
 struct heap_trace {
@@ -129,49 +119,6 @@ static void warm_join(struct heap_trace *t);
 #define ADD(a, b) ((int64_t)((uint64_t)(a) + (uint64_t)(int64_t)(b)))
 #define SUB(a, b) ((int64_t)((uint64_t)(a) - (uint64_t)(int64_t)(b)))
 
-static inline size_t live_hash(uint64_t addr, size_t mask)
-{
-	uint64_t h = (addr >> 4) * 0x9e3779b97f4a7c15ULL;
-	return (size_t)(h ^ h >> 29 ^ h >> 41) & mask;
-}
-
-static void live_grow(struct live_table *t)
-{
-	size_t n = t->mask ? (t->mask + 1) * 2 : 1024;
-	struct live *v = xcalloc(n, sizeof(*v));
-	for (size_t i = 0; t->mask && i <= t->mask; i++) {
-		if (!t->v[i].addr)
-			continue;
-		size_t j = live_hash(t->v[i].addr, n - 1);
-		while (v[j].addr)
-			j = (j + 1) & (n - 1);
-		v[j] = t->v[i];
-	}
-	free(t->v);
-	t->v = v;
-	t->mask = n - 1;
-}
-
-/* The entry of `addr`, created (addr set, site LIVE_FREED, stamp 0) when absent. */
-static struct live *live_get(struct live_table *t, uint64_t addr, bool *created)
-{
-	if (!t->mask || (t->nr + 1) * 4 > (t->mask + 1) * 3)
-		live_grow(t);
-	size_t i = live_hash(addr, t->mask);
-	for (;; i = (i + 1) & t->mask) {
-		if (t->v[i].addr == addr) {
-			*created = false;
-			return &t->v[i];
-		}
-		if (!t->v[i].addr)
-			break;
-	}
-	t->nr++;
-	t->v[i] = (struct live){ .addr = addr, .site = LIVE_FREED };
-	*created = true;
-	return &t->v[i];
-}
-
 struct heap_trace *heap_trace_new(void)
 {
 	struct heap_trace *t = xcalloc(1, sizeof(*t));
@@ -183,9 +130,10 @@ static void stream_free(struct stream *s)
 	if (!s)
 		return;
 	heap_stream_release(&s->dec);
-	u64map_release(&s->last);
 	u64map_release(&s->stacks);
-	free(s->live.v);
+	u64map_release(&s->pending);
+	free(s->frees);
+	free(s->sites);
 	buf_release(&s->maps_part);
 	for (size_t i = 0; i < s->maps_nr; i++)
 		free(s->maps[i]);
@@ -228,7 +176,6 @@ uint32_t heap_trace_open(struct heap_trace *t)
 	buf_init(&s->maps_part, 0);
 	s->open = true;
 	s->asid = (uint32_t)t->streams_nr + 1;
-	s->last_alloc = NULL;
 	ALLOC_GROW(t->streams, t->streams_nr + 1, t->streams_alloc);
 	t->streams[t->streams_nr] = s;
 	t->stats.streams++;
@@ -259,10 +206,9 @@ static uint32_t rawstack_intern(struct heap_trace *t, uint32_t asid, const uint6
 	}
 }
 
-static uint32_t site_lookup(struct heap_trace *t, struct stream *s, uint32_t stack, unsigned kind)
+/* The site of (rawstack, kind), created for stream `s` when new. */
+static uint32_t site_get(struct heap_trace *t, struct stream *s, uint32_t raw, unsigned kind)
 {
-	uint64_t *rs = u64map_find(&s->stacks, stack);
-	uint32_t raw = rs ? (uint32_t)*rs : rawstack_intern(t, s->asid, NULL, 0);
 	int inserted;
 	uint64_t *slot = u64map_insert(&t->site_index, (uint64_t)raw << 8 | kind, &inserted);
 	if (inserted) {
@@ -271,18 +217,23 @@ static uint32_t site_lookup(struct heap_trace *t, struct stream *s, uint32_t sta
 		t->sites[t->sites_nr].rawstack = raw;
 		t->sites[t->sites_nr].kind = kind;
 		*slot = t->sites_nr++;
+		ALLOC_GROW(s->sites, s->sites_nr + 1, s->sites_alloc);
+		s->sites[s->sites_nr++] = (uint32_t)*slot;
 	}
 	return (uint32_t)*slot;
 }
 
-static inline uint32_t site_of(struct heap_trace *t, struct stream *s, uint32_t stack, unsigned kind)
+/* The site a stream's site id stands for, or UINT32_MAX when its STACK record has not arrived. */
+static inline uint32_t site_of(struct stream *s, uint32_t stack)
 {
-	struct site_cache *c = &s->cache[(stack * 8 + kind) & 1023];
-	if (c->valid && c->stack == stack && c->kind == kind)
+	struct site_cache *c = &s->cache[stack & 1023];
+	if (LIKELY(c->stack == stack && stack))
 		return c->site;
-	uint32_t site = site_lookup(t, s, stack, kind);
-	*c = (struct site_cache){ stack, kind, site, 1 };
-	return site;
+	uint64_t *v = u64map_find(&s->stacks, stack);
+	if (!v)
+		return UINT32_MAX;
+	*c = (struct site_cache){ stack, (uint32_t)*v };
+	return (uint32_t)*v;
 }
 
 /* Changes a site's live amount, first committing its value at the latest peak if it has not changed since. */
@@ -318,26 +269,23 @@ static unsigned hist_bucket(uint64_t size)
 	return b < HEAP_HIST_BUCKETS ? b : HEAP_HIST_BUCKETS - 1;
 }
 
-static void block_gone(struct heap_trace *t, struct stream *s, struct live *l, bool temporary)
+/* A block of site `si` is gone: freed, or live when its stream ended. */
+static inline void site_release(struct heap_trace *t, uint32_t si, int64_t objs, int64_t bytes, int64_t temporary)
 {
-	struct site *st = &t->sites[l->site];
-	int64_t objs, bytes;
-	weigh(s, l->size, &objs, &bytes);
+	struct site *st = &t->sites[si];
 	t->evt++;
 	site_change(t, st, SUB(0, objs), SUB(0, bytes));
 	t->cur_bytes = SUB(t->cur_bytes, bytes);
 	t->cur_objs = SUB(t->cur_objs, objs);
-	if (temporary) {
-		st->temporary = ADD(st->temporary, objs);
-		t->temporary = ADD(t->temporary, objs);
-	}
-	l->site = LIVE_FREED;
+	st->temporary = ADD(st->temporary, temporary);
+	t->temporary = ADD(t->temporary, temporary);
 }
 
-static void on_alloc(struct heap_trace *t, struct stream *s, unsigned kind, uint32_t stack, uint64_t ptr,
-		     uint64_t size, uint64_t stamp)
+static void on_alloc(struct heap_trace *t, struct stream *s, unsigned kind, uint32_t stack, uint64_t size)
 {
-	uint32_t si = site_of(t, s, stack, kind);
+	uint32_t si = site_of(s, stack);
+	if (si == UINT32_MAX) /* a site never described: counted, without its stack */
+		si = site_get(t, s, rawstack_intern(t, s->asid, NULL, 0), kind);
 	int64_t objs, bytes;
 	weigh(s, size, &objs, &bytes);
 	struct site *st = &t->sites[si];
@@ -346,19 +294,6 @@ static void on_alloc(struct heap_trace *t, struct stream *s, unsigned kind, uint
 	t->total_calls = ADD(t->total_calls, objs);
 	t->total_bytes = ADD(t->total_bytes, bytes);
 	t->hist[hist_bucket(size)] = ADD(t->hist[hist_bucket(size)], objs);
-	if (s->last_alloc)
-		*s->last_alloc = ptr;
-
-	bool created;
-	struct live *l = live_get(&s->live, ptr, &created);
-	if (!created && l->stamp > stamp)
-		return; /* history: this block ended before the address's latest event */
-	if (l->site != LIVE_FREED)
-		block_gone(t, s, l, false); /* an older block here, whose free is still in another buffer */
-	l->size = size;
-	l->site = si;
-	l->tid = (uint32_t)s->tid;
-	l->stamp = stamp;
 	t->evt++;
 	site_change(t, st, objs, bytes);
 	t->cur_bytes = ADD(t->cur_bytes, bytes);
@@ -371,70 +306,66 @@ static void on_alloc(struct heap_trace *t, struct stream *s, unsigned kind, uint
 	}
 }
 
-static void on_free(struct heap_trace *t, struct stream *s, uint64_t ptr, uint64_t stamp)
+static void on_free(struct heap_trace *t, struct stream *s, uint32_t stack, uint64_t size, bool temporary)
 {
-	bool created;
-	struct live *l = live_get(&s->live, ptr, &created);
-	if (created || l->site == LIVE_FREED) {
-		/* Before its allocation (another thread's buffer), or of a block from before we started. */
-		if (created)
-			t->stats.unmatched_frees++;
-		if (stamp > l->stamp)
-			l->stamp = stamp;
+	if (stack < s->first_stack || !stack) {
+		/* A block this stream's process inherited (fork): its parent accounts for it. */
+		t->stats.unmatched_frees++;
 		return;
 	}
-	if (l->stamp > stamp)
-		return; /* history: the free of an older block at this address */
-	bool temporary = s->last_alloc && *s->last_alloc == ptr;
-	block_gone(t, s, l, temporary);
-	l->stamp = stamp;
-	if (s->last_alloc)
-		*s->last_alloc = 0;
+	int64_t objs, bytes;
+	weigh(s, size, &objs, &bytes);
+	uint32_t si = site_of(s, stack);
+	if (LIKELY(si != UINT32_MAX)) {
+		site_release(t, si, objs, bytes, temporary ? objs : 0);
+		return;
+	}
+	/* The STACK record is still in the allocating thread's buffer. */
+	int inserted;
+	uint64_t *slot = u64map_insert(&s->pending, stack, &inserted);
+	if (inserted) {
+		ALLOC_GROW(s->frees, s->frees_nr + 1, s->frees_alloc);
+		memset(&s->frees[s->frees_nr], 0, sizeof(s->frees[0]));
+		*slot = s->frees_nr++;
+	}
+	struct pending_free *f = &s->frees[*slot];
+	f->objs = ADD(f->objs, objs);
+	f->bytes = ADD(f->bytes, bytes);
+	f->temporary = ADD(f->temporary, temporary ? objs : 0);
+	f->count++;
 }
 
-/* Addresses the tables cannot hold (0 marks an empty slot, UINT64_MAX an empty map key): never from malloc. */
-static bool bad_ptr(uint64_t p)
+static void on_stack(struct heap_trace *t, struct stream *s, const struct heap_event *ev)
 {
-	return p == 0 || p == UINT64_MAX;
+	uint32_t si = site_get(t, s, rawstack_intern(t, s->asid, ev->addrs, ev->naddrs), ev->kind);
+	int inserted;
+	*u64map_insert(&s->stacks, ev->stack, &inserted) = si;
+	struct site_cache *c = &s->cache[ev->stack & 1023];
+	if (c->stack == ev->stack)
+		c->site = si;
+	uint64_t *pf = s->pending.nr ? u64map_find(&s->pending, ev->stack) : NULL;
+	if (pf) {
+		struct pending_free *f = &s->frees[*pf];
+		site_release(t, si, f->objs, f->bytes, f->temporary);
+		memset(f, 0, sizeof(*f));
+	}
 }
 
 static void on_event(struct heap_trace *t, struct stream *s, const struct heap_event *ev)
 {
 	t->stats.events++;
-	if ((ev->type == KH_ALLOC && bad_ptr(ev->a)) || (ev->type == KH_FREE && bad_ptr(ev->a)) ||
-	    (ev->type == KH_REALLOC && (bad_ptr(ev->a) || bad_ptr(ev->b))))
-		return;
 	switch (ev->type) {
-	case KH_CHUNK: {
-		s->tid = (uint32_t)ev->a;
+	case KH_CHUNK:
 		s->chunk_time = ev->b;
-		int inserted;
-		s->last_alloc = u64map_insert(&s->last, s->tid, &inserted);
 		break;
-	}
-	case KH_STACK: {
-		uint32_t raw = rawstack_intern(t, s->asid, ev->addrs, ev->naddrs);
-		int inserted;
-		*u64map_insert(&s->stacks, ev->stack, &inserted) = raw;
-		for (unsigned k = 0; k < KH_KIND_NR; k++) {
-			struct site_cache *c = &s->cache[(ev->stack * 8 + k) & 1023];
-			if (c->stack == ev->stack)
-				c->valid = 0;
-		}
+	case KH_STACK:
+		on_stack(t, s, ev);
 		break;
-	}
 	case KH_ALLOC:
-		on_alloc(t, s, ev->kind, ev->stack, ev->a, ev->b, ev->stamp);
+		on_alloc(t, s, ev->kind, ev->stack, ev->a);
 		break;
 	case KH_FREE:
-		on_free(t, s, ev->a, ev->stamp);
-		break;
-	case KH_REALLOC:
-		/* realloc's own free of the old block is not a temporary allocation */
-		if (s->last_alloc)
-			*s->last_alloc = 0;
-		on_free(t, s, ev->a, ev->stamp);
-		on_alloc(t, s, ev->kind, ev->stack, ev->b, ev->c, ev->stamp);
+		on_free(t, s, ev->stack, ev->a, ev->kind & KH_FREE_TEMPORARY);
 		break;
 	case KH_STATS:
 		t->exact_calls = ADD(t->exact_calls, (int64_t)ev->a);
@@ -470,6 +401,7 @@ int heap_trace_data(struct heap_trace *t, uint32_t h, const void *data, size_t l
 			s->header_seen = true;
 			s->sample = s->dec.header.sample_bytes;
 			s->forked = s->dec.header.flags & KH_FLAG_FORKED;
+			s->first_stack = s->dec.header.first_stack;
 			if (s->sample) {
 				t->sampled = true;
 				t->sample = s->sample;
@@ -495,29 +427,31 @@ void heap_trace_close(struct heap_trace *t, uint32_t h)
 		t->stats.truncated_streams++;
 	if (!s->have_maps && s->dec.have_header)
 		t->stats.no_maps++;
-	/* Whatever is live now: leaked (unless a new image replaced this one), and gone from the heap. */
-	for (size_t i = 0; s->live.mask && i <= s->live.mask; i++) {
-		struct live *l = &s->live.v[i];
-		if (!l->addr || l->site == LIVE_FREED)
+	/* Frees of sites never described: the stream was cut short (or corrupt). */
+	for (size_t i = 0; i < s->frees_nr; i++)
+		t->stats.unmatched_frees += s->frees[i].count;
+	/*
+	 * Whatever is live now: leaked (unless a new image replaced this one), and gone from the heap. A site
+	 * with more frees than allocations (a stream cut short before its allocating thread's buffer was sent)
+	 * leaks nothing.
+	 */
+	for (size_t i = 0; i < s->sites_nr; i++) {
+		struct site *st = &t->sites[s->sites[i]];
+		int64_t objs = st->live_objs, bytes = st->live_bytes;
+		if (!objs && !bytes)
 			continue;
-		struct site *st = &t->sites[l->site];
-		int64_t objs, bytes;
-		weigh(s, l->size, &objs, &bytes);
-		if (!s->exec) {
+		if (!s->exec && objs > 0 && bytes >= 0) {
 			st->leak_objs = ADD(st->leak_objs, objs);
 			st->leak_bytes = ADD(st->leak_bytes, bytes);
 			t->leaked_objs = ADD(t->leaked_objs, objs);
 			t->leaked_bytes = ADD(t->leaked_bytes, bytes);
 		}
-		t->evt++;
-		site_change(t, st, SUB(0, objs), SUB(0, bytes));
-		t->cur_bytes = SUB(t->cur_bytes, bytes);
-		t->cur_objs = SUB(t->cur_objs, objs);
+		site_release(t, s->sites[i], objs, bytes, 0);
 	}
-	free(s->live.v);
-	memset(&s->live, 0, sizeof(s->live));
-	u64map_release(&s->last);
-	s->last_alloc = NULL;
+	u64map_release(&s->pending);
+	free(s->frees);
+	s->frees = NULL;
+	s->frees_nr = s->frees_alloc = 0;
 	heap_stream_release(&s->dec);
 	heap_stream_init(&s->dec);
 }

@@ -1,8 +1,8 @@
 /*
  * The kiln side of the heap profiler: consumes the event streams of libkiln-heap.so (one per process image,
- * see heap_stream.h) live, tracks every live block, per allocation site the allocations, the bytes live now,
- * at the peak of the total heap and at exit, temporary allocations and a size histogram, and at the end builds
- * the heap profile (heap_report.h describes its columns and comments), symbolizing each address once.
+ * see heap_stream.h) live, tracks per allocation site the allocations, the bytes live now, at the peak of the
+ * total heap and at exit, temporary allocations and a size histogram, and at the end builds the heap profile
+ * (heap_report.h describes its columns and comments), symbolizing each address once.
  *
  * Sampled streams (--sample-bytes) are scaled on the way in: a sampled block of size s stands for
  * 1 / (1 - exp(-s / N)) blocks of that size, which makes the estimates unbiased.
@@ -23,7 +23,8 @@ struct heap_trace_stats {
 	uint64_t corrupt_streams;  /* streams that ended in a decoding error (their data so far is kept) */
 	uint64_t truncated_streams; /* streams that ended in the middle of a record */
 	uint64_t events;
-	uint64_t unmatched_frees;  /* frees of blocks never seen allocated (before the library started, ...) */
+	uint64_t unmatched_frees;  /* frees of blocks this stream did not allocate (a forked child's inherited
+				      ones) or of sites it never described (a stream cut short) */
 	uint64_t no_maps;          /* streams without /proc/self/maps (killed before sending it) */
 };
 

@@ -1,5 +1,5 @@
 /* Unit tests for the heap profiler's kiln side: stream decoding, live accounting (peaks, leaks, temporaries,
- * out-of-order threads, sampling), the report, and its pprof round trip. */
+ * out-of-order threads, forks, sampling), the report, and its pprof round trip. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,7 +30,7 @@ struct sb {
 	struct buf b;
 };
 
-static void sb_init(struct sb *s, uint32_t pid, uint64_t sample)
+static void sb_init_from(struct sb *s, uint32_t pid, uint64_t sample, uint32_t first_stack)
 {
 	struct kh_header h;
 	memset(&h, 0, sizeof(h));
@@ -39,8 +39,14 @@ static void sb_init(struct sb *s, uint32_t pid, uint64_t sample)
 	h.pid = pid;
 	h.sample_bytes = sample;
 	h.start_ns = 1000;
+	h.first_stack = first_stack;
 	buf_init(&s->b, 0);
 	buf_add(&s->b, &h, sizeof(h));
+}
+
+static void sb_init(struct sb *s, uint32_t pid, uint64_t sample)
+{
+	sb_init_from(s, pid, sample, 1);
 }
 
 static void sb_words(struct sb *s, const uint64_t *w, size_t n)
@@ -54,41 +60,28 @@ static void sb_chunk(struct sb *s, uint64_t tid, uint64_t time)
 	sb_words(s, w, 3);
 }
 
+/* Site `id`: allocator `kind` called from a0, called from a1. */
+static void sb_site(struct sb *s, uint32_t id, unsigned kind, uint64_t a0, uint64_t a1)
+{
+	uint64_t w[3] = { KH_HEAD(KH_STACK, kind, 2, id), a0, a1 };
+	sb_words(s, w, 3);
+}
+
 static void sb_stack(struct sb *s, uint32_t id, uint64_t a0, uint64_t a1)
 {
-	uint64_t w[3] = { KH_HEAD(KH_STACK, 0, 2, id), a0, a1 };
-	sb_words(s, w, 3);
+	sb_site(s, id, KH_MALLOC, a0, a1);
 }
 
-/* Event stamps: by default each event is later than the one before. */
-static uint64_t clk = 1000;
-
-static void sb_alloc_at(struct sb *s, uint32_t stack, uint64_t ptr, uint64_t size, uint64_t stamp)
+static void sb_alloc(struct sb *s, uint32_t site, uint64_t size)
 {
-	uint64_t w[4] = { KH_HEAD(KH_ALLOC, KH_MALLOC, 3, stack), ptr, size, stamp };
-	sb_words(s, w, 4);
+	uint64_t w[2] = { KH_HEAD(KH_ALLOC, KH_MALLOC, 1, site), size };
+	sb_words(s, w, 2);
 }
 
-static void sb_free_at(struct sb *s, uint64_t ptr, uint64_t stamp)
+static void sb_free(struct sb *s, uint32_t site, uint64_t size, bool temporary)
 {
-	uint64_t w[3] = { KH_HEAD(KH_FREE, 0, 2, 0), ptr, stamp };
-	sb_words(s, w, 3);
-}
-
-static void sb_alloc(struct sb *s, uint32_t stack, uint64_t ptr, uint64_t size)
-{
-	sb_alloc_at(s, stack, ptr, size, ++clk);
-}
-
-static void sb_free(struct sb *s, uint64_t ptr)
-{
-	sb_free_at(s, ptr, ++clk);
-}
-
-static void sb_realloc(struct sb *s, uint32_t stack, uint64_t old, uint64_t ptr, uint64_t size)
-{
-	uint64_t w[5] = { KH_HEAD(KH_REALLOC, KH_REALLOC_KIND, 4, stack), old, ptr, size, ++clk };
-	sb_words(s, w, 5);
+	uint64_t w[2] = { KH_HEAD(KH_FREE, temporary ? KH_FREE_TEMPORARY : 0, 1, site), size };
+	sb_words(s, w, 2);
 }
 
 static void test_decode(void **state)
@@ -97,10 +90,10 @@ static void test_decode(void **state)
 	struct sb s;
 	sb_init(&s, 42, 0);
 	sb_chunk(&s, 7, 123);
-	sb_stack(&s, 1, 0x1000, 0x2000);
-	sb_alloc(&s, 1, 0xa0, 16);
-	sb_realloc(&s, 1, 0xa0, 0xb0, 32);
-	sb_free(&s, 0xb0);
+	sb_site(&s, 1, KH_CALLOC, 0x1000, 0x2000);
+	sb_alloc(&s, 1, 16);
+	sb_free(&s, 1, 16, true);
+	sb_alloc(&s, 1, 32);
 	uint64_t maps[4] = { KH_HEAD(KH_MAPS, 1, 3, 0), 13, 0, 0 };
 	memcpy(&maps[2], "00400000-0040", 13);
 	sb_words(&s, maps, 4);
@@ -123,11 +116,16 @@ static void test_decode(void **state)
 				assert_int_equal(ev.naddrs, 2);
 				assert_int_equal(ev.addrs[1], 0x2000);
 				assert_int_equal(ev.stack, 1);
+				assert_int_equal(ev.kind, KH_CALLOC);
 			}
-			if (ev.type == KH_REALLOC) {
-				assert_int_equal(ev.a, 0xa0);
-				assert_int_equal(ev.b, 0xb0);
-				assert_int_equal(ev.c, 32);
+			if (ev.type == KH_ALLOC) {
+				assert_int_equal(ev.stack, 1);
+				assert_true(ev.a == 16 || ev.a == 32);
+			}
+			if (ev.type == KH_FREE) {
+				assert_int_equal(ev.stack, 1);
+				assert_int_equal(ev.a, 16);
+				assert_int_equal(ev.kind, KH_FREE_TEMPORARY);
 			}
 			if (ev.type == KH_MAPS) {
 				assert_int_equal(ev.text_len, 13);
@@ -144,9 +142,34 @@ static void test_decode(void **state)
 	assert_int_equal(heap_stream_pending(&d), 0);
 	heap_stream_release(&d);
 
+	/* Uneven pieces, drained after every other one: the same records. */
+	for (size_t step = 2; step < 40; step += 7) {
+		unsigned m = 0;
+		heap_stream_init(&d);
+		for (size_t i = 0, k = 0; i < s.b.len; i += step, k++) {
+			size_t len = s.b.len - i < step ? s.b.len - i : step;
+			heap_stream_feed(&d, s.b.buf + i, len);
+			if (k % 2 && i + len < s.b.len)
+				continue;
+			int r;
+			while ((r = heap_stream_next(&d, &ev, &e)) > 0) {
+				assert_true(m < n);
+				assert_int_equal(ev.type, types[m]);
+				m++;
+			}
+			assert_int_equal(r, 0);
+		}
+		assert_int_equal(m, n);
+		assert_int_equal(heap_stream_pending(&d), 0);
+		heap_stream_release(&d);
+	}
+
 	/* Corruption: bad magic, unknown type, bad lengths. */
 	heap_stream_init(&d);
-	heap_stream_feed(&d, "NOTAHEAPSTREAM..........................", 40);
+	char junk[sizeof(struct kh_header)];
+	memset(junk, '.', sizeof(junk));
+	memcpy(junk, "NOTAHEAPSTREAM", 14);
+	heap_stream_feed(&d, junk, sizeof(junk));
 	assert_int_equal(heap_stream_next(&d, &ev, &e), -1);
 	assert_non_null(strstr(e.msg, "bad magic"));
 	assert_int_equal(heap_stream_next(&d, &ev, &e), -1);
@@ -154,8 +177,10 @@ static void test_decode(void **state)
 
 	const uint64_t bad[][4] = {
 		{ KH_HEAD(99, 0, 0, 0) },
-		{ KH_HEAD(KH_ALLOC, 0, 1, 0), 0 },
-		{ KH_HEAD(KH_ALLOC, 77, 3, 0), 0, 0, 0 },
+		{ KH_HEAD(KH_ALLOC, 0, 2, 0), 0 },
+		{ KH_HEAD(KH_ALLOC, 77, 1, 0), 0 },
+		{ KH_HEAD(KH_FREE, 2, 1, 0), 0 },
+		{ KH_HEAD(KH_STACK, KH_KIND_NR, 1, 1), 0 },
 		{ KH_HEAD(KH_MAPS, 0, 1, 0), 9 },
 		{ KH_HEAD(KH_STACK, 0, KH_MAX_DEPTH + 1, 0) },
 	};
@@ -174,6 +199,8 @@ static void test_decode(void **state)
 	}
 	buf_release(&s.b);
 }
+
+static struct heap_trace_stats last_stats; /* of the latest run() */
 
 /* Runs streams through a trace and returns the profile (symbolized without maps: "[unknown]" frames). */
 static struct profile *run(struct sb *streams, size_t n, bool byte_by_byte)
@@ -194,6 +221,7 @@ static struct profile *run(struct sb *streams, size_t n, bool byte_by_byte)
 		heap_trace_close(t, h);
 	}
 	assert_int_equal(heap_trace_finish(t, sym, p, &e), 0);
+	last_stats = *heap_trace_stats(t);
 	symbolizer_free(sym);
 	heap_trace_free(t);
 	return p;
@@ -221,16 +249,20 @@ static void test_accounting(void **state)
 	sb_chunk(&s, 1, 2000);
 	sb_stack(&s, 1, 0x1000, 0x2000);
 	sb_stack(&s, 2, 0x1100, 0x2000);
-	sb_alloc(&s, 1, 0x10, 100);   /* leaked */
-	sb_alloc(&s, 2, 0x20, 1000);  /* freed after the peak */
-	sb_alloc(&s, 2, 0x30, 50);    /* temporary */
-	sb_free(&s, 0x30);
-	sb_alloc(&s, 2, 0x40, 3000);  /* peak: 100 + 1000 + 3000; temporary */
-	sb_free(&s, 0x40);
-	sb_free(&s, 0x20);
-	sb_alloc(&s, 1, 0x50, 10);    /* realloc'd and leaked */
-	sb_realloc(&s, 1, 0x50, 0x60, 20);
-	sb_free(&s, 0x999);           /* unknown: ignored */
+	sb_site(&s, 3, KH_REALLOC_KIND, 0x1000, 0x2000);
+	sb_alloc(&s, 1, 100);         /* leaked */
+	sb_alloc(&s, 2, 1000);        /* freed after the peak */
+	sb_alloc(&s, 2, 50);          /* temporary */
+	sb_free(&s, 2, 50, true);
+	sb_alloc(&s, 2, 3000);        /* peak: 100 + 1000 + 3000; temporary */
+	sb_free(&s, 2, 3000, true);
+	sb_free(&s, 2, 1000, false);
+	sb_alloc(&s, 1, 10);          /* realloc'd and leaked */
+	sb_free(&s, 1, 10, false);
+	uint64_t ra[2] = { KH_HEAD(KH_ALLOC, KH_REALLOC_KIND, 1, 3), 20 };
+	sb_words(&s, ra, 2);
+	sb_free(&s, 0, 999, false);   /* not a site: ignored */
+	sb_free(&s, 9, 999, false);   /* a site never described: ignored */
 
 	for (int bb = 0; bb < 2; bb++) {
 		struct profile *p = run(&s, 1, bb);
@@ -241,6 +273,7 @@ static void test_accounting(void **state)
 		assert_int_equal(total(p, "peak_inuse_space"), 4100);
 		assert_int_equal(total(p, "peak_inuse_objects"), 3);
 		assert_int_equal(total(p, "temporary_objects"), 2);
+		assert_int_equal(last_stats.unmatched_frees, 2);
 
 		struct heap_report r;
 		report_of(p, NULL, &r);
@@ -262,37 +295,36 @@ static void test_accounting(void **state)
 }
 
 /*
- * Threads whose buffers arrive out of order: frees before their allocations, allocations before the free of
- * the block they reuse. Real order at 0x10: A(1) by 1, F(2) by 2, A(3) by 2, F(4) by 2, A(5) by 1, F(6) by 3,
- * A(7) by 4 (leaked). At 0x20: A(10) by 1, F(11) by 3, A(12) by 1, F(13) by 1.
+ * Threads whose buffers arrive out of order: thread 2 frees blocks of site 5 before thread 1's buffer, which
+ * describes the site and allocates them, arrives. A forked child frees a block it inherited (a site below its
+ * first_stack): its parent accounts for that block, the child does not.
  */
 static void test_reorder(void **state)
 {
 	(void)state;
-	struct sb s;
-	sb_init(&s, 1, 0);
-	sb_chunk(&s, 3, 10);
-	sb_stack(&s, 1, 0x1000, 0x2000);
-	sb_free_at(&s, 0x10, 6);
-	sb_free_at(&s, 0x20, 11);
-	sb_chunk(&s, 4, 10);
-	sb_alloc_at(&s, 1, 0x10, 100, 7);
-	sb_chunk(&s, 2, 10);
-	sb_free_at(&s, 0x10, 2);
-	sb_alloc_at(&s, 1, 0x10, 64, 3);
-	sb_free_at(&s, 0x10, 4);
-	sb_chunk(&s, 1, 5);
-	sb_alloc_at(&s, 1, 0x10, 64, 1);
-	sb_alloc_at(&s, 1, 0x10, 64, 5);
-	sb_alloc_at(&s, 1, 0x20, 32, 10);
-	sb_alloc_at(&s, 1, 0x20, 32, 12);
-	sb_free_at(&s, 0x20, 13);
-	struct profile *p = run(&s, 1, false);
-	assert_int_equal(total(p, "inuse_objects"), 1);
-	assert_int_equal(total(p, "inuse_space"), 100);
-	assert_int_equal(total(p, "alloc_objects"), 6);
+	struct sb s[2];
+	sb_init(&s[0], 1, 0);
+	sb_chunk(&s[0], 2, 10);
+	sb_free(&s[0], 5, 64, false);
+	sb_free(&s[0], 5, 64, false);
+	sb_chunk(&s[0], 1, 10);
+	sb_stack(&s[0], 5, 0x1000, 0x2000);
+	sb_alloc(&s[0], 5, 64);
+	sb_alloc(&s[0], 5, 64);
+	sb_alloc(&s[0], 5, 64);       /* leaked */
+	sb_init_from(&s[1], 2, 0, 10);
+	sb_chunk(&s[1], 3, 20);
+	sb_free(&s[1], 5, 64, false); /* the parent's block */
+	sb_stack(&s[1], 10, 0x1000, 0x3000);
+	sb_alloc(&s[1], 10, 7);       /* leaked */
+	struct profile *p = run(s, 2, false);
+	assert_int_equal(total(p, "inuse_objects"), 2);
+	assert_int_equal(total(p, "inuse_space"), 71);
+	assert_int_equal(total(p, "alloc_objects"), 4);
+	assert_int_equal(last_stats.unmatched_frees, 1);
 	profile_free(p);
-	buf_release(&s.b);
+	buf_release(&s[0].b);
+	buf_release(&s[1].b);
 }
 
 static void test_sampled(void **state)
@@ -303,9 +335,9 @@ static void test_sampled(void **state)
 	sb_init(&s, 1, N);
 	sb_chunk(&s, 1, 10);
 	sb_stack(&s, 1, 0x1000, 0x2000);
-	sb_alloc(&s, 1, 0x10, 100);
-	sb_alloc(&s, 1, 0x20, 100000);
-	sb_free(&s, 0x20);
+	sb_alloc(&s, 1, 100);
+	sb_alloc(&s, 1, 100000);
+	sb_free(&s, 1, 100000, false);
 	uint64_t st[3] = { KH_HEAD(KH_STATS, 0, 2, 0), 12345, 678900 };
 	sb_words(&s, st, 3);
 	struct profile *p = run(&s, 1, false);
@@ -332,13 +364,13 @@ static void test_exec(void **state)
 	sb_init(&s[0], 1, 0);
 	sb_chunk(&s[0], 1, 10);
 	sb_stack(&s[0], 1, 0x1000, 0x2000);
-	sb_alloc(&s[0], 1, 0x10, 100);
+	sb_alloc(&s[0], 1, 100);
 	uint64_t ex = KH_HEAD(KH_EXEC, 0, 0, 0);
 	sb_words(&s[0], &ex, 1);
 	sb_init(&s[1], 1, 0);
 	sb_chunk(&s[1], 1, 20);
 	sb_stack(&s[1], 1, 0x1000, 0x2000);
-	sb_alloc(&s[1], 1, 0x10, 7);
+	sb_alloc(&s[1], 1, 7);
 	struct profile *p = run(s, 2, false);
 	assert_int_equal(total(p, "inuse_space"), 7);
 	assert_int_equal(total(p, "peak_inuse_space"), 100);
@@ -364,9 +396,9 @@ static void test_pprof_roundtrip(void **state)
 	sb_init(&s, 1, 0);
 	sb_chunk(&s, 1, 2000);
 	sb_stack(&s, 1, 0x1000, 0x2000);
-	sb_alloc(&s, 1, 0x10, 4096);
-	sb_alloc(&s, 1, 0x20, 1 << 20);
-	sb_free(&s, 0x20);
+	sb_alloc(&s, 1, 4096);
+	sb_alloc(&s, 1, 1 << 20);
+	sb_free(&s, 1, 1 << 20, false);
 	struct profile *p = run(&s, 1, false);
 
 	char path[] = "/tmp/kiln-test-heap-XXXXXX";
