@@ -57,6 +57,33 @@ struct stab_slot {
 	uint32_t pad;
 };
 
+/*
+ * A full trace's window: the thread's events summed per site (heap_wire.h's WINDOW and SITE records). A site's
+ * value at the window's highest point is kept lazily: `peak_*` is valid when the site changed after that point
+ * (last_mod > max_evt), else it equals `live_*`.
+ */
+#define WIN_SITES 512   /* sites per window: a window closes when it has this many */
+#define WIN_SLOTS 1024  /* its index by site id (a power of two) */
+#define WIN_EVENTS 16384 /* events per window */
+
+struct win_site {
+	uint32_t id;
+	int64_t allocs, alloc_bytes;
+	int64_t live_o, live_b, peak_o, peak_b;
+	int64_t temporary;
+	uint64_t last_mod; /* event number of the latest change */
+};
+
+struct window {
+	int64_t net_o, net_b, max_o, max_b;
+	uint64_t max_time, start;
+	uint64_t evt, max_evt;
+	uint32_t n;                   /* sites used */
+	uint16_t slot[WIN_SLOTS];     /* index + 1 into site[], by site id */
+	struct win_site site[WIN_SITES];
+	uint64_t hist[65];            /* allocations by significant bits of their size */
+};
+
 struct tstate {
 	struct tstate *next;
 	pthread_mutex_t flock; /* held while the buffer is written out */
@@ -73,7 +100,9 @@ struct tstate {
 	uint64_t calls, bytes; /* since the last STATS record (the fast path's counts once folded in) */
 	unsigned tick;         /* records since the last time stamp */
 	uint64_t chunk_start;  /* CLOCK_MONOTONIC when the buffer's first record was written */
+	uint64_t now;          /* the latest time stamp taken */
 	unsigned char *buf;
+	struct window win;     /* a full trace's open window (read by another thread only at the final flush) */
 };
 
 /*
@@ -131,8 +160,8 @@ uint32_t kh_record_alloc(unsigned kind, const void *ptr, size_t size, const uint
 void kh_record_free(const void *ptr, uint32_t site, uint64_t size, bool by_realloc);
 /* exec is about to replace the image: everything is sent, then an EXEC record. */
 void kh_before_exec(void);
-/* _exit and dlclose: every buffer and the maps are sent. */
-void kh_flush_process(void);
+/* _exit (final: the image ends) and dlclose: every buffer and the maps are sent. */
+void kh_flush_process(bool final);
 
 static inline bool is_boot(const void *p)
 {

@@ -49,6 +49,8 @@ static pthread_mutex_t g_write_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t g_reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tstate *g_threads;
 static _Atomic uint32_t g_next_stack;
+static uint32_t g_first_stack = 1; /* sites below were the parent's (a forked child's inherited blocks) */
+static bool g_closed;              /* the final flush was sent: nothing more (g_write_lock held) */
 
 /* Sampled mode: the live sampled blocks (address, site, size), so that only their frees are sent. */
 #define SSET_BITS 16
@@ -252,13 +254,12 @@ static void put_stats(struct tstate *t)
 	t->calls = t->bytes = 0;
 }
 
-/* Sends the owner's buffer and empties it. Room for the STATS record is always kept free. */
-static void flush_own(struct tstate *t)
+/* Sends the owner's buffer and empties it. */
+static void send_buf(struct tstate *t)
 {
-	put_stats(t);
 	pthread_mutex_lock(&t->flock);
 	pthread_mutex_lock(&g_write_lock);
-	if (t->pos > t->start)
+	if (t->pos > t->start && !g_closed)
 		send_all(t->buf + t->start, t->pos - t->start);
 	pthread_mutex_unlock(&g_write_lock);
 	t->start = 0;
@@ -266,20 +267,167 @@ static void flush_own(struct tstate *t)
 	pthread_mutex_unlock(&t->flock);
 }
 
-/* Sends what another thread has committed so far (at exit); it is not reset, only marked sent. */
-static void flush_other(struct tstate *t)
+/* Windows (heap.h). */
+
+static unsigned size_bits(uint64_t size)
 {
+	return size ? 64 - (unsigned)__builtin_clzll(size) : 0;
+}
+
+static size_t win_words(const struct window *w, uint32_t n)
+{
+	size_t nh = 0;
+	for (unsigned b = 0; b < 65; b++)
+		nh += w->hist[b] != 0;
+	return 6 + 8 * (size_t)n + (nh ? 1 + 2 * nh : 0);
+}
+
+/* The window's records into `o` (room for win_words()); `n`: its sites (read once by the caller). */
+static size_t win_encode(const struct window *w, uint32_t n, uint64_t *o)
+{
+	size_t k = 0;
+	o[k++] = KH_HEAD(KH_WINDOW, 0, 5, n);
+	o[k++] = (uint64_t)w->net_b;
+	o[k++] = (uint64_t)w->net_o;
+	o[k++] = (uint64_t)w->max_b;
+	o[k++] = (uint64_t)w->max_o;
+	o[k++] = w->max_time;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct win_site *st = &w->site[i];
+		bool at_max = st->last_mod <= w->max_evt; /* unchanged since the highest point */
+		o[k++] = KH_HEAD(KH_SITE, 0, 7, st->id);
+		o[k++] = (uint64_t)st->allocs;
+		o[k++] = (uint64_t)st->alloc_bytes;
+		o[k++] = (uint64_t)st->live_o;
+		o[k++] = (uint64_t)st->live_b;
+		o[k++] = (uint64_t)(at_max ? st->live_o : st->peak_o);
+		o[k++] = (uint64_t)(at_max ? st->live_b : st->peak_b);
+		o[k++] = (uint64_t)st->temporary;
+	}
+	size_t nh = 0;
+	for (unsigned b = 0; b < 65; b++)
+		nh += w->hist[b] != 0;
+	if (nh) {
+		o[k++] = KH_HEAD(KH_HIST, 0, 2 * nh, 0);
+		for (unsigned b = 0; b < 65; b++)
+			if (w->hist[b]) {
+				o[k++] = b;
+				o[k++] = w->hist[b];
+			}
+	}
+	return k;
+}
+
+static void win_reset(struct window *w)
+{
+	memset(w->slot, 0, sizeof(w->slot));
+	memset(w->hist, 0, sizeof(w->hist));
+	w->n = 0;
+	w->net_o = w->net_b = w->max_o = w->max_b = 0;
+	w->max_time = w->start = 0;
+	w->evt = w->max_evt = 0;
+}
+
+/* Ends the owner's window: its records go into the buffer (sent first when there is no room). */
+static void win_close(struct tstate *t)
+{
+	struct window *w = &t->win;
+	if (!w->n)
+		return;
+	size_t words = win_words(w, w->n);
+	if (t->pos + (words + 3) * 8 > BUF_BYTES)
+		send_buf(t);
+	if (!t->pos) {
+		t->chunk_start = now_ns();
+		uint64_t c[3] = { KH_HEAD(KH_CHUNK, 0, 2, 0), t->tid, t->chunk_start };
+		put(t, c, 3);
+	}
+	size_t k = win_encode(w, w->n, (uint64_t *)(void *)(t->buf + t->pos));
+	__atomic_store_n(&t->pos, t->pos + k * 8, __ATOMIC_RELEASE);
+	win_reset(w);
+}
+
+/* The site's entry in the owner's window, created when new (the window is closed first when full). */
+static inline struct win_site *win_site_of(struct tstate *t, uint32_t id)
+{
+	struct window *w = &t->win;
+	for (;;) {
+		size_t i = (id * 0x9e3779b1u) >> (32 - 10);
+		for (;; i = (i + 1) & (WIN_SLOTS - 1)) {
+			unsigned k = w->slot[i];
+			if (!k)
+				break;
+			if (LIKELY(w->site[k - 1].id == id))
+				return &w->site[k - 1];
+		}
+		if (w->n < WIN_SITES) {
+			if (!w->n)
+				w->start = t->now;
+			struct win_site *st = &w->site[w->n++];
+			memset(st, 0, sizeof(*st));
+			st->id = id;
+			w->slot[i] = (uint16_t)w->n;
+			return st;
+		}
+		win_close(t);
+	}
+}
+
+/* A change of a site's live blocks and bytes, and of the window's running total. */
+static inline void win_change(struct tstate *t, struct win_site *st, int64_t o, int64_t b)
+{
+	struct window *w = &t->win;
+	if (st->last_mod <= w->max_evt) {
+		st->peak_o = st->live_o;
+		st->peak_b = st->live_b;
+	}
+	st->live_o += o;
+	st->live_b += b;
+	st->last_mod = ++w->evt;
+	w->net_o += o;
+	w->net_b += b;
+	if (w->net_b > w->max_b) {
+		w->max_b = w->net_b;
+		w->max_o = w->net_o;
+		w->max_evt = w->evt;
+		w->max_time = t->now;
+	}
+}
+
+/* Sends the owner's window and buffer. */
+static void flush_own(struct tstate *t)
+{
+	put_stats(t);
+	win_close(t);
+	send_buf(t);
+}
+
+/*
+ * Sends what another thread has committed so far (at exit); it is not reset, only marked sent. `final`: the
+ * process image is ending, so its open window is sent too, as it is now (the thread may be changing it: at
+ * most its event in flight is lost), and nothing is sent after (g_closed).
+ */
+static void flush_other(struct tstate *t, bool final)
+{
+	static uint64_t snap[6 + 8 * WIN_SITES + 1 + 2 * 65];
 	pthread_mutex_lock(&t->flock);
 	size_t pos = __atomic_load_n(&t->pos, __ATOMIC_ACQUIRE);
-	if (pos > t->start) {
-		uint64_t chunk[3] = { KH_HEAD(KH_CHUNK, 0, 2, 0), t->tid, now_ns() };
-		pthread_mutex_lock(&g_write_lock);
+	uint64_t chunk[3] = { KH_HEAD(KH_CHUNK, 0, 2, 0), t->tid, now_ns() };
+	pthread_mutex_lock(&g_write_lock);
+	if (pos > t->start && !g_closed) {
 		if (t->start) /* the buffer's own CHUNK record was sent already */
 			send_all(chunk, sizeof(chunk));
 		send_all(t->buf + t->start, pos - t->start);
-		pthread_mutex_unlock(&g_write_lock);
 		t->start = pos;
 	}
+	uint32_t n = __atomic_load_n(&t->win.n, __ATOMIC_RELAXED);
+	if (final && n && !g_closed) {
+		n = n < WIN_SITES ? n : WIN_SITES;
+		size_t k = win_encode(&t->win, n, snap);
+		send_all(chunk, sizeof(chunk));
+		send_all(snap, k * 8);
+	}
+	pthread_mutex_unlock(&g_write_lock);
 	pthread_mutex_unlock(&t->flock);
 }
 
@@ -308,7 +456,7 @@ static void send_maps(void)
 		return;
 	}
 	pthread_mutex_lock(&g_write_lock);
-	for (;;) {
+	while (!g_closed) {
 		size_t len = 0;
 		ssize_t n;
 		while (len < cap && ((n = read(fd, (char *)(rec + 2) + len, cap - len)) > 0 || (n < 0 && errno == EINTR)))
@@ -328,18 +476,25 @@ static void send_maps(void)
 	close(fd);
 }
 
-static void flush_all(void)
+/* `final`: the process image is ending (exit, exec): the other threads' open windows are sent too. */
+static void flush_all(bool final)
 {
 	pthread_mutex_lock(&g_reg_lock);
 	for (struct tstate *t = g_threads; t; t = t->next) {
-		if (t == t_state) {
-			put_stats(t);
+		if (t == t_state)
 			flush_own(t);
-		} else {
-			flush_other(t);
-		}
+		else
+			flush_other(t, final);
 	}
 	pthread_mutex_unlock(&g_reg_lock);
+}
+
+/* After the final flush: what threads still running would send now would count twice. */
+static void close_stream(void)
+{
+	pthread_mutex_lock(&g_write_lock);
+	g_closed = true;
+	pthread_mutex_unlock(&g_write_lock);
 }
 
 /* Per-thread state. */
@@ -488,6 +643,7 @@ static struct tstate *tstate_get(void)
 	t->stab_mask = STAB_INIT - 1;
 	pthread_mutex_init(&t->flock, NULL);
 	t->tid = (uint32_t)syscall(SYS_gettid);
+	t->now = now_ns();
 	t->rng = now_ns() ^ ((uint64_t)t->tid << 32) ^ (uintptr_t)t;
 	if (!t->rng)
 		t->rng = 88172645463325252ULL;
@@ -704,7 +860,26 @@ uint32_t kh_record_alloc(unsigned kind, const void *ptr, size_t size, const uint
 	if (!arm(t, size))
 		goto out;
 	id = stack_id(t, fp, kind);
-	if (g_sample && !sset_insert((uintptr_t)ptr, id, size)) {
+	if (!g_sample) {
+		/* A full trace: into the window. A time stamp now and then dates the peak and ends old buffers. */
+		uint64_t now = 0;
+		if (++t->tick >= 64 || size >= 65536) {
+			now = t->now = now_ns();
+			t->tick = 0;
+		}
+		struct win_site *st = win_site_of(t, id);
+		st->allocs++;
+		st->alloc_bytes += (int64_t)size;
+		win_change(t, st, 1, (int64_t)size);
+		t->win.hist[size_bits(size)]++;
+		t->last_alloc = ptr;
+		if (t->win.evt >= WIN_EVENTS)
+			win_close(t);
+		if (now && ((t->pos && now - t->chunk_start > FLUSH_NS) || (t->win.n && now - t->win.start > FLUSH_NS)))
+			flush_own(t);
+		goto out;
+	}
+	if (!sset_insert((uintptr_t)ptr, id, size)) {
 		id = 0;
 		goto out;
 	}
@@ -734,9 +909,19 @@ void kh_record_free(const void *ptr, uint32_t site, uint64_t size, bool by_reall
 		return;
 	if (g_sample && !sset_remove((uintptr_t)ptr, &site, &size))
 		return;
+	if (site < g_first_stack)
+		return; /* allocated by the parent before the fork: its stream accounts for it */
 	t_guard++;
 	struct tstate *t = tstate_get();
-	if (t) {
+	if (t && !g_sample) {
+		struct win_site *st = win_site_of(t, site);
+		win_change(t, st, -1, -(int64_t)size);
+		if (ptr == t->last_alloc && !by_realloc)
+			st->temporary++;
+		t->last_alloc = NULL;
+		if (t->win.evt >= WIN_EVENTS)
+			win_close(t);
+	} else if (t) {
 		reserve(t, 2);
 		unsigned temporary = ptr == t->last_alloc && !by_realloc ? KH_FREE_TEMPORARY : 0;
 		uint64_t w[2] = { KH_HEAD(KH_FREE, temporary, 1, site), size };
@@ -754,23 +939,28 @@ void kh_before_exec(void)
 		return;
 	int saved = errno;
 	t_guard++;
-	flush_all();
+	flush_all(true);
 	uint64_t w = KH_HEAD(KH_EXEC, 0, 0, 0);
 	pthread_mutex_lock(&g_write_lock);
-	send_all(&w, 8);
+	if (!g_closed)
+		send_all(&w, 8);
 	pthread_mutex_unlock(&g_write_lock);
+	/* Should the exec fail, the stream has said the image is gone: the rest of it goes unrecorded. */
+	close_stream();
 	t_guard--;
 	errno = saved;
 }
 
-void kh_flush_process(void)
+void kh_flush_process(bool final)
 {
 	if (!g_enabled || getpid() != g_pid)
 		return;
 	int saved = errno;
 	t_guard++;
-	flush_all();
+	flush_all(final);
 	send_maps();
+	if (final)
+		close_stream();
 	t_guard--;
 	errno = saved;
 }
@@ -786,7 +976,7 @@ static void send_header(uint32_t flags)
 	h.flags = flags;
 	h.sample_bytes = g_sample;
 	h.start_ns = now_ns();
-	h.first_stack = atomic_load_explicit(&g_next_stack, memory_order_relaxed) + 1;
+	h.first_stack = g_first_stack = atomic_load_explicit(&g_next_stack, memory_order_relaxed) + 1;
 	send_all(&h, sizeof(h));
 }
 
@@ -848,14 +1038,17 @@ static void fork_child(void)
 		t_fast.calls = 0;
 		self->armed = t_fast.countdown;
 		self->tid = (uint32_t)syscall(SYS_gettid);
-		/* A new stream: its stacks are sent again. */
+		/* A new stream: its stacks are sent again; the window's events are the parent's. */
 		memset(self->stab, 0, (self->stab_mask + 1) * sizeof(*self->stab));
 		self->stab_nr = 0;
+		win_reset(&self->win);
+		self->last_alloc = NULL;
 	}
 	if (g_sock >= 0)
 		close(g_sock);
 	g_sock = -1;
 	g_pid = getpid();
+	g_closed = false;
 	if (g_enabled && !g_no_children) {
 		g_sock = connect_sock();
 		if (g_sock >= 0) {
@@ -932,8 +1125,9 @@ __attribute__((destructor)) static void kh_fini(void)
 	if (!g_enabled)
 		return;
 	t_guard++;
-	flush_all();
+	flush_all(true);
 	send_maps();
+	close_stream();
 	g_enabled = 0;
 	t_guard--;
 }

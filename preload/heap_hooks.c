@@ -614,7 +614,7 @@ EXPORT void _exit(int status)
 {
 	if (!kh_real.exit_)
 		kh_resolve();
-	kh_flush_process();
+	kh_flush_process(true);
 	kh_real.exit_(status);
 }
 
@@ -623,6 +623,6 @@ EXPORT int dlclose(void *h)
 	if (!kh_real.dlclose)
 		kh_resolve();
 	/* Addresses in the library are named after it is gone with the maps sent now. */
-	kh_flush_process();
+	kh_flush_process(false);
 	return kh_real.dlclose(h);
 }

@@ -16,6 +16,16 @@
  *   FREE    n=1  size                          a block allocated at site `stack` with `size` bytes was freed;
  *                                              kind KH_FREE_TEMPORARY: it was the thread's latest allocation
  *                                              (freed with no allocation or free in between)
+ *   WINDOW  n=5  net_bytes, net_blocks,        a full trace's summary of the thread's events since its last
+ *                max_bytes, max_blocks,        WINDOW, followed by its `stack` SITE records: over the window
+ *                max_time                      the thread's live total went from +0 to +net, and was highest
+ *                                              (+max, at least 0) at max_time (CLOCK_MONOTONIC)
+ *   SITE    n=7  allocs, alloc_bytes,          site `stack` in the window: its allocations, the change of its
+ *                live_blocks, live_bytes,      live blocks and bytes over the window and at the window's
+ *                peak_blocks, peak_bytes,      highest point, its temporary allocations (signed values in
+ *                temporary                     two's complement)
+ *   HIST    n=2k (bucket, count) pairs         the window's allocations by size: bucket b holds sizes with b
+ *                                              significant bits
  *   STATS   n=2  calls, bytes                  allocations and bytes since the thread's last STATS (exact
  *                                              even when sampling)
  *   MAPS    n=1+w  len, text[w words]          a part of /proc/self/maps; kind 1 marks the last part
@@ -24,10 +34,12 @@
  * No record carries an address: a free names its block's site and size, which the library keeps (in a header
  * before each block in a full trace, beside the sampled address when sampling), so kiln keeps no table of
  * addresses and the threads' records need no common order. A site's live amount is its allocations less its
- * frees; what is live when the stream ends is leaked. Records of different threads arrive in buffer order, so
- * a free can come before the STACK record of its site (sent by the allocating thread): kiln holds it until
- * then. Sites below kh_header.first_stack belong to the process before this stream started (a forked
- * child's inherited blocks): their frees are not this stream's.
+ * frees; what is live when the stream ends is leaked. A full trace sends each thread's events summed per site
+ * over windows of a few thousand events (WINDOW and its SITE records), sampling sends each event (ALLOC,
+ * FREE). Records of different threads arrive in buffer order, so a free can come before the STACK record of
+ * its site (sent by the allocating thread): kiln holds it until then. Sites below kh_header.first_stack belong
+ * to the process before this stream started (a forked child's inherited blocks): the library does not send
+ * their frees.
  *
  * With sampling (kh_header.sample_bytes > 0) only sampled allocations are sent, with their requested size, and
  * only their frees.
@@ -38,7 +50,7 @@
 #include <stdint.h>
 
 #define KH_MAGIC "KILNHEAP"
-#define KH_VERSION 3
+#define KH_VERSION 4
 
 /* Environment variables set by kiln for the preload library. */
 #define KH_ENV_SOCK "KILN_HEAP_SOCK"          /* Unix socket path to connect to */
@@ -68,6 +80,9 @@ enum kh_type {
 	KH_STACK,
 	KH_ALLOC,
 	KH_FREE,
+	KH_WINDOW,
+	KH_SITE,
+	KH_HIST,
 	KH_STATS,
 	KH_MAPS,
 	KH_EXEC,

@@ -159,6 +159,19 @@ static ssize_t decode(struct heap_stream *s, const unsigned char *p, size_t avai
 		ev->addrs = (const uint64_t *)(const void *)(p + 8);
 		ev->naddrs = n;
 		break;
+	case KH_WINDOW:
+	case KH_SITE:
+		if (n != (type == KH_WINDOW ? 5 : 7))
+			return fail(s, e, "bad record length");
+		ev->addrs = (const uint64_t *)(const void *)(p + 8);
+		ev->naddrs = n;
+		break;
+	case KH_HIST:
+		if (n % 2 || n > 2 * 65)
+			return fail(s, e, "bad record length");
+		ev->addrs = (const uint64_t *)(const void *)(p + 8);
+		ev->naddrs = n;
+		break;
 	case KH_MAPS: {
 		if (n < 1)
 			return fail(s, e, "bad record length");

@@ -17,9 +17,10 @@ struct err;
 struct heap_event {
 	unsigned type;  /* enum kh_type */
 	unsigned kind;  /* STACK, ALLOC: enum kh_kind; FREE: KH_FREE_TEMPORARY or 0; MAPS: 1 on the last part */
-	uint32_t stack; /* STACK, ALLOC, FREE: the site id */
+	uint32_t stack; /* STACK, ALLOC, FREE, SITE: the site id; WINDOW: the number of SITE records after it */
 	uint64_t a, b;  /* CHUNK: tid, time; ALLOC, FREE: size; STATS: calls, bytes */
-	const uint64_t *addrs; /* STACK: the return addresses, valid until the next call */
+	const uint64_t *addrs; /* STACK: the return addresses; WINDOW, SITE, HIST: the record's words (valid
+				  until the next call) */
 	size_t naddrs;
 	const char *text;      /* MAPS: text of this part (not NUL-terminated), valid until the next call */
 	size_t text_len;

@@ -57,9 +57,11 @@ struct stream {
 	} cache[1024];
 	struct u64map pending; /* site id -> index into frees, for frees whose STACK has not arrived */
 	struct pending_free {
-		int64_t objs, bytes, temporary;
+		int64_t objs, bytes, temporary; /* the change of the site's live amount (counted in the total) */
 		uint64_t count;
 	} *frees;
+	uint32_t win_sites;    /* SITE records still to come for the latest WINDOW */
+	bool win_peak;         /* that window reached a new peak of the total */
 	size_t frees_nr, frees_alloc;
 	uint32_t *sites;       /* the sites of this stream, for its end */
 	size_t sites_nr, sites_alloc;
@@ -306,6 +308,24 @@ static void on_alloc(struct heap_trace *t, struct stream *s, unsigned kind, uint
 	}
 }
 
+/* A change of the live amount of site `stack` that cannot be given to its site yet (its STACK record is still
+ * in the allocating thread's buffer): held until it is. The total has counted it already. */
+static void hold(struct stream *s, uint32_t stack, int64_t objs, int64_t bytes, int64_t temporary)
+{
+	int inserted;
+	uint64_t *slot = u64map_insert(&s->pending, stack, &inserted);
+	if (inserted) {
+		ALLOC_GROW(s->frees, s->frees_nr + 1, s->frees_alloc);
+		memset(&s->frees[s->frees_nr], 0, sizeof(s->frees[0]));
+		*slot = s->frees_nr++;
+	}
+	struct pending_free *f = &s->frees[*slot];
+	f->objs = ADD(f->objs, objs);
+	f->bytes = ADD(f->bytes, bytes);
+	f->temporary = ADD(f->temporary, temporary);
+	f->count++;
+}
+
 static void on_free(struct heap_trace *t, struct stream *s, uint32_t stack, uint64_t size, bool temporary)
 {
 	if (stack < s->first_stack || !stack) {
@@ -320,19 +340,10 @@ static void on_free(struct heap_trace *t, struct stream *s, uint32_t stack, uint
 		site_release(t, si, objs, bytes, temporary ? objs : 0);
 		return;
 	}
-	/* The STACK record is still in the allocating thread's buffer. */
-	int inserted;
-	uint64_t *slot = u64map_insert(&s->pending, stack, &inserted);
-	if (inserted) {
-		ALLOC_GROW(s->frees, s->frees_nr + 1, s->frees_alloc);
-		memset(&s->frees[s->frees_nr], 0, sizeof(s->frees[0]));
-		*slot = s->frees_nr++;
-	}
-	struct pending_free *f = &s->frees[*slot];
-	f->objs = ADD(f->objs, objs);
-	f->bytes = ADD(f->bytes, bytes);
-	f->temporary = ADD(f->temporary, temporary ? objs : 0);
-	f->count++;
+	t->evt++;
+	t->cur_bytes = SUB(t->cur_bytes, bytes);
+	t->cur_objs = SUB(t->cur_objs, objs);
+	hold(s, stack, SUB(0, objs), SUB(0, bytes), temporary ? objs : 0);
 }
 
 static void on_stack(struct heap_trace *t, struct stream *s, const struct heap_event *ev)
@@ -346,8 +357,92 @@ static void on_stack(struct heap_trace *t, struct stream *s, const struct heap_e
 	uint64_t *pf = s->pending.nr ? u64map_find(&s->pending, ev->stack) : NULL;
 	if (pf) {
 		struct pending_free *f = &s->frees[*pf];
-		site_release(t, si, f->objs, f->bytes, f->temporary);
+		struct site *st = &t->sites[si];
+		t->evt++;
+		site_change(t, st, f->objs, f->bytes);
+		st->temporary = ADD(st->temporary, f->temporary);
+		t->temporary = ADD(t->temporary, f->temporary);
 		memset(f, 0, sizeof(*f));
+	}
+}
+
+/* Record words (the bytes received need not be aligned for 64-bit loads). */
+static inline uint64_t rec_word(const uint64_t *w, size_t i)
+{
+	uint64_t v;
+	memcpy(&v, (const char *)w + i * 8, 8);
+	return v;
+}
+
+/*
+ * A thread's window (heap_wire.h): its net change of the total, and its highest point, which makes a new
+ * peak when the total before the window plus that point passes the peak; its sites follow.
+ */
+static void on_window(struct heap_trace *t, struct stream *s, const struct heap_event *ev)
+{
+	int64_t net_b = (int64_t)rec_word(ev->addrs, 0), net_o = (int64_t)rec_word(ev->addrs, 1);
+	int64_t max_b = (int64_t)rec_word(ev->addrs, 2), max_o = (int64_t)rec_word(ev->addrs, 3);
+	s->win_sites = ev->stack;
+	s->win_peak = false;
+	if (ev->stack && ADD(t->cur_bytes, max_b) > t->peak_bytes) {
+		t->peak_bytes = ADD(t->cur_bytes, max_b);
+		t->peak_objs = ADD(t->cur_objs, max_o);
+		t->peak_evt = ++t->evt;
+		t->peak_time = rec_word(ev->addrs, 4);
+		s->win_peak = true;
+	}
+	t->cur_bytes = ADD(t->cur_bytes, net_b);
+	t->cur_objs = ADD(t->cur_objs, net_o);
+	t->evt++; /* the window's sites change after its highest point */
+}
+
+/* A site's sums over the window: at the window's highest point (a new peak) its value there is its peak. */
+static void on_site(struct heap_trace *t, struct stream *s, const struct heap_event *ev)
+{
+	const uint64_t *w = ev->addrs;
+	int64_t allocs = (int64_t)rec_word(w, 0), alloc_bytes = (int64_t)rec_word(w, 1);
+	int64_t live_o = (int64_t)rec_word(w, 2), live_b = (int64_t)rec_word(w, 3);
+	int64_t peak_o = (int64_t)rec_word(w, 4), peak_b = (int64_t)rec_word(w, 5);
+	int64_t temporary = (int64_t)rec_word(w, 6);
+	bool at_peak = s->win_sites && s->win_peak;
+	if (s->win_sites)
+		s->win_sites--;
+	uint32_t si = ev->stack ? site_of(s, ev->stack) : UINT32_MAX;
+	if (si == UINT32_MAX) {
+		if (!allocs) {
+			if (ev->stack >= s->first_stack && ev->stack)
+				hold(s, ev->stack, live_o, live_b, temporary); /* frees of a site described later */
+			else
+				t->stats.unmatched_frees++;
+			return;
+		}
+		si = site_get(t, s, rawstack_intern(t, s->asid, NULL, 0), KH_MALLOC);
+	}
+	struct site *st = &t->sites[si];
+	st->alloc_objs = ADD(st->alloc_objs, allocs);
+	st->alloc_bytes = ADD(st->alloc_bytes, alloc_bytes);
+	t->total_calls = ADD(t->total_calls, allocs);
+	t->total_bytes = ADD(t->total_bytes, alloc_bytes);
+	st->temporary = ADD(st->temporary, temporary);
+	t->temporary = ADD(t->temporary, temporary);
+	if (at_peak) {
+		st->peak_objs = ADD(st->live_objs, peak_o);
+		st->peak_bytes = ADD(st->live_bytes, peak_b);
+	} else if (st->last_mod <= t->peak_evt) {
+		st->peak_objs = st->live_objs;
+		st->peak_bytes = st->live_bytes;
+	}
+	st->live_objs = ADD(st->live_objs, live_o);
+	st->live_bytes = ADD(st->live_bytes, live_b);
+	st->last_mod = t->evt;
+}
+
+static void on_hist(struct heap_trace *t, const struct heap_event *ev)
+{
+	for (size_t i = 0; i + 1 < ev->naddrs; i += 2) {
+		uint64_t b = rec_word(ev->addrs, i);
+		unsigned k = b < HEAP_HIST_BUCKETS ? (unsigned)b : HEAP_HIST_BUCKETS - 1;
+		t->hist[k] = ADD(t->hist[k], (int64_t)rec_word(ev->addrs, i + 1));
 	}
 }
 
@@ -366,6 +461,15 @@ static void on_event(struct heap_trace *t, struct stream *s, const struct heap_e
 		break;
 	case KH_FREE:
 		on_free(t, s, ev->stack, ev->a, ev->kind & KH_FREE_TEMPORARY);
+		break;
+	case KH_WINDOW:
+		on_window(t, s, ev);
+		break;
+	case KH_SITE:
+		on_site(t, s, ev);
+		break;
+	case KH_HIST:
+		on_hist(t, ev);
 		break;
 	case KH_STATS:
 		t->exact_calls = ADD(t->exact_calls, (int64_t)ev->a);

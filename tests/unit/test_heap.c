@@ -84,6 +84,23 @@ static void sb_free(struct sb *s, uint32_t site, uint64_t size, bool temporary)
 	sb_words(s, w, 2);
 }
 
+/* A full trace's window of `nsites` SITE records (sb_wsite). */
+static void sb_window(struct sb *s, uint32_t nsites, int64_t net_b, int64_t net_o, int64_t max_b, int64_t max_o,
+		      uint64_t time)
+{
+	uint64_t w[6] = { KH_HEAD(KH_WINDOW, 0, 5, nsites), (uint64_t)net_b, (uint64_t)net_o, (uint64_t)max_b,
+			  (uint64_t)max_o, time };
+	sb_words(s, w, 6);
+}
+
+static void sb_wsite(struct sb *s, uint32_t id, int64_t allocs, int64_t alloc_bytes, int64_t live_o, int64_t live_b,
+		     int64_t peak_o, int64_t peak_b, int64_t temporary)
+{
+	uint64_t w[8] = { KH_HEAD(KH_SITE, 0, 7, id), (uint64_t)allocs, (uint64_t)alloc_bytes, (uint64_t)live_o,
+			  (uint64_t)live_b, (uint64_t)peak_o, (uint64_t)peak_b, (uint64_t)temporary };
+	sb_words(s, w, 8);
+}
+
 static void test_decode(void **state)
 {
 	(void)state;
@@ -295,6 +312,75 @@ static void test_accounting(void **state)
 }
 
 /*
+ * A full trace's windows from three threads, in buffer order: the peak comes from a window's highest point
+ * (and the sites' values there), a site described after another thread's window freed its blocks gets them.
+ */
+static void test_windows(void **state)
+{
+	(void)state;
+	struct sb s;
+	sb_init(&s, 1, 0);
+	sb_chunk(&s, 1, 2000);
+	/* distinct allocators: the sites stay apart in the profile (without maps every frame is "[unknown]") */
+	sb_site(&s, 1, KH_MALLOC, 0x1000, 0x2000);
+	sb_site(&s, 2, KH_CALLOC, 0x1100, 0x2000);
+	/* thread 1: site 1 three blocks of 100 (kept); site 2 two of 1000, both freed, one live at the top */
+	sb_window(&s, 2, 300, 3, 1300, 4, 5000);
+	sb_wsite(&s, 1, 3, 300, 3, 300, 3, 300, 0);
+	sb_wsite(&s, 2, 2, 2000, 0, 0, 1, 1000, 1);
+	uint64_t hist[5] = { KH_HEAD(KH_HIST, 0, 4, 0), 7, 3, 10, 2 };
+	sb_words(&s, hist, 5);
+	/* thread 2: frees one block of site 1, then one of site 3, which thread 3 describes later */
+	sb_chunk(&s, 2, 5500);
+	sb_window(&s, 1, -100, -1, 0, 0, 5500);
+	sb_wsite(&s, 1, 0, 0, -1, -100, 0, 0, 0);
+	sb_window(&s, 1, -50, -1, 0, 0, 5600);
+	sb_wsite(&s, 3, 0, 0, -1, -50, 0, 0, 0);
+	sb_chunk(&s, 3, 5400);
+	sb_site(&s, 3, KH_NEW, 0x1200, 0x2000);
+	sb_window(&s, 1, 50, 1, 50, 1, 5400);
+	sb_wsite(&s, 3, 1, 50, 1, 50, 1, 50, 0);
+	/* thread 1 again: two blocks of 1200 at site 2 (the new peak: 200 + 2400), one freed after */
+	sb_chunk(&s, 1, 6000);
+	sb_window(&s, 1, 1200, 1, 2400, 2, 6000);
+	sb_wsite(&s, 2, 2, 2400, 1, 1200, 2, 2400, 0);
+
+	for (int bb = 0; bb < 2; bb++) {
+		struct profile *p = run(&s, 1, bb);
+		assert_int_equal(total(p, "alloc_objects"), 8);
+		assert_int_equal(total(p, "alloc_space"), 300 + 2000 + 50 + 2400);
+		assert_int_equal(total(p, "inuse_objects"), 3);
+		assert_int_equal(total(p, "inuse_space"), 200 + 1200);
+		assert_int_equal(total(p, "peak_inuse_space"), 2600);
+		assert_int_equal(total(p, "peak_inuse_objects"), 4);
+		assert_int_equal(total(p, "temporary_objects"), 1);
+		assert_int_equal(last_stats.unmatched_frees, 0);
+		struct heap_report r;
+		report_of(p, NULL, &r);
+		assert_int_equal(r.peak_bytes, 2600);
+		assert_int_equal(r.peak_blocks, 4);
+		assert_int_equal(r.peak_time_ns, 5000);
+		assert_int_equal(r.leaked_bytes, 1400);
+		assert_int_equal(r.hist[7], 3);
+		assert_int_equal(r.hist[10], 2);
+		/* the sites at the peak: 200 at site 1 (unchanged since), 2400 at site 2, nothing at site 3 */
+		int c = profile_find_column(p, "peak_inuse_space");
+		int64_t biggest = 0, sum = 0;
+		for (size_t i = 0; i < p->rows_nr; i++) {
+			int64_t v = profile_row_values(p, i)[c];
+			assert_true(v == 0 || v == 200 || v == 2400);
+			biggest = v > biggest ? v : biggest;
+			sum += v;
+		}
+		assert_int_equal(biggest, 2400);
+		assert_int_equal(sum, 2600);
+		heap_report_release(&r);
+		profile_free(p);
+	}
+	buf_release(&s.b);
+}
+
+/*
  * Threads whose buffers arrive out of order: thread 2 frees blocks of site 5 before thread 1's buffer, which
  * describes the site and allocates them, arrives. A forked child frees a block it inherited (a site below its
  * first_stack): its parent accounts for that block, the child does not.
@@ -494,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_accounting),
 		cmocka_unit_test(test_reorder),
+		cmocka_unit_test(test_windows),
 		cmocka_unit_test(test_sampled),
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_pprof_roundtrip),
