@@ -168,9 +168,10 @@ static inline bool is_boot(const void *p)
 	return (uintptr_t)p - (uintptr_t)kh_boot_arena < KH_BOOT_BYTES;
 }
 
+/* The filter's bit for a block: its address in 16-byte units, modulo the filter's 32,768 bits. */
 static inline unsigned filter_bit(uintptr_t p)
 {
-	return (unsigned)((p >> 4) * 0xff51afd7ed558ccdULL >> 49); /* 15 bits */
+	return (unsigned)(p >> 4) & (FILTER_WORDS * 64 - 1);
 }
 
 #define FRAME ((const uintptr_t *)__builtin_frame_address(0))

@@ -155,7 +155,7 @@ static __attribute__((noinline)) void free_slow(void *p)
 EXPORT void free(void *p)
 {
 	/* Sampling: a block the filter does not know was not sampled (nor is it a start-up block). */
-	if (LIKELY(!g_headers) && LIKELY(!free_wanted(p))) {
+	if (LIKELY(!free_wanted(p))) {
 		kh_real.free(p);
 		return;
 	}
