@@ -133,15 +133,16 @@ EXPORT void *malloc(size_t n)
 	return p;
 }
 
-static void do_free(void *p)
+/* free(), and realloc's free (`by_realloc`: never a temporary allocation). */
+static void do_free(void *p, bool by_realloc)
 {
 	if (!p || is_boot(p))
 		return;
 	int saved = errno;
 	if (g_headers) {
-		free_hdr(p, false);
+		free_hdr(p, by_realloc);
 	} else {
-		kh_record_free(p, 0, 0, false);
+		kh_record_free(p, 0, 0, by_realloc);
 		kh_real.free(p);
 	}
 	errno = saved;
@@ -149,7 +150,7 @@ static void do_free(void *p)
 
 static __attribute__((noinline)) void free_slow(void *p)
 {
-	do_free(p);
+	do_free(p, false);
 }
 
 EXPORT void free(void *p)
@@ -166,13 +167,13 @@ EXPORT void free(void *p)
 EXPORT void free_sized(void *p, size_t n)
 {
 	(void)n;
-	do_free(p);
+	do_free(p, false);
 }
 
 EXPORT void free_aligned_sized(void *p, size_t align, size_t n)
 {
 	(void)align, (void)n;
-	do_free(p);
+	do_free(p, false);
 }
 
 EXPORT void *calloc(size_t n, size_t m)
@@ -275,14 +276,7 @@ static void *do_realloc(void *old, size_t n, const uintptr_t *fp)
 	}
 	if (n == 0) {
 		/* glibc frees and returns NULL */
-		int saved = errno;
-		if (g_headers) {
-			free_hdr(old, true);
-		} else {
-			kh_record_free(old, 0, 0, true);
-			kh_real.free(old);
-		}
-		errno = saved;
+		do_free(old, true);
 		return NULL;
 	}
 	if (g_headers)

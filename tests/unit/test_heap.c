@@ -251,6 +251,15 @@ static int64_t total(const struct profile *p, const char *col)
 	return profile_total(p, c);
 }
 
+/* The profile's columns, in heap_trace_finish()'s order: alloc, inuse (at exit), peak (objects, bytes), temporary. */
+static void assert_columns(const struct profile *p, const int64_t want[7])
+{
+	static const char *const cols[7] = { "alloc_objects", "alloc_space", "inuse_objects", "inuse_space",
+					     "peak_inuse_objects", "peak_inuse_space", "temporary_objects" };
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(total(p, cols[i]), want[i]);
+}
+
 static void report_of(const struct profile *p, const char *supp, struct heap_report *r)
 {
 	struct heap_report_opts o = { .suppressions = supp };
@@ -283,13 +292,7 @@ static void test_accounting(void **state)
 
 	for (int bb = 0; bb < 2; bb++) {
 		struct profile *p = run(&s, 1, bb);
-		assert_int_equal(total(p, "alloc_space"), 100 + 1000 + 50 + 3000 + 10 + 20);
-		assert_int_equal(total(p, "alloc_objects"), 6);
-		assert_int_equal(total(p, "inuse_space"), 120);
-		assert_int_equal(total(p, "inuse_objects"), 2);
-		assert_int_equal(total(p, "peak_inuse_space"), 4100);
-		assert_int_equal(total(p, "peak_inuse_objects"), 3);
-		assert_int_equal(total(p, "temporary_objects"), 2);
+		assert_columns(p, (const int64_t[7]){ 6, 100 + 1000 + 50 + 3000 + 10 + 20, 2, 120, 3, 4100, 2 });
 		assert_int_equal(last_stats.unmatched_frees, 2);
 
 		struct heap_report r;
@@ -347,13 +350,7 @@ static void test_windows(void **state)
 
 	for (int bb = 0; bb < 2; bb++) {
 		struct profile *p = run(&s, 1, bb);
-		assert_int_equal(total(p, "alloc_objects"), 8);
-		assert_int_equal(total(p, "alloc_space"), 300 + 2000 + 50 + 2400);
-		assert_int_equal(total(p, "inuse_objects"), 3);
-		assert_int_equal(total(p, "inuse_space"), 200 + 1200);
-		assert_int_equal(total(p, "peak_inuse_space"), 2600);
-		assert_int_equal(total(p, "peak_inuse_objects"), 4);
-		assert_int_equal(total(p, "temporary_objects"), 1);
+		assert_columns(p, (const int64_t[7]){ 8, 300 + 2000 + 50 + 2400, 3, 200 + 1200, 4, 2600, 1 });
 		assert_int_equal(last_stats.unmatched_frees, 0);
 		struct heap_report r;
 		report_of(p, NULL, &r);
