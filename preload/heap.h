@@ -142,6 +142,7 @@ extern pid_t g_pid;
 extern uint64_t g_sample;
 extern int g_headers; /* blocks carry headers (a full trace): decided before the first allocation, for good */
 extern _Atomic uint64_t g_filter[FILTER_WORDS];
+extern _Atomic uint64_t g_coarse;
 
 /* heap_core.c */
 void kh_resolve(void);
@@ -174,6 +175,12 @@ static inline unsigned filter_bit(uintptr_t p)
 	return (unsigned)(p >> 4) & (FILTER_WORDS * 64 - 1);
 }
 
+/* The coarse filter's bit: the block's 4 KiB page, modulo 64 pages. */
+static inline unsigned coarse_bit(uintptr_t p)
+{
+	return (unsigned)(p >> 12) & 63;
+}
+
 #define FRAME ((const uintptr_t *)__builtin_frame_address(0))
 
 /*
@@ -189,10 +196,14 @@ static inline __attribute__((always_inline)) bool sample_fast(size_t size)
 
 /*
  * False when free(ptr) can go straight to the real allocator: sampling, and no live sampled block (nor a
- * start-up block) shares ptr's filter bit. Every bit is set in a full trace and before sampling starts.
+ * start-up block) shares ptr's filter bit. Every bit is set in a full trace and before sampling starts. The
+ * coarse filter (one word: it stays in the cache however much memory the program touches) answers most frees
+ * of a program with few live sampled blocks; the fine one (4 KiB) the rest.
  */
 static inline __attribute__((always_inline)) bool free_wanted(const void *ptr)
 {
+	if (LIKELY(!(atomic_load_explicit(&g_coarse, memory_order_relaxed) >> coarse_bit((uintptr_t)ptr) & 1)))
+		return false;
 	unsigned b = filter_bit((uintptr_t)ptr);
 	return UNLIKELY(atomic_load_explicit(&g_filter[b / 64], memory_order_relaxed) & ((uint64_t)1 << (b % 64)));
 }

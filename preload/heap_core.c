@@ -67,6 +67,8 @@ static uint16_t g_fcount[FILTER_WORDS * 64]; /* live sampled blocks per filter b
 static bool g_sampling;                      /* the filter holds only sampled and start-up blocks */
 /* All ones (every free takes the slow path: a full trace, or before kh_init) until sampling starts. */
 _Atomic uint64_t g_filter[FILTER_WORDS] = { [0 ... FILTER_WORDS - 1] = ~(uint64_t)0 };
+_Alignas(64) _Atomic uint64_t g_coarse = ~(uint64_t)0;
+static uint32_t g_ccount[64]; /* live sampled blocks per coarse bit (lock held) */
 static atomic_flag g_slock = ATOMIC_FLAG_INIT;
 
 static uint64_t now_ns(void)
@@ -94,16 +96,20 @@ static void sunlock(void)
  */
 static void filter_add(uintptr_t p)
 {
-	unsigned b = filter_bit(p);
+	unsigned b = filter_bit(p), c = coarse_bit(p);
 	if (g_fcount[b]++ == 0)
 		atomic_fetch_or_explicit(&g_filter[b / 64], (uint64_t)1 << (b % 64), memory_order_relaxed);
+	if (g_ccount[c]++ == 0)
+		atomic_fetch_or_explicit(&g_coarse, (uint64_t)1 << c, memory_order_relaxed);
 }
 
 static void filter_del(uintptr_t p)
 {
-	unsigned b = filter_bit(p);
+	unsigned b = filter_bit(p), c = coarse_bit(p);
 	if (--g_fcount[b] == 0)
 		atomic_fetch_and_explicit(&g_filter[b / 64], ~((uint64_t)1 << (b % 64)), memory_order_relaxed);
+	if (--g_ccount[c] == 0)
+		atomic_fetch_and_explicit(&g_coarse, ~((uint64_t)1 << c), memory_order_relaxed);
 }
 
 /* The bootstrap arena holds blocks as a 16-byte header (the size asked) and the size rounded up to 16. */
@@ -118,6 +124,7 @@ static void filter_start(void)
 {
 	for (size_t w = 0; w < FILTER_WORDS; w++)
 		atomic_store_explicit(&g_filter[w], 0, memory_order_relaxed);
+	atomic_store_explicit(&g_coarse, 0, memory_order_relaxed);
 	for (size_t off = 0; off < boot_used;) {
 		size_t n;
 		memcpy(&n, kh_boot_arena + off, sizeof(n));
@@ -823,8 +830,7 @@ static bool sset_insert(uintptr_t p, uint32_t site, uint64_t size)
 /* Finds a sampled block and removes it: false when `p` was not sampled. */
 static bool sset_remove(uintptr_t p, uint32_t *site, uint64_t *size)
 {
-	unsigned b = filter_bit(p);
-	if (LIKELY(!(atomic_load_explicit(&g_filter[b / 64], memory_order_relaxed) & ((uint64_t)1 << (b % 64)))))
+	if (LIKELY(!free_wanted((const void *)p)))
 		return false;
 	bool found = false;
 	slock();
