@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,29 @@ int main(void)
 		fas(p, 64, 64);
 	else
 		free(p);
+
+	/* alignment kept, contents carried by realloc (an aligned block moves), usable sizes, calloc zeroes */
+	void *q = NULL;
+	ok &= posix_memalign(&q, 4096, 100) == 0 && (uintptr_t)q % 4096 == 0;
+	ok &= posix_memalign(&q, 3, 100) == EINVAL;
+	q = NULL;
+	ok &= posix_memalign(&q, 4096, 100) == 0 && malloc_usable_size(q) >= 100;
+	memset(q, 0x5a, 100);
+	unsigned char *r = realloc(q, 10000);
+	ok &= r && r[0] == 0x5a && r[99] == 0x5a && malloc_usable_size(r) >= 10000;
+	r = realloc(r, 50);
+	ok &= r && r[49] == 0x5a;
+	free(r);
+	p = aligned_alloc(256, 512);
+	ok &= p && (uintptr_t)p % 256 == 0;
+	free(p);
+	p = memalign(64, 1);
+	ok &= p && (uintptr_t)p % 64 == 0;
+	free(p);
+	unsigned char *z = calloc(1000, 1);
+	for (int i = 0; z && i < 1000; i++)
+		ok &= z[i] == 0;
+	free(z);
 
 	/* realloc to 0 frees */
 	p = malloc(5);
