@@ -101,6 +101,8 @@ struct tstate {
 	unsigned tick;         /* records since the last time stamp */
 	uint64_t chunk_start;  /* CLOCK_MONOTONIC when the buffer's first record was written */
 	uint64_t now;          /* the latest time stamp taken */
+	int64_t pend;          /* net bytes of the closed windows not sent yet */
+	int64_t drift_limit;   /* pend plus the open window's net beyond this: sent now (see win_drift) */
 	unsigned char *buf;
 	struct window win;     /* a full trace's open window (read by another thread only at the final flush) */
 };

@@ -50,6 +50,7 @@ static pthread_mutex_t g_reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tstate *g_threads;
 static _Atomic uint32_t g_next_stack;
 static uint32_t g_first_stack = 1; /* sites below were the parent's (a forked child's inherited blocks) */
+static _Atomic int64_t g_live;     /* the live bytes of the windows closed so far, all threads */
 static bool g_closed;              /* the final flush was sent: nothing more (g_write_lock held) */
 
 /* Sampled mode: the live sampled blocks (address, site, size), so that only their frees are sent. */
@@ -261,6 +262,15 @@ static void put_stats(struct tstate *t)
 	t->calls = t->bytes = 0;
 }
 
+/*
+ * kiln applies each thread's windows in the order the buffers arrive, so what a thread holds unsent is missing
+ * from kiln's total meanwhile: a thread that frees what another allocates would let the total (and the peak)
+ * run far above the heap. So a thread sends as soon as what it holds moves the total by more than 1/64 of the
+ * heap (at least DRIFT_MIN): programs whose threads each keep their heap steady send no more than before, a
+ * growing heap sends a few dozen times per doubling, and the peak is within that much per thread.
+ */
+#define DRIFT_MIN (256 * 1024)
+
 /* Sends the owner's buffer and empties it. */
 static void send_buf(struct tstate *t)
 {
@@ -272,6 +282,10 @@ static void send_buf(struct tstate *t)
 	t->start = 0;
 	__atomic_store_n(&t->pos, 0, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&t->flock);
+	int64_t live = atomic_load_explicit(&g_live, memory_order_relaxed);
+	live = live < 0 ? -live : live;
+	t->pend = 0;
+	t->drift_limit = live / 64 > DRIFT_MIN ? live / 64 : DRIFT_MIN;
 }
 
 /* Windows (heap.h). */
@@ -351,6 +365,8 @@ static void win_close(struct tstate *t)
 	}
 	size_t k = win_encode(w, w->n, (uint64_t *)(void *)(t->buf + t->pos));
 	__atomic_store_n(&t->pos, t->pos + k * 8, __ATOMIC_RELEASE);
+	t->pend += w->net_b;
+	atomic_fetch_add_explicit(&g_live, w->net_b, memory_order_relaxed);
 	win_reset(w);
 }
 
@@ -407,6 +423,14 @@ static void flush_own(struct tstate *t)
 	put_stats(t);
 	win_close(t);
 	send_buf(t);
+}
+
+/* After each event of a full trace: sends when the thread holds too much of the total (DRIFT_MIN). */
+static inline void win_drift(struct tstate *t)
+{
+	int64_t d = t->pend + t->win.net_b;
+	if (UNLIKELY(d > t->drift_limit || d < -t->drift_limit))
+		flush_own(t);
 }
 
 /*
@@ -651,6 +675,7 @@ static struct tstate *tstate_get(void)
 	pthread_mutex_init(&t->flock, NULL);
 	t->tid = (uint32_t)syscall(SYS_gettid);
 	t->now = now_ns();
+	t->drift_limit = DRIFT_MIN;
 	t->rng = now_ns() ^ ((uint64_t)t->tid << 32) ^ (uintptr_t)t;
 	if (!t->rng)
 		t->rng = 88172645463325252ULL;
@@ -883,6 +908,8 @@ uint32_t kh_record_alloc(unsigned kind, const void *ptr, size_t size, const uint
 			win_close(t);
 		if (now && ((t->pos && now - t->chunk_start > FLUSH_NS) || (t->win.n && now - t->win.start > FLUSH_NS)))
 			flush_own(t);
+		else
+			win_drift(t);
 		goto out;
 	}
 	if (!sset_insert((uintptr_t)ptr, id, size)) {
@@ -927,6 +954,7 @@ void kh_record_free(const void *ptr, uint32_t site, uint64_t size, bool by_reall
 		t->last_alloc = NULL;
 		if (t->win.evt >= WIN_EVENTS)
 			win_close(t);
+		win_drift(t);
 	} else if (t) {
 		reserve(t, 2);
 		unsigned temporary = ptr == t->last_alloc && !by_realloc ? KH_FREE_TEMPORARY : 0;
@@ -1049,6 +1077,7 @@ static void fork_child(void)
 		self->stab_nr = 0;
 		win_reset(&self->win);
 		self->last_alloc = NULL;
+		self->pend = 0;
 	}
 	if (g_sock >= 0)
 		close(g_sock);

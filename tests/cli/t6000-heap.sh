@@ -120,6 +120,12 @@ for n in 1 4 8; do
 		"[(l['function'], l['bytes'], l['blocks']) for l in d['leaks'] if not l['suppressed']] == [('thread_leak', 333 * $n, $n)]"
 	check "$n threads: every allocation counted" thr.json "d['allocation_calls'] >= 40000 * $n"
 done
+# One thread allocates what another frees: the peak is the heap's (under 1 MB), not what was allocated (500 MB).
+mem -q -o hand.pb.gz --report-json hand.json "$H/heap_handoff" >/dev/null 2>hand.err
+st=$?
+[ $st -eq 0 ] && t_pass "handoff between threads runs" || t_fail "handoff between threads runs" "exit $st: $(tail -3 hand.err)"
+check "handoff: the peak stays near the live heap, nothing leaked" hand.json \
+	"100000 <= d['peak_bytes'] < 4 * 1024 * 1024 and d['total_allocated_bytes'] >= 500000000 and d['leaked_bytes'] == 0"
 
 # --- fork, exec, system(): every process image, the child's leaks, the exit status ------------------------
 mem -q -o fork.pb.gz --report-json fork.json "$H/heap_fork" >/dev/null 2>fork.err
