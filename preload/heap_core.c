@@ -875,6 +875,29 @@ static bool sset_remove(uintptr_t p, uint32_t *site, uint64_t *size)
 
 /* Recording. */
 
+/* A time stamp now and then (and before big blocks) dates the peak closely: the time, or 0 when none is due. */
+static inline uint64_t stamp_due(struct tstate *t, size_t size)
+{
+	if (++t->tick < 64 && size < 65536)
+		return 0;
+	t->tick = 0;
+	return t->now = now_ns();
+}
+
+/*
+ * After an event of a full trace: a full window is closed; the buffer is sent when it (or the open window) is
+ * older than FLUSH_NS at a time stamp (`now`, 0 when none was taken), or when the thread holds too much.
+ */
+static void win_after(struct tstate *t, uint64_t now)
+{
+	if (t->win.evt >= WIN_EVENTS)
+		win_close(t);
+	if (now && ((t->pos && now - t->chunk_start > FLUSH_NS) || (t->win.n && now - t->win.start > FLUSH_NS)))
+		flush_own(t);
+	else
+		win_drift(t);
+}
+
 uint32_t kh_record_alloc(unsigned kind, const void *ptr, size_t size, const uintptr_t *fp, bool counted)
 {
 	if (t_guard || !g_enabled)
@@ -892,24 +915,15 @@ uint32_t kh_record_alloc(unsigned kind, const void *ptr, size_t size, const uint
 		goto out;
 	id = stack_id(t, fp, kind);
 	if (!g_sample) {
-		/* A full trace: into the window. A time stamp now and then dates the peak and ends old buffers. */
-		uint64_t now = 0;
-		if (++t->tick >= 64 || size >= 65536) {
-			now = t->now = now_ns();
-			t->tick = 0;
-		}
+		/* A full trace: into the window. */
+		uint64_t now = stamp_due(t, size);
 		struct win_site *st = win_site_of(t, id);
 		st->allocs++;
 		st->alloc_bytes += (int64_t)size;
 		win_change(t, st, 1, (int64_t)size);
 		t->win.hist[size_bits(size)]++;
 		t->last_alloc = ptr;
-		if (t->win.evt >= WIN_EVENTS)
-			win_close(t);
-		if (now && ((t->pos && now - t->chunk_start > FLUSH_NS) || (t->win.n && now - t->win.start > FLUSH_NS)))
-			flush_own(t);
-		else
-			win_drift(t);
+		win_after(t, now);
 		goto out;
 	}
 	if (!sset_insert((uintptr_t)ptr, id, size)) {
@@ -917,13 +931,10 @@ uint32_t kh_record_alloc(unsigned kind, const void *ptr, size_t size, const uint
 		goto out;
 	}
 	reserve(t, 5);
-	/* A time stamp now and then (and before big blocks) dates the peak closely. */
-	uint64_t now = 0;
-	if (++t->tick >= 64 || size >= 65536) {
-		now = now_ns();
+	uint64_t now = stamp_due(t, size);
+	if (now) {
 		uint64_t c[3] = { KH_HEAD(KH_CHUNK, 0, 2, 0), t->tid, now };
 		put(t, c, 3);
-		t->tick = 0;
 	}
 	uint64_t w[2] = { KH_HEAD(KH_ALLOC, kind, 1, id), size };
 	put(t, w, 2);
@@ -952,9 +963,7 @@ void kh_record_free(const void *ptr, uint32_t site, uint64_t size, bool by_reall
 		if (ptr == t->last_alloc && !by_realloc)
 			st->temporary++;
 		t->last_alloc = NULL;
-		if (t->win.evt >= WIN_EVENTS)
-			win_close(t);
-		win_drift(t);
+		win_after(t, 0);
 	} else if (t) {
 		reserve(t, 2);
 		unsigned temporary = ptr == t->last_alloc && !by_realloc ? KH_FREE_TEMPORARY : 0;

@@ -19,28 +19,17 @@ void heap_stream_release(struct heap_stream *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Bytes the kept item (the header, or the record in data[off..len)) still lacks; 0 when it is complete. */
-static size_t kept_needs(const struct heap_stream *s)
-{
-	size_t have = s->len - s->off;
-	if (!s->have_header)
-		return have < sizeof(s->header) ? sizeof(s->header) - have : 0;
-	if (have < 8)
-		return 8 - have;
-	uint64_t head;
-	memcpy(&head, s->data + s->off, 8);
-	size_t total = ((size_t)KH_HEAD_N(head) + 1) * 8;
-	return total > have ? total - have : 0;
-}
-
-static void keep(struct heap_stream *s, const void *data, size_t len)
+void heap_stream_feed(struct heap_stream *s, const void *data, size_t len)
 {
 	if (!len)
 		return;
-	if (s->off == s->len)
-		s->off = s->len = 0;
+	if (s->off && (s->off >= s->len || s->off > s->alloc / 2)) {
+		memmove(s->data, s->data + s->off, s->len - s->off);
+		s->len -= s->off;
+		s->off = 0;
+	}
 	if (s->len + len > s->alloc) {
-		size_t n = s->alloc ? s->alloc : 4096;
+		size_t n = s->alloc ? s->alloc : 65536;
 		while (n < s->len + len)
 			n *= 2;
 		s->data = xrealloc(s->data, n);
@@ -50,41 +39,6 @@ static void keep(struct heap_stream *s, const void *data, size_t len)
 	s->len += len;
 }
 
-/* What is left of the caller's bytes is kept (they are about to go). */
-static void keep_ext(struct heap_stream *s)
-{
-	if (s->ext)
-		keep(s, s->ext + s->ext_off, s->ext_len - s->ext_off);
-	s->ext = NULL;
-	s->ext_len = s->ext_off = 0;
-}
-
-void heap_stream_feed(struct heap_stream *s, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	keep_ext(s);
-	if (s->len > s->off && !kept_needs(s)) {
-		/* Records not decoded yet (the caller fed again first): these wait after them. */
-		keep(s, p, len);
-		return;
-	}
-	/* A cut record is completed from the new bytes; the rest are decoded in place. */
-	while (len && s->len > s->off) {
-		size_t need = kept_needs(s);
-		if (!need)
-			break;
-		size_t k = need < len ? need : len;
-		keep(s, p, k);
-		p += k;
-		len -= k;
-	}
-	if (len) {
-		s->ext = p;
-		s->ext_len = len;
-		s->ext_off = 0;
-	}
-}
-
 const struct kh_header *heap_stream_header(const struct heap_stream *s)
 {
 	return s->have_header ? &s->header : NULL;
@@ -92,14 +46,12 @@ const struct kh_header *heap_stream_header(const struct heap_stream *s)
 
 size_t heap_stream_pending(const struct heap_stream *s)
 {
-	return s->len - s->off + (s->ext ? s->ext_len - s->ext_off : 0);
+	return s->len - s->off;
 }
 
 static int fail(struct heap_stream *s, struct err *e, const char *what)
 {
 	s->failed = true;
-	s->ext = NULL; /* nothing more comes out, inline or not */
-	s->ext_len = s->ext_off = 0;
 	return err_set(e, "corrupt heap event stream: %s at byte %" PRIu64, what, s->pos);
 }
 
@@ -192,31 +144,15 @@ static ssize_t decode(struct heap_stream *s, const unsigned char *p, size_t avai
 	return (ssize_t)(((size_t)n + 1) * 8);
 }
 
-int heap_stream_next_slow(struct heap_stream *s, struct heap_event *ev, struct err *e)
+int heap_stream_next(struct heap_stream *s, struct heap_event *ev, struct err *e)
 {
 	if (s->failed)
 		return err_set(e, "corrupt heap event stream");
 	for (;;) {
-		ssize_t r;
-		if (s->len > s->off) {
-			r = decode(s, s->data + s->off, s->len - s->off, ev, e);
-			if (r > 0)
-				s->off += (size_t)r;
-			else if (r == 0 && s->ext) /* not reached: feed completes a cut record before taking more */
-				return fail(s, e, "record cut between feeds");
-		} else if (s->ext) {
-			r = decode(s, s->ext + s->ext_off, s->ext_len - s->ext_off, ev, e);
-			if (r > 0)
-				s->ext_off += (size_t)r;
-			else if (r == 0)
-				keep_ext(s);
-		} else {
-			return 0;
-		}
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return 0;
+		ssize_t r = decode(s, s->data + s->off, s->len - s->off, ev, e);
+		if (r <= 0)
+			return (int)r;
+		s->off += (size_t)r;
 		s->pos += (uint64_t)r;
 		if (ev->type)
 			return 1;

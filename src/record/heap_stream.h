@@ -27,11 +27,9 @@ struct heap_event {
 };
 
 struct heap_stream {
-	unsigned char *data;      /* a record (or the header) cut between two feeds, completed here */
+	unsigned char *data;
 	size_t len, off, alloc;
-	const unsigned char *ext; /* the latest feed's bytes, decoded where they are */
-	size_t ext_len, ext_off;
-	uint64_t pos;             /* bytes of the stream decoded so far */
+	uint64_t pos;            /* bytes of the stream decoded so far */
 	bool have_header;
 	struct kh_header header; /* valid once have_header */
 	bool failed;
@@ -39,41 +37,14 @@ struct heap_stream {
 
 void heap_stream_init(struct heap_stream *s);
 void heap_stream_release(struct heap_stream *s);
-/*
- * Appends bytes received. They are decoded in place, not copied (but for a record cut at either end): the
- * caller keeps them until heap_stream_next() returns 0 or -1.
- */
+/* Appends bytes received. */
 void heap_stream_feed(struct heap_stream *s, const void *data, size_t len);
 /*
  * Decodes the next record: returns 1 with `ev` filled, 0 when more bytes are needed, -1 with `e` set when the
  * stream is malformed (it then stays failed). The header is consumed first (heap_stream_header()). `ev`'s
  * pointers stay valid until the next call.
  */
-int heap_stream_next_slow(struct heap_stream *s, struct heap_event *ev, struct err *e);
-
-/* ALLOC and FREE, nearly every record, decoded inline; the rest by heap_stream_next_slow(). */
-static inline int heap_stream_next(struct heap_stream *s, struct heap_event *ev, struct err *e)
-{
-	if (__builtin_expect(s->ext && s->len == s->off && s->have_header && s->ext_len - s->ext_off >= 16, 1)) {
-		const unsigned char *p = s->ext + s->ext_off;
-		uint64_t head, a;
-		__builtin_memcpy(&head, p, 8);
-		unsigned type = KH_HEAD_TYPE(head), kind = KH_HEAD_KIND(head);
-		if ((type == KH_ALLOC && kind < KH_KIND_NR) || (type == KH_FREE && kind <= KH_FREE_TEMPORARY)) {
-			if (KH_HEAD_N(head) == 1) {
-				__builtin_memcpy(&a, p + 8, 8);
-				ev->type = type;
-				ev->kind = kind;
-				ev->stack = KH_HEAD_STACK(head);
-				ev->a = a;
-				s->ext_off += 16;
-				s->pos += 16;
-				return 1;
-			}
-		}
-	}
-	return heap_stream_next_slow(s, ev, e);
-}
+int heap_stream_next(struct heap_stream *s, struct heap_event *ev, struct err *e);
 /* The stream's header, or NULL before it arrived. */
 const struct kh_header *heap_stream_header(const struct heap_stream *s);
 /* Bytes received but not decoded yet (a stream that ends with some is truncated). */

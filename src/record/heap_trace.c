@@ -1,8 +1,4 @@
 /* The heap profiler's live accounting and profile building (see heap_trace.h). */
-#if defined(__GNUC__) && !defined(__clang__)
-/* Pairs of counters updated one at a time and then read together: as vectors, the reads stall on the writes. */
-#pragma GCC optimize("no-tree-slp-vectorize")
-#endif
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -55,14 +51,14 @@ struct stream {
 	struct site_cache {    /* stream site id -> site, direct-mapped: most events skip the map */
 		uint32_t stack, site;
 	} cache[1024];
-	struct u64map pending; /* site id -> index into frees, for frees whose STACK has not arrived */
-	struct pending_free {
+	struct u64map pending; /* site id -> index into held, for sites whose STACK has not arrived (see hold) */
+	struct held {
 		int64_t objs, bytes, temporary; /* the change of the site's live amount (counted in the total) */
-		uint64_t count;
-	} *frees;
+		uint64_t count;                 /* frees and windows held */
+	} *held;
+	size_t held_nr, held_alloc;
 	uint32_t win_sites;    /* SITE records still to come for the latest WINDOW */
 	bool win_peak;         /* that window reached a new peak of the total */
-	size_t frees_nr, frees_alloc;
 	uint32_t *sites;       /* the sites of this stream, for its end */
 	size_t sites_nr, sites_alloc;
 	struct buf maps_part;  /* the maps text being received */
@@ -134,7 +130,7 @@ static void stream_free(struct stream *s)
 	heap_stream_release(&s->dec);
 	u64map_release(&s->stacks);
 	u64map_release(&s->pending);
-	free(s->frees);
+	free(s->held);
 	free(s->sites);
 	buf_release(&s->maps_part);
 	for (size_t i = 0; i < s->maps_nr; i++)
@@ -271,6 +267,13 @@ static unsigned hist_bucket(uint64_t size)
 	return b < HEAP_HIST_BUCKETS ? b : HEAP_HIST_BUCKETS - 1;
 }
 
+/* Temporary allocations of a site. */
+static inline void add_temporary(struct heap_trace *t, struct site *st, int64_t n)
+{
+	st->temporary = ADD(st->temporary, n);
+	t->temporary = ADD(t->temporary, n);
+}
+
 /* A block of site `si` is gone: freed, or live when its stream ended. */
 static inline void site_release(struct heap_trace *t, uint32_t si, int64_t objs, int64_t bytes, int64_t temporary)
 {
@@ -279,8 +282,7 @@ static inline void site_release(struct heap_trace *t, uint32_t si, int64_t objs,
 	site_change(t, st, SUB(0, objs), SUB(0, bytes));
 	t->cur_bytes = SUB(t->cur_bytes, bytes);
 	t->cur_objs = SUB(t->cur_objs, objs);
-	st->temporary = ADD(st->temporary, temporary);
-	t->temporary = ADD(t->temporary, temporary);
+	add_temporary(t, st, temporary);
 }
 
 static void on_alloc(struct heap_trace *t, struct stream *s, unsigned kind, uint32_t stack, uint64_t size)
@@ -315,11 +317,11 @@ static void hold(struct stream *s, uint32_t stack, int64_t objs, int64_t bytes, 
 	int inserted;
 	uint64_t *slot = u64map_insert(&s->pending, stack, &inserted);
 	if (inserted) {
-		ALLOC_GROW(s->frees, s->frees_nr + 1, s->frees_alloc);
-		memset(&s->frees[s->frees_nr], 0, sizeof(s->frees[0]));
-		*slot = s->frees_nr++;
+		ALLOC_GROW(s->held, s->held_nr + 1, s->held_alloc);
+		memset(&s->held[s->held_nr], 0, sizeof(s->held[0]));
+		*slot = s->held_nr++;
 	}
-	struct pending_free *f = &s->frees[*slot];
+	struct held *f = &s->held[*slot];
 	f->objs = ADD(f->objs, objs);
 	f->bytes = ADD(f->bytes, bytes);
 	f->temporary = ADD(f->temporary, temporary);
@@ -356,12 +358,11 @@ static void on_stack(struct heap_trace *t, struct stream *s, const struct heap_e
 		c->site = si;
 	uint64_t *pf = s->pending.nr ? u64map_find(&s->pending, ev->stack) : NULL;
 	if (pf) {
-		struct pending_free *f = &s->frees[*pf];
+		struct held *f = &s->held[*pf];
 		struct site *st = &t->sites[si];
 		t->evt++;
 		site_change(t, st, f->objs, f->bytes);
-		st->temporary = ADD(st->temporary, f->temporary);
-		t->temporary = ADD(t->temporary, f->temporary);
+		add_temporary(t, st, f->temporary);
 		memset(f, 0, sizeof(*f));
 	}
 }
@@ -423,8 +424,7 @@ static void on_site(struct heap_trace *t, struct stream *s, const struct heap_ev
 	st->alloc_bytes = ADD(st->alloc_bytes, alloc_bytes);
 	t->total_calls = ADD(t->total_calls, allocs);
 	t->total_bytes = ADD(t->total_bytes, alloc_bytes);
-	st->temporary = ADD(st->temporary, temporary);
-	t->temporary = ADD(t->temporary, temporary);
+	add_temporary(t, st, temporary);
 	if (at_peak) {
 		st->peak_objs = ADD(st->live_objs, peak_o);
 		st->peak_bytes = ADD(st->live_bytes, peak_b);
@@ -532,8 +532,8 @@ void heap_trace_close(struct heap_trace *t, uint32_t h)
 	if (!s->have_maps && s->dec.have_header)
 		t->stats.no_maps++;
 	/* Frees of sites never described: the stream was cut short (or corrupt). */
-	for (size_t i = 0; i < s->frees_nr; i++)
-		t->stats.unmatched_frees += s->frees[i].count;
+	for (size_t i = 0; i < s->held_nr; i++)
+		t->stats.unmatched_frees += s->held[i].count;
 	/*
 	 * Whatever is live now: leaked (unless a new image replaced this one), and gone from the heap. A site
 	 * with more frees than allocations (a stream cut short before its allocating thread's buffer was sent)
@@ -553,9 +553,9 @@ void heap_trace_close(struct heap_trace *t, uint32_t h)
 		site_release(t, s->sites[i], objs, bytes, 0);
 	}
 	u64map_release(&s->pending);
-	free(s->frees);
-	s->frees = NULL;
-	s->frees_nr = s->frees_alloc = 0;
+	free(s->held);
+	s->held = NULL;
+	s->held_nr = s->held_alloc = 0;
 	heap_stream_release(&s->dec);
 	heap_stream_init(&s->dec);
 }
