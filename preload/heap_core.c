@@ -1136,8 +1136,7 @@ static void strip_preload(void)
 
 __attribute__((constructor)) static void kh_init(void)
 {
-	kh_resolve();
-	configure(); /* when something else resolved the allocator first */
+	kh_resolve(); /* the first allocation may have done it, and read the settings (configure) */
 	if (!g_sock_path[0])
 		return;
 	if (g_no_children)
