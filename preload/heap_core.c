@@ -52,6 +52,8 @@ static _Atomic uint32_t g_next_stack;
 static uint32_t g_first_stack = 1; /* sites below were the parent's (a forked child's inherited blocks) */
 static _Atomic int64_t g_live;     /* the live bytes of the windows closed so far, all threads */
 static bool g_closed;              /* the final flush was sent: nothing more (g_write_lock held) */
+static _Atomic bool g_off;         /* recording stopped for good, in a process without block headers */
+static atomic_flag g_off_filter = ATOMIC_FLAG_INIT; /* g_off's emptying of the free() filter was done */
 
 /* Sampled mode: the live sampled blocks (address, site, size), so that only their frees are sent. */
 #define SSET_BITS 16
@@ -185,6 +187,30 @@ static void configure(void)
 	g_headers = !g_sample;
 }
 
+/*
+ * Recording stops for good (no kiln to send to, kiln gone, a child kiln was told not to profile). Without block
+ * headers the hooks then become plain forwarders (pass_through): the program runs on at the speed it has
+ * without the library. A full trace's blocks keep their headers, which free() must still take off.
+ */
+static void stop_recording(void)
+{
+	g_enabled = 0;
+	if (!g_headers)
+		g_off = true;
+}
+
+/* Called by the recording entry points while recording is off for good (outside the library's own work). */
+static void pass_through(void)
+{
+	t_fast.countdown = INT64_MAX; /* this thread's malloc() never leaves the fast path again */
+	if (atomic_flag_test_and_set(&g_off_filter))
+		return;
+	/* free(): only the start-up blocks need the slow path; sampled blocks still live are the real allocator's */
+	slock();
+	filter_start();
+	sunlock();
+}
+
 void kh_resolve(void)
 {
 	if (kh_real.malloc || resolving)
@@ -221,7 +247,7 @@ static void send_all(const void *data, size_t len)
 			if (errno == EINTR)
 				continue;
 			/* kiln is gone: stop recording, the program carries on. */
-			g_enabled = 0;
+			stop_recording();
 			break;
 		}
 		p += n;
@@ -900,8 +926,11 @@ static void win_after(struct tstate *t, uint64_t now)
 
 uint32_t kh_record_alloc(unsigned kind, const void *ptr, size_t size, const uintptr_t *fp, bool counted)
 {
-	if (t_guard || !g_enabled)
+	if (t_guard || !g_enabled) {
+		if (UNLIKELY(g_off) && !t_guard)
+			pass_through();
 		return 0;
+	}
 	uint32_t id = 0;
 	t_guard++; /* errno: what can fail below keeps it (send_all, tstate_get, stab_grow) */
 	struct tstate *t = tstate_get();
@@ -949,8 +978,11 @@ out:
 
 void kh_record_free(const void *ptr, uint32_t site, uint64_t size, bool by_realloc)
 {
-	if (t_guard || !g_enabled)
+	if (t_guard || !g_enabled) {
+		if (UNLIKELY(g_off) && !t_guard)
+			pass_through();
 		return;
+	}
 	if (g_sample && !sset_remove((uintptr_t)ptr, &site, &size))
 		return;
 	if (site < g_first_stack)
@@ -1101,7 +1133,7 @@ static void fork_child(void)
 		}
 	}
 	if (g_sock < 0)
-		g_enabled = 0;
+		stop_recording();
 	t_guard--;
 }
 
@@ -1134,23 +1166,23 @@ static void strip_preload(void)
 	}
 }
 
-__attribute__((constructor)) static void kh_init(void)
+/* Connects to kiln and starts recording: false when it cannot. */
+static bool start_recording(void)
 {
-	kh_resolve(); /* the first allocation may have done it, and read the settings (configure) */
 	if (!g_sock_path[0])
-		return;
+		return false;
 	if (g_no_children)
 		strip_preload();
 	if (g_sample) {
 		g_sset = map_zero(SSET_SIZE * sizeof(*g_sset));
 		if (!g_sset)
-			return;
+			return false;
 	}
 	if (pthread_key_create(&g_key, thread_exit) != 0)
-		return;
+		return false;
 	g_sock = connect_sock();
 	if (g_sock < 0)
-		return;
+		return false;
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	g_pid = getpid();
 	send_header(0);
@@ -1161,6 +1193,14 @@ __attribute__((constructor)) static void kh_init(void)
 		sunlock();
 	}
 	g_enabled = 1;
+	return true;
+}
+
+__attribute__((constructor)) static void kh_init(void)
+{
+	kh_resolve(); /* the first allocation may have done it, and read the settings (configure) */
+	if (!start_recording())
+		stop_recording();
 }
 
 __attribute__((destructor)) static void kh_fini(void)

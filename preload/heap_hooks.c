@@ -283,9 +283,12 @@ static void *do_realloc(void *old, size_t n, const uintptr_t *fp)
 		return realloc_hdr(old, n, fp);
 	void *p = kh_real.realloc(old, n);
 	if (p) {
-		/* Sampling: the old block's free (if it was sampled), then the new block as any allocation. */
-		kh_record_free(old, 0, 0, true);
-		kh_record_alloc(KH_REALLOC_KIND, p, n, fp, false);
+		/* Sampling: the old block's free (if it was sampled), then the new block as any allocation; both
+		 * through the same fast paths as free() and malloc(). */
+		if (UNLIKELY(free_wanted(old)))
+			kh_record_free(old, 0, 0, true);
+		if (UNLIKELY(!sample_fast(n)))
+			kh_record_alloc(KH_REALLOC_KIND, p, n, fp, true);
 	}
 	return p;
 }

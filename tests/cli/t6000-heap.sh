@@ -187,6 +187,19 @@ check "sampled: total allocated bytes counted exactly (as the full trace's)" sam
 check "sampled: allocated bytes estimate within 10%" sampled.json \
 	'abs(sum(s["bytes"] for s in d["top_by_calls"]) - json.load(open("full.json"))["total_allocated_bytes"]) < 0.1 * json.load(open("full.json"))["total_allocated_bytes"]'
 
+mem -q -o every.pb.gz --report-json every.json --sample-bytes 1 "$H/heap_leaks" >/dev/null 2>every.err
+check "sampled at every byte: the three leaks, the realloc one too" every.json \
+	'sorted(l["bytes"] for l in d["leaks"] if not l["suppressed"]) == [777, 1000, 4096] and d["sampled"]'
+
+# The library without kiln (no socket, or one nobody listens on) forwards every call and breaks nothing.
+if LD_PRELOAD="$LIB" "$H/heap_misc" >alone.out 2>&1 &&
+	KILN_HEAP_SOCK="$PWD/nobody-listens" KILN_HEAP_SAMPLE=65536 LD_PRELOAD="$LIB" "$H/heap_misc" >>alone.out 2>&1 &&
+	KILN_HEAP_SOCK="$PWD/nobody-listens" LD_PRELOAD="$LIB" "$H/heap_misc" >>alone.out 2>&1; then
+	t_pass "the library without kiln: allocator checks pass"
+else
+	t_fail "the library without kiln: allocator checks pass" "$(tail -3 alone.out)"
+fi
+
 # --- signals and shells ----------------------------------------------------------------------------------
 mem -q -o sig.pb.gz sh -c 'kill -TERM $$' 2>sig.err
 st=$?
