@@ -16,6 +16,8 @@ pattern=${1:-}
 pass=0 fail=0 skip=0
 log=$(mktemp -d /tmp/kiln-tests.XXXXXX)
 trap 'rm -rf "$log"' EXIT
+# The debug file cache (docs/symbols.md) of this run only: the tests leave the user's ~/.cache alone.
+export KILN_CACHE_DIR="$log/cache"
 
 tally() { # NAME OUTFILE STATUS
 	local name=$1 out=$2 status=$3 p f s

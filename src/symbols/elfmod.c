@@ -19,6 +19,7 @@
 
 #include "../core/array.h"
 #include "../core/buf.h"
+#include "debugcache.h"
 #include "demangle.h"
 #include "sym_internal.h"
 
@@ -30,7 +31,7 @@ int elfmod_init_dwfl(struct symbolizer *s)
 	if (s->dwfl)
 		return 0;
 	s->cb.find_elf = dwfl_build_id_find_elf;
-	s->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+	s->cb.find_debuginfo = debugcache_find_debuginfo;
 	s->cb.section_address = dwfl_offline_section_address;
 	s->cb.debuginfo_path = &s->debuginfo_path;
 	s->dwfl = dwfl_begin(&s->cb);
@@ -189,6 +190,7 @@ static int32_t open_file(struct symbolizer *s, const struct proc *pr, const stru
 	if (!mod->dm && m->build_id) {
 		char *dbg = NULL;
 		int dfd = open_by_build_id(s, sym_strget(s, m->build_id), &dbg);
+		dfd = debugcache_substitute(sym_strget(s, m->build_id), dfd, &dbg);
 		if (dfd >= 0) {
 			free(mod->file);
 			free(mod->loads);

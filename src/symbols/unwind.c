@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../core/xalloc.h"
+#include "debugcache.h"
 #include "sym_internal.h"
 
 #define DWARF_NREGS 17 /* x86_64: rax rdx rcx rbx rsi rdi rbp rsp r8-r15, then the return address (rip) */
@@ -228,7 +229,7 @@ size_t symbolizer_unwind(struct symbolizer *s, uint32_t pid, uint32_t tid, const
 	if (!(uw = pr->uw)) {
 		uw = xcalloc(1, sizeof(*uw));
 		uw->cb.find_elf = dwfl_build_id_find_elf;
-		uw->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+		uw->cb.find_debuginfo = debugcache_find_debuginfo;
 		uw->cb.debuginfo_path = &s->debuginfo_path;
 		uw->reported = (struct u64map)U64MAP_INIT;
 		uw->gen = UINT64_MAX;

@@ -197,6 +197,57 @@ else
 	t_skip "stripped binary" "no cc/objcopy/strip"
 fi
 
+# --- the debug file cache: a compressed debug file is copied uncompressed, by build-id -------------------------
+if command -v cc >/dev/null 2>&1 && command -v objcopy >/dev/null 2>&1 && command -v strip >/dev/null 2>&1 &&
+	cc -O1 -g -fno-omit-frame-pointer -Wl,--build-id -o zipped "$KILN_ROOT/tests/helpers/prof_shares.c" &&
+	zbid=$(readelf -n zipped | awk '/Build ID/ {print $3}') && mkdir -p "zdbg/.build-id/${zbid:0:2}" &&
+	objcopy --only-keep-debug --compress-debug-sections=zlib zipped "zdbg/.build-id/${zbid:0:2}/${zbid:2}.debug" &&
+	strip --strip-all zipped && readelf -St "zdbg/.build-id/${zbid:0:2}/${zbid:2}.debug" | grep -q COMPRESSED; then
+	names() { # FOLDED: the functions kiln named, or what it could not
+		local f miss=""
+		for f in main work_a work_b work_c; do grep -q "$f" "$1" || miss="$miss $f"; done
+		grep -q 'zipped+0x' "$1" && miss="$miss (unnamed frames)"
+		echo "$miss"
+	}
+	copy="$PWD/kcache/debuginfo/$zbid.debug"
+	KILN_CACHE_DIR="$PWD/kcache" "$KILN" profile -q --debuginfo-dir "$PWD/zdbg" -o z1.folded ./zipped 0.3 \
+		>/dev/null 2>z1.err
+	miss=$(names z1.folded)
+	if [ -z "$miss" ] && [ -s "$copy" ] && ! readelf -St "$copy" | grep -q COMPRESSED &&
+		readelf -n "$copy" | grep -q "$zbid"; then
+		t_pass "debug cache: compressed debug file named the functions and was stored uncompressed"
+	else
+		t_fail "debug cache: compressed debug file stored uncompressed" "missing:$miss; $(ls -la kcache/debuginfo 2>&1)"
+	fi
+	mv zdbg zdbg.away
+	KILN_CACHE_DIR="$PWD/kcache" "$KILN" profile -q --debuginfo-dir "$PWD/zdbg" -o z2.folded ./zipped 0.3 \
+		>/dev/null 2>z2.err
+	miss=$(names z2.folded)
+	[ -z "$miss" ] && t_pass "debug cache: the copy is used by build-id" ||
+		t_fail "debug cache: the copy is used by build-id" "missing:$miss $(head -3 z2.folded)"
+	mv zdbg.away zdbg
+	head -c 4096 /dev/urandom >"$copy"
+	KILN_CACHE_DIR="$PWD/kcache" "$KILN" profile -q --debuginfo-dir "$PWD/zdbg" -o z3.folded ./zipped 0.3 \
+		>/dev/null 2>z3.err
+	miss=$(names z3.folded)
+	if [ -z "$miss" ] && readelf -n "$copy" 2>/dev/null | grep -q "$zbid" && [ ! -s z3.err ]; then
+		t_pass "debug cache: a damaged copy is not believed, and is made again"
+	else
+		t_fail "debug cache: a damaged copy is not believed" "missing:$miss $(cat z3.err)"
+	fi
+	env -u KILN_CACHE_DIR XDG_CACHE_HOME="$PWD/xdg" "$KILN" profile -q --debuginfo-dir "$PWD/zdbg" -o z4.folded \
+		./zipped 0.2 >/dev/null 2>&1
+	KILN_CACHE_DIR= XDG_CACHE_HOME="$PWD/xdg-off" HOME="$PWD/home-off" "$KILN" profile -q \
+		--debuginfo-dir "$PWD/zdbg" -o z5.folded ./zipped 0.2 >/dev/null 2>&1
+	if [ -s "xdg/kiln/debuginfo/$zbid.debug" ] && [ ! -e xdg-off ] && [ ! -e home-off ] && [ -z "$(names z5.folded)" ]; then
+		t_pass "debug cache: under XDG_CACHE_HOME; KILN_CACHE_DIR= turns it off"
+	else
+		t_fail "debug cache: XDG_CACHE_HOME and KILN_CACHE_DIR=" "$(find xdg xdg-off home-off 2>&1 | head -5)"
+	fi
+else
+	t_skip "debug cache" "no cc/objcopy/strip with zlib section compression"
+fi
+
 # --- inlined functions ------------------------------------------------------------------------------------------
 "$KILN" profile -o inline.pb.gz "$H/prof_inline" 0.4 2>inline.err
 "$KILN" convert inline.pb.gz -o inline.folded 2>/dev/null
