@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
@@ -18,6 +17,7 @@
 #include "../core/err.h"
 #include "../core/xalloc.h"
 #include "debugcache.h"
+#include "sym_internal.h"
 
 /* Larger debug files (a whole LLVM, say) stay compressed rather than fill a home directory. */
 #define MAX_UNCOMPRESSED ((uint64_t)1 << 30)
@@ -57,16 +57,9 @@ static bool make_dirs(const char *dir)
 static bool build_id_is(Elf *elf, const char *hex)
 {
 	const void *bits;
+	char have[BUILD_ID_HEX_MAX];
 	ssize_t n = elf ? dwelf_elf_gnu_build_id(elf, &bits) : -1;
-	if (n <= 0 || (size_t)n * 2 != strlen(hex))
-		return false;
-	for (ssize_t i = 0; i < n; i++) {
-		char two[3];
-		snprintf(two, sizeof(two), "%02x", ((const unsigned char *)bits)[i]);
-		if (memcmp(two, hex + 2 * i, 2))
-			return false;
-	}
-	return true;
+	return n > 0 && build_id_hex(bits, (size_t)n, have) && !strcmp(have, hex);
 }
 
 /* The cached copy of `hex`, opened, when it is an ELF file of that build-id without compressed sections. */
@@ -191,14 +184,8 @@ int debugcache_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *mod
 			      const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
 			      char **debuginfo_file_name)
 {
-	const unsigned char *bits;
-	GElf_Addr vaddr;
-	char hex[129], *dir = NULL, *copy = NULL;
-	int n = dwfl_module_build_id(mod, &bits, &vaddr);
-	hex[0] = '\0';
-	for (int i = 0; i < n && i < 64; i++)
-		snprintf(hex + 2 * i, 3, "%02x", bits[i]);
-	bool cached = n > 0 && n <= 64 && copy_path(hex, &dir, &copy);
+	char hex[BUILD_ID_HEX_MAX], *dir = NULL, *copy = NULL;
+	bool cached = module_build_id_hex(mod, hex) && copy_path(hex, &dir, &copy);
 	int fd = cached ? open_copy(copy, hex) : -1;
 	if (fd >= 0) {
 		*debuginfo_file_name = copy;

@@ -96,15 +96,27 @@ static bool report(struct symbolizer *s, struct elfmod *mod, size_t idx, int fd,
 	return true;
 }
 
-static void build_id_hex(Dwfl_Module *dm, char *out, size_t outsz)
+size_t build_id_hex(const void *bits, size_t n, char out[BUILD_ID_HEX_MAX])
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *b = bits;
+
+	n = n < 64 ? n : 64;
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+	return 2 * n;
+}
+
+size_t module_build_id_hex(Dwfl_Module *dm, char out[BUILD_ID_HEX_MAX])
 {
 	const unsigned char *bits;
 	GElf_Addr vaddr;
 	int n = dwfl_module_build_id(dm, &bits, &vaddr);
 
-	out[0] = '\0';
-	for (int i = 0; i < n && (size_t)(2 * i + 2) < outsz; i++)
-		snprintf(out + 2 * i, 3, "%02x", bits[i]);
+	return build_id_hex(bits, n > 0 ? (size_t)n : 0, out);
 }
 
 /* The debug file of a build-id in the debuginfo directories (it has symbols, DWARF and program headers). */
@@ -182,8 +194,8 @@ static int32_t open_file(struct symbolizer *s, const struct proc *pr, const stru
 	size_t idx = s->mods_nr;
 	struct elfmod *mod = new_mod(s, sym_str(s, clean), clean);
 	if (fd >= 0 && report(s, mod, idx, fd, opened) && m->build_id) {
-		char hex[129];
-		build_id_hex(mod->dm, hex, sizeof(hex));
+		char hex[BUILD_ID_HEX_MAX];
+		module_build_id_hex(mod->dm, hex);
 		if (strcmp(hex, sym_strget(s, m->build_id)))
 			mod->dm = NULL; /* the file changed since it was mapped: its symbols would lie */
 	}
@@ -233,7 +245,7 @@ static int32_t open_vdso(struct symbolizer *s, const struct proc *pr, const stru
 {
 	unsigned char *img = NULL;
 	size_t img_len = 0;
-	char hex[129] = "";
+	char hex[BUILD_ID_HEX_MAX] = "";
 
 	if (!pr->exited && m->end - m->start <= MAX_VDSO) {
 		char path[64];
@@ -266,8 +278,7 @@ static int32_t open_vdso(struct symbolizer *s, const struct proc *pr, const stru
 	if (elf) {
 		const void *bits;
 		ssize_t n = dwelf_elf_gnu_build_id(elf, &bits);
-		for (ssize_t i = 0; i < n && i < 64; i++)
-			snprintf(hex + 2 * i, 3, "%02x", ((const unsigned char *)bits)[i]);
+		build_id_hex(bits, n > 0 ? (size_t)n : 0, hex);
 		elf_end(elf);
 	}
 	char *key = xasprintf("v:%s:%016" PRIx64, hex, hash_bytes(img, img_len));

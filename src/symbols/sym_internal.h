@@ -142,6 +142,11 @@ struct proc *sym_proc(struct symbolizer *s, uint32_t pid, bool create);
 const struct mapping *sym_find_mapping(const struct proc *pr, uint64_t addr);
 
 /* elfmod.c */
+#define BUILD_ID_HEX_MAX (2 * 64 + 1)
+/* A build-id's bytes (at most 64 of them) as lowercase hex in `out`; returns the length written. */
+size_t build_id_hex(const void *bits, size_t n, char out[BUILD_ID_HEX_MAX]);
+/* The build-id of a Dwfl module in hex ("" when it has none); returns the length. */
+size_t module_build_id_hex(Dwfl_Module *dm, char out[BUILD_ID_HEX_MAX]);
 int elfmod_init_dwfl(struct symbolizer *s);
 /* The module of a file-backed or vdso mapping, opened on first use; NULL for none. */
 struct elfmod *elfmod_for_mapping(struct symbolizer *s, const struct proc *pr, struct mapping *m);

@@ -273,11 +273,8 @@ int symbolizer_add_mapping(struct symbolizer *s, uint32_t pid, uint64_t start, u
 	m.type = classify(path);
 	m.mod = MOD_UNRESOLVED;
 	if (build_id && build_id_len) {
-		char hex[2 * 64 + 1];
-		size_t n = build_id_len > 64 ? 64 : build_id_len;
-		for (size_t i = 0; i < n; i++)
-			snprintf(hex + 2 * i, 3, "%02x", build_id[i]);
-		m.build_id = sym_strn(s, hex, 2 * n);
+		char hex[BUILD_ID_HEX_MAX];
+		m.build_id = sym_strn(s, hex, build_id_hex(build_id, build_id_len, hex));
 	}
 	insert_mapping(sym_proc(s, pid, true), &m);
 	return 0;
