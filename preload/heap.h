@@ -210,12 +210,14 @@ static inline __attribute__((always_inline)) bool free_wanted(const void *ptr)
 	return UNLIKELY(atomic_load_explicit(&g_filter[b / 64], memory_order_relaxed) & ((uint64_t)1 << (b % 64)));
 }
 
-/* The hooks' common tail: nothing to do for an unsampled allocation, else record it. */
-#define RECORD(kind, p, n)                                       \
+/* The hooks' common tail: nothing to do for an unsampled allocation, else record it with the stack from `fp`. */
+#define RECORD_AT(kind, p, n, fp)                                \
 	do {                                                     \
 		if (UNLIKELY(!sample_fast(n)))                   \
-			kh_record_alloc((kind), (p), (n), FRAME, true); \
+			kh_record_alloc((kind), (p), (n), (fp), true); \
 	} while (0)
+/* The same from the calling hook's own frame. */
+#define RECORD(kind, p, n) RECORD_AT(kind, p, n, FRAME)
 
 #pragma GCC visibility pop
 

@@ -217,7 +217,7 @@ static void *realloc_boot(void *old, size_t n, const uintptr_t *fp)
 	} else {
 		p = kh_real.malloc(n ? n : 1);
 		if (p)
-			kh_record_alloc(KH_REALLOC_KIND, p, n, fp, false);
+			RECORD_AT(KH_REALLOC_KIND, p, n, fp);
 	}
 	if (p)
 		memcpy(p, old, on < n ? on : n);
@@ -271,7 +271,7 @@ static void *do_realloc(void *old, size_t n, const uintptr_t *fp)
 			return malloc_hdr(KH_REALLOC_KIND, n, fp, false);
 		void *p = kh_real.realloc(NULL, n);
 		if (p)
-			kh_record_alloc(KH_REALLOC_KIND, p, n, fp, false);
+			RECORD_AT(KH_REALLOC_KIND, p, n, fp);
 		return p;
 	}
 	if (n == 0) {
@@ -287,8 +287,7 @@ static void *do_realloc(void *old, size_t n, const uintptr_t *fp)
 		 * through the same fast paths as free() and malloc(). */
 		if (UNLIKELY(free_wanted(old)))
 			kh_record_free(old, 0, 0, true);
-		if (UNLIKELY(!sample_fast(n)))
-			kh_record_alloc(KH_REALLOC_KIND, p, n, fp, true);
+		RECORD_AT(KH_REALLOC_KIND, p, n, fp);
 	}
 	return p;
 }
@@ -435,7 +434,7 @@ static void *new_aligned(size_t n, size_t align, unsigned kind, const uintptr_t 
 		align = sizeof(void *);
 	if (kh_real.posix_memalign(&p, align, n ? n : 1) != 0)
 		return NULL;
-	kh_record_alloc(kind, p, n, fp, false);
+	RECORD_AT(kind, p, n, fp);
 	return p;
 }
 
