@@ -321,11 +321,18 @@ static unsigned size_bits(uint64_t size)
 	return size ? 64 - (unsigned)__builtin_clzll(size) : 0;
 }
 
-static size_t win_words(const struct window *w, uint32_t n)
+/* The histogram's buckets in use. */
+static size_t hist_used(const struct window *w)
 {
 	size_t nh = 0;
 	for (unsigned b = 0; b < 65; b++)
 		nh += w->hist[b] != 0;
+	return nh;
+}
+
+static size_t win_words(const struct window *w, uint32_t n)
+{
+	size_t nh = hist_used(w);
 	return 6 + 8 * (size_t)n + (nh ? 1 + 2 * nh : 0);
 }
 
@@ -351,9 +358,7 @@ static size_t win_encode(const struct window *w, uint32_t n, uint64_t *o)
 		o[k++] = (uint64_t)(at_max ? st->live_b : st->peak_b);
 		o[k++] = (uint64_t)st->temporary;
 	}
-	size_t nh = 0;
-	for (unsigned b = 0; b < 65; b++)
-		nh += w->hist[b] != 0;
+	size_t nh = hist_used(w);
 	if (nh) {
 		o[k++] = KH_HEAD(KH_HIST, 0, 2 * nh, 0);
 		for (unsigned b = 0; b < 65; b++)
