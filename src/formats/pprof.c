@@ -233,6 +233,13 @@ static int location_frames(struct reader *r, size_t li)
 			f.line = ln->line > 0 && ln->line <= UINT32_MAX ? (uint32_t)ln->line : 0;
 			if (f.kind == FRAME_NATIVE)
 				f.kind = srcfile_kind(profile_str(r->p, f.file), profile_strlen(r->p, f.file));
+			/* An interpreted function is its name, file and first line (docs/runtimes.md): two functions of
+			 * one name in one file stay two, and one function is one frame whatever line it ran. */
+			if (ln->function_id && (f.kind == FRAME_PYTHON || f.kind == FRAME_JS)) {
+				const PbFunction *fn = r->pb->function[*u64map_find(&r->fn_index, ln->function_id)];
+				if (fn->start_line > 0 && fn->start_line <= UINT32_MAX)
+					f.line = (uint32_t)fn->start_line;
+			}
 		}
 		r->loc_frames[r->loc_frames_nr++] = profile_frame(r->p, &f);
 	}
@@ -440,7 +447,7 @@ struct writer {
 
 	PbFunction *fns;
 	size_t fns_nr, fns_alloc;
-	struct u64map fn_index; /* (name << 32 | file) -> function index */
+	struct u64map fn_index; /* hash of (name, file, start line) -> function index */
 
 	PbMapping *maps;
 	size_t maps_nr, maps_alloc;
@@ -482,22 +489,38 @@ static int64_t wstr_lit(struct writer *w, const char *s)
 	return (int64_t)w->strings_nr++;
 }
 
+/* An interpreted function (Python, JS) is its name, file and first line, which is the line its frames carry. */
+static bool has_start_line(const struct frame *f)
+{
+	return (f->kind == FRAME_PYTHON || f->kind == FRAME_JS) && f->line;
+}
+
 static uint64_t wfunction(struct writer *w, const struct frame *f)
 {
 	int inserted;
-	uint64_t key = (uint64_t)f->function << 32 | f->file;
-	uint64_t *v = u64map_insert(&w->fn_index, key, &inserted);
+	int64_t start = has_start_line(f) ? f->line : 0;
+	uint64_t key = hash_u64(((uint64_t)f->function << 32 | f->file) ^ hash_u64((uint64_t)start));
+	uint64_t *v;
 
-	if (inserted) {
-		ALLOC_GROW(w->fns, w->fns_nr + 1, w->fns_alloc);
-		PbFunction *fn = &w->fns[w->fns_nr];
-		perftools__profiles__function__init(fn);
-		fn->id = w->fns_nr + 1;
-		fn->name = wstr(w, f->function);
-		fn->system_name = fn->name;
-		fn->filename = wstr(w, f->file);
-		*v = w->fns_nr++;
+	/* Open addressing over the hash: a key taken by another function moves on to the next one. */
+	for (;;) {
+		v = u64map_insert(&w->fn_index, key == U64MAP_EMPTY ? 0 : key, &inserted);
+		if (inserted)
+			break;
+		const PbFunction *fn = &w->fns[*v];
+		if (fn->name == wstr(w, f->function) && fn->filename == wstr(w, f->file) && fn->start_line == start)
+			return *v + 1;
+		key = hash_u64(key + 1);
 	}
+	ALLOC_GROW(w->fns, w->fns_nr + 1, w->fns_alloc);
+	PbFunction *fn = &w->fns[w->fns_nr];
+	perftools__profiles__function__init(fn);
+	fn->id = w->fns_nr + 1;
+	fn->name = wstr(w, f->function);
+	fn->system_name = fn->name;
+	fn->filename = wstr(w, f->file);
+	fn->start_line = start;
+	*v = w->fns_nr++;
 	return *v + 1;
 }
 

@@ -25,6 +25,9 @@ enum frame_kind srcfile_kind(const char *file, size_t len)
 		return FRAME_NATIVE;
 	if (len > 5 && !memcmp(file, "node:", 5))
 		return FRAME_JS;
+	/* CPython's frozen modules (importlib, site, codecs): "<frozen importlib._bootstrap>". */
+	if (len > 8 && !memcmp(file, "<frozen ", 8))
+		return FRAME_PYTHON;
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (ends_with(file, len, kinds[i].suffix))
 			return kinds[i].kind;

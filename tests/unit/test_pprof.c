@@ -477,6 +477,73 @@ static void test_go_fixture(void **state)
 	profile_free(p);
 }
 
+/* Adds one sample whose stack is `frames` (root first) with `n` samples. */
+static void add_stack(struct profile *p, const uint32_t *frames, size_t depth, int64_t n)
+{
+	uint32_t node = 0;
+
+	for (size_t i = 0; i < depth; i++)
+		node = profile_node(p, node, frames[i]);
+	profile_add_sample1(p, node, 0, n);
+}
+
+static uint32_t place_frame(struct profile *p, const char *fn, const char *file, uint32_t line, enum frame_kind k)
+{
+	struct frame f = { 0 };
+
+	f.function = profile_intern_str(p, fn);
+	f.file = profile_intern_str(p, file);
+	f.line = line;
+	f.kind = k;
+	return profile_frame(p, &f);
+}
+
+/*
+ * Frame identity (docs/runtimes.md): interpreted functions of one name are told apart by file and first line.
+ * pprof gets one Function each (with its start_line) and reads them back apart; folded names them
+ * "name (file:line)", with the whole path when two files share a base name.
+ */
+static void test_identity(void **state)
+{
+	struct profile *p = profile_new(0), *back = profile_new(0);
+	uint32_t top = place_frame(p, "<module>", "/app/main.py", 1, FRAME_PYTHON);
+	uint32_t fns[] = {
+		place_frame(p, "work", "/app/a/jobs.py", 4, FRAME_PYTHON),
+		place_frame(p, "work", "/app/b/jobs.py", 4, FRAME_PYTHON),
+		place_frame(p, "work", "/app/a/jobs.py", 9, FRAME_PYTHON),
+		place_frame(p, "(anonymous)", "/app/cpu.js", 1, FRAME_JS),
+		place_frame(p, "(anonymous)", "/app/cpu.js", 8, FRAME_JS),
+	};
+	size_t len, flen;
+	struct err e = ERR_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
+		add_stack(p, (uint32_t[]){ top, fns[i] }, 2, (int64_t)(i + 1));
+
+	unsigned char *data = write_mem(p, "pprof-raw", &len);
+	Perftools__Profiles__Profile *pb = perftools__profiles__profile__unpack(NULL, len, data);
+	assert_non_null(pb);
+	assert_int_equal(pb->n_function, 6);
+	for (size_t i = 0; i < pb->n_function; i++)
+		assert_true(pb->function[i]->start_line == 1 || pb->function[i]->start_line == 4 ||
+			    pb->function[i]->start_line == 8 || pb->function[i]->start_line == 9);
+	perftools__profiles__profile__free_unpacked(pb, NULL);
+
+	assert_int_equal(read_mem(back, "pprof-raw", data, len, &e), 0);
+	assert_int_equal(back->frames_nr, 6);
+	char *folded = (char *)write_mem(back, "folded", &flen);
+	assert_string_equal(folded, "<module> (main.py:1);(anonymous) (cpu.js:1) 4\n"
+				    "<module> (main.py:1);(anonymous) (cpu.js:8) 5\n"
+				    "<module> (main.py:1);work (/app/a/jobs.py:4) 1\n"
+				    "<module> (main.py:1);work (/app/b/jobs.py:4) 2\n"
+				    "<module> (main.py:1);work (jobs.py:9) 3\n");
+	free(folded);
+	free(data);
+	profile_free(back);
+	profile_free(p);
+}
+
 static void test_probe(void **state)
 {
 	struct profile *p = sample_profile();
@@ -508,6 +575,7 @@ int main(void)
 		cmocka_unit_test(test_legacy_32be),
 		cmocka_unit_test(test_go_fixture),
 		cmocka_unit_test(test_probe),
+		cmocka_unit_test(test_identity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
