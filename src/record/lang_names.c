@@ -91,6 +91,8 @@ bool rt_parse_java_name(const char *name, struct rt_name *out)
 		return false;
 	out->fn = start;
 	out->fn_len = (size_t)(paren - start);
+	out->sig = paren;
+	out->sig_len = (size_t)(end - paren);
 	return true;
 }
 

@@ -368,11 +368,15 @@ static const struct py_code *proc_code(struct rt_proc *pr, uint64_t addr)
 	return c.qualname ? &pr->codes[*slot] : NULL;
 }
 
-/* A pseudo address naming (qualname, file, line). */
-static uint64_t py_pseudo(struct runtime *rt, const struct py_code *c, int line)
+/*
+ * A pseudo address naming a function: its code object's (co_qualname, co_filename, co_firstlineno). That triple
+ * is the function's identity, so the line is the first one, not the line being run: a frame with the running
+ * line would split one function into many, and two functions of one name could only be told apart by chance.
+ */
+static uint64_t py_pseudo(struct runtime *rt, const struct py_code *c)
 {
 	char lbuf[16];
-	int ln = snprintf(lbuf, sizeof(lbuf), "%d", line > 0 ? line : 0);
+	int ln = snprintf(lbuf, sizeof(lbuf), "%d", c->firstlineno > 0 ? c->firstlineno : 0);
 	size_t q = strlen(c->qualname), f = c->filename ? strlen(c->filename) : 0;
 	char *key = xmalloc(q + f + (size_t)ln + 3);
 	memcpy(key, c->qualname, q + 1);
@@ -418,8 +422,7 @@ static size_t hook_user_stack(void *ctx, uint32_t pid, uint32_t tid, uint64_t *a
 			/* An unreadable frame (torn by the running target) would misplace the rest. */
 			break;
 		}
-		int line = py311_line(c->linetable, c->linetable_len, c->firstlineno, rt->pyf[i].unit);
-		pseudo[np] = py_pseudo(rt, c, line);
+		pseudo[np] = py_pseudo(rt, c);
 		entry[np++] = rt->pyf[i].entry;
 	}
 	if (!np) {
@@ -525,7 +528,15 @@ static uint32_t rewrite_frame(struct runtime *rt, struct profile *p, uint32_t fi
 			kind = FRAME_JAVA;
 		else
 			return fid;
-		f.function = nm.fn_len ? profile_intern(p, nm.fn, nm.fn_len) : profile_intern_str(p, "(anonymous)");
+		if (kind == FRAME_JAVA) {
+			/* Class.method(parameters): overloads are different functions. */
+			char *full = xasprintf("%.*s%.*s", (int)nm.fn_len, nm.fn, (int)nm.sig_len, nm.sig);
+			f.function = profile_intern_str(p, full);
+			free(full);
+		} else {
+			f.function = nm.fn_len ? profile_intern(p, nm.fn, nm.fn_len)
+					       : profile_intern_str(p, "(anonymous)");
+		}
 		f.file = nm.file_len ? profile_intern(p, nm.file, nm.file_len) : 0;
 		f.line = nm.line;
 		f.kind = kind;

@@ -104,8 +104,9 @@ struct runtime_stats {
 void runtime_get_stats(const struct runtime *rt, struct runtime_stats *st);
 
 /*
- * Name parsing, exposed for tests and fuzzing. Each fills `*fn` (and `*file`, `*line` where the name has
- * them) as pointers/lengths into `name` and returns true when `name` is in that runtime's format.
+ * Name parsing, exposed for tests and fuzzing. Each fills `*fn` (and `*file`, `*line`, `*sig` where the name has
+ * them) as pointers/lengths into `name` and returns true when `name` is in that runtime's format. `line` is the
+ * function's own first line (V8 names a function by where its source starts), not a line being executed.
  */
 struct rt_name {
 	const char *fn;
@@ -113,6 +114,8 @@ struct rt_name {
 	const char *file;
 	size_t file_len;
 	unsigned line;
+	const char *sig;  /* Java: the parameter list, "(int, long)": overloads are different functions */
+	size_t sig_len;
 };
 bool rt_parse_v8_name(const char *name, struct rt_name *out);   /* "JS:*hot /a/hot.js:3:13", "LazyCompile:..." */
 bool rt_parse_java_name(const char *name, struct rt_name *out); /* "double Hot.hot(int)" */

@@ -276,10 +276,14 @@ static void test_names(void **state)
 	assert_true(rt_parse_java_name("double Hot.hot(int)", &n));
 	assert_int_equal(n.fn_len, 7);
 	assert_memory_equal(n.fn, "Hot.hot", 7);
+	assert_int_equal(n.sig_len, 5); /* overloads are told apart by their parameters */
+	assert_memory_equal(n.sig, "(int)", 5);
 	assert_true(rt_parse_java_name("void java.lang.Object.<init>()", &n));
 	assert_memory_equal(n.fn, "java.lang.Object.<init>", n.fn_len);
 	assert_true(rt_parse_java_name("java.lang.Object[] a.B$C.m(java.lang.Object, long)", &n));
 	assert_memory_equal(n.fn, "a.B$C.m", n.fn_len);
+	assert_int_equal(n.sig_len, strlen("(java.lang.Object, long)"));
+	assert_memory_equal(n.sig, "(java.lang.Object, long)", n.sig_len);
 	assert_false(rt_parse_java_name("Interpreter", &n));
 	assert_false(rt_parse_java_name("StubRoutines (1)", &n));
 	assert_false(rt_parse_java_name("std::vector<int>::push_back(int)", &n));
