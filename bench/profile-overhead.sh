@@ -1,7 +1,9 @@
 #!/bin/bash
 # kiln profile's overhead on a CPU-bound target, as the target's extra CPU time (user + system, from its own
 # getrusage), against `perf record -g` at the same rates, measured in the same run. Runs are interleaved and
-# each figure is the median of RUNS runs. Usage: bench/profile-overhead.sh   (env: BUILD, RUNS, ROUNDS)
+# each figure is the median of RUNS runs. kiln runs as by default: frame pointers, with the registers and the
+# top of the user stack copied per sample to repair frameless code's callers (docs/profile.md), which perf
+# record -g does not do. Usage: bench/profile-overhead.sh   (env: BUILD, RUNS, ROUNDS)
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -33,11 +35,12 @@ done
 
 base=$(median <"$tmp/base")
 printf 'target CPU time without profiling: %.3f s (median of %d)\n' "$base" "$RUNS"
-printf '%-8s %12s %12s %14s\n' rate "kiln extra" "perf extra" "kiln/perf"
+printf '%-8s %10s %10s %12s %12s %10s\n' rate "kiln/base" "perf/base" "kiln extra" "perf extra" "kiln/perf"
 for hz in 99 999 4000; do
 	k=$(median <"$tmp/kiln$hz")
 	p=$(median <"$tmp/perf$hz")
 	awk -v hz=$hz -v b="$base" -v k="$k" -v p="$p" 'BEGIN {
 		ke = 100 * (k - b) / b; pe = 100 * (p - b) / b
-		printf "%-8s %+11.2f%% %+11.2f%% %14s\n", hz " Hz", ke, pe, (pe > 0.05 ? sprintf("%.2f", ke / pe) : "n/a") }'
+		printf "%-8s %10.4f %10.4f %+11.2f%% %+11.2f%% %10s\n", hz " Hz", k / b, p / b, ke, pe,
+			(pe > 0.05 ? sprintf("%.2f", ke / pe) : "n/a") }'
 done

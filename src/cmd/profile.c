@@ -401,6 +401,10 @@ int cmd_profile(int argc, char **argv)
 		warning_msg("%.0f%% of user stacks do not reach main or a thread start: code without frame "
 			    "pointers breaks them; try --call-graph dwarf",
 			    100.0 * (double)st->broken_user / (double)st->user_samples);
+	if (!dwarf && st->user_samples >= 20 && st->leaf_beyond_stack * 20 > st->user_samples)
+		warning_msg("%" PRIu64 " samples in code without a frame of its own whose return address lies beyond "
+			    "the %d bytes of stack copied: their direct caller may be missing; try --call-graph dwarf",
+			    st->leaf_beyond_stack, RECORDER_LEAF_STACK);
 	if (dwarf && st->samples >= 20 && st->unwind_failed * 5 > st->samples)
 		warning_msg("DWARF unwinding failed for %" PRIu64 " of %" PRIu64 " samples", st->unwind_failed,
 			    st->samples);

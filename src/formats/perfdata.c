@@ -34,6 +34,7 @@ struct pd_attr {
 	struct perf_fmt fmt;
 	uint32_t type;
 	uint64_t config;
+	bool user_callchain; /* the kernel's callchains include user frames (not --call-graph dwarf) */
 };
 
 struct pd_rec {
@@ -80,6 +81,7 @@ static void add_attr(struct pd *d, const unsigned char *a, size_t asize)
 	pa->fmt.sample_id_all = attr.sample_id_all;
 	pa->type = attr.type;
 	pa->config = attr.config;
+	pa->user_callchain = (attr.sample_type & PERF_SAMPLE_CALLCHAIN) && !attr.exclude_callchain_user;
 }
 
 static void add_id(struct pd *d, uint64_t id, size_t attr)
@@ -236,7 +238,10 @@ static void value_type_of(const struct pd_attr *a, const char **type, const char
 	}
 }
 
-/* Options that depend on the profiled event: its value column, and DWARF unwinding for --call-graph dwarf. */
+/*
+ * Options that depend on the profiled event: its value column, and DWARF unwinding for --call-graph dwarf.
+ * Registers and stack beside user callchains are frame-pointer samples whose first step the session repairs.
+ */
 static void event_opts(const struct pd *d, struct rec_session_opts *so)
 {
 	const uint64_t dwarf = PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
@@ -247,7 +252,7 @@ static void event_opts(const struct pd *d, struct rec_session_opts *so)
 	if (!d->attrs_nr)
 		return;
 	value_type_of(&d->attrs[0], &so->value_type, &so->value_unit);
-	if ((d->attrs[0].fmt.sample_type & dwarf) == dwarf) {
+	if ((d->attrs[0].fmt.sample_type & dwarf) == dwarf && !d->attrs[0].user_callchain) {
 		so->dwarf = true;
 		so->regs_mask = d->attrs[0].fmt.sample_regs_user;
 	}

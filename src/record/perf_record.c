@@ -119,6 +119,7 @@ static int decode_sample(const struct perf_fmt *fmt, struct cur *c, struct perf_
 			uint64_t n = (uint64_t)__builtin_popcountll(fmt->sample_regs_user);
 			r->u.sample.regs = take_bytes(c, n * 8);
 			r->u.sample.regs_nr = n;
+			r->u.sample.regs_mask = fmt->sample_regs_user;
 		}
 	}
 	if (st & PERF_SAMPLE_STACK_USER) {

@@ -42,6 +42,7 @@ struct perf_rec {
 			uint64_t regs_abi;              /* PERF_SAMPLE_REGS_ABI_*; 0 = no registers */
 			const unsigned char *regs;      /* popcount(sample_regs_user) u64 values */
 			uint64_t regs_nr;
+			uint64_t regs_mask;             /* the event's sample_regs_user: which registers `regs` holds */
 			const unsigned char *stack;     /* user stack copy */
 			uint64_t stack_size;            /* bytes valid in `stack` (the dyn_size) */
 		} sample;

@@ -86,6 +86,11 @@ uint64_t recorder_dwarf_regs_mask(void)
 	       (1ULL << PERF_REG_X86_R14) | (1ULL << PERF_REG_X86_R15);
 }
 
+uint64_t recorder_leaf_regs_mask(void)
+{
+	return (1ULL << PERF_REG_X86_BP) | (1ULL << PERF_REG_X86_SP) | (1ULL << PERF_REG_X86_IP);
+}
+
 static int sys_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, int group, unsigned long flags)
 {
 	return (int)syscall(SYS_perf_event_open, attr, pid, cpu, group, flags);
@@ -128,6 +133,11 @@ static void setup_attr(struct rec *r)
 		a->sample_regs_user = recorder_dwarf_regs_mask();
 		a->sample_stack_user = o->stack_size ? o->stack_size : 8192;
 		a->exclude_callchain_user = 1;
+	} else if (!o->sideband_only) {
+		/* The kernel's frame-pointer walk stays; these let the session repair its first step. */
+		a->sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+		a->sample_regs_user = recorder_leaf_regs_mask();
+		a->sample_stack_user = RECORDER_LEAF_STACK;
 	}
 	if (o->user_only)
 		a->exclude_callchain_kernel = 1;

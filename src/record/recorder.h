@@ -55,6 +55,17 @@ struct recorder_opts {
 /* Registers sampled in dwarf mode (x86_64 perf register numbers). */
 uint64_t recorder_dwarf_regs_mask(void);
 
+/*
+ * Frame-pointer mode (not dwarf) also samples IP, SP and BP and the top RECORDER_LEAF_STACK bytes of the user
+ * stack, so that the session can name the caller of code without a frame at the sampled instruction (leaf
+ * functions, shrink-wrapped prologues, hand-written assembly, syscall wrappers: symbolizer_leaf_caller()).
+ * 256 bytes hold the return address of a frameless function that pushed all six callee-saved registers and
+ * keeps up to 200 bytes of locals below them; a frameless function with more is left as the kernel's walk
+ * gave it (rec_stats.leaf_beyond_stack). bench/profile-overhead.sh measures what the copy costs.
+ */
+#define RECORDER_LEAF_STACK 256
+uint64_t recorder_leaf_regs_mask(void);
+
 /* Outcomes of a launch that failed before the command ran. */
 enum rec_launch_error {
 	REC_LAUNCH_OK = 0,

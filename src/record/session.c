@@ -371,6 +371,49 @@ static int reg_index(uint64_t mask, int reg)
 	return __builtin_popcountll(mask & ((1ULL << reg) - 1));
 }
 
+/* The sampled user register `reg` (a perf register number), or 0 when it was not sampled. */
+static uint64_t sampled_reg(const struct perf_rec *r, int reg)
+{
+	int i = reg_index(r->u.sample.regs_mask, reg);
+	return i >= 0 && (uint64_t)i < r->u.sample.regs_nr ? perf_u64(r->u.sample.regs + (size_t)i * 8) : 0;
+}
+
+/*
+ * Frame-pointer mode: the kernel's walk names [ip, [bp+8], ...], which loses the direct caller when the code
+ * at ip has no frame of its own (symbolizer_leaf_caller). With the user registers and the top of the user
+ * stack sampled, the return address the CFI gives is inserted after the user IP when the walk's next
+ * address is not it. Only when the walk's first user address is the sampled user IP: then the registers
+ * belong to it (for a sample in the kernel they are those at the system call, as is the user IP).
+ * Returns the new key length.
+ */
+static size_t repair_leaf(struct rec_session *s, const struct perf_rec *r, uint32_t asid, size_t ustart, size_t n)
+{
+	uint64_t ip = sampled_reg(r, PERF_REG_X86_IP), sp = sampled_reg(r, PERF_REG_X86_SP), ra;
+
+	if (!ip || !sp || s->key[ustart] != ip)
+		return n;
+	switch (symbolizer_leaf_caller(s->sym, asid, ip, sp, r->u.sample.stack, r->u.sample.stack_size, &ra)) {
+	case SYMBOLIZER_LEAF_FOUND:
+		break;
+	case SYMBOLIZER_LEAF_BEYOND:
+		s->st.leaf_beyond_stack++;
+		return n;
+	default:
+		return n;
+	}
+	/* A return address is never 0 nor in the kernel half; the walk's next entry was stored minus one. */
+	if (!ra || ra >= PERF_CONTEXT_MARKER_MIN || (ra >> 47) || (ustart + 1 < n && s->key[ustart + 1] == ra - 1))
+		return n;
+	if (n >= KEY_HDR + MAX_FRAMES) {
+		s->st.max_depth_hit++;
+		n--; /* the outermost address makes room: the caller matters more */
+	}
+	memmove(s->key + ustart + 2, s->key + ustart + 1, (n - ustart - 1) * sizeof(*s->key));
+	s->key[ustart + 1] = ra - 1;
+	s->st.leaf_repaired++;
+	return n + 1;
+}
+
 static void on_sample(struct rec_session *s, const struct perf_rec *r, uint64_t nsamples)
 {
 	uint32_t pid = r->sid.pid, tid = r->sid.tid;
@@ -379,6 +422,7 @@ static void on_sample(struct rec_session *s, const struct perf_rec *r, uint64_t 
 	uint16_t cpumode = r->misc & PERF_RECORD_MISC_CPUMODE_MASK;
 	bool in_kernel = cpumode == PERF_RECORD_MISC_KERNEL;
 	bool first_in_ctx = true, user_seen = false;
+	size_t ustart = 0; /* key index of the first user address, 0 = none */
 
 	struct thread *t = thread_get(s, tid, pid);
 	uint32_t asid = asid_of(s, pid);
@@ -413,6 +457,8 @@ static void on_sample(struct rec_session *s, const struct perf_rec *r, uint64_t 
 				nkernel++;
 			} else if (s->o.dwarf) {
 				continue; /* the user part comes from unwinding below */
+			} else if (!ustart) {
+				ustart = n;
 			}
 			key[n++] = a;
 		}
@@ -441,6 +487,9 @@ static void on_sample(struct rec_session *s, const struct perf_rec *r, uint64_t 
 	} else if (s->o.dwarf && cpumode == PERF_RECORD_MISC_USER) {
 		s->st.unwind_failed++; /* kernel threads have no user stack; a user-mode sample should */
 	}
+
+	if (ustart && r->u.sample.regs_abi && r->u.sample.stack)
+		n = repair_leaf(s, r, asid, ustart, n);
 
 	if (s->rt.user_stack && n > KEY_HDR + nkernel)
 		n = KEY_HDR + nkernel + s->rt.user_stack(s->rt.ctx, pid, tid, key + KEY_HDR + nkernel,

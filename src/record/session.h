@@ -46,6 +46,10 @@ struct rec_stats {
 	uint64_t broken_user;    /* ... of which the user stack does not reach a thread/process entry point */
 	uint64_t unwind_failed;  /* dwarf: samples whose unwinding produced no frames */
 	uint64_t max_depth_hit;  /* samples truncated at the maximum stack depth */
+	uint64_t leaf_repaired;  /* frame pointers: samples whose caller the CFI named (the code at the sampled
+				  * user IP had no frame of its own, so the kernel's walk had skipped it) */
+	uint64_t leaf_beyond_stack; /* ... and samples in such code whose return address lay beyond the copied
+				     * stack: left as the kernel's walk gave them */
 };
 
 /* `sym` is borrowed and must outlive the session. */

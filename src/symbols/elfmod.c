@@ -49,6 +49,7 @@ void elfmod_free(struct elfmod *mod)
 	free(mod->syms);
 	inl_index_release(&mod->inl);
 	u64map_release(&mod->cache);
+	u64map_release(&mod->leaf_rules);
 	free(mod);
 }
 
@@ -150,6 +151,7 @@ static struct elfmod *new_mod(struct symbolizer *s, uint32_t module, const char 
 	mod->module = module;
 	mod->base = sym_str(s, basename_of(path));
 	mod->cache = (struct u64map)U64MAP_INIT;
+	mod->leaf_rules = (struct u64map)U64MAP_INIT;
 	mod->inl = (struct inl_index)INL_INDEX_INIT;
 	ALLOC_GROW(s->mods, s->mods_nr + 1, s->mods_alloc);
 	s->mods[s->mods_nr++] = mod;

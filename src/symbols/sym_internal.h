@@ -61,6 +61,7 @@ struct elfmod {
 	size_t syms_nr;
 	bool syms_loaded;
 	struct inl_index inl; /* per-CU function/inline index */
+	struct u64map leaf_rules; /* vaddr -> CFA rule for symbolizer_leaf_caller() (leaf.c) */
 };
 
 enum map_type { MT_FILE, MT_VDSO, MT_ANON, MT_SPECIAL };

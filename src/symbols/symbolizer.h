@@ -75,6 +75,25 @@ size_t symbolizer_resolve(struct symbolizer *s, struct profile *p, uint32_t pid,
 size_t symbolizer_unwind(struct symbolizer *s, uint32_t pid, uint32_t tid, const uint64_t *regs, uint64_t regs_mask,
 			 const unsigned char *stack, size_t stack_len, uint64_t stack_sp, uint64_t *ips, size_t max);
 
+/*
+ * The caller of code that has not set up its frame at `ip`, for frame-pointer callchains. A frame-pointer walk
+ * names [ip, [bp+8], ...]: correct once the function at `ip` has pushed %rbp and pointed %rbp at its frame,
+ * but in a leaf without a frame, in a shrink-wrapped prologue or epilogue, in hand-written assembly (memcpy,
+ * syscall wrappers) %rbp is still the caller's and [bp+8] names the caller's caller: the direct caller is lost.
+ * This reads the CFI (.eh_frame, else .debug_frame) rule at `ip` of process `pid`, cached per (module,
+ * address), and when the canonical frame address is %rsp-based, reads the return address from `stack`
+ * (`stack_len` bytes copied from address `sp` upwards). Per call: a mapping lookup, one hash lookup and one
+ * word read.
+ */
+enum symbolizer_leaf {
+	SYMBOLIZER_LEAF_UNKNOWN, /* no usable CFI at `ip` (no module, no FDE, an expression rule) */
+	SYMBOLIZER_LEAF_FRAMED,  /* the frame is set up (%rbp-based CFA): the frame-pointer walk is right */
+	SYMBOLIZER_LEAF_FOUND,   /* no frame of its own: `*ret` is the return address into the caller */
+	SYMBOLIZER_LEAF_BEYOND,  /* no frame of its own, but the return address lies beyond the copied stack */
+};
+enum symbolizer_leaf symbolizer_leaf_caller(struct symbolizer *s, uint32_t pid, uint64_t ip, uint64_t sp,
+					    const unsigned char *stack, size_t stack_len, uint64_t *ret);
+
 /* Sources and behaviour (optional; the defaults suit `kiln profile`). */
 
 /* Debuginfo directories, colon-separated, searched for ".build-id/xx/yyyy.debug" and debuglink files.
@@ -100,6 +119,7 @@ struct symbolizer_stats {
 	size_t lookups;       /* symbolizer_resolve() calls */
 	size_t cache_misses;  /* (module, address) pairs symbolized */
 	size_t unwinds;
+	size_t leaf_rules;    /* CFI rules looked up by symbolizer_leaf_caller() (one per module address) */
 };
 void symbolizer_get_stats(const struct symbolizer *s, struct symbolizer_stats *st);
 

@@ -1,8 +1,8 @@
 /*
  * Unit tests for src/symbols: names, file:line and inline frames of real binaries (this test and helper
  * programs), separate debuginfo by build-id and debuglink, the [module+0xoff] rule, address-space tracking,
- * kallsyms and perf map parsing, the vdso, and DWARF unwinding of copied stacks (in-process and of a helper
- * built without frame pointers).
+ * kallsyms and perf map parsing, the vdso, DWARF unwinding of copied stacks (in-process and of a helper
+ * built without frame pointers), and the CFI rule that names a frameless function's caller.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -37,6 +37,8 @@ int sym_test_target(int x);
 struct unwind_out;
 void sym_test_unwind_inner(struct unwind_out *u);
 void sym_test_unwind_outer(struct unwind_out *u);
+uint64_t sym_test_leaf(uint64_t x);
+uint64_t sym_test_framed(void);
 
 static const struct frame *fr(const struct profile *p, uint32_t id)
 {
@@ -814,6 +816,57 @@ static void test_unwind_self(void **state)
 	symbolizer_free(u.s);
 }
 
+/* ---- the caller of frameless code (frame-pointer mode) ---- */
+
+/* A leaf: at its first instruction nothing is pushed, the CFA is %rsp + 8 and the return address at %rsp. */
+__attribute__((noinline)) uint64_t sym_test_leaf(uint64_t x)
+{
+	__asm__ volatile("" : "+r"(x));
+	return x * 3 + 1;
+}
+
+/* An address in the body of a function with a frame (it calls): its CFA is %rbp-based there. */
+static volatile uint64_t leaf_sink;
+__attribute__((noinline)) uint64_t sym_test_framed(void)
+{
+	uint64_t ip;
+	__asm__ volatile("lea 0(%%rip), %0" : "=r"(ip));
+	leaf_sink = sym_test_leaf(ip);
+	return ip;
+}
+
+static void test_leaf_caller(void **state)
+{
+	struct symbolizer *s = symbolizer_new();
+	struct symbolizer_stats st;
+	struct err e = ERR_INIT;
+	uint32_t pid = (uint32_t)getpid();
+	const uint64_t stack[4] = { 0x5555aaaa1234, 0x5555aaaa5678, 0, 0 };
+	const unsigned char *copy = (const unsigned char *)stack;
+	uint64_t leaf = (uint64_t)(uintptr_t)sym_test_leaf, ret = 0;
+
+	assert_int_equal(symbolizer_load_proc_maps(s, pid, &e), 0);
+	/* The return address is read from the copy at the sampled SP; the copy's address is what SP says. */
+	assert_int_equal(symbolizer_leaf_caller(s, pid, leaf, 0x7ffd0000, copy, sizeof(stack), &ret),
+			 SYMBOLIZER_LEAF_FOUND);
+	assert_int_equal(ret, stack[0]);
+	/* A copy too short to hold it: counted by the caller, never read beyond. */
+	assert_int_equal(symbolizer_leaf_caller(s, pid, leaf, 0x7ffd0000, copy, 4, &ret), SYMBOLIZER_LEAF_BEYOND);
+	assert_int_equal(symbolizer_leaf_caller(s, pid, leaf, 0x7ffd0000, NULL, 0, &ret), SYMBOLIZER_LEAF_BEYOND);
+	/* A function whose frame is set up: the frame-pointer walk is right, nothing to read. */
+	assert_int_equal(symbolizer_leaf_caller(s, pid, sym_test_framed(), 0x7ffd0000, copy, sizeof(stack), &ret),
+			 SYMBOLIZER_LEAF_FRAMED);
+	/* Outside every mapping, or in a process never seen. */
+	assert_int_equal(symbolizer_leaf_caller(s, pid, 0x1000, 0x7ffd0000, copy, sizeof(stack), &ret),
+			 SYMBOLIZER_LEAF_UNKNOWN);
+	assert_int_equal(symbolizer_leaf_caller(s, FAKE_PID, leaf, 0x7ffd0000, copy, sizeof(stack), &ret),
+			 SYMBOLIZER_LEAF_UNKNOWN);
+	/* The rule of an address is looked up once: two addresses so far, however many calls. */
+	symbolizer_get_stats(s, &st);
+	assert_int_equal(st.leaf_rules, 2);
+	symbolizer_free(s);
+}
+
 static void test_unwind_no_frame_pointers(void **state)
 {
 	const char *root = getenv("KILN_ROOT");
@@ -873,6 +926,7 @@ int main(void)
 		cmocka_unit_test(test_demangle),
 		cmocka_unit_test(test_unwind_self),
 		cmocka_unit_test(test_unwind_no_frame_pointers),
+		cmocka_unit_test(test_leaf_caller),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
