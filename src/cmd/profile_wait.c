@@ -24,6 +24,7 @@
 #include "../record/iotrace_count.h"
 #include "../record/offcpu.h"
 #include "../record/recorder.h"
+#include "../record/runtime.h"
 #include "../record/session.h"
 #include "../render/flamegraph.h"
 #include "../symbols/symbolizer.h"
@@ -54,6 +55,7 @@ struct wait_opts {
 	bool no_files;
 	bool no_inline;
 	const char *debuginfo;
+	const char *language;
 };
 
 static const char *const modes[] = { "offcpu", "wall", "io", NULL };
@@ -73,6 +75,10 @@ static const struct cmd_help help = {
 		"(switches) and off_cpu/nanoseconds.\n\n"
 		"--mode wall: on-CPU samples (cpu-clock at -F Hz) and off-CPU time together, so a thread's time "
 		"adds up to its lifetime: why a request is slow even when the CPU is idle. Column wall/nanoseconds.\n\n"
+		"Python 3.11-3.13 (--language, default auto): the Python stack of a waiting thread is read from "
+		"the interpreter while it waits, and its wait is counted under the Python function that blocked; "
+		"waits shorter than a few milliseconds keep their native stack unless a read fell within them "
+		"(docs/offcpu.md).\n\n"
 		"--mode io: a system call summary like strace -c (calls, errors, total / mean / max latency, a "
 		"latency histogram), the stacks of the slowest calls, bytes read and written per file with its "
 		"path, and block device latency (system-wide) when the kernel has the block tracepoints. The "
@@ -147,10 +153,25 @@ static bool runtime_module(const struct profile *p, const struct frame *f)
 	       !strncmp(base, "ld-linux", 8) || !strncmp(base, "libstdc++", 9);
 }
 
+/* A frame's name for the wait sites: Python frames with their file and line, as the runtime report does. */
+static void site_name(struct buf *b, const struct profile *p, uint32_t id)
+{
+	const struct frame *f = &p->frames[id];
+	frame_display_name(b, p, id);
+	if (f->kind == FRAME_PYTHON && f->file) {
+		buf_addf(b, " (%s", profile_str(p, f->file));
+		if (f->line)
+			buf_addf(b, ":%u", (unsigned)f->line);
+		buf_addch(b, ')');
+	}
+}
+
 /*
  * Wait sites: per sample the innermost function of the program itself (not of the C library) and its caller,
  * with the innermost user frame in brackets ("reader <- main [read]"): where the thread left the CPU in the
- * program's own terms (the kernel frames below are the same few scheduler functions everywhere).
+ * program's own terms (the kernel frames below are the same few scheduler functions everywhere). In a Python
+ * stack the program's own functions are its Python frames: the innermost one and its Python caller
+ * ("sleeper (app.py:4) <- main (app.py:9) [clock_nanosleep]"), not the interpreter's C functions.
  */
 static void print_sites(const struct profile *p, int column, int c_count, long long top, const char *what,
 			const char *count_name)
@@ -162,17 +183,20 @@ static void print_sites(const struct profile *p, int column, int c_count, long l
 		size_t depth = profile_stack(p, p->rows[r].node, ids, 4096);
 		struct buf b = BUF_INIT, leaf = BUF_INIT;
 		int parts = 0;
+		bool python = false;
+		for (size_t i = 0; i < depth && !python; i++)
+			python = p->frames[ids[i]].kind == FRAME_PYTHON;
 		for (size_t i = depth; i-- > 0 && parts < 2;) {
 			const struct frame *f = &p->frames[ids[i]];
 			if (f->kind == FRAME_KERNEL || f->kind == FRAME_ROOT || f->kind == FRAME_UNKNOWN)
 				continue;
 			if (!leaf.len)
 				frame_display_name(&leaf, p, ids[i]);
-			if (!parts && runtime_module(p, f))
+			if ((python && f->kind != FRAME_PYTHON) || (!parts && runtime_module(p, f)))
 				continue;
 			if (parts)
 				buf_adds(&b, " <- ");
-			frame_display_name(&b, p, ids[i]);
+			site_name(&b, p, ids[i]);
 			parts++;
 		}
 		if (!parts && leaf.len)
@@ -498,6 +522,8 @@ int cmd_profile_wait(int argc, char **argv)
 		OPT_INT('F', "frequency", &o.freq, "HZ", "wall: on-CPU samples per second (999 launched, 99 -p/-a)", 1,
 			100000),
 		OPT_BOOL(0, "user-only", &o.user_only, "leave kernel frames out"),
+		OPT_STRING(0, "language", &o.language, "LANG",
+			   "offcpu/wall: auto (default), native, python, node, java or go: name the runtime's functions"),
 		OPT_BOOL(0, "no-stacks", &o.no_stacks, "io: no user stacks (cheaper; the summary stays exact)"),
 		OPT_BOOL(0, "no-files", &o.no_files, "io: no per-file bytes (cheaper)"),
 		OPT_GROUP("Output"),
@@ -523,6 +549,8 @@ int cmd_profile_wait(int argc, char **argv)
 	struct rec_session *s = NULL;
 	struct profile *p = NULL;
 	struct tracer tr = { 0 };
+	struct runtime *rt = NULL;
+	enum rt_lang lang = RT_AUTO;
 	struct io_result io;
 	bool have_io = false;
 	struct recorder_result res;
@@ -572,6 +600,12 @@ int cmd_profile_wait(int argc, char **argv)
 		status = usage_error(&help, "--min-block applies to --mode offcpu and wall");
 		goto out;
 	}
+	if (o.language && (mode == W_IO || rt_lang_parse(o.language, &lang) < 0)) {
+		status = mode == W_IO ? usage_error(&help, "--language applies to --mode offcpu and wall")
+				      : usage_error(&help, "unknown --language '%s' (auto, native, python, node, java or go)",
+						    o.language);
+		goto out;
+	}
 	if (o.freq && mode != W_WALL) {
 		status = usage_error(&help, "--frequency applies to --mode wall");
 		goto out;
@@ -619,7 +653,8 @@ int cmd_profile_wait(int argc, char **argv)
 		}
 	} else {
 		struct offcpu_opts oc_o = { .min_block_ns = (uint64_t)(o.min_block_us * 1000.0), .all = o.all_cpus,
-					    .with_runq = mode == W_WALL, .user_only = o.user_only };
+					    .with_runq = mode == W_WALL, .user_only = o.user_only,
+					    .py_waits = lang != RT_NATIVE };
 		tr.oc = offcpu_open(&oc_o, &denied, &e);
 	}
 	if (!tr.it && !tr.oc && !tr.ic) {
@@ -643,15 +678,31 @@ int cmd_profile_wait(int argc, char **argv)
 		.value_unit = "nanoseconds",
 	};
 	s = rec_session_new(sym, &so);
+	if (tr.oc) {
+		/* Language runtimes (docs/runtimes.md): Python stacks of samples and of waits, JIT names. */
+		struct rec_runtime_hooks h;
+		rt = runtime_new(lang, launch);
+		if (launch)
+			runtime_prepare_launch(rt, argv, NULL);
+		else
+			runtime_prepare_attach(rt, pids, npids);
+		runtime_attach(rt, s);
+		runtime_get_hooks(rt, &h);
+		if (offcpu_read_stacks(tr.oc, &h, s, &e) < 0) {
+			error_msg("%s", e.msg);
+			goto out;
+		}
+	}
 	struct recorder_opts ro = {
 		.mode = rmode,
-		.argv = launch ? argv : NULL,
+		.argv = launch ? (rt ? runtime_launch_argv(rt, argv) : argv) : NULL,
 		.pids = pids,
 		.npids = npids,
 		.freq = freq,
 		.duration = o.duration,
 		.user_only = o.user_only,
 		.sideband_only = mode != W_WALL,
+		.wakeup_events = rt && mode == W_WALL ? runtime_wakeup_events(rt) : 0,
 		.on_ready = on_ready,
 		.on_ready_arg = &tr,
 	};
@@ -672,6 +723,8 @@ int cmd_profile_wait(int argc, char **argv)
 		goto out;
 	}
 	status = profile_exit_status(&res);
+	if (rt)
+		runtime_end_recording(rt);
 
 	p = profile_new(0);
 	p->time_nanos = (int64_t)res.start_epoch_ns;
@@ -729,6 +782,11 @@ int cmd_profile_wait(int argc, char **argv)
 		o.json = NULL;
 	}
 
+	if (rt) {
+		runtime_cleanup(rt);
+		for (const char *const *note = runtime_notes(rt); *note; note++)
+			warning_msg("%s", *note);
+	}
 	if (ost.dropped || io.dropped)
 		warning_msg("%" PRIu64 " events were not counted: an eBPF map was full", ost.dropped + io.dropped);
 	if (!o.quiet) {
@@ -778,6 +836,7 @@ out:
 	rec_session_free(s);
 	symbolizer_free(sym);
 	offcpu_free(tr.oc);
+	runtime_free(rt);
 	iotrace_free(tr.it);
 	iocount_free(tr.ic);
 	free(pids);
