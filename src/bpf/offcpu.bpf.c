@@ -52,7 +52,7 @@ struct {
  */
 struct kcache {
 	__s32 ustack;
-	__s32 kstack;
+	__s32 kstack1; /* kernel stack id + 1; 0 = none (a new task's storage is zeroed) */
 	__u64 nr;
 	__u64 arg0;
 };
@@ -133,22 +133,33 @@ int BPF_PROG(kiln_switch, bool preempt, struct task_struct *prev, struct task_st
 	__u32 ptgid = prev->tgid, ppid = prev->pid;
 
 	if (ppid && !(prev_state & TASK_DEAD_STATE) && traced(ptgid)) {
-		struct oc_start st = { .ts = now, .tgid = ptgid, .preempted = (prev_state & 0xff) == 0 };
+		/*
+		 * Preempted: left the CPU runnable. `preempt` also covers a thread preempted between setting its sleep
+		 * state and calling schedule(): it stays on the run queue, its time off CPU is a wait for a CPU, and
+		 * no wakeup will come to end a "block" (prev_state alone would count that wait as blocked).
+		 */
+		bool preempted = preempt || (prev_state & 0xff) == 0;
+		struct oc_start st = { .ts = now, .tgid = ptgid, .preempted = preempted };
 		struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(prev);
 		__u64 nr = r ? r->orig_ax : ~0ULL, a0 = r ? r->di : 0;
+		st.ustack = st.kstack = -1;
+		/* Without the run queue in the profile a preemption is only counted (see add_runq): no stacks. */
+		bool stacks_wanted = with_runq || !preempted;
 		/* In execve the user stack is the old image's (for a launched command: kiln's own fork). */
-		st.ustack = nr == 59 || nr == 322 ? -1 : bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-		st.kstack = -1;
-		if (kernel_stacks) {
-			struct kcache *c = bpf_task_storage_get(&kcaches, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-			if (c && (__s64)nr >= 0 && st.ustack >= 0 && c->kstack >= 0 && c->ustack == st.ustack &&
+		if (stacks_wanted && nr != 59 && nr != 322)
+			st.ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+		if (kernel_stacks && stacks_wanted) {
+			/* A preemption's kernel stack is the interrupt's way out: neither reused nor kept for a block. */
+			struct kcache *c = preempted ? NULL :
+				bpf_task_storage_get(&kcaches, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+			if (c && (__s64)nr >= 0 && st.ustack >= 0 && c->kstack1 > 0 && c->ustack == st.ustack &&
 			    c->nr == nr && c->arg0 == a0) {
-				st.kstack = c->kstack;
+				st.kstack = c->kstack1 - 1;
 			} else {
 				st.kstack = bpf_get_stackid(ctx, &stacks, 0);
 				if (c) {
 					c->ustack = st.ustack;
-					c->kstack = (__s64)nr >= 0 ? st.kstack : -1;
+					c->kstack1 = (__s64)nr >= 0 && st.kstack >= 0 ? st.kstack + 1 : 0;
 					c->nr = nr;
 					c->arg0 = a0;
 				}
