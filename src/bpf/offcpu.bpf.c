@@ -21,6 +21,7 @@ const volatile __u32 self_tgid = 0; /* kiln itself, left out of system-wide trac
 const volatile bool capture_fix = true;   /* copy user regs + stack top for DWARF unwinding of leaf frames */
 const volatile bool with_runq = false;    /* count the time waiting for a CPU too (wall), not only blocked time */
 const volatile bool kernel_stacks = true; /* false for --user-only: no kernel stack walk at all */
+const volatile bool py_waits = false;     /* user space reads the Python stacks of blocked threads (pyread) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -29,20 +30,12 @@ struct {
 	__type(value, __u8);
 } targets SEC(".maps");
 
-struct start {
-	__u64 ts;   /* switched out */
-	__u64 wake; /* woken up (runnable again), 0 until then */
-	__s32 ustack;
-	__s32 kstack;
-	__u32 tgid;
-	__u32 preempted; /* left the CPU runnable: all of its time off CPU is waiting for a CPU */
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
-	__type(value, struct start);
+	__type(value, struct oc_start);
 } starts SEC(".maps");
 
 struct {
@@ -59,7 +52,7 @@ struct {
  */
 struct kcache {
 	__s32 ustack;
-	__s32 kstack;
+	__s32 kstack1; /* kernel stack id + 1; 0 = none (a new task's storage is zeroed) */
 	__u64 nr;
 	__u64 arg0;
 };
@@ -79,6 +72,25 @@ struct {
 } counts SEC(".maps");
 
 #include "ufix.bpf.h"
+
+/*
+ * Python waits (offcpu_py.c): while a thread is blocked, user space reads its Python stack (a blocked thread's
+ * frame chain cannot change) and then marks the block here with its switch-out time. A block whose mark is
+ * found when it ends was read entirely within it: its time goes to user space as an event, to be keyed by that
+ * stack, instead of into `counts`. A mark written too late (the thread already ran) matches nothing, so every
+ * block is counted exactly once, with or without its Python stack.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);   /* tid */
+	__type(value, __u64); /* switch-out time of the block that was read */
+} pyread SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} pyblocks SEC(".maps");
 
 /* [0] starts and [1] counts lost for lack of map room; [2] nanoseconds and [3] times waiting for a CPU. */
 struct {
@@ -121,22 +133,33 @@ int BPF_PROG(kiln_switch, bool preempt, struct task_struct *prev, struct task_st
 	__u32 ptgid = prev->tgid, ppid = prev->pid;
 
 	if (ppid && !(prev_state & TASK_DEAD_STATE) && traced(ptgid)) {
-		struct start st = { .ts = now, .tgid = ptgid, .preempted = (prev_state & 0xff) == 0 };
+		/*
+		 * Preempted: left the CPU runnable. `preempt` also covers a thread preempted between setting its sleep
+		 * state and calling schedule(): it stays on the run queue, its time off CPU is a wait for a CPU, and
+		 * no wakeup will come to end a "block" (prev_state alone would count that wait as blocked).
+		 */
+		bool preempted = preempt || (prev_state & 0xff) == 0;
+		struct oc_start st = { .ts = now, .tgid = ptgid, .preempted = preempted };
 		struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(prev);
 		__u64 nr = r ? r->orig_ax : ~0ULL, a0 = r ? r->di : 0;
+		st.ustack = st.kstack = -1;
+		/* Without the run queue in the profile a preemption is only counted (see add_runq): no stacks. */
+		bool stacks_wanted = with_runq || !preempted;
 		/* In execve the user stack is the old image's (for a launched command: kiln's own fork). */
-		st.ustack = nr == 59 || nr == 322 ? -1 : bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-		st.kstack = -1;
-		if (kernel_stacks) {
-			struct kcache *c = bpf_task_storage_get(&kcaches, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-			if (c && (__s64)nr >= 0 && st.ustack >= 0 && c->kstack >= 0 && c->ustack == st.ustack &&
+		if (stacks_wanted && nr != 59 && nr != 322)
+			st.ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+		if (kernel_stacks && stacks_wanted) {
+			/* A preemption's kernel stack is the interrupt's way out: neither reused nor kept for a block. */
+			struct kcache *c = preempted ? NULL :
+				bpf_task_storage_get(&kcaches, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+			if (c && (__s64)nr >= 0 && st.ustack >= 0 && c->kstack1 > 0 && c->ustack == st.ustack &&
 			    c->nr == nr && c->arg0 == a0) {
-				st.kstack = c->kstack;
+				st.kstack = c->kstack1 - 1;
 			} else {
 				st.kstack = bpf_get_stackid(ctx, &stacks, 0);
 				if (c) {
 					c->ustack = st.ustack;
-					c->kstack = (__s64)nr >= 0 ? st.kstack : -1;
+					c->kstack1 = (__s64)nr >= 0 && st.kstack >= 0 ? st.kstack + 1 : 0;
 					c->nr = nr;
 					c->arg0 = a0;
 				}
@@ -149,7 +172,7 @@ int BPF_PROG(kiln_switch, bool preempt, struct task_struct *prev, struct task_st
 	}
 
 	__u32 npid = next->pid;
-	struct start *sp = bpf_map_lookup_elem(&starts, &npid);
+	struct oc_start *sp = bpf_map_lookup_elem(&starts, &npid);
 	if (!sp)
 		return 0;
 	if (now <= sp->ts)
@@ -163,6 +186,26 @@ int BPF_PROG(kiln_switch, bool preempt, struct task_struct *prev, struct task_st
 	if (total > blocked)
 		add_runq(total - blocked);
 	__u64 delta = with_runq ? total : blocked;
+	if (py_waits) {
+		__u64 *mark = bpf_map_lookup_elem(&pyread, &npid);
+		if (mark) {
+			bool mine = *mark == sp->ts;
+			bpf_map_delete_elem(&pyread, &npid);
+			struct oc_pyblock *ev;
+			/* A full ring leaves the block to `counts`: counted, without its Python stack. */
+			if (mine && delta && delta >= min_block_ns &&
+			    (ev = bpf_ringbuf_reserve(&pyblocks, sizeof(*ev), 0))) {
+				ev->ts = sp->ts;
+				ev->ns = delta;
+				ev->tgid = sp->tgid;
+				ev->pid = npid;
+				ev->ustack = sp->ustack;
+				ev->kstack = sp->kstack;
+				bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+				goto out;
+			}
+		}
+	}
 	if (delta && delta >= min_block_ns) {
 		struct oc_key k = { .tgid = sp->tgid, .pid = npid, .ustack = sp->ustack, .kstack = sp->kstack };
 		struct oc_val *v = bpf_map_lookup_elem(&counts, &k);
@@ -186,7 +229,7 @@ out:
 static __always_inline void woken(struct task_struct *p)
 {
 	__u32 pid = p->pid;
-	struct start *sp = bpf_map_lookup_elem(&starts, &pid);
+	struct oc_start *sp = bpf_map_lookup_elem(&starts, &pid);
 	if (sp && !sp->wake)
 		sp->wake = bpf_ktime_get_ns();
 }

@@ -11,10 +11,8 @@
 
 #include "../analyze/hotspots.h"
 #include "../core/array.h"
-#include "../core/atomicfile.h"
 #include "../core/buf.h"
 #include "../core/err.h"
-#include "../core/json.h"
 #include "../core/options.h"
 #include "../core/util.h"
 #include "../core/xalloc.h"
@@ -24,11 +22,13 @@
 #include "../record/iotrace_count.h"
 #include "../record/offcpu.h"
 #include "../record/recorder.h"
+#include "../record/runtime.h"
 #include "../record/session.h"
 #include "../render/flamegraph.h"
 #include "../symbols/symbolizer.h"
 #include "cmds.h"
 #include "profile_common.h"
+#include "profile_io.h"
 
 #define DEFAULT_OUTPUT "profile.pb.gz"
 #define FREQ_LAUNCH 999
@@ -54,6 +54,7 @@ struct wait_opts {
 	bool no_files;
 	bool no_inline;
 	const char *debuginfo;
+	const char *language;
 };
 
 static const char *const modes[] = { "offcpu", "wall", "io", NULL };
@@ -73,6 +74,10 @@ static const struct cmd_help help = {
 		"(switches) and off_cpu/nanoseconds.\n\n"
 		"--mode wall: on-CPU samples (cpu-clock at -F Hz) and off-CPU time together, so a thread's time "
 		"adds up to its lifetime: why a request is slow even when the CPU is idle. Column wall/nanoseconds.\n\n"
+		"Python 3.11-3.13 (--language, default auto): the Python stack of a waiting thread is read from "
+		"the interpreter while it waits, and its wait is counted under the Python function that blocked; "
+		"waits shorter than a few milliseconds keep their native stack unless a read fell within them "
+		"(docs/offcpu.md).\n\n"
 		"--mode io: a system call summary like strace -c (calls, errors, total / mean / max latency, a "
 		"latency histogram), the stacks of the slowest calls, bytes read and written per file with its "
 		"path, and block device latency (system-wide) when the kernel has the block tracepoints. The "
@@ -147,10 +152,25 @@ static bool runtime_module(const struct profile *p, const struct frame *f)
 	       !strncmp(base, "ld-linux", 8) || !strncmp(base, "libstdc++", 9);
 }
 
+/* A frame's name for the wait sites: Python frames with their file and line, as the runtime report does. */
+static void site_name(struct buf *b, const struct profile *p, uint32_t id)
+{
+	const struct frame *f = &p->frames[id];
+	frame_display_name(b, p, id);
+	if (f->kind == FRAME_PYTHON && f->file) {
+		buf_addf(b, " (%s", profile_str(p, f->file));
+		if (f->line)
+			buf_addf(b, ":%u", (unsigned)f->line);
+		buf_addch(b, ')');
+	}
+}
+
 /*
  * Wait sites: per sample the innermost function of the program itself (not of the C library) and its caller,
  * with the innermost user frame in brackets ("reader <- main [read]"): where the thread left the CPU in the
- * program's own terms (the kernel frames below are the same few scheduler functions everywhere).
+ * program's own terms (the kernel frames below are the same few scheduler functions everywhere). In a Python
+ * stack the program's own functions are its Python frames: the innermost one and its Python caller
+ * ("sleeper (app.py:4) <- main (app.py:9) [clock_nanosleep]"), not the interpreter's C functions.
  */
 static void print_sites(const struct profile *p, int column, int c_count, long long top, const char *what,
 			const char *count_name)
@@ -162,17 +182,20 @@ static void print_sites(const struct profile *p, int column, int c_count, long l
 		size_t depth = profile_stack(p, p->rows[r].node, ids, 4096);
 		struct buf b = BUF_INIT, leaf = BUF_INIT;
 		int parts = 0;
+		bool python = false;
+		for (size_t i = 0; i < depth && !python; i++)
+			python = p->frames[ids[i]].kind == FRAME_PYTHON;
 		for (size_t i = depth; i-- > 0 && parts < 2;) {
 			const struct frame *f = &p->frames[ids[i]];
 			if (f->kind == FRAME_KERNEL || f->kind == FRAME_ROOT || f->kind == FRAME_UNKNOWN)
 				continue;
 			if (!leaf.len)
 				frame_display_name(&leaf, p, ids[i]);
-			if (!parts && runtime_module(p, f))
+			if ((python && f->kind != FRAME_PYTHON) || (!parts && runtime_module(p, f)))
 				continue;
 			if (parts)
 				buf_adds(&b, " <- ");
-			frame_display_name(&b, p, ids[i]);
+			site_name(&b, p, ids[i]);
 			parts++;
 		}
 		if (!parts && leaf.len)
@@ -220,271 +243,6 @@ static void print_sites(const struct profile *p, int column, int c_count, long l
 	free(ids);
 }
 
-/* --- the I/O report --- */
-
-static void print_hist(const uint64_t *hist, const char *indent)
-{
-	int lo = -1, hi = -1;
-	uint64_t max = 0;
-	for (int b = 0; b < IO_HIST; b++) {
-		if (!hist[b])
-			continue;
-		if (lo < 0)
-			lo = b;
-		hi = b;
-		if (hist[b] > max)
-			max = hist[b];
-	}
-	for (int b = lo; b >= 0 && b <= hi; b++) {
-		char a[32], c[32], n[32];
-		char bar[41];
-		int w = max ? (int)((double)hist[b] * 40.0 / (double)max + 0.5) : 0;
-		memset(bar, '#', (size_t)w);
-		bar[w] = 0;
-		fmt_ns(a, b ? (double)(1ULL << b) : 0.0);
-		fmt_ns(c, (double)(1ULL << (b + 1)));
-		fprintf(stderr, "%s%9s .. %-9s %10s |%-40s|\n", indent, a, c, fmt_count(n, hist[b]), bar);
-	}
-}
-
-static const char *errname(int64_t ret)
-{
-	if (ret < 0 && ret >= -4095)
-		return strerror((int)-ret);
-	return NULL;
-}
-
-static void print_io(const struct io_result *res, long long top)
-{
-	char a[32], b[32], c[32], d[32];
-	if (res->counts_only) {
-		fprintf(stderr, "%-18s %12s\n", "syscall", "calls");
-		for (size_t i = 0; i < res->nsys && (long long)i < (top > 0 ? top * 3 : 30); i++)
-			fprintf(stderr, "%-18s %12s\n", res->sys[i].name ? res->sys[i].name : "?",
-				fmt_count(a, res->sys[i].count));
-		if (res->nsys > 1)
-			fprintf(stderr, "%-18s %12s\n", "total", fmt_count(a, res->calls));
-		return;
-	}
-	fprintf(stderr, "%-18s %12s %8s %12s %10s %10s\n", "syscall", "calls", "errors", "total", "mean", "max");
-	for (size_t i = 0; i < res->nsys && (long long)i < (top > 0 ? top * 3 : 30); i++) {
-		const struct io_syscall *s = &res->sys[i];
-		char nm[32];
-		if (!s->name)
-			snprintf(nm, sizeof(nm), "syscall_%u", s->nr);
-		fprintf(stderr, "%-18s %12s %8s %12s %10s %10s\n", s->name ? s->name : nm, fmt_count(a, s->count),
-			fmt_count(d, s->errors), fmt_ns(b, (double)s->total_ns),
-			fmt_ns(c, (double)s->total_ns / (double)s->count), fmt_ns((char[32]){ 0 }, (double)s->max_ns));
-	}
-	if (res->nsys > 1)
-		fprintf(stderr, "%-18s %12s %8s %12s\n", "total", fmt_count(a, res->calls), fmt_count(d, res->errors),
-			fmt_ns(b, (double)res->total_ns));
-	for (size_t i = 0; i < res->nsys && i < 3 && top > 0; i++) {
-		fprintf(stderr, "latency of %s:\n", res->sys[i].name ? res->sys[i].name : "?");
-		print_hist(res->sys[i].hist, "  ");
-	}
-	if (res->nslow && top > 0) {
-		fprintf(stderr, "slowest calls:\n");
-		for (size_t i = 0; i < res->nslow && (long long)i < top; i++) {
-			const struct io_slowcall *s = &res->slow[i];
-			const char *en = errname(s->ret);
-			const char *nm = io_syscall_name(s->nr);
-			fprintf(stderr, "  %10s  %s(%" PRIu64 ", ...) = %" PRId64 "%s%s  pid %u tid %u%s%s\n",
-				fmt_ns(a, (double)s->lat_ns), nm ? nm : "?", s->arg0, s->ret, en ? " " : "", en ? en : "",
-				s->tgid, s->tid, s->where ? "  at " : "", s->where ? s->where : "");
-		}
-	}
-	if (res->nfiles && top > 0) {
-		fprintf(stderr, "%8s %8s %10s %10s %10s  %s\n", "reads", "writes", "read", "written", "time", "file");
-		for (size_t i = 0; i < res->nfiles && (long long)i < top; i++) {
-			const struct io_file *f = &res->files[i];
-			fprintf(stderr, "%8s %8s %10s %10s %10s  %s\n", fmt_count(a, f->reads), fmt_count(b, f->writes),
-				fmt_bytes(c, (double)f->rbytes), fmt_bytes(d, (double)f->wbytes),
-				fmt_ns((char[32]){ 0 }, (double)(f->read_ns + f->write_ns)), f->path);
-		}
-	}
-	if (res->block) {
-		static const char *const dirs[3] = { "read", "write", "other" };
-		bool any = false;
-		for (int k = 0; k < 3; k++) {
-			const struct io_blockdir *bd = &res->blk[k];
-			if (!bd->count)
-				continue;
-			if (!any)
-				fprintf(stderr, "block device I/O (all processes):\n");
-			any = true;
-			fprintf(stderr, "  %-5s %10s requests %10s  mean %s  max %s\n", dirs[k], fmt_count(a, bd->count),
-				fmt_bytes(b, (double)bd->bytes), fmt_ns(c, (double)bd->total_ns / (double)bd->count),
-				fmt_ns(d, (double)bd->max_ns));
-			if (top > 0)
-				print_hist(bd->hist, "    ");
-		}
-		if (!any)
-			fprintf(stderr, "block device I/O: no requests reached a block device\n");
-	}
-}
-
-static void json_hist(struct jw *j, const uint64_t *hist)
-{
-	jw_array_begin(j);
-	for (int b = 0; b < IO_HIST; b++) {
-		if (!hist[b])
-			continue;
-		jw_object_begin(j);
-		jw_key(j, "ge_ns");
-		jw_uint(j, b ? 1ULL << b : 0);
-		jw_key(j, "lt_ns");
-		jw_uint(j, 1ULL << (b + 1));
-		jw_key(j, "count");
-		jw_uint(j, hist[b]);
-		jw_object_end(j);
-	}
-	jw_array_end(j);
-}
-
-static int write_io_json(const struct io_result *res, const char *path, uint64_t duration_ns, struct err *e)
-{
-	struct buf b = BUF_INIT;
-	struct jw j;
-	jw_init(&j, &b, true);
-	jw_object_begin(&j);
-	jw_key(&j, "duration_ns");
-	jw_uint(&j, duration_ns);
-	jw_key(&j, "counts_only");
-	jw_bool(&j, res->counts_only);
-	jw_key(&j, "calls");
-	jw_uint(&j, res->calls);
-	jw_key(&j, "errors");
-	jw_uint(&j, res->errors);
-	jw_key(&j, "total_ns");
-	jw_uint(&j, res->total_ns);
-	jw_key(&j, "syscalls");
-	jw_array_begin(&j);
-	for (size_t i = 0; i < res->nsys; i++) {
-		const struct io_syscall *s = &res->sys[i];
-		jw_object_begin(&j);
-		jw_key(&j, "name");
-		if (s->name)
-			jw_string(&j, s->name);
-		else
-			jw_null(&j);
-		jw_key(&j, "nr");
-		jw_uint(&j, s->nr);
-		jw_key(&j, "calls");
-		jw_uint(&j, s->count);
-		jw_key(&j, "errors");
-		jw_uint(&j, s->errors);
-		jw_key(&j, "total_ns");
-		jw_uint(&j, s->total_ns);
-		jw_key(&j, "mean_ns");
-		jw_double(&j, (double)s->total_ns / (double)s->count);
-		jw_key(&j, "max_ns");
-		jw_uint(&j, s->max_ns);
-		jw_key(&j, "histogram");
-		json_hist(&j, s->hist);
-		jw_object_end(&j);
-	}
-	jw_array_end(&j);
-	jw_key(&j, "slowest");
-	jw_array_begin(&j);
-	for (size_t i = 0; i < res->nslow; i++) {
-		const struct io_slowcall *s = &res->slow[i];
-		jw_object_begin(&j);
-		jw_key(&j, "syscall");
-		const char *nm = io_syscall_name(s->nr);
-		if (nm)
-			jw_string(&j, nm);
-		else
-			jw_null(&j);
-		jw_key(&j, "latency_ns");
-		jw_uint(&j, s->lat_ns);
-		jw_key(&j, "pid");
-		jw_uint(&j, s->tgid);
-		jw_key(&j, "tid");
-		jw_uint(&j, s->tid);
-		jw_key(&j, "arg0");
-		jw_uint(&j, s->arg0);
-		jw_key(&j, "ret");
-		jw_int(&j, s->ret);
-		jw_key(&j, "stack");
-		if (s->where)
-			jw_string(&j, s->where);
-		else
-			jw_null(&j);
-		jw_object_end(&j);
-	}
-	jw_array_end(&j);
-	jw_key(&j, "files");
-	if (!res->files_traced) {
-		jw_null(&j);
-	} else {
-		jw_array_begin(&j);
-		for (size_t i = 0; i < res->nfiles; i++) {
-			const struct io_file *f = &res->files[i];
-			jw_object_begin(&j);
-			jw_key(&j, "path");
-			jw_string(&j, f->path);
-			jw_key(&j, "pid");
-			jw_uint(&j, f->tgid);
-			jw_key(&j, "reads");
-			jw_uint(&j, f->reads);
-			jw_key(&j, "writes");
-			jw_uint(&j, f->writes);
-			jw_key(&j, "read_bytes");
-			jw_uint(&j, f->rbytes);
-			jw_key(&j, "write_bytes");
-			jw_uint(&j, f->wbytes);
-			jw_key(&j, "time_ns");
-			jw_uint(&j, f->read_ns + f->write_ns);
-			jw_object_end(&j);
-		}
-		jw_array_end(&j);
-	}
-	jw_key(&j, "block");
-	if (!res->block) {
-		jw_null(&j);
-	} else {
-		static const char *const dirs[3] = { "read", "write", "other" };
-		jw_object_begin(&j);
-		for (int k = 0; k < 3; k++) {
-			const struct io_blockdir *bd = &res->blk[k];
-			jw_key(&j, dirs[k]);
-			jw_object_begin(&j);
-			jw_key(&j, "requests");
-			jw_uint(&j, bd->count);
-			jw_key(&j, "bytes");
-			jw_uint(&j, bd->bytes);
-			jw_key(&j, "total_ns");
-			jw_uint(&j, bd->total_ns);
-			jw_key(&j, "max_ns");
-			jw_uint(&j, bd->max_ns);
-			jw_key(&j, "histogram");
-			json_hist(&j, bd->hist);
-			jw_object_end(&j);
-		}
-		jw_object_end(&j);
-	}
-	jw_object_end(&j);
-	buf_addch(&b, '\n');
-
-	int ret = -1;
-	if (!strcmp(path, "-")) {
-		ret = fwrite(b.buf, 1, b.len, stdout) == b.len ? 0 : err_errno(e, "cannot write to stdout");
-	} else {
-		struct afile f = { 0 };
-		if (afile_open(&f, path, e) == 0) {
-			if (fwrite(b.buf, 1, b.len, f.fp) != b.len) {
-				afile_abort(&f);
-				err_errno(e, "cannot write '%s'", path);
-			} else {
-				ret = afile_commit(&f, e);
-			}
-		}
-	}
-	buf_release(&b);
-	return ret;
-}
-
 int cmd_profile_wait(int argc, char **argv)
 {
 	struct wait_opts o = { .top = 10 };
@@ -498,6 +256,8 @@ int cmd_profile_wait(int argc, char **argv)
 		OPT_INT('F', "frequency", &o.freq, "HZ", "wall: on-CPU samples per second (999 launched, 99 -p/-a)", 1,
 			100000),
 		OPT_BOOL(0, "user-only", &o.user_only, "leave kernel frames out"),
+		OPT_STRING(0, "language", &o.language, "LANG",
+			   "offcpu/wall: auto (default), native, python, node, java or go: name the runtime's functions"),
 		OPT_BOOL(0, "no-stacks", &o.no_stacks, "io: no user stacks (cheaper; the summary stays exact)"),
 		OPT_BOOL(0, "no-files", &o.no_files, "io: no per-file bytes (cheaper)"),
 		OPT_GROUP("Output"),
@@ -523,6 +283,8 @@ int cmd_profile_wait(int argc, char **argv)
 	struct rec_session *s = NULL;
 	struct profile *p = NULL;
 	struct tracer tr = { 0 };
+	struct runtime *rt = NULL;
+	enum rt_lang lang = RT_AUTO;
 	struct io_result io;
 	bool have_io = false;
 	struct recorder_result res;
@@ -572,6 +334,12 @@ int cmd_profile_wait(int argc, char **argv)
 		status = usage_error(&help, "--min-block applies to --mode offcpu and wall");
 		goto out;
 	}
+	if (o.language && (mode == W_IO || rt_lang_parse(o.language, &lang) < 0)) {
+		status = mode == W_IO ? usage_error(&help, "--language applies to --mode offcpu and wall")
+				      : usage_error(&help, "unknown --language '%s' (auto, native, python, node, java or go)",
+						    o.language);
+		goto out;
+	}
 	if (o.freq && mode != W_WALL) {
 		status = usage_error(&help, "--frequency applies to --mode wall");
 		goto out;
@@ -619,7 +387,8 @@ int cmd_profile_wait(int argc, char **argv)
 		}
 	} else {
 		struct offcpu_opts oc_o = { .min_block_ns = (uint64_t)(o.min_block_us * 1000.0), .all = o.all_cpus,
-					    .with_runq = mode == W_WALL, .user_only = o.user_only };
+					    .with_runq = mode == W_WALL, .user_only = o.user_only,
+					    .py_waits = lang != RT_NATIVE };
 		tr.oc = offcpu_open(&oc_o, &denied, &e);
 	}
 	if (!tr.it && !tr.oc && !tr.ic) {
@@ -643,15 +412,31 @@ int cmd_profile_wait(int argc, char **argv)
 		.value_unit = "nanoseconds",
 	};
 	s = rec_session_new(sym, &so);
+	if (tr.oc) {
+		/* Language runtimes (docs/runtimes.md): Python stacks of samples and of waits, JIT names. */
+		struct rec_runtime_hooks h;
+		rt = runtime_new(lang, launch);
+		if (launch)
+			runtime_prepare_launch(rt, argv, NULL);
+		else
+			runtime_prepare_attach(rt, pids, npids);
+		runtime_attach(rt, s);
+		runtime_get_hooks(rt, &h);
+		if (offcpu_read_stacks(tr.oc, &h, s, &e) < 0) {
+			error_msg("%s", e.msg);
+			goto out;
+		}
+	}
 	struct recorder_opts ro = {
 		.mode = rmode,
-		.argv = launch ? argv : NULL,
+		.argv = launch ? (rt ? runtime_launch_argv(rt, argv) : argv) : NULL,
 		.pids = pids,
 		.npids = npids,
 		.freq = freq,
 		.duration = o.duration,
 		.user_only = o.user_only,
 		.sideband_only = mode != W_WALL,
+		.wakeup_events = rt && mode == W_WALL ? runtime_wakeup_events(rt) : 0,
 		.on_ready = on_ready,
 		.on_ready_arg = &tr,
 	};
@@ -672,6 +457,8 @@ int cmd_profile_wait(int argc, char **argv)
 		goto out;
 	}
 	status = profile_exit_status(&res);
+	if (rt)
+		runtime_end_recording(rt);
 
 	p = profile_new(0);
 	p->time_nanos = (int64_t)res.start_epoch_ns;
@@ -723,12 +510,17 @@ int cmd_profile_wait(int argc, char **argv)
 			outs[i].path = NULL;
 		}
 	}
-	if (o.json && write_io_json(&io, o.json, res.duration_ns, &e) < 0) {
+	if (o.json && profile_io_write_json(&io, o.json, res.duration_ns, &e) < 0) {
 		error_msg("%s", e.msg);
 		write_failed = true;
 		o.json = NULL;
 	}
 
+	if (rt) {
+		runtime_cleanup(rt);
+		for (const char *const *note = runtime_notes(rt); *note; note++)
+			warning_msg("%s", *note);
+	}
 	if (ost.dropped || io.dropped)
 		warning_msg("%" PRIu64 " events were not counted: an eBPF map was full", ost.dropped + io.dropped);
 	if (!o.quiet) {
@@ -758,11 +550,15 @@ int cmd_profile_wait(int argc, char **argv)
 			fprintf(stderr, "kiln: and %s runnable, waiting for a CPU (%s times; not in the profile: see "
 					"--mode wall)\n",
 				fmt_ns(a, (double)ost.runq_ns), fmt_count(b, ost.runq_waits));
+		if (tr.oc && ost.py_reads)
+			fprintf(stderr, "kiln: %s of the waits under the Python stacks read while they lasted (%s reads; "
+					"waits under 4 ms are read only when a read falls within them)\n",
+				fmt_ns(a, (double)ost.py_ns), fmt_count(b, ost.py_reads));
 		if (tr.oc)
 			print_sites(p, profile_find_column(p, so.value_type), profile_find_column(p, "samples"), o.top,
 				    mode == W_WALL ? "wall" : "off-CPU", mode == W_WALL ? "samples" : "switches");
 		else
-			print_io(&io, o.top);
+			profile_io_print(&io, o.top);
 		for (size_t i = 0; i < nouts; i++)
 			if (outs[i].path)
 				fprintf(stderr, "kiln: wrote '%s' (%s)\n", outs[i].path, outs[i].what);
@@ -778,6 +574,7 @@ out:
 	rec_session_free(s);
 	symbolizer_free(sym);
 	offcpu_free(tr.oc);
+	runtime_free(rt);
 	iotrace_free(tr.it);
 	iocount_free(tr.ic);
 	free(pids);

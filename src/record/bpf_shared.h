@@ -28,6 +28,26 @@ struct oc_val {
 	__u64 count; /* times switched out */
 };
 
+/* A thread off CPU since `ts` (the map `starts`, keyed by tid). */
+struct oc_start {
+	__u64 ts;   /* switched out */
+	__u64 wake; /* woken up (runnable again), 0 until then */
+	__s32 ustack;
+	__s32 kstack;
+	__u32 tgid;
+	__u32 preempted; /* left the CPU runnable: all of its time off CPU is waiting for a CPU */
+};
+
+/* A block of a thread whose Python stack user space read while it lasted (pyread, offcpu_py.c). */
+struct oc_pyblock {
+	__u64 ts; /* switched out */
+	__u64 ns; /* time counted (as in `counts`) */
+	__u32 tgid;
+	__u32 pid;
+	__s32 ustack;
+	__s32 kstack;
+};
+
 /* Regs in perf's x86_64 order (AX BX CX DX SI DI BP SP IP R8..R15), as symbolizer_unwind() wants them. */
 #define OC_NREGS 17
 #define OC_SNAP 2048 /* bytes of user stack copied from SP */

@@ -18,23 +18,19 @@
 #include "bpf_shared.h"
 #include "bpf_util.h"
 #include "offcpu.h"
+#include "offcpu_py.h"
 #include "offcpu.skel.h"
 #include "perf_record.h"
 #include "session.h"
 
-#define MAX_CHAIN (2 * KILN_BPF_MAX_STACK + 4)
+#define MAX_USER 512 /* user frames with Python frames spliced in */
+#define MAX_CHAIN (KILN_BPF_MAX_STACK + MAX_USER + 4)
 
 struct offcpu {
 	struct offcpu_bpf *skel;
 	bool stopped, with_runq;
 	uint64_t min_block_ns;
-};
-
-/* The kernel side's start record (struct start in offcpu.bpf.c). */
-struct oc_start {
-	uint64_t ts, wake;
-	int32_t ustack, kstack;
-	uint32_t tgid, preempted;
+	struct ocpy *py; /* Python stacks of waits, or NULL */
 };
 
 struct offcpu *offcpu_open(const struct offcpu_opts *o, bool *denied, struct err *e)
@@ -57,6 +53,7 @@ struct offcpu *offcpu_open(const struct offcpu_opts *o, bool *denied, struct err
 	oc->skel->rodata->capture_fix = !o->no_leaf_fix;
 	oc->skel->rodata->with_runq = o->with_runq;
 	oc->skel->rodata->kernel_stacks = !o->user_only;
+	oc->skel->rodata->py_waits = o->py_waits;
 	ret = offcpu_bpf__load(oc->skel);
 	if (ret) {
 		kbpf_error(e, ret, "load the off-CPU eBPF programs", denied);
@@ -77,6 +74,7 @@ void offcpu_free(struct offcpu *oc)
 {
 	if (!oc)
 		return;
+	ocpy_free(oc->py);
 	offcpu_bpf__destroy(oc->skel);
 	free(oc);
 }
@@ -89,11 +87,29 @@ int offcpu_add_pid(struct offcpu *oc, uint32_t pid, struct err *e)
 	return 0;
 }
 
+int offcpu_read_stacks(struct offcpu *oc, const struct rec_runtime_hooks *h, struct rec_session *s, struct err *e)
+{
+	if (!h->user_stack || oc->py)
+		return 0;
+	struct ocpy_opts o = {
+		.starts_fd = bpf_map__fd(oc->skel->maps.starts),
+		.stacks_fd = bpf_map__fd(oc->skel->maps.stacks),
+		.pyread_fd = bpf_map__fd(oc->skel->maps.pyread),
+		.ring_fd = bpf_map__fd(oc->skel->maps.pyblocks),
+		.with_runq = oc->with_runq,
+		.min_block_ns = oc->min_block_ns,
+	};
+	oc->py = ocpy_start(&o, h, s, e);
+	return oc->py ? 0 : -1;
+}
+
 void offcpu_stop(struct offcpu *oc)
 {
 	if (oc->stopped)
 		return;
 	offcpu_bpf__detach(oc->skel);
+	/* After the programs: the events of the blocks that ended until then are all in the ring. */
+	ocpy_stop(oc->py);
 	oc->stopped = true;
 }
 
@@ -155,8 +171,10 @@ static void feed(struct rec_session *s, uint32_t tgid, uint32_t tid, const uint6
 	}
 	if (nu) {
 		chain[n++] = (uint64_t)PERF_CONTEXT_USER;
-		for (size_t i = 0; i < nu; i++)
-			chain[n++] = u[i];
+		/* The session names return addresses by their call (address - 1); the runtime's pseudo addresses
+		 * of Python frames are names already. */
+		for (size_t i = 0; i < nu && i < MAX_USER; i++)
+			chain[n++] = i && (u[i] & REC_RUNTIME_TAG) ? u[i] + 1 : u[i];
 	}
 	struct perf_rec r;
 	memset(&r, 0, sizeof(r));
@@ -177,6 +195,7 @@ int offcpu_collect(struct offcpu *oc, struct rec_session *s, struct symbolizer *
 	int counts = bpf_map__fd(oc->skel->maps.counts), stacks = bpf_map__fd(oc->skel->maps.stacks);
 	int starts = bpf_map__fd(oc->skel->maps.starts);
 	uint64_t *k = xcalloc(KILN_BPF_MAX_STACK, sizeof(*k)), *u = xcalloc(KILN_BPF_MAX_STACK, sizeof(*u));
+	uint64_t *m = xcalloc(MAX_USER, sizeof(*m));
 	struct oc_ufix *fix = xmalloc(sizeof(*fix));
 	struct oc_key key, next, *prev = NULL;
 	uint64_t now = mono_ns();
@@ -202,6 +221,25 @@ int offcpu_collect(struct offcpu *oc, struct rec_session *s, struct symbolizer *
 		st->total_ns += v.ns;
 	}
 
+	/* Waits whose Python stacks were read while they lasted (offcpu_py.h). */
+	struct ocpy_wait w;
+	for (size_t i = 0; oc->py && ocpy_wait_at(oc->py, i, &w); i++) {
+		if (!w.ns)
+			continue;
+		size_t nk = strip_tracing(sym, tmp, k, read_stack(stacks, w.kstack, k));
+		size_t nu = read_stack(stacks, w.ustack, u);
+		if (w.ustack >= 0 && fix_leaf(oc, s, sym, w.tgid, w.tid, w.ustack, u, &nu, fix))
+			st->leaf_fixed++;
+		if (w.nchain)
+			nu = ocpy_merge(oc->py, sym, s, w.tgid, u, nu, w.chain, w.nchain, m, MAX_USER);
+		feed(s, w.tgid, w.tid, k, nk, w.nchain ? m : u, nu, w.ns, w.count);
+		st->stacks++;
+		st->switches += w.count;
+		st->total_ns += w.ns;
+		if (w.nchain)
+			st->py_ns += w.ns;
+	}
+
 	/* Threads off CPU right now (blocked since their last switch): counted up to now, if still alive. */
 	uint32_t tid, tnext, *tprev = NULL;
 	while (bpf_map_get_next_key(starts, tprev, &tnext) == 0) {
@@ -225,7 +263,13 @@ int offcpu_collect(struct offcpu *oc, struct rec_session *s, struct symbolizer *
 			ns = sv.wake - sv.ts;
 		if (ns < oc->min_block_ns)
 			continue;
-		feed(s, sv.tgid, tid, k, nk, u, nu, ns, 1);
+		const uint64_t *pc = NULL;
+		size_t npc = oc->py ? ocpy_block_chain(oc->py, tid, sv.ts, &pc) : 0;
+		if (npc) {
+			nu = ocpy_merge(oc->py, sym, s, sv.tgid, u, nu, pc, npc, m, MAX_USER);
+			st->py_ns += ns;
+		}
+		feed(s, sv.tgid, tid, k, nk, npc ? m : u, nu, ns, 1);
 		st->still_blocked++;
 		st->total_ns += ns;
 	}
@@ -242,7 +286,13 @@ int offcpu_collect(struct offcpu *oc, struct rec_session *s, struct symbolizer *
 		}
 		free(per);
 	}
+	if (oc->py) {
+		struct ocpy_stats ps;
+		ocpy_get_stats(oc->py, &ps);
+		st->py_reads = ps.reads;
+	}
 	profile_free(tmp);
+	free(m);
 	free(k);
 	free(u);
 	free(fix);

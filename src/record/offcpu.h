@@ -28,6 +28,7 @@ struct offcpu_opts {
 	bool no_leaf_fix;      /* do not copy stack tops for DWARF unwinding of leaf frames */
 	bool user_only;        /* no kernel stacks (cheaper) */
 	bool with_runq;        /* also count the time runnable but waiting for a CPU (wall-clock profiles) */
+	bool py_waits;         /* prepare for offcpu_read_stacks() */
 };
 
 struct offcpu_stats {
@@ -39,6 +40,8 @@ struct offcpu_stats {
 	uint64_t leaf_fixed;    /* stacks whose innermost frames came from DWARF unwinding */
 	uint64_t runq_ns;       /* time runnable but waiting for a CPU (after a wakeup or a preemption) */
 	uint64_t runq_waits;
+	uint64_t py_reads;      /* Python stacks read while threads waited */
+	uint64_t py_ns;         /* off-CPU time counted with a Python stack */
 };
 
 /*
@@ -51,6 +54,14 @@ void offcpu_free(struct offcpu *oc); /* NULL is a no-op; detaches the programs *
 
 /* Traces process `pid` (all its threads, and the processes it forks from now on). Returns 0 or -1. */
 int offcpu_add_pid(struct offcpu *oc, uint32_t pid, struct err *e);
+
+/*
+ * Python (offcpu_py.h): while recording, reads the Python stack of each blocked thread through the runtime's
+ * `user_stack` hook `h` and counts its wait under it. Installs locked wrappers of `h` in `s` (they are called
+ * from two threads then). Needs `py_waits` at offcpu_open(). Returns 0, or -1 with `e` set.
+ */
+struct rec_runtime_hooks;
+int offcpu_read_stacks(struct offcpu *oc, const struct rec_runtime_hooks *h, struct rec_session *s, struct err *e);
 
 /* Stops counting (detaches the programs); what was summed stays readable. */
 void offcpu_stop(struct offcpu *oc);

@@ -691,3 +691,14 @@ void runtime_cleanup(struct runtime *rt)
 		free(path);
 	}
 }
+
+/* As runtime_attach() sets them. */
+void runtime_get_hooks(struct runtime *rt, struct rec_runtime_hooks *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->ctx = rt;
+	h->user_stack = rt->asked == RT_NATIVE ? NULL : hook_user_stack_all;
+	h->resolve = rt->asked == RT_NATIVE ? NULL : hook_resolve;
+	h->frames = hook_frames;
+	h->exec = hook_exec;
+}

@@ -121,4 +121,9 @@ bool rt_parse_v8_name(const char *name, struct rt_name *out);   /* "JS:*hot /a/h
 bool rt_parse_java_name(const char *name, struct rt_name *out); /* "double Hot.hot(int)" */
 bool rt_parse_pyperf_name(const char *name, struct rt_name *out); /* "py::Hot.hot:/a/hot.py" */
 
+/* The hooks runtime_attach() installs, for a caller that calls them itself (kiln profile --mode offcpu reads the
+ * Python stacks of blocked threads from a thread of its own, behind a lock). */
+struct rec_runtime_hooks;
+void runtime_get_hooks(struct runtime *rt, struct rec_runtime_hooks *h);
+
 #endif
