@@ -267,7 +267,8 @@ static void eval_name_rules(struct analysis *a, size_t nrules, int64_t *covered)
 {
 	const struct profile *p = a->p;
 	uint32_t *frame_mask = xcalloc(p->frames_nr ? p->frames_nr : 1, sizeof(*frame_mask));
-	uint8_t *frame_var = xcalloc((p->frames_nr ? p->frames_nr : 1) * nrules, 1);
+	struct u64map frame_var = U64MAP_INIT; /* (frame << 8 | rule) -> variant, for the few nonzero variants */
+	uint8_t var[MAX_RULES];
 	uint32_t *frame_veto = xcalloc(p->frames_nr ? p->frames_nr : 1, sizeof(*frame_veto));
 	uint32_t *node_mask = xcalloc(p->nodes_nr, sizeof(*node_mask));
 	uint32_t *node_veto = xcalloc(p->nodes_nr, sizeof(*node_veto));
@@ -290,8 +291,14 @@ static void eval_name_rules(struct analysis *a, size_t nrules, int64_t *covered)
 	/* Frames are matched by their function's display name. */
 	for (size_t f = 0; f < p->frames_nr; f++) {
 		const char *name = analysis_fn_name(a, a->frame_fn[f]);
+		uint32_t m = match_name(name, strlen(name), var, &frame_veto[f]);
+		int ins;
 
-		frame_mask[f] = match_name(name, strlen(name), frame_var + f * nrules, &frame_veto[f]) & active;
+		frame_mask[f] = m & active;
+		for (; m; m &= m - 1)
+			if (var[__builtin_ctz(m)])
+				*u64map_insert(&frame_var, (uint64_t)f << 8 | (unsigned)__builtin_ctz(m), &ins) =
+					var[__builtin_ctz(m)];
 		/* Wall-clock profiles: the CPU rules measure on-CPU time only, not time blocked in the scheduler. */
 		if (a->kind == RK_WALL && scheduler_fn(name))
 			frame_veto[f] |= cpu_rules;
@@ -359,8 +366,12 @@ static void eval_name_rules(struct analysis *a, size_t nrules, int64_t *covered)
 			/* An entry into matched code (or a matched frame for self rules): attribute it. */
 			v = self_rule ? a->node_self[n] :
 			    (vetoed & (1u << r)) ? counted[(size_t)slot[r] * p->nodes_nr + n] : a->node_total[n];
-			acc[r].variant_value[frame_var[fr * nrules + r] % MAX_VARIANTS] =
-				sat_add64(acc[r].variant_value[frame_var[fr * nrules + r] % MAX_VARIANTS], v);
+			{
+				const uint64_t *vs = u64map_find(&frame_var, (uint64_t)fr << 8 | r);
+				size_t vi = vs ? *vs % MAX_VARIANTS : 0;
+
+				acc[r].variant_value[vi] = sat_add64(acc[r].variant_value[vi], v);
+			}
 			if (!par || !v)
 				continue;
 			if (rule_catalogue[r].kinds & RK_CPU)
@@ -461,7 +472,7 @@ out:
 	free(inside);
 	free(frame_mask);
 	free(frame_veto);
-	free(frame_var);
+	u64map_release(&frame_var);
 	free(node_mask);
 	free(node_veto);
 	free(counted);
