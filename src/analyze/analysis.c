@@ -1,4 +1,4 @@
-/* Profile analysis: hotspots with severities, the hot path, per-hotspot detail; the rules run from rules.c. */
+/* Profile analysis: hotspots with severities, idle time, the hot path, per-hotspot detail; rules run from rules.c. */
 #include "analysis.h"
 
 #include <stdlib.h>
@@ -11,7 +11,9 @@
 #include "../core/util.h"
 #include "../core/xalloc.h"
 #include "../profile/profile.h"
+#include "idle.h"
 #include "rules.h"
+#include "stackwalk.h"
 
 const char *severity_name(enum severity s)
 {
@@ -102,7 +104,7 @@ const char *analysis_fmt_value(const struct analysis *a, int64_t v, char *out)
 		return fmt_bytes(out, (double)v);
 	if (v < 0) {
 		out[0] = '-';
-		fmt_count(out + 1, (uint64_t)-v);
+		fmt_count(out + 1, 0 - (uint64_t)v); /* INT64_MIN has no positive int64 */
 		return out;
 	}
 	return fmt_count(out, (uint64_t)v);
@@ -118,9 +120,10 @@ double sample_weight(const struct profile *p, int column, bool strict)
 	for (size_t r = 0; r < p->rows_nr; r++) {
 		int64_t v = p->values[r * nc + (size_t)column];
 
-		total += v;
-		v = v < 0 ? -v : v;
-		if (v && v < min)
+		if (v <= 0) /* negative values count 0, as everywhere in the analysis */
+			continue;
+		total = sat_add64(total, v);
+		if (v < min)
 			min = v;
 		while (v) {
 			int64_t t = g % v;
@@ -146,70 +149,12 @@ static double pct_of(int64_t v, int64_t total)
 	return total ? 100.0 * (double)v / (double)total : 0.0;
 }
 
-static void mtree_build(struct calltree *t, const struct analysis *a)
-{
-	const struct profile *p = a->p;
-	struct u64map idx = U64MAP_INIT;
-	size_t n = p->nodes_nr ? p->nodes_nr : 1;
-	uint32_t *last_child;
-	bool identity;
-
-	t->parent = xmalloc(n * sizeof(*t->parent));
-	t->fn = xmalloc(n * sizeof(*t->fn));
-	t->self = xcalloc(n, sizeof(*t->self));
-	t->total = xcalloc(n, sizeof(*t->total));
-	t->first_child = xmalloc(n * sizeof(*t->first_child));
-	t->next_sibling = xmalloc(n * sizeof(*t->next_sibling));
-	t->of_node = xmalloc(n * sizeof(*t->of_node));
-	last_child = xmalloc(n * sizeof(*last_child));
-	t->parent[0] = 0;
-	t->fn[0] = UINT32_MAX;
-	t->first_child[0] = t->next_sibling[0] = last_child[0] = UINT32_MAX;
-	t->of_node[0] = 0;
-	t->nr = 1;
-	t->self[0] = a->node_self ? a->node_self[0] : 0;
-	/* When every frame is its own function (folded stacks, perf script), the trie is already merged. */
-	identity = a->fns.nr == p->frames_nr;
-	for (size_t i = 1; i < p->nodes_nr; i++) {
-		uint32_t mp = t->of_node[p->nodes[i].parent], fn = a->frame_fn[p->nodes[i].frame], m;
-		int ins = 1;
-		uint64_t ident = t->nr, *slot = identity ? &ident : u64map_insert(&idx, ((uint64_t)mp << 32) | fn, &ins);
-
-		if (ins) {
-			m = (uint32_t)t->nr++;
-			*slot = m;
-			t->parent[m] = mp;
-			t->fn[m] = fn;
-			t->first_child[m] = t->next_sibling[m] = last_child[m] = UINT32_MAX;
-			if (last_child[mp] == UINT32_MAX)
-				t->first_child[mp] = m;
-			else
-				t->next_sibling[last_child[mp]] = m;
-			last_child[mp] = m;
-		}
-		m = (uint32_t)*slot;
-		t->of_node[i] = m;
-		t->self[m] += a->node_self[i];
-	}
-	memcpy(t->total, t->self, t->nr * sizeof(*t->total));
-	for (size_t m = t->nr - 1; m >= 1; m--)
-		t->total[t->parent[m]] += t->total[m];
-	free(last_child);
-	u64map_release(&idx);
-}
-
-static void mtree_release(struct calltree *t)
-{
-	free(t->parent);
-	free(t->fn);
-	free(t->self);
-	free(t->total);
-	free(t->first_child);
-	free(t->next_sibling);
-	free(t->of_node);
-	memset(t, 0, sizeof(*t));
-}
-
+/*
+ * The hot path: from the root of the call tree with recursion folded, step into the heaviest callee while that
+ * callee's inclusive cost is larger than the current function's self cost. It ends at the first function whose
+ * own code costs at least as much as any one of its callees with everything under it: where the time is spent,
+ * not in a 0.1 % interrupt frame below it. Ties go to the callee seen first.
+ */
 static void hot_path(struct analysis *a, const struct calltree *t)
 {
 	size_t alloc = 0;
@@ -217,104 +162,116 @@ static void hot_path(struct analysis *a, const struct calltree *t)
 
 	for (;;) {
 		uint32_t best = UINT32_MAX;
+		struct path_step *s;
 
 		for (uint32_t c = t->first_child[m]; c != UINT32_MAX; c = t->next_sibling[c])
 			if (t->total[c] > 0 && (best == UINT32_MAX || t->total[c] > t->total[best]))
 				best = c;
-		if (best == UINT32_MAX)
+		if (best == UINT32_MAX || (m && t->total[best] <= t->self[m]))
 			break;
 		ALLOC_GROW(a->hot_path, a->hot_path_nr + 1, alloc);
-		a->hot_path[a->hot_path_nr].fn = t->fn[best];
-		a->hot_path[a->hot_path_nr].total = t->total[best];
-		a->hot_path[a->hot_path_nr].self = t->self[best];
-		a->hot_path[a->hot_path_nr].total_pct = pct_of(t->total[best], a->grand_total);
-		a->hot_path[a->hot_path_nr].self_pct = pct_of(t->self[best], a->grand_total);
-		a->hot_path_nr++;
+		s = &a->hot_path[a->hot_path_nr++];
+		s->fn = t->fn[best];
+		s->total = t->total[best];
+		s->self = t->self[best];
+		s->total_pct = pct_of(t->total[best], a->grand_total);
+		s->self_pct = pct_of(t->self[best], a->grand_total);
+		s->depth = t->depth[best] ? t->depth[best] : 1;
 		m = best;
 	}
 }
 
+#define ROOT_FN 0xffffffffu
+
 /*
- * Callers and callees of the hotspots, by a depth-first walk that keeps, per function, how often it is on the
- * current path, so a recursive function counts only at its outermost frame (the shares then add up to its
- * total, as the hotspot table's total does).
+ * Callers and callees of the hotspots: each profile node is an edge (its parent's function calls its own); the
+ * edges that touch a hotspot get a dense pair id, and an edge counts its inclusive cost only where no ancestor
+ * edge is the same pair, so each sample counts once per (caller, callee) pair on its stack.
  */
-static void details(struct analysis *a, const struct calltree *t)
+static void edges(struct analysis *a)
 {
 	const struct profile *p = a->p;
-	uint32_t *onpath = xcalloc(a->fns.nr ? a->fns.nr : 1, sizeof(*onpath));
 	int32_t *hot = xmalloc((a->fns.nr ? a->fns.nr : 1) * sizeof(*hot));
-	struct u64map caller_idx = U64MAP_INIT, callee_idx = U64MAP_INIT, *line_idx = NULL;
-	uint32_t *stack = NULL;
-	size_t sp = 0, salloc = 0;
+	uint32_t *key = xmalloc(p->nodes_nr * sizeof(*key)), *up = xmalloc(p->nodes_nr * sizeof(*up));
+	struct u64map pairs = U64MAP_INIT, caller_idx = U64MAP_INIT, callee_idx = U64MAP_INIT;
+	uint32_t root_name = profile_intern_str(a->p, "(root)");
 
 	for (size_t f = 0; f < a->fns.nr; f++)
-		hot[f] = -1;
-	a->details = xcalloc(a->nhot ? a->nhot : 1, sizeof(*a->details));
-	for (size_t i = 0; i < a->nhot; i++) {
-		a->details[i].fn = i;
-		hot[i] = (int32_t)i;
-	}
+		hot[f] = f < a->nhot ? (int32_t)f : -1;
+	key[0] = STACK_NO_KEY;
+	for (size_t n = 1; n < p->nodes_nr; n++) {
+		uint32_t par = p->nodes[n].parent, f = a->frame_fn[p->nodes[n].frame];
+		uint32_t g = par ? a->frame_fn[p->nodes[par].frame] : ROOT_FN;
+		int ins;
+		uint64_t *slot;
 
-	/* Iterative DFS: a node is pushed on entry; UINT32_MAX marks "leave the node below". */
-	ALLOC_GROW(stack, 1, salloc);
-	for (uint32_t c = t->first_child[0]; c != UINT32_MAX; c = t->next_sibling[c]) {
-		ALLOC_GROW(stack, sp + 1, salloc);
-		stack[sp++] = c;
-	}
-	while (sp) {
-		uint32_t m = stack[--sp];
-
-		if (m & 0x80000000u) {
-			onpath[t->fn[m & 0x7fffffffu]]--;
+		key[n] = STACK_NO_KEY;
+		if (hot[f] < 0 && (g == ROOT_FN || hot[g] < 0))
 			continue;
-		}
-		uint32_t fn = t->fn[m], pm = t->parent[m];
+		slot = u64map_insert(&pairs, ((uint64_t)g << 32) | f, &ins);
+		if (ins)
+			*slot = pairs.nr - 1;
+		key[n] = (uint32_t)*slot;
+	}
+	stack_same_key_ancestor(p, a->order, key, pairs.nr, up);
+	for (size_t n = 1; n < p->nodes_nr; n++) {
+		uint32_t par = p->nodes[n].parent, f = a->frame_fn[p->nodes[n].frame];
+		uint32_t g = par ? a->frame_fn[p->nodes[par].frame] : ROOT_FN;
+		int64_t v = a->node_total[n];
+		int ins;
+		uint64_t *slot;
 
-		onpath[fn]++;
-		if (hot[fn] >= 0 && onpath[fn] == 1) {
-			struct share_list *l = &a->details[hot[fn]].callers;
-			uint32_t cname = pm ? a->fns.v[t->fn[pm]].name : profile_intern_str(a->p, "(root)");
-			uint32_t cmod = pm ? a->fns.v[t->fn[pm]].module : 0;
-			int ins;
-			uint64_t *slot = u64map_insert(&caller_idx,
-						       ((uint64_t)hot[fn] << 32) | (pm ? t->fn[pm] : 0xffffffffu), &ins);
+		if (key[n] == STACK_NO_KEY || up[n] || !v)
+			continue;
+		if (hot[f] >= 0) {
+			struct share_list *l = &a->details[hot[f]].callers;
 
+			slot = u64map_insert(&caller_idx, ((uint64_t)hot[f] << 32) | g, &ins);
 			if (ins) {
 				*slot = l->nr;
-				share_list_add(l, cname, cmod, 0, 0, 0);
+				share_list_add(l, g == ROOT_FN ? root_name : a->fns.v[g].name,
+					       g == ROOT_FN ? 0 : a->fns.v[g].module, 0, 0, 0);
 			}
-			l->v[*slot].value += t->total[m];
+			l->v[*slot].value = sat_add64(l->v[*slot].value, v);
 		}
-		if (pm && hot[t->fn[pm]] >= 0 && onpath[t->fn[pm]] == 1) {
-			struct share_list *l = &a->details[hot[t->fn[pm]]].callees;
-			int ins;
-			uint64_t *slot = u64map_insert(&callee_idx, ((uint64_t)hot[t->fn[pm]] << 32) | fn, &ins);
+		if (g != ROOT_FN && hot[g] >= 0) {
+			struct share_list *l = &a->details[hot[g]].callees;
 
+			slot = u64map_insert(&callee_idx, ((uint64_t)hot[g] << 32) | f, &ins);
 			if (ins) {
 				*slot = l->nr;
-				share_list_add(l, a->fns.v[fn].name, a->fns.v[fn].module, 0, 0, 0);
+				share_list_add(l, a->fns.v[f].name, a->fns.v[f].module, 0, 0, 0);
 			}
-			l->v[*slot].value += t->total[m];
-		}
-		ALLOC_GROW(stack, sp + 1, salloc);
-		stack[sp++] = m | 0x80000000u;
-		for (uint32_t c = t->first_child[m]; c != UINT32_MAX; c = t->next_sibling[c]) {
-			ALLOC_GROW(stack, sp + 1, salloc);
-			stack[sp++] = c;
+			l->v[*slot].value = sat_add64(l->v[*slot].value, v);
 		}
 	}
+	free(hot);
+	free(key);
+	free(up);
+	u64map_release(&pairs);
+	u64map_release(&caller_idx);
+	u64map_release(&callee_idx);
+}
 
-	/* Source lines: self cost of each (file, line) of a hotspot's frames. */
+/* Per hotspot: callers, callees (edges()) and the self cost of each of its source lines. */
+static void details(struct analysis *a)
+{
+	const struct profile *p = a->p;
+	struct u64map *line_idx = NULL;
+
+	a->details = xcalloc(a->nhot ? a->nhot : 1, sizeof(*a->details));
+	for (size_t i = 0; i < a->nhot; i++)
+		a->details[i].fn = i;
+	edges(a);
 	line_idx = xcalloc(a->nhot ? a->nhot : 1, sizeof(*line_idx));
 	for (size_t n = 1; n < p->nodes_nr; n++) {
 		const struct frame *fr = &p->frames[p->nodes[n].frame];
-		int32_t h = hot[a->frame_fn[p->nodes[n].frame]];
+		size_t h = a->frame_fn[p->nodes[n].frame];
 		struct share_list *l;
 		uint64_t *slot;
 		int ins;
 
-		if (h < 0 || !a->node_self[n] || !fr->file)
+		if (h >= a->nhot || !a->node_self[n] || !fr->file)
 			continue;
 		l = &a->details[h].lines;
 		slot = u64map_insert(&line_idx[h], ((uint64_t)fr->file << 32) | fr->line, &ins);
@@ -322,7 +279,7 @@ static void details(struct analysis *a, const struct calltree *t)
 			*slot = l->nr;
 			share_list_add(l, fr->file, 0, fr->line, 0, 0);
 		}
-		l->v[*slot].value += a->node_self[n];
+		l->v[*slot].value = sat_add64(l->v[*slot].value, a->node_self[n]);
 	}
 	for (size_t i = 0; i < a->nhot; i++) {
 		struct share_list *ls[3] = { &a->details[i].callers, &a->details[i].callees, &a->details[i].lines };
@@ -333,11 +290,6 @@ static void details(struct analysis *a, const struct calltree *t)
 			share_list_finish(ls[k], 10);
 		}
 	}
-	free(stack);
-	free(onpath);
-	free(hot);
-	u64map_release(&caller_idx);
-	u64map_release(&callee_idx);
 	for (size_t i = 0; i < a->nhot; i++)
 		u64map_release(&line_idx[i]);
 	free(line_idx);
@@ -397,12 +349,73 @@ static int pick_columns(struct analysis *a, const struct analyze_opts *o, struct
 	return 0;
 }
 
+/* Idle samples of CPU profiles (idle.h): marked per row, their cost kept apart. */
+static void find_idle(struct analysis *a)
+{
+	struct profile *p = a->p;
+	int64_t idle = 0, all = 0;
+
+	if (a->kind != RK_CPU || !a->rules_apply || !p->rows_nr)
+		return;
+	a->row_idle = xmalloc(p->rows_nr * sizeof(*a->row_idle));
+	if (!idle_rows(p, a->row_idle)) {
+		free(a->row_idle);
+		a->row_idle = NULL;
+		return;
+	}
+	for (size_t r = 0; r < p->rows_nr; r++) {
+		int64_t v = p->values[r * p->ncolumns + (size_t)a->column];
+
+		if (v <= 0)
+			continue;
+		all = sat_add64(all, v);
+		if (a->row_idle[r])
+			idle = sat_add64(idle, v);
+	}
+	a->idle_total = idle;
+	a->idle_pct = pct_of(idle, all);
+}
+
+/* Per profile node: the hotspots' self and inclusive cost and same-function ancestor; the recursion depth. */
+static void node_costs(struct analysis *a, const struct hotspot_nodes *nodes)
+{
+	struct profile *p = a->p;
+	size_t nc = p->ncolumns;
+	struct u64map leaves = U64MAP_INIT;
+
+	a->node_self = nodes->self;
+	a->node_total = nodes->total;
+	a->order = nodes->order;
+	a->node_up = nodes->up;
+	for (size_t r = 0; r < p->rows_nr; r++) {
+		uint32_t node = p->rows[r].node;
+		int64_t c = a->count_column >= 0 ? p->values[r * nc + (size_t)a->count_column] : 0;
+		int ins;
+
+		if (a->row_idle && a->row_idle[r])
+			continue;
+		if (c > 0) {
+			a->grand_count = sat_add64(a->grand_count, c);
+			if (node && a->fn_count)
+				a->fn_count[a->frame_fn[p->nodes[node].frame]] =
+					sat_add64(a->fn_count[a->frame_fn[p->nodes[node].frame]], c);
+		}
+		u64map_insert(&leaves, node, &ins);
+		if (p->nodes[node].depth > a->max_depth)
+			a->max_depth = p->nodes[node].depth;
+	}
+	a->unique_stacks = leaves.nr;
+	/* An ancestor's id is below its descendants': one ascending pass counts the frames of each function. */
+	a->node_rdepth = xcalloc(p->nodes_nr, sizeof(*a->node_rdepth));
+	for (size_t n = 1; n < p->nodes_nr; n++)
+		a->node_rdepth[n] = a->node_up[n] ? a->node_rdepth[a->node_up[n]] + 1 : 1;
+	u64map_release(&leaves);
+}
+
 int analysis_run(struct profile *p, const struct analyze_opts *o, struct analysis *a, struct err *e)
 {
 	static const struct analyze_opts defaults = ANALYZE_OPTS_INIT;
-	struct u64map fn_index = U64MAP_INIT, leaves = U64MAP_INIT;
-	struct buf name = BUF_INIT;
-	size_t nc;
+	struct hotspot_nodes nodes;
 
 	if (!o)
 		o = &defaults;
@@ -413,59 +426,19 @@ int analysis_run(struct profile *p, const struct analyze_opts *o, struct analysi
 	a->detailed = o->detailed;
 	if (pick_columns(a, o, e))
 		return -1;
-	if (hotspots_compute(p, a->column, &a->fns))
+	find_idle(a);
+	if (hotspots_compute_nodes(p, a->column, a->row_idle, &a->fns, &nodes))
 		return err_set(e, "the profile has no value column %d", a->column);
 	a->grand_total = a->fns.grand_total;
-	nc = p->ncolumns;
+	a->saturated = profile_sums_saturate(p, a->column) ||
+		       (a->count_column >= 0 && profile_sums_saturate(p, a->count_column));
 
-	/* Function of each frame: the same key hotspots_compute() uses (display name, module). */
-	for (size_t i = 0; i < a->fns.nr; i++) {
-		int ins;
-
-		*u64map_insert(&fn_index, ((uint64_t)a->fns.v[i].name << 32) | a->fns.v[i].module, &ins) = i;
-	}
-	a->frame_fn = xmalloc((p->frames_nr ? p->frames_nr : 1) * sizeof(*a->frame_fn));
-	for (size_t f = 0; f < p->frames_nr; f++) {
-		uint64_t *slot;
-
-		buf_reset(&name);
-		frame_display_name(&name, p, (uint32_t)f);
-		slot = u64map_find(&fn_index, ((uint64_t)profile_intern(p, name.buf, name.len) << 32) |
-						      p->frames[f].module);
-		if (!slot)
-			BUG("frame %zu has no function after hotspots_compute", f);
-		a->frame_fn[f] = (uint32_t)*slot;
-	}
-
-	/* Self and inclusive cost per profile node. */
-	a->node_self = xcalloc(p->nodes_nr, sizeof(*a->node_self));
-	a->node_total = xcalloc(p->nodes_nr, sizeof(*a->node_total));
-	for (size_t r = 0; r < p->rows_nr; r++) {
-		uint32_t node = p->rows[r].node;
-		int ins;
-
-		a->node_self[node] += p->values[r * nc + (size_t)a->column];
-		if (a->count_column >= 0)
-			a->grand_count += p->values[r * nc + (size_t)a->count_column];
-		u64map_insert(&leaves, node, &ins);
-		if (p->nodes[node].depth > a->max_depth)
-			a->max_depth = p->nodes[node].depth;
-	}
-	a->unique_stacks = leaves.nr;
-	a->weight = sample_weight(p, a->column, true);
-	memcpy(a->node_total, a->node_self, p->nodes_nr * sizeof(*a->node_total));
-	for (size_t n = p->nodes_nr - 1; n >= 1; n--)
-		a->node_total[p->nodes[n].parent] += a->node_total[n];
-	if (a->count_column >= 0) {
+	/* Function of each frame, as hotspots_compute() keyed it (display name, module). */
+	a->frame_fn = a->fns.frame_fn;
+	if (a->count_column >= 0)
 		a->fn_count = xcalloc(a->fns.nr ? a->fns.nr : 1, sizeof(*a->fn_count));
-		for (size_t r = 0; r < p->rows_nr; r++) {
-			uint32_t node = p->rows[r].node;
-
-			if (node)
-				a->fn_count[a->frame_fn[p->nodes[node].frame]] +=
-					p->values[r * nc + (size_t)a->count_column];
-		}
-	}
+	node_costs(a, &nodes);
+	a->weight = sample_weight(p, a->column, true);
 
 	/* Tables. */
 	a->by_total = xmalloc((a->fns.nr ? a->fns.nr : 1) * sizeof(*a->by_total));
@@ -483,16 +456,13 @@ int analysis_run(struct profile *p, const struct analyze_opts *o, struct analysi
 	       a->fns.v[a->by_total[a->ninclusive]].total_pct >= a->threshold)
 		a->ninclusive++;
 
-	mtree_build(&a->tree, a);
+	calltree_build(&a->tree, p, a->order, a->frame_fn, a->fns.nr, a->node_self, a->node_rdepth);
 	hot_path(a, &a->tree);
 	if (a->detailed)
-		details(a, &a->tree);
+		details(a);
 	if (a->rules_apply)
 		rules_evaluate(a);
 
-	u64map_release(&fn_index);
-	u64map_release(&leaves);
-	buf_release(&name);
 	return 0;
 }
 
@@ -517,10 +487,13 @@ void analysis_release(struct analysis *a)
 	free(a->hot_path);
 	free(a->by_total);
 	free(a->fn_count);
-	free(a->frame_fn);
 	free(a->node_self);
 	free(a->node_total);
+	free(a->order);
+	free(a->node_up);
+	free(a->node_rdepth);
+	free(a->row_idle);
 	hotspots_release(&a->fns);
-	mtree_release(&a->tree);
+	calltree_release(&a->tree);
 	memset(a, 0, sizeof(*a));
 }

@@ -1,8 +1,10 @@
 /*
- * Profile analysis for `kiln analyze`: hotspots by self and total cost with a severity, the hot path (heaviest
- * root-to-leaf path), per-hotspot callers, callees and source lines, and the recommendations of the rule
- * catalogue (rules.h, docs/rules.md). Everything is computed from the stack trie, so the cost after reading is
- * O(unique stacks), not O(samples).
+ * Profile analysis for `kiln analyze`: hotspots by self and total cost with a severity, the hot path (the
+ * heaviest call path, recursion folded), per-hotspot callers, callees and source lines, and the recommendations
+ * of the rule catalogue (rules.h, docs/rules.md). Everything is computed from the stack trie in passes linear in
+ * its nodes (none walks from a node up to the root), so the cost after reading is O(trie nodes): not O(samples),
+ * and not quadratic in the depth of a stack. Idle CPU
+ * samples of system-wide profiles (idle.h) are reported apart and left out of the rest.
  *
  *   struct analysis a;
  *   analysis_run(profile, &opts, &a, &err);
@@ -19,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "calltree.h"
 #include "hotspots.h"
 
 struct buf;
@@ -60,17 +63,27 @@ struct share_list {
 	size_t nr, alloc;
 };
 
+/*
+ * Callers and callees count each sample once per (caller, callee) pair on its stack, as pprof's -peek does: a
+ * recursive pair is not counted twice, but a function called from two callers on one stack counts under both,
+ * so the shares of a recursive function's callers can add up to more than its total.
+ */
 struct hotspot_detail {
 	size_t fn;                /* index in `a->fns.v` */
-	struct share_list callers; /* cost of this function's subtrees entered from each caller */
-	struct share_list callees; /* cost of each callee's subtrees under this function */
+	struct share_list callers; /* samples where each caller calls this function */
+	struct share_list callees; /* samples where this function calls each callee */
 	struct share_list lines;   /* self cost by source line, when the profile has lines */
 };
 
+/*
+ * A step of the hot path, read from the call tree with recursion folded (calltree.h): a recursive function is
+ * one step whose `depth` is above 1, and its totals count each sample once.
+ */
 struct path_step {
 	size_t fn; /* index in `a->fns.v` */
 	int64_t total, self;
 	double total_pct, self_pct;
+	uint32_t depth; /* the most frames of the function on one stack through this step (1: not recursive) */
 };
 
 struct evidence {
@@ -90,22 +103,15 @@ struct recommendation {
 	struct evidence evidence;
 };
 
-/* The call tree merged by function (a profile has one node per distinct frame: address, line; this has one
- * per function), so that the hot path and caller/callee shares are not split by line numbers. Node 0 is the
- * root; children come after their parent. */
-struct calltree {
-	uint32_t *parent, *fn, *first_child, *next_sibling; /* UINT32_MAX ends a child list */
-	int64_t *self, *total;
-	size_t nr;
-	uint32_t *of_node; /* profile node -> tree node */
-};
-
 struct analysis {
 	struct profile *p;
 	int column;
 	int count_column;    /* a "count" column that differs from `column` (samples beside cpu time), or -1 */
-	int64_t grand_total;
+	int64_t grand_total; /* of the samples analysed: every share is of it (idle samples are left out) */
 	int64_t grand_count; /* total of count_column when >= 0 */
+	int64_t idle_total;  /* cost of the idle samples (idle.h) of CPU profiles, left out of everything else */
+	double idle_pct;     /* idle_total's share of all samples (idle included) */
+	bool saturated;      /* a total saturated at 2^63-1 (sat_add64()): shares are approximate */
 	double weight;       /* > 1: the weight of one sample of a weighted count column (see sample_weight()) */
 	double threshold;
 	size_t top;
@@ -131,11 +137,15 @@ struct analysis {
 	bool rules_apply; /* the column measures time or samples, not memory: the rule catalogue runs */
 	unsigned kind;    /* what the column measures (RK_* of rules.h): which rules fit */
 
-	/* Working data (per profile node/frame), kept for the rule engine. */
-	uint32_t *frame_fn;  /* frame id -> function index */
-	int64_t *node_self;  /* profile node -> self cost */
-	int64_t *node_total; /* profile node -> inclusive cost */
-	struct calltree tree;
+	/* Working data (per profile node/frame/row), kept for the rule engine. */
+	uint32_t *frame_fn;    /* frame id -> function index (fns.frame_fn, owned there) */
+	int64_t *node_self;    /* profile node -> self cost (idle samples left out) */
+	int64_t *node_total;   /* profile node -> inclusive cost */
+	uint32_t *order;       /* profile nodes in depth-first preorder (stackwalk.h) */
+	uint32_t *node_up;     /* profile node -> nearest ancestor node of the same function, 0 when none */
+	uint32_t *node_rdepth; /* profile node -> frames of its function on the stack from the root to it */
+	bool *row_idle;        /* row -> idle, or NULL when no sample is idle */
+	struct calltree tree;  /* by function, recursion folded: the hot path's */
 };
 
 /* Analyses `p`. Returns 0, or -1 with `e` set (no such value column, no samples). */

@@ -29,7 +29,7 @@ double diff_ztest(int64_t x1, int64_t n1, int64_t x2, int64_t n2)
 		return 1.0;
 	p1 = (double)x1 / (double)n1;
 	p2 = (double)x2 / (double)n2;
-	p = (double)(x1 + x2) / (double)(n1 + n2);
+	p = ((double)x1 + (double)x2) / ((double)n1 + (double)n2); /* int64 sums of saturated counts overflow */
 	se = sqrt(p * (1 - p) * (1.0 / (double)n1 + 1.0 / (double)n2));
 	if (!(se > 0))
 		return p1 == p2 ? 1.0 : 0.0;
@@ -46,11 +46,14 @@ static double lchoose(int64_t n, int64_t k)
 
 double diff_fisher(int64_t x1, int64_t n1, int64_t x2, int64_t n2)
 {
-	int64_t k = x1 + x2, lo, hi;
+	int64_t k, lo, hi;
 	double lden, lobs, p = 0;
 
 	if (n1 <= 0 || n2 <= 0 || x1 < 0 || x2 < 0 || x1 > n1 || x2 > n2)
 		return 1.0;
+	if (n1 > INT64_MAX - n2) /* counts near 2^63: far beyond where the exact test is needed */
+		return diff_ztest(x1, n1, x2, n2);
+	k = x1 + x2;
 	lo = k - n2 > 0 ? k - n2 : 0;
 	hi = k < n1 ? k : n1;
 	if (hi - lo > FISHER_MAX_TERMS)
@@ -224,8 +227,8 @@ static void side_add(struct diff_result *d, struct side *s, struct side *other, 
 		s->self[d->nr] = s->total[d->nr] = other->self[d->nr] = other->total[d->nr] = 0;
 		*slot = d->nr++;
 	}
-	s->self[*slot] += self;
-	s->total[*slot] += total;
+	s->self[*slot] = sat_add64(s->self[*slot], self);
+	s->total[*slot] = sat_add64(s->total[*slot], total);
 }
 
 static int fn_cmp(const void *x, const void *y)
@@ -285,6 +288,7 @@ int diff_compute(struct profile *before, struct profile *after, const struct dif
 		else
 			out->after_type = profile_str(ps[s], ps[s]->columns[col].type);
 		out->unit = profile_str(ps[s], ps[s]->columns[col].unit);
+		out->saturated = out->saturated || profile_sums_saturate(ps[s], col);
 		if (s == 0)
 			out->before_total = to_count(h.grand_total, divisor);
 		else
@@ -320,8 +324,8 @@ int diff_compute(struct profile *before, struct profile *after, const struct dif
 		f->after_pct = pct(f->after, n2);
 		f->delta_pct = f->after_pct - f->before_pct;
 		/* Expected cell counts under H0 decide between the z-test and Fisher's exact test. */
-		e1 = (double)(f->before + f->after) * (double)n1 / (double)(n1 + n2);
-		e2 = (double)(f->before + f->after) * (double)n2 / (double)(n1 + n2);
+		e1 = ((double)f->before + (double)f->after) * (double)n1 / ((double)n1 + (double)n2);
+		e2 = ((double)f->before + (double)f->after) * (double)n2 / ((double)n1 + (double)n2);
 		e3 = (double)n1 - e1;
 		e4 = (double)n2 - e2;
 		lo = fmin(fmin(e1, e2), fmin(e3, e4));
@@ -332,7 +336,7 @@ int diff_compute(struct profile *before, struct profile *after, const struct dif
 			f->test = "z";
 			f->p_value = diff_ztest(f->before, n1, f->after, n2);
 		}
-		if (f->before + f->after > 0)
+		if (f->before > 0 || f->after > 0)
 			pv[ntested++] = f->p_value;
 	}
 	/* Functions without samples of the tested kind in either profile are not tested (p = 1, not counted). */
@@ -341,7 +345,7 @@ int diff_compute(struct profile *before, struct profile *after, const struct dif
 	for (size_t i = 0; i < out->nr; i++) {
 		struct diff_fn *f = &out->v[i];
 
-		f->p_adjusted = f->before + f->after > 0 ? pv[ntested++] : 1.0;
+		f->p_adjusted = f->before > 0 || f->after > 0 ? pv[ntested++] : 1.0;
 		f->significant = f->p_adjusted < out->alpha && fabs(f->delta_pct) >= o->min_delta &&
 				 f->before_pct != f->after_pct;
 		out->significant += f->significant;

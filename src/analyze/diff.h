@@ -70,6 +70,7 @@ struct diff_result {
 	enum diff_correction correction;
 	bool inclusive;
 	bool counts_estimated; /* values were not counts: divided by the sampling period or used as is */
+	bool saturated;        /* a profile's totals saturated at 2^63-1 (sat_add64()): shares are approximate */
 };
 
 /* Compares `before` and `after`. Returns 0, or -1 with `e` set (missing column, empty profile). */

@@ -182,7 +182,7 @@ static void parse_hist(struct heap_report *r, const char *v)
 			return;
 		long long c = strtoll(end + 1, &end, 10);
 		if (b < HEAP_HIST_BUCKETS && c > 0)
-			r->hist[b] += c;
+			r->hist[b] = sat_add64(r->hist[b], c);
 		r->has_histogram = true;
 		if (*end != ',')
 			return;
@@ -238,7 +238,7 @@ int heap_report_compute(const struct profile *p, const struct heap_report_opts *
 		int64_t x[C_NR];
 		for (int c = 0; c < C_NR; c++) {
 			x[c] = col[c] >= 0 ? v[col[c]] : 0;
-			sum[c] += x[c];
+			sum[c] = sat_add64(sum[c], x[c]);
 		}
 		uint32_t node = p->rows[row].node;
 		size_t depth = profile_stack(p, node, stack, MAX_STACK);
@@ -256,19 +256,19 @@ int heap_report_compute(const struct profile *p, const struct heap_report_opts *
 			*slot = r->sites_nr++;
 		}
 		struct heap_site *s = &r->sites[*slot];
-		s->calls += x[C_AOBJ];
-		s->bytes += x[C_ASPACE];
-		s->peak_blocks += x[C_POBJ];
-		s->peak_bytes += x[C_PSPACE];
-		s->temporary += x[C_TEMP];
+		s->calls = sat_add64(s->calls, x[C_AOBJ]);
+		s->bytes = sat_add64(s->bytes, x[C_ASPACE]);
+		s->peak_blocks = sat_add64(s->peak_blocks, x[C_POBJ]);
+		s->peak_bytes = sat_add64(s->peak_bytes, x[C_PSPACE]);
+		s->temporary = sat_add64(s->temporary, x[C_TEMP]);
 
 		if (x[C_ISPACE] <= 0 && x[C_IOBJ] <= 0)
 			continue;
 		bool suppressed = supp_match(p, (const char *const *)r->supp, r->supp_nr, stack,
 					     af == SIZE_MAX ? depth : af + 1);
 		if (!suppressed) {
-			s->leak_blocks += x[C_IOBJ];
-			s->leak_bytes += x[C_ISPACE];
+			s->leak_blocks = sat_add64(s->leak_blocks, x[C_IOBJ]);
+			s->leak_bytes = sat_add64(s->leak_bytes, x[C_ISPACE]);
 		}
 		slot = u64map_insert(&leak_index, node, &inserted);
 		if (inserted) {
@@ -279,10 +279,10 @@ int heap_report_compute(const struct profile *p, const struct heap_report_opts *
 			*slot = r->leaks_nr++;
 		}
 		struct heap_site *l = &r->leaks[*slot];
-		l->leak_blocks += x[C_IOBJ];
-		l->leak_bytes += x[C_ISPACE];
-		l->bytes += x[C_ASPACE];
-		l->calls += x[C_AOBJ];
+		l->leak_blocks = sat_add64(l->leak_blocks, x[C_IOBJ]);
+		l->leak_bytes = sat_add64(l->leak_bytes, x[C_ISPACE]);
+		l->bytes = sat_add64(l->bytes, x[C_ASPACE]);
+		l->calls = sat_add64(l->calls, x[C_AOBJ]);
 	}
 	free(stack);
 	u64map_release(&leak_index);
@@ -311,11 +311,11 @@ int heap_report_compute(const struct profile *p, const struct heap_report_opts *
 	for (size_t i = 0; i < r->leaks_nr; i++) {
 		const struct heap_site *l = &r->leaks[i];
 		if (l->suppressed) {
-			r->suppressed_bytes += l->leak_bytes;
-			r->suppressed_blocks += l->leak_blocks;
+			r->suppressed_bytes = sat_add64(r->suppressed_bytes, l->leak_bytes);
+			r->suppressed_blocks = sat_add64(r->suppressed_blocks, l->leak_blocks);
 		} else {
-			r->leaked_bytes += l->leak_bytes;
-			r->leaked_blocks += l->leak_blocks;
+			r->leaked_bytes = sat_add64(r->leaked_bytes, l->leak_bytes);
+			r->leaked_blocks = sat_add64(r->leaked_blocks, l->leak_blocks);
 		}
 	}
 	return 0;

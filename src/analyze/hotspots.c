@@ -1,4 +1,4 @@
-/* Per-function self and inclusive cost, from the stack trie in one pass over nodes. */
+/* Per-function self and inclusive cost, from the stack trie in linear passes over its nodes. */
 #include "hotspots.h"
 
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 #include "../core/util.h"
 #include "../core/xalloc.h"
 #include "../profile/profile.h"
+#include "stackwalk.h"
 
 void frame_display_name(struct buf *b, const struct profile *p, uint32_t frame)
 {
@@ -48,9 +49,20 @@ static int by_total(const void *a, const void *b)
 
 int hotspots_compute(struct profile *p, int column, struct hotspots *out)
 {
+	return hotspots_compute_skip(p, column, NULL, out);
+}
+
+int hotspots_compute_skip(struct profile *p, int column, const bool *skip, struct hotspots *out)
+{
+	return hotspots_compute_nodes(p, column, skip, out, NULL);
+}
+
+int hotspots_compute_nodes(struct profile *p, int column, const bool *skip, struct hotspots *out,
+			   struct hotspot_nodes *nodes)
+{
 	struct u64map fn_index = U64MAP_INIT;
 	int64_t *node_self = NULL, *node_total = NULL;
-	uint32_t *node_fn = NULL, *frame_fn = NULL;
+	uint32_t *node_fn = NULL, *frame_fn = NULL, *order = NULL, *up = NULL;
 	struct buf name = BUF_INIT;
 	size_t alloc = 0, nc = p->ncolumns;
 
@@ -69,9 +81,14 @@ int hotspots_compute(struct profile *p, int column, struct hotspots *out)
 		uint64_t *slot;
 		int ins;
 
-		buf_reset(&name);
-		frame_display_name(&name, p, (uint32_t)f);
-		nm = profile_intern(p, name.buf, name.len);
+		/* A named frame's display name is its function's string: no need to intern it again. */
+		if (fr->function && profile_strlen(p, fr->function)) {
+			nm = fr->function;
+		} else {
+			buf_reset(&name);
+			frame_display_name(&name, p, (uint32_t)f);
+			nm = profile_intern(p, name.buf, name.len);
+		}
 		slot = u64map_insert(&fn_index, ((uint64_t)nm << 32) | fr->module, &ins);
 		if (ins) {
 			ALLOC_GROW(out->v, out->nr + 1, alloc);
@@ -79,6 +96,7 @@ int hotspots_compute(struct profile *p, int column, struct hotspots *out)
 			out->v[out->nr].name = nm;
 			out->v[out->nr].module = fr->module;
 			out->v[out->nr].kind = fr->kind;
+			out->v[out->nr].id = (uint32_t)out->nr;
 			*slot = out->nr++;
 		}
 		frame_fn[f] = (uint32_t)*slot;
@@ -87,35 +105,34 @@ int hotspots_compute(struct profile *p, int column, struct hotspots *out)
 	node_self = xcalloc(p->nodes_nr, sizeof(*node_self));
 	node_total = xcalloc(p->nodes_nr, sizeof(*node_total));
 	node_fn = xmalloc(p->nodes_nr * sizeof(*node_fn));
+	up = xmalloc(p->nodes_nr * sizeof(*up));
 	for (size_t r = 0; r < p->rows_nr; r++) {
 		int64_t v = p->values[r * nc + (size_t)column];
 
-		node_self[p->rows[r].node] += v;
-		out->grand_total += v;
+		if (v <= 0 || (skip && skip[r]))
+			continue;
+		node_self[p->rows[r].node] = sat_add64(node_self[p->rows[r].node], v);
+		out->grand_total = sat_add64(out->grand_total, v);
 	}
 	/* Children come after parents: a backwards pass accumulates inclusive cost. */
 	memcpy(node_total, node_self, p->nodes_nr * sizeof(*node_total));
 	for (size_t n = p->nodes_nr - 1; n >= 1; n--)
-		node_total[p->nodes[n].parent] += node_total[n];
-	node_fn[0] = UINT32_MAX;
+		node_total[p->nodes[n].parent] = sat_add64(node_total[p->nodes[n].parent], node_total[n]);
+	node_fn[0] = STACK_NO_KEY;
+	for (size_t n = 1; n < p->nodes_nr; n++)
+		node_fn[n] = frame_fn[p->nodes[n].frame];
+	/* A recursive function's inclusive cost counts at its outermost frame only: each sample once (pprof's cum). */
+	order = stack_preorder(p);
+	stack_same_key_ancestor(p, order, node_fn, out->nr, up);
 	for (size_t n = 1; n < p->nodes_nr; n++) {
-		uint32_t fn = frame_fn[p->nodes[n].frame], a;
-		struct hotspot *h = &out->v[fn];
-		bool outer = true;
+		struct hotspot *h = &out->v[node_fn[n]];
 
-		node_fn[n] = fn;
-		h->self += node_self[n];
-		/* Count a recursive function's inclusive cost only at its outermost frame. */
-		for (a = p->nodes[n].parent; a != 0; a = p->nodes[a].parent)
-			if (node_fn[a] == fn) {
-				outer = false;
-				break;
-			}
-		if (outer)
-			h->total += node_total[n];
-		/* Source position: that of the frame carrying the most self cost. */
+		h->self = sat_add64(h->self, node_self[n]);
+		if (!up[n])
+			h->total = sat_add64(h->total, node_total[n]);
+		/* Source position: that of the frame carrying the most self cost (more than the others so far). */
 		if (node_self[n] && p->frames[p->nodes[n].frame].file &&
-		    (!h->file || node_self[n] * 2 > h->self)) {
+		    (!h->file || node_self[n] > h->self - node_self[n])) {
 			h->file = p->frames[p->nodes[n].frame].file;
 			h->line = p->frames[p->nodes[n].frame].line;
 		}
@@ -124,11 +141,30 @@ int hotspots_compute(struct profile *p, int column, struct hotspots *out)
 		out->v[i].self_pct = out->grand_total ? 100.0 * (double)out->v[i].self / (double)out->grand_total : 0;
 		out->v[i].total_pct = out->grand_total ? 100.0 * (double)out->v[i].total / (double)out->grand_total : 0;
 	}
-	if (out->nr)
+	if (out->nr) {
+		uint32_t *at = xmalloc(out->nr * sizeof(*at));
+
 		qsort(out->v, out->nr, sizeof(*out->v), by_self);
-	free(frame_fn);
-	free(node_self);
-	free(node_total);
+		for (size_t i = 0; i < out->nr; i++)
+			at[out->v[i].id] = (uint32_t)i;
+		for (size_t f = 0; f < p->frames_nr; f++)
+			frame_fn[f] = at[frame_fn[f]];
+		for (size_t i = 0; i < out->nr; i++)
+			out->v[i].id = (uint32_t)i;
+		free(at);
+	}
+	out->frame_fn = frame_fn;
+	if (nodes) {
+		nodes->self = node_self;
+		nodes->total = node_total;
+		nodes->order = order;
+		nodes->up = up;
+	} else {
+		free(node_self);
+		free(node_total);
+		free(order);
+		free(up);
+	}
 	free(node_fn);
 	u64map_release(&fn_index);
 	buf_release(&name);
@@ -137,6 +173,8 @@ int hotspots_compute(struct profile *p, int column, struct hotspots *out)
 
 void hotspots_sort_total(struct hotspots *h)
 {
+	free(h->frame_fn);
+	h->frame_fn = NULL;
 	if (h->nr)
 		qsort(h->v, h->nr, sizeof(*h->v), by_total);
 }
@@ -144,6 +182,7 @@ void hotspots_sort_total(struct hotspots *h)
 void hotspots_release(struct hotspots *h)
 {
 	free(h->v);
+	free(h->frame_fn);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -182,6 +221,7 @@ void hotspots_print(FILE *out, const struct profile *p, const struct hotspots *h
 	print_table(out, p, h->v, shown, false);
 	copy.v = xmalloc((h->nr ? h->nr : 1) * sizeof(*copy.v));
 	memcpy(copy.v, h->v, h->nr * sizeof(*copy.v));
+	copy.frame_fn = NULL; /* h's */
 	hotspots_sort_total(&copy);
 	fprintf(out, "\nTop functions by total (inclusive) time:\n");
 	print_table(out, p, copy.v, n, true);

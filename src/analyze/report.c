@@ -223,8 +223,8 @@ static void text_details(const struct out *o, const struct analysis *a)
 			buf_addf(o->b, "  %s%s%s  self %.2f%%, total %.2f%%\n", col(o, C_BOLD), profile_str(a->p, h->name),
 				 col(o, C_OFF), h->self_pct, h->total_pct);
 		}
-		text_share_list(o, a, "called from (inclusive share through each caller)", &d->callers, false);
-		text_share_list(o, a, "calls (inclusive share of each callee)", &d->callees, false);
+		text_share_list(o, a, "called from (samples where each caller calls it)", &d->callers, false);
+		text_share_list(o, a, "calls (samples where it calls each callee)", &d->callees, false);
 		text_share_list(o, a, "hottest source lines (self)", &d->lines, true);
 		if (!d->lines.nr && !o->md)
 			buf_adds(o->b, "    (no source lines in this profile)\n");
@@ -233,8 +233,6 @@ static void text_details(const struct out *o, const struct analysis *a)
 
 static void text_hot_path(const struct out *o, const struct analysis *a)
 {
-	size_t shown = 0;
-
 	if (!a->hot_path_nr)
 		return;
 	if (o->md)
@@ -244,30 +242,25 @@ static void text_hot_path(const struct out *o, const struct analysis *a)
 			 col(o, C_OFF));
 	for (size_t i = 0; i < a->hot_path_nr; i++) {
 		const struct path_step *s = &a->hot_path[i];
-		size_t run = 1, indent = shown < 24 ? shown : 24;
+		size_t indent = i < 24 ? i : 24;
 
-		/* Deep recursion: a run of the same function is one line. */
-		while (i + run < a->hot_path_nr && a->hot_path[i + run].fn == s->fn)
-			run++;
-		if (shown == HOT_PATH_MAX_LINES) {
+		if (i == HOT_PATH_MAX_LINES) {
 			buf_addf(o->b, "  ... %zu more frames\n", a->hot_path_nr - i);
 			break;
 		}
-		shown++;
 		if (o->md) {
-			buf_addf(o->b, "%zu. %.2f%% `", shown, s->total_pct);
+			buf_addf(o->b, "%zu. %.2f%% `", i + 1, s->total_pct);
 			add_md(o->b, analysis_fn_name(a, s->fn));
 			buf_adds(o->b, "`");
 		} else {
 			buf_addf(o->b, "  %6.2f%%  %*s%s", s->total_pct, (int)indent, "", analysis_fn_name(a, s->fn));
 		}
-		if (run > 1)
-			buf_addf(o->b, " (x%zu, recursive)", run);
-		if (a->hot_path[i + run - 1].self_pct >= 0.05)
-			buf_addf(o->b, "%s%s(self %.2f%%)%s", o->md ? " " : "  ", col(o, C_DIM),
-				 a->hot_path[i + run - 1].self_pct, col(o, C_OFF));
+		/* Recursion is folded into one step (calltree.h). */
+		if (s->depth > 1)
+			buf_addf(o->b, " (recursive, depth up to %u)", s->depth);
+		if (s->self_pct >= 0.05)
+			buf_addf(o->b, "%s%s(self %.2f%%)%s", o->md ? " " : "  ", col(o, C_DIM), s->self_pct, col(o, C_OFF));
 		buf_addch(o->b, '\n');
-		i += run - 1;
 	}
 }
 
@@ -323,8 +316,16 @@ void analysis_format_text(const struct analysis *a, struct buf *out, bool color,
 		buf_addf(out, " in %s samples", fmt_count(cnt, (uint64_t)a->grand_count));
 	buf_addf(out, ", %s unique stacks", stacks);
 	buf_addf(out, ", %zu functions, max depth %zu\n", a->fns.nr, a->max_depth);
+	if (a->idle_total) {
+		char idle[32];
+
+		analysis_fmt_value(a, a->idle_total, idle);
+		buf_addf(out, "%sidle: %.2f%% of CPU samples (%s, left out of hotspots, hot path and recommendations; the "
+			 "total above and every share are of the non-idle samples)\n", markdown ? "\n" : "", a->idle_pct,
+			 idle);
+	}
 	if (!a->grand_total) {
-		buf_adds(out, "\nThe profile has no samples.\n");
+		buf_adds(out, a->idle_total ? "\nEvery sample is idle.\n" : "\nThe profile has no samples.\n");
 		return;
 	}
 	text_hotspots(&o, a);
@@ -411,6 +412,15 @@ void analysis_format_json(const struct analysis *a, struct jw *j)
 		jw_key(j, "sample_weight");
 		jw_double(j, a->weight);
 	}
+	jw_key(j, "idle");
+	jw_object_begin(j);
+	jw_key(j, "value");
+	jw_int(j, a->idle_total);
+	jw_key(j, "pct");
+	jw_double(j, report_round_pct(a->idle_pct));
+	jw_object_end(j);
+	jw_key(j, "saturated");
+	jw_bool(j, a->saturated);
 	jw_key(j, "threshold_pct");
 	jw_double(j, a->threshold);
 	jw_key(j, "unique_stacks");
@@ -461,6 +471,8 @@ void analysis_format_json(const struct analysis *a, struct jw *j)
 		jw_double(j, report_round_pct(s->total_pct));
 		jw_key(j, "self_pct");
 		jw_double(j, report_round_pct(s->self_pct));
+		jw_key(j, "recursion_depth");
+		jw_uint(j, s->depth);
 		jw_object_end(j);
 	}
 	jw_array_end(j);

@@ -2,6 +2,7 @@
 #include "rules.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +15,12 @@
 #include "../core/xalloc.h"
 #include "../profile/profile.h"
 #include "analysis.h"
+#include "rules_eval.h"
 
 /* ---- matching ------------------------------------------------------------------------------------------ */
 
-static int has_icase(const char *s, size_t len, const char *needle)
+static int has_icase(const char *s, size_t len, const char *needle, size_t nl)
 {
-	size_t nl = strlen(needle);
 	int c0 = nl ? tolower((unsigned char)needle[0]) : 0;
 
 	/* the first character filters cheaply: names can be megabytes long */
@@ -29,10 +30,10 @@ static int has_icase(const char *s, size_t len, const char *needle)
 	return 0;
 }
 
-int rule_pattern_match(const char *pat, const char *name, size_t len)
+/* `pl` is strlen(pat + 1). */
+static int pattern_match(const char *pat, size_t pl, const char *name, size_t len)
 {
 	const char *p = pat + 1;
-	size_t pl = strlen(p);
 
 	switch (pat[0]) {
 	case '=':
@@ -42,10 +43,32 @@ int rule_pattern_match(const char *pat, const char *name, size_t len)
 	case '~':
 		return pl <= len && memmem(name, len, p, pl) != NULL;
 	case '%':
-		return has_icase(name, len, p);
+		return has_icase(name, len, p, pl);
 	default:
 		return 0;
 	}
+}
+
+int rule_pattern_match(const char *pat, const char *name, size_t len)
+{
+	return pattern_match(pat, strlen(pat + 1), name, len);
+}
+
+/* The catalogue's pattern lengths, in its order, measured once: every frame is matched against every pattern. */
+static size_t *pattern_lens;
+static pthread_once_t pattern_lens_once = PTHREAD_ONCE_INIT;
+
+static void measure_patterns(void)
+{
+	size_t n = 0, k = 0;
+
+	for (size_t r = 0; rule_catalogue[r].id; r++)
+		for (const struct rule_pattern *pt = rule_catalogue[r].patterns; pt->pat; pt++)
+			n++;
+	pattern_lens = xmalloc((n ? n : 1) * sizeof(*pattern_lens));
+	for (size_t r = 0; rule_catalogue[r].id; r++)
+		for (const struct rule_pattern *pt = rule_catalogue[r].patterns; pt->pat; pt++)
+			pattern_lens[k++] = strlen(pt->pat + 1);
 }
 
 /* Drops flamegraph annotations ("_[k]", "_[j]", "_[i]", "_[w]") and a "@plt"-style suffix. */
@@ -72,11 +95,15 @@ static size_t normalized_len(const char *name, size_t len)
 static uint32_t match_name(const char *name, size_t len, uint8_t *variants, uint32_t *veto)
 {
 	uint32_t mask = 0, vmask = 0;
+	size_t k = 0;
 
+	pthread_once(&pattern_lens_once, measure_patterns);
 	len = normalized_len(name, len);
 	for (size_t r = 0; rule_catalogue[r].id; r++) {
-		for (const struct rule_pattern *pt = rule_catalogue[r].patterns; pt->pat; pt++) {
-			if (!rule_pattern_match(pt->pat, name, len))
+		const struct rule_pattern *pt = rule_catalogue[r].patterns;
+
+		for (; pt->pat; pt++, k++) {
+			if (!pattern_match(pt->pat, pattern_lens[k], name, len))
 				continue;
 			if (pt->variant == RULE_VETO) {
 				vmask |= 1u << r;
@@ -87,6 +114,8 @@ static uint32_t match_name(const char *name, size_t len, uint8_t *variants, uint
 				variants[r] = (uint8_t)pt->variant;
 			break;
 		}
+		for (; pt->pat; pt++) /* the rest of the rule's patterns, to keep `k` in step */
+			k++;
 	}
 	if (veto)
 		*veto = vmask;
@@ -117,22 +146,13 @@ static bool fits(const struct analysis *a, const struct rule *r)
 /* ---- evaluation ---------------------------------------------------------------------------------------- */
 
 #define MAX_RULES 32
-#define MAX_VARIANTS 8
 
-struct rule_acc {
-	int64_t value;
-	int64_t variant_value[MAX_VARIANTS];
-	struct share_list callers;
-	struct u64map caller_idx;
-	struct share_list functions;
-};
-
-static double pct(const struct analysis *a, int64_t v)
+double rule_pct(const struct analysis *a, int64_t v)
 {
 	return a->grand_total ? 100.0 * (double)v / (double)a->grand_total : 0.0;
 }
 
-static void acc_caller(struct analysis *a, struct rule_acc *acc, uint32_t fn, int64_t v)
+void rule_acc_caller(struct analysis *a, struct rule_acc *acc, uint32_t fn, int64_t v)
 {
 	int ins;
 	uint64_t *slot = u64map_insert(&acc->caller_idx, fn, &ins);
@@ -141,16 +161,16 @@ static void acc_caller(struct analysis *a, struct rule_acc *acc, uint32_t fn, in
 		*slot = acc->callers.nr;
 		share_list_add(&acc->callers, a->fns.v[fn].name, a->fns.v[fn].module, 0, 0, 0);
 	}
-	acc->callers.v[*slot].value += v;
+	acc->callers.v[*slot].value = sat_add64(acc->callers.v[*slot].value, v);
 }
 
-static void list_names(struct buf *b, const struct analysis *a, const struct share_list *l, size_t max)
+void rule_list_names(struct buf *b, const struct analysis *a, const struct share_list *l, size_t max)
 {
 	for (size_t i = 0; i < l->nr && i < max; i++)
 		buf_addf(b, "%s%s (%.1f%%)", i ? ", " : "", profile_str(a->p, l->v[i].name), l->v[i].pct);
 }
 
-static struct recommendation *add_rec(struct analysis *a, const struct rule *r, double share)
+struct recommendation *rule_add_rec(struct analysis *a, const struct rule *r, double share)
 {
 	struct recommendation *rec;
 
@@ -166,10 +186,10 @@ static struct recommendation *add_rec(struct analysis *a, const struct rule *r, 
 	return rec;
 }
 
-static void finish_list(struct analysis *a, struct share_list *l, size_t max)
+void rule_finish_list(struct analysis *a, struct share_list *l, size_t max)
 {
 	for (size_t i = 0; i < l->nr; i++)
-		l->v[i].pct = pct(a, l->v[i].value);
+		l->v[i].pct = rule_pct(a, l->v[i].value);
 	share_list_finish(l, max);
 }
 
@@ -229,15 +249,12 @@ static void vetoed_functions(struct analysis *a, size_t r, const uint32_t *frame
 	int64_t *value = xcalloc(a->fns.nr ? a->fns.nr : 1, sizeof(*value));
 
 	for (size_t n = 1; n < p->nodes_nr; n++) {
-		uint32_t fr = p->nodes[n].frame, fn = a->frame_fn[fr], up;
-		bool outer = true;
+		uint32_t fr = p->nodes[n].frame, fn = a->frame_fn[fr];
 
 		if (!(frame_mask[fr] & (1u << r)) || (node_veto[n] & (1u << r)) || !counted[n])
 			continue;
-		for (up = p->nodes[n].parent; up && outer; up = p->nodes[up].parent)
-			outer = a->frame_fn[p->nodes[up].frame] != fn;
-		if (outer)
-			value[fn] += counted[n];
+		if (!a->node_up[n]) /* the function's outermost frame on the stack */
+			value[fn] = sat_add64(value[fn], counted[n]);
 	}
 	for (size_t fn = 0; fn < a->fns.nr; fn++)
 		if (value[fn])
@@ -250,7 +267,8 @@ static void eval_name_rules(struct analysis *a, size_t nrules, int64_t *covered)
 {
 	const struct profile *p = a->p;
 	uint32_t *frame_mask = xcalloc(p->frames_nr ? p->frames_nr : 1, sizeof(*frame_mask));
-	uint8_t *frame_var = xcalloc((p->frames_nr ? p->frames_nr : 1) * nrules, 1);
+	struct u64map frame_var = U64MAP_INIT; /* (frame << 8 | rule) -> variant, for the few nonzero variants */
+	uint8_t var[MAX_RULES];
 	uint32_t *frame_veto = xcalloc(p->frames_nr ? p->frames_nr : 1, sizeof(*frame_veto));
 	uint32_t *node_mask = xcalloc(p->nodes_nr, sizeof(*node_mask));
 	uint32_t *node_veto = xcalloc(p->nodes_nr, sizeof(*node_veto));
@@ -273,8 +291,14 @@ static void eval_name_rules(struct analysis *a, size_t nrules, int64_t *covered)
 	/* Frames are matched by their function's display name. */
 	for (size_t f = 0; f < p->frames_nr; f++) {
 		const char *name = analysis_fn_name(a, a->frame_fn[f]);
+		uint32_t m = match_name(name, strlen(name), var, &frame_veto[f]);
+		int ins;
 
-		frame_mask[f] = match_name(name, strlen(name), frame_var + f * nrules, &frame_veto[f]) & active;
+		frame_mask[f] = m & active;
+		for (; m; m &= m - 1)
+			if (var[__builtin_ctz(m)])
+				*u64map_insert(&frame_var, (uint64_t)f << 8 | (unsigned)__builtin_ctz(m), &ins) =
+					var[__builtin_ctz(m)];
 		/* Wall-clock profiles: the CPU rules measure on-CPU time only, not time blocked in the scheduler. */
 		if (a->kind == RK_WALL && scheduler_fn(name))
 			frame_veto[f] |= cpu_rules;
@@ -300,11 +324,11 @@ static void eval_name_rules(struct analysis *a, size_t nrules, int64_t *covered)
 			size_t r = (size_t)__builtin_ctz(m);
 
 			if ((under & (1u << r)) || (fm & (1u << r)))
-				acc[r].value += a->node_self[n];
+				acc[r].value = sat_add64(acc[r].value, a->node_self[n]);
 		}
 	}
 	for (size_t r = 0; r < nrules; r++)
-		if (acc[r].value && pct(a, acc[r].value) >= rule_catalogue[r].min_pct)
+		if (acc[r].value && rule_pct(a, acc[r].value) >= rule_catalogue[r].min_pct)
 			firing |= 1u << r;
 	vetoed &= firing;
 	/* The cost that counts under each node, for the firing rules with vetoes (else node_total). */
@@ -321,8 +345,8 @@ static void eval_name_rules(struct analysis *a, size_t nrules, int64_t *covered)
 				int64_t *c = counted + (size_t)slot[r] * p->nodes_nr;
 
 				if (node_mask[n] & (1u << r))
-					c[n] += a->node_self[n];
-				c[par] += c[n];
+					c[n] = sat_add64(c[n], a->node_self[n]);
+				c[par] = sat_add64(c[par], c[n]);
 			}
 		}
 	}
@@ -342,13 +366,18 @@ static void eval_name_rules(struct analysis *a, size_t nrules, int64_t *covered)
 			/* An entry into matched code (or a matched frame for self rules): attribute it. */
 			v = self_rule ? a->node_self[n] :
 			    (vetoed & (1u << r)) ? counted[(size_t)slot[r] * p->nodes_nr + n] : a->node_total[n];
-			acc[r].variant_value[frame_var[fr * nrules + r] % MAX_VARIANTS] += v;
+			{
+				const uint64_t *vs = u64map_find(&frame_var, (uint64_t)fr << 8 | r);
+				size_t vi = vs ? *vs % MAX_VARIANTS : 0;
+
+				acc[r].variant_value[vi] = sat_add64(acc[r].variant_value[vi], v);
+			}
 			if (!par || !v)
 				continue;
 			if (rule_catalogue[r].kinds & RK_CPU)
-				acc_caller(a, &acc[r], a->frame_fn[p->nodes[par].frame], v);
+				rule_acc_caller(a, &acc[r], a->frame_fn[p->nodes[par].frame], v);
 			else
-				acc_caller(a, &acc[r], wait_site(a, (uint32_t)n), v);
+				rule_acc_caller(a, &acc[r], wait_site(a, (uint32_t)n), v);
 		}
 	}
 
@@ -357,14 +386,14 @@ static void eval_name_rules(struct analysis *a, size_t nrules, int64_t *covered)
 		const struct rule *rule = &rule_catalogue[r];
 		struct recommendation *rec;
 		struct u64map seen = U64MAP_INIT;
-		double share = pct(a, acc[r].value);
+		double share = rule_pct(a, acc[r].value);
 		size_t best = 0;
 
 		if (rule->measure != RULE_UNDER && rule->measure != RULE_SELF)
 			continue;
 		if (!acc[r].value || share < rule->min_pct)
 			continue;
-		rec = add_rec(a, rule, share);
+		rec = rule_add_rec(a, rule, share);
 		rec->evidence.value = acc[r].value;
 		if (vetoed & (1u << r)) {
 			/* Part of the matched functions' cost is vetoed: count only their frames that count. */
@@ -385,17 +414,17 @@ static void eval_name_rules(struct analysis *a, size_t nrules, int64_t *covered)
 			}
 		}
 		u64map_release(&seen);
-		finish_list(a, &rec->evidence.functions, 5);
+		rule_finish_list(a, &rec->evidence.functions, 5);
 		rec->evidence.callers = acc[r].callers;
 		memset(&acc[r].callers, 0, sizeof(acc[r].callers));
-		finish_list(a, &rec->evidence.callers, 5);
+		rule_finish_list(a, &rec->evidence.callers, 5);
 		/* The code that runs inside the matched frames, and what the hotspot rule may consider explained. */
 		for (size_t n = 1; n < p->nodes_nr; n++) {
 			uint32_t fr = p->nodes[n].frame;
 
 			if (!a->node_self[n] || !((rule->measure == RULE_SELF ? frame_mask[fr] : node_mask[n]) & (1u << r)))
 				continue;
-			inside[a->frame_fn[fr]] += a->node_self[n];
+			inside[a->frame_fn[fr]] = sat_add64(inside[a->frame_fn[fr]], a->node_self[n]);
 		}
 		for (size_t fn = 0; fn < a->fns.nr; fn++) {
 			if (!inside[fn])
@@ -405,7 +434,7 @@ static void eval_name_rules(struct analysis *a, size_t nrules, int64_t *covered)
 				covered[fn] = inside[fn];
 			inside[fn] = 0;
 		}
-		finish_list(a, &rec->evidence.inside, 5);
+		rule_finish_list(a, &rec->evidence.inside, 5);
 		for (size_t v = 1; v < MAX_VARIANTS; v++)
 			if (acc[r].variant_value[v] > acc[r].variant_value[best])
 				best = v;
@@ -419,11 +448,11 @@ static void eval_name_rules(struct analysis *a, size_t nrules, int64_t *covered)
 		buf_addf(&msg, "%.1f%% of the profile is in %s", share, rule->what);
 		if (rec->evidence.functions.nr) {
 			buf_adds(&msg, ": ");
-			list_names(&msg, a, &rec->evidence.functions, 3);
+			rule_list_names(&msg, a, &rec->evidence.functions, 3);
 		}
 		if (rec->evidence.callers.nr) {
 			buf_adds(&msg, rule->measure == RULE_SELF ? "; called from " : "; entered mostly from ");
-			list_names(&msg, a, &rec->evidence.callers, 3);
+			rule_list_names(&msg, a, &rec->evidence.callers, 3);
 		}
 		if (rec->evidence.inside.nr && rule->measure == RULE_UNDER && !listed(&rec->evidence.functions, 3,
 										      rec->evidence.inside.v[0].name)) {
@@ -443,115 +472,10 @@ out:
 	free(inside);
 	free(frame_mask);
 	free(frame_veto);
-	free(frame_var);
+	u64map_release(&frame_var);
 	free(node_mask);
 	free(node_veto);
 	free(counted);
-	buf_release(&msg);
-}
-
-/* Deep recursion: samples whose stack holds RULE_RECURSION_DEPTH or more frames of one function. */
-static void eval_recursion(struct analysis *a, const struct rule *rule)
-{
-	const struct calltree *t = &a->tree;
-	uint32_t *onpath = xcalloc(a->fns.nr ? a->fns.nr : 1, sizeof(*onpath));
-	uint32_t *maxdepth = xcalloc(a->fns.nr ? a->fns.nr : 1, sizeof(*maxdepth));
-	uint8_t *deep = xcalloc(t->nr ? t->nr : 1, 1);
-	int64_t *fn_cost = xcalloc(a->fns.nr ? a->fns.nr : 1, sizeof(*fn_cost));
-	uint32_t *stack = NULL;
-	size_t sp = 0, salloc = 0;
-	int64_t value = 0;
-	struct recommendation *rec;
-	struct buf msg = BUF_INIT;
-	double share;
-
-	for (uint32_t c = t->first_child[0]; c != UINT32_MAX; c = t->next_sibling[c]) {
-		ALLOC_GROW(stack, sp + 1, salloc);
-		stack[sp++] = c;
-	}
-	while (sp) {
-		uint32_t m = stack[--sp], fn;
-
-		if (m & 0x80000000u) {
-			onpath[t->fn[m & 0x7fffffffu]]--;
-			continue;
-		}
-		fn = t->fn[m];
-		onpath[fn]++;
-		if (onpath[fn] > maxdepth[fn])
-			maxdepth[fn] = onpath[fn];
-		deep[m] = deep[t->parent[m]] || onpath[fn] >= RULE_RECURSION_DEPTH;
-		if (onpath[fn] == RULE_RECURSION_DEPTH && !deep[t->parent[m]])
-			fn_cost[fn] += t->total[m];
-		if (deep[m])
-			value += t->self[m];
-		ALLOC_GROW(stack, sp + 1, salloc);
-		stack[sp++] = m | 0x80000000u;
-		for (uint32_t c = t->first_child[m]; c != UINT32_MAX; c = t->next_sibling[c]) {
-			ALLOC_GROW(stack, sp + 1, salloc);
-			stack[sp++] = c;
-		}
-	}
-	share = pct(a, value);
-	if (value && share >= rule->min_pct) {
-		size_t deepest = 0;
-
-		rec = add_rec(a, rule, share);
-		rec->evidence.value = value;
-		for (size_t fn = 0; fn < a->fns.nr; fn++)
-			if (fn_cost[fn])
-				share_list_add(&rec->evidence.functions, a->fns.v[fn].name, a->fns.v[fn].module, 0,
-					       fn_cost[fn], 0);
-		finish_list(a, &rec->evidence.functions, 5);
-		for (size_t fn = 0; fn < a->fns.nr; fn++)
-			if (a->fns.v[fn].name == rec->evidence.functions.v[0].name &&
-			    a->fns.v[fn].module == rec->evidence.functions.v[0].module)
-				deepest = fn;
-		buf_addf(&msg, "%s recurses up to %u frames deep", analysis_fn_name(a, deepest), maxdepth[deepest]);
-		rec->evidence.detail = buf_detach(&msg, NULL);
-		buf_addf(&msg, "%.1f%% of the profile is in %s (%u or more frames of one function on a stack): ", share,
-			 rule->what, RULE_RECURSION_DEPTH);
-		list_names(&msg, a, &rec->evidence.functions, 3);
-		buf_addf(&msg, "; %s. %s", rec->evidence.detail, rule->advice[0]);
-		rec->message = buf_detach(&msg, NULL);
-	}
-	free(stack);
-	free(onpath);
-	free(maxdepth);
-	free(deep);
-	free(fn_cost);
-	buf_release(&msg);
-}
-
-static void eval_tiny(struct analysis *a, const struct rule *rule)
-{
-	size_t n = 0;
-	int64_t value = 0;
-	double share;
-	struct recommendation *rec;
-	struct buf msg = BUF_INIT;
-
-	for (size_t i = 0; i < a->fns.nr; i++)
-		if (a->fns.v[i].self > 0 && a->fns.v[i].self_pct < RULE_TINY_PCT) {
-			n++;
-			value += a->fns.v[i].self;
-		}
-	share = pct(a, value);
-	if (n < RULE_TINY_MIN_FUNCTIONS || share < rule->min_pct)
-		return;
-	rec = add_rec(a, rule, share);
-	rec->evidence.value = value;
-	for (size_t i = 0; i < a->fns.nr && rec->evidence.functions.nr < 5; i++)
-		if (a->fns.v[i].self > 0 && a->fns.v[i].self_pct < RULE_TINY_PCT)
-			share_list_add(&rec->evidence.functions, a->fns.v[i].name, a->fns.v[i].module, 0,
-				       a->fns.v[i].self, a->fns.v[i].self_pct);
-	buf_addf(&msg, "%zu functions each take under %.0f%% self time and together %.1f%%; the largest single "
-		 "function takes %.1f%%", n, RULE_TINY_PCT, share, a->fns.nr ? a->fns.v[0].self_pct : 0.0);
-	rec->evidence.detail = buf_detach(&msg, NULL);
-	buf_addf(&msg, "%s (the heaviest: ", rec->evidence.detail);
-	list_names(&msg, a, &rec->evidence.functions, 3);
-	buf_addf(&msg, "). %s", rule->advice[0]);
-	rec->message = buf_detach(&msg, NULL);
 	buf_release(&msg);
 }
 
@@ -620,39 +544,41 @@ static void eval_calls(struct analysis *a, const struct rule *rule)
 	for (size_t r = 0; r < p->rows_nr; r++) {
 		uint32_t node = p->rows[r].node;
 
-		calls[node] += p->values[r * nc + (size_t)ccol];
-		lat[node] += p->values[r * nc + (size_t)lcol];
-		val[node] += p->values[r * nc + (size_t)a->column];
+		if (a->row_idle && a->row_idle[r])
+			continue;
+		calls[node] = sat_add64(calls[node], p->values[r * nc + (size_t)ccol]);
+		lat[node] = sat_add64(lat[node], p->values[r * nc + (size_t)lcol]);
+		val[node] = sat_add64(val[node], p->values[r * nc + (size_t)a->column]);
 	}
 	for (uint32_t n = 1; n < p->nodes_nr; n++) {
 		uint32_t fn = a->frame_fn[p->nodes[n].frame], par = p->nodes[n].parent;
 
-		if (calls[n] < RULE_MANY_CALLS || lat[n] > (int64_t)RULE_FAST_NS * calls[n] || val[n] <= 0 ||
+		if (calls[n] < RULE_MANY_CALLS || lat[n] / calls[n] > (int64_t)RULE_FAST_NS || val[n] <= 0 ||
 		    !calls_rule_takes(rule, analysis_fn_name(a, fn)))
 			continue;
 		nstacks++;
-		value += val[n];
-		acc_caller(a, &fnacc, fn, val[n]);
+		value = sat_add64(value, val[n]);
+		rule_acc_caller(a, &fnacc, fn, val[n]);
 		while (par && a->fns.v[a->frame_fn[p->nodes[par].frame]].name == a->fns.v[fn].name)
 			par = p->nodes[par].parent;
 		if (par)
-			acc_caller(a, &siteacc, a->frame_fn[p->nodes[par].frame], val[n]);
+			rule_acc_caller(a, &siteacc, a->frame_fn[p->nodes[par].frame], val[n]);
 		if (!best || val[n] > val[best]) {
 			best = n;
 			best_calls = calls[n];
 		}
 	}
-	share = pct(a, value);
+	share = rule_pct(a, value);
 	if (!value || share < rule->min_pct)
 		goto out;
-	rec = add_rec(a, rule, share);
+	rec = rule_add_rec(a, rule, share);
 	rec->evidence.value = value;
 	rec->evidence.functions = fnacc.callers;
 	memset(&fnacc.callers, 0, sizeof(fnacc.callers));
-	finish_list(a, &rec->evidence.functions, 5);
+	rule_finish_list(a, &rec->evidence.functions, 5);
 	rec->evidence.callers = siteacc.callers;
 	memset(&siteacc.callers, 0, sizeof(siteacc.callers));
-	finish_list(a, &rec->evidence.callers, 5);
+	rule_finish_list(a, &rec->evidence.callers, 5);
 	stack_text(&stack, a, best, 4);
 	fmt_ns(t1, (double)lat[best] / (double)best_calls);
 	fmt_ns(t2, (double)lat[best]);
@@ -665,7 +591,7 @@ static void eval_calls(struct analysis *a, const struct rule *rule)
 		 fmt_ns(t1, (double)RULE_FAST_NS), rec->evidence.detail);
 	if (nstacks > 1) {
 		buf_adds(&msg, "; the system calls: ");
-		list_names(&msg, a, &rec->evidence.functions, 3);
+		rule_list_names(&msg, a, &rec->evidence.functions, 3);
 	}
 	buf_addf(&msg, ". %s", rule->advice[0]);
 	rec->message = buf_detach(&msg, NULL);
@@ -704,19 +630,19 @@ static void eval_hotspots(struct analysis *a, const struct rule *rule, const int
 		struct rule_acc acc = { 0 };
 
 		/* Explained: named by another rule, or with most of its self time inside another rule's code. */
-		if (!h->self || explained(a, nbefore, h->name, h->module) || covered[i] * 2 >= h->self)
+		if (!h->self || explained(a, nbefore, h->name, h->module) || covered[i] >= h->self - covered[i])
 			continue;
 		/* Off-CPU time ends in the scheduler: that is where threads wait, not code to speed up. */
 		if ((a->kind & RK_WAIT) && scheduler_fn(analysis_fn_name(a, i)))
 			continue;
-		rec = add_rec(a, rule, h->self_pct);
+		rec = rule_add_rec(a, rule, h->self_pct);
 		rec->evidence.value = h->self;
 		share_list_add(&rec->evidence.functions, h->name, h->module, h->line, h->self, h->self_pct);
 		for (size_t n = 1; n < p->nodes_nr; n++)
 			if (a->frame_fn[p->nodes[n].frame] == i && a->node_self[n] && p->nodes[n].parent)
-				acc_caller(a, &acc, a->frame_fn[p->nodes[p->nodes[n].parent].frame], a->node_self[n]);
+				rule_acc_caller(a, &acc, a->frame_fn[p->nodes[p->nodes[n].parent].frame], a->node_self[n]);
 		rec->evidence.callers = acc.callers;
-		finish_list(a, &rec->evidence.callers, 5);
+		rule_finish_list(a, &rec->evidence.callers, 5);
 		u64map_release(&acc.caller_idx);
 
 		buf_addf(&msg, "%s", profile_str(p, h->name));
@@ -725,7 +651,7 @@ static void eval_hotspots(struct analysis *a, const struct rule *rule, const int
 		buf_addf(&msg, " alone takes %.1f%% of the profile in its own code", h->self_pct);
 		if (rec->evidence.callers.nr) {
 			buf_adds(&msg, ", called from ");
-			list_names(&msg, a, &rec->evidence.callers, 3);
+			rule_list_names(&msg, a, &rec->evidence.callers, 3);
 		}
 		buf_addf(&msg, ". %s", rule->advice[0]);
 		rec->message = buf_detach(&msg, NULL);
@@ -765,10 +691,10 @@ void rules_evaluate(struct analysis *a)
 			eval_calls(a, &rule_catalogue[r]);
 			break;
 		case RULE_RECURSION:
-			eval_recursion(a, &rule_catalogue[r]);
+			rules_eval_recursion(a, &rule_catalogue[r]);
 			break;
 		case RULE_TINY:
-			eval_tiny(a, &rule_catalogue[r]);
+			rules_eval_tiny(a, &rule_catalogue[r]);
 			break;
 		default:
 			break;

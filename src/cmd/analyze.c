@@ -45,9 +45,10 @@ static const struct cmd_help analyze_help = {
 		       ".cpuprofile, folded stacks: the format is detected from the content unless --type names it) "
 		       "and reports what a performance engineer looks at first: the total, the hotspots by self time "
 		       "with a severity (critical >= 20%, high >= 10%, medium >= the threshold), the functions by "
-		       "inclusive time, the hot path (the heaviest root-to-leaf call path with each step's share) and "
+		       "inclusive time (each sample once per function, as pprof's cum), the hot path (the heaviest "
+		       "call path with recursion folded into one step, ending where self time dominates) and "
 		       "recommendations from the rule catalogue (docs/rules.md), each citing the frames and shares "
-		       "that triggered it. With several files the profiles are merged for the analysis and each "
+		       "that triggered it. Idle CPU samples of system-wide profiles are reported apart and left out. With several files the profiles are merged for the analysis and each "
 		       "function's share per run is shown with its mean and standard deviation. --format json "
 		       "writes the schema of docs/analyze-json.md; markdown suits pull-request comments.",
 	.examples = "kiln analyze profile.data\n"
@@ -193,6 +194,8 @@ int cmd_analyze(int argc, char **argv)
 		goto out;
 	}
 	analysed = true;
+	if (a.saturated)
+		warning_msg("totals saturated at 2^63-1; shares are approximate");
 	if (heap_report_applies(a.p)) {
 		struct heap_report_opts hopts = { .top = hopts_top(&o) };
 

@@ -145,6 +145,8 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	}
 	computed = true;
+	if (d.saturated)
+		warning_msg("totals saturated at 2^63-1; shares are approximate");
 	if (o.output && diff_write_graph(before, after, &dopts, o.output, &e)) {
 		error_msg("%s", e.msg);
 		goto out;

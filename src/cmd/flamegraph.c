@@ -92,6 +92,9 @@ static int add_input(struct flamegraph *g, const char *path, const struct flameg
 		err_set(e, "cannot draw '%s': it has no sample values", path);
 		goto out;
 	}
+	/* The graph sums in floating point, so it does not wrap, but it cannot be exact past 2^63-1. */
+	if (profile_sums_saturate(p, bo.column))
+		warning_msg("'%s': totals exceed 2^63-1; the graph's counts and shares are approximate", path);
 	/* folded "stack before after" lines: width by after, colour by the change */
 	bo.base_column = profile_find_column(p, "before");
 	if (bo.base_column == bo.column)

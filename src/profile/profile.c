@@ -273,16 +273,6 @@ static size_t new_row(struct profile *p, uint32_t node, uint32_t labelset)
 	return r;
 }
 
-/* Values come from untrusted files: sums saturate instead of overflowing (undefined behaviour). */
-static int64_t sat_add(int64_t a, int64_t b)
-{
-	int64_t r;
-
-	if (__builtin_add_overflow(a, b, &r))
-		return a > 0 ? INT64_MAX : INT64_MIN;
-	return r;
-}
-
 void profile_add_sample(struct profile *p, uint32_t node, uint32_t labelset, const int64_t *values)
 {
 	size_t r;
@@ -301,7 +291,7 @@ void profile_add_sample(struct profile *p, uint32_t node, uint32_t labelset, con
 		r = (size_t)*v;
 	}
 	for (size_t c = 0; c < p->ncolumns; c++)
-		p->values[r * p->ncolumns + c] = sat_add(p->values[r * p->ncolumns + c], values[c]);
+		p->values[r * p->ncolumns + c] = sat_add64(p->values[r * p->ncolumns + c], values[c]);
 }
 
 void profile_add_sample1(struct profile *p, uint32_t node, uint32_t labelset, int64_t value)
@@ -321,8 +311,26 @@ int64_t profile_total(const struct profile *p, int column)
 	if (column < 0 || (size_t)column >= p->ncolumns)
 		return 0;
 	for (size_t r = 0; r < p->rows_nr; r++)
-		t = sat_add(t, p->values[r * p->ncolumns + (size_t)column]);
+		t = sat_add64(t, p->values[r * p->ncolumns + (size_t)column]);
 	return t;
+}
+
+bool profile_sums_saturate(const struct profile *p, int column)
+{
+	int64_t pos = 0, neg = 0;
+
+	if (column < 0 || (size_t)column >= p->ncolumns)
+		return false;
+	/* Any sum of a subset of the rows lies between the sum of the negative and that of the positive values. */
+	for (size_t r = 0; r < p->rows_nr; r++) {
+		int64_t v = p->values[r * p->ncolumns + (size_t)column];
+
+		if (v == INT64_MAX || v == INT64_MIN)
+			return true;
+		if (v > 0 ? __builtin_add_overflow(pos, v, &pos) : __builtin_add_overflow(neg, v, &neg))
+			return true;
+	}
+	return false;
 }
 
 void profile_add_comment(struct profile *p, const char *s)

@@ -160,8 +160,28 @@ static inline const int64_t *profile_row_values(const struct profile *p, size_t 
 	return p->values + row * p->ncolumns;
 }
 
-/* Sum of a column over all rows. */
+/*
+ * Totals never wrap: values come from untrusted files and can be near 2^63, so every sum kiln prints (profile,
+ * analyze, diff, render) is taken with sat_add64(), which stops at INT64_MAX / INT64_MIN instead of overflowing
+ * (undefined behaviour). profile_sums_saturate() tells a command that it should say so.
+ */
+static inline int64_t sat_add64(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return a > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+/* Sum of a column over all rows (saturating). */
 int64_t profile_total(const struct profile *p, int column);
+/*
+ * True when some sum of the column's values saturates: the positive values (or the negative ones) add up past
+ * 2^63-1, or a row already saturated while samples were aggregated. Shares computed from such totals are
+ * approximate. A column out of range gives false.
+ */
+bool profile_sums_saturate(const struct profile *p, int column);
 void profile_add_comment(struct profile *p, const char *s);
 
 /*

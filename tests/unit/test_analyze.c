@@ -152,13 +152,22 @@ static void test_details_recursion(void **state)
 	add(p, "main;h", 40);
 	run(p, &a, true);
 	for (size_t i = 0; i < a.nhot; i++) {
-		if (strcmp(analysis_fn_name(&a, a.details[i].fn), "f"))
+		const struct hotspot_detail *d = &a.details[i];
+
+		if (strcmp(analysis_fn_name(&a, d->fn), "f"))
 			continue;
-		/* f is counted at its outermost frame: callers add up to its total, 60. */
-		for (size_t k = 0; k < a.details[i].callers.nr; k++)
-			sum += a.details[i].callers.v[k].value;
-		assert_int_equal(sum, 60);
-		assert_int_equal(a.fns.v[a.details[i].fn].total, 60);
+		/* Once per sample per (caller, callee) pair: main calls f in all 60, f calls f in the 40 of f;f;f;g
+		 * (not 80: the pair is twice on those stacks), f calls g in the same 40. */
+		assert_int_equal(d->callers.nr, 2);
+		assert_string_equal(profile_str(p, d->callers.v[0].name), "main");
+		assert_int_equal(d->callers.v[0].value, 60);
+		assert_string_equal(profile_str(p, d->callers.v[1].name), "f");
+		assert_int_equal(d->callers.v[1].value, 40);
+		assert_int_equal(d->callees.nr, 2);
+		assert_int_equal(d->callees.v[0].value, 40);
+		assert_int_equal(d->callees.v[1].value, 40);
+		assert_int_equal(a.fns.v[d->fn].total, 60);
+		sum += d->callers.v[0].value;
 	}
 	assert_int_equal(sum, 60);
 	analysis_release(&a);
@@ -278,8 +287,14 @@ static void test_recursion_rule(void **state)
 	run(p, &a, false);
 	r = find_rec(&a, "recursion");
 	assert_non_null(r);
-	assert_true(fabs(r->evidence.pct - 50) < 1e-9);
-	assert_non_null(strstr(r->evidence.detail, "20 frames"));
+	/* fib is deeply recursive (50 % of the samples are 16+ frames deep); the rule measures its inclusive share,
+	 * each sample once, as the hot path does: 60 %. */
+	assert_true(fabs(r->evidence.pct - 60) < 1e-9);
+	assert_int_equal(r->evidence.value, 60);
+	assert_non_null(strstr(r->evidence.detail, "fib recurses up to 20 frames deep; 50.0% of the profile"));
+	assert_string_equal(analysis_fn_name(&a, a.hot_path[1].fn), "fib");
+	assert_int_equal(a.hot_path[1].total, r->evidence.value);
+	assert_int_equal(a.hot_path[1].depth, 20);
 	analysis_release(&a);
 	profile_free(p);
 	buf_release(&s);
