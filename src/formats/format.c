@@ -13,6 +13,7 @@ extern const struct format format_pprof, format_pprof_raw, format_speedscope, fo
 extern const struct format format_perfdata;
 extern const struct format format_heapprofile;
 extern const struct format format_traceevent;
+extern const struct format format_firefox;
 
 /* One line per format; a new format is one new file and one line here. */
 const struct format *const formats[] = {
@@ -22,6 +23,7 @@ const struct format *const formats[] = {
 	&format_perfdata,
 	&format_heapprofile,
 	&format_traceevent,
+	&format_firefox,
 	NULL,
 };
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # kiln reads Chrome trace events (V8 Profile/ProfileChunk/CpuProfile, Hermes samples, B/E/X durations), both
-# .cpuprofile layouts and V8 .heapprofile: detected from content, every stack and value equal to a reference
+# .cpuprofile layouts, V8 .heapprofile and Firefox profiles (Gecko and processed): detected from content, every stack and value equal to a reference
 # computed from the JSON by t4310-trace-formats.d/ref.py (speedscope's reading of these formats), flame charts
 # in time order, damaged files refused with one line. Real files: ours under tests/fixtures, speedscope's under
 # ../shared/fixtures/formats when present.
@@ -43,6 +43,15 @@ check trace "$FIX/trace-event/ticks-out-of-order.json" trace-event samples:sampl
 check trace "$FIX/trace-event/hermes-two-threads.json" trace-event samples:samples time:time
 check cpuprofile "$FIX/cpuprofile/old-head.cpuprofile" cpuprofile samples:samples cpu:cpu
 check heapprofile "$FIX/heapprofile/node-alloc.heapprofile" heapprofile space:space objects:objects
+check firefox "$FIX/firefox/gecko-small.json" firefox samples:samples time:time
+
+# The processed Firefox profile holds the same samples as the Gecko one (hand-made side by side).
+for v in samples time; do
+	"$KILN" convert "$FIX/firefox/gecko-small.json" --to folded --value $v -o "$T_TMP/gecko.folded"
+	"$KILN" convert "$FIX/firefox/processed-small.json" --to folded --value $v -o "$T_TMP/processed.folded"
+	t_same "a processed Firefox profile reads as its Gecko original ($v)" "$T_TMP/gecko.folded" \
+		"$T_TMP/processed.folded"
+done
 
 # The old "head" layout is the same profile as the current one it was made from (to_old.py).
 "$KILN" convert "$FIX/cpuprofile/node-burn.cpuprofile" --to folded --value cpu -o "$T_TMP/new.folded"
@@ -85,6 +94,18 @@ else
 	t_fail "flame chart of B/E/X events: time order" "want '$want', got '$got'"
 fi
 
+# Firefox: each thread in time order, the sub-process's after the parent's (samples at 10..16 ms, then 100, 102).
+"$KILN" flamegraph --flamechart "$FIX/firefox/gecko-small.json" -o "$T_TMP/chart3.svg"
+top_y=$(grep -o '<title>all [^<]*</title><rect x="[0-9.]*" y="[0-9]*"' "$T_TMP/chart3.svg" | grep -o 'y="[0-9]*' |
+	cut -c4-)
+got=$(grep -o '<title>[^<]*</title><rect x="[0-9.]*" y="[0-9]*"' "$T_TMP/chart3.svg" |
+	grep "y=\"$((top_y - 32))\"" | sed 's/<title>//; s/ (.*//' | tr '\n' ' ')
+if [ "$got" = "main nsThread::ProcessNextEvent main nsThread::ProcessNextEvent main " ]; then
+	t_pass "flame chart of a Firefox profile: time order per thread"
+else
+	t_fail "flame chart of a Firefox profile: time order per thread" "got '$got'"
+fi
+
 # ---- damaged and foreign files: one line, exit 2 ----
 head -c 2000 "$FIX/trace-event/node-cpu.trace.json" >"$T_TMP/cut.json"
 t_fails "a trace cut inside an event is refused" 2 "$KILN" analyze "$T_TMP/cut.json"
@@ -95,6 +116,8 @@ printf '[{"ph": "B", "name": "a", "pid": 1, "tid": 1}]' >"$T_TMP/nots.json"
 t_fails "a B event without ts is refused" 2 "$KILN" convert "$T_TMP/nots.json" -o "$T_TMP/x.pb.gz"
 head -c 3000 "$FIX/heapprofile/node-alloc.heapprofile" >"$T_TMP/cut.heapprofile"
 t_fails "a cut .heapprofile is refused" 2 "$KILN" analyze "$T_TMP/cut.heapprofile"
+sed 's/"stackTable"/"stackTabel"/' "$FIX/firefox/gecko-small.json" >"$T_TMP/bad-ff.json"
+t_fails "a Firefox profile without its stack columns is refused" 2 "$KILN" analyze "$T_TMP/bad-ff.json"
 printf '{"head": {"functionName": "(root)", "hitCount": 0, "children": [{"functionName": "x", "hitCount": 1, "children": 5}]}}' \
 	>"$T_TMP/bad-old.cpuprofile"
 t_ok "an old-layout profile with bad children is read or refused, never crashes" sh -c \
@@ -118,7 +141,10 @@ if [ -d "$CT" ] && command -v xz >/dev/null 2>&1; then
 	for f in "$SHARED"/fixtures/formats/heapprofile/*.heapprofile; do
 		check heapprofile "$f" heapprofile space:space
 	done
+	for f in "$SHARED"/fixtures/formats/firefox/*.json; do
+		check firefox "$f" firefox samples:samples time:time
+	done
 else
-	t_skip "speedscope's trace-event and heapprofile samples" "$CT (or xz) is not there"
+	t_skip "speedscope's trace-event, heapprofile and Firefox samples" "$CT (or xz) is not there"
 fi
 exit $T_FAILED

@@ -6,6 +6,7 @@ folded stacks of bare function names with one value column, for comparison with 
                                        B/E/X durations as speedscope's importer matches them)
   ref.py cpuprofile FILE samples|cpu   .cpuprofile, current or old "head" layout
   ref.py heapprofile FILE space|objects
+  ref.py firefox FILE samples|time     Gecko profile (or DevTools' wrapper of one); every thread and sub-process
   ref.py strip < FOLDED                kiln's folded output with the " (file:line)" kiln adds to JS frames cut
 """
 import json
@@ -168,6 +169,35 @@ def trace_durations(events):
                 stack.pop()
 
 
+def firefox(prof, column):
+    """Each sample lasts until its thread's next one, the last one meta.interval (ms); frames by location."""
+    interval = prof['meta'].get('interval', 1)
+    for th in prof['threads']:
+        th = json.loads(th) if isinstance(th, str) else th
+        col = lambda t, c: t['schema'][c]
+        strings, stacks, frames = th['stringTable'], th['stackTable'], th['frameTable']
+        def stack(i):
+            s = []
+            while i is not None:
+                row = stacks['data'][i]
+                loc = strings[frames['data'][row[col(stacks, 'frame')]][col(frames, 'location')]]
+                m = re.match(r'^(.*?) \((.*)\)$', loc)
+                s.append(m.group(1) if m and ':' in m.group(2) else loc)
+                i = row[col(stacks, 'prefix')] if len(row) > col(stacks, 'prefix') else None
+            return s[::-1]
+        smp = sorted(((r[col(th['samples'], 'time')], k, r[col(th['samples'], 'stack')])
+                      for k, r in enumerate(th['samples']['data'])))
+        for k, (t, _, s) in enumerate(smp):
+            if s is None:
+                continue
+            if column == 'samples':
+                emit(stack(s), 1)
+            else:
+                emit(stack(s), round(((smp[k + 1][0] - t) if k + 1 < len(smp) else interval) * 1e6))
+    for sub in prof.get('processes', []):
+        firefox(json.loads(sub) if isinstance(sub, str) else sub, column)
+
+
 def main():
     if sys.argv[1] == 'strip':
         for line in sys.stdin:
@@ -203,6 +233,9 @@ def main():
         else:
             v8_profile(doc['nodes'], doc.get('samples'), doc.get('timeDeltas'), doc.get('startTime'),
                        doc.get('endTime'), column, False)
+    elif kind == 'firefox':
+        doc = json.load(open(path))
+        firefox(doc.get('profile', doc), column)
     elif kind == 'heapprofile':
         doc = json.load(open(path))
         counts = defaultdict(int)
