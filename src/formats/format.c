@@ -11,6 +11,9 @@ extern const struct format format_folded;
 extern const struct format format_perf_script;
 extern const struct format format_pprof, format_pprof_raw, format_speedscope, format_cpuprofile;
 extern const struct format format_perfdata;
+extern const struct format format_heapprofile;
+extern const struct format format_traceevent;
+extern const struct format format_firefox;
 
 /* One line per format; a new format is one new file and one line here. */
 const struct format *const formats[] = {
@@ -18,6 +21,9 @@ const struct format *const formats[] = {
 	&format_perf_script,
 	&format_pprof, &format_pprof_raw, &format_speedscope, &format_cpuprofile,
 	&format_perfdata,
+	&format_heapprofile,
+	&format_traceevent,
+	&format_firefox,
 	NULL,
 };
 

@@ -1,0 +1,7 @@
+/* Fuzz target: the Chrome trace-event reader, then every writer on whatever it read. */
+#include "fuzz_format.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fuzz_format("trace-event", data, size);
+}
