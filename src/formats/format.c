@@ -11,6 +11,7 @@ extern const struct format format_folded;
 extern const struct format format_perf_script;
 extern const struct format format_pprof, format_pprof_raw, format_speedscope, format_cpuprofile;
 extern const struct format format_perfdata;
+extern const struct format format_pprof_legacy, format_pprof_java, format_callgrind, format_stackprof;
 
 /* One line per format; a new format is one new file and one line here. */
 const struct format *const formats[] = {
@@ -18,6 +19,7 @@ const struct format *const formats[] = {
 	&format_perf_script,
 	&format_pprof, &format_pprof_raw, &format_speedscope, &format_cpuprofile,
 	&format_perfdata,
+	&format_pprof_legacy, &format_pprof_java, /* &format_callgrind, &format_stackprof, */
 	NULL,
 };
 
