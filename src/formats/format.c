@@ -19,7 +19,7 @@ const struct format *const formats[] = {
 	&format_perf_script,
 	&format_pprof, &format_pprof_raw, &format_speedscope, &format_cpuprofile,
 	&format_perfdata,
-	&format_pprof_legacy, &format_pprof_java, &format_callgrind, /* &format_stackprof, */
+	&format_pprof_legacy, &format_pprof_java, &format_callgrind, &format_stackprof,
 	NULL,
 };
 
