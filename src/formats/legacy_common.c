@@ -372,7 +372,7 @@ void legacy_go_comments(struct legacy_ctx *c, const char *s, const char *end)
 		uint64_t addr;
 		struct frame f;
 
-		if (!n || line[0] != '#' || !go_comment(c, line, n, &addr, &f)) {
+		if (!n || line[0] != '#' || !go_comment(c, line, n, &addr, &f) || addr == U64MAP_EMPTY) {
 			last = U64MAP_EMPTY;
 			continue;
 		}
@@ -447,7 +447,8 @@ void legacy_push_frame(struct legacy_ctx *c, uint32_t frame)
 
 void legacy_push_addr(struct legacy_ctx *c, uint64_t addr)
 {
-	const uint64_t *named = u64map_find(&c->named, addr);
+	/* UINT64_MAX (0 moved back onto its call) is the maps' reserved key: never looked up. */
+	const uint64_t *named = addr != U64MAP_EMPTY ? u64map_find(&c->named, addr) : NULL;
 
 	if (named) {
 		for (uint32_t i = (uint32_t)*named; i != UINT32_MAX; i = c->names[i].next) {

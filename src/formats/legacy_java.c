@@ -180,7 +180,7 @@ static void jlocations(struct legacy_ctx *c, const char *s, const char *end)
 		f.file = filel ? profile_intern(c->p, file, filel) : 0;
 		f.line = ln > 0 && ln < UINT32_MAX ? (uint32_t)ln : 0;
 		f.kind = FRAME_JAVA;
-		if (!u64map_find(&c->named, addr))
+		if (addr != U64MAP_EMPTY && !u64map_find(&c->named, addr))
 			legacy_name_addr(c, addr, profile_frame(c->p, &f));
 	}
 }

@@ -107,7 +107,7 @@ static int sp_read(struct profile *p, struct input *in, const struct format_read
 		ALLOC_GROW(stack, (size_t)depth + 1, stack_alloc);
 		for (int64_t k = 0; k < depth; k++) {
 			json_t *ja = json_array_get(raw, i + 1 + (size_t)k);
-			const uint64_t *slot = json_is_integer(ja) ? u64map_find(&index, (uint64_t)json_integer_value(ja))
+			const uint64_t *slot = json_is_integer(ja) && json_integer_value(ja) != -1 ? u64map_find(&index, (uint64_t)json_integer_value(ja))
 								    : NULL;
 
 			if (!slot) {
