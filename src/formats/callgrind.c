@@ -454,7 +454,8 @@ static void cg_build(struct cg *r)
 		abort();
 	for (size_t i = 0; i < r->edges_nr; i++)
 		r->edge_order[i] = (uint32_t)i;
-	qsort_r(r->edge_order, r->edges_nr, sizeof(*r->edge_order), cmp_edge_caller, r->edges);
+	if (r->edges_nr)
+		qsort_r(r->edge_order, r->edges_nr, sizeof(*r->edge_order), cmp_edge_caller, r->edges);
 	for (size_t i = 0; i < r->edges_nr; i++) {
 		struct cg_fn *f = &r->fns[r->edges[r->edge_order[i]].caller];
 
@@ -475,7 +476,8 @@ static void cg_build(struct cg *r)
 		if (!called[f])
 			cg_expand(r, f, 0, ones, 0);
 	free(called);
-	qsort(r->shares, r->shares_nr, sizeof(*r->shares), cmp_share_fn);
+	if (r->shares_nr)
+		qsort(r->shares, r->shares_nr, sizeof(*r->shares), cmp_share_fn);
 	/* Per function and event: floor of each node's share, the remainder to the node with the biggest share. */
 	size_t i = 0;
 	int64_t *vals = calloc((r->shares_nr + 1) * nc, sizeof(*vals));
@@ -543,6 +545,20 @@ static int cg_read(struct profile *p, struct input *in, const struct format_read
 	r.p = p;
 	if (cg_parse(&r, (const char *)data, len, e))
 		goto out;
+	/* Signed costs are read as callgrind_annotate reads them, but a negative total is no profile. */
+	for (size_t c = 0; c < r.ncol; c++) {
+		int64_t t = 0;
+
+		for (size_t f = 0; f < r.fns_nr; f++)
+			if (__builtin_add_overflow(t, r.self[f * r.ncol + c], &t)) {
+				err_set(e, "the costs of event '%s' overflow", profile_str(p, p->columns[c].type));
+				goto out;
+			}
+		if (t < 0) {
+			err_set(e, "event '%s' totals a negative cost", profile_str(p, p->columns[c].type));
+			goto out;
+		}
+	}
 	p->default_column = 0;
 	cg_build(&r);
 	if (!p->rows_nr) {

@@ -101,6 +101,8 @@ grep -v resolution "$FIX/pprof-legacy/java.heapz" >"$T_TMP/nores.heapz"
 t_fails "a Java heapz profile without a resolution is refused" 2 "$KILN" analyze "$T_TMP/nores.heapz"
 printf 'events: Ir\nfl=a.c\nfn=main\n16 20\nbogus line\n' >"$T_TMP/bad.callgrind"
 t_fails "callgrind with an unknown line is refused" 2 "$KILN" analyze "$T_TMP/bad.callgrind"
+printf 'events: Ir\nfl=a.c\nfn=main\n16 -20\n' >"$T_TMP/neg.callgrind"
+t_fails "callgrind whose costs total a negative number is refused" 2 "$KILN" analyze "$T_TMP/neg.callgrind"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); del d["raw"]; json.dump(d, open(sys.argv[2], "w"))' \
 	"$SF/stackprof/simple-stackprof.json" "$T_TMP/noraw.json"
 t_fails "stackprof without raw stacks is refused" 2 "$KILN" analyze "$T_TMP/noraw.json"
