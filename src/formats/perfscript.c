@@ -186,6 +186,35 @@ static bool match_frame(const char *s, size_t n, struct frame_line *l)
 	return true;
 }
 
+/*
+ * `perf script` of a recording without call chains prints the one sampled frame on the header line, after the
+ * event: "  comm pid/tid [cpu] time: [period] event: ip sym+off (dso)", with comm right-aligned (leading blanks).
+ * Splits such a line into the header part (up to and including the event's ':') and the frame part; the split
+ * is the first ": " after which the rest is a frame line and before which the header's event matches.
+ */
+static bool match_nog_header(const char *s, size_t n, struct header *h, size_t *hdr_len, struct frame_line *l)
+{
+	const char *ev, *per;
+	size_t ev_len, per_len, lead = 0;
+
+	if (!memmem(s, n, ": ", 2))
+		return false;
+	while (lead < n && is_ws((unsigned char)s[lead]))
+		lead++;
+	if (!match_header(s + lead, n - lead, h))
+		return false;
+	for (size_t i = lead; i + 1 < n; i++) {
+		if (s[i] != ':' || !is_ws((unsigned char)s[i + 1]))
+			continue;
+		if (match_event(s + lead, i + 1 - lead, &ev, &ev_len, &per, &per_len) &&
+		    match_frame(s + i + 1, n - i - 1, l)) {
+			*hdr_len = i + 1 - lead;
+			return true;
+		}
+	}
+	return false;
+}
+
 struct line_entry {
 	const char *key; /* in the cache's arena */
 	uint32_t key_len;
@@ -679,7 +708,7 @@ static int ps_read(struct profile *p, struct input *in, const struct format_read
 	struct err pe = ERR_INIT;
 	const unsigned char *head;
 	const char *line;
-	size_t len, hn;
+	size_t len, hn, hdr_len;
 	int ret = 0, got;
 
 	memset(&r, 0, sizeof(r));
@@ -727,7 +756,27 @@ static int ps_read(struct profile *p, struct input *in, const struct format_read
 		}
 		if (line[0] == '#')
 			continue;
-		if (match_header(line, len, &h)) {
+		if (match_nog_header(line, len, &h, &hdr_len, &l)) {
+			/* One sample per line: its header and its only frame. */
+			const char *hs = line;
+
+			while (is_ws((unsigned char)*hs))
+				hs++;
+			if (r.in_sample && end_sample(&r, e)) {
+				ret = -1;
+				goto out;
+			}
+			r.headers++;
+			r.frame_lines++;
+			on_header(&r, hs, hdr_len, &h);
+			if (r.in_sample) {
+				on_frame(&r, &l);
+				if (end_sample(&r, e)) {
+					ret = -1;
+					goto out;
+				}
+			}
+		} else if (match_header(line, len, &h)) {
 			r.headers++;
 			on_header(&r, line, len, &h);
 		} else if (match_frame(line, len, &l)) {
@@ -791,8 +840,11 @@ static int ps_probe(const unsigned char *head, size_t len)
 		lines++;
 		if (n && s[0] != '#') {
 			if (!seen_header) {
-				if (!match_header(s, n, &h))
-					return 0;
+				if (!match_header(s, n, &h)) {
+					size_t hl;
+
+					return match_nog_header(s, n, &h, &hl, &l) ? 90 : 0;
+				}
 				seen_header = true;
 			} else {
 				return is_ws((unsigned char)s[0]) && match_frame(s, n, &l) ? 90 : 50;

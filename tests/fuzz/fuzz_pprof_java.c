@@ -1,0 +1,7 @@
+/* Fuzz target: the pprof-java reader, then every writer on what it read. */
+#include "fuzz_format.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fuzz_format("pprof-java", data, size);
+}
