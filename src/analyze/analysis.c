@@ -14,6 +14,7 @@
 #include "idle.h"
 #include "rules.h"
 #include "stackwalk.h"
+#include "waitsite.h"
 
 const char *severity_name(enum severity s)
 {
@@ -360,6 +361,7 @@ static void find_idle(struct analysis *a)
 	a->row_idle = xmalloc(p->rows_nr * sizeof(*a->row_idle));
 	if (!idle_rows(p, a->row_idle)) {
 		free(a->row_idle);
+	free(a->row_site);
 		a->row_idle = NULL;
 		return;
 	}
@@ -396,9 +398,11 @@ static void node_costs(struct analysis *a, const struct hotspot_nodes *nodes)
 			continue;
 		if (c > 0) {
 			a->grand_count = sat_add64(a->grand_count, c);
-			if (node && a->fn_count)
-				a->fn_count[a->frame_fn[p->nodes[node].frame]] =
-					sat_add64(a->fn_count[a->frame_fn[p->nodes[node].frame]], c);
+			uint32_t at = a->row_site ? a->row_site[r] : node;
+
+			if (at && a->fn_count)
+				a->fn_count[a->frame_fn[p->nodes[at].frame]] =
+					sat_add64(a->fn_count[a->frame_fn[p->nodes[at].frame]], c);
 		}
 		u64map_insert(&leaves, node, &ins);
 		if (p->nodes[node].depth > a->max_depth)
@@ -427,7 +431,10 @@ int analysis_run(struct profile *p, const struct analyze_opts *o, struct analysi
 	if (pick_columns(a, o, e))
 		return -1;
 	find_idle(a);
-	if (hotspots_compute_nodes(p, a->column, a->row_idle, &a->fns, &nodes))
+	/* Waits: self time goes to where the program waited, not to the scheduler every wait ends in. */
+	if (a->rules_apply && (a->kind == RK_OFFCPU || a->kind == RK_WALL))
+		a->row_site = wait_site_rows(p, a->kind == RK_OFFCPU);
+	if (hotspots_compute_nodes(p, a->column, a->row_idle, a->row_site, &a->fns, &nodes))
 		return err_set(e, "the profile has no value column %d", a->column);
 	a->grand_total = a->fns.grand_total;
 	a->saturated = profile_sums_saturate(p, a->column) ||
@@ -493,6 +500,7 @@ void analysis_release(struct analysis *a)
 	free(a->node_up);
 	free(a->node_rdepth);
 	free(a->row_idle);
+	free(a->row_site);
 	hotspots_release(&a->fns);
 	calltree_release(&a->tree);
 	memset(a, 0, sizeof(*a));

@@ -145,6 +145,8 @@ struct analysis {
 	uint32_t *node_up;     /* profile node -> nearest ancestor node of the same function, 0 when none */
 	uint32_t *node_rdepth; /* profile node -> frames of its function on the stack from the root to it */
 	bool *row_idle;        /* row -> idle, or NULL when no sample is idle */
+	uint32_t *row_site;    /* row -> the node its self cost goes to (its wait site: waitsite.h), or NULL when
+				* every row's is its own leaf (CPU profiles) */
 	struct calltree tree;  /* by function, recursion folded: the hot path's */
 };
 

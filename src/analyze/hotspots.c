@@ -54,16 +54,17 @@ int hotspots_compute(struct profile *p, int column, struct hotspots *out)
 
 int hotspots_compute_skip(struct profile *p, int column, const bool *skip, struct hotspots *out)
 {
-	return hotspots_compute_nodes(p, column, skip, out, NULL);
+	return hotspots_compute_nodes(p, column, skip, NULL, out, NULL);
 }
 
-int hotspots_compute_nodes(struct profile *p, int column, const bool *skip, struct hotspots *out,
-			   struct hotspot_nodes *nodes)
+int hotspots_compute_nodes(struct profile *p, int column, const bool *skip, const uint32_t *self_node,
+			   struct hotspots *out, struct hotspot_nodes *nodes)
 {
 	struct u64map fn_index = U64MAP_INIT;
-	int64_t *node_self = NULL, *node_total = NULL;
+	int64_t *node_self = NULL, *node_total = NULL, *fn_self = NULL;
 	uint32_t *node_fn = NULL, *frame_fn = NULL, *order = NULL, *up = NULL;
 	struct buf name = BUF_INIT;
+	bool *full = NULL;
 	size_t alloc = 0, nc = p->ncolumns;
 
 	memset(out, 0, sizeof(*out));
@@ -73,7 +74,8 @@ int hotspots_compute_nodes(struct profile *p, int column, const bool *skip, stru
 		return -1;
 	out->column = column;
 
-	/* Each frame maps to a function entry (display name + module). */
+	/* Each frame maps to a function entry (display name + module); a placed frame's name says its place. */
+	full = profile_placed_full_paths(p);
 	frame_fn = xmalloc((p->frames_nr ? p->frames_nr : 1) * sizeof(*frame_fn));
 	for (size_t f = 0; f < p->frames_nr; f++) {
 		const struct frame *fr = &p->frames[f];
@@ -82,7 +84,11 @@ int hotspots_compute_nodes(struct profile *p, int column, const bool *skip, stru
 		int ins;
 
 		/* A named frame's display name is its function's string: no need to intern it again. */
-		if (fr->function && profile_strlen(p, fr->function)) {
+		if (frame_is_placed(fr)) {
+			buf_reset(&name);
+			profile_placed_name(&name, p, fr, full && full[f]);
+			nm = profile_intern(p, name.buf, name.len);
+		} else if (fr->function && profile_strlen(p, fr->function)) {
 			nm = fr->function;
 		} else {
 			buf_reset(&name);
@@ -96,6 +102,10 @@ int hotspots_compute_nodes(struct profile *p, int column, const bool *skip, stru
 			out->v[out->nr].name = nm;
 			out->v[out->nr].module = fr->module;
 			out->v[out->nr].kind = fr->kind;
+			if (frame_is_placed(fr)) { /* its place is part of what it is, costly or not */
+				out->v[out->nr].file = fr->file;
+				out->v[out->nr].line = fr->line;
+			}
 			out->v[out->nr].id = (uint32_t)out->nr;
 			*slot = out->nr++;
 		}
@@ -103,6 +113,9 @@ int hotspots_compute_nodes(struct profile *p, int column, const bool *skip, stru
 	}
 
 	node_self = xcalloc(p->nodes_nr, sizeof(*node_self));
+	/* Self cost as the functions get it: the leaves' own, or that of the nodes `self_node` names. */
+	if (self_node)
+		fn_self = xcalloc(p->nodes_nr, sizeof(*fn_self));
 	node_total = xcalloc(p->nodes_nr, sizeof(*node_total));
 	node_fn = xmalloc(p->nodes_nr * sizeof(*node_fn));
 	up = xmalloc(p->nodes_nr * sizeof(*up));
@@ -112,6 +125,8 @@ int hotspots_compute_nodes(struct profile *p, int column, const bool *skip, stru
 		if (v <= 0 || (skip && skip[r]))
 			continue;
 		node_self[p->rows[r].node] = sat_add64(node_self[p->rows[r].node], v);
+		if (fn_self)
+			fn_self[self_node[r]] = sat_add64(fn_self[self_node[r]], v);
 		out->grand_total = sat_add64(out->grand_total, v);
 	}
 	/* Children come after parents: a backwards pass accumulates inclusive cost. */
@@ -127,12 +142,13 @@ int hotspots_compute_nodes(struct profile *p, int column, const bool *skip, stru
 	for (size_t n = 1; n < p->nodes_nr; n++) {
 		struct hotspot *h = &out->v[node_fn[n]];
 
-		h->self = sat_add64(h->self, node_self[n]);
+		int64_t self = fn_self ? fn_self[n] : node_self[n];
+
+		h->self = sat_add64(h->self, self);
 		if (!up[n])
 			h->total = sat_add64(h->total, node_total[n]);
 		/* Source position: that of the frame carrying the most self cost (more than the others so far). */
-		if (node_self[n] && p->frames[p->nodes[n].frame].file &&
-		    (!h->file || node_self[n] > h->self - node_self[n])) {
+		if (self && p->frames[p->nodes[n].frame].file && (!h->file || self > h->self - self)) {
 			h->file = p->frames[p->nodes[n].frame].file;
 			h->line = p->frames[p->nodes[n].frame].line;
 		}
@@ -166,6 +182,8 @@ int hotspots_compute_nodes(struct profile *p, int column, const bool *skip, stru
 		free(up);
 	}
 	free(node_fn);
+	free(fn_self);
+	free(full);
 	u64map_release(&fn_index);
 	buf_release(&name);
 	return 0;

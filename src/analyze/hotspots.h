@@ -47,9 +47,13 @@ struct hotspot_nodes {
 	uint32_t *up;          /* each node's nearest ancestor of the same function, 0 when none */
 };
 
-/* hotspots_compute_skip() that also fills `nodes` (arrays owned by the caller, free() each). */
-int hotspots_compute_nodes(struct profile *p, int column, const bool *skip, struct hotspots *out,
-			   struct hotspot_nodes *nodes);
+/*
+ * hotspots_compute_skip() that also fills `nodes` (arrays owned by the caller, free() each). `self_node`, when
+ * not NULL, names per row the stack node (the row's leaf or one of its ancestors) whose function the row's self
+ * cost is credited to: the wait site of an off-CPU stack (waitsite.h). `nodes->self` stays the leaves' own.
+ */
+int hotspots_compute_nodes(struct profile *p, int column, const bool *skip, const uint32_t *self_node,
+			   struct hotspots *out, struct hotspot_nodes *nodes);
 /* Re-sorts by total (inclusive) cost, descending (frame_fn then no longer applies: it is freed). */
 void hotspots_sort_total(struct hotspots *h);
 void hotspots_release(struct hotspots *h);

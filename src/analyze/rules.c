@@ -623,21 +623,32 @@ static void eval_hotspots(struct analysis *a, const struct rule *rule, const int
 	const struct profile *p = a->p;
 	size_t nbefore = a->recs_nr;
 	struct buf msg = BUF_INIT;
+	int64_t *own = NULL;
 
-	for (size_t i = 0; i < a->fns.nr && a->fns.v[i].self_pct >= rule->min_pct; i++) {
+	/* The rule is about a function's own code: where a wait's self time went to its wait site (a->row_site),
+	 * the leaves' own self time says what ran. */
+	if (a->row_site) {
+		own = xcalloc(a->fns.nr ? a->fns.nr : 1, sizeof(*own));
+		for (size_t n = 1; n < p->nodes_nr; n++)
+			own[a->frame_fn[p->nodes[n].frame]] = sat_add64(own[a->frame_fn[p->nodes[n].frame]], a->node_self[n]);
+	}
+	for (size_t i = 0; i < a->fns.nr && (own || a->fns.v[i].self_pct >= rule->min_pct); i++) {
 		const struct hotspot *h = &a->fns.v[i];
+		int64_t self = own ? own[i] : h->self;
+		double self_pct = own ? rule_pct(a, self) : h->self_pct;
 		struct recommendation *rec;
 		struct rule_acc acc = { 0 };
 
 		/* Explained: named by another rule, or with most of its self time inside another rule's code. */
-		if (!h->self || explained(a, nbefore, h->name, h->module) || covered[i] >= h->self - covered[i])
+		if (!self || self_pct < rule->min_pct || explained(a, nbefore, h->name, h->module) ||
+		    covered[i] >= self - covered[i])
 			continue;
 		/* Off-CPU time ends in the scheduler: that is where threads wait, not code to speed up. */
 		if ((a->kind & RK_WAIT) && scheduler_fn(analysis_fn_name(a, i)))
 			continue;
-		rec = rule_add_rec(a, rule, h->self_pct);
-		rec->evidence.value = h->self;
-		share_list_add(&rec->evidence.functions, h->name, h->module, h->line, h->self, h->self_pct);
+		rec = rule_add_rec(a, rule, self_pct);
+		rec->evidence.value = self;
+		share_list_add(&rec->evidence.functions, h->name, h->module, h->line, self, self_pct);
 		for (size_t n = 1; n < p->nodes_nr; n++)
 			if (a->frame_fn[p->nodes[n].frame] == i && a->node_self[n] && p->nodes[n].parent)
 				rule_acc_caller(a, &acc, a->frame_fn[p->nodes[p->nodes[n].parent].frame], a->node_self[n]);
@@ -648,7 +659,7 @@ static void eval_hotspots(struct analysis *a, const struct rule *rule, const int
 		buf_addf(&msg, "%s", profile_str(p, h->name));
 		if (h->file)
 			buf_addf(&msg, " (%s:%u)", profile_str(p, h->file), h->line);
-		buf_addf(&msg, " alone takes %.1f%% of the profile in its own code", h->self_pct);
+		buf_addf(&msg, " alone takes %.1f%% of the profile in its own code", self_pct);
 		if (rec->evidence.callers.nr) {
 			buf_adds(&msg, ", called from ");
 			rule_list_names(&msg, a, &rec->evidence.callers, 3);
@@ -656,6 +667,7 @@ static void eval_hotspots(struct analysis *a, const struct rule *rule, const int
 		buf_addf(&msg, ". %s", rule->advice[0]);
 		rec->message = buf_detach(&msg, NULL);
 	}
+	free(own);
 	buf_release(&msg);
 }
 

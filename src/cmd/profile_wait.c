@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../analyze/hotspots.h"
+#include "../analyze/waitsite.h"
 #include "../core/array.h"
 #include "../core/buf.h"
 #include "../core/err.h"
@@ -141,17 +142,6 @@ static int cmp_site(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* The C library and dynamic loader: their frames say how a thread waited, not where in the program. */
-static bool runtime_module(const struct profile *p, const struct frame *f)
-{
-	if (!f->module)
-		return false;
-	const char *m = profile_str(p, f->module), *base = strrchr(m, '/');
-	base = base ? base + 1 : m;
-	return !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5) || !strncmp(base, "libpthread", 10) ||
-	       !strncmp(base, "ld-linux", 8) || !strncmp(base, "libstdc++", 9);
-}
-
 /* A frame's name for the wait sites: Python frames with their file and line, as the runtime report does. */
 static void site_name(struct buf *b, const struct profile *p, uint32_t id)
 {
@@ -191,7 +181,7 @@ static void print_sites(const struct profile *p, int column, int c_count, long l
 				continue;
 			if (!leaf.len)
 				frame_display_name(&leaf, p, ids[i]);
-			if ((python && f->kind != FRAME_PYTHON) || (!parts && runtime_module(p, f)))
+			if ((python && f->kind != FRAME_PYTHON) || (!parts && wait_runtime_module(p, f)))
 				continue;
 			if (parts)
 				buf_adds(&b, " <- ");

@@ -273,81 +273,14 @@ static int line_cmp(const void *a, const void *b)
 	return x->len < y->len ? -1 : x->len > y->len;
 }
 
-/*
- * Interpreted functions (Python, JS) are told apart by their file and first line, not by name alone (two
- * modules may each have a `work`, a script many `(anonymous)` functions), and a folded line has nothing but
- * names: such frames are written "work (modA.py:4)", as flame graphs draw them, with the file's base name, or
- * its whole path when two different files of one base name would otherwise give two functions one name.
- */
-static bool named_with_place(const struct frame *f)
-{
-	return (f->kind == FRAME_PYTHON || f->kind == FRAME_JS) && f->function && f->file;
-}
-
-static void add_place_name(struct buf *b, const struct profile *p, const struct frame *f, bool full_path)
-{
-	const char *file = profile_str(p, f->file), *slash = strrchr(file, '/');
-
-	buf_add(b, profile_str(p, f->function), profile_strlen(p, f->function));
-	buf_addf(b, " (%s", full_path || !slash || !slash[1] ? file : slash + 1);
-	if (f->line)
-		buf_addf(b, ":%u", f->line);
-	buf_addch(b, ')');
-}
-
-/* Which frames need their file's whole path; NULL when no frame is named with its place. */
-static bool *full_paths(const struct profile *p)
-{
-	struct strtab names = { 0 };
-	struct buf b = BUF_INIT;
-	uint32_t *name_of = xmalloc((p->frames_nr ? p->frames_nr : 1) * sizeof(*name_of));
-	uint32_t *file_of = NULL; /* short name id -> the file it names, UINT32_MAX for several */
-	size_t files_alloc = 0;
-	bool *full = NULL, any = false;
-
-	for (size_t i = 0; i < p->frames_nr; i++) {
-		const struct frame *f = &p->frames[i];
-		uint32_t id;
-
-		name_of[i] = UINT32_MAX;
-		if (!named_with_place(f))
-			continue;
-		buf_reset(&b);
-		add_place_name(&b, p, f, false);
-		id = strtab_intern(&names, b.buf, b.len);
-		if (id >= files_alloc) {
-			size_t old = files_alloc;
-
-			ALLOC_GROW(file_of, id + 1, files_alloc);
-			memset(file_of + old, 0, (files_alloc - old) * sizeof(*file_of));
-		}
-		if (!file_of[id])
-			file_of[id] = f->file;
-		else if (file_of[id] != f->file)
-			file_of[id] = UINT32_MAX;
-		name_of[i] = id;
-		any = true;
-	}
-	if (any) {
-		full = xcalloc(p->frames_nr, sizeof(*full));
-		for (size_t i = 0; i < p->frames_nr; i++)
-			full[i] = name_of[i] != UINT32_MAX && file_of[name_of[i]] == UINT32_MAX;
-	}
-	free(name_of);
-	free(file_of);
-	strtab_release(&names);
-	buf_release(&b);
-	return full;
-}
-
 /* Appends a frame's name as folded output shows it; newlines would break the line format. */
 static void add_frame_name(struct buf *b, const struct profile *p, uint32_t fid, const bool *full)
 {
 	const struct frame *f = &p->frames[fid];
 	size_t start = b->len;
 
-	if (named_with_place(f)) {
-		add_place_name(b, p, f, full && full[fid]);
+	if (frame_is_placed(f)) {
+		profile_placed_name(b, p, f, full && full[fid]);
 	} else if (f->function && profile_strlen(p, f->function)) {
 		buf_add(b, profile_str(p, f->function), profile_strlen(p, f->function));
 	} else if (f->module) {
@@ -374,7 +307,7 @@ static int folded_write(const struct profile *p, FILE *out, const struct format_
 
 	if (col < 0)
 		return 0;
-	full = full_paths(p);
+	full = profile_placed_full_paths(p);
 	for (size_t r = 0; r < p->rows_nr; r++) {
 		int64_t v = profile_row_values(p, r)[col];
 		uint32_t node = p->rows[r].node;

@@ -196,4 +196,17 @@ size_t profile_stack(const struct profile *p, uint32_t node, uint32_t *out, size
 /* Bytes of memory the profile uses (for tests that memory grows with unique stacks). */
 size_t profile_memory(const struct profile *p);
 
+/*
+ * Interpreted functions (Python, JS) are one function per name, file and first line: two modules may each have
+ * a `work`, a script many `(anonymous)` functions. Their frames are "placed", and every output that has only a
+ * name for a function (folded lines, flame graph labels, hotspot tables) names them "work (modA.py:4)", with
+ * the file's base name, or its whole path when `full_path` (two files of one base name).
+ */
+struct buf;
+bool frame_is_placed(const struct frame *f);
+void profile_placed_name(struct buf *b, const struct profile *p, const struct frame *f, bool full_path);
+/* Per frame id, whether its placed name needs the whole path: two files of one base name would otherwise give
+ * two functions one name. malloc'd (the caller frees it); NULL when no frame is placed. */
+bool *profile_placed_full_paths(const struct profile *p);
+
 #endif

@@ -108,38 +108,23 @@ uint32_t fg_find_child(const struct flamegraph *g, uint32_t parent, const char *
 	return FG_NONE;
 }
 
-const char *fg_frame_name(const struct profile *p, uint32_t frame, char tmp[64], size_t *len)
+void fg_frame_name(struct buf *b, const struct profile *p, uint32_t frame, const bool *full)
 {
 	const struct frame *f = &p->frames[frame];
-	const char *s, *base;
 
-	if (f->function && profile_strlen(p, f->function)) {
-		/* Interpreted and JIT languages: "hot (hot.js:3)", as py-spy and 0x show them, when it fits. */
-		if ((f->kind == FRAME_PYTHON || f->kind == FRAME_JS) && f->file && f->line) {
-			s = profile_str(p, f->file);
-			base = strrchr(s, '/');
-			base = base && base[1] ? base + 1 : s;
-			int n = snprintf(tmp, 64, "%s (%s:%" PRIu32 ")", profile_str(p, f->function), base, f->line);
-			if (n > 0 && n < 64) {
-				*len = (size_t)n;
-				return tmp;
-			}
-		}
-		*len = profile_strlen(p, f->function);
-		return profile_str(p, f->function);
-	}
-	if (f->module && profile_strlen(p, f->module)) {
-		s = profile_str(p, f->module);
-		base = strrchr(s, '/');
-		base = base && base[1] ? base + 1 : s;
-		snprintf(tmp, 64, "[%.61s]", base);
+	if (frame_is_placed(f)) {
+		profile_placed_name(b, p, f, full && full[frame]);
+	} else if (f->function && profile_strlen(p, f->function)) {
+		buf_add(b, profile_str(p, f->function), profile_strlen(p, f->function));
+	} else if (f->module && profile_strlen(p, f->module)) {
+		const char *s = profile_str(p, f->module), *base = strrchr(s, '/');
+
+		buf_addf(b, "[%s]", base && base[1] ? base + 1 : s);
 	} else if (f->addr) {
-		snprintf(tmp, 64, "0x%" PRIx64, f->addr);
+		buf_addf(b, "0x%" PRIx64, f->addr);
 	} else {
-		snprintf(tmp, 64, "[unknown]");
+		buf_adds(b, "[unknown]");
 	}
-	*len = strlen(tmp);
-	return tmp;
 }
 
 static unsigned kind_hints(uint32_t kind)
@@ -157,17 +142,16 @@ struct name_cache {
 	uint32_t *ids;
 	const struct profile *p;
 	struct flamegraph *g;
+	bool *full;   /* profile_placed_full_paths() */
+	struct buf b;
 };
 
 static uint32_t frame_name_id(struct name_cache *c, uint32_t frame)
 {
-	char tmp[64];
-	const char *s;
-	size_t len;
-
 	if (c->ids[frame] == FG_NONE) {
-		s = fg_frame_name(c->p, frame, tmp, &len);
-		c->ids[frame] = intern(c->g, s, len);
+		buf_reset(&c->b);
+		fg_frame_name(&c->b, c->p, frame, c->full);
+		c->ids[frame] = intern(c->g, c->b.buf, c->b.len);
 	}
 	return c->ids[frame];
 }
@@ -206,7 +190,7 @@ static void add_self(struct flamegraph *g, uint32_t leaf, double value, double d
 
 int fg_add_profile(struct flamegraph *g, const struct profile *p, const struct fg_build_opts *o, struct err *e)
 {
-	struct name_cache nc = { NULL, p, g };
+	struct name_cache nc = { NULL, p, g, NULL, BUF_INIT };
 	uint32_t *map = NULL, *path = NULL;
 	size_t path_alloc = 0, row, i, n;
 	int col = o->column < 0 ? profile_default_column(p) : o->column;
@@ -221,6 +205,7 @@ int fg_add_profile(struct flamegraph *g, const struct profile *p, const struct f
 
 	nc.ids = xmalloc((p->frames_nr + 1) * sizeof(*nc.ids));
 	memset(nc.ids, 0xff, (p->frames_nr + 1) * sizeof(*nc.ids));
+	nc.full = profile_placed_full_paths(p);
 	if (!o->reverse && !g->flamechart) {
 		map = xmalloc((p->nodes_nr + 1) * sizeof(*map));
 		memset(map, 0xff, (p->nodes_nr + 1) * sizeof(*map));
@@ -259,6 +244,8 @@ int fg_add_profile(struct flamegraph *g, const struct profile *p, const struct f
 		add_self(g, gn, value, delta);
 	}
 	free(nc.ids);
+	free(nc.full);
+	buf_release(&nc.b);
 	free(map);
 	free(path);
 	return 0;

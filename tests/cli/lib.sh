@@ -74,3 +74,19 @@ t_exact() {
 }
 
 t_done() { return 0; }
+
+# json_check DESC FILE EXPR: passes when the Python expression EXPR holds for the JSON document FILE (as `d`);
+# skipped without python3.
+json_check() {
+	local desc=$1 file=$2 expr=$3 out
+	if ! command -v python3 >/dev/null 2>&1; then
+		t_skip "$desc" "python3 is not installed"
+		return
+	fi
+	if out=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($expr) else 1)" \
+		"$file" 2>&1); then
+		t_pass "$desc"
+	else
+		t_fail "$desc" "$out $(head -c 600 "$file")"
+	fi
+}

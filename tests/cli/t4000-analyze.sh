@@ -9,22 +9,6 @@ A=$FIX/analyze
 H=$KILN_BUILD/tests/helpers
 cd "$T_TMP" || exit 1
 
-have_py=0
-command -v python3 >/dev/null 2>&1 && have_py=1
-# json_check FILE PYTHON-EXPR: the expression (over the parsed document `d`) must be true
-json_check() {
-	local desc=$1 file=$2 expr=$3
-	if [ $have_py = 0 ]; then
-		t_skip "$desc" "python3 is not installed"
-		return
-	fi
-	if out=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($expr) else 1)" \
-		"$file" 2>&1); then
-		t_pass "$desc"
-	else
-		t_fail "$desc" "$out $(head -c 600 "$file")"
-	fi
-}
 rules_of() { # FILE: the recommendation rule ids, one per line
 	python3 -c "import json,sys; [print(r['rule']) for r in json.load(open(sys.argv[1]))['recommendations']]" \
 		"$1" 2>/dev/null

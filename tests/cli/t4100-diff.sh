@@ -12,19 +12,6 @@ cp "$A"/*.perf.txt .
 
 have_py=0
 command -v python3 >/dev/null 2>&1 && have_py=1
-json_check() {
-	local desc=$1 file=$2 expr=$3
-	if [ $have_py = 0 ]; then
-		t_skip "$desc" "python3 is not installed"
-		return
-	fi
-	if out=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($expr) else 1)" \
-		"$file" 2>&1); then
-		t_pass "$desc"
-	else
-		t_fail "$desc" "$out $(head -c 600 "$file")"
-	fi
-}
 
 t_exact self-text -- "$KILN" diff mix.perf.txt mix.perf.txt
 t_exact alloc-sort-text -- "$KILN" diff alloc.perf.txt sort.perf.txt --top 8

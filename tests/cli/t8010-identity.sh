@@ -98,6 +98,15 @@ else
 	else
 		t_fail "python: <module> carries the script's path" "$(grep -o '"name": *"<module>"[^}]*' py.json | head -5)"
 	fi
+	# kiln analyze keeps them apart too: three `work` functions with their own inclusive shares (within 3 points
+	# of the script's measure, over the three), and the script's <module> above them all, with its own file.
+	"$KILN" analyze py.pb.gz --json --top 1000 >py-analyze.json 2>/dev/null
+	json_check "python: analyze has three functions named work, each with its own share" py-analyze.json "(lambda w, want:
+len(w) == 3 and all(abs(100.0 * w[k] / sum(w.values()) - want[k]) <= 3 for k in want))(
+{f['file'].split('/py/')[-1]: f['total'] for f in d['inclusive'] if f['function'].startswith('work (')},
+{l.split()[0]: float(l.split()[1]) for l in open('py.out') if l.strip()})"
+	json_check "python: analyze names the script's <module> with its own file" py-analyze.json "
+[f['file'].split('/py/')[-1] for f in d['inclusive'] if f['function'].startswith('<module> (')][:1] == ['main.py']"
 fi
 
 # --- Node.js ----------------------------------------------------------------------------------------------
