@@ -92,6 +92,11 @@ static int add_input(struct flamegraph *g, const char *path, const struct flameg
 		err_set(e, "cannot draw '%s': it has no sample values", path);
 		goto out;
 	}
+	if (profile_is_empty(p, bo.column)) {
+		err_set(e, "no samples in '%s'", strcmp(path, "-") ? path : "<stdin>");
+		goto out;
+	}
+	print_read_warnings(p, path);
 	/* folded "stack before after" lines: width by after, colour by the change */
 	bo.base_column = profile_find_column(p, "before");
 	if (bo.base_column == bo.column)

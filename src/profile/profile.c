@@ -1,6 +1,8 @@
 /* The profile model: interned strings and frames, a stack prefix trie, typed value columns, label sets. */
 #include "profile.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +51,7 @@ void profile_free(struct profile *p)
 	u64map_release(&p->row_index);
 	strtab_release(&p->labelsets);
 	free(p->comments);
+	free(p->warnings);
 	free(p);
 }
 
@@ -329,6 +332,18 @@ void profile_add_comment(struct profile *p, const char *s)
 {
 	ALLOC_GROW(p->comments, p->comments_nr + 1, p->comments_alloc);
 	p->comments[p->comments_nr++] = profile_intern_str(p, s);
+}
+
+void profile_add_warning(struct profile *p, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ALLOC_GROW(p->warnings, p->warnings_nr + 1, p->warnings_alloc);
+	p->warnings[p->warnings_nr++] = profile_intern_str(p, msg);
 }
 
 size_t profile_stack(const struct profile *p, uint32_t node, uint32_t *out, size_t max)

@@ -110,6 +110,12 @@ struct profile {
 	int64_t duration_nanos; /* 0 when unknown */
 	uint32_t *comments;     /* string ids */
 	size_t comments_nr, comments_alloc;
+	/*
+	 * What a reader skipped or guessed ("ignored 3 lines with invalid format"), for the command to print on
+	 * stderr. Never written into any output format, never merged: a warning is about one input file.
+	 */
+	uint32_t *warnings;     /* string ids */
+	size_t warnings_nr, warnings_alloc;
 
 	unsigned flags;
 };
@@ -163,6 +169,8 @@ static inline const int64_t *profile_row_values(const struct profile *p, size_t 
 /* Sum of a column over all rows. */
 int64_t profile_total(const struct profile *p, int column);
 void profile_add_comment(struct profile *p, const char *s);
+/* Records a reader warning (see `warnings` above); printf-style. */
+void profile_add_warning(struct profile *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * Adds everything in `src` to `dst`: strings, frames and stacks are re-interned, columns matched by type and
