@@ -9,21 +9,12 @@
 #include "../core/hash.h"
 #include "../core/util.h"
 #include "../core/xalloc.h"
+#include "../profile/frame_name.h"
 #include "../profile/profile.h"
 
 void frame_display_name(struct buf *b, const struct profile *p, uint32_t frame)
 {
-	const struct frame *f = &p->frames[frame];
-
-	if (f->function && profile_strlen(p, f->function)) {
-		buf_add(b, profile_str(p, f->function), profile_strlen(p, f->function));
-	} else if (f->module && profile_strlen(p, f->module)) {
-		const char *m = profile_str(p, f->module), *slash = strrchr(m, '/');
-
-		buf_addf(b, "[%s+0x%llx]", slash ? slash + 1 : m, (unsigned long long)f->addr);
-	} else {
-		buf_adds(b, "[unknown]");
-	}
+	profile_frame_name(b, p, frame); /* the rule every output follows */
 }
 
 static int by_self(const void *a, const void *b)

@@ -12,6 +12,7 @@
 #include "../core/err.h"
 #include "../core/hash.h"
 #include "../core/xalloc.h"
+#include "../profile/frame_name.h"
 #include "../profile/profile.h"
 #include "format.h"
 
@@ -375,17 +376,10 @@ static void add_frame_name(struct buf *b, const struct profile *p, uint32_t fid,
 	const struct frame *f = &p->frames[fid];
 	size_t start = b->len;
 
-	if (named_with_place(f)) {
+	if (named_with_place(f))
 		add_place_name(b, p, f, full && full[fid]);
-	} else if (f->function && profile_strlen(p, f->function)) {
-		buf_add(b, profile_str(p, f->function), profile_strlen(p, f->function));
-	} else if (f->module) {
-		const char *m = profile_str(p, f->module), *slash = strrchr(m, '/');
-
-		buf_addf(b, "[%s+0x%llx]", slash ? slash + 1 : m, (unsigned long long)f->addr);
-	} else {
-		buf_adds(b, "[unknown]");
-	}
+	else
+		profile_frame_name(b, p, fid);
 	for (size_t i = start; i < b->len; i++)
 		if (b->buf[i] == '\n' || b->buf[i] == '\r')
 			b->buf[i] = ' ';

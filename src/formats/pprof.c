@@ -6,8 +6,9 @@
  * it is one Location whose Lines run innermost-first and end with the physical function. The writer groups each
  * run of inlined frames with the next non-inlined frame into one Location; the reader expands it back.
  *
- * Build ids have no place in struct frame; they travel as profile comments "kiln:build-id FILE ID", which the
- * writer turns back into Mapping.build_id (and does not emit as comments).
+ * Build ids and mapping ranges have no place in struct frame; they travel as profile comments (pprof_meta.h),
+ * which the writer turns back into Mapping fields (and does not emit as comments). A location without lines is
+ * an unsymbolized address and stays one: its mapping keeps its real start, limit, offset, file and build id.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,6 +19,7 @@
 
 #include "gzip.h"
 #include "pprof_legacy.h"
+#include "pprof_meta.h"
 #include "srcfile.h"
 
 #include "../core/array.h"
@@ -28,7 +30,7 @@
 #include "../profile/profile.h"
 #include "format.h"
 
-#define BUILD_ID_PREFIX "kiln:build-id "
+#define BUILD_ID_PREFIX PPROF_BUILD_ID_PREFIX
 #define MAX_INFLATED ((size_t)4 << 30) /* a larger decompressed profile is treated as hostile */
 
 typedef Perftools__Profiles__Profile PbProfile;
@@ -386,6 +388,9 @@ static int read_proto(struct profile *p, const PbProfile *pb, struct err *e)
 			profile_add_comment(p, c);
 			free(c);
 		}
+		if (r.map_module[i] && m->memory_limit > m->memory_start)
+			pprof_note_mapping(p, m->memory_start, m->memory_limit, m->file_offset,
+					   profile_str(p, r.map_module[i]));
 	}
 	ret = read_samples(&r);
 out:
@@ -450,8 +455,14 @@ struct writer {
 	struct u64map fn_index; /* hash of (name, file, start line) -> function index */
 
 	PbMapping *maps;
-	size_t maps_nr, maps_alloc;
-	struct u64map map_index; /* module string id -> mapping index */
+	uint32_t *map_module; /* module string id of each mapping */
+	size_t maps_nr, maps_alloc, map_module_alloc;
+	struct u64map map_index; /* module string id | (1 + range index) << 32 -> mapping index */
+	struct wrange {
+		uint32_t module;
+		uint64_t start, limit, offset;
+	} *ranges; /* from the profile's mapping notes */
+	size_t ranges_nr, ranges_alloc;
 
 	PbLocation *locs;
 	size_t locs_nr, locs_alloc;
@@ -524,20 +535,78 @@ static uint64_t wfunction(struct writer *w, const struct frame *f)
 	return *v + 1;
 }
 
-static uint64_t wmapping(struct writer *w, uint32_t module)
+/* The mapping notes (pprof_meta.h) whose file is a module of the profile. */
+static void wread_ranges(struct writer *w)
 {
+	const struct profile *p = w->p;
+
+	for (size_t i = 0; i < p->comments_nr; i++) {
+		struct wrange r;
+		const char *file;
+		int64_t mod;
+
+		if (!pprof_parse_mapping(profile_str(p, p->comments[i]), &r.start, &r.limit, &r.offset, &file))
+			continue;
+		mod = strtab_find(&p->strings, file, strlen(file));
+		if (mod <= 0)
+			continue;
+		r.module = (uint32_t)mod;
+		ALLOC_GROW(w->ranges, w->ranges_nr + 1, w->ranges_alloc);
+		w->ranges[w->ranges_nr++] = r;
+	}
+}
+
+/*
+ * The range of `module` that holds module-relative address `addr` (any of its ranges when `addr` is 0, an
+ * unknown address), or -1.
+ */
+static long wfind_range(const struct writer *w, uint32_t module, uint64_t addr)
+{
+	long any = -1;
+
+	for (size_t i = 0; i < w->ranges_nr; i++) {
+		const struct wrange *r = &w->ranges[i];
+
+		if (r->module != module)
+			continue;
+		if (any < 0)
+			any = (long)i;
+		if (addr && addr >= r->offset && addr - r->offset < r->limit - r->start)
+			return (long)i;
+	}
+	return addr ? -1 : any;
+}
+
+/*
+ * The mapping of a frame of `module` at module-relative `addr`; `*abs` receives the address as pprof wants it,
+ * absolute in the mapping when its range is known.
+ */
+static uint64_t wmapping(struct writer *w, uint32_t module, uint64_t addr, uint64_t *abs)
+{
+	long ri;
 	int inserted;
 	uint64_t *v;
 
+	*abs = addr;
 	if (!module)
 		return 0;
-	v = u64map_insert(&w->map_index, module, &inserted);
+	ri = wfind_range(w, module, addr);
+	if (ri >= 0 && addr)
+		*abs = addr - w->ranges[ri].offset + w->ranges[ri].start;
+	v = u64map_insert(&w->map_index, module | (uint64_t)(ri + 1) << 32, &inserted);
 	if (inserted) {
 		ALLOC_GROW(w->maps, w->maps_nr + 1, w->maps_alloc);
+		ALLOC_GROW(w->map_module, w->maps_nr + 1, w->map_module_alloc);
 		PbMapping *m = &w->maps[w->maps_nr];
 		perftools__profiles__mapping__init(m);
 		m->id = w->maps_nr + 1;
 		m->filename = wstr(w, module);
+		if (ri >= 0) {
+			m->memory_start = w->ranges[ri].start;
+			m->memory_limit = w->ranges[ri].limit;
+			m->file_offset = w->ranges[ri].offset;
+		}
+		w->map_module[w->maps_nr] = module;
 		*v = w->maps_nr++;
 	}
 	return *v + 1;
@@ -570,8 +639,7 @@ static uint32_t wlocation(struct writer *w, const uint32_t *frames, uint32_t n)
 	PbLocation *loc = &w->locs[li];
 	perftools__profiles__location__init(loc);
 	loc->id = (uint64_t)li + 1;
-	loc->mapping_id = wmapping(w, phys->module);
-	loc->address = phys->addr;
+	loc->mapping_id = wmapping(w, phys->module, phys->addr, &loc->address);
 	w->locs_nr++;
 	return li;
 }
@@ -639,8 +707,11 @@ static void wmain_mapping(struct writer *w)
 			best_any = f->module;
 		}
 	}
-	if (best || best_any)
-		wmapping(w, (uint32_t)(best ? best : best_any));
+	if (best || best_any) {
+		uint64_t abs;
+
+		wmapping(w, (uint32_t)(best ? best : best_any), 0, &abs);
+	}
 	free(under);
 	u64map_release(&count);
 	u64map_release(&any);
@@ -692,6 +763,8 @@ static void writer_release(struct writer *w)
 	free(w->loc_keys);
 	free(w->fns);
 	free(w->maps);
+	free(w->map_module);
+	free(w->ranges);
 	free(w->strings);
 	free(w->node_loc);
 	free(w->node_next);
@@ -728,6 +801,7 @@ static int pprof_encode(const struct profile *p, bool gzip, FILE *out, struct er
 	wstr(&w, 0); /* string_table[0] = "" */
 	w.node_loc = xcalloc(p->nodes_nr + 1, sizeof(*w.node_loc));
 	w.node_next = xcalloc(p->nodes_nr + 1, sizeof(*w.node_next));
+	wread_ranges(&w);
 	wmain_mapping(&w);
 
 	for (size_t c = 0; c < p->ncolumns; c++) {
@@ -792,12 +866,19 @@ static int pprof_encode(const struct profile *p, bool gzip, FILE *out, struct er
 			const char *file = c + strlen(BUILD_ID_PREFIX), *sp = strrchr(file, ' ');
 			if (sp) {
 				int64_t mod = strtab_find(&p->strings, file, (size_t)(sp - file));
-				uint64_t *mi = mod > 0 ? u64map_find(&w.map_index, (uint64_t)mod) : NULL;
-				if (mi)
-					w.maps[*mi].build_id = wstr_lit(&w, sp + 1);
+				int64_t bid = -1;
+				for (size_t m = 0; mod > 0 && m < w.maps_nr; m++) {
+					if (w.map_module[m] != (uint32_t)mod)
+						continue;
+					if (bid < 0)
+						bid = wstr_lit(&w, sp + 1);
+					w.maps[m].build_id = bid;
+				}
 			}
 			continue;
 		}
+		if (!strncmp(c, PPROF_MAPPING_PREFIX, strlen(PPROF_MAPPING_PREFIX)))
+			continue;
 		comments[pb.n_comment++] = wstr(&w, p->comments[i]);
 	}
 	pb.comment = comments;

@@ -11,6 +11,7 @@
 #include "../core/err.h"
 #include "../core/util.h"
 #include "../core/xalloc.h"
+#include "../profile/frame_name.h"
 #include "../profile/profile.h"
 
 static uint32_t intern(struct flamegraph *g, const char *s, size_t len)
@@ -128,15 +129,13 @@ const char *fg_frame_name(const struct profile *p, uint32_t frame, char tmp[64],
 		*len = profile_strlen(p, f->function);
 		return profile_str(p, f->function);
 	}
-	if (f->module && profile_strlen(p, f->module)) {
-		s = profile_str(p, f->module);
-		base = strrchr(s, '/');
-		base = base && base[1] ? base + 1 : s;
-		snprintf(tmp, 64, "[%.61s]", base);
-	} else if (f->addr) {
-		snprintf(tmp, 64, "0x%" PRIx64, f->addr);
-	} else {
-		snprintf(tmp, 64, "[unknown]");
+	{
+		/* An unsymbolized frame: named as every writer names it (profile/frame_name.h). */
+		struct buf b = BUF_INIT;
+
+		profile_frame_name(&b, p, frame);
+		snprintf(tmp, 64, "%s", b.buf);
+		buf_release(&b);
 	}
 	*len = strlen(tmp);
 	return tmp;
