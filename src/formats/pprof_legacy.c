@@ -257,7 +257,7 @@ int pprof_legacy_read(struct profile *p, const unsigned char *d, size_t len, str
 	drop_handler_frames(recs, nrecs, pcs);
 
 	for (size_t r = 0; r < nrecs; r++) {
-		const uint64_t *pc = pcs + recs[r].first;
+		const uint64_t *pc = pcs ? pcs + recs[r].first : NULL; /* NULL when every record is empty */
 		size_t depth = recs[r].depth;
 		uint32_t node = 0;
 		int64_t vals[2];
