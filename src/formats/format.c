@@ -1,7 +1,6 @@
 /* The format table, content detection, and reading/writing a profile by path. */
 #include "format.h"
 
-#include <inttypes.h>
 #include <string.h>
 
 #include "../core/atomicfile.h"
@@ -18,7 +17,7 @@ extern const struct format format_unread_gperf_heap, format_unread_gperf_growth,
 	format_unread_java_heap, format_unread_go_contention, format_unread_threadz, format_unread_go_threadcreate,
 	format_unread_go_goroutine, format_unread_callgrind, format_unread_cachegrind, format_unread_stackprof,
 	format_unread_chrome_trace, format_unread_firefox, format_unread_v8_heap, format_unread_v8_cpu_head,
-	format_unread_jfr;
+	format_unread_jfr, format_unread_java_cpu;
 
 /*
  * One line per format; a new format is one new file and one line here. Formats kiln recognises but does not
@@ -34,7 +33,7 @@ const struct format *const formats[] = {
 	&format_unread_go_contention, &format_unread_threadz, &format_unread_go_threadcreate,
 	&format_unread_go_goroutine, &format_unread_callgrind, &format_unread_cachegrind, &format_unread_stackprof,
 	&format_unread_chrome_trace, &format_unread_firefox, &format_unread_v8_heap, &format_unread_v8_cpu_head,
-	&format_unread_jfr,
+	&format_unread_jfr, &format_unread_java_cpu,
 	NULL,
 };
 
@@ -151,7 +150,7 @@ int profile_read_path(struct profile *p, const char *path, const char *type, con
 		}
 		if (!n) {
 			input_close(&in);
-			return err_set(e, "cannot read '%s': the input is empty", in.name);
+			return err_set(e, "cannot read '%s': the input is empty", strcmp(path, "-") ? path : "<stdin>");
 		}
 		f = format_detect_input(head, n, strcmp(path, "-") ? path : "<stdin>", e);
 		if (!f) {

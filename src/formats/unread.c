@@ -10,6 +10,7 @@
  * never for what it merely resembles.
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "format.h"
@@ -276,6 +277,25 @@ static int probe_jfr(const unsigned char *head, size_t len)
 	return len >= 4 && !memcmp(head, "FLR\0", 4) ? SURE : 0;
 }
 
+/* pprof's Java CPU profile: the legacy CPU header with 1 in its third slot (0, 3, 1, period, 0), any word size. */
+static int probe_java_cpu(const unsigned char *head, size_t len)
+{
+	for (unsigned w = 4; w <= 8; w += 4) {
+		for (int big = 0; big < 2; big++) {
+			uint64_t v[5] = { 0 };
+
+			if (len < 5 * w)
+				continue;
+			for (unsigned k = 0; k < 5; k++)
+				for (unsigned i = 0; i < w; i++)
+					v[k] |= (uint64_t)head[k * w + i] << (big ? (w - 1 - i) * 8 : i * 8);
+			if (v[0] == 0 && v[1] == 3 && v[2] == 1 && v[3] > 0 && v[4] == 0)
+				return SURE;
+		}
+	}
+	return 0;
+}
+
 #define UNREAD(id, nm, desc)                                                                                   \
 	const struct format format_unread_##id = { .name = nm, .description = desc, .probe = probe_##id }
 
@@ -298,3 +318,4 @@ UNREAD(firefox, "firefox", "a Firefox profiler (Gecko) profile");
 UNREAD(v8_heap, "v8-heapprofile", "a V8 heap profile (.heapprofile)");
 UNREAD(v8_cpu_head, "v8-cpuprofile-head", "a V8 CPU profile in the old \"head\" form");
 UNREAD(jfr, "jfr", "a Java Flight Recorder recording");
+UNREAD(java_cpu, "java-cpu", "a Java CPU profile (pprof's legacy binary form)");
