@@ -22,6 +22,11 @@
 #include "../core/xalloc.h"
 #include "../profile/profile.h"
 
+struct err;
+
+/* Writes `p` as profile.proto, gzip-compressed or not (pprof_write.c). */
+int pprof_encode(const struct profile *p, bool gzip, FILE *out, struct err *e);
+
 #define PPROF_BUILD_ID_PREFIX "kiln:build-id "
 #define PPROF_MAPPING_PREFIX "kiln:mapping "
 
