@@ -9,22 +9,13 @@
 #include "../core/hash.h"
 #include "../core/util.h"
 #include "../core/xalloc.h"
+#include "../profile/frame_name.h"
 #include "../profile/profile.h"
 #include "stackwalk.h"
 
 void frame_display_name(struct buf *b, const struct profile *p, uint32_t frame)
 {
-	const struct frame *f = &p->frames[frame];
-
-	if (f->function && profile_strlen(p, f->function)) {
-		buf_add(b, profile_str(p, f->function), profile_strlen(p, f->function));
-	} else if (f->module && profile_strlen(p, f->module)) {
-		const char *m = profile_str(p, f->module), *slash = strrchr(m, '/');
-
-		buf_addf(b, "[%s+0x%llx]", slash ? slash + 1 : m, (unsigned long long)f->addr);
-	} else {
-		buf_adds(b, "[unknown]");
-	}
+	profile_frame_name(b, p, frame); /* the rule every output follows */
 }
 
 static int by_self(const void *a, const void *b)
@@ -86,7 +77,7 @@ int hotspots_compute_nodes(struct profile *p, int column, const bool *skip, cons
 		/* A named frame's display name is its function's string: no need to intern it again. */
 		if (frame_is_placed(fr)) {
 			buf_reset(&name);
-			profile_placed_name(&name, p, fr, full && full[f]);
+			profile_frame_label(&name, p, (uint32_t)f, full);
 			nm = profile_intern(p, name.buf, name.len);
 		} else if (fr->function && profile_strlen(p, fr->function)) {
 			nm = fr->function;

@@ -101,10 +101,10 @@ int analyze_load(struct profile *p, const char *path, const char *type, const ch
 			return err_set(e, "no reader for profile type '%s' in this build", type);
 		}
 	} else {
-		f = format_detect(head, n);
+		f = format_detect_input(head, n, shown, e);
 		if (!f) {
 			input_close(&in);
-			return err_set(e, "cannot read '%s': unrecognized profile format (try --type)", shown);
+			return -1;
 		}
 	}
 	if (format)

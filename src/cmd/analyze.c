@@ -15,6 +15,7 @@
 #include "../core/options.h"
 #include "../core/util.h"
 #include "../core/xalloc.h"
+#include "../formats/format.h"
 #include "../profile/profile.h"
 #include "cmds.h"
 
@@ -171,10 +172,11 @@ int cmd_analyze(int argc, char **argv)
 			error_msg("%s", e.msg);
 			goto out;
 		}
-		if (!ps[i]->rows_nr) {
+		if (profile_is_empty(ps[i], -1)) {
 			error_msg("no samples in '%s'", strcmp(argv[i], "-") ? argv[i] : "<stdin>");
 			goto out;
 		}
+		print_read_warnings(ps[i], argv[i]);
 	}
 	if (n > 1) {
 		merged = profile_new(0);

@@ -35,17 +35,6 @@ static const struct cmd_help collapse_help = {
 		    "kiln collapse perf.data                          # perf.data read directly",
 };
 
-/* The reader's notes that start with "warning: " are for the user. */
-static void print_warnings(const struct profile *p)
-{
-	for (size_t i = 0; i < p->comments_nr; i++) {
-		const char *c = profile_str(p, p->comments[i]);
-
-		if (!strncmp(c, "warning: ", 9))
-			warning_msg("%s", c + 9);
-	}
-}
-
 int cmd_collapse(int argc, char **argv)
 {
 	struct collapse_opts o = { 0 };
@@ -117,14 +106,23 @@ int cmd_collapse(int argc, char **argv)
 		error_msg("%s", e.msg);
 		return EXIT_USAGE;
 	}
-	/* A perf.data file is read directly (and symbolized by kiln), without perf installed. */
+	/*
+	 * A perf.data file is read directly (and symbolized by kiln), without perf installed; a profile of a format
+	 * kiln recognises but does not read is refused by name rather than parsed as perf script.
+	 */
 	{
-		const struct format *pd = format_by_name("perf.data");
+		const struct format *pd = format_by_name("perf.data"), *claim;
 		const unsigned char *head;
-		size_t hn = input_peek(&in, 64, &head, &e);
+		size_t hn = input_peek(&in, 65536, &head, &e);
 
+		claim = hn ? format_claim(head, hn) : NULL;
 		if (pd && pd->probe && hn && pd->probe(head, hn) >= 50)
 			reader = pd;
+		if (claim && !claim->read) {
+			error_msg("'%s': %s, which kiln does not read", in.name, claim->description);
+			input_close(&in);
+			return EXIT_USAGE;
+		}
 	}
 	input_show_progress(&in, "collapsing");
 	p = profile_new(0);
@@ -138,11 +136,13 @@ int cmd_collapse(int argc, char **argv)
 		goto out;
 	}
 	input_close(&in);
-	if (!o.quiet) {
-		print_warnings(p);
-		if (!p->rows_nr)
-			warning_msg("no samples in '%s'", argc ? argv[0] : "<stdin>");
+	/* Unlike stackcollapse-perf.pl, which prints nothing and succeeds: an empty result is an error in kiln. */
+	if (profile_is_empty(p, -1)) {
+		error_msg("no samples in '%s'", argc ? argv[0] : "<stdin>");
+		goto out;
 	}
+	if (!o.quiet)
+		print_read_warnings(p, path);
 	if (profile_write_path(p, o.output ? o.output : "-", writer, &wo, &e)) {
 		error_msg("%s", e.msg);
 		goto out;

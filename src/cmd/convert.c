@@ -40,6 +40,9 @@ static void list_formats(void)
 		const struct format *f = formats[i];
 		char ext[128] = "";
 		size_t len = 0;
+
+		if (!f->read && !f->write)
+			continue; /* recognised only to be refused by name */
 		for (const char *const *x = f->extensions; x && *x && len + strlen(*x) + 2 < sizeof(ext); x++)
 			len += (size_t)snprintf(ext + len, sizeof(ext) - len, "%s%s", len ? " " : "", *x);
 		printf("%-12s %-5s %-5s %-28s %s\n", f->name, f->read ? "yes" : "-", f->write ? "yes" : "-",
@@ -108,6 +111,15 @@ int cmd_convert(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* An empty output would look like a profile of an idle program: refuse it, as analyze does. */
+	if (profile_is_empty(p, wo.column)) {
+		if (o.value)
+			error_msg("no '%s' samples in '%s'", o.value, strcmp(argv[0], "-") ? argv[0] : "<stdin>");
+		else
+			error_msg("no samples in '%s'", strcmp(argv[0], "-") ? argv[0] : "<stdin>");
+		goto out;
+	}
+	print_read_warnings(p, argv[0]);
 	if (profile_write_path(p, o.output, out_fmt, &wo, &e)) {
 		error_msg("%s", e.msg);
 		goto out;

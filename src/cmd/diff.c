@@ -11,6 +11,7 @@
 #include "../core/json.h"
 #include "../core/options.h"
 #include "../core/util.h"
+#include "../formats/format.h"
 #include "../profile/profile.h"
 #include "cmds.h"
 
@@ -56,8 +57,9 @@ static int load(struct profile *p, const char *path, const char *type, struct er
 {
 	if (analyze_load(p, path, type, NULL, e))
 		return -1;
-	if (!p->rows_nr)
+	if (profile_is_empty(p, -1))
 		return err_set(e, "no samples in '%s'", strcmp(path, "-") ? path : "<stdin>");
+	print_read_warnings(p, path);
 	return 0;
 }
 

@@ -92,6 +92,11 @@ static int add_input(struct flamegraph *g, const char *path, const struct flameg
 		err_set(e, "cannot draw '%s': it has no sample values", path);
 		goto out;
 	}
+	if (profile_is_empty(p, bo.column)) {
+		err_set(e, "no samples in '%s'", strcmp(path, "-") ? path : "<stdin>");
+		goto out;
+	}
+	print_read_warnings(p, path);
 	/* The graph sums in floating point, so it does not wrap, but it cannot be exact past 2^63-1. */
 	if (profile_sums_saturate(p, bo.column))
 		warning_msg("'%s': totals exceed 2^63-1; the graph's counts and shares are approximate", path);

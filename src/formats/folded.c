@@ -12,6 +12,7 @@
 #include "../core/err.h"
 #include "../core/hash.h"
 #include "../core/xalloc.h"
+#include "../profile/frame_name.h"
 #include "../profile/profile.h"
 #include "format.h"
 
@@ -76,17 +77,49 @@ static enum frame_kind kind_of(const char *name, size_t len)
 	return FRAME_NATIVE;
 }
 
+/* A JSON document, which no folded file is: "[unknown];main 5" starts with '[' too, but not with '[{' or '["'. */
+static bool looks_like_json(const char *s, const char *end)
+{
+	while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+		s++;
+	if (s == end)
+		return false;
+	if (*s == '{')
+		return true;
+	if (*s != '[')
+		return false;
+	for (s++; s < end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'); s++)
+		;
+	return s == end || *s == '{' || *s == '[' || *s == '"' || *s == ']' || (*s >= '0' && *s <= '9') || *s == '-';
+}
+
+/* True when a line is "stack COUNT" (or "stack BEFORE AFTER") with a non-empty stack. */
+static bool folded_line(const char *s, size_t l)
+{
+	const char *count;
+	size_t cl;
+	int64_t v;
+	long sl = split_count(s, l, &count, &cl);
+
+	return sl > 0 && !parse_count(count, cl, &v);
+}
+
+/*
+ * Detection is positive: the lines seen (up to 50 whole ones) are "stack COUNT" lines, with at most one in ten
+ * of anything else, the rule the reader applies to the whole file. Files of other formats whose lines often
+ * end in a number (callgrind cost lines, legacy heap profiles' headers) fail it or are claimed first, surely,
+ * by the formats that name them (unread.c).
+ */
 static int folded_probe(const unsigned char *head, size_t len)
 {
 	const char *s = (const char *)head, *end = s + len;
-	int good = 0, bad = 0;
+	uint64_t good = 0, bad = 0;
 
-	/* Look at up to 20 complete lines: most must be "something count". */
-	while (s < end && good + bad < 20) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s)), *count;
-		size_t l = nl ? (size_t)(nl - s) : (size_t)(end - s), cl;
-		int64_t v;
-		long sl;
+	if (looks_like_json(s, end))
+		return 0;
+	while (s < end && good + bad < 50) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t l = nl ? (size_t)(nl - s) : (size_t)(end - s);
 
 		if (!nl && s != (const char *)head && end - s < 4096)
 			break; /* a partial last line of the probe window */
@@ -105,30 +138,18 @@ static int folded_probe(const unsigned char *head, size_t len)
 		if (l) {
 			if (memchr(s, '\0', l))
 				return 0;
-			sl = split_count(s, l, &count, &cl);
-			if (sl > 0 && !parse_count(count, cl, &v))
+			if (folded_line(s, l))
 				good++;
-			else if (sl > 0) {
-				/* "stack before after": the last two fields are counts. */
-				const char *c2;
-				size_t c2l;
-				long sl2 = split_count(s, (size_t)sl, &c2, &c2l);
-
-				if (sl2 > 0 && !parse_count(c2, c2l, &v) && !parse_count(count, cl, &v))
-					good++;
-				else
-					bad++;
-			} else {
+			else
 				bad++;
-			}
 		}
 		if (!nl)
 			break;
 		s = nl + 1;
 	}
-	if (!good)
+	if (!good || format_skipped_too_many(bad, good + bad))
 		return 0;
-	return good > bad * 4 ? 60 : 10;
+	return bad ? 40 : 60;
 }
 
 struct folded_state {
@@ -142,7 +163,7 @@ static int folded_read(struct profile *p, struct input *in, const struct format_
 {
 	struct folded_state st = { BUF_INIT, NULL, NULL, 0, 0 };
 	int64_t vals[PROFILE_MAX_COLUMNS] = { 0 };
-	uint64_t ignored = 0, used = 0;
+	uint64_t ignored = 0, used = 0, first_ignored = 0;
 	int two = -1, col_a = -1, col_b = -1, ret = 0, r;
 	const char *line;
 	size_t len;
@@ -158,7 +179,8 @@ static int folded_read(struct profile *p, struct input *in, const struct format_
 			continue;
 		sl = split_count(line, len, &count, &cl);
 		if (sl <= 0 || parse_count(count, cl, &v)) {
-			ignored++;
+			if (!ignored++)
+				first_ignored = in->lineno;
 			continue;
 		}
 		/* A second count before the last one makes this a differential ("before after") line. */
@@ -233,7 +255,8 @@ static int folded_read(struct profile *p, struct input *in, const struct format_
 		buf_reset(&st.prev);
 		buf_add(&st.prev, line, (size_t)sl);
 		if (!node) {
-			ignored++;
+			if (!ignored++)
+				first_ignored = in->lineno;
 			continue;
 		}
 		vals[col_a] = v;
@@ -246,8 +269,15 @@ static int folded_read(struct profile *p, struct input *in, const struct format_
 		ret = -1;
 	else if (!used)
 		ret = err_set(e, "no stacks found (expected lines of 'frame;frame;... COUNT')");
+	else if (format_skipped_too_many(ignored, ignored + used))
+		ret = err_set(e, "not folded stacks: %llu of %llu lines are not 'frame;frame;... COUNT' (the first is "
+			      "line %llu)", (unsigned long long)ignored, (unsigned long long)(ignored + used),
+			      (unsigned long long)first_ignored);
+	else if (ignored)
+		profile_add_warning(p, "ignored %llu line%s with invalid format (the first is line %llu)",
+				    (unsigned long long)ignored, ignored == 1 ? "" : "s",
+				    (unsigned long long)first_ignored);
 out:
-	(void)ignored;
 	(void)o;
 	buf_release(&st.prev);
 	free(st.ends);
@@ -276,20 +306,9 @@ static int line_cmp(const void *a, const void *b)
 /* Appends a frame's name as folded output shows it; newlines would break the line format. */
 static void add_frame_name(struct buf *b, const struct profile *p, uint32_t fid, const bool *full)
 {
-	const struct frame *f = &p->frames[fid];
 	size_t start = b->len;
 
-	if (frame_is_placed(f)) {
-		profile_placed_name(b, p, f, full && full[fid]);
-	} else if (f->function && profile_strlen(p, f->function)) {
-		buf_add(b, profile_str(p, f->function), profile_strlen(p, f->function));
-	} else if (f->module) {
-		const char *m = profile_str(p, f->module), *slash = strrchr(m, '/');
-
-		buf_addf(b, "[%s+0x%llx]", slash ? slash + 1 : m, (unsigned long long)f->addr);
-	} else {
-		buf_adds(b, "[unknown]");
-	}
+	profile_frame_label(b, p, fid, full);
 	for (size_t i = start; i < b->len; i++)
 		if (b->buf[i] == '\n' || b->buf[i] == '\r')
 			b->buf[i] = ' ';

@@ -15,8 +15,13 @@ extern const struct format format_heapprofile;
 extern const struct format format_traceevent;
 extern const struct format format_firefox;
 extern const struct format format_pprof_legacy, format_pprof_java, format_callgrind, format_stackprof;
+/* Recognised, not read (unread.c). */
+extern const struct format format_unread_jemalloc_heap, format_unread_jfr;
 
-/* One line per format; a new format is one new file and one line here. */
+/*
+ * One line per format; a new format is one new file and one line here. Formats kiln recognises but does not
+ * read come last, so that a reader scoring as high as one of them wins (and its entry can go).
+ */
 const struct format *const formats[] = {
 	&format_folded,
 	&format_perf_script,
@@ -26,6 +31,7 @@ const struct format *const formats[] = {
 	&format_traceevent,
 	&format_firefox,
 	&format_pprof_legacy, &format_pprof_java, &format_callgrind, &format_stackprof,
+	&format_unread_jemalloc_heap, &format_unread_jfr,
 	NULL,
 };
 
@@ -59,7 +65,7 @@ const struct format *format_for_path(const char *path)
 	return best;
 }
 
-const struct format *format_detect(const unsigned char *head, size_t len)
+const struct format *format_claim(const unsigned char *head, size_t len)
 {
 	const struct format *best = NULL;
 	int best_score = 0;
@@ -67,7 +73,7 @@ const struct format *format_detect(const unsigned char *head, size_t len)
 	for (size_t i = 0; formats[i]; i++) {
 		int s;
 
-		if (!formats[i]->probe || !formats[i]->read)
+		if (!formats[i]->probe || (!formats[i]->read && formats[i]->write))
 			continue;
 		s = formats[i]->probe(head, len);
 		if (s > best_score) {
@@ -76,6 +82,41 @@ const struct format *format_detect(const unsigned char *head, size_t len)
 		}
 	}
 	return best;
+}
+
+const struct format *format_detect(const unsigned char *head, size_t len)
+{
+	const struct format *f = format_claim(head, len);
+
+	return f && f->read ? f : NULL;
+}
+
+const struct format *format_detect_input(const unsigned char *head, size_t len, const char *name, struct err *e)
+{
+	const struct format *f = format_claim(head, len);
+
+	if (f && f->read)
+		return f;
+	if (f)
+		err_set(e, "'%s': %s, which kiln does not read", name, f->description);
+	else
+		err_set(e, "cannot detect the format of '%s'", name);
+	return NULL;
+}
+
+bool format_skipped_too_many(uint64_t skipped, uint64_t lines)
+{
+	/* A stray line is a damaged file; more than one line in ten is a different format. */
+	return skipped > 1 && skipped * 10 > lines;
+}
+
+bool profile_is_empty(const struct profile *p, int column)
+{
+	for (size_t r = 0; r < p->rows_nr; r++)
+		for (size_t c = 0; c < p->ncolumns; c++)
+			if ((column < 0 || (size_t)column == c) && profile_row_values(p, r)[c])
+				return false;
+	return true;
 }
 
 #define PROBE_BYTES 65536
@@ -107,12 +148,12 @@ int profile_read_path(struct profile *p, const char *path, const char *type, con
 		}
 		if (!n) {
 			input_close(&in);
-			return err_set(e, "cannot read '%s': the input is empty", in.name ? path : path);
+			return err_set(e, "cannot read '%s': the input is empty", strcmp(path, "-") ? path : "<stdin>");
 		}
-		f = format_detect(head, n);
+		f = format_detect_input(head, n, strcmp(path, "-") ? path : "<stdin>", e);
 		if (!f) {
 			input_close(&in);
-			return err_set(e, "cannot read '%s': unrecognized profile format", path);
+			return -1;
 		}
 	}
 	input_show_progress(&in, "reading");

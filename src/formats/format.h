@@ -34,6 +34,11 @@ struct format_write_opts {
 	int column; /* value column for single-value formats; -1 = the profile's default */
 };
 
+/*
+ * A format with a probe and neither `read` nor `write` is one kiln recognises but does not read (unread.c):
+ * detection refuses such an input by its description ("a gperftools heap profile") instead of letting a loose
+ * text reader misread it.
+ */
 struct format {
 	const char *name;                 /* "folded", "perf-script", "pprof", ... (for --type / --to) */
 	const char *description;
@@ -50,8 +55,30 @@ extern const struct format *const formats[];
 const struct format *format_by_name(const char *name);
 /* The writable format for an output path's extension, or NULL. */
 const struct format *format_for_path(const char *path);
-/* The most likely format of an input, or NULL when nothing claims it. */
+/* The format that claims an input most surely, readable or not (see above), or NULL; ties go to the first. */
+const struct format *format_claim(const unsigned char *head, size_t len);
+/* The most likely readable format of an input, or NULL when nothing readable claims it. */
 const struct format *format_detect(const unsigned char *head, size_t len);
+/*
+ * The reader for an input whose first bytes are `head`, or NULL with `e` set to one line: "'NAME': a gperftools
+ * heap profile, which kiln does not read" when a format kiln does not read claims it, else "cannot detect the
+ * format of 'NAME'".
+ */
+const struct format *format_detect_input(const unsigned char *head, size_t len, const char *name, struct err *e);
+
+/*
+ * Text readers skip lines they cannot parse, and say so in a warning ("ignored 3 lines with invalid format");
+ * a reader that would skip more than a small fraction of the lines it saw refuses the file instead: it is
+ * some other format. True when `skipped` of `lines` (non-empty, non-comment) is too many: more than one, and
+ * more than one in ten.
+ */
+bool format_skipped_too_many(uint64_t skipped, uint64_t lines);
+
+/*
+ * True when `p` has no sample with a non-zero value in `column` (-1: in any column): an empty result, which
+ * every command treats as an error ("no samples in 'x'", exit 2) rather than writing an empty output.
+ */
+bool profile_is_empty(const struct profile *p, int column);
 
 /*
  * Reads `path` ("-" = stdin) into `p`, detecting its format from content unless `type` names one.

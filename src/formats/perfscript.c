@@ -678,6 +678,7 @@ static int end_sample(struct ps_reader *r, struct err *e)
 	return 0;
 }
 
+/* The kept event is metadata (a comment); what was skipped is a warning for the command to print. */
 static void add_notes(struct ps_reader *r)
 {
 	struct buf b = BUF_INIT;
@@ -686,19 +687,14 @@ static void add_notes(struct ps_reader *r)
 		buf_addf(&b, "event: %.*s", (int)r->event.len, r->event.buf);
 		profile_add_comment(r->p, b.buf);
 	}
-	if (r->skipped) {
-		buf_reset(&b);
-		buf_addf(&b, "warning: kept only '%.*s' samples%s; skipped %llu samples of other events such as '%.*s'",
-			 (int)r->event.len, r->event.buf, r->event_defaulted ? " (the first event)" : "",
-			 (unsigned long long)r->skipped, (int)r->other_event.len, r->other_event.buf);
-		profile_add_comment(r->p, b.buf);
-	}
-	if (r->unrecognized) {
-		buf_reset(&b);
-		buf_addf(&b, "warning: skipped %llu unrecognized lines (the first is line %llu)",
-			 (unsigned long long)r->unrecognized, (unsigned long long)r->first_unrecognized);
-		profile_add_comment(r->p, b.buf);
-	}
+	if (r->skipped)
+		profile_add_warning(r->p, "kept only '%.*s' samples%s; skipped %llu samples of other events such as '%.*s'",
+				    (int)r->event.len, r->event.buf, r->event_defaulted ? " (the first event)" : "",
+				    (unsigned long long)r->skipped, (int)r->other_event.len, r->other_event.buf);
+	if (r->unrecognized)
+		profile_add_warning(r->p, "ignored %llu line%s with invalid format (the first is line %llu)",
+				    (unsigned long long)r->unrecognized, r->unrecognized == 1 ? "" : "s",
+				    (unsigned long long)r->first_unrecognized);
 	buf_release(&b);
 }
 
@@ -801,6 +797,13 @@ static int ps_read(struct profile *p, struct input *in, const struct format_read
 				      "and tid)");
 		goto out;
 	}
+	if (format_skipped_too_many(r.unrecognized, r.headers + r.frame_lines + r.unrecognized)) {
+		ret = err_set(e, "not perf script text: %llu of %llu lines are neither sample headers nor frame lines "
+			      "(the first is line %llu)", (unsigned long long)r.unrecognized,
+			      (unsigned long long)(r.headers + r.frame_lines + r.unrecognized),
+			      (unsigned long long)r.first_unrecognized);
+		goto out;
+	}
 	add_notes(&r);
 out:
 	buf_release(&r.event);
@@ -818,43 +821,68 @@ out:
 	return ret;
 }
 
-/* Confidence that `head` is perf script text: a sample header, ideally followed by an indented frame line. */
+/*
+ * Confidence that `head` is perf script text with call chains. Detection is positive: the first line is a
+ * sample header, and some header is followed by an indented frame line "\taddr symbol (module)" (90), or, for
+ * samples without call chains, every header ends with its event name and a colon (50). Other text whose lines
+ * merely start with a word and a number ("heap profile: 1: 2 ...") does not qualify.
+ */
 static int ps_probe(const unsigned char *head, size_t len)
 {
 	const char *s = (const char *)head, *end = s + len;
-	bool seen_header = false;
-	int lines = 0;
+	bool prev_header = false, chained = false, all_events = true;
+	int lines = 0, headers = 0, nog = 0, bad = 0;
 
 	if (len >= 8 && !memcmp(head, "PERFILE", 7))
 		return 0;
-	while (s < end && lines < 50) {
+	while (s < end && lines < 200) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s), hl;
 		struct header h;
 		struct frame_line l;
+		const char *ev, *per;
+		size_t ev_len, per_len;
 
+		if (!nl && s != (const char *)head)
+			break; /* a partial last line of the probe window */
 		if (n && s[n - 1] == '\r')
 			n--;
 		if (memchr(s, '\0', n))
 			return 0;
-		lines++;
 		if (n && s[0] != '#') {
-			if (!seen_header) {
-				if (!match_header(s, n, &h)) {
-					size_t hl;
-
-					return match_nog_header(s, n, &h, &hl, &l) ? 90 : 0;
-				}
-				seen_header = true;
+			lines++;
+			if (match_nog_header(s, n, &h, &hl, &l)) { /* without -g: the one frame on the header line */
+				headers++;
+				nog++;
+				prev_header = false;
+			} else if (match_header(s, n, &h)) {
+				headers++;
+				if (!match_event(s, n, &ev, &ev_len, &per, &per_len))
+					all_events = false;
+				prev_header = true;
+			} else if (match_frame(s, n, &l)) {
+				if (!headers)
+					return 0;
+				chained |= prev_header;
+				prev_header = false;
 			} else {
-				return is_ws((unsigned char)s[0]) && match_frame(s, n, &l) ? 90 : 50;
+				if (!headers)
+					return 0;
+				bad++;
+				prev_header = false;
 			}
+		} else if (!n) {
+			prev_header = false;
 		}
 		if (!nl)
 			break;
 		s = nl + 1;
 	}
-	return seen_header ? 50 : 0;
+	if (!headers || format_skipped_too_many((uint64_t)bad, (uint64_t)lines))
+		return 0;
+	if (chained || nog == headers)
+		return 90;
+	return all_events ? 50 : 0;
 }
 
 const struct format format_perf_script = {

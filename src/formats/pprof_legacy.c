@@ -1,5 +1,6 @@
 /* gperftools' legacy CPU profile reader (see pprof_legacy.h); the "pprof" format hands such files here. */
 #include "pprof_legacy.h"
+#include "pprof_meta.h"
 
 #include <inttypes.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 
 #include "../core/array.h"
 #include "../core/err.h"
+#include "../core/hash.h"
 #include "../profile/profile.h"
 
 /* Slot size (4 or 8 bytes) and byte order, found from the header. */
@@ -60,7 +62,8 @@ static bool module_is_kernel(const char *m)
 struct maps_entry {
 	uint64_t start, end, offset;
 	uint32_t module;
-	const char *base; /* basename for display */
+	const char *base; /* basename, for telling kernel images */
+	bool noted;       /* its range is in the profile (pprof_meta.h) */
 };
 
 static void parse_maps(struct profile *p, const char *text, size_t len, struct maps_entry **out, size_t *nr)
@@ -81,8 +84,9 @@ static void parse_maps(struct profile *p, const char *text, size_t len, struct m
 		if (ll < sizeof(line)) {
 			memcpy(line, text, ll);
 			line[ll] = '\0';
+			/* Code runs only from executable mappings; pprof keeps only those too. */
 			if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &s, &e, perms, &off, &path_at) == 4 &&
-			    path_at > 0 && line[path_at] && e > s) {
+			    path_at > 0 && line[path_at] && e > s && strchr(perms, 'x')) {
 				const char *path = line + path_at;
 				size_t pl = strlen(path);
 				while (pl && (path[pl - 1] == ' ' || path[pl - 1] == '\r'))
@@ -96,6 +100,7 @@ static void parse_maps(struct profile *p, const char *text, size_t len, struct m
 					m->module = profile_intern(p, path, pl);
 					const char *mod = profile_str(p, m->module), *slash = strrchr(mod, '/');
 					m->base = slash && slash[1] ? slash + 1 : mod;
+					m->noted = false;
 				}
 			}
 		}
@@ -103,26 +108,80 @@ static void parse_maps(struct profile *p, const char *text, size_t len, struct m
 	}
 }
 
-static uint32_t legacy_frame(struct profile *p, const struct maps_entry *maps, size_t nmaps, uint64_t pc)
+/*
+ * An address stays an address: the frame has its module and module-relative address and no function name
+ * (outputs name it by profile/frame_name.h), and its mapping's range goes into the profile, so that pprof output
+ * keeps what pprof needs to symbolize it.
+ */
+static uint32_t legacy_frame(struct profile *p, struct maps_entry *maps, size_t nmaps, uint64_t pc)
 {
 	struct frame f = { 0 };
-	char name[300];
 
 	for (size_t i = 0; i < nmaps; i++) {
-		if (pc >= maps[i].start && pc < maps[i].end) {
-			f.module = maps[i].module;
-			f.addr = pc - maps[i].start + maps[i].offset;
-			snprintf(name, sizeof(name), "[%.250s+0x%" PRIx64 "]", maps[i].base, f.addr);
-			f.function = profile_intern_str(p, name);
-			f.kind = module_is_kernel(maps[i].base) ? FRAME_KERNEL : FRAME_NATIVE;
+		struct maps_entry *m = &maps[i];
+
+		if (pc >= m->start && pc < m->end) {
+			f.module = m->module;
+			f.addr = pc - m->start + m->offset;
+			f.kind = module_is_kernel(m->base) ? FRAME_KERNEL : FRAME_NATIVE;
+			if (!m->noted) {
+				pprof_note_mapping(p, m->start, m->end, m->offset, profile_str(p, m->module));
+				m->noted = true;
+			}
 			return profile_frame(p, &f);
 		}
 	}
-	snprintf(name, sizeof(name), "0x%" PRIx64, pc);
-	f.function = profile_intern_str(p, name);
 	f.addr = pc;
 	f.kind = FRAME_UNKNOWN;
 	return profile_frame(p, &f);
+}
+
+struct record {
+	size_t first, depth; /* its PCs in the PC array, leaf first */
+	uint64_t count;
+};
+
+/* Removes a record's second PC (index 1). */
+static void drop_second(struct record *r, uint64_t *pcs)
+{
+	memmove(pcs + r->first + 1, pcs + r->first + 2, (r->depth - 2) * sizeof(*pcs));
+	r->depth--;
+}
+
+/*
+ * What pprof's legacy parser (google/pprof profile/legacy_profile.go, cpuProfile) does before anything else,
+ * so that kiln's stacks, and pprof's view of kiln's pprof output, are the ones `go tool pprof` shows for the
+ * original file: when all records but one in 32 share their second PC, it is taken for a frame pushed by the
+ * signal handler and removed, twice at most; then a caller PC that repeats the leaf (leaf = caller + 1, the
+ * leaf once from the signal context, once from unwinding) is removed.
+ */
+static void drop_handler_frames(struct record *recs, size_t nrecs, uint64_t *pcs)
+{
+	size_t margin = nrecs / 32;
+
+	for (int iter = 0; iter < 2 && nrecs; iter++) {
+		struct u64map seen = U64MAP_INIT;
+		uint64_t best = 0, best_n = 0;
+
+		for (size_t r = 0; r < nrecs; r++) {
+			if (recs[r].depth < 2 || pcs[recs[r].first + 1] == U64MAP_EMPTY)
+				continue;
+			uint64_t a = pcs[recs[r].first + 1], *c = u64map_insert(&seen, a, NULL);
+			if (++*c > best_n) {
+				best_n = *c;
+				best = a;
+			}
+		}
+		u64map_release(&seen);
+		if (!best_n || best_n < nrecs - margin)
+			break;
+		for (size_t r = 0; r < nrecs; r++)
+			if (recs[r].depth > 1 && pcs[recs[r].first + 1] == best)
+				drop_second(&recs[r], pcs);
+	}
+	for (size_t r = 0; r < nrecs; r++)
+		if (recs[r].depth > 1 && pcs[recs[r].first] == pcs[recs[r].first + 1] + 1)
+			drop_second(&recs[r], pcs);
 }
 
 int pprof_legacy_read(struct profile *p, const unsigned char *d, size_t len, struct err *e)
@@ -138,6 +197,9 @@ int pprof_legacy_read(struct profile *p, const unsigned char *d, size_t len, str
 	size_t nmaps = 0;
 	uint32_t *frames = NULL;
 	size_t frames_alloc = 0;
+	struct record *recs = NULL;
+	uint64_t *pcs = NULL;
+	size_t nrecs = 0, recs_alloc = 0, npcs = 0, pcs_alloc = 0;
 	bool trailer = false;
 	int ret = -1;
 
@@ -176,33 +238,47 @@ int pprof_legacy_read(struct profile *p, const unsigned char *d, size_t len, str
 	}
 	p->default_column = -1;
 
+	/* The records' PCs, leaf first; callers' are return addresses, so step back into the call instruction. */
 	while (pos + 2 <= nwords) {
 		uint64_t count = legacy_word(d + pos * w, lf), depth = legacy_word(d + (pos + 1) * w, lf);
 		if (count == 0 && depth == 1 && legacy_word(d + (pos + 2) * w, lf) == 0)
 			break;
-		ALLOC_GROW(frames, depth, frames_alloc);
-		/* PCs run leaf first; callers' are return addresses, so step back into the call instruction. */
+		ALLOC_GROW(recs, nrecs + 1, recs_alloc);
+		ALLOC_GROW(pcs, npcs + depth, pcs_alloc);
+		recs[nrecs].first = npcs;
+		recs[nrecs].depth = (size_t)depth;
+		recs[nrecs++].count = count;
 		for (uint64_t i = 0; i < depth; i++) {
-			uint64_t pc = legacy_word(d + (pos + 2 + (depth - 1 - i)) * w, lf);
-			if (depth - 1 - i > 0 && pc > 0)
-				pc--;
-			frames[i] = legacy_frame(p, maps, nmaps, pc);
+			uint64_t pc = legacy_word(d + (pos + 2 + i) * w, lf);
+			pcs[npcs++] = i > 0 && pc > 0 ? pc - 1 : pc;
 		}
+		pos += 2 + depth;
+	}
+	drop_handler_frames(recs, nrecs, pcs);
+
+	for (size_t r = 0; r < nrecs; r++) {
+		const uint64_t *pc = pcs ? pcs + recs[r].first : NULL; /* NULL when every record is empty */
+		size_t depth = recs[r].depth;
 		uint32_t node = 0;
-		for (uint64_t i = 0; i < depth; i++)
-			node = profile_node(p, node, frames[i]);
 		int64_t vals[2];
-		vals[0] = (int64_t)(count > INT64_MAX ? INT64_MAX : count);
+
+		ALLOC_GROW(frames, depth, frames_alloc);
+		for (size_t i = 0; i < depth; i++)
+			frames[i] = legacy_frame(p, maps, nmaps, pc[depth - 1 - i]);
+		for (size_t i = 0; i < depth; i++)
+			node = profile_node(p, node, frames[i]);
+		vals[0] = (int64_t)(recs[r].count > INT64_MAX ? INT64_MAX : recs[r].count);
 		if (!period_us)
 			vals[1] = 0;
 		else if (__builtin_mul_overflow(vals[0], p->period, &vals[1]))
 			vals[1] = INT64_MAX;
 		profile_add_sample(p, node, 0, vals);
-		pos += 2 + depth;
 	}
 	ret = 0;
 out:
 	free(maps);
 	free(frames);
+	free(recs);
+	free(pcs);
 	return ret;
 }

@@ -2,7 +2,8 @@
  * gperftools' legacy binary CPU profile (CPUPROFILE=..., "Google CPU Profiler Binary Data File Format"), read into
  * the model as pprof does: native-word slots in native byte order; a header 0, 3, 0, period (us), 0; records
  * (count, depth, PCs leaf first); the trailer 0, 1, 0; then the text of /proc/self/maps. Addresses stay
- * unsymbolized: a frame is named "[module+0xoffset]" from the maps text, or its raw hex address.
+ * unsymbolized: a frame is a module (from the maps text) and an address in it, or a bare address; the executable
+ * mappings' ranges are kept as pprof_meta.h notes, so that pprof output can be symbolized like the original.
  */
 #ifndef KILN_PPROF_LEGACY_H
 #define KILN_PPROF_LEGACY_H

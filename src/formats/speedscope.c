@@ -15,6 +15,7 @@
 #include "../core/err.h"
 #include "../core/json.h"
 #include "../core/xalloc.h"
+#include "../profile/frame_name.h"
 #include "../profile/profile.h"
 #include "format.h"
 #include "srcfile.h"
@@ -35,21 +36,6 @@ static const char *speedscope_unit(const char *unit)
 	return "none";
 }
 
-/* The name shown for a frame: its function, else its address in its module. */
-static void frame_name(const struct profile *p, const struct frame *f, struct buf *out)
-{
-	buf_reset(out);
-	if (f->function) {
-		buf_add(out, profile_str(p, f->function), profile_strlen(p, f->function));
-	} else if (f->module) {
-		const char *m = profile_str(p, f->module), *slash = strrchr(m, '/');
-		buf_addf(out, "[%s+0x%" PRIx64 "]", slash && slash[1] ? slash + 1 : m, f->addr);
-	} else if (f->addr) {
-		buf_addf(out, "0x%" PRIx64, f->addr);
-	} else {
-		buf_adds(out, "[unknown]");
-	}
-}
 
 struct group {
 	bool has_tid;
@@ -134,7 +120,8 @@ static int speedscope_write(const struct profile *p, FILE *out, const struct for
 	jw_array_begin(&j);
 	for (size_t i = 0; i < nused; i++) {
 		const struct frame *f = &p->frames[used[i]];
-		frame_name(p, f, &name);
+		buf_reset(&name);
+		profile_frame_name(&name, p, used[i]);
 		jw_object_begin(&j);
 		jw_key(&j, "name");
 		jw_string_len(&j, name.buf, name.len);

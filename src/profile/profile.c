@@ -1,11 +1,12 @@
 /* The profile model: interned strings and frames, a stack prefix trie, typed value columns, label sets. */
 #include "profile.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/array.h"
-#include "../core/buf.h"
 #include "../core/err.h"
 #include "../core/util.h"
 #include "../core/xalloc.h"
@@ -19,66 +20,6 @@ static const char *const kind_names[FRAME_KIND_NR] = {
 const char *frame_kind_name(enum frame_kind kind)
 {
 	return (unsigned)kind < FRAME_KIND_NR ? kind_names[kind] : "unknown";
-}
-
-bool frame_is_placed(const struct frame *f)
-{
-	return (f->kind == FRAME_PYTHON || f->kind == FRAME_JS) && f->function && f->file;
-}
-
-void profile_placed_name(struct buf *b, const struct profile *p, const struct frame *f, bool full_path)
-{
-	const char *file = profile_str(p, f->file), *slash = strrchr(file, '/');
-
-	buf_add(b, profile_str(p, f->function), profile_strlen(p, f->function));
-	buf_addf(b, " (%s", full_path || !slash || !slash[1] ? file : slash + 1);
-	if (f->line)
-		buf_addf(b, ":%u", f->line);
-	buf_addch(b, ')');
-}
-
-bool *profile_placed_full_paths(const struct profile *p)
-{
-	struct strtab names = { 0 };
-	struct buf b = BUF_INIT;
-	uint32_t *name_of = xmalloc((p->frames_nr ? p->frames_nr : 1) * sizeof(*name_of));
-	uint32_t *file_of = NULL; /* short name id -> the file it names, UINT32_MAX for several */
-	size_t files_alloc = 0;
-	bool *full = NULL, any = false;
-
-	for (size_t i = 0; i < p->frames_nr; i++) {
-		const struct frame *f = &p->frames[i];
-		uint32_t id;
-
-		name_of[i] = UINT32_MAX;
-		if (!frame_is_placed(f))
-			continue;
-		buf_reset(&b);
-		profile_placed_name(&b, p, f, false);
-		id = strtab_intern(&names, b.buf, b.len);
-		if (id >= files_alloc) {
-			size_t old = files_alloc;
-
-			ALLOC_GROW(file_of, id + 1, files_alloc);
-			memset(file_of + old, 0, (files_alloc - old) * sizeof(*file_of));
-		}
-		if (!file_of[id])
-			file_of[id] = f->file;
-		else if (file_of[id] != f->file)
-			file_of[id] = UINT32_MAX;
-		name_of[i] = id;
-		any = true;
-	}
-	if (any) {
-		full = xcalloc(p->frames_nr, sizeof(*full));
-		for (size_t i = 0; i < p->frames_nr; i++)
-			full[i] = name_of[i] != UINT32_MAX && file_of[name_of[i]] == UINT32_MAX;
-	}
-	free(name_of);
-	free(file_of);
-	strtab_release(&names);
-	buf_release(&b);
-	return full;
 }
 
 struct profile *profile_new(unsigned flags)
@@ -110,6 +51,7 @@ void profile_free(struct profile *p)
 	u64map_release(&p->row_index);
 	strtab_release(&p->labelsets);
 	free(p->comments);
+	free(p->warnings);
 	free(p);
 }
 
@@ -398,6 +340,18 @@ void profile_add_comment(struct profile *p, const char *s)
 {
 	ALLOC_GROW(p->comments, p->comments_nr + 1, p->comments_alloc);
 	p->comments[p->comments_nr++] = profile_intern_str(p, s);
+}
+
+void profile_add_warning(struct profile *p, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ALLOC_GROW(p->warnings, p->warnings_nr + 1, p->warnings_alloc);
+	p->warnings[p->warnings_nr++] = profile_intern_str(p, msg);
 }
 
 size_t profile_stack(const struct profile *p, uint32_t node, uint32_t *out, size_t max)

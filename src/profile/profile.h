@@ -110,6 +110,12 @@ struct profile {
 	int64_t duration_nanos; /* 0 when unknown */
 	uint32_t *comments;     /* string ids */
 	size_t comments_nr, comments_alloc;
+	/*
+	 * What a reader skipped or guessed ("ignored 3 lines with invalid format"), for the command to print on
+	 * stderr. Never written into any output format, never merged: a warning is about one input file.
+	 */
+	uint32_t *warnings;     /* string ids */
+	size_t warnings_nr, warnings_alloc;
 
 	unsigned flags;
 };
@@ -183,6 +189,8 @@ int64_t profile_total(const struct profile *p, int column);
  */
 bool profile_sums_saturate(const struct profile *p, int column);
 void profile_add_comment(struct profile *p, const char *s);
+/* Records a reader warning (see `warnings` above); printf-style. */
+void profile_add_warning(struct profile *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * Adds everything in `src` to `dst`: strings, frames and stacks are re-interned, columns matched by type and
@@ -195,18 +203,5 @@ size_t profile_stack(const struct profile *p, uint32_t node, uint32_t *out, size
 
 /* Bytes of memory the profile uses (for tests that memory grows with unique stacks). */
 size_t profile_memory(const struct profile *p);
-
-/*
- * Interpreted functions (Python, JS) are one function per name, file and first line: two modules may each have
- * a `work`, a script many `(anonymous)` functions. Their frames are "placed", and every output that has only a
- * name for a function (folded lines, flame graph labels, hotspot tables) names them "work (modA.py:4)", with
- * the file's base name, or its whole path when `full_path` (two files of one base name).
- */
-struct buf;
-bool frame_is_placed(const struct frame *f);
-void profile_placed_name(struct buf *b, const struct profile *p, const struct frame *f, bool full_path);
-/* Per frame id, whether its placed name needs the whole path: two files of one base name would otherwise give
- * two functions one name. malloc'd (the caller frees it); NULL when no frame is placed. */
-bool *profile_placed_full_paths(const struct profile *p);
 
 #endif

@@ -11,6 +11,7 @@
 #include "../core/err.h"
 #include "../core/util.h"
 #include "../core/xalloc.h"
+#include "../profile/frame_name.h"
 #include "../profile/profile.h"
 
 static uint32_t intern(struct flamegraph *g, const char *s, size_t len)
@@ -108,25 +109,6 @@ uint32_t fg_find_child(const struct flamegraph *g, uint32_t parent, const char *
 	return FG_NONE;
 }
 
-void fg_frame_name(struct buf *b, const struct profile *p, uint32_t frame, const bool *full)
-{
-	const struct frame *f = &p->frames[frame];
-
-	if (frame_is_placed(f)) {
-		profile_placed_name(b, p, f, full && full[frame]);
-	} else if (f->function && profile_strlen(p, f->function)) {
-		buf_add(b, profile_str(p, f->function), profile_strlen(p, f->function));
-	} else if (f->module && profile_strlen(p, f->module)) {
-		const char *s = profile_str(p, f->module), *base = strrchr(s, '/');
-
-		buf_addf(b, "[%s]", base && base[1] ? base + 1 : s);
-	} else if (f->addr) {
-		buf_addf(b, "0x%" PRIx64, f->addr);
-	} else {
-		buf_adds(b, "[unknown]");
-	}
-}
-
 static unsigned kind_hints(uint32_t kind)
 {
 	switch (kind) {
@@ -150,7 +132,7 @@ static uint32_t frame_name_id(struct name_cache *c, uint32_t frame)
 {
 	if (c->ids[frame] == FG_NONE) {
 		buf_reset(&c->b);
-		fg_frame_name(&c->b, c->p, frame, c->full);
+		profile_frame_label(&c->b, c->p, frame, c->full);
 		c->ids[frame] = intern(c->g, c->b.buf, c->b.len);
 	}
 	return c->ids[frame];

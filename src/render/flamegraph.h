@@ -69,10 +69,6 @@ struct fg_build_opts {
 struct flamegraph *fg_new(bool flamechart);
 void fg_free(struct flamegraph *g); /* NULL is a no-op */
 
-/* Appends the display name of a profile frame: its function (a placed one "fn (file.py:3)", with its whole
- * path when `full` says so: profile_placed_full_paths(), may be NULL), else "[module]", else "[unknown]". */
-void fg_frame_name(struct buf *b, const struct profile *p, uint32_t frame, const bool *full);
-
 /* Adds all samples of `p`. Returns 0, or -1 with `e` set (bad column). */
 int fg_add_profile(struct flamegraph *g, const struct profile *p, const struct fg_build_opts *o, struct err *e);
 /*

@@ -151,6 +151,33 @@ else
 	t_skip "gperftools CPU profile" "libprofiler.so (libgoogle-perftools4) is not installed"
 fi
 
+# An unsymbolized address stays an address in pprof output, with its mapping's real range: go tool pprof
+# symbolizes the converted profile as it does the original (same totals, same names; the old reader wrote
+# "[prog+0x116b]" placeholders as function names and zero mapping ranges).
+if [ -n "$LIBPROFILER" ] && have go && cc -O1 -g -fno-omit-frame-pointer -o "$T_TMP/twowork" "$D/twowork.c" 2>/dev/null; then
+	export GOCACHE=$T_TMP/gocache GOPATH=$T_TMP/gopath GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local
+	CPUPROFILE=$T_TMP/two.prof CPUPROFILE_FREQUENCY=1000 LD_PRELOAD=$LIBPROFILER "$T_TMP/twowork" 2>/dev/null
+	"$KILN" convert "$T_TMP/two.prof" -o "$T_TMP/two.pb.gz" 2>"$T_TMP/two.err"
+	go tool pprof -top "$T_TMP/twowork" "$T_TMP/two.prof" 2>/dev/null | sed -n '/^Showing/,$p' >"$T_TMP/two-orig"
+	go tool pprof -top "$T_TMP/twowork" "$T_TMP/two.pb.gz" 2>/dev/null | sed -n '/^Showing/,$p' >"$T_TMP/two-kiln"
+	if grep -q ' alpha$' "$T_TMP/two-orig" && grep -q ' spin$' "$T_TMP/two-orig"; then
+		t_same "go tool pprof BINARY: same totals and names for a gperftools profile and kiln's pprof of it" \
+			"$T_TMP/two-orig" "$T_TMP/two-kiln"
+	else
+		t_skip "go tool pprof BINARY on a gperftools profile" "pprof did not symbolize the original: $(head -3 "$T_TMP/two-orig")"
+	fi
+	go tool pprof -raw "$T_TMP/two.pb.gz" 2>/dev/null >"$T_TMP/two-raw"
+	if grep -Eq '^[0-9]+: 0x[0-9a-f]+/0x[0-9a-f]+/0x[0-9a-f]+ .*/twowork' "$T_TMP/two-raw" &&
+		! grep -Eq '^[0-9]+: 0x0/0x0/0x0 .*/twowork' "$T_TMP/two-raw" && ! grep -q '\[twowork+0x' "$T_TMP/two-raw"; then
+		t_pass "kiln's pprof keeps the program's mapping range and no placeholder function names"
+	else
+		t_fail "kiln's pprof keeps the program's mapping range and no placeholder function names" \
+			"$(sed -n '/^Mappings/,$p' "$T_TMP/two-raw")"
+	fi
+else
+	t_skip "go tool pprof symbolizes a converted gperftools profile" "needs libprofiler.so.0, go and cc"
+fi
+
 # ---- errors: one line, exit 2, no output file ----
 t_fails "a missing input" 2 "$KILN" convert "$T_TMP/nope.pb.gz" -o "$T_TMP/x.json"
 t_fails "no -o" 2 "$KILN" convert "$FIX/pprof/go-cpu.pb.gz"

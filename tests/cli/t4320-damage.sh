@@ -1,0 +1,17 @@
+#!/bin/bash
+# Robustness: a few hundred damaged copies (cut, bytes flipped) of real files of every format kiln reads give a
+# sane result or exit 2 with one line: never a crash, hang, negative total, sanitizer report, nor a file of a
+# format kiln refuses read as another. `make check-long` runs 10,000 (tests/damage.py).
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v python3 >/dev/null 2>&1; then
+	t_skip "damaged copies of real files" "python3 is not installed"
+	exit 0
+fi
+if python3 "$KILN_ROOT/tests/damage.py" --kiln "$KILN" --count "${KILN_DAMAGE_COUNT:-300}" --jobs 2 \
+	>"$T_TMP/damage.log" 2>&1; then
+	t_pass "$(tail -1 "$T_TMP/damage.log" | sed 's/^damage: //')"
+else
+	t_fail "damaged copies of real files" "$(grep -v '^damage: [0-9]* copies of' "$T_TMP/damage.log" | head -20)"
+fi
+t_done
