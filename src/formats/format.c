@@ -14,6 +14,7 @@ extern const struct format format_perfdata;
 extern const struct format format_heapprofile;
 extern const struct format format_traceevent;
 extern const struct format format_firefox;
+extern const struct format format_jfr;
 
 /* One line per format; a new format is one new file and one line here. */
 const struct format *const formats[] = {
@@ -24,6 +25,7 @@ const struct format *const formats[] = {
 	&format_heapprofile,
 	&format_traceevent,
 	&format_firefox,
+	&format_jfr,
 	NULL,
 };
 
