@@ -339,6 +339,8 @@ static int read_events(struct jreader *r)
 		if (at.bad || size < 2 || size > (size_t)(c->end - pos))
 			return err_set(r->e, "the event at offset %td is damaged", pos - c->file);
 		at.end = pos + size;
+		if (at.p > at.end)
+			return err_set(r->e, "the event at offset %td is shorter than its header", pos - c->file);
 		pos += size;
 		if (type < 2 || !(ci = u64map_find(&c->class_index, type)))
 			continue; /* metadata, checkpoints, types this reader does not know */

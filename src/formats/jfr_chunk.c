@@ -29,7 +29,7 @@ static uint64_t raw(struct jfr_cur *c, size_t n)
 {
 	uint64_t v = 0;
 
-	if (c->bad || (size_t)(c->end - c->p) < n) {
+	if (c->bad || c->p > c->end || (size_t)(c->end - c->p) < n) {
 		c->bad = true;
 		return 0;
 	}
@@ -72,7 +72,7 @@ size_t jfr_count(const struct jfr_chunk *c, struct jfr_cur *cur)
 {
 	uint32_t n = jfr_int(c, cur);
 
-	if (cur->bad || n > (size_t)(cur->end - cur->p)) {
+	if (cur->bad || cur->p > cur->end || n > (size_t)(cur->end - cur->p)) {
 		cur->bad = true;
 		return 0;
 	}
@@ -424,6 +424,7 @@ static int read_metadata(struct jfr_chunk *c, uint64_t off, struct err *e)
 	if (jfr_long(c, &cur) != 0 || cur.bad || size < 4 || size > (size_t)(c->end - c->start - off))
 		return err_set(e, "no metadata event at offset %" PRIu64 " of the chunk", off);
 	cur.end = c->start + off + size;
+	cur.bad = cur.p > cur.end;
 	jfr_long(c, &cur); /* start time */
 	jfr_long(c, &cur); /* duration */
 	jfr_long(c, &cur); /* metadata id */
@@ -477,6 +478,7 @@ static int read_pools(struct jfr_chunk *c, uint64_t off, struct err *e)
 		if (cur.bad || type != 1 || size < 4 || size > (size_t)(c->end - pos))
 			return err_set(e, "no checkpoint event at offset %td of the chunk", pos - c->start);
 		cur.end = pos + size;
+		cur.bad = cur.p > cur.end;
 		jfr_long(c, &cur); /* start time */
 		jfr_long(c, &cur); /* duration */
 		int64_t delta = (int64_t)jfr_long(c, &cur);

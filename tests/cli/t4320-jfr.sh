@@ -126,6 +126,36 @@ chart_roots "$FIX/cpu.jfr" >"$T_TMP/order"
 t_same "flame chart of cpu.jfr: top frames in time order ($(wc -l <"$D/cpu.order.want") runs)" \
 	"$D/cpu.order.want" "$T_TMP/order"
 
+# ---- hand-made recordings (mini.py): what was written is known, whatever the JVM does ----
+# Both integer encodings, every string encoding, two linked checkpoints, samples written out of time order, a
+# sample without a stack trace, an event type the reader does not know, the period in a jdk.ActiveSetting.
+for n in mini mini-raw; do
+	python3 "$FIX/mini.py" "$T_TMP" $([ $n = mini-raw ] && echo raw)
+	t_same "$n.jfr: the committed fuzz seed is what mini.py writes" "$KILN_ROOT/tests/fuzz/corpus/jfr/$n.jfr" \
+		"$T_TMP/$n.jfr"
+	for col in samples alloc_space; do
+		got "$T_TMP/$n.jfr" "$col" >"$T_TMP/got"
+		t_same "$n.jfr: every stack's $col as written" "$T_TMP/$n.$col.want" "$T_TMP/got"
+	done
+	chart_roots "$T_TMP/$n.jfr" >"$T_TMP/order"
+	t_same "$n.jfr: samples written out of order are charted in time order" "$T_TMP/$n.order.want" \
+		"$T_TMP/order"
+done
+if [ $HAVE_JFR = 1 ]; then
+	jfr print --json --stack-depth 99 --events jdk.ExecutionSample,jdk.ObjectAllocationSample "$T_TMP/mini.jfr" \
+		>"$T_TMP/ref.json"
+	for col in samples alloc_space; do
+		$REF "$col" "$T_TMP/ref.json" >"$T_TMP/live"
+		t_same "mini.jfr: jfr print reads what mini.py meant ($col)" "$T_TMP/mini.$col.want" "$T_TMP/live"
+	done
+fi
+if command -v go >/dev/null 2>&1; then
+	"$KILN" convert "$T_TMP/mini.jfr" -o "$T_TMP/mini.pb.gz"
+	go tool pprof -raw "$T_TMP/mini.pb.gz" 2>/dev/null | grep -qx 'Period: 20000000' &&
+		t_pass "mini.jfr: the period of its jdk.ActiveSetting (20 ms)" ||
+		t_fail "mini.jfr: the period of its jdk.ActiveSetting (20 ms)"
+fi
+
 # ---- fresh recordings of the same programs (other runs, other stacks and counts) ----
 if [ $HAVE_JFR = 1 ] && "$FIX/make.sh" "$T_TMP/fresh" >"$T_TMP/make.log" 2>&1; then
 	for f in cpu alloc tlab; do

@@ -52,7 +52,9 @@ def events(path):
 
 
 def ns(ts):
-    # "2026-12-06T01:36:18.387690109Z": the fraction has 0 to 9 digits
+    # "2026-12-06T01:36:18.387690109Z": the fraction has 0 to 9 digits; ticks (an int) without @Timestamp
+    if isinstance(ts, int):
+        return ("", ts)
     day, _, rest = ts.rstrip("Z").partition("T")
     hms, _, frac = rest.partition(".")
     h, m, s = (int(x) for x in hms.split(":"))
