@@ -6,6 +6,16 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A message is one line whatever the input it quotes holds: control bytes (a newline, a vertical tab, an
+ * escape sequence from a damaged file) become '?'. */
+static int one_line(struct err *e)
+{
+	for (unsigned char *c = (unsigned char *)e->msg; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	return -1;
+}
+
 int err_set(struct err *e, const char *fmt, ...)
 {
 	va_list ap;
@@ -15,7 +25,7 @@ int err_set(struct err *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
-	return -1;
+	return one_line(e);
 }
 
 int err_errno(struct err *e, const char *fmt, ...)
@@ -32,7 +42,7 @@ int err_errno(struct err *e, const char *fmt, ...)
 	n = strlen(e->msg);
 	snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", strerror(saved));
 	errno = saved;
-	return -1;
+	return one_line(e);
 }
 
 int err_wrap(struct err *e, const char *fmt, ...)
@@ -50,5 +60,5 @@ int err_wrap(struct err *e, const char *fmt, ...)
 	n = strlen(e->msg);
 	if (old[0])
 		snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", old);
-	return -1;
+	return one_line(e);
 }

@@ -323,12 +323,8 @@ static int read_thread(struct freader *r, json_t *th, json_t *shared_strings)
 		vals[r->ct] = k + 1 < ns ? ms_to_ns(ticks[k + 1].ms - ticks[k].ms) : ms_to_ns(r->interval_ms);
 		profile_add_sample(r->p, t.nodes[json_integer_value(js)], ls, vals);
 	}
-	if (skipped) {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "warning: skipped %zu samples without a stack in thread %zu", skipped,
-			 r->threads);
-		profile_add_comment(r->p, msg);
-	}
+	if (skipped)
+		profile_add_warning(r->p, "skipped %zu samples without a stack in thread %zu", skipped, r->threads);
 	ret = 0;
 out:
 	r->threads++;

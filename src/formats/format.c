@@ -15,8 +15,9 @@ extern const struct format format_heapprofile;
 extern const struct format format_traceevent;
 extern const struct format format_firefox;
 extern const struct format format_pprof_legacy, format_pprof_java, format_callgrind, format_stackprof;
+extern const struct format format_jfr;
 /* Recognised, not read (unread.c). */
-extern const struct format format_unread_jemalloc_heap, format_unread_jfr;
+extern const struct format format_unread_jemalloc_heap;
 
 /*
  * One line per format; a new format is one new file and one line here. Formats kiln recognises but does not
@@ -31,7 +32,8 @@ const struct format *const formats[] = {
 	&format_traceevent,
 	&format_firefox,
 	&format_pprof_legacy, &format_pprof_java, &format_callgrind, &format_stackprof,
-	&format_unread_jemalloc_heap, &format_unread_jfr,
+	&format_jfr,
+	&format_unread_jemalloc_heap,
 	NULL,
 };
 

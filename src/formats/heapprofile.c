@@ -123,12 +123,8 @@ static int heapprofile_read(struct profile *p, struct input *in, const struct fo
 	uint64_t key, val;
 	while (u64map_next(&r.counts, &pos, &key, &val))
 		orphans += val;
-	if (orphans) {
-		struct buf b = BUF_INIT;
-		buf_addf(&b, "warning: skipped %zu samples whose node is not in the tree", orphans);
-		profile_add_comment(p, b.buf);
-		buf_release(&b);
-	}
+	if (orphans)
+		profile_add_warning(p, "skipped %zu samples whose node is not in the tree", orphans);
 	ret = 0;
 out:
 	u64map_release(&r.counts);

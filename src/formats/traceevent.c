@@ -162,20 +162,6 @@ static uint32_t thread_labels(struct treader *r, int64_t pid, int64_t tid)
 	return profile_labelset(r->p, l, n);
 }
 
-static void warn(struct profile *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(struct profile *p, const char *fmt, ...)
-{
-	struct buf b = BUF_INIT;
-	va_list ap;
-
-	buf_adds(&b, "warning: ");
-	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
-	va_end(ap);
-	profile_add_comment(p, b.buf);
-	buf_release(&b);
-}
-
 /* ---- V8 CPU profiles: Profile + ProfileChunk, CpuProfile ----------------------------------------------- */
 
 struct cpuprof {
@@ -327,12 +313,12 @@ static int read_profiles(struct treader *r, bool *any)
 		undeclared += !c->declared;
 	}
 	if (skipped)
-		warn(r->p, "skipped %zu CPU samples whose stack is not in the trace (the first of profile %s)", skipped,
-		     skipped_id);
+		profile_add_warning(r->p, "skipped %zu CPU samples whose stack is not in the trace (the first of profile %s)",
+				    skipped, skipped_id);
 	if (rootless)
-		warn(r->p, "%zu stacks are cut short: their callers are not in the trace", rootless);
+		profile_add_warning(r->p, "%zu stacks are cut short: their callers are not in the trace", rootless);
 	if (undeclared)
-		warn(r->p, "%zu profiles have chunks but no Profile event", undeclared);
+		profile_add_warning(r->p, "%zu profiles have chunks but no Profile event", undeclared);
 	if (r->p->rows_nr) {
 		r->p->period_type.type = profile_intern_str(r->p, "cpu");
 		r->p->period_type.unit = profile_intern_str(r->p, "microseconds");
@@ -796,7 +782,7 @@ static int traceevent_read(struct profile *p, struct input *in, const struct for
 		goto out;
 	}
 	if (r.ignored_ends)
-		warn(p, "ignored %zu E events that matched no open B event", r.ignored_ends);
+		profile_add_warning(p, "ignored %zu E events that matched no open B event", r.ignored_ends);
 	ret = 0;
 out:
 	free(r.names);

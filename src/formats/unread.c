@@ -45,13 +45,7 @@ static int probe_jemalloc_heap(const unsigned char *head, size_t len)
 	return starts(l, n, "heap_v2/") ? SURE : 0;
 }
 
-static int probe_jfr(const unsigned char *head, size_t len)
-{
-	return len >= 4 && !memcmp(head, "FLR\0", 4) ? SURE : 0;
-}
-
 #define UNREAD(id, nm, desc)                                                                                   \
 	const struct format format_unread_##id = { .name = nm, .description = desc, .probe = probe_##id }
 
 UNREAD(jemalloc_heap, "jemalloc-heap", "a jemalloc heap profile");
-UNREAD(jfr, "jfr", "a Java Flight Recorder recording");
