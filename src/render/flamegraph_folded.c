@@ -160,6 +160,9 @@ int fg_add_folded_line(struct flamegraph *g, struct fg_folded *f, const char *li
 		g->has_delta = true;
 	if (value == 0 && (!diff || value - before == 0))
 		return 1;
-	fg_add_stack(g, f->names + first, f->lens + first, n - first, value, diff ? value - before : 0);
+	if (n)
+		fg_add_stack(g, f->names + first, f->lens + first, n - first, value, diff ? value - before : 0);
+	else
+		fg_add_stack(g, NULL, NULL, 0, value, diff ? value - before : 0); /* " 5": the root's own samples */
 	return 1;
 }

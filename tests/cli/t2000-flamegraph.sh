@@ -224,6 +224,9 @@ has "its child sits above it" "$T_TMP/ef.svg" '<title>b (2 samples, 66.67%)</tit
 n=$(grep -c '<title>' "$T_TMP/ef.svg")
 [ "$n" = 5 ] && t_pass "a trailing ';' adds no frame" || t_fail "a trailing ';' adds no frame" "$n titles"
 same_titles "empty frames as flamegraph.pl" "" "$T_TMP/empty-frame.folded" && t_pass "empty frames as flamegraph.pl"
+printf ' 3\na;;b 2\n;;x 1\n' >"$T_TMP/empty-stack.folded"
+same_titles "an empty stack counts for the root" "" "$T_TMP/empty-stack.folded" &&
+	t_pass "an empty stack (' 3') counts for the root only, as flamegraph.pl"
 "$KILN" flamegraph "$T_TMP/empty-frame.folded" "$T_TMP/annot.folded" -o /dev/null 2>"$T_TMP/ign.err"
 printf 'a;b 1\nnot a stack\n' >"$T_TMP/ign.folded"
 "$KILN" flamegraph "$T_TMP/ign.folded" -o /dev/null 2>"$T_TMP/ign.err"
