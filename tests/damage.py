@@ -60,6 +60,9 @@ def real_files(kiln, shared, work):
         for name in sorted(os.listdir(os.path.join(fix, sub))):
             if not name.endswith((".md", ".js", ".py")):
                 files.append((os.path.join(fix, sub, name), fmt))
+    for name in sorted(os.listdir(os.path.join(fix, "jfr"))):
+        if name.endswith(".jfr"):
+            files.append((os.path.join(fix, "jfr", name), "jfr"))
     return [(p, f) for p, f in files if os.path.isfile(p)]
 
 

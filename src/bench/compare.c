@@ -2,6 +2,7 @@
 #include "bench/compare.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,12 +139,36 @@ static void fill_side(struct cmp_side *s, const struct bench_series *b, const st
 	}
 }
 
-static void test_pair(struct cmp_row *row, const struct bench_series *a, const struct bench_series *b,
-		      const struct cmp_opts *o)
+/* Notes live as long as the result: a few texts per sample-size pair, each kept once. */
+static const char *note_for(struct cmp_result *r, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < r->nnotes; i++)
+		if (!strcmp(r->notes[i], text))
+			return r->notes[i];
+	ALLOC_GROW(r->notes, r->nnotes + 1, r->anotes);
+	r->notes[r->nnotes] = xstrdup(text);
+	return r->notes[r->nnotes++];
+}
+
+static void test_pair(struct cmp_result *r, struct cmp_row *row, const struct bench_series *a,
+		      const struct bench_series *b, const struct cmp_opts *o)
 {
 	struct stats_test t;
+	bool mw = o->test == CMP_MANNWHITNEY && a->n && b->n;
+	size_t na = mw ? a->n : a->count, nb = mw ? b->n : b->count;
+	char note[160];
 
-	if (o->test == CMP_MANNWHITNEY && a->n && b->n) {
+	/* benchstat's "?": a test needs at least two values a side; say so rather than print a p of nothing */
+	if ((a->count || mw) && (b->count || mw) && (na < 2 || nb < 2)) {
+		row->test = mw ? "mannwhitney" : "welch";
+		row->statistic = row->df = row->p = NAN;
+		snprintf(note, sizeof(note), "need >= 2 samples a side to test, have %zu+%zu", na, nb);
+		row->note = note_for(r, note);
+		return;
+	}
+	if (mw) {
 		row->test = "mannwhitney";
 		stats_mannwhitney(b->samples, b->n, a->samples, a->n, &t);
 	} else if ((a->count == 0 && isfinite(a->sem)) || (b->count == 0 && isfinite(b->sem))) {
@@ -166,6 +191,12 @@ static void test_pair(struct cmp_row *row, const struct bench_series *a, const s
 	row->exact = t.exact;
 	if (isnan(t.p) && !row->note)
 		row->note = "too few samples or no spread information";
+	/* the U test cannot reach alpha with so few values (benchstat: "need >= 4 samples to detect a difference") */
+	if (mw && !row->note && stats_mw_min_p(a->n, b->n) >= o->alpha) {
+		snprintf(note, sizeof(note), "need >= %zu samples a side to detect a difference at alpha %g",
+			 stats_mw_min_samples(o->alpha), o->alpha);
+		row->note = note_for(r, note);
+	}
 }
 
 static void decide(struct cmp_row *row, const struct cmp_opts *o)
@@ -223,6 +254,43 @@ static void add_lone(struct cmp_lone **v, size_t *nr, size_t *alloc, const struc
 	(*nr)++;
 }
 
+/* A throughput row ("MB/s", "bytes/s") restates the benchmark's time: is there a time row with this verdict? */
+static bool restates_time(const struct cmp_result *r, const struct cmp_row *row)
+{
+	size_t i, ul = strlen(row->unit);
+
+	if (!row->higher_is_better || ul < 2 || strcmp(row->unit + ul - 2, "/s"))
+		return false;
+	for (i = 0; i < r->nr; i++)
+		if (&r->rows[i] != row && !strcmp(r->rows[i].name, row->name) && !strcmp(r->rows[i].metric, "time") &&
+		    r->rows[i].verdict == row->verdict)
+			return true;
+	return false;
+}
+
+/*
+ * Regressions and improvements are counted once per benchmark and metric, except that a throughput that moves
+ * with the benchmark's time (go test's MB/s from b.SetBytes, Google Benchmark's bytes_per_second) is the same
+ * finding: it is not counted again.
+ */
+static void count_verdicts(struct cmp_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nr; i++) {
+		const struct cmp_row *row = &r->rows[i];
+
+		if (row->verdict != CMP_REGRESSION && row->verdict != CMP_IMPROVEMENT)
+			continue;
+		if (restates_time(r, row))
+			continue;
+		if (row->verdict == CMP_REGRESSION)
+			r->regressions++;
+		else
+			r->improvements++;
+	}
+}
+
 int cmp_run(const struct bench_set *base, const struct bench_set *cur, const struct cmp_opts *o,
 	    struct cmp_result *r, struct err *e)
 {
@@ -260,13 +328,10 @@ int cmp_run(const struct bench_set *base, const struct bench_set *cur, const str
 		row->higher_is_better = a->higher_is_better;
 		fill_side(&row->base, a, o, &qc);
 		fill_side(&row->cur, b, o, &qc);
-		test_pair(row, a, b, o);
+		test_pair(r, row, a, b, o);
 		decide(row, o);
-		if (row->verdict == CMP_REGRESSION)
-			r->regressions++;
-		else if (row->verdict == CMP_IMPROVEMENT)
-			r->improvements++;
 	}
+	count_verdicts(r);
 	for (i = 0; i < cur->nr; i++)
 		if (metric_wanted(o, &cur->v[i]) && !bench_set_find(base, cur->v[i].name, cur->v[i].metric))
 			add_lone(&r->added, &r->nadded, &r->aadded, &cur->v[i], NULL);
@@ -298,6 +363,11 @@ int cmp_run(const struct bench_set *base, const struct bench_set *cur, const str
 
 void cmp_result_release(struct cmp_result *r)
 {
+	size_t i;
+
+	for (i = 0; i < r->nnotes; i++)
+		free(r->notes[i]);
+	free(r->notes);
 	free(r->rows);
 	free(r->geo);
 	free(r->added);

@@ -75,7 +75,9 @@ struct cmp_result {
 	size_t ngeo, ageo;
 	struct cmp_lone *added, *removed, *mismatched;
 	size_t nadded, aadded, nremoved, aremoved, nmismatched, amismatched;
-	size_t regressions, improvements;
+	size_t regressions, improvements; /* by benchmark: a throughput moving with its time counts once */
+	char **notes;                     /* the rows' formatted notes, owned */
+	size_t nnotes, anotes;
 	double alpha, threshold, confidence;
 	enum cmp_test test;
 };

@@ -185,54 +185,99 @@ static const struct gb_metric gb_metrics[] = {
 	{ "items_per_second", "items/s", "1/s", true, false },
 };
 
-static bool gb_is_iteration(const json_t *row)
-{
-	const char *rt = str(row, "run_type");
+static const char *const gb_aggregates[] = { "mean", "median", "stddev", "cv", NULL };
 
-	return !rt || !strcmp(rt, "iteration");
+/* The aggregate suffix of "BM_x_mean" ("mean"), or NULL. */
+static const char *gb_suffix(const char *name)
+{
+	const char *us = strrchr(name, '_');
+	size_t k;
+
+	for (k = 0; us && gb_aggregates[k]; k++)
+		if (!strcmp(us + 1, gb_aggregates[k]))
+			return us + 1;
+	return NULL;
 }
 
-static const char *gb_name(const json_t *row)
+/*
+ * What a row is: its benchmark (`run`, allocated) and, for an aggregate, which one (`*agg`). Aggregates are
+ * rows with run_type "aggregate", or, in files older than run_type, rows named "RUN_mean" (median, stddev,
+ * cv) next to iteration rows of RUN. Without run_name, the benchmark is the name without "_AGGREGATE", so
+ * "BM_x_mean" pairs with BM_x's iteration rows in another file instead of being a benchmark of its own.
+ */
+static char *gb_classify(const json_t *row, const struct strtab *iters, const char **agg)
 {
-	const char *n = str(row, "run_name");
+	const char *rt = str(row, "run_type"), *run = str(row, "run_name"), *name = str(row, "name");
+	const char *suffix = name ? gb_suffix(name) : NULL;
 
-	return n ? n : str(row, "name");
+	*agg = NULL;
+	if (!name && !run)
+		return NULL;
+	if (rt && !strcmp(rt, "aggregate")) {
+		*agg = str(row, "aggregate_name");
+		if (!*agg)
+			*agg = suffix ? suffix : "";
+	} else if (!rt && suffix && iters &&
+		   strtab_find(iters, name, (size_t)(suffix - 1 - name)) >= 0) {
+		*agg = suffix;
+	}
+	if (run)
+		return xstrdup(run);
+	if (*agg && suffix && !strcmp(suffix, *agg))
+		return xstrndup(name, (size_t)(suffix - 1 - name));
+	return xstrdup(name);
 }
 
 static int import_gbench(struct bench_set *s, const json_t *root, struct err *e)
 {
 	const json_t *rows = json_object_get(root, "benchmarks"), *row;
-	struct strtab with_iter = STRTAB_INIT;
+	struct strtab with_iter = STRTAB_INIT, plain = STRTAB_INIT;
 	size_t i, k;
+	int ret = 0;
 
 	s->format = "gbench";
+	/* Names of rows that are no aggregate on their face: "BM_x_mean" is BM_x's mean only beside BM_x. */
+	json_array_foreach(rows, i, row) {
+		const char *n = str(row, "name"), *rt = str(row, "run_type");
+
+		if (n && (!rt || !strcmp(rt, "iteration")))
+			strtab_intern(&plain, n, strlen(n));
+	}
 	/* Iteration rows are the raw samples; aggregates are used only for runs reported without them. */
 	json_array_foreach(rows, i, row) {
-		const char *n = gb_name(row);
+		const char *agg;
+		char *n = json_is_object(row) ? gb_classify(row, &plain, &agg) : NULL;
 
-		if (n && gb_is_iteration(row))
+		if (n && !agg)
 			strtab_intern(&with_iter, n, strlen(n));
+		free(n);
 	}
 	json_array_foreach(rows, i, row) {
-		const char *name = gb_name(row), *agg;
+		const char *agg;
+		char *name;
 		double scale;
 
 		if (!json_is_object(row)) {
-			strtab_release(&with_iter);
-			return err_set(e, "benchmarks[%zu] is not an object", i);
+			ret = err_set(e, "benchmarks[%zu] is not an object", i);
+			break;
 		}
+		name = gb_classify(row, &plain, &agg);
 		if (!name) {
-			strtab_release(&with_iter);
-			return err_set(e, "benchmarks[%zu] has no name", i);
+			ret = err_set(e, "benchmarks[%zu] has no name", i);
+			break;
 		}
-		if (json_is_true(json_object_get(row, "error_occurred")))
-			continue;
 		scale = time_unit_scale(str(row, "time_unit"));
-		if (isnan(scale)) {
-			strtab_release(&with_iter);
-			return err_set(e, "benchmarks[%zu] has an unknown time_unit", i);
+		if (json_is_true(json_object_get(row, "error_occurred")) ||
+		    (agg && strtab_find(&with_iter, name, strlen(name)) >= 0)) {
+			free(name);
+			continue;
 		}
-		if (gb_is_iteration(row)) {
+		if (isnan(scale)) {
+			free(name);
+			ret = err_set(e, "benchmarks[%zu] has an unknown time_unit", i);
+			break;
+		}
+		if (!agg) {
 			for (k = 0; k < sizeof(gb_metrics) / sizeof(gb_metrics[0]); k++) {
 				const struct gb_metric *m = &gb_metrics[k];
 				double v = num(row, m->key);
@@ -241,13 +286,14 @@ static int import_gbench(struct bench_set *s, const json_t *root, struct err *e)
 					bench_series_add(bench_set_get(s, name, m->metric, m->unit, m->higher),
 							 v * (m->is_time ? scale : 1));
 			}
+			free(name);
 			continue;
 		}
-		agg = str(row, "aggregate_name");
-		if (!agg || strtab_find(&with_iter, name, strlen(name)) >= 0)
-			continue;
-		if (str(row, "aggregate_unit") && strcmp(str(row, "aggregate_unit"), "time"))
-			continue; /* cv and other percentages */
+		if ((str(row, "aggregate_unit") && strcmp(str(row, "aggregate_unit"), "time")) ||
+		    (strcmp(agg, "mean") && strcmp(agg, "median") && strcmp(agg, "stddev"))) {
+			free(name);
+			continue; /* cv and other percentages, BigO, RMS */
+		}
 		for (k = 0; k < sizeof(gb_metrics) / sizeof(gb_metrics[0]); k++) {
 			const struct gb_metric *m = &gb_metrics[k];
 			double v = num(row, m->key) * (m->is_time ? scale : 1);
@@ -255,8 +301,6 @@ static int import_gbench(struct bench_set *s, const json_t *root, struct err *e)
 			double reps = num(row, "repetitions");
 
 			if (!isfinite(v))
-				continue;
-			if (strcmp(agg, "mean") && strcmp(agg, "median") && strcmp(agg, "stddev"))
 				continue;
 			b = bench_set_get(s, name, m->metric, m->unit, m->higher);
 			if (!strcmp(agg, "mean"))
@@ -268,9 +312,28 @@ static int import_gbench(struct bench_set *s, const json_t *root, struct err *e)
 			if (reps >= 1 && reps < 1e9)
 				b->count = (size_t)reps;
 		}
+		free(name);
 	}
 	strtab_release(&with_iter);
-	return 0;
+	strtab_release(&plain);
+	return ret;
+}
+
+/*
+ * pytest-benchmark keeps every round in `data` unless told to trim it; a trimmed or damaged array (fewer
+ * values than `rounds`, or non-numbers) would be a small, skewed sample: the file's own statistics describe
+ * all rounds.
+ */
+static bool pytest_trimmed(const json_t *stats, const json_t *data)
+{
+	double rounds = num(stats, "rounds");
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(data, i, v)
+		if (!json_is_number(v) || !isfinite(json_number_value(v)))
+			return true;
+	return isfinite(rounds) && rounds != (double)json_array_size(data) && isfinite(num(stats, "mean"));
 }
 
 static int import_pytest(struct bench_set *s, const json_t *root, struct err *e)
@@ -290,9 +353,13 @@ static int import_pytest(struct bench_set *s, const json_t *root, struct err *e)
 			return err_set(e, "benchmarks[%zu] has no name or stats", i);
 		uname = unique_name(s, name);
 		data = json_object_get(stats, "data");
-		if (json_is_array(data) && json_array_size(data)) {
+		if (json_is_array(data) && json_array_size(data) && !pytest_trimmed(stats, data)) {
 			add_array(s, uname, data, "time", "s", false, false, 1);
 		} else {
+			if (json_is_array(data) && json_array_size(data))
+				bench_set_warn(s, "'%s': its data array (%zu values) does not hold its %.0f rounds: "
+					       "compared by the file's own statistics", uname, json_array_size(data),
+					       num(stats, "rounds"));
 			struct bench_series *b = bench_set_get(s, uname, "time", "s", false);
 			double rounds = num(stats, "rounds");
 

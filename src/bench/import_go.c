@@ -117,6 +117,24 @@ static void go_unit(const char *u, const char **metric, const char **unit, doubl
 	}
 }
 
+/* The configuration lines benchstat shows above its tables ("goos: linux", "cpu: ..."). */
+static void go_env(struct bench_set *s, const char *p, size_t l)
+{
+	static const char *const keys[] = { "goos", "goarch", "pkg", "cpu" };
+	size_t k, kl;
+
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		kl = strlen(keys[k]);
+		if (l > kl + 2 && !memcmp(p, keys[k], kl) && p[kl] == ':' && p[kl + 1] == ' ') {
+			size_t vl = l - kl - 2;
+
+			while (vl && (p[kl + 2 + vl - 1] == '\r' || p[kl + 2 + vl - 1] == ' '))
+				vl--;
+			bench_set_env(s, keys[k], p + kl + 2, vl);
+		}
+	}
+}
+
 int bench_import_go(struct bench_set *s, const char *data, size_t len, struct err *e)
 {
 	const char *p = data, *end = data + len;
@@ -136,6 +154,8 @@ int bench_import_go(struct bench_set *s, const char *data, size_t len, struct er
 			size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p), n, k;
 			struct field f[GO_MAX_FIELDS];
 
+			if (pass == 0)
+				go_env(s, p, l);
 			if (l > 5 && !memcmp(p, "pkg: ", 5)) {
 				size_t vl = l - 5;
 

@@ -194,7 +194,7 @@ static void summary_line(struct buf *out, const struct cmp_result *r)
 	for (i = 0; i < r->nr; i++)
 		untested += r->rows[i].verdict == CMP_UNTESTED;
 	if (untested)
-		buf_addf(out, "%zu comparison%s untested: a test needs at least 2 samples per side (go test -count, "
+		buf_addf(out, "%zu comparison%s untested (?): a test needs at least 2 samples a side (go test -count, "
 			      "--benchmark_repetitions, kiln bench --runs)\n",
 			 untested, untested == 1 ? "" : "s");
 	buf_addf(out, "%zu regression%s, %zu improvement%s (%s test, alpha %g, threshold %g%%)\n", r->regressions,
@@ -245,7 +245,8 @@ void cmp_report_text(struct buf *out, const struct cmp_result *r, const struct c
 				snprintf(cell[0], sizeof(cell[0]), "%s", row->name);
 				fmt_side(cell[1], sizeof(cell[1]), &row->base, row->unit);
 				fmt_side(cell[2], sizeof(cell[2]), &row->cur, row->unit);
-				if (row->verdict == CMP_SAME || row->verdict == CMP_UNTESTED)
+				/* untested rows still show how much the centre moved: only the test is missing */
+				if (row->verdict == CMP_SAME)
 					snprintf(cell[3], sizeof(cell[3]), "~");
 				else
 					bench_fmt_pct(cell[3], sizeof(cell[3]), row->change);
@@ -498,7 +499,7 @@ void cmp_report_markdown(struct buf *out, const struct cmp_result *r, const stru
 				continue;
 			fmt_side(a, sizeof(a), &row->base, row->unit);
 			fmt_side(b, sizeof(b), &row->cur, row->unit);
-			if (row->verdict == CMP_SAME || row->verdict == CMP_UNTESTED)
+			if (row->verdict == CMP_SAME)
 				snprintf(c, sizeof(c), "~");
 			else
 				bench_fmt_pct(c, sizeof(c), row->change);
@@ -514,6 +515,11 @@ void cmp_report_markdown(struct buf *out, const struct cmp_result *r, const stru
 				buf_adds(out, "~");
 			else
 				buf_adds(out, cmp_verdict_mark(row->verdict));
+			if (row->verdict == CMP_UNTESTED && row->note) {
+				buf_adds(out, " (");
+				md_cell(out, row->note);
+				buf_addch(out, ')');
+			}
 			buf_adds(out, " |\n");
 		}
 		if (g && g->n >= 2 && rows_of(r, metrics[mi]) >= 2) {

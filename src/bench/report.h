@@ -15,6 +15,7 @@
 struct cmp_labels {
 	const char *base_path, *base_format;
 	const char *cur_path, *cur_format;
+	const struct bench_set *base, *cur; /* for their environment lines; may be NULL */
 };
 
 void cmp_report_text(struct buf *out, const struct cmp_result *r, const struct cmp_labels *l, bool color);

@@ -3,14 +3,17 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/xalloc.h"
 
 #define W 720.0
 #define H 120.0
 #define LEFT 90.0
 #define RIGHT 20.0
+#define TICK_PAD 4.0 /* the end ticks' labels are anchored inside the chart so they are never cut */
 
 static void esc(struct buf *out, const char *s)
 {
@@ -89,7 +92,9 @@ static void chart(struct buf *out, const struct cmp_row *row)
 
 		buf_addf(out, "<line class=\"axis\" x1=\"%.2f\" x2=\"%.2f\" y1=\"96\" y2=\"100\"/>", xpos(v, lo, hi),
 			 xpos(v, lo, hi));
-		buf_addf(out, "<text class=\"tick\" x=\"%.2f\" y=\"112\" text-anchor=\"middle\">", xpos(v, lo, hi));
+		/* the last label ends at its tick, the others centre on theirs: none runs past the chart's edge */
+		buf_addf(out, "<text class=\"tick\" x=\"%.2f\" y=\"112\" text-anchor=\"%s\">",
+			 k == 4 ? xpos(v, lo, hi) + TICK_PAD : xpos(v, lo, hi), k == 4 ? "end" : "middle");
 		esc(out, bench_fmt_value(t, sizeof(t), v, row->unit));
 		buf_adds(out, "</text>\n");
 	}
@@ -117,16 +122,62 @@ static const char *verdict_class(enum cmp_verdict v)
 	return v == CMP_REGRESSION ? "reg" : v == CMP_IMPROVEMENT ? "imp" : "";
 }
 
+/* Display order: regressions first, then improvements, then the rest, each in input order. */
+static size_t *row_order(const struct cmp_result *r)
+{
+	static const enum cmp_verdict rank[] = { CMP_REGRESSION, CMP_IMPROVEMENT };
+	size_t *order = xmalloc((r->nr + 1) * sizeof(*order)), n = 0, i, k;
+
+	for (k = 0; k <= 2; k++)
+		for (i = 0; i < r->nr; i++)
+			if (k < 2 ? r->rows[i].verdict == rank[k] :
+				    r->rows[i].verdict != rank[0] && r->rows[i].verdict != rank[1])
+				order[n++] = i;
+	return order;
+}
+
+/* benchstat's header: goos, goarch, pkg, cpu, as the inputs give them ("a | b" when they differ). */
+static void environment(struct buf *out, const struct cmp_labels *l)
+{
+	static const char *const keys[] = { "goos", "goarch", "pkg", "cpu" };
+	bool any = false;
+	size_t k;
+
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		const char *a = l->base ? bench_set_env_get(l->base, keys[k]) : NULL;
+		const char *b = l->cur ? bench_set_env_get(l->cur, keys[k]) : NULL;
+
+		if (!a && !b)
+			continue;
+		buf_adds(out, any ? "<br>" : "<p class=\"env\">");
+		any = true;
+		buf_addf(out, "%s: <code>", keys[k]);
+		esc(out, a ? a : b);
+		if (a && b && strcmp(a, b)) {
+			buf_adds(out, "</code> | <code>");
+			esc(out, b);
+		}
+		buf_adds(out, "</code>");
+	}
+	if (any)
+		buf_adds(out, "</p>\n");
+}
+
 void cmp_report_html(struct buf *out, const struct cmp_result *r, const struct cmp_labels *l)
 {
-	size_t i;
+	size_t *order = row_order(r), i, j;
 	char t[64];
 
 	buf_adds(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		      "<title>kiln compare</title>\n<style>\n"
 		      "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}\n"
-		      "table{border-collapse:collapse;margin:1em 0}th,td{padding:4px 10px;border-bottom:1px solid #ddd;"
-		      "text-align:left;vertical-align:top}td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}\n"
+		      /* a fixed layout within the page: long names wrap in their column, the verdict stays in view */
+		      "table{border-collapse:collapse;margin:1em 0;width:100%;table-layout:fixed;font-size:.875em}"
+		      "th,td{padding:4px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}"
+		      "td:first-child{overflow-wrap:anywhere}td.num{text-align:right;font-variant-numeric:tabular-nums}\n"
+		      "col.name{width:auto}col.metric{width:5.5em}col.side{width:9em}col.change{width:6.5em}"
+		      "col.p{width:5em}col.n{width:3.5em}col.verdict{width:8em}h2{overflow-wrap:anywhere}\n"
+		      ".env{color:#444}\n"
 		      ".reg{color:#b00020;font-weight:bold}.imp{color:#1b7f3b}small{color:#666}\n"
 		      "circle.b{fill:#4477aa;fill-opacity:.55}circle.c{fill:#ee6677;fill-opacity:.55}\n"
 		      "line.ci{stroke:#222;stroke-width:2}line.centre{stroke:#222;stroke-width:2}"
@@ -144,10 +195,16 @@ void cmp_report_html(struct buf *out, const struct cmp_result *r, const struct c
 		      "needs p &lt; alpha and a change beyond the threshold in the worse direction.</p>\n",
 		 l->cur_format, r->test == CMP_MANNWHITNEY ? "Mann-Whitney U" : "Welch's t", r->alpha,
 		 r->threshold * 100, r->confidence * 100);
-	buf_adds(out, "<table>\n<tr><th>benchmark</th><th>metric</th><th>baseline</th><th>current</th>"
+	environment(out, l);
+	buf_adds(out, "<table>\n<colgroup><col class=\"name\"><col class=\"metric\"><col class=\"side\">"
+		      "<col class=\"side\"><col class=\"change\"><col class=\"p\"><col class=\"n\">"
+		      "<col class=\"verdict\"></colgroup>\n"
+		      "<tr><th>benchmark</th><th>metric</th><th>baseline</th><th>current</th>"
 		      "<th>change</th><th>p</th><th>n</th><th>verdict</th></tr>\n");
-	for (i = 0; i < r->nr; i++) {
-		const struct cmp_row *row = &r->rows[i];
+	for (j = 0; j < r->nr; j++) {
+		const struct cmp_row *row = &r->rows[order[j]];
+
+		i = order[j];
 
 		buf_addf(out, "<tr><td><a href=\"#b%zu\">", i);
 		esc(out, row->name);
@@ -160,10 +217,18 @@ void cmp_report_html(struct buf *out, const struct cmp_result *r, const struct c
 			 bench_fmt_pct(t, sizeof(t), row->change));
 		if (isnan(row->p))
 			buf_adds(out, "<td class=\"num\">-</td>");
+		else if (row->p < 0.001)
+			buf_adds(out, "<td class=\"num\">&lt;0.001</td>");
 		else
 			buf_addf(out, "<td class=\"num\">%.3g</td>", row->p);
-		buf_addf(out, "<td class=\"num\">%zu+%zu</td><td class=\"%s\">%s</td></tr>\n", row->base.n,
-			 row->cur.n, verdict_class(row->verdict), cmp_verdict_mark(row->verdict));
+		buf_addf(out, "<td class=\"num\">%zu+%zu</td><td class=\"%s\">%s", row->base.n, row->cur.n,
+			 verdict_class(row->verdict), cmp_verdict_mark(row->verdict));
+		if (row->verdict == CMP_UNTESTED && row->note) {
+			buf_adds(out, "<br><small>");
+			esc(out, row->note);
+			buf_adds(out, "</small>");
+		}
+		buf_adds(out, "</td></tr>\n");
 	}
 	for (i = 0; i < r->ngeo; i++) {
 		char a[64], b[64];
@@ -205,9 +270,10 @@ void cmp_report_html(struct buf *out, const struct cmp_result *r, const struct c
 		}
 		buf_adds(out, "</ul>\n");
 	}
-	for (i = 0; i < r->nr; i++) {
-		const struct cmp_row *row = &r->rows[i];
+	for (j = 0; j < r->nr; j++) {
+		const struct cmp_row *row = &r->rows[order[j]];
 
+		i = order[j];
 		buf_addf(out, "<section id=\"b%zu\">\n<h2>", i);
 		esc(out, row->name);
 		buf_adds(out, " <small>");
@@ -215,7 +281,10 @@ void cmp_report_html(struct buf *out, const struct cmp_result *r, const struct c
 		buf_addf(out, ", %s is better</small></h2>\n<p>", row->higher_is_better ? "higher" : "lower");
 		buf_addf(out, "<span class=\"%s\">%s</span>: change %s, ", verdict_class(row->verdict),
 			 cmp_verdict_name(row->verdict), bench_fmt_pct(t, sizeof(t), row->change));
-		buf_addf(out, "%s p = %.4g", row->test, row->p);
+		if (isnan(row->p))
+			buf_addf(out, "no %s test", row->test);
+		else
+			buf_addf(out, "%s p = %.4g", row->test, row->p);
 		if (isfinite(row->df))
 			buf_addf(out, " (df %.1f)", row->df);
 		if (row->note) {
@@ -228,4 +297,5 @@ void cmp_report_html(struct buf *out, const struct cmp_result *r, const struct c
 		buf_adds(out, "</section>\n");
 	}
 	buf_adds(out, "<p><small>Generated by kiln compare.</small></p>\n</body>\n</html>\n");
+	free(order);
 }

@@ -2,6 +2,8 @@
 #include "bench/result.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,8 +31,57 @@ void bench_set_release(struct bench_set *s)
 	}
 	free(s->v);
 	u64map_release(&s->index);
+	for (i = 0; i < s->nwarnings; i++)
+		free(s->warnings[i]);
+	free(s->warnings);
+	for (i = 0; i < s->nenv; i++) {
+		free(s->env_keys[i]);
+		free(s->env_values[i]);
+	}
+	free(s->env_keys);
+	free(s->env_values);
+	s->warnings = s->env_keys = s->env_values = NULL;
+	s->nwarnings = s->awarnings = s->nenv = s->aenv = 0;
 	s->v = NULL;
 	s->nr = s->alloc = 0;
+}
+
+void bench_set_warn(struct bench_set *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg)
+		return;
+	ALLOC_GROW(s->warnings, s->nwarnings + 1, s->awarnings);
+	s->warnings[s->nwarnings++] = msg;
+}
+
+void bench_set_env(struct bench_set *s, const char *key, const char *value, size_t vlen)
+{
+	size_t old = s->aenv;
+
+	if (bench_set_env_get(s, key))
+		return;
+	ALLOC_GROW(s->env_keys, s->nenv + 1, s->aenv);
+	if (s->aenv != old)
+		s->env_values = xrealloc(s->env_values, s->aenv * sizeof(*s->env_values));
+	s->env_keys[s->nenv] = xstrdup(key);
+	s->env_values[s->nenv++] = xstrndup(value, vlen);
+}
+
+const char *bench_set_env_get(const struct bench_set *s, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < s->nenv; i++)
+		if (!strcmp(s->env_keys[i], key))
+			return s->env_values[i];
+	return NULL;
 }
 
 struct bench_series *bench_set_find(const struct bench_set *s, const char *name, const char *metric)

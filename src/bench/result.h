@@ -33,9 +33,21 @@ struct bench_set {
 	struct bench_series *v;
 	size_t nr, alloc;
 	struct u64map index;   /* hash(name, metric) -> index + 1 (first of that hash) */
+	char **warnings;       /* what the importer worked around, for the command to print; owned */
+	size_t nwarnings, awarnings;
+	/* The environment the input names (go test's goos, goarch, pkg, cpu lines), in order; owned. */
+	char **env_keys, **env_values;
+	size_t nenv, aenv;
 };
 
-#define BENCH_SET_INIT { NULL, NULL, 0, 0, U64MAP_INIT }
+#define BENCH_SET_INIT { NULL, NULL, 0, 0, U64MAP_INIT, NULL, 0, 0, NULL, NULL, 0, 0 }
+
+/* Records a warning (printf-style) for the command to show. */
+void bench_set_warn(struct bench_set *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Records an environment entry; a key seen before keeps its first value. */
+void bench_set_env(struct bench_set *s, const char *key, const char *value, size_t vlen);
+/* The value of an environment key, or NULL. */
+const char *bench_set_env_get(const struct bench_set *s, const char *key);
 
 void bench_set_release(struct bench_set *s);
 /* The series for (name, metric), or NULL. */

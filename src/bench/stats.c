@@ -366,10 +366,68 @@ static int cmp_ranked(const void *a, const void *b)
 	return cmp_double(&((const struct ranked *)a)->v, &((const struct ranked *)b)->v);
 }
 
+/*
+ * The exact null distribution of U given the ties (every assignment of the pooled values to the samples equally
+ * likely): tie groups are taken in ascending order; putting j of a group of t into the first sample, after k of
+ * its values and `before` values in all, adds j * (before - k) + j * (t - j) / 2 to U. Counts in units of U / 2
+ * are built up per k, weighted by C(t, j). Sets P(U <= u) and P(U >= u).
+ */
+static void mw_exact_ties(const size_t *groups, size_t ng, size_t n1, size_t n2, double u, double *le, double *ge)
+{
+	size_t max2 = 2 * n1 * n2, k, j, g, s, before = 0, target = (size_t)llround(2 * u);
+	double *cur = xcalloc((n1 + 1) * (max2 + 1), sizeof(*cur));
+	double *next = xcalloc((n1 + 1) * (max2 + 1), sizeof(*next));
+	double total = 0, lo = 0, hi = 0;
+
+	cur[0] = 1;
+	for (g = 0; g < ng; g++) {
+		size_t t = groups[g];
+
+		memset(next, 0, (n1 + 1) * (max2 + 1) * sizeof(*next));
+		for (k = 0; k <= n1 && k <= before; k++) {
+			for (s = 0; s <= max2; s++) {
+				double c = cur[k * (max2 + 1) + s], binom = 1;
+
+				if (c == 0)
+					continue;
+				for (j = 0; j <= t && k + j <= n1; j++) {
+					size_t add = 2 * j * (before - k) + j * (t - j);
+
+					if (j)
+						binom = binom * (double)(t - j + 1) / (double)j;
+					if (s + add <= max2)
+						next[(k + j) * (max2 + 1) + s + add] += c * binom;
+				}
+			}
+		}
+		before += t;
+		{
+			double *tmp = cur;
+
+			cur = next;
+			next = tmp;
+		}
+	}
+	for (s = 0; s <= max2; s++) {
+		double c = cur[n1 * (max2 + 1) + s];
+
+		total += c;
+		if (s <= target)
+			lo += c;
+		if (s >= target)
+			hi += c;
+	}
+	free(cur);
+	free(next);
+	*le = total > 0 ? lo / total : NAN;
+	*ge = total > 0 ? hi / total : NAN;
+}
+
 void stats_mannwhitney(const double *x, size_t nx, const double *y, size_t ny, struct stats_test *r)
 {
-	size_t n = nx + ny, i, j;
+	size_t n = nx + ny, i, j, ng = 0;
 	struct ranked *all;
+	size_t *groups;
 	double rx = 0, ties = 0, u, mu, var;
 	bool has_ties = false;
 
@@ -378,6 +436,7 @@ void stats_mannwhitney(const double *x, size_t nx, const double *y, size_t ny, s
 	if (!nx || !ny)
 		return;
 	all = xmalloc(n * sizeof(*all));
+	groups = xmalloc(n * sizeof(*groups));
 	for (i = 0; i < nx; i++)
 		all[i] = (struct ranked){ x[i], 1 };
 	for (i = 0; i < ny; i++)
@@ -389,6 +448,7 @@ void stats_mannwhitney(const double *x, size_t nx, const double *y, size_t ny, s
 		for (j = i + 1; j < n && all[j].v == all[i].v; j++)
 			;
 		t = (double)(j - i);
+		groups[ng++] = j - i;
 		rank = (i + 1 + j) / 2.0; /* mid-rank of positions i+1 .. j */
 		if (t > 1) {
 			has_ties = true;
@@ -401,17 +461,35 @@ void stats_mannwhitney(const double *x, size_t nx, const double *y, size_t ny, s
 	free(all);
 	u = rx - nx * (nx + 1) / 2.0;
 	r->statistic = u;
+	if (ng == 1) {
+		free(groups);
+		r->p = 1; /* every value tied: no evidence of a difference */
+		return;
+	}
 	if (!has_ties && nx <= STATS_MW_EXACT_MAX && ny <= STATS_MW_EXACT_MAX) {
 		/* By symmetry P(U >= u) = P(U <= mn - u). */
 		double lo = stats_mw_exact_cdf(u, nx, ny);
 		double hi = stats_mw_exact_cdf((double)nx * ny - u, nx, ny);
 
+		free(groups);
 		r->p = 2 * (lo < hi ? lo : hi);
 		if (r->p > 1)
 			r->p = 1;
 		r->exact = true;
 		return;
 	}
+	if (has_ties && nx <= STATS_MW_TIES_EXACT_MAX && ny <= STATS_MW_TIES_EXACT_MAX) {
+		double lo, hi;
+
+		mw_exact_ties(groups, ng, nx, ny, u, &lo, &hi);
+		free(groups);
+		r->p = 2 * (lo < hi ? lo : hi);
+		if (r->p > 1)
+			r->p = 1;
+		r->exact = true;
+		return;
+	}
+	free(groups);
 	mu = nx * (double)ny / 2;
 	var = nx * (double)ny / 12 * ((n + 1) - ties / ((double)n * (n - 1)));
 	if (!(var > 0)) {
@@ -427,6 +505,31 @@ void stats_mannwhitney(const double *x, size_t nx, const double *y, size_t ny, s
 		if (r->p > 1)
 			r->p = 1;
 	}
+}
+
+size_t stats_mw_min_samples(double alpha)
+{
+	size_t k;
+	double c = 2; /* C(2k, k) for k = 1 */
+
+	/* the smallest two-sided exact p of k + k samples is 2 / C(2k, k) */
+	for (k = 1; k < 64; k++) {
+		if (2 / c < alpha)
+			return k;
+		c = c * (double)(2 * k + 1) * (double)(2 * k + 2) / ((double)(k + 1) * (double)(k + 1));
+	}
+	return k;
+}
+
+double stats_mw_min_p(size_t m, size_t n)
+{
+	double c = 1;
+	size_t i;
+
+	/* 2 / C(m + n, m) */
+	for (i = 1; i <= m; i++)
+		c = c * (double)(n + i) / (double)i;
+	return 2 / c > 1 ? 1 : 2 / c;
 }
 
 double stats_mean_ci_halfwidth(double sd, size_t n, double level)

@@ -2,8 +2,8 @@
  * Statistics for benchmark results, implemented from their formulas (no GPL library): descriptive summaries,
  * the regularized incomplete beta function (continued fraction, modified Lentz), Student's t distribution and
  * its quantile, the normal tail through erfc, Welch's t-test (Welch-Satterthwaite degrees of freedom) and the
- * Mann-Whitney U test (exact distribution for small samples without ties, normal approximation with tie and
- * continuity correction otherwise). Tail probabilities are computed in the tail, never as 1 - cdf.
+ * Mann-Whitney U test (exact distribution for small samples, with or without ties, normal approximation with
+ * tie and continuity correction otherwise). Tail probabilities are computed in the tail, never as 1 - cdf.
  * Nothing here allocates except stats_mannwhitney() (temporary, freed before it returns).
  */
 #ifndef KILN_BENCH_STATS_H
@@ -58,13 +58,20 @@ struct stats_test {
 void stats_welch(double mean1, double sd1, double n1, double mean2, double sd2, double n2, struct stats_test *r);
 
 /*
- * Mann-Whitney U test, two-sided. Exact when there are no ties and both samples have at most
- * STATS_MW_EXACT_MAX values; otherwise the normal approximation with tie and continuity correction.
+ * Mann-Whitney U test, two-sided: p = 2 min(P(U <= u), P(U >= u)), at most 1. As benchstat: exact without ties
+ * when both samples have at most STATS_MW_EXACT_MAX values, exact given the ties (the distribution of U over
+ * all assignments of the pooled values) when both have at most STATS_MW_TIES_EXACT_MAX; otherwise the normal
+ * approximation with tie and continuity correction. All values tied: p = 1.
  */
 #define STATS_MW_EXACT_MAX 50
+#define STATS_MW_TIES_EXACT_MAX 25
 void stats_mannwhitney(const double *x, size_t nx, const double *y, size_t ny, struct stats_test *r);
 /* P(U <= u) under H0 for sizes m and n without ties (exact; m, n <= STATS_MW_EXACT_MAX). */
 double stats_mw_exact_cdf(double u, size_t m, size_t n);
+/* The smallest two-sided p-value m + n samples can give: 2 / C(m + n, m). */
+double stats_mw_min_p(size_t m, size_t n);
+/* The fewest samples per side whose smallest p-value is below `alpha` (4 at 0.05, benchstat's "need >= 4"). */
+size_t stats_mw_min_samples(double alpha);
 
 /* Half-width of the two-sided confidence interval of a mean: t_{(1+level)/2, n-1} * sd / sqrt(n). */
 double stats_mean_ci_halfwidth(double sd, size_t n, double level);

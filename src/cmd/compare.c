@@ -136,6 +136,10 @@ int cmd_compare(int argc, char **argv)
 		error_msg("%s", e.msg);
 		goto out;
 	}
+	for (size_t i = 0; i < base.nwarnings; i++)
+		warning_msg("'%s': %s", argv[0], base.warnings[i]);
+	for (size_t i = 0; i < cur.nwarnings; i++)
+		warning_msg("'%s': %s", argv[1], cur.warnings[i]);
 	co.test = strcmp(o.test, "welch") ? CMP_MANNWHITNEY : CMP_WELCH;
 	co.alpha = o.alpha;
 	co.threshold = o.threshold;
@@ -156,7 +160,7 @@ int cmd_compare(int argc, char **argv)
 		error_msg("no benchmark of '%s' is in '%s' (nothing to compare)", argv[0], argv[1]);
 		goto out;
 	}
-	labels = (struct cmp_labels){ argv[0], base.format, argv[1], cur.format };
+	labels = (struct cmp_labels){ argv[0], base.format, argv[1], cur.format, &base, &cur };
 	if (o.html) {
 		cmp_report_html(&extra, &res, &labels);
 		if (write_report(o.html, &extra, &e))

@@ -20,10 +20,11 @@ struct flamegraph_opts {
 	const char *type;
 	const char *value;
 	const char *title, *subtitle, *notes, *countname, *nametype, *fonttype;
-	const char *colors, *bgcolors, *minwidth, *cp_file;
+	const char *colors, *bgcolors, *minwidth, *cp_file, *nameattr, *encoding;
+	struct opt_list base;
 	long long width, height;
 	double fontsize, fontwidth, factor, total;
-	bool hash, random, cp, inverted, reverse, flamechart, negate;
+	bool hash, random, cp, inverted, reverse, flamechart, negate, no_sort;
 };
 
 static const struct cmd_help flamegraph_help = {
@@ -46,6 +47,18 @@ static const struct cmd_help flamegraph_help = {
 		    "kiln flamegraph --cp before.folded -o before.svg && kiln flamegraph --cp after.folded -o after.svg",
 };
 
+/* An XML EncName: [A-Za-z] ([A-Za-z0-9._] | '-')* */
+static bool valid_encoding(const char *s)
+{
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+		return false;
+	for (s++; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
 /* --minwidth takes pixels ("0.1") or a percentage of the total ("0.5%"). */
 static int parse_minwidth(const char *s, struct fg_svg_opts *so, struct err *e)
 {
@@ -67,18 +80,87 @@ static int parse_minwidth(const char *s, struct fg_svg_opts *so, struct err *e)
 	return 0;
 }
 
+/* Folded stacks go straight into the graph, the way flamegraph.pl reads them (fractions, empty names). */
+static int add_folded(struct flamegraph *g, struct input *in, const char *path, const struct flamegraph_opts *o,
+		      const struct fg_build_opts *bo, struct err *e)
+{
+	struct fg_folded f;
+	const char *line, *name = strcmp(path, "-") ? path : "<stdin>";
+	size_t len;
+	uint64_t first_ignored = 0;
+	int r, ret = -1;
+
+	fg_folded_init(&f);
+	while ((r = input_getline(in, &line, &len, e)) > 0) {
+		uint64_t before = f.ignored;
+
+		if (fg_add_folded_line(g, &f, line, len, bo, o->no_sort && !o->flamechart, e) < 0)
+			goto out;
+		if (f.ignored > before && !first_ignored)
+			first_ignored = in->lineno;
+	}
+	if (r < 0)
+		goto out;
+	/* The same verdicts as the folded reader of the other commands (src/formats/folded.c). */
+	if (!f.lines) {
+		err_set(e, "no stacks found (expected lines of 'frame;frame;... COUNT')");
+		goto out;
+	}
+	if (format_skipped_too_many(f.ignored, f.ignored + f.lines)) {
+		err_set(e, "not folded stacks: %llu of %llu lines are not 'frame;frame;... COUNT' (the first is line "
+			"%llu)", (unsigned long long)f.ignored, (unsigned long long)(f.ignored + f.lines),
+			(unsigned long long)first_ignored);
+		goto out;
+	}
+	if (!f.drawn) {
+		err_set(e, "no samples in '%s'", name);
+		goto out;
+	}
+	if (f.ignored)
+		warning_msg("'%s': ignored %llu line%s with invalid format (the first is line %llu)", name,
+			    (unsigned long long)f.ignored, f.ignored == 1 ? "" : "s", (unsigned long long)first_ignored);
+	ret = 0;
+out:
+	fg_folded_release(&f);
+	return ret;
+}
+
 static int add_input(struct flamegraph *g, const char *path, const struct flamegraph_opts *o,
 		     char **countname, struct err *e)
 {
 	struct format_read_opts ro = { 0 };
-	struct fg_build_opts bo = { -1, -1, o->reverse };
-	struct profile *p;
+	struct fg_build_opts bo = { -1, -1, o->reverse, o->base.v, o->base.nr };
+	const struct format *f = o->type ? format_by_name(o->type) : NULL;
+	struct profile *p = NULL;
+	struct input in;
 	int ret = -1;
 
+	if (input_open(&in, path, e))
+		return -1;
+	if (!f) {
+		const unsigned char *head;
+		size_t n = input_peek(&in, 1 << 16, &head, e);
+
+		if (!n) {
+			if (!e->msg[0])
+				err_set(e, "cannot read '%s': the input is empty", path);
+			goto out;
+		}
+		if (!(f = format_detect_input(head, n, path, e)))
+			goto out;
+	}
+	if (!strcmp(f->name, "folded") && !o->value) {
+		if (add_folded(g, &in, path, o, &bo, e) < 0)
+			goto wrap;
+		if (!o->countname && !*countname)
+			*countname = xstrdup("samples");
+		ret = 0;
+		goto out;
+	}
 	ro.keep_order = o->flamechart;
 	p = profile_new(o->flamechart ? PROFILE_KEEP_ORDER : 0);
-	if (profile_read_path(p, path, o->type, &ro, e) < 0)
-		goto out;
+	if (f->read(p, &in, &ro, e) < 0)
+		goto wrap;
 	if (o->value) {
 		bo.column = profile_find_column(p, o->value);
 		if (bo.column < 0) {
@@ -112,7 +194,11 @@ static int add_input(struct flamegraph *g, const char *path, const struct flameg
 		goto out;
 	}
 	ret = 0;
+	goto out;
+wrap:
+	err_wrap(e, "cannot read '%s' as %s", strcmp(path, "-") ? path : "<stdin>", f->name);
 out:
+	input_close(&in);
 	profile_free(p);
 	return ret;
 }
@@ -122,6 +208,7 @@ int cmd_flamegraph(int argc, char **argv)
 	struct flamegraph_opts o = { 0 };
 	struct fg_svg_opts so;
 	struct palette_map cp;
+	struct fg_nameattr nameattr;
 	struct afile af = { 0 };
 	struct flamegraph *g = NULL;
 	struct err e = ERR_INIT;
@@ -131,6 +218,7 @@ int cmd_flamegraph(int argc, char **argv)
 
 	fg_svg_opts_init(&so);
 	palette_map_init(&cp);
+	fg_nameattr_init(&nameattr);
 	o.width = so.width;
 	o.height = so.frameheight;
 	o.fontsize = so.fontsize;
@@ -176,6 +264,15 @@ int cmd_flamegraph(int argc, char **argv)
 		OPT_BOOL(0, "cp", &o.cp, "consistent palette: reuse and extend the colours in palette.map"),
 		OPT_STRING(0, "cp-file", &o.cp_file, "FILE", "the consistent palette file (implies --cp)"),
 		OPT_BOOL(0, "negate", &o.negate, "differential graphs: swap red and blue"),
+		OPT_STRING(0, "nameattr", &o.nameattr, "FILE", "per-function frame attributes: lines of "
+			   "'FUNCTION<TAB>key=value...' (title, class, style, href, target, ...)"),
+		OPT_GROUP("Input"),
+		OPT_LIST(0, "base", &o.base, "NAME", "start each stack at its first frame called NAME and leave "
+			 "out stacks without one; repeatable"),
+		OPT_BOOL(0, "no-sort", &o.no_sort, "folded input is already sorted: do not sort, and stop at an "
+			 "unsorted line"),
+		OPT_STRING(0, "encoding", &o.encoding, "NAME", "declare the SVG's encoding (e.g. ISO-8859-1): names "
+			   "are then copied as the input's bytes"),
 		OPT_END(),
 	};
 
@@ -190,6 +287,10 @@ int cmd_flamegraph(int argc, char **argv)
 		return usage_error(&flamegraph_help, "unknown input format '%s' for --type", o.type);
 	if (o.minwidth && parse_minwidth(o.minwidth, &so, &e) < 0)
 		return usage_error(&flamegraph_help, "%s", e.msg);
+	if (o.encoding && !valid_encoding(o.encoding))
+		return usage_error(&flamegraph_help, "invalid encoding name '%s' for --encoding", o.encoding);
+	if (o.no_sort && o.reverse)
+		warning_msg("--no-sort is ignored with --reverse: reversed stacks are always sorted");
 	if (o.bgcolors) {
 		char top[8], bottom[8];
 
@@ -222,6 +323,16 @@ int cmd_flamegraph(int argc, char **argv)
 	so.factor = o.factor;
 	so.total = o.total;
 
+	so.encoding = o.encoding;
+	if (o.nameattr) {
+		if (fg_nameattr_load(&nameattr, o.nameattr, &e) < 0) {
+			error_msg("%s", e.msg);
+			goto out;
+		}
+		if (nameattr.ignored)
+			warning_msg("ignored %zu unknown or invalid attributes in '%s'", nameattr.ignored, o.nameattr);
+		so.nameattr = &nameattr;
+	}
 	if (o.cp || o.cp_file) {
 		cp_path = o.cp_file ? o.cp_file : "palette.map";
 		if (palette_map_load(&cp, cp_path, &e) < 0) {
@@ -272,5 +383,7 @@ out:
 	fg_free(g);
 	free(countname);
 	palette_map_release(&cp);
+	fg_nameattr_release(&nameattr);
+	free(o.base.v);
 	return ret;
 }

@@ -170,6 +170,16 @@ static void add_self(struct flamegraph *g, uint32_t leaf, double value, double d
 	g->nodes[leaf].self += value;
 }
 
+static bool is_base_name(const struct flamegraph *g, const struct fg_build_opts *o, uint32_t id)
+{
+	size_t k, len = strtab_len(&g->names, id);
+
+	for (k = 0; k < o->nbase; k++)
+		if (strlen(o->base[k]) == len && !memcmp(o->base[k], strtab_str(&g->names, id), len))
+			return true;
+	return false;
+}
+
 int fg_add_profile(struct flamegraph *g, const struct profile *p, const struct fg_build_opts *o, struct err *e)
 {
 	struct name_cache nc = { NULL, p, g, NULL, BUF_INIT };
@@ -188,7 +198,7 @@ int fg_add_profile(struct flamegraph *g, const struct profile *p, const struct f
 	nc.ids = xmalloc((p->frames_nr + 1) * sizeof(*nc.ids));
 	memset(nc.ids, 0xff, (p->frames_nr + 1) * sizeof(*nc.ids));
 	nc.full = profile_placed_full_paths(p);
-	if (!o->reverse && !g->flamechart) {
+	if (!o->reverse && !g->flamechart && !o->nbase) {
 		map = xmalloc((p->nodes_nr + 1) * sizeof(*map));
 		memset(map, 0xff, (p->nodes_nr + 1) * sizeof(*map));
 		map[0] = 0;
@@ -216,7 +226,20 @@ int fg_add_profile(struct flamegraph *g, const struct profile *p, const struct f
 					break; /* a cycle would be a broken profile; stop rather than loop */
 			}
 			gn = 0;
-			for (i = 0; i < n; i++) {
+			i = 0;
+			if (o->nbase) {
+				/* --base: the stack starts at its first base frame; without one it is left out */
+				for (; i < n; i++) {
+					uint32_t fr = p->nodes[path[o->reverse ? i : n - 1 - i]].frame;
+					uint32_t id = frame_name_id(&nc, fr);
+
+					if (is_base_name(g, o, id))
+						break;
+				}
+				if (i == n)
+					continue;
+			}
+			for (; i < n; i++) {
 				const struct stack_node *sn = &p->nodes[path[o->reverse ? i : n - 1 - i]];
 
 				gn = child(g, gn, frame_name_id(&nc, sn->frame));
@@ -293,12 +316,29 @@ static int cmp_by_name(const void *a, const void *b, void *ctx)
 	return sx[ly] == ';' ? 1 : sx[ly] < ';' ? -1 : 1;
 }
 
+/* flamegraph.pl keeps a frame's end in a hash key, as perl prints a number: 15 significant digits. */
+static double perl_number(double v)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%.15g", v);
+	return strtod(num, NULL);
+}
+
+/* One node being laid out: its sorted children are kids[kbeg..kend), the next to visit kids[k]. */
+struct walk {
+	uint32_t node;
+	size_t kbeg, kend, k, rect;
+	double start;
+};
+
 size_t fg_layout(const struct flamegraph *g, double min_value, struct fg_rect **out, uint32_t *max_depth)
 {
-	struct fg_rect *rects = NULL, *stack = NULL;
-	size_t nr = 0, alloc = 0, sp = 0, stack_alloc = 0;
+	struct fg_rect *rects = NULL;
+	struct walk *st = NULL;
 	uint32_t *kids = NULL, maxd = 0;
-	size_t kids_alloc = 0;
+	size_t nr = 0, alloc = 0, sp = 0, st_alloc = 0, nkids = 0, kids_alloc = 0;
+	double t = 0;
 
 	if (!g->finished)
 		BUG("fg_layout before fg_finish");
@@ -307,71 +347,63 @@ size_t fg_layout(const struct flamegraph *g, double min_value, struct fg_rect **
 	if (!(g->nodes[0].value > 0))
 		return 0;
 
-	ALLOC_GROW(stack, 1, stack_alloc);
-	stack[sp].node = 0;
-	stack[sp++].x = 0;
-	while (sp) {
-		struct fg_rect r = stack[--sp];
-		const struct fg_node *n = &g->nodes[r.node];
-		size_t nk = 0, nkids, k;
-		double x = r.x;
+	/*
+	 * Positions are a running sum of the samples in drawing order, and a frame's width is the sum at its end
+	 * minus the sum at its start: flamegraph.pl's arithmetic, so fractional counts round as they do there
+	 * (6.1 + 1.4 after 31.23 is 7.4999..., drawn as 7 samples). A frame's own samples come first, then its
+	 * children in name order (input order for a flame chart). Frames narrower than min_value are pruned with
+	 * their subtrees (theirs are narrower still) but keep their place.
+	 */
+	for (uint32_t node = 0;;) {
+		const struct fg_node *n = &g->nodes[node];
+		struct walk *w;
 
 		ALLOC_GROW(rects, nr + 1, alloc);
-		rects[nr++] = r;
+		rects[nr].node = node;
+		rects[nr].x = t;
 		if (n->depth > maxd)
 			maxd = n->depth;
-
-		/*
-		 * Children narrower than min_value are pruned with their subtrees (theirs are narrower still), but
-		 * keep their place: positions are flamegraph.pl's, the frame's own samples first, then its
-		 * children in name order (in input order for a flame chart).
-		 */
-		if (!g->flamechart) {
-			for (uint32_t c = n->first_child; c != FG_NONE; c = g->nodes[c].next_sibling) {
-				if (g->nodes[c].value > 0) {
-					ALLOC_GROW(kids, nk + 1, kids_alloc);
-					kids[nk++] = c;
-				}
+		ALLOC_GROW(st, sp + 1, st_alloc);
+		w = &st[sp++];
+		w->node = node;
+		w->rect = nr++;
+		w->start = t;
+		w->kbeg = w->k = nkids;
+		for (uint32_t c = n->first_child; c != FG_NONE; c = g->nodes[c].next_sibling) {
+			if (g->nodes[c].value > 0 || (g->flamechart && g->nodes[c].name == g->self_name)) {
+				ALLOC_GROW(kids, nkids + 1, kids_alloc);
+				kids[nkids++] = c;
 			}
-			if (nk > 1)
-				qsort_r(kids, nk, sizeof(*kids), cmp_by_name, (void *)g);
-			x += n->self;
-			nkids = nk;
-			nk = 0;
-			for (k = 0; k < nkids; k++) {
-				const struct fg_node *cn = &g->nodes[kids[k]];
+		}
+		w->kend = nkids;
+		if (!g->flamechart && w->kend - w->kbeg > 1)
+			qsort_r(kids + w->kbeg, w->kend - w->kbeg, sizeof(*kids), cmp_by_name, (void *)g);
+		t += n->self;
 
-				if (cn->value >= min_value) {
-					ALLOC_GROW(stack, sp + nk + 1, stack_alloc);
-					stack[sp + nk].node = kids[k];
-					stack[sp + nk].x = x;
-					nk++;
-				}
-				x += cn->value;
+		/* the next child wide enough to draw, finishing the frames whose children are done */
+		node = FG_NONE;
+		while (sp && node == FG_NONE) {
+			w = &st[sp - 1];
+			if (w->k == w->kend) {
+				rects[w->rect].w = w->node ? perl_number(t) - w->start : g->nodes[0].value;
+				nkids = w->kbeg;
+				sp--;
+				continue;
 			}
-		} else {
-			for (uint32_t c = n->first_child; c != FG_NONE; c = g->nodes[c].next_sibling) {
+			{
+				uint32_t c = kids[w->k++];
 				const struct fg_node *cn = &g->nodes[c];
 
-				if (cn->value > 0 && cn->value >= min_value && cn->name != g->self_name) {
-					ALLOC_GROW(stack, sp + nk + 1, stack_alloc);
-					stack[sp + nk].node = c;
-					stack[sp + nk].x = x;
-					nk++;
-				}
-				x += cn->value;
+				if (cn->value >= min_value && !(g->flamechart && cn->name == g->self_name))
+					node = c;
+				else
+					t += cn->value;
 			}
 		}
-		/* pop leftmost first: reverse the pushed run */
-		for (k = 0; k < nk / 2; k++) {
-			struct fg_rect t = stack[sp + k];
-
-			stack[sp + k] = stack[sp + nk - 1 - k];
-			stack[sp + nk - 1 - k] = t;
-		}
-		sp += nk;
+		if (node == FG_NONE)
+			break;
 	}
-	free(stack);
+	free(st);
 	free(kids);
 	*out = rects;
 	*max_depth = maxd;
@@ -402,6 +434,14 @@ static void add_count(struct buf *b, double v)
 	}
 }
 
+size_t fg_strip_annotation(const char *name, size_t len)
+{
+	if (len >= 4 && name[len - 4] == '_' && name[len - 3] == '[' && name[len - 1] == ']' &&
+	    strchr("kjiw", name[len - 2]) && name[len - 2])
+		return len - 4;
+	return len;
+}
+
 void fg_tooltip_root(struct buf *b, double total, double factor, const char *countname)
 {
 	buf_adds(b, "all (");
@@ -424,6 +464,9 @@ void fg_tooltip(struct buf *b, const char *name, size_t len, double value, doubl
 	if (has_delta) {
 		double pct = denom != 0 ? 100 * delta / denom : 0.0;
 
+		/* a negated zero is still no change: "0.00%", as flamegraph.pl and inferno print it */
+		if (pct == 0)
+			pct = 0;
 		buf_addf(b, "; %s%.2f%%", delta > 0 ? "+" : "", pct);
 	}
 	buf_addch(b, ')');

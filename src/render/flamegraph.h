@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../core/buf.h"
 #include "../core/hash.h"
 #include "palette.h"
 
@@ -63,6 +64,12 @@ struct fg_build_opts {
 	int column;      /* value column; -1 = the profile's default */
 	int base_column; /* >= 0: a differential graph, delta = column - base_column; -1 = none */
 	bool reverse;    /* leaf frames at the bottom (stack-reversed flame graph) */
+	/*
+	 * --base NAME (inferno's): a stack starts at its first frame named as one of `base` (the frames below it
+	 * are dropped); stacks without such a frame are left out. NULL or nbase 0: every stack, whole.
+	 */
+	const char *const *base;
+	size_t nbase;
 };
 
 /* A graph with only its root; `flamechart` keeps input order (merging only consecutive equal frames). */
@@ -78,6 +85,36 @@ int fg_add_profile(struct flamegraph *g, const struct profile *p, const struct f
  */
 void fg_add_stack(struct flamegraph *g, const char *const *names, const size_t *lens, size_t n, double value,
 		  double delta);
+/*
+ * Folded stacks read as flamegraph.pl reads them, straight into a graph. The profile model keeps integer
+ * counts and drops empty frame names, so `kiln flamegraph` draws folded input through here instead:
+ *   - a count may be fractional ("12.5"); counts are summed as flamegraph.pl sums them, never rounded;
+ *   - "STACK N" splits at the last blank before the count; a second count before it ("STACK BEFORE AFTER",
+ *     difffolded.pl) makes the line differential: the width is AFTER, the colour AFTER - BEFORE;
+ *   - frames split at ';' as perl's split does: an empty name ("a;;b") is a frame, trailing ';'s are not;
+ *   - --reverse reverses each stack, --base cuts it (struct fg_build_opts);
+ *   - --no-sort (inferno's) promises sorted input (bytewise, as `LC_ALL=C sort` sorts): a line sorting
+ *     before the previous one is an error.
+ */
+struct fg_folded {
+	struct buf prev;     /* the previous stack, for the sort check */
+	const char **names; /* scratch: the frames of the current line */
+	size_t *lens, names_alloc;
+	uint64_t lines;    /* lines with a count (added or cut away by --base) */
+	uint64_t ignored;  /* lines without a count, as flamegraph.pl's "Ignored N lines with invalid format" */
+	bool fractional;   /* some count had a fractional part */
+	uint64_t drawn;    /* lines with a value (or a change) drawn */
+};
+
+void fg_folded_init(struct fg_folded *f);
+void fg_folded_release(struct fg_folded *f);
+/*
+ * Adds one line (without its newline). Returns 1 when the line was used, 0 when it was ignored (blank, or no
+ * count), -1 with `e` set when `check_sorted` and the line sorts before the previous one.
+ */
+int fg_add_folded_line(struct flamegraph *g, struct fg_folded *f, const char *line, size_t len,
+		       const struct fg_build_opts *o, bool check_sorted, struct err *e);
+
 /* Computes subtree values and wakers (frames above a "--"). Call once after adding, before layout. */
 void fg_finish(struct flamegraph *g);
 
@@ -94,12 +131,13 @@ uint32_t fg_find_child(const struct flamegraph *g, uint32_t parent, const char *
 
 /*
  * A drawn frame, in drawing order (parents before children): `x` is its left edge in value units from the
- * root's (its width is the node's `value`). As flamegraph.pl places them: a frame's own samples first, then
+ * root's. As flamegraph.pl places them: a frame's own samples first, then
  * its children in byte order of their names (input order for a flame chart); pruned frames keep their place.
  */
 struct fg_rect {
 	uint32_t node;
 	double x;
+	double w; /* width in value units: end minus start of the running sum (the node's value, up to rounding) */
 };
 
 /*
@@ -115,6 +153,9 @@ size_t fg_layout(const struct flamegraph *g, double min_value, struct fg_rect **
  */
 void fg_tooltip(struct buf *b, const char *name, size_t len, double value, double total, double factor,
 		const char *countname, bool has_delta, double delta);
+
+/* `len` without a trailing "_[k]", "_[j]", "_[i]" or "_[w]" annotation: names are coloured by it, not shown. */
+size_t fg_strip_annotation(const char *name, size_t len);
 
 /* The root's tooltip: "all (1,234 samples, 100%)". */
 void fg_tooltip_root(struct buf *b, double total, double factor, const char *countname);
@@ -142,6 +183,12 @@ struct fg_svg_opts {
 	double total;           /* > the sum: the width the root stands for; 0: the sum */
 	uint64_t seed;          /* PALETTE_RANDOM */
 	/*
+	 * --encoding: declared in the XML header; names are then copied as the input's bytes (flamegraph.pl's
+	 * way), not checked as UTF-8. NULL: UTF-8, no declaration.
+	 */
+	const char *encoding;
+	const struct fg_nameattr *nameattr; /* --nameattr: per-function attributes and titles; NULL: none */
+	/*
 	 * Overrides a frame's fill: write a colour ("rgb(...)" or "#rrggbb") into `out` and return true, or
 	 * return false for the palette's colour. NULL: palette only.
 	 */
@@ -155,6 +202,36 @@ struct fg_svg_opts {
 	bool (*frame_tooltip)(const struct flamegraph *g, uint32_t node, struct buf *tip, void *ctx);
 	void *frame_tooltip_ctx;
 };
+
+/*
+ * --nameattr FILE (flamegraph.pl's): lines "FUNCTION<TAB>key=value<TAB>key=value...". `title` replaces the
+ * frame's tooltip; `id`, `class`, `style`, `onmouseover`, `onmouseout`, `onclick` are set on the frame's group;
+ * `href` (with `target`, default "_top") makes the group a link; `g_extra` / `a_extra` hold more attributes
+ * ('name="value" ...') for the group or the link. Keys are matched against the frame name as the input spells
+ * it (annotations included). Values are escaped on output, so a file cannot break the SVG.
+ */
+struct fg_attr {
+	char *key, *value;
+};
+struct fg_attrs {
+	struct fg_attr *v;
+	size_t nr, alloc;
+};
+struct fg_nameattr {
+	struct strtab names;   /* function names */
+	struct fg_attrs *attrs; /* by name id */
+	size_t attrs_alloc;
+	size_t ignored;        /* unknown keys and malformed extra attributes, skipped */
+};
+
+void fg_nameattr_init(struct fg_nameattr *m);
+void fg_nameattr_release(struct fg_nameattr *m);
+/* Parses file text (`name` is for messages). Returns 0, or -1 with `e` set (a line without a tab). */
+int fg_nameattr_parse(struct fg_nameattr *m, const char *data, size_t len, const char *name, struct err *e);
+/* Reads and parses `path`. Returns 0, or -1 with `e` set. */
+int fg_nameattr_load(struct fg_nameattr *m, const char *path, struct err *e);
+/* The attributes of `name`, or NULL. */
+const struct fg_attrs *fg_nameattr_get(const struct fg_nameattr *m, const char *name, size_t len);
 
 void fg_svg_opts_init(struct fg_svg_opts *o);
 /* Writes the SVG. Returns 0, or -1 with `e` set (nothing to draw, bad option, write error). */

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../core/atomicfile.h"
 #include "../core/buf.h"
@@ -55,11 +56,32 @@ static void add_xml(struct buf *b, const char *s)
 /*
  * Text content: escaped as buf_add_xml does, but with quotes left literal, as flamegraph.pl writes its titles
  * (tools that scrape the raw <title> text see the same bytes; quotes need no escaping outside attributes).
+ * `raw` (a declared --encoding other than UTF-8): bytes above 0x7f are the input's, copied as flamegraph.pl
+ * copies them; only markup and control characters are replaced.
  */
-static void add_text(struct buf *b, const char *s, size_t len)
+static void add_text(struct buf *b, const char *s, size_t len, bool raw)
 {
 	size_t start = b->len, i, j;
 
+	if (raw) {
+		for (i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)s[i];
+
+			if (c == '&')
+				buf_adds(b, "&amp;");
+			else if (c == '<')
+				buf_adds(b, "&lt;");
+			else if (c == '>')
+				buf_adds(b, "&gt;");
+			else if (c == '\t')
+				buf_addch(b, ' ');
+			else if (c < 0x20 || c == 0x7f)
+				buf_adds(b, "&#xfffd;");
+			else
+				buf_addch(b, c);
+		}
+		return;
+	}
 	buf_add_xml(b, s, len);
 	if (!memchr(s, '"', len) && !memchr(s, '\'', len))
 		return;
@@ -75,6 +97,84 @@ static void add_text(struct buf *b, const char *s, size_t len)
 		}
 	}
 	buf_setlen(b, j);
+}
+
+/* An attribute value: escaped for double quotes (raw bytes kept under a declared --encoding). */
+static void add_attr(struct buf *b, const char *s, bool raw)
+{
+	if (!raw) {
+		buf_add_xml(b, s, strlen(s));
+		return;
+	}
+	for (; *s; s++) {
+		if (*s == '"')
+			buf_adds(b, "&quot;");
+		else
+			add_text(b, s, 1, true);
+	}
+}
+
+static const char *attr_value(const struct fg_attrs *a, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < a->nr; i++)
+		if (!strcmp(a->v[i].key, key))
+			return a->v[i].value;
+	return NULL;
+}
+
+/* The extra attributes of a g_extra / a_extra value were split into "=NAME" keys when the file was read. */
+static void add_attrs(struct buf *b, const struct fg_attrs *a, const char *const *keys, bool extra_of_a, bool raw)
+{
+	size_t i, k;
+
+	for (k = 0; keys[k]; k++) {
+		const char *v = attr_value(a, keys[k]);
+
+		if (v) {
+			buf_addf(b, " %s=\"", keys[k]);
+			add_attr(b, v, raw);
+			buf_addch(b, '"');
+		}
+	}
+	for (i = 0; i < a->nr; i++) {
+		const char *key = a->v[i].key;
+
+		if (key[0] != (extra_of_a ? '@' : '='))
+			continue;
+		buf_addf(b, " %s=\"", key + 1);
+		add_attr(b, a->v[i].value, raw);
+		buf_addch(b, '"');
+	}
+}
+
+/* A frame's group: <g>, or with --nameattr attributes <g ...>, or <a ...> for a link (as inferno writes it). */
+static void group_start(struct buf *b, const struct fg_attrs *a, bool raw)
+{
+	static const char *const g_keys[] = { "id", "class", "style", "onmouseover", "onmouseout", "onclick", NULL };
+	static const char *const a_keys[] = { "xlink:href", NULL };
+
+	if (!a) {
+		buf_adds(b, "<g>\n");
+		return;
+	}
+	if (attr_value(a, "href")) {
+		const char *target = attr_value(a, "target");
+
+		buf_adds(b, "<a xlink:href=\"");
+		add_attr(b, attr_value(a, "href"), raw);
+		buf_adds(b, "\" target=\"");
+		add_attr(b, target && *target ? target : "_top", raw);
+		buf_addch(b, '"');
+		add_attrs(b, a, a_keys + 1, true, raw);
+		add_attrs(b, a, g_keys, false, raw);
+		buf_adds(b, ">\n");
+		return;
+	}
+	buf_adds(b, "<g");
+	add_attrs(b, a, g_keys, false, raw);
+	buf_adds(b, ">\n");
 }
 
 /* `v` as "%.1f" prints it: flamegraph.pl derives a frame's width from its rounded edges. */
@@ -109,8 +209,12 @@ static void add_comment_text(struct buf *b, const char *s)
 	buf_release(&t);
 }
 
-/* The label drawn in a frame: as many characters as fit at the average glyph width, ".." when cut. */
-static void add_label(struct buf *b, const char *name, size_t len, double width, double fontsize, double fontwidth)
+/*
+ * The label drawn in a frame: as many characters as fit at the average glyph width, ".." when cut. Characters
+ * are UTF-8 code points, or bytes under a declared --encoding (`raw`).
+ */
+static void add_label(struct buf *b, const char *name, size_t len, double width, double fontsize, double fontwidth,
+		      bool raw)
 {
 	double fit = width / (fontsize * fontwidth);
 	size_t chars, n = 0, i, cut = len, keep = len;
@@ -118,9 +222,9 @@ static void add_label(struct buf *b, const char *name, size_t len, double width,
 	if (!(fit >= 3))
 		return;
 	chars = fit > 1e9 ? (size_t)1e9 : (size_t)fit;
-	/* count characters (UTF-8 lead bytes); find where chars - 2 and chars characters end */
+	/* count characters; find where chars - 2 and chars characters end */
 	for (i = 0; i < len; i++) {
-		if (((unsigned char)name[i] & 0xc0) == 0x80)
+		if (!raw && ((unsigned char)name[i] & 0xc0) == 0x80)
 			continue;
 		if (n == chars - 2)
 			cut = i;
@@ -131,10 +235,10 @@ static void add_label(struct buf *b, const char *name, size_t len, double width,
 		n++;
 	}
 	if (keep < len) {
-		add_text(b, name, cut);
+		add_text(b, name, cut, raw);
 		buf_adds(b, "..");
 	} else {
-		add_text(b, name, len);
+		add_text(b, name, len, raw);
 	}
 }
 
@@ -218,6 +322,7 @@ int fg_write_svg(const struct flamegraph *g, FILE *out, const struct fg_svg_opts
 	uint32_t maxdepth;
 	size_t nr, i;
 	int ret = -1;
+	bool raw = o->encoding && strcasecmp(o->encoding, "UTF-8") && strcasecmp(o->encoding, "UTF8");
 
 	if (!g->finished)
 		BUG("fg_write_svg before fg_finish");
@@ -241,7 +346,13 @@ int fg_write_svg(const struct flamegraph *g, FILE *out, const struct fg_svg_opts
 		title = g->flamechart ? "Flame Chart" : o->inverted ? "Icicle Graph" : "Flame Graph";
 	height = (maxdepth + 1) * fh + ypad1 + ypad2 + ypad3;
 
-	buf_adds(&w.b, "<?xml version=\"1.0\" standalone=\"no\"?>\n"
+	buf_adds(&w.b, "<?xml version=\"1.0\"");
+	if (o->encoding) {
+		buf_adds(&w.b, " encoding=\"");
+		add_xml(&w.b, o->encoding);
+		buf_adds(&w.b, "\"");
+	}
+	buf_adds(&w.b, " standalone=\"no\"?>\n"
 		 "<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" "
 		 "\"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">\n");
 	buf_addf(&w.b, "<svg version=\"1.1\" width=\"%lld\" height=\"", o->width);
@@ -281,13 +392,13 @@ int fg_write_svg(const struct flamegraph *g, FILE *out, const struct fg_svg_opts
 	buf_adds(&w.b, "\" font-size=\"");
 	add_num(&w.b, fs + 5);
 	buf_adds(&w.b, "\">");
-	add_text(&w.b, title, strlen(title));
+	add_text(&w.b, title, strlen(title), raw);
 	buf_adds(&w.b, "</text>\n");
 	if (subtitle) {
 		buf_addf(&w.b, "<text id=\"subtitle\" x=\"%lld\" y=\"", o->width / 2);
 		add_num(&w.b, fs * 4);
 		buf_adds(&w.b, "\">");
-		add_text(&w.b, o->subtitle, strlen(o->subtitle));
+		add_text(&w.b, o->subtitle, strlen(o->subtitle), raw);
 		buf_adds(&w.b, "</text>\n");
 	}
 	buf_adds(&w.b, "<text id=\"details\" x=\"10\" y=\"");
@@ -315,11 +426,12 @@ int fg_write_svg(const struct flamegraph *g, FILE *out, const struct fg_svg_opts
 	for (i = 0; i < nr; i++) {
 		const struct fg_node *n = &g->nodes[rects[i].node];
 		double x1 = XPAD + rects[i].x * wpt;
-		double x2 = XPAD + (rects[i].x + (rects[i].node ? n->value : total)) * wpt;
+		double x2 = XPAD + (rects[i].x + (rects[i].node ? rects[i].w : total)) * wpt;
 		double rx1 = tenth(x1), rx2 = tenth(x2);
 		double y1, y2;
+		const struct fg_attrs *attrs;
 		const char *name;
-		size_t len;
+		size_t len, shown;
 
 		if (!o->inverted) {
 			y1 = height - ypad2 - (n->depth + 1) * fh + FRAMEPAD;
@@ -329,14 +441,20 @@ int fg_write_svg(const struct flamegraph *g, FILE *out, const struct fg_svg_opts
 			y2 = ypad1 + ypad3 + (n->depth + 1) * fh - FRAMEPAD;
 		}
 		name = fg_name(g, rects[i].node, &len);
+		attrs = rects[i].node && o->nameattr ? fg_nameattr_get(o->nameattr, name, len) : NULL;
+		/* coloured by the whole name, shown without its _[k]/_[j]/_[i]/_[w] annotation */
+		shown = fg_strip_annotation(name, len);
 		buf_reset(&tip);
 		if (rects[i].node == 0)
 			fg_tooltip_root(&tip, total, o->factor, o->countname);
+		else if (attrs && attr_value(attrs, "title"))
+			buf_adds(&tip, attr_value(attrs, "title"));
 		else if (!o->frame_tooltip || !o->frame_tooltip(g, rects[i].node, &tip, o->frame_tooltip_ctx))
-			fg_tooltip(&tip, name, len, n->value, total, o->factor, o->countname, g->has_delta,
+			fg_tooltip(&tip, name, shown, rects[i].w, total, o->factor, o->countname, g->has_delta,
 				   o->negate ? -n->delta : n->delta);
-		buf_adds(&w.b, "<g>\n<title>");
-		add_text(&w.b, tip.buf, tip.len);
+		group_start(&w.b, attrs, raw);
+		buf_adds(&w.b, "<title>");
+		add_text(&w.b, tip.buf, tip.len, raw);
 		/* as flamegraph.pl prints them: x and sizes to a tenth, y as the plain number */
 		buf_addf(&w.b, "</title><rect x=\"%.1f\" y=\"", rx1);
 		add_num(&w.b, y1);
@@ -345,8 +463,8 @@ int fg_write_svg(const struct flamegraph *g, FILE *out, const struct fg_svg_opts
 		buf_addf(&w.b, "\" rx=\"2\" ry=\"2\"/>\n<text x=\"%.2f\" y=\"", x1 + 3);
 		add_num(&w.b, 3 + (y1 + y2) / 2);
 		buf_adds(&w.b, "\">");
-		add_label(&w.b, name, len, x2 - x1, fs, o->fontwidth);
-		buf_adds(&w.b, "</text>\n</g>\n");
+		add_label(&w.b, name, shown, x2 - x1, fs, o->fontwidth, raw);
+		buf_adds(&w.b, attrs && attr_value(attrs, "href") ? "</text>\n</a>\n" : "</text>\n</g>\n");
 		flush(&w, false);
 	}
 	buf_adds(&w.b, "</g>\n</svg>\n");

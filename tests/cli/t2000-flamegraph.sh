@@ -56,7 +56,7 @@ has "--inverted is titled Icicle Graph" "$T_TMP/inv.svg" ">Icicle Graph</text>"
 has "--inverted puts the root at the top" "$T_TMP/inv.svg" \
 	'<title>all (166 samples, 100%)</title><rect x="10.0" y="36"'
 "$KILN" flamegraph --reverse "$SMALL" -o "$T_TMP/rev.svg"
-grep -q '<title>fork_\[k\] (40 samples, 24.10%)</title><rect x="[0-9.]*" y="85"' "$T_TMP/rev.svg" &&
+grep -q '<title>fork (40 samples, 24.10%)</title><rect x="[0-9.]*" y="85"' "$T_TMP/rev.svg" &&
 	t_pass "--reverse puts leaf functions at the bottom" || t_fail "--reverse puts leaf functions at the bottom"
 "$KILN" flamegraph --width 800 --height 20 "$SMALL" -o "$T_TMP/wh.svg"
 has "--width" "$T_TMP/wh.svg" 'width="800" height="170"'
@@ -112,7 +112,7 @@ done
 if [ -s "$T_TMP/pal.err" ]; then t_fail "every palette draws" "$pal: $(cat "$T_TMP/pal.err")"; else
 	t_pass "every palette draws"; fi
 "$KILN" flamegraph --colors java "$SMALL" -o "$T_TMP/java.svg"
-grep -o '<title>fork_\[k\] [^<]*</title><rect [^>]*fill="rgb([0-9]*,[0-9]*,0)"' "$T_TMP/java.svg" >/dev/null &&
+grep -o '<title>fork [^<]*</title><rect [^>]*fill="rgb([0-9]*,[0-9]*,0)"' "$T_TMP/java.svg" >/dev/null &&
 	t_pass "java: _[k] is orange" || t_fail "java: _[k] is orange"
 "$KILN" flamegraph --bgcolors blue "$SMALL" -o "$T_TMP/bg.svg"
 has "--bgcolors blue" "$T_TMP/bg.svg" 'stop-color="#e0e0ff"'
@@ -148,6 +148,135 @@ if [ -d "$PERF_FIX" ]; then
 else
 	t_skip "perf script input" "fixtures not found in $PERF_FIX"
 fi
+
+# Parity with flamegraph.pl (peer suites: FlameGraph's and inferno's test data). flamegraph.pl is not packaged
+# for Debian: flamegraph_pl_titles.py computes the titles it draws from its documented rules.
+titles() { # SVG: its <title> texts, sorted, one a line
+	python3 -c 'import sys, xml.etree.ElementTree as E
+print("\n".join(sorted(t.text or "" for t in E.parse(sys.argv[1]).getroot().iter("{http://www.w3.org/2000/svg}title"))))' "$1"
+}
+same_titles() { # DESC "KILN-OPTS" INPUT: kiln's titles equal flamegraph.pl's
+	# shellcheck disable=SC2086
+	"$KILN" flamegraph $2 "$3" -o "$T_TMP/pl.svg" 2>/dev/null && titles "$T_TMP/pl.svg" >"$T_TMP/pl.kiln" &&
+		python3 "$D/flamegraph_pl_titles.py" $2 "$3" >"$T_TMP/pl.ref" && [ -s "$T_TMP/pl.ref" ] &&
+		cmp -s "$T_TMP/pl.kiln" "$T_TMP/pl.ref" && return 0
+	t_fail "$1" "$(diff "$T_TMP/pl.kiln" "$T_TMP/pl.ref" | head -6)"
+	return 1
+}
+EXP=$SHARED/fixtures/stackcollapse-perf/expected
+if [ -d "$EXP" ]; then
+	n=0 bad=0
+	for f in "$EXP"/*.txt; do
+		n=$((n + 1))
+		same_titles "titles of $(basename "$f")" "" "$f" || bad=$((bad + 1))
+	done
+	[ $bad = 0 ] && t_pass "flamegraph.pl's titles, names and counts for FlameGraph's $n folded files"
+	for f in "$EXP"/*-collapsed-all.txt; do
+		same_titles "--reverse titles of $(basename "$f")" "--reverse" "$f" || bad=$((bad + 1))
+		same_titles "--factor titles of $(basename "$f")" "--factor 2.5" "$f" || bad=$((bad + 1))
+	done
+	[ $bad = 0 ] && t_pass "flamegraph.pl's titles with --reverse and --factor"
+else
+	t_skip "titles of FlameGraph's folded files" "fixtures not found in $EXP"
+fi
+# Fractional counts (inferno's fractional-samples case): summed, not rounded; widths are differences of the
+# running sum, so 6.1 + 1.4 after 31.23 shows as 7 samples, as in flamegraph.pl.
+printf 'cksum;_start;__libc_start_main;main;cksum 31.23\ncksum;cksum 6.1\ncksum;cksum;__GI___fread_unlocked;entry_SYSCALL_64_fastpath_[k];sys_read_[k] 1.4\ncksum;main;cksum 19.0\nnoploop;[unknown] 2.567\nnoploop;main 274.321\n' >"$T_TMP/frac.folded"
+same_titles "fractional counts give flamegraph.pl's titles" "" "$T_TMP/frac.folded" &&
+	t_pass "fractional counts give flamegraph.pl's titles"
+"$KILN" flamegraph "$T_TMP/frac.folded" -o "$T_TMP/frac.svg"
+has "fractional counts are summed (334.618, not 333 or 335 rounded lines)" "$T_TMP/frac.svg" "<title>all (335 samples, 100%)</title>"
+has "a span of 7.4999... samples shows 7" "$T_TMP/frac.svg" "<title>cksum (7 samples, 2.09%)</title>"
+same_titles "differential titles" "" "$D/diff.folded" && t_pass "differential titles are flamegraph.pl's"
+same_titles "--negate titles" "--negate" "$D/diff.folded" && t_pass "--negate titles are flamegraph.pl's"
+# inferno's grey-frames case, against the titles and colours of inferno's expected SVG (tests/data/flamegraph/
+# grey-frames/grey-frames.svg, generated with --hash)
+"$KILN" flamegraph --hash "$D/inferno-grey-frames.folded" -o "$T_TMP/grey.svg"
+grey() { # DESC TITLE FILL
+	grep -q "<title>$2</title><rect [^>]*fill=\"$3\"" "$T_TMP/grey.svg" && t_pass "$1" || t_fail "$1" "'$2' $3"
+}
+grey "grey frames: '-' is light grey" '- (6 samples, 1.80%)' 'rgb(200,200,200)'
+grey "grey frames: '--' is dark grey" '-- (31 samples, 9.31%)' 'rgb(160,160,160)'
+grey "grey frames: _[k] stripped from the title" 'ext4_file_read_iter (1 samples, 0.30%)' 'rgb(236,145,34)'
+grey "grey frames: --hash colours as inferno's" 'noploop (276 samples, 82.88%)' 'rgb(248,212,47)'
+grey "grey frames: a repeated name, its count" 'cksum (57 samples, 17.12%)' 'rgb(226,95,23)'
+has "grey frames: root" "$T_TMP/grey.svg" '<title>all (333 samples, 100%)</title>'
+hasnt "no annotation is shown in titles" "$T_TMP/grey.svg" '_[k] ('
+# Annotations colour frames but are not shown, in titles or labels.
+printf 'main;do_sys_open_[k];vfs_open_[k] 10\nmain;Interp_[j] 10\n' >"$T_TMP/annot.folded"
+"$KILN" flamegraph --colors java "$T_TMP/annot.folded" -o "$T_TMP/annot.svg"
+has "_[k] stripped from the title" "$T_TMP/annot.svg" "<title>do_sys_open (10 samples, 50.00%)</title>"
+has "_[k] stripped from the label" "$T_TMP/annot.svg" ">do_sys_open</text>"
+has "_[j] stripped from the title" "$T_TMP/annot.svg" "<title>Interp (10 samples, 50.00%)</title>"
+grep -q '<title>vfs_open (10 samples, 50.00%)</title><rect [^>]*fill="rgb([0-9]*,[0-9]*,0)"' "$T_TMP/annot.svg" &&
+	t_pass "a stripped _[k] frame is still coloured as kernel (orange)" || t_fail "stripped _[k] keeps its colour"
+# --negate: no change is 0.00%, never -0.00%.
+printf 'a;b 5 5\na;c 1 3\n' >"$T_TMP/zero.folded"
+"$KILN" flamegraph --negate "$T_TMP/zero.folded" -o "$T_TMP/zero.svg"
+has "--negate of no change is 0.00%" "$T_TMP/zero.svg" "<title>b (5 samples, 62.50%; 0.00%)</title>"
+hasnt "--negate never prints -0.00%" "$T_TMP/zero.svg" "-0.00%"
+has "--negate of growth is negative" "$T_TMP/zero.svg" "<title>c (3 samples, 37.50%; -25.00%)</title>"
+# Empty frame names are frames ('a;;b', as flamegraph.pl draws them); a trailing ';' is not a frame.
+printf 'a;;b 2\na;c; 1\n' >"$T_TMP/empty-frame.folded"
+"$KILN" flamegraph "$T_TMP/empty-frame.folded" -o "$T_TMP/ef.svg"
+has "an empty frame name is drawn" "$T_TMP/ef.svg" "<title> (2 samples, 66.67%)</title>"
+has "its child sits above it" "$T_TMP/ef.svg" '<title>b (2 samples, 66.67%)</title><rect x="10.0" y="37"'
+n=$(grep -c '<title>' "$T_TMP/ef.svg")
+[ "$n" = 5 ] && t_pass "a trailing ';' adds no frame" || t_fail "a trailing ';' adds no frame" "$n titles"
+same_titles "empty frames as flamegraph.pl" "" "$T_TMP/empty-frame.folded" && t_pass "empty frames as flamegraph.pl"
+printf ' 3\na;;b 2\n;;x 1\n' >"$T_TMP/empty-stack.folded"
+same_titles "an empty stack counts for the root" "" "$T_TMP/empty-stack.folded" &&
+	t_pass "an empty stack (' 3') counts for the root only, as flamegraph.pl"
+"$KILN" flamegraph "$T_TMP/empty-frame.folded" "$T_TMP/annot.folded" -o /dev/null 2>"$T_TMP/ign.err"
+printf 'a;b 1\nnot a stack\n' >"$T_TMP/ign.folded"
+"$KILN" flamegraph "$T_TMP/ign.folded" -o /dev/null 2>"$T_TMP/ign.err"
+grep -q "ignored 1 line with invalid format (the first is line 2)" "$T_TMP/ign.err" && t_pass "ignored lines are counted on stderr" ||
+	t_fail "ignored lines are counted on stderr" "$(cat "$T_TMP/ign.err")"
+# --nameattr (flamegraph.pl's file: FUNCTION<TAB>key=value...), as inferno's nameattr cases use it.
+printf 'main\tclass=k\ttitle=foo\tg_extra=stroke-width="1" stroke="green"\thref=https://example.org/?a=1&b=2\ta_extra=rel="external"\ncksum\ttitle=bar\tclass=flames\nnoploop\tid=test\tstyle="><script>x</script>\n' >"$T_TMP/attrs.txt"
+"$KILN" flamegraph --nameattr "$T_TMP/attrs.txt" "$D/inferno-grey-frames.folded" -o "$T_TMP/attrs.svg"
+svg_ok "--nameattr keeps the SVG well-formed" "$T_TMP/attrs.svg"
+n=$(grep -c '<g class="flames">' "$T_TMP/attrs.svg"); m=$(grep -c '<title>bar</title>' "$T_TMP/attrs.svg")
+[ "$n" = 3 ] && [ "$m" = 3 ] && t_pass "--nameattr: class and title on every cksum frame" ||
+	t_fail "--nameattr class and title" "$n groups, $m titles"
+has "--nameattr: href makes a link" "$T_TMP/attrs.svg" '<a xlink:href="https://example.org/?a=1&amp;b=2" target="_top" rel="external" class="k" stroke-width="1" stroke="green">'
+has "--nameattr: the title replaces the tooltip" "$T_TMP/attrs.svg" '<title>foo</title>'
+has "--nameattr: values are escaped" "$T_TMP/attrs.svg" 'style="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"'
+has "--nameattr: frames without attributes keep their title" "$T_TMP/attrs.svg" '<g id="test" '
+printf 'main class=k\n' >"$T_TMP/badattrs.txt"
+t_fails "--nameattr: a line without a tab" 2 "$KILN" flamegraph --nameattr "$T_TMP/badattrs.txt" "$SMALL"
+t_fails "--nameattr: a missing file" 2 "$KILN" flamegraph --nameattr "$T_TMP/nope.txt" "$SMALL"
+# --encoding: declared, and names copied as the input's bytes.
+printf 'caf\351;x 2\n' >"$T_TMP/latin1.folded"
+"$KILN" flamegraph --encoding ISO-8859-1 "$T_TMP/latin1.folded" -o "$T_TMP/enc.svg"
+has "--encoding is declared" "$T_TMP/enc.svg" '<?xml version="1.0" encoding="ISO-8859-1" standalone="no"?>'
+has "--encoding copies the input's bytes" "$T_TMP/enc.svg" "$(printf '<title>caf\351 (2 samples')"
+svg_ok "--encoding ISO-8859-1 is well-formed" "$T_TMP/enc.svg"
+t_fails "--encoding rejects a bad name" 2 "$KILN" flamegraph --encoding 'a"b' "$SMALL"
+# --base (inferno's): stacks start at their first base frame; stacks without one are left out.
+printf 'a;b;Final;c 3\na;Final;d;Final;e 2\nx;y 10\n' >"$T_TMP/base.folded"
+"$KILN" flamegraph --base Final "$T_TMP/base.folded" -o "$T_TMP/base.svg"
+has "--base: the total is the stacks with a base frame" "$T_TMP/base.svg" "<title>all (5 samples, 100%)</title>"
+has "--base: the base frame is the root's child" "$T_TMP/base.svg" '<title>Final (5 samples, 100.00%)</title><rect x="10.0" y="85"'
+has "--base: a nested base frame stays" "$T_TMP/base.svg" "<title>Final (2 samples, 40.00%)</title>"
+hasnt "--base: frames below the base are gone" "$T_TMP/base.svg" "<title>a ("
+"$KILN" flamegraph --base Final --base y "$T_TMP/base.folded" -o "$T_TMP/base2.svg"
+has "--base is repeatable" "$T_TMP/base2.svg" "<title>all (15 samples, 100%)</title>"
+if [ -d "$PERF_FIX" ]; then
+	"$KILN" flamegraph --base read "$PERF_FIX/perf-dd-stacks-01.txt" -o "$T_TMP/base3.svg" 2>/dev/null
+	grep -q '<title>read (' "$T_TMP/base3.svg" && ! grep -q '<title>dd (' "$T_TMP/base3.svg" &&
+		t_pass "--base applies to every input format" || t_fail "--base on perf script input"
+fi
+t_fails "--base without any base frame draws nothing" 2 "$KILN" flamegraph --base nothere "$T_TMP/base.folded"
+# --no-sort (inferno's): sorted input draws the same; unsorted input is an error.
+LC_ALL=C sort "$SMALL" >"$T_TMP/sorted.folded"
+"$KILN" flamegraph --no-sort "$T_TMP/sorted.folded" -o "$T_TMP/ns.svg"
+"$KILN" flamegraph "$T_TMP/sorted.folded" -o "$T_TMP/s.svg"
+t_same "--no-sort on sorted input draws the same graph" "$T_TMP/ns.svg" "$T_TMP/s.svg"
+printf 'b;a 1\na;b 2\n' >"$T_TMP/unsorted.folded"
+t_fails "--no-sort on unsorted input is an error" 2 "$KILN" flamegraph --no-sort "$T_TMP/unsorted.folded"
+"$KILN" flamegraph "$T_TMP/unsorted.folded" -o /dev/null && t_pass "unsorted input draws without --no-sort" ||
+	t_fail "unsorted input draws without --no-sort"
 
 # Hostile names and option values render as text and keep the XML well-formed.
 printf 'main;</title><script>alert(1)</script> 5\nmain;a&b"c'"'"'d 3\nmain;\001ctl\177 2\nmain;bad\377\376utf 2\nmain;]]>cdata 1\nmain;--> 1\n' \

@@ -149,6 +149,114 @@ t_fails "unwritable HTML" 2 "$KILN" compare pytest-base.json pytest-head.json --
 t_fails "unwritable HTML (no regression)" 2 "$KILN" compare hyperfine.json hyperfine.json --html /nonexistent/r.html
 if [ ! -e /nonexistent/dir/r.html ]; then t_pass "no partial output file"; else t_fail "partial output"; fi
 
+# Parity with benchstat and Google Benchmark's compare.py (their own test data's cases).
+# One repetition a side (compare.py's test1: BM_100xSlower, 100 ns -> 10000 ns): no test, but the change shows.
+cat >"$T_TMP/gb1.json" <<'EOF'
+{"context": {"num_cpus": 4}, "benchmarks": [
+ {"name": "BM_100xSlower", "iterations": 1000, "real_time": 100, "cpu_time": 100, "time_unit": "ns"},
+ {"name": "BM_SameTimes", "iterations": 1000, "real_time": 10, "cpu_time": 10, "time_unit": "ns"}]}
+EOF
+sed 's/"real_time": 100, "cpu_time": 100/"real_time": 10000, "cpu_time": 10000/' "$T_TMP/gb1.json" >"$T_TMP/gb2.json"
+"$KILN" compare "$T_TMP/gb1.json" "$T_TMP/gb2.json" >"$T_TMP/one.out" 2>&1
+grep -q '^BM_100xSlower .* +9900.00% .* 1+1  ? (need >= 2 samples a side to test, have 1+1)$' "$T_TMP/one.out" &&
+	t_pass "an untested row shows its change and why it is untested" || t_fail "untested row" "$(cat "$T_TMP/one.out")"
+"$KILN" compare "$T_TMP/gb1.json" "$T_TMP/gb2.json" --format markdown >"$T_TMP/one.md" 2>&1
+grep -qF '| BM\_100xSlower | 100 ns | 10 µs | +9900.00% | - | ? (need \>= 2 samples a side to test, have 1+1) |' "$T_TMP/one.md" &&
+	t_pass "Markdown: an untested row shows its change" || t_fail "Markdown untested row" "$(cat "$T_TMP/one.md")"
+# Aggregate rows pair with their benchmark: reported as "RUN_mean" without run_name, or without run_type at all.
+cat >"$T_TMP/gbi.json" <<'EOF'
+{"context": {}, "benchmarks": [
+ {"name": "BM_x", "run_type": "iteration", "iterations": 10, "real_time": 100, "cpu_time": 100, "time_unit": "ns"},
+ {"name": "BM_x", "run_type": "iteration", "iterations": 10, "real_time": 102, "cpu_time": 102, "time_unit": "ns"},
+ {"name": "BM_x", "run_type": "iteration", "iterations": 10, "real_time": 98, "cpu_time": 98, "time_unit": "ns"}]}
+EOF
+cat >"$T_TMP/gba.json" <<'EOF'
+{"context": {}, "benchmarks": [
+ {"name": "BM_x_mean", "run_type": "aggregate", "aggregate_name": "mean", "repetitions": 3, "iterations": 3, "real_time": 150, "cpu_time": 150, "time_unit": "ns"},
+ {"name": "BM_x_median", "run_type": "aggregate", "aggregate_name": "median", "repetitions": 3, "iterations": 3, "real_time": 150, "cpu_time": 150, "time_unit": "ns"},
+ {"name": "BM_x_stddev", "run_type": "aggregate", "repetitions": 3, "iterations": 3, "real_time": 2, "cpu_time": 2, "time_unit": "ns"},
+ {"name": "BM_x_cv", "run_type": "aggregate", "aggregate_name": "cv", "aggregate_unit": "percentage", "repetitions": 3, "iterations": 3, "real_time": 0.01, "cpu_time": 0.01, "time_unit": "ns"}]}
+EOF
+"$KILN" compare "$T_TMP/gbi.json" "$T_TMP/gba.json" --format json --no-fail >"$T_TMP/agg.json" 2>"$T_TMP/agg.err"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert not d["added"] and not d["removed"], (d["added"], d["removed"])
+b = [x for x in d["benchmarks"] if x["metric"] == "time"][0]
+assert b["name"] == "BM_x" and b["current"]["n"] == 3 and abs(b["current"]["mean"] - 150e-9) < 1e-15, b
+assert abs(b["current"]["stddev"] - 2e-9) < 1e-15 and b["verdict"] == "regression", b
+' "$T_TMP/agg.json" 2>"$T_TMP/py.err" && t_pass "aggregate rows without run_name pair with their benchmark" ||
+	t_fail "aggregate rows pair" "$(cat "$T_TMP/py.err" "$T_TMP/agg.err")"
+python3 - "$T_TMP/gbold.json" <<'EOF'
+import json, sys
+rows = [{"name": "BM_y", "iterations": 10, "real_time": t, "cpu_time": t, "time_unit": "ns"} for t in (10, 11, 9)]
+rows += [{"name": "BM_y_mean", "iterations": 3, "real_time": 10, "cpu_time": 10, "time_unit": "ns"},
+         {"name": "BM_y_stddev", "iterations": 3, "real_time": 1, "cpu_time": 1, "time_unit": "ns"}]
+json.dump({"context": {}, "benchmarks": rows}, open(sys.argv[1], "w"))
+EOF
+"$KILN" compare "$T_TMP/gbold.json" "$T_TMP/gbold.json" >"$T_TMP/old.out" 2>&1
+if grep -q '^BM_y ' "$T_TMP/old.out" && ! grep -q 'BM_y_mean\|BM_y_stddev' "$T_TMP/old.out"; then
+	t_pass "aggregates of files older than run_type are not benchmarks of their own"
+else t_fail "old aggregate rows" "$(cat "$T_TMP/old.out")"; fi
+# Mann-Whitney: exact given ties, as benchstat (its test data: {2,1,3,5} vs {2,2,2,2}: p = 0.7142857...).
+for v in 2 1 3 5; do echo "BenchmarkT-2 100 $v ns/op"; done >"$T_TMP/mw1.txt"
+for v in 2 2 2 2; do echo "BenchmarkT-2 100 $v ns/op"; done >"$T_TMP/mw2.txt"
+"$KILN" compare "$T_TMP/mw1.txt" "$T_TMP/mw2.txt" --test mannwhitney --format json --no-fail |
+	python3 -c 'import json,sys; b=json.load(sys.stdin)["benchmarks"][0]; assert b["exact"] and abs(b["p"] - 0.7142857142857143) < 1e-12, b' 2>"$T_TMP/py.err" &&
+	t_pass "Mann-Whitney with ties: benchstat's exact p" || t_fail "Mann-Whitney with ties" "$(cat "$T_TMP/py.err")"
+for v in 10 11 12; do echo "BenchmarkS-2 100 $v ns/op"; done >"$T_TMP/mw3.txt"
+for v in 20 21 22; do echo "BenchmarkS-2 100 $v ns/op"; done >"$T_TMP/mw4.txt"
+"$KILN" compare "$T_TMP/mw3.txt" "$T_TMP/mw4.txt" --test mannwhitney >"$T_TMP/mw.out" 2>&1
+grep -q '^BenchmarkS-2 .* ~  0.100  3+3  (need >= 4 samples a side to detect a difference at alpha 0.05)$' "$T_TMP/mw.out" &&
+	t_pass "3+3 samples: the U test says it needs 4 (benchstat's note)" || t_fail "U test sample note" "$(cat "$T_TMP/mw.out")"
+# pytest-benchmark: a trimmed data array is not the sample; the file's statistics are, with a warning.
+python3 - pytest-base.json "$T_TMP/trimmed.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+st = d["benchmarks"][0]["stats"]
+st["data"] = st["data"][:4]
+d["benchmarks"][1]["stats"]["data"] = [1e-4, "n/a", 2e-4]
+json.dump(d, open(sys.argv[2], "w"))
+EOF
+"$KILN" compare "$T_TMP/trimmed.json" pytest-head.json --format json --no-fail >"$T_TMP/tr.json" 2>"$T_TMP/tr.err"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1])); src = json.load(open(sys.argv[2]))
+for i in (0, 1):
+    b, st = d["benchmarks"][i], src["benchmarks"][i]["stats"]
+    assert b["baseline"]["n"] == st["rounds"] and abs(b["baseline"]["mean"] - st["mean"]) < 1e-15, b
+' "$T_TMP/tr.json" pytest-base.json 2>"$T_TMP/py.err" && [ "$(grep -c "warning: .*rounds: compared by the file's own statistics" "$T_TMP/tr.err")" = 2 ] &&
+	t_pass "trimmed pytest data: the file's statistics, and a warning each" ||
+	t_fail "trimmed pytest data" "$(cat "$T_TMP/py.err" "$T_TMP/tr.err")"
+# go: a benchmark whose time and throughput (b.SetBytes) both regress is one regression.
+for v in 100 101 99 100 102; do echo "BenchmarkT-2 10 $((100000 / v)) ns/op $v MB/s"; done >"$T_TMP/tp1.txt"
+for v in 80 81 79 80 82; do echo "BenchmarkT-2 10 $((100000 / v)) ns/op $v MB/s"; done >"$T_TMP/tp2.txt"
+"$KILN" compare "$T_TMP/tp1.txt" "$T_TMP/tp2.txt" --format json --no-fail |
+	python3 -c 'import json,sys; d=json.load(sys.stdin); v=[b["verdict"] for b in d["benchmarks"]]; assert v == ["regression", "regression"] and d["regressions"] == 1, (v, d["regressions"])' 2>"$T_TMP/py.err" &&
+	t_pass "time and MB/s of one benchmark regressing count once" || t_fail "one regression per benchmark" "$(cat "$T_TMP/py.err")"
+"$KILN" compare "$T_TMP/tp1.txt" "$T_TMP/tp2.txt" | grep -q '^1 regression, 0 improvements' &&
+	t_pass "the text summary counts it once" || t_fail "the text summary counts it once"
+# HTML: regressions first, benchstat's environment header, no "p = nan", a layout that keeps the verdict visible.
+"$KILN" compare go-1.0.txt go-1.2.txt --html "$T_TMP/r.html" --no-fail >/dev/null
+"$KILN" compare "$T_TMP/gb1.json" "$T_TMP/gb2.json" --html "$T_TMP/r1.html" >/dev/null
+python3 - "$T_TMP/r.html" "$T_TMP/r1.html" <<'EOF' 2>"$T_TMP/py.err" && t_pass "HTML: regressions first, environment, no nan, fixed layout" || t_fail "HTML report" "$(cat "$T_TMP/py.err")"
+import re, sys
+h = open(sys.argv[1]).read()
+rows = re.findall(r'<tr><td><a href="#b\d+">[^<]*</a></td><td>[^<]*</td>.*?<td class="(reg|imp|)">', h)
+assert rows[:2] == ["reg", "reg"] and "reg" not in rows[2:], rows
+for k, v in (("goos", "linux"), ("goarch", "amd64"), ("pkg", "kilnbench"), ("cpu", "AMD EPYC")):
+    assert "%s: <code>%s</code>" % (k, v) in h, k
+assert "table-layout:fixed" in h and '<col class="verdict">' in h and "overflow-wrap:anywhere" in h
+secs = re.findall(r'<section id="b(\d+)">', h)
+assert secs[:2] == re.findall(r'<tr><td><a href="#b(\d+)">', h)[:2], secs
+assert re.search(r'text-anchor="end">', h)  # the last tick label ends at the chart's edge, not past it
+h1 = open(sys.argv[2]).read()
+assert "nan" not in h1.lower(), "nan in the page"
+assert "no welch test; need &gt;= 2 samples a side to test, have 1+1" in h1
+EOF
+if grep -q 'goos' "$T_TMP/r1.html"; then t_fail "no environment header without environment lines"
+else t_pass "no environment header without environment lines"; fi
+
 # Live: the installed tools' real output.
 if command -v g++ >/dev/null && [ -e /usr/include/benchmark/benchmark.h ]; then
 	if g++ -O2 -o "$T_TMP/gb" src/gbench.cc -lbenchmark -lpthread 2>"$T_TMP/gpp.err"; then

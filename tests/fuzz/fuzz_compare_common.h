@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bench_set a = BENCH_SET_INIT, b = BENCH_SET_INIT;
 	struct cmp_opts o = CMP_OPTS_INIT;
-	struct cmp_labels l = { "a", "fuzz", "b", "fuzz" };
+	struct cmp_labels l = { "a", "fuzz", "b", "fuzz", NULL, NULL };
 	struct err e = ERR_INIT;
 	struct cmp_result r;
 	struct buf out = BUF_INIT;

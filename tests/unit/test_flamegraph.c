@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ static struct profile *new_profile(unsigned flags)
 
 static struct flamegraph *build(const struct profile *p, bool reverse, bool flamechart)
 {
-	struct fg_build_opts bo = { -1, -1, reverse };
+	struct fg_build_opts bo = { .column = -1, .base_column = -1, .reverse = reverse };
 	struct flamegraph *g = fg_new(flamechart);
 	struct err e = ERR_INIT;
 
@@ -298,7 +299,150 @@ static void test_tooltip(void **state)
 	buf_reset(&b);
 	fg_tooltip_root(&b, 1000, 1, "samples");
 	assert_string_equal(b.buf, "all (1,000 samples, 100%)");
+	/* --negate of no change: still "0.00%", as flamegraph.pl and inferno print it */
+	buf_reset(&b);
+	fg_tooltip(&b, "z", 1, 200, 1000, 1, "samples", true, -0.0);
+	assert_string_equal(b.buf, "z (200 samples, 20.00%; 0.00%)");
 	buf_release(&b);
+}
+
+static void test_strip_annotation(void **state)
+{
+	(void)state;
+	assert_int_equal(fg_strip_annotation("read_[k]", 8), 4);
+	assert_int_equal(fg_strip_annotation("Foo:::bar_[j]", 13), 9);
+	assert_int_equal(fg_strip_annotation("x_[i]", 5), 1);
+	assert_int_equal(fg_strip_annotation("waker_[w]", 9), 5);
+	assert_int_equal(fg_strip_annotation("a_[x]", 5), 5);  /* not an annotation */
+	assert_int_equal(fg_strip_annotation("_[k]x", 5), 5);  /* not at the end */
+	assert_int_equal(fg_strip_annotation("[k]", 3), 3);
+}
+
+/* Adds folded lines; returns the graph, finished. */
+static struct flamegraph *folded(const char *text, const struct fg_build_opts *o, struct fg_folded *f)
+{
+	struct flamegraph *g = fg_new(false);
+	struct err e = ERR_INIT;
+	const char *line = text;
+
+	fg_folded_init(f);
+	while (*line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+
+		assert_true(fg_add_folded_line(g, f, line, len, o, false, &e) >= 0);
+		line += len + (nl ? 1 : 0);
+	}
+	fg_finish(g);
+	return g;
+}
+
+static void test_folded(void **state)
+{
+	struct fg_build_opts o = { -1, -1, false, NULL, 0 };
+	const char *base[] = { "F" };
+	struct fg_folded f;
+	struct flamegraph *g;
+	struct fg_rect *r;
+	uint32_t maxd, cc = FG_NONE;
+	size_t n, i;
+
+	(void)state;
+	/* fractional counts summed, an empty frame kept, a trailing ';' dropped, bad lines counted */
+	g = folded("c;_s;m;c 31.23\nc;c 6.1\nc;c;r 1.4\nc;;x 2\nc;e; 1\nno count\nc;c 5 \n", &o, &f);
+	assert_int_equal(f.lines, 5);
+	assert_int_equal(f.ignored, 2); /* no count, and a blank after the count (flamegraph.pl's regex) */
+	assert_true(f.fractional);
+	assert_true(fabs(g->nodes[0].value - 41.73) < 1e-9);
+	assert_int_not_equal(fg_find_child(g, find(g, "c"), "", 0), FG_NONE);
+	assert_int_not_equal(find(g, "c;;x"), FG_NONE);
+	assert_int_not_equal(find(g, "c;e"), FG_NONE);
+	assert_true(g->nodes[find(g, "c;e")].self == 1);
+	/* c;c spans 31.23 .. 38.73 in the running sum: 7.4999..., drawn as 7 samples as flamegraph.pl does */
+	n = fg_layout(g, 0, &r, &maxd);
+	for (i = 0; i < n; i++)
+		if (r[i].node == find(g, "c;c"))
+			cc = (uint32_t)i;
+	assert_int_not_equal(cc, FG_NONE);
+	assert_true(r[cc].w < 7.5 && r[cc].w > 7.49);
+	free(r);
+	fg_free(g);
+	fg_folded_release(&f);
+
+	/* differential: width by the second count, delta on the leaf */
+	g = folded("a;b 10 4\na;c 2 6\n", &o, &f);
+	assert_true(g->has_delta);
+	assert_true(g->nodes[0].value == 10);
+	assert_true(g->nodes[find(g, "a;b")].delta == -6);
+	assert_true(g->nodes[find(g, "a;c")].delta == 4);
+	assert_true(g->nodes[find(g, "a")].delta == 0);
+	fg_free(g);
+	fg_folded_release(&f);
+
+	/* --base: from the first base frame on; stacks without one are left out */
+	o.base = base;
+	o.nbase = 1;
+	g = folded("a;F;b;F;c 3\nx;y 5\nF 1\n", &o, &f);
+	assert_true(g->nodes[0].value == 4);
+	assert_int_not_equal(find(g, "F;b;F;c"), FG_NONE);
+	assert_int_equal(find(g, "a"), FG_NONE);
+	fg_free(g);
+	fg_folded_release(&f);
+
+	/* --reverse, then --base on the reversed stack */
+	o.reverse = true;
+	g = folded("a;F;b 3\n", &o, &f);
+	assert_int_not_equal(find(g, "F;a"), FG_NONE);
+	fg_free(g);
+	fg_folded_release(&f);
+}
+
+static void test_folded_sorted(void **state)
+{
+	struct fg_build_opts o = { -1, -1, false, NULL, 0 };
+	struct flamegraph *g = fg_new(false);
+	struct fg_folded f;
+	struct err e = ERR_INIT;
+
+	(void)state;
+	fg_folded_init(&f);
+	assert_int_equal(fg_add_folded_line(g, &f, "a;b 1", 5, &o, true, &e), 1);
+	assert_int_equal(fg_add_folded_line(g, &f, "a;b;c 1", 7, &o, true, &e), 1);
+	assert_int_equal(fg_add_folded_line(g, &f, "a;c 1", 5, &o, true, &e), 1);
+	assert_int_equal(fg_add_folded_line(g, &f, "a;b 1", 5, &o, true, &e), -1);
+	assert_non_null(strstr(e.msg, "unsorted"));
+	fg_folded_release(&f);
+	fg_free(g);
+}
+
+static void test_nameattr(void **state)
+{
+	struct fg_nameattr m;
+	struct err e = ERR_INIT;
+	const struct fg_attrs *a;
+	const char *text = "main\tclass=k\ttitle=foo\tg_extra=stroke=\"green\" class=\"dup\"\thref=h\tbogus=1\n"
+			   "\n"
+			   "cksum\ttitle=bar\n"
+			   "cksum\tclass=later\n";
+
+	(void)state;
+	fg_nameattr_init(&m);
+	assert_int_equal(fg_nameattr_parse(&m, text, strlen(text), "t", &e), 0);
+	a = fg_nameattr_get(&m, "main", 4);
+	assert_non_null(a);
+	assert_int_equal(a->nr, 4); /* class, title, =stroke, href */
+	assert_int_equal(m.ignored, 2); /* bogus=, and class="dup" which would repeat class */
+	a = fg_nameattr_get(&m, "cksum", 5);
+	assert_non_null(a);
+	assert_int_equal(a->nr, 1); /* a later line replaces the earlier */
+	assert_string_equal(a->v[0].key, "class");
+	assert_null(fg_nameattr_get(&m, "other", 5));
+	fg_nameattr_release(&m);
+
+	fg_nameattr_init(&m);
+	assert_int_equal(fg_nameattr_parse(&m, "notab\n", 6, "t", &e), -1);
+	assert_non_null(strstr(e.msg, "line 1"));
+	fg_nameattr_release(&m);
 }
 
 static char *render(const struct flamegraph *g, const struct fg_svg_opts *o, int *ret)
@@ -459,7 +603,7 @@ static void test_render_profile(void **state)
 {
 	char path[] = "/tmp/kiln-fg-XXXXXX";
 	struct profile *p = profile_new(0);
-	struct fg_build_opts bo = { -1, -1, false };
+	struct fg_build_opts bo = { .column = -1, .base_column = -1 };
 	struct fg_svg_opts o;
 	struct err e = ERR_INIT;
 	struct buf b = BUF_INIT;
@@ -614,6 +758,10 @@ int main(void)
 		cmocka_unit_test(test_reverse),
 		cmocka_unit_test(test_flamechart),
 		cmocka_unit_test(test_tooltip),
+		cmocka_unit_test(test_strip_annotation),
+		cmocka_unit_test(test_folded),
+		cmocka_unit_test(test_folded_sorted),
+		cmocka_unit_test(test_nameattr),
 		cmocka_unit_test(test_svg_geometry),
 		cmocka_unit_test(test_svg_overrides),
 		cmocka_unit_test(test_svg_escaping),

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 
 #include "bench/stats.h"
@@ -212,9 +213,14 @@ static void test_mannwhitney(void **state)
 {
 	/* Disjoint samples of 5 and 5: U = 0, exact two-sided p = 2 / C(10, 5) = 2 / 252. */
 	static const double a[] = { 1, 2, 3, 4, 5 }, b[] = { 6, 7, 8, 9, 10 };
-	/* With ties: the normal approximation with tie and continuity correction (reference in the script). */
-	static const double x[] = { 1, 2, 2, 3, 4, 4, 4, 7, 8, 9, 10, 12 };
-	static const double y[] = { 2, 3, 5, 5, 6, 8, 11, 13, 14, 14, 15, 16, 17 };
+	/*
+	 * With ties and over 25 values a side: the normal approximation with tie and continuity correction
+	 * (reference in the script).
+	 */
+#define MW_X 1, 2, 2, 3, 4, 4, 4, 7, 8, 9, 10, 12
+#define MW_Y 2, 3, 5, 5, 6, 8, 11, 13, 14, 14, 15, 16, 17
+	static const double x[] = { MW_X, MW_X, MW_X };
+	static const double y[] = { MW_Y, MW_Y };
 	static const double same[] = { 3, 3, 3 };
 	struct stats_test t;
 
@@ -226,12 +232,79 @@ static void test_mannwhitney(void **state)
 	stats_mannwhitney(b, 5, a, 5, &t);
 	assert_true(t.statistic == 25);
 	check_rel(t.p, 2.0 / 252, "mw-p", 5, 5);
-	stats_mannwhitney(x, 12, y, 13, &t);
+	stats_mannwhitney(x, 36, y, 26, &t);
 	assert_false(t.exact);
-	assert_true(t.statistic == 38);
-	check_rel(t.p, 3.1280024081896479e-2, "mw-normal-p", 12, 13);
+	assert_true(t.statistic == 228);
+	check_rel(t.p, 6.0559719551918056e-4, "mw-normal-p", 36, 26);
 	stats_mannwhitney(same, 3, same, 3, &t);
 	assert_true(t.p == 1);
+}
+
+/*
+ * Small samples with ties: exact given the ties, as benchstat computes them. References: brute force over all
+ * assignments in stats_reference.py, and benchstat's own test values (golang.org/x/perf internal/stats
+ * utest_test.go: s1 = {2, 1, 3, 5} against s4 = {2, 2, 2, 2} is U = 10, p = 0.7142857142857143; s1 against
+ * itself U = 8, p = 1; s1 against s2 = {12, 11, 13, 15} U = 0, p = 0.028571428571428577). For s1 against
+ * s5 = {1, 1, 1, 1, 1} benchstat's two-sided p is 0, although its one-sided p is 0.0476: twice that is the
+ * two-sided value the brute force gives.
+ */
+static void test_mannwhitney_ties(void **state)
+{
+	static const double s1[] = { 2, 1, 3, 5 }, s2[] = { 12, 11, 13, 15 }, s4[] = { 2, 2, 2, 2 };
+	static const double s5[] = { 1, 1, 1, 1, 1 };
+	static const double a[] = { 1, 2, 2, 3, 4, 4, 7 }, b[] = { 2, 3, 5, 5, 6, 8, 11, 4 };
+	struct stats_test t;
+
+	(void)state;
+	stats_mannwhitney(s1, 4, s4, 4, &t);
+	assert_true(t.exact);
+	assert_true(t.statistic == 10);
+	check_rel(t.p, 0.7142857142857143, "mw-ties-benchstat", 4, 4);
+	stats_mannwhitney(s1, 4, s1, 4, &t);
+	assert_true(t.statistic == 8);
+	assert_true(t.p == 1);
+	stats_mannwhitney(s1, 4, s2, 4, &t);
+	assert_true(t.statistic == 0);
+	check_rel(t.p, 0.028571428571428577, "mw-benchstat", 4, 4);
+	stats_mannwhitney(s1, 4, s5, 5, &t);
+	assert_true(t.statistic == 17.5);
+	check_rel(t.p, 9.5238095238095238e-2, "mw-ties-s5", 4, 5);
+	stats_mannwhitney(a, 7, b, 8, &t);
+	assert_true(t.exact);
+	assert_true(t.statistic == 13.5);
+	check_rel(t.p, 1.0598290598290598e-1, "mw-ties-7-8", 7, 8);
+	/* the same p either way round */
+	stats_mannwhitney(b, 8, a, 7, &t);
+	check_rel(t.p, 1.0598290598290598e-1, "mw-ties-8-7", 8, 7);
+	/* benchstat's large samples (normal approximation; its values agree with R's wilcox.test) */
+	{
+		double *l1 = malloc(500 * sizeof(double)), *l2 = malloc(600 * sizeof(double));
+		double *l3 = malloc(600 * sizeof(double));
+		int i;
+
+		for (i = 0; i < 500; i++)
+			l1[i] = i * 2;
+		for (i = 0; i < 600; i++)
+			l2[i] = l3[i] = i * 2 - 41;
+		for (i = 0; i < 30; i++)
+			l3[i] = l1[i];
+		stats_mannwhitney(l1, 500, l2, 600, &t);
+		assert_true(t.statistic == 135250);
+		check_rel(t.p, 0.0049335360814172224, "mw-benchstat-large", 500, 600);
+		stats_mannwhitney(l1, 500, l3, 600, &t);
+		assert_true(t.statistic == 134845);
+		check_rel(t.p, 0.0038703814239617884, "mw-benchstat-large-ties", 500, 600);
+		stats_mannwhitney(l1, 500, l1, 500, &t);
+		assert_true(t.p == 1);
+		free(l1);
+		free(l2);
+		free(l3);
+	}
+	/* benchstat's "need >= 4 samples to detect a difference" at alpha 0.05 */
+	assert_int_equal(stats_mw_min_samples(0.05), 4);
+	assert_int_equal(stats_mw_min_samples(0.2), 3);
+	check_rel(stats_mw_min_p(3, 3), 0.1, "mw-min-p", 3, 3);
+	check_rel(stats_mw_min_p(4, 4), 2.0 / 70, "mw-min-p", 4, 4);
 }
 
 static void test_summary(void **state)
@@ -261,7 +334,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ibeta),   cmocka_unit_test(test_erfc),        cmocka_unit_test(test_t_sf),
 		cmocka_unit_test(test_t_isf),   cmocka_unit_test(test_welch),       cmocka_unit_test(test_mw_exact),
-		cmocka_unit_test(test_mannwhitney), cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_mannwhitney), cmocka_unit_test(test_mannwhitney_ties), cmocka_unit_test(test_summary),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
