@@ -116,6 +116,8 @@ static int add_folded(struct flamegraph *g, struct input *in, const char *path, 
 		err_set(e, "no samples in '%s'", name);
 		goto out;
 	}
+	if (f.total >= 0x1p63) /* as for other inputs: exact counts end at 2^63-1 */
+		warning_msg("'%s': totals exceed 2^63-1; the graph's counts and shares are approximate", name);
 	if (f.ignored)
 		warning_msg("'%s': ignored %llu line%s with invalid format (the first is line %llu)", name,
 			    (unsigned long long)f.ignored, f.ignored == 1 ? "" : "s", (unsigned long long)first_ignored);

@@ -104,6 +104,7 @@ struct fg_folded {
 	uint64_t ignored;  /* lines without a count, as flamegraph.pl's "Ignored N lines with invalid format" */
 	bool fractional;   /* some count had a fractional part */
 	uint64_t drawn;    /* lines with a value (or a change) drawn */
+	double total;      /* sum of the drawn lines' values */
 };
 
 void fg_folded_init(struct fg_folded *f);

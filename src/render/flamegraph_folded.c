@@ -4,6 +4,7 @@
  */
 #include "flamegraph.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,8 +130,10 @@ int fg_add_folded_line(struct flamegraph *g, struct fg_folded *f, const char *li
 		const char *semi = memchr(line + pos, ';', (size_t)sl - pos);
 		size_t fl = semi ? (size_t)(semi - line) - pos : (size_t)sl - pos;
 
-		ALLOC_GROW(f->names, n + 1, f->names_alloc);
-		f->lens = xrealloc(f->lens, f->names_alloc * sizeof(*f->lens));
+		if (n + 1 > f->names_alloc) { /* the two arrays grow together */
+			ALLOC_GROW(f->names, n + 1, f->names_alloc);
+			f->lens = xrealloc(f->lens, f->names_alloc * sizeof(*f->lens));
+		}
 		f->names[n] = line + pos;
 		f->lens[n++] = fl;
 		pos += fl + 1;
@@ -161,6 +164,7 @@ int fg_add_folded_line(struct flamegraph *g, struct fg_folded *f, const char *li
 	if (value == 0 && (!diff || value - before == 0))
 		return 1;
 	f->drawn++;
+	f->total += fabs(value);
 	if (n)
 		fg_add_stack(g, f->names + first, f->lens + first, n - first, value, diff ? value - before : 0);
 	else
