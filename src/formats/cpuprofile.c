@@ -20,6 +20,7 @@
 #include "../core/xalloc.h"
 #include "../profile/profile.h"
 #include "format.h"
+#include "json_input.h"
 
 static int cpuprofile_probe(const unsigned char *head, size_t len)
 {
@@ -42,14 +43,6 @@ static int cpuprofile_probe(const unsigned char *head, size_t len)
 	if (memmem(head, len, "\"samples\"", 9) || memmem(head, len, "\"timeDeltas\"", 12))
 		return 60;
 	return 20;
-}
-
-int v8_json_error(json_error_t *jerr, struct err *e)
-{
-	for (char *c = jerr->text; *c; c++) /* keep the message on one line */
-		if ((unsigned char)*c < 0x20)
-			*c = '?';
-	return err_set(e, "invalid JSON at line %d: %s", jerr->line, jerr->text);
 }
 
 struct cnode {
@@ -378,18 +371,12 @@ static int read_old(json_t *root, struct v8_cpu *c, json_t **owned, struct err *
 
 static int cpuprofile_read(struct profile *p, struct input *in, const struct format_read_opts *o, struct err *e)
 {
-	const unsigned char *data;
-	size_t len;
-	json_error_t jerr;
 	json_t *root = NULL, *old = NULL;
 	struct v8_cpu c = { 0 };
 	int ret = -1;
 
-	if (input_read_all(in, &data, &len, e))
+	if (!(root = json_input_read(in, e)))
 		return -1;
-	root = json_loadb((const char *)data, len, 0, &jerr);
-	if (!root)
-		return v8_json_error(&jerr, e);
 	if (!json_is_object(root)) {
 		err_set(e, "top level is not an object");
 		goto out;

@@ -37,7 +37,4 @@ int v8_cpu_add(struct profile *p, struct v8_cpu *c, struct err *e);
 /* The model frame of a V8 callFrame {functionName, url, lineNumber (0-based)}; `*is_root` for "(root)". */
 uint32_t v8_callframe(struct profile *p, json_t *cf, bool *is_root);
 
-/* Turns a jansson parse failure into a one-line error. */
-int v8_json_error(json_error_t *jerr, struct err *e);
-
 #endif

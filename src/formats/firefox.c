@@ -24,6 +24,7 @@
 #include "../profile/profile.h"
 #include "cpuprofile.h"
 #include "format.h"
+#include "json_input.h"
 
 static int firefox_probe(const unsigned char *head, size_t len)
 {
@@ -368,18 +369,12 @@ static int read_gecko(struct freader *r, json_t *prof, int depth)
 
 static int firefox_read(struct profile *p, struct input *in, const struct format_read_opts *o, struct err *e)
 {
-	const unsigned char *data;
-	size_t len;
-	json_error_t jerr;
 	json_t *root, *prof;
 	struct freader r = { .p = p, .interval_ms = 1, .e = e };
 	int ret = -1;
 
-	if (input_read_all(in, &data, &len, e))
+	if (!(root = json_input_read(in, e)))
 		return -1;
-	root = json_loadb((const char *)data, len, 0, &jerr);
-	if (!root)
-		return v8_json_error(&jerr, e);
 	/* DevTools' export wraps the Gecko profile */
 	prof = json_is_object(json_object_get(root, "profile")) ? json_object_get(root, "profile") : root;
 	r.cs = profile_add_column(p, "samples", "count");

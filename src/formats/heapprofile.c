@@ -18,6 +18,7 @@
 #include "../profile/profile.h"
 #include "cpuprofile.h"
 #include "format.h"
+#include "json_input.h"
 
 static int heapprofile_probe(const unsigned char *head, size_t len)
 {
@@ -79,18 +80,12 @@ static int walk(struct hreader *r, json_t *n, uint32_t parent)
 
 static int heapprofile_read(struct profile *p, struct input *in, const struct format_read_opts *o, struct err *e)
 {
-	const unsigned char *data;
-	size_t len;
-	json_error_t jerr;
 	json_t *root, *head, *samples;
 	struct hreader r = { .p = p, .counts = U64MAP_INIT, .e = e };
 	int ret = -1;
 
-	if (input_read_all(in, &data, &len, e))
+	if (!(root = json_input_read(in, e)))
 		return -1;
-	root = json_loadb((const char *)data, len, 0, &jerr);
-	if (!root)
-		return v8_json_error(&jerr, e);
 	head = json_object_get(root, "head");
 	if (!json_is_object(head)) {
 		err_set(e, "missing \"head\" node");

@@ -19,6 +19,7 @@
 #include "../profile/profile.h"
 #include "format.h"
 #include "srcfile.h"
+#include "json_input.h"
 
 #define SCHEMA_URL "https://www.speedscope.app/file-format-schema.json"
 #define FLUSH_AT (1u << 20)
@@ -442,22 +443,12 @@ static uint32_t name_labels(struct profile *p, const char *name, bool several)
 
 static int speedscope_read(struct profile *p, struct input *in, const struct format_read_opts *o, struct err *e)
 {
-	const unsigned char *data;
-	size_t len;
-	json_error_t jerr;
 	json_t *root = NULL, *profiles;
 	struct sreader r = { .p = p, .e = e };
 	int ret = -1;
 
-	if (input_read_all(in, &data, &len, e))
+	if (!(root = json_input_read(in, e)))
 		return -1;
-	root = json_loadb((const char *)data, len, 0, &jerr);
-	if (!root) {
-		for (char *c = jerr.text; *c; c++) /* keep the message on one line */
-			if ((unsigned char)*c < 0x20)
-				*c = '?';
-		return err_set(e, "invalid JSON at line %d: %s", jerr.line, jerr.text);
-	}
 	if (!json_is_object(root)) {
 		err_set(e, "top level is not an object");
 		goto out;

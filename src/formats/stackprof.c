@@ -16,6 +16,7 @@
 #include "../core/hash.h"
 #include "../profile/profile.h"
 #include "format.h"
+#include "json_input.h"
 
 static int sp_probe(const unsigned char *head, size_t len)
 {
@@ -34,9 +35,6 @@ static int sp_probe(const unsigned char *head, size_t len)
 
 static int sp_read(struct profile *p, struct input *in, const struct format_read_opts *o, struct err *e)
 {
-	const unsigned char *data;
-	size_t len;
-	json_error_t je;
 	json_t *root = NULL, *frames, *raw, *mode, *interval, *fv;
 	const char *key;
 	struct u64map index = U64MAP_INIT;
@@ -45,11 +43,8 @@ static int sp_read(struct profile *p, struct input *in, const struct format_read
 	int time_col = -1, ret = -1;
 	int64_t ival = 0, total = 0;
 
-	if (input_read_all(in, &data, &len, e))
+	if (!(root = json_input_read(in, e)))
 		return -1;
-	root = json_loadb((const char *)data, len, 0, &je);
-	if (!root)
-		return err_set(e, "line %d: %s", je.line, je.text);
 	frames = json_object_get(root, "frames");
 	raw = json_object_get(root, "raw");
 	mode = json_object_get(root, "mode");

@@ -29,6 +29,7 @@
 #include "../profile/profile.h"
 #include "cpuprofile.h"
 #include "format.h"
+#include "json_input.h"
 
 static int traceevent_probe(const unsigned char *head, size_t len)
 {
@@ -712,13 +713,12 @@ static int read_durations(struct treader *r)
 /* The spec allows a trace without its closing bracket; speedscope reads such cut traces. */
 static json_t *load_trace(const unsigned char *data, size_t len, struct err *e)
 {
-	json_error_t jerr, first;
-	json_t *root = json_loadb((const char *)data, len, 0, &jerr);
+	struct err first = ERR_INIT;
+	json_t *root = json_input_parse(data, len, &first);
 	size_t i = 0, end = len;
 
 	if (root)
 		return root;
-	first = jerr;
 	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r'))
 		i++;
 	while (end > i && (data[end - 1] == ' ' || data[end - 1] == '\t' || data[end - 1] == '\n' ||
@@ -730,12 +730,12 @@ static json_t *load_trace(const unsigned char *data, size_t len, struct err *e)
 			end--;
 		buf_add(&b, data, end);
 		buf_addch(&b, ']');
-		root = json_loadb(b.buf, b.len, 0, &jerr);
+		root = json_loadb(b.buf, b.len, 0, NULL);
 		buf_release(&b);
 		if (root)
 			return root;
 	}
-	v8_json_error(&first, e);
+	*e = first;
 	return NULL;
 }
 
