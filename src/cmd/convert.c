@@ -25,11 +25,15 @@ static const struct cmd_help convert_help = {
 		       "to OUT in the format that OUT's extension names (.pb.gz pprof, .pb plain pprof, .folded, "
 		       ".json speedscope, ...) unless --to names one. FILE and OUT may be '-' for stdin and stdout "
 		       "(stdout needs --to). Readable inputs include pprof (gzipped or not, and gperftools' legacy "
-		       "CPU profiles), speedscope, Chrome/Node .cpuprofile and folded stacks; --list shows them all.",
+		       "CPU profiles), pprof's legacy text profiles, speedscope, Chrome/Node .cpuprofile and trace "
+		       "events, .heapprofile, Firefox profiles, Java Flight Recordings, callgrind, stackprof, perf "
+		       "script, perf.data and folded stacks; --list shows them all.",
 	.examples = "kiln convert cpu.prof -o cpu.json                 # pprof to speedscope\n"
 		    "kiln convert app.cpuprofile -o app.pb.gz          # Node profile to pprof\n"
 		    "kiln convert stacks.folded -o - --to pprof > p.pb.gz\n"
 		    "kiln convert heap.pb.gz --value alloc_space -o heap.folded\n"
+		    "kiln convert rec.jfr -o rec.pb.gz                 # Java Flight Recorder to pprof\n"
+		    "kiln convert callgrind.out.1234 -o cg.folded      # callgrind's first event as folded stacks\n"
 		    "kiln convert --list",
 };
 
