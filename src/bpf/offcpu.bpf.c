@@ -92,10 +92,11 @@ struct {
 	__uint(max_entries, 1 << 20);
 } pyblocks SEC(".maps");
 
-/* [0] starts and [1] counts lost for lack of map room; [2] nanoseconds and [3] times waiting for a CPU. */
+/* [0] starts and [1] counts lost for lack of map room; [2] nanoseconds and [3] times waiting for a CPU; [4]
+ * blocks whose end (the switch in) the program never saw, counted up to their wakeup (see kiln_switch). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 4);
+	__uint(max_entries, 5);
 	__type(key, __u32);
 	__type(value, __u64);
 } dropped SEC(".maps");
@@ -126,6 +127,26 @@ static __always_inline void add_runq(__u64 ns)
 		(*v)++;
 }
 
+/* Adds a block of `delta` ns of thread `pid` to its (process, thread, stacks) sum. */
+static __always_inline void add_block(const struct oc_start *sp, __u32 pid, __u64 delta)
+{
+	if (!delta || delta < min_block_ns)
+		return;
+	struct oc_key k = { .tgid = sp->tgid, .pid = pid, .ustack = sp->ustack, .kstack = sp->kstack };
+	struct oc_val *v = bpf_map_lookup_elem(&counts, &k);
+	if (!v) {
+		struct oc_val zero = { 0 };
+		bpf_map_update_elem(&counts, &k, &zero, BPF_NOEXIST); /* EEXIST: another CPU won */
+		v = bpf_map_lookup_elem(&counts, &k);
+	}
+	if (v) {
+		__sync_fetch_and_add(&v->ns, delta);
+		__sync_fetch_and_add(&v->count, 1);
+	} else {
+		drop(1);
+	}
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(kiln_switch, bool preempt, struct task_struct *prev, struct task_struct *next, unsigned int prev_state)
 {
@@ -133,6 +154,17 @@ int BPF_PROG(kiln_switch, bool preempt, struct task_struct *prev, struct task_st
 	__u32 ptgid = prev->tgid, ppid = prev->pid;
 
 	if (ppid && !(prev_state & TASK_DEAD_STATE) && traced(ptgid)) {
+		/*
+		 * A thread leaving the CPU with its previous block still open: the switch in that ended that block ran
+		 * no program (the kernel skips a tracing program it finds busy on the CPU, and counts a miss). The
+		 * block is counted up to its wakeup instead of being overwritten and lost.
+		 */
+		struct oc_start *old = bpf_map_lookup_elem(&starts, &ppid);
+		if (old) {
+			if (!old->preempted && old->wake > old->ts && old->wake <= now)
+				add_block(old, ppid, old->wake - old->ts);
+			drop(4);
+		}
 		/*
 		 * Preempted: left the CPU runnable. `preempt` also covers a thread preempted between setting its sleep
 		 * state and calling schedule(): it stays on the run queue, its time off CPU is a wait for a CPU, and
@@ -206,21 +238,7 @@ int BPF_PROG(kiln_switch, bool preempt, struct task_struct *prev, struct task_st
 			}
 		}
 	}
-	if (delta && delta >= min_block_ns) {
-		struct oc_key k = { .tgid = sp->tgid, .pid = npid, .ustack = sp->ustack, .kstack = sp->kstack };
-		struct oc_val *v = bpf_map_lookup_elem(&counts, &k);
-		if (!v) {
-			struct oc_val zero = { 0 };
-			bpf_map_update_elem(&counts, &k, &zero, BPF_NOEXIST); /* EEXIST: another CPU won */
-			v = bpf_map_lookup_elem(&counts, &k);
-		}
-		if (v) {
-			__sync_fetch_and_add(&v->ns, delta);
-			__sync_fetch_and_add(&v->count, 1);
-		} else {
-			drop(1);
-		}
-	}
+	add_block(sp, npid, delta);
 out:
 	bpf_map_delete_elem(&starts, &npid);
 	return 0;

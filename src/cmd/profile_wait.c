@@ -540,6 +540,9 @@ int cmd_profile_wait(int argc, char **argv)
 			fprintf(stderr, "kiln: and %s runnable, waiting for a CPU (%s times; not in the profile: see "
 					"--mode wall)\n",
 				fmt_ns(a, (double)ost.runq_ns), fmt_count(b, ost.runq_waits));
+		if (tr.oc && ost.unended)
+			fprintf(stderr, "kiln: %s waits ended where the kernel skipped the tracer; counted up to their "
+					"wakeup\n", fmt_count(a, ost.unended));
 		if (tr.oc && ost.py_reads)
 			fprintf(stderr, "kiln: %s of the waits under the Python stacks read while they lasted (%s reads; "
 					"waits under 4 ms are read only when a read falls within them)\n",

@@ -278,11 +278,12 @@ int offcpu_collect(struct offcpu *oc, struct rec_session *s, struct symbolizer *
 	int ncpu = libbpf_num_possible_cpus();
 	if (ncpu > 0) {
 		uint64_t *per = xcalloc((size_t)ncpu, sizeof(*per));
-		for (uint32_t i = 0; i < 4; i++) {
+		for (uint32_t i = 0; i < 5; i++) {
 			if (bpf_map_lookup_elem(dropped, &i, per))
 				continue;
 			for (int c = 0; c < ncpu; c++)
-				*(i < 2 ? &st->dropped : i == 2 ? &st->runq_ns : &st->runq_waits) += per[c];
+				*(i < 2 ? &st->dropped : i == 2 ? &st->runq_ns : i == 3 ? &st->runq_waits : &st->unended) +=
+					per[c];
 		}
 		free(per);
 	}
