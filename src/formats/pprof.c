@@ -15,11 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profile.pb-c.h"
-
 #include "gzip.h"
 #include "pprof_legacy.h"
 #include "pprof_meta.h"
+#include "pprof_pb.h"
 #include "srcfile.h"
 
 #include "../core/array.h"
@@ -32,15 +31,6 @@
 
 #define BUILD_ID_PREFIX PPROF_BUILD_ID_PREFIX
 #define MAX_INFLATED ((size_t)4 << 30) /* a larger decompressed profile is treated as hostile */
-
-typedef Perftools__Profiles__Profile PbProfile;
-typedef Perftools__Profiles__ValueType PbValueType;
-typedef Perftools__Profiles__Sample PbSample;
-typedef Perftools__Profiles__Label PbLabel;
-typedef Perftools__Profiles__Mapping PbMapping;
-typedef Perftools__Profiles__Location PbLocation;
-typedef Perftools__Profiles__Line PbLine;
-typedef Perftools__Profiles__Function PbFunction;
 
 /* ---- probing ------------------------------------------------------------------------------------------- */
 

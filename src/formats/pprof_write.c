@@ -7,10 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profile.pb-c.h"
-
 #include "gzip.h"
 #include "pprof_meta.h"
+#include "pprof_pb.h"
 
 #include "../core/array.h"
 #include "../core/buf.h"
@@ -21,15 +20,6 @@
 #include "format.h"
 
 #define BUILD_ID_PREFIX PPROF_BUILD_ID_PREFIX
-
-typedef Perftools__Profiles__Profile PbProfile;
-typedef Perftools__Profiles__ValueType PbValueType;
-typedef Perftools__Profiles__Sample PbSample;
-typedef Perftools__Profiles__Label PbLabel;
-typedef Perftools__Profiles__Mapping PbMapping;
-typedef Perftools__Profiles__Location PbLocation;
-typedef Perftools__Profiles__Line PbLine;
-typedef Perftools__Profiles__Function PbFunction;
 
 struct writer {
 	const struct profile *p;
