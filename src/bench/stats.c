@@ -466,22 +466,16 @@ void stats_mannwhitney(const double *x, size_t nx, const double *y, size_t ny, s
 		r->p = 1; /* every value tied: no evidence of a difference */
 		return;
 	}
-	if (!has_ties && nx <= STATS_MW_EXACT_MAX && ny <= STATS_MW_EXACT_MAX) {
-		/* By symmetry P(U >= u) = P(U <= mn - u). */
-		double lo = stats_mw_exact_cdf(u, nx, ny);
-		double hi = stats_mw_exact_cdf((double)nx * ny - u, nx, ny);
-
-		free(groups);
-		r->p = 2 * (lo < hi ? lo : hi);
-		if (r->p > 1)
-			r->p = 1;
-		r->exact = true;
-		return;
-	}
-	if (has_ties && nx <= STATS_MW_TIES_EXACT_MAX && ny <= STATS_MW_TIES_EXACT_MAX) {
+	if (has_ties ? nx <= STATS_MW_TIES_EXACT_MAX && ny <= STATS_MW_TIES_EXACT_MAX
+		     : nx <= STATS_MW_EXACT_MAX && ny <= STATS_MW_EXACT_MAX) {
 		double lo, hi;
 
-		mw_exact_ties(groups, ng, nx, ny, u, &lo, &hi);
+		if (has_ties) {
+			mw_exact_ties(groups, ng, nx, ny, u, &lo, &hi);
+		} else { /* by symmetry P(U >= u) = P(U <= mn - u) */
+			lo = stats_mw_exact_cdf(u, nx, ny);
+			hi = stats_mw_exact_cdf((double)nx * ny - u, nx, ny);
+		}
 		free(groups);
 		r->p = 2 * (lo < hi ? lo : hi);
 		if (r->p > 1)
