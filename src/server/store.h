@@ -1,0 +1,105 @@
+/*
+ * The storage interface of kiln serve: one API, two backends (SQLite files under a directory, the default;
+ * PostgreSQL for a fleet). Stacks are interned once per tenant; a stored profile is a packed vector of
+ * (stack id, value) with its series (tenant, profile type, labels) and its time range. Time is partitioned by
+ * day so retention drops whole partitions; merged reads over long ranges use rollups.
+ *
+ * Contract: store_ingest() returns only after the data is durable (the HTTP layer acknowledges after it);
+ * every function is safe to call from several threads at once on one `struct store`; every call fills `e` on
+ * failure and returns -1. Times are nanoseconds since the epoch, ranges [from, until).
+ */
+#ifndef KILN_SERVER_STORE_H
+#define KILN_SERVER_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/series.h"
+
+struct err;
+struct profile;
+struct store;
+
+struct store_opts {
+	const char *location;   /* a directory (SQLite) or a postgres:// / postgresql:// URL */
+	int64_t retention_ns;   /* 0: keep forever */
+	bool read_only;         /* a query-only replica connection */
+};
+
+struct store *store_open(const struct store_opts *o, struct err *e);
+void store_close(struct store *s); /* NULL is a no-op */
+
+/* One profile to store: one value column of `prof` (a pprof with several sample types is several calls). */
+struct store_write {
+	const char *tenant;              /* "" for the single-tenant default */
+	const char *profile_type;        /* an ID as in 2.4 */
+	const struct label_pair *labels; /* sorted by name, including service_name */
+	size_t nlabels;
+	int64_t from_ns, until_ns;
+	const struct profile *prof;
+	int column;
+};
+
+/* Stores `n` profiles in one transaction (group commit); durable when it returns 0. */
+int store_ingest(struct store *s, const struct store_write *w, size_t n, struct err *e);
+
+/* What a query selects: a tenant, a profile type, a selector and a time range. */
+struct store_query {
+	const char *tenant;
+	const char *profile_type; /* NULL: any (label names/values, series) */
+	const struct selector *sel;
+	int64_t from_ns, until_ns;
+};
+
+/* Merges every selected profile into `out` (a profile_new()ed, empty profile; one column of the type's unit).
+ * Frames keep function name, file, line and module as ingested. */
+int store_select_merge(struct store *s, const struct store_query *q, struct profile *out, struct err *e);
+
+/* Calls `cb` once per series that has data in the range, with its profile type and labels. */
+typedef int (*store_series_cb)(void *arg, const char *profile_type, const struct label_pair *labels, size_t n);
+int store_series(struct store *s, const struct store_query *q, store_series_cb cb, void *arg, struct err *e);
+
+/* Label names, and the values of one name, among selected series (sorted, unique). */
+typedef int (*store_string_cb)(void *arg, const char *s);
+int store_label_names(struct store *s, const struct store_query *q, store_string_cb cb, void *arg, struct err *e);
+int store_label_values(struct store *s, const struct store_query *q, const char *name, store_string_cb cb,
+		       void *arg, struct err *e);
+/* The profile types with data for the tenant in the range. */
+int store_profile_types(struct store *s, const struct store_query *q, store_string_cb cb, void *arg,
+			struct err *e);
+
+/* Totals over time: one point per `step_ns` per group (the values of the `group_by` labels; none: one group). */
+struct store_point {
+	int64_t time_ns; /* the start of the step */
+	int64_t value;   /* the sum of the selected profiles' totals in the step */
+};
+typedef int (*store_group_cb)(void *arg, const struct label_pair *group, size_t ngroup,
+			      const struct store_point *points, size_t npoints);
+int store_select_series(struct store *s, const struct store_query *q, const char *const *group_by, size_t ngroup_by,
+			int64_t step_ns, store_group_cb cb, void *arg, struct err *e);
+
+/* The individual profiles of a selection, newest first, at most `limit`; and one of them by id. */
+struct store_profile_ref {
+	char id[40];                     /* opaque, unique per tenant, made without a central counter */
+	int64_t from_ns, until_ns;
+	int64_t total;
+	const char *profile_type;
+	const struct label_pair *labels;
+	size_t nlabels;
+};
+typedef int (*store_profile_cb)(void *arg, const struct store_profile_ref *ref);
+int store_list_profiles(struct store *s, const struct store_query *q, size_t limit, store_profile_cb cb, void *arg,
+			struct err *e);
+int store_get_profile(struct store *s, const char *tenant, const char *id, struct profile *out, struct err *e);
+
+/* Drops whole day partitions older than the retention at `now_ns`; returns how many were dropped, or -1. */
+int store_enforce_retention(struct store *s, int64_t now_ns, struct err *e);
+
+/* Counters for /metrics. */
+struct store_stats {
+	uint64_t profiles, stacks, series, bytes, partitions;
+};
+int store_stats(struct store *s, struct store_stats *st, struct err *e);
+
+#endif
