@@ -62,9 +62,10 @@ $(BUILD)/kiln: $(BUILD)/src/main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
 
 # The heap profiler's preload library: only preload/ and nothing of libkiln (STYLE.md 3).
-$(BUILD)/libkiln-heap.so: $(PRELOAD_SRCS) $(wildcard preload/*.h)
+# -Isrc is for the header-only wire format it shares with kiln (src/core/heap_wire.h).
+$(BUILD)/libkiln-heap.so: $(PRELOAD_SRCS) $(wildcard preload/*.h) src/core/heap_wire.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -g -fPIC -shared -fvisibility=hidden -fno-omit-frame-pointer $(WARN) \
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -g -fPIC -shared -fvisibility=hidden -fno-omit-frame-pointer $(WARN) -Isrc \
 		-o $@ $(PRELOAD_SRCS) -ldl -lpthread
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)

@@ -15,7 +15,7 @@
 #include "../core/util.h"
 #include "../formats/format.h"
 #include "../profile/profile.h"
-#include "../../preload/heap_wire.h"
+#include "../core/heap_wire.h"
 #include "../record/heap_run.h"
 #include "../record/heap_trace.h"
 #include "../render/flamegraph.h"

@@ -18,7 +18,7 @@
 #include "heap_trace.h"
 
 /*
- * Streams carry no addresses (preload/heap_wire.h): each ALLOC and FREE names its site and size, so a site's
+ * Streams carry no addresses (core/heap_wire.h): each ALLOC and FREE names its site and size, so a site's
  * live amount is its allocations less its frees, and what a stream leaves live when it ends is leaked. A free
  * can arrive before its site's STACK record (sent by another thread's buffer): it waits in the stream's
  * pending table until then.

@@ -18,10 +18,12 @@
 #include <unistd.h>
 
 #include "../core/array.h"
+#include "../core/clock.h"
 #include "../core/err.h"
 #include "../core/hash.h"
+#include "../core/spawn.h"
 #include "../core/xalloc.h"
-#include "perf_record.h"
+#include "../perf/perf_record.h"
 #include "recorder.h"
 #include "session.h"
 
@@ -99,20 +101,6 @@ static int sys_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu,
 static int sys_pidfd_open(pid_t pid)
 {
 	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
-static uint64_t epoch_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void setup_attr(struct rec *r)
@@ -400,43 +388,10 @@ static void release(struct rec *r)
 	u64map_release(&r->tids);
 }
 
-/*
- * Forks the command, held before exec until `gate` is closed. Exec failures come back as an errno on
- * `errpipe` (close-on-exec, so a successful exec closes it with nothing written).
- */
-static pid_t fork_gated(char *const *argv, uint64_t ignored, int gate[2], int errpipe[2], struct err *e)
-{
-	if (pipe2(gate, O_CLOEXEC) < 0 || pipe2(errpipe, O_CLOEXEC) < 0)
-		return err_errno(e, "cannot create a pipe");
-	pid_t pid = fork();
-	if (pid < 0)
-		return err_errno(e, "cannot fork");
-	if (pid == 0) {
-		char c;
-		close(gate[1]);
-		close(errpipe[0]);
-		/* kiln's handlers revert to the defaults at exec; what kiln's caller ignored stays ignored. */
-		for (int sig = 1; sig < 64; sig++)
-			if (ignored & (1ULL << sig))
-				signal(sig, SIG_IGN);
-		while (read(gate[0], &c, 1) < 0 && errno == EINTR)
-			;
-		close(gate[0]);
-		execvp(argv[0], argv);
-		int err = errno;
-		ssize_t w = write(errpipe[1], &err, sizeof(err));
-		(void)w;
-		_exit(127);
-	}
-	close(gate[0]);
-	close(errpipe[1]);
-	return pid;
-}
-
 int recorder_run(const struct recorder_opts *o, struct rec_session *s, struct recorder_result *res, struct err *e)
 {
 	struct rec r = { 0 };
-	int gate[2] = { -1, -1 }, errpipe[2] = { -1, -1 };
+	struct spawn sp = { -1, -1, -1 };
 	int *pidfds = NULL;
 	size_t npidfds = 0;
 	pid_t child = -1;
@@ -453,9 +408,10 @@ int recorder_run(const struct recorder_opts *o, struct rec_session *s, struct re
 
 	bool launch = o->argv && o->argv[0];
 	if (launch) {
-		child = fork_gated(o->argv, o->child_ignored_signals, gate, errpipe, e);
-		if (child < 0)
+		struct spawn_opts so = { .argv = o->argv, .gated = true, .ignored_signals = o->child_ignored_signals };
+		if (spawn_start(&sp, &so, e) < 0)
 			goto out;
+		child = sp.pid;
 		pidfds = xcalloc(1, sizeof(*pidfds));
 		pidfds[0] = sys_pidfd_open(child);
 		npidfds = pidfds[0] >= 0;
@@ -506,24 +462,15 @@ int recorder_run(const struct recorder_opts *o, struct rec_session *s, struct re
 	if (o->on_ready && o->on_ready(launch ? (uint32_t)child : 0, o->on_ready_arg, e) < 0)
 		goto out;
 
-	uint64_t start = mono_ns();
+	uint64_t start = now_ns();
 	res->start_epoch_ns = epoch_ns();
 	if (o->mode != REC_LAUNCH)
 		enable_all(&r);
 
 	if (launch) {
-		close(gate[1]); /* release the child: it execs, which enables the events */
-		gate[1] = -1;
-		int err = 0;
-		ssize_t n;
-		while ((n = read(errpipe[0], &err, sizeof(err))) < 0 && errno == EINTR)
-			;
-		close(errpipe[0]);
-		errpipe[0] = -1;
-		if (n == (ssize_t)sizeof(err)) {
-			int status;
-			while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-				;
+		/* Released, the child execs, which enables the events. */
+		int err = spawn_exec_wait(&sp, NULL);
+		if (err) {
 			child_reaped = true;
 			res->launch_error = err == ENOENT ? REC_LAUNCH_NOT_FOUND : REC_LAUNCH_CANNOT_RUN;
 			errno = err;
@@ -564,7 +511,7 @@ int recorder_run(const struct recorder_opts *o, struct rec_session *s, struct re
 			break; /* every target exited */
 		int timeout = POLL_MS;
 		if (deadline) {
-			uint64_t now = mono_ns();
+			uint64_t now = now_ns();
 			if (now >= deadline)
 				break;
 			if ((deadline - now) / 1000000 < (uint64_t)timeout)
@@ -589,20 +536,12 @@ int recorder_run(const struct recorder_opts *o, struct rec_session *s, struct re
 	free(exited);
 	disable_all(&r);
 	drain(&r);
-	res->duration_ns = mono_ns() - start;
+	res->duration_ns = now_ns() - start;
 	ret = 0;
 out:
 	res->reaped = child_reaped;
-	if (launch && child > 0 && !child_reaped && !res->launched) {
-		/* Recording failed before the command ran: it must not run unprofiled. */
-		kill(child, SIGKILL);
-		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
-	if (gate[1] >= 0)
-		close(gate[1]);
-	if (errpipe[0] >= 0)
-		close(errpipe[0]);
+	/* Recording failed before the command ran: it must not run unprofiled. */
+	spawn_abort(&sp);
 	for (size_t i = 0; i < npidfds; i++)
 		close(pidfds[i]);
 	free(pidfds);

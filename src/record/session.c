@@ -14,7 +14,7 @@
 #include "../core/xalloc.h"
 #include "../profile/profile.h"
 #include "../symbols/symbolizer.h"
-#include "perf_record.h"
+#include "../perf/perf_record.h"
 #include "session.h"
 
 #define MAX_FRAMES 512       /* per sample, kernel + user (perf's default maximum is 127) */

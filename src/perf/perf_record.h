@@ -1,7 +1,8 @@
 /*
  * The perf record decoder: turns one raw perf_event record (struct perf_event_header and its body) into a
  * parsed struct perf_rec. The same decoder serves the live mmap ring buffer and perf.data files, so both paths
- * see exactly the same records. Nothing is copied: pointers in a perf_rec point into the record's bytes.
+ * see exactly the same records. Nothing is copied: pointers in a perf_rec point into the record's bytes. It sits
+ * below record/ and formats/ (both use it) and includes only core/.
  */
 #ifndef KILN_PERF_RECORD_H
 #define KILN_PERF_RECORD_H
