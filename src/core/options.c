@@ -149,7 +149,18 @@ static const struct option *find_short(const struct option *opts, int c)
 
 int parse_options(int argc, char **argv, const struct option *opts, const struct cmd_help *help, int flags)
 {
+	size_t ngiven;
+
+	return parse_options_given(argc, argv, opts, help, flags, NULL, &ngiven);
+}
+
+int parse_options_given(int argc, char **argv, const struct option *opts, const struct cmd_help *help, int flags,
+			const struct option **given, size_t *ngiven)
+{
 	int nargs = 0, i;
+	bool want_help = false;
+
+	*ngiven = 0;
 
 	for (i = 1; i < argc; i++) {
 		char *arg = argv[i];
@@ -165,6 +176,10 @@ int parse_options(int argc, char **argv, const struct option *opts, const struct
 			continue;
 		}
 		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			if (flags & PARSE_HELP_LAST) {
+				want_help = true;
+				continue;
+			}
 			usage_print(opts, help);
 			return PARSE_HELP;
 		}
@@ -195,6 +210,8 @@ int parse_options(int argc, char **argv, const struct option *opts, const struct
 			}
 			if (set_value(o, val, neg, true, help))
 				return PARSE_ERROR;
+			if (given)
+				given[(*ngiven)++] = o;
 			continue;
 		}
 		/* A bundle of short options: -ab, -F99, -F 99. */
@@ -218,19 +235,28 @@ int parse_options(int argc, char **argv, const struct option *opts, const struct
 				}
 				if (set_value(o, val, false, false, help))
 					return PARSE_ERROR;
+				if (given)
+					given[(*ngiven)++] = o;
 				break;
 			}
 			if (set_value(o, NULL, false, false, help))
 				return PARSE_ERROR;
+			if (given)
+				given[(*ngiven)++] = o;
 		}
 	}
 	for (; i < argc; i++)
 		argv[nargs++] = argv[i];
 	argv[nargs] = NULL;
-	return nargs;
+	return want_help ? PARSE_HELP : nargs;
 }
 
 void usage_print(const struct option *opts, const struct cmd_help *help)
+{
+	usage_print_tagged(opts, help, ~0u);
+}
+
+void usage_print_tagged(const struct option *opts, const struct cmd_help *help, unsigned tags)
 {
 	struct buf b = BUF_INIT;
 	const char *u = help->usage;
@@ -253,7 +279,7 @@ void usage_print(const struct option *opts, const struct cmd_help *help)
 			buf_addf(&b, "\n%s\n", o->help);
 			continue;
 		}
-		if (o->flags & OPT_HIDDEN)
+		if ((o->flags & OPT_HIDDEN) || (OPT_TAGS_OF(o) && !(OPT_TAGS_OF(o) & tags)))
 			continue;
 		buf_adds(&left, "    ");
 		if (o->short_name)
