@@ -277,9 +277,12 @@ int record_run_continuous(const struct record_request *rq, uint64_t window_ns, r
 			goto out;
 		if (end)
 			break;
+		if (h > 0) {
+			/* The caller has what it wants: what follows `until` is not handed over. */
+			r.mode->stop(&r);
+			break;
+		}
 		from = until;
-		if (h > 0)
-			record_stop(0, false);
 	}
 	ret = 0;
 out:
