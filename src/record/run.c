@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../core/array.h"
+#include "../core/buf.h"
 #include "../core/clock.h"
 #include "../core/err.h"
 #include "../core/xalloc.h"
@@ -36,17 +37,14 @@ const char *record_mode_name(unsigned mode)
 
 void record_note(struct record_result *res, const char *fmt, ...)
 {
+	struct buf b = BUF_INIT;
 	va_list ap;
-	char *msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	if (!msg)
-		return;
 	ALLOC_GROW(res->notes, res->notes_nr + 1, res->notes_alloc);
-	res->notes[res->notes_nr++] = msg;
+	res->notes[res->notes_nr++] = buf_detach(&b, NULL);
 }
 
 void record_result_release(struct record_result *res)
