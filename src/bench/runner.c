@@ -402,8 +402,11 @@ int bench_run(struct bench_cmd *cmds, size_t n, const struct bench_run_opts *o,
 		if (o->runs) {
 			c->target = o->runs;
 		} else {
-			double t = c->wall[0] > 1e-9 ? c->wall[0] : 1e-9;
-			double want = ceil(o->min_time / t);
+			/* A run costs its shell's start-up too, though that is not in its time (as hyperfine). */
+			double t = c->wall[0] + (c->argv ? 0 : o->shell_wall), want;
+
+			t = t > 1e-9 ? t : 1e-9;
+			want = ceil(o->min_time / t);
 
 			c->target = want > 1e9 ? 1000000000 : (size_t)want;
 			if (c->target < o->min_runs)
