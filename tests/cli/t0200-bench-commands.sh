@@ -9,15 +9,12 @@ t_pass_if() { if eval "$2"; then t_pass "$1"; else t_fail "$1" "$3"; fi; }
 
 # Two commands whose true ratio is known: sleep 0.1 takes 5x sleep 0.02 (scheduling delays add a little to
 # both, so the measured ratio is a bit below 5, never above it by more than noise).
-"$KILN" bench --runs 6 --export-json two.json 'sleep 0.02' 'sleep 0.1' >two.out 2>two.err
-st=$?
-t_pass_if "two commands: exit 0" "[ $st -eq 0 ]" "exit $st: $(cat two.err)"
-t_pass_if "summary names the fastest command as hyperfine does" "grep -qx '  sleep 0.02 ran' two.out" "$(cat two.out)"
-json_check "both commands exported with their own runs" two.json \
-	'[r["command"] for r in d["results"]] == ["sleep 0.02", "sleep 0.1"] and all(len(r["times"]) == 6 for r in d["results"])'
-# The printed ratio and its uncertainty, recomputed from the exported means and standard deviations.
-line=$(grep 'times faster than sleep 0.1$' two.out)
-python3 - "$line" two.json >ratio.err 2>&1 <<'PY'
+# A loaded machine can delay a short sleep far beyond its length: up to three measurements are taken.
+for attempt in 1 2 3; do
+	"$KILN" bench --runs 6 --export-json two.json 'sleep 0.02' 'sleep 0.1' >two.out 2>two.err
+	st=$?
+	line=$(grep 'times faster than sleep 0.1$' two.out)
+	python3 - "$line" two.json >ratio.err 2>&1 <<'PY'
 import json, math, re, sys
 m = re.fullmatch(r" *([0-9.]+) ± ([0-9.]+) times faster than sleep 0\.1", sys.argv[1])
 assert m, sys.argv[1]
@@ -25,10 +22,21 @@ r = json.load(open(sys.argv[2]))["results"]
 f, s = r[0], r[1]
 ratio = s["mean"] / f["mean"]
 sd = ratio * math.hypot(s["stddev"] / s["mean"], f["stddev"] / f["mean"])
-assert abs(float(m.group(1)) - ratio) < 0.006 and abs(float(m.group(2)) - sd) < 0.006, (m.groups(), ratio, sd)
+# The printed numbers are the exported means' ratio and its propagated uncertainty (exit 3 otherwise).
+if not (abs(float(m.group(1)) - ratio) < 0.006 and abs(float(m.group(2)) - sd) < 0.006):
+    print(m.groups(), ratio, sd)
+    sys.exit(3)
 assert 3.5 < ratio < 5.2, ratio
 PY
-t_pass_if "the ratio is the ratio of the exported means (and near the true 5x)" "[ $? -eq 0 ]" "$line $(cat ratio.err)"
+	rst=$?
+	[ $rst -eq 0 ] || [ $rst -eq 3 ] && break
+done
+t_pass_if "two commands: exit 0" "[ $st -eq 0 ]" "exit $st: $(cat two.err)"
+t_pass_if "summary names the fastest command as hyperfine does" "grep -qx '  sleep 0.02 ran' two.out" "$(cat two.out)"
+json_check "both commands exported with their own runs" two.json \
+	'[r["command"] for r in d["results"]] == ["sleep 0.02", "sleep 0.1"] and all(len(r["times"]) == 6 for r in d["results"])'
+t_pass_if "the printed ratio and ± are those of the exported means" "[ $rst -ne 3 ]" "$line $(cat ratio.err)"
+t_pass_if "the ratio is near the true 5x (attempt $attempt)" "[ $rst -eq 0 ]" "$line $(cat ratio.err)"
 
 # The shell: sh by default, with its start-up subtracted; -N and --shell=none execute directly.
 "$KILN" bench --runs 30 --export-json sh.json 'true && :' ':' >/dev/null 2>sh.err
