@@ -1,11 +1,14 @@
 #!/bin/sh
 # Installs kiln's build and test dependencies from Debian 12 packages. A no-op when everything is present.
+# `--deb` adds what `dpkg-buildpackage` needs for the .deb (make check-deb / check-long), which make check does not.
 set -eu
 
 PACKAGES="build-essential pkg-config libdw-dev libelf-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler
 libjansson-dev libcmocka-dev clang libclang-rt-14-dev llvm libxml2-utils chromium linux-perf
 hyperfine libbenchmark-dev golang-go libbpf-dev bpftool
 nodejs libgoogle-perftools4 heaptrack python3 python3.11 openjdk-17-jdk-headless bc time strace"
+
+[ "${1:-}" = "--deb" ] && PACKAGES="$PACKAGES debhelper dpkg-dev fakeroot man-db"
 
 missing=""
 for p in $PACKAGES; do

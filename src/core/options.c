@@ -29,7 +29,7 @@ int usage_error(const struct cmd_help *help, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static bool takes_arg(const struct option *o)
+bool option_takes_value(const struct option *o)
 {
 	switch (o->type) {
 	case OPTION_BOOL:
@@ -183,6 +183,13 @@ int parse_options_given(int argc, char **argv, const struct option *opts, const 
 			usage_print(opts, help);
 			return PARSE_HELP;
 		}
+		if (!strcmp(arg, "--help-man") || !strncmp(arg, "--help-completion=", 18)) {
+			if (options_print_doc(!strcmp(arg, "--help-man") ? "man" : arg + 18, opts, help)) {
+				usage_error(help, "--help-completion expects bash, zsh or fish, got '%s'", arg + 18);
+				return PARSE_ERROR;
+			}
+			return PARSE_HELP;
+		}
 		if (arg[1] == '-') {
 			const char *name = arg + 2, *eq = strchr(name, '=');
 			size_t len = eq ? (size_t)(eq - name) : strlen(name);
@@ -195,7 +202,7 @@ int parse_options_given(int argc, char **argv, const struct option *opts, const 
 				usage_error(help, "unknown option '--%.*s'", (int)len, name);
 				return PARSE_ERROR;
 			}
-			if (takes_arg(o)) {
+			if (option_takes_value(o)) {
 				if (eq) {
 					val = eq + 1;
 				} else if (i + 1 < argc) {
@@ -222,7 +229,7 @@ int parse_options_given(int argc, char **argv, const struct option *opts, const 
 				usage_error(help, "unknown option '-%c'", *p);
 				return PARSE_ERROR;
 			}
-			if (takes_arg(o)) {
+			if (option_takes_value(o)) {
 				const char *val;
 
 				if (p[1])
@@ -289,7 +296,7 @@ void usage_print_tagged(const struct option *opts, const struct cmd_help *help, 
 		if (o->long_name)
 			buf_addf(&left, "--%s%s", (o->type == OPTION_BOOL && !(o->flags & OPT_NONEG) && 0) ? "[no-]" : "",
 				 o->long_name);
-		if (takes_arg(o)) {
+		if (option_takes_value(o)) {
 			if (o->type == OPTION_CHOICE && !o->argh) {
 				buf_adds(&left, " ");
 				for (const char *const *c = o->choices; *c; c++)

@@ -102,6 +102,8 @@ struct cmd_help {
 /*
  * Parses argv[1..argc-1] (argv[0] is the command name). Non-option arguments are moved to argv[0..n-1] and n
  * is returned. Prints the help page or a one-line usage error to stderr itself (the parser is cmd/ layer).
+ * Two hidden options print what the build installs, from the same table, and return PARSE_HELP: `--help-man`
+ * (the command's man page) and `--help-completion=bash|zsh|fish` (its part of a completion script).
  */
 int parse_options(int argc, char **argv, const struct option *opts, const struct cmd_help *help, int flags);
 /*
@@ -111,11 +113,32 @@ int parse_options(int argc, char **argv, const struct option *opts, const struct
  */
 int parse_options_given(int argc, char **argv, const struct option *opts, const struct cmd_help *help, int flags,
 			const struct option **given, size_t *ngiven);
+/* True when the option takes a value (not a boolean, a counter or a no-argument callback). */
+bool option_takes_value(const struct option *o);
 /* Prints the --help page to stdout. */
 void usage_print(const struct option *opts, const struct cmd_help *help);
 /* The --help page with only the options whose tags are none or share a bit with `tags`. */
 void usage_print_tagged(const struct option *opts, const struct cmd_help *help, unsigned tags);
 /* Prints "kiln: MSG" and a hint to see --help to stderr; returns 2 (the usage exit status). */
 int usage_error(const struct cmd_help *help, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Man pages and completion scripts (options_doc.c). */
+struct cmd_summary {
+	const char *name;    /* "profile" */
+	const char *summary; /* one line */
+};
+
+/* The one-line summary of the command being run, for its man page's NAME line (main.c sets it). */
+void options_set_summary(const char *summary);
+/* Prints `what` ("man", "bash", "zsh" or "fish") for one command's table; -1 for an unknown `what`. */
+int options_print_doc(const char *what, const struct option *opts, const struct cmd_help *help);
+/* Prints kiln(1): the command list and what all commands share. */
+void options_man_top(const struct cmd_summary *cmds, size_t n, const char *description);
+/*
+ * A completion script is the beginning (the command list), each command's options_print_doc() part, and the
+ * end (the completion function). begin returns -1 for an unknown shell.
+ */
+int options_completion_begin(const char *shell, const struct cmd_summary *cmds, size_t n);
+void options_completion_end(const char *shell);
 
 #endif
