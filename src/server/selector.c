@@ -135,8 +135,144 @@ struct parsed {
 	enum match_op op;
 };
 
+/* Bounds on what a query may ask glibc's regcomp() to build: it expands counted repetitions and computes
+ * closures in time that grows fast with stacked quantifiers, so a selector from the network is kept to what
+ * RE2 (Pyroscope's engine) accepts anyway. */
+#define RE_MAX_LEN 16384
+#define RE_MAX_REPEAT 1000
+#define RE_MAX_SIZE 20000
+#define RE_MAX_NEST 64
+
+/* Length of the bracket expression at `s` ('['), or 0 when it is not closed. */
+static size_t bracket_len(const char *s)
+{
+	size_t i = 1;
+
+	if (s[i] == '^')
+		i++;
+	if (s[i] == ']')
+		i++;
+	for (; s[i]; i++) {
+		if (s[i] == '[' && (s[i + 1] == ':' || s[i + 1] == '.' || s[i + 1] == '=')) {
+			const char *end = strchr(s + i + 2, s[i + 1]);
+			while (end && end[1] != ']')
+				end = strchr(end + 1, s[i + 1]);
+			if (!end)
+				return 0;
+			i = (size_t)(end + 1 - s);
+		} else if (s[i] == ']') {
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Refuses what RE2 refuses and what would make regcomp() slow: stacked repetition operators ("a++", "a*{2}"),
+ * back-references, counts over 1000, and patterns whose counted repetitions expand past RE_MAX_SIZE atoms.
+ */
+static int check_regex(const char *re, const char *label, struct err *e)
+{
+	struct level {
+		long sum, last;
+	} lv[RE_MAX_NEST + 1] = { { 0, 0 } };
+	int depth = 0, quant = 0; /* quant: 0 after an atom or at a start, 1 after a repetition, 2 after its '?' */
+	bool atom = false;
+
+	if (strlen(re) > RE_MAX_LEN)
+		return err_set(e, "regular expression for label '%s' is longer than %d bytes", label, RE_MAX_LEN);
+	for (const char *p = re; *p;) {
+		long k = 0;
+
+		bool count = *p == '{' && ((p[1] >= '0' && p[1] <= '9') || (p[1] == ',' && p[2] >= '0' && p[2] <= '9'));
+
+		if (*p == '*' || *p == '+' || *p == '?' || count) {
+			if (*p == '?' && quant == 1) {
+				quant = 2; /* RE2's non-greedy marker; the same language when anchored */
+				p++;
+				continue;
+			}
+			if (quant || !atom)
+				return err_set(e, "invalid regular expression for label '%s': bad repetition operator at "
+					       "offset %zu", label, (size_t)(p - re));
+			if (*p == '{') {
+				char *end;
+				long n = strtol(p + 1, &end, 10), m = n;
+				/* leave `end` just before the closing brace */
+				if (*end == ',' && end[1] != '}')
+					m = strtol(end + 1, &end, 10), end--; /* {n,m} */
+				else if (*end == ',')
+					m = n + 1; /* {n,}: the expansion is n copies and a star */
+				else
+					end--; /* {n} */
+				if (end[1] != '}' || m < n)
+					return err_set(e, "invalid regular expression for label '%s': bad repetition at "
+						       "offset %zu", label, (size_t)(p - re));
+				if (m > RE_MAX_REPEAT)
+					return err_set(e, "invalid regular expression for label '%s': repetition count over %d",
+						       label, RE_MAX_REPEAT);
+				k = m > 1 ? m : 1;
+				p = end + 2;
+			} else {
+				p++;
+			}
+			if (k > 1) {
+				lv[depth].sum += lv[depth].last * (k - 1);
+				lv[depth].last *= k;
+			}
+			quant = 1;
+			if (lv[depth].sum > RE_MAX_SIZE)
+				goto complex;
+			continue;
+		}
+		quant = 0;
+		atom = true;
+		if (*p == '(') {
+			if (depth == RE_MAX_NEST)
+				goto complex;
+			lv[++depth] = (struct level){ 0, 0 };
+			atom = false;
+			p++;
+			continue;
+		}
+		if (*p == ')') {
+			/* an unmatched ')' would end the anchoring group that compile() wraps the pattern in */
+			if (depth == 0)
+				return err_set(e, "invalid regular expression for label '%s': unmatched ')' at offset %zu",
+					       label, (size_t)(p - re));
+			long size = lv[depth--].sum + 1;
+			lv[depth].sum += size;
+			lv[depth].last = size;
+			p++;
+		} else if (*p == '|') {
+			atom = false;
+			p++;
+		} else if (*p == '[') {
+			size_t n = bracket_len(p);
+			p += n ? n : 1;
+			lv[depth].sum++, lv[depth].last = 1;
+		} else if (*p == '\\') {
+			if (p[1] >= '1' && p[1] <= '9')
+				return err_set(e, "invalid regular expression for label '%s': back-references are not "
+					       "supported", label);
+			p += p[1] ? 2 : 1;
+			lv[depth].sum++, lv[depth].last = 1;
+		} else {
+			p++;
+			lv[depth].sum++, lv[depth].last = 1;
+		}
+		if (lv[depth].sum > RE_MAX_SIZE)
+			goto complex;
+	}
+	return 0;
+complex:
+	return err_set(e, "regular expression for label '%s' is too complex", label);
+}
+
 static int compile(struct label_matcher *m, struct err *e)
 {
+	if (check_regex(m->value, m->name, e))
+		return -1;
 	/* Prometheus anchors every regex: "prod.*" must match the whole value. */
 	char *anchored = xasprintf("^(%s)$", m->value);
 	regex_t *re = xmalloc(sizeof(*re));

@@ -52,6 +52,9 @@ static void test_selector_match(void **state)
 	assert_false(matches("{env=~\"prod\"}", l, 4)); /* anchored: must match the whole value */
 	assert_false(matches("{env=~\"eu\"}", l, 4));
 	assert_true(matches("{env!~\"dev.*|test\"}", l, 4));
+	assert_true(matches("{env=~\"pr+?o[d-]{1,2}(eu|us)\"}", l, 4));
+	assert_true(matches("{env=~\"[[:alpha:]]+[]-][a-z]{2,}\"}", l, 4));
+	assert_true(matches("{env=~\"(x|prod\\\\-eu)\"}", l, 4));
 	assert_false(matches("{env!~\"prod-(eu|us)\"}", l, 4));
 	assert_true(matches("{otel.scope.name=\"x/y\"}", l, 4));
 	assert_true(matches("{\"otel.scope.name\"='x/y'}", l, 4));
@@ -97,6 +100,15 @@ static void test_selector_errors(void **state)
 	assert_bad_selector("{a=~\"(\"}", "invalid regular expression");
 	assert_bad_selector("{a=~\"x\"} junk", "after the selector");
 	assert_bad_selector("{\"\"=\"x\"}", "empty label name");
+	/* what RE2 refuses, and what would make regcomp() slow or escape the anchors */
+	assert_bad_selector("{a=~\"p++++++++++++++++++++x\"}", "bad repetition operator");
+	assert_bad_selector("{a=~\"p*{2}\"}", "bad repetition operator");
+	assert_bad_selector("{a=~\"*p\"}", "bad repetition operator");
+	assert_bad_selector("{a=~\"(a)\\\\1\"}", "back-references");
+	assert_bad_selector("{a=~\"a{1001}\"}", "repetition count over 1000");
+	assert_bad_selector("{a=~\"((a{100}){100}){100}\"}", "too complex");
+	assert_bad_selector("{a=~\"x{,900}{2}\"}", "bad repetition operator");
+	assert_bad_selector("{a=~\"x).*|(y\"}", "unmatched ')'");
 }
 
 static void test_profile_type(void **state)
