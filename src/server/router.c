@@ -12,6 +12,9 @@
 static const struct route routes[] = {
 	{ "POST", "/ingest", ROLE_PUSH, ingest_handle },
 	{ "POST", "/pyroscope/ingest", ROLE_PUSH, ingest_handle },
+	{ "GET", "/api/v1/export", ROLE_READ, api_export },
+	{ "GET", "/api/v1/profiles", ROLE_READ, api_profiles },
+	{ "GET", "/api/v1/profile", ROLE_READ, api_profile },
 	{ "GET", "/metrics", ROLE_PUBLIC, metrics_handle },
 	{ "GET", "/ready", ROLE_PUBLIC, ready_handle },
 	{ NULL, NULL, ROLE_PUBLIC, NULL },

@@ -78,6 +78,9 @@ void router_handle(void *srv, struct http_request *req, struct http_response *re
 void ingest_handle(struct server *srv, struct http_request *req, struct http_response *res);
 void metrics_handle(struct server *srv, struct http_request *req, struct http_response *res);
 void ready_handle(struct server *srv, struct http_request *req, struct http_response *res);
+void api_export(struct server *srv, struct http_request *req, struct http_response *res);
+void api_profiles(struct server *srv, struct http_request *req, struct http_response *res);
+void api_profile(struct server *srv, struct http_request *req, struct http_response *res);
 /* Records an ingest acknowledgement that took `ns`. */
 void metrics_ack(struct server *srv, uint64_t ns, size_t bytes, size_t profiles);
 
