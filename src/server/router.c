@@ -8,6 +8,7 @@
 
 #include "core/err.h"
 #include "core/util.h"
+#include "server/querier.h"
 
 static const struct route routes[] = {
 	{ "POST", "/ingest", ROLE_PUSH, ingest_handle },
@@ -15,6 +16,22 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/export", ROLE_READ, api_export },
 	{ "GET", "/api/v1/profiles", ROLE_READ, api_profiles },
 	{ "GET", "/api/v1/profile", ROLE_READ, api_profile },
+	/* Pyroscope's Connect push and query API, and its render API (querier.h) */
+	{ "POST", "/push.v1.PusherService/Push", ROLE_PUSH, push_handle },
+	{ "POST", "/querier.v1.QuerierService/ProfileTypes", ROLE_READ, querier_profile_types },
+	{ "POST", "/querier.v1.QuerierService/LabelNames", ROLE_READ, querier_label_names },
+	{ "POST", "/querier.v1.QuerierService/LabelValues", ROLE_READ, querier_label_values },
+	{ "POST", "/querier.v1.QuerierService/Series", ROLE_READ, querier_series },
+	{ "POST", "/querier.v1.QuerierService/SelectSeries", ROLE_READ, querier_select_series },
+	{ "POST", "/querier.v1.QuerierService/SelectMergeStacktraces", ROLE_READ, querier_select_merge_stacktraces },
+	{ "POST", "/querier.v1.QuerierService/SelectMergeProfile", ROLE_READ, querier_select_merge_profile },
+	{ "POST", "/querier.v1.QuerierService/Diff", ROLE_READ, querier_diff },
+	{ "GET", "/pyroscope/render", ROLE_READ, render_handle },
+	{ "GET", "/render", ROLE_READ, render_handle },
+	{ "GET", "/pyroscope/render-diff", ROLE_READ, render_diff_handle },
+	{ "GET", "/render-diff", ROLE_READ, render_diff_handle },
+	{ "GET", "/pyroscope/label-values", ROLE_READ, render_label_values },
+	{ "GET", "/label-values", ROLE_READ, render_label_values },
 	{ "GET", "/metrics", ROLE_PUBLIC, metrics_handle },
 	{ "GET", "/ready", ROLE_PUBLIC, ready_handle },
 	{ NULL, NULL, ROLE_PUBLIC, NULL },

@@ -11,6 +11,7 @@
 #include "push_v1.pb-c.h"
 #include "querier_v1.pb-c.h"
 #include "server/connect.h"
+#include "server/http.h"
 #include "server/pbjson.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,7 +30,7 @@ static const ProtobufCMessageDescriptor *const requests[] = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct connect_reply r = CONNECT_REPLY_INIT, back = CONNECT_REPLY_INIT;
+	struct http_response r = { 200, NULL, BUF_INIT, NULL }, back = { 200, NULL, BUF_INIT, NULL };
 	const ProtobufCMessageDescriptor *d;
 	enum connect_codec codec;
 	ProtobufCMessage *m, *again;
@@ -42,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!m) {
 		if (r.status != 400)
 			abort(); /* a bad request is invalid_argument */
-		connect_reply_release(&r);
+		buf_release(&r.body);
 		return 0;
 	}
 	/* JSON out and back in; then that message (which holds no unknown fields) through binary proto */
@@ -67,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	protobuf_c_message_free_unpacked(third, NULL);
 	protobuf_c_message_free_unpacked(again, NULL);
 	protobuf_c_message_free_unpacked(m, NULL);
-	connect_reply_release(&r);
-	connect_reply_release(&back);
+	buf_release(&r.body);
+	buf_release(&back.body);
 	return 0;
 }
