@@ -221,6 +221,8 @@ int ingest_add_pprof(struct ingest_batch *b, const struct server *srv, const str
 				t + p->duration_nanos : until_ns;
 	int ret = -1;
 
+	if (until < t) /* the URL's until is in whole seconds, the pprof's time is not */
+		until = t;
 	if (stc_json && *stc_json && !(stc = json_input_parse(stc_json, strlen(stc_json), e))) {
 		err_wrap(e, "sample_type_config");
 		return -1;
