@@ -46,13 +46,22 @@ static struct profile *merge_request(struct server *srv, struct http_request *re
 	return selection_merge(srv->store, s, res);
 }
 
-/* Connect's FlameGraph (and FlameGraphDiff) share names and levels: point them into `fb`. */
+/* Connect's FlameGraph and FlameGraphDiff share their first fields: names, levels, total and maxSelf. */
 struct fg_msg {
 	char **names;
 	Querier__V1__Level *levels, **levelp;
 };
 
-static void fg_fill(struct fg_msg *m, const struct flamebearer *fb)
+struct fg_fields {
+	size_t *n_names;
+	char ***names;
+	size_t *n_levels;
+	Querier__V1__Level ***levels;
+	int64_t *total, *max_self;
+};
+
+/* Points the message's fields into `fb` (through `m`, which fg_release() frees). */
+static void fg_fill(struct fg_msg *m, const struct flamebearer *fb, const struct fg_fields *f)
 {
 	m->names = xcalloc(fb->names.nr + 1, sizeof(*m->names));
 	for (size_t i = 0; i < fb->names.nr; i++)
@@ -65,6 +74,12 @@ static void fg_fill(struct fg_msg *m, const struct flamebearer *fb)
 		m->levels[d].n_values = fb->levels[d].nr;
 		m->levelp[d] = &m->levels[d];
 	}
+	*f->names = m->names;
+	*f->n_names = fb->names.nr;
+	*f->levels = m->levelp;
+	*f->n_levels = fb->nlevels;
+	*f->total = fb->total;
+	*f->max_self = fb->max_self;
 }
 
 static void fg_release(struct fg_msg *m)
@@ -139,13 +154,8 @@ void querier_select_merge_stacktraces(struct server *srv, struct http_request *r
 			http_error(res, 500, "%s", e.msg);
 			goto out;
 		}
-		fg_fill(&m, &fb);
-		fg.names = m.names;
-		fg.n_names = fb.names.nr;
-		fg.levels = m.levelp;
-		fg.n_levels = fb.nlevels;
-		fg.total = fb.total;
-		fg.max_self = fb.max_self;
+		fg_fill(&m, &fb, &(struct fg_fields){ &fg.n_names, &fg.names, &fg.n_levels, &fg.levels, &fg.total,
+						     &fg.max_self });
 		out.flamegraph = &fg;
 	}
 	connect_encode(res, codec, &out.base);
@@ -231,13 +241,8 @@ void querier_diff(struct server *srv, struct http_request *req, struct http_resp
 		http_error(res, 500, "%s", e.msg);
 		goto out;
 	}
-	fg_fill(&m, &fb);
-	fg.names = m.names;
-	fg.n_names = fb.names.nr;
-	fg.levels = m.levelp;
-	fg.n_levels = fb.nlevels;
-	fg.total = fb.total;
-	fg.max_self = fb.max_self;
+	fg_fill(&m, &fb, &(struct fg_fields){ &fg.n_names, &fg.names, &fg.n_levels, &fg.levels, &fg.total,
+					     &fg.max_self });
 	fg.leftticks = fb.left_ticks;
 	fg.rightticks = fb.right_ticks;
 	out.flamegraph = &fg;

@@ -73,8 +73,10 @@ static int64_t render_max_nodes(struct http_request *req, struct http_response *
 	return max_nodes_of(n, res);
 }
 
-/* 8.3: how Pyroscope's UI is told to show the values of a sample type. */
-static void write_metadata(struct jw *j, const struct profile_type *pt, bool diff)
+/* Opens the FlamebearerProfile document (8.2) with its version, flame graph and metadata (8.3: how Pyroscope's
+ * UI is told to show the values of a sample type). */
+static void document_begin(struct jw *j, struct http_response *res, const struct flamebearer *fb,
+			   const struct profile_type *pt)
 {
 	const char *t = pt->sample_type, *units = pt->sample_unit;
 	int64_t rate = 100;
@@ -86,10 +88,19 @@ static void write_metadata(struct jw *j, const struct profile_type *pt, bool dif
 		   !strcmp(t, "samples")) {
 		units = "objects";
 	}
+	res->content_type = "application/json";
+	jw_init(j, &res->body, false);
+	jw_object_begin(j);
+	jw_key(j, "version");
+	jw_int(j, 1);
+	jw_key(j, "flamebearer");
+	jw_object_begin(j);
+	flamebearer_write_json(fb, j);
+	jw_object_end(j);
 	jw_key(j, "metadata");
 	jw_object_begin(j);
 	jw_key(j, "format");
-	jw_string(j, diff ? "double" : "single");
+	jw_string(j, fb->diff ? "double" : "single");
 	jw_key(j, "spyName");
 	jw_string(j, "");
 	jw_key(j, "sampleRate");
@@ -176,16 +187,7 @@ void render_handle(struct server *srv, struct http_request *req, struct http_res
 		http_error(res, 500, "%s", e.msg);
 		goto out;
 	}
-	res->content_type = "application/json";
-	jw_init(&j, &res->body, false);
-	jw_object_begin(&j);
-	jw_key(&j, "version");
-	jw_int(&j, 1);
-	jw_key(&j, "flamebearer");
-	jw_object_begin(&j);
-	flamebearer_write_json(&fb, &j);
-	jw_object_end(&j);
-	write_metadata(&j, &s.pt, false);
+	document_begin(&j, res, &fb, &s.pt);
 	/* kiln fills the top-level timeline with the ungrouped sum where Pyroscope leaves zeros (8.2) */
 	jw_key(&j, "timeline");
 	timeline_write_json(&j, from_ms, until_ms, step, g.all, g.nall);
@@ -233,16 +235,7 @@ void render_diff_handle(struct server *srv, struct http_request *req, struct htt
 		http_error(res, 500, "%s", e.msg);
 		goto out;
 	}
-	res->content_type = "application/json";
-	jw_init(&j, &res->body, false);
-	jw_object_begin(&j);
-	jw_key(&j, "version");
-	jw_int(&j, 1);
-	jw_key(&j, "flamebearer");
-	jw_object_begin(&j);
-	flamebearer_write_json(&fb, &j);
-	jw_object_end(&j);
-	write_metadata(&j, &ls.pt, true);
+	document_begin(&j, res, &fb, &ls.pt);
 	jw_key(&j, "timeline");
 	jw_null(&j);
 	jw_key(&j, "groups");
