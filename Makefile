@@ -1,7 +1,7 @@
 # kiln: plain make through pkg-config. `make` builds, `make check` tests (ASan+UBSan), `make demo` runs the
 # main job, `make fuzz` fuzzes longer, `make bench` runs the benchmarks. DEVELOPER=1 adds -Werror.
 
-PKGS      := libdw libelf zlib libprotobuf-c jansson libbpf
+PKGS      := libdw libelf zlib libprotobuf-c jansson libbpf libmicrohttpd sqlite3
 TEST_PKGS := cmocka
 
 CC        ?= cc
@@ -34,9 +34,11 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(CFLAGS) -Isrc -I$(BUILD)/gen \
 	$(PKG_CFLAGS) -DKILN_VERSION='"$(VERSION)"' -MMD -MP
 
-PROTO_C   := $(BUILD)/gen/profile.pb-c.c
+# protoc-c output: pprof's profile.proto and the server's Pyroscope wire messages (src/server/proto).
+SRV_PROTOS := $(sort $(wildcard src/server/proto/*.proto))
+PROTO_H   := $(BUILD)/gen/profile.pb-c.h $(patsubst src/server/proto/%.proto,$(BUILD)/gen/%.pb-c.h,$(SRV_PROTOS))
 SRCS      := $(filter-out src/main.c,$(shell find src -name '*.c' -not -path 'src/bpf/*' | sort))
-OBJS      := $(patsubst %.c,$(BUILD)/%.o,$(SRCS)) $(BUILD)/gen/profile.pb-c.o
+OBJS      := $(patsubst %.c,$(BUILD)/%.o,$(SRCS)) $(PROTO_H:.h=.o)
 LIB       := $(BUILD)/libkiln.a
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -76,10 +78,14 @@ $(BUILD)/gen/profile.pb-c.c $(BUILD)/gen/profile.pb-c.h: src/formats/profile.pro
 	@mkdir -p $(BUILD)/gen
 	protoc-c --proto_path=src/formats --c_out=$(BUILD)/gen src/formats/profile.proto
 
-$(BUILD)/gen/profile.pb-c.o: $(BUILD)/gen/profile.pb-c.c
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: src/server/proto/%.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --proto_path=src/formats --proto_path=src/server/proto --c_out=$(BUILD)/gen $<
+
+$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c | $(PROTO_H)
 	$(CC) $(filter-out -Wmissing-prototypes,$(ALL_CFLAGS)) -c -o $@ $<
 
-$(BUILD)/%.o: %.c | $(BUILD)/gen/profile.pb-c.h
+$(BUILD)/%.o: %.c | $(PROTO_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

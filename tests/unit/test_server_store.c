@@ -1,0 +1,420 @@
+/*
+ * Unit tests for the storage interface (src/server/store.h) on its SQLite backend: what is ingested is read back
+ * with the same stacks and totals (merged, listed, fetched one by one), tenants and selectors separate series,
+ * label queries and totals over time see exactly what was stored, concurrent writers all land (group commit),
+ * limits refuse as documented, retention deletes whole days, and the packed vectors round-trip.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "formats/format.h"
+#include "profile/profile.h"
+#include "server/series.h"
+#include "server/store.h"
+#include "server/store_impl.h"
+
+#define SEC 1000000000LL
+#define PTYPE "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
+
+static char dir[64];
+
+static struct store *open_store(int64_t retention_ns, uint64_t max_series)
+{
+	struct store_opts o = { .location = dir, .retention_ns = retention_ns, .max_series = max_series };
+	struct err e = ERR_INIT;
+	struct store *s;
+
+	strcpy(dir, "/tmp/kiln-store-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	s = store_open(&o, &e);
+	if (!s)
+		fail_msg("%s", e.msg);
+	return s;
+}
+
+static void rm_store(struct store *s)
+{
+	struct buf cmd = BUF_INIT;
+
+	store_close(s);
+	buf_addf(&cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd.buf), 0);
+	buf_release(&cmd);
+}
+
+/* A profile from folded text, through kiln's own reader. */
+static struct profile *folded(const char *text)
+{
+	struct profile *p = profile_new(0);
+	struct input in;
+	struct err e = ERR_INIT;
+
+	input_from_memory(&in, text, strlen(text), "test");
+	if (format_by_name("folded")->read(p, &in, &(struct format_read_opts){ 0 }, &e))
+		fail_msg("%s", e.msg);
+	input_close(&in);
+	return p;
+}
+
+/* The profile as sorted folded text, for comparing stacks and values. */
+static char *as_folded(const struct profile *p)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	struct err e = ERR_INIT;
+
+	if (format_by_name("folded")->write(p, f, &(struct format_write_opts){ .column = 0 }, &e))
+		fail_msg("%s", e.msg);
+	fclose(f);
+	return out;
+}
+
+static void ingest(struct store *s, const char *tenant, const struct label_pair *l, size_t n, int64_t t,
+		   const struct profile *p)
+{
+	struct store_write w = { .tenant = tenant, .profile_type = PTYPE, .labels = l, .nlabels = n,
+				 .from_ns = t, .until_ns = t + 10 * SEC, .prof = p, .column = 0 };
+	struct err e = ERR_INIT;
+
+	if (store_ingest(s, &w, 1, &e))
+		fail_msg("%s", e.msg);
+}
+
+static struct selector sel_of(const char *text)
+{
+	struct selector sel;
+	struct err e = ERR_INIT;
+
+	if (selector_parse(text, &sel, &e))
+		fail_msg("%s", e.msg);
+	return sel;
+}
+
+static char *merged(struct store *s, const char *tenant, const char *selector, int64_t from, int64_t until)
+{
+	struct selector sel = sel_of(selector);
+	struct store_query q = { tenant, PTYPE, &sel, from, until };
+	struct profile *out = profile_new(0);
+	struct err e = ERR_INIT;
+	char *text;
+
+	if (store_select_merge(s, &q, out, &e))
+		fail_msg("%s", e.msg);
+	text = as_folded(out);
+	profile_free(out);
+	selector_free(&sel);
+	return text;
+}
+
+static const struct label_pair api_prod[] = { { "env", "prod" }, { "service_name", "api" } };
+static const struct label_pair api_dev[] = { { "env", "dev" }, { "service_name", "api" } };
+static const struct label_pair db_prod[] = { { "env", "prod" }, { "service_name", "db" } };
+
+static void test_round_trip_and_selectors(void **state)
+{
+	struct store *s = open_store(0, 0);
+	int64_t t = (int64_t)time(NULL) * SEC;
+	struct profile *a = folded("main;work;leaf 30\nmain;work 5\nmain;idle 7\n");
+	struct profile *b = folded("main;work;leaf 1\nmain;other 2\n");
+	char *got;
+
+	ingest(s, "", api_prod, 2, t, a);
+	ingest(s, "", api_prod, 2, t + 10 * SEC, a);
+	ingest(s, "", api_dev, 2, t, b);
+	ingest(s, "acme", db_prod, 2, t, b);
+
+	got = merged(s, "", "{service_name=\"api\", env=\"prod\"}", t, t + 60 * SEC);
+	assert_string_equal(got, "main;idle 14\nmain;work 10\nmain;work;leaf 60\n");
+	free(got);
+	got = merged(s, "", "{service_name=\"api\"}", t, t + 60 * SEC);
+	assert_string_equal(got, "main;idle 14\nmain;other 2\nmain;work 10\nmain;work;leaf 61\n");
+	free(got);
+	got = merged(s, "", "{env=~\"pr.*\"}", t, t + 5 * SEC); /* only the first profile is in range */
+	assert_string_equal(got, "main;idle 7\nmain;work 5\nmain;work;leaf 30\n");
+	free(got);
+	got = merged(s, "", "{env!=\"prod\"}", t, t + 60 * SEC);
+	assert_string_equal(got, "main;other 2\nmain;work;leaf 1\n");
+	free(got);
+	/* Another tenant's data is invisible, and its own is there. */
+	got = merged(s, "", "{service_name=\"db\"}", t, t + 60 * SEC);
+	assert_string_equal(got, "");
+	free(got);
+	got = merged(s, "acme", "{}", t, t + 60 * SEC);
+	assert_string_equal(got, "main;other 2\nmain;work;leaf 1\n");
+	free(got);
+	profile_free(a);
+	profile_free(b);
+	rm_store(s);
+}
+
+static int add_string(void *arg, const char *str)
+{
+	buf_addf(arg, "%s,", str);
+	return 0;
+}
+
+static int add_series(void *arg, const char *ptype, const struct label_pair *l, size_t n)
+{
+	buf_addf(arg, "%s{", ptype);
+	for (size_t i = 0; i < n; i++)
+		buf_addf(arg, "%s=%s;", l[i].name, l[i].value);
+	buf_adds(arg, "}\n");
+	return 0;
+}
+
+static int add_group(void *arg, const struct label_pair *g, size_t ng, const struct store_point *p, size_t np)
+{
+	for (size_t i = 0; i < ng; i++)
+		buf_addf(arg, "%s=%s ", g[i].name, g[i].value);
+	for (size_t i = 0; i < np; i++)
+		buf_addf(arg, "%lld:%lld ", (long long)(p[i].time_ns / SEC % 1000), (long long)p[i].value);
+	buf_adds(arg, "\n");
+	return 0;
+}
+
+static void test_labels_series_and_totals(void **state)
+{
+	struct store *s = open_store(0, 0);
+	int64_t t = ((int64_t)time(NULL) / 1000 * 1000) * SEC; /* a multiple of 1000 s: readable step times */
+	struct profile *a = folded("a;b 3\n");
+	struct store_query q = { "", NULL, NULL, t, t + 100 * SEC };
+	struct buf out = BUF_INIT;
+	struct err e = ERR_INIT;
+	const char *env[] = { "env" };
+
+	ingest(s, "", api_prod, 2, t, a);
+	ingest(s, "", api_prod, 2, t + 20 * SEC, a);
+	ingest(s, "", api_dev, 2, t + 25 * SEC, a);
+	ingest(s, "", db_prod, 2, t + 200 * SEC, a); /* out of the range */
+
+	assert_int_equal(store_label_names(s, &q, add_string, &out, &e), 0);
+	assert_string_equal(out.buf, "env,service_name,");
+	buf_reset(&out);
+	assert_int_equal(store_label_values(s, &q, "service_name", add_string, &out, &e), 0);
+	assert_string_equal(out.buf, "api,");
+	buf_reset(&out);
+	assert_int_equal(store_profile_types(s, &q, add_string, &out, &e), 0);
+	assert_string_equal(out.buf, PTYPE ",");
+	buf_reset(&out);
+	assert_int_equal(store_series(s, &q, add_series, &out, &e), 0);
+	assert_non_null(strstr(out.buf, PTYPE "{env=dev;service_name=api;}\n"));
+	assert_non_null(strstr(out.buf, PTYPE "{env=prod;service_name=api;}\n"));
+	assert_null(strstr(out.buf, "db"));
+	buf_reset(&out);
+	/* Steps of 10 s from t: the api/prod profiles at 0 and 20, the dev one at 25 falls in the step at 20. */
+	q.profile_type = PTYPE;
+	assert_int_equal(store_select_series(s, &q, env, 1, 10 * SEC, add_group, &out, &e), 0);
+	assert_string_equal(out.buf, "env=dev 20:3 \nenv=prod 0:3 20:3 \n");
+	buf_reset(&out);
+	assert_int_equal(store_select_series(s, &q, NULL, 0, 10 * SEC, add_group, &out, &e), 0);
+	assert_string_equal(out.buf, "0:3 20:6 \n");
+	buf_release(&out);
+	profile_free(a);
+	rm_store(s);
+}
+
+struct listing {
+	char ids[8][40];
+	int64_t from[8], total[8];
+	int n;
+};
+
+static int add_ref(void *arg, const struct store_profile_ref *r)
+{
+	struct listing *l = arg;
+
+	strcpy(l->ids[l->n], r->id);
+	l->from[l->n] = r->from_ns;
+	l->total[l->n++] = r->total;
+	return 0;
+}
+
+static void test_list_and_get(void **state)
+{
+	struct store *s = open_store(0, 0);
+	int64_t t = (int64_t)time(NULL) * SEC;
+	struct profile *a = folded("x;y 4\nx 1\n"), *b = folded("x;z 9\n"), *got;
+	struct store_query q = { "", PTYPE, NULL, t - 3 * 86400 * SEC, t + 100 * SEC };
+	struct listing l = { 0 };
+	struct err e = ERR_INIT;
+	char *text;
+
+	ingest(s, "", api_prod, 2, t - 2 * 86400 * SEC, a); /* two days earlier: another partition */
+	ingest(s, "", api_prod, 2, t, b);
+	assert_int_equal(store_list_profiles(s, &q, 10, add_ref, &l, &e), 0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.from[0], t); /* newest first */
+	assert_int_equal(l.total[0], 9);
+	assert_int_equal(l.total[1], 5);
+	got = profile_new(0);
+	assert_int_equal(store_get_profile(s, "", l.ids[1], got, &e), 0);
+	text = as_folded(got);
+	assert_string_equal(text, "x 1\nx;y 4\n");
+	assert_int_equal(got->time_nanos, t - 2 * 86400 * SEC);
+	assert_int_equal(got->duration_nanos, 10 * SEC);
+	free(text);
+	profile_free(got);
+	/* Another tenant cannot fetch it; a malformed id is an error, not a crash. */
+	got = profile_new(0);
+	assert_int_equal(store_get_profile(s, "acme", l.ids[1], got, &e), -1);
+	assert_int_equal(store_get_profile(s, "", "nonsense", got, &e), -1);
+	profile_free(got);
+	/* A limit of 1 gives the newest. */
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_list_profiles(s, &q, 1, add_ref, &l, &e), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.total[0], 9);
+	profile_free(a);
+	profile_free(b);
+	rm_store(s);
+}
+
+struct writer_arg {
+	struct store *s;
+	const struct profile *p;
+	int64_t t;
+	int k;
+};
+
+static void *writer(void *arg)
+{
+	struct writer_arg *w = arg;
+	char v[16];
+	struct label_pair l[2] = { { "service_name", "svc" }, { "thread", v } };
+
+	snprintf(v, sizeof(v), "%d", w->k);
+	/* Labels must be sorted by name: "service_name" < "thread". */
+	for (int i = 0; i < 50; i++)
+		ingest(w->s, "", l, 2, w->t + i * SEC, w->p);
+	return NULL;
+}
+
+static void test_concurrent_writers(void **state)
+{
+	struct store *s = open_store(0, 0);
+	struct profile *a = folded("a;b 2\n");
+	struct writer_arg w[4];
+	pthread_t th[4];
+	char *got;
+	int64_t t = (int64_t)time(NULL) * SEC;
+	struct store_stats st;
+	struct err e = ERR_INIT;
+
+	for (int k = 0; k < 4; k++) {
+		w[k] = (struct writer_arg){ s, a, t, k };
+		pthread_create(&th[k], NULL, writer, &w[k]);
+	}
+	for (int k = 0; k < 4; k++)
+		pthread_join(th[k], NULL);
+	got = merged(s, "", "{service_name=\"svc\"}", t, t + 100 * SEC);
+	assert_string_equal(got, "a;b 400\n");
+	free(got);
+	assert_int_equal(store_stats(s, &st, &e), 0);
+	assert_int_equal(st.profiles, 200);
+	assert_int_equal(st.series, 4);
+	assert_int_equal(st.stacks, 2);
+	profile_free(a);
+	rm_store(s);
+}
+
+static void test_limits_and_retention(void **state)
+{
+	struct store *s = open_store(7 * 86400 * SEC, 2);
+	struct profile *a = folded("a 1\n");
+	int64_t now = (int64_t)time(NULL) * SEC;
+	struct store_write w = { .tenant = "", .profile_type = PTYPE, .labels = db_prod, .nlabels = 2,
+				 .from_ns = now, .until_ns = now, .prof = a };
+	struct store_stats st;
+	struct err e = ERR_INIT;
+	char *got;
+
+	ingest(s, "", api_prod, 2, now - 5 * 86400 * SEC, a);
+	ingest(s, "", api_dev, 2, now, a);
+	/* A third series is over the limit of 2 for this tenant, not for another. */
+	assert_int_equal(store_ingest(s, &w, 1, &e), STORE_ELIMIT);
+	assert_non_null(strstr(e.msg, "limit"));
+	ingest(s, "", api_dev, 2, now, a);
+	ingest(s, "other", db_prod, 2, now, a);
+	/* Older than the retention: refused. */
+	w.labels = api_prod;
+	w.from_ns = w.until_ns = now - 8 * 86400 * SEC;
+	assert_int_equal(store_ingest(s, &w, 1, &e), STORE_ELIMIT);
+	/* Three days later the partition of now - 5 d is older than 7 d and goes, as a whole file. */
+	assert_int_equal(store_stats(s, &st, &e), 0);
+	assert_int_equal(st.partitions, 2);
+	assert_int_equal(store_enforce_retention(s, now, &e), 0);
+	assert_int_equal(store_enforce_retention(s, now + 3 * 86400 * SEC, &e), 1);
+	assert_int_equal(store_stats(s, &st, &e), 0);
+	assert_int_equal(st.partitions, 1);
+	got = merged(s, "", "{}", now - 6 * 86400 * SEC, now + SEC);
+	assert_string_equal(got, "a 2\n");
+	free(got);
+	profile_free(a);
+	rm_store(s);
+}
+
+static int collect_pairs(void *arg, int64_t id, int64_t value)
+{
+	buf_addf(arg, "%lld=%lld ", (long long)id, (long long)value);
+	return 0;
+}
+
+static void test_pack(void **state)
+{
+	int64_t ids[] = { 1, 2, 900, 1LL << 40 }, vals[] = { 20000000, -40000000, 60000000, INT64_MAX / 10000000 * 10000000 };
+	struct buf packed = BUF_INIT, out = BUF_INIT;
+	char want[200];
+
+	store_pack(&packed, ids, vals, 4);
+	assert_int_equal(store_unpack((unsigned char *)packed.buf, packed.len, collect_pairs, &out), 0);
+	snprintf(want, sizeof(want), "1=20000000 2=-40000000 900=60000000 %lld=%lld ", 1LL << 40,
+		 (long long)(INT64_MAX / 10000000 * 10000000));
+	assert_string_equal(out.buf, want);
+	/* The common divisor keeps values short: 4 pairs of sampled CPU time in a few bytes each. */
+	assert_true(packed.len < 40);
+	/* Every truncation is refused. */
+	for (size_t cut = 0; cut < packed.len; cut++) {
+		buf_reset(&out);
+		assert_int_equal(store_unpack((unsigned char *)packed.buf, cut, collect_pairs, &out), -1);
+	}
+	buf_release(&packed);
+	buf_release(&out);
+}
+
+static void test_postgres_not_built(void **state)
+{
+	struct store_opts o = { .location = "postgres://localhost/kiln" };
+	struct err e = ERR_INIT;
+
+	assert_null(store_open(&o, &e));
+	assert_non_null(strstr(e.msg, "not built yet"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip_and_selectors),
+		cmocka_unit_test(test_labels_series_and_totals),
+		cmocka_unit_test(test_list_and_get),
+		cmocka_unit_test(test_concurrent_writers),
+		cmocka_unit_test(test_limits_and_retention),
+		cmocka_unit_test(test_pack),
+		cmocka_unit_test(test_postgres_not_built),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
