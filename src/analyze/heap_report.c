@@ -542,24 +542,15 @@ void heap_report_print(FILE *out, const struct profile *p, const struct heap_rep
 static void json_site(struct jw *j, const struct profile *p, const struct heap_site *s)
 {
 	jw_object_begin(j);
-	jw_key(j, "function");
-	jw_string(j, profile_str(p, s->function));
-	jw_key(j, "module");
-	jw_string(j, s->module ? profile_str(p, s->module) : "");
-	jw_key(j, "bytes");
-	jw_int(j, s->bytes);
-	jw_key(j, "calls");
-	jw_int(j, s->calls);
-	jw_key(j, "peak_bytes");
-	jw_int(j, s->peak_bytes);
-	jw_key(j, "peak_blocks");
-	jw_int(j, s->peak_blocks);
-	jw_key(j, "leaked_bytes");
-	jw_int(j, s->leak_bytes);
-	jw_key(j, "leaked_blocks");
-	jw_int(j, s->leak_blocks);
-	jw_key(j, "temporary");
-	jw_int(j, s->temporary);
+	jw_kv_str(j, "function", profile_str(p, s->function));
+	jw_kv_str(j, "module", s->module ? profile_str(p, s->module) : "");
+	jw_kv_i64(j, "bytes", s->bytes);
+	jw_kv_i64(j, "calls", s->calls);
+	jw_kv_i64(j, "peak_bytes", s->peak_bytes);
+	jw_kv_i64(j, "peak_blocks", s->peak_blocks);
+	jw_kv_i64(j, "leaked_bytes", s->leak_bytes);
+	jw_kv_i64(j, "leaked_blocks", s->leak_blocks);
+	jw_kv_i64(j, "temporary", s->temporary);
 	jw_object_end(j);
 }
 
@@ -589,39 +580,24 @@ void heap_report_json_fields(struct jw *j, const struct profile *p, const struct
 	uint32_t *stack = xmalloc(MAX_STACK * sizeof(*stack));
 	if (!top)
 		top = 10;
-	jw_key(j, "type");
-	jw_string(j, "heap");
-	jw_key(j, "sampled");
-	jw_bool(j, r->sampled);
-	jw_key(j, "sample_bytes");
-	jw_int(j, r->sample_bytes);
-	jw_key(j, "processes");
-	jw_int(j, r->processes);
-	jw_key(j, "duration_ns");
-	jw_int(j, r->duration_ns);
-	jw_key(j, "peak_bytes");
-	jw_int(j, r->peak_bytes);
-	jw_key(j, "peak_blocks");
-	jw_int(j, r->peak_blocks);
-	jw_key(j, "peak_time_ns");
+	jw_kv_str(j, "type", "heap");
+	jw_kv_bool(j, "sampled", r->sampled);
+	jw_kv_i64(j, "sample_bytes", r->sample_bytes);
+	jw_kv_i64(j, "processes", r->processes);
+	jw_kv_i64(j, "duration_ns", r->duration_ns);
+	jw_kv_i64(j, "peak_bytes", r->peak_bytes);
+	jw_kv_i64(j, "peak_blocks", r->peak_blocks);
 	if (r->has_time)
-		jw_int(j, r->peak_time_ns);
+		jw_kv_i64(j, "peak_time_ns", r->peak_time_ns);
 	else
-		jw_null(j);
-	jw_key(j, "total_allocated_bytes");
-	jw_int(j, r->total_allocated_bytes);
-	jw_key(j, "allocation_calls");
-	jw_int(j, r->allocation_calls);
-	jw_key(j, "temporary_allocations");
-	jw_int(j, r->temporary_allocations);
-	jw_key(j, "leaked_bytes");
-	jw_int(j, r->leaked_bytes);
-	jw_key(j, "leaked_blocks");
-	jw_int(j, r->leaked_blocks);
-	jw_key(j, "suppressed_bytes");
-	jw_int(j, r->suppressed_bytes);
-	jw_key(j, "suppressed_blocks");
-	jw_int(j, r->suppressed_blocks);
+		jw_kv_null(j, "peak_time_ns");
+	jw_kv_i64(j, "total_allocated_bytes", r->total_allocated_bytes);
+	jw_kv_i64(j, "allocation_calls", r->allocation_calls);
+	jw_kv_i64(j, "temporary_allocations", r->temporary_allocations);
+	jw_kv_i64(j, "leaked_bytes", r->leaked_bytes);
+	jw_kv_i64(j, "leaked_blocks", r->leaked_blocks);
+	jw_kv_i64(j, "suppressed_bytes", r->suppressed_bytes);
+	jw_kv_i64(j, "suppressed_blocks", r->suppressed_blocks);
 
 	size_t n;
 	struct heap_site *v = sorted(p, r->leaks, r->leaks_nr, offsetof(struct heap_site, leak_bytes), &n);
@@ -633,16 +609,11 @@ void heap_report_json_fields(struct jw *j, const struct profile *p, const struct
 			if (l->suppressed != (pass == 1))
 				continue;
 			jw_object_begin(j);
-			jw_key(j, "function");
-			jw_string(j, profile_str(p, l->function));
-			jw_key(j, "module");
-			jw_string(j, l->module ? profile_str(p, l->module) : "");
-			jw_key(j, "bytes");
-			jw_int(j, l->leak_bytes);
-			jw_key(j, "blocks");
-			jw_int(j, l->leak_blocks);
-			jw_key(j, "suppressed");
-			jw_bool(j, l->suppressed);
+			jw_kv_str(j, "function", profile_str(p, l->function));
+			jw_kv_str(j, "module", l->module ? profile_str(p, l->module) : "");
+			jw_kv_i64(j, "bytes", l->leak_bytes);
+			jw_kv_i64(j, "blocks", l->leak_blocks);
+			jw_kv_bool(j, "suppressed", l->suppressed);
 			jw_key(j, "stack");
 			jw_array_begin(j);
 			size_t depth = leak_stack(p, l, stack, MAX_STACK);
@@ -673,12 +644,9 @@ void heap_report_json_fields(struct jw *j, const struct profile *p, const struct
 		if (!r->hist[i])
 			continue;
 		jw_object_begin(j);
-		jw_key(j, "min");
-		jw_uint(j, i ? (uint64_t)1 << (i - 1) : 0);
-		jw_key(j, "max");
-		jw_uint(j, i ? ((uint64_t)1 << i) - 1 : 0);
-		jw_key(j, "count");
-		jw_int(j, r->hist[i]);
+		jw_kv_u64(j, "min", i ? (uint64_t)1 << (i - 1) : 0);
+		jw_kv_u64(j, "max", i ? ((uint64_t)1 << i) - 1 : 0);
+		jw_kv_i64(j, "count", r->hist[i]);
 		jw_object_end(j);
 	}
 	jw_array_end(j);

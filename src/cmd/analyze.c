@@ -212,8 +212,7 @@ int cmd_analyze(int argc, char **argv)
 	if (json) {
 		jw_init(&j, &out, true);
 		jw_object_begin(&j);
-		jw_key(&j, "schema");
-		jw_string(&j, "kiln-analyze/1");
+		jw_kv_str(&j, "schema", "kiln-analyze/1");
 		jw_key(&j, "files");
 		jw_array_begin(&j);
 		for (size_t i = 0; i < n; i++)
