@@ -85,11 +85,6 @@ size_t heap_site_stack(const struct profile *p, const struct heap_site *l, uint3
 /* The text report, appended to `out` (heap_report_text.c). `top` sites per list (0 = 10). */
 void heap_report_format_text(struct buf *out, const struct profile *p, const struct heap_report *r, size_t top);
 /*
- * heap_report_format_text() written to `out`: only for cmd/profile_mem.c's call, until it builds the text itself.
- * Library code builds documents; it does not print them.
- */
-void heap_report_print(FILE *out, const struct profile *p, const struct heap_report *r, size_t top);
-/*
  * The report as one JSON object: peak_bytes, peak_time_ns, total_allocated_bytes, allocation_calls,
  * temporary_allocations, leaked_bytes, leaked_blocks, leaks [{function, module, bytes, blocks, stack,
  * suppressed}], top_by_peak / top_by_leak / top_by_calls [{function, module, bytes, calls, peak_bytes,

@@ -344,12 +344,3 @@ void heap_report_json_fields(struct jw *j, const struct profile *p, const struct
 	free(stack);
 	buf_release(&line);
 }
-
-void heap_report_print(FILE *out, const struct profile *p, const struct heap_report *r, size_t top)
-{
-	struct buf b = BUF_INIT;
-
-	heap_report_format_text(&b, p, r, top);
-	fwrite(b.buf, 1, b.len, out);
-	buf_release(&b);
-}

@@ -114,7 +114,11 @@ int profile_report_mem(const struct profile_opts *o, struct profile *p, const st
 	}
 	if (!o->quiet) {
 		fputc('\n', stderr);
-		heap_report_print(stderr, p, &r, (size_t)o->top);
+		struct buf text = BUF_INIT;
+
+		heap_report_format_text(&text, p, &r, (size_t)o->top);
+		fputs(text.buf, stderr);
+		buf_release(&text);
 		if (WIFSIGNALED(res->status))
 			fprintf(stderr, "kiln: command killed by signal %d\n", WTERMSIG(res->status));
 	}

@@ -4,8 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analyze/hotspots.h"
-#include "../analyze/waitsite.h"
+#include "../analyze/wait_report.h"
 #include "../core/array.h"
 #include "../core/buf.h"
 #include "../core/util.h"
@@ -56,110 +55,6 @@ const struct cmd_help profile_wait_help = {
 
 /* --- the off-CPU / wall report --- */
 
-struct site {
-	char *name;
-	int64_t value, count;
-};
-
-static int cmp_site(const void *a, const void *b)
-{
-	const struct site *x = a, *y = b;
-	if (x->value != y->value)
-		return x->value > y->value ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
-/* A frame's name for the wait sites: Python frames with their file and line, as the runtime report does. */
-static void site_name(struct buf *b, const struct profile *p, uint32_t id)
-{
-	const struct frame *f = &p->frames[id];
-	frame_display_name(b, p, id);
-	if (f->kind == FRAME_PYTHON && f->file) {
-		buf_addf(b, " (%s", profile_str(p, f->file));
-		if (f->line)
-			buf_addf(b, ":%u", (unsigned)f->line);
-		buf_addch(b, ')');
-	}
-}
-
-/*
- * Wait sites: per sample the innermost function of the program itself (not of the C library) and its caller,
- * with the innermost user frame in brackets ("reader <- main [read]"): where the thread left the CPU in the
- * program's own terms (the kernel frames below are the same few scheduler functions everywhere). In a Python
- * stack the program's own functions are its Python frames: the innermost one and its Python caller
- * ("sleeper (app.py:4) <- main (app.py:9) [clock_nanosleep]"), not the interpreter's C functions.
- */
-static void print_sites(const struct profile *p, int column, int c_count, long long top, const char *what,
-			const char *count_name)
-{
-	struct site *v = NULL;
-	size_t nr = 0, alloc = 0;
-	uint32_t *ids = xmalloc(4096 * sizeof(*ids));
-	for (size_t r = 0; r < p->rows_nr; r++) {
-		size_t depth = profile_stack(p, p->rows[r].node, ids, 4096);
-		struct buf b = BUF_INIT, leaf = BUF_INIT;
-		int parts = 0;
-		bool python = false;
-		for (size_t i = 0; i < depth && !python; i++)
-			python = p->frames[ids[i]].kind == FRAME_PYTHON;
-		for (size_t i = depth; i-- > 0 && parts < 2;) {
-			const struct frame *f = &p->frames[ids[i]];
-			if (f->kind == FRAME_KERNEL || f->kind == FRAME_ROOT || f->kind == FRAME_UNKNOWN)
-				continue;
-			if (!leaf.len)
-				frame_display_name(&leaf, p, ids[i]);
-			if ((python && f->kind != FRAME_PYTHON) || (!parts && wait_runtime_module(p, f)))
-				continue;
-			if (parts)
-				buf_adds(&b, " <- ");
-			site_name(&b, p, ids[i]);
-			parts++;
-		}
-		if (!parts && leaf.len)
-			buf_adds(&b, leaf.buf);
-		else if (!parts) {
-			/* No user frames: a kernel thread (system-wide traces), named by its command. */
-			uint32_t comm = profile_label_str(p, p->rows[r].labelset, "comm");
-			buf_adds(&b, "[kernel]");
-			if (comm)
-				buf_addf(&b, " %s", profile_str(p, comm));
-		}
-		else if (leaf.len)
-			buf_addf(&b, " [%s]", leaf.buf);
-		buf_release(&leaf);
-		const int64_t *vals = profile_row_values(p, r);
-		size_t i;
-		for (i = 0; i < nr; i++)
-			if (!strcmp(v[i].name, b.buf))
-				break;
-		if (i == nr) {
-			ALLOC_GROW(v, nr + 1, alloc);
-			v[nr++] = (struct site){ buf_detach(&b, NULL), 0, 0 };
-		} else {
-			buf_release(&b);
-		}
-		v[i].value += vals[column];
-		v[i].count += c_count >= 0 ? vals[c_count] : 0;
-	}
-	if (nr)
-		qsort(v, nr, sizeof(*v), cmp_site);
-	int64_t total = profile_total(p, column);
-	if (nr && top > 0) {
-		fprintf(stderr, "%-12s %6s %10s  %s\n", what, "%", count_name,
-			"where: function <- caller [innermost user frame]");
-		for (size_t i = 0; i < nr && (long long)i < top; i++) {
-			char a[32], c[32];
-			fprintf(stderr, "%-12s %5.1f%% %10s  %s\n", fmt_ns(a, (double)v[i].value),
-				total ? 100.0 * (double)v[i].value / (double)total : 0.0, fmt_count(c, (uint64_t)v[i].count),
-				v[i].name);
-		}
-	}
-	for (size_t i = 0; i < nr; i++)
-		free(v[i].name);
-	free(v);
-	free(ids);
-}
-
 void profile_report_wait(const struct profile_opts *o, struct profile *p, const struct record_result *res)
 {
 	const struct offcpu_stats *ost = &res->offcpu;
@@ -184,6 +79,14 @@ void profile_report_wait(const struct profile_opts *o, struct profile *p, const 
 		fprintf(stderr, "kiln: %s of the waits under the Python stacks read while they lasted (%s reads; "
 				"waits under 4 ms are read only when a read falls within them)\n",
 			fmt_ns(a, (double)ost->py_ns), fmt_count(b, ost->py_reads));
-	print_sites(p, profile_find_column(p, type), profile_find_column(p, "samples"), o->top,
-		    wall ? "wall" : "off-CPU", wall ? "samples" : "switches");
+	{
+		struct wait_report_opts wo = { profile_find_column(p, type), profile_find_column(p, "samples"),
+					       o->top > 0 ? (size_t)o->top : 0, wall ? "wall" : "off-CPU",
+					       wall ? "samples" : "switches" };
+		struct buf sites = BUF_INIT;
+
+		wait_report_format(&sites, p, &wo);
+		fputs(sites.buf, stderr);
+		buf_release(&sites);
+	}
 }
