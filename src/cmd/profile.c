@@ -454,6 +454,8 @@ int cmd_profile(int argc, char **argv)
 	o.mode_bit = record_mode_parse(o.mode ? o.mode : "cpu");
 	if (argc == PARSE_ERROR) {
 		st = EXIT_USAGE;
+	} else if (argc == PARSE_DOC) {
+		st = 0;
 	} else if ((st = check_modes(&o, given, ngiven))) {
 		;
 	} else if (argc == PARSE_HELP) {

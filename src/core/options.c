@@ -188,7 +188,8 @@ int parse_options_given(int argc, char **argv, const struct option *opts, const 
 				usage_error(help, "--help-completion expects bash, zsh or fish, got '%s'", arg + 18);
 				return PARSE_ERROR;
 			}
-			return PARSE_HELP;
+			/* A caller that prints --help itself (PARSE_HELP_LAST) must not add it to the page. */
+			return flags & PARSE_HELP_LAST ? PARSE_DOC : PARSE_HELP;
 		}
 		if (arg[1] == '-') {
 			const char *name = arg + 2, *eq = strchr(name, '=');

@@ -98,6 +98,7 @@ struct cmd_help {
 /* Return values besides the remaining argument count. */
 #define PARSE_HELP  (-1) /* --help was given and printed; exit 0 */
 #define PARSE_ERROR (-2) /* a usage error was printed; exit 2 */
+#define PARSE_DOC   (-3) /* with PARSE_HELP_LAST: --help-man / --help-completion printed their page; exit 0 */
 
 /*
  * Parses argv[1..argc-1] (argv[0] is the command name). Non-option arguments are moved to argv[0..n-1] and n
