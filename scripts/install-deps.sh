@@ -2,8 +2,9 @@
 # Installs kiln's build and test dependencies from Debian 12 packages. A no-op when everything is present.
 set -eu
 
-PACKAGES="build-essential pkg-config libdw-dev libelf-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler
-libjansson-dev libcmocka-dev clang libclang-rt-14-dev llvm libxml2-utils chromium linux-perf
+# libdebuginfod1: libdw loads it at run time to honour DEBUGINFOD_URLS (docs/symbols.md)
+PACKAGES="build-essential pkg-config libdw-dev libelf-dev libdebuginfod1 zlib1g-dev libprotobuf-c-dev
+protobuf-c-compiler libjansson-dev libcmocka-dev clang libclang-rt-14-dev llvm libxml2-utils chromium linux-perf
 hyperfine libbenchmark-dev golang-go libbpf-dev bpftool
 nodejs libgoogle-perftools4 heaptrack python3 python3.11 openjdk-17-jdk-headless bc time strace"
 
