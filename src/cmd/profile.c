@@ -17,6 +17,7 @@
 #include "../core/xalloc.h"
 #include "../formats/format.h"
 #include "../profile/profile.h"
+#include "../record/perfperm.h"
 #include "../record/recorder.h"
 #include "../record/runtime.h"
 #include "../record/session.h"
@@ -284,6 +285,10 @@ int cmd_profile(int argc, char **argv)
 		}
 	}
 
+	if (!o.user_only && !o.all_cpus && perfperm_user_space_only(perfperm_get())) { /* the recorder excludes the kernel */
+		warning_msg("%s", perfperm_user_space_note(perfperm_get()));
+		o.user_only = true;
+	}
 	bool dwarf = !strcmp(o.call_graph, "dwarf");
 	bool launch = argc > 0;
 	enum rec_mode mode = o.all_cpus ? REC_SYSTEM : npids ? REC_ATTACH : REC_LAUNCH;

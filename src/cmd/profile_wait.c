@@ -22,6 +22,7 @@
 #include "../record/iotrace.h"
 #include "../record/iotrace_count.h"
 #include "../record/offcpu.h"
+#include "../record/perfperm.h"
 #include "../record/recorder.h"
 #include "../record/runtime.h"
 #include "../record/session.h"
@@ -352,6 +353,12 @@ int cmd_profile_wait(int argc, char **argv)
 		goto out;
 	}
 
+	/* Root or CAP_BPF + CAP_PERFMON, said before anything runs (io without them may count through perf) */
+	if (perfperm_check_bpf(perfperm_get(), mode == W_IO ? "--mode io" : mode == W_WALL ? "--mode wall"
+			       : "--mode offcpu", mode == W_IO && argc > 0 && !o.all_cpus, &e) < 0) {
+		error_msg("%s", e.msg);
+		goto out;
+	}
 	bool launch = argc > 0;
 	enum rec_mode rmode = o.all_cpus ? REC_SYSTEM : npids ? REC_ATTACH : REC_LAUNCH;
 	unsigned freq = (unsigned)(o.freq ? o.freq : rmode == REC_LAUNCH ? FREQ_LAUNCH : FREQ_ATTACH);
