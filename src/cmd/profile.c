@@ -19,6 +19,7 @@
 #include "../profile/profile.h"
 #include "../record/perfperm.h"
 #include "../record/recorder.h"
+#include "../record/rt_hints.h"
 #include "../record/runtime.h"
 #include "../record/session.h"
 #include "../render/flamegraph.h"
@@ -241,6 +242,10 @@ int cmd_profile(int argc, char **argv)
 		status = bad_target;
 		goto out;
 	}
+	if (rt_check_language(lang, argc ? argv[0] : NULL, pids, npids, &e) < 0) { /* rt_hints.h */
+		status = usage_error(&help, "%s", e.msg);
+		goto out;
+	}
 	if (o.duration > 0 && argc) {
 		status = usage_error(&help, "--duration applies to --pid and --all-cpus; a command's run bounds its "
 					    "recording");
@@ -391,6 +396,10 @@ int cmd_profile(int argc, char **argv)
 	runtime_cleanup(rt);
 	for (const char *const *note = runtime_notes(rt); *note; note++)
 		warning_msg("%s", *note);
+	char *missing = rt_language_missing(lang, p, argc ? argv[0] : NULL, pids, npids);
+	if (missing)
+		warning_msg("%s", missing);
+	free(missing);
 
 	if (!st->samples)
 		warning_msg("no samples: the target used less CPU than one sampling period (%s); raise -F",

@@ -24,6 +24,7 @@
 #include "../record/offcpu.h"
 #include "../record/perfperm.h"
 #include "../record/recorder.h"
+#include "../record/rt_hints.h"
 #include "../record/runtime.h"
 #include "../record/session.h"
 #include "../render/flamegraph.h"
@@ -329,6 +330,10 @@ int cmd_profile_wait(int argc, char **argv)
 		status = mode == W_IO ? usage_error(&help, "--language applies to --mode offcpu and wall")
 				      : usage_error(&help, "unknown --language '%s' (auto, native, python, node, java or go)",
 						    o.language);
+		goto out;
+	}
+	if (rt_check_language(lang, argc ? argv[0] : NULL, pids, npids, &e) < 0) { /* rt_hints.h */
+		status = usage_error(&help, "%s", e.msg);
 		goto out;
 	}
 	if (o.freq && mode != W_WALL) {
