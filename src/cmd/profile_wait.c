@@ -126,6 +126,9 @@ static int tracer_add(struct tracer *t, uint32_t pid, struct err *e)
 
 static int on_ready(uint32_t pid, void *arg, struct err *e)
 {
+	const struct tracer *t = arg;
+	if (pid && t->it) /* the launched command: its system calls count from its exec (not execvp's PATH search) */
+		return iotrace_add_launched(t->it, pid, e);
 	return pid ? tracer_add(arg, pid, e) : 0;
 }
 
