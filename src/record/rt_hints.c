@@ -11,7 +11,6 @@
 #include "../core/err.h"
 #include "../core/xalloc.h"
 #include "../profile/profile.h"
-#include "lang_detect.h"
 
 /* Enough of /proc/PID/cmdline or environ to find a JVM flag. */
 #define MAX_PROC_TEXT (1 << 20)
@@ -37,37 +36,19 @@ static bool is_runtime(enum rt_lang l)
 	return l == RT_PYTHON || l == RT_NODE || l == RT_JAVA || l == RT_GO;
 }
 
-static enum rt_lang guess_command(const char *argv0)
-{
-	struct lang_guess g;
-	lang_guess_command(argv0, &g);
-	free(g.interp);
-	return g.lang;
-}
-
-static enum rt_lang guess_pid(uint32_t pid)
-{
-	char path[64];
-	struct lang_guess g;
-	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/exe", pid);
-	lang_guess_file(path, &g);
-	free(g.interp);
-	return g.lang;
-}
-
 int rt_check_language(enum rt_lang asked, const char *argv0, const uint32_t *pids, size_t npids, struct err *e)
 {
 	if (!is_runtime(asked))
 		return 0;
 	if (argv0) {
-		enum rt_lang l = guess_command(argv0);
+		enum rt_lang l = rt_detect_command(argv0);
 		if (is_runtime(l) && l != asked)
 			return err_set(e, "--language %s does not fit '%s': it is %s (from its executable); give "
 					  "--language %s, or auto", rt_lang_name(asked), argv0, rt_lang_display(l),
 				       rt_lang_name(l));
 	}
 	for (size_t i = 0; i < npids; i++) {
-		enum rt_lang l = guess_pid(pids[i]);
+		enum rt_lang l = rt_detect_pid(pids[i]);
 		if (is_runtime(l) && l != asked)
 			return err_set(e, "--language %s does not fit process %" PRIu32 ": it runs %s (from /proc/%" PRIu32
 					  "/exe); give --language %s, or auto", rt_lang_name(asked), pids[i],
@@ -101,10 +82,10 @@ char *rt_language_missing(enum rt_lang asked, const struct profile *p, const cha
 	if (argv0)
 		return xasprintf("--language %s, but the profile has no %s frames: '%s' is %s (from its executable) and "
 				 "started no %s program that was sampled", rt_lang_name(asked), rt_lang_display(asked), argv0,
-				 rt_lang_display(guess_command(argv0)), rt_lang_display(asked));
+				 rt_lang_display(rt_detect_command(argv0)), rt_lang_display(asked));
 	return xasprintf("--language %s, but the profile has no %s frames: process %" PRIu32 " runs %s (from /proc/%"
 			 PRIu32 "/exe)", rt_lang_name(asked), rt_lang_display(asked), npids ? pids[0] : 0,
-			 rt_lang_display(npids ? guess_pid(pids[0]) : RT_NATIVE), npids ? pids[0] : 0);
+			 rt_lang_display(npids ? rt_detect_pid(pids[0]) : RT_NATIVE), npids ? pids[0] : 0);
 }
 
 static bool has_perf_map(uint32_t pid)
@@ -135,7 +116,7 @@ static bool proc_text_has(uint32_t pid, const char *file, const char *needle)
 
 char *rt_attach_hint(uint32_t pid)
 {
-	switch (guess_pid(pid)) {
+	switch (rt_detect_pid(pid)) {
 	case RT_NODE:
 		if (has_perf_map(pid))
 			return NULL;
