@@ -3,8 +3,10 @@
 # `--deb` adds what `dpkg-buildpackage` needs for the .deb (make check-deb / check-long), which make check does not.
 set -eu
 
-PACKAGES="build-essential pkg-config libdw-dev libelf-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler
-libjansson-dev libcmocka-dev libmicrohttpd-dev libsqlite3-dev clang libclang-rt-14-dev llvm libxml2-utils chromium linux-perf
+# libdebuginfod1: libdw loads it at run time to honour DEBUGINFOD_URLS (docs/symbols.md)
+PACKAGES="build-essential pkg-config libdw-dev libelf-dev libdebuginfod1 zlib1g-dev libprotobuf-c-dev
+protobuf-c-compiler libjansson-dev libcmocka-dev libmicrohttpd-dev libsqlite3-dev clang libclang-rt-14-dev llvm
+libxml2-utils chromium linux-perf
 hyperfine libbenchmark-dev golang-go libbpf-dev bpftool
 nodejs libgoogle-perftools4 heaptrack python3 python3.11 openjdk-17-jdk-headless bc time strace"
 

@@ -14,6 +14,7 @@
 #include "idle.h"
 #include "rules.h"
 #include "stackwalk.h"
+#include "symhint.h"
 #include "waitsite.h"
 
 const char *severity_name(enum severity s)
@@ -464,6 +465,8 @@ int analysis_run(struct profile *p, const struct analyze_opts *o, struct analysi
 		details(a);
 	if (a->rules_apply)
 		rules_evaluate(a);
+	if (a->rules_apply)
+		symhint_add(a); /* after the catalogue: placed among its recommendations by share */
 
 	return 0;
 }

@@ -23,6 +23,13 @@ const volatile bool want_stacks = true;
 const volatile bool track_files = true;
 __u32 filter_gen = 1; /* bumped by user space whenever `targets` changes */
 
+/*
+ * Traced processes: IO_TARGET, or IO_TARGET_AT_EXEC for a command kiln launches, whose calls count from its first
+ * successful execve (that one included): what kiln's fork does before it (the gate, execvp's search of PATH)
+ * is kiln's, as strace -f, which starts at the exec, sees it.
+ */
+#define IO_TARGET 1
+#define IO_TARGET_AT_EXEC 2
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -36,7 +43,8 @@ struct tstate {
 	__s64 nr; /* -1: none in progress */
 	__u64 arg0;
 	__u32 gen;
-	__u32 traced;
+	__u16 traced;
+	__u16 at_exec; /* IO_TARGET_AT_EXEC: nothing counts until an execve succeeds */
 	/* The file of the thread's last read/write: its descriptor, file and inode pointers, and its key. */
 	__u64 c_fd;
 	__u64 c_file;
@@ -163,7 +171,9 @@ static __always_inline struct tstate *task_state(bool create)
 		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 		t->gen = gen;
 		t->nr = -1;
-		t->traced = trace_all ? tgid != 0 && tgid != self_tgid : bpf_map_lookup_elem(&targets, &tgid) != NULL;
+		__u8 *v = trace_all ? NULL : bpf_map_lookup_elem(&targets, &tgid);
+		t->traced = trace_all ? tgid != 0 && tgid != self_tgid : v != NULL;
+		t->at_exec = v && *v == IO_TARGET_AT_EXEC;
 	}
 	return t->traced ? t : NULL;
 }
@@ -172,7 +182,7 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(kiln_sys_enter, struct pt_regs *regs, long id)
 {
 	struct tstate *t = task_state(true);
-	if (!t)
+	if (!t || (t->at_exec && id != 59 && id != 322)) /* x86_64 execve, execveat */
 		return 0;
 	t->nr = id;
 	t->arg0 = regs->di; /* a direct load: tp_btf arguments are trusted BTF pointers */
@@ -346,6 +356,16 @@ int BPF_PROG(kiln_sys_exit, struct pt_regs *regs, long ret)
 	struct tstate *t = task_state(false);
 	if (!t || t->nr < 0)
 		return 0;
+	if (t->at_exec) {
+		if (ret != 0) { /* a failed attempt of kiln's fork (execvp's search of PATH) */
+			t->nr = -1;
+			return 0;
+		}
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+		__u8 one = IO_TARGET;
+		t->at_exec = 0;
+		bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY);
+	}
 	__u64 now = bpf_ktime_get_ns();
 	__u64 lat = now - t->ts;
 	__u32 nr = (__u32)t->nr;
@@ -438,7 +458,7 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(kiln_io_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = parent->tgid, ctgid = child->tgid;
-	__u8 one = 1;
+	__u8 one = IO_TARGET;
 	if (!trace_all && ptgid != ctgid && bpf_map_lookup_elem(&targets, &ptgid))
 		bpf_map_update_elem(&targets, &ctgid, &one, BPF_ANY);
 	return 0;

@@ -14,6 +14,7 @@
 #include "../core/xalloc.h"
 #include "../formats/format.h"
 #include "../profile/profile.h"
+#include "../record/rt_hints.h"
 #include "../record/run.h"
 #include "../render/flamegraph.h"
 #include "cmds.h"
@@ -149,6 +150,16 @@ static int check_target(const struct profile_opts *o, const struct cmd_help *h, 
 				      "recording");
 	if (o->all_cpus && !argc && o->duration <= 0 && (o->mode_bit & (RECORD_OFFCPU | RECORD_WALL | RECORD_IO)))
 		return usage_error(h, "--all-cpus without a command needs --duration");
+	return 0;
+}
+
+/* --language that names a runtime the target certainly is not is a usage error naming the one it is. */
+static int check_language(const struct record_request *rq, const struct cmd_help *h, int argc, char **argv)
+{
+	struct err e = ERR_INIT;
+
+	if (rt_check_language(rq->lang, argc ? argv[0] : NULL, rq->pids, rq->npids, &e) < 0)
+		return usage_error(h, "%s", e.msg);
 	return 0;
 }
 
@@ -301,6 +312,14 @@ static int profile_run(const struct profile_opts *o, struct record_request *rq, 
 	bool failed = write_outputs(o, p, outs, nouts, &res, argv);
 	for (size_t i = 0; i < res.notes_nr; i++)
 		warning_msg("%s", res.notes[i]);
+	if (o->mode_bit == RECORD_CPU) {
+		/* --language named a runtime the recording never met (rt_hints.h). */
+		char *missing = rt_language_missing(rq->lang, p, argv[0], rq->pids, rq->npids);
+
+		if (missing)
+			warning_msg("%s", missing);
+		free(missing);
+	}
 	if (o->mode_bit == RECORD_MEM)
 		failed |= profile_report_mem(o, p, &res) != 0;
 	else if (o->mode_bit == RECORD_IO)
@@ -464,6 +483,7 @@ int cmd_profile(int argc, char **argv)
 		st = profile_diff(&o, opts, argc, argv);
 	} else if (!(st = profile_request(&o, help_of(o.mode_bit), &rq, &pids)) &&
 		   !(st = check_target(&o, help_of(o.mode_bit), rq.npids, argc)) &&
+		   !(st = check_language(&rq, help_of(o.mode_bit), argc, argv)) &&
 		   !(st = pick_outputs(&o, help_of(o.mode_bit), outs, &nouts))) {
 		st = profile_run(&o, &rq, argv, outs, nouts);
 	}

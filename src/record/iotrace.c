@@ -86,14 +86,23 @@ void iotrace_free(struct iotrace *it)
 	free(it);
 }
 
-int iotrace_add_pid(struct iotrace *it, uint32_t pid, struct err *e)
+static int add_target(struct iotrace *it, uint32_t pid, uint8_t how, struct err *e)
 {
-	uint8_t one = 1;
-	if (bpf_map__update_elem(it->skel->maps.targets, &pid, sizeof(pid), &one, sizeof(one), BPF_ANY))
+	if (bpf_map__update_elem(it->skel->maps.targets, &pid, sizeof(pid), &how, sizeof(how), BPF_ANY))
 		return err_errno(e, "cannot add process %u to the I/O filter", pid);
 	/* Threads re-check their cached "traced?" on their next system call. */
 	__atomic_add_fetch(&it->skel->data->filter_gen, 1, __ATOMIC_SEQ_CST);
 	return 0;
+}
+
+int iotrace_add_pid(struct iotrace *it, uint32_t pid, struct err *e)
+{
+	return add_target(it, pid, 1, e); /* IO_TARGET of iotrace.bpf.c */
+}
+
+int iotrace_add_launched(struct iotrace *it, uint32_t pid, struct err *e)
+{
+	return add_target(it, pid, 2, e); /* IO_TARGET_AT_EXEC */
 }
 
 void iotrace_stop(struct iotrace *it)

@@ -77,6 +77,8 @@ struct io_result {
 struct iotrace *iotrace_open(const struct iotrace_opts *o, bool *denied, struct err *e);
 void iotrace_free(struct iotrace *it); /* NULL is a no-op */
 int iotrace_add_pid(struct iotrace *it, uint32_t pid, struct err *e);
+/* A command kiln forked and has not exec'd yet: its calls count from its first successful execve on. */
+int iotrace_add_launched(struct iotrace *it, uint32_t pid, struct err *e);
 void iotrace_stop(struct iotrace *it);
 
 /*

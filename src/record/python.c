@@ -12,6 +12,7 @@
 #include "../core/err.h"
 #include "../core/xalloc.h"
 #include "python.h"
+#include "rt_hints.h"
 
 #define MAX_THREADS 4096        /* thread states walked per interpreter */
 #define MAX_INTERPS 64
@@ -620,9 +621,8 @@ struct py_process *py_process_open(uint32_t pid, unsigned *major, unsigned *mino
 		const struct py_offsets *o = py_offsets_for(ma, mi);
 		if (!o) {
 			if (ma)
-				err_set(e, "cannot read the frames of Python %u.%u in process %" PRIu32
-					   " (kiln reads 3.11 to 3.13; others are named with -X perf)",
-					ma, mi, pid);
+				err_set(e, "cannot read the frames of Python %u.%u in process %" PRIu32 " (%s)", ma, mi,
+					pid, rt_python_version_hint(ma, mi));
 			else
 				err_set(e, "cannot tell the Python version of '%s'", fpath);
 			break;

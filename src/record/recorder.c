@@ -24,6 +24,7 @@
 #include "../core/spawn.h"
 #include "../core/xalloc.h"
 #include "../perf/perf_record.h"
+#include "perfperm.h"
 #include "recorder.h"
 #include "session.h"
 
@@ -127,7 +128,9 @@ static void setup_attr(struct rec *r)
 		a->sample_regs_user = recorder_leaf_regs_mask();
 		a->sample_stack_user = RECORDER_LEAF_STACK;
 	}
-	if (o->user_only)
+	/* perf_event_paranoid >= 2 without CAP_PERFMON: the kernel refuses samples in kernel mode (perfperm.h) */
+	a->exclude_kernel = perfperm_user_space_only(perfperm_get());
+	if (o->user_only || a->exclude_kernel)
 		a->exclude_callchain_kernel = 1;
 	a->disabled = 1;
 	a->inherit = o->mode != REC_SYSTEM;
@@ -166,8 +169,7 @@ static int open_event(struct rec *r, pid_t pid, int cpu, struct err *e)
 		if (pid > 0 && (errno == ESRCH))
 			return -2; /* the thread is gone */
 		if (errno == EACCES || errno == EPERM)
-			return err_errno(e, "cannot open the cpu-clock event (check /proc/sys/kernel/perf_event_paranoid "
-					    "or run as root)");
+			return perfperm_open_error(perfperm_get(), pid == -1, errno, e);
 		if (errno == EMFILE)
 			return err_errno(e, "cannot open the cpu-clock event for every CPU/thread (raise 'ulimit -n')");
 		if (errno == ENOENT || errno == ENOSYS || errno == EOPNOTSUPP)

@@ -15,6 +15,7 @@
 #include "../profile/profile.h"
 #include "../symbols/symbolizer.h"
 #include "iotrace_count.h"
+#include "perfperm.h"
 #include "run_mode.h"
 
 static const char *const mode_names[] = { "cpu", "mem", "offcpu", "wall", "io" };
@@ -139,6 +140,23 @@ static int run_init(struct record_run *r, const struct record_request *rq, struc
 		return err_set(e, "PIDs cannot be combined with a command or all CPUs");
 	if (!rq->npids && !rq->all_cpus && !r->launch)
 		return err_set(e, "nothing to record: no command, PIDs or all CPUs");
+	/* What this user may record (perfperm.h), said before anything runs. */
+	if (r->mode->bit & (RECORD_OFFCPU | RECORD_WALL | RECORD_IO)) {
+		char what[32];
+
+		snprintf(what, sizeof(what), "--mode %s", r->mode->name);
+		if (perfperm_check_bpf(perfperm_get(), what, r->mode->bit == RECORD_IO && r->launch && !rq->all_cpus,
+				       e) < 0)
+			return -1;
+	}
+	if ((r->mode->bit & RECORD_CPU) && !rq->user_only && !rq->all_cpus &&
+	    perfperm_user_space_only(perfperm_get())) {
+		/* The kernel's setting allows user space only: sample that, and say why kernel frames are missing. */
+		r->rq_own = *rq;
+		r->rq_own.user_only = true;
+		r->rq = &r->rq_own;
+		record_note(res, "%s", perfperm_user_space_note(perfperm_get()));
+	}
 	r->freq = rq->freq ? rq->freq : !rq->npids && !rq->all_cpus ? RECORD_FREQ_LAUNCH : RECORD_FREQ_ATTACH;
 	res->freq = r->freq;
 	r->sym = symbolizer_for(rq);

@@ -17,7 +17,8 @@ struct profile;
 struct symbolizer;
 
 struct record_run {
-	const struct record_request *rq;
+	const struct record_request *rq; /* the caller's, or rq_own when the run had to change it */
+	struct record_request rq_own;
 	const struct record_mode *mode;
 	struct record_result *res;
 	bool launch;

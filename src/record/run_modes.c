@@ -197,21 +197,30 @@ static int cpu_finish(struct record_run *r, struct profile *p, bool window, stru
 
 /* --- offcpu and wall: eBPF off-CPU sums with a sideband (or sampling, wall) recorder --- */
 
+/* A running process to trace (-p). */
+static int trace_pid(struct record_run *r, uint32_t pid, struct err *e)
+{
+	if (r->ic)
+		return iocount_attach(r->ic, pid, e);
+	return r->oc ? offcpu_add_pid(r->oc, pid, e) : iotrace_add_pid(r->it, pid, e);
+}
+
+/* The launched command, forked and not yet exec'd. */
 static int on_ready(uint32_t pid, void *arg, struct err *e)
 {
 	struct record_run *r = arg;
 
 	if (!pid)
 		return 0;
-	if (r->ic)
-		return iocount_attach(r->ic, pid, e);
-	return r->oc ? offcpu_add_pid(r->oc, pid, e) : iotrace_add_pid(r->it, pid, e);
+	if (r->it) /* its system calls count from its exec, not from execvp's PATH search */
+		return iotrace_add_launched(r->it, pid, e);
+	return trace_pid(r, pid, e);
 }
 
 static int add_pids(struct record_run *r, struct err *e)
 {
 	for (size_t i = 0; i < r->rq->npids; i++)
-		if (on_ready(r->rq->pids[i], r, e) < 0)
+		if (trace_pid(r, r->rq->pids[i], e) < 0)
 			return -1;
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include "lang_detect.h"
 #include "lang_go.h"
 #include "python.h"
+#include "rt_hints.h"
 #include "runtime.h"
 #include "session.h"
 
@@ -277,6 +278,11 @@ char *const *runtime_launch_argv(const struct runtime *rt, char *const *argv)
 
 void runtime_prepare_attach(struct runtime *rt, const uint32_t *pids, size_t npids)
 {
+	for (size_t i = 0; i < npids; i++) { /* Node.js without a perf map, Java without frame pointers */
+		char *hint = rt_attach_hint(pids[i]);
+		if (hint)
+			add_note(rt, hint);
+	}
 	if (rt->asked != RT_AUTO || !npids)
 		return;
 	rt->lang = rt_detect_pid(pids[0]);

@@ -737,6 +737,7 @@ int rec_session_finish(struct rec_session *s, struct profile *p, struct err *e)
 		profile_add_sample(p, node, ls, vals);
 	}
 	free(vals);
+	symbolizer_note_build_ids(s->sym, p); /* for pprof mappings and kiln analyze's debug-symbol hints */
 	ret = 0;
 out:
 	free(rs.v);

@@ -19,6 +19,7 @@
 
 #include "../core/array.h"
 #include "../core/buf.h"
+#include "../formats/pprof_meta.h"
 #include "debugcache.h"
 #include "demangle.h"
 #include "sym_internal.h"
@@ -163,7 +164,7 @@ static int32_t open_file(struct symbolizer *s, const struct proc *pr, const stru
 {
 	const char *path = sym_strget(s, m->path);
 	size_t len = strlen(path);
-	char *clean, *cands[3] = { NULL, NULL, NULL }, *opened = NULL, *key;
+	char *clean, *cands[3] = { NULL, NULL, NULL }, *opened = NULL, *key, hex_buf[BUILD_ID_HEX_MAX];
 	bool deleted = len > 10 && !strcmp(path + len - 10, " (deleted)");
 	int fd = -1, n = 0;
 	struct stat st;
@@ -177,6 +178,13 @@ static int32_t open_file(struct symbolizer *s, const struct proc *pr, const stru
 	for (int i = 0; i < n && fd < 0; i++)
 		if ((fd = open(cands[i], O_RDONLY | O_CLOEXEC)) >= 0)
 			opened = cands[i];
+	/* libdwfl looks for debug files beside the name it is given and under DIR/ + its directory: give it the
+	 * plain path when that is the same file (not a container's), which stays valid after the process exits. */
+	if (fd >= 0 && opened != cands[n - 1] && !fstat(fd, &st)) {
+		struct stat plain;
+		if (!stat(cands[n - 1], &plain) && plain.st_dev == st.st_dev && plain.st_ino == st.st_ino)
+			opened = cands[n - 1];
+	}
 
 	if (m->build_id)
 		key = xasprintf("b:%s", sym_strget(s, m->build_id));
@@ -201,6 +209,10 @@ static int32_t open_file(struct symbolizer *s, const struct proc *pr, const stru
 		if (strcmp(hex, sym_strget(s, m->build_id)))
 			mod->dm = NULL; /* the file changed since it was mapped: its symbols would lie */
 	}
+	if (m->build_id)
+		mod->build_id = m->build_id;
+	else if (mod->dm && module_build_id_hex(mod->dm, hex_buf))
+		mod->build_id = sym_str(s, hex_buf);
 	if (!mod->dm && m->build_id) {
 		char *dbg = NULL;
 		int dfd = open_by_build_id(s, sym_strget(s, m->build_id), &dbg);
@@ -497,4 +509,30 @@ uint64_t elfmod_resolve(struct symbolizer *s, struct elfmod *mod, uint64_t key)
 		*slot = r;
 	}
 	return *slot;
+}
+
+/* Whether `p` already has a build-id comment for `path`. */
+static bool build_id_noted(const struct profile *p, const char *path)
+{
+	size_t plen = strlen(PPROF_BUILD_ID_PREFIX), len = strlen(path);
+
+	for (size_t i = 0; i < p->comments_nr; i++) {
+		const char *c = profile_str(p, p->comments[i]);
+		if (!strncmp(c, PPROF_BUILD_ID_PREFIX, plen) && !strncmp(c + plen, path, len) && c[plen + len] == ' ')
+			return true;
+	}
+	return false;
+}
+
+void symbolizer_note_build_ids(const struct symbolizer *s, struct profile *p)
+{
+	for (size_t i = 0; i < s->mods_nr; i++) {
+		const struct elfmod *mod = s->mods[i];
+		const char *path = sym_strget(s, mod->module);
+		if (!mod->build_id || mod->image || path[0] != '/' || build_id_noted(p, path))
+			continue;
+		char *c = xasprintf(PPROF_BUILD_ID_PREFIX "%s %s", path, sym_strget(s, mod->build_id));
+		profile_add_comment(p, c);
+		free(c);
+	}
 }

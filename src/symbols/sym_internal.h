@@ -49,6 +49,7 @@ struct elfmod {
 	char *file;          /* path it was opened from, owned; NULL when it could not be opened */
 	uint32_t module;     /* strs id of the mapping path (frame.module) */
 	uint32_t base;       /* strs id of the basename, for "[base+0x...]" */
+	uint32_t build_id;   /* strs id of the hex build-id (recorded, else the file's), 0 when unknown */
 	Dwfl_Module *dm;     /* NULL when unusable (unreadable, not ELF, build-id mismatch) */
 	uint64_t bias;       /* Dwfl address = bias + ELF virtual address */
 	struct load_seg *loads;

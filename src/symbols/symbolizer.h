@@ -94,6 +94,14 @@ enum symbolizer_leaf {
 enum symbolizer_leaf symbolizer_leaf_caller(struct symbolizer *s, uint32_t pid, uint64_t ip, uint64_t sp,
 					    const unsigned char *stack, size_t stack_len, uint64_t *ret);
 
+/*
+ * Adds a "kiln:build-id PATH HEX" comment (formats/pprof_meta.h) to `p` for every ELF file the symbolizer
+ * opened whose build-id it knows (recorded with the mapping, else read from the file), once per path: the
+ * pprof writer turns them into Mapping.build_id, and `kiln analyze` names the build-id of a module that stayed
+ * unsymbolized. Paths already noted in `p` are skipped.
+ */
+void symbolizer_note_build_ids(const struct symbolizer *s, struct profile *p);
+
 /* Sources and behaviour (optional; the defaults suit `kiln profile`). */
 
 /* Debuginfo directories, colon-separated, searched for ".build-id/xx/yyyy.debug" and debuglink files.

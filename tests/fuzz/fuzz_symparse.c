@@ -1,7 +1,10 @@
-/* Fuzz target: the kallsyms and perf-PID.map parsers of src/symbols, with lookups over what they read. */
+/* Fuzz target: the kallsyms, perf-PID.map and dpkg-query -S parsers of src/symbols, with lookups over what they
+ * read. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "symbols/dbghint.h"
 #include "symbols/ksyms.h"
 #include "symbols/perfmap.h"
 
@@ -23,6 +26,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (name && start > a)
 			__builtin_trap();
 	}
+	char *owner = dbghint_parse_owner((const char *)data, size);
+	if (owner && (!*owner || strpbrk(owner, ",: \t\n")))
+		__builtin_trap();
+	free(owner);
 	ksyms_hidden(k);
 	ksyms_free(k);
 	perfmap_free(m);

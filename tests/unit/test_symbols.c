@@ -24,6 +24,8 @@
 
 #include "core/err.h"
 #include "profile/profile.h"
+#include "core/buf.h"
+#include "symbols/dbghint.h"
 #include "symbols/ksyms.h"
 #include "symbols/perfmap.h"
 #include "symbols/symbolizer.h"
@@ -342,6 +344,15 @@ static void test_stripped_build_id(void **state)
 	snprintf(want, sizeof(want), "[sym_inline_stripped+0x%" PRIx64 "]", fr(p, out[0])->addr);
 	assert_string_equal(fn(p, out[0]), want);
 	assert_string_equal(profile_str(p, fr(p, out[0])->module), bin);
+	/* The build-id of the file goes into the profile once, as a "kiln:build-id PATH HEX" note. */
+	char note[1024];
+	snprintf(note, sizeof(note), "kiln:build-id %s %s", bin, hex);
+	symbolizer_note_build_ids(s, p);
+	symbolizer_note_build_ids(s, p);
+	size_t notes = 0;
+	for (size_t i = 0; i < p->comments_nr; i++)
+		notes += !strcmp(profile_str(p, p->comments[i]), note);
+	assert_int_equal(notes, 1);
 	symbolizer_free(s);
 
 	/* With the debug file under DIR/.build-id/xx/yyyy.debug: fully symbolized. */
@@ -910,6 +921,113 @@ static void test_unwind_no_frame_pointers(void **state)
 	remove_tmpdir();
 }
 
+/* dpkg-query -S output: the first owner, without its architecture; diversion lines name none. */
+static void test_dbghint_owner(void **state)
+{
+	static const struct {
+		const char *out, *want;
+	} cases[] = {
+		{ "liblzma5:amd64: /lib/x86_64-linux-gnu/liblzma.so.5.4.1\n", "liblzma5" },
+		{ "xz-utils: /usr/bin/xz\n", "xz-utils" },
+		{ "libc6:amd64, libc6:i386: /usr/share/doc/libc6\n", "libc6" },
+		{ "diversion by dash from: /bin/sh\ndiversion by dash to: /bin/sh.distrib\ndash: /bin/sh\n", "dash" },
+		{ "diversion by dash from: /bin/sh\n", NULL },
+		{ "dpkg-query: no path found matching pattern /x\n", NULL },
+		{ "", NULL },
+		{ ": /x\n", NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = dbghint_parse_owner(cases[i].out, strlen(cases[i].out));
+		if (cases[i].want)
+			assert_string_equal(got, cases[i].want);
+		else
+			assert_null(got);
+		free(got);
+	}
+}
+
+static char *advice(const struct dbghint_facts *f)
+{
+	struct buf b = BUF_INIT;
+	dbghint_advice(&b, f);
+	return buf_detach(&b, NULL);
+}
+
+/* The wording for each situation names what to install or fetch, and nothing that does not apply. */
+static void test_dbghint_advice(void **state)
+{
+	struct dbghint_facts f = { .module = "liblzma.so.5.4.1", .package = "liblzma5", .build_id = "1a2b3c4d",
+				   .debian_codename = "bookworm" };
+	char *a = advice(&f);
+	assert_non_null(strstr(a, "apt install liblzma5-dbgsym"));
+	assert_non_null(strstr(a, "bookworm-debug main"));
+	assert_non_null(strstr(a, "build-id 1a2b3c4d (set DEBUGINFOD_URLS=https://debuginfod.debian.net)"));
+	free(a);
+
+	f.debuginfod_urls = "https://example.org"; /* debuginfod was asked already: only the package */
+	f.debian_codename = NULL;
+	a = advice(&f);
+	assert_non_null(strstr(a, "apt install liblzma5-dbgsym"));
+	assert_null(strstr(a, "DEBUGINFOD_URLS"));
+	assert_null(strstr(a, "debian-debug"));
+	free(a);
+
+	f.dbgsym_installed = true;
+	a = advice(&f);
+	assert_non_null(strstr(a, "liblzma5-dbgsym is installed but holds nothing for this liblzma.so.5.4.1 (build-id "
+				  "1a2b3c4d)"));
+	free(a);
+
+	struct dbghint_facts g = { .module = "prog", .build_id = "b79380" };
+	a = advice(&g);
+	assert_non_null(strstr(a, "build-id b79380 (set DEBUGINFOD_URLS=https://debuginfod.debian.net"));
+	assert_non_null(strstr(a, "/usr/lib/debug/.build-id/b7/9380.debug"));
+	assert_null(strstr(a, "apt install"));
+	free(a);
+
+	g.debuginfod_urls = "http://127.0.0.1:1";
+	a = advice(&g);
+	assert_non_null(strstr(a, "build-id b79380 is neither in /usr/lib/debug/.build-id nor at DEBUGINFOD_URLS "
+				  "(http://127.0.0.1:1)"));
+	free(a);
+
+	g.debug_file_present = true;
+	a = advice(&g);
+	assert_non_null(strstr(a, "is installed now: record the profile again"));
+	free(a);
+
+	struct dbghint_facts h = { .module = "prog" };
+	a = advice(&h);
+	assert_non_null(strstr(a, "neither symbols nor a build-id"));
+	free(a);
+}
+
+/* On this machine: a packaged file is found by dpkg under its merged-/usr name too. */
+static void test_dbghint_gather(void **state)
+{
+	struct dbghint_facts f;
+	char *owned[2];
+
+	if (access("/var/lib/dpkg/status", R_OK) || access("/usr/bin/dpkg-query", X_OK) ||
+	    access("/usr/lib/x86_64-linux-gnu/libc.so.6", R_OK))
+		skip(); /* not a Debian system */
+	/* libc6 registers /lib/x86_64-linux-gnu/libc.so.6; processes map it as /usr/lib/... */
+	dbghint_gather(&f, "/usr/lib/x86_64-linux-gnu/libc.so.6", "00112233", owned);
+	assert_non_null(f.package);
+	assert_string_equal(f.package, "libc6");
+	assert_string_equal(f.module, "libc.so.6");
+	assert_string_equal(f.build_id, "00112233");
+	assert_false(f.debug_file_present);
+	free(owned[0]);
+	free(owned[1]);
+
+	dbghint_gather(&f, "/nonexistent/prog", NULL, owned);
+	assert_null(f.package);
+	assert_null(f.build_id);
+	free(owned[0]);
+	free(owned[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -927,6 +1045,9 @@ int main(void)
 		cmocka_unit_test(test_unwind_self),
 		cmocka_unit_test(test_unwind_no_frame_pointers),
 		cmocka_unit_test(test_leaf_caller),
+		cmocka_unit_test(test_dbghint_owner),
+		cmocka_unit_test(test_dbghint_advice),
+		cmocka_unit_test(test_dbghint_gather),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
