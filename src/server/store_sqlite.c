@@ -116,7 +116,8 @@ int sq_list_days(const struct sq_store *s, int64_t **days, size_t *n, struct err
 		(*days)[(*n)++] = day;
 	}
 	closedir(d);
-	qsort(*days, *n, sizeof(**days), day_cmp);
+	if (*n)
+		qsort(*days, *n, sizeof(**days), day_cmp);
 	return 0;
 }
 
@@ -192,6 +193,9 @@ static void sq_close(struct store *st)
 	u64map_release(&s->counted_series);
 	u64map_release(&s->tenant_series);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->cache.lock);
+	u64map_release(&s->cache.index);
+	free(s->cache.pf);
 	pthread_cond_destroy(&s->work);
 	pthread_cond_destroy(&s->done);
 	free(s->dir);
@@ -244,6 +248,8 @@ struct store *store_sqlite_open(const struct store_opts *o, struct err *e)
 	s->max_series = o->max_series;
 	s->read_only = o->read_only;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->cache.lock, NULL);
+	s->cache.cap = 1u << 21; /* 2M nodes, about 100 MB at most */
 	pthread_cond_init(&s->work, NULL);
 	pthread_cond_init(&s->done, NULL);
 	for (int i = 0; i < SQ_WPARTS; i++)

@@ -29,8 +29,21 @@ struct sq_wpart {
 
 #define SQ_WPARTS 4
 
+/*
+ * Stack nodes read by queries, shared by all of them: rebuilding a merged profile walks every stack up to its
+ * root, and a node costs a B-tree lookup in meta.db the first time only. Stack nodes never change once
+ * written, so the cache needs no invalidation; it stops growing at `cap` entries.
+ */
+struct sq_stack_cache {
+	pthread_mutex_t lock;
+	struct u64map index; /* hash of (tenant, stack id) -> slot in pf */
+	int64_t (*pf)[2];    /* parent, frame */
+	size_t n, alloc, cap;
+};
+
 struct sq_store {
 	struct store base;
+	struct sq_stack_cache cache;
 	char *dir;
 	int64_t retention_ns;
 	uint64_t max_series;
@@ -106,6 +119,7 @@ struct sq_reader {
 
 
 struct sq_rebuild {
+	struct sq_stack_cache *cache;
 	sqlite3 *meta;
 	int64_t tenant_id;
 	sqlite3_stmt *stack, *frame;
@@ -127,7 +141,8 @@ int sq_open_meta(struct sq_store *s, sqlite3 **db, struct err *e);
 /* A day's partition for reading, or NULL when it is gone. */
 sqlite3 *sq_open_part(struct sq_store *s, int64_t day);
 /* Rebuilds stored stacks as nodes of `out`. */
-int sq_rebuild_init(struct sq_rebuild *b, sqlite3 *meta, int64_t tenant_id, struct profile *out, struct err *e);
+int sq_rebuild_init(struct sq_rebuild *b, struct sq_store *s, sqlite3 *meta, int64_t tenant_id, struct profile *out,
+		    struct err *e);
 void sq_rebuild_release(struct sq_rebuild *b);
 int sq_rebuild_stack(struct sq_rebuild *b, int64_t stack_id, uint32_t *node, struct err *e);
 /* Adds the value column of profile type `ptype` to `out`. */

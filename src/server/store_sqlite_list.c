@@ -328,7 +328,8 @@ int sq_list_profiles(struct store *st, const struct store_query *q, size_t limit
 	for (size_t d = r.ndays; d-- > 0 && n < limit;)
 		if (list_day(&r, q, r.days[d], limit, &v, &n, &alloc, e))
 			goto out;
-	qsort(v, n, sizeof(*v), listed_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), listed_cmp);
 	for (size_t i = 0; i < n && i < limit; i++) {
 		const struct sq_series *ss = &r.v[v[i].series];
 		struct store_profile_ref ref = { .from_ns = v[i].from_ns, .until_ns = v[i].until_ns,
@@ -365,7 +366,7 @@ static int add_unpacked(void *arg, int64_t id, int64_t value)
 }
 
 /* Reads profile `rowid` of a partition into `out`: its series' type, its time, its stacks. */
-static int read_profile(sqlite3 *db, sqlite3 *meta, int64_t tenant_id, int64_t rowid,
+static int read_profile(struct sq_store *s, sqlite3 *db, sqlite3 *meta, int64_t tenant_id, int64_t rowid,
 			struct profile *out, struct err *e)
 {
 	sqlite3_stmt *st = NULL, *ser = NULL, *ref = NULL;
@@ -401,7 +402,7 @@ static int read_profile(sqlite3 *db, sqlite3 *meta, int64_t tenant_id, int64_t r
 		err_set(e, "the store is damaged: the profile does not decode");
 		goto out;
 	}
-	if (sq_rebuild_init(&b, meta, tenant_id, out, e))
+	if (sq_rebuild_init(&b, s, meta, tenant_id, out, e))
 		goto out;
 	rb = true;
 	for (size_t i = 0; i < u.n; i++) {
@@ -447,7 +448,7 @@ int sq_get_profile(struct store *st, const char *tenant, const char *id, struct 
 		sqlite3_close(db);
 		return -1;
 	}
-	ret = read_profile(db, meta, store_id_of(tenant, strlen(tenant)), (int64_t)rowid, out, e);
+	ret = read_profile(s, db, meta, store_id_of(tenant, strlen(tenant)), (int64_t)rowid, out, e);
 	if (ret)
 		err_wrap(e, "profile '%s'", id);
 	sqlite3_close(db);

@@ -177,9 +177,11 @@ int sq_mark_in_range(struct sq_reader *r, const struct store_query *q, struct er
 
 /* ---- rebuilding stacks -------------------------------------------------------------------------------------- */
 
-int sq_rebuild_init(struct sq_rebuild *b, sqlite3 *meta, int64_t tenant_id, struct profile *out, struct err *e)
+int sq_rebuild_init(struct sq_rebuild *b, struct sq_store *s, sqlite3 *meta, int64_t tenant_id, struct profile *out,
+		    struct err *e)
 {
 	memset(b, 0, sizeof(*b));
+	b->cache = &s->cache;
 	b->meta = meta;
 	b->tenant_id = tenant_id;
 	b->out = out;
@@ -237,6 +239,49 @@ static int rebuild_frame(struct sq_rebuild *b, int64_t fid, uint32_t *out, struc
 	return 0;
 }
 
+static uint64_t cache_key(const struct sq_rebuild *b, int64_t id)
+{
+	int64_t key[2] = { b->tenant_id, id };
+
+	return (uint64_t)store_id_of(key, sizeof(key));
+}
+
+/* 0 with the parent and frame of stack `id` when cached, else -1. */
+static int cache_get(struct sq_rebuild *b, int64_t id, int64_t *parent, int64_t *frame)
+{
+	struct sq_stack_cache *c = b->cache;
+	uint64_t *slot;
+	int ret = -1;
+
+	pthread_mutex_lock(&c->lock);
+	if ((slot = u64map_find(&c->index, cache_key(b, id)))) {
+		*parent = c->pf[*slot][0];
+		*frame = c->pf[*slot][1];
+		ret = 0;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+static void cache_put(struct sq_rebuild *b, int64_t id, int64_t parent, int64_t frame)
+{
+	struct sq_stack_cache *c = b->cache;
+	uint64_t *slot;
+	int ins;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->n < c->cap) {
+		slot = u64map_insert(&c->index, cache_key(b, id), &ins);
+		if (ins) {
+			ALLOC_GROW(c->pf, c->n + 1, c->alloc);
+			c->pf[c->n][0] = parent;
+			c->pf[c->n][1] = frame;
+			*slot = c->n++;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
 /* The node of stack `sid` in the output profile, rebuilt root first from meta.db (iteratively: stacks are deep). */
 int sq_rebuild_stack(struct sq_rebuild *b, int64_t sid, uint32_t *node, struct err *e)
 {
@@ -252,16 +297,19 @@ int sq_rebuild_stack(struct sq_rebuild *b, int64_t sid, uint32_t *node, struct e
 		if (n > 1000000)
 			return err_set(e, "the store is damaged: stack %" PRId64 " loops", sid);
 		ALLOC_GROW(b->chain, 2 * n + 2, b->chain_alloc);
-		sqlite3_bind_int64(b->stack, 1, b->tenant_id);
-		sqlite3_bind_int64(b->stack, 2, id);
-		if (sqlite3_step(b->stack) != SQLITE_ROW) {
-			sqlite3_reset(b->stack);
-			return err_set(e, "the store is damaged: stack %" PRId64 " is missing", id);
-		}
 		b->chain[2 * n] = id;
-		b->chain[2 * n + 1] = sqlite3_column_int64(b->stack, 1);
-		id = sqlite3_column_int64(b->stack, 0);
-		sqlite3_reset(b->stack);
+		if (cache_get(b, id, &id, &b->chain[2 * n + 1])) {
+			sqlite3_bind_int64(b->stack, 1, b->tenant_id);
+			sqlite3_bind_int64(b->stack, 2, id);
+			if (sqlite3_step(b->stack) != SQLITE_ROW) {
+				sqlite3_reset(b->stack);
+				return err_set(e, "the store is damaged: stack %" PRId64 " is missing", id);
+			}
+			b->chain[2 * n + 1] = sqlite3_column_int64(b->stack, 1);
+			id = sqlite3_column_int64(b->stack, 0);
+			sqlite3_reset(b->stack);
+			cache_put(b, b->chain[2 * n], id, b->chain[2 * n + 1]);
+		}
 		n++;
 	}
 	while (n--) {
@@ -376,7 +424,7 @@ static int emit_sums(struct sq_reader *r, const struct sums *total, struct profi
 
 	if (!total->n)
 		return 0;
-	if (sq_rebuild_init(&b, r->meta, r->tenant_id, out, e))
+	if (sq_rebuild_init(&b, r->s, r->meta, r->tenant_id, out, e))
 		goto out;
 	for (size_t i = 0; i < total->n; i++) {
 		uint32_t node;

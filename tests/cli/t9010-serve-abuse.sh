@@ -44,7 +44,18 @@ expect "an invalid tenant id: 400" 400 "tenant" -H 'X-Scope-OrgID: a b/c' --data
 expect "a profile older than the retention: 400" 400 "retention" --data-binary 'a 1' "$U/ingest?name=a&from=now-400d" \
 	-H 'X-Scope-OrgID: probe'
 
-# Memory stays flat under a stream of bad requests (after a warm-up round), and the server still answers.
+c=$(printf 'ok;still 1\n' | http_code "$T_TMP/b" --data-binary @- "$U/ingest?name=alive")
+[ "$c" = 200 ] && t_pass "the server still stores after the abuse" || t_fail "the server still stores" "$c"
+serve_stop "$S_PID"
+s=$?
+[ $s = 0 ] && t_pass "no sanitizer report, clean exit after the abuse" || t_fail "clean exit after the abuse" "exit $s: $(tail -5 "$T_TMP/serve-S.log")"
+
+# Memory stays flat under a stream of bad requests (after a warm-up round). Measured on the release build:
+# AddressSanitizer holds freed memory in quarantine, which is growth by design.
+K=${KILN_RELEASE:+$KILN_RELEASE/kiln}
+[ -x "${K:-}" ] || K=$KILN
+serve_start M "$K" --storage "$T_TMP/store-m" --retention 30d --max-body 65536 || exit 0
+U=$M_URL
 round() {
 	for _ in $(seq 1 15); do
 		curl -s -o /dev/null --data-binary @"$T_TMP/random" "$U/ingest?name=a&format=pprof"
@@ -54,16 +65,16 @@ round() {
 	done
 }
 round
-before=$(rss_kb "$S_PID")
+before=$(rss_kb "$M_PID")
 round
 round
-after=$(rss_kb "$S_PID")
+after=$(rss_kb "$M_PID")
 # Each bomb inflates up to the 64 KiB limit; 120 more bad requests may not keep more than 8 MiB.
 if [ $((after - before)) -lt 8192 ]; then t_pass "RSS flat under 180 bad requests (${before} KiB -> ${after} KiB)"
 else t_fail "RSS flat under bad requests" "${before} KiB -> ${after} KiB"; fi
 c=$(printf 'ok;still 1\n' | http_code "$T_TMP/b" --data-binary @- "$U/ingest?name=alive")
-[ "$c" = 200 ] && t_pass "the server still stores after the abuse" || t_fail "the server still stores" "$c"
-serve_stop "$S_PID"
+[ "$c" = 200 ] && t_pass "the server still stores after 180 bad requests" || t_fail "the server still stores" "$c"
+serve_stop "$M_PID"
 
 # ---- authentication: tokens scoped to tenant and role ----
 cat >"$T_TMP/tokens" <<'TOK'
