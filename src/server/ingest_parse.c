@@ -203,7 +203,8 @@ int ingest_parse_time(const char *in, int64_t now_ns, int64_t *out, struct err *
 	if (n == 8 && v / 10000 > 1900 && v / 100 % 100 >= 1 && v / 100 % 100 <= 12 && v % 100 >= 1 && v % 100 <= 31) {
 		struct tm tm = { .tm_year = (int)(v / 10000) - 1900, .tm_mon = (int)(v / 100 % 100) - 1,
 				 .tm_mday = (int)(v % 100) };
-		*out = (int64_t)timegm(&tm) * 1000000000LL;
+		if (__builtin_mul_overflow((int64_t)timegm(&tm), 1000000000LL, out))
+			return err_set(e, "time value '%s' is out of range", s);
 		return 0;
 	}
 	/* The number of digits picks the unit: 13 ms, 16 µs, 19 ns, anything else seconds. */
