@@ -148,23 +148,19 @@ int sq_reader_start(struct sq_store *s, const struct store_query *q, struct sq_r
 int sq_mark_in_range(struct sq_reader *r, const struct store_query *q, struct err *e)
 {
 	for (size_t d = 0; d < r->ndays; d++) {
-		sqlite3 *db = sq_open_part(r->s, r->days[d]);
-		sqlite3_stmt *st = NULL;
+		sqlite3 *db;
+		sqlite3_stmt *st = sq_part_prepare(r, r->days[d], "SELECT 1 FROM profiles WHERE series = ?"
+							   " AND time_ns >= ? AND time_ns < ? LIMIT 1", &db, e);
 
-		if (!db)
+		if (!st) {
+			if (db || e->msg[0])
+				return -1;
 			continue;
-		if (sqlite3_prepare_v2(db, "SELECT 1 FROM profiles WHERE series = ? AND time_ns >= ? AND time_ns < ?"
-					   " LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
-			sq_err(db, "reading a partition", e);
-			sqlite3_close(db);
-			return -1;
 		}
 		for (size_t i = 0; i < r->n; i++) {
 			if (r->v[i].in_range)
 				continue;
-			sqlite3_bind_int64(st, 1, r->v[i].id);
-			sqlite3_bind_int64(st, 2, q->from_ns);
-			sqlite3_bind_int64(st, 3, q->until_ns);
+			sq_bind_series_range(st, r->v[i].id, q);
 			if (sqlite3_step(st) == SQLITE_ROW)
 				r->v[i].in_range = true;
 			sqlite3_reset(st);
@@ -342,15 +338,9 @@ int sq_add_type_column(struct profile *out, const char *ptype, struct err *e)
 
 /* ---- merging ------------------------------------------------------------------------------------------------ */
 
-struct sums {
-	struct u64map map; /* id -> index in v */
-	int64_t *ids, *v;
-	size_t n, alloc;
-};
-
-static int sums_add(void *arg, int64_t id, int64_t value)
+int sq_sums_add(void *arg, int64_t id, int64_t value)
 {
-	struct sums *s = arg;
+	struct sq_sums *s = arg;
 	int ins;
 	uint64_t *slot = u64map_insert(&s->map, (uint64_t)id, &ins);
 
@@ -365,7 +355,7 @@ static int sums_add(void *arg, int64_t id, int64_t value)
 	return 0;
 }
 
-static void sums_release(struct sums *s)
+void sq_sums_release(struct sq_sums *s)
 {
 	u64map_release(&s->map);
 	free(s->ids);
@@ -373,10 +363,32 @@ static void sums_release(struct sums *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Sums one partition's selected profiles by local stack id, then by stack id into `total`. */
-static int merge_day(struct sq_reader *r, sqlite3 *db, const struct store_query *q, struct sums *total, struct err *e)
+sqlite3_stmt *sq_part_prepare(struct sq_reader *r, int64_t day, const char *sql, sqlite3 **db, struct err *e)
 {
-	struct sums local = { U64MAP_INIT, NULL, NULL, 0, 0 };
+	sqlite3_stmt *st = NULL;
+
+	if (!(*db = sq_open_part(r->s, day)))
+		return NULL;
+	if (sqlite3_prepare_v2(*db, sql, -1, &st, NULL) != SQLITE_OK) {
+		sq_err(*db, "reading a partition", e);
+		sqlite3_close(*db);
+		*db = NULL;
+		return NULL;
+	}
+	return st;
+}
+
+void sq_bind_series_range(sqlite3_stmt *st, int64_t series, const struct store_query *q)
+{
+	sqlite3_bind_int64(st, 1, series);
+	sqlite3_bind_int64(st, 2, q->from_ns);
+	sqlite3_bind_int64(st, 3, q->until_ns);
+}
+
+/* Sums one partition's selected profiles by local stack id, then by stack id into `total`. */
+static int merge_day(struct sq_reader *r, sqlite3 *db, const struct store_query *q, struct sq_sums *total, struct err *e)
+{
+	struct sq_sums local = SQ_SUMS_INIT;
 	sqlite3_stmt *st = NULL, *ref = NULL;
 	int ret = -1;
 
@@ -387,11 +399,9 @@ static int merge_day(struct sq_reader *r, sqlite3 *db, const struct store_query 
 		goto out;
 	}
 	for (size_t i = 0; i < r->n; i++) {
-		sqlite3_bind_int64(st, 1, r->v[i].id);
-		sqlite3_bind_int64(st, 2, q->from_ns);
-		sqlite3_bind_int64(st, 3, q->until_ns);
+		sq_bind_series_range(st, r->v[i].id, q);
 		while (sqlite3_step(st) == SQLITE_ROW) {
-			if (store_unpack(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), sums_add,
+			if (store_unpack(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), sq_sums_add,
 					 &local)) {
 				err_set(e, "the store is damaged: a profile of series %" PRId64 " does not decode",
 					r->v[i].id);
@@ -406,18 +416,18 @@ static int merge_day(struct sq_reader *r, sqlite3 *db, const struct store_query 
 			err_set(e, "the store is damaged: stack id %" PRId64 " is missing", local.ids[i]);
 			goto out;
 		}
-		sums_add(total, sqlite3_column_int64(ref, 1), local.v[i]);
+		sq_sums_add(total, sqlite3_column_int64(ref, 1), local.v[i]);
 		sqlite3_reset(ref);
 	}
 	ret = 0;
 out:
 	sqlite3_finalize(st);
 	sqlite3_finalize(ref);
-	sums_release(&local);
+	sq_sums_release(&local);
 	return ret;
 }
 
-static int emit_sums(struct sq_reader *r, const struct sums *total, struct profile *out, struct err *e)
+static int emit_sums(struct sq_reader *r, const struct sq_sums *total, struct profile *out, struct err *e)
 {
 	struct sq_rebuild b;
 	int ret = -1;
@@ -444,7 +454,7 @@ out:
 int sq_select_merge(struct store *st, const struct store_query *q, struct profile *out, struct err *e)
 {
 	struct sq_reader r;
-	struct sums total = { U64MAP_INIT, NULL, NULL, 0, 0 };
+	struct sq_sums total = SQ_SUMS_INIT;
 	int ret = -1;
 
 	if (!q->profile_type)
@@ -466,7 +476,7 @@ int sq_select_merge(struct store *st, const struct store_query *q, struct profil
 	}
 	ret = emit_sums(&r, &total, out, e);
 out:
-	sums_release(&total);
+	sq_sums_release(&total);
 	sq_reader_release(&r);
 	return ret;
 }
