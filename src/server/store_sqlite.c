@@ -55,7 +55,12 @@ int sq_open(const char *path, bool write, sqlite3 **db, struct err *e)
 		return -1;
 	}
 	sqlite3_busy_timeout(*db, 10000);
-	if (write && sq_exec(*db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", e)) {
+	/*
+	 * Writers checkpoint when the queue is idle (sq_checkpoint_idle) rather than inside a commit that requests
+	 * wait for; the automatic checkpoint stays, far off, as a bound on the WAL under endless load.
+	 */
+	if (write && sq_exec(*db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-32768;"
+				  " PRAGMA wal_autocheckpoint=20000;", e)) {
 		sqlite3_close(*db);
 		*db = NULL;
 		return err_wrap(e, "'%s'", path);
