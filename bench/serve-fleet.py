@@ -146,16 +146,22 @@ def main():
           % (len(lat), dt, len(lat) / dt, errs, args.procs * args.threads))
     print("ack latency: p50 %.1f ms, p99 %.1f ms, max %.1f ms"
           % (pct(lat, .5) * 1e3, pct(lat, .99) * 1e3, max(lat) * 1e3))
+    # What the merges must sum to when their range holds all the data: the counts sent, at 100 Hz (x 10^7 ns).
+    def sent(series):
+        return sum(int(l.rsplit(b" ", 1)[1]) for s in series for b in bodies(args, s) for l in b.splitlines())
+    want = {'{service_name="svc0"}': sent([0]) * 10**7, "{}": sent(range(args.series)) * 10**7}
     for name, secs, sel in (("1 h, one service", 3600, '{service_name="svc0"}'),
                             ("24 h, one service", 86400, '{service_name="svc0"}'),
                             ("7 d, all series", 7 * 86400, "{}")):
         ts, ok = [], True
+        whole = secs >= args.steps * 10
         for _ in range(args.queries):
             t1 = time.perf_counter()
             st, body = get(url, "/api/v1/export", {"query": "process_cpu:cpu:nanoseconds:cpu:nanoseconds" + sel,
                                                   "from": now - secs, "until": now})
             ts.append(time.perf_counter() - t1)
-            ok &= st == 200 and len(body) > 0
+            got = sum(int(l.rsplit(b" ", 1)[1]) for l in body.splitlines())
+            ok &= st == 200 and len(body) > 0 and (not whole or got == want[sel])
         print("query %s: p50 %.0f ms (%s)" % (name, statistics.median(ts) * 1e3, "ok" if ok else "FAILED"))
     st, m = get(url, "/metrics", {})
     m = m.decode()
