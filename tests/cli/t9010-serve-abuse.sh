@@ -110,13 +110,18 @@ t_fails "an auth file with a bad line: exit 2" 2 "$KILN" serve --listen 127.0.0.
 serve_start R "$KILN" --storage "$T_TMP/store-rate" --retention 0 --rate-limit 5 --max-series 2 || exit 0
 U=$R_URL
 codes=""
-for i in $(seq 1 20); do codes="$codes $(http_code /dev/null --data-binary 'a 1' "$U/ingest?name=s1")"; done
+for i in $(seq 1 20); do
+	c=$(http_code "$T_TMP/b" --data-binary 'a 1' "$U/ingest?name=s1")
+	[ "$c" = 429 ] && cp "$T_TMP/b" "$T_TMP/429"
+	codes="$codes $c"
+done
 n429=$(echo "$codes" | tr ' ' '\n' | grep -c 429)
 n200=$(echo "$codes" | tr ' ' '\n' | grep -c 200)
 # A bucket of 10 (twice the rate) plus what refills meanwhile: at least 10 pass, and a burst of 20 is cut.
 if [ "$n200" -ge 10 ] && [ "$n429" -ge 1 ]; then t_pass "rate limit: a burst of 20 at 5/s gets 429s ($n200 passed)"
 else t_fail "rate limit 429" "$codes"; fi
-expect "429 carries resource_exhausted" 429 "rate limit" --data-binary 'a 1' "$U/ingest?name=s1"
+grep -q '"code":"resource_exhausted","message":"request rate limit' "$T_TMP/429" 2>/dev/null &&
+	t_pass "429 carries resource_exhausted and says why" || t_fail "429 body" "$(cat "$T_TMP/429" 2>/dev/null)"
 sleep 3
 curl -s -o /dev/null --data-binary 'a 1' "$U/ingest?name=s2"
 expect "a third series over --max-series 2: 429" 429 "limit of 2 series" --data-binary 'a 1' "$U/ingest?name=s3"
