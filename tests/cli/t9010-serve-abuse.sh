@@ -107,19 +107,23 @@ serve_stop "$A_PID"
 t_fails "an auth file with a bad line: exit 2" 2 "$KILN" serve --listen 127.0.0.1:0 --auth-file /dev/null
 
 # ---- rate and series limits ----
-serve_start R "$KILN" --storage "$T_TMP/store-rate" --retention 0 --rate-limit 5 --max-series 2 || exit 0
+serve_start R "$KILN" --storage "$T_TMP/store-rate" --retention 0 --rate-limit 2 --max-series 2 || exit 0
 U=$R_URL
 codes=""
-for i in $(seq 1 20); do
+t0=$(date +%s%N)
+for i in $(seq 1 30); do
 	c=$(http_code "$T_TMP/b" --data-binary 'a 1' "$U/ingest?name=s1")
 	[ "$c" = 429 ] && cp "$T_TMP/b" "$T_TMP/429"
 	codes="$codes $c"
 done
+ms=$((($(date +%s%N) - t0) / 1000000))
 n429=$(echo "$codes" | tr ' ' '\n' | grep -c 429)
 n200=$(echo "$codes" | tr ' ' '\n' | grep -c 200)
-# A bucket of 10 (twice the rate) plus what refills meanwhile: at least 10 pass, and a burst of 20 is cut.
-if [ "$n200" -ge 10 ] && [ "$n429" -ge 1 ]; then t_pass "rate limit: a burst of 20 at 5/s gets 429s ($n200 passed)"
-else t_fail "rate limit 429" "$codes"; fi
+# A bucket of 4 (twice the rate) plus 2 a second refilled while the burst ran: that many pass, the rest get 429.
+most=$((4 + ms * 2 / 1000 + 1))
+if [ "$n200" -ge 4 ] && [ "$n200" -le "$most" ] && [ $((n200 + n429)) = 30 ]; then
+	t_pass "rate limit 2/s: $n200 of a burst of 30 in $ms ms pass (at most $most), the rest get 429"
+else t_fail "rate limit 429" "$n200 passed in $ms ms (at most $most): $codes"; fi
 grep -q '"code":"resource_exhausted","message":"request rate limit' "$T_TMP/429" 2>/dev/null &&
 	t_pass "429 carries resource_exhausted and says why" || t_fail "429 body" "$(cat "$T_TMP/429" 2>/dev/null)"
 sleep 3
