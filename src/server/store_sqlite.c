@@ -254,7 +254,7 @@ struct store *store_sqlite_open(const struct store_opts *o, struct err *e)
 	s->read_only = o->read_only;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->cache.lock, NULL);
-	s->cache.cap = 1u << 21; /* 2M nodes, about 100 MB at most */
+	s->cache.cap = 1u << 20; /* 1M nodes, about 50 MB at most: a fleet's hot stacks, within the RSS budget */
 	pthread_cond_init(&s->work, NULL);
 	pthread_cond_init(&s->done, NULL);
 	for (int i = 0; i < SQ_WPARTS; i++)
