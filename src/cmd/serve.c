@@ -72,9 +72,16 @@ static void serve_loop(struct store *store, const sigset_t *stop)
 		struct timespec now;
 		int sig;
 
+		uint64_t t0 = now_ns();
+		int dropped;
+
 		clock_gettime(CLOCK_REALTIME, &now);
-		if (store_enforce_retention(store, (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec, &e) < 0)
+		dropped = store_enforce_retention(store, (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec, &e);
+		if (dropped < 0)
 			warning_msg("retention: %s", e.msg);
+		else if (dropped > 0)
+			fprintf(stderr, "kiln: retention dropped %d day%s in %.1f ms\n", dropped, dropped == 1 ? "" : "s",
+				(double)(now_ns() - t0) / 1e6);
 		sig = sigtimedwait(stop, NULL, &hour);
 		if (sig == SIGINT || sig == SIGTERM)
 			return;

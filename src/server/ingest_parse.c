@@ -203,19 +203,14 @@ int ingest_parse_time(const char *in, int64_t now_ns, int64_t *out, struct err *
 	if (n == 8 && v / 10000 > 1900 && v / 100 % 100 >= 1 && v / 100 % 100 <= 12 && v % 100 >= 1 && v % 100 <= 31) {
 		struct tm tm = { .tm_year = (int)(v / 10000) - 1900, .tm_mon = (int)(v / 100 % 100) - 1,
 				 .tm_mday = (int)(v % 100) };
-		*out = (int64_t)timegm(&tm) * 1000000000LL;
-		return 0;
-	}
-	switch (n) {
-	case 13: *out = v * 1000000; return 0;
-	case 16: *out = v * 1000; return 0;
-	case 19: *out = v; return 0;
-	default:
-		if (v > INT64_MAX / 1000000000LL)
+		if (__builtin_mul_overflow((int64_t)timegm(&tm), 1000000000LL, out))
 			return err_set(e, "time value '%s' is out of range", s);
-		*out = v * 1000000000LL;
 		return 0;
 	}
+	/* The number of digits picks the unit: 13 ms, 16 µs, 19 ns, anything else seconds. */
+	if (__builtin_mul_overflow(v, n == 13 ? 1000000LL : n == 16 ? 1000LL : n == 19 ? 1LL : 1000000000LL, out))
+		return err_set(e, "time value '%s' is out of range", s);
+	return 0;
 }
 
 /* ---- multipart/form-data ------------------------------------------------------------------------------------ */

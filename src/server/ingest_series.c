@@ -66,6 +66,14 @@ static int label_cmp(const void *a, const void *b)
 	return strcmp(((const struct label_pair *)a)->name, ((const struct label_pair *)b)->name);
 }
 
+static bool utf8_all(const char *s, size_t len)
+{
+	for (size_t k = 0, c; k < len; k += c)
+		if (!(c = utf8_valid((const unsigned char *)s + k, len - k)))
+			return false;
+	return true;
+}
+
 static int validate(const struct server *srv, const struct lset *l, struct err *e)
 {
 	const char *svc = lset_get(l, "service_name"), *name = lset_get(l, "__name__");
@@ -84,18 +92,10 @@ static int validate(const struct server *srv, const struct lset *l, struct err *
 			return err_set(e, "label name '%.64s' is empty or longer than 1024 bytes", n);
 		if (vl > 2048)
 			return err_set(e, "the value of label '%.64s' is longer than 2048 bytes", n);
-		for (size_t k = 0; k < nl;) {
-			size_t c = utf8_valid((const unsigned char *)n + k, nl - k);
-			if (!c)
-				return err_set(e, "label name is not valid UTF-8");
-			k += c;
-		}
-		for (size_t k = 0; k < vl;) {
-			size_t c = utf8_valid((const unsigned char *)v + k, vl - k);
-			if (!c)
-				return err_set(e, "the value of label '%.64s' is not valid UTF-8", n);
-			k += c;
-		}
+		if (!utf8_all(n, nl))
+			return err_set(e, "label name is not valid UTF-8");
+		if (!utf8_all(v, vl))
+			return err_set(e, "the value of label '%.64s' is not valid UTF-8", n);
 	}
 	return 0;
 }

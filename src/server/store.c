@@ -193,16 +193,24 @@ static int64_t frame_id(const struct profile *p, const struct frame *f)
 static int64_t node_add(const struct profile *p, uint32_t node, int64_t parent, struct u64map *seen_frames,
 			struct store_enc *enc)
 {
-	const struct frame *f = &p->frames[p->nodes[node].frame];
-	int64_t fid = frame_id(p, f), key[2] = { parent, fid }, id;
+	uint32_t fi = p->nodes[node].frame;
+	const struct frame *f = &p->frames[fi];
+	int64_t fid, key[2], id;
 	int inserted;
+	uint64_t *slot = u64map_insert(seen_frames, fi, &inserted);
 
-	u64map_insert(seen_frames, (uint64_t)fid & INT64_MAX, &inserted);
-	if (inserted) {
+	/* A frame's id is computed once per write, however many stacks it is in. */
+	if (!inserted) {
+		fid = (int64_t)*slot;
+	} else {
+		fid = frame_id(p, f);
+		*slot = (uint64_t)fid;
 		ALLOC_GROW(enc->frames, enc->nframes + 1, enc->frames_alloc);
 		enc->frames[enc->nframes++] = (struct store_frame){ fid, profile_str(p, f->function),
 			profile_str(p, f->module), profile_str(p, f->file), f->line, (int64_t)f->addr, (int)f->kind };
 	}
+	key[0] = parent;
+	key[1] = fid;
 	id = store_id_of(key, sizeof(key));
 	ALLOC_GROW(enc->stacks, enc->nstacks + 1, enc->stacks_alloc);
 	enc->stacks[enc->nstacks++] = (struct store_stack){ id, parent, fid };
@@ -286,7 +294,8 @@ int store_encode(const struct store_write *w, struct store_enc *enc, struct err 
 	free(ids);
 	u64map_release(&seen_frames);
 	/* Rows of one stack under different label sets (or frames equal in content) become one pair. */
-	qsort(enc->pairs, enc->npairs, sizeof(*enc->pairs), pair_cmp);
+	if (enc->npairs)
+		qsort(enc->pairs, enc->npairs, sizeof(*enc->pairs), pair_cmp);
 	for (i = 0, j = 0; i < enc->npairs; i++) {
 		if (j && enc->pairs[j - 1].stack == enc->pairs[i].stack)
 			enc->pairs[j - 1].value = sat_add64(enc->pairs[j - 1].value, enc->pairs[i].value);

@@ -55,7 +55,12 @@ int sq_open(const char *path, bool write, sqlite3 **db, struct err *e)
 		return -1;
 	}
 	sqlite3_busy_timeout(*db, 10000);
-	if (write && sq_exec(*db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", e)) {
+	/*
+	 * Writers checkpoint when the queue is idle (sq_checkpoint_idle) rather than inside a commit that requests
+	 * wait for; the automatic checkpoint stays, far off, as a bound on the WAL under endless load.
+	 */
+	if (write && sq_exec(*db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-32768;"
+				  " PRAGMA wal_autocheckpoint=20000;", e)) {
 		sqlite3_close(*db);
 		*db = NULL;
 		return err_wrap(e, "'%s'", path);
@@ -116,7 +121,8 @@ int sq_list_days(const struct sq_store *s, int64_t **days, size_t *n, struct err
 		(*days)[(*n)++] = day;
 	}
 	closedir(d);
-	qsort(*days, *n, sizeof(**days), day_cmp);
+	if (*n)
+		qsort(*days, *n, sizeof(**days), day_cmp);
 	return 0;
 }
 
@@ -192,6 +198,9 @@ static void sq_close(struct store *st)
 	u64map_release(&s->counted_series);
 	u64map_release(&s->tenant_series);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->cache.lock);
+	u64map_release(&s->cache.index);
+	free(s->cache.pf);
 	pthread_cond_destroy(&s->work);
 	pthread_cond_destroy(&s->done);
 	free(s->dir);
@@ -244,6 +253,8 @@ struct store *store_sqlite_open(const struct store_opts *o, struct err *e)
 	s->max_series = o->max_series;
 	s->read_only = o->read_only;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->cache.lock, NULL);
+	s->cache.cap = 1u << 20; /* 1M nodes, about 50 MB at most: a fleet's hot stacks, within the RSS budget */
 	pthread_cond_init(&s->work, NULL);
 	pthread_cond_init(&s->done, NULL);
 	for (int i = 0; i < SQ_WPARTS; i++)

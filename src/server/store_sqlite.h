@@ -29,8 +29,21 @@ struct sq_wpart {
 
 #define SQ_WPARTS 4
 
+/*
+ * Stack nodes read by queries, shared by all of them: rebuilding a merged profile walks every stack up to its
+ * root, and a node costs a B-tree lookup in meta.db the first time only. Stack nodes never change once
+ * written, so the cache needs no invalidation; it stops growing at `cap` entries.
+ */
+struct sq_stack_cache {
+	pthread_mutex_t lock;
+	struct u64map index; /* hash of (tenant, stack id) -> slot in pf */
+	int64_t (*pf)[2];    /* parent, frame */
+	size_t n, alloc, cap;
+};
+
 struct sq_store {
 	struct store base;
+	struct sq_stack_cache cache;
 	char *dir;
 	int64_t retention_ns;
 	uint64_t max_series;
@@ -106,6 +119,7 @@ struct sq_reader {
 
 
 struct sq_rebuild {
+	struct sq_stack_cache *cache;
 	sqlite3 *meta;
 	int64_t tenant_id;
 	sqlite3_stmt *stack, *frame;
@@ -127,11 +141,28 @@ int sq_open_meta(struct sq_store *s, sqlite3 **db, struct err *e);
 /* A day's partition for reading, or NULL when it is gone. */
 sqlite3 *sq_open_part(struct sq_store *s, int64_t day);
 /* Rebuilds stored stacks as nodes of `out`. */
-int sq_rebuild_init(struct sq_rebuild *b, sqlite3 *meta, int64_t tenant_id, struct profile *out, struct err *e);
+int sq_rebuild_init(struct sq_rebuild *b, struct sq_store *s, sqlite3 *meta, int64_t tenant_id, struct profile *out,
+		    struct err *e);
 void sq_rebuild_release(struct sq_rebuild *b);
 int sq_rebuild_stack(struct sq_rebuild *b, int64_t stack_id, uint32_t *node, struct err *e);
 /* Adds the value column of profile type `ptype` to `out`. */
 int sq_add_type_column(struct profile *out, const char *ptype, struct err *e);
+/* Values summed by id (a stack, a step), in first-seen order. */
+struct sq_sums {
+	struct u64map map; /* id -> index in ids/v */
+	int64_t *ids, *v;
+	size_t n, alloc;
+};
+#define SQ_SUMS_INIT { U64MAP_INIT, NULL, NULL, 0, 0 }
+int sq_sums_add(void *sums, int64_t id, int64_t value); /* a store_unpack() callback */
+void sq_sums_release(struct sq_sums *s);
+
+/* Opens a day's partition and prepares `sql` on it: NULL with `*db` NULL when the partition is gone (not an
+ * error), NULL with `e` set on failure. The caller finalizes and closes. */
+sqlite3_stmt *sq_part_prepare(struct sq_reader *r, int64_t day, const char *sql, sqlite3 **db, struct err *e);
+/* Binds ?1 to a series id, ?2 and ?3 to the query's range. */
+void sq_bind_series_range(sqlite3_stmt *st, int64_t series, const struct store_query *q);
+
 /* Days since the epoch of a time in ns, rounding down. */
 int64_t sq_day_of(int64_t ns);
 

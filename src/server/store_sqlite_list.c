@@ -109,28 +109,10 @@ int sq_profile_types(struct store *st, const struct store_query *q, store_string
 /* ---- totals over time --------------------------------------------------------------------------------------- */
 
 struct group {
-	const struct label_pair *labels[16];
 	struct label_pair *pairs;
 	size_t n;
-	struct u64map points; /* step index -> slot in idx/v */
-	int64_t *idx, *v;
-	size_t npoints, alloc;
+	struct sq_sums points; /* step index -> sum */
 };
-
-static void group_add(struct group *g, int64_t step, int64_t value)
-{
-	int ins;
-	uint64_t *slot = u64map_insert(&g->points, (uint64_t)step, &ins);
-
-	if (ins) {
-		ALLOC_GROW(g->idx, g->npoints + 1, g->alloc);
-		g->v = xrealloc(g->v, g->alloc * sizeof(*g->v));
-		g->idx[g->npoints] = step;
-		g->v[g->npoints] = 0;
-		*slot = g->npoints++;
-	}
-	g->v[*slot] = sat_add64(g->v[*slot], value);
-}
 
 static int i64_cmp(const void *a, const void *b)
 {
@@ -151,17 +133,17 @@ static void group_key(const struct sq_series *ss, const char *const *group_by, s
 
 static int emit_group(struct group *g, int64_t from_ns, int64_t step_ns, store_group_cb cb, void *arg)
 {
-	struct store_point *pts = xcalloc(g->npoints ? g->npoints : 1, sizeof(*pts));
-	int64_t *order = xcalloc(g->npoints ? g->npoints : 1, sizeof(*order));
+	struct store_point *pts = xcalloc(g->points.n ? g->points.n : 1, sizeof(*pts));
+	int64_t *order = xcalloc(g->points.n ? g->points.n : 1, sizeof(*order));
 	int ret;
 
-	memcpy(order, g->idx, g->npoints * sizeof(*order));
-	qsort(order, g->npoints, sizeof(*order), i64_cmp);
-	for (size_t i = 0; i < g->npoints; i++) {
+	memcpy(order, g->points.ids, g->points.n * sizeof(*order));
+	qsort(order, g->points.n, sizeof(*order), i64_cmp);
+	for (size_t i = 0; i < g->points.n; i++) {
 		pts[i].time_ns = from_ns + order[i] * step_ns;
-		pts[i].value = g->v[*u64map_find(&g->points, (uint64_t)order[i])];
+		pts[i].value = g->points.v[*u64map_find(&g->points.map, (uint64_t)order[i])];
 	}
-	ret = cb(arg, g->pairs, g->n, pts, g->npoints);
+	ret = cb(arg, g->pairs, g->n, pts, g->points.n);
 	free(pts);
 	free(order);
 	return ret;
@@ -180,24 +162,17 @@ static int key_cmp(const void *a, const void *b)
 static int sum_day(struct sq_reader *r, const struct store_query *q, int64_t day, const uint32_t *group_of,
 		   struct group *groups, int64_t step_ns, struct err *e)
 {
-	sqlite3 *db = sq_open_part(r->s, day);
-	sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+	sqlite3_stmt *st = sq_part_prepare(r, day, "SELECT time_ns, total FROM profiles WHERE series = ?"
+						  " AND time_ns >= ? AND time_ns < ?", &db, e);
 
-	if (!db)
-		return 0;
-	if (sqlite3_prepare_v2(db, "SELECT time_ns, total FROM profiles WHERE series = ? AND time_ns >= ?"
-				   " AND time_ns < ?", -1, &st, NULL) != SQLITE_OK) {
-		sq_err(db, "reading a partition", e);
-		sqlite3_close(db);
-		return -1;
-	}
+	if (!st)
+		return e->msg[0] ? -1 : 0;
 	for (size_t i = 0; i < r->n; i++) {
-		sqlite3_bind_int64(st, 1, r->v[i].id);
-		sqlite3_bind_int64(st, 2, q->from_ns);
-		sqlite3_bind_int64(st, 3, q->until_ns);
+		sq_bind_series_range(st, r->v[i].id, q);
 		while (sqlite3_step(st) == SQLITE_ROW)
-			group_add(&groups[group_of[i]], (sqlite3_column_int64(st, 0) - q->from_ns) / step_ns,
-				  sqlite3_column_int64(st, 1));
+			sq_sums_add(&groups[group_of[i]].points, (sqlite3_column_int64(st, 0) - q->from_ns) / step_ns,
+				    sqlite3_column_int64(st, 1));
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
@@ -242,7 +217,7 @@ int sq_select_series(struct store *st, const struct store_query *q, const char *
 		order[g] = (struct key_order){ strtab_str(&keys, (uint32_t)g), g };
 	qsort(order, ngroups, sizeof(*order), key_cmp);
 	for (size_t g = 0; g < ngroups; g++) {
-		if (!groups[order[g].group].npoints)
+		if (!groups[order[g].group].points.n)
 			continue;
 		if (emit_group(&groups[order[g].group], q->from_ns, step_ns, cb, arg)) {
 			err_set(e, "the query was stopped");
@@ -253,9 +228,7 @@ int sq_select_series(struct store *st, const struct store_query *q, const char *
 out:
 	for (size_t g = 0; g < ngroups; g++) {
 		free(groups[g].pairs);
-		u64map_release(&groups[g].points);
-		free(groups[g].idx);
-		free(groups[g].v);
+		sq_sums_release(&groups[g].points);
 	}
 	free(groups);
 	free(order);
@@ -285,22 +258,14 @@ static int listed_cmp(const void *a, const void *b)
 static int list_day(struct sq_reader *r, const struct store_query *q, int64_t day, size_t limit, struct listed **v,
 		    size_t *n, size_t *alloc, struct err *e)
 {
-	sqlite3 *db = sq_open_part(r->s, day);
-	sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+	sqlite3_stmt *st = sq_part_prepare(r, day, "SELECT id, time_ns, until_ns, total FROM profiles WHERE series = ?"
+						  " AND time_ns >= ? AND time_ns < ? ORDER BY time_ns DESC LIMIT ?", &db, e);
 
-	if (!db)
-		return 0;
-	if (sqlite3_prepare_v2(db, "SELECT id, time_ns, until_ns, total FROM profiles WHERE series = ?"
-				   " AND time_ns >= ? AND time_ns < ? ORDER BY time_ns DESC LIMIT ?", -1, &st,
-			       NULL) != SQLITE_OK) {
-		sq_err(db, "reading a partition", e);
-		sqlite3_close(db);
-		return -1;
-	}
+	if (!st)
+		return e->msg[0] ? -1 : 0;
 	for (size_t i = 0; i < r->n; i++) {
-		sqlite3_bind_int64(st, 1, r->v[i].id);
-		sqlite3_bind_int64(st, 2, q->from_ns);
-		sqlite3_bind_int64(st, 3, q->until_ns);
+		sq_bind_series_range(st, r->v[i].id, q);
 		sqlite3_bind_int64(st, 4, (int64_t)limit);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			ALLOC_GROW(*v, *n + 1, *alloc);
@@ -328,7 +293,8 @@ int sq_list_profiles(struct store *st, const struct store_query *q, size_t limit
 	for (size_t d = r.ndays; d-- > 0 && n < limit;)
 		if (list_day(&r, q, r.days[d], limit, &v, &n, &alloc, e))
 			goto out;
-	qsort(v, n, sizeof(*v), listed_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), listed_cmp);
 	for (size_t i = 0; i < n && i < limit; i++) {
 		const struct sq_series *ss = &r.v[v[i].series];
 		struct store_profile_ref ref = { .from_ns = v[i].from_ns, .until_ns = v[i].until_ns,
@@ -348,28 +314,12 @@ out:
 	return ret;
 }
 
-struct unpacked {
-	int64_t *ids, *v;
-	size_t n, alloc;
-};
-
-static int add_unpacked(void *arg, int64_t id, int64_t value)
-{
-	struct unpacked *u = arg;
-
-	ALLOC_GROW(u->ids, u->n + 1, u->alloc);
-	u->v = xrealloc(u->v, u->alloc * sizeof(*u->v));
-	u->ids[u->n] = id;
-	u->v[u->n++] = value;
-	return 0;
-}
-
 /* Reads profile `rowid` of a partition into `out`: its series' type, its time, its stacks. */
-static int read_profile(sqlite3 *db, sqlite3 *meta, int64_t tenant_id, int64_t rowid,
+static int read_profile(struct sq_store *s, sqlite3 *db, sqlite3 *meta, int64_t tenant_id, int64_t rowid,
 			struct profile *out, struct err *e)
 {
 	sqlite3_stmt *st = NULL, *ser = NULL, *ref = NULL;
-	struct unpacked u = { 0 };
+	struct sq_sums u = SQ_SUMS_INIT;
 	struct sq_rebuild b;
 	bool rb = false;
 	int ret = -1;
@@ -397,11 +347,11 @@ static int read_profile(sqlite3 *db, sqlite3 *meta, int64_t tenant_id, int64_t r
 		goto out;
 	out->time_nanos = sqlite3_column_int64(st, 1);
 	out->duration_nanos = sqlite3_column_int64(st, 2) - out->time_nanos;
-	if (store_unpack(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), add_unpacked, &u)) {
+	if (store_unpack(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), sq_sums_add, &u)) {
 		err_set(e, "the store is damaged: the profile does not decode");
 		goto out;
 	}
-	if (sq_rebuild_init(&b, meta, tenant_id, out, e))
+	if (sq_rebuild_init(&b, s, meta, tenant_id, out, e))
 		goto out;
 	rb = true;
 	for (size_t i = 0; i < u.n; i++) {
@@ -421,8 +371,7 @@ static int read_profile(sqlite3 *db, sqlite3 *meta, int64_t tenant_id, int64_t r
 out:
 	if (rb)
 		sq_rebuild_release(&b);
-	free(u.ids);
-	free(u.v);
+	sq_sums_release(&u);
 	sqlite3_finalize(st);
 	sqlite3_finalize(ser);
 	sqlite3_finalize(ref);
@@ -447,7 +396,7 @@ int sq_get_profile(struct store *st, const char *tenant, const char *id, struct 
 		sqlite3_close(db);
 		return -1;
 	}
-	ret = read_profile(db, meta, store_id_of(tenant, strlen(tenant)), (int64_t)rowid, out, e);
+	ret = read_profile(s, db, meta, store_id_of(tenant, strlen(tenant)), (int64_t)rowid, out, e);
 	if (ret)
 		err_wrap(e, "profile '%s'", id);
 	sqlite3_close(db);

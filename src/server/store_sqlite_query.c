@@ -148,23 +148,19 @@ int sq_reader_start(struct sq_store *s, const struct store_query *q, struct sq_r
 int sq_mark_in_range(struct sq_reader *r, const struct store_query *q, struct err *e)
 {
 	for (size_t d = 0; d < r->ndays; d++) {
-		sqlite3 *db = sq_open_part(r->s, r->days[d]);
-		sqlite3_stmt *st = NULL;
+		sqlite3 *db;
+		sqlite3_stmt *st = sq_part_prepare(r, r->days[d], "SELECT 1 FROM profiles WHERE series = ?"
+							   " AND time_ns >= ? AND time_ns < ? LIMIT 1", &db, e);
 
-		if (!db)
+		if (!st) {
+			if (db || e->msg[0])
+				return -1;
 			continue;
-		if (sqlite3_prepare_v2(db, "SELECT 1 FROM profiles WHERE series = ? AND time_ns >= ? AND time_ns < ?"
-					   " LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
-			sq_err(db, "reading a partition", e);
-			sqlite3_close(db);
-			return -1;
 		}
 		for (size_t i = 0; i < r->n; i++) {
 			if (r->v[i].in_range)
 				continue;
-			sqlite3_bind_int64(st, 1, r->v[i].id);
-			sqlite3_bind_int64(st, 2, q->from_ns);
-			sqlite3_bind_int64(st, 3, q->until_ns);
+			sq_bind_series_range(st, r->v[i].id, q);
 			if (sqlite3_step(st) == SQLITE_ROW)
 				r->v[i].in_range = true;
 			sqlite3_reset(st);
@@ -177,9 +173,11 @@ int sq_mark_in_range(struct sq_reader *r, const struct store_query *q, struct er
 
 /* ---- rebuilding stacks -------------------------------------------------------------------------------------- */
 
-int sq_rebuild_init(struct sq_rebuild *b, sqlite3 *meta, int64_t tenant_id, struct profile *out, struct err *e)
+int sq_rebuild_init(struct sq_rebuild *b, struct sq_store *s, sqlite3 *meta, int64_t tenant_id, struct profile *out,
+		    struct err *e)
 {
 	memset(b, 0, sizeof(*b));
+	b->cache = &s->cache;
 	b->meta = meta;
 	b->tenant_id = tenant_id;
 	b->out = out;
@@ -237,6 +235,49 @@ static int rebuild_frame(struct sq_rebuild *b, int64_t fid, uint32_t *out, struc
 	return 0;
 }
 
+static uint64_t cache_key(const struct sq_rebuild *b, int64_t id)
+{
+	int64_t key[2] = { b->tenant_id, id };
+
+	return (uint64_t)store_id_of(key, sizeof(key));
+}
+
+/* 0 with the parent and frame of stack `id` when cached, else -1. */
+static int cache_get(struct sq_rebuild *b, int64_t id, int64_t *parent, int64_t *frame)
+{
+	struct sq_stack_cache *c = b->cache;
+	uint64_t *slot;
+	int ret = -1;
+
+	pthread_mutex_lock(&c->lock);
+	if ((slot = u64map_find(&c->index, cache_key(b, id)))) {
+		*parent = c->pf[*slot][0];
+		*frame = c->pf[*slot][1];
+		ret = 0;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+static void cache_put(struct sq_rebuild *b, int64_t id, int64_t parent, int64_t frame)
+{
+	struct sq_stack_cache *c = b->cache;
+	uint64_t *slot;
+	int ins;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->n < c->cap) {
+		slot = u64map_insert(&c->index, cache_key(b, id), &ins);
+		if (ins) {
+			ALLOC_GROW(c->pf, c->n + 1, c->alloc);
+			c->pf[c->n][0] = parent;
+			c->pf[c->n][1] = frame;
+			*slot = c->n++;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
 /* The node of stack `sid` in the output profile, rebuilt root first from meta.db (iteratively: stacks are deep). */
 int sq_rebuild_stack(struct sq_rebuild *b, int64_t sid, uint32_t *node, struct err *e)
 {
@@ -252,16 +293,19 @@ int sq_rebuild_stack(struct sq_rebuild *b, int64_t sid, uint32_t *node, struct e
 		if (n > 1000000)
 			return err_set(e, "the store is damaged: stack %" PRId64 " loops", sid);
 		ALLOC_GROW(b->chain, 2 * n + 2, b->chain_alloc);
-		sqlite3_bind_int64(b->stack, 1, b->tenant_id);
-		sqlite3_bind_int64(b->stack, 2, id);
-		if (sqlite3_step(b->stack) != SQLITE_ROW) {
-			sqlite3_reset(b->stack);
-			return err_set(e, "the store is damaged: stack %" PRId64 " is missing", id);
-		}
 		b->chain[2 * n] = id;
-		b->chain[2 * n + 1] = sqlite3_column_int64(b->stack, 1);
-		id = sqlite3_column_int64(b->stack, 0);
-		sqlite3_reset(b->stack);
+		if (cache_get(b, id, &id, &b->chain[2 * n + 1])) {
+			sqlite3_bind_int64(b->stack, 1, b->tenant_id);
+			sqlite3_bind_int64(b->stack, 2, id);
+			if (sqlite3_step(b->stack) != SQLITE_ROW) {
+				sqlite3_reset(b->stack);
+				return err_set(e, "the store is damaged: stack %" PRId64 " is missing", id);
+			}
+			b->chain[2 * n + 1] = sqlite3_column_int64(b->stack, 1);
+			id = sqlite3_column_int64(b->stack, 0);
+			sqlite3_reset(b->stack);
+			cache_put(b, b->chain[2 * n], id, b->chain[2 * n + 1]);
+		}
 		n++;
 	}
 	while (n--) {
@@ -294,15 +338,9 @@ int sq_add_type_column(struct profile *out, const char *ptype, struct err *e)
 
 /* ---- merging ------------------------------------------------------------------------------------------------ */
 
-struct sums {
-	struct u64map map; /* id -> index in v */
-	int64_t *ids, *v;
-	size_t n, alloc;
-};
-
-static int sums_add(void *arg, int64_t id, int64_t value)
+int sq_sums_add(void *arg, int64_t id, int64_t value)
 {
-	struct sums *s = arg;
+	struct sq_sums *s = arg;
 	int ins;
 	uint64_t *slot = u64map_insert(&s->map, (uint64_t)id, &ins);
 
@@ -317,7 +355,7 @@ static int sums_add(void *arg, int64_t id, int64_t value)
 	return 0;
 }
 
-static void sums_release(struct sums *s)
+void sq_sums_release(struct sq_sums *s)
 {
 	u64map_release(&s->map);
 	free(s->ids);
@@ -325,10 +363,32 @@ static void sums_release(struct sums *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Sums one partition's selected profiles by local stack id, then by stack id into `total`. */
-static int merge_day(struct sq_reader *r, sqlite3 *db, const struct store_query *q, struct sums *total, struct err *e)
+sqlite3_stmt *sq_part_prepare(struct sq_reader *r, int64_t day, const char *sql, sqlite3 **db, struct err *e)
 {
-	struct sums local = { U64MAP_INIT, NULL, NULL, 0, 0 };
+	sqlite3_stmt *st = NULL;
+
+	if (!(*db = sq_open_part(r->s, day)))
+		return NULL;
+	if (sqlite3_prepare_v2(*db, sql, -1, &st, NULL) != SQLITE_OK) {
+		sq_err(*db, "reading a partition", e);
+		sqlite3_close(*db);
+		*db = NULL;
+		return NULL;
+	}
+	return st;
+}
+
+void sq_bind_series_range(sqlite3_stmt *st, int64_t series, const struct store_query *q)
+{
+	sqlite3_bind_int64(st, 1, series);
+	sqlite3_bind_int64(st, 2, q->from_ns);
+	sqlite3_bind_int64(st, 3, q->until_ns);
+}
+
+/* Sums one partition's selected profiles by local stack id, then by stack id into `total`. */
+static int merge_day(struct sq_reader *r, sqlite3 *db, const struct store_query *q, struct sq_sums *total, struct err *e)
+{
+	struct sq_sums local = SQ_SUMS_INIT;
 	sqlite3_stmt *st = NULL, *ref = NULL;
 	int ret = -1;
 
@@ -339,11 +399,9 @@ static int merge_day(struct sq_reader *r, sqlite3 *db, const struct store_query 
 		goto out;
 	}
 	for (size_t i = 0; i < r->n; i++) {
-		sqlite3_bind_int64(st, 1, r->v[i].id);
-		sqlite3_bind_int64(st, 2, q->from_ns);
-		sqlite3_bind_int64(st, 3, q->until_ns);
+		sq_bind_series_range(st, r->v[i].id, q);
 		while (sqlite3_step(st) == SQLITE_ROW) {
-			if (store_unpack(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), sums_add,
+			if (store_unpack(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), sq_sums_add,
 					 &local)) {
 				err_set(e, "the store is damaged: a profile of series %" PRId64 " does not decode",
 					r->v[i].id);
@@ -358,25 +416,25 @@ static int merge_day(struct sq_reader *r, sqlite3 *db, const struct store_query 
 			err_set(e, "the store is damaged: stack id %" PRId64 " is missing", local.ids[i]);
 			goto out;
 		}
-		sums_add(total, sqlite3_column_int64(ref, 1), local.v[i]);
+		sq_sums_add(total, sqlite3_column_int64(ref, 1), local.v[i]);
 		sqlite3_reset(ref);
 	}
 	ret = 0;
 out:
 	sqlite3_finalize(st);
 	sqlite3_finalize(ref);
-	sums_release(&local);
+	sq_sums_release(&local);
 	return ret;
 }
 
-static int emit_sums(struct sq_reader *r, const struct sums *total, struct profile *out, struct err *e)
+static int emit_sums(struct sq_reader *r, const struct sq_sums *total, struct profile *out, struct err *e)
 {
 	struct sq_rebuild b;
 	int ret = -1;
 
 	if (!total->n)
 		return 0;
-	if (sq_rebuild_init(&b, r->meta, r->tenant_id, out, e))
+	if (sq_rebuild_init(&b, r->s, r->meta, r->tenant_id, out, e))
 		goto out;
 	for (size_t i = 0; i < total->n; i++) {
 		uint32_t node;
@@ -396,7 +454,7 @@ out:
 int sq_select_merge(struct store *st, const struct store_query *q, struct profile *out, struct err *e)
 {
 	struct sq_reader r;
-	struct sums total = { U64MAP_INIT, NULL, NULL, 0, 0 };
+	struct sq_sums total = SQ_SUMS_INIT;
 	int ret = -1;
 
 	if (!q->profile_type)
@@ -418,7 +476,7 @@ int sq_select_merge(struct store *st, const struct store_query *q, struct profil
 	}
 	ret = emit_sums(&r, &total, out, e);
 out:
-	sums_release(&total);
+	sq_sums_release(&total);
 	sq_reader_release(&r);
 	return ret;
 }

@@ -481,6 +481,14 @@ static int drop_days(struct sq_store *s, int64_t before_day, struct err *e)
 	return dropped;
 }
 
+static void checkpoint_idle(struct sq_store *s)
+{
+	sqlite3_wal_checkpoint_v2(s->wdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	for (int i = 0; i < SQ_WPARTS; i++)
+		if (s->wparts[i].day >= 0)
+			sqlite3_wal_checkpoint_v2(s->wparts[i].db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+}
+
 void *sq_writer_main(void *arg)
 {
 	struct sq_store *s = arg;
@@ -517,6 +525,12 @@ void *sq_writer_main(void *arg)
 			j->done = true;
 		}
 		pthread_cond_broadcast(&s->done);
+		if (!s->head) {
+			/* Idle: move the WAL into the database files now, while nobody waits on a commit. */
+			pthread_mutex_unlock(&s->lock);
+			checkpoint_idle(s);
+			pthread_mutex_lock(&s->lock);
+		}
 	}
 	pthread_mutex_unlock(&s->lock);
 	free(batch);

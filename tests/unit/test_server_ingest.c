@@ -104,8 +104,11 @@ static void test_time_values(void **state)
 	assert_int_equal(t_of(NULL), now);
 	assert_int_equal(ingest_parse_time("now-99999999999999999999h", now, &out, &e), -1);
 	assert_int_equal(ingest_parse_time("99999999999999999999", now, &out, &e), -1);
-	assert_int_equal(ingest_parse_time("9999999999999", now, &out, &e), 0); /* 13 digits: ms, in range */
+	assert_int_equal(ingest_parse_time("9999999999999", now, &out, &e), -1); /* 13 digits: ms, past 2262 */
+	assert_int_equal(ingest_parse_time("9000000000", now, &out, &e), 0);     /* 10 digits: s, in range */
+	assert_int_equal(out, 9000000000LL * SEC);
 	assert_int_equal(ingest_parse_time("now-h", now, &out, &e), -1);
+	assert_int_equal(ingest_parse_time("61011004", now, &out, &e), -1); /* a date in 6101 (found by fuzz_ingest_time) */
 }
 
 static void test_multipart(void **state)
