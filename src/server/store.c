@@ -101,6 +101,11 @@ int store_enforce_retention(struct store *s, int64_t now_ns, struct err *e)
 	return s->ops->enforce_retention(s->h, now_ns, e);
 }
 
+int store_compact(struct store *s, int64_t now_ns, struct err *e)
+{
+	return s->ops->compact ? s->ops->compact(s->h, now_ns, e) : 0;
+}
+
 int store_stats(struct store *s, struct store_stats *st, struct err *e)
 {
 	return s->ops->stats(s->h, st, e);

@@ -26,6 +26,7 @@ struct store_ops {
 	int (*get_profile)(void *h, const char *tenant, const char *id, struct profile *out, struct err *e);
 	int (*enforce_retention)(void *h, int64_t now_ns, struct err *e);
 	int (*stats)(void *h, struct store_stats *st, struct err *e);
+	int (*compact)(void *h, int64_t now_ns, struct err *e); /* NULL: nothing to compact */
 };
 
 extern const struct store_ops store_pg_ops;

@@ -135,7 +135,12 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS kiln_profiles (tenant text NOT NULL, id text NOT NULL, series bigint NOT NULL,"
 	" from_ns bigint NOT NULL, until_ns bigint NOT NULL, total bigint NOT NULL, data bytea NOT NULL)"
 	" PARTITION BY RANGE (from_ns);"
-	"CREATE INDEX IF NOT EXISTS kiln_profiles_series ON kiln_profiles (tenant, series, from_ns);";
+	"CREATE INDEX IF NOT EXISTS kiln_profiles_series ON kiln_profiles (tenant, series, from_ns);"
+	"CREATE TABLE IF NOT EXISTS kiln_rollups (tenant text NOT NULL, series bigint NOT NULL, level integer NOT NULL,"
+	" bucket bigint NOT NULL, profiles integer NOT NULL, total bigint NOT NULL, data bytea NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS kiln_rollups_bucket ON kiln_rollups (tenant, level, series, bucket);"
+	"CREATE TABLE IF NOT EXISTS kiln_compaction (tenant text PRIMARY KEY, hour_until bigint NOT NULL DEFAULT 0,"
+	" day_until bigint NOT NULL DEFAULT 0);";
 
 static int create_schema(PGconn *c, struct err *e)
 {
@@ -186,6 +191,26 @@ static int ensure_partition(struct pg_store *s, PGconn *c, int64_t day, struct e
 		PQclear(PQexec(c, "ROLLBACK"));
 		return -1;
 	}
+	pthread_mutex_lock(&s->cache_lock);
+	u64map_insert(&s->written, key, &(int){ 0 });
+	pthread_mutex_unlock(&s->cache_lock);
+	return 0;
+}
+
+/* Makes sure the tenant has its row of rollup watermarks, which every ingest transaction locks FOR SHARE. */
+static int ensure_tenant(struct pg_store *s, PGconn *c, const char *tenant, struct err *e)
+{
+	uint64_t key = row_key(tenant_key(tenant), ROW_TENANT, 0);
+	const char *v[] = { tenant };
+	bool known;
+
+	pthread_mutex_lock(&s->cache_lock);
+	known = u64map_find(&s->written, key) != NULL;
+	pthread_mutex_unlock(&s->cache_lock);
+	if (known)
+		return 0;
+	if (run_ok(c, "INSERT INTO kiln_compaction (tenant) VALUES ($1) ON CONFLICT DO NOTHING", 1, v, e))
+		return -1;
 	pthread_mutex_lock(&s->cache_lock);
 	u64map_insert(&s->written, key, &(int){ 0 });
 	pthread_mutex_unlock(&s->cache_lock);
@@ -580,9 +605,13 @@ static int ingest_once(struct pg_store *s, PGconn *c, const struct store_write *
 	bool *new_series = xcalloc(n ? n : 1, sizeof(*new_series));
 	int rc = -1;
 
+	int64_t hour_until, day_until;
+
 	for (size_t i = 0; i < n; i++)
 		if (check_write(&w[i], e) || ensure_partition(s, c, day_of(w[i].from_ns), e))
 			goto out;
+	if (n && ensure_tenant(s, c, w[0].tenant, e))
+		goto out;
 	pthread_mutex_lock(&s->cache_lock);
 	caches_bound(s);
 	for (size_t i = 0; i < n; i++) {
@@ -603,12 +632,15 @@ static int ingest_once(struct pg_store *s, PGconn *c, const struct store_write *
 	/* pg_ingest() made sure that the batch is of one tenant. */
 	if (run_ok(c, "BEGIN", 0, NULL, e))
 		goto out;
-	if (n && (insert_frames(c, w[0].tenant, &b, e) || insert_stacks(c, w[0].tenant, &b, e) ||
+	/* The rollup watermarks, locked against compaction until this commits (store_pg_rollup.c). */
+	if (n && (pg_watermarks(c, w[0].tenant, true, &hour_until, &day_until, e) ||
+		  insert_frames(c, w[0].tenant, &b, e) || insert_stacks(c, w[0].tenant, &b, e) ||
 		  insert_days(c, w[0].tenant, &b, e)))
 		goto rollback;
 	for (size_t i = 0; i < n; i++)
 		if ((new_series[i] && insert_series(c, &w[i], sids[i], e)) ||
-		    insert_profile(c, &w[i], sids[i], &bodies[i], totals[i], e))
+		    insert_profile(c, &w[i], sids[i], &bodies[i], totals[i], e) ||
+		    pg_add_late(c, w[i].tenant, sids[i], w[i].from_ns, totals[i], &bodies[i], hour_until, day_until, e))
 			goto rollback;
 	if (run_ok(c, "COMMIT", 0, NULL, e))
 		goto rollback;

@@ -21,6 +21,7 @@
 
 #define POOL_MAX 8
 #define DAY_NS 86400000000000LL
+#define HOUR_NS 3600000000000LL
 #define CACHE_MAX (1u << 21) /* entries per cache before it is emptied */
 #define MAX_STEPS 100000     /* timeline points per group */
 #define SCHEMA_LOCK 0x6b696c6e /* "kiln": the advisory lock key of schema and partition creation */
@@ -93,7 +94,7 @@ static inline uint64_t row_key(uint64_t tenant, uint64_t kind, uint64_t id)
 	return k == U64MAP_EMPTY ? 0 : k;
 }
 
-enum { ROW_FRAME = 1, ROW_STACK, ROW_SERIES, ROW_SERIES_DAY, ROW_PARTITION };
+enum { ROW_FRAME = 1, ROW_STACK, ROW_SERIES, ROW_SERIES_DAY, ROW_PARTITION, ROW_TENANT };
 
 static inline int64_t day_of(int64_t ns)
 {
@@ -157,6 +158,33 @@ void forget_partitions(struct pg_store *s);
 void *pg_open(const struct store_opts *o, struct err *e);
 void pg_close(void *h);
 int pg_ingest(void *h, const struct store_write *w, size_t n, struct err *e);
+
+/* Merged (stack, value) pairs of the profiles a query reads. */
+struct merge_acc {
+	struct u64map values; /* stack id -> value (as uint64_t bits) */
+};
+
+/* Streams the rows of `sql` one at a time (libpq's single-row mode); `fn` returns 0 to go on. */
+int stream_rows(PGconn *c, const char *sql, int n, const char *const *vals,
+		int (*fn)(void *arg, const PGresult *row, struct err *e), void *arg, struct err *e);
+
+/* store_pg_rollup.c: a query range cut into raw edges (level 0), rolled-up hours (1) and days (2). */
+struct pg_region {
+	int level;
+	int64_t from, until;
+};
+struct pg_regions {
+	struct pg_region part[5];
+	int n;
+};
+void pg_split_range(int64_t from, int64_t until, int64_t hour_until, int64_t day_until, struct pg_regions *r);
+/* The tenant's rollup watermarks (0 when never compacted); `share` locks them for an ingest transaction. */
+int pg_watermarks(PGconn *c, const char *tenant, bool share, int64_t *hour_until, int64_t *day_until,
+		  struct err *e);
+/* Adds a profile that arrived for an hour (or day) already rolled up to its rollups. */
+int pg_add_late(PGconn *c, const char *tenant, uint64_t series, int64_t from_ns, int64_t total,
+		const struct buf *body, int64_t hour_until, int64_t day_until, struct err *e);
+int pg_compact(void *h, int64_t now_ns, struct err *e);
 
 /* store_pg_maint.c */
 int pg_enforce_retention(void *h, int64_t now_ns, struct err *e);

@@ -48,6 +48,15 @@ int pg_enforce_retention(void *h, int64_t now_ns, struct err *e)
 		dropped++;
 	}
 	PQclear(r);
+	/* Rollups of the dropped days go with them (a small table: hours and days per series). */
+	{
+		char b[32];
+		const char *v[] = { b };
+
+		snprintf(b, sizeof(b), "%lld", (long long)(cutoff * DAY_NS));
+		if (run_ok(c, "DELETE FROM kiln_rollups WHERE bucket < $1::bigint", 1, v, e))
+			goto fail;
+	}
 	pool_put(s, c);
 	if (dropped)
 		forget_partitions(s);

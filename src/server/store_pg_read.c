@@ -146,11 +146,8 @@ out:
 
 /* ---- reading profiles ---- */
 
-/*
- * Streams the rows of `sql` one at a time (libpq's single-row mode), so that a merge over millions of stored
- * profiles holds one of them at a time. `fn` returns 0 to go on.
- */
-static int stream_rows(PGconn *c, const char *sql, int n, const char *const *vals,
+/* A merge over millions of stored profiles holds one of them at a time. */
+int stream_rows(PGconn *c, const char *sql, int n, const char *const *vals,
 		       int (*fn)(void *arg, const PGresult *row, struct err *e), void *arg, struct err *e)
 {
 	PGresult *r;
@@ -178,10 +175,6 @@ static int stream_rows(PGconn *c, const char *sql, int n, const char *const *val
 	}
 	return rc;
 }
-
-struct merge_acc {
-	struct u64map values; /* stack id -> value (as uint64_t bits) */
-};
 
 static void acc_pair(void *arg, uint64_t stack, int64_t value)
 {
@@ -383,13 +376,57 @@ static int build_profile(struct pg_store *s, PGconn *c, const char *tenant, stru
 	return err_set(e, "stored stacks of tenant '%s' are incomplete", tenant);
 }
 
+/*
+ * Streams what the selected series (`ids`, a bigint[] literal) hold in [from, until): raw profiles at the
+ * edges, rollups in between (store_pg_rollup.c). Merge rows are (data); timeline rows (series, time, total),
+ * and a timeline reads a rollup level only when its buckets cannot straddle two of its steps.
+ */
+static int stream_selection(PGconn *c, const char *tenant, const char *ids, int64_t from, int64_t until,
+			    int64_t step, int (*fn)(void *arg, const PGresult *row, struct err *e), void *arg,
+			    struct err *e)
+{
+	static const char *const sql[2][2] = {
+		{ "SELECT data FROM kiln_profiles WHERE tenant = $1 AND series = ANY($2::bigint[])"
+		  " AND from_ns >= $3::bigint AND from_ns < $4::bigint",
+		  "SELECT data FROM kiln_rollups WHERE tenant = $1 AND level = $5::int AND series = ANY($2::bigint[])"
+		  " AND bucket >= $3::bigint AND bucket < $4::bigint" },
+		{ "SELECT series, from_ns, total FROM kiln_profiles WHERE tenant = $1 AND series = ANY($2::bigint[])"
+		  " AND from_ns >= $3::bigint AND from_ns < $4::bigint",
+		  "SELECT series, bucket, total FROM kiln_rollups WHERE tenant = $1 AND level = $5::int"
+		  " AND series = ANY($2::bigint[]) AND bucket >= $3::bigint AND bucket < $4::bigint" },
+	};
+	int64_t hour_until, day_until;
+	struct pg_regions r;
+
+	if (pg_watermarks(c, tenant, false, &hour_until, &day_until, e))
+		return -1;
+	pg_split_range(from, until, hour_until, day_until, &r);
+	for (int i = 0; i < r.n; i++) {
+		int level = r.part[i].level;
+		char f[32], u[32], l[8];
+		const char *v[] = { tenant, ids, f, u, l };
+
+		if (step && level) {
+			int64_t unit = level == 1 ? HOUR_NS : DAY_NS;
+
+			if (step % unit || from % unit)
+				level = 0;
+		}
+		snprintf(f, sizeof(f), "%lld", (long long)r.part[i].from);
+		snprintf(u, sizeof(u), "%lld", (long long)r.part[i].until);
+		snprintf(l, sizeof(l), "%d", level);
+		if (stream_rows(c, sql[step != 0][level != 0], level ? 5 : 4, v, fn, arg, e))
+			return -1;
+	}
+	return 0;
+}
+
 static int pg_select_merge(void *h, const struct store_query *q, struct profile *out, struct err *e)
 {
 	struct pg_store *s = h;
 	struct series_set set = { 0 };
 	struct merge_acc acc = { U64MAP_INIT };
 	struct buf ids = BUF_INIT;
-	char from[32], until[32];
 	PGconn *c;
 	int rc = -1;
 
@@ -409,17 +446,8 @@ static int pg_select_merge(void *h, const struct store_query *q, struct profile 
 		goto out;
 	}
 	ids_array(&ids, &set);
-	snprintf(from, sizeof(from), "%lld", (long long)q->from_ns);
-	snprintf(until, sizeof(until), "%lld", (long long)q->until_ns);
-	{
-		const char *v[] = { q->tenant ? q->tenant : "", ids.buf, from, until };
-
-		if (stream_rows(c,
-				"SELECT data FROM kiln_profiles WHERE tenant = $1 AND series = ANY($2::bigint[])"
-				" AND from_ns >= $3::bigint AND from_ns < $4::bigint",
-				4, v, acc_row, &acc, e))
-			goto out;
-	}
+	if (stream_selection(c, q->tenant ? q->tenant : "", ids.buf, q->from_ns, q->until_ns, 0, acc_row, &acc, e))
+		goto out;
 	rc = build_profile(s, c, q->tenant ? q->tenant : "", &acc, out, e);
 out:
 	pool_put(s, c);
@@ -586,7 +614,6 @@ static int pg_select_series(void *h, const struct store_query *q, const char *co
 	struct group *groups = NULL;
 	size_t ngroups = 0, galloc = 0;
 	struct buf key = BUF_INIT, ids = BUF_INIT;
-	char from[32], until[32];
 	PGconn *c = NULL;
 	int rc = -1;
 
@@ -633,14 +660,8 @@ static int pg_select_series(void *h, const struct store_query *q, const char *co
 	t.seen = xcalloc(ngroups * t.nsteps + 1, 1);
 	if (set.nr) {
 		ids_array(&ids, &set);
-		snprintf(from, sizeof(from), "%lld", (long long)q->from_ns);
-		snprintf(until, sizeof(until), "%lld", (long long)q->until_ns);
-		const char *v[] = { q->tenant ? q->tenant : "", ids.buf, from, until };
-
-		if (stream_rows(c,
-				"SELECT series, from_ns, total FROM kiln_profiles WHERE tenant = $1"
-				" AND series = ANY($2::bigint[]) AND from_ns >= $3::bigint AND from_ns < $4::bigint",
-				4, v, timeline_row, &t, e))
+		if (stream_selection(c, q->tenant ? q->tenant : "", ids.buf, q->from_ns, q->until_ns, step_ns,
+				     timeline_row, &t, e))
 			goto out;
 	}
 	pool_put(s, c);
@@ -810,4 +831,5 @@ const struct store_ops store_pg_ops = {
 	.get_profile = pg_get_profile,
 	.enforce_retention = pg_enforce_retention,
 	.stats = pg_stats,
+	.compact = pg_compact,
 };
