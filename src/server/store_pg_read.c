@@ -207,8 +207,10 @@ static int fetch_stacks(struct pg_store *s, PGconn *c, const char *tenant, const
 			add_array_int(&ids, k, !nids++);
 	pthread_mutex_unlock(&s->cache_lock);
 	buf_addch(&ids, '}');
-	if (!nids)
-		return 0;
+	if (!nids) {
+		rc = 0;
+		goto out;
+	}
 	{
 		const char *w[] = { tenant, ids.buf };
 
