@@ -74,11 +74,13 @@ int pg_stats(void *h, struct store_stats *st, struct err *e)
 
 	if (!c)
 		return -1;
-	/* Profile and stack counts are the planner's estimates: exact counts would scan every partition. */
+	/* Profiles and series are counted (an index-only scan); stacks, the big table, are the planner's estimate
+	 * once it has one. */
 	r = run(c,
-		"SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint,"
+		"SELECT (SELECT count(*) FROM kiln_profiles)::bigint,"
 		" coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint, count(*)::bigint,"
-		" (SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'kiln_stacks'::regclass),"
+		" (SELECT CASE WHEN reltuples < 0 THEN (SELECT count(*) FROM kiln_stacks) ELSE reltuples END::bigint"
+		"  FROM pg_class WHERE oid = 'kiln_stacks'::regclass),"
 		" (SELECT count(*) FROM kiln_series)::bigint"
 		" FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'kiln_profiles'::regclass",
 		0, NULL, NULL, NULL, 1, e);
