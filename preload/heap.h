@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "heap_wire.h"
+#include "core/heap_wire.h"
 
 /* Nothing declared here is exported: hidden declarations let the hooks reach the data without the GOT. */
 #pragma GCC visibility push(hidden)

@@ -12,6 +12,7 @@
 
 #include "cmd/cmds.h"
 #include "core/atomicfile.h"
+#include "core/options.h"
 #include "core/util.h"
 
 struct cmd {
@@ -32,6 +33,7 @@ static const struct cmd commands[] = {
 	{ "compare", cmd_compare, "compare benchmark results with statistics; exit 1 on a regression" },
 	{ "analyze", cmd_analyze, "find hotspots, the hot path and evidence-based recommendations in a profile" },
 	{ "diff", cmd_diff, "compare two profiles: differential flame graph and significant changes" },
+	{ "serve", cmd_serve, "store and query profiles pushed by Pyroscope clients and kiln profile --push" },
 	{ NULL, NULL, NULL },
 };
 
@@ -44,6 +46,52 @@ static void print_main_help(FILE *out)
 	for (const struct cmd *c = commands; c->name; c++)
 		fprintf(out, "    %-12s %s\n", c->name, c->summary);
 	fprintf(out, "\nRun 'kiln help COMMAND' or 'kiln COMMAND --help' for a command's options and examples.\n");
+}
+
+static const char description[] =
+	"kiln is a Linux performance toolkit: profile programs, draw flame graphs, find hotspots, and prove with "
+	"statistics that a change made things faster or slower. Each command has its own page: kiln-COMMAND(1), "
+	"or 'kiln help COMMAND'.";
+
+static bool has_page(const struct cmd *c)
+{
+	return c->fn != cmd_help && c->fn != cmd_version;
+}
+
+/*
+ * What the build generates from the option tables (hidden): kiln(1) (--help-man), a completion script
+ * (--help-completion=SHELL: the command list, then each command's own part), the commands with a page.
+ */
+static int print_generated(const char *arg)
+{
+	struct cmd_summary list[sizeof(commands) / sizeof(commands[0])];
+	const struct cmd *c;
+	size_t n = 0;
+
+	for (c = commands; c->name; c++)
+		if (has_page(c))
+			list[n++] = (struct cmd_summary){ c->name, c->summary };
+	if (!strcmp(arg, "--help-commands")) {
+		for (size_t i = 0; i < n; i++)
+			printf("%s\n", list[i].name);
+	} else if (!strcmp(arg, "--help-man")) {
+		options_man_top(list, n, description);
+	} else {
+		const char *shell = arg + strlen("--help-completion=");
+
+		if (options_completion_begin(shell, list, n)) {
+			error_msg("--help-completion expects bash, zsh or fish, got '%s'", shell);
+			return EXIT_USAGE;
+		}
+		for (c = commands; c->name; c++) {
+			char *cargv[] = { (char *)c->name, (char *)arg, NULL };
+
+			if (has_page(c) && c->fn(2, cargv) != EXIT_OK)
+				return EXIT_USAGE;
+		}
+		options_completion_end(shell);
+	}
+	return EXIT_OK;
 }
 
 static const struct cmd *find_cmd(const char *name)
@@ -122,10 +170,14 @@ int main(int argc, char **argv)
 		return finish_stdout(cmd_version(argc - 1, argv + 1));
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return finish_stdout(cmd_help(1, argv + 1));
+	if (!strcmp(argv[1], "--help-man") || !strcmp(argv[1], "--help-commands") ||
+	    !strncmp(argv[1], "--help-completion=", 18))
+		return finish_stdout(print_generated(argv[1]));
 	c = find_cmd(argv[1]);
 	if (!c) {
 		error_msg("'%s' is not a kiln command (see 'kiln help')", argv[1]);
 		return EXIT_USAGE;
 	}
+	options_set_summary(c->summary);
 	return finish_stdout(c->fn(argc - 1, argv + 1));
 }

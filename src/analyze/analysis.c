@@ -133,13 +133,8 @@ double sample_weight(const struct profile *p, int column, bool strict)
 			v = t;
 		}
 	}
-	for (size_t i = 0; i < p->comments_nr; i++) {
-		const char *s = profile_str(p, p->comments[i]);
-		long long n;
-
-		if (!strncmp(s, "samples: ", 9) && sscanf(s + 9, "%lld", &n) == 1 && n > 0 && total > n)
-			return (double)total / (double)n;
-	}
+	if (p->meta.samples > 0 && total > p->meta.samples)
+		return (double)total / (double)p->meta.samples;
 	if (g <= 1 || (strict && (p->rows_nr < 8 || min != g)))
 		return 0;
 	return (double)g;

@@ -167,8 +167,8 @@ void share_list_release(struct share_list *l);
 
 /*
  * The weight of one sample when a "count" column holds weighted samples (perf script's values are the summed
- * sample periods, as stackcollapse-perf.pl counts them): total / N when the profile notes "samples: N", else the
- * greatest common divisor of the values (exact for a fixed period; otherwise a multiple of the true weight, so
+ * sample periods, as stackcollapse-perf.pl counts them): total / N when the profile's metadata knows its N
+ * samples, else the greatest common divisor of the values (exact for a fixed period; otherwise a multiple of the true weight, so
  * counts derived from it are a lower bound). With `strict` the divisor counts only when it is unambiguous: at
  * least 8 rows, one of which holds exactly one weight. Returns 0 when the values are plain counts.
  */

@@ -5,9 +5,9 @@
  *
  * Everything is computed from the profile alone, so a heap pprof file gives the same report as the live run:
  * the columns alloc_objects, alloc_space, inuse_objects, inuse_space (live at exit = leaks),
- * peak_inuse_objects, peak_inuse_space (live at the peak) and temporary_objects, plus "kiln-heap: KEY=VALUE"
- * comments for the scalars samples cannot carry (peak time, histogram, ...). Profiles without those comments
- * (e.g. a Go heap profile) get what the columns allow.
+ * peak_inuse_objects, peak_inuse_space (live at the peak) and temporary_objects, plus the heap metadata
+ * (profile/meta.h) for the scalars samples cannot carry (peak time, histogram, ...). Profiles without it (e.g. a
+ * Go heap profile) get what the columns allow.
  */
 #ifndef KILN_HEAP_REPORT_H
 #define KILN_HEAP_REPORT_H
@@ -17,6 +17,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../profile/meta.h"
+
+struct buf;
 struct err;
 struct jw;
 struct profile;
@@ -34,7 +37,6 @@ struct heap_site {
 	bool suppressed;    /* leaks only: matched a suppression */
 };
 
-#define HEAP_HIST_BUCKETS 48 /* bucket i counts sizes in [2^(i-1), 2^i), bucket 0 the size 0 */
 
 struct heap_report {
 	bool has_peak, has_leaks, has_temporary, has_histogram, has_time;
@@ -77,8 +79,11 @@ int heap_report_compute(const struct profile *p, const struct heap_report_opts *
 			struct err *e);
 void heap_report_release(struct heap_report *r);
 
-/* The text report. `top` sites per list (0 = 10). */
-void heap_report_print(FILE *out, const struct profile *p, const struct heap_report *r, size_t top);
+/* The stack of a leak or site from the root to its allocating frame into `stack`; returns its depth. */
+size_t heap_site_stack(const struct profile *p, const struct heap_site *l, uint32_t *stack, size_t max);
+
+/* The text report, appended to `out` (heap_report_text.c). `top` sites per list (0 = 10). */
+void heap_report_format_text(struct buf *out, const struct profile *p, const struct heap_report *r, size_t top);
 /*
  * The report as one JSON object: peak_bytes, peak_time_ns, total_allocated_bytes, allocation_calls,
  * temporary_allocations, leaked_bytes, leaked_blocks, leaks [{function, module, bytes, blocks, stack,

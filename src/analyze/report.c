@@ -341,31 +341,19 @@ static void json_fn(struct jw *j, const struct analysis *a, size_t fn)
 {
 	const struct hotspot *h = &a->fns.v[fn];
 
-	jw_key(j, "function");
-	jw_string(j, profile_str(a->p, h->name));
-	jw_key(j, "module");
-	jw_string(j, h->module ? profile_str(a->p, h->module) : "");
-	jw_key(j, "file");
-	if (h->file)
-		jw_string(j, profile_str(a->p, h->file));
-	else
-		jw_null(j);
-	jw_key(j, "line");
+	jw_kv_str(j, "function", profile_str(a->p, h->name));
+	jw_kv_str(j, "module", h->module ? profile_str(a->p, h->module) : "");
+	jw_kv_str(j, "file", h->file ? profile_str(a->p, h->file) : NULL); /* NULL: null */
 	if (h->line)
-		jw_uint(j, h->line);
+		jw_kv_u64(j, "line", h->line);
 	else
-		jw_null(j);
-	jw_key(j, "self");
-	jw_int(j, h->self);
-	jw_key(j, "self_pct");
-	jw_double(j, report_round_pct(h->self_pct));
-	jw_key(j, "total");
-	jw_int(j, h->total);
-	jw_key(j, "total_pct");
-	jw_double(j, report_round_pct(h->total_pct));
+		jw_kv_null(j, "line");
+	jw_kv_i64(j, "self", h->self);
+	jw_kv_double(j, "self_pct", report_round_pct(h->self_pct));
+	jw_kv_i64(j, "total", h->total);
+	jw_kv_double(j, "total_pct", report_round_pct(h->total_pct));
 	if (a->fn_count || a->weight > 1) {
-		jw_key(j, "samples");
-		jw_int(j, a->fn_count ? a->fn_count[fn] : (int64_t)llround((double)h->self / a->weight));
+		jw_kv_i64(j, "samples", a->fn_count ? a->fn_count[fn] : (int64_t)llround((double)h->self / a->weight));
 	}
 }
 
@@ -376,19 +364,14 @@ static void json_shares(struct jw *j, const struct analysis *a, const char *key,
 	jw_array_begin(j);
 	for (size_t i = 0; i < l->nr; i++) {
 		jw_object_begin(j);
-		jw_key(j, lines ? "file" : "function");
-		jw_string(j, profile_str(a->p, l->v[i].name));
+		jw_kv_str(j, lines ? "file" : "function", profile_str(a->p, l->v[i].name));
 		if (lines) {
-			jw_key(j, "line");
-			jw_uint(j, l->v[i].line);
+			jw_kv_u64(j, "line", l->v[i].line);
 		} else {
-			jw_key(j, "module");
-			jw_string(j, l->v[i].module ? profile_str(a->p, l->v[i].module) : "");
+			jw_kv_str(j, "module", l->v[i].module ? profile_str(a->p, l->v[i].module) : "");
 		}
-		jw_key(j, "value");
-		jw_int(j, l->v[i].value);
-		jw_key(j, "pct");
-		jw_double(j, report_round_pct(l->v[i].pct));
+		jw_kv_i64(j, "value", l->v[i].value);
+		jw_kv_double(j, "pct", report_round_pct(l->v[i].pct));
 		jw_object_end(j);
 	}
 	jw_array_end(j);
@@ -398,45 +381,32 @@ void analysis_format_json(const struct analysis *a, struct jw *j)
 {
 	const struct value_type *vt = &a->p->columns[a->column];
 
-	jw_key(j, "total");
-	jw_int(j, a->grand_total);
-	jw_key(j, "unit");
-	jw_string(j, profile_str(a->p, vt->unit));
-	jw_key(j, "value_type");
-	jw_string(j, profile_str(a->p, vt->type));
+	jw_kv_i64(j, "total", a->grand_total);
+	jw_kv_str(j, "unit", profile_str(a->p, vt->unit));
+	jw_kv_str(j, "value_type", profile_str(a->p, vt->type));
 	if (a->count_column >= 0) {
-		jw_key(j, "samples");
-		jw_int(j, a->grand_count);
+		jw_kv_i64(j, "samples", a->grand_count);
 	}
 	if (a->weight > 1) {
-		jw_key(j, "sample_weight");
-		jw_double(j, a->weight);
+		jw_kv_double(j, "sample_weight", a->weight);
 	}
 	jw_key(j, "idle");
 	jw_object_begin(j);
-	jw_key(j, "value");
-	jw_int(j, a->idle_total);
-	jw_key(j, "pct");
-	jw_double(j, report_round_pct(a->idle_pct));
+	jw_kv_i64(j, "value", a->idle_total);
+	jw_kv_double(j, "pct", report_round_pct(a->idle_pct));
 	jw_object_end(j);
-	jw_key(j, "saturated");
-	jw_bool(j, a->saturated);
-	jw_key(j, "threshold_pct");
-	jw_double(j, a->threshold);
-	jw_key(j, "unique_stacks");
-	jw_uint(j, a->unique_stacks);
-	jw_key(j, "functions");
-	jw_uint(j, a->fns.nr);
-	jw_key(j, "max_depth");
-	jw_uint(j, a->max_depth);
+	jw_kv_bool(j, "saturated", a->saturated);
+	jw_kv_double(j, "threshold_pct", a->threshold);
+	jw_kv_u64(j, "unique_stacks", a->unique_stacks);
+	jw_kv_u64(j, "functions", a->fns.nr);
+	jw_kv_u64(j, "max_depth", a->max_depth);
 
 	jw_key(j, "hotspots");
 	jw_array_begin(j);
 	for (size_t i = 0; i < a->nhot; i++) {
 		jw_object_begin(j);
 		json_fn(j, a, i);
-		jw_key(j, "severity");
-		jw_string(j, severity_name(severity_of(a->fns.v[i].self_pct, a->threshold)));
+		jw_kv_str(j, "severity", severity_name(severity_of(a->fns.v[i].self_pct, a->threshold)));
 		if (a->detailed) {
 			json_shares(j, a, "callers", &a->details[i].callers, false);
 			json_shares(j, a, "callees", &a->details[i].callees, false);
@@ -461,18 +431,12 @@ void analysis_format_json(const struct analysis *a, struct jw *j)
 		const struct path_step *s = &a->hot_path[i];
 
 		jw_object_begin(j);
-		jw_key(j, "function");
-		jw_string(j, analysis_fn_name(a, s->fn));
-		jw_key(j, "module");
-		jw_string(j, a->fns.v[s->fn].module ? profile_str(a->p, a->fns.v[s->fn].module) : "");
-		jw_key(j, "total");
-		jw_int(j, s->total);
-		jw_key(j, "total_pct");
-		jw_double(j, report_round_pct(s->total_pct));
-		jw_key(j, "self_pct");
-		jw_double(j, report_round_pct(s->self_pct));
-		jw_key(j, "recursion_depth");
-		jw_uint(j, s->depth);
+		jw_kv_str(j, "function", analysis_fn_name(a, s->fn));
+		jw_kv_str(j, "module", a->fns.v[s->fn].module ? profile_str(a->p, a->fns.v[s->fn].module) : "");
+		jw_kv_i64(j, "total", s->total);
+		jw_kv_double(j, "total_pct", report_round_pct(s->total_pct));
+		jw_kv_double(j, "self_pct", report_round_pct(s->self_pct));
+		jw_kv_u64(j, "recursion_depth", s->depth);
 		jw_object_end(j);
 	}
 	jw_array_end(j);
@@ -483,26 +447,19 @@ void analysis_format_json(const struct analysis *a, struct jw *j)
 		const struct recommendation *r = &a->recs[i];
 
 		jw_object_begin(j);
-		jw_key(j, "rule");
-		jw_string(j, r->rule);
-		jw_key(j, "title");
-		jw_string(j, r->title);
-		jw_key(j, "severity");
-		jw_string(j, severity_name(r->severity));
-		jw_key(j, "message");
-		jw_string(j, r->message);
+		jw_kv_str(j, "rule", r->rule);
+		jw_kv_str(j, "title", r->title);
+		jw_kv_str(j, "severity", severity_name(r->severity));
+		jw_kv_str(j, "message", r->message);
 		jw_key(j, "evidence");
 		jw_object_begin(j);
-		jw_key(j, "pct");
-		jw_double(j, report_round_pct(r->evidence.pct));
-		jw_key(j, "value");
-		jw_int(j, r->evidence.value);
+		jw_kv_double(j, "pct", report_round_pct(r->evidence.pct));
+		jw_kv_i64(j, "value", r->evidence.value);
 		json_shares(j, a, "functions", &r->evidence.functions, false);
 		json_shares(j, a, "callers", &r->evidence.callers, false);
 		json_shares(j, a, "inside", &r->evidence.inside, false);
 		if (r->evidence.detail) {
-			jw_key(j, "detail");
-			jw_string(j, r->evidence.detail);
+			jw_kv_str(j, "detail", r->evidence.detail);
 		}
 		jw_object_end(j);
 		jw_object_end(j);

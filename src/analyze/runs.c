@@ -178,14 +178,10 @@ static void json_stat(struct jw *j, const char *key, const struct run_stat *s, c
 {
 	jw_key(j, key);
 	jw_object_begin(j);
-	jw_key(j, "mean");
-	jw_double(j, report_round_pct(s->mean));
-	jw_key(j, "stddev");
-	jw_double(j, report_round_pct(s->sd));
-	jw_key(j, "min");
-	jw_double(j, report_round_pct(s->min));
-	jw_key(j, "max");
-	jw_double(j, report_round_pct(s->max));
+	jw_kv_double(j, "mean", report_round_pct(s->mean));
+	jw_kv_double(j, "stddev", report_round_pct(s->sd));
+	jw_kv_double(j, "min", report_round_pct(s->min));
+	jw_kv_double(j, "max", report_round_pct(s->max));
 	jw_key(j, "runs");
 	jw_array_begin(j);
 	for (size_t k = 0; k < n; k++)
@@ -200,8 +196,7 @@ void runs_format_json(const struct runs *r, struct jw *j, const char *const *fil
 
 	jw_key(j, "runs");
 	jw_object_begin(j);
-	jw_key(j, "count");
-	jw_uint(j, r->nruns);
+	jw_kv_u64(j, "count", r->nruns);
 	jw_key(j, "files");
 	jw_array_begin(j);
 	for (size_t k = 0; k < r->nruns; k++)
@@ -221,8 +216,7 @@ void runs_format_json(const struct runs *r, struct jw *j, const char *const *fil
 			continue;
 		rows++;
 		jw_object_begin(j);
-		jw_key(j, "function");
-		jw_string(j, strtab_str(&r->names, f->name));
+		jw_kv_str(j, "function", strtab_str(&r->names, f->name));
 		json_stat(j, "self_pct", &f->self, f->self_pct, r->nruns);
 		json_stat(j, "total_pct", &f->total, f->total_pct, r->nruns);
 		jw_object_end(j);

@@ -51,6 +51,25 @@ void bench_summarize(const struct bench_cmd *c, double confidence, struct bench_
 	s->ci_hi = w.mean + hw;
 }
 
+size_t bench_fastest(const struct bench_summary *s, size_t n)
+{
+	size_t i, f = 0;
+
+	for (i = 1; i < n; i++)
+		if (s[i].mean < s[f].mean)
+			f = i;
+	return f;
+}
+
+void bench_ratio(const struct bench_summary *fast, const struct bench_summary *slow, double *ratio, double *sd)
+{
+	double fsd = isnan(fast->stddev) ? 0 : fast->stddev, ssd = isnan(slow->stddev) ? 0 : slow->stddev;
+
+	*ratio = slow->mean / fast->mean;
+	/* Error propagation for a quotient of independent means. */
+	*sd = *ratio * sqrt(pow(ssd / slow->mean, 2) + pow(fsd / fast->mean, 2));
+}
+
 void bench_warnings(const struct bench_cmd *c, const struct bench_summary *s, struct buf *out)
 {
 	double *z;
@@ -96,9 +115,9 @@ static void jw_doubles(struct jw *j, const char *key, const double *v, size_t n)
 	jw_array_end(j);
 }
 
-void bench_export_json(struct buf *out, const struct bench_cmd *cmds, size_t n, double confidence, bool shuffled,
-		       uint64_t seed)
+void bench_export_json(struct buf *out, const struct bench_cmd *cmds, size_t n, const struct bench_export_info *info)
 {
+	double confidence = info->confidence;
 	struct jw j;
 	size_t i, k;
 
@@ -161,10 +180,22 @@ void bench_export_json(struct buf *out, const struct bench_cmd *cmds, size_t n, 
 	jw_key(&j, "version");
 	jw_string(&j, KILN_VERSION);
 	jw_key(&j, "order");
-	jw_string(&j, shuffled ? "shuffle" : "round-robin");
-	if (shuffled) {
+	jw_string(&j, info->shuffled ? "shuffle" : "round-robin");
+	if (info->shuffled) {
 		jw_key(&j, "seed");
-		jw_uint(&j, seed);
+		jw_uint(&j, info->seed);
+	}
+	jw_key(&j, "shell");
+	if (info->shell) {
+		jw_string(&j, info->shell);
+		jw_key(&j, "shell_spawn_time");
+		jw_double(&j, info->shell_wall);
+	} else {
+		jw_null(&j);
+	}
+	if (info->interrupted) {
+		jw_key(&j, "interrupted");
+		jw_bool(&j, true);
 	}
 	jw_object_end(&j);
 	jw_object_end(&j);
@@ -197,45 +228,37 @@ static void table_unit(const struct bench_cmd *cmds, size_t n, const char **name
 
 void bench_export_markdown(struct buf *out, const struct bench_cmd *cmds, size_t n)
 {
+	struct bench_summary *sums = xcalloc(n ? n : 1, sizeof(*sums));
 	const char *unit;
-	double scale, fastest = INFINITY, fastest_sd = 0;
-	size_t i;
+	double scale;
+	size_t i, f;
 
 	table_unit(cmds, n, &unit, &scale);
-	for (i = 0; i < n; i++) {
-		struct bench_summary s;
-
-		bench_summarize(&cmds[i], 0.95, &s);
-		if (s.mean < fastest) {
-			fastest = s.mean;
-			fastest_sd = isnan(s.stddev) ? 0 : s.stddev;
-		}
-	}
+	for (i = 0; i < n; i++)
+		bench_summarize(&cmds[i], 0.95, &sums[i]);
+	f = bench_fastest(sums, n);
 	buf_addf(out, "| Command | Mean [%s] | Min [%s] | Max [%s] | Relative |\n|:---|---:|---:|---:|---:|\n", unit,
 		 unit, unit);
 	for (i = 0; i < n; i++) {
-		struct bench_summary s;
-		double ratio, rsd, sd;
+		const struct bench_summary *s = &sums[i];
+		double ratio, rsd;
 		const char *p;
 
-		bench_summarize(&cmds[i], 0.95, &s);
-		sd = isnan(s.stddev) ? 0 : s.stddev;
-		ratio = s.mean / fastest;
-		/* Error propagation for a quotient of independent means. */
-		rsd = ratio * sqrt(pow(sd / s.mean, 2) + pow(fastest_sd / fastest, 2));
+		bench_ratio(&sums[f], s, &ratio, &rsd);
 		buf_adds(out, "| `");
 		for (p = bench_cmd_name(&cmds[i]); *p; p++) {
 			if (*p == '|')
 				buf_addch(out, '\\');
 			buf_addch(out, *p == '`' ? '\'' : *p);
 		}
-		buf_addf(out, "` | %.1f ± %.1f | %.1f | %.1f | ", s.mean * scale, sd * scale, s.min * scale,
-			 s.max * scale);
-		if (s.mean == fastest)
+		buf_addf(out, "` | %.1f ± %.1f | %.1f | %.1f | ", s->mean * scale, (isnan(s->stddev) ? 0 : s->stddev) * scale,
+			 s->min * scale, s->max * scale);
+		if (s->mean == sums[f].mean)
 			buf_adds(out, "1.00 |\n");
 		else
 			buf_addf(out, "%.2f ± %.2f |\n", ratio, rsd);
 	}
+	free(sums);
 }
 
 static void csv_field(struct buf *out, const char *s)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -217,17 +218,73 @@ static int spawn(char *const *argv, const char *shell, const char *sh_cmd, bool 
 	return 0;
 }
 
+static bool stopped(const struct bench_run_opts *o)
+{
+	return o->stop && *o->stop;
+}
+
 /* A helper snippet (prepare, conclude, setup, cleanup) through /bin/sh; its failure is an error. */
-static int run_snippet(const char *what, const char *snippet, bool show_output, struct err *e)
+static int run_snippet(const char *what, const char *snippet, const struct bench_run_opts *o, struct err *e)
 {
 	struct run_result r;
 
 	if (!snippet)
 		return 0;
-	if (spawn(NULL, "/bin/sh", snippet, show_output, &r, e))
+	if (spawn(NULL, "/bin/sh", snippet, o->show_output, &r, e))
 		return -1;
+	/* A Ctrl-C reaches the snippet too: its death is the interruption, not a failure. */
+	if (stopped(o))
+		return BENCH_STOPPED;
 	if (r.status)
 		return err_set(e, "%s command '%s' failed with exit status %d", what, snippet, r.status);
+	return 0;
+}
+
+char *bench_find_shell(const char *name, struct err *e)
+{
+	const char *path = getenv("PATH"), *p;
+	struct stat st;
+
+	if (strchr(name, '/')) {
+		if (access(name, X_OK) || stat(name, &st) || !S_ISREG(st.st_mode)) {
+			err_errno(e, "cannot run shell '%s'", name);
+			return NULL;
+		}
+		return xstrdup(name);
+	}
+	for (p = path && *path ? path : "/usr/bin:/bin"; p;) {
+		const char *colon = strchr(p, ':');
+		size_t len = colon ? (size_t)(colon - p) : strlen(p);
+		char *cand = xasprintf("%.*s/%s", (int)len, len ? p : ".", name);
+
+		if (!access(cand, X_OK) && !stat(cand, &st) && S_ISREG(st.st_mode))
+			return cand;
+		free(cand);
+		p = colon ? colon + 1 : NULL;
+	}
+	err_set(e, "cannot find shell '%s' in PATH", name);
+	return NULL;
+}
+
+int bench_calibrate_shell(struct bench_run_opts *o, size_t count, struct err *e)
+{
+	double wall = 0, user = 0, sys = 0;
+	struct run_result r;
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		if (spawn(NULL, o->shell, "", false, &r, e))
+			return -1;
+		if (r.status)
+			return err_set(e, "shell '%s' fails to run an empty command (exit status %d)", o->shell,
+				       r.status);
+		wall += r.wall;
+		user += r.user;
+		sys += r.sys;
+	}
+	o->shell_wall = count ? wall / (double)count : 0;
+	o->shell_user = count ? user / (double)count : 0;
+	o->shell_sys = count ? sys / (double)count : 0;
 	return 0;
 }
 
@@ -246,19 +303,36 @@ static void record(struct bench_cmd *c, const struct run_result *r)
 	c->n++;
 }
 
+static double minus(double t, double overhead)
+{
+	return t > overhead ? t - overhead : 0;
+}
+
 static int run_cmd(struct bench_cmd *c, const struct bench_run_opts *o, bool measured, struct err *e)
 {
 	struct run_result r;
+	int ret;
 
-	if (run_snippet("prepare", c->prepare, o->show_output, e))
-		return -1;
+	if (stopped(o))
+		return BENCH_STOPPED;
+	if ((ret = run_snippet("prepare", c->prepare, o, e)))
+		return ret;
 	if (spawn(c->argv, o->shell, c->display, o->show_output, &r, e))
 		return -1;
+	if (stopped(o))
+		return BENCH_STOPPED;
 	if (r.status && !o->ignore_failure)
-		return err_set(e, "command '%s' failed with exit status %d (use --ignore-failure to go on)",
-			       bench_cmd_name(c), r.status);
-	if (run_snippet("conclude", c->conclude, o->show_output, e))
-		return -1;
+		return err_set(e, "command '%s' failed with exit status %d (%s)", bench_cmd_name(c), r.status,
+			       !c->argv && r.status == 127 ? "the shell did not find it"
+							   : "use --ignore-failure to go on");
+	if ((ret = run_snippet("conclude", c->conclude, o, e)))
+		return ret;
+	if (!c->argv) {
+		/* Through the shell: its own start-up is not the command's time (clamped at 0, as hyperfine). */
+		r.wall = minus(r.wall, o->shell_wall);
+		r.user = minus(r.user, o->shell_user);
+		r.sys = minus(r.sys, o->shell_sys);
+	}
 	if (measured)
 		record(c, &r);
 	return 0;
@@ -295,35 +369,44 @@ int bench_run(struct bench_cmd *cmds, size_t n, const struct bench_run_opts *o,
 {
 	size_t *order = xcalloc(n ? n : 1, sizeof(*order)), i, k, round, rounds = 0, total = 0, done = 0;
 	uint64_t rng = o->seed;
-	int ret = -1;
+	int ret = -1, r;
 
 	for (i = 0; i < n; i++) {
 		char *s = o->setup ? bench_substitute(o->setup, cmds[i].params, cmds[i].nparams) : NULL;
-		int r = run_snippet("setup", s, o->show_output, e);
 
+		r = run_snippet("setup", s, o, e);
 		free(s);
-		if (r)
+		if (r) {
+			ret = r;
 			goto out;
+		}
 	}
 	for (round = 0; round < o->warmup; round++) {
 		round_order(order, n, o, &rng);
 		for (k = 0; k < n; k++)
-			if (run_cmd(&cmds[order[k]], o, false, e))
+			if ((r = run_cmd(&cmds[order[k]], o, false, e))) {
+				ret = r;
 				goto out;
+			}
 	}
 	/* The first measured round sizes the rest: enough runs for min_time, within [min_runs, max_runs]. */
 	round_order(order, n, o, &rng);
 	for (k = 0; k < n; k++)
-		if (run_cmd(&cmds[order[k]], o, true, e))
+		if ((r = run_cmd(&cmds[order[k]], o, true, e))) {
+			ret = r;
 			goto out;
+		}
 	for (i = 0; i < n; i++) {
 		struct bench_cmd *c = &cmds[i];
 
 		if (o->runs) {
 			c->target = o->runs;
 		} else {
-			double t = c->wall[0] > 1e-9 ? c->wall[0] : 1e-9;
-			double want = ceil(o->min_time / t);
+			/* A run costs its shell's start-up too, though that is not in its time (as hyperfine). */
+			double t = c->wall[0] + (c->argv ? 0 : o->shell_wall), want;
+
+			t = t > 1e-9 ? t : 1e-9;
+			want = ceil(o->min_time / t);
 
 			c->target = want > 1e9 ? 1000000000 : (size_t)want;
 			if (c->target < o->min_runs)
@@ -347,8 +430,10 @@ int bench_run(struct bench_cmd *cmds, size_t n, const struct bench_run_opts *o,
 
 			if (c->n >= c->target)
 				continue;
-			if (run_cmd(c, o, true, e))
+			if ((r = run_cmd(c, o, true, e))) {
+				ret = r;
 				goto out;
+			}
 			done++;
 			if (on_run)
 				on_run(ctx, done, total);
@@ -360,8 +445,11 @@ out:
 		char *s = o->cleanup ? bench_substitute(o->cleanup, cmds[i].params, cmds[i].nparams) : NULL;
 		struct err ce = ERR_INIT;
 
-		/* Cleanup runs even after a failure; its own failure is reported only when nothing failed before. */
-		if (run_snippet("cleanup", s, o->show_output, &ce) && ret == 0) {
+		/*
+		 * Cleanup runs even after a failure or a Ctrl-C (with the interrupt flag set a snippet's failure is not
+		 * seen); its own failure is reported only when nothing failed before.
+		 */
+		if (run_snippet("cleanup", s, o, &ce) < 0 && ret == 0) {
 			*e = ce;
 			ret = -1;
 		}

@@ -8,6 +8,7 @@
 #ifndef KILN_BENCH_RUNNER_H
 #define KILN_BENCH_RUNNER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,11 +48,28 @@ struct bench_run_opts {
 	uint64_t seed;
 	bool ignore_failure;  /* a non-zero exit status of a command is not an error */
 	bool show_output;     /* let the commands write to the terminal (default: /dev/null) */
+	/* The mean cost of `SHELL -c ''`, subtracted from every run through the shell (hyperfine's correction). */
+	double shell_wall, shell_user, shell_sys;
+	/* Set (by the caller's SIGINT handler) to stop after the current run; may be NULL. */
+	const volatile sig_atomic_t *stop;
 };
+
+/* bench_run()'s return value when `stop` was set: the runs finished before it are kept. */
+#define BENCH_STOPPED 1
 
 /* Splits a command line into words with sh-like quoting ('...', "...", \x); NULL with `e` set on bad quoting. */
 char **bench_split_words(const char *s, struct err *e);
 void bench_free_words(char **w);
+/*
+ * Finds a shell by name in PATH, or takes a path (containing '/') as is if it is executable. Returns a new
+ * string, or NULL with `e` set.
+ */
+char *bench_find_shell(const char *name, struct err *e);
+/*
+ * Measures `SHELL -c ''` `count` times (hyperfine's calibration: 50) and stores the mean wall, user and system
+ * times in `o`; -1 with `e` set when the shell cannot be run or fails.
+ */
+int bench_calibrate_shell(struct bench_run_opts *o, size_t count, struct err *e);
 /* Replaces every "{NAME}" of the parameters in `s`; returns a new string. */
 char *bench_substitute(const char *s, const struct bench_param *p, size_t np);
 
@@ -61,8 +79,9 @@ static inline const char *bench_cmd_name(const struct bench_cmd *c) { return c->
 
 /*
  * Runs everything: setups, warmup rounds, measured rounds, cleanups. `on_run` (may be NULL) is called after
- * each measured run with the number done and the total planned. Returns 0, or -1 with `e` set (a command that
- * cannot be run, a failing command without ignore_failure, a failing prepare/setup/cleanup).
+ * each measured run with the number done and the total planned. Returns 0, BENCH_STOPPED when `o->stop` was set
+ * (the run under way is dropped, cleanups still run), or -1 with `e` set (a command that cannot be run, a
+ * failing command without ignore_failure, a failing prepare/setup/cleanup).
  */
 int bench_run(struct bench_cmd *cmds, size_t n, const struct bench_run_opts *o,
 	      void (*on_run)(void *ctx, size_t done, size_t total), void *ctx, struct err *e);
@@ -77,12 +96,28 @@ struct bench_summary {
 };
 
 void bench_summarize(const struct bench_cmd *c, double confidence, struct bench_summary *s);
+/* The index of the summary with the lowest mean (the first of equals); 0 when n is 0. */
+size_t bench_fastest(const struct bench_summary *s, size_t n);
+/*
+ * How many times faster `fast` ran than `slow` (the ratio of means) and the ratio's standard deviation by
+ * propagation of the two relative errors, as hyperfine's summary; a missing stddev (one run) counts as 0.
+ */
+void bench_ratio(const struct bench_summary *fast, const struct bench_summary *slow, double *ratio, double *sd);
 /* Appends warnings, one per line without a prefix ("statistical outliers were detected ..."). */
 void bench_warnings(const struct bench_cmd *c, const struct bench_summary *s, struct buf *out);
 
-/* Exports in hyperfine's formats; `seed` is written to the JSON only when `shuffled`. */
-void bench_export_json(struct buf *out, const struct bench_cmd *cmds, size_t n, double confidence, bool shuffled,
-		       uint64_t seed);
+/* What the JSON export records about the run besides the results. */
+struct bench_export_info {
+	double confidence;
+	bool shuffled;
+	uint64_t seed;         /* written only when shuffled */
+	const char *shell;     /* the shell the commands ran through, or NULL */
+	double shell_wall;     /* its calibrated start-up time, subtracted from the runs */
+	bool interrupted;      /* stopped by Ctrl-C: the runs done so far */
+};
+
+/* Exports in hyperfine's formats. */
+void bench_export_json(struct buf *out, const struct bench_cmd *cmds, size_t n, const struct bench_export_info *info);
 void bench_export_markdown(struct buf *out, const struct bench_cmd *cmds, size_t n);
 void bench_export_csv(struct buf *out, const struct bench_cmd *cmds, size_t n);
 

@@ -4,10 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../analyze/analysis.h"
-#include "../analyze/load.h"
-#include "../analyze/report.h"
-#include "../analyze/runs.h"
+#include "../analyze/document.h"
 #include "../core/atomicfile.h"
 #include "../core/buf.h"
 #include "../core/err.h"
@@ -18,12 +15,6 @@
 #include "../formats/format.h"
 #include "../profile/profile.h"
 #include "cmds.h"
-
-/*
- * Heap profiles (alloc_space/inuse_space columns) get the heap helper's report (src/analyze/heap_report.h)
- * before the generic analysis of their default column; the CPU rules do not run on memory profiles.
- */
-#include "../analyze/heap_report.h"
 
 struct analyze_cmd_opts {
 	const char *format;
@@ -59,59 +50,65 @@ static const struct cmd_help analyze_help = {
 		    "kiln analyze perf.txt --format markdown -o analysis.md",
 };
 
-/* The heap report's text, captured from its FILE * printer. */
-static int heap_text(struct buf *out, const struct profile *p, const struct heap_report *r, size_t top,
-		     struct err *e)
+/* Reads each FILE; a file without samples is an error, its reader's warnings go to stderr. */
+static int load_all(struct profile **ps, const char **fmts, char **files, size_t n, const char *type)
 {
-	char *mem = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&mem, &len);
+	struct err e = ERR_INIT;
 
-	if (!f)
-		return err_errno(e, "cannot format the heap report");
-	heap_report_print(f, p, r, top);
-	if (fclose(f)) {
-		free(mem);
-		return err_errno(e, "cannot format the heap report");
+	for (size_t i = 0; i < n; i++) {
+		ps[i] = profile_new(0);
+		if (profile_load(ps[i], files[i], type, NULL, &fmts[i], &e)) {
+			error_msg("%s", e.msg);
+			return -1;
+		}
+		if (profile_is_empty(ps[i], -1)) {
+			error_msg("no samples in '%s'", strcmp(files[i], "-") ? files[i] : "<stdin>");
+			return -1;
+		}
+		print_read_warnings(ps[i], files[i]);
 	}
-	buf_add(out, mem, len);
-	free(mem);
 	return 0;
 }
 
-static int print_runs(struct buf *out, struct profile **ps, size_t n, const struct analyze_cmd_opts *o,
-		      const char *const *files, struct jw *j, bool md, struct err *e)
+/* The document's format: --format, --json, else the extension of -o FILE (.json, .md), else text. */
+static int check_format(struct analyze_cmd_opts *o)
 {
-	struct runs r;
+	if (o->json && o->format && strcmp(o->format, "json"))
+		return usage_error(&analyze_help, "--json contradicts --format %s", o->format);
+	if (!o->format && !o->json && o->output) {
+		const char *f = report_format_for_path(o->output);
 
-	if (runs_compute(ps, n, o->value, &r, e))
-		return -1;
-	if (j)
-		runs_format_json(&r, j, files, o->threshold, (size_t)o->top);
-	else
-		runs_format_text(&r, out, files, o->threshold, (size_t)o->top, md);
-	runs_release(&r);
+		if (f && strcmp(f, "html"))
+			o->format = f;
+	}
+	if (o->json)
+		o->format = "json";
 	return 0;
 }
 
-static size_t hopts_top(const struct analyze_cmd_opts *o)
+/* Stdin ('-') needs a pipe, and can be read once. */
+static int check_stdin(char **files, size_t n)
 {
-	return (size_t)o->top < 10 ? (size_t)o->top : 10;
+	for (size_t i = 0, nstdin = 0; i < n; i++) {
+		if (strcmp(files[i], "-"))
+			continue;
+		if (isatty(0))
+			return usage_error(&analyze_help, "no input: give a FILE or pipe a profile to kiln analyze -");
+		if (++nstdin > 1)
+			return usage_error(&analyze_help, "stdin ('-') can be given only once");
+	}
+	return 0;
 }
 
 int cmd_analyze(int argc, char **argv)
 {
 	struct analyze_cmd_opts o = { .format = NULL, .threshold = 5.0, .top = 20 };
-	struct analyze_opts ao = ANALYZE_OPTS_INIT;
-	struct profile **ps = NULL, *merged = NULL;
+	struct analyze_doc_opts d = { 0 };
+	struct profile **ps = NULL;
 	const char **fmts = NULL;
-	struct analysis a;
-	bool analysed = false, have_heap = false, json, md;
-	struct heap_report heap;
 	struct buf out = BUF_INIT;
 	struct err e = ERR_INIT;
-	struct afile af = { 0 };
-	struct jw j;
+	bool saturated = false;
 	size_t n;
 	int ret = EXIT_USAGE;
 
@@ -138,126 +135,35 @@ int cmd_analyze(int argc, char **argv)
 		return EXIT_USAGE;
 	if (argc < 1)
 		return usage_error(&analyze_help, "analyze needs a profile FILE");
-	if (o.json && o.format && strcmp(o.format, "json"))
-		return usage_error(&analyze_help, "--json contradicts --format %s", o.format);
-	if (o.type && !analyze_type_known(o.type)) {
-		analyze_load(NULL, "-", o.type, NULL, &e);
+	if (check_format(&o))
+		return EXIT_USAGE;
+	if (o.type && !format_type_known(o.type)) {
+		format_type_unknown(o.type, &e);
 		error_msg("%s", e.msg);
 		return EXIT_USAGE;
 	}
-	/* -o FILE without --format: the extension picks it (.json, .md), as everywhere in kiln */
-	if (!o.format && !o.json && o.output) {
-		const char *f = report_format_for_path(o.output);
-
-		if (f && strcmp(f, "html"))
-			o.format = f;
-	}
-	json = o.json || (o.format && !strcmp(o.format, "json"));
-	md = o.format && !strcmp(o.format, "markdown");
 	n = (size_t)argc;
-	for (size_t i = 0, nstdin = 0; i < n; i++) {
-		if (strcmp(argv[i], "-"))
-			continue;
-		if (isatty(0))
-			return usage_error(&analyze_help, "no input: give a FILE or pipe a profile to kiln analyze -");
-		if (++nstdin > 1)
-			return usage_error(&analyze_help, "stdin ('-') can be given only once");
-	}
+	if (check_stdin(argv, n))
+		return EXIT_USAGE;
 
 	ps = xcalloc(n, sizeof(*ps));
 	fmts = xcalloc(n, sizeof(*fmts));
-	for (size_t i = 0; i < n; i++) {
-		ps[i] = profile_new(0);
-		if (analyze_load(ps[i], argv[i], o.type, &fmts[i], &e)) {
-			error_msg("%s", e.msg);
-			goto out;
-		}
-		if (profile_is_empty(ps[i], -1)) {
-			error_msg("no samples in '%s'", strcmp(argv[i], "-") ? argv[i] : "<stdin>");
-			goto out;
-		}
-		print_read_warnings(ps[i], argv[i]);
-	}
-	if (n > 1) {
-		merged = profile_new(0);
-		for (size_t i = 0; i < n; i++)
-			if (profile_merge(merged, ps[i], &e)) {
-				error_msg("cannot merge '%s': %s", argv[i], e.msg);
-				goto out;
-			}
-	}
-
-	ao.threshold = o.threshold;
-	ao.top = (size_t)o.top;
-	ao.detailed = o.detailed;
-	ao.value = o.value;
-	if (analysis_run(merged ? merged : ps[0], &ao, &a, &e)) {
-		error_msg("cannot analyse '%s': %s", argv[0], e.msg);
+	if (load_all(ps, fmts, argv, n, o.type))
+		goto out;
+	d.format = o.format ? (enum analyze_doc_format)analyze_doc_format_named(o.format) : ANALYZE_DOC_TEXT;
+	d.color = !o.output && use_color(1);
+	d.threshold = o.threshold;
+	d.top = (size_t)o.top;
+	d.detailed = o.detailed;
+	d.value = o.value;
+	d.files = (const char *const *)argv;
+	d.formats = fmts;
+	if (analyze_document(ps, n, &d, &out, &saturated, &e)) {
+		error_msg("%s", e.msg);
 		goto out;
 	}
-	analysed = true;
-	if (a.saturated)
+	if (saturated)
 		warning_msg("totals saturated at 2^63-1; shares are approximate");
-	if (heap_report_applies(a.p)) {
-		struct heap_report_opts hopts = { .top = hopts_top(&o) };
-
-		if (heap_report_compute(a.p, &hopts, &heap, &e)) {
-			heap_report_release(&heap);
-			error_msg("cannot analyse '%s': %s", argv[0], e.msg);
-			goto out;
-		}
-		have_heap = true;
-	}
-
-	if (json) {
-		jw_init(&j, &out, true);
-		jw_object_begin(&j);
-		jw_key(&j, "schema");
-		jw_string(&j, "kiln-analyze/1");
-		jw_key(&j, "files");
-		jw_array_begin(&j);
-		for (size_t i = 0; i < n; i++)
-			jw_string(&j, argv[i]);
-		jw_array_end(&j);
-		jw_key(&j, "formats");
-		jw_array_begin(&j);
-		for (size_t i = 0; i < n; i++)
-			jw_string(&j, fmts[i]);
-		jw_array_end(&j);
-		analysis_format_json(&a, &j);
-		if (n > 1 && print_runs(&out, ps, n, &o, (const char *const *)argv, &j, false, &e)) {
-			error_msg("%s", e.msg);
-			goto out;
-		}
-		/* The heap report's members (peak_bytes, leaks, ...) sit beside the hotspots at the top level. */
-		if (have_heap)
-			heap_report_json_fields(&j, a.p, &heap, hopts_top(&o));
-		jw_object_end(&j);
-		buf_addch(&out, '\n');
-	} else {
-		bool color = !o.output && !md && use_color(1);
-
-		if (md)
-			buf_addf(&out, "## kiln analyze: %s\n\n", n == 1 ? argv[0] : "several runs");
-		else if (n == 1)
-			buf_addf(&out, "%s (%s)\n", argv[0], fmts[0]);
-		else
-			buf_addf(&out, "%zu profiles merged\n", n);
-		if (have_heap) {
-			if (heap_text(&out, a.p, &heap, hopts_top(&o), &e)) {
-				error_msg("%s", e.msg);
-				goto out;
-			}
-			buf_addf(&out, "\n%s analysis of the %s values:\n", md ? "###" : "Allocation-site",
-				 profile_str(a.p, a.p->columns[a.column].type));
-		}
-		analysis_format_text(&a, &out, color, md);
-		if (n > 1 && print_runs(&out, ps, n, &o, (const char *const *)argv, NULL, md, &e)) {
-			error_msg("%s", e.msg);
-			goto out;
-		}
-	}
-
 	/* "-" (the default) is stdout; a file is written atomically. */
 	if (afile_write_all(o.output ? o.output : "-", out.buf, out.len, &e)) {
 		error_msg("%s", e.msg);
@@ -265,16 +171,10 @@ int cmd_analyze(int argc, char **argv)
 	}
 	ret = EXIT_OK;
 out:
-	(void)af;
-	if (have_heap)
-		heap_report_release(&heap);
-	if (analysed)
-		analysis_release(&a);
 	for (size_t i = 0; ps && i < n; i++)
 		profile_free(ps[i]);
 	free(ps);
 	free(fmts);
-	profile_free(merged);
 	buf_release(&out);
 	return ret;
 }

@@ -1,8 +1,10 @@
 /* kiln bench: benchmarks commands like hyperfine (interleaved runs, wait4 resource use, hyperfine's exports). */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench/report.h"
@@ -18,6 +20,8 @@
 #include "core/xalloc.h"
 
 #define MAX_PARAM_VALUES 100000
+/* hyperfine measures its shell's start-up this many times before the benchmark. */
+#define SHELL_CALIBRATION_RUNS 50
 
 struct bench_opts {
 	long long warmup, runs, min_runs, max_runs, seed;
@@ -40,19 +44,24 @@ static const char *const format_choices[] = { "text", "json", NULL };
 
 static const struct cmd_help bench_help = {
 	.name = "bench",
-	.usage = "kiln bench [OPTIONS] -- COMMAND [ARGS...]\n"
-		 "kiln bench [OPTIONS] 'COMMAND ARGS' ['COMMAND ARGS' ...]",
+	.usage = "kiln bench [OPTIONS] 'COMMAND ARGS' ['COMMAND ARGS' ...]\n"
+		 "kiln bench [OPTIONS] -- COMMAND [ARGS...]",
 	.description =
 		"Runs each command repeatedly and reports the wall time (mean ± sample standard deviation, "
 		"median, min, max, a confidence interval of the mean), user and system time and the maximum RSS. "
 		"By default each command runs at least 10 times and at least 3 seconds, after the first run "
-		"sizes the count. Commands are executed directly (no shell; quoted commands are split into words "
-		"with sh-like quoting) unless --shell names one. With several commands the runs are interleaved, "
+		"sizes the count. Each argument is one command line, run as hyperfine does: through 'sh -c' by "
+		"default, with the shell's own start-up time (measured 50 times first) subtracted; -N (--shell=none) "
+		"splits it into words with sh-like quoting and executes it directly. After '--' the rest is one "
+		"command and its arguments, executed directly. With several commands the runs are interleaved, "
 		"round-robin or shuffled each round (--order shuffle, seed printed), so drift on a noisy machine "
 		"hits every command alike. -P NAME MIN MAX and -L NAME a,b,c scan parameters: {NAME} in the "
 		"commands is replaced by each value. Prepare, conclude, setup and cleanup commands run through "
-		"/bin/sh. Exports use hyperfine's formats; `kiln compare` reads the JSON.",
-	.examples = "kiln bench -- ./prog --input data.txt\n"
+		"/bin/sh. The summary says how many times faster the fastest command ran than each other one. "
+		"Ctrl-C stops the benchmark: the runs done so far are reported and exported (exit 130). Exports use "
+		"hyperfine's formats; `kiln compare` reads the JSON.",
+	.examples = "kiln bench './old' './new'\n"
+		    "kiln bench -- ./prog --input data.txt\n"
 		    "kiln bench --warmup 3 'gzip -k -f -1 big.txt' 'gzip -k -f -9 big.txt'\n"
 		    "kiln bench --runs 20 --export-json base.json -- ./build-base/prog\n"
 		    "kiln bench -P n 1 4 'sleep 0.0{n}'\n"
@@ -145,20 +154,21 @@ static void add_quoted(struct buf *b, const char *w)
 	buf_addch(b, '\'');
 }
 
-struct progress_ctx {
-	struct progress *p; /* NULL when stderr is not a terminal */
-	bool started;
-};
-
 static void on_progress(void *ctx, size_t done, size_t total)
 {
-	struct progress_ctx *pc = ctx;
+	struct progress *p = ctx;
 
-	if (!pc->started) {
-		pc->p = progress_new("Benchmarking", total);
-		pc->started = true;
-	}
-	progress_update(pc->p, done);
+	progress_set_total(p, total);
+	progress_update(p, done);
+}
+
+/* Ctrl-C: stop after the current run and report what was measured. */
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
 }
 
 static void print_result(size_t idx, const struct bench_cmd *c, const struct bench_summary *s, bool color)
@@ -178,23 +188,64 @@ static void print_result(size_t idx, const struct bench_cmd *c, const struct ben
 	printf("\n");
 }
 
-static void print_summary(const struct bench_cmd *cmds, const struct bench_summary *s, size_t n)
+/* hyperfine's summary: the fastest command, then how many times faster it ran than each other one. */
+static void print_summary(const struct bench_cmd *cmds, const struct bench_summary *s, size_t n, bool color)
 {
-	size_t i, f = 0;
+	size_t i, f = bench_fastest(s, n);
 
-	for (i = 1; i < n; i++)
-		if (s[i].mean < s[f].mean)
-			f = i;
-	printf("Summary\n  '%s' ran\n", bench_cmd_name(&cmds[f]));
+	printf("%sSummary%s\n  %s ran\n", color ? "\033[1m" : "", color ? "\033[0m" : "", bench_cmd_name(&cmds[f]));
 	for (i = 0; i < n; i++) {
-		double ratio, rsd, sd = isnan(s[i].stddev) ? 0 : s[i].stddev, fsd = isnan(s[f].stddev) ? 0 : s[f].stddev;
+		double ratio, sd;
 
 		if (i == f)
 			continue;
-		ratio = s[i].mean / s[f].mean;
-		rsd = ratio * sqrt(pow(sd / s[i].mean, 2) + pow(fsd / s[f].mean, 2));
-		printf("    %.2f ± %.2f times faster than '%s'\n", ratio, rsd, bench_cmd_name(&cmds[i]));
+		bench_ratio(&s[f], &s[i], &ratio, &sd);
+		printf("%8.2f ± %.2f times faster than %s\n", ratio, sd, bench_cmd_name(&cmds[i]));
 	}
+}
+
+/*
+ * The shell of the positional commands: hyperfine's default `sh` (found in PATH), a name or path, or none.
+ * Returns 0 with `*path` set (NULL for none), or the usage status.
+ */
+static int choose_shell(const char *opt, bool no_shell, char **path)
+{
+	struct err e = ERR_INIT;
+
+	*path = NULL;
+	if (no_shell && opt && strcmp(opt, "none"))
+		return usage_error(&bench_help, "-N (--shell=none) and --shell %s exclude each other", opt);
+	if (no_shell || (opt && !strcmp(opt, "none")))
+		return 0;
+	*path = bench_find_shell(!opt || !strcmp(opt, "default") ? "sh" : opt, &e);
+	if (!*path)
+		return usage_error(&bench_help, "%s", e.msg);
+	return 0;
+}
+
+static bool is_program_path(const char *w)
+{
+	struct stat st;
+
+	return strchr(w, '/') && !access(w, X_OK) && !stat(w, &st) && S_ISREG(st.st_mode);
+}
+
+/*
+ * `kiln bench -- ./old ./new` benchmarks one command, ./old with the argument ./new (as `--` means for env or
+ * perf). When every word is a program, the user most likely meant two commands: say how to write that.
+ */
+static void check_tail(char **tail, int ntail)
+{
+	int i;
+
+	if (ntail < 2)
+		return;
+	for (i = 0; i < ntail; i++)
+		if (!is_program_path(tail[i]))
+			return;
+	warning_msg("'--' starts one command: '%s' is benchmarked with the argument%s '%s'%s; to compare several "
+		    "commands give them without '--': kiln bench '%s' '%s'", tail[0], ntail > 2 ? "s" : "", tail[1],
+		    ntail > 2 ? " ..." : "", tail[0], tail[1]);
 }
 
 static int export(const char *path, void (*fn)(struct buf *, const struct bench_cmd *, size_t),
@@ -223,7 +274,11 @@ int cmd_bench(int argc, char **argv)
 	size_t naxes = 0, aaxes = 0, ncmds = 0, acmds = 0, nbase, k, combos = 1;
 	struct bench_cmd *cmds = NULL;
 	struct bench_summary *sums = NULL;
-	struct progress_ctx prog = { NULL, false };
+	struct bench_export_info info = { 0 };
+	struct progress *prog = NULL;
+	struct sigaction sa, old_sa;
+	char *shell = NULL;
+	bool stopped = false, via_shell;
 	struct err e = ERR_INIT;
 
 	const struct option opts[] = {
@@ -239,8 +294,9 @@ int cmd_bench(int argc, char **argv)
 		OPT_LIST(0, "conclude", &o.conclude, "CMD", "run CMD after each run (like --prepare)"),
 		OPT_STRING('s', "setup", &o.setup, "CMD", "run CMD once before the runs of each command"),
 		OPT_STRING('c', "cleanup", &o.cleanup, "CMD", "run CMD once after the runs of each command"),
-		OPT_STRING('S', "shell", &o.shell, "SHELL", "run the commands through 'SHELL -c' (default: no shell)"),
-		OPT_BOOL('N', "no-shell", &o.no_shell, "run the commands without a shell (the default)"),
+		OPT_STRING('S', "shell", &o.shell, "SHELL",
+			   "run the commands through 'SHELL -c': a name or path, 'default' (sh, the default) or 'none'"),
+		OPT_BOOL('N', "no-shell", &o.no_shell, "an alias for --shell=none: split into words, execute directly"),
 		OPT_BOOL('i', "ignore-failure", &o.ignore_failure, "do not stop when a command exits non-zero"),
 		OPT_BOOL(0, "show-output", &o.show_output, "let the commands write to the terminal"),
 		OPT_CHOICE(0, "order", &o.order, "ORDER", "interleaving of several commands: round-robin or shuffle",
@@ -347,10 +403,11 @@ int cmd_bench(int argc, char **argv)
 		ret = usage_error(&bench_help, "no command to benchmark");
 		goto out;
 	}
-	if (o.shell && o.no_shell) {
-		ret = usage_error(&bench_help, "--shell and --no-shell exclude each other");
+	if ((ret = choose_shell(o.shell, o.no_shell, &shell)))
 		goto out;
-	}
+	ret = EXIT_USAGE;
+	if (tail)
+		check_tail(tail, ntail);
 	if (o.prepare.nr > 1 && o.prepare.nr != nbase) {
 		ret = usage_error(&bench_help, "give --prepare once or once per command (%zu commands, %zu --prepare)",
 				  nbase, o.prepare.nr);
@@ -404,14 +461,15 @@ int cmd_bench(int argc, char **argv)
 					add_quoted(&line, bc->argv[i]);
 				}
 				bc->display = buf_detach(&line, NULL);
-				if (o.shell) {
+				/* Executed as given, unless --shell asked for a shell by name. */
+				if (shell && o.shell && strcmp(o.shell, "default")) {
 					bench_free_words(bc->argv);
 					bc->argv = NULL;
 				}
 			} else {
 				bc->display = bench_substitute(base, bc->params, naxes);
-				bc->argv = o.shell ? NULL : bench_split_words(bc->display, &e);
-				if (!o.shell && !bc->argv) {
+				bc->argv = shell ? NULL : bench_split_words(bc->display, &e);
+				if (!shell && !bc->argv) {
 					ret = usage_error(&bench_help, "cannot split command '%s': %s", base, e.msg);
 					goto out;
 				}
@@ -433,30 +491,73 @@ int cmd_bench(int argc, char **argv)
 	ro.min_runs = (size_t)o.min_runs;
 	ro.max_runs = (size_t)o.max_runs;
 	ro.min_time = o.min_time;
-	ro.shell = o.shell;
+	ro.shell = shell;
 	ro.setup = o.setup;
 	ro.cleanup = o.cleanup;
 	ro.shuffle = !strcmp(o.order, "shuffle");
 	ro.ignore_failure = o.ignore_failure;
 	ro.show_output = o.show_output;
+	ro.stop = &interrupted;
 	if (ro.shuffle) {
 		ro.seed = o.seed >= 0 ? (uint64_t)o.seed : (now_ns() ^ ((uint64_t)getpid() << 32)) & ((1ULL << 53) - 1);
 		fprintf(stderr, "kiln: shuffled run order, seed %llu (repeat with --seed %llu)\n",
 			(unsigned long long)ro.seed, (unsigned long long)ro.seed);
 	}
-	if (bench_run(cmds, ncmds, &ro, on_progress, &prog, &e)) {
-		progress_free(prog.p);
+	for (k = 0; k < ncmds && cmds[k].argv; k++)
+		;
+	via_shell = k < ncmds;
+	if (via_shell && bench_calibrate_shell(&ro, SHELL_CALIBRATION_RUNS, &e)) {
 		error_msg("%s", e.msg);
 		goto out;
 	}
-	progress_free(prog.p);
+	/* A Ctrl-C (the commands get it too) ends the benchmark; an inherited "ignore" is kept (nohup). */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills at once */
+	if (sigaction(SIGINT, NULL, &old_sa) || old_sa.sa_handler == SIG_IGN || sigaction(SIGINT, &sa, NULL))
+		ro.stop = NULL;
+	prog = progress_new_count("Benchmarking", 0, "runs");
+	i = bench_run(cmds, ncmds, &ro, on_progress, prog, &e);
+	progress_free(prog);
+	if (ro.stop)
+		sigaction(SIGINT, &old_sa, NULL);
+	if (i < 0) {
+		error_msg("%s", e.msg);
+		goto out;
+	}
+	if (i == BENCH_STOPPED) {
+		size_t kept = 0, runs = 0;
+
+		stopped = true;
+		/* Commands without a finished run have nothing to report. */
+		for (k = 0; k < ncmds; k++) {
+			runs += cmds[k].n;
+			if (cmds[k].n)
+				cmds[kept++] = cmds[k];
+			else
+				bench_cmd_release(&cmds[k]);
+		}
+		ncmds = kept;
+		warning_msg("interrupted: reporting the %zu run%s done so far", runs, runs == 1 ? "" : "s");
+		if (!ncmds) {
+			ret = 128 + SIGINT;
+			goto out;
+		}
+	}
 
 	/* Exports first: when one cannot be written, that is the one line on stderr. */
+	info.confidence = o.confidence;
+	info.shuffled = ro.shuffle;
+	info.seed = ro.seed;
+	info.shell = via_shell ? shell : NULL;
+	info.shell_wall = ro.shell_wall;
+	info.interrupted = stopped;
 	if (o.export_json) {
 		struct buf b = BUF_INIT;
 		int r;
 
-		bench_export_json(&b, cmds, ncmds, o.confidence, ro.shuffle, ro.seed);
+		bench_export_json(&b, cmds, ncmds, &info);
 		r = afile_write_all(o.export_json, b.buf, b.len, &e);
 		buf_release(&b);
 		if (r) {
@@ -474,7 +575,7 @@ int cmd_bench(int argc, char **argv)
 	if (!strcmp(o.format, "json")) {
 		struct buf b = BUF_INIT;
 
-		bench_export_json(&b, cmds, ncmds, o.confidence, ro.shuffle, ro.seed);
+		bench_export_json(&b, cmds, ncmds, &info);
 		fwrite(b.buf, 1, b.len, stdout);
 		buf_release(&b);
 	} else {
@@ -483,7 +584,7 @@ int cmd_bench(int argc, char **argv)
 		for (k = 0; k < ncmds; k++)
 			print_result(k, &cmds[k], &sums[k], color);
 		if (ncmds > 1)
-			print_summary(cmds, sums, ncmds);
+			print_summary(cmds, sums, ncmds, color);
 	}
 	for (k = 0; k < ncmds; k++) {
 		struct buf w = BUF_INIT;
@@ -498,8 +599,9 @@ int cmd_bench(int argc, char **argv)
 		}
 		buf_release(&w);
 	}
-	ret = EXIT_OK;
+	ret = stopped ? 128 + SIGINT : EXIT_OK;
 out:
+	free(shell);
 	for (k = 0; k < ncmds; k++)
 		bench_cmd_release(&cmds[k]);
 	free(cmds);

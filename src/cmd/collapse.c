@@ -14,6 +14,7 @@
 struct collapse_opts {
 	bool pid, tid, kernel, jit, all, addrs, inline_, quiet;
 	const char *event;
+	const char *type;
 	const char *output;
 	const char *format;
 };
@@ -27,7 +28,7 @@ static const struct cmd_help collapse_help = {
 		       "options: samples count their period when perf script shows one, only the first event seen "
 		       "is kept unless --event names one, function names are tidied the same way. Feed the result "
 		       "to 'kiln flamegraph' or flamegraph.pl. A perf.data file (perf record -g) is read directly, "
-		       "without perf installed, and symbolized by kiln.",
+		       "without perf installed, and symbolized by kiln; --type reads any other profile format.",
 	.examples = "perf record -F 99 -g -- ./prog && perf script | kiln collapse > out.folded\n"
 		    "kiln collapse --pid --kernel perf.txt\n"
 		    "kiln collapse --event-filter=instructions perf.txt -o instr.folded\n"
@@ -40,7 +41,7 @@ int cmd_collapse(int argc, char **argv)
 	struct collapse_opts o = { 0 };
 	struct format_read_opts ro = { 0 };
 	struct format_write_opts wo = { .column = -1 };
-	const struct format *reader = format_by_name("perf-script"), *writer = format_by_name("folded");
+	const struct format *reader, *writer = format_by_name("folded");
 	struct err e = ERR_INIT;
 	struct profile *p = NULL;
 	struct input in;
@@ -60,6 +61,8 @@ int cmd_collapse(int argc, char **argv)
 		OPT_STRING(0, "event-filter", &o.event, "EVENT",
 			   "keep only samples of EVENT (default: the first seen)"),
 		OPT_STRING(0, "event", &o.event, "EVENT", "the same as --event-filter"),
+		OPT_STRING(0, "type", &o.type, "TYPE",
+			   "input format (default perf: perf script text, or a perf.data file by its content)"),
 		OPT_STRING('o', "output", &o.output, "FILE",
 			   "write to FILE (atomically) instead of stdout, in the format its extension names "
 			   "(.pb.gz pprof, .json speedscope, else folded)"),
@@ -76,8 +79,12 @@ int cmd_collapse(int argc, char **argv)
 		return EXIT_USAGE;
 	if (argc > 1)
 		return usage_error(&collapse_help, "collapse takes one input FILE, got %d", argc);
-	if (!reader || !writer)
-		BUG("the perf-script or folded format is not registered");
+	if (!writer)
+		BUG("the folded format is not registered");
+	if (o.type && !format_type_known(o.type)) {
+		format_type_unknown(o.type, &e);
+		return usage_error(&collapse_help, "%s", e.msg);
+	}
 	if (o.format) {
 		writer = format_by_name(o.format);
 		if (!writer || !writer->write)
@@ -107,22 +114,14 @@ int cmd_collapse(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/*
-	 * A perf.data file is read directly (and symbolized by kiln), without perf installed; a profile of a format
-	 * kiln recognises but does not read is refused by name rather than parsed as perf script.
+	 * "perf" picks a perf.data file (read directly and symbolized by kiln, without perf installed) or perf script
+	 * text by their content; a profile of a format kiln recognises but does not read is refused by name.
 	 */
-	{
-		const struct format *pd = format_by_name("perf.data"), *claim;
-		const unsigned char *head;
-		size_t hn = input_peek(&in, 65536, &head, &e);
-
-		claim = hn ? format_claim(head, hn) : NULL;
-		if (pd && pd->probe && hn && pd->probe(head, hn) >= 50)
-			reader = pd;
-		if (claim && !claim->read) {
-			error_msg("'%s': %s, which kiln does not read", in.name, claim->description);
-			input_close(&in);
-			return EXIT_USAGE;
-		}
+	reader = format_pick(&in, o.type ? o.type : "perf", &e);
+	if (!reader) {
+		error_msg("%s", e.msg);
+		input_close(&in);
+		return EXIT_USAGE;
 	}
 	input_show_progress(&in, "collapsing");
 	p = profile_new(0);

@@ -66,7 +66,7 @@ int cmd_convert(int argc, char **argv)
 	const struct option opts[] = {
 		OPT_STRING('o', "output", &o.output, "OUT", "write the converted profile to OUT ('-' = stdout)"),
 		OPT_STRING(0, "to", &o.to, "FORMAT", "output format (default: from OUT's extension)"),
-		OPT_STRING(0, "type", &o.type, "FORMAT", "input format (default: detected from the content)"),
+		OPT_STRING(0, "type", &o.type, "TYPE", "input format: perf, pprof, folded, py-spy, speedscope, ... (default: detected from the content)"),
 		OPT_STRING(0, "value", &o.value, "TYPE",
 			   "value column for single-value outputs such as folded (default: the profile's default)"),
 		OPT_BOOL(0, "list", &o.list, "list the formats and what kiln can do with each"),
@@ -86,10 +86,10 @@ int cmd_convert(int argc, char **argv)
 		return usage_error(&convert_help, argc ? "convert takes one input FILE" : "no input FILE given");
 	if (!o.output)
 		return usage_error(&convert_help, "no output given: use -o OUT");
-	if (o.type && (!format_by_name(o.type) || !format_by_name(o.type)->read))
-		return usage_error(&convert_help,
-				   "unknown input format '%s' for --type; 'kiln convert --list' shows the formats",
-				   o.type);
+	if (o.type && !format_type_known(o.type)) {
+		format_type_unknown(o.type, &e);
+		return usage_error(&convert_help, "%s", e.msg);
+	}
 	if (o.to) {
 		out_fmt = format_by_name(o.to);
 		if (!out_fmt || !out_fmt->write)

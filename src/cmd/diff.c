@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include "../analyze/diff.h"
-#include "../analyze/load.h"
 #include "../core/atomicfile.h"
 #include "../core/buf.h"
 #include "../core/err.h"
@@ -55,7 +54,7 @@ static const struct cmd_help diff_help = {
 
 static int load(struct profile *p, const char *path, const char *type, struct err *e)
 {
-	if (analyze_load(p, path, type, NULL, e))
+	if (profile_load(p, path, type, NULL, NULL, e))
 		return -1;
 	if (profile_is_empty(p, -1))
 		return err_set(e, "no samples in '%s'", strcmp(path, "-") ? path : "<stdin>");
@@ -110,8 +109,8 @@ int cmd_diff(int argc, char **argv)
 		return usage_error(&diff_help, "--json contradicts --format %s", o.format);
 	if (!strcmp(argv[0], "-") && !strcmp(argv[1], "-"))
 		return usage_error(&diff_help, "only one of BEFORE and AFTER can be stdin");
-	if (o.type && !analyze_type_known(o.type)) {
-		analyze_load(NULL, "-", o.type, NULL, &e);
+	if (o.type && !format_type_known(o.type)) {
+		format_type_unknown(o.type, &e);
 		error_msg("%s", e.msg);
 		return EXIT_USAGE;
 	}

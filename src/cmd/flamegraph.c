@@ -132,25 +132,15 @@ static int add_input(struct flamegraph *g, const char *path, const struct flameg
 {
 	struct format_read_opts ro = { 0 };
 	struct fg_build_opts bo = { -1, -1, o->reverse, o->base.v, o->base.nr };
-	const struct format *f = o->type ? format_by_name(o->type) : NULL;
+	const struct format *f;
 	struct profile *p = NULL;
 	struct input in;
 	int ret = -1;
 
 	if (input_open(&in, path, e))
 		return -1;
-	if (!f) {
-		const unsigned char *head;
-		size_t n = input_peek(&in, 1 << 16, &head, e);
-
-		if (!n) {
-			if (!e->msg[0])
-				err_set(e, "cannot read '%s': the input is empty", path);
-			goto out;
-		}
-		if (!(f = format_detect_input(head, n, path, e)))
-			goto out;
-	}
+	if (!(f = format_pick(&in, o->type, e)))
+		goto out;
 	if (!strcmp(f->name, "folded") && !o->value) {
 		if (add_folded(g, &in, path, o, &bo, e) < 0)
 			goto wrap;
@@ -229,7 +219,7 @@ int cmd_flamegraph(int argc, char **argv)
 
 	const struct option opts[] = {
 		OPT_STRING('o', "output", &o.output, "FILE", "write the SVG to FILE (default: stdout)"),
-		OPT_STRING(0, "type", &o.type, "FORMAT", "input format (default: detected from the content)"),
+		OPT_STRING(0, "type", &o.type, "TYPE", "input format: perf, pprof, folded, py-spy, speedscope, ... (default: detected from the content)"),
 		OPT_STRING(0, "value", &o.value, "TYPE", "value column to draw, e.g. alloc_space (default: the "
 			   "profile's default)"),
 		OPT_GROUP("Text"),
@@ -285,8 +275,10 @@ int cmd_flamegraph(int argc, char **argv)
 		return EXIT_USAGE;
 	if (o.hash && o.random)
 		return usage_error(&flamegraph_help, "--hash and --random cannot be combined");
-	if (o.type && (!format_by_name(o.type) || !format_by_name(o.type)->read))
-		return usage_error(&flamegraph_help, "unknown input format '%s' for --type", o.type);
+	if (o.type && !format_type_known(o.type)) {
+		format_type_unknown(o.type, &e);
+		return usage_error(&flamegraph_help, "%s", e.msg);
+	}
 	if (o.minwidth && parse_minwidth(o.minwidth, &so, &e) < 0)
 		return usage_error(&flamegraph_help, "%s", e.msg);
 	if (o.encoding && !valid_encoding(o.encoding))

@@ -1,57 +1,33 @@
-/* kiln profile: sample a command, running processes or the whole system on CPU, and write a profile + report. */
+/* kiln profile: record a command, running processes or the whole system (cpu, mem, offcpu, wall, io modes) with
+ * the library's recording driver (src/record/run.h), write the profile and print the report. */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "../analyze/hotspots.h"
-#include "../core/array.h"
-#include "../core/atomicfile.h"
 #include "../core/err.h"
+#include "../core/heap_wire.h"
 #include "../core/options.h"
 #include "../core/util.h"
 #include "../core/xalloc.h"
 #include "../formats/format.h"
 #include "../profile/profile.h"
-#include "../record/recorder.h"
-#include "../record/runtime.h"
-#include "../record/session.h"
+#include "../record/run.h"
 #include "../render/flamegraph.h"
-#include "../symbols/symbolizer.h"
 #include "cmds.h"
 #include "profile_common.h"
 
 #define DEFAULT_OUTPUT "profile.pb.gz"
-#define FREQ_LAUNCH 999 /* development runs: detail in a short run */
-#define FREQ_ATTACH 99  /* production processes and whole systems: low overhead, off the 100 Hz timer tick */
+#define DEFAULT_HEAP_OUTPUT "heap.pb.gz"
 
-struct profile_opts {
-	long long freq;
-	struct opt_list pids;
-	double duration;
-	bool all_cpus;
-	const char *call_graph;
-	long long stack_size;
-	const char *output;
-	const char *format;
-	const char *flamegraph;
-	bool user_only;
-	bool no_inline;
-	const char *debuginfo;
-	const char *language;
-	long long top;
-	bool quiet;
-	long long mmap_pages;
-	bool diff;
-	const char *mode;
-};
+#define M_PERF (RECORD_CPU | RECORD_OFFCPU | RECORD_WALL | RECORD_IO) /* modes that attach or trace the system */
+#define M_RT (RECORD_CPU | RECORD_OFFCPU | RECORD_WALL)                /* modes that name runtimes' functions */
 
 static const char *const profile_modes[] = { "cpu", "mem", "offcpu", "wall", "io", NULL };
-
+static const char *const fg_columns[] = { "alloc_space", "alloc_objects", "peak_inuse_space", "inuse_space",
+					  "temporary_objects", NULL };
 
 static const struct cmd_help help = {
 	.name = "profile",
@@ -101,345 +77,396 @@ static const struct cmd_help help = {
 		    "kiln profile --diff ./baseline ./optimized",
 };
 
-static int write_svg(const struct profile *p, const char *path, const char *title, struct err *e)
-{
-	struct fg_build_opts bo = { .column = profile_find_column(p, "samples"), .base_column = -1, .reverse = false };
-	struct fg_svg_opts so;
 
-	fg_svg_opts_init(&so);
-	so.title = title;
-	so.countname = "samples";
-	return fg_render_profile(p, &bo, false, &so, path, e);
+static const struct cmd_help *help_of(unsigned mode)
+{
+	if (mode == RECORD_MEM)
+		return &profile_mem_help;
+	if (mode & (RECORD_OFFCPU | RECORD_WALL | RECORD_IO))
+		return &profile_wait_help;
+	return &help;
 }
 
-/* The end-of-run report's hotspot tables, counted in samples. */
-static void print_hotspots(struct profile *p, long long top)
+/* The name of an option as the user wrote it, for messages. */
+static void opt_display(char *out, size_t n, const struct option *opt)
 {
-	struct hotspots h;
-	if (top <= 0 || hotspots_compute(p, profile_find_column(p, "samples"), &h) < 0)
-		return;
-	if (h.grand_total > 0)
-		hotspots_print(stderr, p, &h, (size_t)top);
-	hotspots_release(&h);
+	if (opt->long_name)
+		snprintf(out, n, "--%s", opt->long_name);
+	else
+		snprintf(out, n, "-%c", opt->short_name);
+}
+
+/* Every option given must apply to the mode (an option's tags are the modes it applies to). */
+static int check_modes(const struct profile_opts *o, const struct option **given, size_t ngiven)
+{
+	for (size_t i = 0; i < ngiven; i++) {
+		unsigned tags = OPT_TAGS_OF(given[i]);
+		char name[64];
+
+		if (!tags || (tags & o->mode_bit))
+			continue;
+		opt_display(name, sizeof(name), given[i]);
+		return usage_error(help_of(o->mode_bit), "%s does not apply to --mode %s", name,
+				   record_mode_name(o->mode_bit));
+	}
+	return 0;
+}
+
+/* perf's spelling: fp, dwarf, or dwarf,SIZE for the stack bytes copied per sample. */
+static int parse_call_graph(struct profile_opts *o, const struct cmd_help *h, bool *dwarf)
+{
+	struct err e = ERR_INIT;
+	long long v;
+
+	*dwarf = false;
+	if (!o->call_graph || !strcmp(o->call_graph, "fp"))
+		return 0;
+	*dwarf = true;
+	if (!strncmp(o->call_graph, "dwarf,", 6)) {
+		if (parse_ll(o->call_graph + 6, 64, 65528, "--call-graph dwarf,SIZE", &v, &e) < 0)
+			return usage_error(h, "%s", e.msg);
+		o->stack_size = v;
+	} else if (strcmp(o->call_graph, "dwarf")) {
+		return usage_error(h, "--call-graph expects fp, dwarf or dwarf,SIZE, got '%s'", o->call_graph);
+	}
+	if (o->stack_size && o->stack_size % 8)
+		return usage_error(h, "--stack-size must be a multiple of 8, got %lld", o->stack_size);
+	return 0;
+}
+
+/* What to record: exactly one of a command, --pid or --all-cpus (a command may come with --all-cpus). */
+static int check_target(const struct profile_opts *o, const struct cmd_help *h, size_t npids, int argc)
+{
+	if (npids && o->all_cpus)
+		return usage_error(h, "--pid and --all-cpus cannot be combined");
+	if (npids && argc)
+		return usage_error(h, "--pid and a command cannot be combined");
+	if (!npids && !o->all_cpus && !argc)
+		return usage_error(h, o->mode_bit == RECORD_MEM ? "nothing to profile: give a command"
+							 : "nothing to profile: give a command, --pid or --all-cpus");
+	if (o->duration > 0 && argc)
+		return usage_error(h, "--duration applies to --pid and --all-cpus; a command's run bounds its "
+				      "recording");
+	if (o->all_cpus && !argc && o->duration <= 0 && (o->mode_bit & (RECORD_OFFCPU | RECORD_WALL | RECORD_IO)))
+		return usage_error(h, "--all-cpus without a command needs --duration");
+	return 0;
+}
+
+int profile_request(struct profile_opts *o, const struct cmd_help *h, struct record_request *rq, uint32_t **pids)
+{
+	struct err e = ERR_INIT;
+	size_t npids = 0;
+	bool dwarf;
+	int st;
+
+	*pids = NULL;
+	if (profile_parse_pids(&o->pids, pids, &npids, &e) < 0)
+		return usage_error(h, "%s", e.msg);
+	for (size_t i = 0; i < npids; i++)
+		if (kill((pid_t)(*pids)[i], 0) < 0 && errno == ESRCH)
+			return usage_error(h, "no process with id %" PRIu32, (*pids)[i]);
+	if (o->language && rt_lang_parse(o->language, &rq->lang) < 0)
+		return usage_error(h, "unknown --language '%s' (auto, native, python, node, java or go)", o->language);
+	if ((st = parse_call_graph(o, h, &dwarf)))
+		return st;
+	if (o->mmap_pages && (o->mmap_pages & (o->mmap_pages - 1)))
+		return usage_error(h, "--mmap-pages must be a power of two, got %lld", o->mmap_pages);
+	if (o->mode_bit == RECORD_MEM && (st = profile_mem_check(o, h, &rq->sample_bytes)))
+		return st;
+	rq->mode = o->mode_bit;
+	rq->pids = *pids;
+	rq->npids = npids;
+	rq->all_cpus = o->all_cpus;
+	rq->duration = o->duration;
+	rq->freq = (unsigned)o->freq;
+	rq->dwarf = dwarf;
+	rq->stack_size = (uint32_t)o->stack_size;
+	rq->mmap_pages = (size_t)o->mmap_pages;
+	rq->user_only = o->user_only;
+	rq->debuginfo_dirs = o->debuginfo;
+	rq->no_inline = o->no_inline;
+	rq->depth = (unsigned)o->depth;
+	rq->no_children = o->no_children;
+	rq->min_block_ns = (uint64_t)(o->min_block_us * 1000.0);
+	rq->no_stacks = o->no_stacks;
+	rq->no_files = o->no_files;
+	rq->handle_signals = true;
+	return 0;
+}
+
+/* The outputs: -o (or the mode's default) and --flamegraph, each checked writable before a long recording. */
+static int pick_outputs(const struct profile_opts *o, const struct cmd_help *h, struct profile_output *outs,
+			size_t *nouts)
+{
+	const char *def = o->mode_bit == RECORD_MEM ? DEFAULT_HEAP_OUTPUT : DEFAULT_OUTPUT;
+
+	*nouts = 0;
+	if (profile_pick_output(o->output ? o->output : def, o->format, &outs[0], h) != 0)
+		return EXIT_USAGE;
+	*nouts = 1;
+	if (o->flamegraph)
+		outs[(*nouts)++] = (struct profile_output){ o->flamegraph, NULL, "flame graph" };
+	/* mem writes atomically at the end and fails there (125), as it always did; the others check now. */
+	for (size_t i = 0; i < *nouts && o->mode_bit != RECORD_MEM; i++)
+		if (profile_check_writable(outs[i].path) < 0)
+			return EXIT_USAGE;
+	if (o->json && strcmp(o->json, "-") && profile_check_writable(o->json) < 0)
+		return EXIT_USAGE;
+	return 0;
+}
+
+static int write_svg(const struct profile_opts *o, const struct profile *p, const char *path,
+		     const struct record_result *res, char *const *argv, struct err *e)
+{
+	struct fg_build_opts bo = { .column = -1, .base_column = -1, .reverse = false };
+	struct fg_svg_opts so;
+	char *title;
+	int ret;
+
+	fg_svg_opts_init(&so);
+	if (o->mode_bit == RECORD_CPU) {
+		bo.column = profile_find_column(p, "samples");
+		so.countname = "samples";
+		title = xstrdup(argv[0] ? argv[0] : res->title);
+	} else if (o->mode_bit == RECORD_MEM) {
+		const char *col = o->fg_column ? o->fg_column : "alloc_space";
+		bo.column = profile_find_column(p, col);
+		so.countname = strstr(col, "objects") ? "allocations" : "bytes";
+		so.palette = PALETTE_MEM;
+		title = xstrdup(res->title);
+	} else {
+		so.countname = "ns";
+		so.palette = PALETTE_IO;
+		title = argv[0] ? xasprintf("%s: %s", res->title, argv[0]) : xstrdup(res->title);
+	}
+	so.title = title;
+	ret = fg_render_profile(p, &bo, false, &so, path, e);
+	free(title);
+	return ret;
+}
+
+/* Writes every output; a failed one is reported and dropped from the report's list. */
+static bool write_outputs(const struct profile_opts *o, struct profile *p, struct profile_output *outs,
+			  size_t nouts, const struct record_result *res, char *const *argv)
+{
+	struct err e = ERR_INIT;
+	bool failed = false;
+
+	for (size_t i = 0; i < nouts; i++) {
+		int w;
+
+		if (outs[i].f) {
+			/* Single-value formats count CPU samples, as perf/stackcollapse users expect; pprof keeps all. */
+			struct format_write_opts wo = { .column = -1 };
+			if (o->mode_bit == RECORD_CPU && strcmp(outs[i].f->name, "pprof"))
+				wo.column = profile_find_column(p, "samples");
+			w = profile_write_path(p, outs[i].path, outs[i].f, &wo, &e);
+		} else if (!p->rows_nr && o->mode_bit != RECORD_MEM) {
+			warning_msg("%s: flame graph '%s' not written",
+				    o->mode_bit == RECORD_CPU ? "no samples" : "nothing was recorded", outs[i].path);
+			outs[i].path = NULL;
+			continue;
+		} else {
+			w = write_svg(o, p, outs[i].path, res, argv, &e);
+		}
+		if (w < 0) {
+			error_msg("%s", e.msg);
+			failed = true;
+			outs[i].path = NULL;
+		}
+	}
+	return failed;
+}
+
+/* Records, writes and reports: the part of kiln profile after its options were checked. */
+static int profile_run(const struct profile_opts *o, struct record_request *rq, char **argv,
+		       struct profile_output *outs, size_t nouts)
+{
+	struct record_result res;
+	struct err e = ERR_INIT;
+	struct profile *p = profile_new(0);
+	int status;
+
+	rq->argv = argv[0] ? argv : NULL;
+	if (record_run(rq, p, &res, &e) < 0) {
+		error_msg("%s", e.msg);
+		status = EXIT_INTERNAL;
+		goto out;
+	}
+	status = res.exit_status;
+	if (res.launch_failed) {
+		error_msg("%s", e.msg);
+		goto out;
+	}
+	bool failed = write_outputs(o, p, outs, nouts, &res, argv);
+	for (size_t i = 0; i < res.notes_nr; i++)
+		warning_msg("%s", res.notes[i]);
+	if (o->mode_bit == RECORD_MEM)
+		failed |= profile_report_mem(o, p, &res) != 0;
+	else if (o->mode_bit == RECORD_IO)
+		failed |= profile_report_io(o, p, &res) != 0;
+	if (!o->quiet && o->mode_bit == RECORD_CPU)
+		profile_report_cpu(o, p, &res);
+	else if (!o->quiet && o->mode_bit & (RECORD_OFFCPU | RECORD_WALL))
+		profile_report_wait(o, p, &res);
+	if (!o->quiet)
+		for (size_t i = 0; i < nouts; i++)
+			if (outs[i].path)
+				fprintf(stderr, "kiln: wrote '%s' (%s)\n", outs[i].path,
+					o->mode_bit == RECORD_MEM && !outs[i].f ? "flame graph" : outs[i].what);
+	if (!o->quiet && o->json && strcmp(o->json, "-") && o->mode_bit == RECORD_IO)
+		fprintf(stderr, "kiln: wrote '%s' (json)\n", o->json);
+	if (failed)
+		status = EXIT_INTERNAL;
+out:
+	record_result_release(&res);
+	profile_free(p);
+	return status;
+}
+
+/* --diff: both commands are single arguments, so options may also follow them. */
+static int profile_diff(struct profile_opts *o, const struct option *opts, int argc, char **argv)
+{
+	struct record_request rq = RECORD_REQUEST_INIT;
+	uint32_t *pids = NULL;
+	char **rest = xcalloc((size_t)argc + 2, sizeof(*rest));
+	int st;
+
+	rest[0] = (char *)"profile";
+	memcpy(rest + 1, argv, (size_t)argc * sizeof(*rest));
+	argc = parse_options(argc + 1, rest, opts, &help, 0);
+	if (argc < 0) {
+		free(rest);
+		return argc == PARSE_HELP ? 0 : EXIT_USAGE;
+	}
+	if (argc != 2 || o->pids.nr || o->all_cpus) {
+		free(rest);
+		return usage_error(&help, "--diff takes two commands, each one argument: "
+					  "kiln profile --diff './old ARGS' './new ARGS'");
+	}
+	st = profile_request(o, &help, &rq, &pids);
+	if (!st)
+		st = profile_diff_run(rest[0], rest[1], &rq, o->output ? o->output : "diff.svg", o->quiet);
+	free(pids);
+	free(rest);
+	return st;
+}
+
+#define PROFILE_NOPTS 48
+
+/* kiln profile's one option table, for every mode: each option's tags are the modes it applies to. */
+static void profile_options(struct profile_opts *o, struct option *out)
+{
+	const struct option opts[] = {
+		OPT_GROUP("What to record"),
+		OPT_CHOICE(0, "mode", &o->mode, NULL,
+			   "cpu (default); mem: the heap; offcpu, wall, io: waits and system calls "
+			   "(each mode: kiln profile --mode MODE --help)",
+			   profile_modes),
+		OPT_LIST('p', "pid", &o->pids, "PID[,PID]", "attach to running processes (all their threads)",
+			 OPT_TAGS(M_PERF)),
+		OPT_BOOL('a', "all-cpus", &o->all_cpus, "record the whole system", OPT_TAGS(M_PERF)),
+		OPT_DOUBLE('d', "duration", &o->duration, "SECONDS", "stop after SECONDS (with -p or -a)", 0.001, 1e7,
+			   OPT_TAGS(M_PERF)),
+		OPT_INT('F', "frequency", &o->freq, "HZ",
+			"samples per second per CPU (default 999 launched, 99 with -p/-a)", 1, 100000,
+			OPT_TAGS(RECORD_CPU | RECORD_WALL)),
+		OPT_STRING('g', "call-graph", &o->call_graph, "fp|dwarf[,SIZE]",
+			   "unwind user stacks with frame pointers (default) or DWARF CFI", OPT_TAGS(RECORD_CPU)),
+		OPT_INT(0, "stack-size", &o->stack_size, "BYTES", "user stack copied per sample with -g dwarf (8192)",
+			64, 65528, OPT_TAGS(RECORD_CPU)),
+		OPT_BOOL(0, "user-only", &o->user_only, "leave kernel frames out", OPT_TAGS(M_PERF)),
+		OPT_STRING(0, "language", &o->language, "LANG",
+			   "auto (default), native, python, node, java or go: name the runtime's functions",
+			   OPT_TAGS(M_RT)),
+		OPT_DOUBLE(0, "min-block", &o->min_block_us, "USEC", "offcpu/wall: drop waits shorter than USEC", 0, 1e10,
+			   OPT_TAGS(RECORD_OFFCPU | RECORD_WALL)),
+		OPT_BOOL(0, "no-stacks", &o->no_stacks, "io: no user stacks (cheaper; the summary stays exact)",
+			 OPT_TAGS(RECORD_IO)),
+		OPT_BOOL(0, "no-files", &o->no_files, "io: no per-file bytes (cheaper)", OPT_TAGS(RECORD_IO)),
+		OPT_STRING(0, "sample-bytes", &o->sample_bytes, "SIZE",
+			   "mem: sample on average one allocation per SIZE bytes allocated (K/M/G suffixes; 0: trace "
+			   "every allocation)", OPT_TAGS(RECORD_MEM)),
+		OPT_BOOL(0, "sample", &o->sample, "mem: sample with the default mean of 512 KiB (production)",
+			 OPT_TAGS(RECORD_MEM)),
+		OPT_INT(0, "depth", &o->depth, "N", "mem: maximum stack depth (64)", 1, KH_MAX_DEPTH, OPT_TAGS(RECORD_MEM)),
+		OPT_BOOL(0, "no-children", &o->no_children, "mem: do not profile the processes the command starts",
+			 OPT_TAGS(RECORD_MEM)),
+		OPT_GROUP("Output"),
+		OPT_STRING('o', "output", &o->output, "FILE",
+			   "write the profile to FILE, format from the extension (default " DEFAULT_OUTPUT ", mem: "
+			   DEFAULT_HEAP_OUTPUT ")"),
+		OPT_STRING(0, "format", &o->format, "FORMAT", "output format of -o (pprof, folded, speedscope, svg)"),
+		OPT_STRING(0, "flamegraph", &o->flamegraph, "FILE.svg", "also write a flame graph"),
+		OPT_CHOICE(0, "flamegraph-column", &o->fg_column, "COLUMN",
+			   "mem: what the flame graph shows (alloc_space, alloc_objects, peak_inuse_space, "
+			   "inuse_space, temporary_objects)", fg_columns, OPT_TAGS(RECORD_MEM)),
+		OPT_STRING(0, "suppressions", &o->suppressions, "FILE", "mem: leak suppressions in LSan's format",
+			   OPT_TAGS(RECORD_MEM)),
+		OPT_STRING(0, "json", &o->json, "FILE", "io, mem: also write the report as JSON ('-' for stdout)",
+			   OPT_TAGS(RECORD_IO | RECORD_MEM)),
+		OPT_STRING(0, "report-json", &o->json, "FILE", NULL, OPT_HIDDEN | OPT_TAGS(RECORD_MEM)),
+		OPT_INT(0, "top", &o->top, "N", "rows per table in the report (10; 0 for totals only)", 0, 10000),
+		OPT_BOOL('q', "quiet", &o->quiet, "no report, only warnings and errors"),
+		OPT_BOOL(0, "diff", &o->diff, "profile two commands (each one argument) and compare them",
+			 OPT_TAGS(RECORD_CPU)),
+		OPT_GROUP("Symbols"),
+		OPT_BOOL(0, "no-inline", &o->no_inline, "do not show inlined functions as frames"),
+		OPT_STRING(0, "debuginfo-dir", &o->debuginfo, "DIRS",
+			   "colon-separated debug info directories searched before /usr/lib/debug"),
+		OPT_INT(0, "mmap-pages", &o->mmap_pages, "N", "ring buffer pages per CPU (a power of two)", 1, 1 << 20,
+			OPT_HIDDEN | OPT_TAGS(M_PERF)),
+		OPT_END(),
+	};
+	_Static_assert(sizeof(opts) <= PROFILE_NOPTS * sizeof(opts[0]), "PROFILE_NOPTS is too small");
+	memcpy(out, opts, sizeof(opts));
+}
+
+const char *profile_mode_arg(int argc, char **argv)
+{
+	struct profile_opts o = { .top = 10 };
+	struct option opts[PROFILE_NOPTS];
+	char **copy = xcalloc((size_t)argc + 1, sizeof(*copy));
+	int n;
+
+	profile_options(&o, opts);
+	memcpy(copy, argv, (size_t)argc * sizeof(*copy));
+	n = parse_options(argc, copy, opts, &help, PARSE_STOP_AT_NON_OPTION | PARSE_HELP_LAST);
+	free(copy);
+	free(o.pids.v);
+	return n == PARSE_ERROR ? NULL : o.mode;
 }
 
 int cmd_profile(int argc, char **argv)
 {
-	struct profile_opts o = { .freq = 0, .call_graph = "fp", .top = 10 };
-	const struct option opts[] = {
-		OPT_GROUP("What to sample"),
-		OPT_CHOICE(0, "mode", &o.mode, NULL,
-			   "cpu (default); mem: the heap; offcpu, wall, io: waits and system calls "
-			   "(each mode: kiln profile --mode MODE --help)",
-			   profile_modes),
-		OPT_LIST('p', "pid", &o.pids, "PID[,PID]", "attach to running processes (all their threads)"),
-		OPT_BOOL('a', "all-cpus", &o.all_cpus, "sample the whole system"),
-		OPT_DOUBLE('d', "duration", &o.duration, "SECONDS", "stop after SECONDS (with -p or -a)", 0.001, 1e7),
-		OPT_INT('F', "frequency", &o.freq, "HZ",
-			"samples per second per CPU (default 999 launched, 99 with -p/-a)", 1, 100000),
-		OPT_STRING('g', "call-graph", &o.call_graph, "fp|dwarf[,SIZE]",
-			   "unwind user stacks with frame pointers (default) or DWARF CFI"),
-		OPT_INT(0, "stack-size", &o.stack_size, "BYTES", "user stack copied per sample with -g dwarf (8192)",
-			64, 65528),
-		OPT_BOOL(0, "user-only", &o.user_only, "leave kernel frames out"),
-		OPT_STRING(0, "language", &o.language, "LANG",
-			   "auto (default), native, python, node, java or go: name the runtime's functions"),
-		OPT_GROUP("Output"),
-		OPT_STRING('o', "output", &o.output, "FILE",
-			   "write the profile to FILE, format from the extension (default " DEFAULT_OUTPUT ")"),
-		OPT_STRING(0, "format", &o.format, "FORMAT", "output format of -o (pprof, folded, speedscope, svg)"),
-		OPT_STRING(0, "flamegraph", &o.flamegraph, "FILE.svg", "also write a flame graph"),
-		OPT_INT(0, "top", &o.top, "N", "functions listed in the report (10; 0 for none)", 0, 1000),
-		OPT_BOOL('q', "quiet", &o.quiet, "no report, only warnings and errors"),
-		OPT_BOOL(0, "diff", &o.diff, "profile two commands (each one argument) and compare them"),
-		OPT_GROUP("Symbols"),
-		OPT_BOOL(0, "no-inline", &o.no_inline, "do not show inlined functions as frames"),
-		OPT_STRING(0, "debuginfo-dir", &o.debuginfo, "DIRS",
-			   "colon-separated debug info directories searched before /usr/lib/debug"),
-		{ OPTION_INT, 0, "mmap-pages", &o.mmap_pages, "N", "ring buffer pages per CPU (a power of two)",
-		  OPT_HIDDEN, 1, 1 << 20, NULL, NULL },
-		OPT_END(),
-	};
-	struct err e = ERR_INIT;
+	struct profile_opts o = { .top = 10 };
+	struct option opts[PROFILE_NOPTS];
+	const struct option **given = xcalloc((size_t)argc + 1, sizeof(*given));
+	struct record_request rq = RECORD_REQUEST_INIT;
 	struct profile_output outs[2];
-	size_t nouts = 0;
+	size_t ngiven = 0, nouts = 0;
 	uint32_t *pids = NULL;
-	size_t npids = 0;
-	struct symbolizer *sym = NULL;
-	struct rec_session *s = NULL;
-	struct runtime *rt = NULL;
-	enum rt_lang lang = RT_AUTO;
-	struct profile *p = NULL;
-	struct recorder_result res;
-	int status = EXIT_INTERNAL;
+	int st;
 
-	/* The heap, off-CPU, wall and I/O modes are their own commands with their own options. */
-	const char *mode_arg = profile_mode_arg(argc, argv);
-	if (mode_arg && !strcmp(mode_arg, "mem"))
-		return cmd_profile_mem(argc, argv);
-	if (mode_arg && (!strcmp(mode_arg, "offcpu") || !strcmp(mode_arg, "wall") || !strcmp(mode_arg, "io")))
-		return cmd_profile_wait(argc, argv);
-	argc = parse_options(argc, argv, opts, &help, PARSE_STOP_AT_NON_OPTION);
-	if (argc == PARSE_HELP)
-		return 0;
-	if (argc < 0)
-		return EXIT_USAGE;
-
-	if (o.diff) {
-		char *pass[8];
-		size_t npass = 0;
-		char freq[32];
-
-		/* Both commands are single arguments, so options may also follow them. */
-		{
-			char **rest = xcalloc((size_t)argc + 2, sizeof(*rest));
-
-			rest[0] = (char *)"profile";
-			memcpy(rest + 1, argv, (size_t)argc * sizeof(*rest));
-			argc = parse_options(argc + 1, rest, opts, &help, 0);
-			memcpy(argv, rest, (size_t)(argc > 0 ? argc : 0) * sizeof(*rest));
-			free(rest);
-			if (argc < 0)
-				return argc == PARSE_HELP ? 0 : EXIT_USAGE;
-		}
-		if (argc != 2 || o.pids.nr || o.all_cpus)
-			return usage_error(&help, "--diff takes two commands, each one argument: "
-						  "kiln profile --diff './old ARGS' './new ARGS'");
-		if (o.freq) {
-			snprintf(freq, sizeof(freq), "%lld", o.freq);
-			pass[npass++] = (char *)"-F";
-			pass[npass++] = freq;
-		}
-		pass[npass++] = (char *)"-g";
-		pass[npass++] = (char *)o.call_graph;
-		if (o.user_only)
-			pass[npass++] = (char *)"--user-only";
-		if (o.language) {
-			pass[npass++] = (char *)"--language";
-			pass[npass++] = (char *)o.language;
-		}
-		return profile_diff_run(argv[0], argv[1], pass, npass, o.output ? o.output : "diff.svg", o.quiet);
+	profile_options(&o, opts);
+	argc = parse_options_given(argc, argv, opts, &help, PARSE_STOP_AT_NON_OPTION | PARSE_HELP_LAST, given,
+				   &ngiven);
+	o.mode_bit = record_mode_parse(o.mode ? o.mode : "cpu");
+	if (argc == PARSE_ERROR) {
+		st = EXIT_USAGE;
+	} else if ((st = check_modes(&o, given, ngiven))) {
+		;
+	} else if (argc == PARSE_HELP) {
+		usage_print_tagged(opts, help_of(o.mode_bit), o.mode_bit);
+	} else if (o.diff) {
+		st = profile_diff(&o, opts, argc, argv);
+	} else if (!(st = profile_request(&o, help_of(o.mode_bit), &rq, &pids)) &&
+		   !(st = check_target(&o, help_of(o.mode_bit), rq.npids, argc)) &&
+		   !(st = pick_outputs(&o, help_of(o.mode_bit), outs, &nouts))) {
+		st = profile_run(&o, &rq, argv, outs, nouts);
 	}
-	if (profile_parse_pids(&o.pids, &pids, &npids, &e) < 0) {
-		status = usage_error(&help, "%s", e.msg);
-		goto out;
-	}
-	for (size_t i = 0; i < npids; i++) {
-		if (kill((pid_t)pids[i], 0) < 0 && errno == ESRCH) {
-			status = usage_error(&help, "no process with id %" PRIu32, pids[i]);
-			goto out;
-		}
-	}
-	if (o.language && rt_lang_parse(o.language, &lang) < 0) {
-		status = usage_error(&help, "unknown --language '%s' (auto, native, python, node, java or go)",
-				     o.language);
-		goto out;
-	}
-	int bad_target = profile_check_target(&help, npids, o.all_cpus, argc);
-	if (bad_target) {
-		status = bad_target;
-		goto out;
-	}
-	if (o.duration > 0 && argc) {
-		status = usage_error(&help, "--duration applies to --pid and --all-cpus; a command's run bounds its "
-					    "recording");
-		goto out;
-	}
-	/* perf's spelling: fp, dwarf, or dwarf,SIZE for the stack bytes copied per sample. */
-	if (!strncmp(o.call_graph, "dwarf,", 6)) {
-		long long v;
-		if (parse_ll(o.call_graph + 6, 64, 65528, "--call-graph dwarf,SIZE", &v, &e) < 0) {
-			status = usage_error(&help, "%s", e.msg);
-			goto out;
-		}
-		o.stack_size = v;
-		o.call_graph = "dwarf";
-	} else if (strcmp(o.call_graph, "fp") && strcmp(o.call_graph, "dwarf")) {
-		status = usage_error(&help, "--call-graph expects fp, dwarf or dwarf,SIZE, got '%s'", o.call_graph);
-		goto out;
-	}
-	if (o.stack_size && o.stack_size % 8) {
-		status = usage_error(&help, "--stack-size must be a multiple of 8, got %lld", o.stack_size);
-		goto out;
-	}
-	if (o.mmap_pages && (o.mmap_pages & (o.mmap_pages - 1))) {
-		status = usage_error(&help, "--mmap-pages must be a power of two, got %lld", o.mmap_pages);
-		goto out;
-	}
-	if (profile_pick_output(o.output ? o.output : DEFAULT_OUTPUT, o.format, &outs[nouts], &help) != 0) {
-		status = EXIT_USAGE;
-		goto out;
-	}
-	nouts++;
-	if (o.flamegraph) {
-		outs[nouts] = (struct profile_output){ o.flamegraph, NULL, "flame graph" };
-		nouts++;
-	}
-
-	/* An output that cannot be written is found now, not after a long recording. */
-	for (size_t i = 0; i < nouts; i++) {
-		if (profile_check_writable(outs[i].path) < 0) {
-			status = EXIT_USAGE;
-			goto out;
-		}
-	}
-
-	bool dwarf = !strcmp(o.call_graph, "dwarf");
-	bool launch = argc > 0;
-	enum rec_mode mode = o.all_cpus ? REC_SYSTEM : npids ? REC_ATTACH : REC_LAUNCH;
-	unsigned freq = (unsigned)(o.freq ? o.freq : mode == REC_LAUNCH ? FREQ_LAUNCH : FREQ_ATTACH);
-
-	FILE *mf = fopen("/proc/sys/kernel/perf_event_max_sample_rate", "r");
-	if (mf) {
-		unsigned long max = 0;
-		if (fscanf(mf, "%lu", &max) == 1 && max && freq > max)
-			warning_msg("-F %u is above the kernel's limit of %lu samples per second "
-				    "(/proc/sys/kernel/perf_event_max_sample_rate): the kernel will throttle",
-				    freq, max);
-		fclose(mf);
-	}
-
-	sym = profile_symbolizer_new(o.debuginfo, o.no_inline);
-	struct rec_session_opts so = {
-		.user_only = o.user_only,
-		.dwarf = dwarf,
-		.regs_mask = dwarf ? recorder_dwarf_regs_mask() : 0,
-	};
-	s = rec_session_new(sym, &so);
-	/* Language runtimes (docs/runtimes.md): their functions' names, Python frames spliced into stacks. */
-	rt = runtime_new(lang, launch);
-	if (launch)
-		runtime_prepare_launch(rt, argv, NULL);
-	else
-		runtime_prepare_attach(rt, pids, npids);
-	runtime_attach(rt, s);
-
-	struct recorder_opts ro = {
-		.mode = mode,
-		.argv = launch ? runtime_launch_argv(rt, argv) : NULL,
-		.pids = pids,
-		.npids = npids,
-		.freq = freq,
-		.duration = o.duration,
-		.dwarf = dwarf,
-		.stack_size = (uint32_t)o.stack_size,
-		.user_only = o.user_only,
-		.mmap_pages = (size_t)o.mmap_pages,
-		.wakeup_events = runtime_wakeup_events(rt),
-	};
-
-	int rr = profile_record(&ro, s, &res, &e);
-	if (rr < 0) {
-		error_msg("%s", e.msg);
-		status = EXIT_INTERNAL;
-		goto out;
-	}
-	if (res.launch_error) {
-		error_msg("%s", e.msg);
-		status = res.launch_error == REC_LAUNCH_NOT_FOUND ? 127 : 126;
-		goto out;
-	}
-	status = profile_exit_status(&res);
-	runtime_end_recording(rt);
-	/* kallsyms is read (50-150 ms of kernel time) while user addresses are symbolized, not while the target
-	 * runs: on a virtual machine whose CPUs share cores, any work kiln does slows the target it measures. */
-	if (!o.user_only)
-		symbolizer_prefetch_kernel(sym);
-
-	uint64_t t0 = now_ns();
-	p = profile_new(0);
-	p->time_nanos = (int64_t)res.start_epoch_ns;
-	p->duration_nanos = (int64_t)res.duration_ns;
-	p->period = (int64_t)(1000000000ULL / freq);
-	p->period_type.type = profile_intern_str(p, "cpu");
-	p->period_type.unit = profile_intern_str(p, "nanoseconds");
-	if (rec_session_finish(s, p, &e) < 0) {
-		error_msg("%s", e.msg);
-		status = EXIT_INTERNAL;
-		goto out;
-	}
-	const struct rec_stats *st = rec_session_stats(s);
-
-	bool write_failed = false;
-	for (size_t i = 0; i < nouts; i++) {
-		int w;
-		if (outs[i].f) {
-			/* Single-value formats count samples, as perf/stackcollapse users expect; pprof keeps both. */
-			struct format_write_opts wo = { .column = -1 };
-			if (strcmp(outs[i].f->name, "pprof"))
-				wo.column = profile_find_column(p, "samples");
-			w = profile_write_path(p, outs[i].path, outs[i].f, &wo, &e);
-		} else if (!st->samples) {
-			warning_msg("no samples: flame graph '%s' not written", outs[i].path);
-			outs[i].path = NULL;
-			continue;
-		} else {
-			w = write_svg(p, outs[i].path, launch ? argv[0] : "CPU", &e);
-		}
-		if (w < 0) {
-			error_msg("%s", e.msg);
-			write_failed = true;
-			outs[i].path = NULL;
-		}
-	}
-	uint64_t t_out = now_ns() - t0;
-	runtime_cleanup(rt);
-	for (const char *const *note = runtime_notes(rt); *note; note++)
-		warning_msg("%s", *note);
-
-	if (!st->samples)
-		warning_msg("no samples: the target used less CPU than one sampling period (%s); raise -F",
-			    fmt_ns((char[32]){ 0 }, 1e9 / freq));
-	if (st->throttled)
-		warning_msg("the kernel throttled sampling %" PRIu64 " times: lower -F or raise "
-			    "/proc/sys/kernel/perf_event_max_sample_rate",
-			    st->throttled);
-	if (st->lost)
-		warning_msg("the kernel dropped %" PRIu64 " records (ring buffer full): lower -F or raise "
-			    "--mmap-pages", st->lost);
-	if (!dwarf && st->user_samples >= 20 && st->broken_user * 5 > st->user_samples)
-		warning_msg("%.0f%% of user stacks do not reach main or a thread start: code without frame "
-			    "pointers breaks them; try --call-graph dwarf",
-			    100.0 * (double)st->broken_user / (double)st->user_samples);
-	if (!dwarf && st->user_samples >= 20 && st->leaf_beyond_stack * 20 > st->user_samples)
-		warning_msg("%" PRIu64 " samples in code without a frame of its own whose return address lies beyond "
-			    "the %d bytes of stack copied: their direct caller may be missing; try --call-graph dwarf",
-			    st->leaf_beyond_stack, RECORDER_LEAF_STACK);
-	if (dwarf && st->samples >= 20 && st->unwind_failed * 5 > st->samples)
-		warning_msg("DWARF unwinding failed for %" PRIu64 " of %" PRIu64 " samples", st->unwind_failed,
-			    st->samples);
-
-	if (!o.quiet) {
-		char a[32], b[32];
-		fprintf(stderr, "kiln: %s samples at %u Hz in %s (cpu time %s), %" PRIu64 " process%s, %" PRIu64
-				" thread%s",
-			fmt_count(a, st->samples), freq, fmt_ns(b, (double)res.duration_ns),
-			fmt_ns((char[32]){ 0 }, (double)st->period), st->processes, st->processes == 1 ? "" : "es",
-			st->threads, st->threads == 1 ? "" : "s");
-		if (res.launched && !res.reaped) {
-			fprintf(stderr, "; stopped by a second signal, the command still runs");
-		} else if (res.launched) {
-			if (WIFSIGNALED(res.status))
-				fprintf(stderr, "; command killed by signal %d", WTERMSIG(res.status));
-			else
-				fprintf(stderr, "; command exit status %d", status);
-		}
-		fputc('\n', stderr);
-		print_hotspots(p, o.top);
-		for (size_t i = 0; i < nouts; i++)
-			if (outs[i].path)
-				fprintf(stderr, "kiln: wrote '%s' (%s)\n", outs[i].path, outs[i].what);
-		if (getenv("KILN_PROFILE_TIMING"))
-			fprintf(stderr, "kiln: symbolized and wrote in %s\n", fmt_ns(a, (double)t_out));
-	}
-	if (write_failed)
-		status = EXIT_INTERNAL;
-out:
-	profile_free(p);
-	rec_session_free(s);
-	runtime_free(rt);
-	symbolizer_free(sym);
 	free(pids);
 	free(o.pids.v);
-	return status;
+	free(given);
+	return st;
 }

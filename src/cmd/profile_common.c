@@ -1,52 +1,25 @@
-/* Command-line pieces shared by the modes of `kiln profile`. */
+/* Command-line pieces shared by the files of `kiln profile` (see profile_common.h). */
 #include "profile_common.h"
 
 #include <errno.h>
-#include <signal.h>
+#include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../analyze/hotspots.h"
 #include "../core/array.h"
 #include "../core/err.h"
 #include "../core/options.h"
 #include "../core/util.h"
 #include "../core/xalloc.h"
 #include "../formats/format.h"
-#include "../record/recorder.h"
-#include "../symbols/symbolizer.h"
-
-const char *profile_mode_arg(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--"))
-			return NULL;
-		if (!strncmp(a, "--mode=", 7))
-			return a + 7;
-		if (!strcmp(a, "--mode"))
-			return i + 1 < argc ? argv[i + 1] : NULL;
-		if (a[0] != '-') {
-			/* The command starts here, unless this is the value of the option before it. */
-			static const char *const flags[] = { "-q", "-a", "--quiet", "--all-cpus", "--user-only",
-							     "--no-inline", "--no-children", "--no-stacks", "--no-files",
-							     "--diff", NULL };
-			const char *prev = argv[i - 1];
-			bool value = i > 1 && prev[0] == '-' &&
-				     ((prev[1] == '-' && !strchr(prev, '=')) || (prev[1] && !prev[2]));
-
-			for (size_t k = 0; value && flags[k]; k++)
-				value = strcmp(prev, flags[k]) != 0;
-			if (!value)
-				return NULL;
-		}
-	}
-	return NULL;
-}
+#include "../profile/profile.h"
+#include "../record/run.h"
 
 int profile_parse_pids(const struct opt_list *l, uint32_t **out, size_t *n, struct err *e)
 {
@@ -123,72 +96,38 @@ int profile_check_writable(const char *path)
 	return ret;
 }
 
-/* Stops the recording; a signal sent to kiln alone (not by the terminal, which already reached the command's
- * process group) is passed on to the command. */
-static void profile_on_signal(int sig, siginfo_t *si, void *uc)
+void profile_print_ending(const struct record_result *res)
 {
-	(void)uc;
-	recorder_stop(sig, si && (si->si_code == SI_USER || si->si_code == SI_QUEUE));
+	if (res->launched && !res->reaped)
+		fprintf(stderr, "; stopped by a second signal, the command still runs");
+	else if (res->launched && WIFSIGNALED(res->status))
+		fprintf(stderr, "; command killed by signal %d", WTERMSIG(res->status));
+	else if (res->launched)
+		fprintf(stderr, "; command exit status %d", res->exit_status);
 }
 
-int profile_check_target(const struct cmd_help *help, size_t npids, bool all_cpus, int argc)
+/* The end-of-run report's hotspot tables, counted in samples. */
+static void print_hotspots(struct profile *p, long long top)
 {
-	if (npids && all_cpus)
-		return usage_error(help, "--pid and --all-cpus cannot be combined");
-	if (npids && argc)
-		return usage_error(help, "--pid and a command cannot be combined");
-	if (!npids && !all_cpus && !argc)
-		return usage_error(help, "nothing to profile: give a command, --pid or --all-cpus");
-	return 0;
+	struct hotspots h;
+
+	if (top <= 0 || hotspots_compute(p, profile_find_column(p, "samples"), &h) < 0)
+		return;
+	if (h.grand_total > 0)
+		hotspots_print(stderr, p, &h, (size_t)top);
+	hotspots_release(&h);
 }
 
-struct symbolizer *profile_symbolizer_new(const char *debuginfo_dirs, bool no_inline)
+void profile_report_cpu(const struct profile_opts *o, struct profile *p, const struct record_result *res)
 {
-	struct symbolizer *sym = symbolizer_new();
+	const struct rec_stats *st = &res->cpu;
+	char a[32], b[32];
 
-	if (debuginfo_dirs) {
-		char *dirs = xasprintf("%s:/usr/lib/debug", debuginfo_dirs);
-
-		symbolizer_set_debuginfo_dirs(sym, dirs);
-		free(dirs);
-	}
-	if (no_inline)
-		symbolizer_set_flags(sym, SYMBOLIZER_NO_INLINE);
-	return sym;
-}
-
-int profile_record(struct recorder_opts *ro, struct rec_session *s, struct recorder_result *res, struct err *e)
-{
-	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa, old[3];
-	int rr;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = profile_on_signal;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < 3; i++) {
-		sigaction(sigs[i], &sa, &old[i]);
-		/* An ignored signal (a background job's SIGINT, nohup's SIGHUP) stays ignored in the command. */
-		if (old[i].sa_handler == SIG_IGN)
-			ro->child_ignored_signals |= 1ULL << sigs[i];
-	}
-	rr = recorder_run(ro, s, res, e);
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &old[i], NULL);
-	return rr;
-}
-
-
-int profile_exit_status(const struct recorder_result *res)
-{
-	if (!res->launched)
-		return 0;
-	if (!res->reaped)
-		return 128 + res->stop_signal; /* recording stopped at a second signal, the command still runs */
-	if (WIFEXITED(res->status))
-		return WEXITSTATUS(res->status);
-	if (WIFSIGNALED(res->status))
-		return 128 + WTERMSIG(res->status);
-	return EXIT_INTERNAL;
+	fprintf(stderr, "kiln: %s samples at %u Hz in %s (cpu time %s), %" PRIu64 " process%s, %" PRIu64 " thread%s",
+		fmt_count(a, st->samples), res->freq, fmt_ns(b, (double)res->duration_ns),
+		fmt_ns((char[32]){ 0 }, (double)st->period), st->processes, st->processes == 1 ? "" : "es",
+		st->threads, st->threads == 1 ? "" : "s");
+	profile_print_ending(res);
+	fputc('\n', stderr);
+	print_hotspots(p, o->top);
 }

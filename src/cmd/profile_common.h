@@ -1,7 +1,7 @@
 /*
- * Command-line pieces shared by the modes of `kiln profile` (profile.c: CPU, profile_mem.c: heap,
- * profile_wait.c: off-CPU, wall and I/O): which mode was asked for, --pid lists, output files, signals and the
- * exit status that mirrors the profiled command's.
+ * kiln profile's command line, shared by its files: profile.c (the one option table, parsing, the run),
+ * profile_report.c (the end-of-run report of cpu, offcpu and wall), profile_mem.c (mem), profile_io.c (io),
+ * profile_diff.c (--diff). The recording itself is the library's (src/record/run.h).
  */
 #ifndef KILN_CMD_PROFILE_COMMON_H
 #define KILN_CMD_PROFILE_COMMON_H
@@ -10,20 +10,45 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/options.h"
+
 struct cmd_help;
 struct err;
 struct format;
-struct opt_list;
-struct rec_session;
-struct recorder_opts;
-struct recorder_result;
-struct symbolizer;
+struct profile;
+struct record_request;
+struct record_result;
 
-/* The value of --mode given before the command ("mem", "offcpu", ...), or NULL (CPU sampling). */
-const char *profile_mode_arg(int argc, char **argv);
-
-/* Parses repeated, comma-separated --pid values into `*out` (caller frees). Returns 0 or -1 with `e` set. */
-int profile_parse_pids(const struct opt_list *l, uint32_t **out, size_t *n, struct err *e);
+struct profile_opts {
+	const char *mode;
+	unsigned mode_bit; /* RECORD_* */
+	struct opt_list pids;
+	double duration;
+	bool all_cpus;
+	long long freq;
+	const char *call_graph;
+	long long stack_size;
+	long long mmap_pages;
+	bool user_only;
+	const char *language;
+	double min_block_us;
+	bool no_stacks, no_files;
+	const char *sample_bytes;
+	bool sample;
+	long long depth;
+	bool no_children;
+	const char *output;
+	const char *format;
+	const char *flamegraph;
+	const char *fg_column;
+	const char *suppressions;
+	const char *json;
+	long long top;
+	bool quiet;
+	bool diff;
+	bool no_inline;
+	const char *debuginfo;
+};
 
 /* An output file: a profile format, or a flame graph when `f` is NULL. */
 struct profile_output {
@@ -32,26 +57,38 @@ struct profile_output {
 	const char *what; /* for the report: the format's name or "flame graph" */
 };
 
+/* The value of --mode as kiln profile's option table reads `argv` ("mem", "offcpu", ...), or NULL when none is
+ * given before the command (CPU sampling). */
+const char *profile_mode_arg(int argc, char **argv);
+
+/* Parses repeated, comma-separated --pid values into `*out` (caller frees). Returns 0 or -1 with `e` set. */
+int profile_parse_pids(const struct opt_list *l, uint32_t **out, size_t *n, struct err *e);
 /* Picks the format of `path` from --format or its extension (.svg/.svgz: a flame graph). Prints a usage error
  * and returns 2 when it cannot tell. */
 int profile_pick_output(const char *path, const char *format, struct profile_output *out,
 			const struct cmd_help *help);
-/* What to record: exactly one of a command, --pid or --all-cpus (a command may come with --all-cpus). Returns
- * 0, or prints the usage error and returns its exit status. */
-int profile_check_target(const struct cmd_help *help, size_t npids, bool all_cpus, int argc);
 /* Checks that `path`'s directory can be written before a long recording; prints the error and returns -1. */
 int profile_check_writable(const char *path);
 
-/* A symbolizer for --debuginfo-dir DIRS (searched before /usr/lib/debug) and --no-inline. */
-struct symbolizer *profile_symbolizer_new(const char *debuginfo_dirs, bool no_inline);
+/* The options of the request that --diff records both commands with (profile.c). */
+int profile_request(struct profile_opts *o, const struct cmd_help *help, struct record_request *rq,
+		    uint32_t **pids);
 
-/*
- * recorder_run() with SIGINT/SIGTERM/SIGHUP handled as kiln profile promises: they end the recording (and reach
- * the command) and the output is still written; a signal the caller ignores stays ignored in the command.
- */
-int profile_record(struct recorder_opts *ro, struct rec_session *s, struct recorder_result *res, struct err *e);
+/* The end-of-run reports on stderr (and --json), after the outputs were written. Return kiln's exit status
+ * adjustments: 0, or EXIT_INTERNAL when a report could not be written. */
+void profile_report_cpu(const struct profile_opts *o, struct profile *p, const struct record_result *res);
+void profile_report_wait(const struct profile_opts *o, struct profile *p, const struct record_result *res);
+int profile_report_io(const struct profile_opts *o, struct profile *p, const struct record_result *res);
+int profile_report_mem(const struct profile_opts *o, struct profile *p, const struct record_result *res);
+/* mem: checks --sample-bytes and --suppressions before the command runs. Prints the error, returns 2. */
+int profile_mem_check(const struct profile_opts *o, const struct cmd_help *help, uint64_t *sample_bytes);
+/* Prints "; command exit status N" or how the command ended, for the report's first line. */
+void profile_print_ending(const struct record_result *res);
 
-/* kiln's exit status for a finished recording: the command's (128+N for signal N), 0 without a command. */
-int profile_exit_status(const struct recorder_result *res);
+/* kiln profile --diff: records both commands in-process with `rq`'s options and compares them. */
+int profile_diff_run(const char *cmd_a, const char *cmd_b, const struct record_request *rq, const char *svg,
+		     bool quiet);
+
+extern const struct cmd_help profile_mem_help, profile_wait_help;
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * kiln profile --diff CMD_A CMD_B (the seeds' usage): profiles two commands one after the other, then compares
  * them as `kiln diff` does: a table of the functions whose share changed, with significance, and a differential
- * flame graph of B. Each recording is a run of `kiln profile` itself (this binary, through /proc/self/exe), so the
- * two commands are sampled exactly as a plain `kiln profile` would sample them.
+ * flame graph of B. Both recordings are runs of the library's driver (src/record/run.h) with the same request,
+ * so every option of kiln profile reaches both, and the two commands are sampled as a plain `kiln profile`
+ * would sample them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,71 +20,52 @@
 #include "../core/xalloc.h"
 #include "../formats/format.h"
 #include "../profile/profile.h"
+#include "../record/run.h"
 #include "cmds.h"
+#include "profile_common.h"
 
-/* Runs `kiln profile -q -o OUT PASS... -- /bin/sh -c CMD`; returns its exit status, or -1 when it cannot start. */
-static int record_one(const char *cmd, const char *out, char *const *pass, size_t npass)
+/* Records `/bin/sh -c CMD` with the options of `rq` into `p`; returns kiln profile's exit status for it, or -1
+ * when recording failed (the error printed). */
+static int record_one(const char *cmd, const struct record_request *rq, struct profile *p)
 {
-	const char **args = xcalloc(npass + 10, sizeof(*args));
-	size_t n = 0;
-	int status;
-	pid_t pid;
+	char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)cmd, NULL };
+	struct record_request one = *rq;
+	struct record_result res;
+	struct err e = ERR_INIT;
+	int st;
 
-	args[n++] = "kiln";
-	args[n++] = "profile";
-	args[n++] = "-q";
-	args[n++] = "-o";
-	args[n++] = out;
-	for (size_t i = 0; i < npass; i++)
-		args[n++] = pass[i];
-	args[n++] = "--";
-	args[n++] = "/bin/sh";
-	args[n++] = "-c";
-	args[n++] = cmd;
-	args[n] = NULL;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		free(args);
+	one.argv = argv;
+	if (record_run(&one, p, &res, &e) < 0) {
+		error_msg("%s", e.msg);
 		return -1;
 	}
-	if (pid == 0) {
-		execv("/proc/self/exe", (char *const *)args);
-		_exit(125);
-	}
-	free(args);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	for (size_t i = 0; i < res.notes_nr; i++)
+		warning_msg("%s", res.notes[i]);
+	if (res.launch_failed)
+		error_msg("%s", e.msg);
+	st = res.exit_status;
+	record_result_release(&res);
+	return st;
 }
 
-int profile_diff_run(const char *cmd_a, const char *cmd_b, char *const *pass, size_t npass, const char *svg,
+int profile_diff_run(const char *cmd_a, const char *cmd_b, const struct record_request *rq, const char *svg,
 		     bool quiet)
 {
 	const char *cmds[2] = { cmd_a, cmd_b };
 	struct profile *prof[2] = { NULL, NULL };
-	char dir[] = "/tmp/kiln-diff.XXXXXX";
-	char *paths[2] = { NULL, NULL };
 	struct diff_opts dopts = DIFF_OPTS_INIT;
 	struct buf report = BUF_INIT;
 	struct err e = ERR_INIT;
 	int status = 0, ret = EXIT_INTERNAL;
 
-	if (!mkdtemp(dir)) {
-		error_msg("cannot create a temporary directory: %s", strerror(errno));
-		return EXIT_INTERNAL;
-	}
 	for (int i = 0; i < 2; i++) {
 		int s;
 
-		paths[i] = xasprintf("%s/%s.pb.gz", dir, i ? "after" : "before");
 		if (!quiet)
 			fprintf(stderr, "kiln: profiling %s: %s\n", i ? "after" : "before", cmds[i]);
-		s = record_one(cmds[i], paths[i], pass, npass);
-		if (s < 0 || s == EXIT_INTERNAL || s == EXIT_USAGE) {
+		prof[i] = profile_new(0);
+		s = record_one(cmds[i], rq, prof[i]);
+		if (s < 0) {
 			error_msg("cannot profile '%s'", cmds[i]);
 			goto out;
 		}
@@ -97,11 +79,6 @@ int profile_diff_run(const char *cmd_a, const char *cmd_b, char *const *pass, si
 			if (!status)
 				status = s;
 		}
-		prof[i] = profile_new(0);
-		if (profile_read_path(prof[i], paths[i], "pprof", NULL, &e)) {
-			error_msg("%s", e.msg);
-			goto out;
-		}
 	}
 	dopts.title = "Differential Flame Graph (kiln profile --diff)";
 	if (diff_profiles(prof[0], prof[1], &dopts, svg, &report, &e)) {
@@ -114,13 +91,8 @@ int profile_diff_run(const char *cmd_a, const char *cmd_b, char *const *pass, si
 			svg);
 	ret = status;
 out:
-	for (int i = 0; i < 2; i++) {
-		if (paths[i])
-			unlink(paths[i]);
-		free(paths[i]);
+	for (int i = 0; i < 2; i++)
 		profile_free(prof[i]);
-	}
-	rmdir(dir);
 	buf_release(&report);
 	return ret;
 }

@@ -10,6 +10,8 @@
 #include "../core/json.h"
 #include "../core/util.h"
 #include "../record/iotrace.h"
+#include "../record/run.h"
+#include "profile_common.h"
 #include "profile_io.h"
 
 static void print_hist(const uint64_t *hist, const char *indent)
@@ -275,3 +277,28 @@ int profile_io_write_json(const struct io_result *res, const char *path, uint64_
 	return ret;
 }
 
+
+int profile_report_io(const struct profile_opts *o, struct profile *p, const struct record_result *res)
+{
+	const struct io_result *io = &res->io;
+	struct err e = ERR_INIT;
+	int ret = 0;
+
+	(void)p;
+	if (o->json && profile_io_write_json(io, o->json, res->duration_ns, &e) < 0) {
+		error_msg("%s", e.msg);
+		ret = -1;
+	}
+	if (!o->quiet) {
+		char a[32], b[32];
+
+		fprintf(stderr, "kiln: %s system calls in %s of recording", fmt_count(a, io->calls),
+			fmt_ns(b, (double)res->duration_ns));
+		if (!io->counts_only)
+			fprintf(stderr, ", %s in them", fmt_ns((char[32]){ 0 }, (double)io->total_ns));
+		profile_print_ending(res);
+		fputc('\n', stderr);
+		profile_io_print(io, o->top);
+	}
+	return ret;
+}

@@ -173,3 +173,39 @@ void jw_null(struct jw *j)
 	value_prefix(j);
 	buf_add(j->out, "null", 4);
 }
+
+void jw_kv_str(struct jw *j, const char *key, const char *s)
+{
+	jw_key(j, key);
+	jw_string(j, s);
+}
+
+void jw_kv_i64(struct jw *j, const char *key, int64_t v)
+{
+	jw_key(j, key);
+	jw_int(j, v);
+}
+
+void jw_kv_u64(struct jw *j, const char *key, uint64_t v)
+{
+	jw_key(j, key);
+	jw_uint(j, v);
+}
+
+void jw_kv_double(struct jw *j, const char *key, double v)
+{
+	jw_key(j, key);
+	jw_double(j, v);
+}
+
+void jw_kv_bool(struct jw *j, const char *key, bool v)
+{
+	jw_key(j, key);
+	jw_bool(j, v);
+}
+
+void jw_kv_null(struct jw *j, const char *key)
+{
+	jw_key(j, key);
+	jw_null(j);
+}

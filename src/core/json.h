@@ -33,6 +33,13 @@ void jw_uint(struct jw *j, uint64_t v);
 void jw_double(struct jw *j, double v);
 void jw_bool(struct jw *j, bool v);
 void jw_null(struct jw *j);
+/* An object member in one call: jw_kv_u64(j, "calls", n) is jw_key(j, "calls") then jw_uint(j, n). */
+void jw_kv_str(struct jw *j, const char *key, const char *s);
+void jw_kv_i64(struct jw *j, const char *key, int64_t v);
+void jw_kv_u64(struct jw *j, const char *key, uint64_t v);
+void jw_kv_double(struct jw *j, const char *key, double v);
+void jw_kv_bool(struct jw *j, const char *key, bool v);
+void jw_kv_null(struct jw *j, const char *key);
 /* Appends an escaped JSON string literal (with quotes) to `b`. */
 void jw_escape(struct buf *b, const char *s, size_t len);
 

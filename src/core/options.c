@@ -29,7 +29,7 @@ int usage_error(const struct cmd_help *help, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static bool takes_arg(const struct option *o)
+bool option_takes_value(const struct option *o)
 {
 	switch (o->type) {
 	case OPTION_BOOL:
@@ -149,7 +149,18 @@ static const struct option *find_short(const struct option *opts, int c)
 
 int parse_options(int argc, char **argv, const struct option *opts, const struct cmd_help *help, int flags)
 {
+	size_t ngiven;
+
+	return parse_options_given(argc, argv, opts, help, flags, NULL, &ngiven);
+}
+
+int parse_options_given(int argc, char **argv, const struct option *opts, const struct cmd_help *help, int flags,
+			const struct option **given, size_t *ngiven)
+{
 	int nargs = 0, i;
+	bool want_help = false;
+
+	*ngiven = 0;
 
 	for (i = 1; i < argc; i++) {
 		char *arg = argv[i];
@@ -165,7 +176,18 @@ int parse_options(int argc, char **argv, const struct option *opts, const struct
 			continue;
 		}
 		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			if (flags & PARSE_HELP_LAST) {
+				want_help = true;
+				continue;
+			}
 			usage_print(opts, help);
+			return PARSE_HELP;
+		}
+		if (!strcmp(arg, "--help-man") || !strncmp(arg, "--help-completion=", 18)) {
+			if (options_print_doc(!strcmp(arg, "--help-man") ? "man" : arg + 18, opts, help)) {
+				usage_error(help, "--help-completion expects bash, zsh or fish, got '%s'", arg + 18);
+				return PARSE_ERROR;
+			}
 			return PARSE_HELP;
 		}
 		if (arg[1] == '-') {
@@ -180,7 +202,7 @@ int parse_options(int argc, char **argv, const struct option *opts, const struct
 				usage_error(help, "unknown option '--%.*s'", (int)len, name);
 				return PARSE_ERROR;
 			}
-			if (takes_arg(o)) {
+			if (option_takes_value(o)) {
 				if (eq) {
 					val = eq + 1;
 				} else if (i + 1 < argc) {
@@ -195,6 +217,8 @@ int parse_options(int argc, char **argv, const struct option *opts, const struct
 			}
 			if (set_value(o, val, neg, true, help))
 				return PARSE_ERROR;
+			if (given)
+				given[(*ngiven)++] = o;
 			continue;
 		}
 		/* A bundle of short options: -ab, -F99, -F 99. */
@@ -205,7 +229,7 @@ int parse_options(int argc, char **argv, const struct option *opts, const struct
 				usage_error(help, "unknown option '-%c'", *p);
 				return PARSE_ERROR;
 			}
-			if (takes_arg(o)) {
+			if (option_takes_value(o)) {
 				const char *val;
 
 				if (p[1])
@@ -218,19 +242,28 @@ int parse_options(int argc, char **argv, const struct option *opts, const struct
 				}
 				if (set_value(o, val, false, false, help))
 					return PARSE_ERROR;
+				if (given)
+					given[(*ngiven)++] = o;
 				break;
 			}
 			if (set_value(o, NULL, false, false, help))
 				return PARSE_ERROR;
+			if (given)
+				given[(*ngiven)++] = o;
 		}
 	}
 	for (; i < argc; i++)
 		argv[nargs++] = argv[i];
 	argv[nargs] = NULL;
-	return nargs;
+	return want_help ? PARSE_HELP : nargs;
 }
 
 void usage_print(const struct option *opts, const struct cmd_help *help)
+{
+	usage_print_tagged(opts, help, ~0u);
+}
+
+void usage_print_tagged(const struct option *opts, const struct cmd_help *help, unsigned tags)
 {
 	struct buf b = BUF_INIT;
 	const char *u = help->usage;
@@ -253,7 +286,7 @@ void usage_print(const struct option *opts, const struct cmd_help *help)
 			buf_addf(&b, "\n%s\n", o->help);
 			continue;
 		}
-		if (o->flags & OPT_HIDDEN)
+		if ((o->flags & OPT_HIDDEN) || (OPT_TAGS_OF(o) && !(OPT_TAGS_OF(o) & tags)))
 			continue;
 		buf_adds(&left, "    ");
 		if (o->short_name)
@@ -263,7 +296,7 @@ void usage_print(const struct option *opts, const struct cmd_help *help)
 		if (o->long_name)
 			buf_addf(&left, "--%s%s", (o->type == OPTION_BOOL && !(o->flags & OPT_NONEG) && 0) ? "[no-]" : "",
 				 o->long_name);
-		if (takes_arg(o)) {
+		if (option_takes_value(o)) {
 			if (o->type == OPTION_CHOICE && !o->argh) {
 				buf_adds(&left, " ");
 				for (const char *const *c = o->choices; *c; c++)

@@ -41,6 +41,15 @@ enum opt_type {
 #define OPT_NOARG  1  /* callback option that takes no argument */
 #define OPT_HIDDEN 2  /* not listed in --help */
 #define OPT_NONEG  4  /* boolean without a --no- form */
+/*
+ * What an option applies to, as bits the command defines (e.g. the modes of kiln profile), kept in the flags
+ * above bit 8 and given as the optional last argument of the OPT_* macros:
+ *   OPT_BOOL(0, "no-files", &o.no_files, "no per-file bytes", OPT_TAGS(MODE_IO))
+ * The command checks them after parsing against the options given (parse_options_given());
+ * usage_print_tagged() lists only those that apply. No tags: the option always applies.
+ */
+#define OPT_TAGS(t) ((int)((unsigned)(t) << 8))
+#define OPT_TAGS_OF(o) ((unsigned)(o)->flags >> 8)
 
 struct option {
 	enum opt_type type;
@@ -63,15 +72,15 @@ struct opt_list {
 
 #define OPT_END() { OPTION_END, 0, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL }
 #define OPT_GROUP(h) { OPTION_GROUP, 0, NULL, NULL, NULL, (h), 0, 0, 0, NULL, NULL }
-#define OPT_BOOL(s, l, v, h) { OPTION_BOOL, (s), (l), (v), NULL, (h), 0, 0, 0, NULL, NULL }
-#define OPT_COUNT(s, l, v, h) { OPTION_COUNT, (s), (l), (v), NULL, (h), OPT_NONEG, 0, 0, NULL, NULL }
-#define OPT_INT(s, l, v, a, h, lo, hi) { OPTION_INT, (s), (l), (v), (a), (h), 0, (lo), (hi), NULL, NULL }
-#define OPT_DOUBLE(s, l, v, a, h, lo, hi) { OPTION_DOUBLE, (s), (l), (v), (a), (h), 0, (lo), (hi), NULL, NULL }
-#define OPT_STRING(s, l, v, a, h) { OPTION_STRING, (s), (l), (v), (a), (h), 0, 0, 0, NULL, NULL }
-#define OPT_LIST(s, l, v, a, h) { OPTION_LIST, (s), (l), (v), (a), (h), 0, 0, 0, NULL, NULL }
-#define OPT_CHOICE(s, l, v, a, h, c) { OPTION_CHOICE, (s), (l), (v), (a), (h), 0, 0, 0, (c), NULL }
-#define OPT_CALLBACK(s, l, v, a, h, f, cb) { OPTION_CALLBACK, (s), (l), (v), (a), (h), (f), 0, 0, NULL, (cb) }
-#define OPT_HIDDEN_BOOL(s, l, v) { OPTION_BOOL, (s), (l), (v), NULL, NULL, OPT_HIDDEN, 0, 0, NULL, NULL }
+#define OPT_BOOL(s, l, v, h, ...) { OPTION_BOOL, (s), (l), (v), NULL, (h), (0 __VA_OPT__(| (__VA_ARGS__))), 0, 0, NULL, NULL }
+#define OPT_COUNT(s, l, v, h, ...) { OPTION_COUNT, (s), (l), (v), NULL, (h), (OPT_NONEG __VA_OPT__(| (__VA_ARGS__))), 0, 0, NULL, NULL }
+#define OPT_INT(s, l, v, a, h, lo, hi, ...) { OPTION_INT, (s), (l), (v), (a), (h), (0 __VA_OPT__(| (__VA_ARGS__))), (lo), (hi), NULL, NULL }
+#define OPT_DOUBLE(s, l, v, a, h, lo, hi, ...) { OPTION_DOUBLE, (s), (l), (v), (a), (h), (0 __VA_OPT__(| (__VA_ARGS__))), (lo), (hi), NULL, NULL }
+#define OPT_STRING(s, l, v, a, h, ...) { OPTION_STRING, (s), (l), (v), (a), (h), (0 __VA_OPT__(| (__VA_ARGS__))), 0, 0, NULL, NULL }
+#define OPT_LIST(s, l, v, a, h, ...) { OPTION_LIST, (s), (l), (v), (a), (h), (0 __VA_OPT__(| (__VA_ARGS__))), 0, 0, NULL, NULL }
+#define OPT_CHOICE(s, l, v, a, h, c, ...) { OPTION_CHOICE, (s), (l), (v), (a), (h), (0 __VA_OPT__(| (__VA_ARGS__))), 0, 0, (c), NULL }
+#define OPT_CALLBACK(s, l, v, a, h, f, cb, ...) { OPTION_CALLBACK, (s), (l), (v), (a), (h), ((f) __VA_OPT__(| (__VA_ARGS__))), 0, 0, NULL, (cb) }
+#define OPT_HIDDEN_BOOL(s, l, v, ...) { OPTION_BOOL, (s), (l), (v), NULL, NULL, (OPT_HIDDEN __VA_OPT__(| (__VA_ARGS__))), 0, 0, NULL, NULL }
 
 /* The --help page of a command, around the generated option list. */
 struct cmd_help {
@@ -83,6 +92,8 @@ struct cmd_help {
 
 /* parse_options() flags. */
 #define PARSE_STOP_AT_NON_OPTION 1 /* `kiln profile -F 99 ./prog -x`: stop at the command */
+#define PARSE_HELP_LAST 2 /* --help does not print: parsing goes on and PARSE_HELP is returned at the end, so that
+			   * the command prints the page of what the other options chose (`--help --mode mem`) */
 
 /* Return values besides the remaining argument count. */
 #define PARSE_HELP  (-1) /* --help was given and printed; exit 0 */
@@ -91,11 +102,43 @@ struct cmd_help {
 /*
  * Parses argv[1..argc-1] (argv[0] is the command name). Non-option arguments are moved to argv[0..n-1] and n
  * is returned. Prints the help page or a one-line usage error to stderr itself (the parser is cmd/ layer).
+ * Two hidden options print what the build installs, from the same table, and return PARSE_HELP: `--help-man`
+ * (the command's man page) and `--help-completion=bash|zsh|fish` (its part of a completion script).
  */
 int parse_options(int argc, char **argv, const struct option *opts, const struct cmd_help *help, int flags);
+/*
+ * parse_options() that also lists the options given, in their order, as pointers into `opts` (`given` has room
+ * for argc entries), for checks that depend on several options (an option that does not apply to the mode
+ * another one chose).
+ */
+int parse_options_given(int argc, char **argv, const struct option *opts, const struct cmd_help *help, int flags,
+			const struct option **given, size_t *ngiven);
+/* True when the option takes a value (not a boolean, a counter or a no-argument callback). */
+bool option_takes_value(const struct option *o);
 /* Prints the --help page to stdout. */
 void usage_print(const struct option *opts, const struct cmd_help *help);
+/* The --help page with only the options whose tags are none or share a bit with `tags`. */
+void usage_print_tagged(const struct option *opts, const struct cmd_help *help, unsigned tags);
 /* Prints "kiln: MSG" and a hint to see --help to stderr; returns 2 (the usage exit status). */
 int usage_error(const struct cmd_help *help, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Man pages and completion scripts (options_doc.c). */
+struct cmd_summary {
+	const char *name;    /* "profile" */
+	const char *summary; /* one line */
+};
+
+/* The one-line summary of the command being run, for its man page's NAME line (main.c sets it). */
+void options_set_summary(const char *summary);
+/* Prints `what` ("man", "bash", "zsh" or "fish") for one command's table; -1 for an unknown `what`. */
+int options_print_doc(const char *what, const struct option *opts, const struct cmd_help *help);
+/* Prints kiln(1): the command list and what all commands share. */
+void options_man_top(const struct cmd_summary *cmds, size_t n, const char *description);
+/*
+ * A completion script is the beginning (the command list), each command's options_print_doc() part, and the
+ * end (the completion function). begin returns -1 for an unknown shell.
+ */
+int options_completion_begin(const char *shell, const struct cmd_summary *cmds, size_t n);
+void options_completion_end(const char *shell);
 
 #endif

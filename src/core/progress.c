@@ -11,6 +11,7 @@
 
 struct progress {
 	char *title;
+	char *unit; /* counted steps (progress_new_count), or NULL for bytes */
 	uint64_t total;
 	uint64_t last_ns;
 	uint64_t start_ns;
@@ -31,20 +32,52 @@ struct progress *progress_new(const char *title, uint64_t total)
 	return p;
 }
 
+struct progress *progress_new_count(const char *title, uint64_t total, const char *unit)
+{
+	struct progress *p = progress_new(title, total);
+
+	if (p)
+		p->unit = xstrdup(unit);
+	return p;
+}
+
+void progress_set_total(struct progress *p, uint64_t total)
+{
+	if (p)
+		p->total = total;
+}
+
+static void show_count(const struct progress *p, uint64_t done, uint64_t t)
+{
+	double el = (double)(t - p->start_ns) * 1e-9;
+
+	fprintf(stderr, "\r%s: ", p->title);
+	if (p->total)
+		fprintf(stderr, "%3.0f%% (%llu / %llu %s, %.1f s", 100.0 * (double)done / (double)p->total,
+			(unsigned long long)done, (unsigned long long)p->total, p->unit, el);
+	else
+		fprintf(stderr, "(%llu %s, %.1f s", (unsigned long long)done, p->unit, el);
+	if (p->total && done && done < p->total)
+		fprintf(stderr, ", about %.1f s left", el / (double)done * (double)(p->total - done));
+	fputs(")\033[K", stderr);
+}
+
 void progress_update(struct progress *p, uint64_t done)
 {
 	uint64_t t;
 
 	if (!p)
 		return;
-	/* Reading the clock is cheap, but not free: look only every 64th call. */
-	if (p->calls++ & 63)
+	/* Reading the clock is cheap, but not free: look only every 64th call (each counted step is slow). */
+	if (!p->unit && (p->calls++ & 63))
 		return;
 	t = now_ns();
 	if (t - p->last_ns < 200000000ULL || t - p->start_ns < 500000000ULL)
 		return;
 	p->last_ns = t;
-	if (p->total)
+	if (p->unit)
+		show_count(p, done, t);
+	else if (p->total)
 		fprintf(stderr, "\r%s: %3.0f%% (%.1f / %.1f MB)\033[K", p->title, 100.0 * (double)done / (double)p->total,
 			(double)done / 1e6, (double)p->total / 1e6);
 	else
@@ -59,5 +92,6 @@ void progress_free(struct progress *p)
 	if (p->shown)
 		fputs("\r\033[K", stderr);
 	free(p->title);
+	free(p->unit);
 	free(p);
 }

@@ -67,14 +67,6 @@ const char *report_format_for_path(const char *path)
 	return NULL;
 }
 
-uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 void error_msg(const char *fmt, ...)
 {
 	va_list ap;

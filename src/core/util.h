@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h" /* now_ns(), which callers of this header used before clock.h existed */
+
 struct err;
 
 /* Exit statuses of the command-line contract (DESIGN.md). */
@@ -27,8 +29,6 @@ bool use_color(int fd);
  */
 const char *report_format_for_path(const char *path);
 
-/* Monotonic clock in nanoseconds. */
-uint64_t now_ns(void);
 
 /* Messages from cmd/ and main.c: "kiln: ..." on stderr. */
 void error_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../core/atomicfile.h"
+#include "../core/buf.h"
 #include "../core/err.h"
 #include "../profile/profile.h"
 
@@ -123,47 +124,135 @@ bool profile_is_empty(const struct profile *p, int column)
 
 #define PROBE_BYTES 65536
 
-int profile_read_path(struct profile *p, const char *path, const char *type, const struct format_read_opts *o,
-		      struct err *e)
+/* The --type aliases: the candidates of each, the default first (its reader explains a refusal best). */
+static const struct type_alias {
+	const char *name;
+	const char *formats[3];
+} type_aliases[] = {
+	{ "perf", { "perf-script", "perf.data", NULL } },
+	{ "perf-data", { "perf.data", NULL, NULL } },
+	{ "pprof", { "pprof", "pprof-raw", NULL } },
+	{ "py-spy", { "folded", NULL, NULL } },
+	{ "pyspy", { "folded", NULL, NULL } },
+	{ "collapsed", { "folded", NULL, NULL } },
+	{ "node", { "cpuprofile", NULL, NULL } },
+};
+
+static const struct type_alias *find_alias(const char *type)
+{
+	for (size_t i = 0; i < sizeof(type_aliases) / sizeof(type_aliases[0]); i++)
+		if (!strcmp(type_aliases[i].name, type))
+			return &type_aliases[i];
+	return NULL;
+}
+
+bool format_type_known(const char *type)
+{
+	const struct format *f = format_by_name(type);
+
+	return find_alias(type) || (f && f->read);
+}
+
+int format_type_unknown(const char *type, struct err *e)
+{
+	struct buf list = BUF_INIT;
+	int ret;
+
+	for (size_t i = 0; i < sizeof(type_aliases) / sizeof(type_aliases[0]); i++)
+		buf_addf(&list, "%s%s", list.len ? ", " : "", type_aliases[i].name);
+	for (size_t i = 0; formats[i]; i++)
+		if (formats[i]->read)
+			buf_addf(&list, ", %s", formats[i]->name);
+	ret = err_set(e, "unknown profile type '%s' (known: %s)", type, list.buf);
+	buf_release(&list);
+	return ret;
+}
+
+static const struct format *pick_alias(const struct type_alias *al, const unsigned char *head, size_t n,
+				       const char *name, struct err *e)
+{
+	const struct format *f = NULL, *claim;
+	int best = 0;
+
+	for (size_t i = 0; i < 3 && al->formats[i]; i++) {
+		const struct format *c = format_by_name(al->formats[i]);
+		int s;
+
+		if (!c || !c->read)
+			continue;
+		if (!f)
+			f = c;
+		s = c->probe ? c->probe(head, n) : 0;
+		if (s > best) {
+			best = s;
+			f = c;
+		}
+	}
+	if (!f) {
+		err_set(e, "no reader for profile type '%s' in this build", al->name);
+		return NULL;
+	}
+	/* Nothing of the alias claims it, and a format kiln recognises but does not read does: refused by name. */
+	claim = best ? NULL : format_claim(head, n);
+	if (claim && !claim->read) {
+		err_set(e, "'%s': %s, which kiln does not read", name, claim->description);
+		return NULL;
+	}
+	return f;
+}
+
+const struct format *format_pick(struct input *in, const char *type, struct err *e)
+{
+	const struct type_alias *al = type ? find_alias(type) : NULL;
+	const unsigned char *head;
+	size_t n;
+
+	if (type && !format_type_known(type)) {
+		format_type_unknown(type, e);
+		return NULL;
+	}
+	n = input_peek(in, PROBE_BYTES, &head, e);
+	if (!n) {
+		if (!e || !e->msg[0])
+			err_set(e, "cannot read '%s': the input is empty", in->name);
+		return NULL;
+	}
+	if (type && !al)
+		return format_by_name(type);
+	return al ? pick_alias(al, head, n, in->name, e) : format_detect_input(head, n, in->name, e);
+}
+
+int profile_load(struct profile *p, const char *path, const char *type, const struct format_read_opts *o,
+		 const char **format, struct err *e)
 {
 	static const struct format_read_opts defaults;
 	const struct format *f;
 	struct input in;
 	int ret;
 
-	if (!o)
-		o = &defaults;
-	if (type) {
-		f = format_by_name(type);
-		if (!f || !f->read)
-			return err_set(e, "unknown input type '%s'", type);
-	}
+	if (type && !format_type_known(type))
+		return format_type_unknown(type, e);
 	if (input_open(&in, path, e))
 		return -1;
-	if (!type) {
-		const unsigned char *head;
-		size_t n = input_peek(&in, PROBE_BYTES, &head, e);
-
-		if (!n && e && e->msg[0]) {
-			input_close(&in);
-			return -1;
-		}
-		if (!n) {
-			input_close(&in);
-			return err_set(e, "cannot read '%s': the input is empty", strcmp(path, "-") ? path : "<stdin>");
-		}
-		f = format_detect_input(head, n, strcmp(path, "-") ? path : "<stdin>", e);
-		if (!f) {
-			input_close(&in);
-			return -1;
-		}
+	f = format_pick(&in, type, e);
+	if (!f) {
+		input_close(&in);
+		return -1;
 	}
+	if (format)
+		*format = f->name;
 	input_show_progress(&in, "reading");
-	ret = f->read(p, &in, o, e);
+	ret = f->read(p, &in, o ? o : &defaults, e);
 	if (ret)
-		err_wrap(e, "cannot read '%s' as %s", strcmp(path, "-") ? path : "<stdin>", f->name);
+		err_wrap(e, "cannot read '%s' as %s", in.name, f->name);
 	input_close(&in);
 	return ret;
+}
+
+int profile_read_path(struct profile *p, const char *path, const char *type, const struct format_read_opts *o,
+		      struct err *e)
+{
+	return profile_load(p, path, type, o, NULL, e);
 }
 
 int profile_write_path(const struct profile *p, const char *path, const struct format *f,

@@ -81,9 +81,28 @@ bool format_skipped_too_many(uint64_t skipped, uint64_t lines);
 bool profile_is_empty(const struct profile *p, int column);
 
 /*
- * Reads `path` ("-" = stdin) into `p`, detecting its format from content unless `type` names one.
- * Errors name the file and the problem.
+ * --type names, one table in format.c for every command that reads a profile: a registered format's name, or an
+ * alias naming one or more formats whose content picks among them ("perf": perf script text or a perf.data
+ * file; "pprof": gzipped or plain; "py-spy", "pyspy", "collapsed": folded stacks; "node": a .cpuprofile).
  */
+bool format_type_known(const char *type);
+/* Sets `e` to "unknown profile type 'TYPE' (known: ...)" and returns -1. */
+int format_type_unknown(const char *type, struct err *e);
+
+/*
+ * The reader for an open input, by --type `type` (NULL: detected from the content; see format_detect_input()).
+ * An alias picks the candidate whose probe scores highest, its first candidate when none claims the content,
+ * unless a format kiln does not read claims it. NULL with `e` set to one line naming the input otherwise.
+ */
+const struct format *format_pick(struct input *in, const char *type, struct err *e);
+
+/*
+ * Reads `path` ("-" = stdin) into `p` through format_pick(); `*format` (when non-NULL) receives the reader's
+ * name (static). Errors name the file and the problem.
+ */
+int profile_load(struct profile *p, const char *path, const char *type, const struct format_read_opts *o,
+		 const char **format, struct err *e);
+/* profile_load() without the format's name. */
 int profile_read_path(struct profile *p, const char *path, const char *type, const struct format_read_opts *o,
 		      struct err *e);
 

@@ -16,7 +16,7 @@
 #include "../core/hash.h"
 #include "../core/xalloc.h"
 #include "../profile/profile.h"
-#include "../record/perf_record.h"
+#include "../perf/perf_record.h"
 #include "../record/session.h"
 #include "../symbols/symbolizer.h"
 #include "format.h"

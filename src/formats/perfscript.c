@@ -678,15 +678,11 @@ static int end_sample(struct ps_reader *r, struct err *e)
 	return 0;
 }
 
-/* The kept event is metadata (a comment); what was skipped is a warning for the command to print. */
+/* The kept event is metadata (meta.h); what was skipped is a warning for the command to print. */
 static void add_notes(struct ps_reader *r)
 {
-	struct buf b = BUF_INIT;
-
-	if (r->event.len) {
-		buf_addf(&b, "event: %.*s", (int)r->event.len, r->event.buf);
-		profile_add_comment(r->p, b.buf);
-	}
+	if (r->event.len)
+		r->p->meta.event = profile_intern(r->p, r->event.buf, r->event.len);
 	if (r->skipped)
 		profile_add_warning(r->p, "kept only '%.*s' samples%s; skipped %llu samples of other events such as '%.*s'",
 				    (int)r->event.len, r->event.buf, r->event_defaulted ? " (the first event)" : "",
@@ -695,7 +691,6 @@ static void add_notes(struct ps_reader *r)
 		profile_add_warning(r->p, "ignored %llu line%s with invalid format (the first is line %llu)",
 				    (unsigned long long)r->unrecognized, r->unrecognized == 1 ? "" : "s",
 				    (unsigned long long)r->first_unrecognized);
-	buf_release(&b);
 }
 
 static int ps_read(struct profile *p, struct input *in, const struct format_read_opts *o, struct err *e)

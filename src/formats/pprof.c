@@ -6,8 +6,8 @@
  * it is one Location whose Lines run innermost-first and end with the physical function. The writer groups each
  * run of inlined frames with the next non-inlined frame into one Location; the reader expands it back.
  *
- * Build ids and mapping ranges have no place in struct frame; they travel as profile comments (pprof_meta.h),
- * which the writer turns back into Mapping fields (and does not emit as comments). A location without lines is
+ * Build ids and mapping ranges have no place in struct frame; they are the profile's typed metadata (meta.h),
+ * which the writer turns back into Mapping fields (pprof_meta.h). A location without lines is
  * an unsymbolized address and stays one: its mapping keeps its real start, limit, offset, file and build id.
  */
 #include <errno.h>
@@ -29,7 +29,6 @@
 #include "../profile/profile.h"
 #include "format.h"
 
-#define BUILD_ID_PREFIX PPROF_BUILD_ID_PREFIX
 #define MAX_INFLATED ((size_t)4 << 30) /* a larger decompressed profile is treated as hostile */
 
 /* ---- probing ------------------------------------------------------------------------------------------- */
@@ -364,7 +363,7 @@ static int read_proto(struct profile *p, const PbProfile *pb, struct err *e)
 		uint32_t c;
 		if (str_id(&r, pb->comment[i], &c, "a comment"))
 			goto out;
-		profile_add_comment(p, profile_str(p, c));
+		pprof_meta_read_comment(p, profile_str(p, c));
 	}
 	for (size_t i = 0; i < pb->n_mapping; i++) {
 		const PbMapping *m = pb->mapping[i];
@@ -372,15 +371,11 @@ static int read_proto(struct profile *p, const PbProfile *pb, struct err *e)
 		if (str_id(&r, m->filename, &r.map_module[i], "a mapping file name") ||
 		    str_id(&r, m->build_id, &bid, "a mapping build id"))
 			goto out;
-		if (bid && r.map_module[i]) {
-			char *c = xasprintf(BUILD_ID_PREFIX "%s %s", profile_str(p, r.map_module[i]),
-					    profile_str(p, bid));
-			profile_add_comment(p, c);
-			free(c);
-		}
+		if (bid && r.map_module[i])
+			profile_set_build_id(p, profile_str(p, r.map_module[i]), profile_str(p, bid));
 		if (r.map_module[i] && m->memory_limit > m->memory_start)
-			pprof_note_mapping(p, m->memory_start, m->memory_limit, m->file_offset,
-					   profile_str(p, r.map_module[i]));
+			profile_add_mapping(p, m->memory_start, m->memory_limit, m->file_offset,
+					    profile_str(p, r.map_module[i]));
 	}
 	ret = read_samples(&r);
 out:

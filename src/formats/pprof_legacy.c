@@ -63,7 +63,7 @@ struct maps_entry {
 	uint64_t start, end, offset;
 	uint32_t module;
 	const char *base; /* basename, for telling kernel images */
-	bool noted;       /* its range is in the profile (pprof_meta.h) */
+	bool noted;       /* its range is in the profile's metadata (profile/meta.h) */
 };
 
 static void parse_maps(struct profile *p, const char *text, size_t len, struct maps_entry **out, size_t *nr)
@@ -125,7 +125,7 @@ static uint32_t legacy_frame(struct profile *p, struct maps_entry *maps, size_t 
 			f.addr = pc - m->start + m->offset;
 			f.kind = module_is_kernel(m->base) ? FRAME_KERNEL : FRAME_NATIVE;
 			if (!m->noted) {
-				pprof_note_mapping(p, m->start, m->end, m->offset, profile_str(p, m->module));
+				profile_add_mapping(p, m->start, m->end, m->offset, profile_str(p, m->module));
 				m->noted = true;
 			}
 			return profile_frame(p, &f);

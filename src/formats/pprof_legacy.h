@@ -3,7 +3,7 @@
  * the model as pprof does: native-word slots in native byte order; a header 0, 3, 0, period (us), 0; records
  * (count, depth, PCs leaf first); the trailer 0, 1, 0; then the text of /proc/self/maps. Addresses stay
  * unsymbolized: a frame is a module (from the maps text) and an address in it, or a bare address; the executable
- * mappings' ranges are kept as pprof_meta.h notes, so that pprof output can be symbolized like the original.
+ * mappings' ranges are kept in the profile's metadata (profile/meta.h), so that pprof output can be symbolized like the original.
  */
 #ifndef KILN_PPROF_LEGACY_H
 #define KILN_PPROF_LEGACY_H

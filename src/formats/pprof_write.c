@@ -19,8 +19,6 @@
 #include "../profile/profile.h"
 #include "format.h"
 
-#define BUILD_ID_PREFIX PPROF_BUILD_ID_PREFIX
-
 struct writer {
 	const struct profile *p;
 	struct u64map str_index;   /* model string id -> pprof string index */
@@ -38,7 +36,7 @@ struct writer {
 	struct wrange {
 		uint32_t module;
 		uint64_t start, limit, offset;
-	} *ranges; /* from the profile's mapping notes */
+	} *ranges; /* the profile's mapping ranges (meta.h) */
 	size_t ranges_nr, ranges_alloc;
 
 	PbLocation *locs;
@@ -112,24 +110,18 @@ static uint64_t wfunction(struct writer *w, const struct frame *f)
 	return *v + 1;
 }
 
-/* The mapping notes (pprof_meta.h) whose file is a module of the profile. */
+/* The profile's known mapping ranges (meta.h) of named modules. */
 static void wread_ranges(struct writer *w)
 {
-	const struct profile *p = w->p;
+	const struct profile_meta *m = &w->p->meta;
 
-	for (size_t i = 0; i < p->comments_nr; i++) {
-		struct wrange r;
-		const char *file;
-		int64_t mod;
+	for (size_t i = 0; i < m->mappings_nr; i++) {
+		const struct meta_mapping *mm = &m->mappings[i];
 
-		if (!pprof_parse_mapping(profile_str(p, p->comments[i]), &r.start, &r.limit, &r.offset, &file))
+		if (!mm->module || mm->limit <= mm->start)
 			continue;
-		mod = strtab_find(&p->strings, file, strlen(file));
-		if (mod <= 0)
-			continue;
-		r.module = (uint32_t)mod;
 		ALLOC_GROW(w->ranges, w->ranges_nr + 1, w->ranges_alloc);
-		w->ranges[w->ranges_nr++] = r;
+		w->ranges[w->ranges_nr++] = (struct wrange){ mm->module, mm->start, mm->limit, mm->offset };
 	}
 }
 
@@ -368,7 +360,9 @@ int pprof_encode(const struct profile *p, bool gzip, FILE *out, struct err *e)
 	PbMapping **mapp = NULL;
 	PbLocation **locp = NULL;
 	PbFunction **fnp = NULL;
-	int64_t *comments = xcalloc(p->comments_nr + 1, sizeof(*comments));
+	char **meta = NULL;
+	size_t nmeta = pprof_meta_comments(p, &meta);
+	int64_t *comments = xcalloc(p->comments_nr + nmeta + 1, sizeof(*comments));
 	uint32_t *scratch = NULL;
 	size_t scratch_alloc = 0;
 	unsigned char *packed = NULL;
@@ -436,28 +430,18 @@ int pprof_encode(const struct profile *p, bool gzip, FILE *out, struct err *e)
 
 	fill_lines(&w);
 
-	/* Build ids arrive as comments (see the top of this file). */
-	for (size_t i = 0; i < p->comments_nr; i++) {
-		const char *c = profile_str(p, p->comments[i]);
-		if (!strncmp(c, BUILD_ID_PREFIX, strlen(BUILD_ID_PREFIX))) {
-			const char *file = c + strlen(BUILD_ID_PREFIX), *sp = strrchr(file, ' ');
-			if (sp) {
-				int64_t mod = strtab_find(&p->strings, file, (size_t)(sp - file));
-				int64_t bid = -1;
-				for (size_t m = 0; mod > 0 && m < w.maps_nr; m++) {
-					if (w.map_module[m] != (uint32_t)mod)
-						continue;
-					if (bid < 0)
-						bid = wstr_lit(&w, sp + 1);
-					w.maps[m].build_id = bid;
-				}
-			}
-			continue;
-		}
-		if (!strncmp(c, PPROF_MAPPING_PREFIX, strlen(PPROF_MAPPING_PREFIX)))
-			continue;
-		comments[pb.n_comment++] = wstr(&w, p->comments[i]);
+	/* Build ids go to every mapping of their module; the typed metadata's comments follow the profile's own. */
+	for (size_t i = 0; i < p->meta.build_ids_nr; i++) {
+		const struct meta_build_id *b = &p->meta.build_ids[i];
+
+		for (size_t m = 0; m < w.maps_nr; m++)
+			if (w.map_module[m] == b->module)
+				w.maps[m].build_id = wstr(&w, b->id);
 	}
+	for (size_t i = 0; i < p->comments_nr; i++)
+		comments[pb.n_comment++] = wstr(&w, p->comments[i]);
+	for (size_t i = 0; i < nmeta; i++)
+		comments[pb.n_comment++] = wstr_lit(&w, meta[i]);
 	pb.comment = comments;
 
 	mapp = xcalloc(w.maps_nr + 1, sizeof(*mapp));
@@ -523,6 +507,9 @@ out_labels:
 	free(locp);
 	free(fnp);
 	free(comments);
+	for (size_t i = 0; i < nmeta; i++)
+		free(meta[i]);
+	free(meta);
 	writer_release(&w);
 	return ret;
 }

@@ -113,8 +113,7 @@ static int speedscope_write(const struct profile *p, FILE *out, const struct for
 
 	jw_init(&j, &b, false);
 	jw_object_begin(&j);
-	jw_key(&j, "$schema");
-	jw_string(&j, SCHEMA_URL);
+	jw_kv_str(&j, "$schema", SCHEMA_URL);
 	jw_key(&j, "shared");
 	jw_object_begin(&j);
 	jw_key(&j, "frames");
@@ -134,8 +133,7 @@ static int speedscope_write(const struct profile *p, FILE *out, const struct for
 			jw_string_len(&j, profile_str(p, f->module), profile_strlen(p, f->module));
 		}
 		if (f->line) {
-			jw_key(&j, "line");
-			jw_uint(&j, f->line);
+			jw_kv_u64(&j, "line", f->line);
 		}
 		jw_object_end(&j);
 		if (b.len > FLUSH_AT && flush(&b, out, e))
@@ -160,8 +158,7 @@ static int speedscope_write(const struct profile *p, FILE *out, const struct for
 			end++;
 		}
 		jw_object_begin(&j);
-		jw_key(&j, "type");
-		jw_string(&j, "sampled");
+		jw_kv_str(&j, "type", "sampled");
 		jw_key(&j, "name");
 		buf_reset(&name);
 		if (start < nrefs && refs[start].g.has_tid) {
@@ -172,12 +169,9 @@ static int speedscope_write(const struct profile *p, FILE *out, const struct for
 			buf_adds(&name, type);
 		}
 		jw_string_len(&j, name.buf, name.len);
-		jw_key(&j, "unit");
-		jw_string(&j, unit);
-		jw_key(&j, "startValue");
-		jw_int(&j, 0);
-		jw_key(&j, "endValue");
-		jw_int(&j, total);
+		jw_kv_str(&j, "unit", unit);
+		jw_kv_i64(&j, "startValue", 0);
+		jw_kv_i64(&j, "endValue", total);
 		jw_key(&j, "samples");
 		jw_array_begin(&j);
 		for (size_t i = start; i < end; i++) {
@@ -207,12 +201,9 @@ static int speedscope_write(const struct profile *p, FILE *out, const struct for
 			break;
 	}
 	jw_array_end(&j);
-	jw_key(&j, "name");
-	jw_string(&j, type);
-	jw_key(&j, "activeProfileIndex");
-	jw_int(&j, 0);
-	jw_key(&j, "exporter");
-	jw_string(&j, "kiln");
+	jw_kv_str(&j, "name", type);
+	jw_kv_i64(&j, "activeProfileIndex", 0);
+	jw_kv_str(&j, "exporter", "kiln");
 	jw_object_end(&j);
 	buf_addch(&b, '\n');
 	if (flush(&b, out, e))

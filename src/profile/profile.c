@@ -51,6 +51,7 @@ void profile_free(struct profile *p)
 	u64map_release(&p->row_index);
 	strtab_release(&p->labelsets);
 	free(p->comments);
+	profile_meta_release(&p->meta);
 	free(p->warnings);
 	free(p);
 }
@@ -384,6 +385,7 @@ int profile_merge(struct profile *dst, const struct profile *src, struct err *e)
 	uint32_t *lmap = xmalloc(src->labelsets.nr * sizeof(*lmap));
 	int cmap[PROFILE_MAX_COLUMNS];
 	int64_t vals[PROFILE_MAX_COLUMNS];
+	bool dst_empty = !dst->rows_nr;
 
 	memset(smap, 0xff, src->strings.nr * sizeof(*smap));
 	memset(lmap, 0xff, src->labelsets.nr * sizeof(*lmap));
@@ -433,6 +435,7 @@ int profile_merge(struct profile *dst, const struct profile *src, struct err *e)
 	}
 	for (size_t c = 0; c < src->comments_nr; c++)
 		profile_add_comment(dst, profile_str(src, src->comments[c]));
+	profile_meta_merge(dst, src, dst_empty);
 	if (!dst->period && src->period) {
 		dst->period = src->period;
 		dst->period_type.type = map_str(dst, src, smap, src->period_type.type);

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "../core/hash.h"
+#include "meta.h"
 
 struct err;
 
@@ -108,8 +109,9 @@ struct profile {
 	int64_t period;
 	int64_t time_nanos;     /* start, ns since the epoch; 0 when unknown */
 	int64_t duration_nanos; /* 0 when unknown */
-	uint32_t *comments;     /* string ids */
+	uint32_t *comments;     /* string ids: free text for people; what kiln reads back is in `meta` */
 	size_t comments_nr, comments_alloc;
+	struct profile_meta meta; /* typed metadata (meta.h) */
 	/*
 	 * What a reader skipped or guessed ("ignored 3 lines with invalid format"), for the command to print on
 	 * stderr. Never written into any output format, never merged: a warning is about one input file.

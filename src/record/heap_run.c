@@ -17,9 +17,10 @@
 
 #include "../core/array.h"
 #include "../core/err.h"
+#include "../core/spawn.h"
 #include "../core/util.h"
 #include "../core/xalloc.h"
-#include "../../preload/heap_wire.h"
+#include "../core/heap_wire.h"
 #include "heap_run.h"
 #include "heap_trace.h"
 
@@ -75,28 +76,21 @@ char *heap_find_preload(struct err *e)
 	return NULL;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+struct child_env {
+	const struct heap_run_opts *o;
+	const char *sock;
+};
 
-static int64_t epoch_ns(void)
+/* In the child before exec: the preload library and its settings. */
+static void child_setup(void *arg)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* The child: environment, then exec; an exec failure's errno goes up the pipe. */
-static void child_exec(const struct heap_run_opts *o, const char *sock, int errfd)
-{
+	const struct child_env *ce = arg;
+	const struct heap_run_opts *o = ce->o;
 	char num[32];
 	const char *old = getenv("LD_PRELOAD");
 	char *pre = old && *old ? xasprintf("%s:%s", o->preload, old) : xstrdup(o->preload);
 	setenv("LD_PRELOAD", pre, 1);
-	setenv(KH_ENV_SOCK, sock, 1);
+	setenv(KH_ENV_SOCK, ce->sock, 1);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)o->sample_bytes);
 	setenv(KH_ENV_SAMPLE, num, 1);
 	if (o->depth) {
@@ -110,11 +104,6 @@ static void child_exec(const struct heap_run_opts *o, const char *sock, int errf
 	else
 		unsetenv(KH_ENV_NO_CHILDREN);
 	signal(SIGPIPE, SIG_DFL);
-	execvp(o->argv[0], o->argv);
-	int err = errno;
-	ssize_t w = write(errfd, &err, sizeof(err));
-	(void)w;
-	_exit(127);
 }
 
 struct conn {
@@ -127,7 +116,8 @@ int heap_run(const struct heap_run_opts *o, struct heap_trace *t, struct heap_ru
 {
 	char dir[PATH_MAX], sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	const char *tmp = getenv("TMPDIR");
-	int lfd = -1, pipefd[2] = { -1, -1 }, ret = -1;
+	int lfd = -1, ret = -1;
+	struct spawn sp = { -1, -1, -1 };
 	struct conn *conns = NULL;
 	size_t nconns = 0, aconns = 0;
 	struct pollfd *pfds = NULL;
@@ -160,35 +150,17 @@ int heap_run(const struct heap_run_opts *o, struct heap_trace *t, struct heap_ru
 		err_errno(e, "cannot listen on '%s'", sock);
 		goto out;
 	}
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		err_errno(e, "cannot create a pipe");
-		goto out;
-	}
 
-	fflush(NULL);
-	res->start_mono_ns = mono_ns();
-	res->start_epoch_ns = epoch_ns();
-	pid_t pid = fork();
-	if (pid < 0) {
-		err_errno(e, "cannot fork");
+	res->start_mono_ns = now_ns();
+	res->start_epoch_ns = (int64_t)epoch_ns();
+	struct child_env ce = { o, sock };
+	struct spawn_opts so = { .argv = o->argv, .setup = child_setup, .setup_arg = &ce };
+	if (spawn_start(&sp, &so, e) < 0)
 		goto out;
-	}
-	if (pid == 0) {
-		close(pipefd[0]);
-		close(lfd);
-		child_exec(o, sock, pipefd[1]);
-	}
+	pid_t pid = sp.pid;
 	run_child = pid;
-	close(pipefd[1]);
-	pipefd[1] = -1;
-	int child_errno = 0;
-	ssize_t n;
-	while ((n = read(pipefd[0], &child_errno, sizeof(child_errno))) < 0 && errno == EINTR)
-		;
-	if (n == (ssize_t)sizeof(child_errno)) {
-		int st;
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
+	int child_errno = spawn_exec_wait(&sp, NULL);
+	if (child_errno) {
 		run_child = 0;
 		res->launch_error = child_errno == ENOENT ? HEAP_LAUNCH_NOT_FOUND : HEAP_LAUNCH_CANNOT_RUN;
 		errno = child_errno;
@@ -217,7 +189,7 @@ int heap_run(const struct heap_run_opts *o, struct heap_trace *t, struct heap_ru
 				break;
 			ALLOC_GROW(conns, nconns + 1, aconns);
 			conns[nconns++] = (struct conn){ fd, heap_trace_open(t), false };
-			idle_since = mono_ns();
+			idle_since = now_ns();
 		}
 		ALLOC_GROW(pfds, nconns + 2, apfds);
 		pfds[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
@@ -287,14 +259,14 @@ int heap_run(const struct heap_run_opts *o, struct heap_trace *t, struct heap_ru
 				child_done = true;
 				run_child = 0;
 				res->status = st;
-				res->duration_ns = (int64_t)(mono_ns() - res->start_mono_ns);
-				idle_since = mono_ns();
+				res->duration_ns = (int64_t)(now_ns() - res->start_mono_ns);
+				idle_since = now_ns();
 			}
 		} else {
 			if (got)
-				idle_since = mono_ns();
+				idle_since = now_ns();
 			/* Every stream ended, or the remaining ones (daemons) stayed silent for the linger time. */
-			if (nconns && mono_ns() - idle_since > linger)
+			if (nconns && now_ns() - idle_since > linger)
 				break;
 		}
 	}
@@ -309,12 +281,9 @@ out:
 	free(buf);
 	if (lfd >= 0)
 		close(lfd);
-	if (pipefd[0] >= 0)
-		close(pipefd[0]);
 	if (pidfd >= 0)
 		close(pidfd);
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
+	spawn_abort(&sp);
 	if (have_dir) {
 		unlink(sock);
 		rmdir(dir);

@@ -1,4 +1,4 @@
-/* Decoder of the heap profiler's event stream (see heap_stream.h and preload/heap_wire.h). */
+/* Decoder of the heap profiler's event stream (see heap_stream.h and core/heap_wire.h). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * Decoder of the heap profiler's event stream (preload/heap_wire.h): bytes from one libkiln-heap.so connection
+ * Decoder of the heap profiler's event stream (core/heap_wire.h): bytes from one libkiln-heap.so connection
  * go in with heap_stream_feed(), records come out one at a time with heap_stream_next(). The decoder checks
  * every length and type, so a truncated or corrupt stream ends in an error, never in a bad read.
  */
@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../preload/heap_wire.h"
+#include "../core/heap_wire.h"
 
 struct err;
 

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analyze/heap_report.h"
 #include "../core/array.h"
 #include "../core/buf.h"
 #include "../core/err.h"
@@ -18,7 +17,7 @@
 #include "heap_trace.h"
 
 /*
- * Streams carry no addresses (preload/heap_wire.h): each ALLOC and FREE names its site and size, so a site's
+ * Streams carry no addresses (core/heap_wire.h): each ALLOC and FREE names its site and size, so a site's
  * live amount is its allocations less its frees, and what a stream leaves live when it ends is leaked. A free
  * can arrive before its site's STACK record (sent by another thread's buffer): it waits in the stream's
  * pending table until then.
@@ -659,13 +658,6 @@ static void add_maps(struct symbolizer *sym, uint32_t asid, char *text)
 	}
 }
 
-static void add_comment(struct profile *p, const char *key, int64_t v)
-{
-	char c[128];
-	snprintf(c, sizeof(c), "kiln-heap: %s=%" PRId64, key, v);
-	profile_add_comment(p, c);
-}
-
 int heap_trace_finish(struct heap_trace *t, struct symbolizer *sym, struct profile *p, struct err *e)
 {
 	warm_join(t);
@@ -735,28 +727,22 @@ int heap_trace_finish(struct heap_trace *t, struct symbolizer *sym, struct profi
 		calls = t->exact_calls;
 		bytes = t->exact_bytes;
 	}
-	add_comment(p, "peak_bytes", t->peak_bytes);
-	add_comment(p, "peak_blocks", t->peak_objs);
+	profile_heap_set(p, HEAP_PEAK_BYTES, t->peak_bytes);
+	profile_heap_set(p, HEAP_PEAK_BLOCKS, t->peak_objs);
 	if (t->peak_bytes && t->start_mono)
-		add_comment(p, "peak_time_ns", t->peak_time > t->start_mono ? (int64_t)(t->peak_time - t->start_mono) : 0);
-	add_comment(p, "total_allocated_bytes", bytes);
-	add_comment(p, "allocation_calls", calls);
-	add_comment(p, "temporary_allocations", t->temporary);
-	add_comment(p, "live_at_exit_bytes", t->leaked_bytes);
-	add_comment(p, "live_at_exit_blocks", t->leaked_objs);
-	add_comment(p, "sample_bytes", t->sampled ? (int64_t)t->sample : 0);
-	add_comment(p, "processes", (int64_t)t->stats.streams);
-	struct buf h = BUF_INIT;
-	buf_adds(&h, "kiln-heap: histogram=");
-	bool first = true;
+		profile_heap_set(p, HEAP_PEAK_TIME_NS,
+				 t->peak_time > t->start_mono ? (int64_t)(t->peak_time - t->start_mono) : 0);
+	profile_heap_set(p, HEAP_TOTAL_ALLOCATED_BYTES, bytes);
+	profile_heap_set(p, HEAP_ALLOCATION_CALLS, calls);
+	profile_heap_set(p, HEAP_TEMPORARY_ALLOCATIONS, t->temporary);
+	profile_heap_set(p, HEAP_LIVE_AT_EXIT_BYTES, t->leaked_bytes);
+	profile_heap_set(p, HEAP_LIVE_AT_EXIT_BLOCKS, t->leaked_objs);
+	profile_heap_set(p, HEAP_SAMPLE_BYTES, t->sampled ? (int64_t)t->sample : 0);
+	profile_heap_set(p, HEAP_PROCESSES, (int64_t)t->stats.streams);
 	for (unsigned b = 0; b < HEAP_HIST_BUCKETS; b++) {
-		if (!t->hist[b])
-			continue;
-		buf_addf(&h, "%s%u:%" PRId64, first ? "" : ",", b, t->hist[b]);
-		first = false;
+		p->meta.heap.hist[b] = t->hist[b];
+		p->meta.heap.has_hist |= t->hist[b] > 0;
 	}
-	profile_add_comment(p, h.buf);
-	buf_release(&h);
 	(void)e;
 	return 0;
 }

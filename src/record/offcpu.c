@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "../core/clock.h"
 #include "../core/err.h"
 #include "../core/xalloc.h"
 #include "../profile/profile.h"
@@ -20,7 +21,7 @@
 #include "offcpu.h"
 #include "offcpu_py.h"
 #include "offcpu.skel.h"
-#include "perf_record.h"
+#include "../perf/perf_record.h"
 #include "session.h"
 
 #define MAX_USER 512 /* user frames with Python frames spliced in */
@@ -113,13 +114,6 @@ void offcpu_stop(struct offcpu *oc)
 	oc->stopped = true;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* Copies stack `id` into `out` (leaf first, without the zero padding); returns the number of addresses. */
 static size_t read_stack(int fd, int32_t id, uint64_t *out)
 {
@@ -198,7 +192,7 @@ int offcpu_collect(struct offcpu *oc, struct rec_session *s, struct symbolizer *
 	uint64_t *m = xcalloc(MAX_USER, sizeof(*m));
 	struct oc_ufix *fix = xmalloc(sizeof(*fix));
 	struct oc_key key, next, *prev = NULL;
-	uint64_t now = mono_ns();
+	uint64_t now = now_ns();
 
 	struct profile *tmp = profile_new(0); /* names of kernel frames, for strip_tracing() */
 

@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "../core/array.h"
+#include "../core/clock.h"
 #include "../core/err.h"
 #include "../core/hash.h"
 #include "../core/xalloc.h"
@@ -70,13 +71,6 @@ struct ocpy {
 	uint32_t bkeys[BATCH];
 	struct oc_start bvals[BATCH];
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static size_t chain_get(const struct ocpy *py, uint32_t id, const uint64_t **out)
 {
@@ -207,7 +201,7 @@ static void scan(struct ocpy *py)
 	struct oc_start *vals = py->bvals;
 	uint32_t in = 0, out = 0;
 	bool first = true;
-	uint64_t now = mono_ns();
+	uint64_t now = now_ns();
 
 	for (;;) {
 		__u32 count = BATCH;

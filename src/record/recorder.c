@@ -18,10 +18,12 @@
 #include <unistd.h>
 
 #include "../core/array.h"
+#include "../core/clock.h"
 #include "../core/err.h"
 #include "../core/hash.h"
+#include "../core/spawn.h"
 #include "../core/xalloc.h"
-#include "perf_record.h"
+#include "../perf/perf_record.h"
 #include "recorder.h"
 #include "session.h"
 
@@ -99,20 +101,6 @@ static int sys_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu,
 static int sys_pidfd_open(pid_t pid)
 {
 	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
-static uint64_t epoch_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void setup_attr(struct rec *r)
@@ -400,70 +388,29 @@ static void release(struct rec *r)
 	u64map_release(&r->tids);
 }
 
-/*
- * Forks the command, held before exec until `gate` is closed. Exec failures come back as an errno on
- * `errpipe` (close-on-exec, so a successful exec closes it with nothing written).
- */
-static pid_t fork_gated(char *const *argv, uint64_t ignored, int gate[2], int errpipe[2], struct err *e)
+/* A recording between recorder_start() and recorder_end(). */
+struct recorder {
+	struct rec r;
+	struct recorder_result *res;
+	struct spawn sp;
+	pid_t child;
+	bool launch, child_reaped, ended;
+	int *pidfds;
+	size_t npidfds, nexited;
+	bool *exited;
+	struct pollfd *pfd;
+	uint64_t start, deadline;
+};
+
+/* Opens the events of the mode on the child, the targets or every CPU. */
+static int open_events(struct recorder *rc, struct err *e)
 {
-	if (pipe2(gate, O_CLOEXEC) < 0 || pipe2(errpipe, O_CLOEXEC) < 0)
-		return err_errno(e, "cannot create a pipe");
-	pid_t pid = fork();
-	if (pid < 0)
-		return err_errno(e, "cannot fork");
-	if (pid == 0) {
-		char c;
-		close(gate[1]);
-		close(errpipe[0]);
-		/* kiln's handlers revert to the defaults at exec; what kiln's caller ignored stays ignored. */
-		for (int sig = 1; sig < 64; sig++)
-			if (ignored & (1ULL << sig))
-				signal(sig, SIG_IGN);
-		while (read(gate[0], &c, 1) < 0 && errno == EINTR)
-			;
-		close(gate[0]);
-		execvp(argv[0], argv);
-		int err = errno;
-		ssize_t w = write(errpipe[1], &err, sizeof(err));
-		(void)w;
-		_exit(127);
-	}
-	close(gate[0]);
-	close(errpipe[1]);
-	return pid;
-}
-
-int recorder_run(const struct recorder_opts *o, struct rec_session *s, struct recorder_result *res, struct err *e)
-{
-	struct rec r = { 0 };
-	int gate[2] = { -1, -1 }, errpipe[2] = { -1, -1 };
-	int *pidfds = NULL;
-	size_t npidfds = 0;
-	pid_t child = -1;
-	int ret = -1;
-	bool child_reaped = false;
-
-	memset(res, 0, sizeof(*res));
-	r.o = o;
-	r.s = s;
-	stop_requested = 0;
-	forward_signal = 0;
-	stop_signal = 0;
-	setup_attr(&r);
-
-	bool launch = o->argv && o->argv[0];
-	if (launch) {
-		child = fork_gated(o->argv, o->child_ignored_signals, gate, errpipe, e);
-		if (child < 0)
-			goto out;
-		pidfds = xcalloc(1, sizeof(*pidfds));
-		pidfds[0] = sys_pidfd_open(child);
-		npidfds = pidfds[0] >= 0;
-	}
+	const struct recorder_opts *o = rc->r.o;
+	struct rec_session *s = rc->r.s;
 
 	if (o->mode == REC_SYSTEM) {
-		if (open_per_cpu(&r, -1, e) < 0)
-			goto out;
+		if (open_per_cpu(&rc->r, -1, e) < 0)
+			return -1;
 		/* What runs already: its threads, names and executable mappings. */
 		DIR *d = opendir("/proc");
 		struct dirent *de;
@@ -475,139 +422,207 @@ int recorder_run(const struct recorder_opts *o, struct rec_session *s, struct re
 		}
 		if (d)
 			closedir(d);
-	} else if (o->mode == REC_LAUNCH) {
-		if (open_per_cpu(&r, child, e) < 0)
-			goto out;
-	} else {
-		pidfds = xcalloc(o->npids, sizeof(*pidfds));
-		for (size_t i = 0; i < o->npids; i++) {
-			if (rec_session_synthesize(s, o->pids[i], e) < 0 || attach_threads(&r, o->pids[i], e) < 0)
-				goto out;
-			int fd = sys_pidfd_open((pid_t)o->pids[i]);
-			if (fd >= 0)
-				pidfds[npidfds++] = fd;
-		}
-		/* Threads created while the first ones were being opened: rescan until nothing is new. */
-		for (int round = 0; round < 16; round++) {
-			int added = 0;
-			for (size_t i = 0; i < o->npids; i++) {
-				int n = attach_threads(&r, o->pids[i], NULL);
-				if (n > 0) {
-					added += n;
-					rec_session_synthesize(s, o->pids[i], NULL);
-				}
-			}
-			if (!added)
-				break;
-		}
+		return 0;
 	}
-	for (size_t i = 0; i < r.rings_nr; i++)
-		r.rings[i].meta->data_tail = 0;
-	if (o->on_ready && o->on_ready(launch ? (uint32_t)child : 0, o->on_ready_arg, e) < 0)
-		goto out;
+	if (o->mode == REC_LAUNCH)
+		return open_per_cpu(&rc->r, rc->child, e);
+	rc->pidfds = xcalloc(o->npids ? o->npids : 1, sizeof(*rc->pidfds));
+	for (size_t i = 0; i < o->npids; i++) {
+		if (rec_session_synthesize(s, o->pids[i], e) < 0 || attach_threads(&rc->r, o->pids[i], e) < 0)
+			return -1;
+		int fd = sys_pidfd_open((pid_t)o->pids[i]);
+		if (fd >= 0)
+			rc->pidfds[rc->npidfds++] = fd;
+	}
+	/* Threads created while the first ones were being opened: rescan until nothing is new. */
+	for (int round = 0; round < 16; round++) {
+		int added = 0;
+		for (size_t i = 0; i < o->npids; i++) {
+			int n = attach_threads(&rc->r, o->pids[i], NULL);
+			if (n > 0) {
+				added += n;
+				rec_session_synthesize(s, o->pids[i], NULL);
+			}
+		}
+		if (!added)
+			break;
+	}
+	return 0;
+}
 
-	uint64_t start = mono_ns();
+static void recorder_free(struct recorder *rc)
+{
+	/* Recording failed before the command ran: it must not run unprofiled. */
+	spawn_abort(&rc->sp);
+	for (size_t i = 0; i < rc->npidfds; i++)
+		close(rc->pidfds[i]);
+	free(rc->pidfds);
+	free(rc->pfd);
+	free(rc->exited);
+	release(&rc->r);
+	free(rc);
+}
+
+int recorder_start(const struct recorder_opts *o, struct rec_session *s, struct recorder_result *res,
+		   struct recorder **out, struct err *e)
+{
+	struct recorder *rc = xcalloc(1, sizeof(*rc));
+
+	*out = NULL;
+	memset(res, 0, sizeof(*res));
+	rc->res = res;
+	rc->sp = (struct spawn){ -1, -1, -1 };
+	rc->child = -1;
+	rc->r.o = o;
+	rc->r.s = s;
+	stop_requested = 0;
+	forward_signal = 0;
+	stop_signal = 0;
+	setup_attr(&rc->r);
+
+	rc->launch = o->argv && o->argv[0];
+	if (rc->launch) {
+		struct spawn_opts so = { .argv = o->argv, .gated = true, .ignored_signals = o->child_ignored_signals };
+		if (spawn_start(&rc->sp, &so, e) < 0)
+			goto fail;
+		rc->child = rc->sp.pid;
+		rc->pidfds = xcalloc(1, sizeof(*rc->pidfds));
+		rc->pidfds[0] = sys_pidfd_open(rc->child);
+		rc->npidfds = rc->pidfds[0] >= 0;
+	}
+	if (open_events(rc, e) < 0)
+		goto fail;
+	for (size_t i = 0; i < rc->r.rings_nr; i++)
+		rc->r.rings[i].meta->data_tail = 0;
+	if (o->on_ready && o->on_ready(rc->launch ? (uint32_t)rc->child : 0, o->on_ready_arg, e) < 0)
+		goto fail;
+
+	rc->start = now_ns();
 	res->start_epoch_ns = epoch_ns();
+	res->start_mono_ns = rc->start;
 	if (o->mode != REC_LAUNCH)
-		enable_all(&r);
-
-	if (launch) {
-		close(gate[1]); /* release the child: it execs, which enables the events */
-		gate[1] = -1;
-		int err = 0;
-		ssize_t n;
-		while ((n = read(errpipe[0], &err, sizeof(err))) < 0 && errno == EINTR)
-			;
-		close(errpipe[0]);
-		errpipe[0] = -1;
-		if (n == (ssize_t)sizeof(err)) {
-			int status;
-			while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-				;
-			child_reaped = true;
+		enable_all(&rc->r);
+	if (rc->launch) {
+		/* Released, the child execs, which enables the events. */
+		int err = spawn_exec_wait(&rc->sp, NULL);
+		if (err) {
+			rc->child_reaped = true;
+			res->reaped = true;
 			res->launch_error = err == ENOENT ? REC_LAUNCH_NOT_FOUND : REC_LAUNCH_CANNOT_RUN;
 			errno = err;
 			err_errno(e, "cannot run '%s'", o->argv[0]);
-			ret = 0;
-			goto out;
+			recorder_free(rc);
+			return 0;
 		}
 		res->launched = true;
 	}
+	rc->deadline = o->duration > 0 ? rc->start + (uint64_t)(o->duration * 1e9) : 0;
+	rc->pfd = xcalloc(rc->r.rings_nr + rc->npidfds + 1, sizeof(*rc->pfd));
+	rc->exited = xcalloc(rc->npidfds + 1, sizeof(*rc->exited));
+	*out = rc;
+	return 0;
+fail:
+	res->bytes_read = rc->r.bytes_read;
+	recorder_free(rc);
+	return -1;
+}
 
-	uint64_t deadline = o->duration > 0 ? start + (uint64_t)(o->duration * 1e9) : 0;
-	size_t npoll = r.rings_nr + npidfds;
-	struct pollfd *pfd = xcalloc(npoll ? npoll : 1, sizeof(*pfd));
-	bool *exited = xcalloc(npidfds ? npidfds : 1, sizeof(*exited));
-	size_t nexited = 0;
-	for (;;) {
-		if (stop_requested) {
-			if (launch && !child_reaped && forward_signal) {
-				kill(child, forward_signal);
-				forward_signal = 0;
-			}
-			/* A launched command is waited for; a second request stops without it. */
-			if (!launch || stop_requested >= 2) {
-				res->stop_signal = stop_signal;
-				break;
-			}
+/* True when the recording's end condition holds (the command ended, the targets exited, a stop request). */
+static bool ended(struct recorder *rc)
+{
+	if (stop_requested) {
+		if (rc->launch && !rc->child_reaped && forward_signal) {
+			kill(rc->child, forward_signal);
+			forward_signal = 0;
 		}
-		if (launch && !child_reaped) {
-			int status;
-			pid_t w = waitpid(child, &status, WNOHANG);
-			if (w == child) {
-				child_reaped = true;
-				res->status = status;
-				break;
-			}
+		/* A launched command is waited for; a second request stops without it. */
+		if (!rc->launch || stop_requested >= 2) {
+			rc->res->stop_signal = stop_signal;
+			return true;
 		}
-		if (!launch && npidfds && nexited == npidfds)
-			break; /* every target exited */
-		int timeout = POLL_MS;
-		if (deadline) {
-			uint64_t now = mono_ns();
-			if (now >= deadline)
-				break;
-			if ((deadline - now) / 1000000 < (uint64_t)timeout)
-				timeout = (int)((deadline - now) / 1000000) + 1;
+	}
+	if (rc->launch && !rc->child_reaped) {
+		int status;
+		pid_t w = waitpid(rc->child, &status, WNOHANG);
+		if (w == rc->child) {
+			rc->child_reaped = true;
+			rc->res->status = status;
+			return true;
 		}
-		size_t n = 0;
-		for (size_t i = 0; i < r.rings_nr; i++)
-			pfd[n++] = (struct pollfd){ .fd = r.rings[i].fd, .events = POLLIN };
-		for (size_t i = 0; i < npidfds; i++)
-			pfd[n++] = (struct pollfd){ .fd = exited[i] ? -1 : pidfds[i], .events = POLLIN };
-		int pr = poll(pfd, n, timeout);
-		if (pr < 0 && errno != EINTR)
+	}
+	if (!rc->launch && rc->npidfds && rc->nexited == rc->npidfds)
+		return true; /* every target exited */
+	return rc->deadline && now_ns() >= rc->deadline;
+}
+
+int recorder_poll(struct recorder *rc, uint64_t until_ns)
+{
+	struct rec *r = &rc->r;
+
+	while (!rc->ended) {
+		if (ended(rc)) {
+			rc->ended = true;
 			break;
-		for (size_t i = 0; i < npidfds; i++)
-			if (!exited[i] && (pfd[r.rings_nr + i].revents & (POLLIN | POLLHUP))) {
-				exited[i] = true;
-				nexited++;
+		}
+		uint64_t now = now_ns(), limit = rc->deadline;
+		if (until_ns && (!limit || until_ns < limit))
+			limit = until_ns;
+		if (until_ns && now >= until_ns)
+			return 0;
+		int timeout = POLL_MS;
+		if (limit && (limit - now) / 1000000 < (uint64_t)timeout)
+			timeout = (int)((limit - now) / 1000000) + 1;
+		size_t n = 0;
+		for (size_t i = 0; i < r->rings_nr; i++)
+			rc->pfd[n++] = (struct pollfd){ .fd = r->rings[i].fd, .events = POLLIN };
+		for (size_t i = 0; i < rc->npidfds; i++)
+			rc->pfd[n++] = (struct pollfd){ .fd = rc->exited[i] ? -1 : rc->pidfds[i], .events = POLLIN };
+		int pr = poll(rc->pfd, n, timeout);
+		if (pr < 0 && errno != EINTR) {
+			rc->ended = true;
+			break;
+		}
+		for (size_t i = 0; i < rc->npidfds; i++)
+			if (!rc->exited[i] && (rc->pfd[r->rings_nr + i].revents & (POLLIN | POLLHUP))) {
+				rc->exited[i] = true;
+				rc->nexited++;
 			}
-		drain(&r);
+		drain(r);
 	}
-	free(pfd);
-	free(exited);
-	disable_all(&r);
-	drain(&r);
-	res->duration_ns = mono_ns() - start;
-	ret = 0;
-out:
-	res->reaped = child_reaped;
-	if (launch && child > 0 && !child_reaped && !res->launched) {
-		/* Recording failed before the command ran: it must not run unprofiled. */
-		kill(child, SIGKILL);
-		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
-	if (gate[1] >= 0)
-		close(gate[1]);
-	if (errpipe[0] >= 0)
-		close(errpipe[0]);
-	for (size_t i = 0; i < npidfds; i++)
-		close(pidfds[i]);
-	free(pidfds);
-	res->bytes_read = r.bytes_read;
-	res->nevents = (unsigned)r.fds_nr;
-	release(&r);
-	return ret;
+	return 1;
+}
+
+void recorder_flush(struct recorder *rc)
+{
+	drain(&rc->r);
+}
+
+void recorder_end(struct recorder *rc)
+{
+	struct recorder_result *res;
+
+	if (!rc)
+		return;
+	res = rc->res;
+	disable_all(&rc->r);
+	drain(&rc->r);
+	res->duration_ns = now_ns() - rc->start;
+	res->reaped = rc->child_reaped;
+	res->bytes_read = rc->r.bytes_read;
+	res->nevents = (unsigned)rc->r.fds_nr;
+	recorder_free(rc);
+}
+
+int recorder_run(const struct recorder_opts *o, struct rec_session *s, struct recorder_result *res, struct err *e)
+{
+	struct recorder *rc;
+
+	if (recorder_start(o, s, res, &rc, e) < 0)
+		return -1;
+	if (!rc)
+		return 0; /* the command could not be run: res->launch_error */
+	while (!recorder_poll(rc, 0))
+		;
+	recorder_end(rc);
+	return 0;
 }

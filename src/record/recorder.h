@@ -80,6 +80,7 @@ struct recorder_result {
 	enum rec_launch_error launch_error;
 	uint64_t duration_ns;   /* wall time recorded */
 	uint64_t start_epoch_ns;
+	uint64_t start_mono_ns; /* now_ns() when the events were enabled */
 	int stop_signal;        /* a signal that ended the recording, 0 if none */
 	uint64_t bytes_read;    /* ring buffer bytes consumed */
 	unsigned nevents;
@@ -90,6 +91,22 @@ struct recorder_result {
  * command could not be executed: see res->launch_error), or -1 with `e` set when recording could not start.
  */
 int recorder_run(const struct recorder_opts *o, struct rec_session *s, struct recorder_result *res, struct err *e);
+
+/*
+ * The same in steps, for a caller that hands over what was recorded so far (continuous recording, run.h):
+ *   recorder_start()  opens the events and launches or attaches; returns 0 with `*rc` (NULL when a launched
+ *                     command could not be run: res->launch_error, `e` set), or -1 with `e` set;
+ *   recorder_poll()   records until `until_ns` (now_ns() time; 0: no limit) or the end condition, feeding the
+ *                     session; returns 1 at the end, 0 at `until_ns`;
+ *   recorder_flush()  feeds what the ring buffers hold now;
+ *   recorder_end()    stops, feeds the rest, fills `res` (duration, ...) and frees `rc` (NULL: no-op).
+ */
+struct recorder;
+int recorder_start(const struct recorder_opts *o, struct rec_session *s, struct recorder_result *res,
+		   struct recorder **rc, struct err *e);
+int recorder_poll(struct recorder *rc, uint64_t until_ns);
+void recorder_flush(struct recorder *rc);
+void recorder_end(struct recorder *rc);
 
 /* Asks a running recorder to stop (async-signal-safe); `sig` is forwarded to a launched command when it was
  * sent by another process (a terminal's signal already reached the command's process group). */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../core/array.h"
+#include "../core/clock.h"
 #include "../core/err.h"
 #include "../core/hash.h"
 #include "../core/xalloc.h"
@@ -113,13 +114,6 @@ enum rt_lang rt_detect_pid(uint32_t pid)
 static bool python_wanted(const struct runtime *rt)
 {
 	return rt->lang == RT_PYTHON || rt->asked == RT_AUTO;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void add_note(struct runtime *rt, char *msg)
@@ -312,7 +306,7 @@ static struct py_process *proc_python(struct runtime *rt, struct rt_proc *pr)
 {
 	if (pr->py)
 		return pr->py;
-	uint64_t now = mono_ns();
+	uint64_t now = now_ns();
 	if (pr->retry_ns && now < pr->retry_ns)
 		return NULL;
 	/* A shell may exec Python later in the same process: look again, less and less often. */

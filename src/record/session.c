@@ -14,7 +14,7 @@
 #include "../core/xalloc.h"
 #include "../profile/profile.h"
 #include "../symbols/symbolizer.h"
-#include "perf_record.h"
+#include "../perf/perf_record.h"
 #include "session.h"
 
 #define MAX_FRAMES 512       /* per sample, kernel + user (perf's default maximum is 127) */
@@ -743,4 +743,17 @@ out:
 	free(rs.fids);
 	u64map_release(&rs.index);
 	return ret;
+}
+
+void rec_session_reset_samples(struct rec_session *s)
+{
+	/* The arrays keep their room: the next window has about as many unique stacks as this one. */
+	s->words_nr = 0;
+	s->aggs_nr = 0;
+	u64map_release(&s->agg_index);
+	s->st.samples = s->st.period = 0;
+	s->st.lost = s->st.throttled = s->st.bad_records = 0;
+	s->st.first_time = s->st.last_time = 0;
+	s->st.unique_stacks = s->st.user_samples = s->st.broken_user = 0;
+	s->st.unwind_failed = s->st.max_depth_hit = s->st.leaf_repaired = s->st.leaf_beyond_stack = 0;
 }

@@ -91,6 +91,12 @@ int rec_session_finish(struct rec_session *s, struct profile *p, struct err *e);
 const struct rec_stats *rec_session_stats(const struct rec_session *s);
 
 /*
+ * Forgets the samples aggregated so far and the per-sample statistics (continuous recording: after each
+ * window's rec_session_finish()); processes, threads and address spaces stay, as the targets run on.
+ */
+void rec_session_reset_samples(struct rec_session *s);
+
+/*
  * Runtime hooks (src/record/runtime.h fills them for Python, Node.js, Java and Go); any may be NULL.
  *   user_stack  per sample, before aggregation: the `n` user addresses of (pid, tid), leaf first, in room for
  *               `max`; may rewrite them (e.g. splice interpreter frames in as addresses with REC_RUNTIME_TAG

@@ -1,112 +1,402 @@
-/* store.h's entry points: the backend comes from the location, and every call goes to it. */
-#include "server/store.h"
+/*
+ * The storage interface (store.h): backend selection by location, and what every backend shares: encoding a
+ * write into content-addressed frames, stacks and a packed (stack, value) vector (store_impl.h).
+ */
+#include "server/store_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
+#include "core/array.h"
+#include "core/buf.h"
 #include "core/err.h"
+#include "core/hash.h"
 #include "core/xalloc.h"
-#include "server/store_backend.h"
+#include "profile/profile.h"
 
-struct store {
-	const struct store_ops *ops;
-	void *h;
-};
-
-static bool is_postgres_url(const char *s)
+static bool is_postgres(const char *loc)
 {
-	return !strncmp(s, "postgres://", 11) || !strncmp(s, "postgresql://", 13);
+	return !strncmp(loc, "postgres://", 11) || !strncmp(loc, "postgresql://", 13);
 }
 
 struct store *store_open(const struct store_opts *o, struct err *e)
 {
-	const struct store_ops *ops;
-	struct store *s;
-	void *h;
-
 	if (!o->location || !*o->location)
-		return err_set(e, "no storage location"), NULL;
-	if (is_postgres_url(o->location))
-		ops = &store_pg_ops;
-	else
-		return err_set(e, "SQLite storage is not in this build"), NULL;
-	h = ops->open(o, e);
-	if (!h)
-		return NULL;
-	s = xcalloc(1, sizeof(*s));
-	s->ops = ops;
-	s->h = h;
-	return s;
+		return err_set(e, "no storage location given"), NULL;
+	if (is_postgres(o->location))
+		return store_pg_open(o, e);
+	return store_sqlite_open(o, e);
 }
 
 void store_close(struct store *s)
 {
-	if (!s)
-		return;
-	s->ops->close(s->h);
-	free(s);
+	if (s)
+		s->be->close(s);
 }
 
 int store_ingest(struct store *s, const struct store_write *w, size_t n, struct err *e)
 {
-	return s->ops->ingest(s->h, w, n, e);
+	return s->be->ingest(s, w, n, e);
 }
 
 int store_select_merge(struct store *s, const struct store_query *q, struct profile *out, struct err *e)
 {
-	return s->ops->select_merge(s->h, q, out, e);
+	return s->be->select_merge(s, q, out, e);
 }
 
 int store_series(struct store *s, const struct store_query *q, store_series_cb cb, void *arg, struct err *e)
 {
-	return s->ops->series(s->h, q, cb, arg, e);
+	return s->be->series(s, q, cb, arg, e);
 }
 
 int store_label_names(struct store *s, const struct store_query *q, store_string_cb cb, void *arg, struct err *e)
 {
-	return s->ops->label_names(s->h, q, cb, arg, e);
+	return s->be->label_names(s, q, cb, arg, e);
 }
 
 int store_label_values(struct store *s, const struct store_query *q, const char *name, store_string_cb cb,
 		       void *arg, struct err *e)
 {
-	return s->ops->label_values(s->h, q, name, cb, arg, e);
+	return s->be->label_values(s, q, name, cb, arg, e);
 }
 
 int store_profile_types(struct store *s, const struct store_query *q, store_string_cb cb, void *arg,
 			struct err *e)
 {
-	return s->ops->profile_types(s->h, q, cb, arg, e);
+	return s->be->profile_types(s, q, cb, arg, e);
 }
 
 int store_select_series(struct store *s, const struct store_query *q, const char *const *group_by, size_t ngroup_by,
 			int64_t step_ns, store_group_cb cb, void *arg, struct err *e)
 {
-	return s->ops->select_series(s->h, q, group_by, ngroup_by, step_ns, cb, arg, e);
+	if (step_ns <= 0)
+		return err_set(e, "the step must be positive");
+	return s->be->select_series(s, q, group_by, ngroup_by, step_ns, cb, arg, e);
 }
 
 int store_list_profiles(struct store *s, const struct store_query *q, size_t limit, store_profile_cb cb, void *arg,
 			struct err *e)
 {
-	return s->ops->list_profiles(s->h, q, limit, cb, arg, e);
+	return s->be->list_profiles(s, q, limit, cb, arg, e);
 }
 
 int store_get_profile(struct store *s, const char *tenant, const char *id, struct profile *out, struct err *e)
 {
-	return s->ops->get_profile(s->h, tenant, id, out, e);
+	return s->be->get_profile(s, tenant, id, out, e);
 }
 
 int store_enforce_retention(struct store *s, int64_t now_ns, struct err *e)
 {
-	return s->ops->enforce_retention(s->h, now_ns, e);
+	return s->be->enforce_retention(s, now_ns, e);
 }
 
 int store_compact(struct store *s, int64_t now_ns, struct err *e)
 {
-	return s->ops->compact ? s->ops->compact(s->h, now_ns, e) : 0;
+	return s->be->compact ? s->be->compact(s, now_ns, e) : 0;
 }
 
 int store_stats(struct store *s, struct store_stats *st, struct err *e)
 {
-	return s->ops->stats(s->h, st, e);
+	memset(st, 0, sizeof(*st));
+	return s->be->stats(s, st, e);
+}
+
+/* ---- ids ---------------------------------------------------------------------------------------------------- */
+
+int64_t store_id_of(const void *data, size_t len)
+{
+	int64_t id = (int64_t)(hash_bytes(data, len) & INT64_MAX);
+
+	return id ? id : 1; /* 0 means "no parent" */
+}
+
+int64_t store_random_id(void)
+{
+	uint64_t r = 0;
+
+	/* getrandom() of 8 bytes from an initialised pool never blocks or comes short. */
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		r = hash_u64((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ (uint64_t)(uintptr_t)&ts);
+	}
+	r &= INT64_MAX;
+	return r ? (int64_t)r : 1;
+}
+
+/* ---- encoding a write --------------------------------------------------------------------------------------- */
+
+static void key_add_escaped(struct buf *b, const char *s, bool name)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '\n' || (name && *s == '='))
+			buf_addch(b, '\\');
+		buf_addch(b, *s == '\n' ? 'n' : *s);
+	}
+}
+
+size_t store_labels_parse(char *key, struct label_pair *labels, size_t max)
+{
+	size_t n = 0;
+	char *r = key, *w = key;
+
+	while (*r && n < max) {
+		char *start = w;
+		bool in_value = false;
+
+		labels[n].name = start;
+		labels[n].value = "";
+		for (; *r && *r != '\n'; r++) {
+			if (*r == '\\' && r[1]) {
+				r++;
+				*w++ = *r == 'n' ? '\n' : *r;
+			} else if (*r == '=' && !in_value) {
+				*w++ = '\0';
+				labels[n].value = w;
+				in_value = true;
+			} else {
+				*w++ = *r;
+			}
+		}
+		if (*r == '\n')
+			r++;
+		*w++ = '\0';
+		n++;
+	}
+	return n;
+}
+
+static int check_labels(const struct store_write *w, struct err *e)
+{
+	for (size_t i = 0; i < w->nlabels; i++) {
+		if (!w->labels[i].name || !*w->labels[i].name || !w->labels[i].value)
+			return err_set(e, "a label has an empty name");
+		if (i && strcmp(w->labels[i - 1].name, w->labels[i].name) >= 0)
+			return err_set(e, "labels are not sorted by name or not unique ('%s')", w->labels[i].name);
+	}
+	return 0;
+}
+
+static int64_t frame_id(const struct profile *p, const struct frame *f)
+{
+	struct buf b = BUF_INIT;
+	int64_t id;
+
+	/* Text, not string ids: ids must not depend on the order in which a profile interned its strings. */
+	buf_addf(&b, "%s%c%s%c%s%c%u%c%llx%c%u", profile_str(p, f->function), 0, profile_str(p, f->module), 0,
+		 profile_str(p, f->file), 0, f->line, 0, (unsigned long long)f->addr, 0, f->kind);
+	id = store_id_of(b.buf, b.len);
+	buf_release(&b);
+	return id;
+}
+
+/* Records `node`'s frame (once) and stack node, whose parent's id is known; returns its id. */
+static int64_t node_add(const struct profile *p, uint32_t node, int64_t parent, struct u64map *seen_frames,
+			struct store_enc *enc)
+{
+	const struct frame *f = &p->frames[p->nodes[node].frame];
+	int64_t fid = frame_id(p, f), key[2] = { parent, fid }, id;
+	int inserted;
+
+	u64map_insert(seen_frames, (uint64_t)fid & INT64_MAX, &inserted);
+	if (inserted) {
+		ALLOC_GROW(enc->frames, enc->nframes + 1, enc->frames_alloc);
+		enc->frames[enc->nframes++] = (struct store_frame){ fid, profile_str(p, f->function),
+			profile_str(p, f->module), profile_str(p, f->file), f->line, (int64_t)f->addr, (int)f->kind };
+	}
+	id = store_id_of(key, sizeof(key));
+	ALLOC_GROW(enc->stacks, enc->nstacks + 1, enc->stacks_alloc);
+	enc->stacks[enc->nstacks++] = (struct store_stack){ id, parent, fid };
+	return id;
+}
+
+/* The id of `node`, recording it and its unseen ancestors; iterative, as stacks can be very deep. */
+static int64_t node_id(const struct profile *p, uint32_t node, int64_t *ids, struct u64map *seen_frames,
+		       struct store_enc *enc, uint32_t **path, size_t *path_alloc)
+{
+	size_t n = 0;
+
+	for (uint32_t u = node; u && !ids[u]; u = p->nodes[u].parent) {
+		ALLOC_GROW(*path, n + 1, *path_alloc);
+		(*path)[n++] = u;
+	}
+	while (n--) {
+		uint32_t u = (*path)[n];
+
+		ids[u] = node_add(p, u, ids[p->nodes[u].parent], seen_frames, enc);
+	}
+	return ids[node];
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const struct store_pair *x = a, *y = b;
+
+	return x->stack < y->stack ? -1 : x->stack > y->stack;
+}
+
+int store_encode(const struct store_write *w, struct store_enc *enc, struct err *e)
+{
+	const struct profile *p = w->prof;
+	struct u64map seen_frames = U64MAP_INIT;
+	struct buf key = BUF_INIT;
+	int64_t *ids = NULL;
+	uint32_t *path = NULL;
+	size_t i, j, path_alloc = 0;
+
+	memset(enc, 0, sizeof(*enc));
+	if (check_labels(w, e))
+		return -1;
+	if (w->column < 0 || (size_t)w->column >= p->ncolumns)
+		return err_set(e, "no value column %d in the profile", w->column);
+	if (w->until_ns < w->from_ns)
+		return err_set(e, "the profile ends before it starts");
+	enc->tenant = w->tenant ? w->tenant : "";
+	enc->profile_type = w->profile_type;
+	enc->labels = w->labels;
+	enc->nlabels = w->nlabels;
+	enc->from_ns = w->from_ns;
+	enc->until_ns = w->until_ns;
+	enc->tenant_id = store_id_of(enc->tenant, strlen(enc->tenant));
+	for (i = 0; i < w->nlabels; i++) {
+		key_add_escaped(&key, w->labels[i].name, true);
+		buf_addch(&key, '=');
+		key_add_escaped(&key, w->labels[i].value, false);
+		buf_addch(&key, '\n');
+	}
+	{
+		struct buf sid = BUF_INIT;
+
+		buf_addf(&sid, "%lld%c%s%c%s", (long long)enc->tenant_id, 0, w->profile_type, 0, key.buf);
+		enc->series_id = store_id_of(sid.buf, sid.len);
+		buf_release(&sid);
+	}
+	enc->labels_key = buf_detach(&key, NULL);
+
+	ids = xcalloc(p->nodes_nr ? p->nodes_nr : 1, sizeof(*ids));
+	for (i = 0; i < p->rows_nr; i++) {
+		int64_t v = profile_row_values(p, i)[w->column];
+
+		if (!v || (w->only_labelset && p->rows[i].labelset != w->labelset))
+			continue;
+		ALLOC_GROW(enc->pairs, enc->npairs + 1, enc->pairs_alloc);
+		enc->pairs[enc->npairs++] = (struct store_pair){
+			node_id(p, p->rows[i].node, ids, &seen_frames, enc, &path, &path_alloc), v };
+	}
+	free(path);
+	free(ids);
+	u64map_release(&seen_frames);
+	/* Rows of one stack under different label sets (or frames equal in content) become one pair. */
+	qsort(enc->pairs, enc->npairs, sizeof(*enc->pairs), pair_cmp);
+	for (i = 0, j = 0; i < enc->npairs; i++) {
+		if (j && enc->pairs[j - 1].stack == enc->pairs[i].stack)
+			enc->pairs[j - 1].value = sat_add64(enc->pairs[j - 1].value, enc->pairs[i].value);
+		else
+			enc->pairs[j++] = enc->pairs[i];
+	}
+	enc->npairs = j;
+	for (i = 0; i < enc->npairs; i++)
+		enc->total = sat_add64(enc->total, enc->pairs[i].value);
+	return 0;
+}
+
+void store_enc_release(struct store_enc *enc)
+{
+	free(enc->labels_key);
+	free(enc->frames);
+	free(enc->stacks);
+	free(enc->pairs);
+	memset(enc, 0, sizeof(*enc));
+}
+
+/* ---- packed vectors ----------------------------------------------------------------------------------------- */
+
+static void put_varint(struct buf *b, uint64_t v)
+{
+	unsigned char tmp[10];
+	size_t n = 0;
+
+	do {
+		tmp[n] = v & 0x7f;
+		v >>= 7;
+		if (v)
+			tmp[n] |= 0x80;
+		n++;
+	} while (v);
+	buf_add(b, tmp, n);
+}
+
+static int get_varint(const unsigned char *d, size_t len, size_t *pos, uint64_t *v)
+{
+	uint64_t r = 0;
+
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		if (*pos >= len)
+			return -1;
+		r |= (uint64_t)(d[*pos] & 0x7f) << shift;
+		if (!(d[(*pos)++] & 0x80)) {
+			*v = r;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static uint64_t gcd64(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+static uint64_t abs64(int64_t v)
+{
+	return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+}
+
+void store_pack(struct buf *out, const int64_t *ids, const int64_t *values, size_t n)
+{
+	uint64_t g = 0;
+	int64_t prev = 0;
+
+	for (size_t i = 0; i < n && g != 1; i++)
+		g = gcd64(g, abs64(values[i]));
+	if (!g || g > INT64_MAX)
+		g = 1;
+	put_varint(out, n);
+	put_varint(out, g);
+	for (size_t i = 0; i < n; i++) {
+		int64_t q = values[i] / (int64_t)g;
+
+		put_varint(out, (uint64_t)(ids[i] - prev));
+		put_varint(out, ((uint64_t)q << 1) ^ (uint64_t)(q >> 63));
+		prev = ids[i];
+	}
+}
+
+int store_unpack(const unsigned char *d, size_t len, int (*cb)(void *arg, int64_t id, int64_t value), void *arg)
+{
+	uint64_t n, g, delta, zz;
+	size_t pos = 0;
+	int64_t id = 0, q, v;
+
+	if (get_varint(d, len, &pos, &n) || get_varint(d, len, &pos, &g) || !g || g > INT64_MAX || n > len)
+		return -1;
+	for (uint64_t i = 0; i < n; i++) {
+		if (get_varint(d, len, &pos, &delta) || get_varint(d, len, &pos, &zz))
+			return -1;
+		id = (int64_t)((uint64_t)id + delta);
+		q = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
+		if (__builtin_mul_overflow(q, (int64_t)g, &v))
+			return -1;
+		if (cb(arg, id, v))
+			return -1;
+	}
+	return pos == len ? 0 : -1;
 }

@@ -7,6 +7,9 @@
  * Contract: store_ingest() returns only after the data is durable (the HTTP layer acknowledges after it);
  * every function is safe to call from several threads at once on one `struct store`; every call fills `e` on
  * failure and returns -1. Times are nanoseconds since the epoch, ranges [from, until).
+ *
+ * The backend is chosen by store_opts.location: a postgres:// or postgresql:// URL is PostgreSQL, anything
+ * else a directory for SQLite (created when missing).
  */
 #ifndef KILN_SERVER_STORE_H
 #define KILN_SERVER_STORE_H
@@ -25,7 +28,11 @@ struct store_opts {
 	const char *location;   /* a directory (SQLite) or a postgres:// / postgresql:// URL */
 	int64_t retention_ns;   /* 0: keep forever */
 	bool read_only;         /* a query-only replica connection */
+	uint64_t max_series;    /* distinct series per tenant; 0: no limit (a write past it fails with STORE_ELIMIT) */
 };
+
+/* What store_ingest() returns when a limit (not a fault) refused the write: the client's error. */
+#define STORE_ELIMIT (-2)
 
 struct store *store_open(const struct store_opts *o, struct err *e);
 void store_close(struct store *s); /* NULL is a no-op */
@@ -39,9 +46,18 @@ struct store_write {
 	int64_t from_ns, until_ns;
 	const struct profile *prof;
 	int column;
+	/* With `only_labelset`, only the rows of label set `labelset` of `prof` (a pprof split by sample labels
+	 * into series, 2.3); otherwise every row. */
+	bool only_labelset;
+	uint32_t labelset;
 };
 
-/* Stores `n` profiles in one transaction (group commit); durable when it returns 0. */
+/*
+ * Stores `n` profiles, durable when it returns 0: writes from concurrent callers are committed together (group
+ * commit), all `n` of a call or none of them. Rows whose value is 0 are not stored; a profile with no non-zero
+ * value is stored as an empty profile (its series and time are still recorded). -1 on a fault, STORE_ELIMIT
+ * when a limit refused it; `e` says why.
+ */
 int store_ingest(struct store *s, const struct store_write *w, size_t n, struct err *e);
 
 /* What a query selects: a tenant, a profile type, a selector and a time range. */

@@ -20,7 +20,6 @@
 #include <sys/random.h>
 
 #include "profile/profile.h"
-#include "server/packed.h"
 
 /* ---- the connection pool ---- */
 
@@ -124,12 +123,12 @@ static bool retryable(const struct err *e)
 
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS kiln_frames (tenant text NOT NULL, id bigint NOT NULL, name text NOT NULL,"
-	" file text NOT NULL, line bigint NOT NULL, module text NOT NULL, kind integer NOT NULL,"
+	" file text NOT NULL, line bigint NOT NULL, module text NOT NULL, kind integer NOT NULL, addr bigint NOT NULL,"
 	" PRIMARY KEY (tenant, id));"
 	"CREATE TABLE IF NOT EXISTS kiln_stacks (tenant text NOT NULL, id bigint NOT NULL, parent bigint NOT NULL,"
 	" frame bigint NOT NULL, PRIMARY KEY (tenant, id));"
 	"CREATE TABLE IF NOT EXISTS kiln_series (tenant text NOT NULL, id bigint NOT NULL,"
-	" profile_type text NOT NULL, labels bytea NOT NULL, PRIMARY KEY (tenant, id));"
+	" profile_type text NOT NULL, labels text NOT NULL, PRIMARY KEY (tenant, id));"
 	"CREATE TABLE IF NOT EXISTS kiln_series_days (tenant text NOT NULL, day integer NOT NULL,"
 	" series bigint NOT NULL, PRIMARY KEY (tenant, day, series));"
 	"CREATE TABLE IF NOT EXISTS kiln_profiles (tenant text NOT NULL, id text NOT NULL, series bigint NOT NULL,"
@@ -219,9 +218,9 @@ static int ensure_tenant(struct pg_store *s, PGconn *c, const char *tenant, stru
 
 /* ---- open / close ---- */
 
-void pg_close(void *h)
+void pg_close(struct store *h)
 {
-	struct pg_store *s = h;
+	struct pg_store *s = (struct pg_store *)h;
 
 	if (!s)
 		return;
@@ -240,11 +239,13 @@ void pg_close(void *h)
 	free(s);
 }
 
-void *pg_open(const struct store_opts *o, struct err *e)
+struct store *store_pg_open(const struct store_opts *o, struct err *e)
 {
 	struct pg_store *s = xcalloc(1, sizeof(*s));
 	PGconn *c;
 
+	s->base.be = &store_pg_backend;
+	s->max_series = o->max_series;
 	s->conninfo = xstrdup(o->location);
 	s->retention_ns = o->retention_ns;
 	s->read_only = o->read_only;
@@ -256,11 +257,11 @@ void *pg_open(const struct store_opts *o, struct err *e)
 	c = pool_get(s, e);
 	if (!c || (!s->read_only && create_schema(c, e))) {
 		pool_put(s, c);
-		pg_close(s);
+		pg_close(&s->base);
 		return NULL;
 	}
 	pool_put(s, c);
-	return s;
+	return &s->base;
 }
 
 /* Empties the caches when they are full: they only save round trips, so forgetting is always correct. */
@@ -285,15 +286,9 @@ void caches_bound(struct pg_store *s)
 struct batch {
 	struct u64map seen;   /* keys already in this batch */
 	struct u64map keys;   /* the keys to mark written after the commit */
-	struct row_frame {
-		uint64_t id;
-		const struct profile *p;
-		uint32_t frame;
-	} *frames;
+	const struct store_frame **frames; /* point into the writes' encodings */
 	size_t frames_nr, frames_alloc;
-	struct row_stack {
-		uint64_t id, parent, frame;
-	} *stacks;
+	struct store_stack *stacks;
 	size_t stacks_nr, stacks_alloc;
 	struct row_day {
 		uint64_t series;
@@ -316,119 +311,43 @@ static bool need_row(struct pg_store *s, struct batch *b, uint64_t key)
 	return true;
 }
 
-static uint64_t frame_id(const struct profile *p, uint32_t fid)
+static int cmp_frame(const void *a, const void *b)
 {
-	const struct frame *f = &p->frames[fid];
-	struct buf b = BUF_INIT;
-	uint64_t id;
+	int64_t x = (*(const struct store_frame *const *)a)->id, y = (*(const struct store_frame *const *)b)->id;
 
-	buf_adds(&b, profile_str(p, f->function));
-	buf_addch(&b, 0);
-	buf_adds(&b, profile_str(p, f->file));
-	buf_addch(&b, 0);
-	buf_adds(&b, profile_str(p, f->module));
-	buf_addf(&b, "%c%u:%u", 0, f->line, f->kind);
-	id = id63(hash_bytes(b.buf, b.len));
-	buf_release(&b);
-	return id;
+	return (x > y) - (x < y);
 }
 
-static uint64_t series_id(const struct store_write *w)
+static int cmp_stack(const void *a, const void *b)
 {
-	struct buf b = BUF_INIT;
-	uint64_t id;
+	int64_t x = ((const struct store_stack *)a)->id, y = ((const struct store_stack *)b)->id;
 
-	buf_adds(&b, w->profile_type);
-	for (size_t i = 0; i < w->nlabels; i++) {
-		buf_addch(&b, 0);
-		buf_adds(&b, w->labels[i].name);
-		buf_addch(&b, 0);
-		buf_adds(&b, w->labels[i].value);
-	}
-	id = id63(hash_bytes(b.buf, b.len));
-	buf_release(&b);
-	return id;
+	return (x > y) - (x < y);
 }
 
-static void encode_labels(struct buf *b, const struct label_pair *l, size_t n)
+/* The frame and stack rows of an encoded write that the database may not have yet. */
+static void batch_rows(struct pg_store *s, struct batch *b, uint64_t tk, const struct store_enc *enc)
 {
-	for (size_t i = 0; i < n; i++) {
-		buf_add(b, l[i].name, strlen(l[i].name) + 1);
-		buf_add(b, l[i].value, strlen(l[i].value) + 1);
-	}
+	for (size_t i = 0; i < enc->nframes; i++)
+		if (need_row(s, b, row_key(tk, ROW_FRAME, (uint64_t)enc->frames[i].id)))
+			PUSH(b->frames, b->frames_nr, b->frames_alloc, &enc->frames[i]);
+	for (size_t i = 0; i < enc->nstacks; i++)
+		if (need_row(s, b, row_key(tk, ROW_STACK, (uint64_t)enc->stacks[i].id)))
+			PUSH(b->stacks, b->stacks_nr, b->stacks_alloc, enc->stacks[i]);
 }
 
-static int cmp_pair(const void *a, const void *b)
+/* The packed (stack, value) vector of an encoded write. */
+static void pack_body(struct buf *out, const struct store_enc *enc)
 {
-	const struct packed_pair *x = a, *y = b;
+	int64_t *ids = xcalloc(enc->npairs + 1, sizeof(*ids)), *values = xcalloc(enc->npairs + 1, sizeof(*values));
 
-	return x->stack < y->stack ? -1 : x->stack > y->stack;
-}
-
-static int cmp_u64_first(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * Turns one write into its profile row (packed body, total) and the frame and stack rows it needs. Stack ids
- * are computed for every node in id order: a node's parent always has a smaller id than the node itself.
- */
-static int prepare_write(struct pg_store *s, struct batch *b, uint64_t tk, const struct store_write *w,
-			 struct buf *body, int64_t *total, struct err *e)
-{
-	const struct profile *p = w->prof;
-	uint64_t *fids = xcalloc(p->frames_nr ? p->frames_nr : 1, sizeof(*fids));
-	uint64_t *sids = xcalloc(p->nodes_nr ? p->nodes_nr : 1, sizeof(*sids));
-	struct packed_pair *pairs = xcalloc(p->rows_nr ? p->rows_nr : 1, sizeof(*pairs));
-	size_t npairs = 0;
-
-	if (w->column < 0 || (size_t)w->column >= p->ncolumns) {
-		free(fids), free(sids), free(pairs);
-		return err_set(e, "profile has no value column %d", w->column);
+	for (size_t i = 0; i < enc->npairs; i++) {
+		ids[i] = enc->pairs[i].stack;
+		values[i] = enc->pairs[i].value;
 	}
-	for (size_t f = 0; f < p->frames_nr; f++)
-		fids[f] = frame_id(p, (uint32_t)f);
-	for (size_t n = 1; n < p->nodes_nr; n++) {
-		const struct stack_node *node = &p->nodes[n];
-		uint64_t parent = sids[node->parent];
-		uint64_t pair[2] = { parent, fids[node->frame] };
-
-		sids[n] = id63(hash_bytes(pair, sizeof(pair)));
-		if (need_row(s, b, row_key(tk, ROW_STACK, sids[n]))) {
-			PUSH(b->stacks, b->stacks_nr, b->stacks_alloc,
-				   ((struct row_stack){ sids[n], parent, fids[node->frame] }));
-			if (need_row(s, b, row_key(tk, ROW_FRAME, fids[node->frame])))
-				PUSH(b->frames, b->frames_nr, b->frames_alloc,
-					   ((struct row_frame){ fids[node->frame], p, node->frame }));
-		}
-	}
-	*total = 0;
-	for (size_t r = 0; r < p->rows_nr; r++) {
-		int64_t v = profile_row_values(p, r)[w->column];
-
-		if (v == 0 || p->rows[r].node == 0)
-			continue;
-		pairs[npairs++] = (struct packed_pair){ sids[p->rows[r].node], v };
-		*total = sat_add64(*total, v);
-	}
-	/* Rows that differ only in labels share a stack: sum them into one pair. */
-	qsort(pairs, npairs, sizeof(*pairs), cmp_pair);
-	size_t out = 0;
-
-	for (size_t i = 0; i < npairs; i++) {
-		if (out && pairs[out - 1].stack == pairs[i].stack)
-			pairs[out - 1].value = sat_add64(pairs[out - 1].value, pairs[i].value);
-		else
-			pairs[out++] = pairs[i];
-	}
-	packed_encode(body, pairs, out);
-	free(fids);
-	free(sids);
-	free(pairs);
-	return 0;
+	store_pack(out, ids, values, enc->npairs);
+	free(ids);
+	free(values);
 }
 
 static void new_profile_id(char *out, size_t size, int64_t from_ns)
@@ -442,37 +361,38 @@ static void new_profile_id(char *out, size_t size, int64_t from_ns)
 
 static int insert_frames(PGconn *c, const char *tenant, struct batch *b, struct err *e)
 {
-	struct buf ids = BUF_INIT, names = BUF_INIT, files = BUF_INIT, lines = BUF_INIT, mods = BUF_INIT,
-		   kinds = BUF_INIT;
+	struct buf col[7];
 	int rc;
 
 	if (!b->frames_nr)
 		return 0;
-	qsort(b->frames, b->frames_nr, sizeof(*b->frames), cmp_u64_first);
-	buf_addch(&ids, '{'), buf_addch(&names, '{'), buf_addch(&files, '{');
-	buf_addch(&lines, '{'), buf_addch(&mods, '{'), buf_addch(&kinds, '{');
-	for (size_t i = 0; i < b->frames_nr; i++) {
-		const struct profile *p = b->frames[i].p;
-		const struct frame *f = &p->frames[b->frames[i].frame];
-
-		add_array_int(&ids, b->frames[i].id, !i);
-		add_array_text(&names, profile_str(p, f->function), !i);
-		add_array_text(&files, profile_str(p, f->file), !i);
-		add_array_int(&lines, f->line, !i);
-		add_array_text(&mods, profile_str(p, f->module), !i);
-		add_array_int(&kinds, f->kind, !i);
+	qsort(b->frames, b->frames_nr, sizeof(*b->frames), cmp_frame);
+	for (int k = 0; k < 7; k++) {
+		buf_init(&col[k], 64);
+		buf_addch(&col[k], '{');
 	}
-	buf_addch(&ids, '}'), buf_addch(&names, '}'), buf_addch(&files, '}');
-	buf_addch(&lines, '}'), buf_addch(&mods, '}'), buf_addch(&kinds, '}');
-	const char *v[] = { tenant, ids.buf, names.buf, files.buf, lines.buf, mods.buf, kinds.buf };
+	for (size_t i = 0; i < b->frames_nr; i++) {
+		const struct store_frame *f = b->frames[i];
+
+		add_array_int(&col[0], (uint64_t)f->id, !i);
+		add_array_text(&col[1], f->function ? f->function : "", !i);
+		add_array_text(&col[2], f->file ? f->file : "", !i);
+		add_array_int(&col[3], (uint64_t)f->line, !i);
+		add_array_text(&col[4], f->module ? f->module : "", !i);
+		add_array_int(&col[5], (uint64_t)f->kind, !i);
+		add_array_int(&col[6], (uint64_t)f->addr, !i);
+	}
+	for (int k = 0; k < 7; k++)
+		buf_addch(&col[k], '}');
+	const char *v[] = { tenant, col[0].buf, col[1].buf, col[2].buf, col[3].buf, col[4].buf, col[5].buf, col[6].buf };
 
 	rc = run_ok(c,
-		    "INSERT INTO kiln_frames (tenant, id, name, file, line, module, kind)"
+		    "INSERT INTO kiln_frames (tenant, id, name, file, line, module, kind, addr)"
 		    " SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[],"
-		    " $7::int[]) ON CONFLICT DO NOTHING",
-		    7, v, e);
-	buf_release(&ids), buf_release(&names), buf_release(&files);
-	buf_release(&lines), buf_release(&mods), buf_release(&kinds);
+		    " $7::int[], $8::bigint[]) ON CONFLICT DO NOTHING",
+		    8, v, e);
+	for (int k = 0; k < 7; k++)
+		buf_release(&col[k]);
 	return rc;
 }
 
@@ -483,12 +403,12 @@ static int insert_stacks(PGconn *c, const char *tenant, struct batch *b, struct 
 
 	if (!b->stacks_nr)
 		return 0;
-	qsort(b->stacks, b->stacks_nr, sizeof(*b->stacks), cmp_u64_first);
+	qsort(b->stacks, b->stacks_nr, sizeof(*b->stacks), cmp_stack);
 	buf_addch(&ids, '{'), buf_addch(&parents, '{'), buf_addch(&frames, '{');
 	for (size_t i = 0; i < b->stacks_nr; i++) {
-		add_array_int(&ids, b->stacks[i].id, !i);
-		add_array_int(&parents, b->stacks[i].parent, !i);
-		add_array_int(&frames, b->stacks[i].frame, !i);
+		add_array_int(&ids, (uint64_t)b->stacks[i].id, !i);
+		add_array_int(&parents, (uint64_t)b->stacks[i].parent, !i);
+		add_array_int(&frames, (uint64_t)b->stacks[i].frame, !i);
 	}
 	buf_addch(&ids, '}'), buf_addch(&parents, '}'), buf_addch(&frames, '}');
 	const char *v[] = { tenant, ids.buf, parents.buf, frames.buf };
@@ -534,40 +454,30 @@ static int insert_days(PGconn *c, const char *tenant, struct batch *b, struct er
 	return rc;
 }
 
-static int insert_series(PGconn *c, const struct store_write *w, uint64_t sid, struct err *e)
+static int insert_series(PGconn *c, const struct store_enc *enc, struct err *e)
 {
-	struct buf labels = BUF_INIT;
 	char id[32];
-	const char *v[] = { w->tenant, id, w->profile_type, NULL };
-	int lens[] = { 0, 0, 0, 0 }, bin[] = { 0, 0, 0, 1 };
-	PGresult *r;
+	const char *v[] = { enc->tenant, id, enc->profile_type, enc->labels_key };
 
-	snprintf(id, sizeof(id), "%llu", (unsigned long long)sid);
-	encode_labels(&labels, w->labels, w->nlabels);
-	v[3] = labels.buf;
-	lens[3] = (int)labels.len;
-	r = run(c,
-		"INSERT INTO kiln_series (tenant, id, profile_type, labels) VALUES ($1, $2, $3, $4)"
-		" ON CONFLICT DO NOTHING",
-		4, v, lens, bin, 0, e);
-	PQclear(r);
-	buf_release(&labels);
-	return r ? 0 : -1;
+	snprintf(id, sizeof(id), "%lld", (long long)enc->series_id);
+	return run_ok(c,
+		      "INSERT INTO kiln_series (tenant, id, profile_type, labels) VALUES ($1, $2, $3, $4)"
+		      " ON CONFLICT DO NOTHING",
+		      4, v, e);
 }
 
-static int insert_profile(PGconn *c, const struct store_write *w, uint64_t sid, const struct buf *body,
-			  int64_t total, struct err *e)
+static int insert_profile(PGconn *c, const struct store_enc *enc, const struct buf *body, struct err *e)
 {
 	char id[40], series[32], from[32], until[32], tot[32];
-	const char *v[] = { w->tenant, id, series, from, until, tot, body->buf };
+	const char *v[] = { enc->tenant, id, series, from, until, tot, body->buf };
 	int lens[] = { 0, 0, 0, 0, 0, 0, (int)body->len }, bin[] = { 0, 0, 0, 0, 0, 0, 1 };
 	PGresult *r;
 
-	new_profile_id(id, sizeof(id), w->from_ns);
-	snprintf(series, sizeof(series), "%llu", (unsigned long long)sid);
-	snprintf(from, sizeof(from), "%lld", (long long)w->from_ns);
-	snprintf(until, sizeof(until), "%lld", (long long)w->until_ns);
-	snprintf(tot, sizeof(tot), "%lld", (long long)total);
+	new_profile_id(id, sizeof(id), enc->from_ns);
+	snprintf(series, sizeof(series), "%lld", (long long)enc->series_id);
+	snprintf(from, sizeof(from), "%lld", (long long)enc->from_ns);
+	snprintf(until, sizeof(until), "%lld", (long long)enc->until_ns);
+	snprintf(tot, sizeof(tot), "%lld", (long long)enc->total);
 	r = run(c,
 		"INSERT INTO kiln_profiles (tenant, id, series, from_ns, until_ns, total, data)"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -586,12 +496,25 @@ static void batch_release(struct batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static int check_write(const struct store_write *w, struct err *e)
+/* Whether the new series of a batch fit under the per-tenant limit (counted in the database: several servers
+ * share it). 0, STORE_ELIMIT, or -1. */
+static int admit_series(struct pg_store *s, PGconn *c, const char *tenant, size_t nnew, struct err *e)
 {
-	if (!w->tenant || !w->profile_type || !w->prof)
-		return err_set(e, "a stored profile needs a tenant, a profile type and a profile");
-	if (w->from_ns < 0 || w->until_ns < w->from_ns)
-		return err_set(e, "bad time range [%lld, %lld)", (long long)w->from_ns, (long long)w->until_ns);
+	const char *v[] = { tenant };
+	PGresult *r;
+	int64_t have;
+
+	if (!s->max_series || !nnew)
+		return 0;
+	r = run(c, "SELECT count(*) FROM kiln_series WHERE tenant = $1", 1, v, NULL, NULL, 1, e);
+	if (!r)
+		return -1;
+	have = field_i64(r, 0, 0);
+	PQclear(r);
+	if ((uint64_t)have + nnew > s->max_series) {
+		err_set(e, "the tenant has reached its limit of %llu series", (unsigned long long)s->max_series);
+		return STORE_ELIMIT;
+	}
 	return 0;
 }
 
@@ -599,48 +522,54 @@ static int check_write(const struct store_write *w, struct err *e)
 static int ingest_once(struct pg_store *s, PGconn *c, const struct store_write *w, size_t n, struct err *e)
 {
 	struct batch b = { 0 };
+	struct store_enc *enc = xcalloc(n ? n : 1, sizeof(*enc));
 	struct buf *bodies = xcalloc(n ? n : 1, sizeof(*bodies));
-	int64_t *totals = xcalloc(n ? n : 1, sizeof(*totals));
-	uint64_t *sids = xcalloc(n ? n : 1, sizeof(*sids));
 	bool *new_series = xcalloc(n ? n : 1, sizeof(*new_series));
+	size_t nnew = 0, nenc = 0;
+	int64_t hour_until, day_until;
+	const char *tenant = n && w[0].tenant ? w[0].tenant : "";
 	int rc = -1;
 
-	int64_t hour_until, day_until;
-
-	for (size_t i = 0; i < n; i++)
-		if (check_write(&w[i], e) || ensure_partition(s, c, day_of(w[i].from_ns), e))
+	for (; nenc < n; nenc++) {
+		if (w[nenc].from_ns < 0) {
+			err_set(e, "a profile's time is before 1970");
 			goto out;
-	if (n && ensure_tenant(s, c, w[0].tenant, e))
+		}
+		if (store_encode(&w[nenc], &enc[nenc], e) || ensure_partition(s, c, day_of(w[nenc].from_ns), e))
+			goto out;
+	}
+	if (n && ensure_tenant(s, c, tenant, e))
 		goto out;
 	pthread_mutex_lock(&s->cache_lock);
 	caches_bound(s);
 	for (size_t i = 0; i < n; i++) {
-		uint64_t tk = tenant_key(w[i].tenant);
+		uint64_t tk = tenant_key(tenant), sid = (uint64_t)enc[i].series_id;
 
-		sids[i] = series_id(&w[i]);
-		new_series[i] = need_row(s, &b, row_key(tk, ROW_SERIES, sids[i]));
-		if (need_row(s, &b, row_key(tk ^ sids[i], ROW_SERIES_DAY, (uint64_t)day_of(w[i].from_ns))))
-			PUSH(b.days, b.days_nr, b.days_alloc, ((struct row_day){ sids[i], day_of(w[i].from_ns) }));
+		new_series[i] = need_row(s, &b, row_key(tk, ROW_SERIES, sid));
+		nnew += new_series[i];
+		if (need_row(s, &b, row_key(tk ^ sid, ROW_SERIES_DAY, (uint64_t)day_of(w[i].from_ns))))
+			PUSH(b.days, b.days_nr, b.days_alloc, ((struct row_day){ sid, day_of(w[i].from_ns) }));
+		batch_rows(s, &b, tk, &enc[i]);
 		buf_init(&bodies[i], 256);
-		if (prepare_write(s, &b, tk, &w[i], &bodies[i], &totals[i], e)) {
-			pthread_mutex_unlock(&s->cache_lock);
-			goto out;
-		}
+		pack_body(&bodies[i], &enc[i]);
 	}
 	pthread_mutex_unlock(&s->cache_lock);
 
+	rc = admit_series(s, c, tenant, nnew, e);
+	if (rc)
+		goto out;
+	rc = -1;
 	/* pg_ingest() made sure that the batch is of one tenant. */
 	if (run_ok(c, "BEGIN", 0, NULL, e))
 		goto out;
 	/* The rollup watermarks, locked against compaction until this commits (store_pg_rollup.c). */
-	if (n && (pg_watermarks(c, w[0].tenant, true, &hour_until, &day_until, e) ||
-		  insert_frames(c, w[0].tenant, &b, e) || insert_stacks(c, w[0].tenant, &b, e) ||
-		  insert_days(c, w[0].tenant, &b, e)))
+	if (n && (pg_watermarks(c, tenant, true, &hour_until, &day_until, e) || insert_frames(c, tenant, &b, e) ||
+		  insert_stacks(c, tenant, &b, e) || insert_days(c, tenant, &b, e)))
 		goto rollback;
 	for (size_t i = 0; i < n; i++)
-		if ((new_series[i] && insert_series(c, &w[i], sids[i], e)) ||
-		    insert_profile(c, &w[i], sids[i], &bodies[i], totals[i], e) ||
-		    pg_add_late(c, w[i].tenant, sids[i], w[i].from_ns, totals[i], &bodies[i], hour_until, day_until, e))
+		if ((new_series[i] && insert_series(c, &enc[i], e)) || insert_profile(c, &enc[i], &bodies[i], e) ||
+		    pg_add_late(c, tenant, (uint64_t)enc[i].series_id, w[i].from_ns, enc[i].total, &bodies[i],
+				hour_until, day_until, e))
 			goto rollback;
 	if (run_ok(c, "COMMIT", 0, NULL, e))
 		goto rollback;
@@ -662,9 +591,10 @@ rollback:
 out:
 	for (size_t i = 0; i < n; i++)
 		buf_release(&bodies[i]);
+	for (size_t i = 0; i < nenc; i++)
+		store_enc_release(&enc[i]);
+	free(enc);
 	free(bodies);
-	free(totals);
-	free(sids);
 	free(new_series);
 	batch_release(&b);
 	return rc;
@@ -678,9 +608,9 @@ void forget_partitions(struct pg_store *s)
 	pthread_mutex_unlock(&s->cache_lock);
 }
 
-int pg_ingest(void *h, const struct store_write *w, size_t n, struct err *e)
+int pg_ingest(struct store *h, const struct store_write *w, size_t n, struct err *e)
 {
-	struct pg_store *s = h;
+	struct pg_store *s = (struct pg_store *)h;
 	PGconn *c;
 	int rc = -1;
 

@@ -17,13 +17,12 @@
 #include "core/err.h"
 #include "core/hash.h"
 #include "core/xalloc.h"
-#include "server/store_backend.h"
+#include "server/store_impl.h"
 
 #define POOL_MAX 8
 #define DAY_NS 86400000000000LL
 #define HOUR_NS 3600000000000LL
 #define CACHE_MAX (1u << 21) /* entries per cache before it is emptied */
-#define MAX_STEPS 100000     /* timeline points per group */
 #define SCHEMA_LOCK 0x6b696c6e /* "kiln": the advisory lock key of schema and partition creation */
 
 #define PUSH(v, nr, alloc, item)                    \
@@ -35,11 +34,13 @@
 struct frame_info {
 	uint32_t name, file, module; /* ids in the store's string table */
 	uint32_t kind;
-	int64_t line;
+	int64_t line, addr;
 };
 
 struct pg_store {
+	struct store base; /* first: the handle store.c sees */
 	char *conninfo;
+	uint64_t max_series;
 	int64_t retention_ns;
 	bool read_only;
 
@@ -155,9 +156,9 @@ int run_ok(PGconn *c, const char *sql, int n, const char *const *vals, struct er
 void caches_bound(struct pg_store *s);
 /* Forgets which partitions exist (after retention dropped some, or an insert found one gone). */
 void forget_partitions(struct pg_store *s);
-void *pg_open(const struct store_opts *o, struct err *e);
-void pg_close(void *h);
-int pg_ingest(void *h, const struct store_write *w, size_t n, struct err *e);
+extern const struct store_backend store_pg_backend;
+void pg_close(struct store *h);
+int pg_ingest(struct store *h, const struct store_write *w, size_t n, struct err *e);
 
 /* Merged (stack, value) pairs of the profiles a query reads. */
 struct merge_acc {
@@ -184,10 +185,10 @@ int pg_watermarks(PGconn *c, const char *tenant, bool share, int64_t *hour_until
 /* Adds a profile that arrived for an hour (or day) already rolled up to its rollups. */
 int pg_add_late(PGconn *c, const char *tenant, uint64_t series, int64_t from_ns, int64_t total,
 		const struct buf *body, int64_t hour_until, int64_t day_until, struct err *e);
-int pg_compact(void *h, int64_t now_ns, struct err *e);
+int pg_compact(struct store *h, int64_t now_ns, struct err *e);
 
 /* store_pg_maint.c */
-int pg_enforce_retention(void *h, int64_t now_ns, struct err *e);
-int pg_stats(void *h, struct store_stats *st, struct err *e);
+int pg_enforce_retention(struct store *h, int64_t now_ns, struct err *e);
+int pg_stats(struct store *h, struct store_stats *st, struct err *e);
 
 #endif

@@ -8,9 +8,9 @@
 
 /* ---- retention and statistics ---- */
 
-int pg_enforce_retention(void *h, int64_t now_ns, struct err *e)
+int pg_enforce_retention(struct store *h, int64_t now_ns, struct err *e)
 {
-	struct pg_store *s = h;
+	struct pg_store *s = (struct pg_store *)h;
 	int64_t cutoff;
 	PGresult *r;
 	PGconn *c;
@@ -66,9 +66,9 @@ fail:
 	return -1;
 }
 
-int pg_stats(void *h, struct store_stats *st, struct err *e)
+int pg_stats(struct store *h, struct store_stats *st, struct err *e)
 {
-	struct pg_store *s = h;
+	struct pg_store *s = (struct pg_store *)h;
 	PGconn *c = pool_get(s, e);
 	PGresult *r;
 

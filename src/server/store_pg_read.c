@@ -8,7 +8,6 @@
 #include <stdlib.h>
 
 #include "profile/profile.h"
-#include "server/packed.h"
 
 /* ---- the series of a query ---- */
 
@@ -36,7 +35,7 @@ static void series_set_release(struct series_set *set)
 	memset(set, 0, sizeof(*set));
 }
 
-/* Splits the stored labels (name NUL value NUL ...) of one series. */
+/* Splits the stored labels of one series (store.c's label key: "name=value" lines). */
 static int decode_labels(struct series_row *row, const char *data, size_t len, struct err *e)
 {
 	size_t n = 0;
@@ -45,17 +44,11 @@ static int decode_labels(struct series_row *row, const char *data, size_t len, s
 	memcpy(row->mem, data, len);
 	row->mem[len] = 0;
 	for (size_t i = 0; i < len; i++)
-		n += !row->mem[i];
-	if (n % 2 || (len && row->mem[len - 1]))
+		n += row->mem[i] == '\n';
+	row->labels = xcalloc(n + 1, sizeof(*row->labels));
+	row->nlabels = store_labels_parse(row->mem, row->labels, n);
+	if (row->nlabels != n)
 		return err_set(e, "stored labels of series %llu are damaged", (unsigned long long)row->id);
-	row->nlabels = n / 2;
-	row->labels = xcalloc(row->nlabels ? row->nlabels : 1, sizeof(*row->labels));
-	for (size_t i = 0, off = 0; i < row->nlabels; i++) {
-		row->labels[i].name = row->mem + off;
-		off += strlen(row->mem + off) + 1;
-		row->labels[i].value = row->mem + off;
-		off += strlen(row->mem + off) + 1;
-	}
 	return 0;
 }
 
@@ -176,18 +169,20 @@ int stream_rows(PGconn *c, const char *sql, int n, const char *const *vals,
 	return rc;
 }
 
-static void acc_pair(void *arg, uint64_t stack, int64_t value)
+static int acc_pair(void *arg, int64_t stack, int64_t value)
 {
 	struct merge_acc *m = arg;
-	uint64_t *slot = u64map_insert(&m->values, stack, &(int){ 0 });
+	uint64_t *slot = u64map_insert(&m->values, (uint64_t)stack, &(int){ 0 });
 
 	*slot = (uint64_t)sat_add64((int64_t)*slot, value);
+	return 0;
 }
 
 static int acc_row(void *arg, const PGresult *r, struct err *e)
 {
-	return packed_decode((const unsigned char *)PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0), acc_pair, arg,
-			     e);
+	if (store_unpack((const unsigned char *)PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0), acc_pair, arg))
+		return err_set(e, "a stored profile is damaged");
+	return 0;
 }
 
 /* Fetches the stacks (with all their ancestors) and frames of `want` that the cache does not hold. */
@@ -244,7 +239,7 @@ static int fetch_stacks(struct pg_store *s, PGconn *c, const char *tenant, const
 	{
 		const char *w[] = { tenant, fids.buf };
 
-		r = run(c, "SELECT id, name, file, line, module, kind FROM kiln_frames WHERE tenant = $1"
+		r = run(c, "SELECT id, name, file, line, module, kind, addr FROM kiln_frames WHERE tenant = $1"
 			   " AND id = ANY($2::bigint[])", 2, w, NULL, NULL, 1, e);
 	}
 	if (!r)
@@ -263,6 +258,7 @@ static int fetch_stacks(struct pg_store *s, PGconn *c, const char *tenant, const
 		fi.line = field_i64(r, i, 3);
 		fi.module = strtab_intern(&s->strings, PQgetvalue(r, i, 4), (size_t)PQgetlength(r, i, 4));
 		fi.kind = (uint32_t)field_i32(r, i, 5);
+		fi.addr = field_i64(r, i, 6);
 		if (fi.kind >= FRAME_KIND_NR)
 			fi.kind = FRAME_UNKNOWN;
 		*slot = s->frames_nr;
@@ -317,6 +313,7 @@ static uint32_t stack_node(struct pg_store *s, uint64_t tk, uint64_t sid, struct
 		f.module = profile_intern_str(out, strtab_str(&s->strings, fi->module));
 		f.line = fi->line > 0 && fi->line <= UINT32_MAX ? (uint32_t)fi->line : 0;
 		f.kind = fi->kind;
+		f.addr = (uint64_t)fi->addr;
 		node = profile_node(out, node, profile_frame(out, &f));
 		*u64map_insert(memo, id, &(int){ 0 }) = node;
 	}
@@ -423,9 +420,9 @@ static int stream_selection(PGconn *c, const char *tenant, const char *ids, int6
 	return 0;
 }
 
-static int pg_select_merge(void *h, const struct store_query *q, struct profile *out, struct err *e)
+static int pg_select_merge(struct store *h, const struct store_query *q, struct profile *out, struct err *e)
 {
-	struct pg_store *s = h;
+	struct pg_store *s = (struct pg_store *)h;
 	struct series_set set = { 0 };
 	struct merge_acc acc = { U64MAP_INIT };
 	struct buf ids = BUF_INIT;
@@ -474,10 +471,10 @@ static int with_series(struct pg_store *s, const struct store_query *q, struct s
 	return rc;
 }
 
-static int pg_series(void *h, const struct store_query *q, store_series_cb cb, void *arg, struct err *e)
+static int pg_series(struct store *h, const struct store_query *q, store_series_cb cb, void *arg, struct err *e)
 {
 	struct series_set set = { 0 };
-	int rc = with_series(h, q, &set, e);
+	int rc = with_series((struct pg_store *)h, q, &set, e);
 
 	for (size_t i = 0; !rc && i < set.nr; i++)
 		if (cb(arg, set.v[i].type, set.v[i].labels, set.v[i].nlabels))
@@ -534,49 +531,79 @@ static int list_strings(struct pg_store *s, const struct store_query *q, const c
 	return rc;
 }
 
-static int pg_label_names(void *h, const struct store_query *q, store_string_cb cb, void *arg, struct err *e)
+static int pg_label_names(struct store *h, const struct store_query *q, store_string_cb cb, void *arg, struct err *e)
 {
-	return list_strings(h, q, NULL, false, cb, arg, e);
+	return list_strings((struct pg_store *)h, q, NULL, false, cb, arg, e);
 }
 
-static int pg_label_values(void *h, const struct store_query *q, const char *name, store_string_cb cb, void *arg,
+static int pg_label_values(struct store *h, const struct store_query *q, const char *name, store_string_cb cb, void *arg,
 			   struct err *e)
 {
-	return list_strings(h, q, name, false, cb, arg, e);
+	return list_strings((struct pg_store *)h, q, name, false, cb, arg, e);
 }
 
-static int pg_profile_types(void *h, const struct store_query *q, store_string_cb cb, void *arg, struct err *e)
+static int pg_profile_types(struct store *h, const struct store_query *q, store_string_cb cb, void *arg, struct err *e)
 {
-	return list_strings(h, q, NULL, true, cb, arg, e);
+	return list_strings((struct pg_store *)h, q, NULL, true, cb, arg, e);
 }
 
 /* ---- totals over time ---- */
 
+/* Points only where there is data: a fine step over a long range costs what the data costs. */
+struct tl_point {
+	uint64_t group, step;
+	int64_t sum;
+};
+
 struct timeline {
 	const struct store_query *q;
 	int64_t step;
-	size_t nsteps;
 	struct u64map series_group; /* series id -> group index */
-	int64_t *sums;              /* groups x steps */
-	unsigned char *seen;
+	struct tl_point *pts;
+	size_t pts_nr, pts_alloc;
+	struct u64map index; /* hash of (group, step) -> index in pts, probing on to the next hash on a clash */
 };
+
+static int cmp_tl_point(const void *a, const void *b)
+{
+	const struct tl_point *x = a, *y = b;
+
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	return (x->step > y->step) - (x->step < y->step);
+}
 
 static int timeline_row(void *arg, const PGresult *r, struct err *e)
 {
 	struct timeline *t = arg;
 	uint64_t *g = u64map_find(&t->series_group, (uint64_t)field_i64(r, 0, 0));
 	int64_t from = field_i64(r, 0, 1);
-	size_t step;
+	uint64_t step, key;
 
-	if (!g || from < t->q->from_ns)
+	if (!g || from < t->q->from_ns || from >= t->q->until_ns)
 		return 0;
-	step = (size_t)((from - t->q->from_ns) / t->step);
-	if (step >= t->nsteps)
-		return 0;
-	t->sums[*g * t->nsteps + step] = sat_add64(t->sums[*g * t->nsteps + step], field_i64(r, 0, 2));
-	t->seen[*g * t->nsteps + step] = 1;
+	step = (uint64_t)((from - t->q->from_ns) / t->step);
+	key = hash_u64(*g * 0x9e3779b97f4a7c15ULL ^ step);
+	for (;;) {
+		int ins;
+		uint64_t *slot;
+
+		if (key == U64MAP_EMPTY)
+			key = 0;
+		slot = u64map_insert(&t->index, key, &ins);
+		if (ins) {
+			*slot = t->pts_nr;
+			PUSH(t->pts, t->pts_nr, t->pts_alloc, ((struct tl_point){ *g, step, 0 }));
+		}
+		struct tl_point *pt = &t->pts[*slot];
+
+		if (pt->group == *g && pt->step == step) {
+			pt->sum = sat_add64(pt->sum, field_i64(r, 0, 2));
+			return 0;
+		}
+		key = hash_u64(key + 1);
+	}
 	(void)e;
-	return 0;
 }
 
 /* The group of a series: the values of the group-by labels, as one NUL-separated key. */
@@ -607,12 +634,12 @@ static int cmp_group(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-static int pg_select_series(void *h, const struct store_query *q, const char *const *group_by, size_t ngroup_by,
+static int pg_select_series(struct store *h, const struct store_query *q, const char *const *group_by, size_t ngroup_by,
 			    int64_t step_ns, store_group_cb cb, void *arg, struct err *e)
 {
-	struct pg_store *s = h;
+	struct pg_store *s = (struct pg_store *)h;
 	struct series_set set = { 0 };
-	struct timeline t = { q, step_ns, 0, U64MAP_INIT, NULL, NULL };
+	struct timeline t = { q, step_ns, U64MAP_INIT, NULL, 0, 0, U64MAP_INIT };
 	struct group *groups = NULL;
 	size_t ngroups = 0, galloc = 0;
 	struct buf key = BUF_INIT, ids = BUF_INIT;
@@ -623,10 +650,6 @@ static int pg_select_series(void *h, const struct store_query *q, const char *co
 		return err_set(e, "the step of a series query must be positive");
 	if (q->until_ns <= q->from_ns)
 		return 0;
-	t.nsteps = (size_t)((q->until_ns - q->from_ns - 1) / step_ns + 1);
-	if (t.nsteps > MAX_STEPS)
-		return err_set(e, "too many points: %zu steps of %lld ns (at most %d)", t.nsteps, (long long)step_ns,
-			       MAX_STEPS);
 	c = pool_get(s, e);
 	if (!c)
 		return -1;
@@ -658,8 +681,6 @@ static int pg_select_series(void *h, const struct store_query *q, const char *co
 		found = bsearch(&g, groups, ngroups, sizeof(*groups), cmp_group);
 		*u64map_insert(&t.series_group, set.v[i].id, &(int){ 0 }) = (uint64_t)(found - groups);
 	}
-	t.sums = xcalloc(ngroups * t.nsteps + 1, sizeof(*t.sums));
-	t.seen = xcalloc(ngroups * t.nsteps + 1, 1);
 	if (set.nr) {
 		ids_array(&ids, &set);
 		if (stream_selection(c, q->tenant ? q->tenant : "", ids.buf, q->from_ns, q->until_ns, step_ns,
@@ -668,9 +689,10 @@ static int pg_select_series(void *h, const struct store_query *q, const char *co
 	}
 	pool_put(s, c);
 	c = NULL;
-	for (size_t g = 0; g < ngroups; g++) {
+	qsort(t.pts, t.pts_nr, sizeof(*t.pts), cmp_tl_point);
+	for (size_t g = 0, next = 0; g < ngroups; g++) {
 		struct label_pair *labels = xcalloc(ngroup_by + 1, sizeof(*labels));
-		struct store_point *points = xcalloc(t.nsteps, sizeof(*points));
+		struct store_point *points = xcalloc(t.pts_nr + 1, sizeof(*points));
 		size_t np = 0;
 		const char *p = groups[g].key;
 
@@ -678,10 +700,9 @@ static int pg_select_series(void *h, const struct store_query *q, const char *co
 			labels[i] = (struct label_pair){ group_by[i], p };
 			p += strlen(p) + 1;
 		}
-		for (size_t i = 0; i < t.nsteps; i++)
-			if (t.seen[g * t.nsteps + i])
-				points[np++] = (struct store_point){ q->from_ns + (int64_t)i * step_ns,
-								     t.sums[g * t.nsteps + i] };
+		for (; next < t.pts_nr && t.pts[next].group == g; next++)
+			points[np++] = (struct store_point){ q->from_ns + (int64_t)t.pts[next].step * step_ns,
+							     t.pts[next].sum };
 		int stop = cb(arg, labels, ngroup_by, points, np);
 
 		free(labels);
@@ -697,8 +718,8 @@ out:
 	for (size_t i = 0; i < ngroups; i++)
 		free(groups[i].key);
 	free(groups);
-	free(t.sums);
-	free(t.seen);
+	free(t.pts);
+	u64map_release(&t.index);
 	u64map_release(&t.series_group);
 	series_set_release(&set);
 	buf_release(&key);
@@ -708,10 +729,10 @@ out:
 
 /* ---- single profiles ---- */
 
-static int pg_list_profiles(void *h, const struct store_query *q, size_t limit, store_profile_cb cb, void *arg,
+static int pg_list_profiles(struct store *h, const struct store_query *q, size_t limit, store_profile_cb cb, void *arg,
 			    struct err *e)
 {
-	struct pg_store *s = h;
+	struct pg_store *s = (struct pg_store *)h;
 	struct series_set set = { 0 };
 	struct u64map index = U64MAP_INIT;
 	struct buf ids = BUF_INIT;
@@ -775,9 +796,9 @@ out:
 	return rc;
 }
 
-static int pg_get_profile(void *h, const char *tenant, const char *id, struct profile *out, struct err *e)
+static int pg_get_profile(struct store *h, const char *tenant, const char *id, struct profile *out, struct err *e)
 {
-	struct pg_store *s = h;
+	struct pg_store *s = (struct pg_store *)h;
 	struct merge_acc acc = { U64MAP_INIT };
 	unsigned long long from;
 	char fromstr[32], idcopy[40];
@@ -818,9 +839,8 @@ out:
 	return rc;
 }
 
-const struct store_ops store_pg_ops = {
+const struct store_backend store_pg_backend = {
 	.name = "postgresql",
-	.open = pg_open,
 	.close = pg_close,
 	.ingest = pg_ingest,
 	.select_merge = pg_select_merge,

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 
 #include "profile/profile.h"
-#include "server/packed.h"
 
 #define GRACE_NS (5 * 60 * 1000000000LL) /* an hour is compacted this long after it ends */
 #define MAX_HOURS_PER_CALL 48
@@ -133,25 +132,26 @@ struct bucket {
 	size_t done_nr, done_alloc;
 };
 
-static int cmp_stack(const void *a, const void *b)
+static int cmp_pair(const void *a, const void *b)
 {
-	const struct packed_pair *x = a, *y = b;
+	const int64_t *x = a, *y = b;
 
-	return x->stack < y->stack ? -1 : x->stack > y->stack;
+	return (x[0] > y[0]) - (x[0] < y[0]);
 }
 
-static void bucket_add(void *arg, uint64_t stack, int64_t value)
+static int bucket_add(void *arg, int64_t stack, int64_t value)
 {
 	struct bucket *b = arg;
-	uint64_t *slot = u64map_insert(&b->acc, stack, &(int){ 0 });
+	uint64_t *slot = u64map_insert(&b->acc, (uint64_t)stack, &(int){ 0 });
 
 	*slot = (uint64_t)sat_add64((int64_t)*slot, value);
+	return 0;
 }
 
 /* Packs the rollup of the series summed so far. */
 static void bucket_flush(struct bucket *b)
 {
-	struct packed_pair *pairs;
+	int64_t (*pairs)[2], *ids, *values;
 	struct rollup ru = { b->series, b->profiles, 0, BUF_INIT };
 	size_t n = 0, pos = 0;
 	uint64_t k, v;
@@ -160,12 +160,22 @@ static void bucket_flush(struct bucket *b)
 		return;
 	pairs = xcalloc(b->acc.nr + 1, sizeof(*pairs));
 	while (u64map_next(&b->acc, &pos, &k, &v)) {
-		pairs[n++] = (struct packed_pair){ k, (int64_t)v };
+		pairs[n][0] = (int64_t)k;
+		pairs[n++][1] = (int64_t)v;
 		ru.total = sat_add64(ru.total, (int64_t)v);
 	}
-	qsort(pairs, n, sizeof(*pairs), cmp_stack);
-	packed_encode(&ru.body, pairs, n);
+	/* store_pack() wants ascending ids. */
+	qsort(pairs, n, sizeof(*pairs), cmp_pair);
+	ids = xcalloc(n + 1, sizeof(*ids));
+	values = xcalloc(n + 1, sizeof(*values));
+	for (size_t i = 0; i < n; i++) {
+		ids[i] = pairs[i][0];
+		values[i] = pairs[i][1];
+	}
+	store_pack(&ru.body, ids, values, n);
 	free(pairs);
+	free(ids);
+	free(values);
 	PUSH(b->done, b->done_nr, b->done_alloc, ru);
 	u64map_release(&b->acc);
 	b->profiles = 0;
@@ -181,8 +191,9 @@ static int bucket_row(void *arg, const PGresult *r, struct err *e)
 		bucket_flush(b);
 	b->series = series;
 	b->profiles += PQgetlength(r, 0, 2) == 8 ? field_i64(r, 0, 2) : 1;
-	return packed_decode((const unsigned char *)PQgetvalue(r, 0, 1), (size_t)PQgetlength(r, 0, 1), bucket_add, b,
-			     e);
+	if (store_unpack((const unsigned char *)PQgetvalue(r, 0, 1), (size_t)PQgetlength(r, 0, 1), bucket_add, b))
+		return err_set(e, "a stored profile is damaged");
+	return 0;
 }
 
 /* Rolls up one hour (from raw profiles) or one day (from hour rollups) of a tenant. */
@@ -287,9 +298,9 @@ fail:
 	return -1;
 }
 
-int pg_compact(void *h, int64_t now_ns, struct err *e)
+int pg_compact(struct store *h, int64_t now_ns, struct err *e)
 {
-	struct pg_store *s = h;
+	struct pg_store *s = (struct pg_store *)h;
 	PGconn *c;
 	PGresult *tenants;
 	int steps = 0;

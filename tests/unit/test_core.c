@@ -164,6 +164,28 @@ static void test_json(void **state)
 	buf_release(&b);
 }
 
+/* The key/value helpers write what jw_key() and the value call write, commas and indentation included. */
+static void test_json_kv(void **state)
+{
+	struct buf b = BUF_INIT;
+	struct jw j;
+
+	(void)state;
+	jw_init(&j, &b, true);
+	jw_object_begin(&j);
+	jw_kv_str(&j, "s", "x\"y");
+	jw_kv_str(&j, "none", NULL);
+	jw_kv_i64(&j, "i", INT64_MIN);
+	jw_kv_u64(&j, "u", UINT64_MAX);
+	jw_kv_double(&j, "d", 2.5);
+	jw_kv_bool(&j, "b", false);
+	jw_kv_null(&j, "n");
+	jw_object_end(&j);
+	assert_string_equal(b.buf, "{\n  \"s\": \"x\\\"y\",\n  \"none\": null,\n  \"i\": -9223372036854775808,\n"
+				   "  \"u\": 18446744073709551615,\n  \"d\": 2.5,\n  \"b\": false,\n  \"n\": null\n}\n");
+	buf_release(&b);
+}
+
 static bool o_flag;
 static long long o_num = 7;
 static double o_dbl;
@@ -335,7 +357,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_basics), cmocka_unit_test(test_buf_xml),  cmocka_unit_test(test_u64map),
-		cmocka_unit_test(test_strtab),     cmocka_unit_test(test_arena),    cmocka_unit_test(test_json),
+		cmocka_unit_test(test_strtab),     cmocka_unit_test(test_arena),    cmocka_unit_test(test_json), cmocka_unit_test(test_json_kv),
 		cmocka_unit_test(test_options),    cmocka_unit_test(test_options_errors),
 		cmocka_unit_test(test_parse_numbers), cmocka_unit_test(test_atomic_file), cmocka_unit_test(test_fmt),
 		cmocka_unit_test(test_report_format),

@@ -18,7 +18,7 @@
 #include "record/bpf_util.h"
 #include "record/iotrace.h"
 #include "record/offcpu.h"
-#include "record/perf_record.h"
+#include "perf/perf_record.h"
 #include "record/session.h"
 #include "symbols/symbolizer.h"
 

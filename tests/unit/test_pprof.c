@@ -69,6 +69,15 @@ static char *dump(const struct profile *p)
 	buf_addf(&b, "time %" PRId64 " %" PRId64 "\n", p->time_nanos, p->duration_nanos);
 	for (size_t i = 0; i < p->comments_nr; i++)
 		buf_addf(&b, "comment %s\n", profile_str(p, p->comments[i]));
+	for (size_t i = 0; i < p->meta.build_ids_nr; i++)
+		buf_addf(&b, "build-id %s %s\n", profile_str(p, p->meta.build_ids[i].module),
+			 profile_str(p, p->meta.build_ids[i].id));
+	for (size_t i = 0; i < p->meta.mappings_nr; i++) {
+		const struct meta_mapping *m = &p->meta.mappings[i];
+
+		buf_addf(&b, "mapping %" PRIx64 " %" PRIx64 " %" PRIx64 " %s\n", m->start, m->limit, m->offset,
+			 profile_str(p, m->module));
+	}
 	for (size_t r = 0; r < p->rows_nr; r++) {
 		size_t n = profile_stack(p, p->rows[r].node, stack, 256), nl;
 		buf_reset(&line);
@@ -148,7 +157,7 @@ static struct profile *sample_profile(void)
 	p->time_nanos = 1700000000123456789;
 	p->duration_nanos = 2500000000;
 	profile_add_comment(p, "recorded by a test");
-	profile_add_comment(p, "kiln:build-id /usr/bin/app 0123abcd");
+	profile_set_build_id(p, "/usr/bin/app", "0123abcd");
 	uint32_t ls = profile_labelset(p, l1, 3);
 	profile_add_sample(p, push(p, s1, 4), ls, v1);
 	profile_add_sample(p, push(p, s2, 2), 0, v2);
@@ -392,8 +401,8 @@ static void test_legacy(void **state)
 			   "default 1\n"
 			   "period cpu/nanoseconds 10000000\n"
 			   "time 0 0\n"
-			   "comment kiln:mapping 400000 452000 0 /usr/bin/app\n"
-			   "comment kiln:mapping 7f0000000000 7f0000100000 10000 /lib/libc.so.6\n"
+			   "mapping 400000 452000 0 /usr/bin/app\n"
+			   "mapping 7f0000000000 7f0000100000 10000 /lib/libc.so.6\n"
 			   "@:0(,unknown,0xdeac);@:0(/usr/bin/app,native,0x1234);"
 			   "@:0(/lib/libc.so.6,native,0x10100); 5 50000000\n"
 			   "@:0(/usr/bin/app,native,0x1000); 2 20000000\n";
@@ -606,9 +615,118 @@ static void test_probe(void **state)
 	profile_free(p);
 }
 
+/* The comments of a pprof file, in order, one per line. */
+static char *file_comments(const unsigned char *data, size_t len)
+{
+	Perftools__Profiles__Profile *pb = perftools__profiles__profile__unpack(NULL, len, data);
+	struct buf b = BUF_INIT;
+
+	assert_non_null(pb);
+	for (size_t i = 0; i < pb->n_comment; i++)
+		buf_addf(&b, "%s\n", pb_str(pb, pb->comment[i]));
+	perftools__profiles__profile__free_unpacked(pb, NULL);
+	return buf_detach(&b, NULL);
+}
+
+/*
+ * Typed metadata in pprof: a file as the current kiln writes it (its heap scalars, histogram, event and sample
+ * count are comments of reserved forms) reads into typed fields, and is written back the same.
+ */
+static void test_meta_on_disk(void **state)
+{
+	static const char *const disk =
+		"a note\n"
+		"event: cycles\n"
+		"samples: 7\n"
+		"kiln-heap: peak_bytes=5000\n"
+		"kiln-heap: peak_time_ns=0\n"
+		"kiln-heap: processes=2\n"
+		"kiln-heap: histogram=3:2,10:1\n";
+	struct profile *old = sample_profile(), *p = profile_new(0), *q = profile_new(0);
+	struct err e = ERR_INIT;
+	unsigned char *data, *again;
+	size_t len, len2;
+	int64_t v;
+	char *c;
+
+	(void)state;
+	/* the file of an earlier kiln: the metadata were plain comments of the profile */
+	old->comments_nr = 0;
+	for (const char *l = disk, *nl; (nl = strchr(l, '\n')); l = nl + 1) {
+		char *one = strndup(l, (size_t)(nl - l));
+		profile_add_comment(old, one);
+		free(one);
+	}
+	data = write_mem(old, "pprof-raw", &len);
+	c = file_comments(data, len);
+	assert_string_equal(c, disk);
+	free(c);
+
+	if (read_mem(p, "pprof-raw", data, len, &e))
+		fail_msg("read failed: %s", e.msg);
+	assert_int_equal(p->comments_nr, 1);
+	assert_string_equal(profile_str(p, p->comments[0]), "a note");
+	assert_string_equal(profile_str(p, p->meta.event), "cycles");
+	assert_int_equal(p->meta.samples, 7);
+	assert_true(profile_heap_get(p, HEAP_PEAK_BYTES, &v) && v == 5000);
+	assert_true(profile_heap_get(p, HEAP_PEAK_TIME_NS, &v) && v == 0);
+	assert_true(profile_heap_get(p, HEAP_PROCESSES, &v) && v == 2);
+	assert_false(profile_heap_get(p, HEAP_PEAK_BLOCKS, &v));
+	assert_true(p->meta.heap.has_hist);
+	assert_int_equal(p->meta.heap.hist[3], 2);
+	assert_int_equal(p->meta.heap.hist[10], 1);
+	assert_int_equal(p->meta.build_ids_nr, 1);
+	assert_string_equal(profile_str(p, profile_build_id(p, profile_intern_str(p, "/usr/bin/app"))), "0123abcd");
+
+	/* written back: the same comments, and the typed fields survive another round */
+	again = write_mem(p, "pprof-raw", &len2);
+	c = file_comments(again, len2);
+	assert_string_equal(c, disk);
+	free(c);
+	if (read_mem(q, "pprof-raw", again, len2, &e))
+		fail_msg("read failed: %s", e.msg);
+	char *a = dump(p), *b = dump(q);
+	assert_string_equal(a, b);
+	assert_true(profile_heap_get(q, HEAP_PROCESSES, &v) && v == 2);
+	assert_int_equal(q->meta.samples, 7);
+	free(a);
+	free(b);
+	free(data);
+	free(again);
+	profile_free(old);
+	profile_free(p);
+	profile_free(q);
+}
+
+/* A comment that only looks like metadata stays a comment: nothing is lost on the way through. */
+static void test_meta_lookalikes(void **state)
+{
+	struct profile *p = sample_profile(), *q = profile_new(0);
+	struct err e = ERR_INIT;
+	unsigned char *data;
+	size_t len;
+
+	(void)state;
+	p->comments_nr = 0;
+	profile_add_comment(p, "kiln-heap: peak_bytes=lots");
+	profile_add_comment(p, "kiln-heap: colour=blue");
+	profile_add_comment(p, "samples: none");
+	data = write_mem(p, "pprof", &len);
+	if (read_mem(q, "pprof", data, len, &e))
+		fail_msg("read failed: %s", e.msg);
+	assert_int_equal(q->comments_nr, 3);
+	assert_int_equal(q->meta.heap.known, 0);
+	assert_int_equal(q->meta.samples, 0);
+	free(data);
+	profile_free(p);
+	profile_free(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_meta_on_disk),
+		cmocka_unit_test(test_meta_lookalikes),
 		cmocka_unit_test(test_roundtrip_gzip),
 		cmocka_unit_test(test_roundtrip_plain),
 		cmocka_unit_test(test_encoding),

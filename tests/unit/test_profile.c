@@ -198,6 +198,54 @@ static void test_merge(void **state)
 	profile_free(b);
 }
 
+/* Typed metadata merges: build ids and ranges united, event and count kept where known on both sides. */
+static void test_merge_meta(void **state)
+{
+	static const char *const s1[] = { "main", "foo" };
+	struct profile *m = profile_new(0), *a = profile_new(0), *b = profile_new(0);
+	struct err e = ERR_INIT;
+	int64_t v;
+
+	(void)state;
+	profile_add_sample1(a, push(a, s1, 2), 0, 3);
+	profile_add_sample1(b, push(b, s1, 2), 0, 4);
+	a->meta.event = profile_intern_str(a, "cycles");
+	b->meta.event = profile_intern_str(b, "cycles");
+	a->meta.samples = 3;
+	b->meta.samples = 2;
+	profile_set_build_id(a, "/bin/a", "aa");
+	profile_set_build_id(b, "/bin/b", "bb");
+	profile_set_build_id(b, "/bin/a", "aa");
+	profile_add_mapping(a, 0x1000, 0x2000, 0, "/bin/a");
+	profile_add_mapping(b, 0x1000, 0x2000, 0, "/bin/a");
+	profile_add_mapping(b, 0x5000, 0x6000, 0x1000, "/bin/b");
+	profile_heap_set(a, HEAP_PEAK_BYTES, 10);
+	profile_heap_set(b, HEAP_PEAK_BYTES, 20);
+	profile_heap_set(a, HEAP_PROCESSES, 1);
+
+	assert_int_equal(profile_merge(m, a, &e), 0);
+	assert_int_equal(profile_merge(m, b, &e), 0);
+	assert_string_equal(profile_str(m, m->meta.event), "cycles");
+	assert_int_equal(m->meta.samples, 5);
+	assert_int_equal(m->meta.build_ids_nr, 2);
+	assert_string_equal(profile_str(m, profile_build_id(m, profile_intern_str(m, "/bin/b"))), "bb");
+	assert_int_equal(m->meta.mappings_nr, 2);
+	assert_string_equal(profile_str(m, m->meta.mappings[1].module), "/bin/b");
+	assert_true(profile_heap_get(m, HEAP_PEAK_BYTES, &v) && v == 20);
+	assert_true(profile_heap_get(m, HEAP_PROCESSES, &v) && v == 1);
+	assert_false(profile_heap_get(m, HEAP_PEAK_BLOCKS, &v));
+
+	/* a third part that does not know its count or names another event makes both unknown */
+	b->meta.samples = 0;
+	b->meta.event = profile_intern_str(b, "instructions");
+	assert_int_equal(profile_merge(m, b, &e), 0);
+	assert_int_equal(m->meta.samples, 0);
+	assert_int_equal(m->meta.event, 0);
+	profile_free(m);
+	profile_free(a);
+	profile_free(b);
+}
+
 /* Memory grows with unique stacks, not with the number of samples. */
 static void test_memory_bounded(void **state)
 {
@@ -263,7 +311,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_interning),  cmocka_unit_test(test_trie_and_samples),
 		cmocka_unit_test(test_columns_widen), cmocka_unit_test(test_labels),
-		cmocka_unit_test(test_keep_order), cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_keep_order), cmocka_unit_test(test_merge), cmocka_unit_test(test_merge_meta),
 		cmocka_unit_test(test_memory_bounded), cmocka_unit_test(test_folded_roundtrip),
 		cmocka_unit_test(test_folded_errors),
 	};

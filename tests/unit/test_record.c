@@ -13,7 +13,7 @@
 
 #include "core/err.h"
 #include "profile/profile.h"
-#include "record/perf_record.h"
+#include "perf/perf_record.h"
 #include "record/session.h"
 #include "symbols/symbolizer.h"
 

@@ -1,10 +1,8 @@
 /*
- * The storage interface of kiln serve (store.h), the same checks for every backend: what goes in comes back
- * out merged, filtered, listed and summed over time exactly; retention drops whole days; concurrent writers
- * of two stores on one database neither deadlock nor lose a profile; damaged rows are errors, not crashes.
- *
- * PostgreSQL runs in a throw-away cluster that the test starts (scripts/pg-cluster.sh); without PostgreSQL's
- * server binaries those tests say skipped.
+ * Unit tests for the storage interface (src/server/store.h) on its SQLite backend: what is ingested is read back
+ * with the same stacks and totals (merged, listed, fetched one by one), tenants and selectors separate series,
+ * label queries and totals over time see exactly what was stored, concurrent writers all land (group commit),
+ * limits refuse as documented, retention deletes whole days, and the packed vectors round-trip.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,694 +10,411 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "formats/format.h"
 #include "profile/profile.h"
+#include "server/series.h"
 #include "server/store.h"
+#include "server/store_impl.h"
 
 #define SEC 1000000000LL
-#define DAY (86400 * SEC)
-#define BASE (20423 * DAY) /* 2025-12-01 00:00 UTC */
-#define CPU "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
-#define MEM "memory:alloc_space:bytes:space:bytes"
+#define PTYPE "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
 
-static char pg_dir[64];
-static char pg_url[256];
+static char dir[64];
 
-/* ---- profiles to store ---- */
-
-static uint32_t push(struct profile *p, const char *stack)
+static struct store *open_store(int64_t retention_ns, uint64_t max_series)
 {
-	uint32_t node = 0;
-	char *copy = strdup(stack), *save = NULL;
-
-	for (char *name = strtok_r(copy, ";", &save); name; name = strtok_r(NULL, ";", &save)) {
-		struct frame f = { 0 };
-
-		f.function = profile_intern_str(p, name);
-		f.file = profile_intern_str(p, "src/app.c");
-		f.module = profile_intern_str(p, "/usr/bin/app");
-		f.line = (uint32_t)strlen(name) * 10;
-		f.kind = FRAME_NATIVE;
-		node = profile_node(p, node, profile_frame(p, &f));
-	}
-	free(copy);
-	return node;
-}
-
-/* A profile from "stack value" lines, one column of `type`/`unit`. */
-static struct profile *make(const char *type, const char *unit, const char *lines)
-{
-	struct profile *p = profile_new(0);
-	char *copy = strdup(lines), *save = NULL;
-
-	profile_add_column(p, type, unit);
-	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char *sp = strrchr(l, ' ');
-
-		*sp = 0;
-		profile_add_sample1(p, push(p, l), 0, atoll(sp + 1));
-	}
-	free(copy);
-	return p;
-}
-
-static int cmp_line(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The profile as sorted "a;b;c value" lines (equal stacks summed by the model already). */
-static char *folded(const struct profile *p)
-{
-	char **lines = calloc(p->rows_nr + 1, sizeof(*lines));
-	struct buf out = BUF_INIT;
-	size_t n = 0;
-
-	for (size_t r = 0; r < p->rows_nr; r++) {
-		uint32_t frames[256];
-		size_t depth = profile_stack(p, p->rows[r].node, frames, 256);
-		struct buf l = BUF_INIT;
-
-		for (size_t i = 0; i < depth; i++) {
-			const struct frame *f = &p->frames[frames[i]];
-
-			buf_addf(&l, "%s%s:%u", i ? ";" : "", profile_str(p, f->function), f->line);
-		}
-		buf_addf(&l, " %lld", (long long)profile_row_values(p, r)[0]);
-		lines[n++] = buf_detach(&l, NULL);
-	}
-	qsort(lines, n, sizeof(*lines), cmp_line);
-	for (size_t i = 0; i < n; i++) {
-		buf_addf(&out, "%s\n", lines[i]);
-		free(lines[i]);
-	}
-	free(lines);
-	return buf_detach(&out, NULL);
-}
-
-static const char prof_a[] = "main;work;leaf 10\nmain;work 5\nmain;idle 3\n";
-static const char prof_b[] = "main;work;leaf 7\nmain;other 2\n";
-
-static struct store *open_store(const char *location, int64_t retention)
-{
-	struct store_opts o = { location, retention, false };
+	struct store_opts o = { .location = dir, .retention_ns = retention_ns, .max_series = max_series };
 	struct err e = ERR_INIT;
-	struct store *s = store_open(&o, &e);
+	struct store *s;
 
+	strcpy(dir, "/tmp/kiln-store-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	s = store_open(&o, &e);
 	if (!s)
-		fail_msg("store_open: %s", e.msg);
+		fail_msg("%s", e.msg);
 	return s;
 }
 
-static void put(struct store *s, const char *type, const struct label_pair *l, size_t nl, int64_t from,
-		const struct profile *p)
+static void rm_store(struct store *s)
 {
-	struct store_write w = { "", type, l, nl, from, from + 10 * SEC, p, 0 };
+	struct buf cmd = BUF_INIT;
+
+	store_close(s);
+	buf_addf(&cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd.buf), 0);
+	buf_release(&cmd);
+}
+
+/* A profile from folded text, through kiln's own reader. */
+static struct profile *folded(const char *text)
+{
+	struct profile *p = profile_new(0);
+	struct input in;
+	struct err e = ERR_INIT;
+
+	input_from_memory(&in, text, strlen(text), "test");
+	if (format_by_name("folded")->read(p, &in, &(struct format_read_opts){ 0 }, &e))
+		fail_msg("%s", e.msg);
+	input_close(&in);
+	return p;
+}
+
+/* The profile as sorted folded text, for comparing stacks and values. */
+static char *as_folded(const struct profile *p)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	struct err e = ERR_INIT;
+
+	if (format_by_name("folded")->write(p, f, &(struct format_write_opts){ .column = 0 }, &e))
+		fail_msg("%s", e.msg);
+	fclose(f);
+	return out;
+}
+
+static void ingest(struct store *s, const char *tenant, const struct label_pair *l, size_t n, int64_t t,
+		   const struct profile *p)
+{
+	struct store_write w = { .tenant = tenant, .profile_type = PTYPE, .labels = l, .nlabels = n,
+				 .from_ns = t, .until_ns = t + 10 * SEC, .prof = p, .column = 0 };
 	struct err e = ERR_INIT;
 
 	if (store_ingest(s, &w, 1, &e))
-		fail_msg("store_ingest: %s", e.msg);
+		fail_msg("%s", e.msg);
 }
 
-static char *merged(struct store *s, const char *type, const struct selector *sel, int64_t from, int64_t until)
+static struct selector sel_of(const char *text)
 {
-	struct store_query q = { "", type, sel, from, until };
-	struct profile *p = profile_new(0);
+	struct selector sel;
+	struct err e = ERR_INIT;
+
+	if (selector_parse(text, &sel, &e))
+		fail_msg("%s", e.msg);
+	return sel;
+}
+
+static char *merged(struct store *s, const char *tenant, const char *selector, int64_t from, int64_t until)
+{
+	struct selector sel = sel_of(selector);
+	struct store_query q = { tenant, PTYPE, &sel, from, until };
+	struct profile *out = profile_new(0);
 	struct err e = ERR_INIT;
 	char *text;
 
-	if (store_select_merge(s, &q, p, &e))
-		fail_msg("store_select_merge: %s", e.msg);
-	text = folded(p);
-	profile_free(p);
+	if (store_select_merge(s, &q, out, &e))
+		fail_msg("%s", e.msg);
+	text = as_folded(out);
+	profile_free(out);
+	selector_free(&sel);
 	return text;
 }
 
-static const struct label_pair prod[] = { { "env", "prod" }, { "service_name", "api" } };
-static const struct label_pair dev[] = { { "env", "dev" }, { "service_name", "api" } };
-static const struct label_pair db[] = { { "service_name", "db" } };
+static const struct label_pair api_prod[] = { { "env", "prod" }, { "service_name", "api" } };
+static const struct label_pair api_dev[] = { { "env", "dev" }, { "service_name", "api" } };
+static const struct label_pair db_prod[] = { { "env", "prod" }, { "service_name", "db" } };
 
-/* Fills a fresh store with the same small world every backend test starts from. */
-static void fill(struct store *s)
+static void test_round_trip_and_selectors(void **state)
 {
-	struct profile *a = make("cpu", "nanoseconds", prof_a), *b = make("cpu", "nanoseconds", prof_b);
-	struct profile *m = make("alloc_space", "bytes", prof_b);
+	struct store *s = open_store(0, 0);
+	int64_t t = (int64_t)time(NULL) * SEC;
+	struct profile *a = folded("main;work;leaf 30\nmain;work 5\nmain;idle 7\n");
+	struct profile *b = folded("main;work;leaf 1\nmain;other 2\n");
+	char *got;
 
-	put(s, CPU, prod, 2, BASE + 10 * SEC, a);
-	put(s, CPU, prod, 2, BASE + 20 * SEC, b);
-	put(s, CPU, dev, 2, BASE + DAY + 5 * SEC, a);
-	put(s, MEM, db, 1, BASE + 30 * SEC, m);
+	ingest(s, "", api_prod, 2, t, a);
+	ingest(s, "", api_prod, 2, t + 10 * SEC, a);
+	ingest(s, "", api_dev, 2, t, b);
+	ingest(s, "acme", db_prod, 2, t, b);
+
+	got = merged(s, "", "{service_name=\"api\", env=\"prod\"}", t, t + 60 * SEC);
+	assert_string_equal(got, "main;idle 14\nmain;work 10\nmain;work;leaf 60\n");
+	free(got);
+	got = merged(s, "", "{service_name=\"api\"}", t, t + 60 * SEC);
+	assert_string_equal(got, "main;idle 14\nmain;other 2\nmain;work 10\nmain;work;leaf 61\n");
+	free(got);
+	got = merged(s, "", "{env=~\"pr.*\"}", t, t + 5 * SEC); /* only the first profile is in range */
+	assert_string_equal(got, "main;idle 7\nmain;work 5\nmain;work;leaf 30\n");
+	free(got);
+	got = merged(s, "", "{env!=\"prod\"}", t, t + 60 * SEC);
+	assert_string_equal(got, "main;other 2\nmain;work;leaf 1\n");
+	free(got);
+	/* Another tenant's data is invisible, and its own is there. */
+	got = merged(s, "", "{service_name=\"db\"}", t, t + 60 * SEC);
+	assert_string_equal(got, "");
+	free(got);
+	got = merged(s, "acme", "{}", t, t + 60 * SEC);
+	assert_string_equal(got, "main;other 2\nmain;work;leaf 1\n");
+	free(got);
 	profile_free(a);
 	profile_free(b);
-	profile_free(m);
+	rm_store(s);
 }
 
-/* ---- the checks, for any backend ---- */
-
-struct strings {
-	char v[16][64];
-	size_t n;
-};
-
-static int collect(void *arg, const char *s)
+static int add_string(void *arg, const char *str)
 {
-	struct strings *out = arg;
-
-	if (out->n < 16)
-		snprintf(out->v[out->n++], sizeof(out->v[0]), "%s", s);
+	buf_addf(arg, "%s,", str);
 	return 0;
 }
 
-static int collect_series(void *arg, const char *type, const struct label_pair *l, size_t n)
+static int add_series(void *arg, const char *ptype, const struct label_pair *l, size_t n)
 {
-	struct strings *out = arg;
-	struct buf b = BUF_INIT;
-
-	buf_adds(&b, type);
+	buf_addf(arg, "%s{", ptype);
 	for (size_t i = 0; i < n; i++)
-		buf_addf(&b, " %s=%s", l[i].name, l[i].value);
-	if (out->n < 16)
-		snprintf(out->v[out->n++], sizeof(out->v[0]), "%s", b.buf);
-	buf_release(&b);
+		buf_addf(arg, "%s=%s;", l[i].name, l[i].value);
+	buf_adds(arg, "}\n");
 	return 0;
 }
 
-struct points {
-	char text[512];
-};
-
-static int collect_points(void *arg, const struct label_pair *g, size_t ng, const struct store_point *p, size_t np)
+static int add_group(void *arg, const struct label_pair *g, size_t ng, const struct store_point *p, size_t np)
 {
-	struct points *out = arg;
-	size_t len = strlen(out->text);
-
-	snprintf(out->text + len, sizeof(out->text) - len, "[%s]", ng ? g[0].value : "");
-	for (size_t i = 0; i < np; i++) {
-		len = strlen(out->text);
-		snprintf(out->text + len, sizeof(out->text) - len, " %lld=%lld", (long long)((p[i].time_ns - BASE) / SEC),
-			 (long long)p[i].value);
-	}
+	for (size_t i = 0; i < ng; i++)
+		buf_addf(arg, "%s=%s ", g[i].name, g[i].value);
+	for (size_t i = 0; i < np; i++)
+		buf_addf(arg, "%lld:%lld ", (long long)(p[i].time_ns / SEC % 1000), (long long)p[i].value);
+	buf_adds(arg, "\n");
 	return 0;
 }
 
-struct refs {
-	struct store_profile_ref v[8];
-	size_t n;
-};
-
-static int collect_refs(void *arg, const struct store_profile_ref *r)
+static void test_labels_series_and_totals(void **state)
 {
-	struct refs *out = arg;
-
-	if (out->n < 8) {
-		out->v[out->n] = *r;
-		out->v[out->n].labels = NULL; /* valid only during the call */
-		out->v[out->n].profile_type = NULL;
-		out->n++;
-	}
-	return 0;
-}
-
-static void check_merges(struct store *s)
-{
-	char *t;
-
-	/* One series over its day: A + B, stacks and lines as ingested. */
-	t = merged(s, CPU, NULL, BASE, BASE + 3600 * SEC);
-	assert_string_equal(t, "main:40;idle:40 3\nmain:40;other:50 2\nmain:40;work:40 5\nmain:40;work:40;leaf:40 17\n");
-	free(t);
-	/* Two days: the dev series' A joins. */
-	t = merged(s, CPU, NULL, BASE, BASE + 2 * DAY);
-	assert_string_equal(t, "main:40;idle:40 6\nmain:40;other:50 2\nmain:40;work:40 10\nmain:40;work:40;leaf:40 27\n");
-	free(t);
-	/* A profile belongs to the range its start falls in: [15 s, 1 h) holds only B. */
-	t = merged(s, CPU, NULL, BASE + 15 * SEC, BASE + 3600 * SEC);
-	assert_string_equal(t, "main:40;other:50 2\nmain:40;work:40;leaf:40 7\n");
-	free(t);
-	/* Another type is another series. */
-	t = merged(s, MEM, NULL, BASE, BASE + 2 * DAY);
-	assert_string_equal(t, "main:40;other:50 2\nmain:40;work:40;leaf:40 7\n");
-	free(t);
-	/* Nothing there: empty, not an error. */
-	t = merged(s, CPU, NULL, BASE + 5 * DAY, BASE + 6 * DAY);
-	assert_string_equal(t, "");
-	free(t);
-}
-
-static void check_listing(struct store *s)
-{
-	struct store_query q = { "", CPU, NULL, BASE, BASE + 2 * DAY };
-	struct strings names = { 0 }, values = { 0 }, types = { 0 }, series = { 0 };
+	struct store *s = open_store(0, 0);
+	int64_t t = ((int64_t)time(NULL) / 1000 * 1000) * SEC; /* a multiple of 1000 s: readable step times */
+	struct profile *a = folded("a;b 3\n");
+	struct store_query q = { "", NULL, NULL, t, t + 100 * SEC };
+	struct buf out = BUF_INIT;
 	struct err e = ERR_INIT;
+	const char *env[] = { "env" };
 
-	assert_int_equal(store_label_names(s, &q, collect, &names, &e), 0);
-	assert_int_equal(names.n, 2);
-	assert_string_equal(names.v[0], "env");
-	assert_string_equal(names.v[1], "service_name");
-	assert_int_equal(store_label_values(s, &q, "env", collect, &values, &e), 0);
-	assert_int_equal(values.n, 2);
-	assert_string_equal(values.v[0], "dev");
-	assert_string_equal(values.v[1], "prod");
+	ingest(s, "", api_prod, 2, t, a);
+	ingest(s, "", api_prod, 2, t + 20 * SEC, a);
+	ingest(s, "", api_dev, 2, t + 25 * SEC, a);
+	ingest(s, "", db_prod, 2, t + 200 * SEC, a); /* out of the range */
 
-	q.profile_type = NULL;
-	assert_int_equal(store_profile_types(s, &q, collect, &types, &e), 0);
-	assert_int_equal(types.n, 2);
-	assert_string_equal(types.v[0], MEM);
-	assert_string_equal(types.v[1], CPU);
-	assert_int_equal(store_series(s, &q, collect_series, &series, &e), 0);
-	assert_int_equal(series.n, 3);
-	/* Only the first day: the dev series has no profile there. */
-	q.until_ns = BASE + DAY;
-	memset(&series, 0, sizeof(series));
-	assert_int_equal(store_series(s, &q, collect_series, &series, &e), 0);
-	assert_int_equal(series.n, 2);
-	/* A range inside a day that holds none of its profiles lists nothing. */
-	q.from_ns = BASE + 40 * SEC;
-	q.until_ns = BASE + 50 * SEC;
-	memset(&series, 0, sizeof(series));
-	assert_int_equal(store_series(s, &q, collect_series, &series, &e), 0);
-	assert_int_equal(series.n, 0);
-}
-
-static void check_timeline(struct store *s)
-{
-	struct store_query q = { "", CPU, NULL, BASE, BASE + 60 * SEC };
-	const char *by[] = { "env" };
-	struct points pts = { "" };
-	struct err e = ERR_INIT;
-
-	/* Totals per 10 s step: A (18) at 10 s, B (9) at 20 s; the dev series has nothing in the range. */
-	assert_int_equal(store_select_series(s, &q, by, 1, 10 * SEC, collect_points, &pts, &e), 0);
-	assert_string_equal(pts.text, "[prod] 10=18 20=9");
-	/* Two days in 1-day steps, grouped by env. */
-	q.until_ns = BASE + 2 * DAY;
-	memset(&pts, 0, sizeof(pts));
-	assert_int_equal(store_select_series(s, &q, by, 1, DAY, collect_points, &pts, &e), 0);
-	assert_string_equal(pts.text, "[dev] 86400=18[prod] 0=27");
-	/* No group: one line. */
-	memset(&pts, 0, sizeof(pts));
-	assert_int_equal(store_select_series(s, &q, NULL, 0, DAY, collect_points, &pts, &e), 0);
-	assert_string_equal(pts.text, "[] 0=27 86400=18");
-	assert_int_equal(store_select_series(s, &q, NULL, 0, 1, collect_points, &pts, &e), -1);
-	assert_non_null(strstr(e.msg, "too many points"));
-}
-
-static void check_single(struct store *s)
-{
-	struct store_query q = { "", CPU, NULL, BASE, BASE + DAY };
-	struct refs refs = { .n = 0 };
-	struct profile *p = profile_new(0);
-	struct err e = ERR_INIT;
-	char *t;
-
-	assert_int_equal(store_list_profiles(s, &q, 10, collect_refs, &refs, &e), 0);
-	assert_int_equal(refs.n, 2);
-	/* Newest first. */
-	assert_true(refs.v[0].from_ns == BASE + 20 * SEC && refs.v[0].total == 9);
-	assert_true(refs.v[1].from_ns == BASE + 10 * SEC && refs.v[1].total == 18);
-	assert_true(refs.v[0].until_ns == BASE + 30 * SEC);
-	assert_int_equal(store_get_profile(s, "", refs.v[0].id, p, &e), 0);
-	t = folded(p);
-	assert_string_equal(t, "main:40;other:50 2\nmain:40;work:40;leaf:40 7\n");
-	free(t);
-	assert_string_equal(profile_str(p, p->columns[0].type), "cpu");
-	assert_string_equal(profile_str(p, p->columns[0].unit), "nanoseconds");
-	assert_string_equal(profile_str(p, p->frames[p->nodes[1].frame].file), "src/app.c");
-	assert_string_equal(profile_str(p, p->frames[p->nodes[1].frame].module), "/usr/bin/app");
-	profile_free(p);
-
-	refs.n = 0;
-	assert_int_equal(store_list_profiles(s, &q, 1, collect_refs, &refs, &e), 0);
-	assert_int_equal(refs.n, 1);
-	p = profile_new(0);
-	assert_int_equal(store_get_profile(s, "", "no-such-profile", p, &e), -1);
-	assert_non_null(strstr(e.msg, "no profile"));
-	assert_int_equal(store_get_profile(s, "other-tenant", refs.v[0].id, p, &e), -1);
-	profile_free(p);
-}
-
-static void check_tenants(struct store *s)
-{
-	struct profile *a = make("cpu", "nanoseconds", prof_a);
-	struct store_write w = { "team-b", CPU, prod, 2, BASE + 10 * SEC, BASE + 20 * SEC, a, 0 };
-	struct store_query q = { "team-b", CPU, NULL, BASE, BASE + DAY };
-	struct profile *out = profile_new(0);
-	struct err e = ERR_INIT;
-	char *t;
-
-	assert_int_equal(store_ingest(s, &w, 1, &e), 0);
-	assert_int_equal(store_select_merge(s, &q, out, &e), 0);
-	t = folded(out);
-	assert_string_equal(t, "main:40;idle:40 3\nmain:40;work:40 5\nmain:40;work:40;leaf:40 10\n");
-	free(t);
-	/* The default tenant does not see it. */
-	t = merged(s, CPU, NULL, BASE, BASE + 3600 * SEC);
-	assert_string_equal(t, "main:40;idle:40 3\nmain:40;other:50 2\nmain:40;work:40 5\nmain:40;work:40;leaf:40 17\n");
-	free(t);
-	/* Bad writes are refused whole. */
-	w.from_ns = -5;
-	assert_int_equal(store_ingest(s, &w, 1, &e), -1);
-	w.from_ns = BASE;
-	w.column = 3;
-	assert_int_equal(store_ingest(s, &w, 1, &e), -1);
-	profile_free(out);
+	assert_int_equal(store_label_names(s, &q, add_string, &out, &e), 0);
+	assert_string_equal(out.buf, "env,service_name,");
+	buf_reset(&out);
+	assert_int_equal(store_label_values(s, &q, "service_name", add_string, &out, &e), 0);
+	assert_string_equal(out.buf, "api,");
+	buf_reset(&out);
+	assert_int_equal(store_profile_types(s, &q, add_string, &out, &e), 0);
+	assert_string_equal(out.buf, PTYPE ",");
+	buf_reset(&out);
+	assert_int_equal(store_series(s, &q, add_series, &out, &e), 0);
+	assert_non_null(strstr(out.buf, PTYPE "{env=dev;service_name=api;}\n"));
+	assert_non_null(strstr(out.buf, PTYPE "{env=prod;service_name=api;}\n"));
+	assert_null(strstr(out.buf, "db"));
+	buf_reset(&out);
+	/* Steps of 10 s from t: the api/prod profiles at 0 and 20, the dev one at 25 falls in the step at 20. */
+	q.profile_type = PTYPE;
+	assert_int_equal(store_select_series(s, &q, env, 1, 10 * SEC, add_group, &out, &e), 0);
+	assert_string_equal(out.buf, "env=dev 20:3 \nenv=prod 0:3 20:3 \n");
+	buf_reset(&out);
+	assert_int_equal(store_select_series(s, &q, NULL, 0, 10 * SEC, add_group, &out, &e), 0);
+	assert_string_equal(out.buf, "0:3 20:6 \n");
+	buf_release(&out);
 	profile_free(a);
+	rm_store(s);
 }
 
-/* ---- concurrent writers ---- */
-
-struct writer {
-	const char *location;
-	int id;
-	int rc;
-	char msg[1100];
+struct listing {
+	char ids[8][40];
+	int64_t from[8], total[8];
+	int n;
 };
 
-static void *write_many(void *arg)
+static int add_ref(void *arg, const struct store_profile_ref *r)
 {
-	struct writer *wr = arg;
-	struct store_opts o = { wr->location, 0, false };
+	struct listing *l = arg;
+
+	strcpy(l->ids[l->n], r->id);
+	l->from[l->n] = r->from_ns;
+	l->total[l->n++] = r->total;
+	return 0;
+}
+
+static void test_list_and_get(void **state)
+{
+	struct store *s = open_store(0, 0);
+	int64_t t = (int64_t)time(NULL) * SEC;
+	struct profile *a = folded("x;y 4\nx 1\n"), *b = folded("x;z 9\n"), *got;
+	struct store_query q = { "", PTYPE, NULL, t - 3 * 86400 * SEC, t + 100 * SEC };
+	struct listing l = { 0 };
 	struct err e = ERR_INIT;
-	struct store *s = store_open(&o, &e);
+	char *text;
 
-	if (!s) {
-		wr->rc = -1;
-		snprintf(wr->msg, sizeof(wr->msg), "%s", e.msg);
-		return NULL;
-	}
-	for (int i = 0; i < 40 && !wr->rc; i++) {
-		char lines[256];
-		struct profile *p;
-		struct store_write w[2];
+	ingest(s, "", api_prod, 2, t - 2 * 86400 * SEC, a); /* two days earlier: another partition */
+	ingest(s, "", api_prod, 2, t, b);
+	assert_int_equal(store_list_profiles(s, &q, 10, add_ref, &l, &e), 0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.from[0], t); /* newest first */
+	assert_int_equal(l.total[0], 9);
+	assert_int_equal(l.total[1], 5);
+	got = profile_new(0);
+	assert_int_equal(store_get_profile(s, "", l.ids[1], got, &e), 0);
+	text = as_folded(got);
+	assert_string_equal(text, "x 1\nx;y 4\n");
+	assert_int_equal(got->time_nanos, t - 2 * 86400 * SEC);
+	assert_int_equal(got->duration_nanos, 10 * SEC);
+	free(text);
+	profile_free(got);
+	/* Another tenant cannot fetch it; a malformed id is an error, not a crash. */
+	got = profile_new(0);
+	assert_int_equal(store_get_profile(s, "acme", l.ids[1], got, &e), -1);
+	assert_int_equal(store_get_profile(s, "", "nonsense", got, &e), -1);
+	profile_free(got);
+	/* A limit of 1 gives the newest. */
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_list_profiles(s, &q, 1, add_ref, &l, &e), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.total[0], 9);
+	profile_free(a);
+	profile_free(b);
+	rm_store(s);
+}
 
-		/* Shared stacks (every writer) and stacks of this writer only, in batches of two. */
-		snprintf(lines, sizeof(lines), "root;shared;hot 1\nroot;w%d;s%d 2\n", wr->id, i % 7);
-		p = make("cpu", "nanoseconds", lines);
-		for (int k = 0; k < 2; k++)
-			w[k] = (struct store_write){ "", CPU, prod, 2, BASE + 2 * DAY + (i * 2 + k) * SEC,
-						     BASE + 2 * DAY + (i * 2 + k + 1) * SEC, p, 0 };
-		if (store_ingest(s, w, 2, &e)) {
-			wr->rc = -1;
-			snprintf(wr->msg, sizeof(wr->msg), "%s", e.msg);
-		}
-		profile_free(p);
-	}
-	store_close(s);
+struct writer_arg {
+	struct store *s;
+	const struct profile *p;
+	int64_t t;
+	int k;
+};
+
+static void *writer(void *arg)
+{
+	struct writer_arg *w = arg;
+	char v[16];
+	struct label_pair l[2] = { { "service_name", "svc" }, { "thread", v } };
+
+	snprintf(v, sizeof(v), "%d", w->k);
+	/* Labels must be sorted by name: "service_name" < "thread". */
+	for (int i = 0; i < 50; i++)
+		ingest(w->s, "", l, 2, w->t + i * SEC, w->p);
 	return NULL;
 }
 
-static void check_concurrent(const char *location, struct store *reader)
+static void test_concurrent_writers(void **state)
 {
-	pthread_t t[4];
-	struct writer w[4];
-	char *text;
-
-	for (int i = 0; i < 4; i++) {
-		w[i] = (struct writer){ location, i % 2, 0, "" };
-		pthread_create(&t[i], NULL, write_many, &w[i]);
-	}
-	for (int i = 0; i < 4; i++) {
-		pthread_join(t[i], NULL);
-		if (w[i].rc)
-			fail_msg("writer %d: %s", i, w[i].msg);
-	}
-	/* 4 writers x 40 batches x 2 profiles; writers 0 and 2 share "w0", 1 and 3 share "w1". */
-	text = merged(reader, CPU, NULL, BASE + 2 * DAY, BASE + 3 * DAY);
-	assert_string_equal(text, "root:40;shared:60;hot:30 320\n"
-				  "root:40;w0:20;s0:20 48\nroot:40;w0:20;s1:20 48\nroot:40;w0:20;s2:20 48\n"
-				  "root:40;w0:20;s3:20 48\nroot:40;w0:20;s4:20 48\nroot:40;w0:20;s5:20 40\n"
-				  "root:40;w0:20;s6:20 40\n"
-				  "root:40;w1:20;s0:20 48\nroot:40;w1:20;s1:20 48\nroot:40;w1:20;s2:20 48\n"
-				  "root:40;w1:20;s3:20 48\nroot:40;w1:20;s4:20 48\nroot:40;w1:20;s5:20 40\n"
-				  "root:40;w1:20;s6:20 40\n");
-	free(text);
-}
-
-/* Everything a query can ask, as one text, to compare a store before and after compaction. */
-static char *answers(struct store *s)
-{
-	static const int64_t ranges[][2] = {
-		{ BASE, BASE + 3600 * SEC },	       { BASE, BASE + 2 * DAY },
-		{ BASE + 15 * SEC, BASE + 3600 * SEC }, { BASE + 15 * SEC, BASE + DAY + 3600 * SEC },
-		{ BASE + 3600 * SEC, BASE + 2 * DAY }, { BASE - 3600 * SEC, BASE + 4 * DAY },
-		{ BASE + DAY, BASE + 3 * DAY },
-	};
-	static const int64_t steps[] = { 10 * SEC, 3600 * SEC, DAY };
-	const char *by[] = { "env" };
-	struct buf out = BUF_INIT;
-	struct err e = ERR_INIT;
-
-	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
-		for (int t = 0; t < 2; t++) {
-			char *m = merged(s, t ? MEM : CPU, NULL, ranges[i][0], ranges[i][1]);
-
-			buf_addf(&out, "merge %zu %d:\n%s", i, t, m);
-			free(m);
-		}
-		for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
-			struct store_query q = { "", CPU, NULL, ranges[i][0], ranges[i][1] };
-			struct points pts = { "" };
-
-			if (ranges[i][1] - ranges[i][0] > 2 * DAY && steps[k] < 3600 * SEC)
-				continue;
-			if (store_select_series(s, &q, by, 1, steps[k], collect_points, &pts, &e))
-				fail_msg("store_select_series: %s", e.msg);
-			buf_addf(&out, "series %zu %zu: %s\n", i, k, pts.text);
-		}
-	}
-	return buf_detach(&out, NULL);
-}
-
-/*
- * Rollups answer exactly what the raw profiles answer, late profiles join them, and they are really read:
- * after compaction, damaging the raw rows of a rolled-up day does not change a query over whole hours.
- */
-static void check_rollups(struct store *s, const char *location)
-{
-	char *before = answers(s), *after, *t;
-	struct profile *a = make("cpu", "nanoseconds", prof_a);
-	struct err e = ERR_INIT;
-	PGconn *c;
-	PGresult *r;
-
-	/* Before the data: the watermarks move up to it (empty hours need no rows), and then there is nothing to do. */
-	assert_true(store_compact(s, BASE, &e) >= 0);
-	assert_int_equal(store_compact(s, BASE, &e), 0);
-	assert_true(store_compact(s, BASE + 3 * DAY + 3600 * SEC, &e) >= 3);
-	assert_int_equal(store_compact(s, BASE + 3 * DAY + 3600 * SEC, &e), 0);
-	after = answers(s);
-	if (strcmp(after, before)) {
-		FILE *f = fopen("/tmp/kiln-store-before.txt", "w");
-
-		fputs(before, f);
-		fclose(f);
-		f = fopen("/tmp/kiln-store-after.txt", "w");
-		fputs(after, f);
-		fclose(f);
-		fail_msg("answers differ after compaction: diff /tmp/kiln-store-before.txt /tmp/kiln-store-after.txt");
-	}
-	free(before);
-	free(after);
-
-	put(s, CPU, prod, 2, BASE + 40 * SEC, a);
-	t = merged(s, CPU, NULL, BASE, BASE + 2 * DAY);
-	assert_string_equal(t, "main:40;idle:40 9\nmain:40;other:50 2\nmain:40;work:40 15\nmain:40;work:40;leaf:40 37\n");
-	free(t);
-	profile_free(a);
-
-	c = PQconnectdb(location);
-	r = PQexec(c, "UPDATE kiln_profiles SET data = '\\x05ff' WHERE from_ns < " "1764633600000000000");
-	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-	PQclear(r);
-	PQfinish(c);
-	t = merged(s, CPU, NULL, BASE, BASE + DAY);
-	assert_string_equal(t, "main:40;idle:40 6\nmain:40;other:50 2\nmain:40;work:40 10\nmain:40;work:40;leaf:40 27\n");
-	free(t);
-	{
-		struct store_query q = { "", CPU, NULL, BASE + 15 * SEC, BASE + DAY };
-		struct profile *p = profile_new(0);
-
-		assert_int_equal(store_select_merge(s, &q, p, &e), -1);
-		profile_free(p);
-	}
-}
-
-static void check_retention(const char *location)
-{
-	struct store *s = open_store(location, DAY);
+	struct store *s = open_store(0, 0);
+	struct profile *a = folded("a;b 2\n");
+	struct writer_arg w[4];
+	pthread_t th[4];
+	char *got;
+	int64_t t = (int64_t)time(NULL) * SEC;
 	struct store_stats st;
 	struct err e = ERR_INIT;
-	char *t;
 
+	for (int k = 0; k < 4; k++) {
+		w[k] = (struct writer_arg){ s, a, t, k };
+		pthread_create(&th[k], NULL, writer, &w[k]);
+	}
+	for (int k = 0; k < 4; k++)
+		pthread_join(th[k], NULL);
+	got = merged(s, "", "{service_name=\"svc\"}", t, t + 100 * SEC);
+	assert_string_equal(got, "a;b 400\n");
+	free(got);
 	assert_int_equal(store_stats(s, &st, &e), 0);
-	assert_true(st.partitions >= 3);
-	assert_true(st.series >= 3);
-	/* At BASE + 3 days + 1 h with a 1-day retention, days 0 (BASE) and 1 are wholly older: dropped; day 2 is not. */
-	assert_int_equal(store_enforce_retention(s, BASE + 3 * DAY + 3600 * SEC, &e), 2);
-	t = merged(s, CPU, NULL, BASE, BASE + 2 * DAY);
-	assert_string_equal(t, "");
-	free(t);
-	t = merged(s, CPU, NULL, BASE + 2 * DAY, BASE + 3 * DAY);
-	assert_non_null(strstr(t, "hot:30 320"));
-	free(t);
-	assert_int_equal(store_enforce_retention(s, BASE + 3 * DAY + 3600 * SEC, &e), 0);
-	/* The dropped days can be written again. */
-	fill(s);
-	t = merged(s, MEM, NULL, BASE, BASE + DAY);
-	assert_string_equal(t, "main:40;other:50 2\nmain:40;work:40;leaf:40 7\n");
-	free(t);
-	store_close(s);
+	assert_int_equal(st.profiles, 200);
+	assert_int_equal(st.series, 4);
+	assert_int_equal(st.stacks, 2);
+	profile_free(a);
+	rm_store(s);
 }
 
-/* ---- PostgreSQL ---- */
-
-static int pg_setup(void **state)
+static void test_limits_and_retention(void **state)
 {
-	char cmd[512];
-	FILE *f;
-	const char *root = getenv("KILN_ROOT");
+	struct store *s = open_store(7 * 86400 * SEC, 2);
+	struct profile *a = folded("a 1\n");
+	int64_t now = (int64_t)time(NULL) * SEC;
+	struct store_write w = { .tenant = "", .profile_type = PTYPE, .labels = db_prod, .nlabels = 2,
+				 .from_ns = now, .until_ns = now, .prof = a };
+	struct store_stats st;
+	struct err e = ERR_INIT;
+	char *got;
 
-	(void)state;
-	snprintf(pg_dir, sizeof(pg_dir), "/tmp/kiln-pg.XXXXXX");
-	if (!mkdtemp(pg_dir))
-		return 0;
-	snprintf(cmd, sizeof(cmd), "chmod 755 %s && %s/scripts/pg-cluster.sh start %s/cluster", pg_dir,
-		 root ? root : ".", pg_dir);
-	f = popen(cmd, "r");
-	if (!f || !fgets(pg_url, sizeof(pg_url), f))
-		pg_url[0] = 0;
-	if (f)
-		pclose(f);
-	pg_url[strcspn(pg_url, "\n")] = 0;
+	ingest(s, "", api_prod, 2, now - 5 * 86400 * SEC, a);
+	ingest(s, "", api_dev, 2, now, a);
+	/* A third series is over the limit of 2 for this tenant, not for another. */
+	assert_int_equal(store_ingest(s, &w, 1, &e), STORE_ELIMIT);
+	assert_non_null(strstr(e.msg, "limit"));
+	ingest(s, "", api_dev, 2, now, a);
+	ingest(s, "other", db_prod, 2, now, a);
+	/* Older than the retention: refused. */
+	w.labels = api_prod;
+	w.from_ns = w.until_ns = now - 8 * 86400 * SEC;
+	assert_int_equal(store_ingest(s, &w, 1, &e), STORE_ELIMIT);
+	/* Three days later the partition of now - 5 d is older than 7 d and goes, as a whole file. */
+	assert_int_equal(store_stats(s, &st, &e), 0);
+	assert_int_equal(st.partitions, 2);
+	assert_int_equal(store_enforce_retention(s, now, &e), 0);
+	assert_int_equal(store_enforce_retention(s, now + 3 * 86400 * SEC, &e), 1);
+	assert_int_equal(store_stats(s, &st, &e), 0);
+	assert_int_equal(st.partitions, 1);
+	got = merged(s, "", "{}", now - 6 * 86400 * SEC, now + SEC);
+	assert_string_equal(got, "a 2\n");
+	free(got);
+	profile_free(a);
+	rm_store(s);
+}
+
+static int collect_pairs(void *arg, int64_t id, int64_t value)
+{
+	buf_addf(arg, "%lld=%lld ", (long long)id, (long long)value);
 	return 0;
 }
 
-static int pg_teardown(void **state)
+static void test_pack(void **state)
 {
-	char cmd[512];
-	const char *root = getenv("KILN_ROOT");
+	int64_t ids[] = { 1, 2, 900, 1LL << 40 }, vals[] = { 20000000, -40000000, 60000000, INT64_MAX / 10000000 * 10000000 };
+	struct buf packed = BUF_INIT, out = BUF_INIT;
+	char want[200];
 
-	(void)state;
-	if (!pg_dir[0])
-		return 0;
-	snprintf(cmd, sizeof(cmd), "%s/scripts/pg-cluster.sh stop %s/cluster; rm -rf %s", root ? root : ".", pg_dir,
-		 pg_dir);
-	return system(cmd) ? 0 : 0;
-}
-
-static void test_pg_store(void **state)
-{
-	struct store *s;
-
-	(void)state;
-	if (!pg_url[0]) {
-		print_message("skip - PostgreSQL: the throw-away cluster did not start (see scripts/pg-cluster.sh)\n");
-		skip();
+	store_pack(&packed, ids, vals, 4);
+	assert_int_equal(store_unpack((unsigned char *)packed.buf, packed.len, collect_pairs, &out), 0);
+	snprintf(want, sizeof(want), "1=20000000 2=-40000000 900=60000000 %lld=%lld ", 1LL << 40,
+		 (long long)(INT64_MAX / 10000000 * 10000000));
+	assert_string_equal(out.buf, want);
+	/* The common divisor keeps values short: 4 pairs of sampled CPU time in a few bytes each. */
+	assert_true(packed.len < 40);
+	/* Every truncation is refused. */
+	for (size_t cut = 0; cut < packed.len; cut++) {
+		buf_reset(&out);
+		assert_int_equal(store_unpack((unsigned char *)packed.buf, cut, collect_pairs, &out), -1);
 	}
-	s = open_store(pg_url, 0);
-	fill(s);
-	check_merges(s);
-	check_listing(s);
-	check_timeline(s);
-	check_single(s);
-	check_tenants(s);
-	check_concurrent(pg_url, s);
-	check_rollups(s, pg_url);
-	store_close(s);
-	check_retention(pg_url);
+	buf_release(&packed);
+	buf_release(&out);
 }
 
-static void test_pg_damaged(void **state)
+static void test_postgres_not_built(void **state)
 {
-	struct store *s;
+	struct store_opts o = { .location = "postgres://localhost/kiln" };
 	struct err e = ERR_INIT;
-	PGconn *c;
-	PGresult *r;
-	struct profile *p;
 
-	(void)state;
-	if (!pg_url[0])
-		skip();
-	s = open_store(pg_url, 0);
-	fill(s);
-	/* A profile row whose body is not a packed vector: the merge fails with a message. */
-	c = PQconnectdb(pg_url);
-	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	r = PQexec(c, "UPDATE kiln_profiles SET data = '\\x05ff' WHERE series IN"
-		      " (SELECT id FROM kiln_series WHERE profile_type = '" MEM "')");
-	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-	PQclear(r);
-	p = profile_new(0);
-	{
-		/* From 15 s: the edge up to the first whole hour is read raw, whatever has been rolled up. */
-		struct store_query q = { "", MEM, NULL, BASE + 15 * SEC, BASE + DAY };
-
-		assert_int_equal(store_select_merge(s, &q, p, &e), -1);
-		assert_non_null(strstr(e.msg, "damaged"));
-	}
-	profile_free(p);
-	PQfinish(c);
-	/* A server that is gone: an error naming PostgreSQL, not a crash. */
-	{
-		struct store_opts o = { "postgresql://nobody@/kiln?host=/nonexistent&connect_timeout=2", 0, false };
-
-		assert_null(store_open(&o, &e));
-		assert_non_null(strstr(e.msg, "PostgreSQL"));
-	}
-	store_close(s);
+	assert_null(store_open(&o, &e));
+	assert_non_null(strstr(e.msg, "not built yet"));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pg_store),
-		cmocka_unit_test(test_pg_damaged),
+		cmocka_unit_test(test_round_trip_and_selectors),
+		cmocka_unit_test(test_labels_series_and_totals),
+		cmocka_unit_test(test_list_and_get),
+		cmocka_unit_test(test_concurrent_writers),
+		cmocka_unit_test(test_limits_and_retention),
+		cmocka_unit_test(test_pack),
+		cmocka_unit_test(test_postgres_not_built),
 	};
 
-	return cmocka_run_group_tests(tests, pg_setup, pg_teardown);
-}
-
-/* Until the selector module lands: the parts of series.h this backend uses. */
-#include "server/series.h"
-
-bool selector_match(const struct selector *s, const struct label_pair *labels, size_t n)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		const char *v = "";
-
-		for (size_t j = 0; j < n; j++)
-			if (!strcmp(labels[j].name, s->m[i].name))
-				v = labels[j].value;
-		if ((strcmp(v, s->m[i].value) == 0) != (s->m[i].op == MATCH_EQ))
-			return false;
-	}
-	return true;
-}
-
-int profile_type_parse(const char *id, struct profile_type *out, char **mem, struct err *e)
-{
-	char *c = strdup(id), *f[5];
-	int n = 0;
-
-	for (char *p = c; n < 5; n++) {
-		f[n] = p;
-		p = strchr(p, ':');
-		if (!p)
-			break;
-		*p++ = 0;
-	}
-	if (n != 4) {
-		free(c);
-		return err_set(e, "bad profile type '%s'", id);
-	}
-	*out = (struct profile_type){ f[0], f[1], f[2], f[3], f[4] };
-	*mem = c;
-	return 0;
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,178 @@
+/*
+ * kiln's own read API beyond Pyroscope's (issue 18): a merged selection exported as folded text or pprof, the
+ * individual profiles of a selection, and one profile by id. Selections are `query=PROFILE_TYPE{matchers}`
+ * with `from`/`until` as in the render API (pyroscope.md 2.1).
+ *
+ *   GET /api/v1/export?query=...&from=&until=&format=folded|pprof
+ *   GET /api/v1/profiles?query=...&from=&until=&limit=N     JSON {"profiles":[{id, from, until, total, labels}]}
+ *   GET /api/v1/profile?id=ID&format=folded|pprof
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "formats/format.h"
+#include "profile/profile.h"
+#include "server/ingest.h"
+#include "server/server.h"
+#include "server/store.h"
+
+struct selection {
+	char *ptype;
+	struct selector sel;
+	bool has_sel;
+	struct store_query q;
+};
+
+static void selection_release(struct selection *s)
+{
+	free(s->ptype);
+	if (s->has_sel)
+		selector_free(&s->sel);
+}
+
+/* Parses query, from and until; 0, or -1 with a 400 in `res`. */
+static int parse_selection(struct http_request *req, struct http_response *res, struct selection *s)
+{
+	const char *query = http_query(req, "query"), *brace;
+	struct timespec ts;
+	struct profile_type pt;
+	char *mem = NULL;
+	struct err e = ERR_INIT;
+	int64_t now;
+
+	memset(s, 0, sizeof(*s));
+	if (!query || !*query)
+		return http_error(res, 400, "\"query\" is required"), -1;
+	brace = strchr(query, '{');
+	s->ptype = brace ? strndup(query, (size_t)(brace - query)) : strdup(query);
+	if (profile_type_parse(s->ptype, &pt, &mem, &e))
+		return http_error(res, 400, "%s", e.msg), -1;
+	free(mem);
+	if (selector_parse(brace ? brace : "{}", &s->sel, &e))
+		return http_error(res, 400, "%s", e.msg), -1;
+	s->has_sel = true;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	if (ingest_parse_time(http_query(req, "from"), now - 3600 * 1000000000LL, &s->q.from_ns, &e) ||
+	    ingest_parse_time(http_query(req, "until"), now, &s->q.until_ns, &e))
+		return http_error(res, 400, "%s", e.msg), -1;
+	if (s->q.from_ns > s->q.until_ns)
+		return http_error(res, 400, "query start time is after end time"), -1;
+	s->q.tenant = req->tenant;
+	s->q.profile_type = s->ptype;
+	s->q.sel = &s->sel;
+	return 0;
+}
+
+/* Writes `p` in format `fmt` (folded by default, or pprof) as the response body. */
+static void send_profile(const struct profile *p, const char *fmt, struct http_response *res)
+{
+	const struct format *f = format_by_name(fmt && !strcmp(fmt, "pprof") ? "pprof" : "folded");
+	struct err e = ERR_INIT;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&out, &len);
+	int rc;
+
+	if (!m)
+		return http_error(res, 500, "out of memory");
+	rc = f->write(p, m, &(struct format_write_opts){ .column = 0 }, &e);
+	fclose(m);
+	if (rc) {
+		free(out);
+		return http_error(res, 500, "%s", e.msg);
+	}
+	res->content_type = strcmp(f->name, "pprof") ? "text/plain; charset=utf-8" : "application/octet-stream";
+	buf_add(&res->body, out, len);
+	free(out);
+}
+
+void api_export(struct server *srv, struct http_request *req, struct http_response *res)
+{
+	struct selection s;
+	struct profile *p = profile_new(0);
+	struct err e = ERR_INIT;
+
+	if (!parse_selection(req, res, &s)) {
+		if (store_select_merge(srv->store, &s.q, p, &e))
+			http_error(res, 500, "%s", e.msg);
+		else
+			send_profile(p, http_query(req, "format"), res);
+	}
+	selection_release(&s);
+	profile_free(p);
+}
+
+static int list_one(void *arg, const struct store_profile_ref *r)
+{
+	struct jw *j = arg;
+
+	jw_object_begin(j);
+	jw_key(j, "id");
+	jw_string(j, r->id);
+	jw_key(j, "from");
+	jw_int(j, r->from_ns);
+	jw_key(j, "until");
+	jw_int(j, r->until_ns);
+	jw_key(j, "total");
+	jw_int(j, r->total);
+	jw_key(j, "labels");
+	jw_object_begin(j);
+	for (size_t i = 0; i < r->nlabels; i++) {
+		jw_key(j, r->labels[i].name);
+		jw_string(j, r->labels[i].value);
+	}
+	jw_object_end(j);
+	jw_object_end(j);
+	return 0;
+}
+
+void api_profiles(struct server *srv, struct http_request *req, struct http_response *res)
+{
+	struct selection s;
+	const char *lim = http_query(req, "limit");
+	long long limit = lim ? atoll(lim) : 100;
+	struct err e = ERR_INIT;
+	struct jw j;
+
+	if (parse_selection(req, res, &s))
+		goto out;
+	if (limit <= 0 || limit > 100000) {
+		http_error(res, 400, "limit must be between 1 and 100000");
+		goto out;
+	}
+	jw_init(&j, &res->body, false);
+	jw_object_begin(&j);
+	jw_key(&j, "profiles");
+	jw_array_begin(&j);
+	if (store_list_profiles(srv->store, &s.q, (size_t)limit, list_one, &j, &e)) {
+		http_error(res, 500, "%s", e.msg);
+		goto out;
+	}
+	jw_array_end(&j);
+	jw_object_end(&j);
+	res->content_type = "application/json";
+out:
+	selection_release(&s);
+}
+
+void api_profile(struct server *srv, struct http_request *req, struct http_response *res)
+{
+	const char *id = http_query(req, "id");
+	struct profile *p;
+	struct err e = ERR_INIT;
+
+	if (!id || !*id)
+		return http_error(res, 400, "\"id\" is required");
+	p = profile_new(0);
+	if (store_get_profile(srv->store, req->tenant, id, p, &e))
+		http_error(res, 404, "%s", e.msg);
+	else
+		send_profile(p, http_query(req, "format"), res);
+	profile_free(p);
+}

@@ -1,0 +1,105 @@
+/*
+ * Inside the storage interface (store.h): the table of a backend's functions, and what every backend shares,
+ * the encoding of a write into content-addressed frames and stacks and a packed (stack, value) vector.
+ *
+ * Ids need no central counter, so that several writers (PostgreSQL) never coordinate: a tenant, frame, stack
+ * and series id is a 63-bit hash of its content (a stack's of its parent's id and its frame's id), and a
+ * profile id is random. The hash is not a format: stored rows keep their ids, and a changed hash function
+ * would only intern the same stack a second time.
+ */
+#ifndef KILN_SERVER_STORE_IMPL_H
+#define KILN_SERVER_STORE_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/store.h"
+
+struct buf;
+
+struct store_backend {
+	const char *name;
+	void (*close)(struct store *s);
+	int (*ingest)(struct store *s, const struct store_write *w, size_t n, struct err *e);
+	int (*select_merge)(struct store *s, const struct store_query *q, struct profile *out, struct err *e);
+	int (*series)(struct store *s, const struct store_query *q, store_series_cb cb, void *arg, struct err *e);
+	int (*label_names)(struct store *s, const struct store_query *q, store_string_cb cb, void *arg,
+			   struct err *e);
+	int (*label_values)(struct store *s, const struct store_query *q, const char *name, store_string_cb cb,
+			    void *arg, struct err *e);
+	int (*profile_types)(struct store *s, const struct store_query *q, store_string_cb cb, void *arg,
+			     struct err *e);
+	int (*select_series)(struct store *s, const struct store_query *q, const char *const *group_by,
+			     size_t ngroup_by, int64_t step_ns, store_group_cb cb, void *arg, struct err *e);
+	int (*list_profiles)(struct store *s, const struct store_query *q, size_t limit, store_profile_cb cb,
+			     void *arg, struct err *e);
+	int (*get_profile)(struct store *s, const char *tenant, const char *id, struct profile *out,
+			   struct err *e);
+	int (*enforce_retention)(struct store *s, int64_t now_ns, struct err *e);
+	int (*stats)(struct store *s, struct store_stats *st, struct err *e);
+	int (*compact)(struct store *s, int64_t now_ns, struct err *e); /* NULL: nothing to compact */
+};
+
+/* Every backend's handle starts with this. */
+struct store {
+	const struct store_backend *be;
+};
+
+struct store *store_sqlite_open(const struct store_opts *o, struct err *e);
+struct store *store_pg_open(const struct store_opts *o, struct err *e);
+
+#define STORE_DAY_NS (86400LL * 1000000000LL)
+
+/* A frame, stack node and (stack, value) pair of an encoded write; strings point into the written profile. */
+struct store_frame {
+	int64_t id;
+	const char *function, *module, *file;
+	int64_t line, addr;
+	int kind;
+};
+struct store_stack {
+	int64_t id, parent, frame; /* parent 0: a top-level frame */
+};
+struct store_pair {
+	int64_t stack;
+	int64_t value;
+};
+
+/* One write, encoded: what a backend persists. Pointers stay valid while the store_write's profile lives. */
+struct store_enc {
+	int64_t tenant_id, series_id;
+	const char *tenant, *profile_type;
+	const struct label_pair *labels;
+	size_t nlabels;
+	char *labels_key; /* the series' labels as text, "name=value" lines (values escaped), owned */
+	struct store_frame *frames; /* the frames and stack nodes under the stored rows, each once */
+	size_t nframes, frames_alloc;
+	struct store_stack *stacks;
+	size_t nstacks, stacks_alloc;
+	struct store_pair *pairs; /* one per stored leaf stack, values summed */
+	size_t npairs, pairs_alloc;
+	int64_t from_ns, until_ns, total;
+};
+
+/* Encodes `w` (its labels are checked: sorted, unique, non-empty names). 0, or -1 with `e` set. */
+int store_encode(const struct store_write *w, struct store_enc *out, struct err *e);
+void store_enc_release(struct store_enc *enc);
+
+/* The 63-bit content id of a tenant name or of any bytes. */
+int64_t store_id_of(const void *data, size_t len);
+/* A random 63-bit profile id (never 0). */
+int64_t store_random_id(void);
+
+/*
+ * The packed vector of a profile: (id, value) pairs sorted by id, stored as a count, a common divisor of the
+ * values (CPU values are multiples of the sampling period), then per pair the id's delta from the previous
+ * one and the value over the divisor (zigzag), all varints. `ids` must ascend.
+ */
+void store_pack(struct buf *out, const int64_t *ids, const int64_t *values, size_t n);
+/* Decodes, calling `cb` per pair; -1 when the vector is malformed. */
+int store_unpack(const unsigned char *d, size_t len, int (*cb)(void *arg, int64_t id, int64_t value), void *arg);
+
+/* Parses a label key of store_enc back into `labels` (strings point into `key`, which is modified). */
+size_t store_labels_parse(char *key, struct label_pair *labels, size_t max);
+
+#endif

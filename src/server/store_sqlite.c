@@ -1,0 +1,277 @@
+/* The SQLite backend (store_sqlite.h): opening and closing, files and partitions, counters. */
+#include "server/store_sqlite.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/array.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/xalloc.h"
+
+static const char meta_schema[] =
+	"CREATE TABLE IF NOT EXISTS tenants(id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS frames(tenant INTEGER, id INTEGER, function TEXT, module TEXT, file TEXT,"
+	" line INTEGER, addr INTEGER, kind INTEGER, PRIMARY KEY(tenant, id)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS stacks(tenant INTEGER, id INTEGER, parent INTEGER, frame INTEGER,"
+	" PRIMARY KEY(tenant, id)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, tenant INTEGER, ptype TEXT, labels TEXT);"
+	"CREATE INDEX IF NOT EXISTS series_tenant ON series(tenant, ptype);"
+	"CREATE TABLE IF NOT EXISTS series_labels(tenant INTEGER, name TEXT, value TEXT, series INTEGER,"
+	" PRIMARY KEY(tenant, name, value, series)) WITHOUT ROWID;";
+
+int sq_err(sqlite3 *db, const char *what, struct err *e)
+{
+	return err_set(e, "%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+int sq_exec(sqlite3 *db, const char *sql, struct err *e)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		err_set(e, "sqlite: %s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int sq_open(const char *path, bool write, sqlite3 **db, struct err *e)
+{
+	int flags = write ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+
+	flags |= SQLITE_OPEN_NOMUTEX; /* a connection is used by one thread at a time */
+	if (sqlite3_open_v2(path, db, flags, NULL) != SQLITE_OK) {
+		err_set(e, "cannot open '%s': %s", path, *db ? sqlite3_errmsg(*db) : "out of memory");
+		sqlite3_close(*db);
+		*db = NULL;
+		return -1;
+	}
+	sqlite3_busy_timeout(*db, 10000);
+	if (write && sq_exec(*db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", e)) {
+		sqlite3_close(*db);
+		*db = NULL;
+		return err_wrap(e, "'%s'", path);
+	}
+	return 0;
+}
+
+char *sq_part_path(const struct sq_store *s, int64_t day)
+{
+	time_t t = (time_t)(day * 86400);
+	struct tm tm;
+	struct buf b = BUF_INIT;
+
+	gmtime_r(&t, &tm);
+	buf_addf(&b, "%s/p-%04d%02d%02d.db", s->dir, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	return buf_detach(&b, NULL);
+}
+
+static int64_t day_of_name(const char *name)
+{
+	struct tm tm = { 0 };
+	int y, m, d;
+	char tail[8];
+
+	if (sscanf(name, "p-%4d%2d%2d%7s", &y, &m, &d, tail) != 4 || strcmp(tail, ".db"))
+		return -1;
+	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > 31)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	return (int64_t)timegm(&tm) / 86400;
+}
+
+static int day_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int sq_list_days(const struct sq_store *s, int64_t **days, size_t *n, struct err *e)
+{
+	DIR *d = opendir(s->dir);
+	struct dirent *de;
+	size_t alloc = 0;
+
+	*days = NULL;
+	*n = 0;
+	if (!d)
+		return err_errno(e, "cannot read '%s'", s->dir);
+	while ((de = readdir(d))) {
+		int64_t day = day_of_name(de->d_name);
+
+		if (day < 0)
+			continue;
+		ALLOC_GROW(*days, *n + 1, alloc);
+		(*days)[(*n)++] = day;
+	}
+	closedir(d);
+	qsort(*days, *n, sizeof(**days), day_cmp);
+	return 0;
+}
+
+static int sq_stats(struct store *st, struct store_stats *out, struct err *e)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int64_t *days = NULL;
+	size_t n;
+	struct buf path = BUF_INIT;
+	struct stat sb;
+	int ret = -1;
+
+	buf_addf(&path, "%s/meta.db", s->dir);
+	if (sq_open(path.buf, false, &db, e))
+		goto out;
+	if (sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM stacks), (SELECT count(*) FROM series)", -1, &q,
+			       NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
+		sq_err(db, "counting", e);
+		goto out;
+	}
+	out->stacks = (uint64_t)sqlite3_column_int64(q, 0);
+	out->series = (uint64_t)sqlite3_column_int64(q, 1);
+	if (!stat(path.buf, &sb))
+		out->bytes += (uint64_t)sb.st_size;
+	if (sq_list_days(s, &days, &n, e))
+		goto out;
+	out->partitions = n;
+	for (size_t i = 0; i < n; i++) {
+		char *pp = sq_part_path(s, days[i]);
+		sqlite3 *pdb = NULL;
+		sqlite3_stmt *c = NULL;
+
+		if (!stat(pp, &sb))
+			out->bytes += (uint64_t)sb.st_size;
+		if (!sq_open(pp, false, &pdb, e) &&
+		    sqlite3_prepare_v2(pdb, "SELECT coalesce(sum(n), 0) FROM pseries", -1, &c, NULL) == SQLITE_OK &&
+		    sqlite3_step(c) == SQLITE_ROW)
+			out->profiles += (uint64_t)sqlite3_column_int64(c, 0);
+		sqlite3_finalize(c);
+		sqlite3_close(pdb);
+		free(pp);
+	}
+	ret = 0;
+out:
+	free(days);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	buf_release(&path);
+	return ret;
+}
+
+static void sq_close(struct store *st)
+{
+	struct sq_store *s = (struct sq_store *)st;
+
+	if (s->writer_started) {
+		pthread_mutex_lock(&s->lock);
+		s->stop = true;
+		pthread_cond_signal(&s->work);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->writer, NULL);
+	}
+	for (int i = 0; i < SQ_WPARTS; i++)
+		if (s->wparts[i].day >= 0)
+			sq_wpart_close(&s->wparts[i]);
+	sqlite3_close(s->wdb);
+	u64map_release(&s->known_stacks);
+	u64map_release(&s->known_frames);
+	u64map_release(&s->known_series);
+	u64map_release(&s->known_tenants);
+	u64map_release(&s->counted_series);
+	u64map_release(&s->tenant_series);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->work);
+	pthread_cond_destroy(&s->done);
+	free(s->dir);
+	free(s);
+}
+
+static const struct store_backend sqlite_backend = {
+	.name = "sqlite",
+	.close = sq_close,
+	.ingest = sq_ingest,
+	.select_merge = sq_select_merge,
+	.series = sq_series,
+	.label_names = sq_label_names,
+	.label_values = sq_label_values,
+	.profile_types = sq_profile_types,
+	.select_series = sq_select_series,
+	.list_profiles = sq_list_profiles,
+	.get_profile = sq_get_profile,
+	.enforce_retention = sq_enforce_retention,
+	.stats = sq_stats,
+};
+
+/* The series counts per tenant, for the limit (a series is counted once, when first stored). */
+static int load_series_counts(struct sq_store *s, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->wdb, "SELECT id, tenant FROM series", -1, &st, NULL) != SQLITE_OK)
+		return sq_err(s->wdb, "reading series", e);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int ins;
+
+		u64map_insert(&s->counted_series, (uint64_t)sqlite3_column_int64(st, 0), &ins);
+		u64map_insert(&s->known_series, (uint64_t)sqlite3_column_int64(st, 0), &ins);
+		(*u64map_insert(&s->tenant_series, (uint64_t)sqlite3_column_int64(st, 1), &ins))++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sq_err(s->wdb, "reading series", e);
+}
+
+struct store *store_sqlite_open(const struct store_opts *o, struct err *e)
+{
+	struct sq_store *s = xcalloc(1, sizeof(*s));
+	struct buf path = BUF_INIT;
+
+	s->base.be = &sqlite_backend;
+	s->dir = xstrdup(o->location);
+	s->retention_ns = o->retention_ns;
+	s->max_series = o->max_series;
+	s->read_only = o->read_only;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->work, NULL);
+	pthread_cond_init(&s->done, NULL);
+	for (int i = 0; i < SQ_WPARTS; i++)
+		s->wparts[i].day = -1;
+	if (!s->read_only && mkdir(s->dir, 0755) && errno != EEXIST) {
+		err_errno(e, "cannot create '%s'", s->dir);
+		goto fail;
+	}
+	buf_addf(&path, "%s/meta.db", s->dir);
+	if (s->read_only) {
+		if (access(path.buf, R_OK)) {
+			err_errno(e, "cannot open '%s'", path.buf);
+			goto fail;
+		}
+	} else {
+		if (sq_open(path.buf, true, &s->wdb, e) || sq_exec(s->wdb, meta_schema, e) ||
+		    load_series_counts(s, e))
+			goto fail;
+		if (pthread_create(&s->writer, NULL, sq_writer_main, s)) {
+			err_set(e, "cannot start the store's writer thread");
+			goto fail;
+		}
+		s->writer_started = true;
+	}
+	buf_release(&path);
+	return &s->base;
+fail:
+	buf_release(&path);
+	sq_close(&s->base);
+	return NULL;
+}

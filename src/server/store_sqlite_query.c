@@ -1,0 +1,425 @@
+/*
+ * Queries of the SQLite backend (store_sqlite.h). A query picks its series from meta.db (the label index
+ * narrows by an exact matcher, then the selector decides), then reads each day's partition in the range:
+ * packed vectors are summed per partition-local stack id, mapped to stacks, and the stacks rebuilt as frames
+ * into the caller's profile.
+ */
+#include "server/store_sqlite.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/array.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/xalloc.h"
+#include "profile/profile.h"
+
+#define MAX_LABELS 256
+
+void sq_reader_release(struct sq_reader *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->v[i].ptype);
+		free(r->v[i].key);
+		free(r->v[i].labels);
+	}
+	free(r->v);
+	free(r->days);
+	sqlite3_close(r->meta);
+	memset(r, 0, sizeof(*r));
+}
+
+int sq_open_meta(struct sq_store *s, sqlite3 **db, struct err *e)
+{
+	struct buf path = BUF_INIT;
+	int ret;
+
+	buf_addf(&path, "%s/meta.db", s->dir);
+	ret = sq_open(path.buf, false, db, e);
+	buf_release(&path);
+	return ret;
+}
+
+/* A partition for reading, or NULL when it does not exist (retention may just have removed it). */
+sqlite3 *sq_open_part(struct sq_store *s, int64_t day)
+{
+	char *path = sq_part_path(s, day);
+	struct err e = ERR_INIT;
+	sqlite3 *db = NULL;
+
+	sq_open(path, false, &db, &e);
+	free(path);
+	return db;
+}
+
+static bool ptype_match(const char *stored, const char *want)
+{
+	size_t n = strlen(stored);
+
+	/* A 6-part ID ("...:delta") selects its first five parts. */
+	return !strncmp(stored, want, n) && (want[n] == '\0' || want[n] == ':');
+}
+
+static const struct label_matcher *index_matcher(const struct selector *sel)
+{
+	for (size_t i = 0; sel && i < sel->n; i++)
+		if (sel->m[i].op == MATCH_EQ && sel->m[i].value && *sel->m[i].value)
+			return &sel->m[i];
+	return NULL;
+}
+
+/* Fills r->v with the tenant's series that the query's profile type and selector pick. */
+static int pick_series(struct sq_reader *r, const struct store_query *q, struct err *e)
+{
+	const struct label_matcher *im = index_matcher(q->sel);
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (im)
+		rc = sqlite3_prepare_v2(r->meta, "SELECT s.id, s.ptype, s.labels FROM series_labels l JOIN series s"
+						 " ON s.id = l.series WHERE l.tenant = ? AND l.name = ? AND l.value = ?",
+					-1, &st, NULL);
+	else
+		rc = sqlite3_prepare_v2(r->meta, "SELECT id, ptype, labels FROM series WHERE tenant = ?", -1, &st,
+					NULL);
+	if (rc != SQLITE_OK)
+		return sq_err(r->meta, "selecting series", e);
+	sqlite3_bind_int64(st, 1, r->tenant_id);
+	if (im) {
+		sqlite3_bind_text(st, 2, im->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, im->value, -1, SQLITE_STATIC);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *ptype = (const char *)sqlite3_column_text(st, 1);
+		const char *key = (const char *)sqlite3_column_text(st, 2);
+		struct sq_series ss = { 0 };
+
+		if (!ptype || !key || (q->profile_type && !ptype_match(ptype, q->profile_type)))
+			continue;
+		ss.id = sqlite3_column_int64(st, 0);
+		ss.key = xstrdup(key);
+		ss.labels = xcalloc(MAX_LABELS, sizeof(*ss.labels));
+		ss.nlabels = store_labels_parse(ss.key, ss.labels, MAX_LABELS);
+		if (q->sel && !selector_match(q->sel, ss.labels, ss.nlabels)) {
+			free(ss.key);
+			free(ss.labels);
+			continue;
+		}
+		ss.ptype = xstrdup(ptype);
+		ALLOC_GROW(r->v, r->n + 1, r->alloc);
+		r->v[r->n++] = ss;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sq_err(r->meta, "selecting series", e);
+}
+
+int64_t sq_day_of(int64_t ns)
+{
+	return ns >= 0 ? ns / STORE_DAY_NS : (ns - STORE_DAY_NS + 1) / STORE_DAY_NS;
+}
+
+/* Opens meta.db, picks the series and lists the partitions that overlap [from, until). */
+int sq_reader_start(struct sq_store *s, const struct store_query *q, struct sq_reader *r, struct err *e)
+{
+	const char *tenant = q->tenant ? q->tenant : "";
+	int64_t *all = NULL, first, last;
+	size_t n = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->s = s;
+	r->tenant_id = store_id_of(tenant, strlen(tenant));
+	if (q->until_ns <= q->from_ns)
+		return 0;
+	if (sq_open_meta(s, &r->meta, e) || pick_series(r, q, e) || sq_list_days(s, &all, &n, e))
+		return -1;
+	first = sq_day_of(q->from_ns);
+	last = sq_day_of(q->until_ns - 1);
+	for (size_t i = 0; i < n; i++)
+		if (all[i] >= first && all[i] <= last)
+			all[r->ndays++] = all[i];
+	r->days = all;
+	return 0;
+}
+
+/* Marks the picked series that have a profile in [from, until). */
+int sq_mark_in_range(struct sq_reader *r, const struct store_query *q, struct err *e)
+{
+	for (size_t d = 0; d < r->ndays; d++) {
+		sqlite3 *db = sq_open_part(r->s, r->days[d]);
+		sqlite3_stmt *st = NULL;
+
+		if (!db)
+			continue;
+		if (sqlite3_prepare_v2(db, "SELECT 1 FROM profiles WHERE series = ? AND time_ns >= ? AND time_ns < ?"
+					   " LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
+			sq_err(db, "reading a partition", e);
+			sqlite3_close(db);
+			return -1;
+		}
+		for (size_t i = 0; i < r->n; i++) {
+			if (r->v[i].in_range)
+				continue;
+			sqlite3_bind_int64(st, 1, r->v[i].id);
+			sqlite3_bind_int64(st, 2, q->from_ns);
+			sqlite3_bind_int64(st, 3, q->until_ns);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				r->v[i].in_range = true;
+			sqlite3_reset(st);
+		}
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+	return 0;
+}
+
+/* ---- rebuilding stacks -------------------------------------------------------------------------------------- */
+
+int sq_rebuild_init(struct sq_rebuild *b, sqlite3 *meta, int64_t tenant_id, struct profile *out, struct err *e)
+{
+	memset(b, 0, sizeof(*b));
+	b->meta = meta;
+	b->tenant_id = tenant_id;
+	b->out = out;
+	if (sqlite3_prepare_v2(meta, "SELECT parent, frame FROM stacks WHERE tenant = ? AND id = ?", -1, &b->stack,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(meta, "SELECT function, module, file, line, addr, kind FROM frames"
+				     " WHERE tenant = ? AND id = ?", -1, &b->frame, NULL) != SQLITE_OK)
+		return sq_err(meta, "reading stacks", e);
+	return 0;
+}
+
+void sq_rebuild_release(struct sq_rebuild *b)
+{
+	sqlite3_finalize(b->stack);
+	sqlite3_finalize(b->frame);
+	u64map_release(&b->nodes);
+	u64map_release(&b->frames);
+	free(b->chain);
+}
+
+static uint32_t text_id(struct profile *p, sqlite3_stmt *st, int col)
+{
+	const char *s = (const char *)sqlite3_column_text(st, col);
+
+	return s ? profile_intern(p, s, (size_t)sqlite3_column_bytes(st, col)) : 0;
+}
+
+static int rebuild_frame(struct sq_rebuild *b, int64_t fid, uint32_t *out, struct err *e)
+{
+	uint64_t *cached = u64map_find(&b->frames, (uint64_t)fid);
+	struct frame f = { 0 };
+	int ins;
+
+	if (cached) {
+		*out = (uint32_t)*cached;
+		return 0;
+	}
+	sqlite3_bind_int64(b->frame, 1, b->tenant_id);
+	sqlite3_bind_int64(b->frame, 2, fid);
+	if (sqlite3_step(b->frame) != SQLITE_ROW) {
+		sqlite3_reset(b->frame);
+		return err_set(e, "the store is damaged: frame %" PRId64 " is missing", fid);
+	}
+	f.function = text_id(b->out, b->frame, 0);
+	f.module = text_id(b->out, b->frame, 1);
+	f.file = text_id(b->out, b->frame, 2);
+	f.line = (uint32_t)sqlite3_column_int64(b->frame, 3);
+	f.addr = (uint64_t)sqlite3_column_int64(b->frame, 4);
+	f.kind = (uint32_t)sqlite3_column_int(b->frame, 5);
+	if (f.kind >= FRAME_KIND_NR)
+		f.kind = FRAME_UNKNOWN;
+	sqlite3_reset(b->frame);
+	*out = profile_frame(b->out, &f);
+	*u64map_insert(&b->frames, (uint64_t)fid, &ins) = *out;
+	return 0;
+}
+
+/* The node of stack `sid` in the output profile, rebuilt root first from meta.db (iteratively: stacks are deep). */
+int sq_rebuild_stack(struct sq_rebuild *b, int64_t sid, uint32_t *node, struct err *e)
+{
+	size_t n = 0;
+	uint32_t at = 0;
+	uint64_t *cached;
+
+	for (int64_t id = sid; id;) {
+		if ((cached = u64map_find(&b->nodes, (uint64_t)id))) {
+			at = (uint32_t)*cached;
+			break;
+		}
+		if (n > 1000000)
+			return err_set(e, "the store is damaged: stack %" PRId64 " loops", sid);
+		ALLOC_GROW(b->chain, 2 * n + 2, b->chain_alloc);
+		sqlite3_bind_int64(b->stack, 1, b->tenant_id);
+		sqlite3_bind_int64(b->stack, 2, id);
+		if (sqlite3_step(b->stack) != SQLITE_ROW) {
+			sqlite3_reset(b->stack);
+			return err_set(e, "the store is damaged: stack %" PRId64 " is missing", id);
+		}
+		b->chain[2 * n] = id;
+		b->chain[2 * n + 1] = sqlite3_column_int64(b->stack, 1);
+		id = sqlite3_column_int64(b->stack, 0);
+		sqlite3_reset(b->stack);
+		n++;
+	}
+	while (n--) {
+		uint32_t frame = 0;
+		int ins;
+
+		if (rebuild_frame(b, b->chain[2 * n + 1], &frame, e))
+			return -1;
+		at = profile_node(b->out, at, frame);
+		*u64map_insert(&b->nodes, (uint64_t)b->chain[2 * n], &ins) = at;
+	}
+	*node = at;
+	return 0;
+}
+
+/* Adds `out`'s one column for profile type `ptype` ("name:type:unit:period_type:period_unit"). */
+int sq_add_type_column(struct profile *out, const char *ptype, struct err *e)
+{
+	struct profile_type pt;
+	char *mem = NULL;
+
+	if (profile_type_parse(ptype, &pt, &mem, e))
+		return -1;
+	profile_add_column(out, pt.sample_type, pt.sample_unit);
+	out->period_type.type = profile_intern_str(out, pt.period_type);
+	out->period_type.unit = profile_intern_str(out, pt.period_unit);
+	free(mem);
+	return 0;
+}
+
+/* ---- merging ------------------------------------------------------------------------------------------------ */
+
+struct sums {
+	struct u64map map; /* id -> index in v */
+	int64_t *ids, *v;
+	size_t n, alloc;
+};
+
+static int sums_add(void *arg, int64_t id, int64_t value)
+{
+	struct sums *s = arg;
+	int ins;
+	uint64_t *slot = u64map_insert(&s->map, (uint64_t)id, &ins);
+
+	if (ins) {
+		ALLOC_GROW(s->ids, s->n + 1, s->alloc);
+		s->v = xrealloc(s->v, s->alloc * sizeof(*s->v));
+		s->ids[s->n] = id;
+		s->v[s->n] = 0;
+		*slot = s->n++;
+	}
+	s->v[*slot] = sat_add64(s->v[*slot], value);
+	return 0;
+}
+
+static void sums_release(struct sums *s)
+{
+	u64map_release(&s->map);
+	free(s->ids);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Sums one partition's selected profiles by local stack id, then by stack id into `total`. */
+static int merge_day(struct sq_reader *r, sqlite3 *db, const struct store_query *q, struct sums *total, struct err *e)
+{
+	struct sums local = { U64MAP_INIT, NULL, NULL, 0, 0 };
+	sqlite3_stmt *st = NULL, *ref = NULL;
+	int ret = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT data FROM profiles WHERE series = ? AND time_ns >= ? AND time_ns < ?", -1,
+			       &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT tenant, stack FROM stack_ref WHERE local = ?", -1, &ref, NULL) != SQLITE_OK) {
+		sq_err(db, "reading a partition", e);
+		goto out;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		sqlite3_bind_int64(st, 1, r->v[i].id);
+		sqlite3_bind_int64(st, 2, q->from_ns);
+		sqlite3_bind_int64(st, 3, q->until_ns);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (store_unpack(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), sums_add,
+					 &local)) {
+				err_set(e, "the store is damaged: a profile of series %" PRId64 " does not decode",
+					r->v[i].id);
+				goto out;
+			}
+		}
+		sqlite3_reset(st);
+	}
+	for (size_t i = 0; i < local.n; i++) {
+		sqlite3_bind_int64(ref, 1, local.ids[i]);
+		if (sqlite3_step(ref) != SQLITE_ROW || sqlite3_column_int64(ref, 0) != r->tenant_id) {
+			err_set(e, "the store is damaged: stack id %" PRId64 " is missing", local.ids[i]);
+			goto out;
+		}
+		sums_add(total, sqlite3_column_int64(ref, 1), local.v[i]);
+		sqlite3_reset(ref);
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(ref);
+	sums_release(&local);
+	return ret;
+}
+
+static int emit_sums(struct sq_reader *r, const struct sums *total, struct profile *out, struct err *e)
+{
+	struct sq_rebuild b;
+	int ret = -1;
+
+	if (!total->n)
+		return 0;
+	if (sq_rebuild_init(&b, r->meta, r->tenant_id, out, e))
+		goto out;
+	for (size_t i = 0; i < total->n; i++) {
+		uint32_t node;
+
+		if (!total->v[i])
+			continue;
+		if (sq_rebuild_stack(&b, total->ids[i], &node, e))
+			goto out;
+		profile_add_sample1(out, node, 0, total->v[i]);
+	}
+	ret = 0;
+out:
+	sq_rebuild_release(&b);
+	return ret;
+}
+
+int sq_select_merge(struct store *st, const struct store_query *q, struct profile *out, struct err *e)
+{
+	struct sq_reader r;
+	struct sums total = { U64MAP_INIT, NULL, NULL, 0, 0 };
+	int ret = -1;
+
+	if (!q->profile_type)
+		return err_set(e, "a merge needs a profile type");
+	if (sq_add_type_column(out, q->profile_type, e))
+		return -1;
+	if (sq_reader_start((struct sq_store *)st, q, &r, e))
+		goto out;
+	for (size_t d = 0; d < r.ndays && r.n; d++) {
+		sqlite3 *db = sq_open_part(r.s, r.days[d]);
+		int rc;
+
+		if (!db)
+			continue;
+		rc = merge_day(&r, db, q, &total, e);
+		sqlite3_close(db);
+		if (rc)
+			goto out;
+	}
+	ret = emit_sums(&r, &total, out, e);
+out:
+	sums_release(&total);
+	sq_reader_release(&r);
+	return ret;
+}
+

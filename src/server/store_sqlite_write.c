@@ -1,0 +1,598 @@
+/*
+ * The writer of the SQLite backend (store_sqlite.h): one thread writes, with group commit. A caller of
+ * store_ingest() encodes its profiles in its own thread, queues them and waits; the writer takes every queued
+ * job at once, writes them in one transaction per file and commits with synchronous=FULL (WAL), then wakes
+ * them all: one fsync serves every request that arrived meanwhile. Retention runs as a job of the same thread,
+ * so that no partition it deletes is open for writing.
+ */
+#include "server/store_sqlite.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/array.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/xalloc.h"
+
+struct sq_job {
+	struct store_enc *enc;
+	size_t n;
+	int status;
+	bool done;
+	struct err err;
+	struct sq_job *next;
+};
+
+static const char part_schema[] =
+	"CREATE TABLE IF NOT EXISTS profiles(id INTEGER PRIMARY KEY, series INTEGER, time_ns INTEGER,"
+	" until_ns INTEGER, total INTEGER, data BLOB);"
+	"CREATE INDEX IF NOT EXISTS profiles_series ON profiles(series, time_ns);"
+	"CREATE TABLE IF NOT EXISTS stack_ref(local INTEGER PRIMARY KEY, tenant INTEGER, stack INTEGER);"
+	"CREATE TABLE IF NOT EXISTS pseries(series INTEGER PRIMARY KEY, n INTEGER, first_ns INTEGER,"
+	" last_ns INTEGER);";
+
+/* ---- the writer --------------------------------------------------------------------------------------------- */
+
+void sq_wpart_close(struct sq_wpart *p)
+{
+	sqlite3_close(p->db);
+	u64map_release(&p->local);
+	memset(p, 0, sizeof(*p));
+	p->day = -1;
+}
+
+static int wpart_load(struct sq_wpart *p, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(p->db, "SELECT local, tenant, stack FROM stack_ref", -1, &st, NULL) != SQLITE_OK)
+		return sq_err(p->db, "reading stack ids", e);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t local = sqlite3_column_int64(st, 0), key[2] = { sqlite3_column_int64(st, 1),
+									sqlite3_column_int64(st, 2) };
+		int ins;
+
+		*u64map_insert(&p->local, (uint64_t)store_id_of(key, sizeof(key)), &ins) = (uint64_t)local;
+		if (local >= p->next_local)
+			p->next_local = local + 1;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sq_err(p->db, "reading stack ids", e);
+}
+
+/* The writer's partition for `day`, opened (and created) on demand; the least recently used one makes room. */
+static struct sq_wpart *wpart_get(struct sq_store *s, int64_t day, struct err *e)
+{
+	struct sq_wpart *victim = &s->wparts[0];
+	char *path;
+
+	for (int i = 0; i < SQ_WPARTS; i++) {
+		if (s->wparts[i].day == day) {
+			s->wparts[i].last_use = ++s->tick;
+			return &s->wparts[i];
+		}
+		if (s->wparts[i].day < 0 || s->wparts[i].last_use < victim->last_use)
+			victim = &s->wparts[i];
+		if (s->wparts[i].day < 0)
+			victim->last_use = 0;
+	}
+	if (victim->day >= 0)
+		sq_wpart_close(victim);
+	path = sq_part_path(s, day);
+	if (sq_open(path, true, &victim->db, e) || sq_exec(victim->db, part_schema, e)) {
+		err_wrap(e, "partition '%s'", path);
+		free(path);
+		sq_wpart_close(victim);
+		return NULL;
+	}
+	free(path);
+	victim->day = day;
+	victim->next_local = 1;
+	victim->last_use = ++s->tick;
+	if (wpart_load(victim, e)) {
+		sq_wpart_close(victim);
+		return NULL;
+	}
+	return victim;
+}
+
+static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : sq_err(db, what, e);
+}
+
+struct meta_stmts {
+	sqlite3_stmt *tenant, *frame, *stack, *series, *label;
+};
+
+static int write_meta(struct sq_store *s, struct meta_stmts *m, const struct store_enc *enc, struct err *e)
+{
+	sqlite3 *db = s->wdb;
+
+	if (!u64map_find(&s->known_tenants, (uint64_t)enc->tenant_id)) {
+		sqlite3_bind_int64(m->tenant, 1, enc->tenant_id);
+		sqlite3_bind_text(m->tenant, 2, enc->tenant, -1, SQLITE_STATIC);
+		if (step_done(db, m->tenant, "storing a tenant", e))
+			return -1;
+	}
+	for (size_t i = 0; i < enc->nframes; i++) {
+		const struct store_frame *f = &enc->frames[i];
+		int64_t key[2] = { enc->tenant_id, f->id };
+
+		if (u64map_find(&s->known_frames, (uint64_t)store_id_of(key, sizeof(key))))
+			continue;
+		sqlite3_bind_int64(m->frame, 1, enc->tenant_id);
+		sqlite3_bind_int64(m->frame, 2, f->id);
+		sqlite3_bind_text(m->frame, 3, f->function, -1, SQLITE_STATIC);
+		sqlite3_bind_text(m->frame, 4, f->module, -1, SQLITE_STATIC);
+		sqlite3_bind_text(m->frame, 5, f->file, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(m->frame, 6, f->line);
+		sqlite3_bind_int64(m->frame, 7, f->addr);
+		sqlite3_bind_int(m->frame, 8, f->kind);
+		if (step_done(db, m->frame, "storing a frame", e))
+			return -1;
+	}
+	for (size_t i = 0; i < enc->nstacks; i++) {
+		const struct store_stack *st = &enc->stacks[i];
+		int64_t key[2] = { enc->tenant_id, st->id };
+
+		if (u64map_find(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key))))
+			continue;
+		sqlite3_bind_int64(m->stack, 1, enc->tenant_id);
+		sqlite3_bind_int64(m->stack, 2, st->id);
+		sqlite3_bind_int64(m->stack, 3, st->parent);
+		sqlite3_bind_int64(m->stack, 4, st->frame);
+		if (step_done(db, m->stack, "storing a stack", e))
+			return -1;
+	}
+	if (!u64map_find(&s->known_series, (uint64_t)enc->series_id)) {
+		sqlite3_bind_int64(m->series, 1, enc->series_id);
+		sqlite3_bind_int64(m->series, 2, enc->tenant_id);
+		sqlite3_bind_text(m->series, 3, enc->profile_type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(m->series, 4, enc->labels_key, -1, SQLITE_STATIC);
+		if (step_done(db, m->series, "storing a series", e))
+			return -1;
+		for (size_t i = 0; i < enc->nlabels; i++) {
+			sqlite3_bind_int64(m->label, 1, enc->tenant_id);
+			sqlite3_bind_text(m->label, 2, enc->labels[i].name, -1, SQLITE_STATIC);
+			sqlite3_bind_text(m->label, 3, enc->labels[i].value, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(m->label, 4, enc->series_id);
+			if (step_done(db, m->label, "storing a label", e))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* After a commit: what is now on disk need not be written again. */
+static void remember_meta(struct sq_store *s, const struct store_enc *enc)
+{
+	int ins;
+
+	u64map_insert(&s->known_tenants, (uint64_t)enc->tenant_id, &ins);
+	for (size_t i = 0; i < enc->nframes; i++) {
+		int64_t key[2] = { enc->tenant_id, enc->frames[i].id };
+		u64map_insert(&s->known_frames, (uint64_t)store_id_of(key, sizeof(key)), &ins);
+	}
+	for (size_t i = 0; i < enc->nstacks; i++) {
+		int64_t key[2] = { enc->tenant_id, enc->stacks[i].id };
+		u64map_insert(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key)), &ins);
+	}
+	u64map_insert(&s->known_series, (uint64_t)enc->series_id, &ins);
+}
+
+/* Whether the job's new series fit under the per-tenant limit; counts them when they do. */
+static int admit_series(struct sq_store *s, struct sq_job *job)
+{
+	if (!s->max_series)
+		return 0;
+	for (size_t i = 0; i < job->n; i++) {
+		const struct store_enc *enc = &job->enc[i];
+		uint64_t *cnt;
+		int ins;
+
+		if (u64map_find(&s->counted_series, (uint64_t)enc->series_id))
+			continue;
+		cnt = u64map_insert(&s->tenant_series, (uint64_t)enc->tenant_id, &ins);
+		if (*cnt >= s->max_series) {
+			job->status = STORE_ELIMIT;
+			return err_set(&job->err, "the tenant has reached its limit of %llu series",
+				       (unsigned long long)s->max_series);
+		}
+		(*cnt)++;
+		u64map_insert(&s->counted_series, (uint64_t)enc->series_id, &ins);
+	}
+	return 0;
+}
+
+struct part_stmts {
+	sqlite3_stmt *profile, *ref, *pseries;
+};
+
+static void part_stmts_free(struct part_stmts *ps)
+{
+	sqlite3_finalize(ps->profile);
+	sqlite3_finalize(ps->ref);
+	sqlite3_finalize(ps->pseries);
+	memset(ps, 0, sizeof(*ps));
+}
+
+static int part_stmts_init(struct sq_wpart *p, struct part_stmts *ps, struct err *e)
+{
+	memset(ps, 0, sizeof(*ps));
+	if (sqlite3_prepare_v2(p->db, "INSERT INTO profiles(id, series, time_ns, until_ns, total, data)"
+				      " VALUES (?, ?, ?, ?, ?, ?)", -1, &ps->profile, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(p->db, "INSERT INTO stack_ref(local, tenant, stack) VALUES (?, ?, ?)", -1, &ps->ref,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(p->db, "INSERT INTO pseries(series, n, first_ns, last_ns) VALUES (?1, 1, ?2, ?2)"
+				      " ON CONFLICT(series) DO UPDATE SET n = n + 1, first_ns = min(first_ns, ?2),"
+				      " last_ns = max(last_ns, ?2)", -1, &ps->pseries, NULL) != SQLITE_OK) {
+		sq_err(p->db, "preparing a partition", e);
+		part_stmts_free(ps);
+		return -1;
+	}
+	return 0;
+}
+
+struct local_pair {
+	int64_t local, value;
+};
+
+static int local_cmp(const void *a, const void *b)
+{
+	const struct local_pair *x = a, *y = b;
+
+	return x->local < y->local ? -1 : x->local > y->local;
+}
+
+static int write_profile(struct sq_wpart *p, struct part_stmts *ps, const struct store_enc *enc, struct err *e)
+{
+	struct local_pair *lp = xcalloc(enc->npairs ? enc->npairs : 1, sizeof(*lp));
+	int64_t *ids = xcalloc(enc->npairs ? enc->npairs : 1, sizeof(*ids));
+	int64_t *vals = xcalloc(enc->npairs ? enc->npairs : 1, sizeof(*vals));
+	struct buf packed = BUF_INIT;
+	int ret = -1, rc = SQLITE_CONSTRAINT;
+
+	for (size_t i = 0; i < enc->npairs; i++) {
+		int64_t key[2] = { enc->tenant_id, enc->pairs[i].stack };
+		int ins;
+		uint64_t *local = u64map_insert(&p->local, (uint64_t)store_id_of(key, sizeof(key)), &ins);
+
+		if (ins) {
+			*local = (uint64_t)p->next_local++;
+			sqlite3_bind_int64(ps->ref, 1, (int64_t)*local);
+			sqlite3_bind_int64(ps->ref, 2, enc->tenant_id);
+			sqlite3_bind_int64(ps->ref, 3, enc->pairs[i].stack);
+			if (step_done(p->db, ps->ref, "storing a stack id", e))
+				goto out;
+		}
+		lp[i] = (struct local_pair){ (int64_t)*local, enc->pairs[i].value };
+	}
+	qsort(lp, enc->npairs, sizeof(*lp), local_cmp);
+	for (size_t i = 0; i < enc->npairs; i++) {
+		ids[i] = lp[i].local;
+		vals[i] = lp[i].value;
+	}
+	store_pack(&packed, ids, vals, enc->npairs);
+	/* A random id collides with odds of one in 2^63 per row; a collision just draws again. */
+	for (int attempt = 0; attempt < 4 && rc == SQLITE_CONSTRAINT; attempt++) {
+		sqlite3_bind_int64(ps->profile, 1, store_random_id());
+		sqlite3_bind_int64(ps->profile, 2, enc->series_id);
+		sqlite3_bind_int64(ps->profile, 3, enc->from_ns);
+		sqlite3_bind_int64(ps->profile, 4, enc->until_ns);
+		sqlite3_bind_int64(ps->profile, 5, enc->total);
+		sqlite3_bind_blob(ps->profile, 6, packed.buf, (int)packed.len, SQLITE_STATIC);
+		rc = sqlite3_step(ps->profile);
+		sqlite3_reset(ps->profile);
+	}
+	if (rc != SQLITE_DONE) {
+		sq_err(p->db, "storing a profile", e);
+		goto out;
+	}
+	sqlite3_bind_int64(ps->pseries, 1, enc->series_id);
+	sqlite3_bind_int64(ps->pseries, 2, enc->from_ns);
+	if (step_done(p->db, ps->pseries, "indexing a series", e))
+		goto out;
+	ret = 0;
+out:
+	buf_release(&packed);
+	free(lp);
+	free(ids);
+	free(vals);
+	return ret;
+}
+
+static void fail_jobs(struct sq_job **jobs, size_t n, const struct err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i]->status)
+			continue;
+		jobs[i]->status = -1;
+		jobs[i]->err = *e;
+	}
+}
+
+/* Writes the profiles of `day` of every admitted job in one transaction of its partition. */
+static int write_day(struct sq_store *s, struct sq_job **jobs, size_t njobs, int64_t day, struct err *e)
+{
+	struct sq_wpart *p = wpart_get(s, day, e);
+	struct part_stmts ps;
+
+	if (!p)
+		return -1;
+	if (part_stmts_init(p, &ps, e))
+		return -1;
+	if (sq_exec(p->db, "BEGIN IMMEDIATE", e))
+		goto fail;
+	for (size_t j = 0; j < njobs; j++) {
+		if (jobs[j]->status)
+			continue;
+		for (size_t i = 0; i < jobs[j]->n; i++)
+			if (sq_day_of(jobs[j]->enc[i].from_ns) == day && write_profile(p, &ps, &jobs[j]->enc[i], e))
+				goto rollback;
+	}
+	part_stmts_free(&ps);
+	if (sq_exec(p->db, "COMMIT", e)) {
+		sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
+		sq_wpart_close(p); /* its local-id map holds ids that were not committed */
+		return -1;
+	}
+	return 0;
+rollback:
+	sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
+fail:
+	part_stmts_free(&ps);
+	sq_wpart_close(p);
+	return -1;
+}
+
+static int write_batch_meta(struct sq_store *s, struct sq_job **jobs, size_t njobs, struct err *e)
+{
+	struct meta_stmts m = { 0 };
+	sqlite3 *db = s->wdb;
+	int ret = -1;
+
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO tenants(id, name) VALUES (?, ?)", -1, &m.tenant,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO frames VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &m.frame,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO stacks VALUES (?, ?, ?, ?)", -1, &m.stack, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO series VALUES (?, ?, ?, ?)", -1, &m.series, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO series_labels VALUES (?, ?, ?, ?)", -1, &m.label, NULL) !=
+		    SQLITE_OK) {
+		sq_err(db, "preparing the index", e);
+		goto out;
+	}
+	if (sq_exec(db, "BEGIN IMMEDIATE", e))
+		goto out;
+	for (size_t j = 0; j < njobs; j++) {
+		if (jobs[j]->status)
+			continue;
+		for (size_t i = 0; i < jobs[j]->n; i++)
+			if (write_meta(s, &m, &jobs[j]->enc[i], e)) {
+				sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+				goto out;
+			}
+	}
+	if (sq_exec(db, "COMMIT", e)) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(m.tenant);
+	sqlite3_finalize(m.frame);
+	sqlite3_finalize(m.stack);
+	sqlite3_finalize(m.series);
+	sqlite3_finalize(m.label);
+	return ret;
+}
+
+/*
+ * One group commit: the index first (frames, stacks, series), then each day's profiles. A crash in between
+ * leaves index rows no profile uses yet, never a profile whose stacks are missing.
+ */
+static void write_batch(struct sq_store *s, struct sq_job **jobs, size_t njobs)
+{
+	struct err e = ERR_INIT;
+	int64_t *days = NULL;
+	size_t ndays = 0, alloc = 0;
+
+	for (size_t j = 0; j < njobs; j++)
+		admit_series(s, jobs[j]);
+	if (write_batch_meta(s, jobs, njobs, &e)) {
+		fail_jobs(jobs, njobs, &e);
+		return;
+	}
+	for (size_t j = 0; j < njobs; j++) {
+		if (jobs[j]->status)
+			continue;
+		for (size_t i = 0; i < jobs[j]->n; i++) {
+			int64_t d = sq_day_of(jobs[j]->enc[i].from_ns);
+			size_t k;
+
+			for (k = 0; k < ndays && days[k] != d; k++)
+				;
+			if (k == ndays) {
+				ALLOC_GROW(days, ndays + 1, alloc);
+				days[ndays++] = d;
+			}
+		}
+	}
+	for (size_t k = 0; k < ndays; k++) {
+		if (!write_day(s, jobs, njobs, days[k], &e))
+			continue;
+		/* The jobs with a profile on that day failed; others may already be committed elsewhere. */
+		for (size_t j = 0; j < njobs; j++)
+			for (size_t i = 0; !jobs[j]->status && i < jobs[j]->n; i++)
+				if (sq_day_of(jobs[j]->enc[i].from_ns) == days[k]) {
+					jobs[j]->status = -1;
+					jobs[j]->err = e;
+				}
+	}
+	free(days);
+	for (size_t j = 0; j < njobs; j++)
+		if (!jobs[j]->status)
+			for (size_t i = 0; i < jobs[j]->n; i++)
+				remember_meta(s, &jobs[j]->enc[i]);
+}
+
+/* A retention job: enc == NULL, the cut-off day in `n`. Runs in the writer so no partition is in use. */
+static int drop_days(struct sq_store *s, int64_t before_day, struct err *e)
+{
+	int64_t *days;
+	size_t n;
+	int dropped = 0;
+
+	if (sq_list_days(s, &days, &n, e))
+		return -1;
+	for (size_t i = 0; i < n && days[i] < before_day; i++) {
+		char *path = sq_part_path(s, days[i]);
+		struct buf b = BUF_INIT;
+
+		for (int k = 0; k < SQ_WPARTS; k++)
+			if (s->wparts[k].day == days[i])
+				sq_wpart_close(&s->wparts[k]);
+		/* Readers that still have the file open keep reading their copy; new ones no longer see it. */
+		if (unlink(path) && errno != ENOENT) {
+			err_errno(e, "cannot remove '%s'", path);
+			free(path);
+			free(days);
+			return -1;
+		}
+		buf_addf(&b, "%s-wal", path);
+		unlink(b.buf);
+		buf_reset(&b);
+		buf_addf(&b, "%s-shm", path);
+		unlink(b.buf);
+		buf_release(&b);
+		free(path);
+		dropped++;
+	}
+	free(days);
+	return dropped;
+}
+
+void *sq_writer_main(void *arg)
+{
+	struct sq_store *s = arg;
+	struct sq_job **batch = NULL;
+	size_t alloc = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		struct sq_job *list;
+		size_t n = 0;
+
+		while (!s->head && !s->stop)
+			pthread_cond_wait(&s->work, &s->lock);
+		if (!s->head && s->stop)
+			break;
+		list = s->head;
+		s->head = s->tail = NULL;
+		pthread_mutex_unlock(&s->lock);
+
+		for (struct sq_job *j = list; j; j = j->next) {
+			if (!j->enc) {
+				j->status = drop_days(s, (int64_t)j->n, &j->err);
+				continue;
+			}
+			ALLOC_GROW(batch, n + 1, alloc);
+			batch[n++] = j;
+		}
+		if (n)
+			write_batch(s, batch, n);
+
+		pthread_mutex_lock(&s->lock);
+		for (struct sq_job *j = list, *next; j; j = next) {
+			next = j->next;
+			j->done = true;
+		}
+		pthread_cond_broadcast(&s->done);
+	}
+	pthread_mutex_unlock(&s->lock);
+	free(batch);
+	return NULL;
+}
+
+/* Queues a job and waits for the writer to finish it. */
+static int run_job(struct sq_store *s, struct sq_job *job)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->stop) {
+		pthread_mutex_unlock(&s->lock);
+		job->status = -1;
+		return err_set(&job->err, "the store is closing");
+	}
+	job->next = NULL;
+	if (s->tail)
+		s->tail->next = job;
+	else
+		s->head = job;
+	s->tail = job;
+	pthread_cond_signal(&s->work);
+	while (!job->done)
+		pthread_cond_wait(&s->done, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+	return job->status;
+}
+
+int sq_ingest(struct store *st, const struct store_write *w, size_t n, struct err *e)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	struct sq_job job = { 0 };
+	size_t i;
+	int ret = -1;
+
+	if (s->read_only)
+		return err_set(e, "the store is read-only");
+	job.enc = xcalloc(n ? n : 1, sizeof(*job.enc));
+	for (i = 0; i < n; i++) {
+		if (store_encode(&w[i], &job.enc[i], e))
+			goto out;
+		if (s->retention_ns && w[i].from_ns < (int64_t)time(NULL) * 1000000000LL - s->retention_ns) {
+			err_set(e, "the profile is older than the retention period");
+			ret = STORE_ELIMIT;
+			i++;
+			goto out;
+		}
+	}
+	job.n = n;
+	if (!n) {
+		ret = 0;
+		goto out;
+	}
+	ret = run_job(s, &job);
+	if (ret)
+		*e = job.err;
+out:
+	for (size_t k = 0; k < i; k++)
+		store_enc_release(&job.enc[k]);
+	free(job.enc);
+	return ret;
+}
+
+int sq_enforce_retention(struct store *st, int64_t now_ns, struct err *e)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	struct sq_job job = { 0 };
+
+	if (!s->retention_ns || s->read_only)
+		return 0;
+	/* Whole days only: a day is dropped once all of it is older than the retention. */
+	job.n = (size_t)sq_day_of(now_ns - s->retention_ns);
+	if (run_job(s, &job) < 0) {
+		*e = job.err;
+		return -1;
+	}
+	return job.status;
+}
+
