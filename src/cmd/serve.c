@@ -62,27 +62,37 @@ static int parse_retention(const char *s, int64_t *out, struct err *e)
 	return 0;
 }
 
-/* Runs until SIGINT or SIGTERM, enforcing retention at start and every hour. */
+/*
+ * Runs until SIGINT or SIGTERM: every minute, compaction (rollups of the hours that have settled, so that long
+ * queries read pre-merged data); at start and every hour, retention.
+ */
 static void serve_loop(struct store *store, const sigset_t *stop)
 {
-	struct timespec hour = { 3600, 0 };
+	struct timespec minute = { 60, 0 };
 	struct err e = ERR_INIT;
+	int64_t next_retention = 0;
 
 	for (;;) {
 		struct timespec now;
+		int64_t wall_ns;
 		int sig;
-
 		uint64_t t0 = now_ns();
 		int dropped;
 
 		clock_gettime(CLOCK_REALTIME, &now);
-		dropped = store_enforce_retention(store, (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec, &e);
-		if (dropped < 0)
-			warning_msg("retention: %s", e.msg);
-		else if (dropped > 0)
-			fprintf(stderr, "kiln: retention dropped %d day%s in %.1f ms\n", dropped, dropped == 1 ? "" : "s",
-				(double)(now_ns() - t0) / 1e6);
-		sig = sigtimedwait(stop, NULL, &hour);
+		wall_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+		if (wall_ns >= next_retention) {
+			dropped = store_enforce_retention(store, wall_ns, &e);
+			if (dropped < 0)
+				warning_msg("retention: %s", e.msg);
+			else if (dropped > 0)
+				fprintf(stderr, "kiln: retention dropped %d day%s in %.1f ms\n", dropped,
+					dropped == 1 ? "" : "s", (double)(now_ns() - t0) / 1e6);
+			next_retention = wall_ns + 3600 * 1000000000LL;
+		}
+		if (store_compact(store, wall_ns, &e) < 0)
+			warning_msg("compaction: %s", e.msg);
+		sig = sigtimedwait(stop, NULL, &minute);
 		if (sig == SIGINT || sig == SIGTERM)
 			return;
 		if (sig < 0 && errno != EAGAIN && errno != EINTR)
@@ -102,7 +112,7 @@ int cmd_serve(int argc, char **argv)
 
 	const struct option opts[] = {
 		OPT_STRING(0, "listen", &o.listen, "HOST:PORT", "address to listen on (default 127.0.0.1:4040)"),
-		OPT_STRING(0, "storage", &o.storage, "DIR|URL", "SQLite directory (default ./kiln-data)"),
+		OPT_STRING(0, "storage", &o.storage, "DIR|URL", "SQLite directory (default ./kiln-data) or postgres://… URL"),
 		OPT_STRING(0, "retention", &o.retention, "DURATION", "keep profiles this long (default 30d; 0: forever)"),
 		OPT_STRING(0, "auth-file", &o.auth_file, "FILE", "bearer tokens: 'TOKEN TENANT push,read' per line"),
 		OPT_GROUP("Limits"),

@@ -26,8 +26,7 @@ struct store *store_open(const struct store_opts *o, struct err *e)
 	if (!o->location || !*o->location)
 		return err_set(e, "no storage location given"), NULL;
 	if (is_postgres(o->location))
-		return err_set(e, "cannot use '%s': the PostgreSQL store is not built yet (use a directory for SQLite)",
-			       o->location), NULL;
+		return store_pg_open(o, e);
 	return store_sqlite_open(o, e);
 }
 
@@ -91,6 +90,11 @@ int store_get_profile(struct store *s, const char *tenant, const char *id, struc
 int store_enforce_retention(struct store *s, int64_t now_ns, struct err *e)
 {
 	return s->be->enforce_retention(s, now_ns, e);
+}
+
+int store_compact(struct store *s, int64_t now_ns, struct err *e)
+{
+	return s->be->compact ? s->be->compact(s, now_ns, e) : 0;
 }
 
 int store_stats(struct store *s, struct store_stats *st, struct err *e)

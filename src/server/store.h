@@ -112,6 +112,12 @@ int store_get_profile(struct store *s, const char *tenant, const char *id, struc
 /* Drops whole day partitions older than the retention at `now_ns`; returns how many were dropped, or -1. */
 int store_enforce_retention(struct store *s, int64_t now_ns, struct err *e);
 
+/*
+ * Builds the rollups (merged hours and days) of data that has settled, so that long queries read pre-merged
+ * profiles; the server calls it every minute or so. Returns how many steps it took, or -1.
+ */
+int store_compact(struct store *s, int64_t now_ns, struct err *e);
+
 /* Counters for /metrics. */
 struct store_stats {
 	uint64_t profiles, stacks, series, bytes, partitions;

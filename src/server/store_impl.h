@@ -37,6 +37,7 @@ struct store_backend {
 			   struct err *e);
 	int (*enforce_retention)(struct store *s, int64_t now_ns, struct err *e);
 	int (*stats)(struct store *s, struct store_stats *st, struct err *e);
+	int (*compact)(struct store *s, int64_t now_ns, struct err *e); /* NULL: nothing to compact */
 };
 
 /* Every backend's handle starts with this. */
@@ -45,6 +46,7 @@ struct store {
 };
 
 struct store *store_sqlite_open(const struct store_opts *o, struct err *e);
+struct store *store_pg_open(const struct store_opts *o, struct err *e);
 
 #define STORE_DAY_NS (86400LL * 1000000000LL)
 

@@ -1,0 +1,194 @@
+/*
+ * The PostgreSQL backend's insides, shared by its two halves: store_pg.c (connections, schema, caches,
+ * ingest) and store_pg_read.c (queries, retention, statistics). See store_pg.c for the design.
+ */
+#ifndef KILN_SERVER_STORE_PG_H
+#define KILN_SERVER_STORE_PG_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/array.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/hash.h"
+#include "core/xalloc.h"
+#include "server/store_impl.h"
+
+#define POOL_MAX 8
+#define DAY_NS 86400000000000LL
+#define HOUR_NS 3600000000000LL
+#define CACHE_MAX (1u << 21) /* entries per cache before it is emptied */
+#define SCHEMA_LOCK 0x6b696c6e /* "kiln": the advisory lock key of schema and partition creation */
+
+#define PUSH(v, nr, alloc, item)                    \
+	do {                                        \
+		ALLOC_GROW(v, (nr) + 1, alloc);     \
+		(v)[(nr)++] = (item);               \
+	} while (0)
+
+struct frame_info {
+	uint32_t name, file, module; /* ids in the store's string table */
+	uint32_t kind;
+	int64_t line, addr;
+};
+
+struct pg_store {
+	struct store base; /* first: the handle store.c sees */
+	char *conninfo;
+	uint64_t max_series;
+	int64_t retention_ns;
+	bool read_only;
+
+	pthread_mutex_t pool_lock;
+	pthread_cond_t pool_cond;
+	PGconn *conns[POOL_MAX];
+	bool busy[POOL_MAX];
+	int nconns;
+
+	pthread_mutex_t cache_lock;
+	struct u64map written;      /* keys of rows this process knows are in the database */
+	struct u64map stack_parent; /* key(tenant, stack) -> parent stack id */
+	struct u64map stack_frame;  /* key(tenant, stack) -> frame id */
+	struct u64map frame_index;  /* key(tenant, frame) -> index in frames */
+	struct frame_info *frames;
+	size_t frames_nr, frames_alloc;
+	struct strtab strings;
+};
+
+
+static inline void *memdup(const void *p, size_t n)
+{
+	void *q = xmalloc(n ? n : 1);
+
+	memcpy(q, p, n);
+	return q;
+}
+
+/* PostgreSQL's messages go on over several lines (LINE, HINT): keep the first, and no tab or newline. */
+static inline void one_line(struct err *e)
+{
+	if (e)
+		e->msg[strcspn(e->msg, "\n")] = 0;
+}
+
+static inline uint64_t id63(uint64_t h)
+{
+	h &= INT64_MAX;
+	return h ? h : 1; /* 0 is the root's id */
+}
+
+static inline uint64_t tenant_key(const char *tenant)
+{
+	return hash_bytes(tenant, strlen(tenant));
+}
+
+/* A cache key for (tenant, kind of row, id). */
+static inline uint64_t row_key(uint64_t tenant, uint64_t kind, uint64_t id)
+{
+	uint64_t k = hash_u64(tenant ^ hash_u64(id + kind * 0x9e3779b97f4a7c15ULL));
+
+	return k == U64MAP_EMPTY ? 0 : k;
+}
+
+enum { ROW_FRAME = 1, ROW_STACK, ROW_SERIES, ROW_SERIES_DAY, ROW_PARTITION, ROW_TENANT };
+
+static inline int64_t day_of(int64_t ns)
+{
+	return ns >= 0 ? ns / DAY_NS : -((-ns + DAY_NS - 1) / DAY_NS);
+}
+
+static inline void add_array_int(struct buf *b, uint64_t v, bool first)
+{
+	buf_addf(b, "%s%llu", first ? "" : ",", (unsigned long long)v);
+}
+
+/* Appends one element of a text[] literal: quoted, with " and \ escaped. */
+static inline void add_array_text(struct buf *b, const char *s, bool first)
+{
+	if (!first)
+		buf_addch(b, ',');
+	buf_addch(b, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_addch(b, '\\');
+		buf_addch(b, *s);
+	}
+	buf_addch(b, '"');
+}
+
+static inline uint64_t get_be64(const char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | (unsigned char)p[i];
+	return v;
+}
+
+static inline int64_t field_i64(const PGresult *r, int row, int col)
+{
+	return PQgetlength(r, row, col) == 8 ? (int64_t)get_be64(PQgetvalue(r, row, col)) : 0;
+}
+
+static inline int32_t field_i32(const PGresult *r, int row, int col)
+{
+	const unsigned char *p = (const unsigned char *)PQgetvalue(r, row, col);
+
+	if (PQgetlength(r, row, col) != 4)
+		return 0;
+	return (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
+}
+
+
+/* store_pg.c: the pool, statements, caches, and the writing half. */
+PGconn *pool_get(struct pg_store *s, struct err *e);
+void pool_put(struct pg_store *s, PGconn *c);
+/* Runs `sql` with text parameters (`bin` marks binary ones, with their lengths); binary results when asked. */
+PGresult *run(PGconn *c, const char *sql, int n, const char *const *vals, const int *lens, const int *bin,
+	      int binary_result, struct err *e);
+int run_ok(PGconn *c, const char *sql, int n, const char *const *vals, struct err *e);
+/* Empties the caches when they are full; called with the cache lock held. */
+void caches_bound(struct pg_store *s);
+/* Forgets which partitions exist (after retention dropped some, or an insert found one gone). */
+void forget_partitions(struct pg_store *s);
+extern const struct store_backend store_pg_backend;
+void pg_close(struct store *h);
+int pg_ingest(struct store *h, const struct store_write *w, size_t n, struct err *e);
+
+/* Merged (stack, value) pairs of the profiles a query reads. */
+struct merge_acc {
+	struct u64map values; /* stack id -> value (as uint64_t bits) */
+};
+
+/* Streams the rows of `sql` one at a time (libpq's single-row mode); `fn` returns 0 to go on. */
+int stream_rows(PGconn *c, const char *sql, int n, const char *const *vals,
+		int (*fn)(void *arg, const PGresult *row, struct err *e), void *arg, struct err *e);
+
+/* store_pg_rollup.c: a query range cut into raw edges (level 0), rolled-up hours (1) and days (2). */
+struct pg_region {
+	int level;
+	int64_t from, until;
+};
+struct pg_regions {
+	struct pg_region part[5];
+	int n;
+};
+void pg_split_range(int64_t from, int64_t until, int64_t hour_until, int64_t day_until, struct pg_regions *r);
+/* The tenant's rollup watermarks (0 when never compacted); `share` locks them for an ingest transaction. */
+int pg_watermarks(PGconn *c, const char *tenant, bool share, int64_t *hour_until, int64_t *day_until,
+		  struct err *e);
+/* Adds a profile that arrived for an hour (or day) already rolled up to its rollups. */
+int pg_add_late(PGconn *c, const char *tenant, uint64_t series, int64_t from_ns, int64_t total,
+		const struct buf *body, int64_t hour_until, int64_t day_until, struct err *e);
+int pg_compact(struct store *h, int64_t now_ns, struct err *e);
+
+/* store_pg_maint.c */
+int pg_enforce_retention(struct store *h, int64_t now_ns, struct err *e);
+int pg_stats(struct store *h, struct store_stats *st, struct err *e);
+
+#endif

@@ -1,0 +1,857 @@
+/*
+ * The reading half of the PostgreSQL backend (store_pg.c has the design and the writing half): which series
+ * a query selects, merged profiles streamed from the day partitions, label listings, totals over time, single
+ * profiles, retention and statistics.
+ */
+#include "server/store_pg.h"
+
+#include <stdlib.h>
+
+#include "profile/profile.h"
+
+/* ---- the series of a query ---- */
+
+struct series_row {
+	uint64_t id;
+	char *type;
+	struct label_pair *labels;
+	size_t nlabels;
+	char *mem; /* the labels' strings */
+};
+
+struct series_set {
+	struct series_row *v;
+	size_t nr, alloc;
+};
+
+static void series_set_release(struct series_set *set)
+{
+	for (size_t i = 0; i < set->nr; i++) {
+		free(set->v[i].type);
+		free(set->v[i].labels);
+		free(set->v[i].mem);
+	}
+	free(set->v);
+	memset(set, 0, sizeof(*set));
+}
+
+/* Splits the stored labels of one series (store.c's label key: "name=value" lines). */
+static int decode_labels(struct series_row *row, const char *data, size_t len, struct err *e)
+{
+	size_t n = 0;
+
+	row->mem = xmalloc(len + 1);
+	memcpy(row->mem, data, len);
+	row->mem[len] = 0;
+	for (size_t i = 0; i < len; i++)
+		n += row->mem[i] == '\n';
+	row->labels = xcalloc(n + 1, sizeof(*row->labels));
+	row->nlabels = store_labels_parse(row->mem, row->labels, n);
+	if (row->nlabels != n)
+		return err_set(e, "stored labels of series %llu are damaged", (unsigned long long)row->id);
+	return 0;
+}
+
+static void ids_array(struct buf *b, const struct series_set *set)
+{
+	buf_addch(b, '{');
+	for (size_t i = 0; i < set->nr; i++)
+		add_array_int(b, set->v[i].id, !i);
+	buf_addch(b, '}');
+}
+
+/*
+ * The series of the tenant that match the query's profile type and selector and have at least one profile
+ * starting in [from, until). The day index narrows the candidates; one index probe per candidate makes the
+ * answer exact for ranges that cut days.
+ */
+static int load_series(PGconn *c, const struct store_query *q, struct series_set *out, struct err *e)
+{
+	char d0[32], d1[32], from[32], until[32];
+	const char *v[] = { q->tenant ? q->tenant : "", d0, d1, q->profile_type };
+	struct series_set all = { 0 };
+	struct buf ids = BUF_INIT;
+	struct u64map live = U64MAP_INIT;
+	PGresult *r;
+	int rc = -1;
+
+	if (q->until_ns <= q->from_ns)
+		return 0;
+	snprintf(d0, sizeof(d0), "%lld", (long long)day_of(q->from_ns));
+	snprintf(d1, sizeof(d1), "%lld", (long long)day_of(q->until_ns - 1));
+	r = run(c,
+		"SELECT DISTINCT s.id, s.profile_type, s.labels FROM kiln_series s JOIN kiln_series_days d"
+		" ON d.tenant = s.tenant AND d.series = s.id WHERE s.tenant = $1 AND d.day BETWEEN $2::int AND $3::int"
+		" AND ($4::text IS NULL OR s.profile_type = $4) ORDER BY s.id",
+		4, v, NULL, NULL, 1, e);
+	if (!r)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct series_row row = { (uint64_t)field_i64(r, i, 0), xstrdup(PQgetvalue(r, i, 1)), NULL, 0, NULL };
+
+		PUSH(all.v, all.nr, all.alloc, row);
+		if (decode_labels(&all.v[all.nr - 1], PQgetvalue(r, i, 2), (size_t)PQgetlength(r, i, 2), e)) {
+			PQclear(r);
+			goto out;
+		}
+	}
+	PQclear(r);
+	/* The selector first (cheap, in memory), then the exact time check for what is left. */
+	for (size_t i = 0; i < all.nr; i++) {
+		if (q->sel && !selector_match(q->sel, all.v[i].labels, all.v[i].nlabels))
+			all.v[i].id = 0;
+	}
+	buf_addch(&ids, '{');
+	for (size_t i = 0, first = 1; i < all.nr; i++)
+		if (all.v[i].id) {
+			add_array_int(&ids, all.v[i].id, first);
+			first = 0;
+		}
+	buf_addch(&ids, '}');
+	snprintf(from, sizeof(from), "%lld", (long long)q->from_ns);
+	snprintf(until, sizeof(until), "%lld", (long long)q->until_ns);
+	{
+		const char *w[] = { q->tenant ? q->tenant : "", ids.buf, from, until };
+
+		r = run(c,
+			"SELECT u.sid FROM unnest($2::bigint[]) AS u(sid) WHERE EXISTS (SELECT 1 FROM kiln_profiles p"
+			" WHERE p.tenant = $1 AND p.series = u.sid AND p.from_ns >= $3::bigint AND p.from_ns < $4::bigint)",
+			4, w, NULL, NULL, 1, e);
+	}
+	if (!r)
+		goto out;
+	for (int i = 0; i < PQntuples(r); i++)
+		u64map_insert(&live, (uint64_t)field_i64(r, i, 0), &(int){ 0 });
+	PQclear(r);
+	for (size_t i = 0; i < all.nr; i++) {
+		if (all.v[i].id && u64map_find(&live, all.v[i].id)) {
+			PUSH(out->v, out->nr, out->alloc, all.v[i]);
+			memset(&all.v[i], 0, sizeof(all.v[i]));
+		}
+	}
+	rc = 0;
+out:
+	series_set_release(&all);
+	u64map_release(&live);
+	buf_release(&ids);
+	return rc;
+}
+
+/* ---- reading profiles ---- */
+
+/* A merge over millions of stored profiles holds one of them at a time. */
+int stream_rows(PGconn *c, const char *sql, int n, const char *const *vals,
+		       int (*fn)(void *arg, const PGresult *row, struct err *e), void *arg, struct err *e)
+{
+	PGresult *r;
+	int rc = 0;
+
+	if (!PQsendQueryParams(c, sql, n, NULL, vals, NULL, NULL, 1) || !PQsetSingleRowMode(c)) {
+		err_set(e, "PostgreSQL: %s", PQerrorMessage(c));
+		one_line(e);
+		while ((r = PQgetResult(c)))
+			PQclear(r);
+		return -1;
+	}
+	while ((r = PQgetResult(c))) {
+		ExecStatusType st = PQresultStatus(r);
+
+		if (st == PGRES_SINGLE_TUPLE) {
+			if (!rc && fn(arg, r, e))
+				rc = -1;
+		} else if (st != PGRES_TUPLES_OK && !rc) {
+			err_set(e, "PostgreSQL: %s", PQresultErrorMessage(r));
+			one_line(e);
+			rc = -1;
+		}
+		PQclear(r);
+	}
+	return rc;
+}
+
+static int acc_pair(void *arg, int64_t stack, int64_t value)
+{
+	struct merge_acc *m = arg;
+	uint64_t *slot = u64map_insert(&m->values, (uint64_t)stack, &(int){ 0 });
+
+	*slot = (uint64_t)sat_add64((int64_t)*slot, value);
+	return 0;
+}
+
+static int acc_row(void *arg, const PGresult *r, struct err *e)
+{
+	if (store_unpack((const unsigned char *)PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0), acc_pair, arg))
+		return err_set(e, "a stored profile is damaged");
+	return 0;
+}
+
+/* Fetches the stacks (with all their ancestors) and frames of `want` that the cache does not hold. */
+static int fetch_stacks(struct pg_store *s, PGconn *c, const char *tenant, const struct u64map *want, struct err *e)
+{
+	uint64_t tk = tenant_key(tenant);
+	struct buf ids = BUF_INIT, fids = BUF_INIT;
+	size_t pos = 0, nids = 0, nfids = 0;
+	uint64_t k, v;
+	PGresult *r;
+	int rc = -1;
+
+	buf_addch(&ids, '{');
+	pthread_mutex_lock(&s->cache_lock);
+	while (u64map_next(want, &pos, &k, &v))
+		if (!u64map_find(&s->stack_parent, row_key(tk, ROW_STACK, k)))
+			add_array_int(&ids, k, !nids++);
+	pthread_mutex_unlock(&s->cache_lock);
+	buf_addch(&ids, '}');
+	if (!nids) {
+		rc = 0;
+		goto out;
+	}
+	{
+		const char *w[] = { tenant, ids.buf };
+
+		r = run(c,
+			"WITH RECURSIVE r(id, parent, frame) AS (SELECT id, parent, frame FROM kiln_stacks"
+			" WHERE tenant = $1 AND id = ANY($2::bigint[]) UNION SELECT k.id, k.parent, k.frame"
+			" FROM kiln_stacks k JOIN r ON k.tenant = $1 AND k.id = r.parent) SELECT id, parent, frame FROM r",
+			2, w, NULL, NULL, 1, e);
+	}
+	if (!r)
+		goto out;
+	buf_addch(&fids, '{');
+	pthread_mutex_lock(&s->cache_lock);
+	caches_bound(s);
+	for (int i = 0; i < PQntuples(r); i++) {
+		uint64_t id = (uint64_t)field_i64(r, i, 0), frame = (uint64_t)field_i64(r, i, 2);
+		uint64_t key = row_key(tk, ROW_STACK, id);
+
+		*u64map_insert(&s->stack_parent, key, &(int){ 0 }) = (uint64_t)field_i64(r, i, 1);
+		*u64map_insert(&s->stack_frame, key, &(int){ 0 }) = frame;
+		if (!u64map_find(&s->frame_index, row_key(tk, ROW_FRAME, frame)))
+			add_array_int(&fids, frame, !nfids++);
+	}
+	pthread_mutex_unlock(&s->cache_lock);
+	buf_addch(&fids, '}');
+	PQclear(r);
+	if (!nfids) {
+		rc = 0;
+		goto out;
+	}
+	{
+		const char *w[] = { tenant, fids.buf };
+
+		r = run(c, "SELECT id, name, file, line, module, kind, addr FROM kiln_frames WHERE tenant = $1"
+			   " AND id = ANY($2::bigint[])", 2, w, NULL, NULL, 1, e);
+	}
+	if (!r)
+		goto out;
+	pthread_mutex_lock(&s->cache_lock);
+	for (int i = 0; i < PQntuples(r); i++) {
+		int ins;
+		uint64_t *slot = u64map_insert(&s->frame_index, row_key(tk, ROW_FRAME, (uint64_t)field_i64(r, i, 0)),
+					       &ins);
+		struct frame_info fi;
+
+		if (!ins)
+			continue;
+		fi.name = strtab_intern(&s->strings, PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1));
+		fi.file = strtab_intern(&s->strings, PQgetvalue(r, i, 2), (size_t)PQgetlength(r, i, 2));
+		fi.line = field_i64(r, i, 3);
+		fi.module = strtab_intern(&s->strings, PQgetvalue(r, i, 4), (size_t)PQgetlength(r, i, 4));
+		fi.kind = (uint32_t)field_i32(r, i, 5);
+		fi.addr = field_i64(r, i, 6);
+		if (fi.kind >= FRAME_KIND_NR)
+			fi.kind = FRAME_UNKNOWN;
+		*slot = s->frames_nr;
+		PUSH(s->frames, s->frames_nr, s->frames_alloc, fi);
+	}
+	pthread_mutex_unlock(&s->cache_lock);
+	PQclear(r);
+	rc = 0;
+out:
+	buf_release(&ids);
+	buf_release(&fids);
+	return rc;
+}
+
+/* The node of stack `sid` in `out`, made from the cache; UINT32_MAX when the cache lacks a piece. Called with
+ * the cache lock held. */
+static uint32_t stack_node(struct pg_store *s, uint64_t tk, uint64_t sid, struct u64map *memo, struct profile *out)
+{
+	uint64_t chain[1024];
+	size_t n = 0;
+	uint32_t node = 0;
+
+	/* Walk up to a stack already placed (or the root), then come back down creating nodes. */
+	while (sid) {
+		uint64_t *m = u64map_find(memo, sid);
+
+		if (m) {
+			node = (uint32_t)*m;
+			break;
+		}
+		uint64_t *parent = u64map_find(&s->stack_parent, row_key(tk, ROW_STACK, sid));
+
+		if (!parent)
+			return UINT32_MAX;
+		if (n == sizeof(chain) / sizeof(chain[0]))
+			return UINT32_MAX - 1; /* deeper than any real stack: a loop in damaged rows */
+		chain[n++] = sid;
+		sid = *parent;
+	}
+	while (n) {
+		uint64_t id = chain[--n];
+		uint64_t *fidx = u64map_find(&s->frame_index,
+					     row_key(tk, ROW_FRAME, *u64map_find(&s->stack_frame, row_key(tk, ROW_STACK, id))));
+
+		if (!fidx)
+			return UINT32_MAX;
+		const struct frame_info *fi = &s->frames[*fidx];
+		struct frame f = { 0 };
+
+		f.function = profile_intern_str(out, strtab_str(&s->strings, fi->name));
+		f.file = profile_intern_str(out, strtab_str(&s->strings, fi->file));
+		f.module = profile_intern_str(out, strtab_str(&s->strings, fi->module));
+		f.line = fi->line > 0 && fi->line <= UINT32_MAX ? (uint32_t)fi->line : 0;
+		f.kind = fi->kind;
+		f.addr = (uint64_t)fi->addr;
+		node = profile_node(out, node, profile_frame(out, &f));
+		*u64map_insert(memo, id, &(int){ 0 }) = node;
+	}
+	return node;
+}
+
+/* Adds the sample types of the profile type ID ("name:type:unit:period_type:period_unit") to an empty `out`. */
+static int set_column(struct profile *out, const char *type_id, struct err *e)
+{
+	struct profile_type t;
+	char *mem = NULL;
+
+	if (out->ncolumns)
+		return 0;
+	if (profile_type_parse(type_id, &t, &mem, e))
+		return -1;
+	profile_add_column(out, t.sample_type, t.sample_unit);
+	out->period_type.type = profile_intern_str(out, t.period_type);
+	out->period_type.unit = profile_intern_str(out, t.period_unit);
+	free(mem);
+	return 0;
+}
+
+/* Turns the accumulated (stack, value) pairs into samples of `out`. */
+static int build_profile(struct pg_store *s, PGconn *c, const char *tenant, struct merge_acc *acc,
+			 struct profile *out, struct err *e)
+{
+	uint64_t tk = tenant_key(tenant);
+
+	for (int attempt = 0; attempt < 3; attempt++) {
+		struct u64map memo = U64MAP_INIT;
+		size_t pos = 0;
+		uint64_t k, v;
+		uint32_t bad = 0;
+
+		if (fetch_stacks(s, c, tenant, &acc->values, e))
+			return -1;
+		pthread_mutex_lock(&s->cache_lock);
+		/* Place everything first, then add: a failure half-way must not leave half a profile. */
+		while (!bad && u64map_next(&acc->values, &pos, &k, &v)) {
+			uint32_t node = stack_node(s, tk, k, &memo, out);
+
+			if (node >= UINT32_MAX - 1)
+				bad = node;
+		}
+		if (!bad) {
+			pos = 0;
+			while (u64map_next(&acc->values, &pos, &k, &v))
+				profile_add_sample1(out, (uint32_t)*u64map_find(&memo, k), 0, (int64_t)v);
+		}
+		pthread_mutex_unlock(&s->cache_lock);
+		u64map_release(&memo);
+		if (!bad)
+			return 0;
+		if (bad == UINT32_MAX - 1)
+			return err_set(e, "stored stacks of tenant '%s' are damaged (a parent loop)", tenant);
+		/* UINT32_MAX: a stack unknown to the database (damaged) or evicted from the cache meanwhile. */
+	}
+	return err_set(e, "stored stacks of tenant '%s' are incomplete", tenant);
+}
+
+/*
+ * Streams what the selected series (`ids`, a bigint[] literal) hold in [from, until): raw profiles at the
+ * edges, rollups in between (store_pg_rollup.c). Merge rows are (data); timeline rows (series, time, total),
+ * and a timeline reads a rollup level only when its buckets cannot straddle two of its steps.
+ */
+static int stream_selection(PGconn *c, const char *tenant, const char *ids, int64_t from, int64_t until,
+			    int64_t step, int (*fn)(void *arg, const PGresult *row, struct err *e), void *arg,
+			    struct err *e)
+{
+	static const char *const sql[2][2] = {
+		{ "SELECT data FROM kiln_profiles WHERE tenant = $1 AND series = ANY($2::bigint[])"
+		  " AND from_ns >= $3::bigint AND from_ns < $4::bigint",
+		  "SELECT data FROM kiln_rollups WHERE tenant = $1 AND level = $5::int AND series = ANY($2::bigint[])"
+		  " AND bucket >= $3::bigint AND bucket < $4::bigint" },
+		{ "SELECT series, from_ns, total FROM kiln_profiles WHERE tenant = $1 AND series = ANY($2::bigint[])"
+		  " AND from_ns >= $3::bigint AND from_ns < $4::bigint",
+		  "SELECT series, bucket, total FROM kiln_rollups WHERE tenant = $1 AND level = $5::int"
+		  " AND series = ANY($2::bigint[]) AND bucket >= $3::bigint AND bucket < $4::bigint" },
+	};
+	int64_t hour_until, day_until;
+	struct pg_regions r;
+
+	if (pg_watermarks(c, tenant, false, &hour_until, &day_until, e))
+		return -1;
+	pg_split_range(from, until, hour_until, day_until, &r);
+	for (int i = 0; i < r.n; i++) {
+		int level = r.part[i].level;
+		char f[32], u[32], l[8];
+		const char *v[] = { tenant, ids, f, u, l };
+
+		if (step && level) {
+			int64_t unit = level == 1 ? HOUR_NS : DAY_NS;
+
+			if (step % unit || from % unit)
+				level = 0;
+		}
+		snprintf(f, sizeof(f), "%lld", (long long)r.part[i].from);
+		snprintf(u, sizeof(u), "%lld", (long long)r.part[i].until);
+		snprintf(l, sizeof(l), "%d", level);
+		if (stream_rows(c, sql[step != 0][level != 0], level ? 5 : 4, v, fn, arg, e))
+			return -1;
+	}
+	return 0;
+}
+
+static int pg_select_merge(struct store *h, const struct store_query *q, struct profile *out, struct err *e)
+{
+	struct pg_store *s = (struct pg_store *)h;
+	struct series_set set = { 0 };
+	struct merge_acc acc = { U64MAP_INIT };
+	struct buf ids = BUF_INIT;
+	PGconn *c;
+	int rc = -1;
+
+	if (!q->profile_type)
+		return err_set(e, "a merged profile needs a profile type");
+	if (set_column(out, q->profile_type, e))
+		return -1;
+	out->time_nanos = q->from_ns;
+	out->duration_nanos = q->until_ns - q->from_ns;
+	c = pool_get(s, e);
+	if (!c)
+		return -1;
+	if (load_series(c, q, &set, e))
+		goto out;
+	if (!set.nr) {
+		rc = 0;
+		goto out;
+	}
+	ids_array(&ids, &set);
+	if (stream_selection(c, q->tenant ? q->tenant : "", ids.buf, q->from_ns, q->until_ns, 0, acc_row, &acc, e))
+		goto out;
+	rc = build_profile(s, c, q->tenant ? q->tenant : "", &acc, out, e);
+out:
+	pool_put(s, c);
+	series_set_release(&set);
+	u64map_release(&acc.values);
+	buf_release(&ids);
+	return rc;
+}
+
+/* ---- listing ---- */
+
+/* Runs `fn` over the matching series with a connection of the pool. */
+static int with_series(struct pg_store *s, const struct store_query *q, struct series_set *set, struct err *e)
+{
+	PGconn *c = pool_get(s, e);
+	int rc;
+
+	if (!c)
+		return -1;
+	rc = load_series(c, q, set, e);
+	pool_put(s, c);
+	return rc;
+}
+
+static int pg_series(struct store *h, const struct store_query *q, store_series_cb cb, void *arg, struct err *e)
+{
+	struct series_set set = { 0 };
+	int rc = with_series((struct pg_store *)h, q, &set, e);
+
+	for (size_t i = 0; !rc && i < set.nr; i++)
+		if (cb(arg, set.v[i].type, set.v[i].labels, set.v[i].nlabels))
+			rc = err_set(e, "listing series: stopped by the caller");
+	series_set_release(&set);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorts, removes duplicates and calls `cb` per string. */
+static int emit_unique(const char **v, size_t n, store_string_cb cb, void *arg, struct err *e)
+{
+	qsort(v, n, sizeof(*v), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (i && !strcmp(v[i], v[i - 1]))
+			continue;
+		if (cb(arg, v[i]))
+			return err_set(e, "listing: stopped by the caller");
+	}
+	return 0;
+}
+
+/* The label names (name == NULL), one label's values, or the profile types (types) of the matching series. */
+static int list_strings(struct pg_store *s, const struct store_query *q, const char *name, bool types,
+			store_string_cb cb, void *arg, struct err *e)
+{
+	struct series_set set = { 0 };
+	const char **v = NULL;
+	size_t nr = 0, alloc = 0;
+	int rc = with_series(s, q, &set, e);
+
+	for (size_t i = 0; !rc && i < set.nr; i++) {
+		if (types) {
+			PUSH(v, nr, alloc, set.v[i].type);
+			continue;
+		}
+		for (size_t j = 0; j < set.v[i].nlabels; j++) {
+			const struct label_pair *l = &set.v[i].labels[j];
+
+			if (!name)
+				PUSH(v, nr, alloc, l->name);
+			else if (!strcmp(l->name, name))
+				PUSH(v, nr, alloc, l->value);
+		}
+	}
+	if (!rc)
+		rc = emit_unique(v, nr, cb, arg, e);
+	free(v);
+	series_set_release(&set);
+	return rc;
+}
+
+static int pg_label_names(struct store *h, const struct store_query *q, store_string_cb cb, void *arg, struct err *e)
+{
+	return list_strings((struct pg_store *)h, q, NULL, false, cb, arg, e);
+}
+
+static int pg_label_values(struct store *h, const struct store_query *q, const char *name, store_string_cb cb, void *arg,
+			   struct err *e)
+{
+	return list_strings((struct pg_store *)h, q, name, false, cb, arg, e);
+}
+
+static int pg_profile_types(struct store *h, const struct store_query *q, store_string_cb cb, void *arg, struct err *e)
+{
+	return list_strings((struct pg_store *)h, q, NULL, true, cb, arg, e);
+}
+
+/* ---- totals over time ---- */
+
+/* Points only where there is data: a fine step over a long range costs what the data costs. */
+struct tl_point {
+	uint64_t group, step;
+	int64_t sum;
+};
+
+struct timeline {
+	const struct store_query *q;
+	int64_t step;
+	struct u64map series_group; /* series id -> group index */
+	struct tl_point *pts;
+	size_t pts_nr, pts_alloc;
+	struct u64map index; /* hash of (group, step) -> index in pts, probing on to the next hash on a clash */
+};
+
+static int cmp_tl_point(const void *a, const void *b)
+{
+	const struct tl_point *x = a, *y = b;
+
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	return (x->step > y->step) - (x->step < y->step);
+}
+
+static int timeline_row(void *arg, const PGresult *r, struct err *e)
+{
+	struct timeline *t = arg;
+	uint64_t *g = u64map_find(&t->series_group, (uint64_t)field_i64(r, 0, 0));
+	int64_t from = field_i64(r, 0, 1);
+	uint64_t step, key;
+
+	if (!g || from < t->q->from_ns || from >= t->q->until_ns)
+		return 0;
+	step = (uint64_t)((from - t->q->from_ns) / t->step);
+	key = hash_u64(*g * 0x9e3779b97f4a7c15ULL ^ step);
+	for (;;) {
+		int ins;
+		uint64_t *slot;
+
+		if (key == U64MAP_EMPTY)
+			key = 0;
+		slot = u64map_insert(&t->index, key, &ins);
+		if (ins) {
+			*slot = t->pts_nr;
+			PUSH(t->pts, t->pts_nr, t->pts_alloc, ((struct tl_point){ *g, step, 0 }));
+		}
+		struct tl_point *pt = &t->pts[*slot];
+
+		if (pt->group == *g && pt->step == step) {
+			pt->sum = sat_add64(pt->sum, field_i64(r, 0, 2));
+			return 0;
+		}
+		key = hash_u64(key + 1);
+	}
+	(void)e;
+}
+
+/* The group of a series: the values of the group-by labels, as one NUL-separated key. */
+static void group_key(struct buf *b, const struct series_row *row, const char *const *group_by, size_t ngroup_by)
+{
+	buf_reset(b);
+	for (size_t g = 0; g < ngroup_by; g++) {
+		const char *value = "";
+
+		for (size_t j = 0; j < row->nlabels; j++)
+			if (!strcmp(row->labels[j].name, group_by[g]))
+				value = row->labels[j].value;
+		buf_add(b, value, strlen(value) + 1);
+	}
+}
+
+struct group {
+	char *key; /* NUL-separated values */
+	size_t len;
+};
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->key, y->key, n);
+
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static int pg_select_series(struct store *h, const struct store_query *q, const char *const *group_by, size_t ngroup_by,
+			    int64_t step_ns, store_group_cb cb, void *arg, struct err *e)
+{
+	struct pg_store *s = (struct pg_store *)h;
+	struct series_set set = { 0 };
+	struct timeline t = { q, step_ns, U64MAP_INIT, NULL, 0, 0, U64MAP_INIT };
+	struct group *groups = NULL;
+	size_t ngroups = 0, galloc = 0;
+	struct buf key = BUF_INIT, ids = BUF_INIT;
+	PGconn *c = NULL;
+	int rc = -1;
+
+	if (step_ns <= 0)
+		return err_set(e, "the step of a series query must be positive");
+	if (q->until_ns <= q->from_ns)
+		return 0;
+	c = pool_get(s, e);
+	if (!c)
+		return -1;
+	if (load_series(c, q, &set, e))
+		goto out;
+	/* Groups in sorted order of their values; a series joins the group of its values. */
+	for (size_t i = 0; i < set.nr; i++) {
+		group_key(&key, &set.v[i], group_by, ngroup_by);
+		PUSH(groups, ngroups, galloc, ((struct group){ memdup(key.buf, key.len), key.len }));
+	}
+	qsort(groups, ngroups, sizeof(*groups), cmp_group);
+	{
+		size_t out = 0;
+
+		for (size_t i = 0; i < ngroups; i++) {
+			if (out && !cmp_group(&groups[out - 1], &groups[i]))
+				free(groups[i].key);
+			else
+				groups[out++] = groups[i];
+		}
+		ngroups = out;
+	}
+	for (size_t i = 0; i < set.nr; i++) {
+		struct group g;
+		struct group *found;
+
+		group_key(&key, &set.v[i], group_by, ngroup_by);
+		g = (struct group){ key.buf, key.len };
+		found = bsearch(&g, groups, ngroups, sizeof(*groups), cmp_group);
+		*u64map_insert(&t.series_group, set.v[i].id, &(int){ 0 }) = (uint64_t)(found - groups);
+	}
+	if (set.nr) {
+		ids_array(&ids, &set);
+		if (stream_selection(c, q->tenant ? q->tenant : "", ids.buf, q->from_ns, q->until_ns, step_ns,
+				     timeline_row, &t, e))
+			goto out;
+	}
+	pool_put(s, c);
+	c = NULL;
+	qsort(t.pts, t.pts_nr, sizeof(*t.pts), cmp_tl_point);
+	for (size_t g = 0, next = 0; g < ngroups; g++) {
+		struct label_pair *labels = xcalloc(ngroup_by + 1, sizeof(*labels));
+		struct store_point *points = xcalloc(t.pts_nr + 1, sizeof(*points));
+		size_t np = 0;
+		const char *p = groups[g].key;
+
+		for (size_t i = 0; i < ngroup_by; i++) {
+			labels[i] = (struct label_pair){ group_by[i], p };
+			p += strlen(p) + 1;
+		}
+		for (; next < t.pts_nr && t.pts[next].group == g; next++)
+			points[np++] = (struct store_point){ q->from_ns + (int64_t)t.pts[next].step * step_ns,
+							     t.pts[next].sum };
+		int stop = cb(arg, labels, ngroup_by, points, np);
+
+		free(labels);
+		free(points);
+		if (stop) {
+			err_set(e, "series query: stopped by the caller");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	pool_put(s, c);
+	for (size_t i = 0; i < ngroups; i++)
+		free(groups[i].key);
+	free(groups);
+	free(t.pts);
+	u64map_release(&t.index);
+	u64map_release(&t.series_group);
+	series_set_release(&set);
+	buf_release(&key);
+	buf_release(&ids);
+	return rc;
+}
+
+/* ---- single profiles ---- */
+
+static int pg_list_profiles(struct store *h, const struct store_query *q, size_t limit, store_profile_cb cb, void *arg,
+			    struct err *e)
+{
+	struct pg_store *s = (struct pg_store *)h;
+	struct series_set set = { 0 };
+	struct u64map index = U64MAP_INIT;
+	struct buf ids = BUF_INIT;
+	char from[32], until[32], lim[32];
+	PGresult *r = NULL;
+	PGconn *c = pool_get(s, e);
+	int rc = -1;
+
+	if (!c)
+		return -1;
+	if (load_series(c, q, &set, e))
+		goto out;
+	if (!set.nr || !limit) {
+		rc = 0;
+		goto out;
+	}
+	ids_array(&ids, &set);
+	for (size_t i = 0; i < set.nr; i++)
+		*u64map_insert(&index, set.v[i].id, &(int){ 0 }) = i;
+	snprintf(from, sizeof(from), "%lld", (long long)q->from_ns);
+	snprintf(until, sizeof(until), "%lld", (long long)q->until_ns);
+	snprintf(lim, sizeof(lim), "%zu", limit);
+	{
+		const char *v[] = { q->tenant ? q->tenant : "", ids.buf, from, until, lim };
+
+		r = run(c,
+			"SELECT id, series, from_ns, until_ns, total FROM kiln_profiles WHERE tenant = $1"
+			" AND series = ANY($2::bigint[]) AND from_ns >= $3::bigint AND from_ns < $4::bigint"
+			" ORDER BY from_ns DESC, id LIMIT $5::bigint",
+			5, v, NULL, NULL, 1, e);
+	}
+	if (!r)
+		goto out;
+	pool_put(s, c);
+	c = NULL;
+	for (int i = 0; i < PQntuples(r); i++) {
+		uint64_t *k = u64map_find(&index, (uint64_t)field_i64(r, i, 1));
+		struct store_profile_ref ref = { { 0 }, 0, 0, 0, NULL, NULL, 0 };
+
+		if (!k)
+			continue;
+		snprintf(ref.id, sizeof(ref.id), "%s", PQgetvalue(r, i, 0));
+		ref.from_ns = field_i64(r, i, 2);
+		ref.until_ns = field_i64(r, i, 3);
+		ref.total = field_i64(r, i, 4);
+		ref.profile_type = set.v[*k].type;
+		ref.labels = set.v[*k].labels;
+		ref.nlabels = set.v[*k].nlabels;
+		if (cb(arg, &ref)) {
+			err_set(e, "listing profiles: stopped by the caller");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	PQclear(r);
+	pool_put(s, c);
+	series_set_release(&set);
+	u64map_release(&index);
+	buf_release(&ids);
+	return rc;
+}
+
+static int pg_get_profile(struct store *h, const char *tenant, const char *id, struct profile *out, struct err *e)
+{
+	struct pg_store *s = (struct pg_store *)h;
+	struct merge_acc acc = { U64MAP_INIT };
+	unsigned long long from;
+	char fromstr[32], idcopy[40];
+	PGresult *r;
+	PGconn *c;
+	int rc = -1, end = 0;
+
+	/* The id starts with the start time: it names the partition, so the lookup reads one day. */
+	if (strlen(id) != 33 || sscanf(id, "%16llx-%*16[0-9a-f]%n", &from, &end) != 1 || end != 33)
+		return err_set(e, "no profile '%.40s'", id);
+	snprintf(fromstr, sizeof(fromstr), "%lld", (long long)from);
+	snprintf(idcopy, sizeof(idcopy), "%s", id);
+	c = pool_get(s, e);
+	if (!c)
+		return -1;
+	{
+		const char *v[] = { tenant ? tenant : "", fromstr, idcopy };
+
+		r = run(c,
+			"SELECT p.data, s.profile_type, p.from_ns, p.until_ns FROM kiln_profiles p JOIN kiln_series s"
+			" ON s.tenant = p.tenant AND s.id = p.series WHERE p.tenant = $1 AND p.from_ns = $2::bigint"
+			" AND p.id = $3",
+			3, v, NULL, NULL, 1, e);
+	}
+	if (!r)
+		goto out;
+	if (PQntuples(r) != 1) {
+		err_set(e, "no profile '%s'", idcopy);
+	} else if (!set_column(out, PQgetvalue(r, 0, 1), e) && !acc_row(&acc, r, e)) {
+		out->time_nanos = field_i64(r, 0, 2);
+		out->duration_nanos = field_i64(r, 0, 3) - out->time_nanos;
+		rc = build_profile(s, c, tenant ? tenant : "", &acc, out, e);
+	}
+	PQclear(r);
+out:
+	pool_put(s, c);
+	u64map_release(&acc.values);
+	return rc;
+}
+
+const struct store_backend store_pg_backend = {
+	.name = "postgresql",
+	.close = pg_close,
+	.ingest = pg_ingest,
+	.select_merge = pg_select_merge,
+	.series = pg_series,
+	.label_names = pg_label_names,
+	.label_values = pg_label_values,
+	.profile_types = pg_profile_types,
+	.select_series = pg_select_series,
+	.list_profiles = pg_list_profiles,
+	.get_profile = pg_get_profile,
+	.enforce_retention = pg_enforce_retention,
+	.stats = pg_stats,
+	.compact = pg_compact,
+};
