@@ -4,7 +4,7 @@ set -eu
 
 PACKAGES="build-essential pkg-config libdw-dev libelf-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler
 libjansson-dev libcmocka-dev clang libclang-rt-14-dev llvm libxml2-utils chromium linux-perf
-hyperfine libbenchmark-dev golang-go libbpf-dev bpftool
+hyperfine libbenchmark-dev golang-go libbpf-dev bpftool libcurl4-openssl-dev
 nodejs libgoogle-perftools4 heaptrack python3 python3.11 openjdk-17-jdk-headless bc time strace"
 
 missing=""
