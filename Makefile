@@ -1,7 +1,7 @@
 # kiln: plain make through pkg-config. `make` builds, `make check` tests (ASan+UBSan), `make demo` runs the
 # main job, `make fuzz` fuzzes longer, `make bench` runs the benchmarks. DEVELOPER=1 adds -Werror.
 
-PKGS      := libdw libelf zlib libprotobuf-c jansson libbpf libmicrohttpd sqlite3 libpq
+PKGS      := libdw libelf zlib libprotobuf-c jansson libbpf libmicrohttpd sqlite3 libpq libcurl
 TEST_PKGS := cmocka
 
 CC        ?= cc

@@ -8,7 +8,7 @@ PACKAGES="build-essential pkg-config libdw-dev libelf-dev libdebuginfod1 zlib1g-
 protobuf-c-compiler libjansson-dev libcmocka-dev libmicrohttpd-dev libsqlite3-dev clang libclang-rt-14-dev llvm
 libxml2-utils chromium linux-perf
 hyperfine libbenchmark-dev golang-go libbpf-dev bpftool
-libpq-dev postgresql-15
+libpq-dev postgresql-15 libcurl4-openssl-dev
 nodejs libgoogle-perftools4 heaptrack python3 python3.11 openjdk-17-jdk-headless bc time strace"
 
 [ "${1:-}" = "--deb" ] && PACKAGES="$PACKAGES debhelper dpkg-dev fakeroot man-db"
