@@ -9,7 +9,7 @@
 #include "../core/hash.h"
 #include "../core/util.h"
 #include "../core/xalloc.h"
-#include "../formats/pprof_meta.h"
+#include "../profile/meta.h"
 #include "../profile/profile.h"
 #include "../symbols/dbghint.h"
 #include "analysis.h"
@@ -35,18 +35,13 @@ bool symhint_unnamed(const struct profile *p, const struct frame *f)
 	       (len > 4 && name[0] == '[' && name[len - 1] == ']' && memmem(name, len, "+0x", 3));
 }
 
-/* The build-id noted for module path `mod` (PPROF_BUILD_ID_PREFIX comments), or NULL; malloc'd. */
+/* The build-id recorded for module path `mod` (the profile's typed metadata), or NULL; malloc'd. */
 static char *noted_build_id(const struct profile *p, const char *mod)
 {
-	size_t plen = strlen(PPROF_BUILD_ID_PREFIX), mlen = strlen(mod);
+	int64_t m = strtab_find(&p->strings, mod, strlen(mod));
+	uint32_t id = m > 0 ? profile_build_id(p, (uint32_t)m) : 0;
 
-	for (size_t i = 0; i < p->comments_nr; i++) {
-		const char *c = profile_str(p, p->comments[i]);
-		if (!strncmp(c, PPROF_BUILD_ID_PREFIX, plen) && !strncmp(c + plen, mod, mlen) && c[plen + mlen] == ' ' &&
-		    !strchr(c + plen + mlen + 1, ' '))
-			return xstrdup(c + plen + mlen + 1);
-	}
-	return NULL;
+	return id ? xstrdup(profile_str(p, id)) : NULL;
 }
 
 struct module_cost {

@@ -19,7 +19,6 @@
 
 #include "../core/array.h"
 #include "../core/buf.h"
-#include "../formats/pprof_meta.h"
 #include "debugcache.h"
 #include "demangle.h"
 #include "sym_internal.h"
@@ -511,28 +510,15 @@ uint64_t elfmod_resolve(struct symbolizer *s, struct elfmod *mod, uint64_t key)
 	return *slot;
 }
 
-/* Whether `p` already has a build-id comment for `path`. */
-static bool build_id_noted(const struct profile *p, const char *path)
-{
-	size_t plen = strlen(PPROF_BUILD_ID_PREFIX), len = strlen(path);
-
-	for (size_t i = 0; i < p->comments_nr; i++) {
-		const char *c = profile_str(p, p->comments[i]);
-		if (!strncmp(c, PPROF_BUILD_ID_PREFIX, plen) && !strncmp(c + plen, path, len) && c[plen + len] == ' ')
-			return true;
-	}
-	return false;
-}
-
 void symbolizer_note_build_ids(const struct symbolizer *s, struct profile *p)
 {
 	for (size_t i = 0; i < s->mods_nr; i++) {
 		const struct elfmod *mod = s->mods[i];
 		const char *path = sym_strget(s, mod->module);
-		if (!mod->build_id || mod->image || path[0] != '/' || build_id_noted(p, path))
+		if (!mod->build_id || mod->image || path[0] != '/')
 			continue;
-		char *c = xasprintf(PPROF_BUILD_ID_PREFIX "%s %s", path, sym_strget(s, mod->build_id));
-		profile_add_comment(p, c);
-		free(c);
+		/* Typed metadata (profile/meta.h); the pprof writer turns it into its form. */
+		if (!profile_build_id(p, profile_intern_str(p, path)))
+			profile_set_build_id(p, path, sym_strget(s, mod->build_id));
 	}
 }
