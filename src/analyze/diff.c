@@ -1,4 +1,4 @@
-/* Two-profile comparison: per-function share changes with significance tests, and the differential graph. */
+/* Two-profile comparison: per-function changes of cost and share with significance tests; the graph's set-up. */
 #include "diff.h"
 
 #include <math.h>
@@ -14,10 +14,10 @@
 #include "../core/util.h"
 #include "../core/xalloc.h"
 #include "../profile/profile.h"
+#include "../render/diff_graph.h"
 #include "../render/flamegraph.h"
 #include "analysis.h"
 #include "hotspots.h"
-#include "report.h"
 
 /* ---- statistics ---------------------------------------------------------------------------------------- */
 
@@ -68,6 +68,38 @@ double diff_fisher(int64_t x1, int64_t n1, int64_t x2, int64_t n2)
 			p += exp(l);
 	}
 	return p > 1 ? 1 : p;
+}
+
+static double ldbinom(int64_t k, int64_t n, double p)
+{
+	return lchoose(n, k) + (double)k * log(p) + (double)(n - k) * log1p(-p);
+}
+
+/* Above this many samples of one function the binomial's normal approximation is exact enough (and O(1)). */
+#define POISSON_EXACT_MAX 100000
+
+double diff_poisson(int64_t x1, double w1, int64_t x2, double w2)
+{
+	double p = w1 > 0 && w2 > 0 && isfinite(w1) && isfinite(w2) ? w2 / (w1 + w2) : 0.5, lobs, sum = 0;
+	int64_t n;
+
+	if (x1 < 0 || x2 < 0 || (x1 == 0 && x2 == 0))
+		return 1.0;
+	if (x1 > INT64_MAX - x2 || x1 + x2 > POISSON_EXACT_MAX) {
+		double nn = (double)x1 + (double)x2, z = ((double)x1 - nn * p) / sqrt(nn * p * (1 - p));
+
+		return erfc(fabs(z) / M_SQRT2);
+	}
+	n = x1 + x2;
+	/* Two-sided as R's binom.test: every outcome at most as likely as the observed one. */
+	lobs = ldbinom(x1, n, p);
+	for (int64_t i = 0; i <= n; i++) {
+		double l = ldbinom(i, n, p);
+
+		if (l <= lobs + 1e-7)
+			sum += exp(l);
+	}
+	return sum > 1 ? 1 : sum;
 }
 
 struct pidx {
@@ -143,6 +175,24 @@ int diff_correction_by_name(const char *name)
 	return -1;
 }
 
+enum diff_basis diff_basis_of(const struct diff_opts *o)
+{
+	if (o && o->basis != DIFF_BASIS_AUTO)
+		return o->basis;
+	return o && o->whole_runs ? DIFF_BASIS_ABSOLUTE : DIFF_BASIS_SHARES;
+}
+
+static const char *basis_reason(const struct diff_opts *o)
+{
+	if (o && o->basis == DIFF_BASIS_ABSOLUTE)
+		return "--absolute";
+	if (o && o->basis == DIFF_BASIS_SHARES)
+		return "--normalize";
+	if (o && o->whole_runs)
+		return "both sides ran their command to completion";
+	return "the profiles are not known to be whole runs of one command";
+}
+
 /* ---- per-function comparison --------------------------------------------------------------------------- */
 
 /* The column compared: --value, else "samples" counts when present, else the default column. */
@@ -194,44 +244,108 @@ static int pick_column(const struct profile *p, const char *value, double *divis
 	return col;
 }
 
+/*
+ * What a side's cost is measured in, beside the counted column `col`: the column itself when it holds time or
+ * bytes; else the profile's cost column (the sampling period's type, as pprof pairs "samples" with "cpu", or
+ * any nanoseconds column), or the counts times the sampling period; else the counts themselves.
+ */
+struct cost {
+	int col;
+	double mult; /* cost of one unit of `col` */
+	const char *unit, *type;
+};
+
+static bool is_cost_unit(const char *unit)
+{
+	return !strcmp(unit, "nanoseconds") || !strcmp(unit, "bytes");
+}
+
+static void pick_cost(const struct profile *p, int col, struct cost *c)
+{
+	const char *unit = profile_str(p, p->columns[col].unit);
+
+	*c = (struct cost){ col, 1.0, "count", profile_str(p, p->columns[col].type) };
+	if (strcmp(unit, "count")) {
+		c->unit = unit;
+		return;
+	}
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < p->ncolumns; i++) {
+			const struct value_type *t = &p->columns[i];
+
+			if ((int)i == col || !is_cost_unit(profile_str(p, t->unit)))
+				continue;
+			if (pass == 0 ? (t->type == p->period_type.type && t->unit == p->period_type.unit)
+				      : !strcmp(profile_str(p, t->unit), "nanoseconds")) {
+				*c = (struct cost){ (int)i, 1.0, profile_str(p, t->unit), profile_str(p, t->type) };
+				return;
+			}
+		}
+	if (p->period > 0 && is_cost_unit(profile_str(p, p->period_type.unit))) {
+		c->mult = (double)p->period;
+		c->unit = profile_str(p, p->period_type.unit);
+		c->type = profile_str(p, p->period_type.type);
+	}
+}
+
 static int64_t to_count(int64_t v, double divisor)
 {
 	return divisor == 1 ? v : (int64_t)llround((double)v / divisor);
 }
 
+/* Per side, by function index: the counted samples and the cost, self and total. */
 struct side {
 	int64_t *self, *total;
-	size_t alloc;
+	double *vself, *vtotal;
 };
 
-static void side_add(struct diff_result *d, struct side *s, struct side *other, struct u64map *idx,
-		     const char *name, size_t len, int64_t self, int64_t total)
+struct sides {
+	struct side s[2];
+	size_t alloc;
+	struct u64map idx; /* name id -> function index */
+};
+
+/* The index of function `name` in `d`, added (with zeroes on both sides) when new. */
+static size_t fn_slot(struct diff_result *d, struct sides *ss, const char *name, size_t len)
 {
 	uint32_t id = strtab_intern(&d->names, name, len);
 	int ins;
-	uint64_t *slot = u64map_insert(idx, id, &ins);
+	uint64_t *slot = u64map_insert(&ss->idx, id, &ins);
 
-	if (ins) {
-		ALLOC_GROW(d->v, d->nr + 1, d->alloc);
-		memset(&d->v[d->nr], 0, sizeof(d->v[0]));
-		d->v[d->nr].name = id;
-		if (d->nr + 1 > s->alloc) {
-			size_t na = (d->nr + 1) * 2;
-
-			s->self = xrealloc(s->self, na * sizeof(*s->self));
-			s->total = xrealloc(s->total, na * sizeof(*s->total));
-			other->self = xrealloc(other->self, na * sizeof(*other->self));
-			other->total = xrealloc(other->total, na * sizeof(*other->total));
-			s->alloc = other->alloc = na;
+	if (!ins)
+		return (size_t)*slot;
+	ALLOC_GROW(d->v, d->nr + 1, d->alloc);
+	memset(&d->v[d->nr], 0, sizeof(d->v[0]));
+	d->v[d->nr].name = id;
+	if (d->nr + 1 > ss->alloc) {
+		ss->alloc = (d->nr + 1) * 2;
+		for (int s = 0; s < 2; s++) {
+			ss->s[s].self = xrealloc(ss->s[s].self, ss->alloc * sizeof(*ss->s[s].self));
+			ss->s[s].total = xrealloc(ss->s[s].total, ss->alloc * sizeof(*ss->s[s].total));
+			ss->s[s].vself = xrealloc(ss->s[s].vself, ss->alloc * sizeof(*ss->s[s].vself));
+			ss->s[s].vtotal = xrealloc(ss->s[s].vtotal, ss->alloc * sizeof(*ss->s[s].vtotal));
 		}
-		s->self[d->nr] = s->total[d->nr] = other->self[d->nr] = other->total[d->nr] = 0;
-		*slot = d->nr++;
 	}
-	s->self[*slot] = sat_add64(s->self[*slot], self);
-	s->total[*slot] = sat_add64(s->total[*slot], total);
+	for (int s = 0; s < 2; s++) {
+		ss->s[s].self[d->nr] = ss->s[s].total[d->nr] = 0;
+		ss->s[s].vself[d->nr] = ss->s[s].vtotal[d->nr] = 0;
+	}
+	*slot = d->nr;
+	return d->nr++;
 }
 
-static int fn_cmp(const void *x, const void *y)
+static void sides_release(struct sides *ss)
+{
+	for (int s = 0; s < 2; s++) {
+		free(ss->s[s].self);
+		free(ss->s[s].total);
+		free(ss->s[s].vself);
+		free(ss->s[s].vtotal);
+	}
+	u64map_release(&ss->idx);
+}
+
+static int fn_cmp_shares(const void *x, const void *y)
 {
 	const struct diff_fn *a = x, *b = y;
 	double da = fabs(a->delta_pct), db = fabs(b->delta_pct);
@@ -245,9 +359,134 @@ static int fn_cmp(const void *x, const void *y)
 	return a->name < b->name ? -1 : a->name > b->name;
 }
 
+static int fn_cmp_absolute(const void *x, const void *y)
+{
+	const struct diff_fn *a = x, *b = y;
+	double da = fabs(a->delta_value), db = fabs(b->delta_value);
+
+	if (da != db)
+		return da > db ? -1 : 1;
+	return fn_cmp_shares(x, y);
+}
+
 static double pct(int64_t x, int64_t n)
 {
 	return n > 0 ? 100.0 * (double)x / (double)n : 0.0;
+}
+
+/* Reads one side: its counted samples and its cost, per function. */
+static int read_side(struct diff_result *out, struct sides *ss, int s, struct profile *p, const struct diff_opts *o,
+		     struct cost *cost, struct err *e)
+{
+	struct hotspots h, hv;
+	double divisor;
+	int col = pick_column(p, o->value, &divisor, &out->counts_estimated, e);
+	const char *which = s ? "AFTER" : "BEFORE";
+	bool counts;
+
+	if (col < 0)
+		return err_wrap(e, "the %s profile", which);
+	if (hotspots_compute(p, col, &h))
+		return err_set(e, "the %s profile has no value column %d", which, col);
+	pick_cost(p, col, cost);
+	/* Without a cost unit, the cost is the samples counted (weighted folded stacks divided as for the tests). */
+	counts = !strcmp(cost->unit, "count");
+	if (cost->col != col && hotspots_compute(p, cost->col, &hv)) {
+		hotspots_release(&h);
+		return err_set(e, "the %s profile has no value column %d", which, cost->col);
+	}
+	*(s ? &out->after_type : &out->before_type) = profile_str(p, p->columns[col].type);
+	out->unit = profile_str(p, p->columns[col].unit);
+	out->saturated = out->saturated || profile_sums_saturate(p, col) || profile_sums_saturate(p, cost->col);
+	*(s ? &out->after_total : &out->before_total) = to_count(h.grand_total, divisor);
+	for (size_t i = 0; i < h.nr; i++) {
+		size_t f = fn_slot(out, ss, profile_str(p, h.v[i].name), profile_strlen(p, h.v[i].name));
+
+		ss->s[s].self[f] = sat_add64(ss->s[s].self[f], to_count(h.v[i].self, divisor));
+		ss->s[s].total[f] = sat_add64(ss->s[s].total[f], to_count(h.v[i].total, divisor));
+		if (cost->col == col && counts) {
+			ss->s[s].vself[f] += (double)to_count(h.v[i].self, divisor);
+			ss->s[s].vtotal[f] += (double)to_count(h.v[i].total, divisor);
+		} else if (cost->col == col) {
+			ss->s[s].vself[f] += (double)h.v[i].self * cost->mult;
+			ss->s[s].vtotal[f] += (double)h.v[i].total * cost->mult;
+		}
+	}
+	*(s ? &out->after_value_total : &out->before_value_total) =
+		counts ? (double)to_count(h.grand_total, divisor) : (double)h.grand_total * cost->mult;
+	if (cost->col != col) {
+		for (size_t i = 0; i < hv.nr; i++) {
+			size_t f = fn_slot(out, ss, profile_str(p, hv.v[i].name), profile_strlen(p, hv.v[i].name));
+
+			ss->s[s].vself[f] += (double)hv.v[i].self;
+			ss->s[s].vtotal[f] += (double)hv.v[i].total;
+		}
+		*(s ? &out->after_value_total : &out->before_value_total) = (double)hv.grand_total;
+		hotspots_release(&hv);
+	}
+	hotspots_release(&h);
+	return 0;
+}
+
+/* Sides whose costs are in different units (time and bytes, or time and plain counts) compare their counts. */
+static void costs_as_counts(struct diff_result *out, struct sides *ss)
+{
+	for (int s = 0; s < 2; s++)
+		for (size_t f = 0; f < out->nr; f++) {
+			ss->s[s].vself[f] = (double)ss->s[s].self[f];
+			ss->s[s].vtotal[f] = (double)ss->s[s].total[f];
+		}
+	out->before_value_total = (double)out->before_total;
+	out->after_value_total = (double)out->after_total;
+	out->value_unit = "count";
+	out->value_type = "samples";
+}
+
+/* Sets the shares, costs and raw p-value of function `i`. */
+static void compare_fn(struct diff_result *out, const struct sides *ss, size_t i, bool inclusive)
+{
+	struct diff_fn *f = &out->v[i];
+	const struct side *b = &ss->s[0], *a = &ss->s[1];
+	int64_t n1 = out->before_total, n2 = out->after_total;
+	double e1, e2, e3, e4, lo;
+
+	f->before_self_pct = pct(b->self[i], n1);
+	f->after_self_pct = pct(a->self[i], n2);
+	f->before_total_pct = pct(b->total[i], n1);
+	f->after_total_pct = pct(a->total[i], n2);
+	f->before = inclusive ? b->total[i] : b->self[i];
+	f->after = inclusive ? a->total[i] : a->self[i];
+	if (f->before > n1)
+		f->before = n1;
+	if (f->after > n2)
+		f->after = n2;
+	f->before_pct = pct(f->before, n1);
+	f->after_pct = pct(f->after, n2);
+	f->delta_pct = f->after_pct - f->before_pct;
+	f->before_value = inclusive ? b->vtotal[i] : b->vself[i];
+	f->after_value = inclusive ? a->vtotal[i] : a->vself[i];
+	f->delta_value = f->after_value - f->before_value;
+	f->delta_abs_pct = out->before_value_total > 0 ? 100 * f->delta_value / out->before_value_total : 0;
+	if (out->basis == DIFF_BASIS_ABSOLUTE) {
+		f->test = "poisson";
+		f->p_value = diff_poisson(f->before, out->before_w, f->after, out->after_w);
+		f->direction = f->delta_value > 0 ? 1 : f->delta_value < 0 ? -1 : 0;
+		return;
+	}
+	f->direction = f->delta_pct > 0 ? 1 : f->delta_pct < 0 ? -1 : 0;
+	/* Expected cell counts under H0 decide between the z-test and Fisher's exact test. */
+	e1 = ((double)f->before + (double)f->after) * (double)n1 / ((double)n1 + (double)n2);
+	e2 = ((double)f->before + (double)f->after) * (double)n2 / ((double)n1 + (double)n2);
+	e3 = (double)n1 - e1;
+	e4 = (double)n2 - e2;
+	lo = fmin(fmin(e1, e2), fmin(e3, e4));
+	if (lo < 5) {
+		f->test = "fisher";
+		f->p_value = diff_fisher(f->before, n1, f->after, n2);
+	} else {
+		f->test = "z";
+		f->p_value = diff_ztest(f->before, n1, f->after, n2);
+	}
 }
 
 int diff_compute(struct profile *before, struct profile *after, const struct diff_opts *o, struct diff_result *out,
@@ -255,9 +494,8 @@ int diff_compute(struct profile *before, struct profile *after, const struct dif
 {
 	static const struct diff_opts defaults = DIFF_OPTS_INIT;
 	struct profile *ps[2] = { before, after };
-	struct side sides[2] = { { 0 }, { 0 } };
-	struct u64map idx = U64MAP_INIT;
-	struct buf name = BUF_INIT;
+	struct sides ss = { .idx = U64MAP_INIT };
+	struct cost cost[2];
 	double *pv = NULL;
 	size_t ntested = 0;
 	int ret = -1;
@@ -270,100 +508,52 @@ int diff_compute(struct profile *before, struct profile *after, const struct dif
 	out->min_delta = o->min_delta;
 	out->correction = o->correction;
 	out->inclusive = o->inclusive;
-	for (int s = 0; s < 2; s++) {
-		struct hotspots h;
-		double divisor;
-		int col = pick_column(ps[s], o->value, &divisor, &out->counts_estimated, e);
-
-		if (col < 0) {
-			err_wrap(e, "%s profile", s ? "the AFTER" : "the BEFORE");
+	out->basis = diff_basis_of(o);
+	out->basis_reason = basis_reason(o);
+	for (int s = 0; s < 2; s++)
+		if (read_side(out, &ss, s, ps[s], o, &cost[s], e))
 			goto out;
-		}
-		if (hotspots_compute(ps[s], col, &h)) {
-			err_set(e, "the %s profile has no value column %d", s ? "AFTER" : "BEFORE", col);
-			goto out;
-		}
-		if (s == 0)
-			out->before_type = profile_str(ps[s], ps[s]->columns[col].type);
-		else
-			out->after_type = profile_str(ps[s], ps[s]->columns[col].type);
-		out->unit = profile_str(ps[s], ps[s]->columns[col].unit);
-		out->saturated = out->saturated || profile_sums_saturate(ps[s], col);
-		if (s == 0)
-			out->before_total = to_count(h.grand_total, divisor);
-		else
-			out->after_total = to_count(h.grand_total, divisor);
-		for (size_t i = 0; i < h.nr; i++)
-			side_add(out, &sides[s], &sides[1 - s], &idx, profile_str(ps[s], h.v[i].name),
-				 profile_strlen(ps[s], h.v[i].name), to_count(h.v[i].self, divisor),
-				 to_count(h.v[i].total, divisor));
-		hotspots_release(&h);
-	}
 	if (out->before_total <= 0 || out->after_total <= 0) {
 		err_set(e, "the %s profile has no samples", out->before_total <= 0 ? "BEFORE" : "AFTER");
 		goto out;
 	}
+	out->value_unit = cost[1].unit;
+	out->value_type = cost[1].type;
+	if (strcmp(cost[0].unit, cost[1].unit))
+		costs_as_counts(out, &ss);
+	out->ratio = out->after_value_total > 0 ? out->before_value_total / out->after_value_total : INFINITY;
+	out->before_w = out->before_value_total / (double)out->before_total;
+	out->after_w = out->after_value_total / (double)out->after_total;
 
 	pv = xmalloc((out->nr ? out->nr : 1) * sizeof(*pv));
 	for (size_t i = 0; i < out->nr; i++) {
-		struct diff_fn *f = &out->v[i];
-		int64_t n1 = out->before_total, n2 = out->after_total;
-		double e1, e2, e3, e4, lo;
-
-		f->before_self_pct = pct(sides[0].self[i], n1);
-		f->after_self_pct = pct(sides[1].self[i], n2);
-		f->before_total_pct = pct(sides[0].total[i], n1);
-		f->after_total_pct = pct(sides[1].total[i], n2);
-		f->before = o->inclusive ? sides[0].total[i] : sides[0].self[i];
-		f->after = o->inclusive ? sides[1].total[i] : sides[1].self[i];
-		if (f->before > n1)
-			f->before = n1;
-		if (f->after > n2)
-			f->after = n2;
-		f->before_pct = pct(f->before, n1);
-		f->after_pct = pct(f->after, n2);
-		f->delta_pct = f->after_pct - f->before_pct;
-		/* Expected cell counts under H0 decide between the z-test and Fisher's exact test. */
-		e1 = ((double)f->before + (double)f->after) * (double)n1 / ((double)n1 + (double)n2);
-		e2 = ((double)f->before + (double)f->after) * (double)n2 / ((double)n1 + (double)n2);
-		e3 = (double)n1 - e1;
-		e4 = (double)n2 - e2;
-		lo = fmin(fmin(e1, e2), fmin(e3, e4));
-		if (lo < 5) {
-			f->test = "fisher";
-			f->p_value = diff_fisher(f->before, n1, f->after, n2);
-		} else {
-			f->test = "z";
-			f->p_value = diff_ztest(f->before, n1, f->after, n2);
-		}
-		if (f->before > 0 || f->after > 0)
-			pv[ntested++] = f->p_value;
+		compare_fn(out, &ss, i, o->inclusive);
+		if (out->v[i].before > 0 || out->v[i].after > 0)
+			pv[ntested++] = out->v[i].p_value;
 	}
 	/* Functions without samples of the tested kind in either profile are not tested (p = 1, not counted). */
 	diff_adjust(pv, ntested, o->correction);
 	ntested = 0;
 	for (size_t i = 0; i < out->nr; i++) {
 		struct diff_fn *f = &out->v[i];
+		bool moved = out->basis == DIFF_BASIS_ABSOLUTE ?
+				     fabs(f->delta_abs_pct) >= o->min_delta && f->before_value != f->after_value :
+				     fabs(f->delta_pct) >= o->min_delta && f->before_pct != f->after_pct;
 
 		f->p_adjusted = f->before > 0 || f->after > 0 ? pv[ntested++] : 1.0;
-		f->significant = f->p_adjusted < out->alpha && fabs(f->delta_pct) >= o->min_delta &&
-				 f->before_pct != f->after_pct;
+		f->significant = f->p_adjusted < out->alpha && moved;
 		out->significant += f->significant;
 	}
 	out->tested = ntested;
 	if (out->nr > 1)
-		qsort(out->v, out->nr, sizeof(*out->v), fn_cmp);
+		qsort(out->v, out->nr, sizeof(*out->v),
+		      out->basis == DIFF_BASIS_ABSOLUTE ? fn_cmp_absolute : fn_cmp_shares);
 	ret = 0;
 out:
 	if (ret)
 		diff_release(out);
 	free(pv);
-	for (int s = 0; s < 2; s++) {
-		free(sides[s].self);
-		free(sides[s].total);
-	}
-	u64map_release(&idx);
-	buf_release(&name);
+	sides_release(&ss);
 	return ret;
 }
 
@@ -374,341 +564,68 @@ void diff_release(struct diff_result *d)
 	memset(d, 0, sizeof(*d));
 }
 
-/* ---- reports ------------------------------------------------------------------------------------------- */
-
-/* Six significant digits: enough for any decision, and stable across libm implementations. */
-static double sig6(double v)
-{
-	char tmp[32];
-
-	snprintf(tmp, sizeof(tmp), "%.6g", v);
-	return strtod(tmp, NULL);
-}
-
-static const char *fmt_p(char *out, size_t n, double p)
-{
-	if (p < 0.0001)
-		snprintf(out, n, "<0.0001");
-	else
-		snprintf(out, n, "%.4f", p);
-	return out;
-}
-
-static const char *correction_text(enum diff_correction c)
-{
-	return c == DIFF_HOLM ? "Holm-adjusted" : c == DIFF_BH ? "Benjamini-Hochberg-adjusted" : "unadjusted";
-}
-
-void diff_format_text(const struct diff_result *d, struct buf *out, size_t top, bool color, bool markdown)
-{
-	char n1[32], n2[32], pa[32];
-	size_t shown = 0;
-
-	fmt_count(n1, (uint64_t)d->before_total);
-	fmt_count(n2, (uint64_t)d->after_total);
-	if (markdown) {
-		buf_addf(out, "**Before:** %s %s, **after:** %s %s. Changes in %s share: **%zu significant** of %zu "
-			 "functions (two-proportion test, %s p < %g).\n\n", n1, d->before_type, n2, d->after_type,
-			 d->inclusive ? "total" : "self", d->significant, d->tested, correction_text(d->correction), d->alpha);
-		buf_adds(out, "| Before % | After % | Delta | p (adj.) | Significant | Function |\n"
-			      "|---:|---:|---:|---:|---|---|\n");
-	} else {
-		buf_addf(out, "Before: %s %s   After: %s %s\n", n1, d->before_type, n2, d->after_type);
-		buf_addf(out, "Changes in %s share: %zu significant of %zu functions (two-proportion test, %s p < %g%s)\n",
-			 d->inclusive ? "total (inclusive)" : "self", d->significant, d->tested, correction_text(d->correction),
-			 d->alpha, d->min_delta > 0 ? ", |delta| >= min-delta" : "");
-		if (d->counts_estimated)
-			buf_adds(out, "note: the values are weighted (periods, time or bytes); the tests count value / "
-				      "sampling period (or the values' common divisor) as samples\n");
-		buf_addf(out, "\n  %8s %8s %8s %9s  %-5s  %s\n", "BEFORE%", "AFTER%", "DELTA", "P-ADJ", "SIG", "FUNCTION");
-	}
-	for (size_t i = 0; i < d->nr && shown < top; i++) {
-		const struct diff_fn *f = &d->v[i];
-		const char *name = strtab_str(&d->names, f->name);
-
-		if (f->before == 0 && f->after == 0)
-			continue;
-		shown++;
-		fmt_p(pa, sizeof(pa), f->p_adjusted);
-		if (markdown) {
-			buf_addf(out, "| %.2f | %.2f | %+.2f | %s | %s | `", f->before_pct, f->after_pct, f->delta_pct, pa,
-				 f->significant ? (f->delta_pct > 0 ? "**yes, grew**" : "**yes, shrank**") : "no (noise)");
-			for (const char *s = name; *s; s++) {
-				if (*s == '|')
-					buf_adds(out, "\\|");
-				else
-					buf_addch(out, *s == '`' ? '\'' : *s);
-			}
-			buf_adds(out, "` |\n");
-		} else {
-			const char *c = !color || !f->significant ? "" : f->delta_pct > 0 ? "\033[31m" : "\033[34m";
-
-			buf_addf(out, "  %s%8.2f %8.2f %+8.2f %9s  %-5s%s  %s\n", c, f->before_pct, f->after_pct,
-				 f->delta_pct, pa, f->significant ? "yes" : "noise", *c ? "\033[0m" : "", name);
-		}
-	}
-	if (!shown)
-		buf_adds(out, markdown ? "\nNo function has samples.\n" : "  (no functions)\n");
-}
-
-void diff_format_json(const struct diff_result *d, struct jw *j, size_t top)
-{
-	size_t shown = 0;
-
-	jw_key(j, "before");
-	jw_object_begin(j);
-	jw_key(j, "total");
-	jw_int(j, d->before_total);
-	jw_key(j, "value_type");
-	jw_string(j, d->before_type);
-	jw_object_end(j);
-	jw_key(j, "after");
-	jw_object_begin(j);
-	jw_key(j, "total");
-	jw_int(j, d->after_total);
-	jw_key(j, "value_type");
-	jw_string(j, d->after_type);
-	jw_object_end(j);
-	jw_key(j, "measure");
-	jw_string(j, d->inclusive ? "total" : "self");
-	jw_key(j, "test");
-	jw_string(j, "two-proportion z-test (Fisher's exact test when an expected count is below 5)");
-	jw_key(j, "correction");
-	jw_string(j, diff_correction_name(d->correction));
-	jw_key(j, "alpha");
-	jw_double(j, d->alpha);
-	jw_key(j, "min_delta_pct");
-	jw_double(j, d->min_delta);
-	jw_key(j, "counts_estimated");
-	jw_bool(j, d->counts_estimated);
-	jw_key(j, "tested");
-	jw_uint(j, d->tested);
-	jw_key(j, "significant");
-	jw_uint(j, d->significant);
-	jw_key(j, "functions");
-	jw_array_begin(j);
-	for (size_t i = 0; i < d->nr && shown < top; i++) {
-		const struct diff_fn *f = &d->v[i];
-
-		if (f->before == 0 && f->after == 0)
-			continue;
-		shown++;
-		jw_object_begin(j);
-		jw_key(j, "function");
-		jw_string(j, strtab_str(&d->names, f->name));
-		jw_key(j, "before");
-		jw_int(j, f->before);
-		jw_key(j, "after");
-		jw_int(j, f->after);
-		jw_key(j, "before_pct");
-		jw_double(j, report_round_pct(f->before_pct));
-		jw_key(j, "after_pct");
-		jw_double(j, report_round_pct(f->after_pct));
-		jw_key(j, "delta_pct");
-		jw_double(j, report_round_pct(f->delta_pct));
-		jw_key(j, "before_total_pct");
-		jw_double(j, report_round_pct(f->before_total_pct));
-		jw_key(j, "after_total_pct");
-		jw_double(j, report_round_pct(f->after_total_pct));
-		jw_key(j, "p_value");
-		jw_double(j, sig6(f->p_value));
-		jw_key(j, "p_adjusted");
-		jw_double(j, sig6(f->p_adjusted));
-		jw_key(j, "test");
-		jw_string(j, f->test);
-		jw_key(j, "significant");
-		jw_bool(j, f->significant);
-		jw_object_end(j);
-	}
-	jw_array_end(j);
-}
-
 /* ---- the differential flame graph ---------------------------------------------------------------------- */
-
-struct graph_ctx {
-	struct flamegraph *a, *b;
-	uint32_t *map_b; /* node of `a` -> node of `b` or FG_NONE */
-	uint32_t *map_a; /* node of `b` -> node of `a` or FG_NONE */
-	double scale;    /* BEFORE values are multiplied by this */
-	double total_a, total_b;
-};
-
-/* Maps each node of `g` to the node of `h` at the same path of names, by a depth-first walk. */
-static uint32_t *map_nodes(const struct flamegraph *g, const struct flamegraph *h)
-{
-	uint32_t *map = xmalloc((g->nodes_nr ? g->nodes_nr : 1) * sizeof(*map));
-	uint32_t *stack = NULL;
-	size_t sp = 0, alloc = 0;
-
-	for (size_t i = 0; i < g->nodes_nr; i++)
-		map[i] = FG_NONE;
-	map[0] = 0;
-	ALLOC_GROW(stack, 1, alloc);
-	stack[sp++] = 0;
-	while (sp) {
-		uint32_t n = stack[--sp];
-
-		for (uint32_t c = g->nodes[n].first_child; c != FG_NONE; c = g->nodes[c].next_sibling) {
-			size_t len;
-			const char *name = fg_name(g, c, &len);
-
-			map[c] = map[n] == FG_NONE ? FG_NONE : fg_find_child(h, map[n], name, len);
-			ALLOC_GROW(stack, sp + 1, alloc);
-			stack[sp++] = c;
-		}
-	}
-	free(stack);
-	return map;
-}
-
-static bool diff_tooltip(const struct flamegraph *g, uint32_t node, struct buf *tip, void *vctx)
-{
-	const struct graph_ctx *c = vctx;
-	const struct fg_node *n = &g->nodes[node];
-	uint32_t bn = c->map_b[node];
-	double bval = bn == FG_NONE ? 0 : c->b->nodes[bn].value, bself = bn == FG_NONE ? 0 : c->b->nodes[bn].self;
-	double dself = n->self - c->scale * bself, dtot = n->value - c->scale * bval;
-	size_t len;
-	const char *name = fg_name(g, node, &len);
-	char cnt[32];
-
-	buf_add(tip, name, len);
-	buf_addf(tip, " (%s samples, %.2f%%; before %.2f%%; change: self %+.2f%%, with callees %+.2f%%)",
-		 fmt_count(cnt, (uint64_t)llround(n->value)), c->total_a > 0 ? 100 * n->value / c->total_a : 0,
-		 c->total_b > 0 ? 100 * bval / c->total_b : 0, c->total_a > 0 ? 100 * dself / c->total_a : 0,
-		 c->total_a > 0 ? 100 * dtot / c->total_a : 0);
-	return true;
-}
-
-static void folded_path(struct buf *b, const struct flamegraph *g, uint32_t node, uint32_t **path, size_t *alloc)
-{
-	size_t n = 0;
-
-	for (uint32_t x = node; x != 0; x = g->nodes[x].parent) {
-		ALLOC_GROW(*path, n + 1, *alloc);
-		(*path)[n++] = x;
-	}
-	while (n--) {
-		size_t len;
-		const char *name = fg_name(g, (*path)[n], &len);
-
-		buf_add(b, name, len);
-		if (n)
-			buf_addch(b, ';');
-	}
-}
-
-static void write_folded(struct buf *out, const struct graph_ctx *c)
-{
-	uint32_t *path = NULL;
-	size_t alloc = 0;
-
-	/* Stacks of AFTER with their BEFORE counts, then stacks only in BEFORE (difffolded.pl's output). */
-	for (uint32_t n = 1; n < c->a->nodes_nr; n++) {
-		uint32_t bn = c->map_b[n];
-		double bs = bn == FG_NONE ? 0 : c->b->nodes[bn].self * c->scale;
-
-		if (c->a->nodes[n].self == 0 && bs == 0)
-			continue;
-		folded_path(out, c->a, n, &path, &alloc);
-		buf_addf(out, " %lld %lld\n", (long long)llround(bs), (long long)llround(c->a->nodes[n].self));
-	}
-	for (uint32_t n = 1; n < c->b->nodes_nr; n++) {
-		if (c->map_a[n] != FG_NONE || c->b->nodes[n].self == 0)
-			continue;
-		folded_path(out, c->b, n, &path, &alloc);
-		buf_addf(out, " %lld 0\n", (long long)llround(c->b->nodes[n].self * c->scale));
-	}
-	free(path);
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-
-	return a >= b && !strcmp(s + a - b, suffix);
-}
 
 int diff_write_graph(const struct profile *before, const struct profile *after, const struct diff_opts *o,
 		     const char *path, struct err *e)
 {
 	static const struct diff_opts defaults = DIFF_OPTS_INIT;
-	struct graph_ctx c = { 0 };
-	struct fg_build_opts bo = { .column = -1, .base_column = -1 };
-	struct fg_svg_opts so;
-	struct afile af = { 0 };
-	struct buf text = BUF_INIT;
-	double div;
+	const struct profile *ps[2] = { before, after };
+	struct fg_diff_opts g = { 0 };
+	struct cost cost[2];
+	double raw[2], costs[2], div;
 	bool est = false;
-	int ret = -1;
+	char sub[160], r[64];
 
 	if (!o)
 		o = &defaults;
-	c.a = fg_new(false);
-	c.b = fg_new(false);
-	bo.column = pick_column(after, o->value, &div, &est, e);
-	if (bo.column < 0 || fg_add_profile(c.a, after, &bo, e))
-		goto out;
-	bo.column = pick_column(before, o->value, &div, &est, e);
-	if (bo.column < 0 || fg_add_profile(c.b, before, &bo, e))
-		goto out;
-	fg_finish(c.a);
-	fg_finish(c.b);
-	c.total_a = c.a->nodes[0].value;
-	c.total_b = c.b->nodes[0].value;
-	if (!(c.total_a > 0)) {
-		err_set(e, "the AFTER profile has no samples to draw");
-		goto out;
-	}
-	c.scale = o->normalize && c.total_b > 0 ? c.total_a / c.total_b : 1.0;
-	c.map_b = map_nodes(c.a, c.b);
-	c.map_a = map_nodes(c.b, c.a);
-	/* flamegraph.pl colours a frame by the change of the samples ending in it. */
-	for (uint32_t n = 0; n < c.a->nodes_nr; n++) {
-		uint32_t bn = c.map_b[n];
+	for (int s = 0; s < 2; s++) {
+		int col = pick_column(ps[s], o->value, &div, &est, e);
 
-		c.a->nodes[n].delta = c.a->nodes[n].self - (bn == FG_NONE ? 0 : c.scale * c.b->nodes[bn].self);
+		if (col < 0)
+			return err_wrap(e, "the %s profile", s ? "AFTER" : "BEFORE");
+		pick_cost(ps[s], col, &cost[s]);
+		*(s ? &g.after_column : &g.before_column) = col;
+		raw[s] = (double)profile_total(ps[s], col);
+		costs[s] = cost[s].col == col ? raw[s] * cost[s].mult : (double)profile_total(ps[s], cost[s].col);
 	}
-	c.a->has_delta = true;
-
-	if (ends_with(path, ".folded") || ends_with(path, ".txt")) {
-		write_folded(&text, &c);
-		ret = afile_write_all(path, text.buf, text.len, e);
-		goto out;
+	g.countname = fg_count_name(after, g.after_column);
+	g.absolute = diff_basis_of(o) == DIFF_BASIS_ABSOLUTE;
+	if (!strcmp(cost[0].unit, cost[1].unit) && is_cost_unit(cost[1].unit) && raw[0] > 0 && raw[1] > 0) {
+		g.unit = cost[1].unit;
+		g.unit_value = costs[1] / raw[1];
 	}
-	fg_svg_opts_init(&so);
-	so.title = o->title ? o->title : "Differential Flame Graph";
-	so.subtitle = o->normalize ? "AFTER's stacks; red grew, blue shrank (BEFORE scaled to AFTER's total)"
-				   : "AFTER's stacks; red grew, blue shrank (raw counts)";
-	so.frame_tooltip = diff_tooltip;
-	so.frame_tooltip_ctx = &c;
-	if (afile_open(&af, path, e))
-		goto out;
-	if (fg_write_svg(c.a, af.fp, &so, e)) {
-		afile_abort(&af);
-		goto out;
+	/* Absolute: BEFORE's units converted to AFTER's by their costs; shares: BEFORE scaled to AFTER's total. */
+	if (raw[0] > 0 && raw[1] > 0)
+		g.scale = g.absolute && g.unit_value > 0 ? (costs[0] / raw[0]) / g.unit_value :
+			  g.absolute ? 1.0 : raw[1] / raw[0];
+	else
+		g.scale = 1.0;
+	if (g.absolute) {
+		snprintf(r, sizeof(r), costs[1] > 0 ? "%.2f\xc3\x97" : "-", costs[0] / costs[1]);
+		snprintf(sub, sizeof(sub), "AFTER's stacks; red grew, blue shrank (absolute %s; BEFORE/AFTER %s)",
+			 g.unit_value > 0 && !strcmp(g.unit, "nanoseconds") ? "time" : "cost", r);
+	} else {
+		snprintf(sub, sizeof(sub), "AFTER's stacks; red grew, blue shrank (BEFORE scaled to AFTER's total)");
 	}
-	ret = afile_commit(&af, e);
-out:
-	free(c.map_a);
-	free(c.map_b);
-	fg_free(c.a);
-	fg_free(c.b);
-	buf_release(&text);
-	return ret;
+	g.title = o->title;
+	g.subtitle = sub;
+	return fg_write_diff(before, after, &g, path, e);
 }
 
 int diff_profiles(struct profile *before, struct profile *after, const struct diff_opts *o, const char *svg_path,
 		  struct buf *report, struct err *e)
 {
+	struct diff_opts runs = o ? *o : (struct diff_opts)DIFF_OPTS_INIT;
 	struct diff_result d;
 
-	if (diff_compute(before, after, o, &d, e))
+	runs.whole_runs = true; /* kiln profile --diff launched both commands and recorded them to their exit */
+	if (diff_compute(before, after, &runs, &d, e))
 		return -1;
 	if (report)
 		diff_format_text(&d, report, 20, false, false);
 	diff_release(&d);
-	if (svg_path && diff_write_graph(before, after, o, svg_path, e))
+	if (svg_path && diff_write_graph(before, after, &runs, svg_path, e))
 		return -1;
 	return 0;
 }

@@ -40,6 +40,9 @@ static const char *const alloc_advice[] = {
 	"that escape analysis can scalar-replace them and that TLABs are large enough.",
 	"Create fewer temporary objects in hot JavaScript (reuse arrays and objects, avoid closures and spread "
 	"copies in loops, use typed arrays).",
+	"Allocate less in the hot callers: reuse buffers and objects and reserve capacity up front instead of "
+	"growing. This allocator belongs to a runtime or library (its own arena), not to the process's C library, "
+	"so swapping the process's malloc would not change it.",
 	NULL,
 };
 
@@ -399,6 +402,10 @@ static const char *const recursion_advice[] = {
 	"Deep recursion costs a call and a stack frame per level and defeats inlining: turn it into a loop with "
 	"an explicit stack, add memoization if the same subproblems recur, or cut the depth (tail calls, "
 	"divide and conquer with a sequential base case).",
+	/* interpreted code: no compiler to inline anything */
+	"Deep recursion costs an interpreted call and a frame object per level (and runs into the recursion "
+	"limit): turn it into a loop with an explicit stack or a work list, add memoization if the same "
+	"subproblems recur (functools.lru_cache, a Map), or cut the depth.",
 	NULL,
 };
 

@@ -91,10 +91,13 @@ static size_t normalized_len(const char *name, size_t len)
 	return len;
 }
 
-/* The rules a name matches (bit mask), and in *veto those whose veto patterns it matches. */
-static uint32_t match_name(const char *name, size_t len, uint8_t *variants, uint32_t *veto)
+/*
+ * The rules a name matches (bit mask), in *veto those whose veto patterns it matches, and in *loose (when not
+ * NULL) those it matched only by a case-insensitive substring ('%'): a word such a name may hold by chance.
+ */
+static uint32_t match_name(const char *name, size_t len, uint8_t *variants, uint32_t *veto, uint32_t *loose)
 {
-	uint32_t mask = 0, vmask = 0;
+	uint32_t mask = 0, vmask = 0, lmask = 0;
 	size_t k = 0;
 
 	pthread_once(&pattern_lens_once, measure_patterns);
@@ -109,9 +112,18 @@ static uint32_t match_name(const char *name, size_t len, uint8_t *variants, uint
 				vmask |= 1u << r;
 				continue;
 			}
+			/* a loose match stands only until a strict pattern of the same rule matches too */
+			if (pt->pat[0] == '%' && (mask & (1u << r)))
+				continue;
 			mask |= 1u << r;
 			if (variants)
 				variants[r] = (uint8_t)pt->variant;
+			if (pt->pat[0] == '%') {
+				lmask |= 1u << r;
+				continue;
+			}
+			lmask &= ~(1u << r);
+			pt++, k++;
 			break;
 		}
 		for (; pt->pat; pt++) /* the rest of the rule's patterns, to keep `k` in step */
@@ -119,12 +131,14 @@ static uint32_t match_name(const char *name, size_t len, uint8_t *variants, uint
 	}
 	if (veto)
 		*veto = vmask;
+	if (loose)
+		*loose = lmask;
 	return mask & ~vmask;
 }
 
 uint32_t rules_match_name(const char *name, size_t len, uint8_t *variants)
 {
-	return match_name(name, len, variants, NULL);
+	return match_name(name, len, variants, NULL, NULL);
 }
 
 unsigned rules_kind_of(const char *type, bool has_syscalls)
@@ -215,6 +229,75 @@ static bool system_library(const char *module)
 	       !strncmp(module, "ld-musl", 7);
 }
 
+/* The C allocators a process links (its malloc): advice to swap or tune the allocator is about these. */
+static bool c_allocator_library(const char *module)
+{
+	return system_library(module) || !strncmp(module, "libjemalloc", 11) || !strncmp(module, "libtcmalloc", 11) ||
+	       !strncmp(module, "libmimalloc", 11);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/*
+ * Library code rather than the program's own: the kernel, shared objects, and the standard libraries and
+ * installed packages of the runtimes. A loose name pattern ('%hash') counts only here, so that a program's own
+ * function that happens to be called `hashing` is not taken for a hash library.
+ */
+static bool library_frame(const struct profile *p, const struct frame *fr)
+{
+	const char *m = profile_str(p, fr->module);
+
+	if (fr->kind == FRAME_KERNEL)
+		return true;
+	if (!*m)
+		return false;
+	return m[0] == '[' || strstr(base_name(m), ".so") || strstr(m, "/lib/python") || strstr(m, "-packages/") ||
+	       strstr(m, "node_modules/") || !strncmp(m, "node:", 5) || strstr(m, ".jar") || strstr(m, "/jmods/");
+}
+
+static bool interpreted_kind(uint32_t kind)
+{
+	return kind == FRAME_PYTHON || kind == FRAME_JS || kind == FRAME_JAVA;
+}
+
+/*
+ * Rules keyed by module: loose patterns only in library code; the C allocator's advice (variant 0 of `alloc`:
+ * reuse, or swap the allocator) only for the process's own malloc (libc, jemalloc, tcmalloc, mimalloc, the
+ * program itself when linked statically), not for a runtime's arena or interpreted frames (ALLOC_OTHER).
+ */
+#define ALLOC_OTHER 5
+
+static uint32_t key_by_module(const struct profile *p, const struct frame *fr, const char *name, uint32_t m,
+			      uint32_t loose, uint8_t *var, size_t alloc_rule)
+{
+	const char *mod = profile_str(p, fr->module), *open = strrchr(name, '(');
+	size_t nl = strlen(name);
+
+	if (loose && !library_frame(p, fr)) {
+		/* the word in the module or source file names the library ("json_loads (json/decoder.py:5)") */
+		const char *where[3] = { mod, profile_str(p, fr->file), NULL };
+		uint8_t scratch[MAX_RULES];
+		uint32_t keep = 0, v;
+
+		if (open && open > name && open[-1] == ' ' && nl && name[nl - 1] == ')')
+			where[2] = open + 1;
+		for (int i = 0; i < 3; i++)
+			if (where[i] && *where[i])
+				keep |= match_name(where[i], strlen(where[i]) - (i == 2), scratch, &v, NULL);
+		m &= ~(loose & ~keep);
+	}
+	if (alloc_rule < MAX_RULES && (m & (1u << alloc_rule)) && var[alloc_rule] == 0 &&
+	    (interpreted_kind(fr->kind) ||
+	     (*mod && strstr(base_name(mod), ".so") && !c_allocator_library(base_name(mod)))))
+		var[alloc_rule] = ALLOC_OTHER;
+	return m;
+}
+
 /*
  * Where a wait is entered from, for the wait rules: the innermost frame above `node` that is the program's own
  * code (not the kernel, not the C library's wrappers); else the innermost non-kernel frame; else the parent.
@@ -274,7 +357,7 @@ static void eval_name_rules(struct analysis *a, size_t nrules, int64_t *covered)
 	uint32_t *node_veto = xcalloc(p->nodes_nr, sizeof(*node_veto));
 	uint32_t under = 0, any = 0, active = 0, vetoed = 0, cpu_rules = 0, firing = 0;
 	uint8_t slot[MAX_RULES] = { 0 };
-	size_t nslots = 0;
+	size_t nslots = 0, alloc_rule = MAX_RULES;
 	int64_t *counted = NULL; /* nslots x nodes */
 	struct rule_acc *acc = xcalloc(nrules, sizeof(*acc));
 	int64_t *inside = NULL;
@@ -287,13 +370,16 @@ static void eval_name_rules(struct analysis *a, size_t nrules, int64_t *covered)
 			active |= 1u << r;
 		if (rule_catalogue[r].kinds & RK_CPU)
 			cpu_rules |= 1u << r;
+		if (!strcmp(rule_catalogue[r].id, "alloc"))
+			alloc_rule = r;
 	}
 	/* Frames are matched by their function's display name. */
 	for (size_t f = 0; f < p->frames_nr; f++) {
 		const char *name = analysis_fn_name(a, a->frame_fn[f]);
-		uint32_t m = match_name(name, strlen(name), var, &frame_veto[f]);
+		uint32_t loose, m = match_name(name, strlen(name), var, &frame_veto[f], &loose);
 		int ins;
 
+		m = key_by_module(p, &p->frames[f], name, m, loose, var, alloc_rule);
 		frame_mask[f] = m & active;
 		for (; m; m &= m - 1)
 			if (var[__builtin_ctz(m)])
@@ -676,7 +762,9 @@ static int rec_cmp(const void *x, const void *y)
 	const struct recommendation *a = x, *b = y;
 	int ga = !strcmp(a->rule, "tiny-functions"), gb = !strcmp(b->rule, "tiny-functions");
 
-	/* The general observation comes after the specific findings. */
+	/* The most severe first; within a severity, the general observation after the specific findings. */
+	if (a->severity != b->severity)
+		return a->severity > b->severity ? -1 : 1;
 	if (ga != gb)
 		return ga - gb;
 	if (a->evidence.pct != b->evidence.pct)

@@ -11,6 +11,12 @@
 #include "rules.h"
 #include "rules_eval.h"
 
+/* Code a compiler built and can inline (C, C++, Rust...): not the kernel, not interpreted or JIT-compiled code. */
+static bool compiled_kind(uint32_t kind)
+{
+	return kind == FRAME_NATIVE || kind == FRAME_INLINED;
+}
+
 /*
  * Deep recursion. It fires when, for some function, the samples with RULE_RECURSION_DEPTH or more of its frames
  * on one stack reach the rule's share; such a function is deeply recursive. The rule then measures what the
@@ -98,7 +104,9 @@ void rules_eval_recursion(struct analysis *a, const struct rule *rule)
 	if (rec->evidence.inside.nr)
 		buf_addf(&msg, "; the most self time inside is in %s (%.1f%%)",
 			 profile_str(p, rec->evidence.inside.v[0].name), rec->evidence.inside.v[0].pct);
-	buf_addf(&msg, "; %s. %s", rec->evidence.detail, rule->advice[0]);
+	/* interpreted code gets the advice without compiler terms (advice[1]) */
+	buf_addf(&msg, "; %s. %s", rec->evidence.detail,
+		 rule->advice[compiled_kind(a->fns.v[deepest].kind) || !rule->advice[1] ? 0 : 1]);
 	rec->message = buf_detach(&msg, NULL);
 out:
 	share_list_release(&acc.callers);
@@ -112,6 +120,10 @@ out:
 	buf_release(&msg);
 }
 
+/*
+ * Many tiny functions: the advice is about compilers (LTO, PGO, inlining), so only compiled user-space code
+ * counts; tiny kernel, interpreted or JIT-compiled functions are not the program's build to change.
+ */
 void rules_eval_tiny(struct analysis *a, const struct rule *rule)
 {
 	size_t n = 0;
@@ -121,7 +133,7 @@ void rules_eval_tiny(struct analysis *a, const struct rule *rule)
 	struct buf msg = BUF_INIT;
 
 	for (size_t i = 0; i < a->fns.nr; i++)
-		if (a->fns.v[i].self > 0 && a->fns.v[i].self_pct < RULE_TINY_PCT) {
+		if (a->fns.v[i].self > 0 && a->fns.v[i].self_pct < RULE_TINY_PCT && compiled_kind(a->fns.v[i].kind)) {
 			n++;
 			value = sat_add64(value, a->fns.v[i].self);
 		}
@@ -131,7 +143,7 @@ void rules_eval_tiny(struct analysis *a, const struct rule *rule)
 	rec = rule_add_rec(a, rule, share);
 	rec->evidence.value = value;
 	for (size_t i = 0; i < a->fns.nr && rec->evidence.functions.nr < 5; i++)
-		if (a->fns.v[i].self > 0 && a->fns.v[i].self_pct < RULE_TINY_PCT)
+		if (a->fns.v[i].self > 0 && a->fns.v[i].self_pct < RULE_TINY_PCT && compiled_kind(a->fns.v[i].kind))
 			share_list_add(&rec->evidence.functions, a->fns.v[i].name, a->fns.v[i].module, 0,
 				       a->fns.v[i].self, a->fns.v[i].self_pct);
 	buf_addf(&msg, "%zu functions each take under %.0f%% self time and together %.1f%%; the largest single "

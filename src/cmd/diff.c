@@ -1,4 +1,4 @@
-/* kiln diff: which functions' shares changed between two profiles, tested for significance, and a diff graph. */
+/* kiln diff: parses the options, reads both profiles, and sends the report (analyze/diff.h) and graph to their files. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,7 +7,6 @@
 #include "../core/atomicfile.h"
 #include "../core/buf.h"
 #include "../core/err.h"
-#include "../core/json.h"
 #include "../core/options.h"
 #include "../core/util.h"
 #include "../formats/format.h"
@@ -18,7 +17,7 @@ struct diff_cmd_opts {
 	const char *output;
 	const char *format;
 	bool json;
-	bool normalize;
+	int basis;
 	const char *type;
 	const char *value;
 	double alpha;
@@ -35,18 +34,24 @@ static const char *const correction_choices[] = { "holm", "bh", "none", NULL };
 
 static const struct cmd_help diff_help = {
 	.name = "diff",
-	.usage = "kiln diff BEFORE AFTER [-o diff.svg] [--format text|json|markdown] [--normalize]",
+	.usage = "kiln diff BEFORE AFTER [-o diff.svg] [--format text|json|markdown] [--absolute|--normalize]",
 	.description = "Compares two profiles of the same program (any readable formats, detected from content). "
-		       "Prints the functions whose share of the samples changed most, each with a two-proportion "
-		       "significance test (Fisher's exact test for small counts) whose p-values are adjusted for "
-		       "testing many functions at once (Holm by default, or Benjamini-Hochberg), so that run-to-run "
-		       "noise is labelled as noise; comparing a profile with itself marks nothing significant. With "
-		       "-o, also writes a differential flame graph of AFTER: frames that grew are red, frames that "
-		       "shrank blue, BEFORE scaled to AFTER's total (difffolded.pl -n semantics; --no-normalize "
-		       "compares raw counts); tooltips give the before/after shares and the change of the whole "
-		       "subtree. An -o path ending in .folded or .txt gets difffolded.pl's two-column text instead.",
+		       "Prints each side's total and cost (CPU time, bytes, samples) and the overall ratio ('8.00x "
+		       "less CPU time'), then the functions that changed most, with the change of their cost and of "
+		       "their share. Which changes are significant is decided on one basis, printed with the report: "
+		       "--absolute compares each function's cost (a Poisson rate test), --normalize its share of the "
+		       "total (a two-proportion test, Fisher's exact test for small counts); files are compared by "
+		       "share unless --absolute is given (kiln profile --diff, which runs both commands to their end, "
+		       "compares absolute cost). The p-values are adjusted for testing many functions at once (Holm by "
+		       "default, or Benjamini-Hochberg), so that run-to-run noise is labelled as noise; comparing a "
+		       "profile with itself marks nothing significant. With -o, also writes a differential flame graph "
+		       "of AFTER: frames whose own cost grew are red, frames that shrank blue, on the same basis "
+		       "(shares: BEFORE scaled to AFTER's total, difffolded.pl -n); tooltips give both sides and the "
+		       "change of the whole subtree. An -o path ending in .folded or .txt gets difffolded.pl's "
+		       "two-column text instead.",
 	.examples = "kiln diff before.folded after.folded\n"
 		    "kiln diff base.pb.gz new.pb.gz -o diff.svg\n"
+		    "kiln diff --absolute slow.pb.gz fast.pb.gz\n"
 		    "kiln diff base.perf new.perf --format json > diff.json\n"
 		    "kiln diff base.pb.gz new.pb.gz --correction bh --alpha 0.01 --inclusive\n"
 		    "kiln diff a.folded b.folded -o diff.folded && flamegraph.pl diff.folded > diff.svg",
@@ -62,16 +67,28 @@ static int load(struct profile *p, const char *path, const char *type, struct er
 	return 0;
 }
 
+static int set_absolute(const struct option *opt, const char *arg, struct err *e)
+{
+	*(int *)opt->value = DIFF_BASIS_ABSOLUTE;
+	return 0;
+}
+
+static int set_shares(const struct option *opt, const char *arg, struct err *e)
+{
+	*(int *)opt->value = DIFF_BASIS_SHARES;
+	return 0;
+}
+
 int cmd_diff(int argc, char **argv)
 {
-	struct diff_cmd_opts o = { .normalize = true, .alpha = 0.05, .top = 20 };
+	struct diff_cmd_opts o = { .basis = DIFF_BASIS_AUTO, .alpha = 0.05, .top = 20 };
 	struct diff_opts dopts = DIFF_OPTS_INIT;
+	struct diff_report_opts ro = { { NULL, NULL }, NULL, 20, false };
 	struct profile *before = NULL, *after = NULL;
 	struct diff_result d;
 	bool computed = false, json, md;
 	struct buf out = BUF_INIT;
 	struct err e = ERR_INIT;
-	struct jw j;
 	int ret = EXIT_USAGE;
 
 	const struct option opts[] = {
@@ -81,8 +98,13 @@ int cmd_diff(int argc, char **argv)
 		OPT_CHOICE('f', "format", &o.format, "FORMAT", "table format: text (default), json or markdown",
 			   format_choices),
 		OPT_BOOL(0, "json", &o.json, "the same as --format json"),
-		OPT_BOOL(0, "normalize", &o.normalize,
-			 "scale BEFORE to AFTER's total in the graph (default; --no-normalize for raw counts)"),
+		OPT_CALLBACK(0, "absolute", &o.basis, NULL,
+			     "judge changes by absolute cost (time, bytes, samples): for whole runs of one command",
+			     OPT_NOARG, set_absolute),
+		OPT_CALLBACK(0, "normalize", &o.basis, NULL,
+			     "judge changes by share of each side's total (the default for files; difffolded.pl -n)",
+			     OPT_NOARG, set_shares),
+		OPT_CALLBACK(0, "no-normalize", &o.basis, NULL, NULL, OPT_NOARG | OPT_HIDDEN, set_absolute),
 		OPT_STRING(0, "type", &o.type, "TYPE", "input format of both files (default: detect from content)"),
 		OPT_STRING(0, "value", &o.value, "TYPE", "value column to compare (default: samples, else the default)"),
 		OPT_DOUBLE(0, "alpha", &o.alpha, "P", "significance level after correction (default 0.05)", 1e-12, 0.5),
@@ -134,7 +156,7 @@ int cmd_diff(int argc, char **argv)
 		error_msg("%s", e.msg);
 		goto out;
 	}
-	dopts.normalize = o.normalize;
+	dopts.basis = (enum diff_basis)o.basis;
 	dopts.value = o.value;
 	dopts.alpha = o.alpha;
 	dopts.correction = o.correction ? (enum diff_correction)diff_correction_by_name(o.correction) : DIFF_HOLM;
@@ -153,30 +175,15 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	}
 
-	if (json) {
-		jw_init(&j, &out, true);
-		jw_object_begin(&j);
-		jw_key(&j, "schema");
-		jw_string(&j, "kiln-diff/1");
-		jw_key(&j, "files");
-		jw_array_begin(&j);
-		jw_string(&j, argv[0]);
-		jw_string(&j, argv[1]);
-		jw_array_end(&j);
-		if (o.output) {
-			jw_key(&j, "graph");
-			jw_string(&j, o.output);
-		}
-		diff_format_json(&d, &j, (size_t)o.top);
-		jw_object_end(&j);
-		buf_addch(&out, '\n');
-	} else {
-		if (md)
-			buf_addf(&out, "## kiln diff: %s -> %s\n\n", argv[0], argv[1]);
-		else
-			buf_addf(&out, "%s -> %s\n", argv[0], argv[1]);
-		diff_format_text(&d, &out, (size_t)o.top, !o.report && !md && use_color(1), md);
-	}
+	ro.files[0] = argv[0];
+	ro.files[1] = argv[1];
+	ro.graph = o.output;
+	ro.top = (size_t)o.top;
+	ro.color = !o.report && use_color(1);
+	if (json)
+		diff_report_json(&d, &ro, &out);
+	else
+		diff_report_text(&d, &ro, md, &out);
 	/* "-" (the default) is stdout; a file is written atomically. */
 	if (afile_write_all(o.report ? o.report : "-", out.buf, out.len, &e)) {
 		error_msg("%s", e.msg);

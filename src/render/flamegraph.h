@@ -182,6 +182,7 @@ struct fg_svg_opts {
 	bool negate;            /* swap differential hues */
 	double factor;          /* scales displayed counts (1) */
 	double total;           /* > the sum: the width the root stands for; 0: the sum */
+	double unit_ns;         /* > 0: nanoseconds one count stands for; tooltips then show the time too */
 	uint64_t seed;          /* PALETTE_RANDOM */
 	/*
 	 * --encoding: declared in the XML header; names are then copied as the input's bytes (flamegraph.pl's
@@ -243,7 +244,10 @@ const char *fg_count_name(const struct profile *p, int column);
 
 /*
  * The whole job for other commands (kiln profile --flamegraph): draws `p` into `path` ("-" = stdout),
- * atomically. `so->countname` NULL picks "samples" or the column's unit. Returns 0, or -1 with `e` set.
+ * atomically. `so->countname` NULL picks "samples" or the column's unit. When the profile knows them, the
+ * tooltips show the time a count stands for ("1,234 samples, 12.3 ms, 5.60%": `unit_ns` from the sampling
+ * period or the profile's nanoseconds column) and a NULL `so->subtitle` becomes the profile's mode, duration and
+ * sample count ("cpu profile, 2.01 s, 1,234 samples"). Returns 0, or -1 with `e` set.
  */
 int fg_render_profile(const struct profile *p, const struct fg_build_opts *bo, bool flamechart,
 		      const struct fg_svg_opts *so, const char *path, struct err *e);

@@ -307,6 +307,22 @@ static int check_opts(const struct fg_svg_opts *o, struct err *e)
 	return 0;
 }
 
+/* fg_tooltip() with the time the counts stand for: "NAME (1,234 samples, 12.3 ms, 5.60%)". */
+static void tooltip_time(struct buf *b, const char *name, size_t len, double value, double total,
+			 const struct fg_svg_opts *o, bool root)
+{
+	char cnt[32], t[32];
+	double v = value * o->factor;
+
+	buf_add(b, name, len);
+	buf_addf(b, " (%s %s, %s, ", fmt_count(cnt, v < 1.8e19 ? (uint64_t)(v + 0.5) : UINT64_MAX), o->countname,
+		 fmt_ns(t, value * o->unit_ns));
+	if (root)
+		buf_adds(b, "100%)");
+	else
+		buf_addf(b, "%.2f%%)", total > 0 ? 100 * value / total : 0.0);
+}
+
 int fg_write_svg(const struct flamegraph *g, FILE *out, const struct fg_svg_opts *o, struct err *e)
 {
 	struct writer w = { BUF_INIT, out, 0 };
@@ -430,7 +446,8 @@ int fg_write_svg(const struct flamegraph *g, FILE *out, const struct fg_svg_opts
 		double rx1 = tenth(x1), rx2 = tenth(x2);
 		double y1, y2;
 		const struct fg_attrs *attrs;
-		const char *name;
+		const char *name, *fill_str;
+		struct rgb bg;
 		size_t len, shown;
 
 		if (!o->inverted) {
@@ -445,11 +462,17 @@ int fg_write_svg(const struct flamegraph *g, FILE *out, const struct fg_svg_opts
 		/* coloured by the whole name, shown without its _[k]/_[j]/_[i]/_[w] annotation */
 		shown = fg_strip_annotation(name, len);
 		buf_reset(&tip);
-		if (rects[i].node == 0)
+		if (rects[i].node == 0 && o->unit_ns > 0)
+			tooltip_time(&tip, "all", 3, total, total, o, true);
+		else if (rects[i].node == 0)
 			fg_tooltip_root(&tip, total, o->factor, o->countname);
 		else if (attrs && attr_value(attrs, "title"))
 			buf_adds(&tip, attr_value(attrs, "title"));
-		else if (!o->frame_tooltip || !o->frame_tooltip(g, rects[i].node, &tip, o->frame_tooltip_ctx))
+		else if (o->frame_tooltip && o->frame_tooltip(g, rects[i].node, &tip, o->frame_tooltip_ctx))
+			;
+		else if (o->unit_ns > 0 && !g->has_delta)
+			tooltip_time(&tip, name, shown, rects[i].w, total, o, false);
+		else
 			fg_tooltip(&tip, name, shown, rects[i].w, total, o->factor, o->countname, g->has_delta,
 				   o->negate ? -n->delta : n->delta);
 		group_start(&w.b, attrs, raw);
@@ -459,9 +482,16 @@ int fg_write_svg(const struct flamegraph *g, FILE *out, const struct fg_svg_opts
 		buf_addf(&w.b, "</title><rect x=\"%.1f\" y=\"", rx1);
 		add_num(&w.b, y1);
 		buf_addf(&w.b, "\" width=\"%.1f\" height=\"%.1f\" fill=\"", rx2 - rx1, y2 - y1);
-		add_xml(&w.b, frame_fill(g, rects[i].node, o, maxdelta, &rng, fill));
+		fill_str = frame_fill(g, rects[i].node, o, maxdelta, &rng, fill);
+		add_xml(&w.b, fill_str);
 		buf_addf(&w.b, "\" rx=\"2\" ry=\"2\"/>\n<text x=\"%.2f\" y=\"", x1 + 3);
 		add_num(&w.b, 3 + (y1 + y2) / 2);
+		/*
+		 * Differential graphs: black labels (the style's) on light frames, white where black would be hard to
+		 * read (< 4.5:1, the deep blue and red of large changes). Other graphs keep flamegraph.pl's bytes.
+		 */
+		if (g->has_delta && palette_parse_rgb(fill_str, &bg) && palette_text_color(bg).r == 255)
+			buf_adds(&w.b, "\" fill=\"rgb(255,255,255)");
 		buf_adds(&w.b, "\">");
 		add_label(&w.b, name, shown, x2 - x1, fs, o->fontwidth, raw);
 		buf_adds(&w.b, attrs && attr_value(attrs, "href") ? "</text>\n</a>\n" : "</text>\n</g>\n");
@@ -493,17 +523,61 @@ const char *fg_count_name(const struct profile *p, int column)
 	return unit;
 }
 
+/* The time one count of `col` stands for: the sampling period, or the nanoseconds column's share; else 0. */
+static double ns_per_count(const struct profile *p, int col)
+{
+	int64_t n;
+
+	if (col < 0 || strcmp(fg_count_name(p, col), "samples"))
+		return 0;
+	if (p->period > 0 && !strcmp(profile_str(p, p->period_type.unit), "nanoseconds"))
+		return (double)p->period;
+	n = profile_total(p, col);
+	for (size_t i = 0; i < p->ncolumns && n > 0; i++)
+		if (!strcmp(profile_str(p, p->columns[i].unit), "nanoseconds"))
+			return (double)profile_total(p, (int)i) / (double)n;
+	return 0;
+}
+
+/* What the profile says about its recording: "cpu profile, 2.01 s, 1,234 samples" (the parts it knows). */
+static void describe(struct buf *b, const struct profile *p, int col)
+{
+	const char *type = profile_str(p, p->period_type.type ? p->period_type.type : p->columns[col].type);
+	int samples = profile_find_column(p, "samples");
+	char t[32];
+
+	if (!strcmp(type, "off_cpu"))
+		type = "off-CPU";
+	else if (!strncmp(type, "alloc_", 6) || !strncmp(type, "inuse_", 6))
+		type = "heap";
+	else if (!strcmp(type, "latency") || !strcmp(type, "syscalls"))
+		type = "I/O";
+	if (*type)
+		buf_addf(b, "%s profile", type);
+	if (p->duration_nanos > 0)
+		buf_addf(b, "%s%s", b->len ? ", " : "", fmt_ns(t, (double)p->duration_nanos));
+	if (samples >= 0 && !strcmp(profile_str(p, p->columns[samples].unit), "count"))
+		buf_addf(b, "%s%s samples", b->len ? ", " : "", fmt_count(t, (uint64_t)profile_total(p, samples)));
+}
+
 int fg_render_profile(const struct profile *p, const struct fg_build_opts *bo, bool flamechart,
 		      const struct fg_svg_opts *so, const char *path, struct err *e)
 {
 	struct flamegraph *g = fg_new(flamechart);
 	struct fg_svg_opts o = *so;
 	struct afile af = { 0 };
+	struct buf sub = BUF_INIT;
 	int col = bo->column < 0 ? profile_default_column(p) : bo->column;
 	int ret = -1;
 
 	if (!o.countname)
 		o.countname = fg_count_name(p, col);
+	if (o.unit_ns <= 0 && !strcmp(o.countname, "samples") && o.factor == 1)
+		o.unit_ns = ns_per_count(p, col);
+	if (!o.subtitle && col >= 0) {
+		describe(&sub, p, col);
+		o.subtitle = sub.buf;
+	}
 	if (fg_add_profile(g, p, bo, e) < 0)
 		goto out;
 	fg_finish(g);
@@ -516,5 +590,6 @@ int fg_render_profile(const struct profile *p, const struct fg_build_opts *bo, b
 	ret = afile_commit(&af, e);
 out:
 	fg_free(g);
+	buf_release(&sub);
 	return ret;
 }

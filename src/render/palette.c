@@ -2,6 +2,7 @@
 #include "palette.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,6 +300,50 @@ struct rgb palette_diff_color(double delta, double maxdelta, bool negate)
 	else if (delta < 0)
 		r = g = (int)(210 * (maxdelta + delta) / maxdelta);
 	return mk(r, g, b);
+}
+
+static bool is_hex_color(const char *s);
+
+static double linear(uint8_t v)
+{
+	double c = v / 255.0;
+
+	return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
+}
+
+double palette_luminance(struct rgb c)
+{
+	return 0.2126 * linear(c.r) + 0.7152 * linear(c.g) + 0.0722 * linear(c.b);
+}
+
+double palette_contrast(struct rgb a, struct rgb b)
+{
+	double la = palette_luminance(a), lb = palette_luminance(b);
+
+	return la > lb ? (la + 0.05) / (lb + 0.05) : (lb + 0.05) / (la + 0.05);
+}
+
+struct rgb palette_text_color(struct rgb bg)
+{
+	struct rgb black = mk(0, 0, 0), white = mk(255, 255, 255);
+
+	return palette_contrast(bg, white) > palette_contrast(bg, black) ? white : black;
+}
+
+bool palette_parse_rgb(const char *s, struct rgb *out)
+{
+	unsigned r, g, b;
+	int end = -1;
+
+	if (is_hex_color(s) && sscanf(s + 1, "%2x%2x%2x", &r, &g, &b) == 3) {
+		*out = mk((int)r, (int)g, (int)b);
+		return true;
+	}
+	if (sscanf(s, "rgb(%u,%u,%u)%n", &r, &g, &b, &end) != 3 || end < 0 || s[end] || r > 255 || g > 255 ||
+	    b > 255)
+		return false;
+	*out = mk((int)r, (int)g, (int)b);
+	return true;
 }
 
 const char *palette_rgb_str(char *out, struct rgb c)

@@ -63,6 +63,16 @@ struct rgb palette_color(enum palette pal, enum palette_mode mode, const char *n
 			 uint64_t *rng);
 /* The differential scale: red for growth (`delta` > 0), blue for shrinkage; `negate` swaps the hues. */
 struct rgb palette_diff_color(double delta, double maxdelta, bool negate);
+/* WCAG 2's relative luminance of an sRGB colour (0 black .. 1 white) and contrast ratio (1 .. 21). */
+double palette_luminance(struct rgb c);
+double palette_contrast(struct rgb a, struct rgb b);
+/*
+ * The label colour for text on `bg`: black, or white where white contrasts more (dark blue and dark red diff
+ * frames). The better of the two is always at least 4.6:1, above WCAG's 4.5:1 for normal text.
+ */
+struct rgb palette_text_color(struct rgb bg);
+/* Parses "rgb(R,G,B)" or "#rrggbb"; returns false for anything else. */
+bool palette_parse_rgb(const char *s, struct rgb *out);
 /* Formats "rgb(R,G,B)" into `out` (at least 20 bytes); returns `out`. */
 const char *palette_rgb_str(char *out, struct rgb c);
 

@@ -76,7 +76,8 @@ for pair in "big.folded small.folded" "small.folded big.folded" "big.pb.gz big-l
 	set -- $pair
 	"$KILN" diff "$1" "$2" >diff.txt 2>diff.err; st=$?
 	[ $st = 0 ] && t_pass "diff $1 $2: exit 0" || t_fail "diff $1 $2: exit 0" "exit $st: $(head -2 diff.err)"
-	sed -E 's/^( +[0-9.]+ +[0-9.]+) +[-+][0-9.]+/\1/' diff.txt >diff-unsigned.txt # DELTA is signed
+	# DELTA and CHANGE (the change of the count, a single number here) are signed
+	sed -E 's/^( +[0-9.]+ +[0-9.]+) +[-+][0-9.]+( +[0-9,]+ +[0-9,]+) +[-+]?/\1\2 /' diff.txt >diff-unsigned.txt
 	no_negative_or_over_100 "diff $1 $2: no negative total, no share above 100 %" diff-unsigned.txt
 	warned_once "diff $1 $2: one warning on stderr" diff.err
 	"$KILN" diff "$1" "$2" --json >diff.json 2>/dev/null

@@ -481,6 +481,215 @@ static void addv(struct profile *p, const char *stack, const int64_t *values)
 	profile_add_sample(p, node, 0, values);
 }
 
+/* Adds a stack of "function@module#kind" frames (module and kind optional; kinds: n native, k kernel, p python,
+ * j js, J java). */
+static void addm(struct profile *p, const char *stack, int64_t count)
+{
+	char tmp[4096];
+	uint32_t node = 0;
+	char *save = NULL;
+
+	snprintf(tmp, sizeof(tmp), "%s", stack);
+	for (char *tok = strtok_r(tmp, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+		struct frame f = { 0 };
+		char *k = strchr(tok, '#'), *m;
+
+		f.kind = FRAME_NATIVE;
+		if (k) {
+			*k++ = 0;
+			f.kind = *k == 'k' ? FRAME_KERNEL : *k == 'p' ? FRAME_PYTHON : *k == 'j' ? FRAME_JS :
+				 *k == 'J' ? FRAME_JAVA : FRAME_NATIVE;
+		}
+		m = strchr(tok, '@');
+		if (m) {
+			*m++ = 0;
+			f.module = profile_intern_str(p, m);
+		}
+		f.function = profile_intern_str(p, tok);
+		node = profile_node(p, node, profile_frame(p, &f));
+	}
+	profile_add_sample1(p, node, 0, count);
+}
+
+/* Name rules keyed by library: a program's own `hashing` is not a hash library, libxxhash's XXH3 is. */
+static void test_rules_keyed_by_module(void **state)
+{
+	struct profile *p = new_profile();
+	struct analysis a;
+
+	(void)state;
+	addm(p, "main@/usr/bin/prog;hashing@/usr/bin/prog", 60);
+	addm(p, "main@/usr/bin/prog;serialize_json_fields@/usr/bin/prog", 40);
+	run(p, &a, false);
+	assert_null(find_rec(&a, "hashing"));
+	assert_null(find_rec(&a, "serialization"));
+	assert_non_null(find_rec(&a, "hotspot")); /* the program's own code is still the hotspot */
+	analysis_release(&a);
+	profile_free(p);
+	/* folded stacks have no modules: a name alone does not make a library */
+	p = new_profile();
+	add(p, "main;hashing", 60);
+	add(p, "main;other", 40);
+	run(p, &a, false);
+	assert_null(find_rec(&a, "hashing"));
+	analysis_release(&a);
+	profile_free(p);
+	/* the same loose names in libraries (and the kernel) count */
+	p = new_profile();
+	addm(p, "main@/usr/bin/prog;XXH3_hashLong_64b@/usr/lib/x86_64-linux-gnu/libxxhash.so.0", 60);
+	addm(p, "main@/usr/bin/prog;crc32c_pcl_intel_update#k", 20);
+	addm(p, "main@/usr/bin/prog;other@/usr/bin/prog", 20);
+	run(p, &a, false);
+	assert_non_null(find_rec(&a, "hashing"));
+	assert_true(fabs(find_rec(&a, "hashing")->evidence.pct - 80) < 1e-9);
+	analysis_release(&a);
+	profile_free(p);
+	/* exact library names match wherever they are: std::unordered_map is the C++ library's */
+	p = new_profile();
+	add(p, "main;std::_Hashtable<int>::find", 60);
+	add(p, "main;other", 40);
+	run(p, &a, false);
+	assert_non_null(find_rec(&a, "hashing"));
+	analysis_release(&a);
+	profile_free(p);
+}
+
+/* The allocator advice only for the process's own malloc; a runtime's arena gets its own words. */
+static void test_alloc_advice_by_allocator(void **state)
+{
+	struct profile *p = new_profile();
+	struct analysis a;
+	const struct recommendation *r;
+
+	(void)state;
+	addm(p, "main@/usr/bin/prog;malloc@/usr/lib/x86_64-linux-gnu/libc.so.6", 60);
+	addm(p, "main@/usr/bin/prog;work@/usr/bin/prog", 40);
+	run(p, &a, false);
+	r = find_rec(&a, "alloc");
+	assert_non_null(r);
+	assert_non_null(strstr(r->message, "jemalloc"));
+	analysis_release(&a);
+	profile_free(p);
+	/* CPython's object allocator (pymalloc) calling libc's malloc for its arenas: Python advice */
+	p = new_profile();
+	addm(p, "python3@/usr/bin/python3.11;_PyObject_Malloc@/usr/bin/python3.11;"
+		"malloc@/usr/lib/x86_64-linux-gnu/libc.so.6", 60);
+	addm(p, "python3@/usr/bin/python3.11;work#p", 40);
+	run(p, &a, false);
+	r = find_rec(&a, "alloc");
+	assert_non_null(r);
+	assert_null(strstr(r->message, "jemalloc"));
+	assert_non_null(strstr(r->message, "Python"));
+	analysis_release(&a);
+	profile_free(p);
+	/* a runtime's own allocator in its shared library (not libc, jemalloc, tcmalloc, mimalloc) */
+	p = new_profile();
+	addm(p, "main@/usr/bin/ruby;ruby_vm@/usr/lib/libruby.so.3.1;malloc@/usr/lib/libruby.so.3.1", 60);
+	addm(p, "main@/usr/bin/ruby;work@/usr/bin/ruby", 40);
+	run(p, &a, false);
+	r = find_rec(&a, "alloc");
+	assert_non_null(r);
+	assert_null(strstr(r->message, "jemalloc"));
+	assert_non_null(strstr(r->message, "runtime or library"));
+	analysis_release(&a);
+	profile_free(p);
+	/* jemalloc linked by the process is the process's allocator */
+	p = new_profile();
+	addm(p, "main@/usr/bin/prog;je_malloc@/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", 60);
+	addm(p, "main@/usr/bin/prog;work@/usr/bin/prog", 40);
+	run(p, &a, false);
+	assert_non_null(strstr(find_rec(&a, "alloc")->message, "jemalloc"));
+	analysis_release(&a);
+	profile_free(p);
+}
+
+/* No LTO/PGO/inlining advice for code no compiler of the program built: interpreted or kernel frames. */
+static void test_compiler_advice_only_for_compiled_code(void **state)
+{
+	struct profile *p;
+	struct analysis a;
+	char name[96];
+	const char *kinds[] = { "#p", "#j", "#J", "#k" };
+
+	(void)state;
+	for (size_t k = 0; k < 4; k++) {
+		p = new_profile();
+		for (int i = 0; i < 120; i++) {
+			snprintf(name, sizeof(name), "main;f%d%s", i, kinds[k]);
+			addm(p, name, 1);
+		}
+		run(p, &a, false);
+		assert_null(find_rec(&a, "tiny-functions"));
+		for (size_t i = 0; i < a.recs_nr; i++) {
+			assert_null(strstr(a.recs[i].message, "LTO"));
+			assert_null(strstr(a.recs[i].message, "inlin"));
+		}
+		analysis_release(&a);
+		profile_free(p);
+	}
+	/* deep recursion in Python: advice without compiler terms */
+	p = new_profile();
+	{
+		char stack[4096] = "main";
+
+		for (int i = 0; i < 30; i++)
+			strcat(stack, ";walk#p");
+		addm(p, stack, 80);
+		addm(p, "main;other#p", 20);
+	}
+	run(p, &a, false);
+	assert_non_null(find_rec(&a, "recursion"));
+	assert_null(strstr(find_rec(&a, "recursion")->message, "inlin"));
+	analysis_release(&a);
+	profile_free(p);
+}
+
+/* Recommendations are printed most severe first, whatever rule made them. */
+static void test_severity_order(void **state)
+{
+	struct profile *p = new_profile();
+	struct analysis a;
+	char name[64];
+	struct buf b = BUF_INIT;
+	const char *crit, *med;
+
+	(void)state;
+	/* 60 % spread over 120 tiny functions (critical), 6 % in malloc (medium), a 12 % hotspot (high) */
+	for (int i = 0; i < 120; i++) {
+		snprintf(name, sizeof(name), "main;f%d", i);
+		add(p, name, 5);
+	}
+	add(p, "main;malloc", 60);
+	add(p, "main;hot", 120);
+	add(p, "main;rest", 220);
+	run(p, &a, false);
+	assert_true(a.recs_nr >= 3);
+	for (size_t i = 1; i < a.recs_nr; i++)
+		assert_true(a.recs[i - 1].severity >= a.recs[i].severity);
+	assert_int_equal(a.recs[0].severity, SEV_CRITICAL);
+	{
+		/* the critical tiny-functions observation before the medium allocation finding */
+		size_t tiny = SIZE_MAX, alloc = SIZE_MAX;
+
+		for (size_t i = 0; i < a.recs_nr; i++) {
+			if (!strcmp(a.recs[i].rule, "tiny-functions"))
+				tiny = i;
+			if (!strcmp(a.recs[i].rule, "alloc"))
+				alloc = i;
+		}
+		assert_true(tiny != SIZE_MAX && alloc != SIZE_MAX && tiny < alloc);
+	}
+	analysis_format_text(&a, &b, false, false);
+	crit = strstr(b.buf, "[critical]");
+	med = strstr(b.buf, "[medium]");
+	assert_non_null(crit);
+	assert_non_null(med);
+	assert_true(crit < med);
+	buf_release(&b);
+	analysis_release(&a);
+	profile_free(p);
+}
+
 static void test_kind_of(void **state)
 {
 	(void)state;
@@ -689,6 +898,10 @@ int main(void)
 		cmocka_unit_test(test_sample_weight),
 		cmocka_unit_test(test_empty_profile),
 		cmocka_unit_test(test_kind_of),
+		cmocka_unit_test(test_rules_keyed_by_module),
+		cmocka_unit_test(test_alloc_advice_by_allocator),
+		cmocka_unit_test(test_compiler_advice_only_for_compiled_code),
+		cmocka_unit_test(test_severity_order),
 		cmocka_unit_test(test_offcpu_rules),
 		cmocka_unit_test(test_wall_rules),
 		cmocka_unit_test(test_syscall_rules),

@@ -218,6 +218,155 @@ static void test_graph(void **state)
 	profile_free(q);
 }
 
+/* Reference values: R's poisson.test(c(x1, x2), c(1/w1, 1/w2)), i.e. binom.test(x1, x1 + x2, w2 / (w1 + w2)). */
+static void test_poisson_reference(void **state)
+{
+	(void)state;
+	assert_true(fabs(diff_poisson(10, 1, 20, 1) - 0.0987371467) < 1e-8);
+	assert_true(fabs(diff_poisson(55, 1, 60, 1) - 0.7093227303) < 1e-8);
+	assert_true(fabs(diff_poisson(3, 1, 17, 2) - 2.8453e-6) < 1e-9);
+	assert_true(fabs(diff_poisson(7, 5, 7, 5) - 1.0) < 1e-9);
+	assert_true(diff_poisson(0, 1, 0, 1) == 1.0);
+	/* beyond the exact range: the normal approximation, z = (x1 - n p) / sqrt(n p (1 - p)) */
+	assert_true(fabs(diff_poisson(100000, 1, 100100, 1) - 0.8231067596) < 1e-8);
+}
+
+/* A CPU profile as kiln records it: samples and cpu/nanoseconds columns, 1 ms per sample. */
+static struct profile *cpu_profile(int64_t hot, int64_t steady)
+{
+	struct profile *p = profile_new(0);
+	int64_t v[2];
+	uint32_t n;
+
+	profile_add_column(p, "samples", "count");
+	profile_add_column(p, "cpu", "nanoseconds");
+	p->period_type.type = profile_intern_str(p, "cpu");
+	p->period_type.unit = profile_intern_str(p, "nanoseconds");
+	p->period = 1000000;
+	n = profile_node(p, profile_node(p, 0, profile_frame_named(p, "main", 4, FRAME_NATIVE)),
+			 profile_frame_named(p, "hot", 3, FRAME_NATIVE));
+	v[0] = hot;
+	v[1] = hot * 1000000;
+	profile_add_sample(p, n, 0, v);
+	n = profile_node(p, profile_node(p, 0, profile_frame_named(p, "main", 4, FRAME_NATIVE)),
+			 profile_frame_named(p, "steady", 6, FRAME_NATIVE));
+	v[0] = steady;
+	v[1] = steady * 1000000;
+	profile_add_sample(p, n, 0, v);
+	return p;
+}
+
+/* An 8x faster version whose `steady` did not change: absolute cost flags only `hot`, shares flag `steady`. */
+static void test_absolute_basis(void **state)
+{
+	struct profile *slow = cpu_profile(1500, 100), *fast = cpu_profile(100, 100);
+	struct diff_opts o = DIFF_OPTS_INIT;
+	struct diff_result d;
+	struct err e = ERR_INIT;
+	const struct diff_fn *f;
+	struct buf b = BUF_INIT;
+	struct diff_report_opts ro = { { "slow", "fast" }, NULL, 10, false };
+
+	(void)state;
+	o.whole_runs = true;
+	assert_int_equal(diff_basis_of(&o), DIFF_BASIS_ABSOLUTE);
+	assert_int_equal(diff_compute(slow, fast, &o, &d, &e), 0);
+	assert_int_equal(d.basis, DIFF_BASIS_ABSOLUTE);
+	assert_true(fabs(d.ratio - 8.0) < 1e-12);
+	assert_true(d.before_value_total == 1600e6 && d.after_value_total == 200e6);
+	assert_string_equal(d.value_unit, "nanoseconds");
+	f = find(&d, "hot");
+	assert_true(f->significant && f->direction < 0 && f->delta_value == -1400e6);
+	assert_string_equal(f->test, "poisson");
+	f = find(&d, "steady");
+	assert_false(f->significant);
+	assert_int_equal(f->direction, 0);
+	assert_true(f->delta_pct > 40); /* its share went from 6.25 % to 50 % */
+	assert_int_equal(d.significant, 1);
+	diff_report_text(&d, &ro, false, &b);
+	assert_non_null(strstr(b.buf, "Overall: 8.00\xc3\x97 less CPU time\n"));
+	assert_non_null(strstr(b.buf, "Verdict by absolute CPU time (both sides ran their command to completion"));
+	assert_non_null(strstr(b.buf, "1.40 s"));
+	buf_reset(&b);
+	diff_report_json(&d, &ro, &b);
+	assert_non_null(strstr(b.buf, "\"ratio\": 8,"));
+	assert_non_null(strstr(b.buf, "\"basis\": \"absolute\""));
+	diff_release(&d);
+
+	/* the same data judged by shares: steady's share rose */
+	o.basis = DIFF_BASIS_SHARES;
+	assert_int_equal(diff_compute(slow, fast, &o, &d, &e), 0);
+	f = find(&d, "steady");
+	assert_true(f->significant && f->direction > 0);
+	assert_string_equal(d.basis_reason, "--normalize");
+	diff_release(&d);
+	/* files without a word on how they were recorded: shares */
+	assert_int_equal(diff_compute(slow, fast, NULL, &d, &e), 0);
+	assert_int_equal(d.basis, DIFF_BASIS_SHARES);
+	diff_release(&d);
+	/* a min-delta in absolute terms: points of BEFORE's total cost (hot moved 87.5 points) */
+	o.basis = DIFF_BASIS_ABSOLUTE;
+	o.min_delta = 90;
+	assert_int_equal(diff_compute(slow, fast, &o, &d, &e), 0);
+	assert_int_equal(d.significant, 0);
+	diff_release(&d);
+	buf_release(&b);
+	profile_free(slow);
+	profile_free(fast);
+}
+
+/* Different cost units on the two sides (time against plain counts) compare the counts. */
+static void test_absolute_mixed_units(void **state)
+{
+	struct profile *p = cpu_profile(300, 100), *q = two(100, 100);
+	struct diff_opts o = DIFF_OPTS_INIT;
+	struct diff_result d;
+	struct err e = ERR_INIT;
+
+	(void)state;
+	o.basis = DIFF_BASIS_ABSOLUTE;
+	assert_int_equal(diff_compute(p, q, &o, &d, &e), 0);
+	assert_string_equal(d.value_unit, "count");
+	assert_true(fabs(d.ratio - 400.0 / 201.0) < 1e-12);
+	diff_release(&d);
+	profile_free(p);
+	profile_free(q);
+}
+
+static void test_graph_absolute(void **state)
+{
+	struct profile *slow = cpu_profile(1500, 100), *fast = cpu_profile(100, 100);
+	struct diff_opts o = DIFF_OPTS_INIT;
+	struct err e = ERR_INIT;
+	char dir[] = "/tmp/kiln-diff-XXXXXX", path[256];
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/d.svg", dir);
+	o.basis = DIFF_BASIS_ABSOLUTE;
+	assert_int_equal(diff_write_graph(slow, fast, &o, path, &e), 0);
+	assert_int_equal(buf_read_file(&b, path, &e), 0);
+	assert_non_null(strstr(b.buf, "<title>steady (100 samples, 100.0 ms, 50.00%; before 100.0 ms, 6.25%; change: "
+				      "self 0 ns, with callees 0 ns)</title>"));
+	assert_non_null(strstr(b.buf, "<title>hot (100 samples, 100.0 ms, 50.00%; before 1.50 s, 93.75%; change: "
+				      "self -1.40 s, with callees -1.40 s)</title>"));
+	assert_non_null(strstr(b.buf, "absolute time; BEFORE/AFTER 8.00"));
+	unlink(path);
+	/* by shares, the time is still shown beside the samples */
+	buf_reset(&b);
+	o.basis = DIFF_BASIS_SHARES;
+	assert_int_equal(diff_write_graph(slow, fast, &o, path, &e), 0);
+	assert_int_equal(buf_read_file(&b, path, &e), 0);
+	assert_non_null(strstr(b.buf, "<title>steady (100 samples, 100.0 ms, 50.00%; before 6.25%; change: self "
+				      "+43.75%, with callees +43.75%)</title>"));
+	unlink(path);
+	rmdir(dir);
+	buf_release(&b);
+	profile_free(slow);
+	profile_free(fast);
+}
+
 static void test_errors(void **state)
 {
 	struct profile *p = two(5, 5), *q = profile_new(0);
@@ -242,7 +391,9 @@ int main(void)
 		cmocka_unit_test(test_reference_values), cmocka_unit_test(test_corrections),
 		cmocka_unit_test(test_self_diff_is_noise), cmocka_unit_test(test_real_change_and_noise),
 		cmocka_unit_test(test_weighted_samples), cmocka_unit_test(test_graph),
-		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_errors), cmocka_unit_test(test_poisson_reference),
+		cmocka_unit_test(test_absolute_basis), cmocka_unit_test(test_absolute_mixed_units),
+		cmocka_unit_test(test_graph_absolute),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

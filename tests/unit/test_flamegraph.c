@@ -749,6 +749,111 @@ static void test_palette_map(void **state)
 	palette_map_release(&m);
 }
 
+/* WCAG 2 contrast: labels on every colour the differential scale can give (both hues, every intensity) and on
+ * a grid over the whole RGB cube are readable (>= 4.5:1); dark blue gets white text, pale frames black. */
+static void test_label_contrast(void **state)
+{
+	struct rgb black = { 0, 0, 0 }, white = { 255, 255, 255 }, grey = { 128, 128, 128 }, c;
+
+	(void)state;
+	/* the formula's reference points */
+	assert_true(fabs(palette_contrast(black, white) - 21.0) < 1e-9);
+	assert_true(fabs(palette_luminance(grey) - 0.2158605) < 1e-6);
+	c = palette_diff_color(-1, 1, false);
+	assert_true(c.r == 0 && c.g == 0 && c.b == 255);
+	assert_true(fabs(palette_contrast(c, white) - 8.592) < 1e-3);
+	assert_int_equal(palette_text_color(c).r, 255);
+	assert_int_equal(palette_text_color(palette_diff_color(0, 1, false)).r, 0);
+	for (int neg = 0; neg < 2; neg++)
+		for (int i = -100; i <= 100; i++) {
+			c = palette_diff_color(i / 100.0, 1, neg);
+			assert_true(palette_contrast(c, palette_text_color(c)) >= 4.5);
+		}
+	for (int r = 0; r < 256; r += 15)
+		for (int g = 0; g < 256; g += 15)
+			for (int b = 0; b < 256; b += 15) {
+				c = (struct rgb){ (uint8_t)r, (uint8_t)g, (uint8_t)b };
+				assert_true(palette_contrast(c, palette_text_color(c)) >= 4.5);
+			}
+	assert_true(palette_parse_rgb("rgb(1,2,3)", &c) && c.r == 1 && c.g == 2 && c.b == 3);
+	assert_true(palette_parse_rgb("#0a0b0c", &c) && c.r == 10 && c.b == 12);
+	assert_false(palette_parse_rgb("rgb(1,2,300)", &c));
+	assert_false(palette_parse_rgb("blue", &c));
+}
+
+/* Dark differential frames get white labels in the SVG; light ones keep the style's black. */
+static void test_svg_label_color(void **state)
+{
+	struct flamegraph *g = fg_new(false);
+	struct fg_build_opts bo = { .column = -1, .base_column = -1 };
+	struct fg_folded f;
+	struct fg_svg_opts o;
+	struct err e = ERR_INIT;
+	char *svg;
+	int ret;
+
+	(void)state;
+	fg_folded_init(&f);
+	assert_int_equal(fg_add_folded_line(g, &f, "main;shrank 200 20", 18, &bo, false, &e), 1);
+	assert_int_equal(fg_add_folded_line(g, &f, "main;same 50 50", 15, &bo, false, &e), 1);
+	fg_finish(g);
+	fg_svg_opts_init(&o);
+	svg = render(g, &o, &ret);
+	assert_int_equal(ret, 0);
+	assert_non_null(strstr(svg, "fill=\"rgb(0,0,255)\""));
+	assert_non_null(strstr(svg, "fill=\"rgb(255,255,255)\">shrank</text>"));
+	assert_non_null(strstr(svg, "\">same</text>"));
+	assert_null(strstr(svg, "fill=\"rgb(255,255,255)\">same</text>"));
+	free(svg);
+	fg_folded_release(&f);
+	fg_free(g);
+}
+
+/* kiln profile --flamegraph: a subtitle from what the profile knows, and time beside the samples. */
+static void test_render_profile_time(void **state)
+{
+	char path[] = "/tmp/kiln-fg-XXXXXX";
+	struct profile *p = profile_new(0);
+	struct fg_build_opts bo = { .column = 0, .base_column = -1 };
+	struct fg_svg_opts o;
+	struct err e = ERR_INIT;
+	struct buf b = BUF_INIT;
+	int fd = mkstemp(path);
+	int64_t v[2] = { 1234, 1234 * 10000000LL };
+	uint32_t n;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	profile_add_column(p, "samples", "count");
+	profile_add_column(p, "cpu", "nanoseconds");
+	p->period_type.type = profile_intern_str(p, "cpu");
+	p->period_type.unit = profile_intern_str(p, "nanoseconds");
+	p->period = 10000000; /* 100 Hz */
+	p->duration_nanos = 15000000000LL;
+	n = profile_node(p, profile_node(p, 0, profile_frame_named(p, "main", 4, FRAME_NATIVE)),
+			 profile_frame_named(p, "work", 4, FRAME_NATIVE));
+	profile_add_sample(p, n, 0, v);
+	v[0] = 766;
+	v[1] = 766 * 10000000LL;
+	profile_add_sample(p, profile_node(p, 0, profile_frame_named(p, "main", 4, FRAME_NATIVE)), 0, v);
+	fg_svg_opts_init(&o);
+	assert_int_equal(fg_render_profile(p, &bo, false, &o, path, &e), 0);
+	assert_int_equal(buf_read_file(&b, path, &e), 0);
+	assert_non_null(strstr(b.buf, ">cpu profile, 15.00 s, 2,000 samples</text>"));
+	assert_non_null(strstr(b.buf, "<title>work (1,234 samples, 12.34 s, 61.70%)</title>"));
+	assert_non_null(strstr(b.buf, "<title>all (2,000 samples, 20.00 s, 100%)</title>"));
+	/* a caller's subtitle stays */
+	o.subtitle = "mine";
+	assert_int_equal(fg_render_profile(p, &bo, false, &o, path, &e), 0);
+	buf_reset(&b);
+	assert_int_equal(buf_read_file(&b, path, &e), 0);
+	assert_non_null(strstr(b.buf, ">mine</text>"));
+	unlink(path);
+	buf_release(&b);
+	profile_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -770,6 +875,9 @@ int main(void)
 		cmocka_unit_test(test_palette),
 		cmocka_unit_test(test_background),
 		cmocka_unit_test(test_palette_map),
+		cmocka_unit_test(test_label_contrast),
+		cmocka_unit_test(test_svg_label_color),
+		cmocka_unit_test(test_render_profile_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
