@@ -619,7 +619,6 @@ int diff_profiles(struct profile *before, struct profile *after, const struct di
 	struct diff_opts runs = o ? *o : (struct diff_opts)DIFF_OPTS_INIT;
 	struct diff_result d;
 
-	runs.whole_runs = true; /* kiln profile --diff launched both commands and recorded them to their exit */
 	if (diff_compute(before, after, &runs, &d, e))
 		return -1;
 	if (report)

@@ -25,8 +25,8 @@
 #include "profile_common.h"
 
 /* Records `/bin/sh -c CMD` with the options of `rq` into `p`; returns kiln profile's exit status for it, or -1
- * when recording failed (the error printed). */
-static int record_one(const char *cmd, const struct record_request *rq, struct profile *p)
+ * when recording failed (the error printed). `*whole` says whether the command ran to its end. */
+static int record_one(const char *cmd, const struct record_request *rq, struct profile *p, bool *whole)
 {
 	char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)cmd, NULL };
 	struct record_request one = *rq;
@@ -44,6 +44,7 @@ static int record_one(const char *cmd, const struct record_request *rq, struct p
 	if (res.launch_failed)
 		error_msg("%s", e.msg);
 	st = res.exit_status;
+	*whole = res.reaped && !res.stop_signal && WIFEXITED(res.status);
 	record_result_release(&res);
 	return st;
 }
@@ -57,6 +58,7 @@ int profile_diff_run(const char *cmd_a, const char *cmd_b, const struct record_r
 	struct buf report = BUF_INIT;
 	struct err e = ERR_INIT;
 	int status = 0, ret = EXIT_INTERNAL;
+	bool whole[2] = { false, false };
 
 	for (int i = 0; i < 2; i++) {
 		int s;
@@ -64,7 +66,7 @@ int profile_diff_run(const char *cmd_a, const char *cmd_b, const struct record_r
 		if (!quiet)
 			fprintf(stderr, "kiln: profiling %s: %s\n", i ? "after" : "before", cmds[i]);
 		prof[i] = profile_new(0);
-		s = record_one(cmds[i], rq, prof[i]);
+		s = record_one(cmds[i], rq, prof[i], &whole[i]);
 		if (s < 0) {
 			error_msg("cannot profile '%s'", cmds[i]);
 			goto out;
@@ -81,6 +83,8 @@ int profile_diff_run(const char *cmd_a, const char *cmd_b, const struct record_r
 		}
 	}
 	dopts.title = "Differential Flame Graph (kiln profile --diff)";
+	/* Absolute cost compares like with like only when both commands ran to their end (diff.h: AUTO). */
+	dopts.whole_runs = whole[0] && whole[1];
 	if (diff_profiles(prof[0], prof[1], &dopts, svg, &report, &e)) {
 		error_msg("%s", e.msg);
 		goto out;
