@@ -136,8 +136,8 @@ int diff_write_graph(const struct profile *before, const struct profile *after, 
 
 /*
  * For `kiln profile --diff`: compares, writes the graph to `svg_path` when non-NULL, and appends the text
- * report (top 20 changes) to `report`. Both profiles are taken to be whole runs of their commands (the
- * absolute basis) unless `o->basis` says otherwise. Returns 0, or -1 with `e` set.
+ * report (top 20 changes) to `report`. The basis follows `o` (with `o->whole_runs` when both commands ran
+ * to their end, AUTO compares absolute cost). Returns 0, or -1 with `e` set.
  */
 int diff_profiles(struct profile *before, struct profile *after, const struct diff_opts *o, const char *svg_path,
 		  struct buf *report, struct err *e);
