@@ -112,7 +112,7 @@ int cmd_serve(int argc, char **argv)
 
 	const struct option opts[] = {
 		OPT_STRING(0, "listen", &o.listen, "HOST:PORT", "address to listen on (default 127.0.0.1:4040)"),
-		OPT_STRING(0, "storage", &o.storage, "DIR|URL", "SQLite directory (default ./kiln-data) or postgres://… URL"),
+		OPT_STRING(0, "storage", &o.storage, "DIR|URL", "SQLite directory (default ./kiln-data) or a postgres:// URL"),
 		OPT_STRING(0, "retention", &o.retention, "DURATION", "keep profiles this long (default 30d; 0: forever)"),
 		OPT_STRING(0, "auth-file", &o.auth_file, "FILE", "bearer tokens: 'TOKEN TENANT push,read' per line"),
 		OPT_GROUP("Limits"),
