@@ -219,7 +219,8 @@ export class FlameGraph {
 			let run = null;
 			const flush = () => {
 				if (!run) return;
-				ctx.fillStyle = narrow;
+				// a run that holds a search match shows it, so that a match never hides in a grey run
+				ctx.fillStyle = run.match ? hit : narrow;
 				ctx.fillRect(run.px0, y, Math.max(1, run.px1 - run.px0), ROW - 1);
 				runs.push(run);
 				run = null;
@@ -228,8 +229,9 @@ export class FlameGraph {
 				if (!g.total[i]) continue;
 				const px0 = (Math.max(g.start[i], x0) - x0) * scale, px1 = (Math.min(g.start[i] + g.total[i], x1) - x0) * scale;
 				if (px1 - px0 < MIN_PX) {
-					if (run && px0 - run.px1 < 1) { run.px1 = px1; run.count++; run.ticks += g.total[i]; }
-					else { flush(); run = { px0, px1, count: 1, ticks: g.total[i], first: i }; }
+					const hm = this.matchName ? this.matchName[g.name[i]] : 0;
+					if (run && px0 - run.px1 < 1) { run.px1 = px1; run.count++; run.ticks += g.total[i]; run.match |= hm; }
+					else { flush(); run = { px0, px1, count: 1, ticks: g.total[i], first: i, match: hm }; }
 					continue;
 				}
 				flush();
