@@ -38,7 +38,9 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(CFLAGS) 
 SRV_PROTOS := $(sort $(wildcard src/server/proto/*.proto))
 PROTO_H   := $(BUILD)/gen/profile.pb-c.h $(patsubst src/server/proto/%.proto,$(BUILD)/gen/%.pb-c.h,$(SRV_PROTOS))
 SRCS      := $(filter-out src/main.c,$(shell find src -name '*.c' -not -path 'src/bpf/*' | sort))
-OBJS      := $(patsubst %.c,$(BUILD)/%.o,$(SRCS)) $(PROTO_H:.h=.o)
+# The web UI's files, embedded into kiln by scripts/embed-web.sh (.incbin; server/ui.h).
+WEB_FILES := $(sort $(shell find web -type f -not -name '.*'))
+OBJS      := $(patsubst %.c,$(BUILD)/%.o,$(SRCS)) $(PROTO_H:.h=.o) $(BUILD)/gen/ui_assets.o
 LIB       := $(BUILD)/libkiln.a
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -84,6 +86,13 @@ $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: src/server/proto/%.proto
 
 $(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c | $(PROTO_H)
 	$(CC) $(filter-out -Wmissing-prototypes,$(ALL_CFLAGS)) -c -o $@ $<
+
+$(BUILD)/gen/ui_assets.c: scripts/embed-web.sh $(WEB_FILES) Makefile
+	@mkdir -p $(BUILD)/gen
+	scripts/embed-web.sh $(CURDIR) $(WEB_FILES) >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/ui_assets.o: $(BUILD)/gen/ui_assets.c $(WEB_FILES)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/%.o: %.c | $(PROTO_H)
 	@mkdir -p $(dir $@)

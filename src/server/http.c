@@ -104,7 +104,7 @@ static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn
 {
 	struct http_request req = { method, url, (const unsigned char *)st->body.buf, st->body.len, st->too_large,
 				    "", conn };
-	struct http_response res = { 200, NULL, BUF_INIT, NULL };
+	struct http_response res = { .status = 200, .body = BUF_INIT };
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	size_t len;
@@ -125,6 +125,10 @@ static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res.content_type);
 	if (res.retry_after)
 		MHD_add_response_header(r, "Retry-After", res.retry_after);
+	for (size_t i = 0; i < sizeof(res.headers) / sizeof(res.headers[0]) && res.headers[i][0]; i++)
+		MHD_add_response_header(r, res.headers[i][0], res.headers[i][1]);
+	if (res.etag[0])
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, res.etag);
 	ret = MHD_queue_response(conn, (unsigned)res.status, r);
 	MHD_destroy_response(r);
 	return ret;

@@ -36,6 +36,8 @@ struct http_response {
 	const char *content_type; /* a static string; NULL: none */
 	struct buf body;
 	const char *retry_after;  /* a static string for Retry-After (429), or NULL */
+	const char *headers[4][2]; /* more headers, static name and value strings; a NULL name ends them */
+	char etag[24];            /* an ETag header when not empty (the web UI's assets) */
 };
 
 /*

@@ -9,6 +9,7 @@
 #include "core/err.h"
 #include "core/util.h"
 #include "server/querier.h"
+#include "server/ui.h"
 
 static const struct route routes[] = {
 	{ "POST", "/ingest", ROLE_PUSH, ingest_handle },
@@ -34,6 +35,10 @@ static const struct route routes[] = {
 	{ "GET", "/label-values", ROLE_READ, render_label_values },
 	{ "GET", "/metrics", ROLE_PUBLIC, metrics_handle },
 	{ "GET", "/ready", ROLE_PUBLIC, ready_handle },
+	/* the embedded web UI (ui.h); a path ending in '*' matches every path it begins */
+	{ "GET", "/", ROLE_PUBLIC, ui_handle },
+	{ "GET", "/ui/*", ROLE_PUBLIC, ui_handle },
+	{ "GET", "/ui", ROLE_PUBLIC, ui_handle },
 	{ NULL, NULL, ROLE_PUBLIC, NULL },
 };
 
@@ -92,7 +97,9 @@ void router_handle(void *arg, struct http_request *req, struct http_response *re
 	int cls;
 
 	for (rt = routes; rt->path; rt++) {
-		if (strcmp(rt->path, req->path))
+		size_t n = strlen(rt->path);
+
+		if (rt->path[n - 1] == '*' ? strncmp(rt->path, req->path, n - 1) : strcmp(rt->path, req->path))
 			continue;
 		path_match = rt;
 		if (!strcmp(rt->method, req->method))

@@ -1,0 +1,62 @@
+#!/bin/bash
+# kiln serve's web UI (issue 19): the embedded files are served with their content types, an ETag that
+# revalidates (304) and a same-origin content security policy; then Debian's Chromium (playwright-core from
+# npm, tests/web/ui-check.js) loads the UI over profiles of known stacks and checks the services list, the
+# flame graph's shares, search with its matched %, the URL state across reload and back, the timeline brush,
+# compare, the profiles list and a download, with no request to another host and no console error.
+# Screenshots at 1280x800 are left in the test's temp dir.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve_lib.sh"
+
+serve_start S "$KILN" --storage "$T_TMP/store" --retention 0 || exit 0
+U=$S_URL
+
+# ---- the files ----
+for f in /:text/html /ui/explore:text/html /ui/js/app.js:text/javascript /ui/css/kiln.css:text/css; do
+	p=${f%%:*} want=${f#*:}
+	curl -sS -D "$T_TMP/h" -o "$T_TMP/b" "$U$p"
+	ct=$(sed -n 's/^Content-Type: \([^;\r]*\).*/\1/ip' "$T_TMP/h")
+	[ "$ct" = "$want" ] && [ -s "$T_TMP/b" ] && t_pass "GET $p: $want" || t_fail "GET $p: $want" "$ct $(head -c 200 "$T_TMP/b")"
+done
+cmp -s "$T_TMP/b" "$KILN_ROOT/web/css/kiln.css" && t_pass "the served file is web/'s, byte for byte" ||
+	t_fail "the served file is web/'s, byte for byte" "differs"
+etag=$(sed -n 's/^ETag: \([^\r]*\).*/\1/ip' "$T_TMP/h")
+rm -f "$T_TMP/b"
+c=$(http_code "$T_TMP/b" -H "If-None-Match: $etag" "$U/ui/css/kiln.css")
+[ -n "$etag" ] && [ "$c" = 304 ] && [ ! -s "$T_TMP/b" ] && t_pass "If-None-Match with its ETag: 304, no body" ||
+	t_fail "If-None-Match with its ETag: 304" "etag '$etag' status $c"
+c=$(http_code "$T_TMP/b" -H 'If-None-Match: "0000"' "$U/ui/css/kiln.css")
+[ "$c" = 200 ] && t_pass "another ETag: 200" || t_fail "another ETag: 200" "$c"
+grep -qi "^Content-Security-Policy: default-src 'self'" "$T_TMP/h" && t_pass "CSP: default-src 'self'" ||
+	t_fail "CSP: default-src 'self'" "$(cat "$T_TMP/h")"
+c=$(http_code "$T_TMP/b" "$U/ui/js/missing.js")
+[ "$c" = 404 ] && t_pass "a missing file: 404" || t_fail "a missing file: 404" "$c"
+c=$(http_code "$T_TMP/b" "$U/ui/../meta.db")
+[ "$c" = 404 ] && t_pass "/ui/../meta.db: 404" || t_fail "/ui/../meta.db: 404" "$c"
+grep -rhoE "https?://[^\"' )]+" "$KILN_ROOT/web" | grep -v '^http://www.w3.org/2000/svg$' >"$T_TMP/hosts"
+[ ! -s "$T_TMP/hosts" ] && t_pass "web/ names no other host" || t_fail "web/ names no other host" "$(head -3 "$T_TMP/hosts")"
+
+# ---- in the browser ----
+[ -x /usr/bin/chromium ] || { t_skip "web UI in Chromium" "/usr/bin/chromium is not installed"; serve_stop "$S_PID"; exit 0; }
+if ! "$KILN_ROOT/scripts/install-web-test.sh" >"$T_TMP/npm.log" 2>&1; then
+	t_skip "web UI in Chromium" "cannot install playwright-core with npm: $(tail -1 "$T_TMP/npm.log")"
+	serve_stop "$S_PID"
+	exit 0
+fi
+NOW=$(date +%s)
+printf 'main;handle;parse 30\nmain;handle;render 10\nmain;idle 60\n' |
+	curl -gsS --data-binary @- "$U/ingest?name=shop{env=prod}&from=$((NOW - 3000))&until=$((NOW - 2400))"
+printf 'main;handle;parse 70\nmain;handle;render 10\nmain;idle 20\n' |
+	curl -gsS --data-binary @- "$U/ingest?name=shop{env=prod}&from=$((NOW - 1200))&until=$((NOW - 600))"
+NODE_PATH="$KILN_ROOT/build/npm-web/node_modules" timeout 180 node "$KILN_ROOT/tests/web/ui-check.js" "$U" "$T_TMP" "$NOW" \
+	>"$T_TMP/browser.log" 2>&1
+while IFS= read -r line; do
+	case $line in
+	"ok "*) t_pass "${line#ok }" ;;
+	"FAIL "*) t_fail "${line#FAIL }" "" ;;
+	esac
+done <"$T_TMP/browser.log"
+grep -q '^ok no console errors$' "$T_TMP/browser.log" || t_fail "the browser run finished" "$(tail -5 "$T_TMP/browser.log")"
+[ -s "$T_TMP/explore-1280x800.png" ] && t_pass "screenshot at 1280x800: $T_TMP/explore-1280x800.png" ||
+	t_fail "screenshot at 1280x800" "missing"
+serve_stop "$S_PID"

@@ -1,0 +1,57 @@
+// The single-page UI's entry: picks the page of the URL's path, keeps one instance per page so that a
+// change of state (brush, search, focus) updates it in place, and handles links, the theme and the keys.
+import { setRouter, page, params } from './state.js';
+import { Services } from './pages/services.js';
+import { Explore } from './pages/explore.js';
+import { Compare } from './pages/compare.js';
+import { Profiles } from './pages/profiles.js';
+
+const PAGES = { services: Services, explore: Explore, compare: Compare, profiles: Profiles };
+const main = document.getElementById('main');
+let current = null, currentName = '';
+
+function route() {
+	let name = page();
+	if (!PAGES[name]) name = 'services';
+	if (name !== currentName) {
+		currentName = name;
+		current = new PAGES[name]();
+		main.innerHTML = '';
+		current.mount(main);
+		document.querySelectorAll('[data-nav]').forEach((a) => a.setAttribute('aria-current', a.dataset.nav === name ? 'page' : 'false'));
+		document.title = 'kiln · ' + name;
+	}
+	current.update(params());
+}
+
+setRouter(route);
+window.addEventListener('popstate', route);
+document.addEventListener('click', (e) => {
+	const a = e.target.closest('a');
+	if (!a || a.hasAttribute('download') || a.origin !== location.origin || !a.pathname.startsWith('/ui') || e.ctrlKey || e.metaKey) return;
+	e.preventDefault();
+	history.pushState(null, '', a.pathname + a.search);
+	route();
+});
+document.addEventListener('keydown', (e) => {
+	const typing = /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName);
+	if (e.key === '/' && !typing) {
+		const s = main.querySelector('.search-input');
+		if (s) { e.preventDefault(); s.focus(); s.select(); }
+	} else if (e.key === 'Escape') {
+		if (typing) document.activeElement.blur();
+		if (current && current.escape) current.escape();
+	}
+});
+
+function setTheme(t) {
+	document.documentElement.dataset.theme = t;
+	localStorage.setItem('kiln.theme', t);
+	document.getElementById('theme').setAttribute('aria-pressed', String(t === 'dark'));
+	if (current && current.flame && current.flame.g) { current.flame.computeColors(); current.flame.draw(); }
+	if (current && current.timeline) current.timeline.draw();
+}
+setTheme(new URLSearchParams(location.search).get('theme') || localStorage.getItem('kiln.theme') ||
+	(matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
+document.getElementById('theme').addEventListener('click', () => setTheme(document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark'));
+route();

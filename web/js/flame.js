@@ -1,0 +1,327 @@
+// A canvas flame graph for Pyroscope's flamebearer documents ("single": 4-tuples, "double": 7-tuples of a diff).
+// One canvas, not a DOM node per frame, so that 100,000-node graphs draw and zoom in a few milliseconds: each
+// frame draws only the nodes inside the view, found by binary search per level. Frames narrower than MIN_PX
+// are merged, per level, into grey runs that stay visible and say in their tooltip how many frames they hold.
+import { fmtValue, fmtPct } from './format.js';
+
+const ROW = 18;
+const MIN_PX = 1.5;
+
+export function parseFlamebearer(doc) {
+	const fb = doc.flamebearer, diff = doc.metadata && doc.metadata.format === 'double';
+	const step = diff ? 7 : 4;
+	let n = 0;
+	for (const lv of fb.levels) n += lv.length / step;
+	const g = {
+		names: fb.names, diff, n, nLevels: fb.levels.length,
+		levelStart: new Int32Array(fb.levels.length + 1),
+		start: new Float64Array(n), total: new Float64Array(n), self: new Float64Array(n),
+		name: new Int32Array(n), parent: new Int32Array(n), level: new Int32Array(n),
+		lt: diff ? new Float64Array(n) : null, rt: diff ? new Float64Array(n) : null,
+		ls: diff ? new Float64Array(n) : null, rs: diff ? new Float64Array(n) : null,
+		leftTicks: doc.leftTicks || 0, rightTicks: doc.rightTicks || 0,
+		meta: doc.metadata || {},
+	};
+	let k = 0;
+	fb.levels.forEach((lv, L) => {
+		g.levelStart[L] = k;
+		let x = 0, rx = 0;
+		for (let j = 0; j < lv.length; j += step, k++) {
+			g.level[k] = L;
+			if (!diff) {
+				x += lv[j];
+				g.start[k] = x; g.total[k] = lv[j + 1]; g.self[k] = lv[j + 2]; g.name[k] = lv[j + 3];
+				x += lv[j + 1];
+			} else {
+				x += lv[j]; rx += lv[j + 3];
+				g.start[k] = x + rx;
+				g.lt[k] = lv[j + 1]; g.ls[k] = lv[j + 2]; g.rt[k] = lv[j + 4]; g.rs[k] = lv[j + 5];
+				g.total[k] = lv[j + 1] + lv[j + 4]; g.self[k] = lv[j + 2] + lv[j + 5]; g.name[k] = lv[j + 6];
+				x += lv[j + 1]; rx += lv[j + 4];
+			}
+		}
+	});
+	g.levelStart[fb.levels.length] = k;
+	// parents: both levels are sorted by start, so one merge pass per level pair
+	g.parent.fill(-1);
+	for (let L = 1; L < g.nLevels; L++) {
+		let p = g.levelStart[L - 1];
+		const pe = g.levelStart[L];
+		for (let c = g.levelStart[L]; c < g.levelStart[L + 1]; c++) {
+			while (p < pe - 1 && g.start[p] + g.total[p] <= g.start[c]) p++;
+			g.parent[c] = p;
+		}
+	}
+	return g;
+}
+
+// The index of the node of level L whose range holds tick t, or -1.
+function nodeAt(g, L, t) {
+	let lo = g.levelStart[L], hi = g.levelStart[L + 1] - 1;
+	while (lo <= hi) {
+		const m = (lo + hi) >> 1;
+		if (g.start[m] > t) hi = m - 1;
+		else if (g.start[m] + g.total[m] <= t) lo = m + 1;
+		else return m;
+	}
+	return -1;
+}
+
+// The first node of level L that ends after tick t.
+function firstAfter(g, L, t) {
+	let lo = g.levelStart[L], hi = g.levelStart[L + 1];
+	while (lo < hi) {
+		const m = (lo + hi) >> 1;
+		if (g.start[m] + g.total[m] <= t) lo = m + 1;
+		else hi = m;
+	}
+	return lo;
+}
+
+function nameHue(s) {
+	let h = 0;
+	for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
+	return h >>> 0;
+}
+
+export class FlameGraph {
+	constructor(container, opts = {}) {
+		this.el = container;
+		this.opts = opts;
+		this.canvas = document.createElement('canvas');
+		this.canvas.className = 'flame-canvas';
+		this.canvas.tabIndex = 0;
+		this.canvas.setAttribute('role', 'img');
+		this.canvas.setAttribute('aria-label', 'flame graph; click a frame to focus it, Escape resets');
+		container.appendChild(this.canvas);
+		this.tip = document.getElementById('tooltip');
+		this.mode = 'flame';
+		this.g = null;
+		this.runs = [];
+		this.matchName = null;
+		this.canvas.addEventListener('mousemove', (e) => this.hover(e));
+		this.canvas.addEventListener('mouseleave', () => this.hideTip());
+		this.canvas.addEventListener('click', (e) => this.click(e));
+		this.ro = new ResizeObserver(() => this.draw());
+		this.ro.observe(container);
+	}
+
+	setData(doc) {
+		this.g = parseFlamebearer(doc);
+		this.view = { focus: 0, x0: 0, x1: this.g.total[0] || 1 };
+		this.computeColors();
+		if (this.search) this.setSearch(this.search);
+		this.draw();
+	}
+
+	setMode(mode) { this.mode = mode; this.draw(); }
+
+	// Focuses node i (its range fills the width; its ancestors stay on as context).
+	focus(i, notify = true) {
+		const g = this.g;
+		if (!g || i < 0 || i >= g.n || !g.total[i]) i = 0;
+		this.view = { focus: i, x0: g.start[i], x1: g.start[i] + g.total[i] };
+		this.draw();
+		if (notify && this.opts.onFocus) this.opts.onFocus(i ? this.pathOf(i) : '');
+	}
+
+	reset() { this.focus(0); }
+
+	pathOf(i) {
+		const parts = [];
+		for (; i > 0; i = this.g.parent[i]) parts.push(this.g.names[this.g.name[i]]);
+		return parts.reverse().join(';');
+	}
+
+	// The node of a "a;b;c" path (the widest one when names repeat), or 0.
+	nodeOfPath(path) {
+		const g = this.g;
+		if (!g || !path) return 0;
+		let cur = 0;
+		for (const part of path.split(';')) {
+			const L = g.level[cur] + 1;
+			if (L >= g.nLevels) return 0;
+			let best = -1;
+			for (let c = g.levelStart[L]; c < g.levelStart[L + 1]; c++)
+				if (g.parent[c] === cur && g.names[g.name[c]] === part && (best < 0 || g.total[c] > g.total[best])) best = c;
+			if (best < 0) return 0;
+			cur = best;
+		}
+		return cur;
+	}
+
+	// Highlights the frames whose name holds `q` (case-insensitive); returns the matched share of the total,
+	// counting a matched frame's matched descendants once.
+	setSearch(q) {
+		this.search = q || '';
+		const g = this.g;
+		if (!g) return 0;
+		if (!this.search) { this.matchName = null; this.matched = 0; this.draw(); return 0; }
+		const ql = this.search.toLowerCase();
+		this.matchName = new Uint8Array(g.names.length);
+		g.names.forEach((s, i) => { this.matchName[i] = s.toLowerCase().includes(ql) ? 1 : 0; });
+		const covered = new Uint8Array(g.n);
+		let sum = 0;
+		for (let i = 1; i < g.n; i++) {
+			const m = this.matchName[g.name[i]];
+			const pc = g.parent[i] >= 0 ? covered[g.parent[i]] : 0;
+			if (m && !pc) sum += g.total[i];
+			covered[i] = m || pc;
+		}
+		this.matched = g.total[0] ? sum / g.total[0] : 0;
+		this.draw();
+		return this.matched;
+	}
+
+	computeColors() {
+		const g = this.g, dark = document.documentElement.dataset.theme === 'dark';
+		this.colors = new Array(g.n);
+		for (let i = 0; i < g.n; i++) {
+			if (g.diff) {
+				const l = g.leftTicks ? g.lt[i] / g.leftTicks : 0, r = g.rightTicks ? g.rt[i] / g.rightTicks : 0;
+				const d = l ? (r - l) / l : (r ? 1 : 0);
+				const a = Math.min(1, Math.abs(d));
+				const light = dark ? 30 + 25 * (1 - a) : 90 - 35 * a;
+				this.colors[i] = Math.abs(d) < 0.01 ? (dark ? 'hsl(0,0%,40%)' : 'hsl(0,0%,82%)')
+					: `hsl(${d > 0 ? 0 : 120},${Math.round(40 + 45 * a)}%,${Math.round(light)}%)`;
+			} else {
+				const h = nameHue(g.names[g.name[i]]);
+				this.colors[i] = `hsl(${10 + (h % 45)},${70 + (h >> 8) % 25}%,${dark ? 38 + (h >> 16) % 12 : 58 + (h >> 16) % 14}%)`;
+			}
+		}
+	}
+
+	rowY(L, h) { return this.mode === 'icicle' ? L * ROW : h - (L + 1) * ROW; }
+
+	draw() {
+		const g = this.g;
+		if (!g) return;
+		const t0 = performance.now();
+		const w = Math.max(100, this.el.clientWidth), h = g.nLevels * ROW, dpr = window.devicePixelRatio || 1;
+		const c = this.canvas;
+		if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
+			c.width = Math.round(w * dpr); c.height = Math.round(h * dpr);
+			c.style.width = w + 'px'; c.style.height = h + 'px';
+		}
+		const ctx = c.getContext('2d');
+		ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+		ctx.clearRect(0, 0, w, h);
+		const cs = getComputedStyle(document.documentElement);
+		const fg = cs.getPropertyValue('--flame-text').trim() || '#000', narrow = cs.getPropertyValue('--narrow').trim() || '#999';
+		const dim = cs.getPropertyValue('--dim').trim() || '#ddd', hit = cs.getPropertyValue('--match').trim() || '#c0f';
+		ctx.font = '12px system-ui, sans-serif';
+		ctx.textBaseline = 'middle';
+		const { x0, x1, focus } = this.view, scale = w / (x1 - x0), focusLevel = g.level[focus];
+		this.runs = [];
+		this.drawn = 0;
+		for (let L = 0; L < g.nLevels; L++) {
+			const y = this.rowY(L, h), runs = [];
+			let run = null;
+			const flush = () => {
+				if (!run) return;
+				// a run that holds a search match shows it, so that a match never hides in a grey run
+				ctx.fillStyle = run.match ? hit : narrow;
+				ctx.fillRect(run.px0, y, Math.max(1, run.px1 - run.px0), ROW - 1);
+				runs.push(run);
+				run = null;
+			};
+			for (let i = firstAfter(g, L, x0), e = g.levelStart[L + 1]; i < e && g.start[i] < x1; i++) {
+				if (!g.total[i]) continue;
+				const px0 = (Math.max(g.start[i], x0) - x0) * scale, px1 = (Math.min(g.start[i] + g.total[i], x1) - x0) * scale;
+				if (px1 - px0 < MIN_PX) {
+					const hm = this.matchName ? this.matchName[g.name[i]] : 0;
+					if (run && px0 - run.px1 < 1) { run.px1 = px1; run.count++; run.ticks += g.total[i]; run.match |= hm; }
+					else { flush(); run = { px0, px1, count: 1, ticks: g.total[i], first: i, match: hm }; }
+					continue;
+				}
+				flush();
+				const m = this.matchName ? this.matchName[g.name[i]] : 1;
+				ctx.fillStyle = !this.matchName ? this.colors[i] : m ? hit : dim;
+				ctx.globalAlpha = L < focusLevel ? 0.6 : 1;
+				ctx.fillRect(px0, y, px1 - px0 - 0.5, ROW - 1);
+				ctx.globalAlpha = 1;
+				this.drawn++;
+				if (px1 - px0 > 24) {
+					const s = g.names[g.name[i]], fit = Math.floor((px1 - px0 - 6) / 6.5);
+					ctx.fillStyle = fg;
+					ctx.fillText(s.length <= fit ? s : s.slice(0, Math.max(1, fit - 1)) + '…', px0 + 3, y + ROW / 2);
+				}
+			}
+			flush();
+			this.runs.push(runs);
+		}
+		this.drawMs = performance.now() - t0;
+		if (this.opts.onDraw) this.opts.onDraw(this);
+	}
+
+	// What is under the mouse: {node} or {run} or null.
+	pick(e) {
+		const g = this.g;
+		if (!g) return null;
+		const r = this.canvas.getBoundingClientRect(), mx = e.clientX - r.left, my = e.clientY - r.top;
+		const h = g.nLevels * ROW, L = this.mode === 'icicle' ? Math.floor(my / ROW) : Math.floor((h - my) / ROW);
+		if (L < 0 || L >= g.nLevels) return null;
+		const run = (this.runs[L] || []).find((x) => mx >= x.px0 - 0.5 && mx <= Math.max(x.px1, x.px0 + 1) + 0.5);
+		if (run) return { run };
+		const { x0, x1 } = this.view, i = nodeAt(g, L, x0 + mx * (x1 - x0) / r.width);
+		return i >= 0 ? { node: i } : null;
+	}
+
+	hover(e) {
+		const p = this.pick(e), g = this.g;
+		if (!p || !this.tip) return this.hideTip();
+		const tot = g.total[0] || 1, unit = g.meta;
+		let html;
+		if (p.run) {
+			html = `<b>${p.run.count} frame${p.run.count > 1 ? 's' : ''} too narrow to show</b><br>` +
+				`${fmtValue(p.run.ticks, unit)} · ${fmtPct(p.run.ticks / tot)} of the total<br><i>click to zoom in</i>`;
+		} else {
+			const i = p.node, name = esc(g.names[g.name[i]]);
+			if (g.diff) {
+				const l = g.leftTicks ? g.lt[i] / g.leftTicks : 0, r = g.rightTicks ? g.rt[i] / g.rightTicks : 0;
+				html = `<b>${name}</b><br>left: ${fmtPct(l)} (${fmtValue(g.lt[i], unit)})<br>right: ${fmtPct(r)} (${fmtValue(g.rt[i], unit)})` +
+					`<br>change: ${l ? (r >= l ? '+' : '') + fmtPct((r - l) / l) : 'new'}`;
+			} else {
+				html = `<b>${name}</b><br>total: ${fmtValue(g.total[i], unit)} · ${fmtPct(g.total[i] / tot)}` +
+					`<br>self: ${fmtValue(g.self[i], unit)} · ${fmtPct(g.self[i] / tot)}`;
+			}
+		}
+		this.tip.innerHTML = html;
+		this.tip.hidden = false;
+		const tw = this.tip.offsetWidth, th = this.tip.offsetHeight;
+		this.tip.style.left = Math.min(e.clientX + 12, window.innerWidth - tw - 4) + 'px';
+		this.tip.style.top = Math.min(e.clientY + 12, window.innerHeight - th - 4) + 'px';
+	}
+
+	hideTip() { if (this.tip) this.tip.hidden = true; }
+
+	click(e) {
+		const p = this.pick(e);
+		if (!p) return;
+		if (p.node !== undefined) return this.focus(p.node);
+		// a run of narrow frames: zoom to its range, under the node that holds all of it
+		const g = this.g, par = g.parent[p.run.first], { x0, x1 } = this.view, w = this.canvas.getBoundingClientRect().width;
+		const t0 = x0 + p.run.px0 * (x1 - x0) / w, t1 = x0 + Math.max(p.run.px1, p.run.px0 + 1) * (x1 - x0) / w;
+		this.view = { focus: par >= 0 ? par : 0, x0: t0, x1: Math.max(t1, t0 + 1) };
+		this.draw();
+	}
+
+	// For tests and the table: every node named `name`, with its share and where it was drawn.
+	find(name) {
+		const g = this.g, out = [];
+		if (!g) return out;
+		for (let i = 0; i < g.n; i++) {
+			if (g.names[g.name[i]] !== name) continue;
+			const o = { index: i, path: this.pathOf(i), level: g.level[i], total: g.total[i], self: g.self[i], share: g.total[i] / g.total[0] };
+			if (g.diff) { o.left = g.leftTicks ? g.lt[i] / g.leftTicks : 0; o.right = g.rightTicks ? g.rt[i] / g.rightTicks : 0; }
+			const { x0, x1 } = this.view, w = this.canvas.getBoundingClientRect().width, s = w / (x1 - x0);
+			o.px = { x: (g.start[i] - x0) * s, w: g.total[i] * s, y: this.rowY(g.level[i], g.nLevels * ROW) + ROW / 2 };
+			out.push(o);
+		}
+		return out;
+	}
+}
+
+export function esc(s) {
+	return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+}
