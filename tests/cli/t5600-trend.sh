@@ -96,6 +96,32 @@ for k in src:
 PY
 [ $? = 0 ] && t_pass "samples read back intact" || t_fail "samples read back intact" "$(cat roundtrip.out)"
 
+# compare --baseline-from: the latest run of a branch is the baseline; Markdown is a pull-request comment.
+"$KILN" push-bench gen/000.json --history base --commit c000 --branch old --machine ci-1 --time 1 \
+	--profile gen/000.folded 2>/dev/null
+"$KILN" push-bench gen/199.json --history base --commit c199 --branch main --machine ci-1 --time 2 2>/dev/null
+"$KILN" compare --baseline-from base --branch old gen/199.json --format markdown --profile gen/199.folded \
+	>pr.md 2>pr.err
+st=$?
+[ $st = 1 ] && t_pass "baseline-from: the regressions exit 1" || t_fail "baseline-from: exit 1" "exit $st $(cat pr.err)"
+# (bench11's 8 % step is within the noise of one run of 10 samples with outliers: Welch need not flag it.)
+head -1 pr.md | grep -Eq '^:x: \*\*[23] regressions\*\* against `old@c000` \(ci-1\): `bench03` \+1[0-4]\.[0-9]%' && t_pass "summary line first" ||
+	t_fail "summary line first" "$(head -3 pr.md)"
+grep -q '^<details><summary>All benchmarks</summary>' pr.md && grep -q '| bench17 |.*regression' pr.md &&
+	t_pass "the table folded in <details>" || t_fail "the table folded in <details>" "$(head -20 pr.md)"
+# sort_keys took the largest share (the 15 % step), then hash_lookup and encode_utf8.
+sed -n '/Top changed functions/,$p' pr.md | grep -m1 -o 'sort_keys' | grep -q . &&
+	t_pass "top changed functions listed" || t_fail "top changed functions listed" "$(tail -20 pr.md)"
+"$KILN" compare --baseline-from base --branch main gen/199.json --no-fail >/dev/null 2>&1 &&
+	t_pass "against itself: no regression" || t_fail "against itself: no regression"
+t_fails "baseline-from an unknown branch" 2 "$KILN" compare --baseline-from base --branch nope gen/199.json
+t_fails "baseline-from with two files" 2 "$KILN" compare --baseline-from base gen/1.json gen/2.json
+
+# kiln bench --history stores the runs it measured.
+"$KILN" bench --runs 3 -N --history bh --commit abc --branch main --machine m --label os=linux true >/dev/null 2>&1
+json_check "kiln bench --history stores its samples" "$(ls bh/runs/*.json)" \
+	'd["commit"]=="abc" and d["labels"]=={"os":"linux"} and len(d["benchmarks"][0]["samples"])==3'
+
 t_fails "push-bench without --history" 2 "$KILN" push-bench gen/000.json --commit a --branch b
 t_fails "push-bench without --commit" 2 env -u GITHUB_SHA -u CI_COMMIT_SHA "$KILN" push-bench gen/000.json \
 	--history h2 --branch b
