@@ -31,6 +31,8 @@ static const struct cmd commands[] = {
 	{ "flamegraph", cmd_flamegraph, "draw an interactive SVG flame graph, icicle graph or flame chart" },
 	{ "bench", cmd_bench, "benchmark commands like hyperfine: interleaved runs, statistics, exports" },
 	{ "compare", cmd_compare, "compare benchmark results with statistics; exit 1 on a regression" },
+	{ "push-bench", cmd_push_bench, "store a benchmark result file in a benchmark history directory" },
+	{ "trend", cmd_trend, "benchmark history: change points, regressions and their profile diffs (HTML)" },
 	{ "analyze", cmd_analyze, "find hotspots, the hot path and evidence-based recommendations in a profile" },
 	{ "diff", cmd_diff, "compare two profiles: differential flame graph and significant changes" },
 	{ "serve", cmd_serve, "store and query profiles pushed by Pyroscope clients and kiln profile --push" },

@@ -22,6 +22,12 @@ void cmp_report_text(struct buf *out, const struct cmp_result *r, const struct c
 void cmp_report_json(struct buf *out, const struct cmp_result *r, const struct cmp_labels *l);
 void cmp_report_markdown(struct buf *out, const struct cmp_result *r, const struct cmp_labels *l);
 void cmp_report_html(struct buf *out, const struct cmp_result *r, const struct cmp_labels *l);
+/*
+ * A pull-request comment (report_pr.c): the summary line naming `baseline`, the Markdown table in a collapsible
+ * <details> block, and `functions_md` (the top changed functions, may be NULL) after it.
+ */
+void cmp_report_pr(struct buf *out, const struct cmp_result *r, const struct cmp_labels *l, const char *baseline,
+		   const char *functions_md);
 
 /* Formats `v` in `unit` with a scaled prefix ("12.35 ms", "1.5 MiB", "3.2 M/s") into `out`; returns `out`. */
 const char *bench_fmt_value(char *out, size_t size, double v, const char *unit);

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "bench/report.h"
+#include "bench/result.h"
+#include "bench_history.h"
 #include "bench/runner.h"
 #include "cmds.h"
 #include "core/array.h"
@@ -30,6 +32,7 @@ struct bench_opts {
 	const char *export_json, *export_markdown, *export_csv;
 	struct opt_list prepare, conclude, names;
 	bool no_shell, ignore_failure, show_output;
+	struct hist_cli hist;
 };
 
 /* One parameter axis: a name and its values (from -P or -L). */
@@ -263,10 +266,31 @@ static int export(const char *path, void (*fn)(struct buf *, const struct bench_
 	return r;
 }
 
+/* The runs, in the export's schema read back by the importer: the history holds what `kiln compare` reads. */
+static int push_history(const struct hist_cli *h, const struct bench_cmd *cmds, size_t n,
+			const struct bench_export_info *info)
+{
+	struct bench_set set = BENCH_SET_INIT;
+	struct buf b = BUF_INIT;
+	struct err e = ERR_INIT;
+	int r = -1;
+
+	bench_export_json(&b, cmds, n, info);
+	if (bench_import_buf(&set, b.buf, b.len, NULL, &e)) {
+		error_msg("%s", e.msg);
+		goto out;
+	}
+	r = hist_cli_push(h, &set, NULL) ? -1 : 0;
+out:
+	bench_set_release(&set);
+	buf_release(&b);
+	return r;
+}
+
 int cmd_bench(int argc, char **argv)
 {
 	struct bench_opts o = { .min_runs = 10, .min_time = 3, .step = 1, .confidence = 0.95, .order = "round-robin",
-				.format = "text", .seed = -1 };
+				.format = "text", .seed = -1, .hist = HIST_CLI_INIT };
 	struct bench_run_opts ro = { 0 };
 	char **pargv = NULL, **tail = NULL;
 	int pargc = 0, ntail = 0, nargs, i, ret = EXIT_USAGE;
@@ -314,6 +338,8 @@ int cmd_bench(int argc, char **argv)
 		OPT_STRING(0, "export-json", &o.export_json, "FILE", "write the results as JSON (hyperfine's schema)"),
 		OPT_STRING(0, "export-markdown", &o.export_markdown, "FILE", "write a Markdown table"),
 		OPT_STRING(0, "export-csv", &o.export_csv, "FILE", "write a CSV table"),
+		OPT_GROUP("History (kiln trend, kiln compare --baseline-from)"),
+		HIST_CLI_OPTIONS(&o.hist),
 		OPT_END(),
 	};
 
@@ -403,6 +429,8 @@ int cmd_bench(int argc, char **argv)
 		ret = usage_error(&bench_help, "no command to benchmark");
 		goto out;
 	}
+	if (o.hist.dir && (ret = hist_cli_check(&o.hist, &bench_help)))
+		goto out;
 	if ((ret = choose_shell(o.shell, o.no_shell, &shell)))
 		goto out;
 	ret = EXIT_USAGE;
@@ -565,6 +593,8 @@ int cmd_bench(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (o.hist.dir && push_history(&o.hist, cmds, ncmds, &info))
+		goto out;
 	if (o.export_markdown && export(o.export_markdown, bench_export_markdown, cmds, ncmds))
 		goto out;
 	if (o.export_csv && export(o.export_csv, bench_export_csv, cmds, ncmds))
@@ -620,5 +650,6 @@ out:
 	free(o.prepare.v);
 	free(o.conclude.v);
 	free(o.names.v);
+	hist_cli_release(&o.hist);
 	return ret;
 }

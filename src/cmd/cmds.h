@@ -11,6 +11,8 @@ int cmd_collapse(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_push_bench(int argc, char **argv);
+int cmd_trend(int argc, char **argv);
 
 int cmd_analyze(int argc, char **argv);
 int cmd_diff(int argc, char **argv);

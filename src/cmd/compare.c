@@ -8,6 +8,7 @@
 #include "bench/report.h"
 #include "bench/result.h"
 #include "cmds.h"
+#include "compare_baseline.h"
 #include "core/atomicfile.h"
 #include "core/buf.h"
 #include "core/err.h"
@@ -18,6 +19,7 @@
 struct compare_opts {
 	double alpha, threshold, confidence;
 	const char *test, *format, *output, *html, *markdown, *json;
+	const char *baseline_from, *branch, *machine, *profile;
 	bool fail, no_fail;
 	struct opt_list metrics;
 };
@@ -77,6 +79,8 @@ static int write_report(const char *path, const struct buf *b, struct err *e)
 	return afile_write_all(path, b->buf, b->len, e);
 }
 
+static int compare_with_history(struct compare_opts *o, int argc, char **argv);
+
 int cmd_compare(int argc, char **argv)
 {
 	struct compare_opts o = { .alpha = 0.05, .threshold = 0.05, .confidence = 0.95, .test = "welch",
@@ -106,6 +110,13 @@ int cmd_compare(int argc, char **argv)
 		OPT_BOOL(0, "fail-on-regression", &o.fail, "exit 1 when a regression is found (the default)"),
 		{ OPTION_BOOL, 0, "no-fail", &o.no_fail, NULL, "exit 0 even when a regression is found", OPT_NONEG,
 		  0, 0, NULL, NULL },
+		OPT_GROUP("Baseline from a benchmark history (kiln push-bench, kiln bench --history)"),
+		OPT_STRING(0, "baseline-from", &o.baseline_from, "DIR",
+			   "the baseline is the latest run of --branch in the history DIR; give only CURRENT"),
+		OPT_STRING(0, "branch", &o.branch, "NAME", "the baseline's branch (default main)"),
+		OPT_STRING(0, "machine", &o.machine, "NAME", "only runs of this machine"),
+		OPT_STRING(0, "profile", &o.profile, "FILE",
+			   "CURRENT's CPU profile: the comment lists the top changed functions against the baseline's"),
 		OPT_GROUP("Output"),
 		OPT_CHOICE(0, "format", &o.format, "FMT", "stdout report: text (default), json or markdown",
 			   format_choices),
@@ -123,6 +134,10 @@ int cmd_compare(int argc, char **argv)
 	}
 	if (argc < 0)
 		goto out;
+	if (o.baseline_from) {
+		ret = compare_with_history(&o, argc, argv);
+		goto out;
+	}
 	if (argc != 2) {
 		ret = usage_error(&compare_help, argc < 2 ? "compare needs a BASELINE and a CURRENT file"
 							  : "compare takes two files, BASELINE and CURRENT");
@@ -209,5 +224,81 @@ out:
 	buf_release(&extra);
 	free(metrics);
 	free(o.metrics.v);
+	return ret;
+}
+
+/* --baseline-from DIR: CURRENT against the latest stored run of a branch; Markdown is a pull-request comment. */
+static int compare_with_history(struct compare_opts *o, int argc, char **argv)
+{
+	struct baseline base;
+	struct bench_set cur = BENCH_SET_INIT;
+	struct cmp_opts co = CMP_OPTS_INIT;
+	struct cmp_result res;
+	struct cmp_labels labels;
+	struct buf out = BUF_INIT, fns = BUF_INIT;
+	struct err e = ERR_INIT;
+	const char *fmt;
+	bool loaded = false, have_res = false;
+	int ret = EXIT_USAGE;
+
+	if (argc != 1)
+		return usage_error(&compare_help, "with --baseline-from, give only the CURRENT file (got %d)", argc);
+	if (o->metrics.nr)
+		return usage_error(&compare_help, "--metric is not supported with --baseline-from");
+	if (baseline_load(&base, o->baseline_from, o->branch ? o->branch : "main", o->machine, &e))
+		goto fail;
+	loaded = true;
+	if (bench_import_path(&cur, argv[0], &e))
+		goto fail;
+	co.test = strcmp(o->test, "welch") ? CMP_MANNWHITNEY : CMP_WELCH;
+	co.alpha = o->alpha;
+	co.threshold = o->threshold;
+	co.confidence = o->confidence;
+	if (cmp_run(&base.set, &cur, &co, &res, &e))
+		goto fail;
+	have_res = true;
+	if (!res.nr) {
+		error_msg("no benchmark of the baseline %s is in '%s' (nothing to compare)", base.desc, argv[0]);
+		goto out;
+	}
+	labels = (struct cmp_labels){ base.desc, base.set.format, argv[0], cur.format, &base.set, &cur };
+	fmt = o->format ? o->format : o->output && report_format_for_path(o->output) ?
+			  report_format_for_path(o->output) : "text";
+	if (o->profile && !base.profile)
+		warning_msg("the baseline %s has no stored profile: no function table", base.desc);
+	else if (o->profile && baseline_functions_md(base.profile, o->profile, 10, &fns, &e))
+		goto fail;
+	if (!strcmp(fmt, "markdown"))
+		cmp_report_pr(&out, &res, &labels, base.desc, fns.buf);
+	else if (!strcmp(fmt, "json"))
+		cmp_report_json(&out, &res, &labels);
+	else if (!strcmp(fmt, "html"))
+		cmp_report_html(&out, &res, &labels);
+	else
+		cmp_report_text(&out, &res, &labels, !o->output && use_color(1));
+	if (o->markdown) {
+		struct buf md = BUF_INIT;
+		int w;
+
+		cmp_report_pr(&md, &res, &labels, base.desc, fns.buf);
+		w = write_report(o->markdown, &md, &e);
+		buf_release(&md);
+		if (w)
+			goto fail;
+	}
+	if (write_report(o->output ? o->output : "-", &out, &e))
+		goto fail;
+	ret = res.regressions && o->fail && !o->no_fail ? EXIT_VERDICT : EXIT_OK;
+	goto out;
+fail:
+	error_msg("%s", e.msg);
+out:
+	if (have_res)
+		cmp_result_release(&res);
+	if (loaded)
+		baseline_release(&base);
+	bench_set_release(&cur);
+	buf_release(&out);
+	buf_release(&fns);
 	return ret;
 }
