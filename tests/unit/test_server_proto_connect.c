@@ -26,7 +26,7 @@
 #include "server/http.h"
 #include "server/pbjson.h"
 
-#define RES_INIT { 200, NULL, BUF_INIT, NULL }
+#define RES_INIT { .status = 200, .body = BUF_INIT }
 
 static char *to_json(const ProtobufCMessage *m)
 {
