@@ -1,11 +1,13 @@
 /*
  * Driver of bench/store.sh: a fleet's profiles through kiln serve's storage interface (store.h), for any
  * backend. SERIES series (10 per service) each store one CPU profile every INTERVAL seconds for HOURS hours
- * of simulated time; a profile holds STACKS stacks drawn from the service's POOL stacks. W writer threads,
- * each with its own store handle (as separate server processes would be), ingest it as fast as they can in
- * batches of BATCH profiles. Then: compaction, merged queries of one service over 1 h and over the whole span
- * (p50 of REPEAT runs each), all series over the whole span, bytes per profile and the time retention takes
- * to drop a day. Prints one JSON object.
+ * of simulated time; a profile holds STACKS stacks drawn from the service's POOL stacks. W writer threads
+ * ingest it as fast as they can in batches of BATCH profiles: on PostgreSQL each with its own store handle (as
+ * separate server processes would be), on SQLite all through one handle (one server owns a directory, and its
+ * request threads share the store); the ack latency is a store_ingest() call, as a request waits for it. Then:
+ * compaction, merged queries of one service over 1 h and over the whole span (p50 of REPEAT runs each), all
+ * series over the whole span, bytes per profile, the time retention takes to drop a day and the peak RSS.
+ * Prints one JSON object.
  *
  * usage: store_bench LOCATION [series hours interval stacks pool writers batch repeat]
  */
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 
 #include "core/err.h"
 #include "profile/profile.h"
@@ -26,6 +29,7 @@
 #define BASE (20400 * DAY)
 
 static const char *location;
+static struct store *shared; /* SQLite: the one handle of every writer */
 static int nseries = 100, hours = 6, interval = 10, nstacks = 200, pool = 5000, writers = 2, batch = 1,
 	   repeat = 5;
 
@@ -96,7 +100,7 @@ static void *writer_main(void *arg)
 	struct writer *w = arg;
 	struct store_opts o = { location, 0, false };
 	struct err e = ERR_INIT;
-	struct store *s = store_open(&o, &e);
+	struct store *s = shared ? shared : store_open(&o, &e);
 	long steps = (long)hours * 3600 / interval;
 	struct store_write *wr = calloc((size_t)batch, sizeof(*wr));
 	struct label_pair (*l)[2] = calloc((size_t)batch, sizeof(*l));
@@ -135,7 +139,8 @@ out:
 	for (int i = 0; i < n; i++)
 		profile_free((struct profile *)wr[i].prof);
 	free(wr), free(l), free(svc), free(inst);
-	store_close(s);
+	if (s != shared)
+		store_close(s);
 	return NULL;
 }
 
@@ -176,6 +181,13 @@ static double query_p50(struct store *s, const struct selector *sel, int64_t fro
 	return pct(t, (size_t)(repeat < 64 ? repeat : 64), 0.5);
 }
 
+static double peak_rss_mb(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) ? 0 : (double)ru.ru_maxrss / 1024;
+}
+
 int main(int argc, char **argv)
 {
 	int *params[] = { &nseries, &hours, &interval, &nstacks, &pool, &writers, &batch, &repeat };
@@ -200,6 +212,13 @@ int main(int argc, char **argv)
 		*params[i - 2] = atoi(argv[i]);
 	if (writers < 0 || writers > 64 || batch < 1)
 		return 2;
+	if (strncmp(location, "postgres", 8)) {
+		shared = store_open(&(struct store_opts){ location, 0, false }, &e);
+		if (!shared) {
+			fprintf(stderr, "store_bench: %s\n", e.msg);
+			return 1;
+		}
+	}
 	t0 = now_s();
 	for (int i = 0; i < writers; i++) {
 		w[i] = (struct writer){ i, NULL, 0, 0, "" };
@@ -208,6 +227,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < writers; i++)
 		pthread_join(th[i], NULL);
 	ingest_s = now_s() - t0;
+	store_close(shared);
 	lat = calloc(1, sizeof(double));
 	for (int i = 0; i < writers; i++) {
 		if (w[i].err[0]) {
@@ -246,11 +266,12 @@ int main(int argc, char **argv)
 	printf("{\"location\":\"%s\",\"profiles\":%ld,\"ingest_s\":%.3f,\"profiles_per_s\":%.0f,"
 	       "\"ack_p50_ms\":%.2f,\"ack_p99_ms\":%.2f,\"compact_s\":%.3f,\"query_1h_p50_ms\":%.1f,"
 	       "\"query_span_p50_ms\":%.1f,\"query_fleet_span_p50_ms\":%.1f,\"total_1h\":%lld,\"total_span\":%lld,"
-	       "\"total_fleet\":%lld,\"bytes_per_profile\":%.0f,\"retention_dropped\":%d,\"retention_drop_ms\":%.1f}\n",
+	       "\"total_fleet\":%lld,\"bytes_per_profile\":%.0f,\"retention_dropped\":%d,\"retention_drop_ms\":%.1f,"
+	       "\"peak_rss_mb\":%.1f}\n",
 	       location, stored, ingest_s, (double)stored / ingest_s, pct(lat, nlat, 0.5) * 1e3,
 	       pct(lat, nlat, 0.99) * 1e3, compact_s, q1 * 1e3, qall * 1e3, qfleet * 1e3, (long long)tot1,
 	       (long long)tot_all, (long long)tot_fleet, st.profiles ? (double)st.bytes / (double)st.profiles : 0,
-	       dropped, drop_s * 1e3);
+	       dropped, drop_s * 1e3, peak_rss_mb());
 	free(lat);
 	store_close(s);
 	return 0;

@@ -103,6 +103,49 @@ int store_stats(struct store *s, struct store_stats *st, struct err *e)
 	return s->be->stats(s, st, e);
 }
 
+/* ---- rollup ranges ------------------------------------------------------------------------------------------ */
+
+int64_t store_floor_to(int64_t t, int64_t unit)
+{
+	return t >= 0 ? t - t % unit : -((-t + unit - 1) / unit) * unit;
+}
+
+static int64_t ceil_to(int64_t t, int64_t unit)
+{
+	return -store_floor_to(-t, unit);
+}
+
+void store_split_range(int64_t from, int64_t until, int64_t hour_until, int64_t day_until, struct store_regions *r)
+{
+	int64_t h0 = ceil_to(from, STORE_HOUR_NS), h1 = store_floor_to(until, STORE_HOUR_NS);
+	int64_t d0, d1;
+
+	memset(r, 0, sizeof(*r));
+	if (h1 > hour_until)
+		h1 = hour_until;
+	if (h1 <= h0) {
+		r->part[r->n++] = (struct store_region){ 0, from, until };
+		return;
+	}
+	if (from < h0)
+		r->part[r->n++] = (struct store_region){ 0, from, h0 };
+	d0 = ceil_to(h0, STORE_DAY_NS);
+	d1 = store_floor_to(h1, STORE_DAY_NS);
+	if (d1 > day_until)
+		d1 = day_until;
+	if (d1 > d0) {
+		if (h0 < d0)
+			r->part[r->n++] = (struct store_region){ 1, h0, d0 };
+		r->part[r->n++] = (struct store_region){ 2, d0, d1 };
+		if (d1 < h1)
+			r->part[r->n++] = (struct store_region){ 1, d1, h1 };
+	} else {
+		r->part[r->n++] = (struct store_region){ 1, h0, h1 };
+	}
+	if (h1 < until)
+		r->part[r->n++] = (struct store_region){ 0, h1, until };
+}
+
 /* ---- ids ---------------------------------------------------------------------------------------------------- */
 
 int64_t store_id_of(const void *data, size_t len)
@@ -182,12 +225,16 @@ static int check_labels(const struct store_write *w, struct err *e)
 
 static int64_t frame_id(const struct profile *p, const struct frame *f)
 {
+	const char *str[] = { profile_str(p, f->function), profile_str(p, f->module), profile_str(p, f->file) };
+	uint64_t num[] = { f->line, f->addr, f->kind };
 	struct buf b = BUF_INIT;
 	int64_t id;
 
-	/* Text, not string ids: ids must not depend on the order in which a profile interned its strings. */
-	buf_addf(&b, "%s%c%s%c%s%c%u%c%llx%c%u", profile_str(p, f->function), 0, profile_str(p, f->module), 0,
-		 profile_str(p, f->file), 0, f->line, 0, (unsigned long long)f->addr, 0, f->kind);
+	/* Text, not string ids: ids must not depend on the order in which a profile interned its strings. The
+	 * strings with their NULs, then the numbers' bytes (no printf: this runs for every frame of every write). */
+	for (size_t i = 0; i < 3; i++)
+		buf_add(&b, str[i], strlen(str[i]) + 1);
+	buf_add(&b, num, sizeof(num));
 	id = store_id_of(b.buf, b.len);
 	buf_release(&b);
 	return id;
@@ -387,6 +434,27 @@ void store_pack(struct buf *out, const int64_t *ids, const int64_t *values, size
 		put_varint(out, ((uint64_t)q << 1) ^ (uint64_t)(q >> 63));
 		prev = ids[i];
 	}
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const int64_t *x = a, *y = b;
+
+	return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+void store_pack_pairs(struct buf *out, int64_t (*pairs)[2], size_t n)
+{
+	int64_t *ids = xcalloc(n + 1, sizeof(*ids)), *values = xcalloc(n + 1, sizeof(*values));
+
+	qsort(pairs, n, sizeof(*pairs), cmp_pair);
+	for (size_t i = 0; i < n; i++) {
+		ids[i] = pairs[i][0];
+		values[i] = pairs[i][1];
+	}
+	store_pack(out, ids, values, n);
+	free(ids);
+	free(values);
 }
 
 int store_unpack(const unsigned char *d, size_t len, int (*cb)(void *arg, int64_t id, int64_t value), void *arg)

@@ -49,6 +49,25 @@ struct store *store_sqlite_open(const struct store_opts *o, struct err *e);
 struct store *store_pg_open(const struct store_opts *o, struct err *e);
 
 #define STORE_DAY_NS (86400LL * 1000000000LL)
+#define STORE_HOUR_NS (3600LL * 1000000000LL)
+
+/* `t` rounded down to a multiple of `unit` (towards minus infinity). */
+int64_t store_floor_to(int64_t t, int64_t unit);
+
+/*
+ * Rollups (both backends): a merged profile per series per hour (level 1) and per day (level 2). Every hour
+ * before `hour_until` and every day before `day_until` is rolled up; a query range is cut into raw edges
+ * (level 0), rolled-up hours and rolled-up days, each read from its own rows. The parts are in time order.
+ */
+struct store_region {
+	int level;
+	int64_t from, until;
+};
+struct store_regions {
+	struct store_region part[5];
+	int n;
+};
+void store_split_range(int64_t from, int64_t until, int64_t hour_until, int64_t day_until, struct store_regions *r);
 
 /* A frame, stack node and (stack, value) pair of an encoded write; strings point into the written profile. */
 struct store_frame {
@@ -96,6 +115,8 @@ int64_t store_random_id(void);
  * one and the value over the divisor (zigzag), all varints. `ids` must ascend.
  */
 void store_pack(struct buf *out, const int64_t *ids, const int64_t *values, size_t n);
+/* Packs (id, value) pairs in any order (sorts them). */
+void store_pack_pairs(struct buf *out, int64_t (*pairs)[2], size_t n);
 /* Decodes, calling `cb` per pair; -1 when the vector is malformed. */
 int store_unpack(const unsigned char *d, size_t len, int (*cb)(void *arg, int64_t id, int64_t value), void *arg);
 

@@ -169,16 +169,7 @@ struct merge_acc {
 int stream_rows(PGconn *c, const char *sql, int n, const char *const *vals,
 		int (*fn)(void *arg, const PGresult *row, struct err *e), void *arg, struct err *e);
 
-/* store_pg_rollup.c: a query range cut into raw edges (level 0), rolled-up hours (1) and days (2). */
-struct pg_region {
-	int level;
-	int64_t from, until;
-};
-struct pg_regions {
-	struct pg_region part[5];
-	int n;
-};
-void pg_split_range(int64_t from, int64_t until, int64_t hour_until, int64_t day_until, struct pg_regions *r);
+/* store_pg_rollup.c (the range is split by store_split_range()). */
 /* The tenant's rollup watermarks (0 when never compacted); `share` locks them for an ingest transaction. */
 int pg_watermarks(PGconn *c, const char *tenant, bool share, int64_t *hour_until, int64_t *day_until,
 		  struct err *e);

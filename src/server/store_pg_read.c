@@ -395,11 +395,11 @@ static int stream_selection(PGconn *c, const char *tenant, const char *ids, int6
 		  " AND series = ANY($2::bigint[]) AND bucket >= $3::bigint AND bucket < $4::bigint" },
 	};
 	int64_t hour_until, day_until;
-	struct pg_regions r;
+	struct store_regions r;
 
 	if (pg_watermarks(c, tenant, false, &hour_until, &day_until, e))
 		return -1;
-	pg_split_range(from, until, hour_until, day_until, &r);
+	store_split_range(from, until, hour_until, day_until, &r);
 	for (int i = 0; i < r.n; i++) {
 		int level = r.part[i].level;
 		char f[32], u[32], l[8];

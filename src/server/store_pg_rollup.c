@@ -21,47 +21,6 @@
 #define GRACE_NS (5 * 60 * 1000000000LL) /* an hour is compacted this long after it ends */
 #define MAX_HOURS_PER_CALL 48
 
-static int64_t floor_to(int64_t t, int64_t unit)
-{
-	return t >= 0 ? t - t % unit : -((-t + unit - 1) / unit) * unit;
-}
-
-static int64_t ceil_to(int64_t t, int64_t unit)
-{
-	return -floor_to(-t, unit);
-}
-
-void pg_split_range(int64_t from, int64_t until, int64_t hour_until, int64_t day_until, struct pg_regions *r)
-{
-	int64_t h0 = ceil_to(from, HOUR_NS), h1 = floor_to(until, HOUR_NS);
-	int64_t d0, d1;
-
-	memset(r, 0, sizeof(*r));
-	if (h1 > hour_until)
-		h1 = hour_until;
-	if (h1 <= h0) {
-		r->part[r->n++] = (struct pg_region){ 0, from, until };
-		return;
-	}
-	if (from < h0)
-		r->part[r->n++] = (struct pg_region){ 0, from, h0 };
-	d0 = ceil_to(h0, DAY_NS);
-	d1 = floor_to(h1, DAY_NS);
-	if (d1 > day_until)
-		d1 = day_until;
-	if (d1 > d0) {
-		if (h0 < d0)
-			r->part[r->n++] = (struct pg_region){ 1, h0, d0 };
-		r->part[r->n++] = (struct pg_region){ 2, d0, d1 };
-		if (d1 < h1)
-			r->part[r->n++] = (struct pg_region){ 1, d1, h1 };
-	} else {
-		r->part[r->n++] = (struct pg_region){ 1, h0, h1 };
-	}
-	if (h1 < until)
-		r->part[r->n++] = (struct pg_region){ 0, h1, until };
-}
-
 int pg_watermarks(PGconn *c, const char *tenant, bool share, int64_t *hour_until, int64_t *day_until,
 		  struct err *e)
 {
@@ -104,9 +63,9 @@ int pg_add_late(PGconn *c, const char *tenant, uint64_t series, int64_t from_ns,
 		const struct buf *body, int64_t hour_until, int64_t day_until, struct err *e)
 {
 	if (from_ns < hour_until &&
-	    insert_rollup(c, tenant, series, 1, floor_to(from_ns, HOUR_NS), 1, total, body, e))
+	    insert_rollup(c, tenant, series, 1, store_floor_to(from_ns, HOUR_NS), 1, total, body, e))
 		return -1;
-	if (from_ns < day_until && insert_rollup(c, tenant, series, 2, floor_to(from_ns, DAY_NS), 1, total, body, e))
+	if (from_ns < day_until && insert_rollup(c, tenant, series, 2, store_floor_to(from_ns, DAY_NS), 1, total, body, e))
 		return -1;
 	return 0;
 }
@@ -132,13 +91,6 @@ struct bucket {
 	size_t done_nr, done_alloc;
 };
 
-static int cmp_pair(const void *a, const void *b)
-{
-	const int64_t *x = a, *y = b;
-
-	return (x[0] > y[0]) - (x[0] < y[0]);
-}
-
 static int bucket_add(void *arg, int64_t stack, int64_t value)
 {
 	struct bucket *b = arg;
@@ -151,7 +103,7 @@ static int bucket_add(void *arg, int64_t stack, int64_t value)
 /* Packs the rollup of the series summed so far. */
 static void bucket_flush(struct bucket *b)
 {
-	int64_t (*pairs)[2], *ids, *values;
+	int64_t (*pairs)[2];
 	struct rollup ru = { b->series, b->profiles, 0, BUF_INIT };
 	size_t n = 0, pos = 0;
 	uint64_t k, v;
@@ -164,18 +116,8 @@ static void bucket_flush(struct bucket *b)
 		pairs[n++][1] = (int64_t)v;
 		ru.total = sat_add64(ru.total, (int64_t)v);
 	}
-	/* store_pack() wants ascending ids. */
-	qsort(pairs, n, sizeof(*pairs), cmp_pair);
-	ids = xcalloc(n + 1, sizeof(*ids));
-	values = xcalloc(n + 1, sizeof(*values));
-	for (size_t i = 0; i < n; i++) {
-		ids[i] = pairs[i][0];
-		values[i] = pairs[i][1];
-	}
-	store_pack(&ru.body, ids, values, n);
+	store_pack_pairs(&ru.body, pairs, n);
 	free(pairs);
-	free(ids);
-	free(values);
 	PUSH(b->done, b->done_nr, b->done_alloc, ru);
 	u64map_release(&b->acc);
 	b->profiles = 0;
@@ -239,7 +181,7 @@ static int64_t next_data_hour(PGconn *c, const char *tenant, int64_t t, struct e
 	if (!r)
 		return -2;
 	if (!PQgetisnull(r, 0, 0))
-		next = floor_to(field_i64(r, 0, 0), HOUR_NS);
+		next = store_floor_to(field_i64(r, 0, 0), HOUR_NS);
 	PQclear(r);
 	return next;
 }
@@ -251,7 +193,7 @@ static int64_t next_data_hour(PGconn *c, const char *tenant, int64_t t, struct e
  */
 static int compact_step(PGconn *c, const char *tenant, int64_t now_ns, struct err *e)
 {
-	int64_t hour_until, day_until, hour, closed = floor_to(now_ns - GRACE_NS, HOUR_NS);
+	int64_t hour_until, day_until, hour, closed = store_floor_to(now_ns - GRACE_NS, HOUR_NS);
 	char h[32], d[32];
 	const char *v[] = { tenant, h, d };
 
@@ -280,7 +222,7 @@ static int compact_step(PGconn *c, const char *tenant, int64_t now_ns, struct er
 	}
 	/* Days wholly below the new hour watermark, from their hour rollups. */
 	if (!day_until)
-		day_until = floor_to(hour_until ? hour_until : hour - HOUR_NS, DAY_NS);
+		day_until = store_floor_to(hour_until ? hour_until : hour - HOUR_NS, DAY_NS);
 	for (int64_t day = day_until; day + DAY_NS <= hour; day += DAY_NS) {
 		if (compact_bucket(c, tenant, 2, day, e))
 			goto fail;

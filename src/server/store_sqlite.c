@@ -24,7 +24,9 @@ static const char meta_schema[] =
 	"CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, tenant INTEGER, ptype TEXT, labels TEXT);"
 	"CREATE INDEX IF NOT EXISTS series_tenant ON series(tenant, ptype);"
 	"CREATE TABLE IF NOT EXISTS series_labels(tenant INTEGER, name TEXT, value TEXT, series INTEGER,"
-	" PRIMARY KEY(tenant, name, value, series)) WITHOUT ROWID;";
+	" PRIMARY KEY(tenant, name, value, series)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS compaction(id INTEGER PRIMARY KEY CHECK (id = 0), hour_until INTEGER,"
+	" day_until INTEGER);";
 
 int sq_err(sqlite3 *db, const char *what, struct err *e)
 {
@@ -221,6 +223,7 @@ static const struct store_backend sqlite_backend = {
 	.get_profile = sq_get_profile,
 	.enforce_retention = sq_enforce_retention,
 	.stats = sq_stats,
+	.compact = sq_compact,
 };
 
 /* The series counts per tenant, for the limit (a series is counted once, when first stored). */
@@ -271,7 +274,7 @@ struct store *store_sqlite_open(const struct store_opts *o, struct err *e)
 		}
 	} else {
 		if (sq_open(path.buf, true, &s->wdb, e) || sq_exec(s->wdb, meta_schema, e) ||
-		    load_series_counts(s, e))
+		    load_series_counts(s, e) || sq_read_watermarks(s->wdb, &s->hour_until, &s->day_until, e))
 			goto fail;
 		if (pthread_create(&s->writer, NULL, sq_writer_main, s)) {
 			err_set(e, "cannot start the store's writer thread");

@@ -16,6 +16,7 @@
 #include "core/hash.h"
 #include "server/store_impl.h"
 
+struct buf;
 struct sq_job;
 
 /* A partition open for writing: its connection and its map from (tenant, stack) to local id. */
@@ -63,13 +64,26 @@ struct sq_store {
 	struct u64map counted_series; /* the series counted in tenant_series */
 	struct sq_wpart wparts[SQ_WPARTS];
 	uint64_t tick;
+	int64_t hour_until, day_until; /* the rollup watermarks (store_sqlite_rollup.c) */
 };
 
 /* The writer (store_sqlite_write.c). */
 void *sq_writer_main(void *store);
 void sq_wpart_close(struct sq_wpart *p);
+/* The writer's partition for `day`, opened (and created) on demand. */
+struct sq_wpart *sq_wpart_get(struct sq_store *s, int64_t day, struct err *e);
 int sq_ingest(struct store *s, const struct store_write *w, size_t n, struct err *e);
 int sq_enforce_retention(struct store *s, int64_t now_ns, struct err *e);
+int sq_compact(struct store *s, int64_t now_ns, struct err *e);
+
+/* Rollups (store_sqlite_rollup.c). */
+/* The watermarks of meta.db (0 when never compacted). */
+int sq_read_watermarks(sqlite3 *meta, int64_t *hour_until, int64_t *day_until, struct err *e);
+/* Adds a rollup row to a partition. */
+int sq_rollup_add(sqlite3 *db, int64_t series, int level, int64_t bucket, int64_t profiles, int64_t total,
+		  const struct buf *data, struct err *e);
+/* Compaction, in the writer thread: steps taken, or -1. */
+int sq_compact_run(struct sq_store *s, int64_t now_ns, struct err *e);
 
 /* Opens `path` for reading or writing with the pragmas kiln needs (WAL, durable commits, a busy timeout). */
 int sq_open(const char *path, bool write, sqlite3 **db, struct err *e);

@@ -385,30 +385,46 @@ void sq_bind_series_range(sqlite3_stmt *st, int64_t series, const struct store_q
 	sqlite3_bind_int64(st, 3, q->until_ns);
 }
 
-/* Sums one partition's selected profiles by local stack id, then by stack id into `total`. */
-static int merge_day(struct sq_reader *r, sqlite3 *db, const struct store_query *q, struct sq_sums *total, struct err *e)
+/*
+ * Sums one partition's selected profiles by local stack id, then by stack id into `total`: raw profiles for the
+ * raw edges of the range, rollup rows for its rolled-up hours and days (each part cut to the partition's day).
+ */
+static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct store_regions *rg,
+		     struct sq_sums *total, struct err *e)
 {
 	struct sq_sums local = SQ_SUMS_INIT;
-	sqlite3_stmt *st = NULL, *ref = NULL;
+	sqlite3_stmt *raw = NULL, *rolled = NULL, *ref = NULL;
+	int64_t d0 = day * STORE_DAY_NS, d1 = d0 + STORE_DAY_NS;
 	int ret = -1;
 
 	if (sqlite3_prepare_v2(db, "SELECT data FROM profiles WHERE series = ? AND time_ns >= ? AND time_ns < ?", -1,
-			       &st, NULL) != SQLITE_OK ||
+			       &raw, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT data FROM rollups WHERE series = ? AND bucket >= ? AND bucket < ?"
+				   " AND level = ?", -1, &rolled, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT tenant, stack FROM stack_ref WHERE local = ?", -1, &ref, NULL) != SQLITE_OK) {
 		sq_err(db, "reading a partition", e);
 		goto out;
 	}
-	for (size_t i = 0; i < r->n; i++) {
-		sq_bind_series_range(st, r->v[i].id, q);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			if (store_unpack(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), sq_sums_add,
-					 &local)) {
-				err_set(e, "the store is damaged: a profile of series %" PRId64 " does not decode",
-					r->v[i].id);
-				goto out;
+	for (int k = 0; k < rg->n; k++) {
+		const struct store_region *g = &rg->part[k];
+		sqlite3_stmt *st = g->level ? rolled : raw;
+		struct store_query part = { NULL, NULL, NULL, g->from > d0 ? g->from : d0, g->until < d1 ? g->until : d1 };
+
+		if (part.from_ns >= part.until_ns)
+			continue;
+		sqlite3_bind_int(rolled, 4, g->level);
+		for (size_t i = 0; i < r->n; i++) {
+			sq_bind_series_range(st, r->v[i].id, &part);
+			while (sqlite3_step(st) == SQLITE_ROW) {
+				if (store_unpack(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+						 sq_sums_add, &local)) {
+					err_set(e, "the store is damaged: a profile of series %" PRId64 " does not decode",
+						r->v[i].id);
+					goto out;
+				}
 			}
+			sqlite3_reset(st);
 		}
-		sqlite3_reset(st);
 	}
 	for (size_t i = 0; i < local.n; i++) {
 		sqlite3_bind_int64(ref, 1, local.ids[i]);
@@ -421,7 +437,8 @@ static int merge_day(struct sq_reader *r, sqlite3 *db, const struct store_query 
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	sqlite3_finalize(raw);
+	sqlite3_finalize(rolled);
 	sqlite3_finalize(ref);
 	sq_sums_release(&local);
 	return ret;
@@ -455,6 +472,8 @@ int sq_select_merge(struct store *st, const struct store_query *q, struct profil
 {
 	struct sq_reader r;
 	struct sq_sums total = SQ_SUMS_INIT;
+	struct store_regions rg;
+	int64_t hour_until, day_until;
 	int ret = -1;
 
 	if (!q->profile_type)
@@ -463,13 +482,21 @@ int sq_select_merge(struct store *st, const struct store_query *q, struct profil
 		return -1;
 	if (sq_reader_start((struct sq_store *)st, q, &r, e))
 		goto out;
-	for (size_t d = 0; d < r.ndays && r.n; d++) {
+	if (!r.ndays || !r.n) {
+		ret = 0;
+		goto out;
+	}
+	/* The watermarks before the partitions: a partition holds its rollups before the watermarks move. */
+	if (sq_read_watermarks(r.meta, &hour_until, &day_until, e))
+		goto out;
+	store_split_range(q->from_ns, q->until_ns, hour_until, day_until, &rg);
+	for (size_t d = 0; d < r.ndays; d++) {
 		sqlite3 *db = sq_open_part(r.s, r.days[d]);
 		int rc;
 
 		if (!db)
 			continue;
-		rc = merge_day(&r, db, q, &total, e);
+		rc = merge_day(&r, db, r.days[d], &rg, &total, e);
 		sqlite3_close(db);
 		if (rc)
 			goto out;

@@ -18,9 +18,13 @@
 #include "core/err.h"
 #include "core/xalloc.h"
 
+enum sq_job_kind { JOB_WRITE, JOB_RETAIN, JOB_COMPACT };
+
 struct sq_job {
-	struct store_enc *enc;
+	enum sq_job_kind kind;
+	struct store_enc *enc; /* JOB_WRITE: the profiles */
 	size_t n;
+	int64_t arg; /* JOB_RETAIN: the first day kept; JOB_COMPACT: the time now */
 	int status;
 	bool done;
 	struct err err;
@@ -31,6 +35,9 @@ static const char part_schema[] =
 	"CREATE TABLE IF NOT EXISTS profiles(id INTEGER PRIMARY KEY, series INTEGER, time_ns INTEGER,"
 	" until_ns INTEGER, total INTEGER, data BLOB);"
 	"CREATE INDEX IF NOT EXISTS profiles_series ON profiles(series, time_ns);"
+	"CREATE TABLE IF NOT EXISTS rollups(series INTEGER, level INTEGER, bucket INTEGER, profiles INTEGER,"
+	" total INTEGER, data BLOB);"
+	"CREATE INDEX IF NOT EXISTS rollups_series ON rollups(series, level, bucket);"
 	"CREATE TABLE IF NOT EXISTS stack_ref(local INTEGER PRIMARY KEY, tenant INTEGER, stack INTEGER);"
 	"CREATE TABLE IF NOT EXISTS pseries(series INTEGER PRIMARY KEY, n INTEGER, first_ns INTEGER,"
 	" last_ns INTEGER);";
@@ -65,8 +72,8 @@ static int wpart_load(struct sq_wpart *p, struct err *e)
 	return rc == SQLITE_DONE ? 0 : sq_err(p->db, "reading stack ids", e);
 }
 
-/* The writer's partition for `day`, opened (and created) on demand; the least recently used one makes room. */
-static struct sq_wpart *wpart_get(struct sq_store *s, int64_t day, struct err *e)
+/* The least recently used partition makes room for a new one. */
+struct sq_wpart *sq_wpart_get(struct sq_store *s, int64_t day, struct err *e)
 {
 	struct sq_wpart *victim = &s->wparts[0];
 	char *path;
@@ -113,9 +120,27 @@ struct meta_stmts {
 	sqlite3_stmt *tenant, *frame, *stack, *series, *label;
 };
 
+/*
+ * Whether every stored stack of `enc` is already in meta.db, and with it every stack node and frame under it: a
+ * stack is only ever remembered with all its ancestors and their frames. Once a fleet's stacks have been seen,
+ * this is all the index work a profile costs: a few hundred lookups instead of one per node (thousands, each a
+ * cache miss in a map of millions).
+ */
+static bool stacks_known(const struct sq_store *s, const struct store_enc *enc)
+{
+	for (size_t i = 0; i < enc->npairs; i++) {
+		int64_t key[2] = { enc->tenant_id, enc->pairs[i].stack };
+
+		if (!u64map_find(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key))))
+			return false;
+	}
+	return true;
+}
+
 static int write_meta(struct sq_store *s, struct meta_stmts *m, const struct store_enc *enc, struct err *e)
 {
 	sqlite3 *db = s->wdb;
+	bool known = stacks_known(s, enc);
 
 	if (!u64map_find(&s->known_tenants, (uint64_t)enc->tenant_id)) {
 		sqlite3_bind_int64(m->tenant, 1, enc->tenant_id);
@@ -123,7 +148,7 @@ static int write_meta(struct sq_store *s, struct meta_stmts *m, const struct sto
 		if (step_done(db, m->tenant, "storing a tenant", e))
 			return -1;
 	}
-	for (size_t i = 0; i < enc->nframes; i++) {
+	for (size_t i = 0; !known && i < enc->nframes; i++) {
 		const struct store_frame *f = &enc->frames[i];
 		int64_t key[2] = { enc->tenant_id, f->id };
 
@@ -140,7 +165,7 @@ static int write_meta(struct sq_store *s, struct meta_stmts *m, const struct sto
 		if (step_done(db, m->frame, "storing a frame", e))
 			return -1;
 	}
-	for (size_t i = 0; i < enc->nstacks; i++) {
+	for (size_t i = 0; !known && i < enc->nstacks; i++) {
 		const struct store_stack *st = &enc->stacks[i];
 		int64_t key[2] = { enc->tenant_id, st->id };
 
@@ -178,6 +203,9 @@ static void remember_meta(struct sq_store *s, const struct store_enc *enc)
 	int ins;
 
 	u64map_insert(&s->known_tenants, (uint64_t)enc->tenant_id, &ins);
+	u64map_insert(&s->known_series, (uint64_t)enc->series_id, &ins);
+	if (stacks_known(s, enc))
+		return;
 	for (size_t i = 0; i < enc->nframes; i++) {
 		int64_t key[2] = { enc->tenant_id, enc->frames[i].id };
 		u64map_insert(&s->known_frames, (uint64_t)store_id_of(key, sizeof(key)), &ins);
@@ -186,7 +214,6 @@ static void remember_meta(struct sq_store *s, const struct store_enc *enc)
 		int64_t key[2] = { enc->tenant_id, enc->stacks[i].id };
 		u64map_insert(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key)), &ins);
 	}
-	u64map_insert(&s->known_series, (uint64_t)enc->series_id, &ins);
 }
 
 /* Whether the job's new series fit under the per-tenant limit; counts them when they do. */
@@ -228,8 +255,8 @@ static void part_stmts_free(struct part_stmts *ps)
 static int part_stmts_init(struct sq_wpart *p, struct part_stmts *ps, struct err *e)
 {
 	memset(ps, 0, sizeof(*ps));
-	if (sqlite3_prepare_v2(p->db, "INSERT INTO profiles(id, series, time_ns, until_ns, total, data)"
-				      " VALUES (?, ?, ?, ?, ?, ?)", -1, &ps->profile, NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v2(p->db, "INSERT INTO profiles(series, time_ns, until_ns, total, data)"
+				      " VALUES (?, ?, ?, ?, ?)", -1, &ps->profile, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(p->db, "INSERT INTO stack_ref(local, tenant, stack) VALUES (?, ?, ?)", -1, &ps->ref,
 			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(p->db, "INSERT INTO pseries(series, n, first_ns, last_ns) VALUES (?1, 1, ?2, ?2)"
@@ -253,13 +280,14 @@ static int local_cmp(const void *a, const void *b)
 	return x->local < y->local ? -1 : x->local > y->local;
 }
 
-static int write_profile(struct sq_wpart *p, struct part_stmts *ps, const struct store_enc *enc, struct err *e)
+static int write_profile(struct sq_store *s, struct sq_wpart *p, struct part_stmts *ps, const struct store_enc *enc,
+			 struct err *e)
 {
 	struct local_pair *lp = xcalloc(enc->npairs ? enc->npairs : 1, sizeof(*lp));
 	int64_t *ids = xcalloc(enc->npairs ? enc->npairs : 1, sizeof(*ids));
 	int64_t *vals = xcalloc(enc->npairs ? enc->npairs : 1, sizeof(*vals));
 	struct buf packed = BUF_INIT;
-	int ret = -1, rc = SQLITE_CONSTRAINT;
+	int ret = -1;
 
 	for (size_t i = 0; i < enc->npairs; i++) {
 		int64_t key[2] = { enc->tenant_id, enc->pairs[i].stack };
@@ -282,21 +310,26 @@ static int write_profile(struct sq_wpart *p, struct part_stmts *ps, const struct
 		vals[i] = lp[i].value;
 	}
 	store_pack(&packed, ids, vals, enc->npairs);
-	/* A random id collides with odds of one in 2^63 per row; a collision just draws again. */
-	for (int attempt = 0; attempt < 4 && rc == SQLITE_CONSTRAINT; attempt++) {
-		sqlite3_bind_int64(ps->profile, 1, store_random_id());
-		sqlite3_bind_int64(ps->profile, 2, enc->series_id);
-		sqlite3_bind_int64(ps->profile, 3, enc->from_ns);
-		sqlite3_bind_int64(ps->profile, 4, enc->until_ns);
-		sqlite3_bind_int64(ps->profile, 5, enc->total);
-		sqlite3_bind_blob(ps->profile, 6, packed.buf, (int)packed.len, SQLITE_STATIC);
-		rc = sqlite3_step(ps->profile);
-		sqlite3_reset(ps->profile);
-	}
-	if (rc != SQLITE_DONE) {
-		sq_err(p->db, "storing a profile", e);
+	/*
+	 * The row id is the next one (one writer owns the partition, and rows are only ever dropped with it): rows
+	 * append to the table's B-tree instead of splitting its pages at random places.
+	 */
+	sqlite3_bind_int64(ps->profile, 1, enc->series_id);
+	sqlite3_bind_int64(ps->profile, 2, enc->from_ns);
+	sqlite3_bind_int64(ps->profile, 3, enc->until_ns);
+	sqlite3_bind_int64(ps->profile, 4, enc->total);
+	sqlite3_bind_blob(ps->profile, 5, packed.buf, (int)packed.len, SQLITE_STATIC);
+	if (step_done(p->db, ps->profile, "storing a profile", e))
 		goto out;
-	}
+	/* Late for hours (or a day) already rolled up: one more rollup row of each. */
+	if (enc->from_ns < s->hour_until &&
+	    sq_rollup_add(p->db, enc->series_id, 1, store_floor_to(enc->from_ns, STORE_HOUR_NS), 1, enc->total,
+			  &packed, e))
+		goto out;
+	if (enc->from_ns < s->day_until &&
+	    sq_rollup_add(p->db, enc->series_id, 2, store_floor_to(enc->from_ns, STORE_DAY_NS), 1, enc->total,
+			  &packed, e))
+		goto out;
 	sqlite3_bind_int64(ps->pseries, 1, enc->series_id);
 	sqlite3_bind_int64(ps->pseries, 2, enc->from_ns);
 	if (step_done(p->db, ps->pseries, "indexing a series", e))
@@ -323,7 +356,7 @@ static void fail_jobs(struct sq_job **jobs, size_t n, const struct err *e)
 /* Writes the profiles of `day` of every admitted job in one transaction of its partition. */
 static int write_day(struct sq_store *s, struct sq_job **jobs, size_t njobs, int64_t day, struct err *e)
 {
-	struct sq_wpart *p = wpart_get(s, day, e);
+	struct sq_wpart *p = sq_wpart_get(s, day, e);
 	struct part_stmts ps;
 
 	if (!p)
@@ -336,7 +369,7 @@ static int write_day(struct sq_store *s, struct sq_job **jobs, size_t njobs, int
 		if (jobs[j]->status)
 			continue;
 		for (size_t i = 0; i < jobs[j]->n; i++)
-			if (sq_day_of(jobs[j]->enc[i].from_ns) == day && write_profile(p, &ps, &jobs[j]->enc[i], e))
+			if (sq_day_of(jobs[j]->enc[i].from_ns) == day && write_profile(s, p, &ps, &jobs[j]->enc[i], e))
 				goto rollback;
 	}
 	part_stmts_free(&ps);
@@ -445,7 +478,7 @@ static void write_batch(struct sq_store *s, struct sq_job **jobs, size_t njobs)
 				remember_meta(s, &jobs[j]->enc[i]);
 }
 
-/* A retention job: enc == NULL, the cut-off day in `n`. Runs in the writer so no partition is in use. */
+/* A retention job; it runs in the writer so that no partition it drops is in use. */
 static int drop_days(struct sq_store *s, int64_t before_day, struct err *e)
 {
 	int64_t *days;
@@ -509,8 +542,12 @@ void *sq_writer_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 
 		for (struct sq_job *j = list; j; j = j->next) {
-			if (!j->enc) {
-				j->status = drop_days(s, (int64_t)j->n, &j->err);
+			if (j->kind == JOB_RETAIN) {
+				j->status = drop_days(s, j->arg, &j->err);
+				continue;
+			}
+			if (j->kind == JOB_COMPACT) {
+				j->status = sq_compact_run(s, j->arg, &j->err);
 				continue;
 			}
 			ALLOC_GROW(batch, n + 1, alloc);
@@ -602,7 +639,8 @@ int sq_enforce_retention(struct store *st, int64_t now_ns, struct err *e)
 	if (!s->retention_ns || s->read_only)
 		return 0;
 	/* Whole days only: a day is dropped once all of it is older than the retention. */
-	job.n = (size_t)sq_day_of(now_ns - s->retention_ns);
+	job.kind = JOB_RETAIN;
+	job.arg = sq_day_of(now_ns - s->retention_ns);
 	if (run_job(s, &job) < 0) {
 		*e = job.err;
 		return -1;
@@ -610,3 +648,17 @@ int sq_enforce_retention(struct store *st, int64_t now_ns, struct err *e)
 	return job.status;
 }
 
+
+int sq_compact(struct store *st, int64_t now_ns, struct err *e)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	struct sq_job job = { .kind = JOB_COMPACT, .arg = now_ns };
+
+	if (s->read_only)
+		return 0;
+	if (run_job(s, &job) < 0) {
+		*e = job.err;
+		return -1;
+	}
+	return job.status;
+}

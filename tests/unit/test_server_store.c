@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "core/buf.h"
 #include "core/err.h"
 #include "formats/format.h"
@@ -395,6 +397,101 @@ static void test_pack(void **state)
 	buf_release(&out);
 }
 
+/* Merges over ranges that cut hours, cover hours, and cover days, with raw edges on either side. */
+static char *rollup_answers(struct store *s, int64_t base)
+{
+	static const int64_t h = 3600 * SEC, d = 86400 * SEC;
+	const int64_t ranges[][2] = {
+		{ base, base + h },	    { base, base + 2 * d },	{ base + 15 * SEC, base + h },
+		{ base + 15 * SEC, base + d + h }, { base + h, base + 2 * d }, { base - h, base + 4 * d },
+		{ base + d, base + 3 * d }, { base + 7 * h + 5 * SEC, base + d + 3 * h + 20 * SEC },
+	};
+	struct buf out = BUF_INIT;
+
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		for (int sel = 0; sel < 2; sel++) {
+			char *m = merged(s, "", sel ? "{service_name=\"api\"}" : "{}", ranges[i][0], ranges[i][1]);
+
+			buf_addf(&out, "range %zu %d:\n%s", i, sel, m);
+			free(m);
+		}
+	}
+	return buf_detach(&out, NULL);
+}
+
+static void fill_rollup_world(struct store *s, int64_t base, const struct profile *a, const struct profile *b)
+{
+	for (int k = 0; k < 30; k++) {
+		int64_t t = base + k * 5400 * SEC + (k % 4) * 600 * SEC;
+
+		ingest(s, "", k % 3 ? api_prod : db_prod, 2, t, k % 2 ? a : b);
+		ingest(s, "t2", api_dev, 2, t, a);
+	}
+}
+
+/*
+ * Rollups answer exactly what the raw profiles answer (a store that was never compacted is the reference),
+ * late profiles join them, and they are really read: after compaction, damaging the raw rows of a rolled-up
+ * day does not change a merge over its whole hours, while a merge with a raw edge in that day fails.
+ */
+static void test_rollups(void **state)
+{
+	const int64_t base = 20400LL * 86400 * SEC, now = base + 3 * 86400 * SEC + 3600 * SEC;
+	struct profile *a = folded("main;work;leaf 3\nmain;idle 2\n"), *b = folded("main;work 1\nmain;other;x 4\n");
+	struct store *s = open_store(0, 0), *ref;
+	char s_dir[64], *want, *got, *path;
+	struct store_query q = { "", PTYPE, NULL, base + 15 * SEC, base + 86400 * SEC };
+	struct profile *p;
+	struct err e = ERR_INIT;
+	sqlite3 *db;
+
+	fill_rollup_world(s, base, a, b);
+	strcpy(s_dir, dir);
+	ref = open_store(0, 0); /* the reference, in a directory of its own: `dir` now names it */
+	fill_rollup_world(ref, base, a, b);
+	want = rollup_answers(ref, base);
+	/* Before the data: the watermarks move up to it, then there is nothing to do. */
+	assert_true(store_compact(s, base, &e) >= 0);
+	assert_int_equal(store_compact(s, base, &e), 0);
+	assert_true(store_compact(s, now, &e) >= 3);
+	assert_int_equal(store_compact(s, now, &e), 0);
+	got = rollup_answers(s, base);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+
+	/* A late profile in a rolled-up hour and day. */
+	ingest(s, "", api_prod, 2, base + 40 * SEC, a);
+	ingest(ref, "", api_prod, 2, base + 40 * SEC, a);
+	want = rollup_answers(ref, base);
+	got = rollup_answers(s, base);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+
+	/* Damage every raw profile of day 0: whole hours and days still read, from rollups. */
+	path = malloc(strlen(s_dir) + 32);
+	sprintf(path, "%s/p-20251108.db", s_dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE profiles SET data = x'05ff'", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	free(path);
+	got = merged(s, "", "{}", base, base + 2 * 86400 * SEC);
+	want = merged(ref, "", "{}", base, base + 2 * 86400 * SEC);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	p = profile_new(0);
+	assert_int_equal(store_select_merge(s, &q, p, &e), -1);
+	assert_non_null(strstr(e.msg, "damaged"));
+	profile_free(p);
+	profile_free(a);
+	profile_free(b);
+	rm_store(ref);
+	strcpy(dir, s_dir);
+	rm_store(s);
+}
+
 /* A postgres:// location selects PostgreSQL (tested against a real server in test_server_pg.c): one that
  * cannot be reached is an error naming it, not a SQLite directory of that name. */
 static void test_postgres_unreachable(void **state)
@@ -416,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent_writers),
 		cmocka_unit_test(test_limits_and_retention),
 		cmocka_unit_test(test_pack),
+		cmocka_unit_test(test_rollups),
 		cmocka_unit_test(test_postgres_unreachable),
 	};
 
