@@ -24,6 +24,7 @@ struct record_run {
 	bool launch;
 	unsigned freq;
 	struct symbolizer *sym;
+	uint64_t child_ignored_signals; /* bit N: the caller ignores signal N, so the command does too */
 	struct rec_session *s;
 	struct runtime *rt;
 
