@@ -40,6 +40,7 @@ struct record_run {
 	struct heap_trace *ht;
 	char *preload;
 	struct heap_run_result hres;
+	bool pymalloc_set; /* mem set PYTHONMALLOC=malloc for the command */
 };
 
 struct record_mode {

@@ -384,8 +384,10 @@ static int mem_start(struct record_run *r, struct err *e)
 	/* CPython serves objects up to 512 bytes from arenas it maps itself (pymalloc), which no malloc hook sees:
 	 * PYTHONMALLOC=malloc sends them to malloc, so a Python program's own allocations are profiled. Every
 	 * process of the run inherits it; a user's own PYTHONMALLOC is kept. */
-	if (!getenv("PYTHONMALLOC"))
+	if (!getenv("PYTHONMALLOC")) {
 		setenv("PYTHONMALLOC", "malloc", 1);
+		r->pymalloc_set = true;
+	}
 	r->preload = heap_find_preload(e);
 	if (!r->preload)
 		return -1;
@@ -435,6 +437,20 @@ static void mem_stop(struct record_run *r)
 	stop_notes(res, r->hres.stop_asked, r->hres.escalated, r->rq->argv[0]);
 }
 
+/* True when a CPython interpreter allocated in the profile (a python3.X executable or libpython). */
+static bool ran_python(const struct profile *p)
+{
+	for (size_t i = 0; i < p->frames_nr; i++) {
+		const char *m = p->frames[i].module ? profile_str(p, p->frames[i].module) : "";
+		const char *base = strrchr(m, '/');
+
+		base = base ? base + 1 : m;
+		if (!strncmp(base, "python", 6) || !strncmp(base, "libpython", 9))
+			return true;
+	}
+	return false;
+}
+
 static int mem_finish(struct record_run *r, struct profile *p, bool window, struct err *e)
 {
 	struct record_result *res = r->res;
@@ -446,6 +462,10 @@ static int mem_finish(struct record_run *r, struct profile *p, bool window, stru
 	if (!res->heap.streams)
 		record_note(res, "no process reported to the heap profiler: '%s' may be statically linked or clear "
 			    "LD_PRELOAD", r->rq->argv[0]);
+	if (r->pymalloc_set && ran_python(p))
+		record_note(res, "PYTHONMALLOC=malloc was set for the command: CPython serves objects up to 512 bytes "
+			    "from its own arenas (pymalloc), which no malloc hook sees, so Python's allocations would be "
+			    "missing; set PYTHONMALLOC yourself to keep another allocator");
 	if (res->heap.corrupt_streams)
 		record_note(res, "%" PRIu64 " heap event stream%s ended in corrupt data", res->heap.corrupt_streams,
 			    res->heap.corrupt_streams == 1 ? "" : "s");
