@@ -40,13 +40,19 @@ ctrl_c() {
 within() { awk -v s="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(s >= lo && s < hi) }'; }
 
 # --- a Ctrl-C the command ignores ------------------------------------------------------------------------
-ctrl_c cpu int "trap '' INT; while :; do :; done"
-if [ "$(cat int.st)" = 143 ] && within "$(cat int.secs)" 1.9 3.9 &&
-	grep -q "did not stop within 2 s of SIGINT: sent it SIGTERM$" int.err && [ -s int.pb.gz ]; then
-	t_pass "cpu: SIGINT ignored: SIGTERM after 2 s (exit 143, $(cat int.secs) s), said, profile written"
-else
-	t_fail "cpu: SIGINT ignored: SIGTERM after 2 s" "exit $(cat int.st) after $(cat int.secs) s: $(cat int.err)"
-fi
+# sigterm_after_grace MODE NAME: a command ignoring SIGINT is sent SIGTERM 2 s after the Ctrl-C (exit 143), the
+# note says so, and the profile is written.
+sigterm_after_grace() {
+	local mode=$1 name=$2
+	ctrl_c "$mode" "$name" "trap '' INT; while :; do :; done"
+	if [ "$(cat "$name.st")" = 143 ] && within "$(cat "$name.secs")" 1.9 3.9 &&
+		grep -q "did not stop within 2 s of SIGINT: sent it SIGTERM$" "$name.err" && [ -s "$name.pb.gz" ]; then
+		t_pass "$mode: SIGINT ignored: SIGTERM after 2 s (exit 143, $(cat "$name.secs") s), said, profile written"
+	else
+		t_fail "$mode: SIGINT ignored: SIGTERM after 2 s" "exit $(cat "$name.st") after $(cat "$name.secs") s: $(cat "$name.err")"
+	fi
+}
+sigterm_after_grace cpu int
 ctrl_c cpu kill "trap '' INT TERM; while :; do :; done"
 if [ "$(cat kill.st)" = 137 ] && within "$(cat kill.secs)" 3.9 5.9 &&
 	grep -q "sent it SIGTERM, then SIGKILL 2 s later" kill.err; then
@@ -55,13 +61,7 @@ else
 	t_fail "cpu: SIGINT and SIGTERM ignored: SIGKILL 2 s later" "exit $(cat kill.st) after $(cat kill.secs) s: $(cat kill.err)"
 fi
 if [ -f "$LIB" ]; then
-	ctrl_c mem memint "trap '' INT; while :; do :; done"
-	if [ "$(cat memint.st)" = 143 ] && within "$(cat memint.secs)" 1.9 3.9 &&
-		grep -q "did not stop within 2 s of SIGINT: sent it SIGTERM$" memint.err && [ -s memint.pb.gz ]; then
-		t_pass "mem: SIGINT ignored: SIGTERM after 2 s (exit 143, $(cat memint.secs) s), profile written"
-	else
-		t_fail "mem: SIGINT ignored: SIGTERM after 2 s" "exit $(cat memint.st) after $(cat memint.secs) s: $(cat memint.err)"
-	fi
+	sigterm_after_grace mem memint
 	# A Ctrl-C the command obeys ends it at once, without a note.
 	ctrl_c mem memok "sleep 30"
 	if [ "$(cat memok.st)" = 130 ] && within "$(cat memok.secs)" 0 1.5 && ! grep -q 'SIGTERM' memok.err; then
