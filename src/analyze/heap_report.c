@@ -14,6 +14,7 @@
 #include "heap_report.h"
 
 #define MAX_STACK 4096
+#define HEAP_SHORT_LIMIT 60 /* stacks this deep reached the walker's depth limit (64 by default) */
 
 enum { C_AOBJ, C_ASPACE, C_IOBJ, C_ISPACE, C_POBJ, C_PSPACE, C_TEMP, C_NR };
 
@@ -22,11 +23,47 @@ static const char *const col_names[C_NR] = {
 	"peak_inuse_objects", "peak_inuse_space", "temporary_objects",
 };
 
-/* Leaks nobody can fix in the program: buffers the C runtime keeps until exit. */
+/*
+ * Blocks the C library and the dynamic loader allocate once and keep until exit by design: stdio buffers,
+ * locale data, NSS (getpwnam, getaddrinfo), iconv's gconv modules, TLS blocks (allocate_dtv, _dl_allocate_tls),
+ * dlopen's link maps, atexit lists, libstdc++'s emergency pool. Not leaks the program can fix: reported apart,
+ * as valgrind's "still reachable" and heaptrack's built-in suppressions are.
+ */
 static const char *const default_supp[] = {
 	"^_IO_file_doallocate$", "^_dl_", "^__libc_setlocale", "^_nl_", "^__new_exitfn$", "^__cxa_thread_atexit",
-	"pool::pool", "^__fopen_internal$", "^allocate_dtv$", "/ld-linux-",
+	"pool::pool", "^__fopen_internal$", "^allocate_dtv$", "/ld-linux-", "^__nss_", "^nss_", "^__gconv",
+	"^_nss_", "^__libc_dlopen", "^dlopen", "^_dlerror_run$", "^__tzfile_read$", "^__tzset",
 };
+
+/*
+ * A stack of the C library's and the loader's frames only: their own state (setlocale's names, getpwnam's
+ * static buffer, NSS's databases). A program's leak through a libc call keeps the program's caller, because
+ * libc's functions leave the caller's frame pointer in place for the walk.
+ */
+static bool only_c_runtime(const struct profile *p, const uint32_t *stack, size_t depth)
+{
+	for (size_t i = 0; i < depth; i++) {
+		const struct frame *f = &p->frames[stack[i]];
+		const char *m = f->module ? profile_str(p, f->module) : "", *base = strrchr(m, '/');
+
+		base = base ? base + 1 : m;
+		if (strncmp(base, "libc.so", 7) && strncmp(base, "ld-linux", 8))
+			return false;
+	}
+	return depth > 0;
+}
+
+/* Where a complete stack starts: a stack whose root is none of these was cut short. */
+static bool is_stack_root(const char *fn)
+{
+	static const char *const roots[] = { "main", "_start", "__libc_start_main", "__libc_start_call_main",
+					     "start_thread", "clone", "clone3", "__clone", "__clone3" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(roots); i++)
+		if (!strcmp(fn, roots[i]))
+			return true;
+	return false;
+}
 
 bool heap_report_applies(const struct profile *p)
 {
@@ -98,10 +135,10 @@ static bool templ_match(const char *templ, const char *s)
 	return false;
 }
 
-static bool supp_match(const struct profile *p, const char *const *supp, size_t n, const uint32_t *stack,
-		       size_t depth)
+static bool supp_match(const struct profile *p, const char *const *supp, size_t from, size_t n,
+		       const uint32_t *stack, size_t depth)
 {
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = from; k < n; k++)
 		for (size_t i = 0; i < depth; i++) {
 			const struct frame *f = &p->frames[stack[i]];
 			if ((f->function && templ_match(supp[k], profile_str(p, f->function))) ||
@@ -160,6 +197,40 @@ static uint32_t unknown_id(const struct profile *p)
 	return id < 0 ? 0 : (uint32_t)id;
 }
 
+/* Counts a leak stack (root first) that stops before a stack root, by the module it stops in. */
+static void count_short(const struct profile *p, struct heap_report *r, const uint32_t *stack, size_t depth,
+			struct u64map *by_module)
+{
+	const struct frame *root;
+	int inserted;
+
+	r->leak_stacks++;
+	/* A stack at the walker's --depth limit is long, not broken; a Go or Python profile has other roots. */
+	if (!depth || depth >= HEAP_SHORT_LIMIT)
+		return;
+	root = &p->frames[stack[0]];
+	/* Only a native frame in a known module tells where the walk broke (an unresolved address does not). */
+	if (root->kind != FRAME_NATIVE || !root->module ||
+	    (root->function && is_stack_root(profile_str(p, root->function))))
+		return;
+	r->short_stacks++;
+	(*u64map_insert(by_module, root->module, &inserted))++;
+}
+
+/* The key counted most often in `m` (0 when empty). */
+static uint32_t most_counted(const struct u64map *m)
+{
+	uint64_t best = 0, bestkey = 0, key, val;
+	size_t pos = 0;
+
+	while (u64map_next(m, &pos, &key, &val))
+		if (val > best) {
+			best = val;
+			bestkey = key;
+		}
+	return (uint32_t)bestkey;
+}
+
 int heap_report_compute(const struct profile *p, const struct heap_report_opts *o, struct heap_report *r,
 			struct err *e)
 {
@@ -183,7 +254,7 @@ int heap_report_compute(const struct profile *p, const struct heap_report_opts *
 	r->has_temporary = col[C_TEMP] >= 0;
 
 	uint32_t *stack = xmalloc(MAX_STACK * sizeof(*stack));
-	struct u64map leak_index = U64MAP_INIT, site_index = U64MAP_INIT;
+	struct u64map leak_index = U64MAP_INIT, site_index = U64MAP_INIT, short_by_module = U64MAP_INIT;
 	size_t leaks_alloc = 0, sites_alloc = 0;
 	int64_t sum[C_NR] = { 0 };
 	uint32_t unknown = unknown_id(p);
@@ -219,9 +290,12 @@ int heap_report_compute(const struct profile *p, const struct heap_report_opts *
 
 		if (x[C_ISPACE] <= 0 && x[C_IOBJ] <= 0)
 			continue;
-		bool suppressed = supp_match(p, (const char *const *)r->supp, r->supp_nr, stack,
-					     af == SIZE_MAX ? depth : af + 1);
-		if (!suppressed) {
+		size_t sdepth = af == SIZE_MAX ? depth : af + 1;
+		bool runtime = only_c_runtime(p, stack, sdepth) ||
+			       supp_match(p, (const char *const *)r->supp, 0, r->default_supp_nr, stack, sdepth);
+		bool suppressed = !runtime && supp_match(p, (const char *const *)r->supp, r->default_supp_nr,
+							 r->supp_nr, stack, sdepth);
+		if (!suppressed && !runtime) {
 			s->leak_blocks = sat_add64(s->leak_blocks, x[C_IOBJ]);
 			s->leak_bytes = sat_add64(s->leak_bytes, x[C_ISPACE]);
 		}
@@ -231,7 +305,10 @@ int heap_report_compute(const struct profile *p, const struct heap_report_opts *
 			r->leaks[r->leaks_nr] = (struct heap_site){ .function = fn, .module = mod, .node = node,
 								     .frame = f ? stack[af] : UINT32_MAX };
 			r->leaks[r->leaks_nr].suppressed = suppressed;
+			r->leaks[r->leaks_nr].runtime = runtime;
 			*slot = r->leaks_nr++;
+			if (!suppressed && !runtime)
+				count_short(p, r, stack, depth, &short_by_module);
 		}
 		struct heap_site *l = &r->leaks[*slot];
 		l->leak_blocks = sat_add64(l->leak_blocks, x[C_IOBJ]);
@@ -242,6 +319,8 @@ int heap_report_compute(const struct profile *p, const struct heap_report_opts *
 	free(stack);
 	u64map_release(&leak_index);
 	u64map_release(&site_index);
+	r->short_module = most_counted(&short_by_module);
+	u64map_release(&short_by_module);
 
 	/* Scalars: from the recorder's metadata when present (exact), else from the columns. */
 	r->total_allocated_bytes = sum[C_ASPACE];
@@ -268,7 +347,10 @@ int heap_report_compute(const struct profile *p, const struct heap_report_opts *
 
 	for (size_t i = 0; i < r->leaks_nr; i++) {
 		const struct heap_site *l = &r->leaks[i];
-		if (l->suppressed) {
+		if (l->runtime) {
+			r->runtime_bytes = sat_add64(r->runtime_bytes, l->leak_bytes);
+			r->runtime_blocks = sat_add64(r->runtime_blocks, l->leak_blocks);
+		} else if (l->suppressed) {
 			r->suppressed_bytes = sat_add64(r->suppressed_bytes, l->leak_bytes);
 			r->suppressed_blocks = sat_add64(r->suppressed_blocks, l->leak_blocks);
 		} else {

@@ -34,7 +34,10 @@ struct heap_site {
 	int64_t peak_bytes, peak_blocks; /* live at the peak */
 	int64_t leak_bytes, leak_blocks; /* live at exit */
 	int64_t temporary;
-	bool suppressed;    /* leaks only: matched a suppression */
+	bool suppressed;    /* leaks only: matched a suppression of the user's */
+	/* leaks only: a one-time allocation of the C library or the dynamic loader (NSS, gconv, locale, TLS,
+	 * dlopen), kept until exit by design: valgrind's "still reachable", heaptrack's built-in suppressions */
+	bool runtime;
 };
 
 
@@ -50,6 +53,11 @@ struct heap_report {
 	int64_t temporary_allocations;
 	int64_t leaked_bytes, leaked_blocks;       /* not counting suppressed leaks */
 	int64_t suppressed_bytes, suppressed_blocks;
+	int64_t runtime_bytes, runtime_blocks;     /* still reachable: the C runtime's one-time allocations */
+	/* Leak stacks that stop before main or a thread start (not at the --depth limit): a frame pointer chain
+	 * broken by code built without them; `short_module` is where most of them stop (string id, 0: unknown). */
+	size_t short_stacks, leak_stacks;
+	uint32_t short_module;
 	int64_t processes;
 	int64_t hist[HEAP_HIST_BUCKETS];
 
@@ -60,7 +68,7 @@ struct heap_report {
 	size_t sites_nr;
 	const char **supp;        /* suppression patterns (copies): the built-in ones, then the file's */
 	size_t supp_nr, supp_alloc_;
-	size_t default_supp_nr;   /* how many of them are built in (C runtime buffers kept until exit) */
+	size_t default_supp_nr;   /* how many of them are built in (the C runtime's one-time allocations) */
 };
 
 struct heap_report_opts {

@@ -119,6 +119,17 @@ static void hist_range(unsigned b, char *lo, char *hi)
 	fmt_bytes(hi, (double)h);
 }
 
+/* True when v[i] is a counted leak whose function no earlier counted leak has: one suppression per function. */
+static bool first_leak_of(const struct heap_site *v, size_t i)
+{
+	if (v[i].suppressed || v[i].runtime)
+		return false;
+	for (size_t k = 0; k < i; k++)
+		if (!v[k].suppressed && !v[k].runtime && v[k].function == v[i].function)
+			return false;
+	return true;
+}
+
 void heap_report_format_text(struct buf *out, const struct profile *p, const struct heap_report *r, size_t top)
 {
 	char a[32], b[32], c[32];
@@ -158,6 +169,18 @@ void heap_report_format_text(struct buf *out, const struct profile *p, const str
 			buf_addf(out, "; %s bytes in %s block%s suppressed", fmt_count(a, (uint64_t)r->suppressed_bytes),
 				fmt_count(b, (uint64_t)r->suppressed_blocks), r->suppressed_blocks == 1 ? "" : "s");
 		buf_addch(out, '\n');
+		if (r->runtime_blocks)
+			buf_addf(out, "  still reachable:       %s (%s bytes) in %s block%s: the C library's and loader's "
+				 "one-time allocations (stdio, locale, NSS, gconv, TLS, dlopen), not leaks\n",
+				 fmt_bytes(a, (double)r->runtime_bytes), fmt_count(b, (uint64_t)r->runtime_bytes),
+				 fmt_count(c, (uint64_t)r->runtime_blocks), r->runtime_blocks == 1 ? "" : "s");
+	}
+	if (r->short_stacks) {
+		const char *m = r->short_module ? profile_str(p, r->short_module) : "[unknown]";
+
+		buf_addf(out, "  warning: %zu of %zu leak stacks stop before main or a thread start, most in %s: code "
+			 "built without frame pointers ends the stack walk there, so their callers are missing\n",
+			 r->short_stacks, r->leak_stacks, strrchr(m, '/') ? strrchr(m, '/') + 1 : m);
 	}
 
 	size_t n;
@@ -165,7 +188,7 @@ void heap_report_format_text(struct buf *out, const struct profile *p, const str
 	size_t shown = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct heap_site *l = &v[i];
-		if (l->suppressed)
+		if (l->suppressed || l->runtime)
 			continue;
 		if (!shown++)
 			buf_adds(out, "\nLeaks (not freed at exit), biggest first:\n");
@@ -209,7 +232,7 @@ void heap_report_format_text(struct buf *out, const struct profile *p, const str
 	if (shown) {
 		buf_adds(out, "\nSuppressions for these leaks (LSan format, for --suppressions FILE):\n");
 		for (size_t i = 0, k = 0; i < n && k < top; i++)
-			if (!v[i].suppressed) {
+			if (first_leak_of(v, i)) {
 				buf_addf(out, "  leak:%s\n", profile_str(p, v[i].function));
 				k++;
 			}
@@ -278,6 +301,10 @@ void heap_report_json_fields(struct jw *j, const struct profile *p, const struct
 	jw_kv_i64(j, "leaked_blocks", r->leaked_blocks);
 	jw_kv_i64(j, "suppressed_bytes", r->suppressed_bytes);
 	jw_kv_i64(j, "suppressed_blocks", r->suppressed_blocks);
+	jw_kv_i64(j, "still_reachable_bytes", r->runtime_bytes);
+	jw_kv_i64(j, "still_reachable_blocks", r->runtime_blocks);
+	jw_kv_u64(j, "short_leak_stacks", r->short_stacks);
+	jw_kv_str(j, "short_stacks_module", r->short_module ? profile_str(p, r->short_module) : "");
 
 	size_t n;
 	struct heap_site *v = sorted(p, r->leaks, r->leaks_nr, offsetof(struct heap_site, leak_bytes), &n);
@@ -286,14 +313,16 @@ void heap_report_json_fields(struct jw *j, const struct profile *p, const struct
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < n; i++) {
 			const struct heap_site *l = &v[i];
-			if (l->suppressed != (pass == 1))
+			if ((l->suppressed || l->runtime) != (pass == 1))
 				continue;
 			jw_object_begin(j);
 			jw_kv_str(j, "function", profile_str(p, l->function));
 			jw_kv_str(j, "module", l->module ? profile_str(p, l->module) : "");
 			jw_kv_i64(j, "bytes", l->leak_bytes);
 			jw_kv_i64(j, "blocks", l->leak_blocks);
-			jw_kv_bool(j, "suppressed", l->suppressed);
+			/* "suppressed": not counted as a leak; "kind" says why (valgrind's "still reachable"). */
+			jw_kv_bool(j, "suppressed", l->suppressed || l->runtime);
+			jw_kv_str(j, "kind", l->runtime ? "still_reachable" : l->suppressed ? "suppressed" : "leak");
 			jw_key(j, "stack");
 			jw_array_begin(j);
 			size_t depth = heap_site_stack(p, l, stack, MAX_STACK);
@@ -334,7 +363,7 @@ void heap_report_json_fields(struct jw *j, const struct profile *p, const struct
 	jw_key(j, "suppressions");
 	jw_array_begin(j);
 	for (size_t i = 0; i < n; i++)
-		if (!v[i].suppressed) {
+		if (first_leak_of(v, i)) {
 			buf_reset(&line);
 			buf_addf(&line, "leak:%s", profile_str(p, v[i].function));
 			jw_string(j, line.buf);

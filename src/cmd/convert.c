@@ -68,7 +68,7 @@ int cmd_convert(int argc, char **argv)
 		OPT_STRING(0, "to", &o.to, "FORMAT", "output format (default: from OUT's extension)"),
 		OPT_STRING(0, "type", &o.type, "TYPE", "input format: perf, pprof, folded, py-spy, speedscope, ... (default: detected from the content)"),
 		OPT_STRING(0, "value", &o.value, "TYPE",
-			   "value column for single-value outputs such as folded (default: the profile's default)"),
+			   "value column for single-value outputs such as folded (default: samples when the profile has them, else the profile's default)"),
 		OPT_BOOL(0, "list", &o.list, "list the formats and what kiln can do with each"),
 		OPT_END(),
 	};
@@ -114,6 +114,8 @@ int cmd_convert(int argc, char **argv)
 			error_msg("cannot convert '%s': it has no '%s' values", argv[0], o.value);
 			goto out;
 		}
+	} else {
+		wo.column = format_value_column(p);
 	}
 	/* An empty output would look like a profile of an idle program: refuse it, as analyze does. */
 	if (profile_is_empty(p, wo.column)) {

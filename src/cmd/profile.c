@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/clock.h"
 #include "../core/err.h"
 #include "../core/heap_wire.h"
 #include "../core/options.h"
@@ -40,7 +41,9 @@ static const struct cmd_help help = {
 		"Samples where CPU time goes with the kernel's cpu-clock event (works in virtual machines without "
 		"hardware counters), with kernel and user call stacks. A launched COMMAND is followed through "
 		"every thread, fork and exec; -p attaches to running processes (their existing and future threads) "
-		"until they exit, -d SECONDS pass or Ctrl-C; -a samples every CPU.\n\n"
+		"until they exit, -d SECONDS pass or Ctrl-C; -a samples every CPU. With a command, -d SECONDS "
+		"records its first SECONDS and leaves it running. Options after the command are the command's "
+		"(kiln says so when one of kiln's output options went there).\n\n"
 		"Sampling rate: -F defaults to 999 Hz for a launched command (a development run wants detail) and "
 		"99 Hz with -p or -a (production: a tenth of the overhead, and off the timer tick's 100 Hz so "
 		"periodic work is not aliased). The kernel's limit is /proc/sys/kernel/perf_event_max_sample_rate; "
@@ -64,7 +67,8 @@ static const struct cmd_help help = {
 		"Exit status: that of the command (128+N when a signal N killed it), 0 for -p/-a recordings, 125 "
 		"when kiln itself fails, 126 when the command cannot run, 127 when it is not found, 2 for usage "
 		"errors. SIGINT/SIGTERM stop the recording and the profile collected so far is written; a signal "
-		"sent to kiln is passed on to the command.\n\n"
+		"sent to kiln is passed on to the command; a command still running 2 s later is sent SIGTERM, and "
+		"SIGKILL 2 s after that; a second signal stops at once and leaves the command running.\n\n"
 		"--diff profiles two shell command lines one after the other and compares them as 'kiln diff' does: "
 		"the functions whose share of samples changed, each with a significance test, and a differential "
 		"flame graph of the second (-o, default diff.svg; red grew, blue shrank).",
@@ -145,9 +149,6 @@ static int check_target(const struct profile_opts *o, const struct cmd_help *h, 
 	if (!npids && !o->all_cpus && !argc)
 		return usage_error(h, o->mode_bit == RECORD_MEM ? "nothing to profile: give a command"
 							 : "nothing to profile: give a command, --pid or --all-cpus");
-	if (o->duration > 0 && argc)
-		return usage_error(h, "--duration applies to --pid and --all-cpus; a command's run bounds its "
-				      "recording");
 	if (o->all_cpus && !argc && o->duration <= 0 && (o->mode_bit & (RECORD_OFFCPU | RECORD_WALL | RECORD_IO)))
 		return usage_error(h, "--all-cpus without a command needs --duration");
 	return 0;
@@ -217,8 +218,8 @@ static int pick_outputs(const struct profile_opts *o, const struct cmd_help *h, 
 	*nouts = 1;
 	if (o->flamegraph)
 		outs[(*nouts)++] = (struct profile_output){ o->flamegraph, NULL, "flame graph" };
-	/* mem writes atomically at the end and fails there (125), as it always did; the others check now. */
-	for (size_t i = 0; i < *nouts && o->mode_bit != RECORD_MEM; i++)
+	/* Checked before the command runs, in every mode: a failure at the end would waste the whole run. */
+	for (size_t i = 0; i < *nouts; i++)
 		if (profile_check_writable(outs[i].path) < 0)
 			return EXIT_USAGE;
 	if (o->json && strcmp(o->json, "-") && profile_check_writable(o->json) < 0)
@@ -267,10 +268,8 @@ static bool write_outputs(const struct profile_opts *o, struct profile *p, struc
 		int w;
 
 		if (outs[i].f) {
-			/* Single-value formats count CPU samples, as perf/stackcollapse users expect; pprof keeps all. */
-			struct format_write_opts wo = { .column = -1 };
-			if (o->mode_bit == RECORD_CPU && strcmp(outs[i].f->name, "pprof"))
-				wo.column = profile_find_column(p, "samples");
+			/* Single-value formats carry the column kiln convert would pick (format.h); pprof keeps all. */
+			struct format_write_opts wo = { .column = format_value_column(p) };
 			w = profile_write_path(p, outs[i].path, outs[i].f, &wo, &e);
 		} else if (!p->rows_nr && o->mode_bit != RECORD_MEM) {
 			warning_msg("%s: flame graph '%s' not written",
@@ -289,17 +288,29 @@ static bool write_outputs(const struct profile_opts *o, struct profile *p, struc
 	return failed;
 }
 
+/* What was given before the command, for profile_hint_misplaced(). */
+struct given_args {
+	const struct option *opts;
+	int before;
+	char **args;
+};
+
 /* Records, writes and reports: the part of kiln profile after its options were checked. */
 static int profile_run(const struct profile_opts *o, struct record_request *rq, char **argv,
-		       struct profile_output *outs, size_t nouts)
+		       struct profile_output *outs, size_t nouts, const struct given_args *ga)
 {
 	struct record_result res;
 	struct err e = ERR_INIT;
 	struct profile *p = profile_new(0);
-	int status;
+	struct profile_live *live;
+	uint64_t since = epoch_ns();
+	int status, rs;
 
 	rq->argv = argv[0] ? argv : NULL;
-	if (record_run(rq, p, &res, &e) < 0) {
+	live = profile_live_start(o, rq);
+	rs = record_run(rq, p, &res, &e);
+	profile_live_end(live);
+	if (rs < 0) {
 		error_msg("%s", e.msg);
 		status = EXIT_INTERNAL;
 		goto out;
@@ -335,6 +346,7 @@ static int profile_run(const struct profile_opts *o, struct record_request *rq, 
 					o->mode_bit == RECORD_MEM && !outs[i].f ? "flame graph" : outs[i].what);
 	if (!o->quiet && o->json && strcmp(o->json, "-") && o->mode_bit == RECORD_IO)
 		fprintf(stderr, "kiln: wrote '%s' (json)\n", o->json);
+	profile_hint_misplaced(ga->opts, o, ga->before, ga->args, rq->argv, since);
 	if (failed)
 		status = EXIT_INTERNAL;
 out:
@@ -385,7 +397,8 @@ static void profile_options(struct profile_opts *o, struct option *out)
 		OPT_LIST('p', "pid", &o->pids, "PID[,PID]", "attach to running processes (all their threads)",
 			 OPT_TAGS(M_PERF)),
 		OPT_BOOL('a', "all-cpus", &o->all_cpus, "record the whole system", OPT_TAGS(M_PERF)),
-		OPT_DOUBLE('d', "duration", &o->duration, "SECONDS", "stop after SECONDS (with -p or -a)", 0.001, 1e7,
+		OPT_DOUBLE('d', "duration", &o->duration, "SECONDS",
+			   "stop after SECONDS (a launched command runs on)", 0.001, 1e7,
 			   OPT_TAGS(M_PERF)),
 		OPT_INT('F', "frequency", &o->freq, "HZ",
 			"samples per second per CPU (default 999 launched, 99 with -p/-a)", 1, 100000,
@@ -465,8 +478,10 @@ int cmd_profile(int argc, char **argv)
 	struct profile_output outs[2];
 	size_t ngiven = 0, nouts = 0;
 	uint32_t *pids = NULL;
-	int st;
+	char **orig = xcalloc((size_t)argc + 1, sizeof(*orig));
+	int st, orig_argc = argc;
 
+	memcpy(orig, argv, (size_t)argc * sizeof(*orig));
 	profile_options(&o, opts);
 	argc = parse_options_given(argc, argv, opts, &help, PARSE_STOP_AT_NON_OPTION | PARSE_HELP_LAST, given,
 				   &ngiven);
@@ -485,8 +500,11 @@ int cmd_profile(int argc, char **argv)
 		   !(st = check_target(&o, help_of(o.mode_bit), rq.npids, argc)) &&
 		   !(st = check_language(&rq, help_of(o.mode_bit), argc, argv)) &&
 		   !(st = pick_outputs(&o, help_of(o.mode_bit), outs, &nouts))) {
-		st = profile_run(&o, &rq, argv, outs, nouts);
+		struct given_args ga = { opts, orig_argc - 1 - argc, orig + 1 };
+
+		st = profile_run(&o, &rq, argv, outs, nouts, &ga);
 	}
+	free(orig);
 	free(pids);
 	free(o.pids.v);
 	free(given);

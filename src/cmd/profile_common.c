@@ -98,7 +98,9 @@ int profile_check_writable(const char *path)
 
 void profile_print_ending(const struct record_result *res)
 {
-	if (res->launched && !res->reaped)
+	if (res->left_running)
+		fprintf(stderr, "; the command runs on");
+	else if (res->launched && !res->reaped)
 		fprintf(stderr, "; stopped by a second signal, the command still runs");
 	else if (res->launched && WIFSIGNALED(res->status))
 		fprintf(stderr, "; command killed by signal %d", WTERMSIG(res->status));

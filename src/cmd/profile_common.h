@@ -85,6 +85,23 @@ int profile_mem_check(const struct profile_opts *o, const struct cmd_help *help,
 /* Prints "; command exit status N" or how the command ended, for the report's first line. */
 void profile_print_ending(const struct record_result *res);
 
+/*
+ * -p/-a on a terminal (profile_live.c): says what is recorded, for how long and how to stop ("kiln: recording
+ * 1234 (name) for 60 s, Ctrl-C to stop") and hooks a progress line into `rq`. NULL (a no-op for
+ * profile_live_end) when quiet, for a launched command, or when stderr is not a terminal.
+ */
+struct profile_live;
+struct profile_live *profile_live_start(const struct profile_opts *o, struct record_request *rq);
+void profile_live_end(struct profile_live *l);
+/*
+ * After the run: kiln's output options (-o, --flamegraph, --json: the entries of `opts` that store into `o`'s
+ * outputs) that followed the command went to it, as with perf and env. When their file was not written since
+ * `since_ns` (epoch; the command did not write it either), says so in one line with the command line that was meant.
+ * `kiln_args` are the `before` arguments given before the command (a final "--" included).
+ */
+void profile_hint_misplaced(const struct option *opts, const struct profile_opts *o, int before, char **kiln_args,
+			    char *const *cmd, uint64_t since_ns);
+
 /* kiln profile --diff: records both commands in-process with `rq`'s options and compares them. */
 int profile_diff_run(const char *cmd_a, const char *cmd_b, const struct record_request *rq, const char *svg,
 		     bool quiet);

@@ -119,7 +119,9 @@ int profile_report_mem(const struct profile_opts *o, struct profile *p, const st
 		heap_report_format_text(&text, p, &r, (size_t)o->top);
 		fputs(text.buf, stderr);
 		buf_release(&text);
-		if (WIFSIGNALED(res->status))
+		if (res->launched && !res->reaped)
+			fprintf(stderr, "kiln: stopped by a second signal, the command still runs\n");
+		else if (WIFSIGNALED(res->status))
 			fprintf(stderr, "kiln: command killed by signal %d\n", WTERMSIG(res->status));
 	}
 	if (o->json) {

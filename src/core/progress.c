@@ -12,6 +12,7 @@
 struct progress {
 	char *title;
 	char *unit; /* counted steps (progress_new_count), or NULL for bytes */
+	int timed;  /* progress_new_time(): done and total are nanoseconds */
 	uint64_t total;
 	uint64_t last_ns;
 	uint64_t start_ns;
@@ -38,6 +39,15 @@ struct progress *progress_new_count(const char *title, uint64_t total, const cha
 
 	if (p)
 		p->unit = xstrdup(unit);
+	return p;
+}
+
+struct progress *progress_new_time(const char *title, uint64_t total_ns)
+{
+	struct progress *p = progress_new(title, total_ns);
+
+	if (p)
+		p->timed = 1;
 	return p;
 }
 
@@ -69,7 +79,7 @@ void progress_update(struct progress *p, uint64_t done)
 	if (!p)
 		return;
 	/* Reading the clock is cheap, but not free: look only every 64th call (each counted step is slow). */
-	if (!p->unit && (p->calls++ & 63))
+	if (!p->unit && !p->timed && (p->calls++ & 63))
 		return;
 	t = now_ns();
 	if (t - p->last_ns < 200000000ULL || t - p->start_ns < 500000000ULL)
@@ -77,6 +87,11 @@ void progress_update(struct progress *p, uint64_t done)
 	p->last_ns = t;
 	if (p->unit)
 		show_count(p, done, t);
+	else if (p->timed && p->total)
+		fprintf(stderr, "\r%s: %3.0f%% (%.1f / %.1f s)\033[K", p->title, 100.0 * (double)done / (double)p->total,
+			(double)done * 1e-9, (double)p->total * 1e-9);
+	else if (p->timed)
+		fprintf(stderr, "\r%s: %.1f s\033[K", p->title, (double)done * 1e-9);
 	else if (p->total)
 		fprintf(stderr, "\r%s: %3.0f%% (%.1f / %.1f MB)\033[K", p->title, 100.0 * (double)done / (double)p->total,
 			(double)done / 1e6, (double)p->total / 1e6);

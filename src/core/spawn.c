@@ -104,3 +104,20 @@ void spawn_abort(struct spawn *sp)
 	close_fd(&sp->gate_fd);
 	close_fd(&sp->err_fd);
 }
+
+int spawn_escalate(pid_t pid, uint64_t asked_ns, uint64_t now, int *sent)
+{
+	int sig = 0;
+
+	if (pid <= 0 || now < asked_ns)
+		return 0;
+	if (*sent != SIGKILL && now - asked_ns >= 2 * SPAWN_GRACE_NS)
+		sig = SIGKILL;
+	else if (!*sent && now - asked_ns >= SPAWN_GRACE_NS)
+		sig = SIGTERM;
+	if (!sig)
+		return 0;
+	kill(pid, sig);
+	*sent = sig;
+	return sig;
+}

@@ -51,4 +51,13 @@ int spawn_exec_wait(struct spawn *sp, int *status);
  * for a child already released or reaped. */
 void spawn_abort(struct spawn *sp);
 
+/*
+ * A command asked to stop (a Ctrl-C, a signal passed on) that is still running after a grace period is made
+ * to: SIGTERM once SPAWN_GRACE_NS passed since `asked_ns`, SIGKILL once twice that passed (a target that
+ * ignores SIGINT, or SIGTERM too, cannot hold a recording open). Call it as often as convenient with the
+ * now_ns() time; `*sent` (0 at first) keeps the last signal sent. Returns the signal sent by this call, or 0.
+ */
+#define SPAWN_GRACE_NS 2000000000ULL
+int spawn_escalate(pid_t pid, uint64_t asked_ns, uint64_t now, int *sent);
+
 #endif

@@ -46,6 +46,17 @@ const struct format *format_by_name(const char *name)
 	return NULL;
 }
 
+int format_value_column(const struct profile *p)
+{
+	int col = profile_find_column(p, "samples"), def = profile_default_column(p);
+
+	/* A CPU profile (pprof's samples/count beside cpu/nanoseconds, as Go and kiln write it): count samples. */
+	if (col < 0 || def < 0 || strcmp(profile_str(p, p->columns[col].unit), "count") ||
+	    strcmp(profile_str(p, p->columns[def].type), "cpu"))
+		return -1;
+	return col;
+}
+
 const struct format *format_for_path(const char *path)
 {
 	size_t plen = strlen(path);

@@ -35,6 +35,14 @@ struct format_write_opts {
 };
 
 /*
+ * The column a single-value output (folded, speedscope) carries when the user did not pick one: in a CPU
+ * profile (samples/count beside a default cpu column) the samples, as perf's and stackcollapse's folded files
+ * count them, so `kiln profile -o x.folded` and `kiln convert x.pb.gz -o x.folded` write the same numbers;
+ * else -1 (the profile's default column).
+ */
+int format_value_column(const struct profile *p);
+
+/*
  * A format with a probe and neither `read` nor `write` is one kiln recognises but does not read (unread.c):
  * detection refuses such an input by its description ("a gperftools heap profile") instead of letting a loose
  * text reader misread it.

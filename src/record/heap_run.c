@@ -25,11 +25,16 @@
 #include "heap_trace.h"
 
 static volatile sig_atomic_t run_child;
+static volatile sig_atomic_t stop_requests, stop_sig;
 
-void heap_run_stop(int sig)
+void heap_run_stop(int sig, bool forward)
 {
 	pid_t pid = run_child;
-	if (pid > 0)
+
+	if (stop_requests < 100)
+		stop_requests++;
+	stop_sig = sig;
+	if (forward && pid > 0)
 		kill(pid, sig);
 }
 
@@ -151,10 +156,13 @@ int heap_run(const struct heap_run_opts *o, struct heap_trace *t, struct heap_ru
 		goto out;
 	}
 
+	stop_requests = 0;
 	res->start_mono_ns = now_ns();
 	res->start_epoch_ns = (int64_t)epoch_ns();
 	struct child_env ce = { o, sock };
-	struct spawn_opts so = { .argv = o->argv, .setup = child_setup, .setup_arg = &ce };
+	struct spawn_opts so = { .argv = o->argv, .ignored_signals = o->ignored_signals, .setup = child_setup,
+				 .setup_arg = &ce };
+	uint64_t asked_ns = 0;
 	if (spawn_start(&sp, &so, e) < 0)
 		goto out;
 	pid_t pid = sp.pid;
@@ -259,8 +267,21 @@ int heap_run(const struct heap_run_opts *o, struct heap_trace *t, struct heap_ru
 				child_done = true;
 				run_child = 0;
 				res->status = st;
+				res->reaped = true;
 				res->duration_ns = (int64_t)(now_ns() - res->start_mono_ns);
 				idle_since = now_ns();
+			} else if (stop_requests >= 2) {
+				/* A second request stops without the command, as in the other modes. */
+				run_child = 0;
+				res->stop_signal = stop_sig;
+				res->duration_ns = (int64_t)(now_ns() - res->start_mono_ns);
+				break;
+			} else if (stop_requests) {
+				if (!asked_ns) {
+					asked_ns = now_ns();
+					res->stop_asked = stop_sig;
+				}
+				spawn_escalate(pid, asked_ns, now_ns(), &res->escalated);
 			}
 		} else {
 			if (got)

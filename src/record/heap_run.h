@@ -4,7 +4,9 @@
  * (in a fresh 0700 directory), and kiln feeds them to a heap_trace as they arrive, so the target never waits
  * for a file and memory grows with live blocks and unique stacks, not with the number of events.
  *
- * Signals: heap_run_stop() is async-signal-safe and forwards the signal to the command.
+ * Signals: heap_run_stop() is async-signal-safe and forwards the signal to the command when asked to. The run
+ * waits for the command; a command still running SPAWN_GRACE_NS after the request is sent SIGTERM, then
+ * SIGKILL (spawn_escalate()); a second request ends the run at once and leaves the command running.
  */
 #ifndef KILN_RECORD_HEAP_RUN_H
 #define KILN_RECORD_HEAP_RUN_H
@@ -22,6 +24,7 @@ struct heap_run_opts {
 	uint64_t sample_bytes; /* 0: every allocation */
 	unsigned depth;       /* 0: the library's default */
 	bool no_children;
+	uint64_t ignored_signals; /* bit N: signal N stays ignored in the command (kiln's caller ignored it) */
 	double linger;        /* seconds to wait for other processes' streams after the command exits (1) */
 	struct symbolizer *warm; /* given to heap_trace_warm() while the command runs (NULL: none) */
 };
@@ -33,8 +36,11 @@ enum heap_launch_error {
 };
 
 struct heap_run_result {
-	int status;           /* wait status of the command */
-	bool launched;
+	int status;           /* wait status of the command (when `reaped`) */
+	bool launched, reaped;
+	int stop_signal;      /* a second stop request's signal: the run ended with the command running */
+	int stop_asked;       /* the first stop request's signal, 0 if none */
+	int escalated;        /* SIGTERM or SIGKILL sent after the grace period, 0 if none */
 	enum heap_launch_error launch_error; /* `e` says why */
 	uint64_t start_mono_ns;
 	int64_t start_epoch_ns;
@@ -46,7 +52,7 @@ struct heap_run_result {
  * executed: see launch_error, with `e` set), or -1 with `e` set when profiling could not start.
  */
 int heap_run(const struct heap_run_opts *o, struct heap_trace *t, struct heap_run_result *res, struct err *e);
-void heap_run_stop(int sig);
+void heap_run_stop(int sig, bool forward);
 
 /* Finds libkiln-heap.so: $KILN_HEAP_LIB, beside the kiln binary, then ../lib/ from it. Returns a malloc'd path
  * or NULL with `e` set. */

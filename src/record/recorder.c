@@ -402,6 +402,7 @@ struct recorder {
 	bool *exited;
 	struct pollfd *pfd;
 	uint64_t start, deadline;
+	uint64_t stop_ns; /* when the first stop request was seen, for the grace period (spawn_escalate) */
 };
 
 /* Opens the events of the mode on the child, the targets or every CPU. */
@@ -517,6 +518,7 @@ int recorder_start(const struct recorder_opts *o, struct rec_session *s, struct 
 			return 0;
 		}
 		res->launched = true;
+		res->child = rc->child;
 	}
 	rc->deadline = o->duration > 0 ? rc->start + (uint64_t)(o->duration * 1e9) : 0;
 	rc->pfd = xcalloc(rc->r.rings_nr + rc->npidfds + 1, sizeof(*rc->pfd));
@@ -542,6 +544,14 @@ static bool ended(struct recorder *rc)
 			rc->res->stop_signal = stop_signal;
 			return true;
 		}
+		/* ... for a grace period: one that ignores the signal is then sent SIGTERM, later SIGKILL. */
+		uint64_t now = now_ns();
+		if (!rc->stop_ns) {
+			rc->stop_ns = now;
+			rc->res->stop_asked = stop_signal;
+		}
+		else if (!rc->child_reaped)
+			spawn_escalate(rc->child, rc->stop_ns, now, &rc->res->escalated);
 	}
 	if (rc->launch && !rc->child_reaped) {
 		int status;

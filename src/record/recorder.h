@@ -11,6 +11,8 @@
  *
  * Signals: recorder_stop() is async-signal-safe; a signal for the command is forwarded to a launched child and
  * the recording ends when the child is gone, or at a second stop request (the command is then left running).
+ * A child still running SPAWN_GRACE_NS after a stop request gets SIGTERM, and SIGKILL after as long again.
+ * A `duration` with a launched command ends the recording at that time and leaves the command running.
  */
 #ifndef KILN_RECORDER_H
 #define KILN_RECORDER_H
@@ -82,6 +84,10 @@ struct recorder_result {
 	uint64_t start_epoch_ns;
 	uint64_t start_mono_ns; /* now_ns() when the events were enabled */
 	int stop_signal;        /* a signal that ended the recording, 0 if none */
+	int stop_asked;         /* the signal of the first stop request, 0 if none */
+	int escalated;          /* SIGTERM or SIGKILL: sent to a command that outlived a stop request's grace
+				 * period (spawn_escalate()), 0 if none */
+	int child;              /* the launched command's process id */
 	uint64_t bytes_read;    /* ring buffer bytes consumed */
 	unsigned nevents;
 };

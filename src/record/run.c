@@ -95,7 +95,7 @@ static void signals_install(struct record_run *r, struct sigaction old[3])
 		sigaction(stop_signals[i], &sa, &old[i]);
 		/* An ignored signal (a background job's SIGINT, nohup's SIGHUP) stays ignored in the command. */
 		if (old[i].sa_handler == SIG_IGN)
-			r->ro.child_ignored_signals |= 1ULL << stop_signals[i];
+			r->child_ignored_signals |= 1ULL << stop_signals[i];
 	}
 }
 
@@ -186,6 +186,23 @@ static int run_start(struct record_run *r, struct sigaction old[3], struct err *
 	return r->res->launch_failed;
 }
 
+/* Polls the mode to its end, calling rq->on_progress between slices of a quarter second. */
+static int poll_with_progress(struct record_run *r, struct err *e)
+{
+	const struct record_request *rq = r->rq;
+	uint64_t start = now_ns();
+	int st;
+
+	if (!rq->on_progress) {
+		while (!(st = r->mode->poll(r, 0, e)))
+			;
+		return st;
+	}
+	while (!(st = r->mode->poll(r, now_ns() + 250000000ULL, e)))
+		rq->on_progress(now_ns() - start, rq->progress_arg);
+	return st;
+}
+
 int record_run(const struct record_request *rq, struct profile *p, struct record_result *res, struct err *e)
 {
 	struct record_run r;
@@ -197,8 +214,7 @@ int record_run(const struct record_request *rq, struct profile *p, struct record
 	st = run_start(&r, old, e);
 	if (st)
 		goto out; /* -1, or the command could not run (0 with res->launch_failed) */
-	while (!(st = r.mode->poll(&r, 0, e)))
-		;
+	st = poll_with_progress(&r, e);
 	if (st < 0 || res->launch_failed) {
 		st = st < 0 ? -1 : 1;
 		goto out;

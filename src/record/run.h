@@ -26,7 +26,9 @@
  *
  * Signals: with `handle_signals`, SIGINT/SIGTERM/SIGHUP end the recording while it runs (the output is still
  * produced) and a signal sent to kiln alone is passed on to a launched command; a signal the caller ignores
- * stays ignored in the command. record_stop() does the same from anywhere (async-signal-safe).
+ * stays ignored in the command. A launched command still running 2 s after a stop request is sent SIGTERM,
+ * and SIGKILL 2 s later (res->escalated, and a note). record_stop() does the same from anywhere
+ * (async-signal-safe).
  *
  * Library code: nothing is printed; messages for the user are collected in res->notes.
  */
@@ -65,7 +67,8 @@ struct record_request {
 	const uint32_t *pids;
 	size_t npids;
 	bool all_cpus;
-	double duration;         /* seconds (PIDs, all CPUs); 0: until the targets exit or record_stop() */
+	double duration;         /* seconds; 0: until the targets exit or record_stop(). With a command: the recording
+				  * ends then and the command runs on (res->left_running) */
 
 	/* Sampling (cpu, wall) */
 	unsigned freq;           /* per second per CPU; 0: RECORD_FREQ_LAUNCH launched, RECORD_FREQ_ATTACH else */
@@ -89,6 +92,10 @@ struct record_request {
 	bool no_stacks, no_files;
 
 	bool handle_signals;     /* see above */
+	/* Called about four times a second while recording (not in mem mode, whose command bounds the run) with
+	 * the time recorded so far: for a progress line. NULL: none. */
+	void (*on_progress)(uint64_t elapsed_ns, void *arg);
+	void *progress_arg;
 };
 #define RECORD_REQUEST_INIT { 0 }
 
@@ -103,6 +110,9 @@ struct record_result {
 	bool launched, reaped;   /* a command ran / was waited for: `status` is its wait status */
 	int status;
 	int stop_signal;         /* a signal that ended the recording, 0 if none */
+	bool left_running;       /* `duration` ended the recording of a launched command, which runs on as `pid` */
+	uint32_t pid;            /* the launched command's process id */
+	int escalated;           /* SIGTERM or SIGKILL sent after a stop request's grace period (spawn.h), or 0 */
 	uint64_t start_epoch_ns, duration_ns;
 	unsigned freq;           /* the sampling frequency used (cpu, wall) */
 	const char *title;       /* "CPU", "Off-CPU Time", ...: for a flame graph's title (static) */

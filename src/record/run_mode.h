@@ -24,6 +24,7 @@ struct record_run {
 	bool launch;
 	unsigned freq;
 	struct symbolizer *sym;
+	uint64_t child_ignored_signals; /* bit N: the caller ignores signal N, so the command does too */
 	struct rec_session *s;
 	struct runtime *rt;
 
@@ -39,6 +40,7 @@ struct record_run {
 	struct heap_trace *ht;
 	char *preload;
 	struct heap_run_result hres;
+	bool pymalloc_set; /* mem set PYTHONMALLOC=malloc for the command */
 };
 
 struct record_mode {

@@ -1,11 +1,13 @@
 /* The recording driver's modes: cpu, mem, offcpu, wall and io as rows of one table (see run_mode.h). */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "../core/err.h"
+#include "../core/spawn.h"
 #include "../core/util.h"
 #include "../profile/profile.h"
 #include "../symbols/symbolizer.h"
@@ -14,12 +16,30 @@
 
 /* --- the perf_event recorder, shared by cpu, offcpu, wall and io --- */
 
+/* What kiln did to a command that outlived the grace period after a stop request (spawn_escalate()). */
+static void stop_notes(struct record_result *res, int asked, int escalated, const char *cmd)
+{
+	char sig[16] = "a stop request";
+	double grace = (double)SPAWN_GRACE_NS * 1e-9;
+
+	res->escalated = escalated;
+	if (!escalated)
+		return;
+	if (asked)
+		snprintf(sig, sizeof(sig), "SIG%s", sigabbrev_np(asked));
+	if (escalated == SIGKILL)
+		record_note(res, "'%s' did not stop within %.0f s of %s: sent it SIGTERM, then SIGKILL %.0f s later",
+			    cmd, grace, sig, grace);
+	else
+		record_note(res, "'%s' did not stop within %.0f s of %s: sent it SIGTERM", cmd, grace, sig);
+}
+
 static int exit_status_of(const struct recorder_result *rr)
 {
 	if (!rr->launched)
 		return 0;
-	if (!rr->reaped)
-		return 128 + rr->stop_signal; /* recording stopped at a second signal, the command still runs */
+	if (!rr->reaped) /* recording stopped at a second signal, or at -d: the command still runs */
+		return rr->stop_signal ? 128 + rr->stop_signal : 0;
 	if (WIFEXITED(rr->status))
 		return WEXITSTATUS(rr->status);
 	if (WIFSIGNALED(rr->status))
@@ -39,6 +59,7 @@ static void recorder_setup(struct record_run *r)
 	r->ro.duration = rq->duration;
 	r->ro.user_only = rq->user_only;
 	r->ro.mmap_pages = rq->mmap_pages;
+	r->ro.child_ignored_signals = r->child_ignored_signals;
 }
 
 static int perf_start(struct record_run *r, struct err *e)
@@ -71,6 +92,12 @@ static void perf_stop(struct record_run *r)
 	res->stop_signal = r->rres.stop_signal;
 	res->duration_ns = r->rres.duration_ns;
 	res->exit_status = exit_status_of(&r->rres);
+	res->pid = (uint32_t)r->rres.child;
+	res->left_running = res->launched && !res->reaped && !res->stop_signal;
+	if (res->left_running)
+		record_note(res, "recorded the first %.3g s of '%s', which runs on as process %" PRIu32,
+			    r->rq->duration, r->rq->argv[0], res->pid);
+	stop_notes(res, r->rres.stop_asked, r->rres.escalated, r->launch ? r->rq->argv[0] : "");
 }
 
 static void perf_signal(int sig, bool forward)
@@ -357,8 +384,10 @@ static int mem_start(struct record_run *r, struct err *e)
 	/* CPython serves objects up to 512 bytes from arenas it maps itself (pymalloc), which no malloc hook sees:
 	 * PYTHONMALLOC=malloc sends them to malloc, so a Python program's own allocations are profiled. Every
 	 * process of the run inherits it; a user's own PYTHONMALLOC is kept. */
-	if (!getenv("PYTHONMALLOC"))
+	if (!getenv("PYTHONMALLOC")) {
 		setenv("PYTHONMALLOC", "malloc", 1);
+		r->pymalloc_set = true;
+	}
 	r->preload = heap_find_preload(e);
 	if (!r->preload)
 		return -1;
@@ -375,6 +404,7 @@ static int mem_poll(struct record_run *r, uint64_t until_ns, struct err *e)
 		.sample_bytes = r->rq->sample_bytes,
 		.depth = r->rq->depth,
 		.no_children = r->rq->no_children,
+		.ignored_signals = r->child_ignored_signals,
 		.warm = r->sym,
 	};
 
@@ -393,11 +423,32 @@ static void mem_stop(struct record_run *r)
 	struct record_result *res = r->res;
 	int st = r->hres.status;
 
-	res->launched = res->reaped = r->hres.launched;
+	res->launched = r->hres.launched;
+	res->reaped = r->hres.reaped;
 	res->status = st;
+	res->stop_signal = r->hres.stop_signal;
 	res->start_epoch_ns = (uint64_t)r->hres.start_epoch_ns;
 	res->duration_ns = (uint64_t)r->hres.duration_ns;
-	res->exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : EXIT_INTERNAL;
+	if (res->launched && !res->reaped) /* a second signal ended the run: the command still runs */
+		res->exit_status = 128 + res->stop_signal;
+	else
+		res->exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st)
+											: EXIT_INTERNAL;
+	stop_notes(res, r->hres.stop_asked, r->hres.escalated, r->rq->argv[0]);
+}
+
+/* True when a CPython interpreter allocated in the profile (a python3.X executable or libpython). */
+static bool ran_python(const struct profile *p)
+{
+	for (size_t i = 0; i < p->frames_nr; i++) {
+		const char *m = p->frames[i].module ? profile_str(p, p->frames[i].module) : "";
+		const char *base = strrchr(m, '/');
+
+		base = base ? base + 1 : m;
+		if (!strncmp(base, "python", 6) || !strncmp(base, "libpython", 9))
+			return true;
+	}
+	return false;
 }
 
 static int mem_finish(struct record_run *r, struct profile *p, bool window, struct err *e)
@@ -411,6 +462,10 @@ static int mem_finish(struct record_run *r, struct profile *p, bool window, stru
 	if (!res->heap.streams)
 		record_note(res, "no process reported to the heap profiler: '%s' may be statically linked or clear "
 			    "LD_PRELOAD", r->rq->argv[0]);
+	if (r->pymalloc_set && ran_python(p))
+		record_note(res, "PYTHONMALLOC=malloc was set for the command: CPython serves objects up to 512 bytes "
+			    "from its own arenas (pymalloc), which no malloc hook sees, so Python's allocations would be "
+			    "missing; set PYTHONMALLOC yourself to keep another allocator");
 	if (res->heap.corrupt_streams)
 		record_note(res, "%" PRIu64 " heap event stream%s ended in corrupt data", res->heap.corrupt_streams,
 			    res->heap.corrupt_streams == 1 ? "" : "s");
@@ -420,8 +475,7 @@ static int mem_finish(struct record_run *r, struct profile *p, bool window, stru
 static void mem_signal(int sig, bool forward)
 {
 	/* The command ends the run; a terminal's signal already reached its process group. */
-	if (forward)
-		heap_run_stop(sig);
+	heap_run_stop(sig, forward);
 }
 
 static const struct record_mode modes[] = {

@@ -206,9 +206,14 @@ st=$?
 if [ $st -eq 143 ]; then t_pass "signal death gives 128+N"; else t_fail "signal death gives 128+N" "got $st: $(tail -2 sig.err)"; fi
 if [ -s sig.pb.gz ]; then t_pass "profile written after a signal death"; else t_fail "profile written after a signal death"; fi
 
-# The output file is written atomically: no partial file when it cannot be written.
-mem -q -o /nonexistent-dir/x.pb.gz true 2>nowrite.err
+# An output that cannot be written is a usage error found before the command runs (as in the other modes),
+# not a failure (125) after the whole run was spent.
+rm -f ran
+mem -q -o /nonexistent-dir/x.pb.gz sh -c 'touch ran' 2>nowrite.err
 st=$?
-if [ $st -eq 125 ] && [ "$(wc -l <nowrite.err)" -eq 1 ]; then t_pass "unwritable output: 125, one line"
-else t_fail "unwritable output: 125, one line" "got $st: $(cat nowrite.err)"; fi
+if [ $st -eq 2 ] && [ "$(wc -l <nowrite.err)" -eq 1 ] && [ ! -e ran ]; then
+	t_pass "unwritable output: exit 2, one line, before the command runs"
+else
+	t_fail "unwritable output: exit 2, one line, before the command runs" "got $st: $(cat nowrite.err)"
+fi
 t_done
