@@ -32,6 +32,7 @@ static const struct cmd commands[] = {
 	{ "compare", cmd_compare, "compare benchmark results with statistics; exit 1 on a regression" },
 	{ "analyze", cmd_analyze, "find hotspots, the hot path and evidence-based recommendations in a profile" },
 	{ "diff", cmd_diff, "compare two profiles: differential flame graph and significant changes" },
+	{ "pgo", cmd_pgo, "profile-guided builds: instrument, train, optimize; AutoFDO and Go profiles" },
 	{ NULL, NULL, NULL },
 };
 
