@@ -39,7 +39,7 @@ static const struct cmd_help instrument_help = {
 	.name = "pgo instrument",
 	.usage = "kiln pgo instrument [--cc gcc|clang|COMPILER] [--dir DIR] [-q] -- BUILD_CMD...",
 	.description = "Runs BUILD_CMD with profile generation added to every compilation: GCC gets "
-		       "-fprofile-generate=DIR/gen -fprofile-update=atomic (and -dumpdir ./ when a command compiles "
+		       "-fprofile-generate=DIR/gen -fprofile-update=atomic (and an empty -dumpdir when a command compiles "
 		       "and links, so the profile's name does not depend on -o), Clang gets "
 		       "-fprofile-instr-generate=DIR/gen/%m-%p.profraw. The compiler is --cc, else $CC, else cc. The "
 		       "build must compile something: use a clean build (make -B). A new instrumented build "

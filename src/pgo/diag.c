@@ -42,6 +42,9 @@ static size_t quoted(const char *s, size_t len, const char **start)
 	const char *end = find(best, len - (size_t)(best - s), close[which]);
 	if (!end || end == best)
 		return 0;
+	for (const char *p = best; p < end; p++)
+		if ((unsigned char)*p < 0x20)
+			return 0; /* not a name a compiler prints */
 	*start = best;
 	return (size_t)(end - best);
 }
@@ -113,7 +116,7 @@ static void parse_line(struct pgo_diag *d, const char *s, size_t len)
 	const char *name = NULL;
 	size_t nlen;
 
-	if (find(s, len, "[-Wcoverage-mismatch]"))
+	if (find(s, len, "[-Wcoverage-mismatch]") || find(s, len, "[-Werror=coverage-mismatch]"))
 		f.kind = PGO_STALE;
 	else if (find(s, len, "[-Wmissing-profile]"))
 		f.kind = PGO_MISSING;

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
@@ -292,8 +293,8 @@ static size_t components(const char *path)
 	return n;
 }
 
-/* Files in `dir` with `suffix` modified at or after `since` (the training run's start). */
-static size_t written_since(const char *dir, const char *suffix, const struct timespec *since)
+/* Files in `dir` with `suffix` written since the stage was seeded (seeds carry the time stamp 0). */
+static size_t written_files(const char *dir, const char *suffix)
 {
 	char **v;
 	size_t n = list_files(dir, suffix, &v), fresh = 0;
@@ -301,9 +302,7 @@ static size_t written_since(const char *dir, const char *suffix, const struct ti
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 
-		if (!stat(v[i], &st) && (st.st_mtim.tv_sec > since->tv_sec ||
-					 (st.st_mtim.tv_sec == since->tv_sec && st.st_mtim.tv_nsec >= since->tv_nsec)))
-			fresh++;
+		fresh += !stat(v[i], &st) && st.st_mtim.tv_sec > 0;
 	}
 	free_list(v, n);
 	return fresh;
@@ -360,7 +359,6 @@ int pgo_train(const struct pgo_opts *o, char *const *cmd, struct pgo_result *r, 
 	struct workdir w;
 	char *stage = NULL, *prof = NULL, *old = NULL, *env[3] = { NULL }, **seed = NULL;
 	size_t nseed = 0;
-	struct timespec start;
 	struct pgo_cmd c = { .argv = cmd, .env = (const char *const *)env, .quiet = o->quiet };
 	int status, ret = -1;
 
@@ -383,8 +381,11 @@ int pgo_train(const struct pgo_opts *o, char *const *cmd, struct pgo_result *r, 
 		nseed = list_files(prof, ".gcda", &seed);
 		for (size_t i = 0; i < nseed; i++) {
 			char *to = xasprintf("%s/%s", stage, strrchr(seed[i], '/') + 1);
+			const struct timespec epoch[2] = { { 0, 0 }, { 0, 0 } };
 			int rc = copy_file(seed[i], to, e);
 
+			if (!rc && utimensat(AT_FDCWD, to, epoch, 0))
+				rc = err_errno(e, "cannot set the time of '%s'", to);
 			free(to);
 			if (rc) {
 				free(gen);
@@ -397,8 +398,6 @@ int pgo_train(const struct pgo_opts *o, char *const *cmd, struct pgo_result *r, 
 	} else {
 		env[0] = xasprintf("LLVM_PROFILE_FILE=%s/%%m-%%p.profraw", stage);
 	}
-	clock_gettime(CLOCK_REALTIME, &start);
-	start.tv_nsec -= start.tv_nsec % 1000000; /* file systems with coarser timestamps */
 	if (pgo_cmd_run(&c, &status, e)) {
 		err_wrap(e, "training run failed");
 		goto out;
@@ -410,7 +409,7 @@ int pgo_train(const struct pgo_opts *o, char *const *cmd, struct pgo_result *r, 
 		free(d);
 		goto out;
 	}
-	r->files = written_since(stage, w.tools.tc == PGO_GCC ? ".gcda" : ".profraw", &start);
+	r->files = written_files(stage, w.tools.tc == PGO_GCC ? ".gcda" : ".profraw");
 	if (!r->files) {
 		char *d = pgo_cmd_display(cmd);
 

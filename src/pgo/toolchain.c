@@ -215,7 +215,11 @@ static int write_wrapper(const char *root, const char *name, const char *compile
 	buf_adds(&b, "src= link=1 dump=\nfor a in \"$@\"; do\n\tcase $a in\n"
 		     "\t-c|-S|-E|-M|-MM) link= ;;\n\t-dumpdir|-dumpbase) dump=1 ;;\n\t-*) ;;\n"
 		     "\t*.c|*.cc|*.cp|*.cxx|*.cpp|*.CPP|*.c++|*.C|*.i|*.ii) src=1 ;;\n\tesac\ndone\n");
-	/* Sources compiled and linked in one step: GCC names the .gcda after -o unless -dumpdir is given. */
+	/*
+	 * Sources compiled and linked in one step: GCC names the .gcda after -o ("inst-main") unless -dumpdir is
+	 * given; an empty one makes it the name a separate `-c main.c` gets ("#DIR#main.gcda"), where "./" would
+	 * give "#DIR#.#main.gcda" and an absolute directory an unmangled path.
+	 */
 	buf_adds(&b, "if [ \"$src\" ]; then\n\tprintf '%s\\n' \"$PWD\" >>");
 	add_quoted(&b, log.buf);
 	buf_adds(&b, "\n\tif [ \"$link\" ] && [ -z \"$dump\" ]; then exec ");
@@ -223,7 +227,7 @@ static int write_wrapper(const char *root, const char *name, const char *compile
 	buf_adds(&b, " \"$@\"");
 	add_flags(&b, t, phase, profile, 0, true);
 	if (t->tc == PGO_GCC)
-		buf_adds(&b, " -dumpdir ./");
+		buf_adds(&b, " -dumpdir ''");
 	buf_adds(&b, "; fi\n\texec ");
 	add_quoted(&b, compiler);
 	buf_adds(&b, " \"$@\"");

@@ -1,6 +1,6 @@
 /*
  * The compilers kiln pgo drives and the flags each needs. GCC: -fprofile-generate=DIR with atomic counter
- * updates and -dumpdir ./ on compile-and-link commands, so that a program built with `-o inst` and rebuilt with
+ * updates and -dumpdir '' on compile-and-link commands, so that a program built with `-o inst` and rebuilt with
  * `-o app` finds its .gcda under the same name; -fprofile-use=DIR with coverage mismatches as warnings. Clang:
  * -fprofile-instr-generate=DIR/%m-%p.profraw, merged by llvm-profdata, used with -fprofile-instr-use.
  * The flags reach the build through wrapper scripts placed first on PATH and in CC/CXX.
