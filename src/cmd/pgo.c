@@ -3,13 +3,25 @@
  * (src/pgo/driver.h); sample writes an AutoFDO profile for Clang from a kiln CPU profile; go writes Go's
  * default.pgo. Each sub-command has its own option table and help page.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../core/atomicfile.h"
 #include "../core/err.h"
 #include "../core/options.h"
 #include "../core/util.h"
+#include "../core/xalloc.h"
+#include "../formats/format.h"
+#include "../pgo/debuginfo.h"
+#include "../core/buf.h"
 #include "../pgo/driver.h"
+#include "../pgo/gopgo.h"
+#include "../pgo/sample.h"
+#include "../profile/profile.h"
 #include "cmds.h"
 
 static const struct cmd_help pgo_help = {
@@ -70,6 +82,223 @@ static const struct cmd_help optimize_help = {
 	.examples = "kiln pgo optimize -- make -B\n"
 		    "kiln pgo optimize --fail-on-stale -- make -B   # in CI: refresh the profile when this fails",
 };
+
+static const struct cmd_help sample_help = {
+	.name = "pgo sample",
+	.usage = "kiln pgo sample PROFILE|- [--binary PROG] -o OUT [--format text|extbinary|gcc] [--no-call-targets]",
+	.description = "Sampling-based PGO (AutoFDO): turns a kiln CPU profile (pprof from 'kiln profile') of an "
+		       "ordinary optimised build with debug information (-O2 -g) into an LLVM sample profile for "
+		       "clang -fprofile-sample-use=OUT. Line offsets count from each function's start line in PROG's "
+		       "DWARF; inlined frames become inline call sites; caller frames add call targets (weighted by "
+		       "samples: without branch records there are no call counts); --no-call-targets writes body "
+		       "samples only, as AutoFDO from perf IP samples does. PROG defaults to the module with the most "
+		       "samples. The result is checked with llvm-profdata when it is installed. --format extbinary "
+		       "converts with llvm-profdata; gcc asks it for GCC's AutoFDO format (-fauto-profile), which "
+		       "llvm-profdata 14 cannot write: see docs/pgo.md.",
+	.examples = "kiln profile -o cpu.pb.gz ./app --workload\n"
+		    "kiln pgo sample cpu.pb.gz --binary ./app -o app.prof\n"
+		    "clang -O2 -g -fprofile-sample-use=app.prof -o app app.c",
+};
+
+/*
+ * The profile the sample and go sub-commands read: a file, or '-' for stdin. Hook for the fleet's profiles:
+ * a `kiln serve` query (a service's merged CPU profile over a time range) becomes a source here once
+ * src/server has a query client; until then a URL is refused with what to do instead.
+ */
+static struct profile *load_profile(const char *source)
+{
+	struct err e = ERR_INIT;
+	struct profile *p;
+
+	if (!strncmp(source, "http://", 7) || !strncmp(source, "https://", 8)) {
+		error_msg("cannot read '%s': profiles from a kiln serve query are not supported yet; save the "
+			  "query's pprof to a file and pass that", source);
+		return NULL;
+	}
+	p = profile_new(0);
+	if (profile_read_path(p, source, NULL, NULL, &e)) {
+		error_msg("%s", e.msg);
+		profile_free(p);
+		return NULL;
+	}
+	if (profile_is_empty(p, -1)) {
+		error_msg("no samples in '%s'", strcmp(source, "-") ? source : "<stdin>");
+		profile_free(p);
+		return NULL;
+	}
+	print_read_warnings(p, source);
+	return p;
+}
+
+/* Writes the text profile to `path`, directly or through a temporary text file that llvm-profdata converts. */
+static int write_sample(const struct profile *p, struct pgo_dbg *dbg, const struct pgo_sample_opts *so,
+			const char *path, const char *format, struct pgo_sample_stats *st, int *validated)
+{
+	bool convert = strcmp(format, "text") != 0;
+	char *text_path = convert ? xasprintf("%s.kiln-text.%ld", path, (long)getpid()) : xstrdup(path);
+	struct afile f = { 0 };
+	struct err e = ERR_INIT;
+	int ret = -1;
+
+	if (afile_open(&f, text_path, &e))
+		goto fail;
+	if (pgo_sample_write(p, dbg, so, f.fp, st, &e)) {
+		afile_abort(&f);
+		goto fail;
+	}
+	if (afile_commit(&f, &e))
+		goto fail;
+	if (!strcmp(path, "-")) {
+		*validated = 0;
+	} else if (convert) {
+		*validated = pgo_llvm_sample_tool(text_path, path, !strcmp(format, "gcc") ? "--gcc" : "--extbinary", &e);
+		unlink(text_path);
+		if (*validated < 0) {
+			err_wrap(&e, "cannot write '%s' in the %s format", path, format);
+			goto fail;
+		}
+		if (!*validated) {
+			err_set(&e, "cannot write '%s' in the %s format: llvm-profdata is not installed", path, format);
+			goto fail;
+		}
+	} else {
+		*validated = pgo_llvm_sample_tool(path, NULL, NULL, &e);
+		if (*validated < 0) {
+			unlink(path);
+			err_wrap(&e, "'%s' was written wrong (a kiln bug), and removed", path);
+			goto fail;
+		}
+	}
+	ret = 0;
+	goto out;
+fail:
+	error_msg("%s", e.msg);
+out:
+	free(text_path);
+	return ret;
+}
+
+static int run_sample(int argc, char **argv)
+{
+	static const char *const formats_allowed[] = { "text", "extbinary", "gcc", NULL };
+	struct pgo_sample_opts so = { .column = -1 };
+	struct pgo_sample_stats st;
+	const char *output = NULL, *format = "text", *value = NULL;
+	struct profile *p = NULL;
+	struct pgo_dbg *dbg = NULL;
+	struct err e = ERR_INIT;
+	int ret = EXIT_USAGE, validated = 0;
+	const struct option opts[] = {
+		OPT_STRING(0, "binary", &so.binary, "PROG", "the profiled program (default: the module with most samples)"),
+		OPT_STRING('o', "output", &output, "OUT", "write the sample profile to OUT ('-' = stdout)"),
+		OPT_CHOICE(0, "format", &format, "FORMAT", "text (default), extbinary or gcc", formats_allowed),
+		OPT_STRING(0, "value", &value, "TYPE", "value column (default: samples)"),
+		OPT_BOOL(0, "no-call-targets", &so.no_call_targets, "body samples only (as AutoFDO from IP samples)"),
+		OPT_END(),
+	};
+
+	argc = parse_options(argc, argv, opts, &sample_help, 0);
+	if (argc == PARSE_HELP)
+		return EXIT_OK;
+	if (argc < 0)
+		return EXIT_USAGE;
+	if (argc != 1)
+		return usage_error(&sample_help, argc ? "sample takes one PROFILE" : "no PROFILE given");
+	if (!output)
+		return usage_error(&sample_help, "no output given: use -o OUT");
+	if (strcmp(format, "text") && !strcmp(output, "-"))
+		return usage_error(&sample_help, "--format %s needs a file for -o", format);
+	p = load_profile(argv[0]);
+	if (!p)
+		goto out;
+	if (value && (so.column = profile_find_column(p, value)) < 0) {
+		error_msg("'%s' has no '%s' values", argv[0], value);
+		goto out;
+	}
+	if (!so.binary)
+		so.binary = pgo_sample_main_module(p);
+	if (!so.binary) {
+		error_msg("no native code in '%s': name the program with --binary", argv[0]);
+		goto out;
+	}
+	dbg = pgo_dbg_open(so.binary, &e);
+	if (!dbg) {
+		error_msg("%s", e.msg);
+		goto out;
+	}
+	if (write_sample(p, dbg, &so, output, format, &st, &validated))
+		goto out;
+	fprintf(strcmp(output, "-") ? stdout : stderr,
+		"wrote %s: %zu functions; %.1f %% of the samples placed (%" PRIu64 " of %" PRIu64 " in '%s', "
+		"%" PRIu64 " unplaced)%s\n",
+		strcmp(output, "-") ? output : "<stdout>", st.functions,
+		st.in_binary ? 100.0 * (double)st.written / (double)st.in_binary : 0.0, st.written, st.in_binary,
+		so.binary, st.unplaced, validated ? "; checked by llvm-profdata" : "");
+	ret = EXIT_OK;
+out:
+	pgo_dbg_free(dbg);
+	profile_free(p);
+	return ret;
+}
+
+static const struct cmd_help go_help = {
+	.name = "pgo go",
+	.usage = "kiln pgo go PROFILE|- [--binary PROG] [-o default.pgo]",
+	.description = "Writes Go's PGO profile from a kiln CPU profile of a Go program: pprof with the Go "
+		       "function names, lines and start lines (from PROG's DWARF) that 'go build -pgo' (Go 1.21+) "
+		       "keys its hot call sites by, the program's own frames only. PROG defaults to the module with "
+		       "the most samples; OUT to default.pgo, which go build picks up from the main package's "
+		       "directory with -pgo=auto.",
+	.examples = "kiln profile -o cpu.pb.gz ./server --bench\n"
+		    "kiln pgo go cpu.pb.gz -o cmd/server/default.pgo && go build ./cmd/server",
+};
+
+static int run_go(int argc, char **argv)
+{
+	const char *output = "default.pgo", *binary = NULL;
+	struct pgo_go_stats st;
+	struct profile *p = NULL;
+	struct pgo_dbg *dbg = NULL;
+	struct buf out = BUF_INIT;
+	struct err e = ERR_INIT;
+	int ret = EXIT_USAGE;
+	const struct option opts[] = {
+		OPT_STRING(0, "binary", &binary, "PROG", "the profiled Go program (default: the module with most samples)"),
+		OPT_STRING('o', "output", &output, "OUT", "write to OUT (default default.pgo; '-' = stdout)"),
+		OPT_END(),
+	};
+
+	argc = parse_options(argc, argv, opts, &go_help, 0);
+	if (argc == PARSE_HELP)
+		return EXIT_OK;
+	if (argc < 0)
+		return EXIT_USAGE;
+	if (argc != 1)
+		return usage_error(&go_help, argc ? "go takes one PROFILE" : "no PROFILE given");
+	p = load_profile(argv[0]);
+	if (!p)
+		goto out;
+	if (!binary)
+		binary = pgo_sample_main_module(p);
+	if (!binary) {
+		error_msg("no native code in '%s': name the program with --binary", argv[0]);
+		goto out;
+	}
+	dbg = pgo_dbg_open(binary, &e);
+	if (!dbg || pgo_go_write(p, dbg, binary, &out, &st, &e) || afile_write_all(output, out.buf, out.len, &e)) {
+		error_msg("%s", e.msg);
+		goto out;
+	}
+	fprintf(strcmp(output, "-") ? stdout : stderr,
+		"wrote %s: %" PRIu64 " samples of '%s', %zu functions (%zu with a start line)\n",
+		strcmp(output, "-") ? output : "<stdout>", st.samples, binary, st.functions, st.with_start_line);
+	ret = EXIT_OK;
+out:
+	buf_release(&out);
+	pgo_dbg_free(dbg);
+	profile_free(p);
+	return ret;
+}
 
 static int finding_line(const struct pgo_finding *f)
 {
@@ -176,5 +405,9 @@ int cmd_pgo(int argc, char **argv)
 		return run_step(argc - 1, argv + 1, &train_help, 1);
 	if (!strcmp(argv[1], "optimize"))
 		return run_step(argc - 1, argv + 1, &optimize_help, 2);
+	if (!strcmp(argv[1], "sample"))
+		return run_sample(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "go"))
+		return run_go(argc - 1, argv + 1);
 	return usage_error(&pgo_help, "unknown sub-command '%s': instrument, train, optimize, sample or go", argv[1]);
 }

@@ -275,3 +275,47 @@ int pgo_write_wrappers(const char *root, const struct pgo_tools *t, enum pgo_pha
 	}
 	return 0;
 }
+
+int pgo_llvm_sample_tool(const char *in, const char *out, const char *format_flag, struct err *e)
+{
+	struct pgo_tools t;
+	struct err ignored = ERR_INIT;
+	struct buf b = BUF_INIT;
+	char *tool = NULL, *argv[9] = { NULL };
+	size_t n = 0;
+	int status, ret = -1;
+
+	if (!pgo_tools_find(&t, "clang", &ignored)) {
+		tool = t.helper;
+		t.helper = NULL;
+		pgo_tools_release(&t);
+	}
+	if (!tool)
+		tool = which("llvm-profdata");
+	if (!tool)
+		return 0;
+	argv[n++] = tool;
+	argv[n++] = (char *)(out ? "merge" : "show");
+	argv[n++] = (char *)"--sample";
+	if (out && format_flag)
+		argv[n++] = (char *)format_flag;
+	argv[n++] = (char *)in;
+	if (out) {
+		argv[n++] = (char *)"-o";
+		argv[n++] = (char *)out;
+	}
+	struct pgo_cmd c = { .argv = argv, .quiet = true, .with_stdout = true, .stderr_copy = &b };
+	if (pgo_cmd_run(&c, &status, e))
+		goto out;
+	if (status) {
+		const char *msg = strstr(b.buf, "error: ") ? strstr(b.buf, "error: ") + 7 : b.buf;
+
+		err_set(e, "llvm-profdata refused it: %.*s", (int)strcspn(msg, "\n"), msg);
+		goto out;
+	}
+	ret = 1;
+out:
+	buf_release(&b);
+	free(tool);
+	return ret;
+}

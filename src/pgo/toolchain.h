@@ -37,6 +37,14 @@ void pgo_tools_release(struct pgo_tools *t);
 int pgo_write_wrappers(const char *root, const struct pgo_tools *t, enum pgo_phase phase, const char *profile,
 		       struct err *e);
 
+/*
+ * Runs llvm-profdata (of the installed Clang when there is one) on a sample profile: `merge --sample` to
+ * `out` with `format_flag` ("--extbinary", "--gcc", ... or NULL for text) when `out` is non-NULL, else `show
+ * --sample` to check that it parses. Returns 1 when it succeeded, 0 when llvm-profdata is not installed, -1
+ * with `e` set to its first error line.
+ */
+int pgo_llvm_sample_tool(const char *in, const char *out, const char *format_flag, struct err *e);
+
 /* The flags of a phase as one space-separated string for CFLAGS-style variables; the caller frees it. */
 char *pgo_flags(const struct pgo_tools *t, enum pgo_phase phase, const char *profile, int link);
 
