@@ -151,16 +151,30 @@ static int write_sample(const struct profile *p, struct pgo_dbg *dbg, const stru
 	if (!strcmp(path, "-")) {
 		*validated = 0;
 	} else if (convert) {
-		*validated = pgo_llvm_sample_tool(text_path, path, !strcmp(format, "gcc") ? "--gcc" : "--extbinary", &e);
+		/* llvm-profdata writes into a temporary renamed over OUT only when it succeeded */
+		char *tmp = xasprintf("%s.kiln-conv.%ld", path, (long)getpid());
+
+		*validated = pgo_llvm_sample_tool(text_path, tmp, !strcmp(format, "gcc") ? "--gcc" : "--extbinary", &e);
 		unlink(text_path);
-		if (*validated < 0) {
+		if (*validated > 0 && rename(tmp, path)) {
+			err_errno(&e, "cannot rename '%s' to '%s'", tmp, path);
+			*validated = -2;
+		}
+		unlink(tmp);
+		free(tmp);
+		if (*validated == -1 && !strcmp(format, "gcc")) {
+			char cause[sizeof(e.msg)];
+
+			snprintf(cause, sizeof(cause), "%s", e.msg);
+			err_set(&e, "cannot write '%s' for GCC's -fauto-profile: %s (writing GCC's AutoFDO format needs "
+				    "AutoFDO's create_gcov, not installed; see docs/pgo.md)", path, cause);
+		} else if (*validated == -1) {
 			err_wrap(&e, "cannot write '%s' in the %s format", path, format);
-			goto fail;
 		}
-		if (!*validated) {
+		else if (!*validated)
 			err_set(&e, "cannot write '%s' in the %s format: llvm-profdata is not installed", path, format);
+		if (*validated <= 0)
 			goto fail;
-		}
 	} else {
 		*validated = pgo_llvm_sample_tool(path, NULL, NULL, &e);
 		if (*validated < 0) {
