@@ -359,14 +359,17 @@ static void print_loc(FILE *out, int indent, uint32_t off, uint32_t disc)
 
 static void print_body(const struct writer *w, FILE *out, struct fs *f, int indent)
 {
-	qsort(f->r, f->r_nr, sizeof(*f->r), cmp_rec);
-	qsort(f->c, f->c_nr, sizeof(*f->c), cmp_callsite);
+	if (f->r_nr > 1)
+		qsort(f->r, f->r_nr, sizeof(*f->r), cmp_rec);
+	if (f->c_nr > 1)
+		qsort(f->c, f->c_nr, sizeof(*f->c), cmp_callsite);
 	for (size_t i = 0; i < f->r_nr; i++) {
 		struct rec *r = &f->r[i];
 
 		print_loc(out, indent, r->off, r->disc);
 		fprintf(out, "%" PRIu64, r->count);
-		qsort(r->t, r->t_nr, sizeof(*r->t), cmp_target);
+		if (r->t_nr > 1)
+			qsort(r->t, r->t_nr, sizeof(*r->t), cmp_target);
 		for (size_t j = 0; j < r->t_nr; j++)
 			fprintf(out, " %s:%" PRIu64, strtab_str(&w->names, r->t[j].name), r->t[j].count);
 		fputc('\n', out);
@@ -424,7 +427,8 @@ int pgo_sample_write(const struct profile *p, struct pgo_dbg *dbg, const struct 
 	for (size_t i = 0; i < w.top_nr; i++)
 		finish(w.top[i]);
 	sort_names = &w.names;
-	qsort(w.top, w.top_nr, sizeof(*w.top), cmp_top);
+	if (w.top_nr > 1)
+		qsort(w.top, w.top_nr, sizeof(*w.top), cmp_top);
 	for (size_t i = 0; i < w.top_nr; i++) {
 		if (!w.top[i]->total)
 			continue;

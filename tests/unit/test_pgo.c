@@ -1,6 +1,8 @@
 /*
  * Unit tests for src/pgo: the compiler-diagnostic parser and the coverage readers, on output captured from
- * GCC 12, Clang 14, gcov-dump 12 and llvm-profdata 14 (both quote styles of GCC: UTF-8 and the C locale).
+ * GCC 12, Clang 14, gcov-dump 12 and llvm-profdata 14 (both quote styles of GCC: UTF-8 and the C locale); the
+ * sample-profile and default.pgo writers on a profile of this test's own functions, whose start lines the
+ * DWARF of this very binary holds and __LINE__ gives independently.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,10 +10,40 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
+#include "core/err.h"
+#include "formats/gzip.h"
+#include "formats/pprof_pb.h"
 #include "pgo/coverage.h"
+#include "pgo/debuginfo.h"
 #include "pgo/diag.h"
+#include "pgo/gopgo.h"
+#include "pgo/sample.h"
+#include "profile/profile.h"
+
+int pgo_test_target(int x);
+int pgo_test_caller(int x);
+
+/* The functions the synthetic profile names; their DWARF start lines must equal these __LINE__s. */
+static const unsigned target_line = __LINE__ + 1;
+__attribute__((noinline, used)) int pgo_test_target(int x)
+{
+	return x * 3 + 1;
+}
+static const unsigned inl_line = __LINE__ + 1;
+static inline __attribute__((always_inline)) int pgo_test_inl(int x)
+{
+	return x ^ 5;
+}
+static const unsigned caller_line = __LINE__ + 1;
+__attribute__((noinline, used)) int pgo_test_caller(int x)
+{
+	return pgo_test_target(x) + pgo_test_inl(x);
+}
 
 static void test_diag_gcc(void **state)
 {
@@ -126,6 +158,129 @@ static void test_coverage_llvm_show(void **state)
 	assert_int_equal(c.max_count, 4000);
 }
 
+static uint32_t frame(struct profile *p, const char *fn, unsigned line, enum frame_kind kind, const char *module)
+{
+	struct frame f = { 0 };
+
+	f.function = profile_intern_str(p, fn);
+	f.file = profile_intern_str(p, __FILE__);
+	f.module = profile_intern_str(p, module);
+	f.line = line;
+	f.kind = kind;
+	return profile_frame(p, &f);
+}
+
+/*
+ * caller -> (inlined) inl with 5 samples; caller -> target with 3; and 2 samples in another module, which are
+ * left out.
+ */
+static struct profile *test_profile(const char *self)
+{
+	struct profile *p = profile_new(0);
+	uint32_t caller = frame(p, "pgo_test_caller", caller_line + 2, FRAME_NATIVE, self);
+	uint32_t n;
+
+	profile_add_column(p, "samples", "count");
+	n = profile_node(p, profile_node(p, 0, caller), frame(p, "pgo_test_inl", inl_line + 2, FRAME_INLINED, self));
+	profile_add_sample1(p, n, 0, 5);
+	n = profile_node(p, profile_node(p, 0, caller), frame(p, "pgo_test_target", target_line + 2, FRAME_NATIVE, self));
+	profile_add_sample1(p, n, 0, 3);
+	n = profile_node(p, profile_node(p, 0, caller), frame(p, "memcpy", 10, FRAME_NATIVE, "/lib/libc.so.6"));
+	profile_add_sample1(p, n, 0, 2);
+	return p;
+}
+
+static void test_sample_writer(void **state)
+{
+	char *self = realpath("/proc/self/exe", NULL), *text = NULL, want[512];
+	struct err e = ERR_INIT;
+	struct pgo_dbg *dbg = pgo_dbg_open(self, &e);
+	struct profile *p = test_profile(self);
+	struct pgo_sample_opts o = { .binary = self, .column = -1 };
+	struct pgo_sample_stats st;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	(void)state;
+	if (!dbg)
+		print_error("%s\n", e.msg);
+	assert_non_null(dbg);
+	assert_int_equal(pgo_dbg_function(dbg, "pgo_test_target", __FILE__)->line, target_line);
+	assert_int_equal(pgo_dbg_function(dbg, "pgo_test_inl", NULL)->line, inl_line);
+	assert_int_equal(pgo_sample_write(p, dbg, &o, out, &st, &e), 0);
+	fclose(out);
+	/* The call line carries the call target's samples; the leaf bodies sit 2 lines below each start. */
+	snprintf(want, sizeof(want),
+		 "pgo_test_caller:8:0\n 2: 3 pgo_test_target:3\n 2: pgo_test_inl:5\n  2: 5\n"
+		 "pgo_test_target:3:0\n 2: 3\n");
+	assert_string_equal(text, want);
+	assert_int_equal(st.total, 10);
+	assert_int_equal(st.in_binary, 8);
+	assert_int_equal(st.written, 8);
+	assert_int_equal(st.functions, 2);
+	free(text);
+	profile_free(p);
+	pgo_dbg_free(dbg);
+	free(self);
+}
+
+static void test_go_writer(void **state)
+{
+	char *self = realpath("/proc/self/exe", NULL);
+	struct err e = ERR_INIT;
+	struct pgo_dbg *dbg = pgo_dbg_open(self, &e);
+	struct profile *p = test_profile(self);
+	struct buf out = BUF_INIT, raw = BUF_INIT;
+	struct pgo_go_stats st;
+	PbProfile *pb;
+	size_t starts = 0;
+
+	(void)state;
+	assert_non_null(dbg);
+	assert_int_equal(pgo_go_write(p, dbg, self, &out, &st, &e), 0);
+	assert_int_equal(gzip_inflate((const unsigned char *)out.buf, out.len, 1 << 20, false, &raw, &e), 0);
+	pb = perftools__profiles__profile__unpack(NULL, raw.len, (const uint8_t *)raw.buf);
+	assert_non_null(pb);
+	assert_int_equal(pb->n_sample, 3); /* the libc leaf goes, its caller in the program stays */
+	assert_int_equal(st.samples, 10);
+	for (size_t i = 0; i < pb->n_sample; i++)
+		if (pb->sample[i]->value[0] == 2)
+			assert_int_equal(pb->sample[i]->n_location_id, 1);
+	assert_string_equal(pb->string_table[pb->sample_type[0]->type], "samples");
+	for (size_t i = 0; i < pb->n_function; i++) {
+		const char *name = pb->string_table[pb->function[i]->name];
+		unsigned want = !strcmp(name, "pgo_test_caller") ? caller_line :
+				!strcmp(name, "pgo_test_inl") ? inl_line : target_line;
+
+		assert_int_equal(pb->function[i]->start_line, want);
+		starts++;
+	}
+	assert_int_equal(starts, 3);
+	/* The inlined frame and its caller are one Location, innermost Line first. */
+	for (size_t i = 0; i < pb->n_location; i++) {
+		if (pb->location[i]->n_line == 2) {
+			assert_int_equal(pb->location[i]->line[0]->line, inl_line + 2);
+			assert_int_equal(pb->location[i]->line[1]->line, caller_line + 2);
+		}
+	}
+	perftools__profiles__profile__free_unpacked(pb, NULL);
+	buf_release(&out);
+	buf_release(&raw);
+	profile_free(p);
+	pgo_dbg_free(dbg);
+	free(self);
+}
+
+static void test_same_file(void **state)
+{
+	(void)state;
+	assert_true(pgo_same_file("/src/a/x.c", "a/x.c"));
+	assert_true(pgo_same_file("/src/a/x.c", "/other/x.c")); /* same base name: the fallback */
+	assert_false(pgo_same_file("/src/a/x.c", "/src/a/y.h"));
+	assert_true(pgo_same_file(NULL, "x.c"));
+	assert_true(pgo_same_file("", "x.c"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -133,6 +288,9 @@ int main(void)
 		cmocka_unit_test(test_diag_clang),
 		cmocka_unit_test(test_coverage_gcov_dump),
 		cmocka_unit_test(test_coverage_llvm_show),
+		cmocka_unit_test(test_sample_writer),
+		cmocka_unit_test(test_go_writer),
+		cmocka_unit_test(test_same_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
