@@ -130,6 +130,27 @@ static struct profile *load_profile(const char *source)
 	return p;
 }
 
+/* The profile and the debug information of its program (`*binary`, defaulted to its busiest module). */
+static struct profile *load_with_binary(const char *source, const char **binary, struct pgo_dbg **dbg)
+{
+	struct profile *p = load_profile(source);
+	struct err e = ERR_INIT;
+
+	if (!p)
+		return NULL;
+	if (!*binary)
+		*binary = pgo_sample_main_module(p);
+	if (!*binary) {
+		error_msg("no native code in '%s': name the program with --binary", source);
+	} else if (!(*dbg = pgo_dbg_open(*binary, &e))) {
+		error_msg("%s", e.msg);
+	} else {
+		return p;
+	}
+	profile_free(p);
+	return NULL;
+}
+
 /* Writes the text profile to `path`, directly or through a temporary text file that llvm-profdata converts. */
 static int write_sample(const struct profile *p, struct pgo_dbg *dbg, const struct pgo_sample_opts *so,
 			const char *path, const char *format, struct pgo_sample_stats *st, int *validated)
@@ -200,7 +221,6 @@ static int run_sample(int argc, char **argv)
 	const char *output = NULL, *format = "text", *value = NULL;
 	struct profile *p = NULL;
 	struct pgo_dbg *dbg = NULL;
-	struct err e = ERR_INIT;
 	int ret = EXIT_USAGE, validated = 0;
 	const struct option opts[] = {
 		OPT_STRING(0, "binary", &so.binary, "PROG", "the profiled program (default: the module with most samples)"),
@@ -222,22 +242,11 @@ static int run_sample(int argc, char **argv)
 		return usage_error(&sample_help, "no output given: use -o OUT");
 	if (strcmp(format, "text") && !strcmp(output, "-"))
 		return usage_error(&sample_help, "--format %s needs a file for -o", format);
-	p = load_profile(argv[0]);
+	p = load_with_binary(argv[0], &so.binary, &dbg);
 	if (!p)
 		goto out;
 	if (value && (so.column = profile_find_column(p, value)) < 0) {
 		error_msg("'%s' has no '%s' values", argv[0], value);
-		goto out;
-	}
-	if (!so.binary)
-		so.binary = pgo_sample_main_module(p);
-	if (!so.binary) {
-		error_msg("no native code in '%s': name the program with --binary", argv[0]);
-		goto out;
-	}
-	dbg = pgo_dbg_open(so.binary, &e);
-	if (!dbg) {
-		error_msg("%s", e.msg);
 		goto out;
 	}
 	if (write_sample(p, dbg, &so, output, format, &st, &validated))
@@ -289,17 +298,10 @@ static int run_go(int argc, char **argv)
 		return EXIT_USAGE;
 	if (argc != 1)
 		return usage_error(&go_help, argc ? "go takes one PROFILE" : "no PROFILE given");
-	p = load_profile(argv[0]);
+	p = load_with_binary(argv[0], &binary, &dbg);
 	if (!p)
 		goto out;
-	if (!binary)
-		binary = pgo_sample_main_module(p);
-	if (!binary) {
-		error_msg("no native code in '%s': name the program with --binary", argv[0]);
-		goto out;
-	}
-	dbg = pgo_dbg_open(binary, &e);
-	if (!dbg || pgo_go_write(p, dbg, binary, &out, &st, &e) || afile_write_all(output, out.buf, out.len, &e)) {
+	if (pgo_go_write(p, dbg, binary, &out, &st, &e) || afile_write_all(output, out.buf, out.len, &e)) {
 		error_msg("%s", e.msg);
 		goto out;
 	}
