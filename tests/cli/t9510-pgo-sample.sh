@@ -122,6 +122,39 @@ for variant in aranges plain; do
 		t_fail "$variant: clang -fprofile-sample-use applies it" "$(head -3 $variant.cc.err)"
 	fi
 done
+# Discriminators (clang -fdebug-info-for-profiling): each N.D record names a line and a DWARF discriminator of
+# it. LLVM writes a base discriminator D below 32 as 2*D in the low 7 bits; the bits above carry the duplication
+# factor of unrolled or vectorised copies (DILocation::encodeDiscriminator).
+cat >disc.c <<'C'
+__attribute__((noinline)) long f(const int *v, int n)
+{
+	long s = 0;
+	for (int i = 0; i < n; i++) { if (v[i] & 1) s += v[i] * 3; else s -= v[i] >> 1; }
+	return s;
+}
+int main(int argc, char **argv)
+{
+	static int v[100000];
+	long t = 0;
+	for (int i = 0; i < 100000; i++) v[i] = (i * 2654435761u) >> 7;
+	for (int k = 0; k < 2500 * argc; k++) t += f(v, 100000 - (k & 7));
+	return t == 1;
+}
+C
+clang -O2 -g -fdebug-info-for-profiling -o disc disc.c
+"$KILN" profile -o disc.pb.gz ./disc >/dev/null 2>&1
+"$KILN" pgo sample disc.pb.gz --binary ./disc -o disc.prof >/dev/null 2>disc.err
+start=$(grep -n '^__attribute__((noinline)) long f' disc.c | cut -d: -f1)
+llvm-dwarfdump --debug-line disc | awk '$1 ~ /^0x/ { print $2, $6 % 128 }' | sort -u >dwarf-disc.txt
+bad=$(sed -n '/^f:/,/^[^ ]/p' disc.prof | sed -n 's/^ \([0-9]*\)\.\([0-9]*\): .*/\1 \2/p' | while read -r off d; do
+	grep -qx "$((start + off)) $((2 * d))" dwarf-disc.txt || echo "$off.$d"
+done)
+if grep -qE '^ [0-9]+\.[0-9]+: ' disc.prof && [ -z "$bad" ]; then
+	t_pass "discriminators are the DWARF's"
+else
+	t_fail "discriminators are the DWARF's" "not in the DWARF: $bad; $(cat disc.err disc.prof)"
+fi
+
 # Body samples only (as AutoFDO from IP samples): no call targets, same bodies.
 "$KILN" pgo sample plain.pb.gz --binary ./inl-plain --no-call-targets -o nct.prof >/dev/null 2>&1
 if [ -s nct.prof ] && ! grep -qE '^ +[0-9.]+: [0-9]+ [^ ]+:[0-9]+' nct.prof; then
