@@ -17,6 +17,7 @@
 #include "../core/xalloc.h"
 #include "../formats/format.h"
 #include "../pgo/debuginfo.h"
+#include "../core/array.h"
 #include "../core/buf.h"
 #include "../pgo/driver.h"
 #include "../pgo/gopgo.h"
@@ -87,14 +88,17 @@ static const struct cmd_help optimize_help = {
 
 static const struct cmd_help sample_help = {
 	.name = "pgo sample",
-	.usage = "kiln pgo sample PROFILE|- [--binary PROG] -o OUT [--format text|extbinary|gcc] [--no-call-targets]",
+	.usage = "kiln pgo sample PROFILE|- [--binary PROG] -o OUT [--format text|extbinary|gcc] [--no-call-targets]\n"
+		 "                [--fail-on-stale]",
 	.description = "Sampling-based PGO (AutoFDO): turns a kiln CPU profile (pprof from 'kiln profile') of an "
 		       "ordinary optimised build with debug information (-O2 -g) into an LLVM sample profile for "
 		       "clang -fprofile-sample-use=OUT. Line offsets count from each function's start line in PROG's "
 		       "DWARF; inlined frames become inline call sites; caller frames add call targets (weighted by "
 		       "samples: without branch records there are no call counts); --no-call-targets writes body "
 		       "samples only, as AutoFDO from perf IP samples does. PROG defaults to the module with the most "
-		       "samples. The result is checked with llvm-profdata when it is installed. --format extbinary "
+		       "samples. Samples whose address PROG's DWARF puts on another line (a profile of another "
+		       "build) are reported as stale and left out; --fail-on-stale makes them exit 1. The result is "
+		       "checked with llvm-profdata when it is installed. --format extbinary "
 		       "converts with llvm-profdata; gcc asks it for GCC's AutoFDO format (-fauto-profile), which "
 		       "llvm-profdata 14 cannot write: see docs/pgo.md.",
 	.examples = "kiln profile -o cpu.pb.gz ./app --workload\n"
@@ -221,6 +225,7 @@ static int run_sample(int argc, char **argv)
 	struct pgo_sample_opts so = { .column = -1 };
 	struct pgo_sample_stats st;
 	const char *output = NULL, *format = "text", *value = NULL;
+	bool fail_on_stale = false;
 	struct profile *p = NULL;
 	struct pgo_dbg *dbg = NULL;
 	int ret = EXIT_USAGE, validated = 0;
@@ -230,6 +235,7 @@ static int run_sample(int argc, char **argv)
 		OPT_CHOICE(0, "format", &format, "FORMAT", "text (default), extbinary or gcc", formats_allowed),
 		OPT_STRING(0, "value", &value, "TYPE", "value column (default: samples)"),
 		OPT_BOOL(0, "no-call-targets", &so.no_call_targets, "body samples only (as AutoFDO from IP samples)"),
+		OPT_BOOL(0, "fail-on-stale", &fail_on_stale, "exit 1 when samples no longer match PROG"),
 		OPT_END(),
 	};
 
@@ -259,7 +265,17 @@ static int run_sample(int argc, char **argv)
 		strcmp(output, "-") ? output : "<stdout>", st.functions,
 		st.in_binary ? 100.0 * (double)st.written / (double)st.in_binary : 0.0, st.written, st.in_binary,
 		so.binary, st.unplaced, validated ? "; checked by llvm-profdata" : "");
-	ret = EXIT_OK;
+	if (st.stale) {
+		FILE *out = strcmp(output, "-") ? stdout : stderr;
+
+		fprintf(out, "stale: %" PRIu64 " samples in %zu function%s sit elsewhere in '%s' than in the profile "
+			     "(rebuilt since?) and were left out:", st.stale, st.stale_functions,
+			st.stale_functions == 1 ? "" : "s", so.binary);
+		for (size_t i = 0; i < st.stale_functions && i < ARRAY_SIZE(st.stale_names); i++)
+			fprintf(out, " %s", st.stale_names[i]);
+		fprintf(out, "%s\n", st.stale_functions > ARRAY_SIZE(st.stale_names) ? " ..." : "");
+	}
+	ret = fail_on_stale && st.stale ? EXIT_VERDICT : EXIT_OK;
 out:
 	pgo_dbg_free(dbg);
 	profile_free(p);

@@ -226,19 +226,18 @@ static bool cu_of(struct pgo_dbg *d, uint64_t va, Dwarf_Die *cu)
 	return false;
 }
 
-uint32_t pgo_dbg_discriminator(struct pgo_dbg *d, uint64_t va, uint32_t line)
+bool pgo_dbg_line(struct pgo_dbg *d, uint64_t va, uint32_t *line, uint32_t *disc)
 {
 	Dwarf_Die cu;
 	Dwarf_Line *l;
-	unsigned disc = 0;
+	unsigned dv = 0;
 	int ln = 0;
 
-	if (!va || !cu_of(d, va, &cu))
-		return 0;
-	l = dwarf_getsrc_die(&cu, va);
-	if (!l || dwarf_lineno(l, &ln) || (line && (uint32_t)ln != line) || dwarf_linediscriminator(l, &disc))
-		return 0;
-	return base_discriminator(disc);
+	if (!va || !cu_of(d, va, &cu) || !(l = dwarf_getsrc_die(&cu, va)) || dwarf_lineno(l, &ln) || ln < 0)
+		return false;
+	*line = (uint32_t)ln;
+	*disc = dwarf_linediscriminator(l, &dv) ? 0 : base_discriminator(dv);
+	return true;
 }
 
 void pgo_modmatch_init(struct pgo_modmatch *m, const char *binary)

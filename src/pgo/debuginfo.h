@@ -50,10 +50,10 @@ struct pgo_inline {
 size_t pgo_dbg_inline_chain(struct pgo_dbg *d, uint64_t va, struct pgo_inline *out, size_t max);
 
 /*
- * The base discriminator (LLVM's encoding decoded) of the line at virtual address `va` of the binary (kiln's
- * frame address), when that line is `line` (0: any line); 0 otherwise.
+ * The line at virtual address `va` of the binary (kiln's frame address) and its base discriminator (LLVM's
+ * encoding decoded); false when the line table does not cover `va`.
  */
-uint32_t pgo_dbg_discriminator(struct pgo_dbg *d, uint64_t va, uint32_t line);
+bool pgo_dbg_line(struct pgo_dbg *d, uint64_t va, uint32_t *line, uint32_t *disc);
 
 /*
  * True when two file names may name the same source: equal, one ends with "/" + the other, the same base name,

@@ -59,6 +59,7 @@ struct writer {
 	struct pgo_modmatch module;
 	struct u64map frame_memo; /* frame id -> 1 + (name << 32 | off), or 0 when it cannot be placed */
 	struct u64map chain_memo; /* frame id << 1 | leaf -> 1 + index in chains, or 0 when it cannot be placed */
+	struct u64map stale_fns;  /* function string ids of stale samples */
 	struct place *chains;     /* chains[i]: its length, then its places outermost first */
 	size_t chains_nr, chains_alloc;
 };
@@ -237,6 +238,52 @@ static bool callee_name(struct writer *w, uint32_t frame_id, bool leaf, uint32_t
 }
 
 /*
+ * True when the leaf's address sits elsewhere in the binary than kiln's frames say: its inline chain in the
+ * DWARF has other lines (frames with lines: ids[a..b), physical first), or another outermost function (frames
+ * placed from the DWARF's chain, `pl` outermost first). A profile of another build is stale, never misplaced.
+ */
+static bool leaf_stale(struct writer *w, const uint32_t *ids, size_t a, size_t b, bool chain,
+		       const struct place *pl, uint32_t *disc)
+{
+	const struct frame *phys = &w->p->frames[ids[a]], *lf = &w->p->frames[ids[b - 1]];
+	struct pgo_inline ch[64];
+	uint32_t line = 0;
+	const struct pgo_fn *fn;
+	size_t k;
+
+	if (!lf->addr || !pgo_dbg_line(w->dbg, lf->addr, &line, disc))
+		return false;
+	if (chain) {
+		if (!phys->function)
+			return false;
+		fn = pgo_dbg_function(w->dbg, profile_str(w->p, phys->function), NULL);
+		return fn && strcmp(fn->symbol, strtab_str(&w->names, pl[0].name));
+	}
+	k = pgo_dbg_inline_chain(w->dbg, lf->addr, ch, ARRAY_SIZE(ch));
+	if (!k)
+		return line && lf->line && line != lf->line;
+	if (k != b - a)
+		return true;
+	for (size_t j = 0; j < k; j++)
+		if (ch[k - 1 - j].line != w->p->frames[ids[a + j]].line)
+			return true;
+	return false;
+}
+
+static void count_stale(struct writer *w, const struct frame *f, uint64_t count, struct pgo_sample_stats *st)
+{
+	int inserted;
+
+	st->stale += count;
+	u64map_insert(&w->stale_fns, f->function, &inserted);
+	if (!inserted)
+		return;
+	if (st->stale_functions < ARRAY_SIZE(st->stale_names))
+		st->stale_names[st->stale_functions] = profile_str(w->p, f->function);
+	st->stale_functions++;
+}
+
+/*
  * One stack (frame ids root to leaf) with `count` samples. Locations are a physical frame and the inlined
  * frames leafward of it; `start[i]` is the first frame of location i.
  */
@@ -261,10 +308,10 @@ static void add_stack(struct writer *w, const uint32_t *ids, size_t n, uint64_t 
 
 		if (!in_binary(w, p->frames[ids[start[l]]].module))
 			continue;
-		bool ok = k <= ARRAY_SIZE(pl);
+		bool ok = k <= ARRAY_SIZE(pl), chain = false;
 		const struct frame *phys = &p->frames[ids[start[l]]];
 
-		if (ok && !phys->line && phys->addr)
+		if (ok && !phys->line && phys->addr && (chain = true))
 			ok = (k = place_chain(w, ids[start[l]], leaf, pl, ARRAY_SIZE(pl))) > 0;
 		else
 			for (size_t j = 0; j < k && ok; j++)
@@ -275,14 +322,14 @@ static void add_stack(struct writer *w, const uint32_t *ids, size_t n, uint64_t 
 		}
 		if (!leaf && (w->o->no_call_targets || !callee_name(w, ids[end], l + 2 == nloc, &callee)))
 			continue;
+		if (leaf && leaf_stale(w, ids, start[l], n, chain, pl, &disc)) {
+			count_stale(w, &p->frames[ids[n - 1]], count, st);
+			continue;
+		}
 		f = top_fs(w, pl[0].name);
 		for (size_t j = 0; j + 1 < k; j++)
 			f = callsite_at(f, pl[j].off, 0, pl[j + 1].name);
 		if (leaf) {
-			const struct frame *lf = &p->frames[ids[n - 1]];
-
-			if (lf->addr)
-				disc = pgo_dbg_discriminator(w->dbg, lf->addr, lf->line);
 			rec_at(f, pl[k - 1].off, disc)->count += count;
 			st->written += count;
 		} else {
@@ -419,6 +466,11 @@ int pgo_sample_write(const struct profile *p, struct pgo_dbg *dbg, const struct 
 		err_set(e, "no samples of '%s' in the profile (is it the profiled program?)", o->binary);
 		goto out;
 	}
+	if (!st->written && st->stale) {
+		err_set(e, "the profile is stale for '%s': its samples sit on other lines in its debug information "
+			   "(rebuilt since the profile was taken?)", o->binary);
+		goto out;
+	}
 	if (!st->written) {
 		err_set(e, "none of the samples of '%s' could be placed: its debug information does not describe "
 			   "the profiled functions (rebuilt since? built with -g?)", o->binary);
@@ -448,6 +500,7 @@ out:
 	u64map_release(&w.top_index);
 	u64map_release(&w.frame_memo);
 	u64map_release(&w.chain_memo);
+	u64map_release(&w.stale_fns);
 	free(w.chains);
 	return ret;
 }

@@ -12,6 +12,10 @@
  * offsets). Body samples come from the leaf of each stack, through its inline chain as kiln's inlined frames
  * give it; each caller frame adds a call target "callee:samples" at its call line. Without a PMU's branch
  * records those counts are samples of time spent below the call, not numbers of calls.
+ *
+ * A profile of another build of the program is stale: a sample whose address the binary's DWARF puts on
+ * another line than kiln's frame says (or in another function) is counted as stale and left out, never placed
+ * at a wrong offset.
  */
 #ifndef KILN_PGO_SAMPLE_H
 #define KILN_PGO_SAMPLE_H
@@ -35,6 +39,9 @@ struct pgo_sample_stats {
 	uint64_t in_binary;  /* of which with a leaf frame in the binary */
 	uint64_t written;    /* of which placed as body samples */
 	uint64_t unplaced;   /* in the binary but not placed: function unknown to the DWARF, or line out of range */
+	uint64_t stale;      /* in the binary, but on another line (or function) in its DWARF: left out */
+	size_t stale_functions; /* functions with such samples */
+	const char *stale_names[8]; /* the first of them (kiln's names, owned by the profile) */
 	size_t functions;    /* top-level functions written */
 };
 

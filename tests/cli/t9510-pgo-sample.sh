@@ -163,6 +163,12 @@ else
 	t_fail "--no-call-targets writes no call targets" "$(cat nct.prof)"
 fi
 
+# A profile of another build: the source gained lines above work(), the program was rebuilt under its name.
+sed 's|^static int work|/* moved */\n\n&|' inl.c >edited.c && clang -O2 -g -gdwarf-aranges -o inl-aranges edited.c
+t_fails "a profile of another build is reported stale, not misapplied" 2 "$KILN" pgo sample aranges.pb.gz \
+	--binary ./inl-aranges -o stale.prof
+grep -q "stale" "$T_TMP/fails.err" && [ ! -e stale.prof ] && t_pass "the refusal says stale" ||
+	t_fail "the refusal says stale" "$(cat "$T_TMP/fails.err")"
 t_fails "a binary that is not the profiled one" 2 "$KILN" pgo sample plain.pb.gz --binary ./inl-aranges -o x.prof
 t_fails "a binary without debug information" 2 sh -c "cp inl-plain stripped && strip stripped && \"$KILN\" pgo sample plain.pb.gz --binary ./stripped -o x.prof"
 t_fails "GCC's AutoFDO format is refused with its cause" 2 "$KILN" pgo sample plain.pb.gz --format gcc -o x.afdo
