@@ -62,6 +62,34 @@ static char **make_env(const char *const *env)
 	return v;
 }
 
+/*
+ * The program posix_spawnp() would run, but looked up in the command's own PATH: posix_spawnp() searches the
+ * parent's, which would bypass kiln's compiler wrappers for `kiln pgo instrument -- cc ...`. Owned; NULL when
+ * it is not found (the caller spawns the name as it is, for the error).
+ */
+static char *resolve(const char *name, char *const *envp)
+{
+	const char *path = NULL;
+	char *dirs, *save = NULL, *found = NULL;
+
+	if (strchr(name, '/'))
+		return xstrdup(name);
+	for (char *const *p = envp; *p; p++)
+		if (!strncmp(*p, "PATH=", 5))
+			path = *p + 5;
+	dirs = xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+	for (char *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		char *full = xasprintf("%s/%s", *d ? d : ".", name);
+
+		if (!access(full, X_OK))
+			found = full;
+		else
+			free(full);
+	}
+	free(dirs);
+	return found;
+}
+
 /* Copies the pipe to our stderr and into the caller's buffer until the child closes it. */
 static void drain(int fd, const struct pgo_cmd *c)
 {
@@ -95,7 +123,7 @@ int pgo_cmd_run(const struct pgo_cmd *c, int *status, struct err *e)
 	char *sh_argv[] = { (char *)"/bin/sh", (char *)"-c", NULL, NULL };
 	char *const *argv = c->argv;
 	posix_spawn_file_actions_t fa;
-	char **envp = make_env(c->env);
+	char **envp = make_env(c->env), *prog;
 	int pipefd[2] = { -1, -1 }, ret = -1, rc, ws;
 	pid_t pid;
 
@@ -116,7 +144,9 @@ int pgo_cmd_run(const struct pgo_cmd *c, int *status, struct err *e)
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
 	if (c->with_stdout)
 		posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
+	prog = resolve(argv[0], envp);
+	rc = prog ? posix_spawn(&pid, prog, &fa, NULL, argv, envp) : ENOENT;
+	free(prog);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pipefd[1]);
 	if (rc) {

@@ -47,7 +47,12 @@ flow() { # COMPILER
 	local cc=$1 d=.kiln-$1
 	rm -rf "$d" inst app ./*.o
 	cp work.orig work.c
-	"$KILN" pgo instrument --cc "$cc" --dir "$d" -q -- "cc -O2 -o inst main.c work.c" >i.out 2>i.err
+	# GCC's build is one shell word, Clang's plain words: kiln finds 'cc' on the build's PATH (its wrappers).
+	if [ "$cc" = gcc ]; then
+		"$KILN" pgo instrument --cc "$cc" --dir "$d" -q -- "cc -O2 -o inst main.c work.c" >i.out 2>i.err
+	else
+		"$KILN" pgo instrument --cc "$cc" --dir "$d" -q -- cc -O2 -o inst main.c work.c >i.out 2>i.err
+	fi
 	check "$cc: instrument" "[ -x inst ] && grep -q '^instrumented with $cc: 1 compilation' i.out" "$(cat i.out i.err)"
 	"$KILN" pgo train --dir "$d" -q -- ./inst >t.out 2>t.err
 	"$KILN" pgo train --dir "$d" -q -- ./inst a b >t2.out 2>>t.err
