@@ -102,6 +102,29 @@ static int save_state(const struct workdir *w, struct err *e)
 	return ret;
 }
 
+char *pgo_state_parse(const char *text, size_t len, size_t *runs)
+{
+	const char *end = text + len;
+	char *cc = NULL;
+
+	*runs = 0;
+	while (text < end) {
+		const char *nl = memchr(text, '\n', (size_t)(end - text));
+		size_t n = nl ? (size_t)(nl - text) : (size_t)(end - text);
+
+		if (n > 3 && !memcmp(text, "cc ", 3) && !memchr(text, '\0', n)) {
+			free(cc);
+			cc = xstrndup(text + 3, n - 3);
+		} else if (n > 5 && !memcmp(text, "runs ", 5)) {
+			*runs = 0;
+			for (const char *p = text + 5; p < text + n && *p >= '0' && *p <= '9' && *runs < 1000000000; p++)
+				*runs = *runs * 10 + (size_t)(*p - '0');
+		}
+		text += n + (nl != NULL);
+	}
+	return cc;
+}
+
 /* Opens an existing working directory (train, optimize): its toolchain file says which compiler built it. */
 static int open_workdir(struct workdir *w, const struct pgo_opts *o, struct err *e)
 {
@@ -119,16 +142,8 @@ static int open_workdir(struct workdir *w, const struct pgo_opts *o, struct err 
 		err_set(e, "no instrumented build in '%s': run 'kiln pgo instrument -- BUILD' first", dir);
 		goto out;
 	}
-	for (char *line = b.buf, *next; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (!strncmp(line, "cc ", 3))
-			cc = line + 3;
-		else if (!strncmp(line, "runs ", 5))
-			w->runs = strtoul(line + 5, NULL, 10);
-	}
-	if (!cc || !*cc) {
+	cc = pgo_state_parse(b.buf, b.len, &w->runs);
+	if (!cc) {
 		err_set(e, "'%s' is damaged: run 'kiln pgo instrument -- BUILD' again", path);
 		goto out;
 	}
@@ -138,6 +153,7 @@ static int open_workdir(struct workdir *w, const struct pgo_opts *o, struct err 
 out:
 	buf_release(&b);
 	free(path);
+	free(cc);
 	if (ret) {
 		free(w->root);
 		w->root = NULL;

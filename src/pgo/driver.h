@@ -43,6 +43,12 @@ struct pgo_result {
 void pgo_result_release(struct pgo_result *r);
 
 /*
+ * Parses the `toolchain` file ("toolchain gcc\ncc /usr/bin/gcc-12\nruns 2\n", any bytes): returns the compiler's
+ * path (the caller frees it) or NULL when there is none, and sets `*runs`.
+ */
+char *pgo_state_parse(const char *text, size_t len, size_t *runs);
+
+/*
  * Each returns 0, or -1 with `e` set to one line naming the cause (no compiler, the build or run failing with
  * its status, nothing compiled, no profile written). On failure the directory is as it was before the call.
  */

@@ -1,9 +1,14 @@
-/* Fuzz target: kiln pgo's readers of compiler diagnostics, gcov-dump and llvm-profdata output (src/pgo). */
+/*
+ * Fuzz target: kiln pgo's readers of compiler diagnostics, gcov-dump and llvm-profdata output, and of its own
+ * working directory's toolchain file (src/pgo).
+ */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pgo/coverage.h"
 #include "pgo/diag.h"
+#include "pgo/driver.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,5 +29,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pgo_coverage_parse_llvm_show(&c, (const char *)data, size);
 	if (c.covered > c.functions)
 		__builtin_trap();
+	size_t runs;
+	char *cc = pgo_state_parse((const char *)data, size, &runs);
+	if (cc && !*cc)
+		__builtin_trap();
+	free(cc);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "pgo/coverage.h"
 #include "pgo/debuginfo.h"
 #include "pgo/diag.h"
+#include "pgo/driver.h"
 #include "pgo/gopgo.h"
 #include "pgo/sample.h"
 #include "profile/profile.h"
@@ -271,6 +272,20 @@ static void test_go_writer(void **state)
 	free(self);
 }
 
+static void test_state_parse(void **state)
+{
+	static const char text[] = "toolchain gcc\ncc /usr/bin/x86_64-linux-gnu-gcc-12\nruns 12\n";
+	size_t runs = 99;
+	char *cc = pgo_state_parse(text, strlen(text), &runs);
+
+	(void)state;
+	assert_string_equal(cc, "/usr/bin/x86_64-linux-gnu-gcc-12");
+	assert_int_equal(runs, 12);
+	free(cc);
+	assert_null(pgo_state_parse("toolchain gcc\ncc \n", 17, &runs));
+	assert_int_equal(runs, 0);
+}
+
 static void test_same_file(void **state)
 {
 	(void)state;
@@ -290,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_coverage_llvm_show),
 		cmocka_unit_test(test_sample_writer),
 		cmocka_unit_test(test_go_writer),
+		cmocka_unit_test(test_state_parse),
 		cmocka_unit_test(test_same_file),
 	};
 
