@@ -36,6 +36,7 @@ static const struct cmd commands[] = {
 	{ "analyze", cmd_analyze, "find hotspots, the hot path and evidence-based recommendations in a profile" },
 	{ "diff", cmd_diff, "compare two profiles: differential flame graph and significant changes" },
 	{ "serve", cmd_serve, "store and query profiles pushed by Pyroscope clients and kiln profile --push" },
+	{ "pgo", cmd_pgo, "profile-guided builds: instrument, train, optimize; AutoFDO and Go profiles" },
 	{ NULL, NULL, NULL },
 };
 

@@ -17,6 +17,7 @@ int cmd_trend(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_pgo(int argc, char **argv);
 
 struct profile;
 /* Prints the warnings of the reader of `path` ("-" = stdin) on stderr, one line each (read_warnings.c). */
