@@ -344,15 +344,16 @@ static void test_stripped_build_id(void **state)
 	snprintf(want, sizeof(want), "[sym_inline_stripped+0x%" PRIx64 "]", fr(p, out[0])->addr);
 	assert_string_equal(fn(p, out[0]), want);
 	assert_string_equal(profile_str(p, fr(p, out[0])->module), bin);
-	/* The build-id of the file goes into the profile once, as a "kiln:build-id PATH HEX" note. */
-	char note[1024];
-	snprintf(note, sizeof(note), "kiln:build-id %s %s", bin, hex);
+	/* The build-id of the file goes into the profile's typed metadata once (profile/meta.h). */
 	symbolizer_note_build_ids(s, p);
 	symbolizer_note_build_ids(s, p);
 	size_t notes = 0;
-	for (size_t i = 0; i < p->comments_nr; i++)
-		notes += !strcmp(profile_str(p, p->comments[i]), note);
+	uint32_t mod = profile_intern_str(p, bin);
+	for (size_t i = 0; i < p->meta.build_ids_nr; i++)
+		notes += p->meta.build_ids[i].module == mod;
 	assert_int_equal(notes, 1);
+	assert_int_not_equal(profile_build_id(p, mod), 0);
+	assert_string_equal(profile_str(p, profile_build_id(p, mod)), hex);
 	symbolizer_free(s);
 
 	/* With the debug file under DIR/.build-id/xx/yyyy.debug: fully symbolized. */

@@ -98,7 +98,7 @@ static void test_recommendation(void **state)
 
 	(void)state;
 	profile_add_column(p, "samples", "count");
-	profile_add_comment(p, "kiln:build-id " LIBFOO " 1a2b3c4d5e6f");
+	profile_set_build_id(p, LIBFOO, "1a2b3c4d5e6f");
 	add(p, "main@/bin/prog;foo_compress@" LIBFOO ";[libfoo.so.1+0x100]@" LIBFOO, 20);
 	add(p, "main@/bin/prog;[libfoo.so.1+0x200]@" LIBFOO ";[libfoo.so.1+0x100]@" LIBFOO, 10);
 	add(p, "main@/bin/prog;work@/bin/prog", 67);
