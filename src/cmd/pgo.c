@@ -480,13 +480,16 @@ out:
 
 int cmd_pgo(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+	if (argc < 2)
+		return usage_error(&pgo_help, "no sub-command: instrument, train, optimize, sample, go or compare");
+	if (argv[1][0] == '-') {
+		/* --help, and the generated pages (--help-man, --help-completion=SHELL) of the command itself. */
 		static const struct option none[] = { OPT_END() };
+		int n = parse_options(argc, argv, none, &pgo_help, PARSE_STOP_AT_NON_OPTION);
 
-		if (argc < 2)
-			return usage_error(&pgo_help, "no sub-command: instrument, train, optimize, sample, go or compare");
-		usage_print(none, &pgo_help);
-		return EXIT_OK;
+		if (n < 0)
+			return n == PARSE_HELP ? EXIT_OK : EXIT_USAGE;
+		return usage_error(&pgo_help, "no sub-command: instrument, train, optimize, sample, go or compare");
 	}
 	if (!strcmp(argv[1], "instrument"))
 		return run_step(argc - 1, argv + 1, &instrument_help, 0);
