@@ -64,7 +64,7 @@ if command -v zsh >/dev/null; then t_ok "zsh parses its completion" zsh -n _kiln
 if command -v fish >/dev/null; then t_ok "fish parses its completion" fish -n kiln.fish; else
 	t_skip "fish parses its completion" "fish is not installed"; fi
 t_pass_if "zsh and fish scripts cover every command" \
-	"for c in $(echo $cmds); do grep -q \"^_kiln_\$c()\" _kiln && grep -q \"subcommand_from \$c'\" kiln.fish || exit 1; done"
+	"for c in $(echo $cmds); do grep -q \"^_kiln_\${c//-/_}()\" _kiln && grep -q \"subcommand_from \$c'\" kiln.fish || exit 1; done"
 
 # make install into a staging directory: every expected file.
 if [ ! -x "$REL/kiln" ]; then
