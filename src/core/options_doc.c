@@ -329,6 +329,9 @@ static void fish_fragment(struct buf *b, const struct option *opts, const struct
 		squote(b, o->help ? o->help : "");
 		buf_addch(b, '\n');
 	}
+	/* Every command has --help, as bash's and zsh's parts say. */
+	buf_addf(b, "complete -c kiln -n '__fish_seen_subcommand_from %s' -s h -l help -d 'show the help page'\n",
+		 name.buf);
 	buf_release(&name);
 }
 
