@@ -12,12 +12,9 @@ KILN=$BUILD/kiln
 SPIN=$BUILD/tests/helpers/drv_spin
 make --no-print-directory -s BUILD="$BUILD" "$KILN" "$SPIN" >/dev/null || exit 1
 tmp=$(mktemp -d)
-"$KILN" serve --listen 127.0.0.1:0 --storage "$tmp/store" 2>"$tmp/serve.log" &
-SERVE=$!
-trap 'kill $SERVE 2>/dev/null; wait $SERVE 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 100); do grep -q 'serving on' "$tmp/serve.log" && break; sleep 0.1; done
-URL=$(sed -n 's|.*serving on \(http://[^ ]*\) .*|\1|p' "$tmp/serve.log")
-[ -n "$URL" ] || { echo "kiln serve did not start: $(cat "$tmp/serve.log")"; exit 1; }
+. bench/lib.sh
+trap 'bench_serve_stop; rm -rf "$tmp"' EXIT
+bench_serve_start "$KILN" "$tmp"
 
 echo "pushing ${TOTAL} s of a spinning target in ${EVERY} s windows to $URL ..."
 "$KILN" profile --push "$URL" --every "$EVERY" --service abut -- timeout -s INT "$TOTAL" "$SPIN" 2>"$tmp/err"

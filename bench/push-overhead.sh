@@ -13,12 +13,9 @@ KILN=$BUILD/kiln
 W=$BUILD/tests/helpers/prof_work
 make --no-print-directory -s BUILD="$BUILD" "$KILN" "$W" >/dev/null || exit 1
 tmp=$(mktemp -d)
-"$KILN" serve --listen 127.0.0.1:0 --storage "$tmp/store" 2>"$tmp/serve.log" &
-SERVE=$!
-trap 'kill $SERVE 2>/dev/null; wait $SERVE 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 100); do grep -q 'serving on' "$tmp/serve.log" && break; sleep 0.1; done
-URL=$(sed -n 's|.*serving on \(http://[^ ]*\) .*|\1|p' "$tmp/serve.log")
-[ -n "$URL" ] || { echo "kiln serve did not start: $(cat "$tmp/serve.log")"; exit 1; }
+. bench/lib.sh
+trap 'bench_serve_stop; rm -rf "$tmp"' EXIT
+bench_serve_start "$KILN" "$tmp"
 
 cpu_of() { awk '$1 == "cpu" {print $2}' "$1"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
