@@ -35,7 +35,7 @@ else
 	t_fail "the report: every window with samples sent" "$(cat "$T_TMP/push.err")"
 fi
 curl -sS --get "$U/api/v1/profiles" --data-urlencode "query=$CPUQ{service_name=\"demo\"}" \
-	--data-urlencode from=now-1h >"$T_TMP/list"
+	--data-urlencode from=now-1h --data-urlencode limit=10000 >"$T_TMP/list"
 json_check "one stored profile per window sent ($SENT)" "$T_TMP/list" "len(d['profiles']) == ${SENT:-0}"
 json_check "windows abut: each from is the previous until; 1 s each, the last shorter" "$T_TMP/list" '
 	(lambda p: all(p[i]["from"] == p[i - 1]["until"] for i in range(1, len(p))) and
@@ -60,6 +60,21 @@ json_check "render API: numTicks = the sum of the stored windows; the worker's s
 "$KILN" profile -q --push "$U" --every 1 --service exit3 -- sh -c 'exit 3' 2>"$T_TMP/e3"
 st=$?
 [ $st = 3 ] && t_pass "exit status 3 of the command is kiln's" || t_fail "exit status 3 is kiln's" "$st $(cat "$T_TMP/e3")"
+
+# ---- SIGTERM: the recording stops, the last partial window is pushed, the command's status (143) ----
+"$KILN" profile --push "$U" --every 1 --service sigterm -- "$SPIN" 2>"$T_TMP/term.err" &
+KP=$!
+sleep 2.5
+kill -TERM $KP
+wait $KP
+st=$?
+[ $st = 143 ] && t_pass "SIGTERM: passed on to the command, its status 143 is kiln's" || t_fail "SIGTERM: exit 143" "$st $(cat "$T_TMP/term.err")"
+counters_sent=$(sed -n 's/^kiln: pushed to .*: \([0-9]*\) windows (0 empty), \1 profiles sent, 0 dropped.*/\1/p' "$T_TMP/term.err")
+curl -sS --get "$U/api/v1/profiles" --data-urlencode "query=$CPUQ{service_name=\"sigterm\"}" \
+	--data-urlencode from=now-1h --data-urlencode limit=10000 >"$T_TMP/tlist"
+json_check "SIGTERM: every window sent (${counters_sent:-none}) and stored, abutting, the last one partial" "$T_TMP/tlist" "
+	(lambda p: len(p) == int('${counters_sent:-0}') >= 2 and all(p[i]['from'] == p[i - 1]['until'] for i in range(1, len(p)))
+	 and 0 < p[-1]['until'] - p[-1]['from'] < 10**9)(sorted(d['profiles'], key=lambda q: q['from']))"
 
 # ---- -a: one series per process, named by --service-from ----
 cp "$SPIN" "$T_TMP/spin_alpha"

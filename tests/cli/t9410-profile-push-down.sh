@@ -60,7 +60,7 @@ else
 	t_fail "late server: retried and accounted for" "$(tail -2 "$T_TMP/late.err")"
 fi
 curl -sS --get "$U/api/v1/profiles" --data-urlencode "query=$CPUQ{service_name=\"late\"}" \
-	--data-urlencode from=now-1h >"$T_TMP/list"
+	--data-urlencode from=now-1h --data-urlencode limit=10000 >"$T_TMP/list"
 json_check "late server: it stores the $SENT windows sent, the first ones among them (sent while it was down)" \
 	"$T_TMP/list" "len(d['profiles']) == ${SENT:-0} and ${DROPPED:-1} == 0 and
 	(lambda p: all(p[i]['from'] == p[i - 1]['until'] for i in range(1, len(p))))(sorted(d['profiles'], key=lambda q: q['from']))"
