@@ -48,3 +48,17 @@ measure() {
 		{ tail -3 "$work/err" >&2; return 1; }
 	awk '{ printf "%.3f %.3f %d\n", $1, $2 + $3, $4 }' "$work/time"
 }
+
+# bench_serve_start KILN DIR: starts `kiln serve` on a free loopback port with its storage under DIR (removed
+# with it at exit, when the caller's EXIT trap runs bench_serve_stop) and sets URL; exits when it cannot start.
+bench_serve_start() {
+	"$1" serve --listen 127.0.0.1:0 --storage "$2/store" 2>"$2/serve.log" &
+	BENCH_SERVE_PID=$!
+	for _ in $(seq 100); do grep -q 'serving on' "$2/serve.log" && break; sleep 0.1; done
+	URL=$(sed -n 's|.*serving on \(http://[^ ]*\) .*|\1|p' "$2/serve.log")
+	[ -n "$URL" ] || { echo "kiln serve did not start: $(cat "$2/serve.log")"; exit 1; }
+}
+bench_serve_stop() {
+	kill "$BENCH_SERVE_PID" 2>/dev/null
+	wait "$BENCH_SERVE_PID" 2>/dev/null
+}

@@ -299,13 +299,29 @@ static void *sender_main(void *arg)
 
 /* ---- the API ---- */
 
+int push_check_url(const char *url, struct err *e)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+	int ret = 0;
+
+	if (!url || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)))
+		ret = err_set(e, "push URL '%s' is not http:// or https://", url ? url : "");
+	else if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+		 curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !*host)
+		ret = err_set(e, "push URL '%s' is not a valid URL with a host", url);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ret;
+}
+
 struct pusher *pusher_start(const struct push_opts *o, struct err *e)
 {
 	struct pusher *p;
 	size_t len;
 
-	if (!o->url || (strncmp(o->url, "http://", 7) && strncmp(o->url, "https://", 8)))
-		return err_set(e, "push URL '%s' is not http:// or https://", o->url ? o->url : ""), NULL;
+	if (push_check_url(o->url, e) < 0)
+		return NULL;
 	if (!o->app || !*o->app)
 		return err_set(e, "pushing needs a service name"), NULL;
 	pthread_once(&curl_once, curl_init_once);
@@ -352,6 +368,12 @@ struct pusher *pusher_start(const struct push_opts *o, struct err *e)
 int pusher_push(struct pusher *p, const struct profile *prof, int64_t from_ns, int64_t until_ns,
 		const struct push_tag *extra, size_t nextra, struct err *e)
 {
+	return pusher_push_as(p, NULL, prof, from_ns, until_ns, extra, nextra, e);
+}
+
+int pusher_push_as(struct pusher *p, const char *app, const struct profile *prof, int64_t from_ns,
+		   int64_t until_ns, const struct push_tag *extra, size_t nextra, struct err *e)
+{
 	struct window w = { NULL, from_ns, until_ns, NULL, 0 };
 	struct buf name = BUF_INIT, tags = BUF_INIT;
 	FILE *f = open_memstream(&w.body, &w.len);
@@ -369,7 +391,11 @@ int pusher_push(struct pusher *p, const struct profile *prof, int64_t from_ns, i
 	}
 	buf_add(&tags, p->base_tags.buf, p->base_tags.len);
 	add_tags(&tags, extra, nextra);
-	buf_addf(&name, "%s{%s}", p->app, tags.buf);
+	if (app && *app)
+		add_sanitized(&name, app, 's');
+	else
+		buf_adds(&name, p->app);
+	buf_addf(&name, "{%s}", tags.buf);
 	buf_release(&tags);
 	w.name = buf_detach(&name, NULL);
 

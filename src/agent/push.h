@@ -48,6 +48,9 @@ struct push_stats {
 	char last_error[256];
 };
 
+/* Checks that `url` is an http:// or https:// URL with a host (libcurl's parser): 0, or -1 with `e` set. */
+int push_check_url(const char *url, struct err *e);
+
 struct pusher *pusher_start(const struct push_opts *o, struct err *e);
 
 /*
@@ -57,6 +60,9 @@ struct pusher *pusher_start(const struct push_opts *o, struct err *e);
  */
 int pusher_push(struct pusher *p, const struct profile *prof, int64_t from_ns, int64_t until_ns,
 		const struct push_tag *extra, size_t nextra, struct err *e);
+/* As pusher_push(), for the series of service `app` instead of the pusher's (one series per process). */
+int pusher_push_as(struct pusher *p, const char *app, const struct profile *prof, int64_t from_ns,
+		   int64_t until_ns, const struct push_tag *extra, size_t nextra, struct err *e);
 
 void pusher_stats(struct pusher *p, struct push_stats *st);
 

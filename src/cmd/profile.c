@@ -28,6 +28,7 @@
 #define M_RT (RECORD_CPU | RECORD_OFFCPU | RECORD_WALL)                /* modes that name runtimes' functions */
 
 static const char *const profile_modes[] = { "cpu", "mem", "offcpu", "wall", "io", NULL };
+static const char *const service_rules[] = { "comm", "exe", "cgroup", NULL };
 static const char *const fg_columns[] = { "alloc_space", "alloc_objects", "peak_inuse_space", "inuse_space",
 					  "temporary_objects", NULL };
 
@@ -36,6 +37,7 @@ static const struct cmd_help help = {
 	.usage = "kiln profile [OPTIONS] [--] COMMAND [ARGS...]\n"
 		 "kiln profile [OPTIONS] -p PID[,PID...] [-d SECONDS]\n"
 		 "kiln profile [OPTIONS] -a [-d SECONDS] [COMMAND [ARGS...]]\n"
+		 "kiln profile --push URL [--every 10s] [--service NAME] [--tag K=V]... (-- COMMAND | -p PID | -a)\n"
 		 "kiln profile --diff [OPTIONS] 'COMMAND_A' 'COMMAND_B'",
 	.description =
 		"Samples where CPU time goes with the kernel's cpu-clock event (works in virtual machines without "
@@ -71,7 +73,12 @@ static const struct cmd_help help = {
 		"SIGKILL 2 s after that; a second signal stops at once and leaves the command running.\n\n"
 		"--diff profiles two shell command lines one after the other and compares them as 'kiln diff' does: "
 		"the functions whose share of samples changed, each with a significance test, and a differential "
-		"flame graph of the second (-o, default diff.svg; red grew, blue shrank).",
+		"flame graph of the second (-o, default diff.svg; red grew, blue shrank).\n\n"
+		"--push URL profiles continuously (default 97 Hz) and uploads a profile per --every window to kiln "
+		"serve or any Pyroscope-compatible server, labelled service_name (--service, else the command's "
+		"name), host and each --tag; with -a or several PIDs one series per process, named by "
+		"--service-from. Uploads never wait on the target: a bounded queue, retries with backoff, the "
+		"oldest windows dropped first; at the end the counters are printed (docs/push.md).",
 	.examples = "kiln profile ./myprog --input data.txt\n"
 		    "kiln profile -o cpu.svg -- make -j2\n"
 		    "kiln profile --flamegraph flame.svg -o prof.pb.gz python3 script.py\n"
@@ -79,7 +86,9 @@ static const struct cmd_help help = {
 		    "kiln profile --language go go test -bench .\n"
 		    "kiln profile -p 12345 -d 60\n"
 		    "kiln profile -a -d 10 -o system.folded\n"
-		    "kiln profile --diff ./baseline ./optimized",
+		    "kiln profile --diff ./baseline ./optimized\n"
+		    "kiln profile --push http://localhost:4040 --service api --tag env=prod -- ./server\n"
+		    "kiln profile --push http://pyroscope:4040 --every 15s -a --service-from cgroup",
 };
 
 
@@ -442,6 +451,19 @@ static void profile_options(struct profile_opts *o, struct option *out)
 		OPT_BOOL('q', "quiet", &o->quiet, "no report, only warnings and errors"),
 		OPT_BOOL(0, "diff", &o->diff, "profile two commands (each one argument) and compare them",
 			 OPT_TAGS(RECORD_CPU)),
+		OPT_GROUP("Continuous profiling (docs/push.md)"),
+		OPT_STRING(0, "push", &o->push, "URL",
+			   "upload a profile per window to kiln serve or a Pyroscope-compatible server",
+			   OPT_TAGS(RECORD_CPU)),
+		OPT_STRING(0, "every", &o->every, "DURATION", "--push: the window length (10s; ms, s, m, h)",
+			   OPT_TAGS(RECORD_CPU)),
+		OPT_STRING(0, "service", &o->service, "NAME", "--push: the service name (default: the command's)",
+			   OPT_TAGS(RECORD_CPU)),
+		OPT_LIST(0, "tag", &o->tags, "K=V", "--push: a label of every series (repeatable)",
+			 OPT_TAGS(RECORD_CPU)),
+		OPT_CHOICE(0, "service-from", &o->service_from, "RULE",
+			   "--push with -a or -p: name each process's series by its comm (default), exe or cgroup",
+			   service_rules, OPT_TAGS(RECORD_CPU)),
 		OPT_GROUP("Symbols"),
 		OPT_BOOL(0, "no-inline", &o->no_inline, "do not show inlined functions as frames"),
 		OPT_STRING(0, "debuginfo-dir", &o->debuginfo, "DIRS",
@@ -466,6 +488,7 @@ const char *profile_mode_arg(int argc, char **argv)
 	n = parse_options(argc, copy, opts, &help, PARSE_STOP_AT_NON_OPTION | PARSE_HELP_LAST);
 	free(copy);
 	free(o.pids.v);
+	free(o.tags.v);
 	return n == PARSE_ERROR ? NULL : o.mode;
 }
 
@@ -490,7 +513,7 @@ int cmd_profile(int argc, char **argv)
 		st = EXIT_USAGE;
 	} else if (argc == PARSE_DOC) {
 		st = 0;
-	} else if ((st = check_modes(&o, given, ngiven))) {
+	} else if ((st = profile_push_check_mode(&o, help_of(o.mode_bit))) || (st = check_modes(&o, given, ngiven))) {
 		;
 	} else if (argc == PARSE_HELP) {
 		usage_print_tagged(opts, help_of(o.mode_bit), o.mode_bit);
@@ -499,14 +522,16 @@ int cmd_profile(int argc, char **argv)
 	} else if (!(st = profile_request(&o, help_of(o.mode_bit), &rq, &pids)) &&
 		   !(st = check_target(&o, help_of(o.mode_bit), rq.npids, argc)) &&
 		   !(st = check_language(&rq, help_of(o.mode_bit), argc, argv)) &&
-		   !(st = pick_outputs(&o, help_of(o.mode_bit), outs, &nouts))) {
+		   !(st = o.push ? profile_push_check(&o, help_of(o.mode_bit), &rq)
+				 : pick_outputs(&o, help_of(o.mode_bit), outs, &nouts))) {
 		struct given_args ga = { opts, orig_argc - 1 - argc, orig + 1 };
 
-		st = profile_run(&o, &rq, argv, outs, nouts, &ga);
+		st = o.push ? profile_push_run(&o, &rq, argv) : profile_run(&o, &rq, argv, outs, nouts, &ga);
 	}
 	free(orig);
 	free(pids);
 	free(o.pids.v);
+	free(o.tags.v);
 	free(given);
 	return st;
 }

@@ -48,6 +48,9 @@ struct profile_opts {
 	bool diff;
 	bool no_inline;
 	const char *debuginfo;
+	/* --push (profile_push.c) */
+	const char *push, *every, *service, *service_from;
+	struct opt_list tags;
 };
 
 /* An output file: a profile format, or a flame graph when `f` is NULL. */
@@ -105,6 +108,12 @@ void profile_hint_misplaced(const struct option *opts, const struct profile_opts
 /* kiln profile --diff: records both commands in-process with `rq`'s options and compares them. */
 int profile_diff_run(const char *cmd_a, const char *cmd_b, const struct record_request *rq, const char *svg,
 		     bool quiet);
+
+/* --push: the mode check before the others (2 with the error printed, else 0), the options' check after the
+ * request was made (sets the rate), and the run; profile_push.c. */
+int profile_push_check_mode(const struct profile_opts *o, const struct cmd_help *help);
+int profile_push_check(const struct profile_opts *o, const struct cmd_help *help, struct record_request *rq);
+int profile_push_run(const struct profile_opts *o, struct record_request *rq, char **argv);
 
 extern const struct cmd_help profile_mem_help, profile_wait_help;
 
