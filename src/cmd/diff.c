@@ -62,16 +62,75 @@ static int load(struct profile *p, const char *path, const char *type, struct er
 	return 0;
 }
 
+/* The checks parse_options() cannot make; -o FILE.json or FILE.md asks for the table. A usage error's status or 0. */
+static int check_options(struct diff_cmd_opts *o, int argc, char **argv)
+{
+	struct err e = ERR_INIT;
+
+	if (argc != 2)
+		return usage_error(&diff_help, "diff needs two profiles, BEFORE and AFTER (got %d)", argc);
+	if (o->json && o->format && strcmp(o->format, "json"))
+		return usage_error(&diff_help, "--json contradicts --format %s", o->format);
+	if (!strcmp(argv[0], "-") && !strcmp(argv[1], "-"))
+		return usage_error(&diff_help, "only one of BEFORE and AFTER can be stdin");
+	if (o->type && !format_type_known(o->type)) {
+		format_type_unknown(o->type, &e);
+		error_msg("%s", e.msg);
+		return EXIT_USAGE;
+	}
+	/* the extension picks the format */
+	if (o->output && !o->report) {
+		const char *f = report_format_for_path(o->output);
+
+		if (f && strcmp(f, "html")) {
+			o->report = o->output;
+			o->output = NULL;
+			if (!o->format && !o->json)
+				o->format = f;
+		}
+	}
+	return 0;
+}
+
+/* The table of changes: JSON (schema kiln-diff/1), Markdown or text. */
+static void format_report(struct buf *out, const struct diff_result *d, const struct diff_cmd_opts *o, char **argv)
+{
+	bool json = o->json || (o->format && !strcmp(o->format, "json"));
+	bool md = o->format && !strcmp(o->format, "markdown");
+	struct jw j;
+
+	if (!json) {
+		if (md)
+			buf_addf(out, "## kiln diff: %s -> %s\n\n", argv[0], argv[1]);
+		else
+			buf_addf(out, "%s -> %s\n", argv[0], argv[1]);
+		diff_format_text(d, out, (size_t)o->top, !o->report && !md && use_color(1), md);
+		return;
+	}
+	jw_init(&j, out, true);
+	jw_object_begin(&j);
+	jw_kv_str(&j, "schema", "kiln-diff/1");
+	jw_key(&j, "files");
+	jw_array_begin(&j);
+	jw_string(&j, argv[0]);
+	jw_string(&j, argv[1]);
+	jw_array_end(&j);
+	if (o->output)
+		jw_kv_str(&j, "graph", o->output);
+	diff_format_json(d, &j, (size_t)o->top);
+	jw_object_end(&j);
+	buf_addch(out, '\n');
+}
+
 int cmd_diff(int argc, char **argv)
 {
 	struct diff_cmd_opts o = { .normalize = true, .alpha = 0.05, .top = 20 };
 	struct diff_opts dopts = DIFF_OPTS_INIT;
 	struct profile *before = NULL, *after = NULL;
 	struct diff_result d;
-	bool computed = false, json, md;
+	bool computed = false;
 	struct buf out = BUF_INIT;
 	struct err e = ERR_INIT;
-	struct jw j;
 	int ret = EXIT_USAGE;
 
 	const struct option opts[] = {
@@ -103,30 +162,8 @@ int cmd_diff(int argc, char **argv)
 		return EXIT_OK;
 	if (argc < 0)
 		return EXIT_USAGE;
-	if (argc != 2)
-		return usage_error(&diff_help, "diff needs two profiles, BEFORE and AFTER (got %d)", argc);
-	if (o.json && o.format && strcmp(o.format, "json"))
-		return usage_error(&diff_help, "--json contradicts --format %s", o.format);
-	if (!strcmp(argv[0], "-") && !strcmp(argv[1], "-"))
-		return usage_error(&diff_help, "only one of BEFORE and AFTER can be stdin");
-	if (o.type && !format_type_known(o.type)) {
-		format_type_unknown(o.type, &e);
-		error_msg("%s", e.msg);
+	if (check_options(&o, argc, argv))
 		return EXIT_USAGE;
-	}
-	/* -o FILE.json or FILE.md asks for the table, not a flame graph: the extension picks the format */
-	if (o.output && !o.report) {
-		const char *f = report_format_for_path(o.output);
-
-		if (f && strcmp(f, "html")) {
-			o.report = o.output;
-			o.output = NULL;
-			if (!o.format && !o.json)
-				o.format = f;
-		}
-	}
-	json = o.json || (o.format && !strcmp(o.format, "json"));
-	md = o.format && !strcmp(o.format, "markdown");
 
 	before = profile_new(0);
 	after = profile_new(0);
@@ -153,30 +190,7 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	}
 
-	if (json) {
-		jw_init(&j, &out, true);
-		jw_object_begin(&j);
-		jw_key(&j, "schema");
-		jw_string(&j, "kiln-diff/1");
-		jw_key(&j, "files");
-		jw_array_begin(&j);
-		jw_string(&j, argv[0]);
-		jw_string(&j, argv[1]);
-		jw_array_end(&j);
-		if (o.output) {
-			jw_key(&j, "graph");
-			jw_string(&j, o.output);
-		}
-		diff_format_json(&d, &j, (size_t)o.top);
-		jw_object_end(&j);
-		buf_addch(&out, '\n');
-	} else {
-		if (md)
-			buf_addf(&out, "## kiln diff: %s -> %s\n\n", argv[0], argv[1]);
-		else
-			buf_addf(&out, "%s -> %s\n", argv[0], argv[1]);
-		diff_format_text(&d, &out, (size_t)o.top, !o.report && !md && use_color(1), md);
-	}
+	format_report(&out, &d, &o, argv);
 	/* "-" (the default) is stdout; a file is written atomically. */
 	if (afile_write_all(o.report ? o.report : "-", out.buf, out.len, &e)) {
 		error_msg("%s", e.msg);
