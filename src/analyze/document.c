@@ -9,6 +9,7 @@
 #include "../profile/profile.h"
 #include "analysis.h"
 #include "heap_report.h"
+#include "io_report.h"
 #include "report.h"
 #include "runs.h"
 
@@ -23,8 +24,8 @@ int analyze_doc_format_named(const char *name)
 	return -1;
 }
 
-/* Ten sites per heap list at most: the heap report sits above the analysis, not instead of it. */
-static size_t heap_top(const struct analyze_doc_opts *o)
+/* Ten rows per heap or I/O table at most: those reports sit above the analysis, not instead of it. */
+static size_t report_top(const struct analyze_doc_opts *o)
 {
 	return o->top < 10 ? o->top : 10;
 }
@@ -67,7 +68,12 @@ static int format_json(struct buf *out, const struct analysis *a, const struct h
 		return -1;
 	/* The heap report's members (peak_bytes, leaks, ...) sit beside the hotspots at the top level. */
 	if (heap)
-		heap_report_json_fields(&j, a->p, heap, heap_top(o));
+		heap_report_json_fields(&j, a->p, heap, report_top(o));
+	/* The I/O summary is one member, the document kiln profile --mode io --json writes. */
+	if (io_report_applies(a->p)) {
+		jw_key(&j, "io");
+		io_report_format_json(&j, a->p);
+	}
 	jw_object_end(&j);
 	buf_addch(out, '\n');
 	return 0;
@@ -85,8 +91,16 @@ static int format_text(struct buf *out, const struct analysis *a, const struct h
 	else
 		buf_addf(out, "%zu profiles merged\n", n);
 	if (heap) {
-		heap_report_format_text(out, a->p, heap, heap_top(o));
+		heap_report_format_text(out, a->p, heap, report_top(o));
 		buf_addf(out, "\n%s analysis of the %s values:\n", md ? "###" : "Allocation-site",
+			 profile_str(a->p, a->p->columns[a->column].type));
+	}
+	if (io_report_applies(a->p)) {
+		buf_addf(out, "%sI/O summary: ", md ? "### " : "");
+		io_report_format_summary(out, a->p);
+		buf_addf(out, "\n%s", md ? "\n```\n" : "");
+		io_report_format_text(out, a->p, (long long)report_top(o));
+		buf_addf(out, "%s\n%s analysis of the %s values:\n", md ? "```\n" : "", md ? "###" : "System call",
 			 profile_str(a->p, a->p->columns[a->column].type));
 	}
 	analysis_format_text(a, out, o->color && !md, md);
@@ -118,7 +132,7 @@ int analyze_document(struct profile *const *ps, size_t n, const struct analyze_d
 	if (saturated)
 		*saturated = a.saturated;
 	if (heap_report_applies(a.p)) {
-		struct heap_report_opts hopts = { .top = heap_top(o) };
+		struct heap_report_opts hopts = { .top = report_top(o) };
 
 		have_heap = true;
 		if (heap_report_compute(a.p, &hopts, &heap, e)) {

@@ -36,15 +36,79 @@ static const struct cmd_help collapse_help = {
 		    "kiln collapse perf.data                          # perf.data read directly",
 };
 
+/* The checks parse_options() cannot make, and the output's format; a usage error's status, or 0. */
+static int check_options(const struct collapse_opts *o, int argc, const struct format **writer)
+{
+	struct err e = ERR_INIT;
+
+	if (argc > 1)
+		return usage_error(&collapse_help, "collapse takes one input FILE, got %d", argc);
+	if (!*writer)
+		BUG("the folded format is not registered");
+	if (o->type && !format_type_known(o->type)) {
+		format_type_unknown(o->type, &e);
+		return usage_error(&collapse_help, "%s", e.msg);
+	}
+	if (o->format) {
+		*writer = format_by_name(o->format);
+		if (!*writer || !(*writer)->write)
+			return usage_error(&collapse_help,
+					   "unknown output format '%s' for --format; 'kiln convert --list' shows the formats",
+					   o->format);
+	} else if (o->output && strcmp(o->output, "-") && format_for_path(o->output)) {
+		*writer = format_for_path(o->output);
+	}
+	if (o->event && !*o->event)
+		return usage_error(&collapse_help, "--event-filter needs an event name");
+	if (!argc && isatty(0))
+		return usage_error(&collapse_help,
+				   "no input: give a FILE or pipe 'perf script' output to kiln collapse");
+	return 0;
+}
+
+/*
+ * Reads `path` into `p`. "perf" picks a perf.data file (read directly and symbolized by kiln, without perf
+ * installed) or perf script text by their content; a profile of a format kiln recognises but does not read is
+ * refused by name. Prints the error and returns -1 when the input cannot be opened, told apart or read.
+ */
+static int read_input(struct profile *p, const char *path, const char *type, const struct format_read_opts *ro)
+{
+	const struct format *reader;
+	struct err e = ERR_INIT;
+	struct input in;
+	int ret = 0;
+
+	if (input_open(&in, path, &e)) {
+		error_msg("%s", e.msg);
+		return -1;
+	}
+	reader = format_pick(&in, type ? type : "perf", &e);
+	if (!reader) {
+		error_msg("%s", e.msg);
+		input_close(&in);
+		return -1;
+	}
+	input_show_progress(&in, "collapsing");
+	if (reader->read(p, &in, ro, &e)) {
+		/* Input errors (read failures, over-long lines) already name the file. */
+		if (!strncmp(e.msg, "cannot ", 7))
+			error_msg("%s", e.msg);
+		else
+			error_msg("cannot read '%s': %s", in.name, e.msg);
+		ret = -1;
+	}
+	input_close(&in);
+	return ret;
+}
+
 int cmd_collapse(int argc, char **argv)
 {
 	struct collapse_opts o = { 0 };
 	struct format_read_opts ro = { 0 };
 	struct format_write_opts wo = { .column = -1 };
-	const struct format *reader, *writer = format_by_name("folded");
+	const struct format *writer = format_by_name("folded");
 	struct err e = ERR_INIT;
 	struct profile *p = NULL;
-	struct input in;
 	const char *path;
 	int ret = EXIT_USAGE;
 
@@ -77,30 +141,9 @@ int cmd_collapse(int argc, char **argv)
 		return EXIT_OK;
 	if (argc < 0)
 		return EXIT_USAGE;
-	if (argc > 1)
-		return usage_error(&collapse_help, "collapse takes one input FILE, got %d", argc);
-	if (!writer)
-		BUG("the folded format is not registered");
-	if (o.type && !format_type_known(o.type)) {
-		format_type_unknown(o.type, &e);
-		return usage_error(&collapse_help, "%s", e.msg);
-	}
-	if (o.format) {
-		writer = format_by_name(o.format);
-		if (!writer || !writer->write)
-			return usage_error(&collapse_help,
-					   "unknown output format '%s' for --format; 'kiln convert --list' shows the formats",
-					   o.format);
-	} else if (o.output && strcmp(o.output, "-") && format_for_path(o.output)) {
-		writer = format_for_path(o.output);
-	}
-	if (o.event && !*o.event)
-		return usage_error(&collapse_help, "--event-filter needs an event name");
+	if (check_options(&o, argc, &writer))
+		return EXIT_USAGE;
 	path = argc ? argv[0] : "-";
-	if (!argc && isatty(0))
-		return usage_error(&collapse_help,
-				   "no input: give a FILE or pipe 'perf script' output to kiln collapse");
-
 	ro.pid = o.pid;
 	ro.tid = o.tid;
 	ro.kernel = o.kernel;
@@ -109,32 +152,9 @@ int cmd_collapse(int argc, char **argv)
 	ro.addrs = o.addrs;
 	ro.event = o.event;
 
-	if (input_open(&in, path, &e)) {
-		error_msg("%s", e.msg);
-		return EXIT_USAGE;
-	}
-	/*
-	 * "perf" picks a perf.data file (read directly and symbolized by kiln, without perf installed) or perf script
-	 * text by their content; a profile of a format kiln recognises but does not read is refused by name.
-	 */
-	reader = format_pick(&in, o.type ? o.type : "perf", &e);
-	if (!reader) {
-		error_msg("%s", e.msg);
-		input_close(&in);
-		return EXIT_USAGE;
-	}
-	input_show_progress(&in, "collapsing");
 	p = profile_new(0);
-	if (reader->read(p, &in, &ro, &e)) {
-		/* Input errors (read failures, over-long lines) already name the file. */
-		if (!strncmp(e.msg, "cannot ", 7))
-			error_msg("%s", e.msg);
-		else
-			error_msg("cannot read '%s': %s", in.name, e.msg);
-		input_close(&in);
+	if (read_input(p, path, o.type, &ro))
 		goto out;
-	}
-	input_close(&in);
 	/* Unlike stackcollapse-perf.pl, which prints nothing and succeeds: an empty result is an error in kiln. */
 	if (profile_is_empty(p, -1)) {
 		error_msg("no samples in '%s'", argc ? argv[0] : "<stdin>");

@@ -81,6 +81,71 @@ static int write_report(const char *path, const struct buf *b, struct err *e)
 
 static int compare_with_history(struct compare_opts *o, int argc, char **argv);
 
+/* Reads BASELINE and CURRENT, their importers' warnings on stderr. Prints the error and returns -1. */
+static int import_sets(struct bench_set *base, struct bench_set *cur, char **argv)
+{
+	struct err e = ERR_INIT;
+
+	if (bench_import_path(base, argv[0], &e) || bench_import_path(cur, argv[1], &e)) {
+		error_msg("%s", e.msg);
+		return -1;
+	}
+	for (size_t i = 0; i < base->nwarnings; i++)
+		warning_msg("'%s': %s", argv[0], base->warnings[i]);
+	for (size_t i = 0; i < cur->nwarnings; i++)
+		warning_msg("'%s': %s", argv[1], cur->warnings[i]);
+	return 0;
+}
+
+/* The reports: --html, --markdown and --json files, then the main one on stdout or -o FILE. -1 with `e` set
+ * when one cannot be written. */
+static int write_reports(struct compare_opts *o, const struct cmp_result *res, const struct cmp_labels *labels,
+			 struct err *e)
+{
+	struct buf out = BUF_INIT;
+	int ret = -1;
+
+	if (o->html) {
+		cmp_report_html(&out, res, labels);
+		if (write_report(o->html, &out, e))
+			goto out;
+		buf_reset(&out);
+	}
+	if (o->markdown) {
+		cmp_report_markdown(&out, res, labels);
+		if (write_report(o->markdown, &out, e))
+			goto out;
+		buf_reset(&out);
+	}
+	if (o->json) {
+		cmp_report_json(&out, res, labels);
+		if (write_report(o->json, &out, e))
+			goto out;
+		buf_reset(&out);
+	}
+	/* -o FILE without --format: the extension picks it (.json, .md, .html), as everywhere in kiln */
+	if (!o->format)
+		o->format = o->output && report_format_for_path(o->output) ? report_format_for_path(o->output) : "text";
+	if (!strcmp(o->format, "json"))
+		cmp_report_json(&out, res, labels);
+	else if (!strcmp(o->format, "markdown"))
+		cmp_report_markdown(&out, res, labels);
+	else if (!strcmp(o->format, "html"))
+		cmp_report_html(&out, res, labels);
+	else
+		cmp_report_text(&out, res, labels, !o->output && use_color(1));
+	if (o->output) {
+		if (write_report(o->output, &out, e))
+			goto out;
+	} else {
+		fwrite(out.buf, 1, out.len, stdout);
+	}
+	ret = 0;
+out:
+	buf_release(&out);
+	return ret;
+}
+
 int cmd_compare(int argc, char **argv)
 {
 	struct compare_opts o = { .alpha = 0.05, .threshold = 0.05, .confidence = 0.95, .test = "welch",
@@ -90,7 +155,6 @@ int cmd_compare(int argc, char **argv)
 	struct cmp_result res;
 	struct cmp_labels labels;
 	struct err e = ERR_INIT;
-	struct buf out = BUF_INIT, extra = BUF_INIT;
 	const char **metrics = NULL;
 	int ret = EXIT_USAGE;
 	bool have_res = false;
@@ -147,14 +211,8 @@ int cmd_compare(int argc, char **argv)
 		ret = usage_error(&compare_help, "only one of BASELINE and CURRENT can be '-' (stdin)");
 		goto out;
 	}
-	if (bench_import_path(&base, argv[0], &e) || bench_import_path(&cur, argv[1], &e)) {
-		error_msg("%s", e.msg);
+	if (import_sets(&base, &cur, argv))
 		goto out;
-	}
-	for (size_t i = 0; i < base.nwarnings; i++)
-		warning_msg("'%s': %s", argv[0], base.warnings[i]);
-	for (size_t i = 0; i < cur.nwarnings; i++)
-		warning_msg("'%s': %s", argv[1], cur.warnings[i]);
 	co.test = strcmp(o.test, "welch") ? CMP_MANNWHITNEY : CMP_WELCH;
 	co.alpha = o.alpha;
 	co.threshold = o.threshold;
@@ -176,52 +234,16 @@ int cmd_compare(int argc, char **argv)
 		goto out;
 	}
 	labels = (struct cmp_labels){ argv[0], base.format, argv[1], cur.format, &base, &cur };
-	if (o.html) {
-		cmp_report_html(&extra, &res, &labels);
-		if (write_report(o.html, &extra, &e))
-			goto write_fail;
-		buf_reset(&extra);
-	}
-	if (o.markdown) {
-		cmp_report_markdown(&extra, &res, &labels);
-		if (write_report(o.markdown, &extra, &e))
-			goto write_fail;
-		buf_reset(&extra);
-	}
-	if (o.json) {
-		cmp_report_json(&extra, &res, &labels);
-		if (write_report(o.json, &extra, &e))
-			goto write_fail;
-	}
-	/* -o FILE without --format: the extension picks it (.json, .md, .html), as everywhere in kiln */
-	if (!o.format)
-		o.format = o.output && report_format_for_path(o.output) ? report_format_for_path(o.output) : "text";
-	if (!strcmp(o.format, "json"))
-		cmp_report_json(&out, &res, &labels);
-	else if (!strcmp(o.format, "markdown"))
-		cmp_report_markdown(&out, &res, &labels);
-	else if (!strcmp(o.format, "html"))
-		cmp_report_html(&out, &res, &labels);
-	else
-		cmp_report_text(&out, &res, &labels, !o.output && use_color(1));
-	if (o.output) {
-		if (write_report(o.output, &out, &e))
-			goto write_fail;
-	} else {
-		fwrite(out.buf, 1, out.len, stdout);
+	if (write_reports(&o, &res, &labels, &e)) {
+		error_msg("%s", e.msg);
+		goto out;
 	}
 	ret = res.regressions && o.fail && !o.no_fail ? EXIT_VERDICT : EXIT_OK;
-	goto out;
-write_fail:
-	error_msg("%s", e.msg);
-	ret = EXIT_USAGE;
 out:
 	if (have_res)
 		cmp_result_release(&res);
 	bench_set_release(&base);
 	bench_set_release(&cur);
-	buf_release(&out);
-	buf_release(&extra);
 	free(metrics);
 	free(o.metrics.v);
 	return ret;

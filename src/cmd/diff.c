@@ -79,6 +79,36 @@ static int set_shares(const struct option *opt, const char *arg, struct err *e)
 	return 0;
 }
 
+/* The checks parse_options() cannot make; -o FILE.json or FILE.md asks for the table. A usage error's status or 0. */
+static int check_options(struct diff_cmd_opts *o, int argc, char **argv)
+{
+	struct err e = ERR_INIT;
+
+	if (argc != 2)
+		return usage_error(&diff_help, "diff needs two profiles, BEFORE and AFTER (got %d)", argc);
+	if (o->json && o->format && strcmp(o->format, "json"))
+		return usage_error(&diff_help, "--json contradicts --format %s", o->format);
+	if (!strcmp(argv[0], "-") && !strcmp(argv[1], "-"))
+		return usage_error(&diff_help, "only one of BEFORE and AFTER can be stdin");
+	if (o->type && !format_type_known(o->type)) {
+		format_type_unknown(o->type, &e);
+		error_msg("%s", e.msg);
+		return EXIT_USAGE;
+	}
+	/* the extension picks the format */
+	if (o->output && !o->report) {
+		const char *f = report_format_for_path(o->output);
+
+		if (f && strcmp(f, "html")) {
+			o->report = o->output;
+			o->output = NULL;
+			if (!o->format && !o->json)
+				o->format = f;
+		}
+	}
+	return 0;
+}
+
 int cmd_diff(int argc, char **argv)
 {
 	struct diff_cmd_opts o = { .basis = DIFF_BASIS_AUTO, .alpha = 0.05, .top = 20 };
@@ -125,28 +155,9 @@ int cmd_diff(int argc, char **argv)
 		return EXIT_OK;
 	if (argc < 0)
 		return EXIT_USAGE;
-	if (argc != 2)
-		return usage_error(&diff_help, "diff needs two profiles, BEFORE and AFTER (got %d)", argc);
-	if (o.json && o.format && strcmp(o.format, "json"))
-		return usage_error(&diff_help, "--json contradicts --format %s", o.format);
-	if (!strcmp(argv[0], "-") && !strcmp(argv[1], "-"))
-		return usage_error(&diff_help, "only one of BEFORE and AFTER can be stdin");
-	if (o.type && !format_type_known(o.type)) {
-		format_type_unknown(o.type, &e);
-		error_msg("%s", e.msg);
-		return EXIT_USAGE;
-	}
-	/* -o FILE.json or FILE.md asks for the table, not a flame graph: the extension picks the format */
-	if (o.output && !o.report) {
-		const char *f = report_format_for_path(o.output);
-
-		if (f && strcmp(f, "html")) {
-			o.report = o.output;
-			o.output = NULL;
-			if (!o.format && !o.json)
-				o.format = f;
-		}
-	}
+	if ((ret = check_options(&o, argc, argv)))
+		return ret;
+	ret = EXIT_USAGE;
 	json = o.json || (o.format && !strcmp(o.format, "json"));
 	md = o.format && !strcmp(o.format, "markdown");
 
@@ -175,11 +186,7 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	}
 
-	ro.files[0] = argv[0];
-	ro.files[1] = argv[1];
-	ro.graph = o.output;
-	ro.top = (size_t)o.top;
-	ro.color = !o.report && use_color(1);
+	ro = (struct diff_report_opts){ { argv[0], argv[1] }, o.output, (size_t)o.top, !o.report && use_color(1) };
 	if (json)
 		diff_report_json(&d, &ro, &out);
 	else

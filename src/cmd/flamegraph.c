@@ -195,18 +195,183 @@ out:
 	return ret;
 }
 
+#define FLAMEGRAPH_NOPTS 48
+
+static void flamegraph_options(struct flamegraph_opts *o, struct option *out)
+{
+	const struct option opts[] = {
+		OPT_STRING('o', "output", &o->output, "FILE", "write the SVG to FILE (default: stdout)"),
+		OPT_STRING(0, "type", &o->type, "TYPE", "input format: perf, pprof, folded, py-spy, speedscope, ... (default: detected from the content)"),
+		OPT_STRING(0, "value", &o->value, "TYPE", "value column to draw, e.g. alloc_space (default: the "
+			   "profile's default)"),
+		OPT_GROUP("Text"),
+		OPT_STRING(0, "title", &o->title, "TEXT", "title (default: Flame Graph, Icicle Graph or Flame Chart)"),
+		OPT_STRING(0, "subtitle", &o->subtitle, "TEXT", "second title line"),
+		OPT_STRING(0, "countname", &o->countname, "TEXT", "what the counts are (default: samples, or the "
+			   "value's unit)"),
+		OPT_STRING(0, "nametype", &o->nametype, "TEXT", "label of the detail line (default: Function:)"),
+		OPT_STRING(0, "notes", &o->notes, "TEXT", "text embedded as a comment in the SVG"),
+		OPT_STRING(0, "fonttype", &o->fonttype, "FONT", "font family (default: Verdana)"),
+		OPT_DOUBLE(0, "fontsize", &o->fontsize, "SIZE", "font size (default: 12)", 1, 1000),
+		OPT_DOUBLE(0, "fontwidth", &o->fontwidth, "RATIO", "average glyph width relative to the font size, "
+			   "to fit labels (default: 0.59)", 0.01, 10),
+		OPT_GROUP("Geometry"),
+		OPT_INT(0, "width", &o->width, "PX", "image width (default: 1200)", 40, 1000000),
+		OPT_INT(0, "height", &o->height, "PX", "height of each frame (default: 16)", 2, 10000),
+		OPT_STRING(0, "minwidth", &o->minwidth, "PX|N%", "omit frames narrower than PX pixels or N% of the "
+			   "total (default: 0.1)"),
+		OPT_BOOL(0, "inverted", &o->inverted, "icicle graph: roots at the top"),
+		OPT_BOOL(0, "reverse", &o->reverse, "reverse every stack: leaf functions at the bottom"),
+		OPT_BOOL(0, "flamechart", &o->flamechart, "flame chart: keep the input's sample order, merge only "
+			 "consecutive frames"),
+		OPT_DOUBLE(0, "factor", &o->factor, "F", "scale the counts shown by F (default: 1)", 1e-12, 1e12),
+		OPT_DOUBLE(0, "total", &o->total, "N", "the total the full width stands for, when larger than the "
+			   "sum", 0, 1e18),
+		OPT_GROUP("Colours"),
+		OPT_CHOICE(0, "colors", &o->colors, "PALETTE", "palette: hot (default), mem, io, wakeup, chain, java, "
+			   "js, perl, red, green, blue, aqua, yellow, purple, orange", palette_names),
+		{ OPTION_CHOICE, 0, "color", &o->colors, "PALETTE", NULL, OPT_HIDDEN, 0, 0, palette_names, NULL },
+		OPT_STRING(0, "bgcolors", &o->bgcolors, "COLOR", "background: yellow, blue, green, grey or #rrggbb "
+			   "(default: by palette)"),
+		OPT_BOOL(0, "hash", &o->hash, "shade by a hash of the name: similar names, similar colours"),
+		OPT_BOOL(0, "random", &o->random, "random shades (default: a fixed shade per name)"),
+		OPT_BOOL(0, "cp", &o->cp, "consistent palette: reuse and extend the colours in palette.map"),
+		OPT_STRING(0, "cp-file", &o->cp_file, "FILE", "the consistent palette file (implies --cp)"),
+		OPT_BOOL(0, "negate", &o->negate, "differential graphs: swap red and blue"),
+		OPT_STRING(0, "nameattr", &o->nameattr, "FILE", "per-function frame attributes: lines of "
+			   "'FUNCTION<TAB>key=value...' (title, class, style, href, target, ...)"),
+		OPT_GROUP("Input"),
+		OPT_LIST(0, "base", &o->base, "NAME", "start each stack at its first frame called NAME and leave "
+			 "out stacks without one; repeatable"),
+		OPT_BOOL(0, "no-sort", &o->no_sort, "folded input is already sorted: do not sort, and stop at an "
+			 "unsorted line"),
+		OPT_STRING(0, "encoding", &o->encoding, "NAME", "declare the SVG's encoding (e.g. ISO-8859-1): names "
+			   "are then copied as the input's bytes"),
+		OPT_END(),
+	};
+	_Static_assert(sizeof(opts) <= FLAMEGRAPH_NOPTS * sizeof(opts[0]), "FLAMEGRAPH_NOPTS is too small");
+	memcpy(out, opts, sizeof(opts));
+}
+
+/* The checks of the options and inputs parse_options() cannot make; a usage error's exit status, or 0. */
+static int check_options(const struct flamegraph_opts *o, struct fg_svg_opts *so, int argc, char **argv)
+{
+	struct err e = ERR_INIT;
+	int nstdin = 0;
+
+	if (o->hash && o->random)
+		return usage_error(&flamegraph_help, "--hash and --random cannot be combined");
+	if (o->type && !format_type_known(o->type)) {
+		format_type_unknown(o->type, &e);
+		return usage_error(&flamegraph_help, "%s", e.msg);
+	}
+	if (o->minwidth && parse_minwidth(o->minwidth, so, &e) < 0)
+		return usage_error(&flamegraph_help, "%s", e.msg);
+	if (o->encoding && !valid_encoding(o->encoding))
+		return usage_error(&flamegraph_help, "invalid encoding name '%s' for --encoding", o->encoding);
+	if (o->no_sort && o->reverse)
+		warning_msg("--no-sort is ignored with --reverse: reversed stacks are always sorted");
+	if (o->bgcolors) {
+		char top[8], bottom[8];
+
+		if (palette_background(o->bgcolors, PALETTE_HOT, top, bottom, &e) < 0)
+			return usage_error(&flamegraph_help, "%s for --bgcolors", e.msg);
+	}
+	if (argc == 0 && isatty(STDIN_FILENO))
+		return usage_error(&flamegraph_help, "no input: give a FILE or pipe a profile into stdin");
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "-") && ++nstdin > 1)
+			return usage_error(&flamegraph_help, "stdin ('-') can be given only once");
+	return 0;
+}
+
+/* The drawing's options from the command line's. */
+static void set_svg_opts(const struct flamegraph_opts *o, struct fg_svg_opts *so)
+{
+	so->palette = o->colors ? (enum palette)palette_by_name(o->colors) : PALETTE_HOT;
+	so->mode = o->hash ? PALETTE_BY_HASH : o->random ? PALETTE_RANDOM : PALETTE_BY_NAME;
+	so->seed = o->random ? (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ now_ns() : 0;
+	so->title = o->title;
+	so->subtitle = o->subtitle;
+	so->notes = o->notes;
+	so->nametype = o->nametype ? o->nametype : so->nametype;
+	so->fonttype = o->fonttype ? o->fonttype : so->fonttype;
+	so->fontsize = o->fontsize;
+	so->fontwidth = o->fontwidth;
+	so->width = o->width;
+	so->frameheight = o->height;
+	so->bgcolors = o->bgcolors;
+	so->inverted = o->inverted;
+	so->negate = o->negate;
+	so->factor = o->factor;
+	so->total = o->total;
+	so->encoding = o->encoding;
+}
+
+/* --nameattr and --cp: files read before drawing. Prints the error and returns -1 when one cannot be read. */
+static int load_attrs(const struct flamegraph_opts *o, struct fg_svg_opts *so, struct fg_nameattr *nameattr,
+		      struct palette_map *cp, const char **cp_path)
+{
+	struct err e = ERR_INIT;
+
+	if (o->nameattr) {
+		if (fg_nameattr_load(nameattr, o->nameattr, &e) < 0) {
+			error_msg("%s", e.msg);
+			return -1;
+		}
+		if (nameattr->ignored)
+			warning_msg("ignored %zu unknown or invalid attributes in '%s'", nameattr->ignored, o->nameattr);
+		so->nameattr = nameattr;
+	}
+	if (o->cp || o->cp_file) {
+		*cp_path = o->cp_file ? o->cp_file : "palette.map";
+		if (palette_map_load(cp, *cp_path, &e) < 0) {
+			error_msg("%s", e.msg);
+			return -1;
+		}
+		so->cp = cp;
+	}
+	return 0;
+}
+
+/* Writes the SVG to -o FILE or stdout, atomically. Prints the error and returns -1 on failure. */
+static int write_svg(const struct flamegraph *g, const struct fg_svg_opts *so, const char *output, int argc,
+		     char **argv)
+{
+	struct afile af = { 0 };
+	struct err e = ERR_INIT;
+
+	if (afile_open(&af, output ? output : "-", &e) < 0) {
+		error_msg("%s", e.msg);
+		return -1;
+	}
+	if (fg_write_svg(g, af.fp, so, &e) < 0) {
+		afile_abort(&af);
+		if (argc == 1)
+			error_msg("cannot draw '%s': %s", argv[0], e.msg);
+		else
+			error_msg("cannot draw the flame graph: %s", e.msg);
+		return -1;
+	}
+	if (afile_commit(&af, &e) < 0) {
+		error_msg("%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_flamegraph(int argc, char **argv)
 {
 	struct flamegraph_opts o = { 0 };
+	struct option opts[FLAMEGRAPH_NOPTS];
 	struct fg_svg_opts so;
 	struct palette_map cp;
 	struct fg_nameattr nameattr;
-	struct afile af = { 0 };
 	struct flamegraph *g = NULL;
 	struct err e = ERR_INIT;
 	const char *cp_path = NULL;
 	char *countname = NULL;
-	int ret = EXIT_USAGE, pal, i;
+	int ret = EXIT_USAGE;
 
 	fg_svg_opts_init(&so);
 	palette_map_init(&cp);
@@ -216,158 +381,31 @@ int cmd_flamegraph(int argc, char **argv)
 	o.fontsize = so.fontsize;
 	o.fontwidth = so.fontwidth;
 	o.factor = so.factor;
-
-	const struct option opts[] = {
-		OPT_STRING('o', "output", &o.output, "FILE", "write the SVG to FILE (default: stdout)"),
-		OPT_STRING(0, "type", &o.type, "TYPE", "input format: perf, pprof, folded, py-spy, speedscope, ... (default: detected from the content)"),
-		OPT_STRING(0, "value", &o.value, "TYPE", "value column to draw, e.g. alloc_space (default: the "
-			   "profile's default)"),
-		OPT_GROUP("Text"),
-		OPT_STRING(0, "title", &o.title, "TEXT", "title (default: Flame Graph, Icicle Graph or Flame Chart)"),
-		OPT_STRING(0, "subtitle", &o.subtitle, "TEXT", "second title line"),
-		OPT_STRING(0, "countname", &o.countname, "TEXT", "what the counts are (default: samples, or the "
-			   "value's unit)"),
-		OPT_STRING(0, "nametype", &o.nametype, "TEXT", "label of the detail line (default: Function:)"),
-		OPT_STRING(0, "notes", &o.notes, "TEXT", "text embedded as a comment in the SVG"),
-		OPT_STRING(0, "fonttype", &o.fonttype, "FONT", "font family (default: Verdana)"),
-		OPT_DOUBLE(0, "fontsize", &o.fontsize, "SIZE", "font size (default: 12)", 1, 1000),
-		OPT_DOUBLE(0, "fontwidth", &o.fontwidth, "RATIO", "average glyph width relative to the font size, "
-			   "to fit labels (default: 0.59)", 0.01, 10),
-		OPT_GROUP("Geometry"),
-		OPT_INT(0, "width", &o.width, "PX", "image width (default: 1200)", 40, 1000000),
-		OPT_INT(0, "height", &o.height, "PX", "height of each frame (default: 16)", 2, 10000),
-		OPT_STRING(0, "minwidth", &o.minwidth, "PX|N%", "omit frames narrower than PX pixels or N% of the "
-			   "total (default: 0.1)"),
-		OPT_BOOL(0, "inverted", &o.inverted, "icicle graph: roots at the top"),
-		OPT_BOOL(0, "reverse", &o.reverse, "reverse every stack: leaf functions at the bottom"),
-		OPT_BOOL(0, "flamechart", &o.flamechart, "flame chart: keep the input's sample order, merge only "
-			 "consecutive frames"),
-		OPT_DOUBLE(0, "factor", &o.factor, "F", "scale the counts shown by F (default: 1)", 1e-12, 1e12),
-		OPT_DOUBLE(0, "total", &o.total, "N", "the total the full width stands for, when larger than the "
-			   "sum", 0, 1e18),
-		OPT_GROUP("Colours"),
-		OPT_CHOICE(0, "colors", &o.colors, "PALETTE", "palette: hot (default), mem, io, wakeup, chain, java, "
-			   "js, perl, red, green, blue, aqua, yellow, purple, orange", palette_names),
-		{ OPTION_CHOICE, 0, "color", &o.colors, "PALETTE", NULL, OPT_HIDDEN, 0, 0, palette_names, NULL },
-		OPT_STRING(0, "bgcolors", &o.bgcolors, "COLOR", "background: yellow, blue, green, grey or #rrggbb "
-			   "(default: by palette)"),
-		OPT_BOOL(0, "hash", &o.hash, "shade by a hash of the name: similar names, similar colours"),
-		OPT_BOOL(0, "random", &o.random, "random shades (default: a fixed shade per name)"),
-		OPT_BOOL(0, "cp", &o.cp, "consistent palette: reuse and extend the colours in palette.map"),
-		OPT_STRING(0, "cp-file", &o.cp_file, "FILE", "the consistent palette file (implies --cp)"),
-		OPT_BOOL(0, "negate", &o.negate, "differential graphs: swap red and blue"),
-		OPT_STRING(0, "nameattr", &o.nameattr, "FILE", "per-function frame attributes: lines of "
-			   "'FUNCTION<TAB>key=value...' (title, class, style, href, target, ...)"),
-		OPT_GROUP("Input"),
-		OPT_LIST(0, "base", &o.base, "NAME", "start each stack at its first frame called NAME and leave "
-			 "out stacks without one; repeatable"),
-		OPT_BOOL(0, "no-sort", &o.no_sort, "folded input is already sorted: do not sort, and stop at an "
-			 "unsorted line"),
-		OPT_STRING(0, "encoding", &o.encoding, "NAME", "declare the SVG's encoding (e.g. ISO-8859-1): names "
-			   "are then copied as the input's bytes"),
-		OPT_END(),
-	};
+	flamegraph_options(&o, opts);
 
 	argc = parse_options(argc, argv, opts, &flamegraph_help, 0);
 	if (argc == PARSE_HELP)
 		return EXIT_OK;
 	if (argc < 0)
 		return EXIT_USAGE;
-	if (o.hash && o.random)
-		return usage_error(&flamegraph_help, "--hash and --random cannot be combined");
-	if (o.type && !format_type_known(o.type)) {
-		format_type_unknown(o.type, &e);
-		return usage_error(&flamegraph_help, "%s", e.msg);
-	}
-	if (o.minwidth && parse_minwidth(o.minwidth, &so, &e) < 0)
-		return usage_error(&flamegraph_help, "%s", e.msg);
-	if (o.encoding && !valid_encoding(o.encoding))
-		return usage_error(&flamegraph_help, "invalid encoding name '%s' for --encoding", o.encoding);
-	if (o.no_sort && o.reverse)
-		warning_msg("--no-sort is ignored with --reverse: reversed stacks are always sorted");
-	if (o.bgcolors) {
-		char top[8], bottom[8];
-
-		if (palette_background(o.bgcolors, PALETTE_HOT, top, bottom, &e) < 0)
-			return usage_error(&flamegraph_help, "%s for --bgcolors", e.msg);
-	}
-
-	if (argc == 0 && isatty(STDIN_FILENO))
-		return usage_error(&flamegraph_help, "no input: give a FILE or pipe a profile into stdin");
-	for (i = 0, pal = 0; i < argc; i++)
-		if (!strcmp(argv[i], "-") && ++pal > 1)
-			return usage_error(&flamegraph_help, "stdin ('-') can be given only once");
-
-	pal = o.colors ? palette_by_name(o.colors) : PALETTE_HOT;
-	so.palette = (enum palette)pal;
-	so.mode = o.hash ? PALETTE_BY_HASH : o.random ? PALETTE_RANDOM : PALETTE_BY_NAME;
-	so.seed = o.random ? (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ now_ns() : 0;
-	so.title = o.title;
-	so.subtitle = o.subtitle;
-	so.notes = o.notes;
-	so.nametype = o.nametype ? o.nametype : so.nametype;
-	so.fonttype = o.fonttype ? o.fonttype : so.fonttype;
-	so.fontsize = o.fontsize;
-	so.fontwidth = o.fontwidth;
-	so.width = o.width;
-	so.frameheight = o.height;
-	so.bgcolors = o.bgcolors;
-	so.inverted = o.inverted;
-	so.negate = o.negate;
-	so.factor = o.factor;
-	so.total = o.total;
-
-	so.encoding = o.encoding;
-	if (o.nameattr) {
-		if (fg_nameattr_load(&nameattr, o.nameattr, &e) < 0) {
-			error_msg("%s", e.msg);
-			goto out;
-		}
-		if (nameattr.ignored)
-			warning_msg("ignored %zu unknown or invalid attributes in '%s'", nameattr.ignored, o.nameattr);
-		so.nameattr = &nameattr;
-	}
-	if (o.cp || o.cp_file) {
-		cp_path = o.cp_file ? o.cp_file : "palette.map";
-		if (palette_map_load(&cp, cp_path, &e) < 0) {
-			error_msg("%s", e.msg);
-			goto out;
-		}
-		so.cp = &cp;
-	}
+	if (check_options(&o, &so, argc, argv))
+		return EXIT_USAGE;
+	set_svg_opts(&o, &so);
+	if (load_attrs(&o, &so, &nameattr, &cp, &cp_path) < 0)
+		goto out;
 
 	g = fg_new(o.flamechart);
-	if (argc == 0) {
-		if (add_input(g, "-", &o, &countname, &e) < 0) {
-			error_msg("%s", e.msg);
-			goto out;
-		}
-	}
-	for (i = 0; i < argc; i++) {
-		if (add_input(g, argv[i], &o, &countname, &e) < 0) {
+	/* No FILE: stdin. */
+	for (int i = 0; i < (argc ? argc : 1); i++) {
+		if (add_input(g, argc ? argv[i] : "-", &o, &countname, &e) < 0) {
 			error_msg("%s", e.msg);
 			goto out;
 		}
 	}
 	fg_finish(g);
 	so.countname = o.countname ? o.countname : countname ? countname : "samples";
-
-	if (afile_open(&af, o.output ? o.output : "-", &e) < 0) {
-		error_msg("%s", e.msg);
+	if (write_svg(g, &so, o.output, argc, argv) < 0)
 		goto out;
-	}
-	if (fg_write_svg(g, af.fp, &so, &e) < 0) {
-		afile_abort(&af);
-		if (argc == 1)
-			error_msg("cannot draw '%s': %s", argv[0], e.msg);
-		else
-			error_msg("cannot draw the flame graph: %s", e.msg);
-		goto out;
-	}
-	if (afile_commit(&af, &e) < 0) {
-		error_msg("%s", e.msg);
-		goto out;
-	}
 	if (so.cp && cp.dirty && palette_map_save(&cp, cp_path, &e) < 0) {
 		error_msg("%s", e.msg);
 		goto out;

@@ -8,6 +8,15 @@
  *   samples: N                      samples behind weighted values
  *   kiln-heap: KEY=VALUE            a heap scalar (heap_meta_names), VALUE a decimal integer
  *   kiln-heap: histogram=B:N,B:N    the allocation size histogram's non-zero buckets
+ *   kiln-io: KEY=N                  an I/O summary scalar: duration_ns, calls, errors, total_ns, dropped,
+ *                                   counts_only, files_traced, block (the last three 0 or 1)
+ *   kiln-io: syscall=NR NAME CALLS ERRORS TOTAL_NS MAX_NS HIST          one row per system call, in order
+ *   kiln-io: slow=LAT_NS NR NAME PID TID ARG0 RET WHERE                 one of the slowest calls
+ *   kiln-io: file=PID READS WRITES READ_BYTES WRITE_BYTES READ_NS WRITE_NS PATH
+ *   kiln-io: block_DIR=REQUESTS BYTES TOTAL_NS MAX_NS HIST             DIR: read, write, other
+ *
+ * NAME is "-" when unknown; HIST is "B:N,B:N" (non-zero buckets) or "-"; WHERE and PATH are the rest of the
+ * comment (they may hold spaces; WHERE may be empty).
  *
  * The writer emits them after the profile's own comments; the reader turns them back into typed fields and
  * keeps every other comment as it is.

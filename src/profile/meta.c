@@ -20,8 +20,19 @@ const char *const heap_meta_names[HEAP_META_NR] = {
 	[HEAP_PROCESSES] = "processes",
 };
 
+const char *const io_block_names[IO_BLOCK_NR] = { "read", "write", "other" };
+
+static void io_release(struct io_meta *io)
+{
+	free(io->sys);
+	free(io->slow);
+	free(io->files);
+	memset(io, 0, sizeof(*io));
+}
+
 void profile_meta_release(struct profile_meta *m)
 {
+	io_release(&m->io);
 	free(m->build_ids);
 	free(m->mappings);
 	memset(m, 0, sizeof(*m));
@@ -86,9 +97,82 @@ bool profile_heap_get(const struct profile *p, enum heap_meta_key key, int64_t *
 	return true;
 }
 
+void profile_io_clear(struct profile *p)
+{
+	io_release(&p->meta.io);
+}
+
+struct io_meta_syscall *profile_io_add_syscall(struct profile *p)
+{
+	struct io_meta *io = &p->meta.io;
+
+	io->known = true;
+	ALLOC_GROW(io->sys, io->sys_nr + 1, io->sys_alloc);
+	memset(&io->sys[io->sys_nr], 0, sizeof(io->sys[0]));
+	return &io->sys[io->sys_nr++];
+}
+
+struct io_meta_slowcall *profile_io_add_slowcall(struct profile *p)
+{
+	struct io_meta *io = &p->meta.io;
+
+	io->known = true;
+	ALLOC_GROW(io->slow, io->slow_nr + 1, io->slow_alloc);
+	memset(&io->slow[io->slow_nr], 0, sizeof(io->slow[0]));
+	return &io->slow[io->slow_nr++];
+}
+
+struct io_meta_file *profile_io_add_file(struct profile *p)
+{
+	struct io_meta *io = &p->meta.io;
+
+	io->known = true;
+	ALLOC_GROW(io->files, io->files_nr + 1, io->files_alloc);
+	memset(&io->files[io->files_nr], 0, sizeof(io->files[0]));
+	return &io->files[io->files_nr++];
+}
+
 static uint32_t map_id(struct profile *dst, const struct profile *src, uint32_t id)
 {
 	return id ? profile_intern(dst, profile_str(src, id), profile_strlen(src, id)) : 0;
+}
+
+/* dst's I/O summary becomes src's, its strings interned in dst. */
+static void merge_io(struct profile *dst, const struct profile *src)
+{
+	const struct io_meta *s = &src->meta.io;
+	struct io_meta *d = &dst->meta.io;
+
+	profile_io_clear(dst);
+	for (size_t i = 0; i < s->sys_nr; i++) {
+		struct io_meta_syscall *r = profile_io_add_syscall(dst);
+
+		*r = s->sys[i];
+		r->name = map_id(dst, src, r->name);
+	}
+	for (size_t i = 0; i < s->slow_nr; i++) {
+		struct io_meta_slowcall *r = profile_io_add_slowcall(dst);
+
+		*r = s->slow[i];
+		r->name = map_id(dst, src, r->name);
+		r->where = map_id(dst, src, r->where);
+	}
+	for (size_t i = 0; i < s->files_nr; i++) {
+		struct io_meta_file *r = profile_io_add_file(dst);
+
+		*r = s->files[i];
+		r->path = map_id(dst, src, r->path);
+	}
+	d->known = true;
+	d->counts_only = s->counts_only;
+	d->files_traced = s->files_traced;
+	d->block = s->block;
+	d->duration_ns = s->duration_ns;
+	d->calls = s->calls;
+	d->errors = s->errors;
+	d->total_ns = s->total_ns;
+	d->dropped = s->dropped;
+	memcpy(d->blk, s->blk, sizeof(d->blk));
 }
 
 void profile_meta_merge(struct profile *dst, const struct profile *src, bool dst_empty)
@@ -121,4 +205,6 @@ void profile_meta_merge(struct profile *dst, const struct profile *src, bool dst
 		memcpy(d->heap.hist, s->heap.hist, sizeof(d->heap.hist));
 		d->heap.has_hist = true;
 	}
+	if (s->io.known && dst != src)
+		merge_io(dst, src);
 }

@@ -495,3 +495,71 @@ void io_result_release(struct io_result *res)
 	free(res->files);
 	memset(res, 0, sizeof(*res));
 }
+
+_Static_assert(IO_META_HIST == IO_HIST, "the I/O summary's histograms are the kernel's");
+
+static uint32_t intern_or_0(struct profile *p, const char *s)
+{
+	return s ? profile_intern_str(p, s) : 0;
+}
+
+void io_result_store(const struct io_result *res, uint64_t duration_ns, struct profile *p)
+{
+	struct io_meta *io = &p->meta.io;
+
+	profile_io_clear(p);
+	for (size_t i = 0; i < res->nsys; i++) {
+		struct io_meta_syscall *r = profile_io_add_syscall(p);
+		const struct io_syscall *s = &res->sys[i];
+
+		r->nr = s->nr;
+		r->name = intern_or_0(p, s->name);
+		r->count = s->count;
+		r->errors = s->errors;
+		r->total_ns = s->total_ns;
+		r->max_ns = s->max_ns;
+		memcpy(r->hist, s->hist, sizeof(r->hist));
+	}
+	for (size_t i = 0; i < res->nslow; i++) {
+		struct io_meta_slowcall *r = profile_io_add_slowcall(p);
+		const struct io_slowcall *s = &res->slow[i];
+
+		r->lat_ns = s->lat_ns;
+		r->arg0 = s->arg0;
+		r->ret = s->ret;
+		r->tgid = s->tgid;
+		r->tid = s->tid;
+		r->nr = s->nr;
+		r->name = intern_or_0(p, io_syscall_name(s->nr));
+		r->where = intern_or_0(p, s->where);
+	}
+	for (size_t i = 0; i < res->nfiles; i++) {
+		struct io_meta_file *r = profile_io_add_file(p);
+		const struct io_file *f = &res->files[i];
+
+		r->tgid = f->tgid;
+		r->path = intern_or_0(p, f->path);
+		r->reads = f->reads;
+		r->writes = f->writes;
+		r->rbytes = f->rbytes;
+		r->wbytes = f->wbytes;
+		r->read_ns = f->read_ns;
+		r->write_ns = f->write_ns;
+	}
+	io->known = true;
+	io->counts_only = res->counts_only;
+	io->files_traced = res->files_traced;
+	io->block = res->block;
+	io->duration_ns = duration_ns;
+	io->calls = res->calls;
+	io->errors = res->errors;
+	io->total_ns = res->total_ns;
+	io->dropped = res->dropped;
+	for (int k = 0; k < IO_BLOCK_NR; k++) {
+		io->blk[k].count = res->blk[k].count;
+		io->blk[k].bytes = res->blk[k].bytes;
+		io->blk[k].total_ns = res->blk[k].total_ns;
+		io->blk[k].max_ns = res->blk[k].max_ns;
+		memcpy(io->blk[k].hist, res->blk[k].hist, sizeof(io->blk[k].hist));
+	}
+}

@@ -89,6 +89,8 @@ void iotrace_stop(struct iotrace *it);
 int iotrace_collect(struct iotrace *it, struct rec_session *s, struct symbolizer *sym, struct profile *p,
 		    struct io_result *res, struct err *e);
 void io_result_release(struct io_result *res);
+/* Stores `res` (recorded over `duration_ns`) as `p`'s I/O summary (profile/meta.h), replacing any earlier one. */
+void io_result_store(const struct io_result *res, uint64_t duration_ns, struct profile *p);
 
 /* The x86_64 name of system call `nr`, or NULL. */
 const char *io_syscall_name(uint32_t nr);

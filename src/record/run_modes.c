@@ -370,6 +370,7 @@ static int io_finish(struct record_run *r, struct profile *p, bool window, struc
 		return -1;
 	}
 	res->have_io = true;
+	io_result_store(&res->io, res->duration_ns, p);
 	if (res->io.dropped)
 		record_note(res, "%" PRIu64 " events were not counted: an eBPF map was full", res->io.dropped);
 	return 0;

@@ -12,11 +12,16 @@
 
 #include "analyze/analysis.h"
 #include "analyze/document.h"
+#include "analyze/io_report.h"
 #include "analyze/report.h"
 #include "analyze/wait_report.h"
 #include "core/buf.h"
+#include "core/json.h"
 #include "core/err.h"
 #include "core/util.h"
+#include "formats/format.h"
+#include "formats/input.h"
+#include "formats/pprof_meta.h"
 #include "profile/profile.h"
 
 /* Adds samples of "a;b;c" (root first); a frame "k:NAME" is a kernel frame, "M@NAME" one of module M. */
@@ -251,12 +256,149 @@ static void test_wait_report(void **state)
 	profile_free(p);
 }
 
+/* An I/O summary of known numbers: 3 writes (one failed) and 1 read, one slow call, two files, block reads. */
+static struct profile *io_profile(void)
+{
+	struct profile *p = profile_new(0);
+	struct io_meta *io = &p->meta.io;
+	struct io_meta_syscall *s;
+	struct io_meta_slowcall *sc;
+	struct io_meta_file *f;
+	int64_t v[] = { 3, 3000 };
+
+	profile_add_column(p, "syscalls", "count");
+	profile_add_column(p, "latency", "nanoseconds");
+	p->default_column = 1;
+	add(p, "main;writer;write", v, 0);
+	s = profile_io_add_syscall(p);
+	s->nr = 1;
+	s->name = profile_intern_str(p, "write");
+	s->count = 3;
+	s->errors = 1;
+	s->total_ns = 3000;
+	s->max_ns = 2000;
+	s->hist[9] = 2;  /* [512, 1024) ns */
+	s->hist[10] = 1; /* [1024, 2048) ns */
+	s = profile_io_add_syscall(p);
+	s->nr = 400; /* no name: the table says syscall_400, the JSON null */
+	s->count = 1;
+	s->total_ns = 100;
+	s->max_ns = 100;
+	s->hist[6] = 1;
+	sc = profile_io_add_slowcall(p);
+	sc->lat_ns = 2000;
+	sc->nr = 1;
+	sc->name = profile_intern_str(p, "write");
+	sc->tgid = 7;
+	sc->tid = 8;
+	sc->arg0 = 3;
+	sc->ret = -9; /* EBADF */
+	sc->where = profile_intern_str(p, "writer <- main");
+	f = profile_io_add_file(p);
+	f->tgid = 7;
+	f->path = profile_intern_str(p, "/tmp/a file, with spaces");
+	f->writes = 2;
+	f->wbytes = 4096;
+	f->write_ns = 1000;
+	io->files_traced = true;
+	io->block = true;
+	io->blk[IO_BLOCK_READ].count = 2;
+	io->blk[IO_BLOCK_READ].bytes = 8192;
+	io->blk[IO_BLOCK_READ].total_ns = 4000000;
+	io->blk[IO_BLOCK_READ].max_ns = 3000000;
+	io->blk[IO_BLOCK_READ].hist[21] = 2;
+	io->duration_ns = 2000000000;
+	io->calls = 4;
+	io->errors = 1;
+	io->total_ns = 3100;
+	return p;
+}
+
+static char *io_text(const struct profile *p)
+{
+	struct buf b = BUF_INIT;
+
+	io_report_format_summary(&b, p);
+	buf_addch(&b, '\n');
+	io_report_format_text(&b, p, 10);
+	return buf_detach(&b, NULL);
+}
+
+static char *io_json(const struct profile *p)
+{
+	struct buf b = BUF_INIT;
+	struct jw j;
+
+	jw_init(&j, &b, false);
+	io_report_format_json(&j, p);
+	return buf_detach(&b, NULL);
+}
+
+/* The I/O report from the typed summary: its numbers, and the same report after a pprof round trip. */
+static void test_io_report(void **state)
+{
+	struct profile *p = io_profile(), *q = profile_new(0);
+	char *text = io_text(p), *json = io_json(p), *text2, *json2, *data = NULL;
+	const struct format *pprof = format_by_name("pprof");
+	struct format_write_opts wo = { -1 };
+	struct err e = ERR_INIT;
+	struct input in;
+	size_t len = 0;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(strstr(text, "4 system calls in 2.00 s of recording, 3.1 us in them\n"));
+	assert_non_null(strstr(text, "write                         3        1       3.0 us     1.0 us     2.0 us\n"));
+	assert_non_null(strstr(text, "syscall_400 "));
+	assert_non_null(strstr(text, "latency of write:\n"));
+	assert_non_null(strstr(text, "write(3, ...) = -9 Bad file descriptor  pid 7 tid 8  at writer <- main\n"));
+	assert_non_null(strstr(text, "/tmp/a file, with spaces\n"));
+	assert_non_null(strstr(text, "  read           2 requests   8.00 KiB  mean 2.0 ms  max 3.0 ms\n"));
+	assert_non_null(strstr(json, "\"calls\":4,\"errors\":1,\"total_ns\":3100"));
+	assert_non_null(strstr(json, "{\"name\":null,\"nr\":400,"));
+	assert_non_null(strstr(json, "{\"ge_ns\":512,\"lt_ns\":1024,\"count\":2}"));
+	assert_non_null(strstr(json, "\"stack\":\"writer <- main\""));
+
+	fp = open_memstream(&data, &len);
+	assert_int_equal(pprof->write(p, fp, &wo, &e), 0);
+	assert_int_equal(fclose(fp), 0);
+	input_from_memory(&in, data, len, "<test>");
+	assert_int_equal(pprof->read(q, &in, &(struct format_read_opts){ 0 }, &e), 0);
+	input_close(&in);
+	assert_true(io_report_applies(q));
+	assert_int_equal(q->comments_nr, 0); /* every kiln-io comment read back as metadata */
+	text2 = io_text(q);
+	json2 = io_json(q);
+	assert_string_equal(text, text2);
+	assert_string_equal(json, json2);
+
+	/* A damaged form stays a comment; a profile without any has no summary. */
+	profile_free(q);
+	q = profile_new(0);
+	assert_false(io_report_applies(q));
+	pprof_meta_read_comment(q, "kiln-io: syscall=1 write 3 x");
+	pprof_meta_read_comment(q, "kiln-io: file=7 1 2 3 4 5 6");
+	pprof_meta_read_comment(q, "kiln-io: block_sideways=1 2 3 4 -");
+	assert_false(io_report_applies(q));
+	assert_int_equal(q->comments_nr, 3);
+	pprof_meta_read_comment(q, "kiln-io: calls=5");
+	assert_true(io_report_applies(q));
+	assert_int_equal(q->meta.io.calls, 5);
+	free(text2);
+	free(json2);
+	free(data);
+	free(text);
+	free(json);
+	profile_free(q);
+	profile_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_document_text),  cmocka_unit_test(test_document_json_runs),
 		cmocka_unit_test(test_document_error), cmocka_unit_test(test_document_heap),
-		cmocka_unit_test(test_wait_report),
+		cmocka_unit_test(test_wait_report),    cmocka_unit_test(test_io_report),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
