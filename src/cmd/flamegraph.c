@@ -127,8 +127,12 @@ out:
 	return ret;
 }
 
+/*
+ * Adds one input. `*unit_ns` gathers the time one sample stands for over the inputs: < 0 before the first, 0 when
+ * an input does not say or two disagree (then tooltips show samples only, as flamegraph.pl's).
+ */
 static int add_input(struct flamegraph *g, const char *path, const struct flamegraph_opts *o,
-		     char **countname, struct err *e)
+		     char **countname, double *unit_ns, struct err *e)
 {
 	struct format_read_opts ro = { 0 };
 	struct fg_build_opts bo = { -1, -1, o->reverse, o->base.v, o->base.nr };
@@ -146,6 +150,7 @@ static int add_input(struct flamegraph *g, const char *path, const struct flameg
 			goto wrap;
 		if (!o->countname && !*countname)
 			*countname = xstrdup("samples");
+		*unit_ns = 0;
 		ret = 0;
 		goto out;
 	}
@@ -181,6 +186,11 @@ static int add_input(struct flamegraph *g, const char *path, const struct flameg
 	/* copied: the profile, and the strings it owns, are freed below */
 	if (!o->countname && !*countname)
 		*countname = xstrdup(fg_count_name(p, bo.column));
+	{
+		double u = fg_ns_per_count(p, bo.column);
+
+		*unit_ns = *unit_ns < 0 || *unit_ns == u ? u : 0;
+	}
 	if (fg_add_profile(g, p, &bo, e) < 0) {
 		err_wrap(e, "cannot draw '%s'", path);
 		goto out;
@@ -371,6 +381,7 @@ int cmd_flamegraph(int argc, char **argv)
 	struct err e = ERR_INIT;
 	const char *cp_path = NULL;
 	char *countname = NULL;
+	double unit_ns = -1;
 	int ret = EXIT_USAGE;
 
 	fg_svg_opts_init(&so);
@@ -397,13 +408,16 @@ int cmd_flamegraph(int argc, char **argv)
 	g = fg_new(o.flamechart);
 	/* No FILE: stdin. */
 	for (int i = 0; i < (argc ? argc : 1); i++) {
-		if (add_input(g, argc ? argv[i] : "-", &o, &countname, &e) < 0) {
+		if (add_input(g, argc ? argv[i] : "-", &o, &countname, &unit_ns, &e) < 0) {
 			error_msg("%s", e.msg);
 			goto out;
 		}
 	}
 	fg_finish(g);
 	so.countname = o.countname ? o.countname : countname ? countname : "samples";
+	/* Tooltips with the time too ("1,234 samples, 12.3 ms, 5.6%") when every input says what a sample is. */
+	if (unit_ns > 0 && !strcmp(so.countname, "samples") && so.factor == 1)
+		so.unit_ns = unit_ns;
 	if (write_svg(g, &so, o.output, argc, argv) < 0)
 		goto out;
 	if (so.cp && cp.dirty && palette_map_save(&cp, cp_path, &e) < 0) {

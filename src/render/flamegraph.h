@@ -241,6 +241,9 @@ int fg_write_svg(const struct flamegraph *g, FILE *out, const struct fg_svg_opts
 
 /* What the counts of `column` are called in tooltips: "samples" for counts, else the unit ("bytes"). */
 const char *fg_count_name(const struct profile *p, int column);
+/* The nanoseconds one sample of `column` stands for (the sampling period, or a nanoseconds column's total over
+ * the samples), 0 when the profile does not say: what fg_svg_opts.unit_ns wants. */
+double fg_ns_per_count(const struct profile *p, int column);
 
 /*
  * The whole job for other commands (kiln profile --flamegraph): draws `p` into `path` ("-" = stdout),

@@ -524,7 +524,7 @@ const char *fg_count_name(const struct profile *p, int column)
 }
 
 /* The time one count of `col` stands for: the sampling period, or the nanoseconds column's share; else 0. */
-static double ns_per_count(const struct profile *p, int col)
+double fg_ns_per_count(const struct profile *p, int col)
 {
 	int64_t n;
 
@@ -573,7 +573,7 @@ int fg_render_profile(const struct profile *p, const struct fg_build_opts *bo, b
 	if (!o.countname)
 		o.countname = fg_count_name(p, col);
 	if (o.unit_ns <= 0 && !strcmp(o.countname, "samples") && o.factor == 1)
-		o.unit_ns = ns_per_count(p, col);
+		o.unit_ns = fg_ns_per_count(p, col);
 	if (!o.subtitle && col >= 0) {
 		describe(&sub, p, col);
 		o.subtitle = sub.buf;
