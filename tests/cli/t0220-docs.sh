@@ -78,6 +78,25 @@ def named_files(cmd):
     return out
 
 
+def comment(cmd):
+    """The line's shell comment: from a # that starts a word outside quotes."""
+    quote = None
+    for i, c in enumerate(cmd):
+        if quote:
+            quote = None if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c == "#" and (i == 0 or cmd[i - 1].isspace()):
+            return cmd[i + 1:]
+    return ""
+
+
+def expected_status(cmd):
+    """0, or N when the line's comment ends in "exit N" (kiln compare on a regression: exit 1)."""
+    m = re.search(r"\bexit (\d+)\W*$", comment(cmd))
+    return int(m.group(1)) if m else 0
+
+
 def valid(path):
     if os.path.getsize(path) == 0:
         return "is empty"
@@ -124,14 +143,16 @@ for path in files:
                 print("skip - %s: needs root (perf_event, eBPF)" % desc)
                 continue
             try:
-                p = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], cwd=work, env=env,
+                p = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], cwd=work, env=env, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
             except subprocess.TimeoutExpired:
                 print("not ok - %s\n#   still running after 120 s" % desc)
                 continue
             problems = []
-            if p.returncode != 0:
-                problems.append("exit %d: %s" % (p.returncode, p.stderr.decode(errors="replace")[-600:]))
+            want = expected_status(cmd)
+            if p.returncode != want:
+                problems.append("exit %d, expected %d: %s" % (p.returncode, want,
+                                                              p.stderr.decode(errors="replace")[-600:]))
             for f in named_files(cmd):
                 fp = os.path.join(work, f)
                 if not os.path.exists(fp):
