@@ -1,16 +1,21 @@
 #!/bin/bash
 # The README and docs work verbatim: every command line of the fenced blocks marked runnable (```sh run, see
 # docs/README.md) in README.md and docs/*.md runs against the built kiln and the bundled examples, in a scratch
-# directory per file, in order. Each line must exit 0, and every output a line names (after -o, --flamegraph,
-# --export-*, --html, --markdown, --json, or a `>` redirection, ending in .svg .json .pb.gz .folded .md
-# .html .csv .txt .script or .data) must exist afterwards, be non-empty, and be valid for its kind (SVG and HTML parse as XML/HTML, JSON parses, .pb.gz is gzip, folded
-# lines end in a count).
+# directory per file, in order, with no standard input. Each line must exit 0 (or N when its comment ends in
+# "exit N"), and every output a line names (after -o, --flamegraph, --export-*, --html, --markdown, --json, or a
+# `>` redirection, ending in .svg .json .pb.gz .folded .md .html .csv .txt .script or .data) must exist
+# afterwards, be non-empty, and be valid for its kind (SVG and HTML parse as XML/HTML, JSON parses, .pb.gz is
+# gzip, folded lines end in a count). A block that needs an input file makes it first with kiln or the examples.
+# DOCS_ONLY=docs/x.md[,README.md] runs only those files.
 #
-# Blocks left unmarked, and why: those that need what a test cannot provide in seconds on its own (a server
-# process or a PID to attach to, a JVM or Go toolchain run, a GitHub workflow, third-party scripts such as
-# flamegraph.pl or difffolded.pl, go tool pprof, the user's own input files), and output samples, schemas and
-# synopses, which are not commands. Blocks marked `sh run root` need root (perf_event, eBPF) and are
-# skipped with that reason otherwise.
+# Blocks left unmarked, and why: those that need what a test cannot provide in seconds on its own
+# - a JVM (runtimes.md's java), the Go toolchain (go test -bench, go tool pprof, go build -pgo), a user's build
+#   or files (pgo.md's make -B, ./tool.py, server.js, base.txt of go test, Criterion directories);
+# - a server: kiln serve with pushing agents (push.md), a Pyroscope server, a GitHub or GitLab workflow
+#   (ci-example.md), and PIDs of the user's services (pidof postgres);
+# - third-party scripts: flamegraph.pl, difffolded.pl;
+# and synopses, output samples and schemas, which are not commands. Blocks marked `sh run root` need root
+# (perf_event, eBPF) and are skipped with that reason otherwise.
 . "$(dirname "$0")/lib.sh"
 cd "$T_TMP" || exit 1
 ROOT=${KILN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
