@@ -1,16 +1,21 @@
 #!/bin/bash
 # The README and docs work verbatim: every command line of the fenced blocks marked runnable (```sh run, see
 # docs/README.md) in README.md and docs/*.md runs against the built kiln and the bundled examples, in a scratch
-# directory per file, in order. Each line must exit 0, and every output a line names (after -o, --flamegraph,
-# --export-*, --html, --markdown, --json, or a `>` redirection, ending in .svg .json .pb.gz .folded .md
-# .html .csv .txt .script or .data) must exist afterwards, be non-empty, and be valid for its kind (SVG and HTML parse as XML/HTML, JSON parses, .pb.gz is gzip, folded
-# lines end in a count).
+# directory per file, in order, with no standard input. Each line must exit 0 (or N when its comment ends in
+# "exit N"), and every output a line names (after -o, --flamegraph, --export-*, --html, --markdown, --json, or a
+# `>` redirection, ending in .svg .json .pb.gz .folded .md .html .csv .txt .script or .data) must exist
+# afterwards, be non-empty, and be valid for its kind (SVG and HTML parse as XML/HTML, JSON parses, .pb.gz is
+# gzip, folded lines end in a count). A block that needs an input file makes it first with kiln or the examples.
+# DOCS_ONLY=docs/x.md[,README.md] runs only those files.
 #
-# Blocks left unmarked, and why: those that need what a test cannot provide in seconds on its own (a server
-# process or a PID to attach to, a JVM or Go toolchain run, a GitHub workflow, third-party scripts such as
-# flamegraph.pl or difffolded.pl, go tool pprof, the user's own input files), and output samples, schemas and
-# synopses, which are not commands. Blocks marked `sh run root` need root (perf_event, eBPF) and are
-# skipped with that reason otherwise.
+# Blocks left unmarked, and why: those that need what a test cannot provide in seconds on its own
+# - a JVM (runtimes.md's java), the Go toolchain (go test -bench, go tool pprof, go build -pgo), a user's build
+#   or files (pgo.md's make -B, ./tool.py, server.js, base.txt of go test, Criterion directories);
+# - a server: kiln serve with pushing agents (push.md), a Pyroscope server, a GitHub or GitLab workflow
+#   (ci-example.md), and PIDs of the user's services (pidof postgres);
+# - third-party scripts: flamegraph.pl, difffolded.pl;
+# and synopses, output samples and schemas, which are not commands. Blocks marked `sh run root` need root
+# (perf_event, eBPF) and are skipped with that reason otherwise.
 . "$(dirname "$0")/lib.sh"
 cd "$T_TMP" || exit 1
 ROOT=${KILN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -78,6 +83,25 @@ def named_files(cmd):
     return out
 
 
+def comment(cmd):
+    """The line's shell comment: from a # that starts a word outside quotes."""
+    quote = None
+    for i, c in enumerate(cmd):
+        if quote:
+            quote = None if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c == "#" and (i == 0 or cmd[i - 1].isspace()):
+            return cmd[i + 1:]
+    return ""
+
+
+def expected_status(cmd):
+    """0, or N when the line's comment ends in "exit N" (kiln compare on a regression: exit 1)."""
+    m = re.search(r"\bexit (\d+)\W*$", comment(cmd))
+    return int(m.group(1)) if m else 0
+
+
 def valid(path):
     if os.path.getsize(path) == 0:
         return "is empty"
@@ -103,6 +127,9 @@ def valid(path):
 
 files = [os.path.join(root, "README.md")] + sorted(
     os.path.join(root, "docs", f) for f in os.listdir(os.path.join(root, "docs")) if f.endswith(".md"))
+only = os.environ.get("DOCS_ONLY")  # e.g. DOCS_ONLY=docs/heap.md,README.md while writing a doc
+if only:
+    files = [f for f in files if os.path.relpath(f, root) in only.split(",")]
 total = 0
 for path in files:
     rel = os.path.relpath(path, root)
@@ -121,14 +148,16 @@ for path in files:
                 print("skip - %s: needs root (perf_event, eBPF)" % desc)
                 continue
             try:
-                p = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], cwd=work, env=env,
+                p = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], cwd=work, env=env, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
             except subprocess.TimeoutExpired:
                 print("not ok - %s\n#   still running after 120 s" % desc)
                 continue
             problems = []
-            if p.returncode != 0:
-                problems.append("exit %d: %s" % (p.returncode, p.stderr.decode(errors="replace")[-600:]))
+            want = expected_status(cmd)
+            if p.returncode != want:
+                problems.append("exit %d, expected %d: %s" % (p.returncode, want,
+                                                              p.stderr.decode(errors="replace")[-600:]))
             for f in named_files(cmd):
                 fp = os.path.join(work, f)
                 if not os.path.exists(fp):
@@ -143,7 +172,7 @@ for path in files:
                     print("#   " + line)
             else:
                 print("ok - " + desc)
-print("ok - %d runnable command lines found" % total if total >= 10 else
+print("ok - %d runnable command lines found" % total if total >= 10 or only else
       "not ok - only %d runnable command lines found" % total)
 PY
 t_done
