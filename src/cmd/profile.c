@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -312,7 +313,13 @@ static int profile_run(const struct profile_opts *o, struct record_request *rq, 
 	struct err e = ERR_INIT;
 	struct profile *p = profile_new(0);
 	struct profile_live *live;
-	uint64_t since = epoch_ns();
+	/* The kernel stamps file times from its coarse clock, which may be a tick behind CLOCK_REALTIME: compare
+	 * with that clock, or a file the command wrote at once would look older than the run. */
+	struct timespec coarse;
+	uint64_t since;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &coarse);
+	since = (uint64_t)coarse.tv_sec * 1000000000ULL + (uint64_t)coarse.tv_nsec;
 	int status, rs;
 
 	rq->argv = argv[0] ? argv : NULL;
