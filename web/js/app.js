@@ -48,7 +48,8 @@ function setTheme(t) {
 	document.documentElement.dataset.theme = t;
 	localStorage.setItem('kiln.theme', t);
 	document.getElementById('theme').setAttribute('aria-pressed', String(t === 'dark'));
-	if (current && current.flame && current.flame.g) { current.flame.computeColors(); current.flame.draw(); }
+	const flames = current ? [current.flame, current.sandwich && current.sandwich.callers, current.sandwich && current.sandwich.callees] : [];
+	for (const f of flames) if (f && f.g) { f.computeColors(); f.draw(); }
 	if (current && current.timeline) current.timeline.draw();
 }
 setTheme(new URLSearchParams(location.search).get('theme') || localStorage.getItem('kiln.theme') ||

@@ -1,9 +1,11 @@
-// Explore: the query bar, the timeline (brush to zoom), the flame graph (flame or icicle) and the top table.
-// State in the URL: type, sel, from, until, search, view, focus.
+// Explore: the query bar, the timeline (brush to zoom), the flame graph (flame or icicle), the top table and
+// the sandwich view of one function (sandwich.js). State in the URL: type, sel, from, until, search, view,
+// focus, fn (the sandwich's function).
 import * as api from '../api.js';
 import { FlameGraph } from '../flame.js';
 import { TopTable } from '../table.js';
 import { Timeline } from '../timeline.js';
+import { Sandwich } from '../sandwich.js';
 import { QueryBar } from '../querybar.js';
 import { fmtPct, toSeconds } from '../format.js';
 import { go, replace, params } from '../state.js';
@@ -41,7 +43,7 @@ export function viewButtons(container, views, onPick) {
 export class Explore {
 	mount(root) {
 		root.innerHTML = '<h1 class="sr">Explore</h1><div class="qb"></div><div class="status" role="status"></div>' +
-			'<div class="timeline"></div><div class="toolbar"></div><div class="panes"><div class="flame"></div><div class="table"></div></div>';
+			'<div class="timeline"></div><div class="toolbar"></div><div class="panes"><div class="flame"></div><section class="sandwich" aria-label="sandwich view"></section><div class="table"></div></div>';
 		this.root = root;
 		this.status = root.querySelector('.status');
 		this.qb = new QueryBar(root.querySelector('.qb'), {
@@ -52,7 +54,7 @@ export class Explore {
 		});
 		const bar = root.querySelector('.toolbar');
 		this.search = searchBox(bar, (q) => { replace({ search: q }); this.applySearch(q); });
-		this.setView = viewButtons(bar, [['flame', 'Flame'], ['icicle', 'Icicle'], ['both', 'Flame + table'], ['table', 'Table']],
+		this.setView = viewButtons(bar, [['flame', 'Flame'], ['icicle', 'Icicle'], ['both', 'Flame + table'], ['table', 'Table'], ['sandwich', 'Sandwich']],
 			(v) => go('explore', { ...params(), view: v }));
 		const reset = document.createElement('button');
 		reset.type = 'button';
@@ -63,23 +65,32 @@ export class Explore {
 		dl.className = 'downloads';
 		bar.appendChild(dl);
 		this.dl = dl;
+		const sandwich = (fn) => go('explore', { ...params(), view: 'sandwich', fn });
 		this.flame = new FlameGraph(root.querySelector('.flame'), {
 			onFocus: (path) => go('explore', { ...params(), focus: path }),
+			onContext: sandwich,
 		});
 		this.table = new TopTable(root.querySelector('.table'), {
 			onPick: (name) => { this.search.input.value = name; replace({ search: name }); this.applySearch(name); },
+			onSandwich: sandwich,
 		});
+		this.sandwich = new Sandwich(root.querySelector('.sandwich'));
 		window.__kilnFlame = this.flame;
+		window.__kilnSandwich = this.sandwich;
 	}
 
 	applySearch(q) {
 		const m = this.flame.setSearch(q);
 		this.table.setFilter(q);
+		this.sandwich.setSearch(q);
 		this.search.out.textContent = q ? `matched ${fmtPct(m)}` : '';
 		this.search.out.dataset.share = q ? String(m) : '';
 	}
 
-	escape() { this.flame.reset(); }
+	escape() {
+		this.flame.reset();
+		if (this.sandwich.callers.g) { this.sandwich.callers.reset(); this.sandwich.callees.reset(); }
+	}
 
 	async update(p) {
 		const q = queryState(p), query = q.type + q.selector, view = p.view || 'both';
@@ -112,6 +123,10 @@ export class Explore {
 				`<a download href="${api.exportUrl(query, from2, until2, 'folded')}">folded</a>`;
 		}
 		this.flame.focus(this.flame.nodeOfPath(p.focus || ''), false);
+		if (view === 'sandwich' && this.flame.g && (this.sandwich.g !== this.flame.g || this.sandwich.fn !== (p.fn || ''))) {
+			this.sandwich.g = this.flame.g;
+			this.sandwich.set(this.flame.g, p.fn || '');
+		}
 		this.search.input.value = p.search || '';
 		this.applySearch(p.search || '');
 		this.root.dataset.loaded = '1';

@@ -1,0 +1,102 @@
+// Drives Debian's Chromium over kiln serve's sandwich view, tag explorer, analyze panel and token setting
+// (t9650): node ui-views.js URL OUTDIR FIXTURES_DIR SECTION...
+// FIXTURES_DIR holds the folded stacks t9650 ingested (NAME.folded, service NAME, one profile each, values
+// in samples at 100 Hz); every expected number is computed here from those files, by a per-stack reading
+// that shares no code with the UI's tree walks.
+// Prints one "ok NAME" or "FAIL NAME: why" line per check; exits 1 on a failure.
+const { chromium } = require('playwright-core');
+const fs = require('fs');
+const path = require('path');
+
+const [url, out, fixtures, ...sections] = process.argv.slice(2);
+const origin = new URL(url).origin;
+let failed = 0;
+const check = (name, cond, why) => {
+	console.log(cond ? `ok ${name}` : `FAIL ${name}: ${why}`);
+	if (!cond) failed++;
+};
+const near = (a, b) => Math.abs(a - b) < 1e-9 * Math.max(1, Math.abs(b));
+const folded = (name) => fs.readFileSync(path.join(fixtures, name + '.folded'), 'utf8').trim().split('\n').map((l) => {
+	const i = l.lastIndexOf(' ');
+	return { stack: l.slice(0, i).split(';'), v: Number(l.slice(i + 1)) };
+});
+
+// The sandwich of `fn` read stack by stack: the callers path (fn first, then its callers outwards) and the
+// callees path (fn, then what it calls) of the outermost fn on each stack, as "a;b" -> summed value.
+function sandwichRef(rows, fn) {
+	const callers = new Map(), callees = new Map();
+	let total = 0, self = 0;
+	for (const { stack, v } of rows) {
+		const k = stack.indexOf(fn);
+		if (k < 0) continue;
+		total += v;
+		if (stack.lastIndexOf(fn) === stack.length - 1) self += v;
+		for (const [m, parts] of [[callers, stack.slice(0, k + 1).reverse()], [callees, stack.slice(k)]])
+			for (let j = 1; j <= parts.length; j++) { const key = parts.slice(0, j).join(';'); m.set(key, (m.get(key) || 0) + v); }
+	}
+	return { callers, callees, total, self };
+}
+
+(async () => {
+	const browser = await chromium.launch({
+		executablePath: process.env.KILN_CHROMIUM || '/usr/bin/chromium',
+		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+			'--disable-component-update', '--no-first-run'],
+	});
+	const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+	const foreign = [], errors = [];
+	page.on('request', (r) => { if (!r.url().startsWith(origin + '/') && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) foreign.push(r.url()); });
+	page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+	page.on('pageerror', (e) => errors.push(String(e)));
+	const loaded = () => page.waitForSelector('main[data-loaded="1"]', { timeout: 20000 });
+	const range = 'from=now-2h&until=now';
+
+	if (sections.includes('sandwich')) {
+		const rows = folded('lib'), all = rows.reduce((s, r) => s + r.v, 0), ref = sandwichRef(rows, 'util');
+		await page.goto(`${url}/ui/explore?sel=${encodeURIComponent('{service_name="lib"}')}&${range}`);
+		await loaded();
+		// from the table's button
+		await page.click('.sw-btn[data-fn="util"]');
+		await page.waitForURL(/view=sandwich/);
+		await loaded();
+		const u = new URL(page.url()).searchParams;
+		check('the table\'s ⇅ opens the sandwich of util (view and fn in the URL)', u.get('view') === 'sandwich' && u.get('fn') === 'util', page.url());
+		const got = await page.evaluate(() => {
+			const dump = (f) => { const g = f.g, o = {}; for (let i = 0; i < g.n; i++) o[[g.names[g.name[0]], f.pathOf(i)].filter(Boolean).join(';')] = g.total[i]; return o; };
+			const s = window.__kilnSandwich;
+			return { callers: dump(s.callers), callees: dump(s.callees), whole: s.callers.base(), self: s.callees.g.self[0],
+				visible: s.callers.canvas.getBoundingClientRect().width > 0 && s.callees.canvas.getBoundingClientRect().height > 0 };
+		});
+		const scale = got.whole / all, same = (m, o) => m.size === Object.keys(o).length && [...m].every(([k, v]) => near(o[k], v * scale));
+		check('sandwich: the callers tree of util matches the stacks (each sample once, at its outermost util)', same(ref.callers, got.callers),
+			JSON.stringify([...ref.callers]) + ' vs ' + JSON.stringify(got.callers));
+		check('sandwich: the callees tree of util matches the stacks', same(ref.callees, got.callees),
+			JSON.stringify([...ref.callees]) + ' vs ' + JSON.stringify(got.callees));
+		check('sandwich: util\'s width is its total share, self its self share', near(got.callers.util / got.whole, ref.total / all) && near(got.self / got.whole, ref.self / all),
+			JSON.stringify(got));
+		check('sandwich: both graphs are drawn', got.visible, JSON.stringify(got));
+		const sum = await page.$eval('.sw-sum', (e) => e.textContent);
+		check('sandwich: the summary says util\'s share of the selection', sum.includes((100 * ref.total / all).toFixed(1) + '%'), sum);
+		await page.screenshot({ path: path.join(out, 'sandwich-1280x800.png') });
+
+		// from a frame's context action (right-click on the flame graph)
+		await page.goto(`${url}/ui/explore?sel=${encodeURIComponent('{service_name="lib"}')}&${range}`);
+		await loaded();
+		const fr = await page.evaluate(() => window.__kilnFlame.find('b')[0]);
+		const cv = await page.$eval('.flame-canvas', (c) => { const r = c.getBoundingClientRect(); return { x: r.left, y: r.top }; });
+		await page.mouse.click(cv.x + fr.px.x + fr.px.w / 2, cv.y + fr.px.y, { button: 'right' });
+		await page.waitForURL(/view=sandwich/, { timeout: 5000 }).catch(() => {});
+		await loaded();
+		const rb = sandwichRef(rows, 'b');
+		const b = await page.evaluate(() => ({ fn: new URL(location.href).searchParams.get('fn'), t: window.__kilnSandwich.callees.g.total[0] / window.__kilnSandwich.callees.base() }));
+		check('right-click on frame b opens its sandwich', b.fn === 'b' && near(b.t, rb.total / all), JSON.stringify(b));
+		await page.click('button[data-view="both"]');
+		await loaded();
+		check('the view buttons leave the sandwich', new URL(page.url()).searchParams.get('view') === 'both', page.url());
+	}
+
+	check('no request left the server', foreign.length === 0, foreign.join(' '));
+	check('no console errors', errors.length === 0, errors.join(' | '));
+	await browser.close();
+	process.exit(failed ? 1 : 0);
+})().catch((e) => { console.log('FAIL the browser run: ' + (e.stack || e)); process.exit(1); });
