@@ -13,6 +13,15 @@ mkdir -p "$T_TMP/fx"
 # a function (util) called from two places, once recursively
 printf 'main;a;util;x 30\nmain;b;util;y 10\nmain;b;util;util;x 5\nmain;c 55\n' >"$T_TMP/fx/lib.folded"
 curl -gsS --data-binary @"$T_TMP/fx/lib.folded" "$U/ingest?name=lib{}&from=$((NOW - 1800))&until=$((NOW - 1790))"
+# the tag explorer: service web, region eu (two profiles) and us (one), each in its own minute
+mkdir -p "$T_TMP/fx/tags/eu" "$T_TMP/fx/tags/us"
+printf 'main;work;eu_fn 40\nmain;idle 10\n' >"$T_TMP/fx/tags/eu/1.folded"
+printf 'main;work;eu_fn 20\nmain;work;shared 5\nmain;idle 10\n' >"$T_TMP/fx/tags/eu/2.folded"
+printf 'main;work;us_fn 30\nmain;work;shared 5\nmain;idle 30\n' >"$T_TMP/fx/tags/us/1.folded"
+for f in eu/1:1500 eu/2:900 us/1:1200; do
+	curl -gsS --data-binary @"$T_TMP/fx/tags/${f%:*}.folded" \
+		"$U/ingest?name=web{region=${f%%/*}}&from=$((NOW - ${f#*:}))&until=$((NOW - ${f#*:} + 10))"
+done
 
 browser() {
 	[ -x /usr/bin/chromium ] || { t_skip "web UI in Chromium ($*)" "/usr/bin/chromium is not installed"; return; }
@@ -34,5 +43,5 @@ browser() {
 		t_fail "$1: the browser run finished" "$(tail -5 "$T_TMP/browser-$1.log")"
 }
 
-browser "$U" sandwich
+browser "$U" sandwich tags
 serve_stop "$S_PID"

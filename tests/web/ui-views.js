@@ -95,6 +95,59 @@ function sandwichRef(rows, fn) {
 		check('the view buttons leave the sandwich', new URL(page.url()).searchParams.get('view') === 'both', page.url());
 	}
 
+	if (sections.includes('tags')) {
+		// fixtures/tags/VALUE/N.folded: profile N of service "web" with region=VALUE, each in its own minute
+		const dir = path.join(fixtures, 'tags'), want = {};
+		for (const v of fs.readdirSync(dir)) {
+			const files = fs.readdirSync(path.join(dir, v));
+			const rows = files.flatMap((f) => folded(path.join('tags', v, f.replace(/\.folded$/, ''))));
+			want[v] = { total: rows.reduce((s, r) => s + r.v, 0), profiles: files.length, rows };
+		}
+		const sum = Object.values(want).reduce((s, w) => s + w.total, 0);
+		await page.goto(`${url}/ui/explore?sel=${encodeURIComponent('{service_name="web"}')}&${range}`);
+		await loaded();
+		await page.click('a:text-is("Group by a label")');
+		await page.waitForURL(/\/ui\/tags\?/);
+		await loaded();
+		const by = await page.$eval('select.by', (s) => [s.value, [...s.options].map((o) => o.value)]);
+		check('tag explorer: opened from Explore with the selection, grouped by region', by[0] === 'region' && by[1].includes('service_name'), JSON.stringify(by));
+		const got = await page.$$eval('table.tags tbody tr', (tr) => tr.map((r) => ({ v: r.dataset.value, total: Number(r.dataset.total),
+			mean: Number(r.dataset.mean), share: Number(r.dataset.share), text: r.cells[3].textContent })));
+		const ns = 1e9 / 100; // folded samples at 100 Hz, stored as CPU nanoseconds
+		check('tag explorer: one row per region, heaviest first', JSON.stringify(got.map((r) => r.v)) ===
+			JSON.stringify(Object.keys(want).sort((a, b) => want[b].total - want[a].total)), JSON.stringify(got));
+		check('tag explorer: totals, means per step (one profile a step) and shares match the stacks', got.every((r) => want[r.v] &&
+			near(r.total, want[r.v].total * ns) && near(r.mean, want[r.v].total * ns / want[r.v].profiles) && near(r.share, want[r.v].total / sum) &&
+			r.text === (100 * want[r.v].total / sum).toFixed(1) + '%'), JSON.stringify([got, want]));
+		const lines = await page.evaluate(() => window.__kilnPage.timeline.series.map((s) => [s.name, s.line, s.samples.reduce((a, b) => a + b, 0), s.samples.filter((x) => x).length]));
+		check('tag explorer: one timeline line per value, summing to its total', lines.length === Object.keys(want).length &&
+			lines.every(([v, line, t, n]) => line && near(t, want[v].total * ns) && n === want[v].profiles), JSON.stringify(lines));
+		await page.screenshot({ path: path.join(out, 'tags-1280x800.png') });
+
+		// compare the heaviest value with the rest: shares of every function on each side, from the stacks
+		const top = got[0].v;
+		await page.click(`tr[data-value="${top}"] a.tag-compare`);
+		await page.waitForURL(/\/ui\/compare\?/);
+		await loaded();
+		const cu = new URL(page.url()).searchParams;
+		check('compare this value with the rest: {region="v"} on the left, {region!="v"} on the right',
+			cu.get('lsel') === `{service_name="web",region="${top}"}` && cu.get('rsel') === `{service_name="web",region!="${top}"}`, page.url());
+		const share = (rows, fn) => rows.filter((r) => r.stack.includes(fn)).reduce((s, r) => s + r.v, 0) / rows.reduce((s, r) => s + r.v, 0);
+		const restRows = Object.keys(want).filter((v) => v !== top).flatMap((v) => want[v].rows);
+		const d = await page.evaluate(() => window.__kilnFlame.find('work')[0]);
+		check('compare: work\'s share on each side matches the stacks', d && near(d.left, share(want[top].rows, 'work')) && near(d.right, share(restRows, 'work')),
+			JSON.stringify(d));
+		// click a value to filter: Explore of that value only
+		await page.goBack();
+		await loaded();
+		await page.click(`tr[data-value="${top}"] a.tag-filter`);
+		await page.waitForURL(/\/ui\/explore\?/);
+		await loaded();
+		const tot = await page.evaluate(() => window.__kilnFlame.g.total[0]);
+		check('a value\'s link opens Explore filtered to it', new URL(page.url()).searchParams.get('sel') === `{service_name="web",region="${top}"}` &&
+			near(tot, want[top].total * ns), page.url() + ' ' + tot);
+	}
+
 	check('no request left the server', foreign.length === 0, foreign.join(' '));
 	check('no console errors', errors.length === 0, errors.join(' | '));
 	await browser.close();

@@ -5,8 +5,9 @@ import { Services } from './pages/services.js';
 import { Explore } from './pages/explore.js';
 import { Compare } from './pages/compare.js';
 import { Profiles } from './pages/profiles.js';
+import { Tags } from './pages/tags.js';
 
-const PAGES = { services: Services, explore: Explore, compare: Compare, profiles: Profiles };
+const PAGES = { services: Services, explore: Explore, compare: Compare, profiles: Profiles, tags: Tags };
 const main = document.getElementById('main');
 let current = null, currentName = '';
 
@@ -18,6 +19,7 @@ function route() {
 		current = new PAGES[name]();
 		main.innerHTML = '';
 		current.mount(main);
+		window.__kilnPage = current;
 		document.querySelectorAll('[data-nav]').forEach((a) => a.setAttribute('aria-current', a.dataset.nav === name ? 'page' : 'false'));
 		document.title = 'kiln · ' + name;
 	}

@@ -8,7 +8,7 @@ import { Timeline } from '../timeline.js';
 import { Sandwich } from '../sandwich.js';
 import { QueryBar } from '../querybar.js';
 import { fmtPct, toSeconds } from '../format.js';
-import { go, replace, params } from '../state.js';
+import { go, replace, params, link } from '../state.js';
 
 export function normTime(t) {
 	return /^now(-\d+[smhdw])?$/.test(t) || /^\d+$/.test(t) ? t : String(toSeconds(t));
@@ -61,6 +61,9 @@ export class Explore {
 		reset.textContent = 'Reset zoom';
 		reset.addEventListener('click', () => this.flame.reset());
 		bar.appendChild(reset);
+		this.tagsLink = document.createElement('a');
+		this.tagsLink.textContent = 'Group by a label';
+		bar.appendChild(this.tagsLink);
 		const dl = document.createElement('span');
 		dl.className = 'downloads';
 		bar.appendChild(dl);
@@ -95,6 +98,7 @@ export class Explore {
 	async update(p) {
 		const q = queryState(p), query = q.type + q.selector, view = p.view || 'both';
 		this.qb.set(q);
+		this.tagsLink.href = link('tags', { type: q.type, sel: q.selector, from: q.from, until: q.until });
 		this.setView(view);
 		this.root.querySelector('.panes').dataset.view = view;
 		this.flame.setMode(view === 'icicle' ? 'icicle' : 'flame');
