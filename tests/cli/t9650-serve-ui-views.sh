@@ -23,6 +23,34 @@ for f in eu/1:1500 eu/2:900 us/1:1200; do
 		"$U/ingest?name=web{region=${f%%/*}}&from=$((NOW - ${f#*:}))&until=$((NOW - ${f#*:} + 10))"
 done
 
+# ---- the analyze endpoint: kiln analyze's document of the merged selection ----
+printf 'main;parse;malloc;_int_malloc 25\nmain;parse;free 10\nmain;parse 5\nmain;compute 60\n' >"$T_TMP/fx/alloc.folded"
+curl -gsS --data-binary @"$T_TMP/fx/alloc.folded" "$U/ingest?name=alloc{}&from=$((NOW - 1000))&until=$((NOW - 990))"
+Q='process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="alloc"}'
+R="from=$((NOW - 7200))&until=$NOW"
+c=$(http_code "$T_TMP/an.json" -g "$U/api/v1/analyze?query=$Q&$R")
+curl -gsS -o "$T_TMP/an.pb" "$U/api/v1/export?query=$Q&$R&format=pprof"
+"$KILN" analyze --json --detailed "$T_TMP/an.pb" >"$T_TMP/cli.json" 2>"$T_TMP/cli.err"
+python3 - "$T_TMP/an.json" "$T_TMP/cli.json" >"$T_TMP/an.diff" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+for d in (a, b):
+    d.pop("files"), d.pop("formats")
+print("same" if a == b else json.dumps([a, b]))
+PY
+[ "$c" = 200 ] && [ "$(cat "$T_TMP/an.diff")" = same ] &&
+	t_pass "GET /api/v1/analyze: the document of kiln analyze --json --detailed of the exported selection" ||
+	t_fail "GET /api/v1/analyze: kiln analyze's document" "$c $(head -c 600 "$T_TMP/an.diff") $(cat "$T_TMP/cli.err")"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["hotspots"] and any(r["rule"]=="alloc" for r in d["recommendations"])))' \
+	"$T_TMP/an.json" && t_pass "analyze: hotspots, and the allocation rule fires on 35% in malloc/free" ||
+	t_fail "analyze: hotspots and the allocation rule" "$(head -c 400 "$T_TMP/an.json")"
+c=$(http_code "$T_TMP/b" -g "$U/api/v1/analyze?query=$Q&$R&threshold=200")
+[ "$c" = 400 ] && t_pass "analyze: threshold=200 is a 400" || t_fail "analyze: threshold=200 is a 400" "$c"
+c=$(http_code "$T_TMP/b" -g "$U/api/v1/analyze?query=${Q/alloc/none}&$R")
+[ "$c" = 404 ] && grep -q 'no profiles' "$T_TMP/b" && t_pass "analyze: an empty selection is a 404" || t_fail "analyze: empty selection 404" "$c $(cat "$T_TMP/b")"
+c=$(http_code "$T_TMP/b" -g "$U/api/v1/analyze?query={}")
+[ "$c" = 400 ] && t_pass "analyze: a query without a profile type is a 400" || t_fail "analyze: no profile type 400" "$c"
+
 browser() {
 	[ -x /usr/bin/chromium ] || { t_skip "web UI in Chromium ($*)" "/usr/bin/chromium is not installed"; return; }
 	if ! "$KILN_ROOT/scripts/install-web-test.sh" >"$T_TMP/npm.log" 2>&1; then
@@ -31,7 +59,7 @@ browser() {
 	fi
 	local url=$1
 	shift
-	NODE_PATH="$KILN_ROOT/build/npm-web/node_modules" timeout 240 node "$KILN_ROOT/tests/web/ui-views.js" "$url" "$T_TMP" \
+	ANALYZE_JSON=${ANALYZE_JSON:-} NODE_PATH="$KILN_ROOT/build/npm-web/node_modules" timeout 240 node "$KILN_ROOT/tests/web/ui-views.js" "$url" "$T_TMP" \
 		"$T_TMP/fx" "$@" >"$T_TMP/browser-$1.log" 2>&1
 	while IFS= read -r line; do
 		case $line in
@@ -43,5 +71,5 @@ browser() {
 		t_fail "$1: the browser run finished" "$(tail -5 "$T_TMP/browser-$1.log")"
 }
 
-browser "$U" sandwich tags
+ANALYZE_JSON="$T_TMP/an.json" browser "$U" sandwich tags analyze
 serve_stop "$S_PID"

@@ -148,6 +148,24 @@ function sandwichRef(rows, fn) {
 			near(tot, want[top].total * ns), page.url() + ' ' + tot);
 	}
 
+	if (sections.includes('analyze')) {
+		// ANALYZE_JSON: the endpoint's document, which t9650 checked against kiln analyze of the exported selection
+		const want = JSON.parse(fs.readFileSync(process.env.ANALYZE_JSON, 'utf8'));
+		await page.goto(`${url}/ui/explore?sel=${encodeURIComponent('{service_name="alloc"}')}&${range}`);
+		await loaded();
+		await page.click('button[data-view="analyze"]');
+		await page.waitForURL(/view=analyze/);
+		await loaded();
+		const hot = await page.$$eval('table.hotspots tbody tr', (tr) => tr.map((r) => [r.dataset.fn, r.cells[1].textContent, r.cells[2].textContent, r.cells[4].textContent]));
+		const wantHot = want.hotspots.map((h) => [h.function, h.self_pct.toFixed(1) + '%', h.total_pct.toFixed(1) + '%', h.severity]);
+		check('analyze panel: the hotspots are the document\'s, in its order, with self %, total % and severity',
+			hot.length > 0 && JSON.stringify(hot) === JSON.stringify(wantHot), JSON.stringify(hot) + ' vs ' + JSON.stringify(wantHot));
+		const recs = await page.$$eval('li.rec', (li) => li.map((r) => [r.dataset.rule, r.querySelector('p').textContent]));
+		check('analyze panel: the recommendations are the document\'s rules with their messages', recs.length > 0 &&
+			JSON.stringify(recs) === JSON.stringify(want.recommendations.map((r) => [r.rule, r.message])), JSON.stringify(recs));
+		await page.screenshot({ path: path.join(out, 'analyze-1280x800.png') });
+	}
+
 	check('no request left the server', foreign.length === 0, foreign.join(' '));
 	check('no console errors', errors.length === 0, errors.join(' | '));
 	await browser.close();

@@ -41,6 +41,7 @@ export const renderDiff = (l, r, maxNodes) => getJSON('/render-diff', {
 });
 export const profilesList = (query, from, until, limit) => getJSON('/api/v1/profiles', { query, from, until, limit });
 export const exportUrl = (query, from, until, format) => '/api/v1/export?' + qs({ query, from, until, format });
+export const analyze = (query, from, until) => getJSON('/api/v1/analyze', { query, from, until });
 export const profileUrl = (id, format) => '/api/v1/profile?' + qs({ id, format });
 
 // Totals per step for each value of `groupBy` (seconds in, milliseconds on the wire).

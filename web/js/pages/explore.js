@@ -1,11 +1,12 @@
 // Explore: the query bar, the timeline (brush to zoom), the flame graph (flame or icicle), the top table and
-// the sandwich view of one function (sandwich.js). State in the URL: type, sel, from, until, search, view,
+// the sandwich view of one function (sandwich.js), the analyze panel (analyze.js). State in the URL: type, sel, from, until, search, view,
 // focus, fn (the sandwich's function).
 import * as api from '../api.js';
 import { FlameGraph } from '../flame.js';
 import { TopTable } from '../table.js';
 import { Timeline } from '../timeline.js';
 import { Sandwich } from '../sandwich.js';
+import { AnalyzePanel } from '../analyze.js';
 import { QueryBar } from '../querybar.js';
 import { fmtPct, toSeconds } from '../format.js';
 import { go, replace, params, link } from '../state.js';
@@ -43,7 +44,7 @@ export function viewButtons(container, views, onPick) {
 export class Explore {
 	mount(root) {
 		root.innerHTML = '<h1 class="sr">Explore</h1><div class="qb"></div><div class="status" role="status"></div>' +
-			'<div class="timeline"></div><div class="toolbar"></div><div class="panes"><div class="flame"></div><section class="sandwich" aria-label="sandwich view"></section><div class="table"></div></div>';
+			'<div class="timeline"></div><div class="toolbar"></div><div class="panes"><div class="flame"></div><section class="sandwich" aria-label="sandwich view"></section><section class="analyze" aria-label="analysis"></section><div class="table"></div></div>';
 		this.root = root;
 		this.status = root.querySelector('.status');
 		this.qb = new QueryBar(root.querySelector('.qb'), {
@@ -54,7 +55,7 @@ export class Explore {
 		});
 		const bar = root.querySelector('.toolbar');
 		this.search = searchBox(bar, (q) => { replace({ search: q }); this.applySearch(q); });
-		this.setView = viewButtons(bar, [['flame', 'Flame'], ['icicle', 'Icicle'], ['both', 'Flame + table'], ['table', 'Table'], ['sandwich', 'Sandwich']],
+		this.setView = viewButtons(bar, [['flame', 'Flame'], ['icicle', 'Icicle'], ['both', 'Flame + table'], ['table', 'Table'], ['sandwich', 'Sandwich'], ['analyze', 'Analyze']],
 			(v) => go('explore', { ...params(), view: v }));
 		const reset = document.createElement('button');
 		reset.type = 'button';
@@ -78,6 +79,7 @@ export class Explore {
 			onSandwich: sandwich,
 		});
 		this.sandwich = new Sandwich(root.querySelector('.sandwich'));
+		this.analyze = new AnalyzePanel(root.querySelector('.analyze'));
 		window.__kilnFlame = this.flame;
 		window.__kilnSandwich = this.sandwich;
 	}
@@ -131,6 +133,7 @@ export class Explore {
 			this.sandwich.g = this.flame.g;
 			this.sandwich.set(this.flame.g, p.fn || '');
 		}
+		if (view === 'analyze') await this.analyze.load(query, q.from, q.until, this.flame.g && this.flame.g.meta);
 		this.search.input.value = p.search || '';
 		this.applySearch(p.search || '');
 		this.root.dataset.loaded = '1';
