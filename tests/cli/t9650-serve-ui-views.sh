@@ -73,3 +73,19 @@ browser() {
 
 ANALYZE_JSON="$T_TMP/an.json" browser "$U" sandwich tags analyze
 serve_stop "$S_PID"
+
+# ---- a server with --auth-file: the token pasted once into the page ----
+printf 'pt-1 acme push\nrt-1 acme read\n' >"$T_TMP/auth"
+serve_start A "$KILN" --storage "$T_TMP/store-a" --retention 0 --auth-file "$T_TMP/auth" || exit 0
+printf 'main;serve;secret_fn 35\nmain;serve;other 15\nmain;idle 50\n' >"$T_TMP/fx/sec.folded"
+curl -gsS -H 'Authorization: Bearer pt-1' --data-binary @"$T_TMP/fx/sec.folded" \
+	"$A_URL/ingest?name=sec{}&from=$((NOW - 600))&until=$((NOW - 590))"
+rm -f "$T_TMP/auth-download.pb.gz"
+KILN_TOKEN=rt-1 browser "$A_URL" auth
+if [ -f "$T_TMP/auth-download.pb.gz" ]; then
+	"$KILN" convert "$T_TMP/auth-download.pb.gz" -o - --to folded 2>&1 | sort >"$T_TMP/dl.folded"
+	awk '{ $2 = $2 * 10000000; print }' "$T_TMP/fx/sec.folded" | sort >"$T_TMP/want.folded"
+	cmp -s "$T_TMP/dl.folded" "$T_TMP/want.folded" && t_pass "auth: the downloaded pprof holds the ingested stacks" ||
+		t_fail "auth: the downloaded pprof holds the ingested stacks" "$(head -5 "$T_TMP/dl.folded")"
+fi
+serve_stop "$A_PID"

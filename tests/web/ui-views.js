@@ -166,6 +166,39 @@ function sandwichRef(rows, fn) {
 		await page.screenshot({ path: path.join(out, 'analyze-1280x800.png') });
 	}
 
+	if (sections.includes('auth')) {
+		// a server with --auth-file; KILN_TOKEN reads tenant acme, which holds service "sec" (fixtures/sec.folded)
+		const rows = folded('sec'), all = rows.reduce((s, r) => s + r.v, 0);
+		const want = rows.filter((r) => r.stack.includes('secret_fn')).reduce((s, r) => s + r.v, 0) / all;
+		const auth = [];
+		page.on('request', (r) => { if (r.url().includes('/render?')) auth.push(r.headers().authorization || ''); });
+		const explore = `${url}/ui/explore?sel=${encodeURIComponent('{service_name="sec"}')}&${range}`;
+		await page.goto(explore);
+		await page.waitForSelector('.status.error', { timeout: 20000 });
+		const st = await page.$eval('.status', (s) => s.textContent);
+		check('auth: without a token the page says so and points to the token setting', /401|token/.test(st) && st.includes('set an API token'), st);
+		await page.click('#token');
+		await page.fill('#token-form input[name="token"]', process.env.KILN_TOKEN);
+		await Promise.all([page.waitForNavigation(), page.click('#token-form button[type="submit"]')]);
+		await loaded();
+		const f = await page.evaluate(() => window.__kilnFlame.find('secret_fn'));
+		check('auth: with the pasted token the flame graph loads (secret_fn\'s share from the stacks)', f.length === 1 && near(f[0].share, want), JSON.stringify(f));
+		check('auth: the token is sent as Bearer and kept in localStorage', auth.length > 0 && auth[auth.length - 1] === 'Bearer ' + process.env.KILN_TOKEN &&
+			await page.evaluate(() => localStorage.getItem('kiln.token')) === process.env.KILN_TOKEN, JSON.stringify(auth));
+		await page.goto(`${url}/ui/profiles?sel=${encodeURIComponent('{service_name="sec"}')}&${range}`);
+		await loaded();
+		const [dl] = await Promise.all([page.waitForEvent('download'), page.click('table.profiles tbody tr:first-child a:text-is("pprof")')]);
+		await dl.saveAs(path.join(out, 'auth-download.pb.gz'));
+		check('auth: a download carries the token (saved as ' + dl.suggestedFilename() + ')', fs.statSync(path.join(out, 'auth-download.pb.gz')).size > 0, '');
+		await page.click('#token');
+		await Promise.all([page.waitForNavigation(), page.click('#token-form button.clear')]);
+		await page.waitForFunction(() => /^Error: .*401|token/.test(document.querySelector('.status').textContent), null, { timeout: 20000 });
+		check('auth: Clear forgets the token', await page.evaluate(() => localStorage.getItem('kiln.token')) === null, '');
+		await page.screenshot({ path: path.join(out, 'token-1280x800.png') });
+		// the 401s above are the point of this section, not errors of the page
+		for (let i = errors.length - 1; i >= 0; i--) if (/status of 401/.test(errors[i])) errors.splice(i, 1);
+	}
+
 	check('no request left the server', foreign.length === 0, foreign.join(' '));
 	check('no console errors', errors.length === 0, errors.join(' | '));
 	await browser.close();
