@@ -111,12 +111,18 @@ export class FlameGraph {
 		this.ro.observe(container);
 	}
 
+	// Timed as user-timing measures (kiln:parse, kiln:colors, kiln:draw) for scripts/check-web-long.sh.
 	setData(doc) {
+		let t = performance.now();
+		const lap = (name) => { const now = performance.now(); performance.measure(name, { start: t, end: now }); t = now; };
 		this.g = parseFlamebearer(doc);
+		lap('kiln:parse');
 		this.view = { focus: 0, x0: 0, x1: this.g.total[0] || 1 };
 		this.computeColors();
+		lap('kiln:colors');
 		if (this.search) this.setSearch(this.search);
 		this.draw();
+		lap('kiln:draw');
 	}
 
 	setMode(mode) { this.mode = mode; this.draw(); }

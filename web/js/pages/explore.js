@@ -110,8 +110,10 @@ export class Explore {
 			this.status.textContent = 'Loading…';
 			this.root.dataset.loaded = '';
 			let doc;
+			const t0 = performance.now();
 			try {
 				doc = await api.render(query, q.from, q.until, p.maxNodes);
+				performance.measure('kiln:render', { start: t0, end: performance.now() });
 			} catch (e) {
 				this.status.textContent = 'Error: ' + e.message;
 				this.status.classList.add('error');
@@ -122,7 +124,9 @@ export class Explore {
 			const from = toSeconds(q.from), until = toSeconds(q.until), tl = doc.timeline || { samples: [] };
 			this.timeline.set([{ samples: tl.samples, startTime: tl.startTime, step: tl.durationDelta || 15 }], from, until, doc.metadata);
 			this.flame.setData(doc);
+			const t1 = performance.now();
 			this.table.setGraph(this.flame.g);
+			performance.measure('kiln:table', { start: t1, end: performance.now() });
 			this.status.textContent = doc.flamebearer.numTicks ? '' : 'No profiles in this range.';
 			const from2 = String(from), until2 = String(until);
 			this.dl.innerHTML = `Download: <a download href="${api.exportUrl(query, from2, until2, 'pprof')}">pprof</a> · ` +
