@@ -4,7 +4,7 @@
 // in samples at 100 Hz); every expected number is computed here from those files, by a per-stack reading
 // that shares no code with the UI's tree walks.
 // Prints one "ok NAME" or "FAIL NAME: why" line per check; exits 1 on a failure.
-const { chromium } = require('playwright-core');
+const { open } = require('./browser.js');
 const fs = require('fs');
 const path = require('path');
 
@@ -38,16 +38,7 @@ function sandwichRef(rows, fn) {
 }
 
 (async () => {
-	const browser = await chromium.launch({
-		executablePath: process.env.KILN_CHROMIUM || '/usr/bin/chromium',
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-			'--disable-component-update', '--no-first-run'],
-	});
-	const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-	const foreign = [], errors = [];
-	page.on('request', (r) => { if (!r.url().startsWith(origin + '/') && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) foreign.push(r.url()); });
-	page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-	page.on('pageerror', (e) => errors.push(String(e)));
+	const { browser, page, foreign, errors } = await open(origin);
 	const loaded = () => page.waitForSelector('main[data-loaded="1"]', { timeout: 20000 });
 	const range = 'from=now-2h&until=now';
 
