@@ -1,7 +1,8 @@
 #!/bin/bash
 # The web UI's longer sweep (not in make check): kiln serve with one profile of 100,000 distinct stacks, then
 # tests/web/ui-sweep.js: load-to-drawn time and zoom time per frame of that graph, the phone width, the dark
-# theme. Screenshots go to $OUT (default: a new temp dir, printed). Needs build/kiln, Chromium and npm once.
+# theme, and where the load went (the render request's server time and transfer, the JSON parse, then the page's
+# parse, colours, draw and table, from user-timing measures). Screenshots go to $OUT (default: a new temp dir, printed). Needs build/kiln, Chromium and npm once.
 set -eu
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$(mktemp -d)}

@@ -53,6 +53,13 @@ void querier_select_merge_profile(struct server *srv, struct http_request *req, 
 void querier_diff(struct server *srv, struct http_request *req, struct http_response *res);
 void push_handle(struct server *srv, struct http_request *req, struct http_response *res);
 
+/*
+ * A render selection from query parameter `qname` and the time parameters `fname`, `uname` (absent: now, 8.1);
+ * the query must name a profile type before its matchers. Returns 0, or -1 with a 400 in `res`.
+ */
+int render_selection(struct http_request *req, const char *qname, const char *fname, const char *uname,
+		     struct selection *s, struct http_response *res);
+
 /* The render API. */
 void render_handle(struct server *srv, struct http_request *req, struct http_response *res);
 void render_diff_handle(struct server *srv, struct http_request *req, struct http_response *res);

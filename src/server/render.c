@@ -27,11 +27,7 @@ static int64_t wall_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/*
- * A render selection from `query` and two time parameters (absent: now, 8.1). `query` must name a profile type
- * before its matchers. Returns 0, or -1 with a 400 in `res`.
- */
-static int render_selection(struct http_request *req, const char *qname, const char *fname, const char *uname,
+int render_selection(struct http_request *req, const char *qname, const char *fname, const char *uname,
 			    struct selection *s, struct http_response *res)
 {
 	const char *query = http_query(req, qname), *brace;

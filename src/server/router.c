@@ -17,6 +17,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/export", ROLE_READ, api_export },
 	{ "GET", "/api/v1/profiles", ROLE_READ, api_profiles },
 	{ "GET", "/api/v1/profile", ROLE_READ, api_profile },
+	{ "GET", "/api/v1/analyze", ROLE_READ, ui_analyze },
 	/* Pyroscope's Connect push and query API, and its render API (querier.h) */
 	{ "POST", "/push.v1.PusherService/Push", ROLE_PUSH, push_handle },
 	{ "POST", "/querier.v1.QuerierService/ProfileTypes", ROLE_READ, querier_profile_types },

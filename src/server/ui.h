@@ -25,5 +25,7 @@ const char *ui_content_type(const char *path);
 
 /* GET / and /ui/...: the route table's handler (router.c), public: the files hold no data. */
 void ui_handle(struct server *srv, struct http_request *req, struct http_response *res);
+/* GET /api/v1/analyze (ui_analyze.c): kiln analyze's JSON document of a selection, for the analyze panel. */
+void ui_analyze(struct server *srv, struct http_request *req, struct http_response *res);
 
 #endif

@@ -3,7 +3,7 @@
 //   before (NOW-3000..NOW-2400): main;handle;parse 30, main;handle;render 10, main;idle 60 (samples at 100 Hz)
 //   after  (NOW-1200..NOW-600):  main;handle;parse 70, main;handle;render 10, main;idle 20
 // Prints one "ok NAME" or "FAIL NAME: why" line per check; exits 1 on a failure.
-const { chromium } = require('playwright-core');
+const { open } = require('./browser.js');
 const path = require('path');
 
 const [url, out, nowArg] = process.argv.slice(2);
@@ -17,16 +17,7 @@ const check = (name, cond, why) => {
 const near = (a, b) => Math.abs(a - b) < 1e-6;
 
 (async () => {
-	const browser = await chromium.launch({
-		executablePath: process.env.KILN_CHROMIUM || '/usr/bin/chromium',
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-			'--disable-component-update', '--no-first-run'],
-	});
-	const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-	const foreign = [], errors = [];
-	page.on('request', (r) => { if (!r.url().startsWith(origin + '/') && !r.url().startsWith('data:')) foreign.push(r.url()); });
-	page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-	page.on('pageerror', (e) => errors.push(String(e)));
+	const { browser, page, foreign, errors } = await open(origin);
 	const loaded = () => page.waitForSelector('main[data-loaded="1"]', { timeout: 15000 });
 
 	// services: the service is listed with a sparkline, and its link opens the explore page

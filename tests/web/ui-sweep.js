@@ -25,6 +25,16 @@ const check = (name, cond, why) => { console.log(cond ? `ok ${name}` : `FAIL ${n
 	const loadMs = Date.now() - t0;
 	const info = await page.evaluate(() => ({ n: window.__kilnFlame.g.n, draw: window.__kilnFlame.drawMs }));
 	console.log(`# ${info.n} nodes: page to drawn flame graph ${loadMs} ms, one full draw ${info.draw.toFixed(1)} ms`);
+	// where the load went: the render request (server until its first byte, then the transfer), the JSON parse
+	// (the rest of api.render), then the page's own steps (flame.js and explore.js user-timing measures)
+	const parts = await page.evaluate(() => {
+		const r = performance.getEntriesByType('resource').filter((e) => e.name.includes('/render?')).pop();
+		const m = Object.fromEntries(performance.getEntriesByType('measure').filter((e) => e.name.startsWith('kiln:')).map((e) => [e.name.slice(5), e.duration]));
+		const nav = performance.getEntriesByType('navigation')[0];
+		return { scripts: r.startTime - nav.startTime, server: r.responseStart - r.requestStart, transfer: r.responseEnd - r.responseStart,
+			bytes: r.encodedBodySize, json: m.render - (r.responseEnd - r.startTime), parse: m.parse, colors: m.colors, draw: m.draw, table: m.table };
+	});
+	console.log('# load breakdown (ms): ' + Object.entries(parts).map(([k, v]) => `${k} ${k === 'bytes' ? v : v.toFixed(0)}`).join(', '));
 	check('the graph holds over 100,000 nodes', info.n > 100000, String(info.n));
 	const zoom = await page.evaluate(() => {
 		const f = window.__kilnFlame, g = f.g, times = [];

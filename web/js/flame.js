@@ -92,7 +92,8 @@ export class FlameGraph {
 		this.canvas.className = 'flame-canvas';
 		this.canvas.tabIndex = 0;
 		this.canvas.setAttribute('role', 'img');
-		this.canvas.setAttribute('aria-label', 'flame graph; click a frame to focus it, Escape resets');
+		this.canvas.setAttribute('aria-label', (opts.label || 'flame graph') + '; click a frame to focus it, Escape resets' +
+			(opts.onContext ? ', right-click for its sandwich view' : ''));
 		container.appendChild(this.canvas);
 		this.tip = document.getElementById('tooltip');
 		this.mode = 'flame';
@@ -102,19 +103,39 @@ export class FlameGraph {
 		this.canvas.addEventListener('mousemove', (e) => this.hover(e));
 		this.canvas.addEventListener('mouseleave', () => this.hideTip());
 		this.canvas.addEventListener('click', (e) => this.click(e));
+		this.canvas.addEventListener('contextmenu', (e) => {
+			const p = this.opts.onContext && this.pick(e);
+			if (p && p.node > 0) { e.preventDefault(); this.hideTip(); this.opts.onContext(this.g.names[this.g.name[p.node]]); }
+		});
 		this.ro = new ResizeObserver(() => this.draw());
 		this.ro.observe(container);
 	}
 
+	// Timed as user-timing measures (kiln:parse, kiln:colors, kiln:draw) for scripts/check-web-long.sh.
 	setData(doc) {
+		let t = performance.now();
+		const lap = (name) => { const now = performance.now(); performance.measure(name, { start: t, end: now }); t = now; };
 		this.g = parseFlamebearer(doc);
+		lap('kiln:parse');
 		this.view = { focus: 0, x0: 0, x1: this.g.total[0] || 1 };
 		this.computeColors();
+		lap('kiln:colors');
 		if (this.search) this.setSearch(this.search);
 		this.draw();
+		lap('kiln:draw');
 	}
 
 	setMode(mode) { this.mode = mode; this.draw(); }
+
+	// Drops the graph (a sandwich of a function the selection lacks).
+	clear() {
+		this.g = null;
+		this.canvas.width = this.canvas.height = 0;
+		this.canvas.style.height = '0';
+	}
+
+	// What shares in tooltips are of: the graph's root, or `shareBase` (a sandwich: the whole selection).
+	base() { return this.shareBase || (this.g && this.g.total[0]) || 1; }
 
 	// Focuses node i (its range fills the width; its ancestors stay on as context).
 	focus(i, notify = true) {
@@ -270,7 +291,7 @@ export class FlameGraph {
 	hover(e) {
 		const p = this.pick(e), g = this.g;
 		if (!p || !this.tip) return this.hideTip();
-		const tot = g.total[0] || 1, unit = g.meta;
+		const tot = this.base(), unit = g.meta;
 		let html;
 		if (p.run) {
 			html = `<b>${p.run.count} frame${p.run.count > 1 ? 's' : ''} too narrow to show</b><br>` +
@@ -312,7 +333,7 @@ export class FlameGraph {
 		if (!g) return out;
 		for (let i = 0; i < g.n; i++) {
 			if (g.names[g.name[i]] !== name) continue;
-			const o = { index: i, path: this.pathOf(i), level: g.level[i], total: g.total[i], self: g.self[i], share: g.total[i] / g.total[0] };
+			const o = { index: i, path: this.pathOf(i), level: g.level[i], total: g.total[i], self: g.self[i], share: g.total[i] / g.total[0], ofWhole: g.total[i] / this.base(), selfOfWhole: g.self[i] / this.base() };
 			if (g.diff) { o.left = g.leftTicks ? g.lt[i] / g.leftTicks : 0; o.right = g.rightTicks ? g.rt[i] / g.rightTicks : 0; }
 			const { x0, x1 } = this.view, w = this.canvas.getBoundingClientRect().width, s = w / (x1 - x0);
 			o.px = { x: (g.start[i] - x0) * s, w: g.total[i] * s, y: this.rowY(g.level[i], g.nLevels * ROW) + ROW / 2 };

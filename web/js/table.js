@@ -74,21 +74,24 @@ export class TopTable {
 			return desc ? -c : c;
 		});
 		const shown = rows.slice(0, 500);
+		const sw = !g.diff && this.opts.onSandwich;
 		const head = this.columns().map(([k, label]) =>
 			`<th scope="col" aria-sort="${k === key ? (desc ? 'descending' : 'ascending') : 'none'}"><button data-key="${k}">${label}${k === key ? (desc ? ' ▾' : ' ▴') : ''}</button></th>`).join('');
 		const body = shown.map((r) => {
 			const cells = g.diff
 				? [fmtPct(this.value(r, 'left')), fmtPct(this.value(r, 'right')), chg(this.value(r, 'change'))]
 				: [`${fmtValue(r.self, g.meta)} <small>${fmtPct(r.self / tot)}</small>`, `${fmtValue(r.total, g.meta)} <small>${fmtPct(r.total / tot)}</small>`];
-			return `<tr><td class="fn" title="${esc(r.name)}">${esc(r.name)}</td>${cells.map((c) => `<td class="num">${c}</td>`).join('')}</tr>`;
+			return `<tr><td class="fn" title="${esc(r.name)}">${esc(r.name)}</td>${cells.map((c) => `<td class="num">${c}</td>`).join('')}` +
+				(sw ? `<td><button type="button" class="sw-btn" data-fn="${esc(r.name)}" aria-label="sandwich view of ${esc(r.name)}" title="Sandwich: callers and callees">⇅</button></td>` : '') + '</tr>';
 		}).join('');
-		this.el.innerHTML = `<table class="top"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>` +
+		this.el.innerHTML = `<table class="top"><thead><tr>${head}${sw ? '<th scope="col"><span class="sr">Sandwich</span></th>' : ''}</tr></thead><tbody>${body}</tbody></table>` +
 			(rows.length > shown.length ? `<p class="muted">${rows.length - shown.length} more rows</p>` : '');
 		this.el.querySelectorAll('th button').forEach((b) => b.addEventListener('click', () => {
 			const k = b.dataset.key;
 			this.sort = { key: k, desc: this.sort.key === k ? !this.sort.desc : k !== 'name' };
 			this.render();
 		}));
+		this.el.querySelectorAll('.sw-btn').forEach((b) => b.addEventListener('click', () => this.opts.onSandwich(b.dataset.fn)));
 		this.el.querySelectorAll('td.fn').forEach((td) => td.addEventListener('click', () => this.opts.onPick && this.opts.onPick(td.textContent)));
 	}
 }

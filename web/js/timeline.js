@@ -1,5 +1,6 @@
 // The timeline of a selection (the render API's `timeline`: values per durationDelta seconds from startTime)
-// with a brush: drag across it to pick a range, which the page turns into from/until. Also sparklines.
+// with a brush: drag across it to pick a range, which the page turns into from/until; series as bars, or as
+// lines (`line: true`, one per value in the tag explorer). Also sparklines.
 import { fmtTime, fmtValue } from './format.js';
 
 export class Timeline {
@@ -35,6 +36,7 @@ export class Timeline {
 		for (const s of this.series) for (const v of s.samples) max = Math.max(max, v);
 		const top = 12, base = h - 16;
 		for (const s of this.series) {
+			if (s.line) { this.line(ctx, s, w, base, top, max); continue; }
 			ctx.fillStyle = s.color || cs.getPropertyValue('--accent').trim();
 			s.samples.forEach((v, i) => {
 				if (!v) return;
@@ -54,6 +56,18 @@ export class Timeline {
 			const a = Math.min(this.drag.a, this.drag.b), b = Math.max(this.drag.a, this.drag.b);
 			ctx.fillRect(a, 0, b - a, base);
 		}
+	}
+
+	// One series as a line through the middle of its steps (the tag explorer: a line per value).
+	line(ctx, s, w, base, top, max) {
+		ctx.strokeStyle = s.color;
+		ctx.lineWidth = 1.5;
+		ctx.beginPath();
+		s.samples.forEach((v, i) => {
+			const x = this.x(s.startTime + (i + 0.5) * s.step, w), y = base - (max ? v / max * (base - top) : 0);
+			if (i) ctx.lineTo(x, y); else ctx.moveTo(x, y);
+		});
+		ctx.stroke();
 	}
 
 	px(e) { const r = this.canvas.getBoundingClientRect(); return Math.max(0, Math.min(r.width, e.clientX - r.left)); }

@@ -1,12 +1,15 @@
-// Explore: the query bar, the timeline (brush to zoom), the flame graph (flame or icicle) and the top table.
-// State in the URL: type, sel, from, until, search, view, focus.
+// Explore: the query bar, the timeline (brush to zoom), the flame graph (flame or icicle), the top table and
+// the sandwich view of one function (sandwich.js), the analyze panel (analyze.js). State in the URL: type, sel, from, until, search, view,
+// focus, fn (the sandwich's function).
 import * as api from '../api.js';
 import { FlameGraph } from '../flame.js';
 import { TopTable } from '../table.js';
 import { Timeline } from '../timeline.js';
+import { Sandwich } from '../sandwich.js';
+import { AnalyzePanel } from '../analyze.js';
 import { QueryBar } from '../querybar.js';
 import { fmtPct, toSeconds } from '../format.js';
-import { go, replace, params } from '../state.js';
+import { go, replace, params, link } from '../state.js';
 
 export function normTime(t) {
 	return /^now(-\d+[smhdw])?$/.test(t) || /^\d+$/.test(t) ? t : String(toSeconds(t));
@@ -41,7 +44,7 @@ export function viewButtons(container, views, onPick) {
 export class Explore {
 	mount(root) {
 		root.innerHTML = '<h1 class="sr">Explore</h1><div class="qb"></div><div class="status" role="status"></div>' +
-			'<div class="timeline"></div><div class="toolbar"></div><div class="panes"><div class="flame"></div><div class="table"></div></div>';
+			'<div class="timeline"></div><div class="toolbar"></div><div class="panes"><div class="flame"></div><section class="sandwich" aria-label="sandwich view"></section><section class="analyze" aria-label="analysis"></section><div class="table"></div></div>';
 		this.root = root;
 		this.status = root.querySelector('.status');
 		this.qb = new QueryBar(root.querySelector('.qb'), {
@@ -52,38 +55,52 @@ export class Explore {
 		});
 		const bar = root.querySelector('.toolbar');
 		this.search = searchBox(bar, (q) => { replace({ search: q }); this.applySearch(q); });
-		this.setView = viewButtons(bar, [['flame', 'Flame'], ['icicle', 'Icicle'], ['both', 'Flame + table'], ['table', 'Table']],
+		this.setView = viewButtons(bar, [['flame', 'Flame'], ['icicle', 'Icicle'], ['both', 'Flame + table'], ['table', 'Table'], ['sandwich', 'Sandwich'], ['analyze', 'Analyze']],
 			(v) => go('explore', { ...params(), view: v }));
 		const reset = document.createElement('button');
 		reset.type = 'button';
 		reset.textContent = 'Reset zoom';
 		reset.addEventListener('click', () => this.flame.reset());
 		bar.appendChild(reset);
+		this.tagsLink = document.createElement('a');
+		this.tagsLink.textContent = 'Group by a label';
+		bar.appendChild(this.tagsLink);
 		const dl = document.createElement('span');
 		dl.className = 'downloads';
 		bar.appendChild(dl);
 		this.dl = dl;
+		const sandwich = (fn) => go('explore', { ...params(), view: 'sandwich', fn });
 		this.flame = new FlameGraph(root.querySelector('.flame'), {
 			onFocus: (path) => go('explore', { ...params(), focus: path }),
+			onContext: sandwich,
 		});
 		this.table = new TopTable(root.querySelector('.table'), {
 			onPick: (name) => { this.search.input.value = name; replace({ search: name }); this.applySearch(name); },
+			onSandwich: sandwich,
 		});
+		this.sandwich = new Sandwich(root.querySelector('.sandwich'));
+		this.analyze = new AnalyzePanel(root.querySelector('.analyze'));
 		window.__kilnFlame = this.flame;
+		window.__kilnSandwich = this.sandwich;
 	}
 
 	applySearch(q) {
 		const m = this.flame.setSearch(q);
 		this.table.setFilter(q);
+		this.sandwich.setSearch(q);
 		this.search.out.textContent = q ? `matched ${fmtPct(m)}` : '';
 		this.search.out.dataset.share = q ? String(m) : '';
 	}
 
-	escape() { this.flame.reset(); }
+	escape() {
+		this.flame.reset();
+		if (this.sandwich.callers.g) { this.sandwich.callers.reset(); this.sandwich.callees.reset(); }
+	}
 
 	async update(p) {
 		const q = queryState(p), query = q.type + q.selector, view = p.view || 'both';
 		this.qb.set(q);
+		this.tagsLink.href = link('tags', { type: q.type, sel: q.selector, from: q.from, until: q.until });
 		this.setView(view);
 		this.root.querySelector('.panes').dataset.view = view;
 		this.flame.setMode(view === 'icicle' ? 'icicle' : 'flame');
@@ -93,8 +110,10 @@ export class Explore {
 			this.status.textContent = 'Loading…';
 			this.root.dataset.loaded = '';
 			let doc;
+			const t0 = performance.now();
 			try {
 				doc = await api.render(query, q.from, q.until, p.maxNodes);
+				performance.measure('kiln:render', { start: t0, end: performance.now() });
 			} catch (e) {
 				this.status.textContent = 'Error: ' + e.message;
 				this.status.classList.add('error');
@@ -105,13 +124,20 @@ export class Explore {
 			const from = toSeconds(q.from), until = toSeconds(q.until), tl = doc.timeline || { samples: [] };
 			this.timeline.set([{ samples: tl.samples, startTime: tl.startTime, step: tl.durationDelta || 15 }], from, until, doc.metadata);
 			this.flame.setData(doc);
+			const t1 = performance.now();
 			this.table.setGraph(this.flame.g);
+			performance.measure('kiln:table', { start: t1, end: performance.now() });
 			this.status.textContent = doc.flamebearer.numTicks ? '' : 'No profiles in this range.';
 			const from2 = String(from), until2 = String(until);
 			this.dl.innerHTML = `Download: <a download href="${api.exportUrl(query, from2, until2, 'pprof')}">pprof</a> · ` +
 				`<a download href="${api.exportUrl(query, from2, until2, 'folded')}">folded</a>`;
 		}
 		this.flame.focus(this.flame.nodeOfPath(p.focus || ''), false);
+		if (view === 'sandwich' && this.flame.g && (this.sandwich.g !== this.flame.g || this.sandwich.fn !== (p.fn || ''))) {
+			this.sandwich.g = this.flame.g;
+			this.sandwich.set(this.flame.g, p.fn || '');
+		}
+		if (view === 'analyze') await this.analyze.load(query, q.from, q.until, this.flame.g && this.flame.g.meta);
 		this.search.input.value = p.search || '';
 		this.applySearch(p.search || '');
 		this.root.dataset.loaded = '1';
