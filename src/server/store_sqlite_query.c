@@ -453,6 +453,9 @@ static int emit_sums(struct sq_reader *r, const struct sq_sums *total, struct pr
 		return 0;
 	if (sq_rebuild_init(&b, r->s, r->meta, r->tenant_id, out, e))
 		goto out;
+	/* One read transaction for the node lookups: each statement on its own would take and drop SQLite's file
+	 * locks (four system calls per stack node, most of a large merge's time). */
+	sqlite3_exec(r->meta, "BEGIN", NULL, NULL, NULL);
 	for (size_t i = 0; i < total->n; i++) {
 		uint32_t node;
 
@@ -464,6 +467,8 @@ static int emit_sums(struct sq_reader *r, const struct sq_sums *total, struct pr
 	}
 	ret = 0;
 out:
+	if (!sqlite3_get_autocommit(r->meta))
+		sqlite3_exec(r->meta, "COMMIT", NULL, NULL, NULL);
 	sq_rebuild_release(&b);
 	return ret;
 }
@@ -496,7 +501,10 @@ int sq_select_merge(struct store *st, const struct store_query *q, struct profil
 
 		if (!db)
 			continue;
+		/* One read snapshot per partition, as for the node lookups below. */
+		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 		rc = merge_day(&r, db, r.days[d], &rg, &total, e);
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		sqlite3_close(db);
 		if (rc)
 			goto out;
