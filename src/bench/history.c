@@ -389,6 +389,8 @@ void hist_release(struct hist *h)
 	for (i = 0; i < h->nr; i++)
 		hist_run_release(&h->v[i]);
 	free(h->v);
+	if (h->temp_dir && h->dir)
+		hist_remove_temp(h->dir);
 	free(h->dir);
 	memset(h, 0, sizeof(*h));
 }

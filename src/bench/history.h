@@ -13,6 +13,7 @@
 #ifndef KILN_BENCH_HISTORY_H
 #define KILN_BENCH_HISTORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,11 +44,12 @@ struct hist_run {
 
 struct hist {
 	char *dir;           /* owned */
+	bool temp_dir;       /* `dir` is a private download of a server's history: hist_release() removes it */
 	struct hist_run *v;  /* oldest first: by time, then by file name */
 	size_t nr, alloc;
 };
 
-#define HIST_INIT { NULL, NULL, 0, 0 }
+#define HIST_INIT { NULL, false, NULL, 0, 0 }
 
 /*
  * Appends a run of `set` to the store at `dir` (created with runs/ and profiles/ when missing). When
@@ -67,5 +69,20 @@ void hist_run_release(struct hist_run *r);
 void hist_release(struct hist *h);
 /* The absolute (or DIR-relative) path of a run's profile, newly allocated; NULL when the run has none. */
 char *hist_profile_path(const struct hist *h, const struct hist_run *r);
+
+/*
+ * A history on kiln serve (history_http.c): `url` is the server's base URL (user:password@ in it is Basic
+ * authentication; $KILN_TOKEN is sent as a Bearer token, $KILN_TENANT as X-Scope-OrgID).
+ */
+bool hist_is_url(const char *where);
+/* Pushes a run (and the profile at `profile_path`, may be NULL); the server's id for it goes into `id`. */
+int hist_push_url(const char *url, const struct hist_meta *m, const struct bench_set *set, const char *profile_path,
+		  char *id, size_t idsz, struct err *e);
+/* Loads the runs of the server (of `branch` only, when not NULL) with their profiles, as hist_load() does. */
+int hist_load_url(struct hist *h, const char *url, const char *branch, struct err *e);
+/* hist_load_url() for an http(s):// URL, hist_load() for a directory (which ignores `branch`). */
+int hist_open(struct hist *h, const char *where, const char *branch, struct err *e);
+/* Removes a downloaded history's directory (hist_release() calls it for a `temp_dir`). */
+void hist_remove_temp(const char *dir);
 
 #endif

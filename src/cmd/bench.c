@@ -31,7 +31,8 @@ struct bench_opts {
 	const char *shell, *setup, *cleanup, *order, *format;
 	const char *export_json, *export_markdown, *export_csv;
 	struct opt_list prepare, conclude, names;
-	bool no_shell, ignore_failure, show_output;
+	bool no_shell, ignore_failure, show_output, profile;
+	const char *profile_out;
 	struct hist_cli hist;
 };
 
@@ -268,7 +269,7 @@ static int export(const char *path, void (*fn)(struct buf *, const struct bench_
 
 /* The runs, in the export's schema read back by the importer: the history holds what `kiln compare` reads. */
 static int push_history(const struct hist_cli *h, const struct bench_cmd *cmds, size_t n,
-			const struct bench_export_info *info)
+			const struct bench_export_info *info, const char *profile)
 {
 	struct bench_set set = BENCH_SET_INIT;
 	struct buf b = BUF_INIT;
@@ -280,7 +281,7 @@ static int push_history(const struct hist_cli *h, const struct bench_cmd *cmds, 
 		error_msg("%s", e.msg);
 		goto out;
 	}
-	r = hist_cli_push(h, &set, NULL) ? -1 : 0;
+	r = hist_cli_push(h, &set, profile) ? -1 : 0;
 out:
 	bench_set_release(&set);
 	buf_release(&b);
@@ -301,7 +302,7 @@ int cmd_bench(int argc, char **argv)
 	struct bench_export_info info = { 0 };
 	struct progress *prog = NULL;
 	struct sigaction sa, old_sa;
-	char *shell = NULL;
+	char *shell = NULL, *profile = NULL;
 	bool stopped = false, via_shell;
 	struct err e = ERR_INIT;
 
@@ -338,8 +339,11 @@ int cmd_bench(int argc, char **argv)
 		OPT_STRING(0, "export-json", &o.export_json, "FILE", "write the results as JSON (hyperfine's schema)"),
 		OPT_STRING(0, "export-markdown", &o.export_markdown, "FILE", "write a Markdown table"),
 		OPT_STRING(0, "export-csv", &o.export_csv, "FILE", "write a CSV table"),
-		OPT_GROUP("History (kiln trend, kiln compare --baseline-from)"),
+		OPT_GROUP("History (kiln trend, kiln compare --baseline-from; --push: see kiln push-bench)"),
 		HIST_CLI_OPTIONS(&o.hist),
+		OPT_BOOL(0, "profile", &o.profile,
+			 "after the timed runs, profile one more run of each command (CPU) and store it with the run"),
+		OPT_STRING(0, "profile-output", &o.profile_out, "FILE", "also write that profile to FILE (implies --profile)"),
 		OPT_END(),
 	};
 
@@ -429,8 +433,13 @@ int cmd_bench(int argc, char **argv)
 		ret = usage_error(&bench_help, "no command to benchmark");
 		goto out;
 	}
-	if (o.hist.dir && (ret = hist_cli_check(&o.hist, &bench_help)))
+	if ((o.hist.dir || o.hist.push) && (ret = hist_cli_check(&o.hist, &bench_help)))
 		goto out;
+	if (o.profile && !o.hist.dir && !o.hist.push && !o.profile_out) {
+		ret = usage_error(&bench_help, "--profile stores the profile with the run: give --history DIR, --push "
+				  "URL or --profile-output FILE");
+		goto out;
+	}
 	if ((ret = choose_shell(o.shell, o.no_shell, &shell)))
 		goto out;
 	ret = EXIT_USAGE;
@@ -593,7 +602,11 @@ int cmd_bench(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (o.hist.dir && push_history(&o.hist, cmds, ncmds, &info))
+	/* The profiled runs come after the timed ones, and not after a Ctrl-C. */
+	if ((o.profile || o.profile_out) && !stopped &&
+	    !(profile = bench_profile_record(cmds, ncmds, via_shell ? shell : NULL, o.profile_out)))
+		goto out;
+	if ((o.hist.dir || o.hist.push) && push_history(&o.hist, cmds, ncmds, &info, profile))
 		goto out;
 	if (o.export_markdown && export(o.export_markdown, bench_export_markdown, cmds, ncmds))
 		goto out;
@@ -631,6 +644,9 @@ int cmd_bench(int argc, char **argv)
 	}
 	ret = stopped ? 128 + SIGINT : EXIT_OK;
 out:
+	if (profile)
+		unlink(profile);
+	free(profile);
 	free(shell);
 	for (k = 0; k < ncmds; k++)
 		bench_cmd_release(&cmds[k]);

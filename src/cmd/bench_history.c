@@ -25,16 +25,19 @@ static const char *env_first(const char *a, const char *b)
 int hist_cli_check(struct hist_cli *h, const struct cmd_help *help)
 {
 	static char host[256];
+	const char *what = h->dir ? "--history" : "--push";
 	size_t i;
 
 	if (!h->commit)
 		h->commit = env_first("GITHUB_SHA", "CI_COMMIT_SHA");
 	if (!h->branch)
 		h->branch = env_first("GITHUB_REF_NAME", "CI_COMMIT_REF_NAME");
+	if (h->push && !hist_is_url(h->push))
+		return usage_error(help, "--push '%s': expected an http:// or https:// URL", h->push);
 	if (!h->commit || !*h->commit)
-		return usage_error(help, "--history needs --commit SHA (or $GITHUB_SHA, $CI_COMMIT_SHA)");
+		return usage_error(help, "%s needs --commit SHA (or $GITHUB_SHA, $CI_COMMIT_SHA)", what);
 	if (!h->branch || !*h->branch)
-		return usage_error(help, "--history needs --branch NAME (or $GITHUB_REF_NAME, $CI_COMMIT_REF_NAME)");
+		return usage_error(help, "%s needs --branch NAME (or $GITHUB_REF_NAME, $CI_COMMIT_REF_NAME)", what);
 	if (!h->machine) {
 		if (gethostname(host, sizeof(host) - 1))
 			snprintf(host, sizeof(host), "unknown");
@@ -70,7 +73,12 @@ int hist_cli_push(const struct hist_cli *h, const struct bench_set *set, const c
 	m.label_keys = (const char *const *)keys;
 	m.label_values = (const char *const *)values;
 	m.nlabels = h->labels.nr;
-	r = hist_append(h->dir, &m, set, profile, stem, sizeof(stem), &e);
+	r = h->dir ? hist_append(h->dir, &m, set, profile, stem, sizeof(stem), &e) : 0;
+	if (!r && h->dir)
+		fprintf(stderr, "kiln: stored run %s in '%s'\n", stem, h->dir);
+	/* The directory first: a server that is down still leaves the run in the repository's store. */
+	if (!r && h->push && !(r = hist_push_url(h->push, &m, set, profile, stem, sizeof(stem), &e)))
+		fprintf(stderr, "kiln: pushed run %s to %s\n", stem, h->push);
 	for (i = 0; i < h->labels.nr; i++) {
 		free(keys[i]);
 		free(values[i]);
@@ -81,7 +89,6 @@ int hist_cli_push(const struct hist_cli *h, const struct bench_set *set, const c
 		error_msg("%s", e.msg);
 		return EXIT_USAGE;
 	}
-	fprintf(stderr, "kiln: stored run %s in '%s'\n", stem, h->dir);
 	return 0;
 }
 

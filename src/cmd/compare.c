@@ -175,8 +175,9 @@ int cmd_compare(int argc, char **argv)
 		{ OPTION_BOOL, 0, "no-fail", &o.no_fail, NULL, "exit 0 even when a regression is found", OPT_NONEG,
 		  0, 0, NULL, NULL },
 		OPT_GROUP("Baseline from a benchmark history (kiln push-bench, kiln bench --history)"),
-		OPT_STRING(0, "baseline-from", &o.baseline_from, "DIR",
-			   "the baseline is the latest run of --branch in the history DIR; give only CURRENT"),
+		OPT_STRING(0, "baseline-from", &o.baseline_from, "DIR|URL",
+			   "the baseline is the latest run of --branch in the history DIR or on kiln serve at URL; give "
+			   "only CURRENT"),
 		OPT_STRING(0, "branch", &o.branch, "NAME", "the baseline's branch (default main)"),
 		OPT_STRING(0, "machine", &o.machine, "NAME", "only runs of this machine"),
 		OPT_STRING(0, "profile", &o.profile, "FILE",
@@ -249,7 +250,7 @@ out:
 	return ret;
 }
 
-/* --baseline-from DIR: CURRENT against the latest stored run of a branch; Markdown is a pull-request comment. */
+/* --baseline-from DIR|URL: CURRENT against the latest stored run of a branch; Markdown is a pull-request comment. */
 static int compare_with_history(struct compare_opts *o, int argc, char **argv)
 {
 	struct baseline base;

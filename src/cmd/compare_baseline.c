@@ -14,31 +14,31 @@
 
 int baseline_load(struct baseline *b, const char *dir, const char *branch, const char *machine, struct err *e)
 {
-	struct hist h = HIST_INIT;
+	struct hist *h = &b->h;
 	size_t i;
-	int r = -1;
 
 	memset(b, 0, sizeof(*b));
 	b->set = (struct bench_set)BENCH_SET_INIT;
-	if (hist_load(&h, dir, e))
-		goto out;
-	for (i = h.nr; i-- > 0;)
-		if (!strcmp(h.v[i].branch, branch) && (!machine || !strcmp(h.v[i].machine, machine)))
+	*h = (struct hist)HIST_INIT;
+	if (hist_open(h, dir, branch, e)) {
+		hist_release(h);
+		return -1;
+	}
+	for (i = h->nr; i-- > 0;)
+		if (!strcmp(h->v[i].branch, branch) && (!machine || !strcmp(h->v[i].machine, machine)))
 			break;
 	if (i == (size_t)-1) {
-		err_set(e, "no run of branch '%s'%s%s in '%s'", branch, machine ? " on machine " : "", machine ? machine : "",
-			dir);
-		goto out;
+		err_set(e, "no run of branch '%s'%s%s in '%s'", branch, machine ? " on machine " : "",
+			machine ? machine : "", dir);
+		hist_release(h);
+		return -1;
 	}
-	/* Take the run's results over; the history is released below. */
-	b->set = h.v[i].set;
-	h.v[i].set = (struct bench_set)BENCH_SET_INIT;
-	b->desc = xasprintf("`%s@%.12s` (%s)", branch, h.v[i].commit, h.v[i].machine);
-	b->profile = hist_profile_path(&h, &h.v[i]);
-	r = 0;
-out:
-	hist_release(&h);
-	return r;
+	/* Take the run's results over; the history (and a downloaded profile) stays until baseline_release(). */
+	b->set = h->v[i].set;
+	h->v[i].set = (struct bench_set)BENCH_SET_INIT;
+	b->desc = xasprintf("`%s@%.12s` (%s)", branch, h->v[i].commit, h->v[i].machine);
+	b->profile = hist_profile_path(h, &h->v[i]);
+	return 0;
 }
 
 void baseline_release(struct baseline *b)
@@ -46,6 +46,7 @@ void baseline_release(struct baseline *b)
 	bench_set_release(&b->set);
 	free(b->desc);
 	free(b->profile);
+	hist_release(&b->h);
 }
 
 int baseline_functions_md(const char *before, const char *after, size_t top, struct buf *out, struct err *e)

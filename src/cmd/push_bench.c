@@ -11,18 +11,21 @@
 
 static const struct cmd_help push_bench_help = {
 	.name = "push-bench",
-	.usage = "kiln push-bench FILE --history DIR --commit SHA --branch NAME [OPTIONS]",
+	.usage = "kiln push-bench FILE (--history DIR | --push URL) --commit SHA --branch NAME [OPTIONS]",
 	.description =
 		"Stores a benchmark result file in a benchmark history directory (one JSON file per run under "
-		"DIR/runs/, never rewritten: commit the directory to a branch such as gh-pages). Every format "
+		"DIR/runs/, never rewritten: commit the directory to a branch such as gh-pages), or in kiln serve "
+		"with --push URL (both may be given). Every format "
 		"'kiln compare' reads is accepted, detected from content: kiln and hyperfine JSON, Google Benchmark "
 		"JSON, pytest-benchmark JSON, 'go test -bench' output and Criterion.rs files or directories. The raw "
 		"samples are kept with their units, or the summary when the input has only that. --profile stores a "
 		"CPU profile (any format kiln reads) with the run, for the differential flame graph of a regression. "
-		"'kiln trend DIR' draws the history; 'kiln compare --baseline-from DIR' compares against it.",
+		"'kiln trend DIR|URL' draws the history; 'kiln compare --baseline-from DIR|URL' compares against it. "
+		"With --push, $KILN_TOKEN is sent as a Bearer token and $KILN_TENANT as the tenant (X-Scope-OrgID).",
 	.examples = "kiln push-bench bench.json --history perf-history --commit $(git rev-parse HEAD) --branch main\n"
 		    "go test -bench . -count 10 > go.txt && kiln push-bench go.txt --history h --branch main --commit abc\n"
-		    "kiln push-bench hf.json --history h --commit abc --branch main --profile cpu.pb.gz",
+		    "kiln push-bench hf.json --history h --commit abc --branch main --profile cpu.pb.gz\n"
+		    "kiln push-bench bench.json --push http://kiln:4040 --commit abc --branch main",
 };
 
 int cmd_push_bench(int argc, char **argv)
@@ -51,8 +54,8 @@ int cmd_push_bench(int argc, char **argv)
 		ret = usage_error(&push_bench_help, "push-bench needs one result FILE (got %d)", argc);
 		goto out;
 	}
-	if (!h.dir) {
-		ret = usage_error(&push_bench_help, "push-bench needs --history DIR");
+	if (!h.dir && !h.push) {
+		ret = usage_error(&push_bench_help, "push-bench needs --history DIR or --push URL");
 		goto out;
 	}
 	if ((ret = hist_cli_check(&h, &push_bench_help)))

@@ -28,9 +28,10 @@ static const char *const format_choices[] = { "html", "json", "text", NULL };
 
 static const struct cmd_help trend_help = {
 	.name = "trend",
-	.usage = "kiln trend DIR [-o report.html] [OPTIONS]",
+	.usage = "kiln trend DIR|URL [-o report.html] [OPTIONS]",
 	.description =
-		"Reads a benchmark history directory (kiln bench --history, kiln push-bench) and finds the change "
+		"Reads a benchmark history, a directory (kiln bench --history, kiln push-bench) or the runs stored in "
+		"kiln serve at URL (--push), and finds the change "
 		"points of every benchmark per branch and machine: a sliding-window Mann-Whitney U test on the runs' "
 		"medians (--window runs per side, p < --alpha) with a minimum effect size (--threshold, the alert "
 		"threshold). A change in the worse direction is a regression. When the last good and the first bad "
@@ -40,7 +41,8 @@ static const struct cmd_help trend_help = {
 		"threshold, links to the commits (--commit-url) and filters by branch and machine. Without -o a text "
 		"summary of the change points is printed. Exit status: 0, or 1 with --fail-on-regression when the "
 		"latest change of a series is a regression.",
-	.examples = "kiln trend perf-history -o trend.html --commit-url 'https://github.com/o/r/commit/{commit}'\n"
+	.examples = "kiln trend http://kiln.example:4040 --branch main -o trend.html\n"
+		    "kiln trend perf-history -o trend.html --commit-url 'https://github.com/o/r/commit/{commit}'\n"
 		    "kiln trend perf-history --branch main --format json | jq '.series[].changes'\n"
 		    "kiln trend perf-history --threshold 3% --window 10",
 };
@@ -197,7 +199,7 @@ int cmd_trend(int argc, char **argv)
 	if (argc < 0)
 		return EXIT_USAGE;
 	if (argc != 1)
-		return usage_error(&trend_help, "trend needs one history DIR (got %d)", argc);
+		return usage_error(&trend_help, "trend needs one history DIR or URL (got %d)", argc);
 	if (o.commit_url && !strstr(o.commit_url, "{commit}"))
 		return usage_error(&trend_help, "--commit-url '%s' has no {commit}", o.commit_url);
 	fmt = o.format ? o.format : o.output ? report_format_for_path(o.output) : "text";
@@ -212,7 +214,7 @@ int cmd_trend(int argc, char **argv)
 	to.graphs = !o.no_graphs && strcmp(fmt, "text");
 	to.all_metrics = o.all_metrics;
 	to.diff = diff_change;
-	if (hist_load(&h, argv[0], &e) || trend_compute(&h, &to, &t, &e)) {
+	if (hist_open(&h, argv[0], o.branch, &e) || trend_compute(&h, &to, &t, &e)) {
 		error_msg("%s", e.msg);
 		goto out;
 	}

@@ -18,6 +18,9 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/profiles", ROLE_READ, api_profiles },
 	{ "GET", "/api/v1/profile", ROLE_READ, api_profile },
 	{ "GET", "/api/v1/analyze", ROLE_READ, ui_analyze },
+	{ "POST", "/api/v1/bench/runs", ROLE_PUSH, bench_api_push },
+	{ "GET", "/api/v1/bench/runs", ROLE_READ, bench_api_runs },
+	{ "GET", "/api/v1/bench/profile", ROLE_READ, bench_api_profile },
 	/* Pyroscope's Connect push and query API, and its render API (querier.h) */
 	{ "POST", "/push.v1.PusherService/Push", ROLE_PUSH, push_handle },
 	{ "POST", "/querier.v1.QuerierService/ProfileTypes", ROLE_READ, querier_profile_types },

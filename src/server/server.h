@@ -22,6 +22,7 @@ struct err;
 struct store;
 struct auth;
 struct ratelimit;
+struct bench_store;
 
 enum route_role {
 	ROLE_PUBLIC = 0, /* /ready, /metrics */
@@ -69,6 +70,8 @@ struct server {
 	struct ratelimit *rate;     /* NULL: no rate limit */
 	struct server_metrics metrics;
 	uint64_t started_ns;
+	struct bench_store *bench;  /* benchmark runs (bench_store.h), NULL when the storage cannot hold them */
+	char bench_note[256];       /* why not, for the 501 answer */
 };
 
 /* The route table's entry point, an http_handler_fn with the server as its argument. */
@@ -81,6 +84,10 @@ void ready_handle(struct server *srv, struct http_request *req, struct http_resp
 void api_export(struct server *srv, struct http_request *req, struct http_response *res);
 void api_profiles(struct server *srv, struct http_request *req, struct http_response *res);
 void api_profile(struct server *srv, struct http_request *req, struct http_response *res);
+/* Benchmark runs (bench_api.c). */
+void bench_api_push(struct server *srv, struct http_request *req, struct http_response *res);
+void bench_api_runs(struct server *srv, struct http_request *req, struct http_response *res);
+void bench_api_profile(struct server *srv, struct http_request *req, struct http_response *res);
 /* Records an ingest acknowledgement that took `ns`. */
 void metrics_ack(struct server *srv, uint64_t ns, size_t bytes, size_t profiles);
 

@@ -1,0 +1,48 @@
+/*
+ * Benchmark runs in kiln serve (issue 21): the server side of the benchmark history (bench/history.h). A run
+ * is the directory store's run document (schema kiln-bench-run/1), kept as pushed, with an optional profile
+ * stored beside it, per tenant, in a SQLite file of its own in the storage directory (bench.db): the profile
+ * store's files are another module's, and runs are few and small next to profiles. A PostgreSQL store has no
+ * directory: bench_store_open() refuses it and the handlers answer 501.
+ *
+ *   struct bench_store *b = bench_store_open("/var/lib/kiln", &e);
+ *   bench_store_add(b, tenant, &run, doc, len, prof, plen, ".pb.gz", id, sizeof(id), &e);
+ *   bench_store_list(b, tenant, "main", NULL, &json, &e);   // {"runs":[{"id","profile","run":{...}}]}
+ *
+ * Every function is safe to call from several threads (one connection behind a mutex; runs arrive a few per CI
+ * job, not thousands a second).
+ */
+#ifndef KILN_SERVER_BENCH_STORE_H
+#define KILN_SERVER_BENCH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+struct err;
+struct hist_run;
+struct bench_store;
+
+/* Opens (creating) DIR/bench.db; NULL with `e` set, also for a postgres:// location (not supported). */
+struct bench_store *bench_store_open(const char *location, struct err *e);
+void bench_store_close(struct bench_store *b); /* NULL is a no-op */
+
+/*
+ * Stores the run `r` (parsed from `doc`, which is kept as it is) and its profile (`prof` of `plen` bytes with
+ * the file extension `ext`, or NULL). The new run's id goes into `id`. Returns 0, or -1 with `e` set.
+ */
+int bench_store_add(struct bench_store *b, const char *tenant, const struct hist_run *r, const char *doc,
+		    size_t len, const void *prof, size_t plen, const char *ext, char *id, size_t idsz, struct err *e);
+
+/*
+ * Appends the runs of the tenant (of `branch` and `machine` when not NULL), oldest first, as JSON
+ * {"runs":[{"id":ID,"profile":"profiles/ID.EXT" or null,"run":DOC}]} to `out`; with `id`, only that run (the
+ * array is then empty when there is none). Returns 0, or -1 with `e` set.
+ */
+int bench_store_list(struct bench_store *b, const char *tenant, const char *branch, const char *machine,
+		     const char *id, struct buf *out, struct err *e);
+
+/* The profile of run `id` into `out`; 0, 1 when the run or its profile does not exist, -1 with `e` set. */
+int bench_store_profile(struct bench_store *b, const char *tenant, const char *id, struct buf *out, struct err *e);
+
+#endif
