@@ -148,6 +148,12 @@ static int take_args(const struct option *o, const char *first, char **argv, int
 	return 0;
 }
 
+/* With PARSE_KEEP_DASHDASH, `--` separates and is no option's value (`--prepare -- ./prog` lacks one). */
+static bool sep(const char *arg, int flags)
+{
+	return (flags & PARSE_KEEP_DASHDASH) && !strcmp(arg, "--");
+}
+
 static const struct option *find_long(const struct option *opts, const char *name, size_t len, bool *neg)
 {
 	*neg = false;
@@ -242,7 +248,7 @@ int parse_options_given(int argc, char **argv, const struct option *opts, const 
 			if (option_takes_value(o)) {
 				if (eq) {
 					val = eq + 1;
-				} else if (i + 1 < argc) {
+				} else if (i + 1 < argc && !sep(argv[i + 1], flags)) {
 					val = argv[++i];
 				} else {
 					usage_error(help, "option '--%s' requires a value", o->long_name);
@@ -278,7 +284,7 @@ int parse_options_given(int argc, char **argv, const struct option *opts, const 
 
 				if (p[1])
 					val = p + 1;
-				else if (i + 1 < argc)
+				else if (i + 1 < argc && !sep(argv[i + 1], flags))
 					val = argv[++i];
 				else {
 					usage_error(help, "option '-%c' requires a value", *p);

@@ -286,6 +286,7 @@ static void test_options_args(void **state)
 	char *few[] = { "test", "-P", "n", "1", NULL };
 	char *dash[] = { "test", "--scan", "n", "1", "--", "2", NULL };
 	char *bad[] = { "test", "-P", "bad", "1", "2", NULL };
+	char *dash_value[] = { "test", "--output", "--", "x", NULL };
 	int n;
 
 	(void)state;
@@ -307,6 +308,15 @@ static void test_options_args(void **state)
 	args_seen[0] = 0;
 	assert_int_equal(parse_options(5, bad, opts, &test_help, 0), PARSE_ERROR);
 	assert_string_equal(args_seen, "");
+	/* Where `--` is kept as the separator it is no option's value either. */
+	{
+		static const struct option str_opts[] = {
+			OPT_STRING('o', "output", &o_str, "FILE", "output"),
+			OPT_END(),
+		};
+
+		assert_int_equal(parse_options(4, dash_value, str_opts, &test_help, PARSE_KEEP_DASHDASH), PARSE_ERROR);
+	}
 }
 
 static void test_parse_numbers(void **state)
