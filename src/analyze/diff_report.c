@@ -181,14 +181,10 @@ static void side_json(struct jw *j, const char *key, int64_t total, const char *
 {
 	jw_key(j, key);
 	jw_object_begin(j);
-	jw_key(j, "total");
-	jw_int(j, total);
-	jw_key(j, "value_type");
-	jw_string(j, type);
-	jw_key(j, "cost");
-	jw_double(j, sig6(cost));
-	jw_key(j, "cost_unit");
-	jw_string(j, d->value_unit ? d->value_unit : "count");
+	jw_kv_i64(j, "total", total);
+	jw_kv_str(j, "value_type", type);
+	jw_kv_double(j, "cost", sig6(cost));
+	jw_kv_str(j, "cost_unit", d->value_unit ? d->value_unit : "count");
 	jw_object_end(j);
 }
 
@@ -198,32 +194,21 @@ void diff_format_json(const struct diff_result *d, struct jw *j, size_t top)
 
 	side_json(j, "before", d->before_total, d->before_type, d->before_value_total, d);
 	side_json(j, "after", d->after_total, d->after_type, d->after_value_total, d);
-	jw_key(j, "cost_type");
-	jw_string(j, d->value_type ? d->value_type : "samples");
-	jw_key(j, "ratio");
-	jw_double(j, sig6(d->ratio));
-	jw_key(j, "basis");
-	jw_string(j, absolute(d) ? "absolute" : "shares");
-	jw_key(j, "basis_reason");
-	jw_string(j, d->basis_reason ? d->basis_reason : "");
-	jw_key(j, "measure");
-	jw_string(j, d->inclusive ? "total" : "self");
-	jw_key(j, "test");
-	jw_string(j, absolute(d) ? "Poisson rate test (exact conditional binomial test, normal approximation for "
-				   "counts above 100000)" :
-				   "two-proportion z-test (Fisher's exact test when an expected count is below 5)");
-	jw_key(j, "correction");
-	jw_string(j, diff_correction_name(d->correction));
-	jw_key(j, "alpha");
-	jw_double(j, d->alpha);
-	jw_key(j, "min_delta_pct");
-	jw_double(j, d->min_delta);
-	jw_key(j, "counts_estimated");
-	jw_bool(j, d->counts_estimated);
-	jw_key(j, "tested");
-	jw_uint(j, d->tested);
-	jw_key(j, "significant");
-	jw_uint(j, d->significant);
+	jw_kv_str(j, "cost_type", d->value_type ? d->value_type : "samples");
+	jw_kv_double(j, "ratio", sig6(d->ratio));
+	jw_kv_str(j, "basis", absolute(d) ? "absolute" : "shares");
+	jw_kv_str(j, "basis_reason", d->basis_reason ? d->basis_reason : "");
+	jw_kv_str(j, "measure", d->inclusive ? "total" : "self");
+	jw_kv_str(j, "test",
+		  absolute(d) ? "Poisson rate test (exact conditional binomial test, normal approximation for "
+				"counts above 100000)" :
+				"two-proportion z-test (Fisher's exact test when an expected count is below 5)");
+	jw_kv_str(j, "correction", diff_correction_name(d->correction));
+	jw_kv_double(j, "alpha", d->alpha);
+	jw_kv_double(j, "min_delta_pct", d->min_delta);
+	jw_kv_bool(j, "counts_estimated", d->counts_estimated);
+	jw_kv_u64(j, "tested", d->tested);
+	jw_kv_u64(j, "significant", d->significant);
 	jw_key(j, "functions");
 	jw_array_begin(j);
 	for (size_t i = 0; i < d->nr && shown < top; i++) {
@@ -233,40 +218,23 @@ void diff_format_json(const struct diff_result *d, struct jw *j, size_t top)
 			continue;
 		shown++;
 		jw_object_begin(j);
-		jw_key(j, "function");
-		jw_string(j, strtab_str(&d->names, f->name));
-		jw_key(j, "before");
-		jw_int(j, f->before);
-		jw_key(j, "after");
-		jw_int(j, f->after);
-		jw_key(j, "before_pct");
-		jw_double(j, report_round_pct(f->before_pct));
-		jw_key(j, "after_pct");
-		jw_double(j, report_round_pct(f->after_pct));
-		jw_key(j, "delta_pct");
-		jw_double(j, report_round_pct(f->delta_pct));
-		jw_key(j, "before_total_pct");
-		jw_double(j, report_round_pct(f->before_total_pct));
-		jw_key(j, "after_total_pct");
-		jw_double(j, report_round_pct(f->after_total_pct));
-		jw_key(j, "before_cost");
-		jw_double(j, sig6(f->before_value));
-		jw_key(j, "after_cost");
-		jw_double(j, sig6(f->after_value));
-		jw_key(j, "delta_cost");
-		jw_double(j, sig6(f->delta_value));
-		jw_key(j, "delta_cost_pct");
-		jw_double(j, report_round_pct(f->delta_abs_pct));
-		jw_key(j, "change");
-		jw_string(j, f->direction > 0 ? "grew" : f->direction < 0 ? "shrank" : "unchanged");
-		jw_key(j, "p_value");
-		jw_double(j, sig6(f->p_value));
-		jw_key(j, "p_adjusted");
-		jw_double(j, sig6(f->p_adjusted));
-		jw_key(j, "test");
-		jw_string(j, f->test);
-		jw_key(j, "significant");
-		jw_bool(j, f->significant);
+		jw_kv_str(j, "function", strtab_str(&d->names, f->name));
+		jw_kv_i64(j, "before", f->before);
+		jw_kv_i64(j, "after", f->after);
+		jw_kv_double(j, "before_pct", report_round_pct(f->before_pct));
+		jw_kv_double(j, "after_pct", report_round_pct(f->after_pct));
+		jw_kv_double(j, "delta_pct", report_round_pct(f->delta_pct));
+		jw_kv_double(j, "before_total_pct", report_round_pct(f->before_total_pct));
+		jw_kv_double(j, "after_total_pct", report_round_pct(f->after_total_pct));
+		jw_kv_double(j, "before_cost", sig6(f->before_value));
+		jw_kv_double(j, "after_cost", sig6(f->after_value));
+		jw_kv_double(j, "delta_cost", sig6(f->delta_value));
+		jw_kv_double(j, "delta_cost_pct", report_round_pct(f->delta_abs_pct));
+		jw_kv_str(j, "change", f->direction > 0 ? "grew" : f->direction < 0 ? "shrank" : "unchanged");
+		jw_kv_double(j, "p_value", sig6(f->p_value));
+		jw_kv_double(j, "p_adjusted", sig6(f->p_adjusted));
+		jw_kv_str(j, "test", f->test);
+		jw_kv_bool(j, "significant", f->significant);
 		jw_object_end(j);
 	}
 	jw_array_end(j);
@@ -287,17 +255,14 @@ void diff_report_json(const struct diff_result *d, const struct diff_report_opts
 
 	jw_init(&j, out, true);
 	jw_object_begin(&j);
-	jw_key(&j, "schema");
-	jw_string(&j, "kiln-diff/1");
+	jw_kv_str(&j, "schema", "kiln-diff/1");
 	jw_key(&j, "files");
 	jw_array_begin(&j);
 	jw_string(&j, o->files[0]);
 	jw_string(&j, o->files[1]);
 	jw_array_end(&j);
-	if (o->graph) {
-		jw_key(&j, "graph");
-		jw_string(&j, o->graph);
-	}
+	if (o->graph)
+		jw_kv_str(&j, "graph", o->graph);
 	diff_format_json(d, &j, o->top);
 	jw_object_end(&j);
 	buf_addch(out, '\n');

@@ -131,22 +131,14 @@ void bench_export_json(struct buf *out, const struct bench_cmd *cmds, size_t n, 
 
 		bench_summarize(c, confidence, &s);
 		jw_object_begin(&j);
-		jw_key(&j, "command");
-		jw_string(&j, bench_cmd_name(c));
-		jw_key(&j, "mean");
-		jw_double(&j, s.mean);
-		jw_key(&j, "stddev");
-		jw_double(&j, s.stddev);
-		jw_key(&j, "median");
-		jw_double(&j, s.median);
-		jw_key(&j, "user");
-		jw_double(&j, s.user_mean);
-		jw_key(&j, "system");
-		jw_double(&j, s.sys_mean);
-		jw_key(&j, "min");
-		jw_double(&j, s.min);
-		jw_key(&j, "max");
-		jw_double(&j, s.max);
+		jw_kv_str(&j, "command", bench_cmd_name(c));
+		jw_kv_double(&j, "mean", s.mean);
+		jw_kv_double(&j, "stddev", s.stddev);
+		jw_kv_double(&j, "median", s.median);
+		jw_kv_double(&j, "user", s.user_mean);
+		jw_kv_double(&j, "system", s.sys_mean);
+		jw_kv_double(&j, "min", s.min);
+		jw_kv_double(&j, "max", s.max);
 		jw_doubles(&j, "times", c->wall, c->n);
 		jw_key(&j, "exit_codes");
 		jw_array_begin(&j);
@@ -155,20 +147,14 @@ void bench_export_json(struct buf *out, const struct bench_cmd *cmds, size_t n, 
 		jw_array_end(&j);
 		jw_key(&j, "parameters");
 		jw_object_begin(&j);
-		for (k = 0; k < c->nparams; k++) {
-			jw_key(&j, c->params[k].name);
-			jw_string(&j, c->params[k].value);
-		}
+		for (k = 0; k < c->nparams; k++)
+			jw_kv_str(&j, c->params[k].name, c->params[k].value);
 		jw_object_end(&j);
 		/* Additive fields (readers of hyperfine's schema ignore them). */
-		jw_key(&j, "n");
-		jw_uint(&j, s.n);
-		jw_key(&j, "confidence");
-		jw_double(&j, confidence);
-		jw_key(&j, "ci_lower");
-		jw_double(&j, s.ci_lo);
-		jw_key(&j, "ci_upper");
-		jw_double(&j, s.ci_hi);
+		jw_kv_u64(&j, "n", s.n);
+		jw_kv_double(&j, "confidence", confidence);
+		jw_kv_double(&j, "ci_lower", s.ci_lo);
+		jw_kv_double(&j, "ci_upper", s.ci_hi);
 		jw_doubles(&j, "user_times", c->user, c->n);
 		jw_doubles(&j, "system_times", c->sys, c->n);
 		jw_doubles(&j, "memory_usage_byte", c->rss, c->n);
@@ -177,26 +163,15 @@ void bench_export_json(struct buf *out, const struct bench_cmd *cmds, size_t n, 
 	jw_array_end(&j);
 	jw_key(&j, "kiln");
 	jw_object_begin(&j);
-	jw_key(&j, "version");
-	jw_string(&j, KILN_VERSION);
-	jw_key(&j, "order");
-	jw_string(&j, info->shuffled ? "shuffle" : "round-robin");
-	if (info->shuffled) {
-		jw_key(&j, "seed");
-		jw_uint(&j, info->seed);
-	}
-	jw_key(&j, "shell");
-	if (info->shell) {
-		jw_string(&j, info->shell);
-		jw_key(&j, "shell_spawn_time");
-		jw_double(&j, info->shell_wall);
-	} else {
-		jw_null(&j);
-	}
-	if (info->interrupted) {
-		jw_key(&j, "interrupted");
-		jw_bool(&j, true);
-	}
+	jw_kv_str(&j, "version", KILN_VERSION);
+	jw_kv_str(&j, "order", info->shuffled ? "shuffle" : "round-robin");
+	if (info->shuffled)
+		jw_kv_u64(&j, "seed", info->seed);
+	jw_kv_str(&j, "shell", info->shell); /* null: executed directly */
+	if (info->shell)
+		jw_kv_double(&j, "shell_spawn_time", info->shell_wall);
+	if (info->interrupted)
+		jw_kv_bool(&j, "interrupted", true);
 	jw_object_end(&j);
 	jw_object_end(&j);
 	buf_addch(out, '\n');

@@ -310,30 +310,23 @@ void cmp_report_text(struct buf *out, const struct cmp_result *r, const struct c
 	summary_line(out, r);
 }
 
-static void put_num(struct jw *j, const char *key, double v)
-{
-	jw_key(j, key);
-	jw_double(j, v); /* non-finite numbers become null */
-}
-
 static void put_side(struct jw *j, const char *key, const struct cmp_side *s)
 {
 	jw_key(j, key);
 	jw_object_begin(j);
-	jw_key(j, "n");
 	if (s->n)
-		jw_uint(j, s->n);
+		jw_kv_u64(j, "n", s->n);
 	else
-		jw_null(j);
-	put_num(j, "centre", s->centre);
-	put_num(j, "spread", s->spread);
-	put_num(j, "mean", s->mean);
-	put_num(j, "stddev", s->stddev);
-	put_num(j, "median", s->median);
-	put_num(j, "min", s->min);
-	put_num(j, "max", s->max);
-	put_num(j, "ci_lower", s->ci_lo);
-	put_num(j, "ci_upper", s->ci_hi);
+		jw_kv_null(j, "n");
+	jw_kv_double(j, "centre", s->centre);
+	jw_kv_double(j, "spread", s->spread);
+	jw_kv_double(j, "mean", s->mean);
+	jw_kv_double(j, "stddev", s->stddev);
+	jw_kv_double(j, "median", s->median);
+	jw_kv_double(j, "min", s->min);
+	jw_kv_double(j, "max", s->max);
+	jw_kv_double(j, "ci_lower", s->ci_lo);
+	jw_kv_double(j, "ci_upper", s->ci_hi);
 	jw_object_end(j);
 }
 
@@ -345,18 +338,13 @@ static void put_lones(struct jw *j, const char *key, const struct cmp_lone *v, s
 	jw_array_begin(j);
 	for (i = 0; i < n; i++) {
 		jw_object_begin(j);
-		jw_key(j, "name");
-		jw_string(j, v[i].name);
-		jw_key(j, "metric");
-		jw_string(j, v[i].metric);
+		jw_kv_str(j, "name", v[i].name);
+		jw_kv_str(j, "metric", v[i].metric);
 		if (units) {
-			jw_key(j, "baseline_unit");
-			jw_string(j, v[i].unit);
-			jw_key(j, "current_unit");
-			jw_string(j, v[i].other_unit);
+			jw_kv_str(j, "baseline_unit", v[i].unit);
+			jw_kv_str(j, "current_unit", v[i].other_unit);
 		} else {
-			jw_key(j, "unit");
-			jw_string(j, v[i].unit);
+			jw_kv_str(j, "unit", v[i].unit);
 		}
 		jw_object_end(j);
 	}
@@ -372,62 +360,43 @@ void cmp_report_json(struct buf *out, const struct cmp_result *r, const struct c
 	jw_object_begin(&j);
 	jw_key(&j, "baseline");
 	jw_object_begin(&j);
-	jw_key(&j, "path");
-	jw_string(&j, l->base_path);
-	jw_key(&j, "format");
-	jw_string(&j, l->base_format);
+	jw_kv_str(&j, "path", l->base_path);
+	jw_kv_str(&j, "format", l->base_format);
 	jw_object_end(&j);
 	jw_key(&j, "current");
 	jw_object_begin(&j);
-	jw_key(&j, "path");
-	jw_string(&j, l->cur_path);
-	jw_key(&j, "format");
-	jw_string(&j, l->cur_format);
+	jw_kv_str(&j, "path", l->cur_path);
+	jw_kv_str(&j, "format", l->cur_format);
 	jw_object_end(&j);
-	jw_key(&j, "test");
-	jw_string(&j, cmp_test_name(r->test));
-	jw_key(&j, "centre");
-	jw_string(&j, r->test == CMP_MANNWHITNEY ? "median" : "mean");
-	jw_key(&j, "spread");
-	jw_string(&j, r->test == CMP_MANNWHITNEY ? "mad" : "stddev");
-	put_num(&j, "alpha", r->alpha);
-	put_num(&j, "threshold", r->threshold);
-	put_num(&j, "confidence", r->confidence);
+	jw_kv_str(&j, "test", cmp_test_name(r->test));
+	jw_kv_str(&j, "centre", r->test == CMP_MANNWHITNEY ? "median" : "mean");
+	jw_kv_str(&j, "spread", r->test == CMP_MANNWHITNEY ? "mad" : "stddev");
+	jw_kv_double(&j, "alpha", r->alpha);
+	jw_kv_double(&j, "threshold", r->threshold);
+	jw_kv_double(&j, "confidence", r->confidence);
 	jw_key(&j, "benchmarks");
 	jw_array_begin(&j);
 	for (i = 0; i < r->nr; i++) {
 		const struct cmp_row *row = &r->rows[i];
 
 		jw_object_begin(&j);
-		jw_key(&j, "name");
-		jw_string(&j, row->name);
-		jw_key(&j, "metric");
-		jw_string(&j, row->metric);
-		jw_key(&j, "unit");
-		jw_string(&j, row->unit);
-		jw_key(&j, "better");
-		jw_string(&j, row->higher_is_better ? "higher" : "lower");
+		jw_kv_str(&j, "name", row->name);
+		jw_kv_str(&j, "metric", row->metric);
+		jw_kv_str(&j, "unit", row->unit);
+		jw_kv_str(&j, "better", row->higher_is_better ? "higher" : "lower");
 		put_side(&j, "baseline", &row->base);
 		put_side(&j, "current", &row->cur);
-		put_num(&j, "change", row->change);
-		jw_key(&j, "test");
-		jw_string(&j, row->test);
-		put_num(&j, "statistic", row->statistic);
-		put_num(&j, "df", row->df);
-		put_num(&j, "p", row->p);
-		jw_key(&j, "exact");
-		jw_bool(&j, row->exact);
-		put_num(&j, "alpha", r->alpha);
-		put_num(&j, "threshold", r->threshold);
-		jw_key(&j, "significant");
-		jw_bool(&j, !isnan(row->p) && row->p < r->alpha);
-		jw_key(&j, "verdict");
-		jw_string(&j, cmp_verdict_name(row->verdict));
-		jw_key(&j, "note");
-		if (row->note)
-			jw_string(&j, row->note);
-		else
-			jw_null(&j);
+		jw_kv_double(&j, "change", row->change);
+		jw_kv_str(&j, "test", row->test);
+		jw_kv_double(&j, "statistic", row->statistic);
+		jw_kv_double(&j, "df", row->df);
+		jw_kv_double(&j, "p", row->p);
+		jw_kv_bool(&j, "exact", row->exact);
+		jw_kv_double(&j, "alpha", r->alpha);
+		jw_kv_double(&j, "threshold", r->threshold);
+		jw_kv_bool(&j, "significant", !isnan(row->p) && row->p < r->alpha);
+		jw_kv_str(&j, "verdict", cmp_verdict_name(row->verdict));
+		jw_kv_str(&j, "note", row->note);
 		jw_object_end(&j);
 	}
 	jw_array_end(&j);
@@ -435,27 +404,21 @@ void cmp_report_json(struct buf *out, const struct cmp_result *r, const struct c
 	jw_array_begin(&j);
 	for (i = 0; i < r->ngeo; i++) {
 		jw_object_begin(&j);
-		jw_key(&j, "metric");
-		jw_string(&j, r->geo[i].metric);
-		jw_key(&j, "unit");
-		jw_string(&j, r->geo[i].unit);
-		jw_key(&j, "n");
-		jw_uint(&j, r->geo[i].n);
-		put_num(&j, "baseline", r->geo[i].base);
-		put_num(&j, "current", r->geo[i].cur);
-		put_num(&j, "change", r->geo[i].change);
+		jw_kv_str(&j, "metric", r->geo[i].metric);
+		jw_kv_str(&j, "unit", r->geo[i].unit);
+		jw_kv_u64(&j, "n", r->geo[i].n);
+		jw_kv_double(&j, "baseline", r->geo[i].base);
+		jw_kv_double(&j, "current", r->geo[i].cur);
+		jw_kv_double(&j, "change", r->geo[i].change);
 		jw_object_end(&j);
 	}
 	jw_array_end(&j);
 	put_lones(&j, "added", r->added, r->nadded, false);
 	put_lones(&j, "removed", r->removed, r->nremoved, false);
 	put_lones(&j, "mismatched_units", r->mismatched, r->nmismatched, true);
-	jw_key(&j, "regressions");
-	jw_uint(&j, r->regressions);
-	jw_key(&j, "improvements");
-	jw_uint(&j, r->improvements);
-	jw_key(&j, "verdict");
-	jw_string(&j, r->regressions ? "regression" : "ok");
+	jw_kv_u64(&j, "regressions", r->regressions);
+	jw_kv_u64(&j, "improvements", r->improvements);
+	jw_kv_str(&j, "verdict", r->regressions ? "regression" : "ok");
 	jw_object_end(&j);
 	buf_addch(out, '\n');
 }

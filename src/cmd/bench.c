@@ -25,6 +25,20 @@
 /* hyperfine measures its shell's start-up this many times before the benchmark. */
 #define SHELL_CALIBRATION_RUNS 50
 
+/* One parameter axis: a name and its values (from -P or -L). */
+struct axis {
+	const char *name;
+	const char *scan_min, *scan_max; /* -P: expanded after parsing, once the step (-D) is known */
+	char **values;
+	size_t nr, alloc;
+};
+
+/* The axes in the order given: it orders the commands' parameter combinations. */
+struct axes {
+	struct axis *v;
+	size_t nr, alloc;
+};
+
 struct bench_opts {
 	long long warmup, runs, min_runs, max_runs, seed;
 	double min_time, step, confidence;
@@ -34,13 +48,10 @@ struct bench_opts {
 	bool no_shell, ignore_failure, show_output, profile;
 	const char *profile_out;
 	struct hist_cli hist;
-};
-
-/* One parameter axis: a name and its values (from -P or -L). */
-struct axis {
-	const char *name;
-	char **values;
-	size_t nr, alloc;
+	struct axes axes;
+	/* The positional arguments: command lines, then the one command after "--" (tail, NULL without "--"). */
+	char **lines, **tail;
+	size_t nlines, ntail, nbase, combos;
 };
 
 static const char *const order_choices[] = { "round-robin", "shuffle", NULL };
@@ -88,45 +99,26 @@ static void axis_add(struct axis *a, char *v)
 	a->values[a->nr++] = v;
 }
 
-static int scan_axis(struct axis *a, const char *name, const char *smin, const char *smax, double step)
+static int scan_axis(struct axis *a, double step)
 {
 	struct err e = ERR_INIT;
 	double lo, hi, v;
 	size_t i;
 	bool ints;
 
-	if (parse_double(smin, -1e15, 1e15, "-P MIN", &lo, &e) || parse_double(smax, -1e15, 1e15, "-P MAX", &hi, &e))
+	if (parse_double(a->scan_min, -1e15, 1e15, "-P MIN", &lo, &e) ||
+	    parse_double(a->scan_max, -1e15, 1e15, "-P MAX", &hi, &e))
 		return usage_error(&bench_help, "%s", e.msg);
 	if (hi < lo)
-		return usage_error(&bench_help, "-P %s: MAX '%s' is below MIN '%s'", name, smax, smin);
+		return usage_error(&bench_help, "-P %s: MAX '%s' is below MIN '%s'", a->name, a->scan_max, a->scan_min);
 	if ((hi - lo) / step >= MAX_PARAM_VALUES)
-		return usage_error(&bench_help, "-P %s: more than %d values", name, MAX_PARAM_VALUES);
+		return usage_error(&bench_help, "-P %s: more than %d values", a->name, MAX_PARAM_VALUES);
 	ints = lo == floor(lo) && step == floor(step);
-	a->name = name;
 	for (i = 0; (v = lo + (double)i * step) <= hi + step * 1e-9; i++) {
 		if (ints)
 			axis_add(a, xasprintf("%.0f", v));
 		else
 			axis_add(a, xasprintf("%.10g", v));
-	}
-	return 0;
-}
-
-static int list_axis(struct axis *a, const char *name, const char *list)
-{
-	const char *p = list;
-
-	a->name = name;
-	for (;;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-
-		axis_add(a, xstrndup(p, len));
-		if (a->nr > MAX_PARAM_VALUES)
-			return usage_error(&bench_help, "-L %s: more than %d values", name, MAX_PARAM_VALUES);
-		if (!comma)
-			break;
-		p = comma + 1;
 	}
 	return 0;
 }
@@ -139,6 +131,62 @@ static bool valid_param_name(const char *s)
 		if (*s == '{' || *s == '}' || *s == ' ')
 			return false;
 	return true;
+}
+
+static struct axis *axis_new(struct axes *ax, const char *flag, const char *name, struct err *e)
+{
+	struct axis *a;
+	size_t k;
+
+	if (!valid_param_name(name)) {
+		err_set(e, "%s: bad parameter name '%s'", flag, name);
+		return NULL;
+	}
+	for (k = 0; k < ax->nr; k++) {
+		if (!strcmp(ax->v[k].name, name)) {
+			err_set(e, "parameter '%s' given twice", name);
+			return NULL;
+		}
+	}
+	ALLOC_GROW(ax->v, ax->nr + 1, ax->alloc);
+	a = &ax->v[ax->nr++];
+	memset(a, 0, sizeof(*a));
+	a->name = name;
+	return a;
+}
+
+/* -P NAME MIN MAX: the step may come later on the line, so the values are made after parsing. */
+static int opt_scan(const struct option *opt, const char *flag, const char *const *args, struct err *e)
+{
+	struct axis *a = axis_new(opt->value, flag, args[0], e);
+
+	if (!a)
+		return -1;
+	a->scan_min = args[1];
+	a->scan_max = args[2];
+	return 0;
+}
+
+/* -L NAME a,b,c */
+static int opt_list(const struct option *opt, const char *flag, const char *const *args, struct err *e)
+{
+	struct axis *a = axis_new(opt->value, flag, args[0], e);
+	const char *p = args[1];
+
+	if (!a)
+		return -1;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		axis_add(a, xstrndup(p, len));
+		if (a->nr > MAX_PARAM_VALUES)
+			return err_set(e, "-L %s: more than %d values", a->name, MAX_PARAM_VALUES);
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	return 0;
 }
 
 /* A word quoted for display when it needs it ("--" commands are shown as one line). */
@@ -238,9 +286,9 @@ static bool is_program_path(const char *w)
  * `kiln bench -- ./old ./new` benchmarks one command, ./old with the argument ./new (as `--` means for env or
  * perf). When every word is a program, the user most likely meant two commands: say how to write that.
  */
-static void check_tail(char **tail, int ntail)
+static void check_tail(char **tail, size_t ntail)
 {
-	int i;
+	size_t i;
 
 	if (ntail < 2)
 		return;
@@ -252,19 +300,26 @@ static void check_tail(char **tail, int ntail)
 		    ntail > 2 ? " ..." : "", tail[0], tail[1]);
 }
 
+/* Writes `b` (and releases it) to `path` in one piece; prints the error. */
+static int write_file(const char *path, struct buf *b)
+{
+	struct err e = ERR_INIT;
+	int r;
+
+	r = afile_write_all(path, b->buf, b->len, &e);
+	buf_release(b);
+	if (r)
+		error_msg("%s", e.msg);
+	return r;
+}
+
 static int export(const char *path, void (*fn)(struct buf *, const struct bench_cmd *, size_t),
 		  const struct bench_cmd *cmds, size_t n)
 {
 	struct buf b = BUF_INIT;
-	struct err e = ERR_INIT;
-	int r;
 
 	fn(&b, cmds, n);
-	r = afile_write_all(path, b.buf, b.len, &e);
-	buf_release(&b);
-	if (r)
-		error_msg("%s", e.msg);
-	return r;
+	return write_file(path, &b);
 }
 
 /* The runs, in the export's schema read back by the importer: the history holds what `kiln compare` reads. */
@@ -288,348 +343,307 @@ out:
 	return r;
 }
 
-int cmd_bench(int argc, char **argv)
+/* Returns the number of positional arguments, or PARSE_HELP / PARSE_ERROR. */
+static int parse_bench(int argc, char **argv, struct bench_opts *o)
 {
-	struct bench_opts o = { .min_runs = 10, .min_time = 3, .step = 1, .confidence = 0.95, .order = "round-robin",
-				.format = "text", .seed = -1, .hist = HIST_CLI_INIT };
-	struct bench_run_opts ro = { 0 };
-	char **pargv = NULL, **tail = NULL;
-	int pargc = 0, ntail = 0, nargs, i, ret = EXIT_USAGE;
-	struct axis *axes = NULL;
-	size_t naxes = 0, aaxes = 0, ncmds = 0, acmds = 0, nbase, k, combos = 1;
-	struct bench_cmd *cmds = NULL;
-	struct bench_summary *sums = NULL;
-	struct bench_export_info info = { 0 };
-	struct progress *prog = NULL;
-	struct sigaction sa, old_sa;
-	char *shell = NULL, *profile = NULL;
-	bool stopped = false, via_shell;
-	struct err e = ERR_INIT;
-
 	const struct option opts[] = {
 		OPT_GROUP("Runs"),
-		OPT_INT('w', "warmup", &o.warmup, "N", "unmeasured runs of each command first (default 0)", 0, 1000000),
-		OPT_INT('r', "runs", &o.runs, "N", "exactly N measured runs of each command", 1, 100000000),
-		OPT_INT('m', "min-runs", &o.min_runs, "N", "at least N runs (default 10)", 1, 100000000),
-		OPT_INT('M', "max-runs", &o.max_runs, "N", "at most N runs (default no limit)", 1, 100000000),
-		OPT_DOUBLE(0, "min-time", &o.min_time, "SECONDS", "run each command at least this long (default 3)", 0,
-			   1e6),
-		OPT_LIST('p', "prepare", &o.prepare, "CMD",
+		OPT_INT('w', "warmup", &o->warmup, "N", "unmeasured runs of each command first (default 0)", 0,
+			1000000),
+		OPT_INT('r', "runs", &o->runs, "N", "exactly N measured runs of each command", 1, 100000000),
+		OPT_INT('m', "min-runs", &o->min_runs, "N", "at least N runs (default 10)", 1, 100000000),
+		OPT_INT('M', "max-runs", &o->max_runs, "N", "at most N runs (default no limit)", 1, 100000000),
+		OPT_DOUBLE(0, "min-time", &o->min_time, "SECONDS", "run each command at least this long (default 3)",
+			   0, 1e6),
+		OPT_LIST('p', "prepare", &o->prepare, "CMD",
 			 "run CMD before each run (once for all commands, or once per command)"),
-		OPT_LIST(0, "conclude", &o.conclude, "CMD", "run CMD after each run (like --prepare)"),
-		OPT_STRING('s', "setup", &o.setup, "CMD", "run CMD once before the runs of each command"),
-		OPT_STRING('c', "cleanup", &o.cleanup, "CMD", "run CMD once after the runs of each command"),
-		OPT_STRING('S', "shell", &o.shell, "SHELL",
-			   "run the commands through 'SHELL -c': a name or path, 'default' (sh, the default) or 'none'"),
-		OPT_BOOL('N', "no-shell", &o.no_shell, "an alias for --shell=none: split into words, execute directly"),
-		OPT_BOOL('i', "ignore-failure", &o.ignore_failure, "do not stop when a command exits non-zero"),
-		OPT_BOOL(0, "show-output", &o.show_output, "let the commands write to the terminal"),
-		OPT_CHOICE(0, "order", &o.order, "ORDER", "interleaving of several commands: round-robin or shuffle",
+		OPT_LIST(0, "conclude", &o->conclude, "CMD", "run CMD after each run (like --prepare)"),
+		OPT_STRING('s', "setup", &o->setup, "CMD", "run CMD once before the runs of each command"),
+		OPT_STRING('c', "cleanup", &o->cleanup, "CMD", "run CMD once after the runs of each command"),
+		OPT_STRING('S', "shell", &o->shell, "SHELL", "run the commands through 'SHELL -c': a name or path, "
+			   "'default' (sh, the default) or 'none'"),
+		OPT_BOOL('N', "no-shell", &o->no_shell,
+			 "an alias for --shell=none: split into words, execute directly"),
+		OPT_BOOL('i', "ignore-failure", &o->ignore_failure, "do not stop when a command exits non-zero"),
+		OPT_BOOL(0, "show-output", &o->show_output, "let the commands write to the terminal"),
+		OPT_CHOICE(0, "order", &o->order, "ORDER", "interleaving of several commands: round-robin or shuffle",
 			   order_choices),
-		OPT_INT(0, "seed", &o.seed, "N", "seed of --order shuffle (default: random, printed)", 0,
+		OPT_INT(0, "seed", &o->seed, "N", "seed of --order shuffle (default: random, printed)", 0,
 			9007199254740991.0),
-		OPT_GROUP("Parameters (also -P NAME MIN MAX and -L NAME a,b,c)"),
-		OPT_DOUBLE('D', "parameter-step-size", &o.step, "STEP", "step of -P scans (default 1)", 1e-12, 1e15),
-		OPT_LIST('n', "command-name", &o.names, "NAME", "name the commands in order, in output and exports"),
+		OPT_GROUP("Parameters"),
+		OPT_ARGS('P', "parameter-scan", &o->axes, "NAME MIN MAX",
+			 "run the commands for each {NAME} from MIN to MAX", 3, opt_scan),
+		OPT_ARGS('L', "parameter-list", &o->axes, "NAME VALUES",
+			 "run the commands for each {NAME} in the comma-separated VALUES", 2, opt_list),
+		OPT_DOUBLE('D', "parameter-step-size", &o->step, "STEP", "step of -P scans (default 1)", 1e-12, 1e15),
+		OPT_LIST('n', "command-name", &o->names, "NAME", "name the commands in order, in output and exports"),
 		OPT_GROUP("Output"),
-		OPT_DOUBLE(0, "confidence", &o.confidence, "LEVEL", "level of the interval of the mean (default 0.95)",
+		OPT_DOUBLE(0, "confidence", &o->confidence, "LEVEL", "level of the interval of the mean (default 0.95)",
 			   0.5, 0.9999),
-		OPT_CHOICE(0, "format", &o.format, "FMT", "stdout: text (default) or json (the export JSON)",
+		OPT_CHOICE(0, "format", &o->format, "FMT", "stdout: text (default) or json (the export JSON)",
 			   format_choices),
-		OPT_STRING(0, "export-json", &o.export_json, "FILE", "write the results as JSON (hyperfine's schema)"),
-		OPT_STRING(0, "export-markdown", &o.export_markdown, "FILE", "write a Markdown table"),
-		OPT_STRING(0, "export-csv", &o.export_csv, "FILE", "write a CSV table"),
+		OPT_STRING(0, "export-json", &o->export_json, "FILE", "write the results as JSON (hyperfine's schema)"),
+		OPT_STRING(0, "export-markdown", &o->export_markdown, "FILE", "write a Markdown table"),
+		OPT_STRING(0, "export-csv", &o->export_csv, "FILE", "write a CSV table"),
 		OPT_GROUP("History (kiln trend, kiln compare --baseline-from; --push: see kiln push-bench)"),
-		HIST_CLI_OPTIONS(&o.hist),
-		OPT_BOOL(0, "profile", &o.profile,
+		HIST_CLI_OPTIONS(&o->hist),
+		OPT_BOOL(0, "profile", &o->profile,
 			 "after the timed runs, profile one more run of each command (CPU) and store it with the run"),
-		OPT_STRING(0, "profile-output", &o.profile_out, "FILE", "also write that profile to FILE (implies --profile)"),
+		OPT_STRING(0, "profile-output", &o->profile_out, "FILE",
+			   "also write that profile to FILE (implies --profile)"),
 		OPT_END(),
 	};
 
-	/* "--" starts one command with its arguments; -P and -L (several values each) are taken out first. */
-	pargv = xcalloc((size_t)argc + 1, sizeof(*pargv));
-	for (i = 0; i < argc; i++) {
-		const char *a = argv[i];
+	/* "--" starts one command with its arguments: it is kept to tell that command from the command lines. */
+	return parse_options(argc, argv, opts, &bench_help, PARSE_KEEP_DASHDASH);
+}
 
-		if (i > 0 && !strcmp(a, "--")) {
-			tail = argv + i + 1;
-			ntail = argc - i - 1;
-			break;
-		}
-		if (i > 0 && (!strcmp(a, "-P") || !strcmp(a, "--parameter-scan") || !strcmp(a, "-L") ||
-			      !strcmp(a, "--parameter-list"))) {
-			bool scan = a[1] == 'P' || !strcmp(a, "--parameter-scan");
-			int need = scan ? 3 : 2;
-			struct axis *ax;
+/* Splits the arguments at "--" and makes the values of the -P scans; returns 0 or the usage status. */
+static int expand_args(struct bench_opts *o, char **args, size_t nargs)
+{
+	size_t k;
+	int r;
 
-			if (i + need >= argc || !strcmp(argv[i + 1], "--")) {
-				ret = usage_error(&bench_help, "%s needs %s", a, scan ? "NAME MIN MAX" : "NAME VALUES");
-				goto out;
-			}
-			if (!valid_param_name(argv[i + 1])) {
-				ret = usage_error(&bench_help, "%s: bad parameter name '%s'", a, argv[i + 1]);
-				goto out;
-			}
-			for (k = 0; k < naxes; k++)
-				if (!strcmp(axes[k].name, argv[i + 1])) {
-					ret = usage_error(&bench_help, "parameter '%s' given twice", argv[i + 1]);
-					goto out;
-				}
-			ALLOC_GROW(axes, naxes + 1, aaxes);
-			ax = &axes[naxes++];
-			memset(ax, 0, sizeof(*ax));
-			ax->name = argv[i + 1];
-			/* The step may come later on the line: scans are expanded after parsing. */
-			if (!scan && list_axis(ax, argv[i + 1], argv[i + 2])) {
-				goto out;
-			}
-			if (scan) {
-				ax->values = xcalloc(3, sizeof(char *));
-				ax->values[0] = xstrdup(argv[i + 2]);
-				ax->values[1] = xstrdup(argv[i + 3]);
-				ax->nr = 0; /* marks a pending scan */
-				ax->alloc = 3;
-			}
-			i += need;
-			continue;
-		}
-		pargv[pargc++] = argv[i];
-	}
-	nargs = parse_options(pargc, pargv, opts, &bench_help, 0);
-	if (nargs == PARSE_HELP) {
-		ret = EXIT_OK;
-		goto out;
-	}
-	if (nargs < 0)
-		goto out;
-	for (k = 0; k < naxes; k++) {
-		if (axes[k].nr == 0 && axes[k].values) {
-			char *mn = axes[k].values[0], *mx = axes[k].values[1];
-
-			free(axes[k].values);
-			axes[k].values = NULL;
-			axes[k].alloc = 0;
-			i = scan_axis(&axes[k], axes[k].name, mn, mx, o.step);
-			free(mn);
-			free(mx);
-			if (i) {
-				ret = i;
-				goto out;
-			}
-		}
-		combos *= axes[k].nr;
-		if (combos > MAX_PARAM_VALUES) {
-			ret = usage_error(&bench_help, "too many parameter combinations (more than %d)", MAX_PARAM_VALUES);
-			goto out;
-		}
-	}
-	nbase = (size_t)nargs + (tail ? 1 : 0);
-	if (tail && !ntail) {
-		ret = usage_error(&bench_help, "no command after '--'");
-		goto out;
-	}
-	if (!nbase) {
-		ret = usage_error(&bench_help, "no command to benchmark");
-		goto out;
-	}
-	if ((o.hist.dir || o.hist.push) && (ret = hist_cli_check(&o.hist, &bench_help)))
-		goto out;
-	if (o.profile && !o.hist.dir && !o.hist.push && !o.profile_out) {
-		ret = usage_error(&bench_help, "--profile stores the profile with the run: give --history DIR, --push "
-				  "URL or --profile-output FILE");
-		goto out;
-	}
-	if ((ret = choose_shell(o.shell, o.no_shell, &shell)))
-		goto out;
-	ret = EXIT_USAGE;
-	if (tail)
-		check_tail(tail, ntail);
-	if (o.prepare.nr > 1 && o.prepare.nr != nbase) {
-		ret = usage_error(&bench_help, "give --prepare once or once per command (%zu commands, %zu --prepare)",
-				  nbase, o.prepare.nr);
-		goto out;
-	}
-	if (o.conclude.nr > 1 && o.conclude.nr != nbase) {
-		ret = usage_error(&bench_help, "give --conclude once or once per command (%zu commands, %zu --conclude)",
-				  nbase, o.conclude.nr);
-		goto out;
-	}
-	if (o.names.nr && o.names.nr != nbase * combos && o.names.nr != nbase) {
-		ret = usage_error(&bench_help, "%zu --command-name for %zu commands", o.names.nr, nbase * combos);
-		goto out;
-	}
-	if (o.runs && (o.min_runs != 10 || o.max_runs)) {
-		ret = usage_error(&bench_help, "--runs excludes --min-runs and --max-runs");
-		goto out;
-	}
-	if (o.max_runs && o.max_runs < o.min_runs) {
-		ret = usage_error(&bench_help, "--max-runs %lld is below --min-runs %lld", o.max_runs, o.min_runs);
-		goto out;
-	}
-	/* The commands: each base command for each parameter combination. */
-	for (k = 0; k < nbase; k++) {
-		const char *base = k < (size_t)nargs ? pargv[k] : NULL;
-		size_t c;
-
-		for (c = 0; c < combos; c++) {
-			struct bench_cmd *bc;
-			size_t rest = c, a;
-
-			ALLOC_GROW(cmds, ncmds + 1, acmds);
-			bc = &cmds[ncmds++];
-			memset(bc, 0, sizeof(*bc));
-			bc->nparams = naxes;
-			bc->params = naxes ? xcalloc(naxes, sizeof(*bc->params)) : NULL;
-			for (a = naxes; a-- > 0;) {
-				bc->params[a].name = xstrdup(axes[a].name);
-				bc->params[a].value = xstrdup(axes[a].values[rest % axes[a].nr]);
-				rest /= axes[a].nr;
-			}
-			if (k >= (size_t)nargs) {
-				/* A "--" command: substitute in each word, then show the words quoted. */
-				struct buf line = BUF_INIT;
-
-				bc->argv = xcalloc((size_t)ntail + 1, sizeof(char *));
-				for (i = 0; i < ntail; i++) {
-					bc->argv[i] = bench_substitute(tail[i], bc->params, naxes);
-					if (i)
-						buf_addch(&line, ' ');
-					add_quoted(&line, bc->argv[i]);
-				}
-				bc->display = buf_detach(&line, NULL);
-				/* Executed as given, unless --shell asked for a shell by name. */
-				if (shell && o.shell && strcmp(o.shell, "default")) {
-					bench_free_words(bc->argv);
-					bc->argv = NULL;
-				}
-			} else {
-				bc->display = bench_substitute(base, bc->params, naxes);
-				bc->argv = shell ? NULL : bench_split_words(bc->display, &e);
-				if (!shell && !bc->argv) {
-					ret = usage_error(&bench_help, "cannot split command '%s': %s", base, e.msg);
-					goto out;
-				}
-			}
-			if (o.prepare.nr)
-				bc->prepare = bench_substitute(o.prepare.v[o.prepare.nr == 1 ? 0 : k], bc->params, naxes);
-			if (o.conclude.nr)
-				bc->conclude =
-					bench_substitute(o.conclude.v[o.conclude.nr == 1 ? 0 : k], bc->params, naxes);
-			if (o.names.nr == nbase * combos)
-				bc->name = bench_substitute(o.names.v[ncmds - 1], bc->params, naxes);
-			else if (o.names.nr)
-				bc->name = bench_substitute(o.names.v[k], bc->params, naxes);
-		}
-	}
-
-	ro.warmup = (size_t)o.warmup;
-	ro.runs = (size_t)o.runs;
-	ro.min_runs = (size_t)o.min_runs;
-	ro.max_runs = (size_t)o.max_runs;
-	ro.min_time = o.min_time;
-	ro.shell = shell;
-	ro.setup = o.setup;
-	ro.cleanup = o.cleanup;
-	ro.shuffle = !strcmp(o.order, "shuffle");
-	ro.ignore_failure = o.ignore_failure;
-	ro.show_output = o.show_output;
-	ro.stop = &interrupted;
-	if (ro.shuffle) {
-		ro.seed = o.seed >= 0 ? (uint64_t)o.seed : (now_ns() ^ ((uint64_t)getpid() << 32)) & ((1ULL << 53) - 1);
-		fprintf(stderr, "kiln: shuffled run order, seed %llu (repeat with --seed %llu)\n",
-			(unsigned long long)ro.seed, (unsigned long long)ro.seed);
-	}
-	for (k = 0; k < ncmds && cmds[k].argv; k++)
+	o->lines = args;
+	for (o->nlines = 0; o->nlines < nargs && strcmp(args[o->nlines], "--"); o->nlines++)
 		;
-	via_shell = k < ncmds;
-	if (via_shell && bench_calibrate_shell(&ro, SHELL_CALIBRATION_RUNS, &e)) {
-		error_msg("%s", e.msg);
-		goto out;
+	if (o->nlines < nargs) {
+		o->tail = args + o->nlines + 1;
+		o->ntail = nargs - o->nlines - 1;
 	}
-	/* A Ctrl-C (the commands get it too) ends the benchmark; an inherited "ignore" is kept (nohup). */
+	o->combos = 1;
+	for (k = 0; k < o->axes.nr; k++) {
+		if (o->axes.v[k].scan_min && (r = scan_axis(&o->axes.v[k], o->step)))
+			return r;
+		o->combos *= o->axes.v[k].nr;
+		if (o->combos > MAX_PARAM_VALUES)
+			return usage_error(&bench_help, "too many parameter combinations (more than %d)",
+					   MAX_PARAM_VALUES);
+	}
+	o->nbase = o->nlines + (o->tail ? 1 : 0);
+	return 0;
+}
+
+/* The checks that involve several options; chooses the shell. Returns 0 or the usage status. */
+static int check_opts(struct bench_opts *o, char **shell)
+{
+	int r;
+
+	if (o->tail && !o->ntail)
+		return usage_error(&bench_help, "no command after '--'");
+	if (!o->nbase)
+		return usage_error(&bench_help, "no command to benchmark");
+	if ((o->hist.dir || o->hist.push) && (r = hist_cli_check(&o->hist, &bench_help)))
+		return r;
+	if (o->profile && !o->hist.dir && !o->hist.push && !o->profile_out)
+		return usage_error(&bench_help, "--profile stores the profile with the run: give --history DIR, --push "
+				   "URL or --profile-output FILE");
+	if ((r = choose_shell(o->shell, o->no_shell, shell)))
+		return r;
+	if (o->tail)
+		check_tail(o->tail, o->ntail);
+	if (o->prepare.nr > 1 && o->prepare.nr != o->nbase)
+		return usage_error(&bench_help, "give --prepare once or once per command (%zu commands, %zu --prepare)",
+				   o->nbase, o->prepare.nr);
+	if (o->conclude.nr > 1 && o->conclude.nr != o->nbase)
+		return usage_error(&bench_help,
+				   "give --conclude once or once per command (%zu commands, %zu --conclude)", o->nbase,
+				   o->conclude.nr);
+	if (o->names.nr && o->names.nr != o->nbase * o->combos && o->names.nr != o->nbase)
+		return usage_error(&bench_help, "%zu --command-name for %zu commands", o->names.nr,
+				   o->nbase * o->combos);
+	if (o->runs && (o->min_runs != 10 || o->max_runs))
+		return usage_error(&bench_help, "--runs excludes --min-runs and --max-runs");
+	if (o->max_runs && o->max_runs < o->min_runs)
+		return usage_error(&bench_help, "--max-runs %lld is below --min-runs %lld", o->max_runs, o->min_runs);
+	return 0;
+}
+
+/* The "--" command with parameters substituted in each word, shown as one line of quoted words. */
+static void make_tail_cmd(const struct bench_opts *o, const char *shell, struct bench_cmd *bc)
+{
+	struct buf line = BUF_INIT;
+	size_t i;
+
+	bc->argv = xcalloc(o->ntail + 1, sizeof(char *));
+	for (i = 0; i < o->ntail; i++) {
+		bc->argv[i] = bench_substitute(o->tail[i], bc->params, bc->nparams);
+		if (i)
+			buf_addch(&line, ' ');
+		add_quoted(&line, bc->argv[i]);
+	}
+	bc->display = buf_detach(&line, NULL);
+	/* Executed as given, unless --shell asked for a shell by name. */
+	if (shell && o->shell && strcmp(o->shell, "default")) {
+		bench_free_words(bc->argv);
+		bc->argv = NULL;
+	}
+}
+
+/* Base command `k` with parameter combination `c` (the last axis varies fastest); the usage status on error. */
+static int make_cmd(const struct bench_opts *o, const char *shell, size_t k, size_t c, struct bench_cmd *bc)
+{
+	const struct axes *ax = &o->axes;
+	size_t rest = c, a, np = ax->nr;
+	struct err e = ERR_INIT;
+
+	memset(bc, 0, sizeof(*bc));
+	bc->nparams = np;
+	bc->params = np ? xcalloc(np, sizeof(*bc->params)) : NULL;
+	for (a = np; a-- > 0;) {
+		bc->params[a].name = xstrdup(ax->v[a].name);
+		bc->params[a].value = xstrdup(ax->v[a].values[rest % ax->v[a].nr]);
+		rest /= ax->v[a].nr;
+	}
+	if (k >= o->nlines) {
+		make_tail_cmd(o, shell, bc);
+	} else {
+		bc->display = bench_substitute(o->lines[k], bc->params, np);
+		bc->argv = shell ? NULL : bench_split_words(bc->display, &e);
+		if (!shell && !bc->argv)
+			return usage_error(&bench_help, "cannot split command '%s': %s", o->lines[k], e.msg);
+	}
+	if (o->prepare.nr)
+		bc->prepare = bench_substitute(o->prepare.v[o->prepare.nr == 1 ? 0 : k], bc->params, np);
+	if (o->conclude.nr)
+		bc->conclude = bench_substitute(o->conclude.v[o->conclude.nr == 1 ? 0 : k], bc->params, np);
+	if (o->names.nr == o->nbase * o->combos)
+		bc->name = bench_substitute(o->names.v[k * o->combos + c], bc->params, np);
+	else if (o->names.nr)
+		bc->name = bench_substitute(o->names.v[k], bc->params, np);
+	return 0;
+}
+
+/* Ctrl-C stops the runs (the commands get it too); an inherited "ignore" is kept (nohup). */
+static int run_interruptible(struct bench_cmd *cmds, size_t n, struct bench_run_opts *ro, struct err *e)
+{
+	struct sigaction sa, old_sa;
+	struct progress *prog;
+	int r;
+
+	ro->stop = &interrupted;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills at once */
 	if (sigaction(SIGINT, NULL, &old_sa) || old_sa.sa_handler == SIG_IGN || sigaction(SIGINT, &sa, NULL))
-		ro.stop = NULL;
+		ro->stop = NULL;
 	prog = progress_new_count("Benchmarking", 0, "runs");
-	i = bench_run(cmds, ncmds, &ro, on_progress, prog, &e);
+	r = bench_run(cmds, n, ro, on_progress, prog, e);
 	progress_free(prog);
-	if (ro.stop)
+	if (ro->stop)
 		sigaction(SIGINT, &old_sa, NULL);
-	if (i < 0) {
+	return r;
+}
+
+/*
+ * Runs the benchmark and fills `info` for the exports. Returns 0, BENCH_STOPPED after a Ctrl-C (the commands
+ * without a finished run are dropped from `cmds`), or -1 (the error printed).
+ */
+static int run_bench(const struct bench_opts *o, const char *shell, struct bench_cmd *cmds, size_t *ncmds,
+		     struct bench_export_info *info)
+{
+	struct bench_run_opts ro = { .warmup = (size_t)o->warmup, .runs = (size_t)o->runs,
+				     .min_runs = (size_t)o->min_runs, .max_runs = (size_t)o->max_runs,
+				     .min_time = o->min_time, .shell = shell, .setup = o->setup, .cleanup = o->cleanup,
+				     .shuffle = !strcmp(o->order, "shuffle"), .ignore_failure = o->ignore_failure,
+				     .show_output = o->show_output };
+	struct err e = ERR_INIT;
+	size_t k, kept = 0, runs = 0;
+	bool via_shell;
+	int r;
+
+	if (ro.shuffle) {
+		ro.seed = o->seed >= 0 ? (uint64_t)o->seed
+				       : (now_ns() ^ ((uint64_t)getpid() << 32)) & ((1ULL << 53) - 1);
+		fprintf(stderr, "kiln: shuffled run order, seed %llu (repeat with --seed %llu)\n",
+			(unsigned long long)ro.seed, (unsigned long long)ro.seed);
+	}
+	for (k = 0; k < *ncmds && cmds[k].argv; k++)
+		;
+	via_shell = k < *ncmds;
+	if (via_shell && bench_calibrate_shell(&ro, SHELL_CALIBRATION_RUNS, &e)) {
 		error_msg("%s", e.msg);
-		goto out;
+		return -1;
 	}
-	if (i == BENCH_STOPPED) {
-		size_t kept = 0, runs = 0;
-
-		stopped = true;
-		/* Commands without a finished run have nothing to report. */
-		for (k = 0; k < ncmds; k++) {
-			runs += cmds[k].n;
-			if (cmds[k].n)
-				cmds[kept++] = cmds[k];
-			else
-				bench_cmd_release(&cmds[k]);
-		}
-		ncmds = kept;
-		warning_msg("interrupted: reporting the %zu run%s done so far", runs, runs == 1 ? "" : "s");
-		if (!ncmds) {
-			ret = 128 + SIGINT;
-			goto out;
-		}
+	r = run_interruptible(cmds, *ncmds, &ro, &e);
+	if (r < 0) {
+		error_msg("%s", e.msg);
+		return -1;
 	}
+	*info = (struct bench_export_info){ .confidence = o->confidence, .shuffled = ro.shuffle, .seed = ro.seed,
+					    .shell = via_shell ? shell : NULL, .shell_wall = ro.shell_wall,
+					    .interrupted = r == BENCH_STOPPED };
+	if (r != BENCH_STOPPED)
+		return 0;
+	/* Commands without a finished run have nothing to report. */
+	for (k = 0; k < *ncmds; k++) {
+		runs += cmds[k].n;
+		if (cmds[k].n)
+			cmds[kept++] = cmds[k];
+		else
+			bench_cmd_release(&cmds[k]);
+	}
+	*ncmds = kept;
+	warning_msg("interrupted: reporting the %zu run%s done so far", runs, runs == 1 ? "" : "s");
+	return BENCH_STOPPED;
+}
 
-	/* Exports first: when one cannot be written, that is the one line on stderr. */
-	info.confidence = o.confidence;
-	info.shuffled = ro.shuffle;
-	info.seed = ro.seed;
-	info.shell = via_shell ? shell : NULL;
-	info.shell_wall = ro.shell_wall;
-	info.interrupted = stopped;
-	if (o.export_json) {
-		struct buf b = BUF_INIT;
-		int r;
+/* Exports first: when one cannot be written, that is the one line on stderr. */
+static int write_exports(const struct bench_opts *o, const struct bench_cmd *cmds, size_t n,
+			 const struct bench_export_info *info)
+{
+	struct buf b = BUF_INIT;
+	char *profile = NULL;
+	int r = -1;
 
-		bench_export_json(&b, cmds, ncmds, &info);
-		r = afile_write_all(o.export_json, b.buf, b.len, &e);
-		buf_release(&b);
-		if (r) {
-			error_msg("%s", e.msg);
-			goto out;
-		}
+	if (o->export_json) {
+		bench_export_json(&b, cmds, n, info);
+		if (write_file(o->export_json, &b))
+			return -1;
 	}
 	/* The profiled runs come after the timed ones, and not after a Ctrl-C. */
-	if ((o.profile || o.profile_out) && !stopped &&
-	    !(profile = bench_profile_record(cmds, ncmds, via_shell ? shell : NULL, o.profile_out)))
+	if ((o->profile || o->profile_out) && !info->interrupted &&
+	    !(profile = bench_profile_record(cmds, n, info->shell, o->profile_out)))
 		goto out;
-	if ((o.hist.dir || o.hist.push) && push_history(&o.hist, cmds, ncmds, &info, profile))
+	if ((o->hist.dir || o->hist.push) && push_history(&o->hist, cmds, n, info, profile))
 		goto out;
-	if (o.export_markdown && export(o.export_markdown, bench_export_markdown, cmds, ncmds))
+	if (o->export_markdown && export(o->export_markdown, bench_export_markdown, cmds, n))
 		goto out;
-	if (o.export_csv && export(o.export_csv, bench_export_csv, cmds, ncmds))
+	if (o->export_csv && export(o->export_csv, bench_export_csv, cmds, n))
 		goto out;
-	sums = xcalloc(ncmds, sizeof(*sums));
-	for (k = 0; k < ncmds; k++)
-		bench_summarize(&cmds[k], o.confidence, &sums[k]);
-	if (!strcmp(o.format, "json")) {
+	r = 0;
+out:
+	if (profile)
+		unlink(profile);
+	free(profile);
+	return r;
+}
+
+/* The results on stdout (text or the export JSON), then each command's warnings on stderr. */
+static void print_results(const struct bench_opts *o, const struct bench_cmd *cmds, size_t n,
+			  const struct bench_export_info *info)
+{
+	struct bench_summary *sums = xcalloc(n, sizeof(*sums));
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		bench_summarize(&cmds[k], o->confidence, &sums[k]);
+	if (!strcmp(o->format, "json")) {
 		struct buf b = BUF_INIT;
 
-		bench_export_json(&b, cmds, ncmds, &info);
+		bench_export_json(&b, cmds, n, info);
 		fwrite(b.buf, 1, b.len, stdout);
 		buf_release(&b);
 	} else {
 		bool color = use_color(1);
 
-		for (k = 0; k < ncmds; k++)
+		for (k = 0; k < n; k++)
 			print_result(k, &cmds[k], &sums[k], color);
-		if (ncmds > 1)
-			print_summary(cmds, sums, ncmds, color);
+		if (n > 1)
+			print_summary(cmds, sums, n, color);
 	}
-	for (k = 0; k < ncmds; k++) {
+	for (k = 0; k < n; k++) {
 		struct buf w = BUF_INIT;
 		const char *p;
 
@@ -642,30 +656,64 @@ int cmd_bench(int argc, char **argv)
 		}
 		buf_release(&w);
 	}
-	ret = stopped ? 128 + SIGINT : EXIT_OK;
+	free(sums);
+}
+
+static void bench_opts_release(struct bench_opts *o)
+{
+	size_t k;
+
+	for (k = 0; k < o->axes.nr; k++)
+		axis_release(&o->axes.v[k]);
+	free(o->axes.v);
+	free(o->prepare.v);
+	free(o->conclude.v);
+	free(o->names.v);
+	hist_cli_release(&o->hist);
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	struct bench_opts o = { .min_runs = 10, .min_time = 3, .step = 1, .confidence = 0.95, .order = "round-robin",
+				.format = "text", .seed = -1, .hist = HIST_CLI_INIT };
+	struct bench_export_info info = { 0 };
+	struct bench_cmd *cmds = NULL;
+	size_t ncmds = 0, k, c;
+	char *shell = NULL;
+	int nargs, r, ret = EXIT_USAGE;
+
+	nargs = parse_bench(argc, argv, &o);
+	if (nargs == PARSE_HELP)
+		ret = EXIT_OK;
+	if (nargs < 0)
+		goto out;
+	if ((ret = expand_args(&o, argv, (size_t)nargs)) || (ret = check_opts(&o, &shell)))
+		goto out;
+	/* The commands: each base command for each parameter combination. */
+	cmds = xcalloc(o.nbase * o.combos, sizeof(*cmds));
+	for (k = 0; k < o.nbase; k++) {
+		for (c = 0; c < o.combos; c++) {
+			if ((ret = make_cmd(&o, shell, k, c, &cmds[ncmds++])))
+				goto out;
+		}
+	}
+	ret = EXIT_USAGE;
+	r = run_bench(&o, shell, cmds, &ncmds, &info);
+	if (r < 0)
+		goto out;
+	if (r == BENCH_STOPPED && !ncmds) {
+		ret = 128 + SIGINT;
+		goto out;
+	}
+	if (write_exports(&o, cmds, ncmds, &info))
+		goto out;
+	print_results(&o, cmds, ncmds, &info);
+	ret = r == BENCH_STOPPED ? 128 + SIGINT : EXIT_OK;
 out:
-	if (profile)
-		unlink(profile);
-	free(profile);
 	free(shell);
 	for (k = 0; k < ncmds; k++)
 		bench_cmd_release(&cmds[k]);
 	free(cmds);
-	free(sums);
-	for (k = 0; k < naxes; k++) {
-		if (axes[k].nr == 0 && axes[k].values) {
-			free(axes[k].values[0]);
-			free(axes[k].values[1]);
-			free(axes[k].values);
-		} else {
-			axis_release(&axes[k]);
-		}
-	}
-	free(axes);
-	free(pargv);
-	free(o.prepare.v);
-	free(o.conclude.v);
-	free(o.names.v);
-	hist_cli_release(&o.hist);
+	bench_opts_release(&o);
 	return ret;
 }

@@ -172,8 +172,7 @@ int cmd_compare(int argc, char **argv)
 		OPT_LIST(0, "metric", &o.metrics, "NAME",
 			 "compare only this metric (time, cpu, B/op, ...); repeatable"),
 		OPT_BOOL(0, "fail-on-regression", &o.fail, "exit 1 when a regression is found (the default)"),
-		{ OPTION_BOOL, 0, "no-fail", &o.no_fail, NULL, "exit 0 even when a regression is found", OPT_NONEG,
-		  0, 0, NULL, NULL },
+		OPT_BOOL(0, "no-fail", &o.no_fail, "exit 0 even when a regression is found", OPT_NONEG),
 		OPT_GROUP("Baseline from a benchmark history (kiln push-bench, kiln bench --history)"),
 		OPT_STRING(0, "baseline-from", &o.baseline_from, "DIR|URL",
 			   "the baseline is the latest run of --branch in the history DIR or on kiln serve at URL; give "

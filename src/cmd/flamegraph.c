@@ -240,7 +240,7 @@ static void flamegraph_options(struct flamegraph_opts *o, struct option *out)
 		OPT_GROUP("Colours"),
 		OPT_CHOICE(0, "colors", &o->colors, "PALETTE", "palette: hot (default), mem, io, wakeup, chain, java, "
 			   "js, perl, red, green, blue, aqua, yellow, purple, orange", palette_names),
-		{ OPTION_CHOICE, 0, "color", &o->colors, "PALETTE", NULL, OPT_HIDDEN, 0, 0, palette_names, NULL },
+		OPT_CHOICE(0, "color", &o->colors, "PALETTE", NULL, palette_names, OPT_HIDDEN),
 		OPT_STRING(0, "bgcolors", &o->bgcolors, "COLOR", "background: yellow, blue, green, grey or #rrggbb "
 			   "(default: by palette)"),
 		OPT_BOOL(0, "hash", &o->hash, "shade by a hash of the name: similar names, similar colours"),

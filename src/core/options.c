@@ -120,6 +120,40 @@ fail:
 	return -1;
 }
 
+/* An option with several values: the first may be attached (`first`), the others are the next arguments. */
+static int take_args(const struct option *o, const char *first, char **argv, int argc, int *i, bool is_long,
+		     const struct cmd_help *help)
+{
+	const char *args[OPT_ARGS_MAX];
+	size_t n = (size_t)o->min, k = 0;
+	struct err e = ERR_INIT;
+	char name[128];
+
+	if (n < 1 || n > OPT_ARGS_MAX)
+		BUG("option '%s' takes %zu values", o->long_name, n);
+	opt_name(name, sizeof(name), o, is_long);
+	if (first)
+		args[k++] = first;
+	/* `--` ends the options, so it is no value: `-P n 1 -- ./prog` lacks one. */
+	for (; k < n && *i + 1 < argc && strcmp(argv[*i + 1], "--"); k++)
+		args[k] = argv[++*i];
+	if (k < n) {
+		usage_error(help, "%s needs %s", name, o->argh);
+		return -1;
+	}
+	if (o->cb_args(o, name, args, &e)) {
+		usage_error(help, "%s", e.msg[0] ? e.msg : "bad values");
+		return -1;
+	}
+	return 0;
+}
+
+/* With PARSE_KEEP_DASHDASH, `--` separates and is no option's value (`--prepare -- ./prog` lacks one). */
+static bool sep(const char *arg, int flags)
+{
+	return (flags & PARSE_KEEP_DASHDASH) && !strcmp(arg, "--");
+}
+
 static const struct option *find_long(const struct option *opts, const char *name, size_t len, bool *neg)
 {
 	*neg = false;
@@ -166,7 +200,8 @@ int parse_options_given(int argc, char **argv, const struct option *opts, const 
 		char *arg = argv[i];
 
 		if (!strcmp(arg, "--")) {
-			i++;
+			if (!(flags & PARSE_KEEP_DASHDASH))
+				i++;
 			break;
 		}
 		if (arg[0] != '-' || !arg[1]) {
@@ -203,10 +238,17 @@ int parse_options_given(int argc, char **argv, const struct option *opts, const 
 				usage_error(help, "unknown option '--%.*s'", (int)len, name);
 				return PARSE_ERROR;
 			}
+			if (o->type == OPTION_ARGS) {
+				if (take_args(o, eq ? eq + 1 : NULL, argv, argc, &i, true, help))
+					return PARSE_ERROR;
+				if (given)
+					given[(*ngiven)++] = o;
+				continue;
+			}
 			if (option_takes_value(o)) {
 				if (eq) {
 					val = eq + 1;
-				} else if (i + 1 < argc) {
+				} else if (i + 1 < argc && !sep(argv[i + 1], flags)) {
 					val = argv[++i];
 				} else {
 					usage_error(help, "option '--%s' requires a value", o->long_name);
@@ -230,12 +272,19 @@ int parse_options_given(int argc, char **argv, const struct option *opts, const 
 				usage_error(help, "unknown option '-%c'", *p);
 				return PARSE_ERROR;
 			}
+			if (o->type == OPTION_ARGS) {
+				if (take_args(o, p[1] ? p + 1 : NULL, argv, argc, &i, false, help))
+					return PARSE_ERROR;
+				if (given)
+					given[(*ngiven)++] = o;
+				break;
+			}
 			if (option_takes_value(o)) {
 				const char *val;
 
 				if (p[1])
 					val = p + 1;
-				else if (i + 1 < argc)
+				else if (i + 1 < argc && !sep(argv[i + 1], flags))
 					val = argv[++i];
 				else {
 					usage_error(help, "option '-%c' requires a value", *p);

@@ -35,6 +35,7 @@ enum opt_type {
 	OPTION_LIST,     /* struct opt_list *: every use appends */
 	OPTION_CHOICE,   /* const char ** limited to `choices` (a NULL-terminated list) */
 	OPTION_CALLBACK, /* cb(opt, arg, err); arg NULL when the option takes none */
+	OPTION_ARGS,     /* cb_args(opt, flag, args, err) with the `min` values after the option (-P NAME MIN MAX) */
 };
 
 /* Flags. */
@@ -61,8 +62,15 @@ struct option {
 	int flags;
 	double min, max;
 	const char *const *choices;
-	int (*cb)(const struct option *opt, const char *arg, struct err *e);
+	union {
+		int (*cb)(const struct option *opt, const char *arg, struct err *e);
+		/* `flag` is the option as spelt ("-P" or "--parameter-scan"), for messages. */
+		int (*cb_args)(const struct option *opt, const char *flag, const char *const *args, struct err *e);
+	};
 };
+
+/* The most values an OPTION_ARGS option takes. */
+#define OPT_ARGS_MAX 8
 
 /* Repeated options collect here (e.g. -L NAME a,b). */
 struct opt_list {
@@ -70,17 +78,19 @@ struct opt_list {
 	size_t nr, alloc;
 };
 
-#define OPT_END() { OPTION_END, 0, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL }
-#define OPT_GROUP(h) { OPTION_GROUP, 0, NULL, NULL, NULL, (h), 0, 0, 0, NULL, NULL }
-#define OPT_BOOL(s, l, v, h, ...) { OPTION_BOOL, (s), (l), (v), NULL, (h), (0 __VA_OPT__(| (__VA_ARGS__))), 0, 0, NULL, NULL }
-#define OPT_COUNT(s, l, v, h, ...) { OPTION_COUNT, (s), (l), (v), NULL, (h), (OPT_NONEG __VA_OPT__(| (__VA_ARGS__))), 0, 0, NULL, NULL }
-#define OPT_INT(s, l, v, a, h, lo, hi, ...) { OPTION_INT, (s), (l), (v), (a), (h), (0 __VA_OPT__(| (__VA_ARGS__))), (lo), (hi), NULL, NULL }
-#define OPT_DOUBLE(s, l, v, a, h, lo, hi, ...) { OPTION_DOUBLE, (s), (l), (v), (a), (h), (0 __VA_OPT__(| (__VA_ARGS__))), (lo), (hi), NULL, NULL }
-#define OPT_STRING(s, l, v, a, h, ...) { OPTION_STRING, (s), (l), (v), (a), (h), (0 __VA_OPT__(| (__VA_ARGS__))), 0, 0, NULL, NULL }
-#define OPT_LIST(s, l, v, a, h, ...) { OPTION_LIST, (s), (l), (v), (a), (h), (0 __VA_OPT__(| (__VA_ARGS__))), 0, 0, NULL, NULL }
-#define OPT_CHOICE(s, l, v, a, h, c, ...) { OPTION_CHOICE, (s), (l), (v), (a), (h), (0 __VA_OPT__(| (__VA_ARGS__))), 0, 0, (c), NULL }
-#define OPT_CALLBACK(s, l, v, a, h, f, cb, ...) { OPTION_CALLBACK, (s), (l), (v), (a), (h), ((f) __VA_OPT__(| (__VA_ARGS__))), 0, 0, NULL, (cb) }
-#define OPT_HIDDEN_BOOL(s, l, v, ...) { OPTION_BOOL, (s), (l), (v), NULL, NULL, (OPT_HIDDEN __VA_OPT__(| (__VA_ARGS__))), 0, 0, NULL, NULL }
+#define OPT_END() { OPTION_END, 0, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, { NULL } }
+#define OPT_GROUP(h) { OPTION_GROUP, 0, NULL, NULL, NULL, (h), 0, 0, 0, NULL, { NULL } }
+#define OPT_BOOL(s, l, v, h, ...) { OPTION_BOOL, (s), (l), (v), NULL, (h), (0 __VA_OPT__(| (__VA_ARGS__))), 0, 0, NULL, { NULL } }
+#define OPT_COUNT(s, l, v, h, ...) { OPTION_COUNT, (s), (l), (v), NULL, (h), (OPT_NONEG __VA_OPT__(| (__VA_ARGS__))), 0, 0, NULL, { NULL } }
+#define OPT_INT(s, l, v, a, h, lo, hi, ...) { OPTION_INT, (s), (l), (v), (a), (h), (0 __VA_OPT__(| (__VA_ARGS__))), (lo), (hi), NULL, { NULL } }
+#define OPT_DOUBLE(s, l, v, a, h, lo, hi, ...) { OPTION_DOUBLE, (s), (l), (v), (a), (h), (0 __VA_OPT__(| (__VA_ARGS__))), (lo), (hi), NULL, { NULL } }
+#define OPT_STRING(s, l, v, a, h, ...) { OPTION_STRING, (s), (l), (v), (a), (h), (0 __VA_OPT__(| (__VA_ARGS__))), 0, 0, NULL, { NULL } }
+#define OPT_LIST(s, l, v, a, h, ...) { OPTION_LIST, (s), (l), (v), (a), (h), (0 __VA_OPT__(| (__VA_ARGS__))), 0, 0, NULL, { NULL } }
+#define OPT_CHOICE(s, l, v, a, h, c, ...) { OPTION_CHOICE, (s), (l), (v), (a), (h), (0 __VA_OPT__(| (__VA_ARGS__))), 0, 0, (c), { NULL } }
+#define OPT_CALLBACK(s, l, v, a, h, f, cb, ...) { OPTION_CALLBACK, (s), (l), (v), (a), (h), ((f) __VA_OPT__(| (__VA_ARGS__))), 0, 0, NULL, { (cb) } }
+/* An option followed by `n` values, the first of which may be attached (`--opt=V1 V2`, `-oV1 V2`). */
+#define OPT_ARGS(s, l, v, a, h, n, cb, ...) { OPTION_ARGS, (s), (l), (v), (a), (h), (0 __VA_OPT__(| (__VA_ARGS__))), (n), (n), NULL, { .cb_args = (cb) } }
+#define OPT_HIDDEN_BOOL(s, l, v, ...) { OPTION_BOOL, (s), (l), (v), NULL, NULL, (OPT_HIDDEN __VA_OPT__(| (__VA_ARGS__))), 0, 0, NULL, { NULL } }
 
 /* The --help page of a command, around the generated option list. */
 struct cmd_help {
@@ -94,6 +104,8 @@ struct cmd_help {
 #define PARSE_STOP_AT_NON_OPTION 1 /* `kiln profile -F 99 ./prog -x`: stop at the command */
 #define PARSE_HELP_LAST 2 /* --help does not print: parsing goes on and PARSE_HELP is returned at the end, so that
 			   * the command prints the page of what the other options chose (`--help --mode mem`) */
+#define PARSE_KEEP_DASHDASH 4 /* keep the `--` that ends the options among the arguments returned, so that the
+			       * command can tell what came after it (`kiln bench 'a' -- ./prog ARGS`) */
 
 /* Return values besides the remaining argument count. */
 #define PARSE_HELP  (-1) /* --help was given and printed; exit 0 */

@@ -4,8 +4,8 @@
  *
  * The input is a sequence of samples: a header line ("comm pid/tid [cpu] time: period event:"), the frames
  * leaf first ("\taddr symbol+0xoff (module)"), and an empty line that ends the sample. The Perl script matches
- * each line with regular expressions; the matchers below reproduce what those expressions (with Perl's
- * backtracking) capture, in linear time, so a hostile line cannot make the reader slow.
+ * each line with regular expressions; the matchers of perfscript_line.c reproduce what those expressions (with
+ * Perl's backtracking) capture, in linear time, so a hostile line cannot make the reader slow.
  *
  * Samples count their period when the header shows one (the Perl script sums periods too), else 1. Only the
  * samples of one event are kept: the one named by the options, else the first event seen.
@@ -20,200 +20,7 @@
 #include "../core/hash.h"
 #include "../profile/profile.h"
 #include "format.h"
-
-/* Perl's \s, \d and \w on byte strings (ASCII only; \s includes the vertical tab since Perl 5.18). */
-static inline bool is_ws(unsigned char c)
-{
-	return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
-static inline bool is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static inline bool is_word(unsigned char c)
-{
-	return is_digit(c) || c == '_' || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
-}
-
-/* memmem for the short needles used here: glibc's memmem costs more in setup than these searches take. */
-static const char *find_bytes(const char *hay, size_t n, const char *needle, size_t m)
-{
-	const char *p = hay, *end = hay + n;
-
-	while (m && (size_t)(end - p) >= m) {
-		p = memchr(p, needle[0], (size_t)(end - p) - (m - 1));
-		if (!p)
-			return NULL;
-		if (!memcmp(p + 1, needle + 1, m - 1))
-			return p;
-		p++;
-	}
-	return NULL;
-}
-
-/* A sample header: the captures of Perl's /^(\S.+?)\s+(\d+)[/]*(\d+)*\s+/ (written [/] here). */
-struct header {
-	const char *comm, *pid, *tid;
-	size_t comm_len, pid_len, tid_len; /* tid_len 0: the group did not match */
-};
-
-static bool match_header(const char *s, size_t n, struct header *h)
-{
-	size_t i = 2;
-
-	if (n < 3 || is_ws((unsigned char)s[0]))
-		return false;
-	/*
-	 * The lazy comm ends at the first whitespace (at offset 2 or later) after which the rest matches. All starts
-	 * inside one whitespace run lead to the same digits, so a failed run is skipped whole: linear time.
-	 */
-	while (i < n) {
-		size_t j, k, d1, d2;
-
-		if (!is_ws((unsigned char)s[i])) {
-			i++;
-			continue;
-		}
-		for (j = i; j < n && is_ws((unsigned char)s[j]); j++)
-			;
-		for (k = j; k < n && is_digit((unsigned char)s[k]); k++)
-			;
-		if (k > j) {
-			d1 = k;
-			while (k < n && s[k] == '/')
-				k++;
-			d2 = k;
-			while (k < n && is_digit((unsigned char)s[k]))
-				k++;
-			if (k < n && is_ws((unsigned char)s[k])) {
-				h->comm = s;
-				h->comm_len = i;
-				h->pid = s + j;
-				h->pid_len = d1 - j;
-				h->tid = s + d2;
-				h->tid_len = k - d2;
-				return true;
-			}
-		}
-		i = j;
-	}
-	return false;
-}
-
-/*
- * The event of a header: /:\s*(\d+)*\s+(\S+):\s*$/ on the whole line. The line must end with "EVENT:" and
- * optional blanks, preceded by ":", blanks, an optional period and blanks; there is at most one such reading.
- */
-static bool match_event(const char *s, size_t n, const char **ev, size_t *ev_len, const char **per,
-			size_t *per_len)
-{
-	size_t e = n, c, r, t, d, u;
-
-	while (e > 0 && is_ws((unsigned char)s[e - 1]))
-		e--;
-	if (e < 2 || s[e - 1] != ':')
-		return false;
-	c = e - 1;
-	for (r = c; r > 0 && !is_ws((unsigned char)s[r - 1]); r--)
-		;
-	if (r == c || r == 0)
-		return false;
-	for (t = r; t > 0 && is_ws((unsigned char)s[t - 1]); t--)
-		;
-	for (d = t; d > 0 && is_digit((unsigned char)s[d - 1]); d--)
-		;
-	u = d;
-	if (d < t)
-		while (u > 0 && is_ws((unsigned char)s[u - 1]))
-			u--;
-	if (u == 0 || s[u - 1] != ':')
-		return false;
-	*ev = s + r;
-	*ev_len = c - r;
-	*per = s + d;
-	*per_len = t - d;
-	return true;
-}
-
-/* A frame line: captures of /^\s*(\w+)\s*(.+) \((.*)\)/ (unanchored at the end). */
-struct frame_line {
-	const char *pc, *func, *mod;
-	size_t pc_len, func_len, mod_len;
-};
-
-static bool match_frame(const char *s, size_t n, struct frame_line *l)
-{
-	size_t a = 0, b, c, q, x, f;
-	const char *rp;
-
-	while (a < n && is_ws((unsigned char)s[a]))
-		a++;
-	if (a == n || !is_word((unsigned char)s[a]))
-		return false;
-	for (b = a; b < n && is_word((unsigned char)s[b]); b++)
-		;
-	for (c = b; c < n && is_ws((unsigned char)s[c]); c++)
-		;
-	/* (.*) runs to the last ')'; (.+) to the last " (" before it, leaving a function of one byte or more. */
-	rp = memrchr(s, ')', n);
-	if (!rp)
-		return false;
-	q = (size_t)(rp - s);
-	/* The '(' of " (" sits at x in [a + 3, q - 1]. */
-	x = q;
-	for (;;) {
-		const char *lp;
-
-		if (x <= a + 3)
-			return false;
-		lp = memrchr(s + a + 3, '(', x - (a + 3));
-		if (!lp)
-			return false;
-		x = (size_t)(lp - s);
-		if (s[x - 1] == ' ')
-			break;
-	}
-	/* Backtracking: the function starts after the blanks, or earlier when it must be one byte longer. */
-	f = c < x - 2 ? c : x - 2;
-	l->pc = s + a;
-	l->pc_len = (f < b ? f : b) - a;
-	l->func = s + f;
-	l->func_len = x - 1 - f;
-	l->mod = s + x + 1;
-	l->mod_len = q - x - 1;
-	return true;
-}
-
-/*
- * `perf script` of a recording without call chains prints the one sampled frame on the header line, after the
- * event: "  comm pid/tid [cpu] time: [period] event: ip sym+off (dso)", with comm right-aligned (leading blanks).
- * Splits such a line into the header part (up to and including the event's ':') and the frame part; the split
- * is the first ": " after which the rest is a frame line and before which the header's event matches.
- */
-static bool match_nog_header(const char *s, size_t n, struct header *h, size_t *hdr_len, struct frame_line *l)
-{
-	const char *ev, *per;
-	size_t ev_len, per_len, lead = 0;
-
-	if (!memmem(s, n, ": ", 2))
-		return false;
-	while (lead < n && is_ws((unsigned char)s[lead]))
-		lead++;
-	if (!match_header(s + lead, n - lead, h))
-		return false;
-	for (size_t i = lead; i + 1 < n; i++) {
-		if (s[i] != ':' || !is_ws((unsigned char)s[i + 1]))
-			continue;
-		if (match_event(s + lead, i + 1 - lead, &ev, &ev_len, &per, &per_len) &&
-		    match_frame(s + i + 1, n - i - 1, l)) {
-			*hdr_len = i + 1 - lead;
-			return true;
-		}
-	}
-	return false;
-}
+#include "perfscript_line.h"
 
 struct line_entry {
 	const char *key; /* in the cache's arena */
@@ -284,7 +91,7 @@ static int64_t digits_value(const char *s, size_t n)
 	return (int64_t)v;
 }
 
-static void on_header(struct ps_reader *r, const char *s, size_t n, const struct header *h)
+static void on_header(struct ps_reader *r, const char *s, size_t n, const struct ps_header *h)
 {
 	const struct format_read_opts *o = r->o;
 	const char *ev, *per, *pid = h->pid, *tid = h->tid;
@@ -296,7 +103,7 @@ static void on_header(struct ps_reader *r, const char *s, size_t n, const struct
 		tid_len = pid_len;
 		pid_known = false;
 	}
-	if (match_event(s, n, &ev, &ev_len, &per, &per_len)) {
+	if (ps_match_event(s, n, &ev, &ev_len, &per, &per_len)) {
 		if (!r->event_chosen) {
 			buf_add(&r->event, ev, ev_len);
 			r->event_chosen = true;
@@ -391,7 +198,7 @@ static bool is_kernel_module(const char *m, size_t n)
 		return false;
 	if (m[0] != '[' && !(n >= 7 && !memcmp(m + n - 7, "vmlinux", 7)))
 		return false;
-	return !find_bytes(m, n, "unknown", 7);
+	return !ps_find_bytes(m, n, "unknown", 7);
 }
 
 /* m:/tmp/perf-\d+\.map: */
@@ -399,7 +206,7 @@ static bool is_jit_module(const char *m, size_t n)
 {
 	const char *p = m, *end = m + n;
 
-	while ((p = find_bytes(p, (size_t)(end - p), "/tmp/perf-", 10))) {
+	while ((p = ps_find_bytes(p, (size_t)(end - p), "/tmp/perf-", 10))) {
 		const char *d = p + 10;
 
 		while (d < end && is_digit((unsigned char)*d))
@@ -412,7 +219,7 @@ static bool is_jit_module(const char *m, size_t n)
 }
 
 /* Builds one frame's name as the Perl script prints it into r->name; returns its kind. */
-static enum frame_kind frame_name(struct ps_reader *r, const struct frame_line *l, const char *f, size_t n,
+static enum frame_kind frame_name(struct ps_reader *r, const struct ps_frame_line *l, const char *f, size_t n,
 				  size_t index)
 {
 	struct buf *b = &r->name;
@@ -469,12 +276,12 @@ static enum frame_kind frame_name(struct ps_reader *r, const struct frame_line *
 	kmod = is_kernel_module(l->mod, l->mod_len);
 	jmod = is_jit_module(l->mod, l->mod_len);
 	if (index > 0) {
-		if (!find_bytes(b->buf, b->len, "_[i]", 4))
+		if (!ps_find_bytes(b->buf, b->len, "_[i]", 4))
 			buf_adds(b, "_[i]");
 	} else if (r->annotate_kernel && kmod) {
 		buf_adds(b, "_[k]");
 	} else if (r->annotate_jit && jmod) {
-		if (!find_bytes(b->buf, b->len, "_[j]", 4))
+		if (!ps_find_bytes(b->buf, b->len, "_[j]", 4))
 			buf_adds(b, "_[j]");
 	}
 	if (index > 0 || (l->mod_len == 7 && !memcmp(l->mod, "inlined", 7))) /* perf script --inline */
@@ -493,7 +300,7 @@ static void push_frame(struct ps_reader *r, uint32_t frame)
 }
 
 /* Turns one frame line into frames, pushed on the sample leaf first. */
-static void build_frames(struct ps_reader *r, const struct frame_line *l)
+static void build_frames(struct ps_reader *r, const struct ps_frame_line *l)
 {
 	const char *f = l->func, *end, *p;
 	size_t n = l->func_len, k, nfields = 0, field, base = r->frames_nr;
@@ -510,7 +317,7 @@ static void build_frames(struct ps_reader *r, const struct frame_line *l)
 	/* Split at "->" (inline chains); like Perl's split, trailing empty fields are dropped. */
 	end = f + n;
 	for (p = f, field = 0;; field++) {
-		const char *arrow = find_bytes(p, (size_t)(end - p), "->", 2);
+		const char *arrow = ps_find_bytes(p, (size_t)(end - p), "->", 2);
 		const char *fe = arrow ? arrow : end;
 
 		if (fe > p)
@@ -523,7 +330,7 @@ static void build_frames(struct ps_reader *r, const struct frame_line *l)
 		return;
 	module = profile_intern(r->p, l->mod, l->mod_len);
 	for (p = f, field = 0; field < nfields; field++) {
-		const char *arrow = find_bytes(p, (size_t)(end - p), "->", 2);
+		const char *arrow = ps_find_bytes(p, (size_t)(end - p), "->", 2);
 		const char *fe = arrow ? arrow : end;
 		struct frame fr = { 0 };
 
@@ -551,7 +358,7 @@ static void build_frames(struct ps_reader *r, const struct frame_line *l)
 #define LINE_CACHE_MAX_ENTRIES (1u << 19)
 #define LINE_CACHE_MAX_BYTES (32u << 20)
 
-static void on_frame(struct ps_reader *r, const struct frame_line *l)
+static void on_frame(struct ps_reader *r, const struct ps_frame_line *l)
 {
 	const char *key = r->o->addrs ? l->pc : l->func;
 	size_t key_len = (size_t)(l->mod + l->mod_len + 1 - key), base = r->frames_nr;
@@ -735,8 +542,8 @@ static int ps_read(struct profile *p, struct input *in, const struct format_read
 	profile_add_column(p, "samples", "count");
 
 	while ((got = input_getline(in, &line, &len, e)) > 0) {
-		struct header h;
-		struct frame_line l;
+		struct ps_header h;
+		struct ps_frame_line l;
 
 		if (!len) {
 			if (r.in_sample && end_sample(&r, e)) {
@@ -747,7 +554,7 @@ static int ps_read(struct profile *p, struct input *in, const struct format_read
 		}
 		if (line[0] == '#')
 			continue;
-		if (match_nog_header(line, len, &h, &hdr_len, &l)) {
+		if (ps_match_nog_header(line, len, &h, &hdr_len, &l)) {
 			/* One sample per line: its header and its only frame. */
 			const char *hs = line;
 
@@ -767,10 +574,10 @@ static int ps_read(struct profile *p, struct input *in, const struct format_read
 					goto out;
 				}
 			}
-		} else if (match_header(line, len, &h)) {
+		} else if (ps_match_header(line, len, &h)) {
 			r.headers++;
 			on_header(&r, line, len, &h);
-		} else if (match_frame(line, len, &l)) {
+		} else if (ps_match_frame(line, len, &l)) {
 			r.frame_lines++;
 			if (r.in_sample)
 				on_frame(&r, &l);
@@ -833,8 +640,8 @@ static int ps_probe(const unsigned char *head, size_t len)
 	while (s < end && lines < 200) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s), hl;
-		struct header h;
-		struct frame_line l;
+		struct ps_header h;
+		struct ps_frame_line l;
 		const char *ev, *per;
 		size_t ev_len, per_len;
 
@@ -846,16 +653,16 @@ static int ps_probe(const unsigned char *head, size_t len)
 			return 0;
 		if (n && s[0] != '#') {
 			lines++;
-			if (match_nog_header(s, n, &h, &hl, &l)) { /* without -g: the one frame on the header line */
+			if (ps_match_nog_header(s, n, &h, &hl, &l)) { /* without -g: the one frame on the header line */
 				headers++;
 				nog++;
 				prev_header = false;
-			} else if (match_header(s, n, &h)) {
+			} else if (ps_match_header(s, n, &h)) {
 				headers++;
-				if (!match_event(s, n, &ev, &ev_len, &per, &per_len))
+				if (!ps_match_event(s, n, &ev, &ev_len, &per, &per_len))
 					all_events = false;
 				prev_header = true;
-			} else if (match_frame(s, n, &l)) {
+			} else if (ps_match_frame(s, n, &l)) {
 				if (!headers)
 					return 0;
 				chained |= prev_header;

@@ -9,8 +9,8 @@
  *     event; read as a .cpuprofile is (cpuprofile.h), one profile after another, each in time order.
  *   - Hermes samples: top-level "samples" [{sf, ts, pid, tid, weight}] and "stackFrames" {id: {name, category,
  *     parent}}; each sample lasts until the thread's next one.
- *   - Duration events: B/E pairs and X (complete) events per thread, self time per stack, E events matched
- *     against the thread's open B events as speedscope matches them (trace-event.ts).
+ *   - Duration events (traceevent_dur.c): B/E pairs and X (complete) events per thread, self time per stack,
+ *     E events matched against the thread's open B events as speedscope matches them (trace-event.ts).
  * Time stamps are microseconds, maybe fractional; durations are kept in nanoseconds.
  */
 #include <inttypes.h>
@@ -30,6 +30,7 @@
 #include "cpuprofile.h"
 #include "format.h"
 #include "json_input.h"
+#include "traceevent.h"
 
 static int traceevent_probe(const unsigned char *head, size_t len)
 {
@@ -51,7 +52,7 @@ static int traceevent_probe(const unsigned char *head, size_t len)
 /* ---- values ------------------------------------------------------------------------------------------------ */
 
 /* A number, or a string holding one (Hermes writes ts, tid and weight as strings). */
-static bool num_of(json_t *v, double *out)
+bool te_num_of(json_t *v, double *out)
 {
 	if (json_is_number(v)) {
 		*out = json_number_value(v);
@@ -65,7 +66,7 @@ static bool num_of(json_t *v, double *out)
 	return false;
 }
 
-static bool int_of(json_t *v, int64_t *out)
+bool te_int_of(json_t *v, int64_t *out)
 {
 	double d;
 
@@ -73,24 +74,24 @@ static bool int_of(json_t *v, int64_t *out)
 		*out = json_integer_value(v);
 		return true;
 	}
-	if (!num_of(v, &d) || !(d > -9.2e18 && d < 9.2e18))
+	if (!te_num_of(v, &d) || !(d > -9.2e18 && d < 9.2e18))
 		return false;
 	*out = llround(d);
 	return true;
 }
 
 /* A time in microseconds as nanoseconds. */
-static bool ns_of(json_t *v, int64_t *out)
+bool te_ns_of(json_t *v, int64_t *out)
 {
 	double d;
 
-	if (!num_of(v, &d) || !(d > -9.2e15 && d < 9.2e15))
+	if (!te_num_of(v, &d) || !(d > -9.2e15 && d < 9.2e15))
 		return false;
 	*out = llround(d * 1000);
 	return true;
 }
 
-static const char *name_of(json_t *ev)
+const char *te_name_of(json_t *ev)
 {
 	json_t *n = json_object_get(ev, "name");
 
@@ -99,35 +100,19 @@ static const char *name_of(json_t *ev)
 
 /* ---- threads: pid/tid labels and names ---------------------------------------------------------------- */
 
-struct tname {
-	int64_t pid, tid;
-	bool thread; /* thread_name, else process_name */
-	const char *name;
-};
-
-struct treader {
-	struct profile *p;
-	const struct format_read_opts *o;
-	json_t *events;
-	struct tname *names;
-	size_t names_nr, names_alloc;
-	size_t ignored_ends; /* E events that closed nothing */
-	struct err *e;
-};
-
 static void collect_names(struct treader *r)
 {
 	for (size_t i = 0; i < json_array_size(r->events); i++) {
 		json_t *ev = json_array_get(r->events, i), *ph = json_object_get(ev, "ph");
 		json_t *name = json_object_get(json_object_get(ev, "args"), "name");
-		const char *what = name_of(ev);
+		const char *what = te_name_of(ev);
 		int64_t pid = 0, tid = 0;
 		if (!json_is_string(ph) || strcmp(json_string_value(ph), "M") || !json_is_string(name))
 			continue;
 		if (strcmp(what, "thread_name") && strcmp(what, "process_name"))
 			continue;
-		int_of(json_object_get(ev, "pid"), &pid);
-		int_of(json_object_get(ev, "tid"), &tid);
+		te_int_of(json_object_get(ev, "pid"), &pid);
+		te_int_of(json_object_get(ev, "tid"), &tid);
 		ALLOC_GROW(r->names, r->names_nr + 1, r->names_alloc);
 		r->names[r->names_nr++] = (struct tname){ pid, tid, !strcmp(what, "thread_name"),
 							  json_string_value(name) };
@@ -138,7 +123,7 @@ static void collect_names(struct treader *r)
  * pid, tid and the thread's name (else its process's) as labels: a trace is a handful of threads, and writers
  * such as speedscope's keep them apart. The last name given wins.
  */
-static uint32_t thread_labels(struct treader *r, int64_t pid, int64_t tid)
+uint32_t te_thread_labels(struct treader *r, int64_t pid, int64_t tid)
 {
 	const char *tname = NULL, *pname = NULL;
 	struct label l[3];
@@ -194,8 +179,8 @@ static struct cpuprof *find_prof(struct cpuprof **v, size_t *nr, size_t *alloc, 
 	const char *id = json_is_string(jid) ? json_string_value(jid) : NULL;
 	int64_t pid = 0, tid = 0;
 
-	int_of(json_object_get(ev, "pid"), &pid);
-	int_of(json_object_get(ev, "tid"), &tid);
+	te_int_of(json_object_get(ev, "pid"), &pid);
+	te_int_of(json_object_get(ev, "tid"), &tid);
 	for (size_t k = 0; k < *nr; k++) {
 		struct cpuprof *c = &(*v)[k];
 		if (c->pid == pid && (id ? c->id && !strcmp(c->id, id) : !c->id && c->tid == tid))
@@ -235,14 +220,14 @@ static size_t gather_profiles(struct treader *r, struct cpuprof **v, size_t *nr,
 
 	for (size_t i = 0; i < n; i++) {
 		refs[i].i = i;
-		if (!ns_of(json_object_get(json_array_get(r->events, i), "ts"), &refs[i].ts))
+		if (!te_ns_of(json_object_get(json_array_get(r->events, i), "ts"), &refs[i].ts))
 			refs[i].ts = 0;
 	}
 	qsort(refs, n, sizeof(*refs), cmp_evref);
 	for (size_t k = 0; k < n; k++) {
 		json_t *ev = json_array_get(r->events, refs[k].i);
 		json_t *data = json_object_get(json_object_get(ev, "args"), "data");
-		const char *name = name_of(ev);
+		const char *name = te_name_of(ev);
 		struct cpuprof *c;
 		if (!strcmp(name, "CpuProfile")) {
 			found++;
@@ -302,7 +287,7 @@ static int read_profiles(struct treader *r, bool *any)
 		}
 		/* A trace can start after V8 sent a profile's nodes: such ticks are skipped and counted. */
 		c->c.lenient = true;
-		c->c.labelset = thread_labels(r, c->pid, c->tid);
+		c->c.labelset = te_thread_labels(r, c->pid, c->tid);
 		if (v8_cpu_add(r->p, &c->c, r->e)) {
 			err_wrap(r->e, "profile %s", c->id ? c->id : "without id");
 			goto out;
@@ -448,7 +433,7 @@ static int read_hermes(struct treader *r, json_t *samples, json_t *frames)
 		int64_t pid;
 		if (!par || json_is_null(par))
 			continue;
-		uint64_t *pi = int_of(par, &pid) && pid >= 0 ? u64map_find(&ids, (uint64_t)pid) : NULL;
+		uint64_t *pi = te_int_of(par, &pid) && pid >= 0 ? u64map_find(&ids, (uint64_t)pid) : NULL;
 		if (!pi) {
 			err_set(r->e, "a stack frame's parent is not a frame");
 			goto out;
@@ -459,9 +444,9 @@ static int read_hermes(struct treader *r, json_t *samples, json_t *frames)
 		json_t *sm = json_array_get(samples, i);
 		s[i].i = i;
 		s[i].pid = s[i].tid = 0;
-		int_of(json_object_get(sm, "pid"), &s[i].pid);
-		int_of(json_object_get(sm, "tid"), &s[i].tid);
-		if (!ns_of(json_object_get(sm, "ts"), &s[i].ts)) {
+		te_int_of(json_object_get(sm, "pid"), &s[i].pid);
+		te_int_of(json_object_get(sm, "tid"), &s[i].tid);
+		if (!te_ns_of(json_object_get(sm, "ts"), &s[i].ts)) {
 			err_set(r->e, "sample %zu has no \"ts\"", i);
 			goto out;
 		}
@@ -475,16 +460,16 @@ static int read_hermes(struct treader *r, json_t *samples, json_t *frames)
 		uint64_t *fi;
 		uint32_t node = 0;
 		bool last = i + 1 == ns || s[i + 1].pid != s[i].pid || s[i + 1].tid != s[i].tid;
-		if (!int_of(json_object_get(sm, "sf"), &sf) || sf < 0 || !(fi = u64map_find(&ids, (uint64_t)sf))) {
+		if (!te_int_of(json_object_get(sm, "sf"), &sf) || sf < 0 || !(fi = u64map_find(&ids, (uint64_t)sf))) {
 			err_set(r->e, "sample %zu names no stack frame", s[i].i);
 			goto out;
 		}
 		if (sframe_node(r, t, nt, *fi, &node))
 			goto out;
 		if (i == 0 || s[i - 1].pid != s[i].pid || s[i - 1].tid != s[i].tid)
-			ls = thread_labels(r, s[i].pid, s[i].tid);
+			ls = te_thread_labels(r, s[i].pid, s[i].tid);
 		/* A sample lasts until the thread's next one; the last one has no end. */
-		vals[cs] = int_of(json_object_get(sm, "weight"), &w) && w > 0 ? w : 1;
+		vals[cs] = te_int_of(json_object_get(sm, "weight"), &w) && w > 0 ? w : 1;
 		if (!last && __builtin_sub_overflow(s[i + 1].ts, s[i].ts, &vals[ct]))
 			vals[ct] = 0;
 		profile_add_sample(r->p, node, ls, vals);
@@ -496,216 +481,6 @@ out:
 	free(t);
 	free(s);
 	return ret;
-}
-
-/* ---- duration events: B, E, X ------------------------------------------------------------------------ */
-
-struct dev {
-	int64_t pid, tid, ts, dur;
-	size_t i;       /* the event's index: ties keep file order */
-	size_t seq;     /* order in its queue before the sort by time */
-	char ph;
-	json_t *ev;
-	char *key;      /* name and args, as speedscope tells events apart; made on first use */
-};
-
-static int cmp_thread(const void *a, const void *b)
-{
-	const struct dev *x = a, *y = b;
-
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	if (x->tid != y->tid)
-		return x->tid < y->tid ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
-/* X events by time, the longer first among equal starts: a shorter one cannot hold a longer one. */
-static int cmp_x(const void *a, const void *b)
-{
-	const struct dev *x = a, *y = b;
-
-	if (x->ts != y->ts)
-		return x->ts < y->ts ? -1 : 1;
-	if (x->dur != y->dur)
-		return x->dur > y->dur ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
-static int cmp_time(const void *a, const void *b)
-{
-	const struct dev *x = a, *y = b;
-
-	if (x->ts != y->ts)
-		return x->ts < y->ts ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-static const char *key_of(struct dev *d)
-{
-	if (!d->key) {
-		json_t *args = json_object_get(d->ev, "args");
-		char *a = args ? json_dumps(args, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-		struct buf b = BUF_INIT;
-		buf_adds(&b, name_of(d->ev));
-		if (a) {
-			buf_addch(&b, ' ');
-			buf_adds(&b, a);
-		}
-		free(a);
-		d->key = buf_detach(&b, NULL);
-	}
-	return d->key;
-}
-
-static uint32_t event_frame(struct profile *p, json_t *ev)
-{
-	json_t *args = json_object_get(ev, "args"), *url = json_object_get(args, "url");
-	json_t *line = json_object_get(args, "line");
-	const char *name = name_of(ev);
-	struct frame f = { 0 };
-
-	f.function = profile_intern_str(p, name);
-	/* Hermes' B/E events say where the function is. */
-	if (json_is_string(url) && json_string_length(url)) {
-		f.file = profile_intern(p, json_string_value(url), json_string_length(url));
-		f.kind = FRAME_JS;
-		if (json_is_integer(line) && json_integer_value(line) > 0 && json_integer_value(line) < UINT32_MAX)
-			f.line = (uint32_t)json_integer_value(line);
-	}
-	return profile_frame(p, &f);
-}
-
-struct open {
-	struct dev *b;
-	uint32_t node;
-};
-
-/* One thread's `n` events as self time per stack, in time order. */
-static void thread_durations(struct treader *r, struct dev *v, size_t n, int col)
-{
-	struct dev *bq = xmalloc((2 * n + 1) * sizeof(*bq)), *eq = xmalloc((2 * n + 1) * sizeof(*eq));
-	struct open *stack = NULL;
-	size_t nb = 0, ne = 0, nx = 0, depth = 0, salloc = 0;
-	int64_t last = 0, vals[PROFILE_MAX_COLUMNS] = { 0 };
-	uint32_t ls = thread_labels(r, v[0].pid, v[0].tid);
-
-	/* B events in file order, then the X events as begins; E events, then the X events' ends. */
-	for (size_t i = 0; i < n; i++)
-		if (v[i].ph == 'B')
-			bq[nb++] = v[i];
-		else if (v[i].ph == 'E')
-			eq[ne++] = v[i];
-	for (size_t i = 0; i < n; i++)
-		if (v[i].ph == 'X')
-			bq[nb + nx++] = v[i];
-	qsort(bq + nb, nx, sizeof(*bq), cmp_x);
-	for (size_t i = 0; i < nx; i++) {
-		eq[ne] = bq[nb + i];
-		if (__builtin_add_overflow(eq[ne].ts, eq[ne].dur, &eq[ne].ts))
-			eq[ne].ts = INT64_MAX;
-		ne++;
-	}
-	nb += nx;
-	for (size_t i = 0; i < nb; i++)
-		bq[i].seq = i;
-	for (size_t i = 0; i < ne; i++)
-		eq[i].seq = i;
-	qsort(bq, nb, sizeof(*bq), cmp_time);
-	qsort(eq, ne, sizeof(*eq), cmp_time);
-
-	size_t bi = 0, ei = 0;
-	while (bi < nb || ei < ne) {
-		bool take_b = ei == ne ||
-			      (bi < nb && (bq[bi].ts < eq[ei].ts ||
-					   (bq[bi].ts == eq[ei].ts && !strcmp(key_of(&bq[bi]), key_of(&eq[ei])))));
-		int64_t t = take_b ? bq[bi].ts : eq[ei].ts;
-		if (depth && t > last) {
-			vals[col] = t - last;
-			profile_add_sample(r->p, stack[depth - 1].node, ls, vals);
-		}
-		last = t; /* the queues merge in time order */
-		if (take_b) {
-			ALLOC_GROW(stack, depth + 1, salloc);
-			stack[depth].b = &bq[bi];
-			stack[depth].node = profile_node(r->p, depth ? stack[depth - 1].node : 0,
-							 event_frame(r->p, bq[bi].ev));
-			depth++;
-			bi++;
-			continue;
-		}
-		/* Among E events at the same time, close the innermost open event first: by key, else by name. */
-		if (depth) {
-			struct dev *top = stack[depth - 1].b;
-			size_t j, match = 0;
-			for (j = ei + 1; j < ne && eq[j].ts == eq[ei].ts && !match; j++)
-				if (!strcmp(key_of(&eq[j]), key_of(top)))
-					match = j;
-			for (j = ei + 1; j < ne && eq[j].ts == eq[ei].ts && !match; j++)
-				if (!strcmp(name_of(eq[j].ev), name_of(top->ev)))
-					match = j;
-			if (match) {
-				struct dev tmp = eq[ei];
-				eq[ei] = eq[match];
-				eq[match] = tmp;
-			}
-		}
-		if (depth && !strcmp(name_of(eq[ei].ev), name_of(stack[depth - 1].b->ev)))
-			depth--;
-		else
-			r->ignored_ends++;
-		ei++;
-	}
-	/* Events still open end with the thread's last event, as speedscope closes them. */
-	for (size_t i = 0; i < nb; i++)
-		free(bq[i].key);
-	for (size_t i = 0; i < ne; i++)
-		free(eq[i].key);
-	free(bq);
-	free(eq);
-	free(stack);
-}
-
-static int read_durations(struct treader *r)
-{
-	size_t n = json_array_size(r->events), nv = 0;
-	struct dev *v = xmalloc((n + 1) * sizeof(*v));
-
-	for (size_t i = 0; i < n; i++) {
-		json_t *ev = json_array_get(r->events, i), *ph = json_object_get(ev, "ph");
-		struct dev *d = &v[nv];
-		char c = json_is_string(ph) && json_string_length(ph) == 1 ? json_string_value(ph)[0] : 0;
-		if (c != 'B' && c != 'E' && c != 'X')
-			continue;
-		memset(d, 0, sizeof(*d));
-		if (!ns_of(json_object_get(ev, "ts"), &d->ts)) {
-			free(v);
-			return err_set(r->e, "event %zu ('%c') has no \"ts\"", i, c);
-		}
-		/* An X event without dur or tdur lasts no time (speedscope's reading). */
-		if (c == 'X' && !ns_of(json_object_get(ev, "dur"), &d->dur) &&
-		    !ns_of(json_object_get(ev, "tdur"), &d->dur))
-			d->dur = 0;
-		if (d->dur < 0) {
-			free(v);
-			return err_set(r->e, "event %zu has a negative duration", i);
-		}
-		int_of(json_object_get(ev, "pid"), &d->pid);
-		int_of(json_object_get(ev, "tid"), &d->tid);
-		d->ph = c;
-		d->ev = ev;
-		d->i = i;
-		nv++;
-	}
-	qsort(v, nv, sizeof(*v), cmp_thread);
-	int col = profile_add_column(r->p, "time", "nanoseconds");
-	for (size_t from = 0, to; from < nv; from = to) {
-		for (to = from + 1; to < nv && v[to].pid == v[from].pid && v[to].tid == v[from].tid; to++)
-			;
-		thread_durations(r, v + from, to - from, col);
-	}
-	free(v);
-	return 0;
 }
 
 /* ---- reading ------------------------------------------------------------------------------------------- */
@@ -772,7 +547,7 @@ static int traceevent_read(struct profile *p, struct input *in, const struct for
 		if (json_is_array(samples) && json_array_size(samples) && json_is_object(frames)) {
 			if (read_hermes(&r, samples, frames))
 				goto out;
-		} else if (read_durations(&r)) {
+		} else if (te_read_durations(&r)) {
 			goto out;
 		}
 	}

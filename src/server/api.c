@@ -113,20 +113,14 @@ static int list_one(void *arg, const struct store_profile_ref *r)
 	struct jw *j = arg;
 
 	jw_object_begin(j);
-	jw_key(j, "id");
-	jw_string(j, r->id);
-	jw_key(j, "from");
-	jw_int(j, r->from_ns);
-	jw_key(j, "until");
-	jw_int(j, r->until_ns);
-	jw_key(j, "total");
-	jw_int(j, r->total);
+	jw_kv_str(j, "id", r->id);
+	jw_kv_i64(j, "from", r->from_ns);
+	jw_kv_i64(j, "until", r->until_ns);
+	jw_kv_i64(j, "total", r->total);
 	jw_key(j, "labels");
 	jw_object_begin(j);
-	for (size_t i = 0; i < r->nlabels; i++) {
-		jw_key(j, r->labels[i].name);
-		jw_string(j, r->labels[i].value);
-	}
+	for (size_t i = 0; i < r->nlabels; i++)
+		jw_kv_str(j, r->labels[i].name, r->labels[i].value);
 	jw_object_end(j);
 	jw_object_end(j);
 	return 0;

@@ -358,10 +358,8 @@ void flamebearer_write_json(const struct flamebearer *fb, struct jw *j)
 		jw_array_end(j);
 	}
 	jw_array_end(j);
-	jw_key(j, "numTicks");
-	jw_int(j, fb->total);
-	jw_key(j, "maxSelf");
-	jw_int(j, fb->max_self);
+	jw_kv_i64(j, "numTicks", fb->total);
+	jw_kv_i64(j, "maxSelf", fb->max_self);
 }
 
 int64_t timeline_step(int64_t from_ms, int64_t until_ms)
@@ -404,17 +402,14 @@ void timeline_write_json(struct jw *j, int64_t from_ms, int64_t until_ms, int64_
 			samples[k] = sat_add64(samples[k], points[i].value);
 	}
 	jw_object_begin(j);
-	jw_key(j, "startTime");
-	jw_int(j, start);
+	jw_kv_i64(j, "startTime", start);
 	jw_key(j, "samples");
 	jw_array_begin(j);
 	for (size_t i = 0; i < n; i++)
 		jw_int(j, samples[i]);
 	jw_array_end(j);
-	jw_key(j, "durationDelta");
-	jw_int(j, step_s);
-	jw_key(j, "watermarks");
-	jw_null(j);
+	jw_kv_i64(j, "durationDelta", step_s);
+	jw_kv_null(j, "watermarks");
 	jw_object_end(j);
 	free(samples);
 }

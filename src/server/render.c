@@ -87,24 +87,18 @@ static void document_begin(struct jw *j, struct http_response *res, const struct
 	res->content_type = "application/json";
 	jw_init(j, &res->body, false);
 	jw_object_begin(j);
-	jw_key(j, "version");
-	jw_int(j, 1);
+	jw_kv_i64(j, "version", 1);
 	jw_key(j, "flamebearer");
 	jw_object_begin(j);
 	flamebearer_write_json(fb, j);
 	jw_object_end(j);
 	jw_key(j, "metadata");
 	jw_object_begin(j);
-	jw_key(j, "format");
-	jw_string(j, fb->diff ? "double" : "single");
-	jw_key(j, "spyName");
-	jw_string(j, "");
-	jw_key(j, "sampleRate");
-	jw_int(j, rate);
-	jw_key(j, "units");
-	jw_string(j, units);
-	jw_key(j, "name");
-	jw_string(j, t);
+	jw_kv_str(j, "format", fb->diff ? "double" : "single");
+	jw_kv_str(j, "spyName", "");
+	jw_kv_i64(j, "sampleRate", rate);
+	jw_kv_str(j, "units", units);
+	jw_kv_str(j, "name", t);
 	jw_object_end(j);
 }
 
@@ -198,8 +192,7 @@ void render_handle(struct server *srv, struct http_request *req, struct http_res
 	} else {
 		jw_null(&j);
 	}
-	jw_key(&j, "heatmap");
-	jw_null(&j);
+	jw_kv_null(&j, "heatmap");
 	jw_object_end(&j);
 out:
 	groups_release(&g);
@@ -232,16 +225,11 @@ void render_diff_handle(struct server *srv, struct http_request *req, struct htt
 		goto out;
 	}
 	document_begin(&j, res, &fb, &ls.pt);
-	jw_key(&j, "timeline");
-	jw_null(&j);
-	jw_key(&j, "groups");
-	jw_null(&j);
-	jw_key(&j, "heatmap");
-	jw_null(&j);
-	jw_key(&j, "leftTicks");
-	jw_int(&j, fb.left_ticks);
-	jw_key(&j, "rightTicks");
-	jw_int(&j, fb.right_ticks);
+	jw_kv_null(&j, "timeline");
+	jw_kv_null(&j, "groups");
+	jw_kv_null(&j, "heatmap");
+	jw_kv_i64(&j, "leftTicks", fb.left_ticks);
+	jw_kv_i64(&j, "rightTicks", fb.right_ticks);
 	jw_object_end(&j);
 out:
 	flamebearer_release(&fb);

@@ -1,6 +1,7 @@
 /*
- * The PostgreSQL backend's insides, shared by its two halves: store_pg.c (connections, schema, caches,
- * ingest) and store_pg_read.c (queries, retention, statistics). See store_pg.c for the design.
+ * The PostgreSQL backend's insides, shared by its files: store_pg.c (connections, schema, caches, ingest),
+ * store_pg_read.c (merges, single profiles), store_pg_list.c (listings, totals over time), store_pg_rollup.c and
+ * store_pg_maint.c (retention, statistics). See store_pg.c for the design.
  */
 #ifndef KILN_SERVER_STORE_PG_H
 #define KILN_SERVER_STORE_PG_H
@@ -168,6 +169,46 @@ struct merge_acc {
 /* Streams the rows of `sql` one at a time (libpq's single-row mode); `fn` returns 0 to go on. */
 int stream_rows(PGconn *c, const char *sql, int n, const char *const *vals,
 		int (*fn)(void *arg, const PGresult *row, struct err *e), void *arg, struct err *e);
+
+/* store_pg_read.c: the series of a query, merges, single profiles. */
+struct series_row {
+	uint64_t id;
+	char *type;
+	struct label_pair *labels;
+	size_t nlabels;
+	char *mem; /* the labels' strings */
+};
+
+struct series_set {
+	struct series_row *v;
+	size_t nr, alloc;
+};
+
+void pg_series_set_release(struct series_set *set);
+/* The series' ids as a bigint[] literal. */
+void pg_ids_array(struct buf *b, const struct series_set *set);
+/*
+ * Adds to `out` the series of the tenant that match the query's profile type and selector and have at least one
+ * profile starting in [from, until).
+ */
+int pg_load_series(PGconn *c, const struct store_query *q, struct series_set *out, struct err *e);
+/*
+ * Streams what the selected series (`ids`, a bigint[] literal) hold in [from, until): merge rows (data) when
+ * `step` is 0, else timeline rows (series, time, total).
+ */
+int pg_stream_selection(PGconn *c, const char *tenant, const char *ids, int64_t from, int64_t until, int64_t step,
+			int (*fn)(void *arg, const PGresult *row, struct err *e), void *arg, struct err *e);
+
+/* store_pg_list.c */
+int pg_series(struct store *h, const struct store_query *q, store_series_cb cb, void *arg, struct err *e);
+int pg_label_names(struct store *h, const struct store_query *q, store_string_cb cb, void *arg, struct err *e);
+int pg_label_values(struct store *h, const struct store_query *q, const char *name, store_string_cb cb, void *arg,
+		    struct err *e);
+int pg_profile_types(struct store *h, const struct store_query *q, store_string_cb cb, void *arg, struct err *e);
+int pg_select_series(struct store *h, const struct store_query *q, const char *const *group_by, size_t ngroup_by,
+		     int64_t step_ns, store_group_cb cb, void *arg, struct err *e);
+int pg_list_profiles(struct store *h, const struct store_query *q, size_t limit, store_profile_cb cb, void *arg,
+		     struct err *e);
 
 /* store_pg_rollup.c (the range is split by store_split_range()). */
 /* The tenant's rollup watermarks (0 when never compacted); `share` locks them for an ingest transaction. */

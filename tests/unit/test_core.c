@@ -260,6 +260,65 @@ static void test_options_errors(void **state)
 	assert_int_equal(parse_options(3, bad_choice, test_opts, &test_help, 0), PARSE_ERROR);
 }
 
+/* -P NAME MIN MAX: an option with several values, collected in order with the spelling used. */
+static char args_seen[256];
+
+static int collect_args(const struct option *opt, const char *flag, const char *const *args, struct err *e)
+{
+	size_t len = strlen(args_seen);
+
+	if (!strcmp(args[0], "bad"))
+		return err_set(e, "%s: bad name '%s'", flag, args[0]);
+	snprintf(args_seen + len, sizeof(args_seen) - len, "%s%s(%s,%s,%s)", len ? " " : "", flag, args[0], args[1],
+		 args[2]);
+	return 0;
+}
+
+static void test_options_args(void **state)
+{
+	static const struct option opts[] = {
+		OPT_ARGS('P', "scan", NULL, "NAME MIN MAX", "a scan", 3, collect_args),
+		OPT_BOOL('f', "flag", &o_flag, "a flag"),
+		OPT_END(),
+	};
+	char *argv[] = { "test", "-P", "n", "-1", "4", "cmd", "--scan=m", "1", "2", "-fPk", "5", "6", "--", "-f",
+			 "-P", NULL };
+	char *few[] = { "test", "-P", "n", "1", NULL };
+	char *dash[] = { "test", "--scan", "n", "1", "--", "2", NULL };
+	char *bad[] = { "test", "-P", "bad", "1", "2", NULL };
+	char *dash_value[] = { "test", "--output", "--", "x", NULL };
+	int n;
+
+	(void)state;
+	o_flag = false;
+	args_seen[0] = 0;
+	/* Values may start with '-'; `--` is kept as an argument; what follows it is no option. */
+	n = parse_options(15, argv, opts, &test_help, PARSE_KEEP_DASHDASH);
+	assert_int_equal(n, 4);
+	assert_string_equal(args_seen, "-P(n,-1,4) --scan(m,1,2) -P(k,5,6)");
+	assert_true(o_flag);
+	assert_string_equal(argv[0], "cmd");
+	assert_string_equal(argv[1], "--");
+	assert_string_equal(argv[2], "-f");
+	assert_string_equal(argv[3], "-P");
+	assert_null(argv[4]);
+	/* Missing values, `--` in their place and a callback's refusal are usage errors. */
+	assert_int_equal(parse_options(4, few, opts, &test_help, 0), PARSE_ERROR);
+	assert_int_equal(parse_options(6, dash, opts, &test_help, 0), PARSE_ERROR);
+	args_seen[0] = 0;
+	assert_int_equal(parse_options(5, bad, opts, &test_help, 0), PARSE_ERROR);
+	assert_string_equal(args_seen, "");
+	/* Where `--` is kept as the separator it is no option's value either. */
+	{
+		static const struct option str_opts[] = {
+			OPT_STRING('o', "output", &o_str, "FILE", "output"),
+			OPT_END(),
+		};
+
+		assert_int_equal(parse_options(4, dash_value, str_opts, &test_help, PARSE_KEEP_DASHDASH), PARSE_ERROR);
+	}
+}
+
 static void test_parse_numbers(void **state)
 {
 	struct err e = ERR_INIT;
@@ -359,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_buf_basics), cmocka_unit_test(test_buf_xml),  cmocka_unit_test(test_u64map),
 		cmocka_unit_test(test_strtab),     cmocka_unit_test(test_arena),    cmocka_unit_test(test_json), cmocka_unit_test(test_json_kv),
 		cmocka_unit_test(test_options),    cmocka_unit_test(test_options_errors),
+		cmocka_unit_test(test_options_args),
 		cmocka_unit_test(test_parse_numbers), cmocka_unit_test(test_atomic_file), cmocka_unit_test(test_fmt),
 		cmocka_unit_test(test_report_format),
 	};
