@@ -19,8 +19,8 @@ trap 'rm -rf "$log"' EXIT
 # The debug file cache (docs/symbols.md) of this run only: the tests leave the user's ~/.cache alone.
 export KILN_CACHE_DIR="$log/cache"
 
-tally() { # NAME OUTFILE STATUS
-	local name=$1 out=$2 status=$3 p f s
+tally() { # NAME OUTFILE STATUS [SECONDS]
+	local name=$1 out=$2 status=$3 secs=${4:-} p f s
 	p=$(grep -c '^ok ' "$out" || true)
 	f=$(grep -c '^not ok ' "$out" || true)
 	s=$(grep -c '^skip ' "$out" || true)
@@ -40,7 +40,8 @@ tally() { # NAME OUTFILE STATUS
 		echo "FAIL $name ($p passed, $f failed)"
 		grep -v '^ok ' "$out" | head -60 | sed 's/^/    /'
 	else
-		printf '%-40s %d passed%s\n' "$name" "$p" "$( [ "$s" -gt 0 ] && echo ", $s skipped")"
+		printf '%-40s %d passed%s%s\n' "$name" "$p" "$( [ "$s" -gt 0 ] && echo ", $s skipped")" \
+			"${secs:+ (${secs} s)}"
 		grep '^skip ' "$out" | sed 's/^/    /'
 	fi
 }
@@ -50,8 +51,9 @@ for bin in "$BUILD"/tests/test_*; do
 	name=unit/$(basename "$bin")
 	case "$name" in *"$pattern"*) ;; *) continue ;; esac
 	out="$log/$(basename "$bin").out"
+	t0=$SECONDS
 	CMOCKA_MESSAGE_OUTPUT=TAP timeout 300 "$bin" >"$out" 2>&1
-	tally "$name" "$out" $?
+	tally "$name" "$out" $? $((SECONDS - t0))
 done
 
 for t in tests/cli/t[0-9]*.sh; do
@@ -59,14 +61,16 @@ for t in tests/cli/t[0-9]*.sh; do
 	name=cli/$(basename "$t" .sh)
 	case "$name" in *"$pattern"*) ;; *) continue ;; esac
 	out="$log/$(basename "$t").out"
+	t0=$SECONDS
 	T_TMP=$(mktemp -d "$log/tmp.XXXXXX") timeout 900 bash "$t" >"$out" 2>&1
-	tally "$name" "$out" $?
+	tally "$name" "$out" $? $((SECONDS - t0))
 done
 
 if [ "${KILN_NO_FUZZ:-}" = "" ] && [ -z "$pattern" -o "$pattern" = fuzz ]; then
 	out="$log/fuzz.out"
+	t0=$SECONDS
 	scripts/fuzz.sh short >"$out" 2>&1
-	tally "fuzz (short runs)" "$out" $?
+	tally "fuzz (short runs)" "$out" $? $((SECONDS - t0))
 fi
 
 echo
