@@ -172,23 +172,30 @@ static void test_wire_format(void **state)
 	stop_server(&s);
 }
 
-static void test_retry_then_sent(void **state)
+/* Pushes `n` windows to a stand-in server started with `args` and stops the pusher (draining for up to 10 s). */
+static void push_windows(struct server *s, const char *args, int n, struct push_stats *st)
 {
-	struct server s;
 	char url[64];
 	struct push_opts o = { url, "app", NULL, 0, NULL, NULL, NULL, 0, 0, 5000, 100 };
 	struct err e = ERR_INIT;
 	struct pusher *p;
+
+	assert_int_equal(start_server(s, args), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", s->port);
+	p = pusher_start(&o, &e);
+	assert_non_null(p);
+	push_n(p, n, 1700000000000000000LL);
+	pusher_stop(p, 10000, st);
+}
+
+static void test_retry_then_sent(void **state)
+{
+	struct server s;
 	struct push_stats st;
 	json_t *log;
 
 	(void)state;
-	assert_int_equal(start_server(&s, "--fail 2"), 0);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
-	p = pusher_start(&o, &e);
-	assert_non_null(p);
-	push_n(p, 3, 1700000000000000000LL);
-	pusher_stop(p, 10000, &st);
+	push_windows(&s, "--fail 2", 3, &st);
 	/* Two 503s, each retried: everything arrives, in order. */
 	assert_int_equal(st.sent, 3);
 	assert_int_equal(st.retries, 2);
@@ -205,18 +212,10 @@ static void test_retry_then_sent(void **state)
 static void test_rejected_not_retried(void **state)
 {
 	struct server s;
-	char url[64];
-	struct push_opts o = { url, "app", NULL, 0, NULL, NULL, NULL, 0, 0, 5000, 100 };
-	struct err e = ERR_INIT;
-	struct pusher *p;
 	struct push_stats st;
 
 	(void)state;
-	assert_int_equal(start_server(&s, "--status 400 --message 'bad name'"), 0);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
-	p = pusher_start(&o, &e);
-	push_n(p, 2, 1700000000000000000LL);
-	pusher_stop(p, 5000, &st);
+	push_windows(&s, "--status 400 --message 'bad name'", 2, &st);
 	assert_int_equal(st.rejected, 2);
 	assert_int_equal(st.sent + st.retries + st.dropped, 0);
 	assert_string_equal(st.last_error, "HTTP 400: bad name");
