@@ -120,7 +120,7 @@ rects = re.findall(r"<title>([^<]*)</title><rect x=\"([0-9.]+)\" y=\"([0-9]+)\""
 top = max(int(y) for t, x, y in rects if t.startswith("all "))
 row = [(float(x), html.unescape(t)) for t, x, y in rects if int(y) == top - 16]
 for x, t in sorted(row):
-    print(re.sub(r" \([0-9,]+ samples?, [0-9.]+%\)$", "", t))' "$T_TMP/chart.svg"
+    print(re.sub(r" \([0-9,]+ samples?(, [0-9.]+ [a-zµ]+)?, [0-9.]+%\)$", "", t))' "$T_TMP/chart.svg"
 }
 chart_roots "$FIX/cpu.jfr" >"$T_TMP/order"
 t_same "flame chart of cpu.jfr: top frames in time order ($(wc -l <"$D/cpu.order.want") runs)" \
