@@ -55,7 +55,8 @@ uint64_t *u64map_find(const struct u64map *m, uint64_t key)
 {
 	size_t i;
 
-	if (!m->slots)
+	/* The reserved key is never stored: looking it up would otherwise "find" an empty slot's garbage value. */
+	if (!m->slots || key == U64MAP_EMPTY)
 		return NULL;
 	for (i = hash_u64(key) & m->mask;; i = (i + 1) & m->mask) {
 		if (m->slots[i].key == key)

@@ -41,7 +41,7 @@ struct u64map {
 #define U64MAP_EMPTY UINT64_MAX
 
 void u64map_release(struct u64map *m);
-/* Returns a pointer to the value for `key`, or NULL when absent. */
+/* Returns a pointer to the value for `key`, or NULL when absent (always for U64MAP_EMPTY). */
 uint64_t *u64map_find(const struct u64map *m, uint64_t key);
 /* Returns a pointer to the value for `key`, inserting it with `*inserted` = 1 and value 0 when absent. */
 uint64_t *u64map_insert(struct u64map *m, uint64_t key, int *inserted);

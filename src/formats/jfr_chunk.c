@@ -509,8 +509,8 @@ static int read_pools(struct jfr_chunk *c, uint64_t off, struct err *e)
 		if (!delta)
 			return 0;
 		if (delta < (int64_t)(c->start - pos) + JFR_HEADER_SIZE || delta >= c->end - pos)
-			return err_set(e, "a checkpoint links to offset %" PRId64 " outside the chunk",
-				       (int64_t)(pos - c->start) + delta);
+			return err_set(e, "a checkpoint at offset %td links %+" PRId64 " bytes away, outside the chunk",
+				       pos - c->start, delta);
 		pos += delta;
 	}
 	return err_set(e, "the checkpoints form a loop");

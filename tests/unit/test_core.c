@@ -80,6 +80,8 @@ static void test_u64map(void **state)
 		assert_int_equal(*v, k + 1);
 	}
 	assert_null(u64map_find(&m, 3));
+	/* The reserved key is absent however full the table is (it used to "find" an empty slot). */
+	assert_null(u64map_find(&m, U64MAP_EMPTY));
 	u64map_insert(&m, 7919, &ins);
 	assert_int_equal(ins, 0);
 	{
