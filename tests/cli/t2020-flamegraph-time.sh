@@ -3,9 +3,10 @@
 # profile records) next to the count, and that time equals count x period; folded input, which says nothing
 # about time, keeps flamegraph.pl's "N samples, P%" tooltips.
 . "$(dirname "$0")/lib.sh"
+H=$KILN_BUILD/tests/helpers
 cd "$T_TMP" || exit 1
 
-if ! "$KILN" profile -q -F 499 -o rec.pb.gz -- "$KILN_RELEASE/tests/helpers/prof_work" >/dev/null 2>err.txt; then
+if ! "$KILN" profile -q -F 499 -o rec.pb.gz -- "$H/prof_work" >/dev/null 2>err.txt; then
 	t_skip "flame graph tooltips with time" "kiln profile cannot record here: $(tail -n 1 err.txt)"
 	exit 0
 fi
