@@ -5,13 +5,17 @@
 
 bool ps_match_header(const char *s, size_t n, struct ps_header *h)
 {
-	size_t i = 2;
+	size_t i = 1;
 
-	if (n < 3 || is_ws((unsigned char)s[0]))
+	if (n < 2 || is_ws((unsigned char)s[0]))
 		return false;
 	/*
-	 * The lazy comm ends at the first whitespace (at offset 2 or later) after which the rest matches. All starts
-	 * inside one whitespace run lead to the same digits, so a failed run is skipped whole: linear time.
+	 * The lazy comm ends at the first whitespace after which the rest matches. All starts inside one whitespace
+	 * run lead to the same digits, so a failed run is skipped whole: linear time.
+	 *
+	 * One departure from the Perl pattern, whose (\S.+?) wants two bytes: a one-letter comm ends at offset 1.
+	 * Perl reads "a 4242 9.5: 1001001 cpu-clock: " as comm "a 4242 9.5:" and pid 1001001 (the period), which
+	 * makes every sample its own stack; it is read here as comm "a", pid 4242.
 	 */
 	while (i < n) {
 		size_t j, k, d1, d2;

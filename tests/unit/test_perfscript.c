@@ -165,6 +165,10 @@ static void test_perl_backtracking(void **state)
 	check("pp 1 1.0: e: \n\t1 f (a) (b) tail) more\n\n", NULL, "pp;f  1\n");
 	/* The comm is the shortest prefix followed by blanks and a number: "a b" here. */
 	check("a b 12 x 34 1.0: e: \n\t1 f (m)\n\n", NULL, "a_b;f 1\n");
+	/* A one-letter comm is the comm (the Perl pattern would take "a 4242 9.5:" as the comm, the period as pid). */
+	check("a 4242 9.5:    1001001 cpu-clock:pppH: \n\t118b leaf+0x2b (/tmp/a)\n\n"
+	      "a 4242 9.6:    1001001 cpu-clock:pppH: \n\t118b leaf+0x2b (/tmp/a)\n\n",
+	      NULL, "a;leaf 2002002\n");
 	/* Frame lines before any header, and headers without frames. */
 	check("\t1 orphan (m)\n\nqq 5 1.0: e: \n\n", NULL, "qq 1\n");
 }
