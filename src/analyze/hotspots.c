@@ -94,6 +94,7 @@ int hotspots_compute_nodes(struct profile *p, int column, const bool *skip, cons
 			out->v[out->nr].module = fr->module;
 			out->v[out->nr].kind = fr->kind;
 			if (frame_is_placed(fr)) { /* its place is part of what it is, costly or not */
+				out->v[out->nr].placed = true;
 				out->v[out->nr].file = fr->file;
 				out->v[out->nr].line = fr->line;
 			}
@@ -206,7 +207,9 @@ static void print_table(FILE *out, const struct profile *p, const struct hotspot
 
 		fprintf(out, "  %8s %6.2f%% %8s %6.2f%%  %s", fmt_count(c1, (uint64_t)h->self), h->self_pct,
 			fmt_count(c2, (uint64_t)h->total), h->total_pct, profile_str(p, h->name));
-		if (h->file)
+		if (h->placed)
+			; /* its name says "name (file:line)" already */
+		else if (h->file)
 			fprintf(out, " (%s:%u)", profile_str(p, h->file), h->line);
 		else if (mod && *mod)
 			fprintf(out, " [%s]", slash ? slash + 1 : mod);

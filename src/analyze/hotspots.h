@@ -20,6 +20,7 @@ struct hotspot {
 	uint32_t file;   /* string id of the source file of the costliest frame, 0 when unknown */
 	uint32_t line;   /* its line, 0 when unknown */
 	uint32_t kind;   /* enum frame_kind of the first frame seen */
+	bool placed;     /* an interpreted function: its name already says "name (file:line)" */
 	int64_t self;
 	int64_t total;
 	double self_pct;  /* of the column's total */

@@ -743,7 +743,7 @@ static void eval_hotspots(struct analysis *a, const struct rule *rule, const int
 		u64map_release(&acc.caller_idx);
 
 		buf_addf(&msg, "%s", profile_str(p, h->name));
-		if (h->file)
+		if (h->file && !h->placed) /* a placed name says its file:line */
 			buf_addf(&msg, " (%s:%u)", profile_str(p, h->file), h->line);
 		buf_addf(&msg, " alone takes %.1f%% of the profile in its own code", self_pct);
 		if (rec->evidence.callers.nr) {

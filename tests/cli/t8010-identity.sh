@@ -92,6 +92,12 @@ else
 		t_fail "python: the script's <module> is named with its own file and first line" \
 			"$main of $all; $(grep -o '<module> ([^)]*)' py.folded | sort | uniq -c | sort -rn | head -5)"
 	fi
+	# The summary's tables name a placed function once: "work (modB.py:1)", not with its path again after it.
+	if grep -q '%  work (modB\.py:1)$' py.err && ! grep -Eq '\.py:[0-9]+\) \(/[^)]*\.py:[0-9]+\)' py.err; then
+		t_pass "python: the summary says a function's file:line once"
+	else
+		t_fail "python: the summary says a function's file:line once" "$(grep -m3 'work (' py.err)"
+	fi
 	"$KILN" convert py.pb.gz -o py.json 2>/dev/null
 	if grep -Eq '"name": *"<module>", *"file": *"/[^"]*/py/main\.py", *"line": *1\b' py.json; then
 		t_pass "python: <module> carries the script's path"
