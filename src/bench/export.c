@@ -47,7 +47,11 @@ void bench_summarize(const struct bench_cmd *c, double confidence, struct bench_
 			s->rss_max = c->rss[i];
 	s->confidence = confidence;
 	hw = stats_mean_ci_halfwidth(w.stddev, w.n, confidence);
-	s->ci_lo = w.mean - hw;
+	/*
+	 * Times are positive, so is their mean: a t-interval of a few skewed runs (one slow start among fast ones)
+	 * can reach below zero, which says only that the interval is wide; it is cut at zero, as no mean can be less.
+	 */
+	s->ci_lo = fmax(w.mean - hw, 0);
 	s->ci_hi = w.mean + hw;
 }
 

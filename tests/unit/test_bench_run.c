@@ -32,6 +32,26 @@ static void test_ratio(void **state)
 	assert_int_equal(bench_fastest(s, 0), 0);
 }
 
+/* A confidence interval of a mean of times: a few skewed runs give a t-interval below zero, cut at zero. */
+static void test_summary_interval(void **state)
+{
+	double wall[3] = { 0.001, 0.001, 0.100 }, zero[3] = { 0 }, rss[3] = { 0 };
+	int codes[3] = { 0 };
+	struct bench_cmd c = { .wall = wall, .user = zero, .sys = zero, .rss = rss, .exit_codes = codes, .n = 3 };
+	struct bench_summary s;
+
+	(void)state;
+	bench_summarize(&c, 0.95, &s);
+	/* mean 0.034, sd 0.0572, t(0.975, 2) = 4.303: the t-interval is [-0.108, 0.176] */
+	assert_true(fabs(s.mean - 0.034) < 1e-12);
+	assert_true(s.ci_lo == 0);
+	assert_true(fabs(s.ci_hi - (0.034 + 4.302652729749464 * s.stddev / sqrt(3))) < 1e-9);
+	/* Tight runs keep their symmetric interval. */
+	wall[2] = 0.001001;
+	bench_summarize(&c, 0.95, &s);
+	assert_true(s.ci_lo > 0.00099 && fabs((s.mean - s.ci_lo) - (s.ci_hi - s.mean)) < 1e-15);
+}
+
 static void test_find_shell(void **state)
 {
 	struct err e = ERR_INIT;
@@ -96,6 +116,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ratio),
+		cmocka_unit_test(test_summary_interval),
 		cmocka_unit_test(test_find_shell),
 		cmocka_unit_test(test_calibrate_and_stop),
 	};
