@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "bench/history.h"
+#include "core/array.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/xalloc.h"
@@ -171,24 +172,35 @@ static void json_str(struct buf *out, const char *s)
 	buf_addch(out, '"');
 }
 
-int bench_store_list(struct bench_store *b, const char *tenant, const char *branch, const char *machine,
-		     const char *id, struct buf *out, struct err *e)
+/* The runs of a tenant (of a branch, machine or id when not NULL), oldest first: id, profile_ext, doc. */
+static sqlite3_stmt *select_runs(struct bench_store *b, const char *tenant, const char *branch, const char *machine,
+				 const char *id, struct err *e)
 {
 	static const char sql[] = "SELECT id, profile_ext, doc FROM bench_runs WHERE tenant = ?1"
 				  " AND (?2 IS NULL OR branch = ?2) AND (?3 IS NULL OR machine = ?3)"
 				  " AND (?4 IS NULL OR id = ?4) ORDER BY time, id";
 	sqlite3_stmt *st = NULL;
-	int rc = -1, s, n = 0;
 
-	pthread_mutex_lock(&b->lock);
 	if (sqlite3_prepare_v2(b->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		db_err(b->db, "prepare", e);
-		goto out;
+		return NULL;
 	}
 	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, branch, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, machine, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+	return st;
+}
+
+int bench_store_list(struct bench_store *b, const char *tenant, const char *branch, const char *machine,
+		     const char *id, struct buf *out, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1, s, n = 0;
+
+	pthread_mutex_lock(&b->lock);
+	if (!(st = select_runs(b, tenant, branch, machine, id, e)))
+		goto out;
 	buf_adds(out, "{\"runs\":[");
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *rid = (const char *)sqlite3_column_text(st, 0);
@@ -212,6 +224,42 @@ int bench_store_list(struct bench_store *b, const char *tenant, const char *bran
 		goto out;
 	}
 	buf_adds(out, "]}\n");
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&b->lock);
+	return rc;
+}
+
+int bench_store_hist(struct bench_store *b, const char *tenant, const char *branch, const char *machine,
+		     struct hist *h, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1, s;
+
+	memset(h, 0, sizeof(*h));
+	pthread_mutex_lock(&b->lock);
+	if (!(st = select_runs(b, tenant, branch, machine, NULL, e)))
+		goto out;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *rid = (const char *)sqlite3_column_text(st, 0);
+		const char *ext = (const char *)sqlite3_column_text(st, 1);
+		struct hist_run run;
+
+		if (hist_parse_run(&run, (const char *)sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2),
+				   rid, e))
+			goto out;
+		free(run.stem);
+		run.stem = xstrdup(rid);
+		free(run.profile);
+		run.profile = ext ? xasprintf("profiles/%s%s", rid, ext) : NULL;
+		ALLOC_GROW(h->v, h->nr + 1, h->alloc);
+		h->v[h->nr++] = run;
+	}
+	if (s != SQLITE_DONE) {
+		db_err(b->db, "list", e);
+		goto out;
+	}
 	rc = 0;
 out:
 	sqlite3_finalize(st);

@@ -20,6 +20,7 @@
 
 struct buf;
 struct err;
+struct hist;
 struct hist_run;
 struct bench_store;
 
@@ -41,6 +42,14 @@ int bench_store_add(struct bench_store *b, const char *tenant, const struct hist
  */
 int bench_store_list(struct bench_store *b, const char *tenant, const char *branch, const char *machine,
 		     const char *id, struct buf *out, struct err *e);
+
+/*
+ * The runs of the tenant (of `branch` and `machine` when not NULL), oldest first, as a history (bench/history.h)
+ * without a directory: each run's stem is its id, its profile "profiles/ID.EXT" (read it with
+ * bench_store_profile). `h` is released by the caller, also after an error. Returns 0, or -1 with `e` set.
+ */
+int bench_store_hist(struct bench_store *b, const char *tenant, const char *branch, const char *machine,
+		     struct hist *h, struct err *e);
 
 /* The profile of run `id` into `out`; 0, 1 when the run or its profile does not exist, -1 with `e` set. */
 int bench_store_profile(struct bench_store *b, const char *tenant, const char *id, struct buf *out, struct err *e);

@@ -88,6 +88,9 @@ void api_profile(struct server *srv, struct http_request *req, struct http_respo
 void bench_api_push(struct server *srv, struct http_request *req, struct http_response *res);
 void bench_api_runs(struct server *srv, struct http_request *req, struct http_response *res);
 void bench_api_profile(struct server *srv, struct http_request *req, struct http_response *res);
+/* The trend view's data and a change's profile diff (bench_trend.c). */
+void bench_api_trend(struct server *srv, struct http_request *req, struct http_response *res);
+void bench_api_diff(struct server *srv, struct http_request *req, struct http_response *res);
 /* Records an ingest acknowledgement that took `ns`. */
 void metrics_ack(struct server *srv, uint64_t ns, size_t bytes, size_t profiles);
 
