@@ -153,7 +153,8 @@ int trend_compute(const struct hist *h, const struct trend_opts *o, struct trend
 			add_point(series_for(t, r, b), i, b, o->confidence);
 		}
 	}
-	qsort(t->v, t->nr, sizeof(*t->v), series_cmp);
+	if (t->nr) /* qsort of a NULL array is undefined, even of none */
+		qsort(t->v, t->nr, sizeof(*t->v), series_cmp);
 	for (i = 0; i < t->nr; i++) {
 		struct trend_series *s = &t->v[i];
 		double *x = xmalloc((s->npts ? s->npts : 1) * sizeof(*x));

@@ -46,6 +46,7 @@ void bench_api_push(struct server *srv, struct http_request *req, struct http_re
 	const char *doc = (const char *)req->body;
 	const void *prof = NULL;
 	size_t len = req->body_len, plen = 0, n = 0, i;
+	int r;
 	struct multipart_part parts[4];
 	struct hist_run run;
 	struct err e = ERR_INIT;
@@ -81,11 +82,10 @@ void bench_api_push(struct server *srv, struct http_request *req, struct http_re
 		return http_error(res, 400, "the run names a profile ('%.80s') but the form has no \"profile\" part",
 				  run.profile);
 	}
-	if (bench_store_add(srv->bench, req->tenant, &run, doc, len, prof, plen, ext, id, sizeof(id), &e)) {
-		hist_run_release(&run);
-		return http_error(res, 500, "%s", e.msg);
-	}
+	r = bench_store_add(srv->bench, req->tenant, &run, doc, len, prof, plen, ext, id, sizeof(id), &e);
 	hist_run_release(&run);
+	if (r)
+		return http_error(res, r > 0 ? r : 500, "%s", e.msg);
 	res->content_type = "application/json";
 	buf_addf(&res->body, "{\"id\":\"%s\"}\n", id);
 }

@@ -2,6 +2,7 @@
 #include "server/bench_store.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 struct bench_store {
 	sqlite3 *db;
 	pthread_mutex_t lock;
+	struct bench_limits lim;
 };
 
 static const char schema[] =
@@ -27,14 +29,54 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS bench_runs(tenant TEXT NOT NULL, id TEXT NOT NULL, time INTEGER NOT NULL,"
 	" commit_sha TEXT NOT NULL, branch TEXT NOT NULL, machine TEXT NOT NULL, doc TEXT NOT NULL,"
 	" profile_ext TEXT, profile BLOB, PRIMARY KEY(tenant, id));"
-	"CREATE INDEX IF NOT EXISTS bench_runs_time ON bench_runs(tenant, time, id);";
+	"CREATE INDEX IF NOT EXISTS bench_runs_time ON bench_runs(tenant, time, id);"
+	/* the benchmark names of each run, for the cap on benchmarks per tenant (the documents are opaque here) */
+	"CREATE TABLE IF NOT EXISTS bench_names(tenant TEXT NOT NULL, name TEXT NOT NULL, id TEXT NOT NULL,"
+	" PRIMARY KEY(tenant, name, id));";
 
 static int db_err(sqlite3 *db, const char *what, struct err *e)
 {
 	return err_set(e, "bench runs: %s: %s", what, sqlite3_errmsg(db));
 }
 
-struct bench_store *bench_store_open(const char *location, struct err *e)
+/* Runs measured before this are past the retention (INT64_MIN: none is). */
+static int64_t cutoff(const struct bench_store *b)
+{
+	return b->lim.retention_s > 0 ? (int64_t)time(NULL) - b->lim.retention_s : INT64_MIN;
+}
+
+/* Deletes the runs past the retention, with their names. Called with the lock held (or before any thread). */
+static int drop_expired(struct bench_store *b, struct err *e)
+{
+	static const char sql[] =
+		"BEGIN IMMEDIATE;"
+		"DELETE FROM bench_names WHERE (tenant, id) IN (SELECT tenant, id FROM bench_runs WHERE time < ?1);"
+		"DELETE FROM bench_runs WHERE time < ?1;";
+	const char *tail = sql;
+	int rc = 0;
+
+	if (b->lim.retention_s <= 0)
+		return 0;
+	while (!rc && *tail) {
+		sqlite3_stmt *st = NULL;
+
+		if (sqlite3_prepare_v2(b->db, tail, -1, &st, &tail) != SQLITE_OK) {
+			rc = db_err(b->db, "retention", e);
+			break;
+		}
+		if (!st)
+			break;
+		if (sqlite3_bind_parameter_count(st))
+			sqlite3_bind_int64(st, 1, cutoff(b));
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_err(b->db, "retention", e);
+		sqlite3_finalize(st);
+	}
+	sqlite3_exec(b->db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+	return rc;
+}
+
+struct bench_store *bench_store_open(const char *location, const struct bench_limits *lim, struct err *e)
 {
 	struct bench_store *b;
 	char *path, *msg = NULL;
@@ -49,6 +91,8 @@ struct bench_store *bench_store_open(const char *location, struct err *e)
 	}
 	b = xcalloc(1, sizeof(*b));
 	pthread_mutex_init(&b->lock, NULL);
+	if (lim)
+		b->lim = *lim;
 	path = xasprintf("%s/bench.db", location);
 	if (sqlite3_open_v2(path, &b->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
 	    SQLITE_OK) {
@@ -62,9 +106,12 @@ struct bench_store *bench_store_open(const char *location, struct err *e)
 		goto fail;
 	}
 	free(path);
+	if (drop_expired(b, e))
+		goto fail_nopath;
 	return b;
 fail:
 	free(path);
+fail_nopath:
 	bench_store_close(b);
 	return NULL;
 }
@@ -106,19 +153,73 @@ static void make_id(const struct hist_run *r, char *id, size_t idsz)
 	buf_release(&b);
 }
 
-int bench_store_add(struct bench_store *b, const char *tenant, const struct hist_run *r, const char *doc,
-		    size_t len, const void *prof, size_t plen, const char *ext, char *id, size_t idsz, struct err *e)
+/* An integer that `sql` selects for ?1 = tenant and ?2 = name; -1 with `e` set on a storage fault. */
+static int count_of(struct bench_store *b, const char *sql, const char *tenant, const char *name, int64_t *out,
+		    struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(b->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_err(b->db, "prepare", e);
+	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+	if (name)
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else {
+		db_err(b->db, "count", e);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The tenant's caps on runs and on distinct benchmarks, with `r` added: 0, 429 past one, -1 on a fault. */
+static int check_caps(struct bench_store *b, const char *tenant, const struct hist_run *r, struct err *e)
+{
+	int64_t have = 0, known = 0;
+	size_t k, j;
+
+	if (b->lim.max_runs) {
+		if (count_of(b, "SELECT count(*) FROM bench_runs WHERE tenant = ?1", tenant, NULL, &have, e))
+			return -1;
+		if ((uint64_t)have >= b->lim.max_runs)
+			return err_set(e, "the tenant has %" PRId64 " benchmark runs, the limit (--max-bench-runs): "
+				       "no more until the retention drops old ones", have), 429;
+	}
+	if (!b->lim.max_benchmarks)
+		return 0;
+	if (count_of(b, "SELECT count(DISTINCT name) FROM bench_names WHERE tenant = ?1", tenant, NULL, &have, e))
+		return -1;
+	for (k = 0; k < r->set.nr; k++) {
+		const char *name = r->set.v[k].name;
+
+		for (j = 0; j < k && strcmp(r->set.v[j].name, name); j++)
+			;
+		if (j < k)
+			continue; /* another metric of a benchmark already counted */
+		if (count_of(b, "SELECT EXISTS(SELECT 1 FROM bench_names WHERE tenant = ?1 AND name = ?2)", tenant, name,
+			     &known, e))
+			return -1;
+		if (!known && (uint64_t)++have > b->lim.max_benchmarks)
+			return err_set(e, "benchmark '%.100s' would be the tenant's %" PRId64 "th, past the limit of %" PRIu64
+				       " (--max-benchmarks)", name, have, b->lim.max_benchmarks), 429;
+	}
+	return 0;
+}
+
+/* The run's row with a fresh id; -1 with `e` set. */
+static int insert_run(struct bench_store *b, const char *tenant, const struct hist_run *r, const char *doc,
+		      size_t len, const void *prof, size_t plen, const char *ext, char *id, size_t idsz, struct err *e)
 {
 	static const char sql[] = "INSERT INTO bench_runs(tenant, id, time, commit_sha, branch, machine, doc,"
 				  " profile_ext, profile) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	sqlite3_stmt *st = NULL;
 	int rc = -1, attempt;
 
-	pthread_mutex_lock(&b->lock);
-	if (sqlite3_prepare_v2(b->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		db_err(b->db, "prepare", e);
-		goto out;
-	}
+	if (sqlite3_prepare_v2(b->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_err(b->db, "prepare", e);
 	/* 48 random bits per second and commit: a second attempt is for the unthinkable, not for load. */
 	for (attempt = 0; attempt < 3; attempt++) {
 		int s;
@@ -152,6 +253,63 @@ int bench_store_add(struct bench_store *b, const char *tenant, const struct hist
 	err_set(e, "bench runs: no free id for the run");
 out:
 	sqlite3_finalize(st);
+	return rc;
+}
+
+static int insert_names(struct bench_store *b, const char *tenant, const struct hist_run *r, const char *id,
+			struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+	size_t k;
+
+	if (sqlite3_prepare_v2(b->db, "INSERT OR IGNORE INTO bench_names(tenant, name, id) VALUES(?, ?, ?)", -1, &st,
+			       NULL) != SQLITE_OK)
+		return db_err(b->db, "prepare", e);
+	for (k = 0; !rc && k < r->set.nr; k++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, r->set.v[k].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_err(b->db, "insert", e);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int bench_store_add(struct bench_store *b, const char *tenant, const struct hist_run *r, const char *doc,
+		    size_t len, const void *prof, size_t plen, const char *ext, char *id, size_t idsz, struct err *e)
+{
+	size_t samples = 0, k;
+	int rc;
+
+	for (k = 0; k < r->set.nr; k++)
+		samples += r->set.v[k].n;
+	if (b->lim.max_samples && samples > b->lim.max_samples)
+		return err_set(e, "the run has %zu samples, more than the limit of %zu (--max-bench-samples)", samples,
+			       b->lim.max_samples), 400;
+	if (r->time < cutoff(b))
+		return err_set(e, "the run's time %" PRId64 " is older than the retention (--retention)", r->time), 400;
+	pthread_mutex_lock(&b->lock);
+	if (drop_expired(b, e)) {
+		rc = -1;
+		goto out;
+	}
+	if (sqlite3_exec(b->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_err(b->db, "begin", e);
+		goto out;
+	}
+	rc = check_caps(b, tenant, r, e);
+	if (!rc)
+		rc = insert_run(b, tenant, r, doc, len, prof, plen, ext, id, idsz, e);
+	if (!rc)
+		rc = insert_names(b, tenant, r, id, e);
+	if (!rc && sqlite3_exec(b->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = db_err(b->db, "commit", e);
+	if (rc)
+		sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
+out:
 	pthread_mutex_unlock(&b->lock);
 	return rc;
 }
@@ -178,7 +336,7 @@ static sqlite3_stmt *select_runs(struct bench_store *b, const char *tenant, cons
 {
 	static const char sql[] = "SELECT id, profile_ext, doc FROM bench_runs WHERE tenant = ?1"
 				  " AND (?2 IS NULL OR branch = ?2) AND (?3 IS NULL OR machine = ?3)"
-				  " AND (?4 IS NULL OR id = ?4) ORDER BY time, id";
+				  " AND (?4 IS NULL OR id = ?4) AND time >= ?5 ORDER BY time, id";
 	sqlite3_stmt *st = NULL;
 
 	if (sqlite3_prepare_v2(b->db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -189,6 +347,8 @@ static sqlite3_stmt *select_runs(struct bench_store *b, const char *tenant, cons
 	sqlite3_bind_text(st, 2, branch, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, machine, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+	/* runs past the retention that are not dropped yet stay out of sight */
+	sqlite3_bind_int64(st, 5, cutoff(b));
 	return st;
 }
 

@@ -24,13 +24,26 @@ struct hist;
 struct hist_run;
 struct bench_store;
 
-/* Opens (creating) DIR/bench.db; NULL with `e` set, also for a postgres:// location (not supported). */
-struct bench_store *bench_store_open(const char *location, struct err *e);
+/* What a tenant may store; 0 in a field: no limit. */
+struct bench_limits {
+	size_t max_samples;        /* samples of one run, all its series together (400) */
+	uint64_t max_runs;         /* runs per tenant (429) */
+	uint64_t max_benchmarks;   /* distinct benchmark names per tenant (429) */
+	int64_t retention_s;       /* runs measured longer ago are refused (400), hidden and dropped */
+};
+
+/*
+ * Opens (creating) DIR/bench.db with the limits `lim` (NULL: none) and drops the runs past its retention;
+ * NULL with `e` set, also for a postgres:// location (not supported).
+ */
+struct bench_store *bench_store_open(const char *location, const struct bench_limits *lim, struct err *e);
 void bench_store_close(struct bench_store *b); /* NULL is a no-op */
 
 /*
  * Stores the run `r` (parsed from `doc`, which is kept as it is) and its profile (`prof` of `plen` bytes with
- * the file extension `ext`, or NULL). The new run's id goes into `id`. Returns 0, or -1 with `e` set.
+ * the file extension `ext`, or NULL), first dropping the runs past the retention. The new run's id goes into
+ * `id`. Returns 0; 400 (too many samples, older than the retention) or 429 (the tenant's runs or benchmarks
+ * at their limit) with `e` set, the run not stored; or -1 with `e` set on a storage fault.
  */
 int bench_store_add(struct bench_store *b, const char *tenant, const struct hist_run *r, const char *doc,
 		    size_t len, const void *prof, size_t plen, const char *ext, char *id, size_t idsz, struct err *e);
