@@ -159,7 +159,7 @@ int cmd_serve(int argc, char **argv)
 		srv.rate = ratelimit_new(o.rate);
 	if (!(srv.store = store_open(&so, &e)))
 		goto fail;
-	/* Benchmark runs are an extra: a store that cannot hold them answers their endpoints with 501. */
+	/* Benchmark runs are an extra: when their store cannot open, their endpoints answer 501 with why. */
 	bl = (struct bench_limits){ (size_t)o.bench_samples, (uint64_t)o.bench_runs, (uint64_t)o.benchmarks,
 				    so.retention_ns / 1000000000 };
 	if (!(srv.bench = bench_store_open(o.storage, &bl, &e)))

@@ -1,13 +1,13 @@
 /*
  * Benchmark runs in kiln serve (issue 21): the server side of the benchmark history (bench/history.h). A run
  * is the directory store's run document (schema kiln-bench-run/1), kept as pushed, with an optional profile
- * stored beside it, per tenant, in a SQLite file of its own in the storage directory (bench.db): the profile
- * store's files are another module's, and runs are few and small next to profiles. A PostgreSQL store has no
- * directory: bench_store_open() refuses it and the handlers answer 501.
+ * stored beside it, per tenant: with the SQLite store in a file of its own in the storage directory (bench.db;
+ * the profile store's files are another module's, and runs are few and small next to profiles), with the
+ * PostgreSQL store in tables of its database (bench_store_impl.h has both backends).
  *
- *   struct bench_store *b = bench_store_open("/var/lib/kiln", &e);
+ *   struct bench_store *b = bench_store_open("/var/lib/kiln", &limits, &e);
  *   bench_store_add(b, tenant, &run, doc, len, prof, plen, ".pb.gz", id, sizeof(id), &e);
- *   bench_store_list(b, tenant, "main", NULL, &json, &e);   // {"runs":[{"id","profile","run":{...}}]}
+ *   bench_store_list(b, tenant, "main", NULL, NULL, &json, &e);   // {"runs":[{"id","profile","run":{...}}]}
  *
  * Every function is safe to call from several threads (one connection behind a mutex; runs arrive a few per CI
  * job, not thousands a second).
@@ -33,8 +33,8 @@ struct bench_limits {
 };
 
 /*
- * Opens (creating) DIR/bench.db with the limits `lim` (NULL: none) and drops the runs past its retention;
- * NULL with `e` set, also for a postgres:// location (not supported).
+ * Opens (creating) DIR/bench.db, or the tables in the database of a postgres:// or postgresql:// URL, with the
+ * limits `lim` (NULL: none), and drops the runs past its retention. NULL with `e` set.
  */
 struct bench_store *bench_store_open(const char *location, const struct bench_limits *lim, struct err *e);
 void bench_store_close(struct bench_store *b); /* NULL is a no-op */
