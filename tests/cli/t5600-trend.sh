@@ -13,14 +13,8 @@ fi
 
 python3 "$T_DIR/gen_history.py" gen --seed 21 --step 57:3:1.12:hash_lookup --step 113:11:1.08:encode_utf8 \
 	--step 161:17:1.15:sort_keys
-python3 -c "import json;print('\n'.join(json.load(open('gen/truth.json'))['commits']))" >commits.txt
-i=0 pushed=0
-while read -r c; do
-	f=$(printf %03d $i)
-	"$KILN" push-bench gen/$f.json --history hist --commit "$c" --branch main --machine ci-1 \
-		--time $((1700000000 + i * 3600)) --profile gen/$f.folded 2>/dev/null && pushed=$((pushed + 1))
-	i=$((i + 1))
-done <commits.txt
+. "$T_DIR/push_history.sh"
+pushed=$(push_history gen 3600 --history hist --branch main --machine ci-1)
 [ $pushed = 200 ] && t_pass "200 runs pushed" || t_fail "200 runs pushed" "only $pushed"
 
 "$KILN" trend hist --format json -o trend.json 2>trend.err

@@ -16,14 +16,8 @@ command -v python3 >/dev/null || { t_skip "trend view" "python3 is needed"; exit
 serve_start S "$KILN" --storage store --retention 0 || exit 0
 
 python3 "$CLI/t5600-trend.d/gen_history.py" gen --commits 40 --benchmarks 4 --seed 9 --step 24:1:1.25:encode_utf8
-python3 -c "import json;print('\n'.join(json.load(open('gen/truth.json'))['commits']))" >commits.txt
-i=0 ok=0
-while read -r c; do
-	f=$(printf %03d $i)
-	"$KILN" push-bench gen/$f.json --history dir --push "$S_URL" --commit "$c" --branch main --machine ci-1 \
-		--time $((1700000000 + i * 60)) --profile gen/$f.folded 2>>push.err && ok=$((ok + 1))
-	i=$((i + 1))
-done <commits.txt
+. "$CLI/t5600-trend.d/push_history.sh"
+ok=$(push_history gen 60 --history dir --push "$S_URL" --branch main --machine ci-1)
 # a second branch on another machine: the filters must tell them apart
 for i in 0 1 2 3 4 5; do
 	"$KILN" push-bench gen/00$i.json --history dir --push "$S_URL" --commit "dev$i" --branch dev --machine ci-2 \

@@ -26,16 +26,9 @@ serve_start P "$KILN" --storage "$URL" --retention 0 --max-bench-runs 47 || exit
 serve_start Q "$KILN" --storage sqlite --retention 0 || exit 0
 
 python3 "$CLI/t5600-trend.d/gen_history.py" gen --commits 40 --benchmarks 4 --seed 11 --step 22:3:1.2:hash_lookup
-python3 -c "import json;print('\n'.join(json.load(open('gen/truth.json'))['commits']))" >commits.txt
-i=0 ok=0
-while read -r c; do
-	f=$(printf %03d $i)
-	for u in "$P_URL" "$Q_URL"; do
-		"$KILN" push-bench gen/$f.json --push "$u" --commit "$c" --branch main --machine ci-1 \
-			--time $((1700000000 + i * 60)) --profile gen/$f.folded 2>>push.err && ok=$((ok + 1))
-	done
-	i=$((i + 1))
-done <commits.txt
+. "$CLI/t5600-trend.d/push_history.sh"
+ok=$(($(push_history gen 60 --push "$P_URL" --branch main --machine ci-1) +
+	$(push_history gen 60 --push "$Q_URL" --branch main --machine ci-1)))
 B=$(cd "$CLI/../fixtures/bench" && pwd)
 for f in hyperfine.json gbench-1.2.json pytest-head.json go-1.2.txt criterion-head; do
 	for u in "$P_URL" "$Q_URL"; do
