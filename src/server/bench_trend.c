@@ -49,8 +49,8 @@ void bench_api_trend(struct server *srv, struct http_request *req, struct http_r
 	struct err e = ERR_INIT;
 	double window, alpha, threshold;
 
-	if (!srv->bench)
-		return http_error(res, 501, "%s", srv->bench_note[0] ? srv->bench_note : "benchmark runs are not stored here");
+	if (!bench_api_ready(srv, res))
+		return;
 	if (query_num(req, res, "window", 2, 1000, 8, &window) || query_num(req, res, "alpha", 1e-12, 0.5, 0.001, &alpha) ||
 	    query_num(req, res, "threshold", 0, 100, 0.05, &threshold))
 		return;
@@ -114,8 +114,8 @@ void bench_api_diff(struct server *srv, struct http_request *req, struct http_re
 	double top;
 	bool svg = format && !strcmp(format, "svg");
 
-	if (!srv->bench)
-		return http_error(res, 501, "%s", srv->bench_note[0] ? srv->bench_note : "benchmark runs are not stored here");
+	if (!bench_api_ready(srv, res))
+		return;
 	if (!before || !*before || !after || !*after)
 		return http_error(res, 400, "\"before\" and \"after\" (run ids) are required");
 	if (format && !svg && strcmp(format, "json"))
