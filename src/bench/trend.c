@@ -153,7 +153,8 @@ int trend_compute(const struct hist *h, const struct trend_opts *o, struct trend
 			add_point(series_for(t, r, b), i, b, o->confidence);
 		}
 	}
-	qsort(t->v, t->nr, sizeof(*t->v), series_cmp);
+	if (t->nr) /* qsort of a NULL array is undefined, even of none */
+		qsort(t->v, t->nr, sizeof(*t->v), series_cmp);
 	for (i = 0; i < t->nr; i++) {
 		struct trend_series *s = &t->v[i];
 		double *x = xmalloc((s->npts ? s->npts : 1) * sizeof(*x));
@@ -186,20 +187,27 @@ int trend_compute(const struct hist *h, const struct trend_opts *o, struct trend
 	return 0;
 }
 
+void trend_change_release(struct trend_change *c)
+{
+	size_t f;
+
+	for (f = 0; f < c->nfns; f++)
+		free(c->fns[f].name);
+	free(c->fns);
+	free(c->graph);
+	free(c->diff_note);
+	c->fns = NULL;
+	c->graph = c->diff_note = NULL;
+	c->nfns = 0;
+}
+
 void trend_release(struct trend *t)
 {
-	size_t i, k, f;
+	size_t i, k;
 
 	for (i = 0; i < t->nr; i++) {
-		for (k = 0; k < t->v[i].nch; k++) {
-			struct trend_change *c = &t->v[i].ch[k];
-
-			for (f = 0; f < c->nfns; f++)
-				free(c->fns[f].name);
-			free(c->fns);
-			free(c->graph);
-			free(c->diff_note);
-		}
+		for (k = 0; k < t->v[i].nch; k++)
+			trend_change_release(&t->v[i].ch[k]);
 		free(t->v[i].ch);
 		free(t->v[i].pts);
 	}
@@ -207,21 +215,11 @@ void trend_release(struct trend *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static void format_change(struct jw *j, const struct hist *h, const struct trend_change *c, bool graphs)
+/* "functions" (and "graph") of a change's profile diff, as members of the object being written. */
+static void format_diff_members(struct jw *j, const struct trend_change *c, bool graphs)
 {
 	size_t f;
 
-	jw_object_begin(j);
-	jw_kv_u64(j, "index", c->cp.index);
-	jw_kv_str(j, "good_commit", h->v[c->good].commit);
-	jw_kv_str(j, "bad_commit", h->v[c->bad].commit);
-	jw_kv_double(j, "p", c->cp.p);
-	jw_kv_double(j, "before", c->cp.before);
-	jw_kv_double(j, "after", c->cp.after);
-	jw_kv_double(j, "change", c->cp.change);
-	jw_kv_str(j, "verdict", c->regression ? "regression" : c->improvement ? "improvement" : "change");
-	if (c->diff_note)
-		jw_kv_str(j, "diff_note", c->diff_note);
 	if (c->nfns || c->graph) {
 		jw_key(j, "functions");
 		jw_array_begin(j);
@@ -239,6 +237,35 @@ static void format_change(struct jw *j, const struct hist *h, const struct trend
 	}
 	if (graphs && c->graph)
 		jw_kv_str(j, "graph", c->graph);
+}
+
+void trend_format_diff(const struct trend_change *c, bool graphs, struct buf *out)
+{
+	struct jw j;
+
+	jw_init(&j, out, false);
+	jw_object_begin(&j);
+	format_diff_members(&j, c, graphs);
+	jw_object_end(&j);
+}
+
+static void format_change(struct jw *j, const struct hist *h, const struct trend_change *c, bool graphs)
+{
+	jw_object_begin(j);
+	jw_kv_u64(j, "index", c->cp.index);
+	/* the runs by their index in "runs": a server's page asks for their profile diff by the runs' ids */
+	jw_kv_u64(j, "good_run", c->good);
+	jw_kv_u64(j, "bad_run", c->bad);
+	jw_kv_str(j, "good_commit", h->v[c->good].commit);
+	jw_kv_str(j, "bad_commit", h->v[c->bad].commit);
+	jw_kv_double(j, "p", c->cp.p);
+	jw_kv_double(j, "before", c->cp.before);
+	jw_kv_double(j, "after", c->cp.after);
+	jw_kv_double(j, "change", c->cp.change);
+	jw_kv_str(j, "verdict", c->regression ? "regression" : c->improvement ? "improvement" : "change");
+	if (c->diff_note)
+		jw_kv_str(j, "diff_note", c->diff_note);
+	format_diff_members(j, c, graphs);
 	jw_object_end(j);
 }
 
@@ -267,6 +294,9 @@ void trend_format_json(const struct hist *h, const struct trend *t, const char *
 	jw_array_begin(&j);
 	for (i = 0; i < h->nr; i++) {
 		jw_object_begin(&j);
+		if (h->v[i].stem)
+			jw_kv_str(&j, "id", h->v[i].stem);
+		jw_kv_bool(&j, "profile", h->v[i].profile != NULL);
 		jw_kv_str(&j, "commit", h->v[i].commit);
 		jw_kv_str(&j, "branch", h->v[i].branch);
 		jw_kv_str(&j, "machine", h->v[i].machine);

@@ -81,11 +81,19 @@ struct trend {
 /* Computes the trends of `h` (which must outlive `t`). Returns 0, or -1 with `e` set. */
 int trend_compute(const struct hist *h, const struct trend_opts *o, struct trend *t, struct err *e);
 void trend_release(struct trend *t);
+/* Frees what a change owns (its diff), leaving it without one. */
+void trend_change_release(struct trend_change *c);
 /* The trends as JSON (schema "kiln-trend/1"); `commit_url` is a template with {commit}, or NULL. */
 void trend_format_json(const struct hist *h, const struct trend *t, const char *commit_url, bool graphs,
 		       struct buf *out);
-/* A self-contained HTML page (no request to any host) drawing the trends (trend_html.c). */
-void trend_format_html(const struct hist *h, const struct trend *t, const char *commit_url, struct buf *out);
+/* A change's profile diff alone, {"functions":[...], "graph":SVG}: what kiln serve answers for one change. */
+void trend_format_diff(const struct trend_change *c, bool graphs, struct buf *out);
+/*
+ * A self-contained HTML page (no request to any host) drawing the trends (trend_html.c) with `script`, the
+ * charts' code (web/js/trendchart.js, which must not contain a script end tag).
+ */
+void trend_format_html(const struct hist *h, const struct trend *t, const char *commit_url, const char *script,
+		       struct buf *out);
 /* The distribution-free interval of the median of sorted `x[0..n-1]` at `level` (order statistics, binomial). */
 void trend_median_ci(const double *sorted, size_t n, double level, double *lo, double *hi);
 

@@ -19,6 +19,7 @@ struct serve_opts {
 	const char *listen, *storage, *retention, *auth_file;
 	long long max_body, max_samples, max_labels, max_series;
 	double rate;
+	long long bench_samples, bench_runs, benchmarks;
 };
 
 static const struct cmd_help serve_help = {
@@ -103,7 +104,8 @@ static void serve_loop(struct store *store, const sigset_t *stop)
 
 int cmd_serve(int argc, char **argv)
 {
-	struct serve_opts o = { "127.0.0.1:4040", "kiln-data", "30d", NULL, 4 << 20, 16000, 30, 0, 0 };
+	struct serve_opts o = { "127.0.0.1:4040", "kiln-data", "30d", NULL, 4 << 20, 16000, 30, 0, 0, 100000, 100000, 1000 };
+	struct bench_limits bl;
 	struct server srv = { .limits = SERVER_LIMITS_DEFAULT };
 	struct store_opts so = { 0 };
 	struct http_server *http = NULL;
@@ -123,6 +125,10 @@ int cmd_serve(int argc, char **argv)
 		OPT_INT(0, "max-labels", &o.max_labels, "N", "labels per series (400)", 1, 1000),
 		OPT_INT(0, "max-series", &o.max_series, "N", "series per tenant, 0: no limit (429)", 0, 1LL << 40),
 		OPT_DOUBLE(0, "rate-limit", &o.rate, "N", "requests per second per tenant, 0: no limit (429)", 0, 1e9),
+		OPT_INT(0, "max-bench-samples", &o.bench_samples, "N", "samples per benchmark run, 0: no limit (400)", 0,
+			1LL << 40),
+		OPT_INT(0, "max-bench-runs", &o.bench_runs, "N", "benchmark runs per tenant, 0: no limit (429)", 0, 1LL << 40),
+		OPT_INT(0, "max-benchmarks", &o.benchmarks, "N", "benchmark names per tenant, 0: no limit (429)", 0, 1LL << 40),
 		OPT_END(),
 	};
 
@@ -153,8 +159,10 @@ int cmd_serve(int argc, char **argv)
 		srv.rate = ratelimit_new(o.rate);
 	if (!(srv.store = store_open(&so, &e)))
 		goto fail;
-	/* Benchmark runs are an extra: a store that cannot hold them answers their endpoints with 501. */
-	if (!(srv.bench = bench_store_open(o.storage, &e)))
+	/* Benchmark runs are an extra: when their store cannot open, their endpoints answer 501 with why. */
+	bl = (struct bench_limits){ (size_t)o.bench_samples, (uint64_t)o.bench_runs, (uint64_t)o.benchmarks,
+				    so.retention_ns / 1000000000 };
+	if (!(srv.bench = bench_store_open(o.storage, &bl, &e)))
 		snprintf(srv.bench_note, sizeof(srv.bench_note), "%.255s", e.msg);
 	e = (struct err)ERR_INIT;
 	http = http_start(&(struct http_server_opts){ .listen = o.listen, .max_body = (size_t)o.max_body,

@@ -2,9 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "analyze/diff.h"
 #include "bench/history.h"
 #include "bench/trend.h"
 #include "cmds.h"
@@ -15,7 +13,8 @@
 #include "core/util.h"
 #include "core/xalloc.h"
 #include "formats/format.h"
-#include "profile/profile.h"
+#include "server/bench_diff.h"
+#include "server/ui.h"
 
 struct trend_cmd_opts {
 	const char *output, *format, *branch, *machine, *commit_url;
@@ -60,71 +59,6 @@ static int parse_fraction(const struct option *opt, const char *arg, struct err 
 		return -1;
 	*(double *)opt->value = len && arg[len - 1] == '%' ? v / 100 : v;
 	return 0;
-}
-
-/* The profile diff of one change (trend_diff_fn): the functions whose share moved most, and the graph. */
-static int diff_change(const char *before, const char *after, bool graph, size_t top, struct trend_change *c,
-		       struct err *e)
-{
-	struct profile *pb = profile_new(0), *pa = profile_new(0);
-	struct diff_opts dopts = DIFF_OPTS_INIT;
-	struct diff_result d;
-	char *tmp = NULL;
-	int fd = -1, r = -1;
-	size_t i;
-
-	if (profile_load(pb, before, NULL, NULL, NULL, e) || profile_load(pa, after, NULL, NULL, NULL, e))
-		goto out;
-	if (diff_compute(pb, pa, &dopts, &d, e))
-		goto out;
-	c->nfns = d.nr < top ? d.nr : top;
-	c->fns = xcalloc(c->nfns ? c->nfns : 1, sizeof(*c->fns));
-	for (i = 0; i < c->nfns; i++) {
-		const struct diff_fn *f = &d.v[i];
-
-		c->fns[i] = (struct trend_fn){ .name = xstrdup(strtab_str(&d.names, f->name)),
-					       .before_pct = f->before_pct, .after_pct = f->after_pct,
-					       .delta_pct = f->delta_pct, .p_adjusted = f->p_adjusted,
-					       .significant = f->significant };
-	}
-	diff_release(&d);
-	if (graph) {
-		/* diff_write_graph() writes a file: go through a private temporary one to embed the SVG. */
-		const char *dir = getenv("TMPDIR");
-		struct buf svg = BUF_INIT;
-		char chunk[65536];
-		FILE *f;
-		size_t n;
-
-		tmp = xasprintf("%s/kiln-trend-XXXXXX.svg", dir && *dir ? dir : "/tmp");
-		fd = mkstemps(tmp, 4);
-		if (fd < 0) {
-			err_errno(e, "cannot create a temporary file");
-			goto out;
-		}
-		dopts.title = "Differential flame graph: last good -> first bad";
-		if (diff_write_graph(pb, pa, &dopts, tmp, e))
-			goto out;
-		f = fopen(tmp, "rb");
-		if (!f) {
-			err_errno(e, "cannot read '%s'", tmp);
-			goto out;
-		}
-		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			buf_add(&svg, chunk, n);
-		fclose(f);
-		c->graph = buf_detach(&svg, NULL);
-	}
-	r = 0;
-out:
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
-	free(tmp);
-	profile_free(pb);
-	profile_free(pa);
-	return r;
 }
 
 static void format_text(const struct hist *h, const struct trend *t, struct buf *out)
@@ -213,14 +147,14 @@ int cmd_trend(int argc, char **argv)
 	to.top_functions = (size_t)o.top;
 	to.graphs = !o.no_graphs && strcmp(fmt, "text");
 	to.all_metrics = o.all_metrics;
-	to.diff = diff_change;
+	to.diff = bench_diff_files;
 	if (hist_open(&h, argv[0], o.branch, &e) || trend_compute(&h, &to, &t, &e)) {
 		error_msg("%s", e.msg);
 		goto out;
 	}
 	computed = true;
 	if (!strcmp(fmt, "html"))
-		trend_format_html(&h, &t, o.commit_url, &out);
+		trend_format_html(&h, &t, o.commit_url, (const char *)ui_asset_find("/js/trendchart.js")->data, &out);
 	else if (!strcmp(fmt, "json")) {
 		trend_format_json(&h, &t, o.commit_url, to.graphs, &out);
 		buf_addch(&out, '\n');

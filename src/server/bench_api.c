@@ -18,8 +18,7 @@
 #include "server/ingest.h"
 #include "server/server.h"
 
-/* False (and a 501) when the server's storage cannot hold runs. */
-static bool have_store(struct server *srv, struct http_response *res)
+bool bench_api_ready(struct server *srv, struct http_response *res)
 {
 	if (srv->bench)
 		return true;
@@ -46,12 +45,13 @@ void bench_api_push(struct server *srv, struct http_request *req, struct http_re
 	const char *doc = (const char *)req->body;
 	const void *prof = NULL;
 	size_t len = req->body_len, plen = 0, n = 0, i;
+	int r;
 	struct multipart_part parts[4];
 	struct hist_run run;
 	struct err e = ERR_INIT;
 	char id[96];
 
-	if (!have_store(srv, res))
+	if (!bench_api_ready(srv, res))
 		return;
 	if (!ext)
 		ext = ".pb.gz";
@@ -81,11 +81,10 @@ void bench_api_push(struct server *srv, struct http_request *req, struct http_re
 		return http_error(res, 400, "the run names a profile ('%.80s') but the form has no \"profile\" part",
 				  run.profile);
 	}
-	if (bench_store_add(srv->bench, req->tenant, &run, doc, len, prof, plen, ext, id, sizeof(id), &e)) {
-		hist_run_release(&run);
-		return http_error(res, 500, "%s", e.msg);
-	}
+	r = bench_store_add(srv->bench, req->tenant, &run, doc, len, prof, plen, ext, id, sizeof(id), &e);
 	hist_run_release(&run);
+	if (r)
+		return http_error(res, r > 0 ? r : 500, "%s", e.msg);
 	res->content_type = "application/json";
 	buf_addf(&res->body, "{\"id\":\"%s\"}\n", id);
 }
@@ -94,7 +93,7 @@ void bench_api_runs(struct server *srv, struct http_request *req, struct http_re
 {
 	struct err e = ERR_INIT;
 
-	if (!have_store(srv, res))
+	if (!bench_api_ready(srv, res))
 		return;
 	if (bench_store_list(srv->bench, req->tenant, http_query(req, "branch"), http_query(req, "machine"),
 			     http_query(req, "id"), &res->body, &e)) {
@@ -110,7 +109,7 @@ void bench_api_profile(struct server *srv, struct http_request *req, struct http
 	struct err e = ERR_INIT;
 	int r;
 
-	if (!have_store(srv, res))
+	if (!bench_api_ready(srv, res))
 		return;
 	if (!id || !*id)
 		return http_error(res, 400, "\"id\" is required");

@@ -21,6 +21,8 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/bench/runs", ROLE_PUSH, bench_api_push },
 	{ "GET", "/api/v1/bench/runs", ROLE_READ, bench_api_runs },
 	{ "GET", "/api/v1/bench/profile", ROLE_READ, bench_api_profile },
+	{ "GET", "/api/v1/bench/trend", ROLE_READ, bench_api_trend },
+	{ "GET", "/api/v1/bench/diff", ROLE_READ, bench_api_diff },
 	/* Pyroscope's Connect push and query API, and its render API (querier.h) */
 	{ "POST", "/push.v1.PusherService/Push", ROLE_PUSH, push_handle },
 	{ "POST", "/querier.v1.QuerierService/ProfileTypes", ROLE_READ, querier_profile_types },

@@ -84,10 +84,14 @@ void ready_handle(struct server *srv, struct http_request *req, struct http_resp
 void api_export(struct server *srv, struct http_request *req, struct http_response *res);
 void api_profiles(struct server *srv, struct http_request *req, struct http_response *res);
 void api_profile(struct server *srv, struct http_request *req, struct http_response *res);
-/* Benchmark runs (bench_api.c). */
+/* Benchmark runs (bench_api.c). False, with a 501 answer, when the server's storage cannot hold them. */
+bool bench_api_ready(struct server *srv, struct http_response *res);
 void bench_api_push(struct server *srv, struct http_request *req, struct http_response *res);
 void bench_api_runs(struct server *srv, struct http_request *req, struct http_response *res);
 void bench_api_profile(struct server *srv, struct http_request *req, struct http_response *res);
+/* The trend view's data and a change's profile diff (bench_trend.c). */
+void bench_api_trend(struct server *srv, struct http_request *req, struct http_response *res);
+void bench_api_diff(struct server *srv, struct http_request *req, struct http_response *res);
 /* Records an ingest acknowledgement that took `ns`. */
 void metrics_ack(struct server *srv, uint64_t ns, size_t bytes, size_t profiles);
 

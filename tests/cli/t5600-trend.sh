@@ -13,14 +13,8 @@ fi
 
 python3 "$T_DIR/gen_history.py" gen --seed 21 --step 57:3:1.12:hash_lookup --step 113:11:1.08:encode_utf8 \
 	--step 161:17:1.15:sort_keys
-python3 -c "import json;print('\n'.join(json.load(open('gen/truth.json'))['commits']))" >commits.txt
-i=0 pushed=0
-while read -r c; do
-	f=$(printf %03d $i)
-	"$KILN" push-bench gen/$f.json --history hist --commit "$c" --branch main --machine ci-1 \
-		--time $((1700000000 + i * 3600)) --profile gen/$f.folded 2>/dev/null && pushed=$((pushed + 1))
-	i=$((i + 1))
-done <commits.txt
+. "$T_DIR/push_history.sh"
+pushed=$(push_history gen 3600 --history hist --branch main --machine ci-1)
 [ $pushed = 200 ] && t_pass "200 runs pushed" || t_fail "200 runs pushed" "only $pushed"
 
 "$KILN" trend hist --format json -o trend.json 2>trend.err
@@ -54,6 +48,31 @@ json_check "diffs carry the differential flame graph" trend.json \
 	'all(c.get("graph","").lstrip().startswith("<?xml") or "<svg" in c.get("graph","")[:400] for s in d["series"] for c in s["changes"] if c["verdict"]=="regression")'
 json_check "every run read back with commit, branch, machine and time" trend.json \
 	'len(d["runs"])==200 and all(r["branch"]=="main" and r["machine"]=="ci-1" for r in d["runs"]) and d["runs"][5]["time"]==1700000000+5*3600'
+
+# Other seeds, the same steps: each found at its commit with at most one false alarm. (The method before the
+# placement step missed seeds 2 and 4 by a commit or two; the top function is not asserted here: a +8 % step
+# moves one function's share of a single profile by about as much as Poisson noise moves the others'.)
+for seed in 2 4; do
+	python3 "$T_DIR/gen_history.py" s$seed --seed $seed --step 57:3:1.12:hash_lookup \
+		--step 113:11:1.08:encode_utf8 --step 161:17:1.15:sort_keys
+	rm -f s$seed/*.folded
+	i=0
+	while read -r c; do
+		"$KILN" push-bench s$seed/$(printf %03d $i).json --history h$seed --commit "$c" --branch main \
+			--time $((1700000000 + i * 3600)) 2>/dev/null
+		i=$((i + 1))
+	done < <(python3 -c "import json;print('\n'.join(json.load(open('s$seed/truth.json'))['commits']))")
+	"$KILN" trend h$seed --format json -o s$seed.json 2>/dev/null
+	python3 - s$seed.json s$seed/truth.json >s$seed.out 2>&1 <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1])); truth = json.load(open(sys.argv[2]))
+found = {(s["name"], c["bad_commit"]) for s in t["series"] for c in s["changes"]}
+want = {(st["benchmark"], st["commit"]) for st in truth["steps"]}
+assert want <= found and len(found - want) <= 1, (sorted(want - found), len(found - want))
+PY
+	[ $? = 0 ] && t_pass "seed $seed: the three steps at their commits, <= 1 false alarm" ||
+		t_fail "seed $seed: the three steps at their commits" "$(cat s$seed.out)"
+done
 
 # A null history (no steps, the same noise): no alarm beyond one.
 python3 "$T_DIR/gen_history.py" null --seed 7 --commits 120 --benchmarks 10

@@ -64,6 +64,27 @@ static void test_clean_step(void **state)
 	free(cp);
 }
 
+/*
+ * A run just before the step that is above every earlier one (but at the old level): the splits at the step and
+ * one before both separate 8 runs from 8 perfectly (the same smallest p), and the earlier one even has the larger
+ * effect. The change belongs where the two levels fit best: at the step.
+ */
+static void test_place_among_ties(void **state)
+{
+	struct cp_opts o = CP_OPTS_INIT;
+	struct cp_point *cp;
+	double x[60];
+
+	(void)state;
+	fill(x, 30, 1.0, 0.005);
+	x[29] = 1.03;
+	fill(x + 30, 30, 1.12, 0.005);
+	assert_int_equal(cp_detect(x, 60, &o, &cp), 1);
+	assert_int_equal(cp[0].index, 30);
+	assert_true(fabs(cp[0].p - 2.0 / 12870) < 1e-12);
+	free(cp);
+}
+
 static void test_under_threshold(void **state)
 {
 	struct cp_opts o = CP_OPTS_INIT;
@@ -205,7 +226,8 @@ static void test_run_roundtrip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_clean_step),   cmocka_unit_test(test_under_threshold),
+		cmocka_unit_test(test_clean_step),   cmocka_unit_test(test_place_among_ties),
+		cmocka_unit_test(test_under_threshold),
 		cmocka_unit_test(test_two_steps_and_direction), cmocka_unit_test(test_noise_only),
 		cmocka_unit_test(test_edges),        cmocka_unit_test(test_median_ci),
 		cmocka_unit_test(test_run_roundtrip),

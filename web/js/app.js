@@ -7,8 +7,9 @@ import { Explore } from './pages/explore.js';
 import { Compare } from './pages/compare.js';
 import { Profiles } from './pages/profiles.js';
 import { Tags } from './pages/tags.js';
+import { Trend } from './pages/trend.js';
 
-const PAGES = { services: Services, explore: Explore, compare: Compare, profiles: Profiles, tags: Tags };
+const PAGES = { services: Services, explore: Explore, compare: Compare, profiles: Profiles, tags: Tags, trend: Trend };
 const main = document.getElementById('main');
 let current = null, currentName = '';
 
