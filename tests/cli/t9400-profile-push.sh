@@ -105,9 +105,9 @@ t_fails "--tag noequals: exit 2" 2 "$KILN" profile --push "$U" --tag noequals --
 t_fails "--tag 'a b=c': exit 2" 2 "$KILN" profile --push "$U" --tag 'a b=c' -- true
 t_fails "--push with -o: exit 2" 2 "$KILN" profile --push "$U" -o x.pb.gz -- true
 t_fails "--service-from with a command only: exit 2" 2 "$KILN" profile --push "$U" --service-from exe -- true
-t_fails "--mode offcpu --push: exit 2" 2 "$KILN" profile --mode offcpu --push "$U" -- true
-grep -q 'cannot be cut into windows' "$T_TMP/fails.err" && t_pass "--mode offcpu --push says why" ||
-	t_fail "--mode offcpu --push says why" "$(cat "$T_TMP/fails.err")"
+t_fails "--mode io --push: exit 2" 2 "$KILN" profile --mode io --push "$U" -- true
+grep -q 'cannot be cut into windows' "$T_TMP/fails.err" && t_pass "--mode io --push says why" ||
+	t_fail "--mode io --push says why" "$(cat "$T_TMP/fails.err")"
 t_fails "--every without --push: exit 2" 2 "$KILN" profile --every 1 -o "$T_TMP/x.pb.gz" -- true
 t_fails "--tag with --mode mem: exit 2" 2 "$KILN" profile --mode mem --tag a=b -- true
 
