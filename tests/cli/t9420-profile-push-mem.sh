@@ -7,6 +7,7 @@
 # the render API draws it. --sample-bytes is small enough for a sampling error of a few per cent per window.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
+. "$(dirname "$0")/push_lib.sh"
 
 H=$KILN_BUILD/tests/helpers/push_heap
 [ -x "$H" ] || { t_skip "kiln profile --mode mem --push" "helper not built ($H)"; exit 0; }
@@ -21,34 +22,19 @@ ALLOC='memory:alloc_space:bytes:space:bytes' INUSE='memory:inuse_space:bytes:spa
 st=$?
 [ $st = 0 ] && t_pass "exit status 0 (the command's)" || t_fail "exit status 0" "$st $(cat "$T_TMP/push.err")"
 read -r CHURN SECS < <(awk '$1 == "churn" { print $2, $3 }' "$T_TMP/push.err")
-read -r WINDOWS EMPTY SENT DROPPED < <(sed -n \
-	's/^kiln: pushed to .*: \([0-9]*\) windows (\([0-9]*\) empty), \([0-9]*\) profiles sent, \([0-9]*\) dropped.*/\1 \2 \3 \4/p' \
-	"$T_TMP/push.err")
-if [ -n "${WINDOWS:-}" ] && [ "$WINDOWS" -ge 5 ] && [ "$SENT" = "$WINDOWS" ] && [ "$DROPPED" = 0 ]; then
-	t_pass "the report: $WINDOWS windows, every one sent, none dropped"
-else
-	t_fail "the report: every window sent" "$(cat "$T_TMP/push.err")"
-fi
-
-curl -sS -X POST -H 'content-type: application/json' -d '{}' "$U/querier.v1.QuerierService/ProfileTypes" >"$T_TMP/types"
+push_report "$T_TMP/push.err" 5
+push_types "$U" "$T_TMP/types"
 json_check "ProfileTypes: Go's four heap types (alloc/inuse objects and space, period space/bytes)" "$T_TMP/types" "
 	{'memory:alloc_objects:count:space:bytes', 'memory:alloc_space:bytes:space:bytes',
 	 'memory:inuse_objects:count:space:bytes', 'memory:inuse_space:bytes:space:bytes'} <=
 	set(t['ID'] for t in d['profileTypes'])"
 
-list() {
-	curl -sS --get "$U/api/v1/profiles" --data-urlencode "query=$1{service_name=\"heapy\"}" \
-		--data-urlencode from=now-1h --data-urlencode limit=10000 >"$2"
-}
-list "$ALLOC" "$T_TMP/alloc"
-list "$INUSE" "$T_TMP/inuse"
+push_list "$U" "$ALLOC{service_name=\"heapy\"}" "$T_TMP/alloc"
+push_list "$U" "$INUSE{service_name=\"heapy\"}" "$T_TMP/inuse"
 json_check "one stored alloc_space profile per window ($SENT), labelled service_name, env, host" "$T_TMP/alloc" "
 	len(d['profiles']) == ${SENT:-0} and all(p['labels']['service_name'] == 'heapy' and
 	p['labels']['env'] == 'test' and p['labels']['host'] == '$(hostname)' for p in d['profiles'])"
-json_check "windows abut: each from is the previous until; 1 s each, the last shorter" "$T_TMP/alloc" '
-	(lambda p: all(p[i]["from"] == p[i - 1]["until"] for i in range(1, len(p))) and
-	 all(q["until"] - q["from"] == 10**9 for q in p[:-1]) and 0 < p[-1]["until"] - p[-1]["from"] <= 10**9)(
-	 sorted(d["profiles"], key=lambda q: q["from"]))'
+push_check_abut "$T_TMP/alloc" 1000000000
 # The program's own rate: the bytes churn_block() allocated over the time it ran.
 PERSEC=$(awk -v b="${CHURN:-0}" -v s="${SECS:-1}" 'BEGIN { printf "%.0f", b / s }')
 json_check "alloc_space of each full window after the first = churn_block()'s bytes per second ($PERSEC) within 15 %" \
@@ -78,12 +64,9 @@ else
 	t_fail "alloc_space under hold_blocks() = $HOLD MiB" "got $HOLDGOT"
 fi
 
-curl -sS --get "$U/pyroscope/render" --data-urlencode "query=$ALLOC{service_name=\"heapy\"}" \
-	--data-urlencode from=now-1h --data-urlencode format=json >"$T_TMP/render"
-python3 -c "import json,sys; print(sum(p['total'] for p in json.load(open(sys.argv[1]))['profiles']))" \
-	"$T_TMP/alloc" >"$T_TMP/sum" 2>/dev/null
+push_render "$U" "$ALLOC{service_name=\"heapy\"}" "$T_TMP/alloc" "$T_TMP/render"
 json_check "render API: numTicks = the sum of the stored windows, churn_block and hold_blocks among the names" \
-	"$T_TMP/render" "d['flamebearer']['numTicks'] == $(cat "$T_TMP/sum" 2>/dev/null || echo -1) and
+	"$T_TMP/render" "d['flamebearer']['numTicks'] == $LIST_SUM and
 	'churn_block' in d['flamebearer']['names'] and 'hold_blocks' in d['flamebearer']['names']"
 
 # ---- without --sample-bytes (the production interval, 512 KiB) ----

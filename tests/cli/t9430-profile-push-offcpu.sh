@@ -7,6 +7,7 @@
 # life less its time on a CPU and waiting for one). -a gives one series per process.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
+. "$(dirname "$0")/push_lib.sh"
 
 SL=$KILN_BUILD/tests/helpers/push_sleep
 [ -x "$SL" ] || { t_skip "kiln profile --mode offcpu --push" "helper not built ($SL)"; exit 0; }
@@ -21,25 +22,13 @@ OFF='process_cpu:off_cpu:nanoseconds:off_cpu:nanoseconds'
 "$KILN" profile --mode offcpu --push "$U" --every 1 --service sleepy -- "$SL" 4.5 100 1500 >/dev/null 2>"$T_TMP/push.err"
 st=$?
 [ $st = 0 ] && t_pass "exit status 0 (the command's)" || t_fail "exit status 0" "$st $(cat "$T_TMP/push.err")"
-read -r WINDOWS SENT DROPPED < <(sed -n \
-	's/^kiln: pushed to .*: \([0-9]*\) windows ([0-9]* empty), \([0-9]*\) profiles sent, \([0-9]*\) dropped.*/\1 \2 \3/p' \
-	"$T_TMP/push.err")
-if [ -n "${WINDOWS:-}" ] && [ "$WINDOWS" -ge 5 ] && [ "$SENT" = "$WINDOWS" ] && [ "$DROPPED" = 0 ]; then
-	t_pass "the report: $WINDOWS windows, every one sent, none dropped"
-else
-	t_fail "the report: every window sent" "$(cat "$T_TMP/push.err")"
-fi
-
-curl -sS -X POST -H 'content-type: application/json' -d '{}' "$U/querier.v1.QuerierService/ProfileTypes" >"$T_TMP/types"
+push_report "$T_TMP/push.err" 5
+push_types "$U" "$T_TMP/types"
 json_check "ProfileTypes: off-CPU time in nanoseconds ($OFF), one type only" "$T_TMP/types" "
 	[t['ID'] for t in d['profileTypes'] if 'off_cpu' in t['ID']] == ['$OFF']"
-curl -sS --get "$U/api/v1/profiles" --data-urlencode "query=$OFF{service_name=\"sleepy\"}" \
-	--data-urlencode from=now-1h --data-urlencode limit=10000 >"$T_TMP/list"
+push_list "$U" "$OFF{service_name=\"sleepy\"}" "$T_TMP/list"
 json_check "one stored profile per window ($SENT)" "$T_TMP/list" "len(d['profiles']) == ${SENT:-0}"
-json_check "windows abut: each from is the previous until; 1 s each, the last shorter" "$T_TMP/list" '
-	(lambda p: all(p[i]["from"] == p[i - 1]["until"] for i in range(1, len(p))) and
-	 all(q["until"] - q["from"] == 10**9 for q in p[:-1]) and 0 < p[-1]["until"] - p[-1]["from"] <= 10**9)(
-	 sorted(d["profiles"], key=lambda q: q["from"]))'
+push_check_abut "$T_TMP/list" 1000000000
 
 # Per window and function: each stored profile as folded stacks.
 python3 -c "
@@ -72,12 +61,9 @@ else
 	t_fail "over all windows: each thread's off-CPU time = its blocked time ($SHORT s, $LONG s)" "$(cat "$T_TMP/per")"
 fi
 
-curl -sS --get "$U/pyroscope/render" --data-urlencode "query=$OFF{service_name=\"sleepy\"}" \
-	--data-urlencode from=now-1h --data-urlencode format=json >"$T_TMP/render"
-python3 -c "import json,sys; print(sum(p['total'] for p in json.load(open(sys.argv[1]))['profiles']))" \
-	"$T_TMP/list" >"$T_TMP/sum" 2>/dev/null
+push_render "$U" "$OFF{service_name=\"sleepy\"}" "$T_TMP/list" "$T_TMP/render"
 json_check "render API: numTicks = the sum of the stored windows, nap_long among the names, units nanoseconds" \
-	"$T_TMP/render" "d['flamebearer']['numTicks'] == $(cat "$T_TMP/sum" 2>/dev/null || echo -1) and
+	"$T_TMP/render" "d['flamebearer']['numTicks'] == $LIST_SUM and
 	'nap_long' in d['flamebearer']['names'] and d['metadata']['units'] == 'nanoseconds'"
 
 # ---- -a: one series per process ----
@@ -89,8 +75,7 @@ sleep 0.2
 st=$?
 kill "$SP" 2>/dev/null; wait "$SP" 2>/dev/null
 [ $st = 0 ] && t_pass "-a -d 4.5: exit 0" || t_fail "-a -d 4.5: exit 0" "$st $(cat "$T_TMP/all.err")"
-curl -sS --get "$U/api/v1/profiles" --data-urlencode "query=$OFF{service_name=\"sleep_beta\"}" \
-	--data-urlencode from=now-1h >"$T_TMP/alist"
+push_list "$U" "$OFF{service_name=\"sleep_beta\"}" "$T_TMP/alist"
 # Physical bounds: two sleeping threads (the main thread, blocked in pthread_join() since before the
 # recording started, is seen only when it next leaves the CPU: never) are off CPU at most 2 x the recorded time,
 # and at least 2 x that time less nap_long()'s first sleep (1.5 s), begun before the recording.
