@@ -10,7 +10,7 @@
 . "$(dirname "$0")/push_lib.sh"
 
 H=$KILN_BUILD/tests/helpers/push_heap
-[ -x "$H" ] || { t_skip "kiln profile --mode mem --push" "helper not built ($H)"; exit 0; }
+[ -x "$H" ] && [ -x "$KILN_BUILD/tests/helpers/push_slow" ] || { t_skip "kiln profile --mode mem --push" "helper not built ($H)"; exit 0; }
 [ -f "$KILN_BUILD/libkiln-heap.so" ] || { t_skip "kiln profile --mode mem --push" "libkiln-heap.so not built"; exit 0; }
 serve_start S "$KILN" --storage "$T_TMP/store" --retention 0 || exit 0
 U=$S_URL
@@ -79,6 +79,18 @@ if [ -s "$T_TMP/d.folded" ] && grep -q churn_block "$T_TMP/d.folded"; then
 else
 	t_fail "without --sample-bytes: the pushed heap profile reads back" "$(cat "$T_TMP/d.err" "$T_TMP/conv.err")"
 fi
+
+# ---- a thread that allocates slowly: its samples reach the window they were taken in ----
+# About 1.6 MB/s in 1 KiB blocks sampled every 64 KiB: some 25 samples a second. A thread sends its buffer at
+# a time stamp once it is 100 ms old; with a stamp only every 64 samples these would wait seconds, and some
+# windows would hold none.
+SLOW=$KILN_BUILD/tests/helpers/push_slow
+"$KILN" profile -q --mode mem --sample-bytes 64K --push "$U" --every 1 --service heaps -- "$SLOW" 4.5 \
+	>/dev/null 2>"$T_TMP/s.err"
+push_list "$U" "$ALLOC{service_name=\"heaps\"}" "$T_TMP/slow"
+json_check "slow allocation: every full window holds some of small_block()'s allocations" "$T_TMP/slow" "
+	(lambda p: len(p) >= 4 and all(q['total'] > 0 and q['until'] - q['from'] == 10**9 for q in p[:-1]))(
+	 sorted(d['profiles'], key=lambda q: q['from']))"
 
 # ---- usage ----
 t_fails "--mode mem --push with -p: exit 2 (heap profiling launches its command)" 2 "$KILN" profile --mode mem --push "$U" -p $$
