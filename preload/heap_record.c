@@ -229,10 +229,16 @@ static uint32_t stack_id(struct tstate *t, const uintptr_t *fp, unsigned kind)
 
 /* Recording. */
 
-/* A time stamp now and then (and before big blocks) dates the peak closely: the time, or 0 when none is due. */
+/*
+ * A time stamp now and then (and before big blocks) dates the peak closely: the time, or 0 when none is due.
+ * Sampling stamps every sampled allocation: they are rare (one per sample interval of bytes, each walking a
+ * stack already), and a stamp is when a buffer older than FLUSH_NS is sent, so a thread that allocates
+ * slowly still sends its samples within about FLUSH_NS of the next one instead of after 64 of them (a
+ * window of `kiln profile --push` gets the allocations of its own time).
+ */
 static inline uint64_t stamp_due(struct tstate *t, size_t size)
 {
-	if (++t->tick < 64 && size < 65536)
+	if (++t->tick < 64 && size < 65536 && !g_sample)
 		return 0;
 	t->tick = 0;
 	return t->now = kh_now_ns();

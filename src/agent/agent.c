@@ -79,8 +79,8 @@ static uint32_t map_node(struct proj *j, uint32_t n)
 	return d;
 }
 
-/* The rows whose pid (row_pid[r]) is `pid`, or all when `pid` < 0. */
-static struct profile *project_rows(const struct profile *src, const int64_t *row_pid, int64_t pid)
+/* The rows whose pid (row_pid[r]) is `pid`, or all when `pid` < 0; only column `col` when it is >= 0. */
+static struct profile *project_cols(const struct profile *src, const int64_t *row_pid, int64_t pid, int col)
 {
 	struct proj j = { src, profile_new(0), NULL, NULL, NULL, 0 };
 	struct profile *dst = j.dst;
@@ -88,21 +88,34 @@ static struct profile *project_rows(const struct profile *src, const int64_t *ro
 	j.fmap = xcalloc(src->frames_nr + 1, sizeof(*j.fmap));
 	j.nmap = xcalloc(src->nodes_nr + 1, sizeof(*j.nmap));
 	for (size_t c = 0; c < src->ncolumns; c++)
-		profile_add_column(dst, profile_str(src, src->columns[c].type), profile_str(src, src->columns[c].unit));
-	dst->default_column = src->default_column;
+		if (col < 0 || (size_t)col == c)
+			profile_add_column(dst, profile_str(src, src->columns[c].type),
+					   profile_str(src, src->columns[c].unit));
+	dst->default_column = col < 0 ? src->default_column : 0;
 	dst->period_type.type = map_str(&j, src->period_type.type);
 	dst->period_type.unit = map_str(&j, src->period_type.unit);
 	dst->period = src->period;
 	dst->time_nanos = src->time_nanos;
 	dst->duration_nanos = src->duration_nanos;
-	for (size_t r = 0; r < src->rows_nr; r++)
-		if (pid < 0 || row_pid[r] == pid)
-			profile_add_sample(dst, map_node(&j, src->rows[r].node), 0, profile_row_values(src, r));
+	for (size_t r = 0; r < src->rows_nr; r++) {
+		const int64_t *v = profile_row_values(src, r);
+
+		if (pid >= 0 && row_pid[r] != pid)
+			continue;
+		if (col >= 0 && !v[col])
+			continue;
+		profile_add_sample(dst, map_node(&j, src->rows[r].node), 0, col < 0 ? v : v + col);
+	}
 	profile_meta_merge(dst, src, true); /* build ids and mappings, for symbolization on the server's side */
 	free(j.fmap);
 	free(j.nmap);
 	free(j.chain);
 	return dst;
+}
+
+static struct profile *project_rows(const struct profile *src, const int64_t *row_pid, int64_t pid)
+{
+	return project_cols(src, row_pid, pid, -1);
 }
 
 static int64_t *row_pids(const struct profile *p)
@@ -207,6 +220,7 @@ struct agent {
 	struct agent_result *ar;
 	struct err err;
 	bool failed;
+	int col; /* the column pushed (o->column's index in the windows' profiles), -1: all */
 };
 
 /* A comm seen in the samples of `pid` (its main thread's when there is one), for a process gone from /proc. */
@@ -261,7 +275,7 @@ static int push_per_process(struct agent *a, const struct profile *p, uint64_t f
 			buf_adds(&app, a->o->push.app);
 		else
 			agent_service_name(&app, (pid_t)uniq[i], a->o->service_from, sample_comm(p, pids, uniq[i]));
-		q = project_rows(p, pids, uniq[i]);
+		q = project_cols(p, pids, uniq[i], a->col);
 		ret = pusher_push_as(a->pusher, app.buf, q, (int64_t)from, (int64_t)until, &tag, 1, &a->err);
 		profile_free(q);
 		buf_release(&app);
@@ -277,6 +291,12 @@ static int on_window(struct profile *p, uint64_t from, uint64_t until, void *arg
 	int ret;
 
 	a->ar->windows++;
+	a->col = a->o->column ? profile_find_column(p, a->o->column) : -1;
+	if (a->o->column && a->col < 0) {
+		err_set(&a->err, "no column '%s' in the recorded profile", a->o->column);
+		a->failed = true;
+		return 1;
+	}
 	if (!p->rows_nr) {
 		a->ar->empty++;
 		return 0;
@@ -284,7 +304,7 @@ static int on_window(struct profile *p, uint64_t from, uint64_t until, void *arg
 	if (a->o->per_process) {
 		ret = push_per_process(a, p, from, until);
 	} else {
-		struct profile *q = project_rows(p, NULL, -1);
+		struct profile *q = project_cols(p, NULL, -1, a->col);
 
 		ret = pusher_push(a->pusher, q, (int64_t)from, (int64_t)until, NULL, 0, &a->err);
 		profile_free(q);
@@ -316,7 +336,7 @@ static char *single_app(const struct record_request *rq, const struct agent_opts
 int agent_run(const struct record_request *rq, const struct agent_opts *o, struct record_result *res,
 	      struct agent_result *ar, struct err *e)
 {
-	struct agent a = { o, NULL, ar, ERR_INIT, false };
+	struct agent a = { o, NULL, ar, ERR_INIT, false, -1 };
 	struct push_tag tags[MAX_TAGS + 1];
 	struct push_opts po = o->push;
 	char host[256] = "";

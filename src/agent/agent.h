@@ -44,6 +44,7 @@ struct agent_opts {
 	bool per_process;       /* one series per process (-a, several PIDs) */
 	enum agent_service_from service_from;
 	int drain_ms;           /* at the end, at most this long to send what is queued; 0: 5 s */
+	const char *column;     /* push only this column of the windows' profiles (e.g. "off_cpu"); NULL: all */
 };
 
 struct agent_result {
@@ -53,7 +54,7 @@ struct agent_result {
 };
 
 /*
- * Records as `rq` says (cpu mode, see run.h; handle_signals as the caller wants) and pushes a profile per
+ * Records as `rq` says (cpu, mem or offcpu mode, see run.h; handle_signals as the caller wants) and pushes a profile per
  * window and series. Returns 0 with `res` filled as record_run_continuous() fills it (the exit status, notes)
  * and `ar` the counters, or -1 with `e` set when the pusher or the recording could not start or failed.
  */

@@ -135,12 +135,18 @@ static enum send_result send_window(struct pusher *p, CURL *c, const struct wind
 	CURLcode rc;
 	enum send_result res;
 
-	/* Parameters in sorted order, as pyroscope-go sends them. */
-	buf_addf(&url, "%s/ingest?aggregationType=sum&from=%lld&name=%s", p->url, (long long)w->from_ns,
-		 name ? name : "");
+	const char *units = p->o.units ? p->o.units : "samples";
+
+	/* Parameters in sorted order, as pyroscope-go sends them; its heap uploads carry no aggregationType or
+	 * units (the pprof says what the values are). */
+	buf_addf(&url, "%s/ingest?%sfrom=%lld&name=%s", p->url, *units ? "aggregationType=sum&" : "",
+		 (long long)w->from_ns, name ? name : "");
 	if (p->o.sample_rate)
 		buf_addf(&url, "&sampleRate=%u", p->o.sample_rate);
-	buf_addf(&url, "&spyName=%s&units=samples&until=%lld", p->spy, (long long)w->until_ns);
+	buf_addf(&url, "&spyName=%s", p->spy);
+	if (*units)
+		buf_addf(&url, "&units=%s", units);
+	buf_addf(&url, "&until=%lld", (long long)w->until_ns);
 	curl_free(name);
 
 	mime = curl_mime_init(c);

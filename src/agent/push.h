@@ -32,10 +32,11 @@ struct push_opts {
 	const char *spy_name;  /* "kiln" by default */
 	const char *tenant;    /* sent as X-Scope-OrgID when set */
 	const char *token;     /* sent as "Authorization: Bearer TOKEN" when set */
-	unsigned sample_rate;  /* Hz, for sampleRate (CPU profiles) */
+	unsigned sample_rate;  /* Hz, for sampleRate (CPU profiles); 0: not sent */
 	size_t queue_max;      /* windows waiting before the oldest is dropped; 0: 32 */
 	int timeout_ms;        /* one request; 0: 10 s */
 	int backoff_max_ms;    /* 0: 30 s */
+	const char *units;     /* the units parameter: NULL for "samples" (CPU), "" for none (heap, off-CPU) */
 };
 
 /* Counters since the start; a snapshot. */

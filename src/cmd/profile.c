@@ -26,6 +26,7 @@
 #define DEFAULT_HEAP_OUTPUT "heap.pb.gz"
 
 #define M_PERF (RECORD_CPU | RECORD_OFFCPU | RECORD_WALL | RECORD_IO) /* modes that attach or trace the system */
+#define M_PUSH (RECORD_CPU | RECORD_MEM | RECORD_OFFCPU) /* the modes --push cuts into windows */
 #define M_RT (RECORD_CPU | RECORD_OFFCPU | RECORD_WALL)                /* modes that name runtimes' functions */
 
 static const char *const profile_modes[] = { "cpu", "mem", "offcpu", "wall", "io", NULL };
@@ -78,8 +79,10 @@ static const struct cmd_help help = {
 		"--push URL profiles continuously (default 97 Hz) and uploads a profile per --every window to kiln "
 		"serve or any Pyroscope-compatible server, labelled service_name (--service, else the command's "
 		"name), host and each --tag; with -a or several PIDs one series per process, named by "
-		"--service-from. Uploads never wait on the target: a bounded queue, retries with backoff, the "
-		"oldest windows dropped first; at the end the counters are printed (docs/push.md).",
+		"--service-from. --mode mem --push uploads Go's four heap profile types of a sampled heap (every "
+		"512 KiB unless --sample-bytes), --mode offcpu --push the time blocked (off_cpu, nanoseconds). "
+		"Uploads never wait on the target: a bounded queue, retries with backoff, the oldest windows dropped "
+		"first; at the end the counters are printed (docs/push.md).",
 	.examples = "kiln profile ./myprog --input data.txt\n"
 		    "kiln profile -o cpu.svg -- make -j2\n"
 		    "kiln profile --flamegraph flame.svg -o prof.pb.gz python3 script.py\n"
@@ -461,16 +464,16 @@ static void profile_options(struct profile_opts *o, struct option *out)
 		OPT_GROUP("Continuous profiling (docs/push.md)"),
 		OPT_STRING(0, "push", &o->push, "URL",
 			   "upload a profile per window to kiln serve or a Pyroscope-compatible server",
-			   OPT_TAGS(RECORD_CPU)),
+			   OPT_TAGS(M_PUSH)),
 		OPT_STRING(0, "every", &o->every, "DURATION", "--push: the window length (10s; ms, s, m, h)",
-			   OPT_TAGS(RECORD_CPU)),
+			   OPT_TAGS(M_PUSH)),
 		OPT_STRING(0, "service", &o->service, "NAME", "--push: the service name (default: the command's)",
-			   OPT_TAGS(RECORD_CPU)),
+			   OPT_TAGS(M_PUSH)),
 		OPT_LIST(0, "tag", &o->tags, "K=V", "--push: a label of every series (repeatable)",
-			 OPT_TAGS(RECORD_CPU)),
+			 OPT_TAGS(M_PUSH)),
 		OPT_CHOICE(0, "service-from", &o->service_from, "RULE",
 			   "--push with -a or -p: name each process's series by its comm (default), exe or cgroup",
-			   service_rules, OPT_TAGS(RECORD_CPU)),
+			   service_rules, OPT_TAGS(M_PUSH)),
 		OPT_GROUP("Symbols"),
 		OPT_BOOL(0, "no-inline", &o->no_inline, "do not show inlined functions as frames"),
 		OPT_STRING(0, "debuginfo-dir", &o->debuginfo, "DIRS",

@@ -12,6 +12,7 @@
 #include "profile_common.h"
 
 #define PUSH_FREQ 97 /* production: low overhead, off the 100 Hz tick (and off 99, other agents' rate) */
+#define PUSH_SAMPLE_BYTES (512 * 1024) /* --mode mem: Go's MemProfileRate, Node's and jemalloc's default */
 
 int profile_push_check_mode(const struct profile_opts *o, const struct cmd_help *help)
 {
@@ -19,10 +20,10 @@ int profile_push_check_mode(const struct profile_opts *o, const struct cmd_help 
 		return usage_error(help, "--push and --diff cannot be combined");
 	if (!o->push && (o->every || o->service || o->tags.nr || o->service_from))
 		return usage_error(help, "--every, --service, --tag and --service-from go with --push");
-	if (!o->push || o->mode_bit == RECORD_CPU)
+	if (!o->push || (o->mode_bit & (RECORD_CPU | RECORD_MEM | RECORD_OFFCPU)))
 		return 0;
-	/* The driver cuts only cpu recordings into windows (run_modes.c: `windows`). */
-	return usage_error(help, "--push records --mode cpu only: --mode %s cannot be cut into windows yet",
+	/* The driver cuts cpu, mem and offcpu recordings into windows (run_modes.c: `windows`). */
+	return usage_error(help, "--push records --mode cpu, mem or offcpu: --mode %s cannot be cut into windows yet",
 			   record_mode_name(o->mode_bit));
 }
 
@@ -86,6 +87,10 @@ int profile_push_check(const struct profile_opts *o, const struct cmd_help *help
 					 "named after it (or --service)");
 	if (!rq->freq)
 		rq->freq = PUSH_FREQ;
+	/* A production heap profile samples, as Go's runtime and Pyroscope's clients do (every 512 KiB): tracing
+	 * every allocation of a service costs far more than 1 %. --sample-bytes chooses another interval. */
+	if (o->mode_bit == RECORD_MEM && !o->sample_bytes)
+		rq->sample_bytes = PUSH_SAMPLE_BYTES;
 	return 0;
 }
 
@@ -119,7 +124,15 @@ int profile_push_run(const struct profile_opts *o, struct record_request *rq, ch
 	}
 	ao.push.tags = tags;
 	ao.push.ntags = o->tags.nr;
-	ao.push.sample_rate = rq->freq;
+	/* sampleRate and units=samples describe CPU samples; a heap or off-CPU upload says neither (as Go's
+	 * client uploads heap profiles): their values and units are the pprof's. */
+	if (o->mode_bit == RECORD_CPU)
+		ao.push.sample_rate = rq->freq;
+	else
+		ao.push.units = "";
+	/* Off-CPU time alone: the count of switches beside it would be a second profile type of its own. */
+	if (o->mode_bit == RECORD_OFFCPU)
+		ao.column = "off_cpu";
 	if (o->every)
 		parse_every(o->every, &ao.window_ns, &e);
 	ao.per_process = rq->all_cpus || rq->npids > 1;

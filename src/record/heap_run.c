@@ -117,198 +117,276 @@ struct conn {
 	bool failed;
 };
 
-int heap_run(const struct heap_run_opts *o, struct heap_trace *t, struct heap_run_result *res, struct err *e)
-{
+/* A run in progress: the command, its streams, and what the loop carries between polls. */
+struct heap_run {
+	struct heap_run_opts o;
+	struct heap_trace *t;
+	struct heap_run_result *res;
 	char dir[PATH_MAX], sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	const char *tmp = getenv("TMPDIR");
-	int lfd = -1, ret = -1;
-	struct spawn sp = { -1, -1, -1 };
-	struct conn *conns = NULL;
-	size_t nconns = 0, aconns = 0;
-	struct pollfd *pfds = NULL;
-	size_t apfds = 0;
-	unsigned char *buf = NULL;
-	bool have_dir = false;
-	int pidfd = -1;
+	int lfd, pidfd;
+	bool have_dir;
+	struct spawn sp;
+	pid_t pid;
+	struct conn *conns;
+	size_t nconns, aconns;
+	struct pollfd *pfds;
+	size_t apfds;
+	unsigned char *buf;
+	bool child_done, dump, ended;
+	uint64_t asked_ns, idle_since, linger;
+};
 
-	memset(res, 0, sizeof(*res));
+#define HEAP_BUF_SIZE (1 << 20)
+
+static void hr_free(struct heap_run *h)
+{
+	for (size_t i = 0; i < h->nconns; i++) {
+		close(h->conns[i].fd);
+		heap_trace_close(h->t, h->conns[i].h);
+	}
+	free(h->conns);
+	free(h->pfds);
+	free(h->buf);
+	if (h->lfd >= 0)
+		close(h->lfd);
+	if (h->pidfd >= 0)
+		close(h->pidfd);
+	spawn_abort(&h->sp);
+	if (h->have_dir) {
+		unlink(h->sock);
+		rmdir(h->dir);
+	}
+	heap_trace_set_time(h->t, h->res->start_mono_ns, h->res->start_epoch_ns, h->res->duration_ns);
+	free(h);
+}
+
+static int hr_listen(struct heap_run *h, struct err *e)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct sockaddr_un a;
+
 	if (!tmp || !*tmp || strlen(tmp) > 60)
 		tmp = "/tmp";
-	snprintf(dir, sizeof(dir), "%s/kiln-heap-XXXXXX", tmp);
-	if (!mkdtemp(dir))
+	snprintf(h->dir, sizeof(h->dir), "%s/kiln-heap-XXXXXX", tmp);
+	if (!mkdtemp(h->dir))
 		return err_errno(e, "cannot create a directory in '%s'", tmp);
-	have_dir = true;
-	if ((size_t)snprintf(sock, sizeof(sock), "%s/s", dir) >= sizeof(sock)) {
-		err_set(e, "socket path '%s/s' is too long", dir);
-		goto out;
-	}
-	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (lfd < 0) {
-		err_errno(e, "cannot create a socket");
-		goto out;
-	}
-	struct sockaddr_un a;
+	h->have_dir = true;
+	if ((size_t)snprintf(h->sock, sizeof(h->sock), "%s/s", h->dir) >= sizeof(h->sock))
+		return err_set(e, "socket path '%s/s' is too long", h->dir);
+	h->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (h->lfd < 0)
+		return err_errno(e, "cannot create a socket");
 	memset(&a, 0, sizeof(a));
 	a.sun_family = AF_UNIX;
-	memcpy(a.sun_path, sock, strlen(sock) + 1);
-	if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(lfd, 128) < 0) {
-		err_errno(e, "cannot listen on '%s'", sock);
-		goto out;
-	}
+	memcpy(a.sun_path, h->sock, strlen(h->sock) + 1);
+	if (bind(h->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(h->lfd, 128) < 0)
+		return err_errno(e, "cannot listen on '%s'", h->sock);
+	return 0;
+}
 
+int heap_run_start(const struct heap_run_opts *o, struct heap_trace *t, struct heap_run_result *res,
+		   struct heap_run **out, struct err *e)
+{
+	struct heap_run *h = xcalloc(1, sizeof(*h));
+
+	*out = NULL;
+	memset(res, 0, sizeof(*res));
+	h->o = *o;
+	h->t = t;
+	h->res = res;
+	h->lfd = h->pidfd = -1;
+	h->sp = (struct spawn){ -1, -1, -1 };
+	if (hr_listen(h, e) < 0)
+		goto fail;
 	stop_requests = 0;
 	res->start_mono_ns = now_ns();
 	res->start_epoch_ns = (int64_t)epoch_ns();
-	struct child_env ce = { o, sock };
+	struct child_env ce = { &h->o, h->sock };
 	struct spawn_opts so = { .argv = o->argv, .ignored_signals = o->ignored_signals, .setup = child_setup,
 				 .setup_arg = &ce };
-	uint64_t asked_ns = 0;
-	if (spawn_start(&sp, &so, e) < 0)
-		goto out;
-	pid_t pid = sp.pid;
-	run_child = pid;
-	int child_errno = spawn_exec_wait(&sp, NULL);
+	if (spawn_start(&h->sp, &so, e) < 0)
+		goto fail;
+	h->pid = h->sp.pid;
+	run_child = h->pid;
+	int child_errno = spawn_exec_wait(&h->sp, NULL);
 	if (child_errno) {
 		run_child = 0;
 		res->launch_error = child_errno == ENOENT ? HEAP_LAUNCH_NOT_FOUND : HEAP_LAUNCH_CANNOT_RUN;
 		errno = child_errno;
 		err_errno(e, "cannot run '%s'", o->argv[0]);
-		ret = 0;
-		goto out;
+		hr_free(h);
+		return 0;
 	}
 	res->launched = true;
 	/* A pidfd wakes poll() when the command exits (else the poll timeout bounds the delay). */
 #ifdef SYS_pidfd_open
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	h->pidfd = (int)syscall(SYS_pidfd_open, h->pid, 0);
 #endif
-
-	const size_t bufsize = 1 << 20;
-	buf = xmalloc(bufsize);
-	bool child_done = false;
+	h->buf = xmalloc(HEAP_BUF_SIZE);
 	/* Debugging aid: KILN_HEAP_DUMP=1 appends each stream's bytes to ./heapstream.N. */
 	const char *dump_env = getenv("KILN_HEAP_DUMP");
-	bool dump = dump_env && *dump_env == '1';
-	uint64_t idle_since = 0, linger = (uint64_t)((o->linger > 0 ? o->linger : 1.0) * 1e9);
+	h->dump = dump_env && *dump_env == '1';
+	h->linger = (uint64_t)((o->linger > 0 ? o->linger : 1.0) * 1e9);
+	*out = h;
+	return 0;
+fail:
+	hr_free(h);
+	return -1;
+}
+
+static void hr_accept(struct heap_run *h, int fd)
+{
+	ALLOC_GROW(h->conns, h->nconns + 1, h->aconns);
+	h->conns[h->nconns++] = (struct conn){ fd, heap_trace_open(h->t), false };
+}
+
+/* Reads what connection `i` has; true when it ended (then closed and removed: the last one took its slot). */
+static bool hr_read(struct heap_run *h, size_t i, bool *got)
+{
+	struct conn *c = &h->conns[i];
+	bool closed = false;
+
+	for (int round = 0; round < 8 && !closed; round++) {
+		ssize_t r = read(c->fd, h->buf, HEAP_BUF_SIZE);
+		if (r > 0) {
+			struct err de = ERR_INIT;
+
+			*got = true;
+			if (!c->failed && heap_trace_data(h->t, c->h, h->buf, (size_t)r, &de) < 0)
+				c->failed = true;
+			if (h->dump) {
+				char path[64];
+				snprintf(path, sizeof(path), "heapstream.%u", c->h);
+				FILE *df = fopen(path, "ab");
+				if (df) {
+					fwrite(h->buf, 1, (size_t)r, df);
+					fclose(df);
+				}
+			}
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return false;
+		closed = true;
+	}
+	if (!closed)
+		return false;
+	close(c->fd);
+	heap_trace_close(h->t, c->h);
+	/* pfds[] is indexed like conns[]: move the last one to this slot in both. */
+	h->conns[i] = h->conns[h->nconns - 1];
+	h->pfds[i + 1] = h->pfds[h->nconns];
+	h->nconns--;
+	return true;
+}
+
+/* The command's state after a poll round: 1 when the run is over. */
+static int hr_child(struct heap_run *h, bool got)
+{
+	struct heap_run_result *res = h->res;
+
+	if (h->child_done) {
+		if (got)
+			h->idle_since = now_ns();
+		/* Every stream ended, or the remaining ones (daemons) stayed silent for the linger time. */
+		return h->nconns && now_ns() - h->idle_since > h->linger;
+	}
+	int st;
+	pid_t w = waitpid(h->pid, &st, WNOHANG);
+	if (w == h->pid) {
+		h->child_done = true;
+		run_child = 0;
+		res->status = st;
+		res->reaped = true;
+		res->duration_ns = (int64_t)(now_ns() - res->start_mono_ns);
+		h->idle_since = now_ns();
+	} else if (stop_requests >= 2) {
+		/* A second request stops without the command, as in the other modes. */
+		run_child = 0;
+		res->stop_signal = stop_sig;
+		res->duration_ns = (int64_t)(now_ns() - res->start_mono_ns);
+		return 1;
+	} else if (stop_requests) {
+		if (!h->asked_ns) {
+			h->asked_ns = now_ns();
+			res->stop_asked = stop_sig;
+		}
+		spawn_escalate(h->pid, h->asked_ns, now_ns(), &res->escalated);
+	}
+	return 0;
+}
+
+int heap_run_poll(struct heap_run *h, uint64_t until_ns, struct err *e)
+{
+	if (h->ended)
+		return 1;
 	for (;;) {
-		if (child_done && !nconns) {
+		uint64_t now = now_ns();
+		int timeout = h->child_done ? 50 : 100;
+
+		if (until_ns && now >= until_ns)
+			return 0;
+		if (until_ns && until_ns - now < (uint64_t)timeout * 1000000)
+			timeout = (int)((until_ns - now + 999999) / 1000000);
+		if (h->child_done && !h->nconns) {
 			/* Streams of processes that connected and ended while we were busy wait in the backlog. */
-			int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-			if (fd < 0)
-				break;
-			ALLOC_GROW(conns, nconns + 1, aconns);
-			conns[nconns++] = (struct conn){ fd, heap_trace_open(t), false };
-			idle_since = now_ns();
+			int fd = accept4(h->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+			if (fd < 0) {
+				h->ended = true;
+				return 1;
+			}
+			hr_accept(h, fd);
+			h->idle_since = now_ns();
 		}
-		ALLOC_GROW(pfds, nconns + 2, apfds);
-		pfds[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
-		for (size_t i = 0; i < nconns; i++)
-			pfds[i + 1] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
-		pfds[nconns + 1] = (struct pollfd){ .fd = child_done ? -1 : pidfd, .events = POLLIN };
-		if (o->warm && !child_done)
-			heap_trace_warm(t, o->warm);
-		int pr = poll(pfds, nconns + 2, child_done ? 50 : 100);
-		if (pr < 0 && errno != EINTR) {
-			err_errno(e, "poll failed");
-			goto out;
-		}
+		ALLOC_GROW(h->pfds, h->nconns + 2, h->apfds);
+		h->pfds[0] = (struct pollfd){ .fd = h->lfd, .events = POLLIN };
+		for (size_t i = 0; i < h->nconns; i++)
+			h->pfds[i + 1] = (struct pollfd){ .fd = h->conns[i].fd, .events = POLLIN };
+		h->pfds[h->nconns + 1] = (struct pollfd){ .fd = h->child_done ? -1 : h->pidfd, .events = POLLIN };
+		if (h->o.warm && !h->child_done)
+			heap_trace_warm(h->t, h->o.warm);
+		int pr = poll(h->pfds, h->nconns + 2, timeout);
+		if (pr < 0 && errno != EINTR)
+			return err_errno(e, "poll failed");
 		bool got = false;
-		if (pr > 0 && (pfds[0].revents & POLLIN)) {
+		if (pr > 0 && (h->pfds[0].revents & POLLIN)) {
 			int fd;
-			while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-				ALLOC_GROW(conns, nconns + 1, aconns);
-				conns[nconns++] = (struct conn){ fd, heap_trace_open(t), false };
+			while ((fd = accept4(h->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+				hr_accept(h, fd);
 				got = true;
 			}
 		}
-		for (size_t i = 0; pr > 0 && i < nconns && i + 1 <= nconns; i++) {
-			if (!(pfds[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			struct conn *c = &conns[i];
-			bool closed = false;
-			for (int round = 0; round < 8; round++) {
-				ssize_t r = read(c->fd, buf, bufsize);
-				if (r > 0) {
-					got = true;
-					struct err de = ERR_INIT;
-					if (!c->failed && heap_trace_data(t, c->h, buf, (size_t)r, &de) < 0)
-						c->failed = true;
-					if (dump) {
-						char path[64];
-						snprintf(path, sizeof(path), "heapstream.%u", c->h);
-						FILE *df = fopen(path, "ab");
-						if (df) {
-							fwrite(buf, 1, (size_t)r, df);
-							fclose(df);
-						}
-					}
-					continue;
-				}
-				if (r < 0 && errno == EINTR)
-					continue;
-				if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-					break;
-				closed = true;
-				break;
-			}
-			if (closed) {
-				close(c->fd);
-				heap_trace_close(t, c->h);
-				/* pfds[] is indexed like conns[]: move the last one to this slot in both. */
-				conns[i] = conns[nconns - 1];
-				pfds[i + 1] = pfds[nconns];
-				nconns--;
+		for (size_t i = 0; pr > 0 && i < h->nconns; i++)
+			if ((h->pfds[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) && hr_read(h, i, &got))
 				i--;
-			}
-		}
-		if (!child_done) {
-			int st;
-			pid_t w = waitpid(pid, &st, WNOHANG);
-			if (w == pid) {
-				child_done = true;
-				run_child = 0;
-				res->status = st;
-				res->reaped = true;
-				res->duration_ns = (int64_t)(now_ns() - res->start_mono_ns);
-				idle_since = now_ns();
-			} else if (stop_requests >= 2) {
-				/* A second request stops without the command, as in the other modes. */
-				run_child = 0;
-				res->stop_signal = stop_sig;
-				res->duration_ns = (int64_t)(now_ns() - res->start_mono_ns);
-				break;
-			} else if (stop_requests) {
-				if (!asked_ns) {
-					asked_ns = now_ns();
-					res->stop_asked = stop_sig;
-				}
-				spawn_escalate(pid, asked_ns, now_ns(), &res->escalated);
-			}
-		} else {
-			if (got)
-				idle_since = now_ns();
-			/* Every stream ended, or the remaining ones (daemons) stayed silent for the linger time. */
-			if (nconns && now_ns() - idle_since > linger)
-				break;
+		if (hr_child(h, got)) {
+			h->ended = true;
+			return 1;
 		}
 	}
-	ret = 0;
-out:
-	for (size_t i = 0; i < nconns; i++) {
-		close(conns[i].fd);
-		heap_trace_close(t, conns[i].h);
-	}
-	free(conns);
-	free(pfds);
-	free(buf);
-	if (lfd >= 0)
-		close(lfd);
-	if (pidfd >= 0)
-		close(pidfd);
-	spawn_abort(&sp);
-	if (have_dir) {
-		unlink(sock);
-		rmdir(dir);
-	}
-	heap_trace_set_time(t, res->start_mono_ns, res->start_epoch_ns, res->duration_ns);
+}
+
+void heap_run_end(struct heap_run *h)
+{
+	if (!h)
+		return;
+	if (!h->res->duration_ns)
+		h->res->duration_ns = (int64_t)(now_ns() - h->res->start_mono_ns);
+	hr_free(h);
+}
+
+int heap_run(const struct heap_run_opts *o, struct heap_trace *t, struct heap_run_result *res, struct err *e)
+{
+	struct heap_run *h;
+	int ret;
+
+	if (heap_run_start(o, t, res, &h, e) < 0)
+		return -1;
+	if (!h)
+		return 0; /* the command could not run: res->launch_error */
+	ret = heap_run_poll(h, 0, e) < 0 ? -1 : 0;
+	heap_run_end(h);
 	return ret;
 }

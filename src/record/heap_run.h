@@ -52,6 +52,19 @@ struct heap_run_result {
  * executed: see launch_error, with `e` set), or -1 with `e` set when profiling could not start.
  */
 int heap_run(const struct heap_run_opts *o, struct heap_trace *t, struct heap_run_result *res, struct err *e);
+
+/*
+ * heap_run() in steps, for windows (record_run_continuous()): heap_run_start() launches the command (0 with
+ * `*h` set; 0 with `*h` NULL and res->launch_error when it could not run; -1 with `e` set), heap_run_poll()
+ * feeds `t` until `until_ns` (now_ns() time; 0: no limit) and returns 0 then, or 1 at the end of the run (-1
+ * with `e` set on failure), heap_run_end() closes the streams still open and frees `h` (NULL is a no-op).
+ * `o`, `t` and `res` must outlive `h`.
+ */
+struct heap_run;
+int heap_run_start(const struct heap_run_opts *o, struct heap_trace *t, struct heap_run_result *res,
+		   struct heap_run **h, struct err *e);
+int heap_run_poll(struct heap_run *h, uint64_t until_ns, struct err *e);
+void heap_run_end(struct heap_run *h);
 void heap_run_stop(int sig, bool forward);
 
 /* Finds libkiln-heap.so: $KILN_HEAP_LIB, beside the kiln binary, then ../lib/ from it. Returns a malloc'd path

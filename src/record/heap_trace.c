@@ -31,6 +31,8 @@ struct site {
 	int64_t leak_objs, leak_bytes;
 	int64_t temporary;
 	uint64_t last_mod;             /* event number of the last change of live_* */
+	int64_t win_alloc_objs, win_alloc_bytes; /* heap_trace_window(): allocations handed over so far */
+	int64_t win_leak_objs, win_leak_bytes;   /* and what exited processes left */
 };
 
 struct rawstack {
@@ -63,6 +65,7 @@ struct stream {
 	struct buf maps_part;  /* the maps text being received */
 	char **maps;           /* complete maps dumps, oldest first */
 	size_t maps_nr, maps_alloc;
+	size_t maps_added;     /* of which given to the symbolizer (windows add each once) */
 };
 
 struct heap_trace {
@@ -658,16 +661,47 @@ static void add_maps(struct symbolizer *sym, uint32_t asid, char *text)
 	}
 }
 
+/* The node of each raw stack in `p` (leaf first, each address once through the symbolizer's cache), and the
+ * frame of each allocator kind. The array is the caller's to free. */
+static uint32_t *site_nodes(const struct heap_trace *t, struct symbolizer *sym, struct profile *p,
+			    uint32_t kind_frames[KH_KIND_NR])
+{
+	uint32_t *frames = xmalloc(KH_MAX_DEPTH * 16 * sizeof(*frames));
+	uint32_t *nodes = xcalloc(t->raws_nr + 1, sizeof(*nodes));
+	for (size_t r = 0; r < t->raws_nr; r++) {
+		const struct rawstack *rs = &t->raws[r];
+		size_t nf = 0;
+		for (uint32_t i = 0; i < rs->n && nf < KH_MAX_DEPTH * 16 - 16; i++) {
+			uint64_t a = t->addrs[rs->off + i];
+			nf += symbolizer_resolve(sym, p, rs->asid, a - 1, false, frames + nf, 16);
+		}
+		uint32_t node = 0;
+		for (size_t i = nf; i-- > 0;)
+			node = profile_node(p, node, frames[i]);
+		nodes[r] = node;
+	}
+	for (unsigned k = 0; k < KH_KIND_NR; k++)
+		kind_frames[k] = profile_frame_named(p, kind_names[k], strlen(kind_names[k]), FRAME_NATIVE);
+	free(frames);
+	return nodes;
+}
+
+/* Gives the symbolizer the maps dumps it has not seen yet. */
+static void add_new_maps(struct heap_trace *t, struct symbolizer *sym)
+{
+	for (size_t i = 0; i < t->streams_nr; i++) {
+		struct stream *s = t->streams[i];
+		for (; s->maps_added < s->maps_nr; s->maps_added++)
+			add_maps(sym, s->asid, s->maps[s->maps_added]);
+	}
+}
+
 int heap_trace_finish(struct heap_trace *t, struct symbolizer *sym, struct profile *p, struct err *e)
 {
 	warm_join(t);
 	for (size_t i = 0; i < t->streams_nr; i++)
 		heap_trace_close(t, (uint32_t)i);
-	for (size_t i = 0; i < t->streams_nr; i++) {
-		struct stream *s = t->streams[i];
-		for (size_t m = 0; m < s->maps_nr; m++)
-			add_maps(sym, s->asid, s->maps[m]);
-	}
+	add_new_maps(t, sym);
 
 	static const char *const cols[][2] = {
 		{ "alloc_objects", "count" },      { "alloc_space", "bytes" },
@@ -684,25 +718,8 @@ int heap_trace_finish(struct heap_trace *t, struct symbolizer *sym, struct profi
 	p->period_type.unit = profile_intern_str(p, "bytes");
 	p->period = t->sampled ? (int64_t)t->sample : 1;
 
-	/* Each raw stack once, leaf first; each address once through the symbolizer's cache. */
-	uint32_t *frames = xmalloc(KH_MAX_DEPTH * 16 * sizeof(*frames));
-	uint32_t *nodes = xcalloc(t->raws_nr + 1, sizeof(*nodes));
-	for (size_t r = 0; r < t->raws_nr; r++) {
-		const struct rawstack *rs = &t->raws[r];
-		size_t nf = 0;
-		for (uint32_t i = 0; i < rs->n && nf < KH_MAX_DEPTH * 16 - 16; i++) {
-			uint64_t a = t->addrs[rs->off + i];
-			nf += symbolizer_resolve(sym, p, rs->asid, a - 1, false, frames + nf, 16);
-		}
-		uint32_t node = 0;
-		for (size_t i = nf; i-- > 0;)
-			node = profile_node(p, node, frames[i]);
-		nodes[r] = node;
-	}
 	uint32_t kind_frames[KH_KIND_NR];
-	for (unsigned k = 0; k < KH_KIND_NR; k++)
-		kind_frames[k] = profile_frame_named(p, kind_names[k], strlen(kind_names[k]), FRAME_NATIVE);
-
+	uint32_t *nodes = site_nodes(t, sym, p, kind_frames);
 	for (size_t i = 0; i < t->sites_nr; i++) {
 		struct site *st = &t->sites[i];
 		if (st->last_mod <= t->peak_evt) {
@@ -719,7 +736,6 @@ int heap_trace_finish(struct heap_trace *t, struct symbolizer *sym, struct profi
 		uint32_t node = profile_node(p, nodes[st->rawstack], kind_frames[st->kind]);
 		profile_add_sample(p, node, 0, v);
 	}
-	free(frames);
 	free(nodes);
 
 	int64_t calls = t->total_calls, bytes = t->total_bytes;
@@ -743,6 +759,52 @@ int heap_trace_finish(struct heap_trace *t, struct symbolizer *sym, struct profi
 		p->meta.heap.hist[b] = t->hist[b];
 		p->meta.heap.has_hist |= t->hist[b] > 0;
 	}
+	(void)e;
+	return 0;
+}
+
+/*
+ * A window's profile, in the columns of Go's heap profile: the allocations since the last window, and what is
+ * in use at its end: a snapshot, as Go's runtime (and so Pyroscope's Go client) reports inuse_* as of the
+ * last collection, not a sum over the window. For a process that exited within the window that is what it
+ * left allocated at its exit.
+ */
+int heap_trace_window(struct heap_trace *t, struct symbolizer *sym, struct profile *p, struct err *e)
+{
+	static const char *const cols[][2] = {
+		{ "alloc_objects", "count" }, { "alloc_space", "bytes" },
+		{ "inuse_objects", "count" }, { "inuse_space", "bytes" },
+	};
+	uint32_t kind_frames[KH_KIND_NR], *nodes;
+
+	warm_join(t); /* the warm-up thread is done with `sym` */
+	add_new_maps(t, sym);
+	for (size_t c = 0; c < ARRAY_SIZE(cols); c++)
+		profile_add_column(p, cols[c][0], cols[c][1]);
+	p->default_column = 1;
+	p->period_type.type = profile_intern_str(p, "space");
+	p->period_type.unit = profile_intern_str(p, "bytes");
+	p->period = t->sampled ? (int64_t)t->sample : 1;
+	nodes = site_nodes(t, sym, p, kind_frames);
+	for (size_t i = 0; i < t->sites_nr; i++) {
+		struct site *st = &t->sites[i];
+		/* Blocks of a site freed by a thread whose buffer arrived before the allocating one's leave its live
+		 * amount below zero for a moment: nothing is in use there. */
+		int64_t live_o = st->live_objs > 0 ? st->live_objs : 0, live_b = st->live_bytes > 0 ? st->live_bytes : 0;
+		int64_t v[4] = { SUB(st->alloc_objs, st->win_alloc_objs), SUB(st->alloc_bytes, st->win_alloc_bytes),
+				 ADD(live_o, SUB(st->leak_objs, st->win_leak_objs)),
+				 ADD(live_b, SUB(st->leak_bytes, st->win_leak_bytes)) };
+
+		st->win_alloc_objs = st->alloc_objs;
+		st->win_alloc_bytes = st->alloc_bytes;
+		st->win_leak_objs = st->leak_objs;
+		st->win_leak_bytes = st->leak_bytes;
+		if (!v[0] && !v[1] && !v[2] && !v[3])
+			continue;
+		profile_add_sample(p, profile_node(p, nodes[st->rawstack], kind_frames[st->kind]), 0, v);
+	}
+	free(nodes);
+	profile_heap_set(p, HEAP_SAMPLE_BYTES, t->sampled ? (int64_t)t->sample : 0);
 	(void)e;
 	return 0;
 }

@@ -56,6 +56,14 @@ void heap_trace_warm(struct heap_trace *t, struct symbolizer *sym);
 /* Builds the heap profile into `p` (empty) with `sym` naming the addresses. Returns 0, or -1 with `e` set. */
 int heap_trace_finish(struct heap_trace *t, struct symbolizer *sym, struct profile *p, struct err *e);
 
+/*
+ * For windows (record_run_continuous()): the profile of what happened since the last call into `p` (empty),
+ * with the columns of Go's heap profile: alloc_objects and alloc_space are the allocations since then,
+ * inuse_objects and inuse_space what is in use now (a snapshot; for a process that exited since, what it
+ * left allocated). Streams stay open. Returns 0, or -1 with `e` set.
+ */
+int heap_trace_window(struct heap_trace *t, struct symbolizer *sym, struct profile *p, struct err *e);
+
 const struct heap_trace_stats *heap_trace_stats(const struct heap_trace *t);
 
 #endif

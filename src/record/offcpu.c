@@ -11,8 +11,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "../core/array.h"
 #include "../core/clock.h"
 #include "../core/err.h"
+#include "../core/hash.h"
 #include "../core/xalloc.h"
 #include "../profile/profile.h"
 #include "../symbols/symbolizer.h"
@@ -27,11 +29,38 @@
 #define MAX_USER 512 /* user frames with Python frames spliced in */
 #define MAX_CHAIN (KILN_BPF_MAX_STACK + MAX_USER + 4)
 
+/* Per (process, thread, stacks): sums (offcpu_drain: what was handed over so far). */
+struct oc_sum {
+	struct oc_key key;
+	uint64_t ns, count;
+};
+
+struct oc_tab {
+	struct oc_sum *v;
+	size_t nr, alloc;
+	struct u64map index; /* hash of the key -> index into v (probing on collision) */
+};
+
+/* A block still open at a window's end, and how much of it was counted up to there (offcpu_drain). */
+struct oc_credit {
+	uint32_t tid;
+	struct oc_start st;
+	uint64_t ns;
+};
+
+struct oc_credits {
+	struct oc_credit *v;
+	size_t nr, alloc;
+	struct u64map index; /* tid -> index into v */
+};
+
 struct offcpu {
 	struct offcpu_bpf *skel;
 	bool stopped, with_runq;
 	uint64_t min_block_ns;
 	struct ocpy *py; /* Python stacks of waits, or NULL */
+	struct oc_tab seen;        /* windows: the map's sums as of the last drain */
+	struct oc_credits credits; /* windows: the open blocks counted in part */
 };
 
 struct offcpu *offcpu_open(const struct offcpu_opts *o, bool *denied, struct err *e)
@@ -77,6 +106,10 @@ void offcpu_free(struct offcpu *oc)
 		return;
 	ocpy_free(oc->py);
 	offcpu_bpf__destroy(oc->skel);
+	free(oc->seen.v);
+	u64map_release(&oc->seen.index);
+	free(oc->credits.v);
+	u64map_release(&oc->credits.index);
 	free(oc);
 }
 
@@ -183,6 +216,26 @@ static void feed(struct rec_session *s, uint32_t tgid, uint32_t tid, const uint6
 	rec_session_record_n(s, &r, count ? count : 1);
 }
 
+/* The kernel side's counters (losses, run queue waits, unended blocks): totals since the start. */
+static void read_counters(struct offcpu *oc, struct offcpu_stats *st)
+{
+	int dropped = bpf_map__fd(oc->skel->maps.dropped);
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (ncpu <= 0)
+		return;
+	uint64_t *per = xcalloc((size_t)ncpu, sizeof(*per));
+	st->dropped = st->runq_ns = st->runq_waits = st->unended = 0;
+	for (uint32_t i = 0; i < 5; i++) {
+		if (bpf_map_lookup_elem(dropped, &i, per))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			*(i < 2 ? &st->dropped : i == 2 ? &st->runq_ns : i == 3 ? &st->runq_waits : &st->unended) +=
+				per[c];
+	}
+	free(per);
+}
+
 int offcpu_collect(struct offcpu *oc, struct rec_session *s, struct symbolizer *sym, struct offcpu_stats *st,
 		   struct err *e)
 {
@@ -268,19 +321,7 @@ int offcpu_collect(struct offcpu *oc, struct rec_session *s, struct symbolizer *
 		st->total_ns += ns;
 	}
 
-	int dropped = bpf_map__fd(oc->skel->maps.dropped);
-	int ncpu = libbpf_num_possible_cpus();
-	if (ncpu > 0) {
-		uint64_t *per = xcalloc((size_t)ncpu, sizeof(*per));
-		for (uint32_t i = 0; i < 5; i++) {
-			if (bpf_map_lookup_elem(dropped, &i, per))
-				continue;
-			for (int c = 0; c < ncpu; c++)
-				*(i < 2 ? &st->dropped : i == 2 ? &st->runq_ns : i == 3 ? &st->runq_waits : &st->unended) +=
-					per[c];
-		}
-		free(per);
-	}
+	read_counters(oc, st);
 	if (oc->py) {
 		struct ocpy_stats ps;
 		ocpy_get_stats(oc->py, &ps);
@@ -291,6 +332,196 @@ int offcpu_collect(struct offcpu *oc, struct rec_session *s, struct symbolizer *
 	free(k);
 	free(u);
 	free(fix);
+	(void)e;
+	return 0;
+}
+
+/* --- windows: the sums since the last drain --- */
+
+static struct oc_sum *tab_get(struct oc_tab *t, const struct oc_key *k, bool create)
+{
+	for (uint64_t h = hash_bytes(k, sizeof(*k));; h = hash_u64(h + 1)) {
+		int inserted = 0;
+		uint64_t *slot;
+
+		if (h == U64MAP_EMPTY)
+			continue;
+		slot = create ? u64map_insert(&t->index, h, &inserted) : u64map_find(&t->index, h);
+		if (!slot)
+			return NULL;
+		if (inserted) {
+			ALLOC_GROW(t->v, t->nr + 1, t->alloc);
+			t->v[t->nr] = (struct oc_sum){ .key = *k };
+			*slot = t->nr++;
+		}
+		if (!memcmp(&t->v[*slot].key, k, sizeof(*k)))
+			return &t->v[*slot];
+	}
+}
+
+static void tab_release(struct oc_tab *t)
+{
+	free(t->v);
+	u64map_release(&t->index);
+	memset(t, 0, sizeof(*t));
+}
+
+static struct oc_credit *credit_find(const struct oc_credits *c, uint32_t tid)
+{
+	uint64_t *slot = u64map_find(&c->index, tid);
+
+	return slot ? &c->v[*slot] : NULL;
+}
+
+static void credits_release(struct oc_credits *c)
+{
+	free(c->v);
+	u64map_release(&c->index);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Buffers for turning a key's stacks into a fed sample. */
+struct oc_bufs {
+	uint64_t *k, *u;
+	struct oc_ufix *fix;
+	struct profile *tmp;
+};
+
+static void feed_key(struct offcpu *oc, struct rec_session *s, struct symbolizer *sym, struct oc_bufs *b,
+		     const struct oc_key *key, uint64_t ns, uint64_t count, struct offcpu_stats *st)
+{
+	size_t nk = strip_tracing(sym, b->tmp, b->k, read_stack(bpf_map__fd(oc->skel->maps.stacks), key->kstack, b->k));
+	size_t nu = read_stack(bpf_map__fd(oc->skel->maps.stacks), key->ustack, b->u);
+
+	if (key->ustack >= 0 && fix_leaf(oc, s, sym, key->tgid, key->pid, key->ustack, b->u, &nu, b->fix))
+		st->leaf_fixed++;
+	feed(s, key->tgid, key->pid, b->k, nk, b->u, nu, ns, count);
+	st->stacks++;
+	st->switches += count;
+	st->total_ns += ns;
+}
+
+/*
+ * The blocks open now: each counted up to now (or its wakeup), less what earlier windows counted of it. Fills
+ * `next` with the new credits and `ended` with the credits of blocks that ended since the last drain: the
+ * kernel side added those blocks whole to `counts` before it removed their start (kiln_switch), so the caller
+ * takes the part counted before off their sums.
+ */
+static void drain_open(struct offcpu *oc, uint64_t now, struct oc_credits *next, struct oc_tab *ended,
+		       struct oc_tab *out, struct offcpu_stats *st)
+{
+	int starts = bpf_map__fd(oc->skel->maps.starts);
+	uint32_t tid, tnext, *tprev = NULL;
+
+	while (bpf_map_get_next_key(starts, tprev, &tnext) == 0) {
+		struct oc_start sv;
+		char path[64];
+		int inserted;
+
+		tid = tnext;
+		tprev = &tid;
+		if (bpf_map_lookup_elem(starts, &tid, &sv) || sv.ts >= now || (!oc->with_runq && sv.preempted))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%u/task/%u", sv.tgid, tid);
+		if (access(path, F_OK) < 0)
+			continue;
+		uint64_t upto = !oc->with_runq && sv.wake > sv.ts && sv.wake < now ? sv.wake : now;
+		uint64_t total = upto - sv.ts;
+		if (total < oc->min_block_ns)
+			continue;
+		const struct oc_credit *old = credit_find(&oc->credits, tid);
+		bool same = old && old->st.ts == sv.ts;
+		uint64_t add = same ? (total > old->ns ? total - old->ns : 0) : total;
+		*u64map_insert(&next->index, tid, &inserted) = next->nr;
+		ALLOC_GROW(next->v, next->nr + 1, next->alloc);
+		next->v[next->nr++] = (struct oc_credit){ tid, sv, same && old->ns > total ? old->ns : total };
+		if (add) {
+			struct oc_key key = { .tgid = sv.tgid, .pid = tid, .ustack = sv.ustack, .kstack = sv.kstack };
+			struct oc_sum *o = tab_get(out, &key, true);
+
+			o->ns += add;
+			o->count += !same;
+			st->still_blocked++;
+		}
+	}
+	for (size_t i = 0; i < oc->credits.nr; i++) {
+		const struct oc_credit *c = &oc->credits.v[i], *now_c = credit_find(next, c->tid);
+		struct oc_key key = { .tgid = c->st.tgid, .pid = c->tid, .ustack = c->st.ustack, .kstack = c->st.kstack };
+		struct oc_sum *e;
+
+		if (now_c && now_c->st.ts == c->st.ts)
+			continue;
+		e = tab_get(ended, &key, true);
+		e->ns += c->ns;
+		e->count++;
+	}
+}
+
+int offcpu_drain(struct offcpu *oc, struct rec_session *s, struct symbolizer *sym, struct offcpu_stats *st,
+		 struct err *e)
+{
+	int counts = bpf_map__fd(oc->skel->maps.counts);
+	struct oc_tab seen = { 0 }, ended = { 0 }, out = { 0 };
+	struct oc_credits credits = { 0 };
+	struct oc_key key, next, *prev = NULL, *idle = NULL;
+	size_t idle_nr = 0, idle_alloc = 0;
+	uint64_t now = now_ns();
+
+	/*
+	 * Open blocks first: one that ends after this still has its start in the map, so it is credited here and
+	 * taken off its sum at the next drain. Both maps are read before anything is named, so that few blocks
+	 * end in between (those move to the next window). Open blocks are cut now, not at the window's end: the
+	 * sums hold every block that ended until now, so a drain that runs late (kiln starved of CPU) moves the
+	 * same time into this window for every thread, instead of counting some of it twice.
+	 */
+	drain_open(oc, now, &credits, &ended, &out, st);
+	while (bpf_map_get_next_key(counts, prev, &next) == 0) {
+		struct oc_val v;
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(counts, &key, &v))
+			continue;
+		const struct oc_sum *was = tab_get(&oc->seen, &key, false), *end = tab_get(&ended, &key, false);
+		uint64_t ns = v.ns - (was ? was->ns : 0), count = v.count - (was ? was->count : 0);
+		if (!ns && !count && !end) {
+			/* Idle for a whole window: out of the kernel's map, so that threads that come and go over days
+			 * do not fill it (deleted after the walk, which a deletion would restart). */
+			ALLOC_GROW(idle, idle_nr + 1, idle_alloc);
+			idle[idle_nr++] = key;
+			continue;
+		}
+		struct oc_sum *now_s = tab_get(&seen, &key, true);
+		now_s->ns = v.ns;
+		now_s->count = v.count;
+		if (end) {
+			ns = ns > end->ns ? ns - end->ns : 0;
+			count = count > end->count ? count - end->count : 0;
+		}
+		if (ns) {
+			struct oc_sum *o = tab_get(&out, &key, true);
+
+			o->ns += ns;
+			o->count += count;
+		}
+	}
+	for (size_t i = 0; i < idle_nr; i++)
+		bpf_map_delete_elem(counts, &idle[i]);
+	struct oc_bufs b = { xcalloc(KILN_BPF_MAX_STACK, sizeof(uint64_t)), xcalloc(KILN_BPF_MAX_STACK, sizeof(uint64_t)),
+			     xmalloc(sizeof(struct oc_ufix)), profile_new(0) };
+	for (size_t i = 0; i < out.nr; i++)
+		feed_key(oc, s, sym, &b, &out.v[i].key, out.v[i].ns, out.v[i].count, st);
+	tab_release(&oc->seen);
+	oc->seen = seen;
+	credits_release(&oc->credits);
+	oc->credits = credits;
+	read_counters(oc, st);
+	tab_release(&ended);
+	tab_release(&out);
+	free(idle);
+	profile_free(b.tmp);
+	free(b.fix);
+	free(b.u);
+	free(b.k);
 	(void)e;
 	return 0;
 }

@@ -75,4 +75,15 @@ void offcpu_stop(struct offcpu *oc);
 int offcpu_collect(struct offcpu *oc, struct rec_session *s, struct symbolizer *sym, struct offcpu_stats *st,
 		   struct err *e);
 
+/*
+ * For windows that abut (record_run_continuous()): feeds to `s` what was added since the last drain, as
+ * offcpu_collect() does for a whole run, without stopping. A thread still blocked is counted up to now, and
+ * the rest of its block in later windows (a block that ends while the maps are read, a few milliseconds, may
+ * move between two neighbouring windows). Sums idle for a whole window leave the kernel's map, so that it
+ * does not fill over days. Adds to `st`'s sums (its kernel counters are set to the totals). Python stacks of
+ * waits (offcpu_read_stacks) are not drained. Returns 0, or -1 with `e` set.
+ */
+int offcpu_drain(struct offcpu *oc, struct rec_session *s, struct symbolizer *sym, struct offcpu_stats *st,
+		 struct err *e);
+
 #endif

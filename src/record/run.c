@@ -172,6 +172,7 @@ static void run_release(struct record_run *r)
 	iotrace_free(r->it);
 	iocount_free(r->ic);
 	runtime_free(r->rt);
+	heap_run_end(r->hr);
 	heap_trace_free(r->ht); /* first: it waits for the warm-up thread, which uses sym */
 	symbolizer_free(r->sym);
 	free(r->preload);
@@ -238,7 +239,7 @@ done:
 /* A now_ns() time as nanoseconds since the epoch, on the recording's start. */
 static uint64_t to_epoch(const struct record_run *r, uint64_t mono)
 {
-	return r->res->start_epoch_ns + (mono - r->rres.start_mono_ns);
+	return r->res->start_epoch_ns + (mono - r->start_mono_ns);
 }
 
 /* Builds the window [from, until) and hands it over; 1 when the callback asks to stop, -1 on failure. */
@@ -271,19 +272,20 @@ int record_run_continuous(const struct record_request *rq, uint64_t window_ns, r
 		return -1;
 	}
 	if (!r.mode->windows || !window_ns) {
-		err_set(e, "continuous recording needs --mode cpu and a window length, not --mode %s",
+		err_set(e, "continuous recording needs --mode cpu, mem or offcpu and a window length, not --mode %s",
 			r.mode->name);
 		run_release(&r);
 		return -1;
 	}
 	memset(&total, 0, sizeof(total));
+	r.windows = true;
 	st = run_start(&r, old, e);
 	if (st) {
 		signals_restore(&r, old);
 		run_release(&r);
 		return st < 0 ? -1 : 0;
 	}
-	uint64_t from = r.rres.start_mono_ns;
+	uint64_t from = r.start_mono_ns;
 	for (;;) {
 		uint64_t until = from + window_ns;
 		int end = r.mode->poll(&r, until, e);
@@ -294,16 +296,18 @@ int record_run_continuous(const struct record_request *rq, uint64_t window_ns, r
 		if (end) {
 			/* The last window ends where the recording did: after stop, which feeds what is left. */
 			r.mode->stop(&r);
-			until = r.rres.start_mono_ns + res->duration_ns;
+			until = r.start_mono_ns + res->duration_ns;
 			if (until < from)
 				until = from;
 		}
 		/* Sums of the whole run before the window's state is reset. */
-		const struct rec_stats *ws = rec_session_stats(r.s);
-		total.samples += ws->samples;
-		total.period += ws->period;
-		total.lost += ws->lost;
-		total.throttled += ws->throttled;
+		if (r.s) { /* mem mode has no perf_event session */
+			const struct rec_stats *ws = rec_session_stats(r.s);
+			total.samples += ws->samples;
+			total.period += ws->period;
+			total.lost += ws->lost;
+			total.throttled += ws->throttled;
+		}
 		int h = hand_over(&r, from, until, !end, on_window, arg, e);
 		if (h < 0)
 			goto out;
@@ -318,7 +322,7 @@ int record_run_continuous(const struct record_request *rq, uint64_t window_ns, r
 	}
 	ret = 0;
 out:
-	if (ret < 0 && r.rc)
+	if (ret < 0 && (r.rc || r.hr))
 		r.mode->stop(&r);
 	signals_restore(&r, old);
 	res->cpu.samples = total.samples;

@@ -19,10 +19,16 @@
  *   if (res.launch_failed) ...                   the command could not be run (res.exit_status 126/127, e says why)
  *   ... write p, print res.notes[] as warnings; record_result_release(&res); exit with res.exit_status
  *
- * Continuous (cpu mode): record_run_continuous() hands over a profile every `window_ns`; the windows abut
- * (window k's `until` is window k+1's `from`, no gap, no overlap: every sample is in exactly one window) and
- * per-window state is reset after each hand-over, so memory stays flat over days for a steady set of
- * processes (the symbolizer keeps the address spaces of processes that exited: see docs/design.md).
+ * Continuous (cpu, mem and offcpu modes): record_run_continuous() hands over a profile every `window_ns`; the
+ * windows abut (window k's `until` is window k+1's `from`, no gap, no overlap: every sample is in exactly one
+ * window) and per-window state is reset after each hand-over, so memory stays flat over days for a steady set
+ * of processes (the symbolizer keeps the address spaces of processes that exited: see docs/design.md).
+ *   cpu     the samples of the window
+ *   mem     Go's heap profile columns: alloc_objects/alloc_space are the (sampled) allocations received in the
+ *           window, inuse_objects/inuse_space what is in use at its end (a snapshot, as Go reports in-use
+ *           memory as of its last collection); the heap trace keeps one entry per allocation site
+ *   offcpu  the time blocked in the window (one column off_cpu/nanoseconds, plus samples/count): a block that
+ *           spans windows is cut at the drain of the kernel's sums; Python stacks of waits are not read
  *
  * Signals: with `handle_signals`, SIGINT/SIGTERM/SIGHUP end the recording while it runs (the output is still
  * produced) and a signal sent to kiln alone is passed on to a launched command; a signal the caller ignores
@@ -92,8 +98,8 @@ struct record_request {
 	bool no_stacks, no_files;
 
 	bool handle_signals;     /* see above */
-	/* Called about four times a second while recording (not in mem mode, whose command bounds the run) with
-	 * the time recorded so far: for a progress line. NULL: none. */
+	/* Called about four times a second while recording with the time recorded so far: for a progress line.
+	 * NULL: none. */
 	void (*on_progress)(uint64_t elapsed_ns, void *arg);
 	void *progress_arg;
 };
@@ -146,9 +152,9 @@ int record_run(const struct record_request *rq, struct profile *p, struct record
 typedef int (*record_window_fn)(struct profile *p, uint64_t from_ns, uint64_t until_ns, void *arg);
 
 /*
- * Records continuously (cpu mode), handing a profile to `on_window` every `window_ns` until the targets exit,
- * rq->duration passes, record_stop() is called or `on_window` returns non-zero; the last window ends there
- * (it may be shorter). Returns 0 with `res` filled (res->cpu counts the whole run), or -1 with `e` set.
+ * Records continuously (cpu, mem or offcpu), handing a profile to `on_window` every `window_ns` until the
+ * targets exit, rq->duration passes, record_stop() is called or `on_window` returns non-zero; the last window
+ * ends there (it may be shorter). Returns 0 with `res` filled (res->cpu counts the whole run), or -1 with `e` set.
  */
 int record_run_continuous(const struct record_request *rq, uint64_t window_ns, record_window_fn on_window,
 			  void *arg, struct record_result *res, struct err *e);

@@ -22,6 +22,7 @@ struct record_run {
 	const struct record_mode *mode;
 	struct record_result *res;
 	bool launch;
+	bool windows; /* record_run_continuous(): finish hands over what was recorded since the last window */
 	unsigned freq;
 	struct symbolizer *sym;
 	uint64_t child_ignored_signals; /* bit N: the caller ignores signal N, so the command does too */
@@ -36,7 +37,11 @@ struct record_run {
 	struct iotrace *it;
 	struct iocount *ic;
 
+	uint64_t start_mono_ns; /* now_ns() at the recording's start (every mode) */
+
 	/* mem */
+	struct heap_run_opts ho;
+	struct heap_run *hr;
 	struct heap_trace *ht;
 	char *preload;
 	struct heap_run_result hres;

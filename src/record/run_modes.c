@@ -66,6 +66,7 @@ static int perf_start(struct record_run *r, struct err *e)
 {
 	if (recorder_start(&r->ro, r->s, &r->rres, &r->rc, e) < 0)
 		return -1;
+	r->start_mono_ns = r->rres.start_mono_ns;
 	r->res->start_epoch_ns = r->rres.start_epoch_ns;
 	if (!r->rc) {
 		r->res->launch_failed = true;
@@ -256,8 +257,9 @@ static int wait_start(struct record_run *r, struct err *e)
 {
 	const struct record_request *rq = r->rq;
 	bool wall = rq->mode == RECORD_WALL, denied = false;
+	/* Python stacks of waits are read over the whole run, not per window (offcpu_drain). */
 	struct offcpu_opts oo = { .min_block_ns = rq->min_block_ns, .all = rq->all_cpus, .with_runq = wall,
-				  .user_only = rq->user_only, .py_waits = rq->lang != RT_NATIVE };
+				  .user_only = rq->user_only, .py_waits = rq->lang != RT_NATIVE && !r->windows };
 	struct rec_runtime_hooks h;
 
 	r->oc = offcpu_open(&oo, &denied, e);
@@ -269,7 +271,7 @@ static int wait_start(struct record_run *r, struct err *e)
 	/* Language runtimes (docs/runtimes.md): Python stacks of samples and of waits, JIT names. */
 	runtime_setup(r);
 	runtime_get_hooks(r->rt, &h);
-	if (offcpu_read_stacks(r->oc, &h, r->s, e) < 0)
+	if (!r->windows && offcpu_read_stacks(r->oc, &h, r->s, e) < 0)
 		return -1;
 	recorder_setup(r);
 	r->ro.sideband_only = !wall;
@@ -292,12 +294,18 @@ static int wait_finish(struct record_run *r, struct profile *p, bool window, str
 	const char *type = r->rq->mode == RECORD_WALL ? "wall" : "off_cpu";
 	struct offcpu_stats *ost = &r->res->offcpu;
 
-	(void)window;
 	profile_meta(r, p, type, r->rq->mode == RECORD_WALL ? (int64_t)(1000000000ULL / r->freq) : 1);
-	if (offcpu_collect(r->oc, r->s, r->sym, ost, e) < 0 || rec_session_finish(r->s, p, e) < 0)
+	if (r->windows && r->rc)
+		recorder_flush(r->rc); /* the processes' comm, exec and mmap records before their stacks are named */
+	if ((r->windows ? offcpu_drain(r->oc, r->s, r->sym, ost, e) : offcpu_collect(r->oc, r->s, r->sym, ost, e)) < 0 ||
+	    rec_session_finish(r->s, p, e) < 0)
 		return -1;
 	p->default_column = profile_find_column(p, type);
 	r->res->cpu = *rec_session_stats(r->s);
+	if (window) {
+		rec_session_reset_samples(r->s);
+		return 0;
+	}
 	runtime_done(r);
 	if (ost->dropped)
 		record_note(r->res, "%" PRIu64 " events were not counted: an eBPF map was full", ost->dropped);
@@ -394,12 +402,7 @@ static int mem_start(struct record_run *r, struct err *e)
 		return -1;
 	r->ht = heap_trace_new();
 	r->res->title = "Heap allocations";
-	return 0;
-}
-
-static int mem_poll(struct record_run *r, uint64_t until_ns, struct err *e)
-{
-	struct heap_run_opts ho = {
+	r->ho = (struct heap_run_opts){
 		.argv = r->rq->argv,
 		.preload = r->preload,
 		.sample_bytes = r->rq->sample_bytes,
@@ -408,22 +411,30 @@ static int mem_poll(struct record_run *r, uint64_t until_ns, struct err *e)
 		.ignored_signals = r->child_ignored_signals,
 		.warm = r->sym,
 	};
-
-	(void)until_ns; /* the heap run is not cut into windows */
-	if (heap_run(&ho, r->ht, &r->hres, e) < 0)
+	if (heap_run_start(&r->ho, r->ht, &r->hres, &r->hr, e) < 0)
 		return -1;
+	r->start_mono_ns = r->hres.start_mono_ns;
+	r->res->start_epoch_ns = (uint64_t)r->hres.start_epoch_ns;
 	if (r->hres.launch_error) {
 		r->res->launch_failed = true;
 		r->res->exit_status = r->hres.launch_error == HEAP_LAUNCH_NOT_FOUND ? 127 : 126;
 	}
-	return 1;
+	return 0;
+}
+
+static int mem_poll(struct record_run *r, uint64_t until_ns, struct err *e)
+{
+	return heap_run_poll(r->hr, until_ns, e);
 }
 
 static void mem_stop(struct record_run *r)
 {
 	struct record_result *res = r->res;
-	int st = r->hres.status;
+	int st;
 
+	heap_run_end(r->hr);
+	r->hr = NULL;
+	st = r->hres.status;
 	res->launched = r->hres.launched;
 	res->reaped = r->hres.reaped;
 	res->status = st;
@@ -456,10 +467,11 @@ static int mem_finish(struct record_run *r, struct profile *p, bool window, stru
 {
 	struct record_result *res = r->res;
 
-	(void)window;
-	if (heap_trace_finish(r->ht, r->sym, p, e) < 0)
+	if (r->windows ? heap_trace_window(r->ht, r->sym, p, e) < 0 : heap_trace_finish(r->ht, r->sym, p, e) < 0)
 		return -1;
 	res->heap = *heap_trace_stats(r->ht);
+	if (window)
+		return 0;
 	if (!res->heap.streams)
 		record_note(res, "no process reported to the heap profiler: '%s' may be statically linked or clear "
 			    "LD_PRELOAD", r->rq->argv[0]);
@@ -481,8 +493,8 @@ static void mem_signal(int sig, bool forward)
 
 static const struct record_mode modes[] = {
 	{ "cpu", RECORD_CPU, true, cpu_start, perf_poll, cpu_stop, cpu_finish, perf_signal },
-	{ "mem", RECORD_MEM, false, mem_start, mem_poll, mem_stop, mem_finish, mem_signal },
-	{ "offcpu", RECORD_OFFCPU, false, wait_start, perf_poll, wait_stop, wait_finish, perf_signal },
+	{ "mem", RECORD_MEM, true, mem_start, mem_poll, mem_stop, mem_finish, mem_signal },
+	{ "offcpu", RECORD_OFFCPU, true, wait_start, perf_poll, wait_stop, wait_finish, perf_signal },
 	{ "wall", RECORD_WALL, false, wait_start, perf_poll, wait_stop, wait_finish, perf_signal },
 	{ "io", RECORD_IO, false, io_start, perf_poll, io_stop, io_finish, perf_signal },
 };

@@ -5,6 +5,7 @@
 # --service-from; usage errors exit 2 with one line.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
+. "$(dirname "$0")/push_lib.sh"
 
 W=$KILN_BUILD/tests/helpers/prof_work
 SPIN=$KILN_BUILD/tests/helpers/drv_spin
@@ -26,21 +27,10 @@ ROUNDS=$(awk '$1 == "cpu" { r = int(1000 * 6 / ($2 > 0.001 ? $2 : 0.001)); print
 st=$?
 [ $st = 0 ] && t_pass "the command's exit status (0)" || t_fail "the command's exit status (0)" "$st $(cat "$T_TMP/push.err")"
 CPU=$(awk '$1 == "cpu" { print $2 }' "$T_TMP/push.err")
-read -r WINDOWS EMPTY SENT DROPPED REJECTED RETRIES < <(sed -n \
-	's/^kiln: pushed to .*: \([0-9]*\) windows (\([0-9]*\) empty), \([0-9]*\) profiles sent, \([0-9]*\) dropped, \([0-9]*\) rejected, \([0-9]*\) retries.*/\1 \2 \3 \4 \5 \6/p' \
-	"$T_TMP/push.err")
-if [ -n "${WINDOWS:-}" ] && [ "$WINDOWS" -ge 6 ] && [ "$SENT" = $((WINDOWS - EMPTY)) ] && [ "$DROPPED$REJECTED$RETRIES" = 000 ]; then
-	t_pass "the report: every window with samples sent, none dropped, rejected or retried"
-else
-	t_fail "the report: every window with samples sent" "$(cat "$T_TMP/push.err")"
-fi
-curl -sS --get "$U/api/v1/profiles" --data-urlencode "query=$CPUQ{service_name=\"demo\"}" \
-	--data-urlencode from=now-1h --data-urlencode limit=10000 >"$T_TMP/list"
+push_report "$T_TMP/push.err" 6
+push_list "$U" "$CPUQ{service_name=\"demo\"}" "$T_TMP/list"
 json_check "one stored profile per window sent ($SENT)" "$T_TMP/list" "len(d['profiles']) == ${SENT:-0}"
-json_check "windows abut: each from is the previous until; 1 s each, the last shorter" "$T_TMP/list" '
-	(lambda p: all(p[i]["from"] == p[i - 1]["until"] for i in range(1, len(p))) and
-	 all(q["until"] - q["from"] == 10**9 for q in p[:-1]) and 0 < p[-1]["until"] - p[-1]["from"] <= 10**9)(
-	 sorted(d["profiles"], key=lambda q: q["from"]))'
+push_check_abut "$T_TMP/list" 1000000000
 json_check "labels: service_name=demo, env=test, host=$(hostname), pyroscope_spy=kiln" "$T_TMP/list" "
 	all(p['labels']['service_name'] == 'demo' and p['labels']['env'] == 'test' and
 	    p['labels']['host'] == '$(hostname)' and p['labels']['pyroscope_spy'] == 'kiln' and
@@ -49,12 +39,9 @@ json_check "pushed CPU time = the command's getrusage CPU time (${CPU:-?} s) wit
 	abs(sum(p['total'] for p in d['profiles']) / 1e9 - ${CPU:-0}) <= 0.10 * ${CPU:-0} and ${CPU:-0} > 3"
 json_check "windows span the run: first from to last until within 10 % + 1 s of the windows' count" "$T_TMP/list" "
 	(lambda p: abs((max(q['until'] for q in p) - min(q['from'] for q in p)) / 1e9 - ${WINDOWS:-0}) <= 1 + 0.1 * ${WINDOWS:-0})(d['profiles'])"
-curl -sS --get "$U/pyroscope/render" --data-urlencode "query=$CPUQ{service_name=\"demo\",env=\"test\"}" \
-	--data-urlencode from=now-1h --data-urlencode format=json >"$T_TMP/render"
-python3 -c "import json,sys; print(sum(p['total'] for p in json.load(open(sys.argv[1]))['profiles']))" \
-	"$T_TMP/list" >"$T_TMP/sum" 2>/dev/null
+push_render "$U" "$CPUQ{service_name=\"demo\",env=\"test\"}" "$T_TMP/list" "$T_TMP/render"
 json_check "render API: numTicks = the sum of the stored windows; the worker's stack is there" "$T_TMP/render" "
-	d['flamebearer']['numTicks'] == $(cat "$T_TMP/sum" 2>/dev/null || echo -1) and 'worker' in d['flamebearer']['names']"
+	d['flamebearer']['numTicks'] == $LIST_SUM and 'worker' in d['flamebearer']['names']"
 
 # ---- exit status mirrors the command's ----
 "$KILN" profile -q --push "$U" --every 1 --service exit3 -- sh -c 'exit 3' 2>"$T_TMP/e3"
@@ -105,9 +92,9 @@ t_fails "--tag noequals: exit 2" 2 "$KILN" profile --push "$U" --tag noequals --
 t_fails "--tag 'a b=c': exit 2" 2 "$KILN" profile --push "$U" --tag 'a b=c' -- true
 t_fails "--push with -o: exit 2" 2 "$KILN" profile --push "$U" -o x.pb.gz -- true
 t_fails "--service-from with a command only: exit 2" 2 "$KILN" profile --push "$U" --service-from exe -- true
-t_fails "--mode offcpu --push: exit 2" 2 "$KILN" profile --mode offcpu --push "$U" -- true
-grep -q 'cannot be cut into windows' "$T_TMP/fails.err" && t_pass "--mode offcpu --push says why" ||
-	t_fail "--mode offcpu --push says why" "$(cat "$T_TMP/fails.err")"
+t_fails "--mode io --push: exit 2" 2 "$KILN" profile --mode io --push "$U" -- true
+grep -q 'cannot be cut into windows' "$T_TMP/fails.err" && t_pass "--mode io --push says why" ||
+	t_fail "--mode io --push says why" "$(cat "$T_TMP/fails.err")"
 t_fails "--every without --push: exit 2" 2 "$KILN" profile --every 1 -o "$T_TMP/x.pb.gz" -- true
 t_fails "--tag with --mode mem: exit 2" 2 "$KILN" profile --mode mem --tag a=b -- true
 

@@ -160,7 +160,7 @@ static void test_continuous_windows(void **state)
 	assert_true((max - w.rss[1]) * page <= RSS_SLACK);
 }
 
-/* A mode that cannot be cut into windows is refused with a message, before anything runs. */
+/* A mode that cannot be cut into windows (io) is refused with a message, before anything runs. */
 static void test_continuous_needs_cpu(void **state)
 {
 	struct record_request rq = RECORD_REQUEST_INIT;
@@ -169,10 +169,10 @@ static void test_continuous_needs_cpu(void **state)
 	char *argv[] = { (char *)"true", NULL };
 
 	(void)state;
-	rq.mode = RECORD_MEM;
+	rq.mode = RECORD_IO;
 	rq.argv = argv;
 	assert_int_equal(record_run_continuous(&rq, WINDOW_NS, on_window, NULL, &res, &e), -1);
-	assert_non_null(strstr(e.msg, "--mode cpu"));
+	assert_non_null(strstr(e.msg, "not --mode io"));
 }
 
 /* The mode names round-trip through their bits. */

@@ -439,6 +439,82 @@ static void test_sampled(void **state)
 	buf_release(&s.b);
 }
 
+/* The profile of one push window (heap_trace_window()), and its four columns' totals. */
+static struct profile *window_of(struct heap_trace *t, struct symbolizer *sym, int64_t got[4])
+{
+	static const char *const cols[4] = { "alloc_objects", "alloc_space", "inuse_objects", "inuse_space" };
+	struct profile *p = profile_new(0);
+	struct err e = ERR_INIT;
+
+	assert_int_equal(heap_trace_window(t, sym, p, &e), 0);
+	assert_int_equal(p->ncolumns, 4);
+	for (int i = 0; i < 4; i++)
+		got[i] = total(p, cols[i]);
+	return p;
+}
+
+/*
+ * Windows for --push: alloc_* count the allocations since the last window only, inuse_* are what is live at
+ * the window's end; a process that exits within a window shows what it left; streams stay open between.
+ */
+static void test_push_windows(void **state)
+{
+	struct heap_trace *t = heap_trace_new();
+	struct symbolizer *sym = symbolizer_new();
+	struct err e = ERR_INIT;
+	struct sb a, b;
+	int64_t got[4];
+	uint32_t h;
+
+	(void)state;
+	sb_init(&a, 1, 0);
+	sb_chunk(&a, 1, 10);
+	sb_stack(&a, 1, 0x1000, 0x2000);
+	sb_alloc(&a, 1, 100);
+	sb_alloc(&a, 1, 300);
+	h = heap_trace_open(t);
+	assert_int_equal(heap_trace_data(t, h, a.b.buf, a.b.len, &e), 0);
+	profile_free(window_of(t, sym, got));
+	assert_int_equal(got[0], 2);
+	assert_int_equal(got[1], 400);
+	assert_int_equal(got[2], 2);
+	assert_int_equal(got[3], 400);
+
+	/* Window 2: one more allocation of 50 bytes, the 300-byte block freed. */
+	sb_init(&b, 1, 0); /* only its records are fed: the stream goes on */
+	size_t from = b.b.len;
+	sb_alloc(&b, 1, 50);
+	sb_free(&b, 1, 300, false);
+	assert_int_equal(heap_trace_data(t, h, b.b.buf + from, b.b.len - from, &e), 0);
+	profile_free(window_of(t, sym, got));
+	assert_int_equal(got[0], 1);
+	assert_int_equal(got[1], 50);
+	assert_int_equal(got[2], 2);
+	assert_int_equal(got[3], 150);
+
+	/* Window 3: nothing happened; the heap is as it was. */
+	struct profile *p = window_of(t, sym, got);
+	assert_int_equal(got[0], 0);
+	assert_int_equal(got[1], 0);
+	assert_int_equal(got[3], 150);
+	assert_string_equal(profile_str(p, p->period_type.type), "space");
+	profile_free(p);
+
+	/* Window 4: the process exits with its blocks: in use at its end, and nothing after. */
+	heap_trace_close(t, h);
+	profile_free(window_of(t, sym, got));
+	assert_int_equal(got[3], 150);
+	p = window_of(t, sym, got);
+	assert_int_equal(got[3], 0);
+	assert_int_equal(p->rows_nr, 0);
+	profile_free(p);
+
+	symbolizer_free(sym);
+	heap_trace_free(t);
+	buf_release(&a.b);
+	buf_release(&b.b);
+}
+
 /* Forked children and exec'd images: an image replaced by exec leaks nothing. */
 static void test_exec(void **state)
 {
@@ -579,6 +655,7 @@ int main(void)
 		cmocka_unit_test(test_reorder),
 		cmocka_unit_test(test_windows),
 		cmocka_unit_test(test_sampled),
+		cmocka_unit_test(test_push_windows),
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_pprof_roundtrip),
 		cmocka_unit_test(test_mode_dispatch),

@@ -121,7 +121,7 @@ static void test_wire_format(void **state)
 	struct server s;
 	char url[64];
 	struct push_tag tags[] = { { "host", "box1" }, { "env", "test,a}b" } };
-	struct push_opts o = { url, "my app", tags, 2, NULL, "team-a", "s3cret", 97, 0, 5000, 200 };
+	struct push_opts o = { url, "my app", tags, 2, NULL, "team-a", "s3cret", 97, 0, 5000, 200, NULL };
 	struct push_tag extra[] = { { "pid", "42" } };
 	struct err e = ERR_INIT;
 	struct pusher *p;
@@ -176,7 +176,7 @@ static void test_wire_format(void **state)
 static void push_windows(struct server *s, const char *args, int n, struct push_stats *st)
 {
 	char url[64];
-	struct push_opts o = { url, "app", NULL, 0, NULL, NULL, NULL, 0, 0, 5000, 100 };
+	struct push_opts o = { url, "app", NULL, 0, NULL, NULL, NULL, 0, 0, 5000, 100, NULL };
 	struct err e = ERR_INIT;
 	struct pusher *p;
 
@@ -226,7 +226,7 @@ static void test_server_away(void **state)
 {
 	struct server s;
 	char url[64];
-	struct push_opts o = { url, "app", NULL, 0, NULL, NULL, NULL, 0, 4, 2000, 100 };
+	struct push_opts o = { url, "app", NULL, 0, NULL, NULL, NULL, 0, 4, 2000, 100, NULL };
 	struct err e = ERR_INIT;
 	struct pusher *p;
 	struct push_stats st;
@@ -250,9 +250,43 @@ static void test_server_away(void **state)
 	assert_non_null(strstr(st.last_error, "onnect"));
 }
 
+/* A heap or off-CPU upload (units ""), as pyroscope-go uploads heap profiles: no sampleRate, units or
+ * aggregationType (the pprof says what its values are); the other parameters still sorted. */
+static void test_no_units(void **state)
+{
+	struct server s;
+	char url[64];
+	struct push_opts o = { url, "heap", NULL, 0, NULL, NULL, NULL, 0, 0, 5000, 200, "" };
+	struct err e = ERR_INIT;
+	struct pusher *p;
+	struct push_stats st;
+	json_t *log, *r, *q;
+
+	(void)state;
+	assert_int_equal(start_server(&s, ""), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
+	p = pusher_start(&o, &e);
+	assert_non_null(p);
+	push_n(p, 1, 1700000000000000000LL);
+	pusher_stop(p, 5000, &st);
+	assert_int_equal(st.sent, 1);
+	log = requests(&s);
+	r = json_array_get(log, 0);
+	assert_null(query(r, "sampleRate"));
+	assert_null(query(r, "units"));
+	assert_null(query(r, "aggregationType"));
+	assert_string_equal(query(r, "until"), "1700000010000000000");
+	q = json_object_get(r, "query");
+	assert_int_equal(json_array_size(q), 4);
+	assert_string_equal(json_string_value(json_array_get(json_array_get(q, 0), 0)), "from");
+	assert_string_equal(json_string_value(json_array_get(json_array_get(q, 3), 0)), "until");
+	json_decref(log);
+	stop_server(&s);
+}
+
 static void test_bad_options(void **state)
 {
-	struct push_opts o = { "ftp://x", "app", NULL, 0, NULL, NULL, NULL, 0, 0, 0, 0 };
+	struct push_opts o = { "ftp://x", "app", NULL, 0, NULL, NULL, NULL, 0, 0, 0, 0, NULL };
 	struct err e = ERR_INIT;
 
 	(void)state;
@@ -269,7 +303,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wire_format),	     cmocka_unit_test(test_retry_then_sent),
 		cmocka_unit_test(test_rejected_not_retried), cmocka_unit_test(test_server_away),
-		cmocka_unit_test(test_bad_options),
+		cmocka_unit_test(test_no_units),	     cmocka_unit_test(test_bad_options),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
