@@ -2,8 +2,8 @@
  * kiln's own read API beyond Pyroscope's (issue 18): a merged selection exported as folded text or pprof, the
  * individual profiles of a selection, and one profile by id. Selections are `query=PROFILE_TYPE{matchers}`
  * with `from`/`until` as in the render API (pyroscope.md 2.1). A profile goes out in one of kiln's writers'
- * formats or as kiln flamegraph's SVG (FORMAT: folded, the default, pprof, speedscope or svg), with a file name
- * for the browser's download.
+ * formats or as kiln flamegraph's SVG (FORMAT: folded, the default, pprof, speedscope or svg), as an attachment
+ * (the web UI's link names the file: a file name here would override it).
  *
  *   GET /api/v1/export?query=...&from=&until=&format=FORMAT
  *   GET /api/v1/profiles?query=...&from=&until=&limit=N     JSON {"profiles":[{id, from, until, total, labels}]}
@@ -73,12 +73,12 @@ static int parse_selection(struct http_request *req, struct http_response *res, 
 }
 
 static const struct {
-	const char *name, *content_type, *disposition;
+	const char *name, *content_type;
 } out_formats[] = {
-	{ "folded", "text/plain; charset=utf-8", "attachment; filename=\"kiln.folded\"" },
-	{ "pprof", "application/octet-stream", "attachment; filename=\"kiln.pb.gz\"" },
-	{ "speedscope", "application/json", "attachment; filename=\"kiln.speedscope.json\"" },
-	{ "svg", "image/svg+xml", "attachment; filename=\"kiln.svg\"" },
+	{ "folded", "text/plain; charset=utf-8" },
+	{ "pprof", "application/octet-stream" },
+	{ "speedscope", "application/json" },
+	{ "svg", "image/svg+xml" },
 };
 
 /* kiln flamegraph's SVG of `p`, with times in the tooltips when the profile's unit says what a count is. */
@@ -132,7 +132,7 @@ static void send_profile(const struct profile *p, const char *fmt, struct http_r
 	}
 	res->content_type = out_formats[i].content_type;
 	res->headers[0][0] = "Content-Disposition";
-	res->headers[0][1] = out_formats[i].disposition;
+	res->headers[0][1] = "attachment";
 	buf_add(&res->body, out, len);
 	free(out);
 }

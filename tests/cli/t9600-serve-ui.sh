@@ -3,7 +3,8 @@
 # revalidates (304) and a same-origin content security policy; then Debian's Chromium (playwright-core from
 # npm, tests/web/ui-check.js) loads the UI over profiles of known stacks and checks the services list, the
 # flame graph's shares, search with its matched %, the URL state across reload and back, the timeline brush,
-# compare, the profiles list and a download, with no request to another host and no console error.
+# compare, the profiles list and its downloads in every format (read back here by kiln), "Open in speedscope"
+# (the shipped release loading the selection's export), with no request to another host and no console error.
 # Screenshots at 1280x800 are left in the test's temp dir.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
@@ -33,7 +34,9 @@ c=$(http_code "$T_TMP/b" "$U/ui/js/missing.js")
 [ "$c" = 404 ] && t_pass "a missing file: 404" || t_fail "a missing file: 404" "$c"
 c=$(http_code "$T_TMP/b" "$U/ui/../meta.db")
 [ "$c" = 404 ] && t_pass "/ui/../meta.db: 404" || t_fail "/ui/../meta.db: 404" "$c"
-grep -rhoE "https?://[^\"' )]+" "$KILN_ROOT/web" | grep -v '^http://www.w3.org/2000/svg$' >"$T_TMP/hosts"
+# (web/vendor/ holds third-party builds whose text names their sites; the browser checks see that they make no
+# request elsewhere)
+grep -rhoE --exclude-dir=vendor "https?://[^\"' )]+" "$KILN_ROOT/web" | grep -v '^http://www.w3.org/2000/svg$' >"$T_TMP/hosts"
 [ ! -s "$T_TMP/hosts" ] && t_pass "web/ names no other host" || t_fail "web/ names no other host" "$(head -3 "$T_TMP/hosts")"
 
 # ---- in the browser ----
@@ -57,6 +60,18 @@ while IFS= read -r line; do
 	esac
 done <"$T_TMP/browser.log"
 grep -q '^ok no console errors$' "$T_TMP/browser.log" || t_fail "the browser run finished" "$(tail -5 "$T_TMP/browser.log")"
+# the newest profile's downloads, read back by kiln: its stacks in nanoseconds (100 Hz samples of 10 ms)
+printf 'main;handle;parse 700000000\nmain;handle;render 100000000\nmain;idle 200000000\n' | sort >"$T_TMP/want.folded"
+for ext in pb.gz speedscope.json; do
+	"$KILN" convert "$T_TMP/download.$ext" --to folded -o - 2>&1 | sort >"$T_TMP/got.folded"
+	t_same "the browser's $ext download reads back as the profile's stacks" "$T_TMP/want.folded" "$T_TMP/got.folded"
+done
+"$KILN" flamegraph "$T_TMP/download.pb.gz" -o "$T_TMP/ref.svg" 2>/dev/null
+grep -o '<title>[^<]*</title>' "$T_TMP/download.svg" 2>/dev/null | sort >"$T_TMP/got.titles"
+grep -o '<title>[^<]*</title>' "$T_TMP/ref.svg" | sort >"$T_TMP/want.titles"
+[ -s "$T_TMP/got.titles" ] && grep -q '<title>parse (700,000,000 nanoseconds, 70.00%)' "$T_TMP/got.titles" &&
+	t_same "the browser's SVG download holds kiln flamegraph's frames of the pprof" "$T_TMP/want.titles" "$T_TMP/got.titles" ||
+	t_fail "the browser's SVG download holds parse at 70%" "$(head -5 "$T_TMP/got.titles")"
 [ -s "$T_TMP/explore-1280x800.png" ] && t_pass "screenshot at 1280x800: $T_TMP/explore-1280x800.png" ||
 	t_fail "screenshot at 1280x800" "missing"
 serve_stop "$S_PID"

@@ -26,13 +26,16 @@ id=$(curl -gsS "$U/api/v1/profiles?query=${Q/\}/,pod=\"a\"\}}&$R" | python3 -c '
 
 # check NAME URL WANT: downloads URL in every format and reads each back
 check() {
-	local name=$1 url=$2 want=$3 f ext c cd
-	for f in pprof:pb.gz folded:folded speedscope:speedscope.json svg:svg; do
+	local name=$1 url=$2 want=$3 f ext c cd ct ctype
+	for f in pprof:pb.gz:application/octet-stream folded:folded:text/plain speedscope:speedscope.json:application/json \
+		svg:svg:image/svg+xml; do
+		ctype=${f##*:} f=${f%:*}
 		ext=${f#*:} f=${f%%:*}
 		c=$(curl -gsS -D "$T_TMP/h" -o "$T_TMP/$name.$ext" -w '%{http_code}' "$url&format=$f")
 		cd=$(sed -n 's/^Content-Disposition: \([^\r]*\).*/\1/ip' "$T_TMP/h")
-		[ "$c" = 200 ] && [ "$cd" = "attachment; filename=\"kiln.$ext\"" ] &&
-			t_pass "$name as $f: 200, saved as kiln.$ext" || t_fail "$name as $f: 200 with its file name" "$c '$cd'"
+		ct=$(sed -n 's/^Content-Type: \([^;\r]*\).*/\1/ip' "$T_TMP/h")
+		[ "$c" = 200 ] && [ "$cd" = attachment ] && [ "$ct" = "$ctype" ] &&
+			t_pass "$name as $f: 200, an attachment of $ctype" || t_fail "$name as $f: 200, an attachment of $ctype" "$c '$cd' '$ct'"
 	done
 	for ext in pb.gz folded speedscope.json; do
 		"$KILN" convert "$T_TMP/$name.$ext" --to folded -o - 2>"$T_TMP/conv.err" | sort >"$T_TMP/got.folded"

@@ -104,6 +104,31 @@ const near = (a, b) => Math.abs(a - b) < 1e-6;
 	await dl.saveAs(file);
 	const text = fs.readFileSync(file, 'utf8');
 	check('profiles: the newest downloads as folded with its stacks', /^main;handle;parse 700000000$/m.test(text), text);
+	// the other formats are saved for t9600 to read back with kiln
+	const id = await page.$eval('table.profiles tbody tr:first-child input', (c) => c.getAttribute('aria-label').replace('pick profile ', ''));
+	for (const [label, ext] of [['pprof', '.pb.gz'], ['speedscope', '.speedscope.json'], ['SVG', '.svg']]) {
+		const [d] = await Promise.all([page.waitForEvent('download'), page.click(`table.profiles tbody tr:first-child a:text-is("${label}")`)]);
+		await d.saveAs(path.join(out, 'download' + ext));
+		check(`profiles: the ${label} download is named kiln-ID${ext}`, d.suggestedFilename() === `kiln-${id}${ext}`, d.suggestedFilename());
+	}
+
+	// "Open in speedscope" on the explore page: the shipped speedscope, in a new tab, loads the selection's export
+	await page.goto(`${url}/ui/explore?sel=${sel}&${q}`);
+	await loaded();
+	const links = await page.$$eval('.downloads a', (a) => a.map((x) => x.textContent));
+	check('explore: the selection downloads as pprof, folded, speedscope, SVG; and opens in speedscope',
+		JSON.stringify(links) === JSON.stringify(['pprof', 'folded', 'speedscope', 'SVG', 'Open in speedscope']), JSON.stringify(links));
+	const [ss] = await Promise.all([page.context().waitForEvent('page'), page.click('.downloads a.open-speedscope')]);
+	const resp = await ss.waitForResponse((r) => r.url().includes('/api/v1/export?') && r.url().includes('format=speedscope'), { timeout: 15000 });
+	const body = await resp.json();
+	const total = body.profiles && body.profiles[0].weights.reduce((a, b) => a + b, 0);
+	await ss.waitForFunction(() => document.title === 'kiln-selection - speedscope', null, { timeout: 15000 }).catch(() => {});
+	await ss.waitForTimeout(500);
+	check('speedscope opens from /speedscope/ and reads the selection\'s export (200 samples\' worth)',
+		new URL(ss.url()).pathname === '/speedscope/' && resp.status() === 200 && total === 200 * 10000000 && await ss.title() === 'kiln-selection - speedscope',
+		`${ss.url()} ${resp.status()} ${total} ${await ss.title()}`);
+	await ss.screenshot({ path: path.join(out, 'speedscope-1280x800.png') });
+	await ss.close();
 
 	check('no request left the server', foreign.length === 0, foreign.join(' '));
 	check('no console errors', errors.length === 0, errors.join(' | '));
