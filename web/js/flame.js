@@ -78,6 +78,31 @@ function firstAfter(g, L, t) {
 	return lo;
 }
 
+// WCAG 2's relative luminance of [r, g, b] (0-255).
+export function luminance(c) {
+	const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+	return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+}
+
+// Black or white text, whichever contrasts more with `c`: the two contrasts are equal at luminance 0.1791
+// ((L + 0.05) / 0.05 = 1.05 / (L + 0.05)), where both are 4.58:1, so a label never falls under 4.5:1.
+export function inkOn(c) { return luminance(c) > 0.1791 ? '#000' : '#fff'; }
+
+function hslToRgb(h, s, l) {
+	s /= 100; l /= 100;
+	const a = s * Math.min(l, 1 - l), f = (n) => { const k = (n + h / 30) % 12; return Math.round(255 * (l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1)))); };
+	return [f(0), f(8), f(4)];
+}
+
+// "#rgb", "#rrggbb" or "rgb(r, g, b)" as [r, g, b].
+export function parseRgb(s) {
+	if (s[0] === '#') {
+		const h = s.length === 4 ? [...s.slice(1)].map((x) => x + x).join('') : s.slice(1, 7);
+		return [0, 2, 4].map((k) => parseInt(h.slice(k, k + 2), 16));
+	}
+	return (s.match(/\d+/g) || [0, 0, 0]).slice(0, 3).map(Number);
+}
+
 function nameHue(s) {
 	let h = 0;
 	for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
@@ -194,21 +219,28 @@ export class FlameGraph {
 		return this.matched;
 	}
 
+	// A colour per node as rgb (the fill) and the text colour drawn on it (inkOn: black or white, whichever
+	// contrasts more, so every label keeps 4.5:1 on any hue in either theme).
 	computeColors() {
 		const g = this.g, dark = document.documentElement.dataset.theme === 'dark';
 		this.colors = new Array(g.n);
+		this.ink = new Array(g.n);
+		this.rgb = new Uint8Array(3 * g.n);
 		for (let i = 0; i < g.n; i++) {
+			let c;
 			if (g.diff) {
 				const l = g.leftTicks ? g.lt[i] / g.leftTicks : 0, r = g.rightTicks ? g.rt[i] / g.rightTicks : 0;
 				const d = l ? (r - l) / l : (r ? 1 : 0);
 				const a = Math.min(1, Math.abs(d));
 				const light = dark ? 30 + 25 * (1 - a) : 90 - 35 * a;
-				this.colors[i] = Math.abs(d) < 0.01 ? (dark ? 'hsl(0,0%,40%)' : 'hsl(0,0%,82%)')
-					: `hsl(${d > 0 ? 0 : 120},${Math.round(40 + 45 * a)}%,${Math.round(light)}%)`;
+				c = Math.abs(d) < 0.01 ? hslToRgb(0, 0, dark ? 40 : 82) : hslToRgb(d > 0 ? 0 : 120, Math.round(40 + 45 * a), Math.round(light));
 			} else {
 				const h = nameHue(g.names[g.name[i]]);
-				this.colors[i] = `hsl(${10 + (h % 45)},${70 + (h >> 8) % 25}%,${dark ? 38 + (h >> 16) % 12 : 58 + (h >> 16) % 14}%)`;
+				c = hslToRgb(10 + (h % 45), 70 + (h >> 8) % 25, dark ? 38 + (h >> 16) % 12 : 58 + (h >> 16) % 14);
 			}
+			this.rgb.set(c, 3 * i);
+			this.colors[i] = `rgb(${c[0]},${c[1]},${c[2]})`;
+			this.ink[i] = inkOn(c);
 		}
 	}
 
@@ -228,12 +260,21 @@ export class FlameGraph {
 		ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
 		ctx.clearRect(0, 0, w, h);
 		const cs = getComputedStyle(document.documentElement);
-		const fg = cs.getPropertyValue('--flame-text').trim() || '#000', narrow = cs.getPropertyValue('--narrow').trim() || '#999';
-		const dim = cs.getPropertyValue('--dim').trim() || '#ddd', hit = cs.getPropertyValue('--match').trim() || '#c0f';
+		const css = (v, d) => cs.getPropertyValue(v).trim() || d;
+		const narrow = css('--narrow', '#999'), dim = css('--dim', '#ddd'), hit = css('--match', '#c0f');
+		const rgbDim = parseRgb(dim), rgbHit = parseRgb(hit), rgbBg = parseRgb(css('--bg', '#fff'));
+		// a label's text colour on what is really under it: the frame's colour, or the search's, faded for the
+		// focused frame's ancestors (drawn at 60% over the page)
+		const inkAt = (i, m, faded) => {
+			const c = this.matchName ? (m ? rgbHit : rgbDim) : this.rgb.subarray(3 * i, 3 * i + 3);
+			if (!faded) return this.matchName ? inkOn(c) : this.ink[i];
+			return inkOn([0, 1, 2].map((k) => Math.round(0.6 * c[k] + 0.4 * rgbBg[k])));
+		};
 		ctx.font = '12px system-ui, sans-serif';
 		ctx.textBaseline = 'middle';
 		const { x0, x1, focus } = this.view, scale = w / (x1 - x0), focusLevel = g.level[focus];
 		this.runs = [];
+		this.labels = [];
 		this.drawn = 0;
 		for (let L = 0; L < g.nLevels; L++) {
 			const y = this.rowY(L, h), runs = [];
@@ -264,7 +305,8 @@ export class FlameGraph {
 				this.drawn++;
 				if (px1 - px0 > 24) {
 					const s = g.names[g.name[i]], fit = Math.floor((px1 - px0 - 6) / 6.5);
-					ctx.fillStyle = fg;
+					ctx.fillStyle = inkAt(i, m, L < focusLevel);
+					this.labels.push({ node: i, x: px0, y, ink: ctx.fillStyle });
 					ctx.fillText(s.length <= fit ? s : s.slice(0, Math.max(1, fit - 1)) + '…', px0 + 3, y + ROW / 2);
 				}
 			}
