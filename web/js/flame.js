@@ -145,12 +145,12 @@ export class FlameGraph {
 		this.view = { focus: 0, x0: 0, x1: this.g.total[0] || 1 };
 		this.computeColors();
 		lap('kiln:colors');
-		if (this.search) this.setSearch(this.search);
+		this.match(this.search);
 		this.draw();
 		lap('kiln:draw');
 	}
 
-	setMode(mode) { this.mode = mode; this.draw(); }
+	setMode(mode) { if (mode === this.mode) return; this.mode = mode; this.draw(); }
 
 	// Drops the graph (a sandwich of a function the selection lacks).
 	clear() {
@@ -166,6 +166,9 @@ export class FlameGraph {
 	focus(i, notify = true) {
 		const g = this.g;
 		if (!g || i < 0 || i >= g.n || !g.total[i]) i = 0;
+		const v = this.view;
+		// a page update re-applies the URL's focus: the view it already shows is not drawn again
+		if (v && v.focus === i && v.x0 === g.start[i] && v.x1 === g.start[i] + g.total[i] && !notify) return;
 		this.view = { focus: i, x0: g.start[i], x1: g.start[i] + g.total[i] };
 		this.draw();
 		if (notify && this.opts.onFocus) this.opts.onFocus(i ? this.pathOf(i) : '');
@@ -197,12 +200,22 @@ export class FlameGraph {
 	}
 
 	// Highlights the frames whose name holds `q` (case-insensitive); returns the matched share of the total,
-	// counting a matched frame's matched descendants once.
+	// counting a matched frame's matched descendants once. The same search on the same graph is not redrawn.
 	setSearch(q) {
-		this.search = q || '';
+		if (!this.g) { this.search = q || ''; return 0; }
+		if ((q || '') === this.search && this.matchedG === this.g) return this.matched;
+		this.match(q);
+		this.draw();
+		return this.matched;
+	}
+
+	match(q) {
 		const g = this.g;
-		if (!g) return 0;
-		if (!this.search) { this.matchName = null; this.matched = 0; this.draw(); return 0; }
+		this.search = q || '';
+		this.matchedG = g;
+		this.matched = 0;
+		this.matchName = null;
+		if (!this.search) return;
 		const ql = this.search.toLowerCase();
 		this.matchName = new Uint8Array(g.names.length);
 		g.names.forEach((s, i) => { this.matchName[i] = s.toLowerCase().includes(ql) ? 1 : 0; });
@@ -215,8 +228,6 @@ export class FlameGraph {
 			covered[i] = m || pc;
 		}
 		this.matched = g.total[0] ? sum / g.total[0] : 0;
-		this.draw();
-		return this.matched;
 	}
 
 	// A colour per node as rgb (the fill) and the text colour drawn on it (inkOn: black or white, whichever
