@@ -141,5 +141,6 @@ export class Explore {
 		this.search.input.value = p.search || '';
 		this.applySearch(p.search || '');
 		this.root.dataset.loaded = '1';
+		performance.mark('kiln:loaded');
 	}
 }
