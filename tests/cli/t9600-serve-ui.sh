@@ -8,6 +8,7 @@
 # Screenshots at 1280x800 are left in the test's temp dir.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
+. "$(dirname "$0")/web_lib.sh"
 
 serve_start S "$KILN" --storage "$T_TMP/store" --retention 0 || exit 0
 U=$S_URL
@@ -40,26 +41,13 @@ grep -rhoE --exclude-dir=vendor "https?://[^\"' )]+" "$KILN_ROOT/web" | grep -v 
 [ ! -s "$T_TMP/hosts" ] && t_pass "web/ names no other host" || t_fail "web/ names no other host" "$(head -3 "$T_TMP/hosts")"
 
 # ---- in the browser ----
-[ -x /usr/bin/chromium ] || { t_skip "web UI in Chromium" "/usr/bin/chromium is not installed"; serve_stop "$S_PID"; exit 0; }
-if ! "$KILN_ROOT/scripts/install-web-test.sh" >"$T_TMP/npm.log" 2>&1; then
-	t_skip "web UI in Chromium" "cannot install playwright-core with npm: $(tail -1 "$T_TMP/npm.log")"
-	serve_stop "$S_PID"
-	exit 0
-fi
+web_ready "web UI in Chromium" || { serve_stop "$S_PID"; exit 0; }
 NOW=$(date +%s)
 printf 'main;handle;parse 30\nmain;handle;render 10\nmain;idle 60\n' |
 	curl -gsS --data-binary @- "$U/ingest?name=shop{env=prod}&from=$((NOW - 3000))&until=$((NOW - 2400))"
 printf 'main;handle;parse 70\nmain;handle;render 10\nmain;idle 20\n' |
 	curl -gsS --data-binary @- "$U/ingest?name=shop{env=prod}&from=$((NOW - 1200))&until=$((NOW - 600))"
-NODE_PATH="$KILN_ROOT/build/npm-web/node_modules" timeout 180 node "$KILN_ROOT/tests/web/ui-check.js" "$U" "$T_TMP" "$NOW" \
-	>"$T_TMP/browser.log" 2>&1
-while IFS= read -r line; do
-	case $line in
-	"ok "*) t_pass "${line#ok }" ;;
-	"FAIL "*) t_fail "${line#FAIL }" "" ;;
-	esac
-done <"$T_TMP/browser.log"
-grep -q '^ok no console errors$' "$T_TMP/browser.log" || t_fail "the browser run finished" "$(tail -5 "$T_TMP/browser.log")"
+web_run "" 180 ui-check.js "$U" "$T_TMP" "$NOW"
 # the newest profile's downloads, read back by kiln: its stacks in nanoseconds (100 Hz samples of 10 ms)
 printf 'main;handle;parse 700000000\nmain;handle;render 100000000\nmain;idle 200000000\n' | sort >"$T_TMP/want.folded"
 for ext in pb.gz speedscope.json; do

@@ -5,12 +5,9 @@
 # token form opens from the keyboard. Screenshots of each page and theme are left in the test's temp dir.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
+. "$(dirname "$0")/web_lib.sh"
 
-[ -x /usr/bin/chromium ] || { t_skip "web UI accessibility" "/usr/bin/chromium is not installed"; exit 0; }
-if ! "$KILN_ROOT/scripts/install-web-test.sh" >"$T_TMP/npm.log" 2>&1; then
-	t_skip "web UI accessibility" "cannot install playwright-core and axe-core with npm: $(tail -1 "$T_TMP/npm.log")"
-	exit 0
-fi
+web_ready "web UI accessibility" || exit 0
 serve_start S "$KILN" --storage "$T_TMP/store" --retention 0 || exit 0
 U=$S_URL
 NOW=$(date +%s)
@@ -18,13 +15,5 @@ printf 'main;handle;parse 30\nmain;handle;render 10\nmain;idle 60\n' |
 	curl -gsS --data-binary @- "$U/ingest?name=shop{env=prod}&from=$((NOW - 3000))&until=$((NOW - 2400))"
 printf 'main;handle;parse 70\nmain;handle;render 10\nmain;idle 20\n' |
 	curl -gsS --data-binary @- "$U/ingest?name=shop{env=dev}&from=$((NOW - 1200))&until=$((NOW - 600))"
-NODE_PATH="$KILN_ROOT/build/npm-web/node_modules" timeout 300 node "$KILN_ROOT/tests/web/ui-a11y.js" "$U" "$T_TMP" "$NOW" \
-	>"$T_TMP/browser.log" 2>&1
-while IFS= read -r line; do
-	case $line in
-	"ok "*) t_pass "${line#ok }" ;;
-	"FAIL "*) t_fail "${line#FAIL }" "" ;;
-	esac
-done <"$T_TMP/browser.log"
-grep -q '^ok no console errors$' "$T_TMP/browser.log" || t_fail "the browser run finished" "$(tail -5 "$T_TMP/browser.log")"
+web_run "" 300 ui-a11y.js "$U" "$T_TMP" "$NOW"
 serve_stop "$S_PID"
