@@ -181,6 +181,14 @@ function sandwichRef(rows, fn) {
 		const [dl] = await Promise.all([page.waitForEvent('download'), page.click('table.profiles tbody tr:first-child a:text-is("pprof")')]);
 		await dl.saveAs(path.join(out, 'auth-download.pb.gz'));
 		check('auth: a download carries the token (saved as ' + dl.suggestedFilename() + ')', fs.statSync(path.join(out, 'auth-download.pb.gz')).size > 0, '');
+		// speedscope's own fetch cannot send the token: the page hands it the export as a blob: URL of this origin
+		const [ss] = await Promise.all([page.context().waitForEvent('page'), page.click('table.profiles tbody tr:first-child a.open-speedscope')]);
+		const blobResp = await ss.waitForResponse((r) => r.url().startsWith('blob:'), { timeout: 15000 }).catch(() => null);
+		const weights = blobResp ? (await blobResp.json()).profiles[0].weights.reduce((a, b) => a + b, 0) : -1;
+		const wantW = folded('sec').reduce((a, r) => a + r.v, 0) * 1e7;
+		check('auth: "Open in speedscope" with a token loads the profile through a blob: URL (its weights sum to the stacks\' total)',
+			new URL(ss.url()).pathname === '/speedscope/' && weights === wantW, `${ss.url().slice(0, 120)} ${weights} vs ${wantW}`);
+		await ss.close();
 		await page.click('#token');
 		await Promise.all([page.waitForNavigation(), page.click('#token-form button.clear')]);
 		await page.waitForFunction(() => /^Error: .*401|token/.test(document.querySelector('.status').textContent), null, { timeout: 20000 });
