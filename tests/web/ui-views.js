@@ -46,6 +46,16 @@ function sandwichRef(rows, fn) {
 		const rows = folded('lib'), all = rows.reduce((s, r) => s + r.v, 0), ref = sandwichRef(rows, 'util');
 		await page.goto(`${url}/ui/explore?sel=${encodeURIComponent('{service_name="lib"}')}&${range}`);
 		await loaded();
+		// the top table: a function's total counts each stack once (util recurses), its self the stacks it ends
+		const want = {};
+		for (const { stack, v } of rows) {
+			for (const fn of new Set(stack)) (want[fn] = want[fn] || { self: 0, total: 0 }).total += v * 1e7;
+			want[stack[stack.length - 1]].self += v * 1e7;
+		}
+		const table = Object.fromEntries(await page.evaluate(() => window.__kilnPage.table.rows.map((r) => [r.name, { self: r.self, total: r.total }])));
+		check('the top table\'s self and total per function, recursion counted once (util ' + (table.util && table.util.total / 1e7) + ')',
+			JSON.stringify(Object.keys(table).sort().map((k) => [k, table[k]])) === JSON.stringify(Object.keys(want).sort().map((k) => [k, want[k]])),
+			JSON.stringify([table, want]));
 		// from the table's button
 		await page.click('.sw-btn[data-fn="util"]');
 		await page.waitForURL(/view=sandwich/);

@@ -231,28 +231,33 @@ export class FlameGraph {
 	}
 
 	// A colour per node as rgb (the fill) and the text colour drawn on it (inkOn: black or white, whichever
-	// contrasts more, so every label keeps 4.5:1 on any hue in either theme).
+	// contrasts more, so every label keeps 4.5:1 on any hue in either theme). Worked out the first time a node
+	// is drawn wide enough to be seen: most of a 100,000-node graph never is.
 	computeColors() {
-		const g = this.g, dark = document.documentElement.dataset.theme === 'dark';
+		const g = this.g;
+		this.dark = document.documentElement.dataset.theme === 'dark';
 		this.colors = new Array(g.n);
 		this.ink = new Array(g.n);
 		this.rgb = new Uint8Array(3 * g.n);
-		for (let i = 0; i < g.n; i++) {
-			let c;
-			if (g.diff) {
-				const l = g.leftTicks ? g.lt[i] / g.leftTicks : 0, r = g.rightTicks ? g.rt[i] / g.rightTicks : 0;
-				const d = l ? (r - l) / l : (r ? 1 : 0);
-				const a = Math.min(1, Math.abs(d));
-				const light = dark ? 30 + 25 * (1 - a) : 90 - 35 * a;
-				c = Math.abs(d) < 0.01 ? hslToRgb(0, 0, dark ? 40 : 82) : hslToRgb(d > 0 ? 0 : 120, Math.round(40 + 45 * a), Math.round(light));
-			} else {
-				const h = nameHue(g.names[g.name[i]]);
-				c = hslToRgb(10 + (h % 45), 70 + (h >> 8) % 25, dark ? 38 + (h >> 16) % 12 : 58 + (h >> 16) % 14);
-			}
-			this.rgb.set(c, 3 * i);
-			this.colors[i] = `rgb(${c[0]},${c[1]},${c[2]})`;
-			this.ink[i] = inkOn(c);
+	}
+
+	colorOf(i) {
+		if (this.colors[i]) return this.colors[i];
+		const g = this.g, dark = this.dark;
+		let c;
+		if (g.diff) {
+			const l = g.leftTicks ? g.lt[i] / g.leftTicks : 0, r = g.rightTicks ? g.rt[i] / g.rightTicks : 0;
+			const d = l ? (r - l) / l : (r ? 1 : 0);
+			const a = Math.min(1, Math.abs(d));
+			const light = dark ? 30 + 25 * (1 - a) : 90 - 35 * a;
+			c = Math.abs(d) < 0.01 ? hslToRgb(0, 0, dark ? 40 : 82) : hslToRgb(d > 0 ? 0 : 120, Math.round(40 + 45 * a), Math.round(light));
+		} else {
+			const h = nameHue(g.names[g.name[i]]);
+			c = hslToRgb(10 + (h % 45), 70 + (h >> 8) % 25, dark ? 38 + (h >> 16) % 12 : 58 + (h >> 16) % 14);
 		}
+		this.rgb.set(c, 3 * i);
+		this.ink[i] = inkOn(c);
+		return (this.colors[i] = `rgb(${c[0]},${c[1]},${c[2]})`);
 	}
 
 	rowY(L, h) { return this.mode === 'icicle' ? L * ROW : h - (L + 1) * ROW; }
@@ -277,6 +282,7 @@ export class FlameGraph {
 		// a label's text colour on what is really under it: the frame's colour, or the search's, faded for the
 		// focused frame's ancestors (drawn at 60% over the page)
 		const inkAt = (i, m, faded) => {
+			if (!this.matchName) this.colorOf(i);
 			const c = this.matchName ? (m ? rgbHit : rgbDim) : this.rgb.subarray(3 * i, 3 * i + 3);
 			if (!faded) return this.matchName ? inkOn(c) : this.ink[i];
 			return inkOn([0, 1, 2].map((k) => Math.round(0.6 * c[k] + 0.4 * rgbBg[k])));
@@ -309,7 +315,7 @@ export class FlameGraph {
 				}
 				flush();
 				const m = this.matchName ? this.matchName[g.name[i]] : 1;
-				ctx.fillStyle = !this.matchName ? this.colors[i] : m ? hit : dim;
+				ctx.fillStyle = !this.matchName ? this.colorOf(i) : m ? hit : dim;
 				ctx.globalAlpha = L < focusLevel ? 0.6 : 1;
 				ctx.fillRect(px0, y, px1 - px0 - 0.5, ROW - 1);
 				ctx.globalAlpha = 1;
