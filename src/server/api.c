@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/array.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/json.h"
@@ -72,6 +73,7 @@ static int parse_selection(struct http_request *req, struct http_response *res, 
 	return 0;
 }
 
+/* What a download may ask for: kiln's writers by their names, and kiln flamegraph's SVG. */
 static const struct {
 	const char *name, *content_type;
 } out_formats[] = {
@@ -111,10 +113,10 @@ static void send_profile(const struct profile *p, const char *fmt, struct http_r
 	bool svg;
 	int rc;
 
-	for (i = 0; i < sizeof(out_formats) / sizeof(out_formats[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(out_formats); i++)
 		if (!strcmp(fmt && *fmt ? fmt : "folded", out_formats[i].name))
 			break;
-	if (i == sizeof(out_formats) / sizeof(out_formats[0]))
+	if (i == ARRAY_SIZE(out_formats))
 		return http_error(res, 400, "format '%s' is not one of folded, pprof, speedscope, svg", fmt);
 	svg = !strcmp(out_formats[i].name, "svg");
 	if (svg && !p->rows_nr)
