@@ -49,3 +49,19 @@ exports.unreachable = async (page, maxTabs = 400) => {
 		.filter((el) => !window.__kilnFocused.has(el))
 		.map((el) => el.outerHTML.slice(0, 120)));
 };
+
+// Clicks `selector` (an "Open in speedscope" link) in `page` and waits until the speedscope tab it opens has
+// imported its profile (speedscope logs it). Returns the tab, its title and the sum of the weights of the
+// profile it was given, fetched again from its #profileURL= (an export URL, or the opener's blob: URL).
+exports.openSpeedscope = async (page, selector) => {
+	const logs = [];
+	page.context().once('page', (p) => p.on('console', (m) => logs.push(m.text())));
+	const [ss] = await Promise.all([page.context().waitForEvent('page'), page.click(selector)]);
+	for (let i = 0; i < 150 && !logs.some((l) => /^Importing as speedscope/.test(l)); i++) await ss.waitForTimeout(100);
+	const weights = await ss.evaluate(async () => {
+		const u = new URLSearchParams(location.hash.slice(1)).get('profileURL');
+		const d = await (await fetch(u)).json();
+		return d.profiles[0].weights.reduce((a, b) => a + b, 0);
+	}).catch(() => -1);
+	return { ss, title: await ss.title(), weights, imported: logs.some((l) => /^Importing as speedscope/.test(l)) };
+};

@@ -3,7 +3,7 @@
 //   before (NOW-3000..NOW-2400): main;handle;parse 30, main;handle;render 10, main;idle 60 (samples at 100 Hz)
 //   after  (NOW-1200..NOW-600):  main;handle;parse 70, main;handle;render 10, main;idle 20
 // Prints one "ok NAME" or "FAIL NAME: why" line per check; exits 1 on a failure.
-const { open } = require('./browser.js');
+const { open, openSpeedscope } = require('./browser.js');
 const path = require('path');
 
 const [url, out, nowArg] = process.argv.slice(2);
@@ -118,15 +118,10 @@ const near = (a, b) => Math.abs(a - b) < 1e-6;
 	const links = await page.$$eval('.downloads a', (a) => a.map((x) => x.textContent));
 	check('explore: the selection downloads as pprof, folded, speedscope, SVG; and opens in speedscope',
 		JSON.stringify(links) === JSON.stringify(['pprof', 'folded', 'speedscope', 'SVG', 'Open in speedscope']), JSON.stringify(links));
-	const [ss] = await Promise.all([page.context().waitForEvent('page'), page.click('.downloads a.open-speedscope')]);
-	const resp = await ss.waitForResponse((r) => r.url().includes('/api/v1/export?') && r.url().includes('format=speedscope'), { timeout: 15000 });
-	const body = await resp.json();
-	const total = body.profiles && body.profiles[0].weights.reduce((a, b) => a + b, 0);
-	await ss.waitForFunction(() => document.title === 'kiln-selection - speedscope', null, { timeout: 15000 }).catch(() => {});
-	await ss.waitForTimeout(500);
-	check('speedscope opens from /speedscope/ and reads the selection\'s export (200 samples\' worth)',
-		new URL(ss.url()).pathname === '/speedscope/' && resp.status() === 200 && total === 200 * 10000000 && await ss.title() === 'kiln-selection - speedscope',
-		`${ss.url()} ${resp.status()} ${total} ${await ss.title()}`);
+	const { ss, title, weights, imported } = await openSpeedscope(page, '.downloads a.open-speedscope');
+	check('speedscope opens from /speedscope/ and imports the selection\'s export (200 samples\' worth)',
+		new URL(ss.url()).pathname === '/speedscope/' && imported && weights === 200 * 10000000 && title === 'kiln-selection - speedscope',
+		`${ss.url()} imported ${imported} ${weights} ${title}`);
 	await ss.screenshot({ path: path.join(out, 'speedscope-1280x800.png') });
 	await ss.close();
 

@@ -4,7 +4,7 @@
 // in samples at 100 Hz); every expected number is computed here from those files, by a per-stack reading
 // that shares no code with the UI's tree walks.
 // Prints one "ok NAME" or "FAIL NAME: why" line per check; exits 1 on a failure.
-const { open } = require('./browser.js');
+const { open, openSpeedscope } = require('./browser.js');
 const fs = require('fs');
 const path = require('path');
 
@@ -192,12 +192,11 @@ function sandwichRef(rows, fn) {
 		await dl.saveAs(path.join(out, 'auth-download.pb.gz'));
 		check('auth: a download carries the token (saved as ' + dl.suggestedFilename() + ')', fs.statSync(path.join(out, 'auth-download.pb.gz')).size > 0, '');
 		// speedscope's own fetch cannot send the token: the page hands it the export as a blob: URL of this origin
-		const [ss] = await Promise.all([page.context().waitForEvent('page'), page.click('table.profiles tbody tr:first-child a.open-speedscope')]);
-		const blobResp = await ss.waitForResponse((r) => r.url().startsWith('blob:'), { timeout: 15000 }).catch(() => null);
-		const weights = blobResp ? (await blobResp.json()).profiles[0].weights.reduce((a, b) => a + b, 0) : -1;
+		const { ss, weights, imported } = await openSpeedscope(page, 'table.profiles tbody tr:first-child a.open-speedscope');
 		const wantW = folded('sec').reduce((a, r) => a + r.v, 0) * 1e7;
 		check('auth: "Open in speedscope" with a token loads the profile through a blob: URL (its weights sum to the stacks\' total)',
-			new URL(ss.url()).pathname === '/speedscope/' && weights === wantW, `${ss.url().slice(0, 120)} ${weights} vs ${wantW}`);
+			new URL(ss.url()).pathname === '/speedscope/' && ss.url().includes('profileURL=blob') && imported && weights === wantW,
+			`${ss.url().slice(0, 120)} imported ${imported} ${weights} vs ${wantW}`);
 		await ss.close();
 		await page.click('#token');
 		await Promise.all([page.waitForNavigation(), page.click('#token-form button.clear')]);
