@@ -43,10 +43,7 @@ grep -rhoE --exclude-dir=vendor "https?://[^\"' )]+" "$KILN_ROOT/web" | grep -v 
 # ---- in the browser ----
 web_ready "web UI in Chromium" || { serve_stop "$S_PID"; exit 0; }
 NOW=$(date +%s)
-printf 'main;handle;parse 30\nmain;handle;render 10\nmain;idle 60\n' |
-	curl -gsS --data-binary @- "$U/ingest?name=shop{env=prod}&from=$((NOW - 3000))&until=$((NOW - 2400))"
-printf 'main;handle;parse 70\nmain;handle;render 10\nmain;idle 20\n' |
-	curl -gsS --data-binary @- "$U/ingest?name=shop{env=prod}&from=$((NOW - 1200))&until=$((NOW - 600))"
+web_shop "$U" "$NOW" prod prod
 web_run "" 180 ui-check.js "$U" "$T_TMP" "$NOW"
 # the newest profile's downloads, read back by kiln: its stacks in nanoseconds (100 Hz samples of 10 ms)
 printf 'main;handle;parse 700000000\nmain;handle;render 100000000\nmain;idle 200000000\n' | sort >"$T_TMP/want.folded"

@@ -11,9 +11,6 @@ web_ready "web UI accessibility" || exit 0
 serve_start S "$KILN" --storage "$T_TMP/store" --retention 0 || exit 0
 U=$S_URL
 NOW=$(date +%s)
-printf 'main;handle;parse 30\nmain;handle;render 10\nmain;idle 60\n' |
-	curl -gsS --data-binary @- "$U/ingest?name=shop{env=prod}&from=$((NOW - 3000))&until=$((NOW - 2400))"
-printf 'main;handle;parse 70\nmain;handle;render 10\nmain;idle 20\n' |
-	curl -gsS --data-binary @- "$U/ingest?name=shop{env=dev}&from=$((NOW - 1200))&until=$((NOW - 600))"
+web_shop "$U" "$NOW" prod dev
 web_run "" 300 ui-a11y.js "$U" "$T_TMP" "$NOW"
 serve_stop "$S_PID"

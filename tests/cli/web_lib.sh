@@ -5,6 +5,10 @@
 #                                  runs tests/web/SCRIPT under node; each "ok X" / "FAIL X: why" line it prints
 #                                  becomes a passed / failed check named PREFIX X; a run that did not reach its
 #                                  last check ("ok no console errors") fails. Its output is in $T_TMP/browser.log.
+#   web_shop URL NOW ENV_BEFORE ENV_AFTER
+#                                  ingests service "shop" as tests/web/ui-check.js and ui-a11y.js expect it: before
+#                                  (NOW-3000..NOW-2400, env ENV_BEFORE) parse 30, render 10, idle 60; after
+#                                  (NOW-1200..NOW-600, env ENV_AFTER) parse 70, render 10, idle 20 (100 Hz samples)
 web_ready() {
 	[ -x /usr/bin/chromium ] || { t_skip "$1" "/usr/bin/chromium is not installed"; return 1; }
 	"$KILN_ROOT/scripts/install-web-test.sh" >"$T_TMP/npm.log" 2>&1 && return 0
@@ -24,4 +28,11 @@ web_run() {
 		esac
 	done <"$T_TMP/browser.log"
 	grep -q '^ok no console errors$' "$T_TMP/browser.log" || t_fail "${prefix}the browser run finished" "$(tail -5 "$T_TMP/browser.log")"
+}
+
+web_shop() {
+	printf 'main;handle;parse 30\nmain;handle;render 10\nmain;idle 60\n' |
+		curl -gsS --data-binary @- "$1/ingest?name=shop{env=$3}&from=$(($2 - 3000))&until=$(($2 - 2400))"
+	printf 'main;handle;parse 70\nmain;handle;render 10\nmain;idle 20\n' |
+		curl -gsS --data-binary @- "$1/ingest?name=shop{env=$4}&from=$(($2 - 1200))&until=$(($2 - 600))"
 }
