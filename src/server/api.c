@@ -1,22 +1,26 @@
 /*
  * kiln's own read API beyond Pyroscope's (issue 18): a merged selection exported as folded text or pprof, the
  * individual profiles of a selection, and one profile by id. Selections are `query=PROFILE_TYPE{matchers}`
- * with `from`/`until` as in the render API (pyroscope.md 2.1).
+ * with `from`/`until` as in the render API (pyroscope.md 2.1). A profile goes out in one of kiln's writers'
+ * formats or as kiln flamegraph's SVG (FORMAT: folded, the default, pprof, speedscope or svg), as an attachment
+ * (the web UI's link names the file: a file name here would override it).
  *
- *   GET /api/v1/export?query=...&from=&until=&format=folded|pprof
+ *   GET /api/v1/export?query=...&from=&until=&format=FORMAT
  *   GET /api/v1/profiles?query=...&from=&until=&limit=N     JSON {"profiles":[{id, from, until, total, labels}]}
- *   GET /api/v1/profile?id=ID&format=folded|pprof
+ *   GET /api/v1/profile?id=ID&format=FORMAT
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "core/array.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "formats/format.h"
 #include "profile/profile.h"
+#include "render/flamegraph.h"
 #include "server/ingest.h"
 #include "server/server.h"
 #include "server/store.h"
@@ -69,25 +73,68 @@ static int parse_selection(struct http_request *req, struct http_response *res, 
 	return 0;
 }
 
-/* Writes `p` in format `fmt` (folded by default, or pprof) as the response body. */
+/* What a download may ask for: kiln's writers by their names, and kiln flamegraph's SVG. */
+static const struct {
+	const char *name, *content_type;
+} out_formats[] = {
+	{ "folded", "text/plain; charset=utf-8" },
+	{ "pprof", "application/octet-stream" },
+	{ "speedscope", "application/json" },
+	{ "svg", "image/svg+xml" },
+};
+
+/* kiln flamegraph's SVG of `p`, with times in the tooltips when the profile's unit says what a count is. */
+static int write_svg(const struct profile *p, FILE *out, struct err *e)
+{
+	struct flamegraph *g = fg_new(false);
+	struct fg_svg_opts o;
+	int col = profile_default_column(p), rc;
+
+	fg_svg_opts_init(&o);
+	o.countname = fg_count_name(p, col);
+	if (!strcmp(o.countname, "samples"))
+		o.unit_ns = fg_ns_per_count(p, col);
+	rc = fg_add_profile(g, p, &(struct fg_build_opts){ .column = col, .base_column = -1 }, e);
+	if (!rc) {
+		fg_finish(g);
+		rc = fg_write_svg(g, out, &o, e);
+	}
+	fg_free(g);
+	return rc;
+}
+
+/* Writes `p` in the request's format (folded by default) as the response body; an unknown one is a 400. */
 static void send_profile(const struct profile *p, const char *fmt, struct http_response *res)
 {
-	const struct format *f = format_by_name(fmt && !strcmp(fmt, "pprof") ? "pprof" : "folded");
 	struct err e = ERR_INIT;
 	char *out = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&out, &len);
+	size_t len = 0, i;
+	FILE *m;
+	bool svg;
 	int rc;
 
-	if (!m)
+	for (i = 0; i < ARRAY_SIZE(out_formats); i++)
+		if (!strcmp(fmt && *fmt ? fmt : "folded", out_formats[i].name))
+			break;
+	if (i == ARRAY_SIZE(out_formats))
+		return http_error(res, 400, "format '%s' is not one of folded, pprof, speedscope, svg", fmt);
+	svg = !strcmp(out_formats[i].name, "svg");
+	if (svg && !p->rows_nr)
+		return http_error(res, 404, "no samples to draw");
+	if (!(m = open_memstream(&out, &len)))
 		return http_error(res, 500, "out of memory");
-	rc = f->write(p, m, &(struct format_write_opts){ .column = 0 }, &e);
+	if (svg)
+		rc = write_svg(p, m, &e);
+	else
+		rc = format_by_name(out_formats[i].name)->write(p, m, &(struct format_write_opts){ .column = 0 }, &e);
 	fclose(m);
 	if (rc) {
 		free(out);
 		return http_error(res, 500, "%s", e.msg);
 	}
-	res->content_type = strcmp(f->name, "pprof") ? "text/plain; charset=utf-8" : "application/octet-stream";
+	res->content_type = out_formats[i].content_type;
+	res->headers[0][0] = "Content-Disposition";
+	res->headers[0][1] = "attachment";
 	buf_add(&res->body, out, len);
 	free(out);
 }

@@ -45,6 +45,7 @@ static const struct route routes[] = {
 	{ "GET", "/", ROLE_PUBLIC, ui_handle },
 	{ "GET", "/ui/*", ROLE_PUBLIC, ui_handle },
 	{ "GET", "/ui", ROLE_PUBLIC, ui_handle },
+	{ "GET", "/speedscope/*", ROLE_PUBLIC, ui_handle },
 	{ NULL, NULL, ROLE_PUBLIC, NULL },
 };
 

@@ -1,7 +1,8 @@
 /*
  * Serves the embedded web UI (ui.h). The UI is a single page: /ui/ and any /ui/ path without a file extension
  * (/ui/explore, /ui/compare) answer index.html, whose script reads the path and query string, so that a shared
- * or reloaded URL opens the same view. Assets revalidate by ETag (a hash of the bytes) and carry a content
+ * or reloaded URL opens the same view. /speedscope/ serves the speedscope release shipped in web/vendor/ (its
+ * files name each other relatively, so it needs a path of its own). Assets revalidate by ETag (a hash of the bytes) and carry a content
  * security policy that lets the page talk to this server only.
  */
 #include "server/ui.h"
@@ -32,6 +33,9 @@ const char *ui_content_type(const char *path)
 		{ ".png", "image/png" },
 		{ ".json", "application/json" },
 		{ ".txt", "text/plain; charset=utf-8" },
+		{ ".ico", "image/x-icon" },
+		{ ".woff2", "font/woff2" },
+		{ ".wasm", "application/wasm" },
 	};
 	const char *dot = strrchr(path, '.');
 
@@ -51,13 +55,25 @@ static int etag_matches(const char *list, const char *etag)
 	return strstr(list, etag + (etag[0] == 'W')) != NULL;
 }
 
+#define UI_CSP                                                                                                    \
+	"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; object-src 'none'; "   \
+	"base-uri 'none'; frame-ancestors 'none'"
+/* speedscope compiles its WebAssembly JFR reader at start, and reads a token-carrying export from a blob: URL */
+#define SPEEDSCOPE_CSP UI_CSP "; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' blob:"
+
 void ui_handle(struct server *srv, struct http_request *req, struct http_response *res)
 {
 	const char *path = req->path, *slash;
 	const struct ui_asset *a = NULL;
+	bool speedscope = !strncmp(path, "/speedscope/", 12);
 
 	if (!strcmp(path, "/") || !strcmp(path, "/ui") || !strcmp(path, "/ui/")) {
 		a = ui_asset_find("/index.html");
+	} else if (speedscope) {
+		char name[256];
+
+		snprintf(name, sizeof(name), "/vendor/speedscope/%s", path[12] ? path + 12 : "index.html");
+		a = ui_asset_find(name);
 	} else if (!strncmp(path, "/ui/", 4)) {
 		a = ui_asset_find(path + 3);
 		slash = strrchr(path, '/');
@@ -73,8 +89,7 @@ void ui_handle(struct server *srv, struct http_request *req, struct http_respons
 	res->headers[0][0] = "Cache-Control";
 	res->headers[0][1] = "no-cache";
 	res->headers[1][0] = "Content-Security-Policy";
-	res->headers[1][1] = "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-			     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+	res->headers[1][1] = speedscope ? SPEEDSCOPE_CSP : UI_CSP;
 	res->headers[2][0] = "X-Content-Type-Options";
 	res->headers[2][1] = "nosniff";
 	res->content_type = ui_content_type(a->path);

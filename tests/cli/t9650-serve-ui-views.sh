@@ -5,6 +5,7 @@
 # (playwright-core, tests/web/ui-views.js) checks each against the ingested stacks; screenshots in the temp dir.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
+. "$(dirname "$0")/web_lib.sh"
 
 serve_start S "$KILN" --storage "$T_TMP/store" --retention 0 || exit 0
 U=$S_URL
@@ -52,23 +53,11 @@ c=$(http_code "$T_TMP/b" -g "$U/api/v1/analyze?query={}")
 [ "$c" = 400 ] && t_pass "analyze: a query without a profile type is a 400" || t_fail "analyze: no profile type 400" "$c"
 
 browser() {
-	[ -x /usr/bin/chromium ] || { t_skip "web UI in Chromium ($*)" "/usr/bin/chromium is not installed"; return; }
-	if ! "$KILN_ROOT/scripts/install-web-test.sh" >"$T_TMP/npm.log" 2>&1; then
-		t_skip "web UI in Chromium ($*)" "cannot install playwright-core with npm: $(tail -1 "$T_TMP/npm.log")"
-		return
-	fi
 	local url=$1
 	shift
-	ANALYZE_JSON=${ANALYZE_JSON:-} NODE_PATH="$KILN_ROOT/build/npm-web/node_modules" timeout 240 node "$KILN_ROOT/tests/web/ui-views.js" "$url" "$T_TMP" \
-		"$T_TMP/fx" "$@" >"$T_TMP/browser-$1.log" 2>&1
-	while IFS= read -r line; do
-		case $line in
-		"ok "*) t_pass "$1: ${line#ok }" ;;
-		"FAIL "*) t_fail "$1: ${line#FAIL }" "" ;;
-		esac
-	done <"$T_TMP/browser-$1.log"
-	grep -q '^ok no console errors$' "$T_TMP/browser-$1.log" ||
-		t_fail "$1: the browser run finished" "$(tail -5 "$T_TMP/browser-$1.log")"
+	web_ready "web UI in Chromium ($*)" || return 0
+	ANALYZE_JSON=${ANALYZE_JSON:-} web_run "$1: " 240 ui-views.js "$url" "$T_TMP" "$T_TMP/fx" "$@"
+	mv "$T_TMP/browser.log" "$T_TMP/browser-$1.log"
 }
 
 ANALYZE_JSON="$T_TMP/an.json" browser "$U" sandwich tags analyze

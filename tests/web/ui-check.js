@@ -3,7 +3,7 @@
 //   before (NOW-3000..NOW-2400): main;handle;parse 30, main;handle;render 10, main;idle 60 (samples at 100 Hz)
 //   after  (NOW-1200..NOW-600):  main;handle;parse 70, main;handle;render 10, main;idle 20
 // Prints one "ok NAME" or "FAIL NAME: why" line per check; exits 1 on a failure.
-const { open } = require('./browser.js');
+const { open, openSpeedscope } = require('./browser.js');
 const path = require('path');
 
 const [url, out, nowArg] = process.argv.slice(2);
@@ -104,6 +104,26 @@ const near = (a, b) => Math.abs(a - b) < 1e-6;
 	await dl.saveAs(file);
 	const text = fs.readFileSync(file, 'utf8');
 	check('profiles: the newest downloads as folded with its stacks', /^main;handle;parse 700000000$/m.test(text), text);
+	// the other formats are saved for t9600 to read back with kiln
+	const id = await page.$eval('table.profiles tbody tr:first-child input', (c) => c.getAttribute('aria-label').replace('pick profile ', ''));
+	for (const [label, ext] of [['pprof', '.pb.gz'], ['speedscope', '.speedscope.json'], ['SVG', '.svg']]) {
+		const [d] = await Promise.all([page.waitForEvent('download'), page.click(`table.profiles tbody tr:first-child a:text-is("${label}")`)]);
+		await d.saveAs(path.join(out, 'download' + ext));
+		check(`profiles: the ${label} download is named kiln-ID${ext}`, d.suggestedFilename() === `kiln-${id}${ext}`, d.suggestedFilename());
+	}
+
+	// "Open in speedscope" on the explore page: the shipped speedscope, in a new tab, loads the selection's export
+	await page.goto(`${url}/ui/explore?sel=${sel}&${q}`);
+	await loaded();
+	const links = await page.$$eval('.downloads a', (a) => a.map((x) => x.textContent));
+	check('explore: the selection downloads as pprof, folded, speedscope, SVG; and opens in speedscope',
+		JSON.stringify(links) === JSON.stringify(['pprof', 'folded', 'speedscope', 'SVG', 'Open in speedscope']), JSON.stringify(links));
+	const { ss, title, weights, imported } = await openSpeedscope(page, '.downloads a.open-speedscope');
+	check('speedscope opens from /speedscope/ and imports the selection\'s export (200 samples\' worth)',
+		new URL(ss.url()).pathname === '/speedscope/' && imported && weights === 200 * 10000000 && title === 'kiln-selection - speedscope',
+		`${ss.url()} imported ${imported} ${weights} ${title}`);
+	await ss.screenshot({ path: path.join(out, 'speedscope-1280x800.png') });
+	await ss.close();
 
 	check('no request left the server', foreign.length === 0, foreign.join(' '));
 	check('no console errors', errors.length === 0, errors.join(' | '));

@@ -4,7 +4,7 @@
 // in samples at 100 Hz); every expected number is computed here from those files, by a per-stack reading
 // that shares no code with the UI's tree walks.
 // Prints one "ok NAME" or "FAIL NAME: why" line per check; exits 1 on a failure.
-const { open } = require('./browser.js');
+const { open, openSpeedscope } = require('./browser.js');
 const fs = require('fs');
 const path = require('path');
 
@@ -46,6 +46,16 @@ function sandwichRef(rows, fn) {
 		const rows = folded('lib'), all = rows.reduce((s, r) => s + r.v, 0), ref = sandwichRef(rows, 'util');
 		await page.goto(`${url}/ui/explore?sel=${encodeURIComponent('{service_name="lib"}')}&${range}`);
 		await loaded();
+		// the top table: a function's total counts each stack once (util recurses), its self the stacks it ends
+		const want = {};
+		for (const { stack, v } of rows) {
+			for (const fn of new Set(stack)) (want[fn] = want[fn] || { self: 0, total: 0 }).total += v * 1e7;
+			want[stack[stack.length - 1]].self += v * 1e7;
+		}
+		const table = Object.fromEntries(await page.evaluate(() => window.__kilnPage.table.rows.map((r) => [r.name, { self: r.self, total: r.total }])));
+		check('the top table\'s self and total per function, recursion counted once (util ' + (table.util && table.util.total / 1e7) + ')',
+			JSON.stringify(Object.keys(table).sort().map((k) => [k, table[k]])) === JSON.stringify(Object.keys(want).sort().map((k) => [k, want[k]])),
+			JSON.stringify([table, want]));
 		// from the table's button
 		await page.click('.sw-btn[data-fn="util"]');
 		await page.waitForURL(/view=sandwich/);
@@ -181,6 +191,13 @@ function sandwichRef(rows, fn) {
 		const [dl] = await Promise.all([page.waitForEvent('download'), page.click('table.profiles tbody tr:first-child a:text-is("pprof")')]);
 		await dl.saveAs(path.join(out, 'auth-download.pb.gz'));
 		check('auth: a download carries the token (saved as ' + dl.suggestedFilename() + ')', fs.statSync(path.join(out, 'auth-download.pb.gz')).size > 0, '');
+		// speedscope's own fetch cannot send the token: the page hands it the export as a blob: URL of this origin
+		const { ss, weights, imported } = await openSpeedscope(page, 'table.profiles tbody tr:first-child a.open-speedscope');
+		const wantW = folded('sec').reduce((a, r) => a + r.v, 0) * 1e7;
+		check('auth: "Open in speedscope" with a token loads the profile through a blob: URL (its weights sum to the stacks\' total)',
+			new URL(ss.url()).pathname === '/speedscope/' && ss.url().includes('profileURL=blob') && imported && weights === wantW,
+			`${ss.url().slice(0, 120)} imported ${imported} ${weights} vs ${wantW}`);
+		await ss.close();
 		await page.click('#token');
 		await Promise.all([page.waitForNavigation(), page.click('#token-form button.clear')]);
 		await page.waitForFunction(() => /^Error: .*401|token/.test(document.querySelector('.status').textContent), null, { timeout: 20000 });

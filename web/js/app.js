@@ -2,6 +2,7 @@
 // change of state (brush, search, focus) updates it in place, and handles links, the theme and the keys.
 import { setRouter, page, params } from './state.js';
 import { token, setToken, download } from './api.js';
+import { openSpeedscope } from './downloads.js';
 import { Services } from './pages/services.js';
 import { Explore } from './pages/explore.js';
 import { Compare } from './pages/compare.js';
@@ -32,6 +33,11 @@ setRouter(route);
 window.addEventListener('popstate', route);
 document.addEventListener('click', (e) => {
 	const a = e.target.closest('a');
+	if (a && a.classList.contains('open-speedscope') && token()) {
+		e.preventDefault();
+		openSpeedscope(a).catch((err) => { const s = main.querySelector('.status'); if (s) { s.textContent = 'Error: ' + err.message; s.classList.add('error'); } });
+		return;
+	}
 	// with a token, a download goes through fetch so that it carries the Authorization header
 	if (a && a.hasAttribute('download') && a.origin === location.origin && !a.href.startsWith('blob:') && token()) {
 		e.preventDefault();

@@ -78,6 +78,31 @@ function firstAfter(g, L, t) {
 	return lo;
 }
 
+// WCAG 2's relative luminance of [r, g, b] (0-255).
+export function luminance(c) {
+	const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+	return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+}
+
+// Black or white text, whichever contrasts more with `c`: the two contrasts are equal at luminance 0.1791
+// ((L + 0.05) / 0.05 = 1.05 / (L + 0.05)), where both are 4.58:1, so a label never falls under 4.5:1.
+export function inkOn(c) { return luminance(c) > 0.1791 ? '#000' : '#fff'; }
+
+function hslToRgb(h, s, l) {
+	s /= 100; l /= 100;
+	const a = s * Math.min(l, 1 - l), f = (n) => { const k = (n + h / 30) % 12; return Math.round(255 * (l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1)))); };
+	return [f(0), f(8), f(4)];
+}
+
+// "#rgb", "#rrggbb" or "rgb(r, g, b)" as [r, g, b].
+export function parseRgb(s) {
+	if (s[0] === '#') {
+		const h = s.length === 4 ? [...s.slice(1)].map((x) => x + x).join('') : s.slice(1, 7);
+		return [0, 2, 4].map((k) => parseInt(h.slice(k, k + 2), 16));
+	}
+	return (s.match(/\d+/g) || [0, 0, 0]).slice(0, 3).map(Number);
+}
+
 function nameHue(s) {
 	let h = 0;
 	for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
@@ -120,12 +145,12 @@ export class FlameGraph {
 		this.view = { focus: 0, x0: 0, x1: this.g.total[0] || 1 };
 		this.computeColors();
 		lap('kiln:colors');
-		if (this.search) this.setSearch(this.search);
+		this.match(this.search);
 		this.draw();
 		lap('kiln:draw');
 	}
 
-	setMode(mode) { this.mode = mode; this.draw(); }
+	setMode(mode) { if (mode === this.mode) return; this.mode = mode; this.draw(); }
 
 	// Drops the graph (a sandwich of a function the selection lacks).
 	clear() {
@@ -141,6 +166,9 @@ export class FlameGraph {
 	focus(i, notify = true) {
 		const g = this.g;
 		if (!g || i < 0 || i >= g.n || !g.total[i]) i = 0;
+		const v = this.view;
+		// a page update re-applies the URL's focus: the view it already shows is not drawn again
+		if (v && v.focus === i && v.x0 === g.start[i] && v.x1 === g.start[i] + g.total[i] && !notify) return;
 		this.view = { focus: i, x0: g.start[i], x1: g.start[i] + g.total[i] };
 		this.draw();
 		if (notify && this.opts.onFocus) this.opts.onFocus(i ? this.pathOf(i) : '');
@@ -172,12 +200,22 @@ export class FlameGraph {
 	}
 
 	// Highlights the frames whose name holds `q` (case-insensitive); returns the matched share of the total,
-	// counting a matched frame's matched descendants once.
+	// counting a matched frame's matched descendants once. The same search on the same graph is not redrawn.
 	setSearch(q) {
-		this.search = q || '';
+		if (!this.g) { this.search = q || ''; return 0; }
+		if ((q || '') === this.search && this.matchedG === this.g) return this.matched;
+		this.match(q);
+		this.draw();
+		return this.matched;
+	}
+
+	match(q) {
 		const g = this.g;
-		if (!g) return 0;
-		if (!this.search) { this.matchName = null; this.matched = 0; this.draw(); return 0; }
+		this.search = q || '';
+		this.matchedG = g;
+		this.matched = 0;
+		this.matchName = null;
+		if (!this.search) return;
 		const ql = this.search.toLowerCase();
 		this.matchName = new Uint8Array(g.names.length);
 		g.names.forEach((s, i) => { this.matchName[i] = s.toLowerCase().includes(ql) ? 1 : 0; });
@@ -190,26 +228,36 @@ export class FlameGraph {
 			covered[i] = m || pc;
 		}
 		this.matched = g.total[0] ? sum / g.total[0] : 0;
-		this.draw();
-		return this.matched;
 	}
 
+	// A colour per node as rgb (the fill) and the text colour drawn on it (inkOn: black or white, whichever
+	// contrasts more, so every label keeps 4.5:1 on any hue in either theme). Worked out the first time a node
+	// is drawn wide enough to be seen: most of a 100,000-node graph never is.
 	computeColors() {
-		const g = this.g, dark = document.documentElement.dataset.theme === 'dark';
+		const g = this.g;
+		this.dark = document.documentElement.dataset.theme === 'dark';
 		this.colors = new Array(g.n);
-		for (let i = 0; i < g.n; i++) {
-			if (g.diff) {
-				const l = g.leftTicks ? g.lt[i] / g.leftTicks : 0, r = g.rightTicks ? g.rt[i] / g.rightTicks : 0;
-				const d = l ? (r - l) / l : (r ? 1 : 0);
-				const a = Math.min(1, Math.abs(d));
-				const light = dark ? 30 + 25 * (1 - a) : 90 - 35 * a;
-				this.colors[i] = Math.abs(d) < 0.01 ? (dark ? 'hsl(0,0%,40%)' : 'hsl(0,0%,82%)')
-					: `hsl(${d > 0 ? 0 : 120},${Math.round(40 + 45 * a)}%,${Math.round(light)}%)`;
-			} else {
-				const h = nameHue(g.names[g.name[i]]);
-				this.colors[i] = `hsl(${10 + (h % 45)},${70 + (h >> 8) % 25}%,${dark ? 38 + (h >> 16) % 12 : 58 + (h >> 16) % 14}%)`;
-			}
+		this.ink = new Array(g.n);
+		this.rgb = new Uint8Array(3 * g.n);
+	}
+
+	colorOf(i) {
+		if (this.colors[i]) return this.colors[i];
+		const g = this.g, dark = this.dark;
+		let c;
+		if (g.diff) {
+			const l = g.leftTicks ? g.lt[i] / g.leftTicks : 0, r = g.rightTicks ? g.rt[i] / g.rightTicks : 0;
+			const d = l ? (r - l) / l : (r ? 1 : 0);
+			const a = Math.min(1, Math.abs(d));
+			const light = dark ? 30 + 25 * (1 - a) : 90 - 35 * a;
+			c = Math.abs(d) < 0.01 ? hslToRgb(0, 0, dark ? 40 : 82) : hslToRgb(d > 0 ? 0 : 120, Math.round(40 + 45 * a), Math.round(light));
+		} else {
+			const h = nameHue(g.names[g.name[i]]);
+			c = hslToRgb(10 + (h % 45), 70 + (h >> 8) % 25, dark ? 38 + (h >> 16) % 12 : 58 + (h >> 16) % 14);
 		}
+		this.rgb.set(c, 3 * i);
+		this.ink[i] = inkOn(c);
+		return (this.colors[i] = `rgb(${c[0]},${c[1]},${c[2]})`);
 	}
 
 	rowY(L, h) { return this.mode === 'icicle' ? L * ROW : h - (L + 1) * ROW; }
@@ -228,12 +276,22 @@ export class FlameGraph {
 		ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
 		ctx.clearRect(0, 0, w, h);
 		const cs = getComputedStyle(document.documentElement);
-		const fg = cs.getPropertyValue('--flame-text').trim() || '#000', narrow = cs.getPropertyValue('--narrow').trim() || '#999';
-		const dim = cs.getPropertyValue('--dim').trim() || '#ddd', hit = cs.getPropertyValue('--match').trim() || '#c0f';
+		const css = (v, d) => cs.getPropertyValue(v).trim() || d;
+		const narrow = css('--narrow', '#999'), dim = css('--dim', '#ddd'), hit = css('--match', '#c0f');
+		const rgbDim = parseRgb(dim), rgbHit = parseRgb(hit), rgbBg = parseRgb(css('--bg', '#fff'));
+		// a label's text colour on what is really under it: the frame's colour, or the search's, faded for the
+		// focused frame's ancestors (drawn at 60% over the page)
+		const inkAt = (i, m, faded) => {
+			if (!this.matchName) this.colorOf(i);
+			const c = this.matchName ? (m ? rgbHit : rgbDim) : this.rgb.subarray(3 * i, 3 * i + 3);
+			if (!faded) return this.matchName ? inkOn(c) : this.ink[i];
+			return inkOn([0, 1, 2].map((k) => Math.round(0.6 * c[k] + 0.4 * rgbBg[k])));
+		};
 		ctx.font = '12px system-ui, sans-serif';
 		ctx.textBaseline = 'middle';
 		const { x0, x1, focus } = this.view, scale = w / (x1 - x0), focusLevel = g.level[focus];
 		this.runs = [];
+		this.labels = [];
 		this.drawn = 0;
 		for (let L = 0; L < g.nLevels; L++) {
 			const y = this.rowY(L, h), runs = [];
@@ -257,14 +315,15 @@ export class FlameGraph {
 				}
 				flush();
 				const m = this.matchName ? this.matchName[g.name[i]] : 1;
-				ctx.fillStyle = !this.matchName ? this.colors[i] : m ? hit : dim;
+				ctx.fillStyle = !this.matchName ? this.colorOf(i) : m ? hit : dim;
 				ctx.globalAlpha = L < focusLevel ? 0.6 : 1;
 				ctx.fillRect(px0, y, px1 - px0 - 0.5, ROW - 1);
 				ctx.globalAlpha = 1;
 				this.drawn++;
 				if (px1 - px0 > 24) {
 					const s = g.names[g.name[i]], fit = Math.floor((px1 - px0 - 6) / 6.5);
-					ctx.fillStyle = fg;
+					ctx.fillStyle = inkAt(i, m, L < focusLevel);
+					this.labels.push({ node: i, x: px0, y, ink: ctx.fillStyle });
 					ctx.fillText(s.length <= fit ? s : s.slice(0, Math.max(1, fit - 1)) + '…', px0 + 3, y + ROW / 2);
 				}
 			}

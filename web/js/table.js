@@ -3,40 +3,41 @@
 import { fmtValue, fmtPct } from './format.js';
 import { esc } from './flame.js';
 
-// Per-function sums of a parsed graph (flame.js): {name, self, total[, left, right]}.
+// Per-function sums of a parsed graph (flame.js): {name, self, total[, lt, rt, ls, rs]}. Sums are kept in typed
+// arrays by name id (flamebearer names are unique), so a 100,000-node graph is one pass without a Map.
 export function functionTotals(g) {
-	const by = new Map(), onPath = new Map();
+	const nn = g.names.length, seen = new Uint8Array(nn), onPath = new Int32Array(nn);
+	const self = new Float64Array(nn), total = new Float64Array(nn);
+	const lt = new Float64Array(g.diff ? nn : 0), rt = new Float64Array(g.diff ? nn : 0);
+	const ls = new Float64Array(g.diff ? nn : 0), rs = new Float64Array(g.diff ? nn : 0);
 	const kids = new Int32Array(g.n + 1), order = new Int32Array(g.n);
 	for (let i = 1; i < g.n; i++) kids[g.parent[i] + 1]++;
 	for (let i = 1; i <= g.n; i++) kids[i] += kids[i - 1];
 	const fill = kids.slice();
 	for (let i = 1; i < g.n; i++) order[fill[g.parent[i]]++] = i;
-	const row = (name) => {
-		let r = by.get(name);
-		if (!r) by.set(name, r = { name, self: 0, total: 0, lt: 0, rt: 0, ls: 0, rs: 0 });
-		return r;
-	};
 	// depth-first with a count of each name on the current path: a frame adds to its function's total only
-	// when no caller on its stack is the same function
-	const stack = [0], phase = [0];
+	// when no caller on its stack is the same function (a node is pushed as i + 1, its exit as -(i + 1))
+	const stack = [1];
 	while (stack.length) {
-		const i = stack[stack.length - 1], nm = g.name[i];
-		if (phase[phase.length - 1] === 0) {
-			phase[phase.length - 1] = 1;
-			if (i) {
-				const r = row(g.names[nm]), c = onPath.get(nm) || 0;
-				r.self += g.self[i];
-				if (g.diff) { r.ls += g.ls[i]; r.rs += g.rs[i]; }
-				if (!c) { r.total += g.total[i]; if (g.diff) { r.lt += g.lt[i]; r.rt += g.rt[i]; } }
-				onPath.set(nm, c + 1);
-			}
-			for (let k = kids[i + 1] - 1; k >= kids[i]; k--) { stack.push(order[k]); phase.push(0); }
-		} else {
-			stack.pop(); phase.pop();
-			if (i) onPath.set(nm, onPath.get(nm) - 1);
+		const e = stack.pop(), i = Math.abs(e) - 1, nm = g.name[i];
+		if (e < 0) { onPath[nm]--; continue; }
+		if (i) {
+			seen[nm] = 1;
+			self[nm] += g.self[i];
+			if (g.diff) { ls[nm] += g.ls[i]; rs[nm] += g.rs[i]; }
+			if (!onPath[nm]) { total[nm] += g.total[i]; if (g.diff) { lt[nm] += g.lt[i]; rt[nm] += g.rt[i]; } }
+			onPath[nm]++;
+			stack.push(-(i + 1));
 		}
+		for (let k = kids[i + 1] - 1; k >= kids[i]; k--) stack.push(order[k] + 1);
 	}
-	return [...by.values()];
+	const rows = [];
+	for (let nm = 0; nm < nn; nm++) {
+		if (!seen[nm]) continue;
+		rows.push(g.diff ? { name: g.names[nm], self: self[nm], total: total[nm], lt: lt[nm], rt: rt[nm], ls: ls[nm], rs: rs[nm] }
+			: { name: g.names[nm], self: self[nm], total: total[nm] });
+	}
+	return rows;
 }
 
 export class TopTable {
@@ -48,7 +49,12 @@ export class TopTable {
 	}
 
 	setGraph(g) { this.g = g; this.rows = functionTotals(g); this.render(); }
-	setFilter(q) { this.filter = (q || '').toLowerCase(); this.render(); }
+	setFilter(q) {
+		const f = (q || '').toLowerCase();
+		if (f === this.filter && this.shownRows === this.rows) return; // a page update re-applying the same search
+		this.filter = f;
+		this.render();
+	}
 
 	columns() {
 		return this.g.diff
@@ -67,13 +73,14 @@ export class TopTable {
 	render() {
 		if (!this.g) return;
 		const g = this.g, tot = g.total[0] || 1, { key, desc } = this.sort;
-		let rows = this.rows.filter((r) => !this.filter || r.name.toLowerCase().includes(this.filter));
+		this.shownRows = this.rows;
+		// the sort key of each row computed once, not in every comparison
+		const rows = this.rows.filter((r) => !this.filter || r.name.toLowerCase().includes(this.filter)).map((r) => ({ r, v: this.value(r, key) }));
 		rows.sort((a, b) => {
-			const x = this.value(a, key), y = this.value(b, key);
-			const c = typeof x === 'string' ? x.localeCompare(y) : x - y;
+			const c = typeof a.v === 'string' ? a.v.localeCompare(b.v) : a.v - b.v;
 			return desc ? -c : c;
 		});
-		const shown = rows.slice(0, 500);
+		const shown = rows.slice(0, 500).map((x) => x.r);
 		const sw = !g.diff && this.opts.onSandwich;
 		const head = this.columns().map(([k, label]) =>
 			`<th scope="col" aria-sort="${k === key ? (desc ? 'descending' : 'ascending') : 'none'}"><button data-key="${k}">${label}${k === key ? (desc ? ' ▾' : ' ▴') : ''}</button></th>`).join('');

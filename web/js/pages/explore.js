@@ -8,6 +8,7 @@ import { Timeline } from '../timeline.js';
 import { Sandwich } from '../sandwich.js';
 import { AnalyzePanel } from '../analyze.js';
 import { QueryBar } from '../querybar.js';
+import { downloadLinks } from '../downloads.js';
 import { fmtPct, toSeconds } from '../format.js';
 import { go, replace, params, link } from '../state.js';
 
@@ -129,8 +130,7 @@ export class Explore {
 			performance.measure('kiln:table', { start: t1, end: performance.now() });
 			this.status.textContent = doc.flamebearer.numTicks ? '' : 'No profiles in this range.';
 			const from2 = String(from), until2 = String(until);
-			this.dl.innerHTML = `Download: <a download href="${api.exportUrl(query, from2, until2, 'pprof')}">pprof</a> · ` +
-				`<a download href="${api.exportUrl(query, from2, until2, 'folded')}">folded</a>`;
+			this.dl.innerHTML = 'Download: ' + downloadLinks((f) => api.exportUrl(query, from2, until2, f), 'kiln-selection', 'the selection');
 		}
 		this.flame.focus(this.flame.nodeOfPath(p.focus || ''), false);
 		if (view === 'sandwich' && this.flame.g && (this.sandwich.g !== this.flame.g || this.sandwich.fn !== (p.fn || ''))) {
@@ -141,5 +141,6 @@ export class Explore {
 		this.search.input.value = p.search || '';
 		this.applySearch(p.search || '');
 		this.root.dataset.loaded = '1';
+		performance.mark('kiln:loaded');
 	}
 }

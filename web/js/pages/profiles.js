@@ -1,8 +1,9 @@
-// Profiles: the individual profiles of a selection, newest first, each downloadable as pprof or folded; tick
-// two to compare them (their own labels and time ranges on each side).
+// Profiles: the individual profiles of a selection, newest first, each downloadable as pprof, folded,
+// speedscope or SVG and opened in the shipped speedscope (downloads.js); tick two to compare them (their own labels and time ranges on each side).
 import * as api from '../api.js';
 import { esc } from '../flame.js';
 import { QueryBar } from '../querybar.js';
+import { downloadLinks } from '../downloads.js';
 import { fmtTime, fmtValue } from '../format.js';
 import { go, link, params } from '../state.js';
 import { normTime, queryState } from './explore.js';
@@ -53,7 +54,7 @@ export class Profiles {
 			const open = link('explore', { type: q.type, sel: selectorOf(pr.labels), from: String(Math.floor(pr.from / 1e9)), until: String(Math.ceil(pr.until / 1e9)) });
 			return `<tr><td><input type="checkbox" data-i="${i}" aria-label="pick profile ${esc(pr.id)}"></td>` +
 				`<td><a href="${esc(open)}">${fmtTime(pr.from / 1e9)}</a></td><td class="num">${fmtValue(pr.total, meta)}</td><td>${labels}</td>` +
-				`<td><a download href="${api.profileUrl(pr.id, 'pprof')}">pprof</a> · <a download href="${api.profileUrl(pr.id, 'folded')}">folded</a></td></tr>`;
+				`<td class="dl">${downloadLinks((f) => api.profileUrl(pr.id, f), 'kiln-' + pr.id, 'profile ' + pr.id)}</td></tr>`;
 		}).join('');
 		this.root.querySelectorAll('tbody input').forEach((c) => c.addEventListener('change', () => { this.btn.disabled = this.picked().length !== 2; }));
 		this.root.dataset.loaded = '1';
