@@ -477,3 +477,130 @@ int store_unpack(const unsigned char *d, size_t len, int (*cb)(void *arg, int64_
 	}
 	return pos == len ? 0 : -1;
 }
+
+/* ---- rebuilding stacks, sums, compaction plans (both backends) ---------------------------------------------- */
+
+#define REBUILD_MAX_DEPTH (1 << 20) /* deeper than any real stack: a parent loop in damaged rows */
+
+int store_rebuild_stack(struct store_rebuild *b, int64_t sid, uint32_t *node, struct err *e)
+{
+	size_t n = 0;
+	uint32_t at = 0;
+	uint64_t *placed;
+	int rc;
+
+	for (int64_t id = sid; id;) {
+		if ((placed = u64map_find(&b->nodes, (uint64_t)id))) {
+			at = (uint32_t)*placed;
+			break;
+		}
+		if (n >= REBUILD_MAX_DEPTH)
+			return err_set(e, "the store is damaged: stack %lld loops", (long long)sid);
+		ALLOC_GROW(b->chain, 2 * n + 2, b->chain_alloc);
+		b->chain[2 * n] = id;
+		if ((rc = b->node(b->arg, id, &id, &b->chain[2 * n + 1], e))) {
+			if (rc > 0)
+				err_set(e, "the store is damaged: stack %lld is missing", (long long)b->chain[2 * n]);
+			return rc;
+		}
+		n++;
+	}
+	while (n--) {
+		int64_t fid = b->chain[2 * n + 1];
+		uint64_t *f = u64map_find(&b->frames, (uint64_t)fid);
+		uint32_t frame;
+		int ins;
+
+		if (f) {
+			frame = (uint32_t)*f;
+		} else {
+			if ((rc = b->frame(b->arg, fid, &frame, e))) {
+				if (rc > 0)
+					err_set(e, "the store is damaged: frame %lld is missing", (long long)fid);
+				return rc;
+			}
+			*u64map_insert(&b->frames, (uint64_t)fid, &ins) = frame;
+		}
+		at = profile_node(b->out, at, frame);
+		*u64map_insert(&b->nodes, (uint64_t)b->chain[2 * n], &ins) = at;
+	}
+	*node = at;
+	return 0;
+}
+
+void store_rebuild_release(struct store_rebuild *b)
+{
+	u64map_release(&b->nodes);
+	u64map_release(&b->frames);
+	free(b->chain);
+	b->chain = NULL;
+	b->chain_alloc = 0;
+}
+
+int store_sums_add(void *arg, int64_t id, int64_t value)
+{
+	struct store_sums *s = arg;
+	int ins;
+	uint64_t *slot = u64map_insert(&s->map, (uint64_t)id, &ins);
+
+	if (ins) {
+		ALLOC_GROW(s->ids, s->n + 1, s->alloc);
+		s->v = xrealloc(s->v, s->alloc * sizeof(*s->v));
+		s->ids[s->n] = id;
+		s->v[s->n] = 0;
+		*slot = s->n++;
+	}
+	s->v[*slot] = sat_add64(s->v[*slot], value);
+	return 0;
+}
+
+int64_t store_sums_pack(const struct store_sums *s, struct buf *out)
+{
+	int64_t (*pairs)[2] = xcalloc(s->n + 1, sizeof(*pairs)), total = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->v[i])
+			continue;
+		pairs[n][0] = s->ids[i];
+		pairs[n++][1] = s->v[i];
+		total = sat_add64(total, s->v[i]);
+	}
+	store_pack_pairs(out, pairs, n);
+	free(pairs);
+	return total;
+}
+
+void store_sums_release(struct store_sums *s)
+{
+	u64map_release(&s->map);
+	free(s->ids);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+bool store_compact_next(int64_t hour_until, int64_t day_until, int64_t data_hour, int64_t now_ns,
+			struct store_compact_plan *p)
+{
+	int64_t closed = store_floor_to(now_ns - STORE_COMPACT_GRACE_NS, STORE_HOUR_NS), hour;
+
+	p->hour = -1;
+	if (data_hour < 0 || data_hour >= closed) {
+		/* No data in closed hours: the watermark moves up to what has closed (empty hours need no rows). */
+		hour = closed;
+	} else {
+		p->hour = data_hour;
+		hour = data_hour + STORE_HOUR_NS;
+	}
+	if (hour <= hour_until)
+		return false;
+	/* Days wholly below the new hour watermark roll up from their hours. */
+	if (!day_until)
+		day_until = store_floor_to(hour_until ? hour_until : hour - STORE_HOUR_NS, STORE_DAY_NS);
+	p->day_from = day_until;
+	while (day_until + STORE_DAY_NS <= hour)
+		day_until += STORE_DAY_NS;
+	p->hour_until = hour;
+	p->day_until = day_until;
+	return true;
+}

@@ -19,8 +19,8 @@ static const char meta_schema[] =
 	"CREATE TABLE IF NOT EXISTS tenants(id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS frames(tenant INTEGER, id INTEGER, function TEXT, module TEXT, file TEXT,"
 	" line INTEGER, addr INTEGER, kind INTEGER, PRIMARY KEY(tenant, id)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS stacks(tenant INTEGER, id INTEGER, parent INTEGER, frame INTEGER,"
-	" PRIMARY KEY(tenant, id)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS stacks(seq INTEGER PRIMARY KEY, tenant INTEGER, id INTEGER, parent INTEGER,"
+	" frame INTEGER);"
 	"CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, tenant INTEGER, ptype TEXT, labels TEXT);"
 	"CREATE INDEX IF NOT EXISTS series_tenant ON series(tenant, ptype);"
 	"CREATE TABLE IF NOT EXISTS series_labels(tenant INTEGER, name TEXT, value TEXT, series INTEGER,"
@@ -226,6 +226,50 @@ static const struct store_backend sqlite_backend = {
 	.compact = sq_compact,
 };
 
+/* meta.db's format: 2 numbers stack nodes (their parents are node numbers, partitions refer to them). */
+#define META_VERSION 2
+
+static int check_version(struct sq_store *s, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int version = -1, tables = -1;
+
+	if (sqlite3_prepare_v2(s->wdb, "SELECT (SELECT user_version FROM pragma_user_version),"
+				       " (SELECT count(*) FROM sqlite_schema)", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		version = sqlite3_column_int(st, 0);
+		tables = sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (version < 0)
+		return sq_err(s->wdb, "reading the store's format", e);
+	if (tables && version != META_VERSION)
+		return err_set(e, "'%s' holds a store of another format (%d, this kiln writes %d); start a new directory",
+			       s->dir, version, META_VERSION);
+	return tables ? 0 : sq_exec(s->wdb, "PRAGMA user_version = 2", e);
+}
+
+/* Every stored stack node, by content; nodes come after their parents, so a key is made from the parent's. */
+static int load_stacks(struct sq_store *s, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	s->next_stack = 1;
+	if (sqlite3_prepare_v2(s->wdb, "SELECT seq, tenant, id FROM stacks", -1, &st, NULL) != SQLITE_OK)
+		return sq_err(s->wdb, "reading stacks", e);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(st, 0), key[2] = { sqlite3_column_int64(st, 1),
+								      sqlite3_column_int64(st, 2) };
+		int ins;
+
+		*u64map_insert(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key)), &ins) = (uint64_t)seq;
+		if (seq >= s->next_stack)
+			s->next_stack = seq + 1;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sq_err(s->wdb, "reading stacks", e);
+}
+
 /* The series counts per tenant, for the limit (a series is counted once, when first stored). */
 static int load_series_counts(struct sq_store *s, struct err *e)
 {
@@ -273,8 +317,8 @@ struct store *store_sqlite_open(const struct store_opts *o, struct err *e)
 			goto fail;
 		}
 	} else {
-		if (sq_open(path.buf, true, &s->wdb, e) || sq_exec(s->wdb, meta_schema, e) ||
-		    load_series_counts(s, e) || sq_read_watermarks(s->wdb, &s->hour_until, &s->day_until, e))
+		if (sq_open(path.buf, true, &s->wdb, e) || check_version(s, e) || sq_exec(s->wdb, meta_schema, e) ||
+		    load_series_counts(s, e) || load_stacks(s, e) || sq_read_watermarks(s->wdb, &s->hour_until, &s->day_until, e))
 			goto fail;
 		if (pthread_create(&s->writer, NULL, sq_writer_main, s)) {
 			err_set(e, "cannot start the store's writer thread");

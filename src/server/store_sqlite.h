@@ -37,7 +37,7 @@ struct sq_wpart {
  */
 struct sq_stack_cache {
 	pthread_mutex_t lock;
-	struct u64map index; /* hash of (tenant, stack id) -> slot in pf */
+	struct u64map index; /* stack node number -> slot in pf */
 	int64_t (*pf)[2];    /* parent, frame */
 	size_t n, alloc, cap;
 };
@@ -59,7 +59,12 @@ struct sq_store {
 
 	/* The writer thread's own. */
 	sqlite3 *wdb;
-	struct u64map known_stacks, known_frames, known_series, known_tenants;
+	/* (tenant, stack id) -> the node's number in meta.db (0: not stored), every stored node, loaded at open:
+	 * nodes are numbered in the order they are stored, so that new ones append to the table's B-tree (keyed
+	 * by content id, every batch would rewrite pages all over an index of millions of rows). */
+	struct u64map known_stacks;
+	int64_t next_stack;
+	struct u64map known_frames, known_series, known_tenants;
 	struct u64map tenant_series;  /* tenant id -> its number of series */
 	struct u64map counted_series; /* the series counted in tenant_series */
 	struct sq_wpart wparts[SQ_WPARTS];
@@ -133,15 +138,10 @@ struct sq_reader {
 
 
 struct sq_rebuild {
+	struct store_rebuild rb;
 	struct sq_stack_cache *cache;
-	sqlite3 *meta;
 	int64_t tenant_id;
 	sqlite3_stmt *stack, *frame;
-	struct u64map nodes;  /* stack id -> node in `out` */
-	struct u64map frames; /* frame id -> frame in `out` */
-	struct profile *out;
-	int64_t *chain;
-	size_t chain_alloc;
 };
 
 /* Opens meta.db, picks the tenant's series that the query's type and selector match, and lists the partitions
@@ -161,15 +161,6 @@ void sq_rebuild_release(struct sq_rebuild *b);
 int sq_rebuild_stack(struct sq_rebuild *b, int64_t stack_id, uint32_t *node, struct err *e);
 /* Adds the value column of profile type `ptype` to `out`. */
 int sq_add_type_column(struct profile *out, const char *ptype, struct err *e);
-/* Values summed by id (a stack, a step), in first-seen order. */
-struct sq_sums {
-	struct u64map map; /* id -> index in ids/v */
-	int64_t *ids, *v;
-	size_t n, alloc;
-};
-#define SQ_SUMS_INIT { U64MAP_INIT, NULL, NULL, 0, 0 }
-int sq_sums_add(void *sums, int64_t id, int64_t value); /* a store_unpack() callback */
-void sq_sums_release(struct sq_sums *s);
 
 /* Opens a day's partition and prepares `sql` on it: NULL with `*db` NULL when the partition is gone (not an
  * error), NULL with `e` set on failure. The caller finalizes and closes. */
