@@ -1,7 +1,7 @@
 /*
  * The SQLite backend of store.h, shared between its writer (store_sqlite.c) and its queries
  * (store_sqlite_query.c). A directory holds meta.db (tenants, frames, stacks, series and the label index) and
- * one file per UTC day, p-YYYYMMDD.db (profiles as packed vectors of partition-local stack ids, the map from
+ * one file per UTC day, p-YYYYMMDD.db (profiles as packed vectors of stack ids local to their series, the map from
  * those ids to stacks, and which series have data that day), opened on demand; retention deletes whole files.
  */
 #ifndef KILN_SERVER_STORE_SQLITE_H
@@ -19,12 +19,15 @@
 struct buf;
 struct sq_job;
 
-/* A partition open for writing: its connection and its map from (tenant, stack) to local id. */
+/*
+ * A partition open for writing: its connection and its map from (series, stack) to local id. Local ids are
+ * numbered per series, so that the ids of a profile are close together: sorted, their deltas take a byte each.
+ */
 struct sq_wpart {
 	int64_t day; /* days since the epoch; -1 when the slot is free */
 	sqlite3 *db;
-	struct u64map local;
-	int64_t next_local;
+	struct u64map local;      /* key of (series, stack number) -> local id */
+	struct u64map last_local; /* series -> its highest local id */
 	uint64_t last_use;
 };
 

@@ -326,7 +326,7 @@ static int read_profile(struct sq_store *s, sqlite3 *db, sqlite3 *meta, int64_t 
 
 	if (sqlite3_prepare_v2(db, "SELECT series, time_ns, until_ns, data FROM profiles WHERE id = ?", -1, &st,
 			       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT tenant, stack FROM stack_ref WHERE local = ?", -1, &ref, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT stack FROM stack_ref WHERE series = ? AND local = ?", -1, &ref, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(meta, "SELECT ptype FROM series WHERE id = ? AND tenant = ?", -1, &ser, NULL) !=
 		    SQLITE_OK) {
 		sq_err(db, "reading a profile", e);
@@ -357,12 +357,13 @@ static int read_profile(struct sq_store *s, sqlite3 *db, sqlite3 *meta, int64_t 
 	for (size_t i = 0; i < u.n; i++) {
 		uint32_t node;
 
-		sqlite3_bind_int64(ref, 1, u.ids[i]);
+		sqlite3_bind_int64(ref, 1, sqlite3_column_int64(st, 0));
+		sqlite3_bind_int64(ref, 2, u.ids[i]);
 		if (sqlite3_step(ref) != SQLITE_ROW) {
 			err_set(e, "the store is damaged: stack id %" PRId64 " is missing", u.ids[i]);
 			goto out;
 		}
-		if (sq_rebuild_stack(&b, sqlite3_column_int64(ref, 1), &node, e))
+		if (sq_rebuild_stack(&b, sqlite3_column_int64(ref, 0), &node, e))
 			goto out;
 		sqlite3_reset(ref);
 		profile_add_sample1(out, node, 0, u.v[i]);

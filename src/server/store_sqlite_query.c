@@ -315,9 +315,31 @@ void sq_bind_series_range(sqlite3_stmt *st, int64_t series, const struct store_q
 	sqlite3_bind_int64(st, 3, q->until_ns);
 }
 
+/* Adds the sums of one series' local stack ids to `total` by stack, reading the series' id map in order. */
+static int add_local(sqlite3_stmt *ref, int64_t series, const struct store_sums *local, struct store_sums *total,
+		     struct err *e)
+{
+	size_t found = 0;
+
+	sqlite3_bind_int64(ref, 1, series);
+	while (found < local->n && sqlite3_step(ref) == SQLITE_ROW) {
+		const uint64_t *at = u64map_find(&local->map, (uint64_t)sqlite3_column_int64(ref, 0));
+
+		if (!at)
+			continue;
+		store_sums_add(total, sqlite3_column_int64(ref, 1), local->v[*at]);
+		found++;
+	}
+	sqlite3_reset(ref);
+	if (found < local->n)
+		return err_set(e, "the store is damaged: stack ids of series %" PRId64 " are missing", series);
+	return 0;
+}
+
 /*
- * Sums one partition's selected profiles by local stack id, then by stack id into `total`: raw profiles for the
- * raw edges of the range, rollup rows for its rolled-up hours and days (each part cut to the partition's day).
+ * Sums one partition's selected profiles, per series by local stack id, then by stack into `total`: raw
+ * profiles for the raw edges of the range, rollup rows for its rolled-up hours and days (each part cut to the
+ * partition's day).
  */
 static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct store_regions *rg,
 		     struct store_sums *total, struct err *e)
@@ -331,23 +353,26 @@ static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct
 			       &raw, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT data FROM rollups WHERE series = ? AND bucket >= ? AND bucket < ?"
 				   " AND level = ?", -1, &rolled, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT tenant, stack FROM stack_ref WHERE local = ?", -1, &ref, NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v2(db, "SELECT local, stack FROM stack_ref WHERE series = ? ORDER BY local", -1, &ref,
+			       NULL) != SQLITE_OK) {
 		sq_err(db, "reading a partition", e);
 		goto out;
 	}
-	for (int k = 0; k < rg->n; k++) {
-		const struct store_region *g = &rg->part[k];
-		sqlite3_stmt *st = g->level ? rolled : raw;
-		struct store_query part = { NULL, NULL, NULL, g->from > d0 ? g->from : d0, g->until < d1 ? g->until : d1 };
+	for (size_t i = 0; i < r->n; i++) {
+		for (int k = 0; k < rg->n; k++) {
+			const struct store_region *g = &rg->part[k];
+			sqlite3_stmt *st = g->level ? rolled : raw;
+			struct store_query part = { NULL, NULL, NULL, g->from > d0 ? g->from : d0,
+						    g->until < d1 ? g->until : d1 };
 
-		if (part.from_ns >= part.until_ns)
-			continue;
-		sqlite3_bind_int(rolled, 4, g->level);
-		for (size_t i = 0; i < r->n; i++) {
+			if (part.from_ns >= part.until_ns)
+				continue;
+			sqlite3_bind_int(rolled, 4, g->level);
 			sq_bind_series_range(st, r->v[i].id, &part);
 			while (sqlite3_step(st) == SQLITE_ROW) {
 				if (store_unpack(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
 						 store_sums_add, &local)) {
+					sqlite3_reset(st);
 					err_set(e, "the store is damaged: a profile of series %" PRId64 " does not decode",
 						r->v[i].id);
 					goto out;
@@ -355,15 +380,9 @@ static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct
 			}
 			sqlite3_reset(st);
 		}
-	}
-	for (size_t i = 0; i < local.n; i++) {
-		sqlite3_bind_int64(ref, 1, local.ids[i]);
-		if (sqlite3_step(ref) != SQLITE_ROW || sqlite3_column_int64(ref, 0) != r->tenant_id) {
-			err_set(e, "the store is damaged: stack id %" PRId64 " is missing", local.ids[i]);
+		if (local.n && add_local(ref, r->v[i].id, &local, total, e))
 			goto out;
-		}
-		store_sums_add(total, sqlite3_column_int64(ref, 1), local.v[i]);
-		sqlite3_reset(ref);
+		store_sums_release(&local);
 	}
 	ret = 0;
 out:

@@ -1,7 +1,7 @@
 /*
  * Rollups of the SQLite backend (store_sqlite.h), as in the PostgreSQL one (store_pg_rollup.c): a merged
  * profile per series per hour (level 1) and per day (level 2) in the `rollups` table of the day's partition,
- * in the partition's local stack ids, so that a query over a week reads a few hundred pre-merged rows.
+ * in the local stack ids of its series, so that a query over a week reads a few hundred pre-merged rows.
  *
  * One writer thread owns the directory, and compaction runs as one of its jobs: the watermarks (every hour
  * before `hour_until` and every day before `day_until` is rolled up) are one row of meta.db for all tenants,

@@ -38,7 +38,8 @@ static const char part_schema[] =
 	"CREATE TABLE IF NOT EXISTS rollups(series INTEGER, level INTEGER, bucket INTEGER, profiles INTEGER,"
 	" total INTEGER, data BLOB);"
 	"CREATE INDEX IF NOT EXISTS rollups_series ON rollups(series, level, bucket);"
-	"CREATE TABLE IF NOT EXISTS stack_ref(local INTEGER PRIMARY KEY, tenant INTEGER, stack INTEGER);"
+	"CREATE TABLE IF NOT EXISTS stack_ref(series INTEGER, local INTEGER, stack INTEGER,"
+	" PRIMARY KEY(series, local)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS pseries(series INTEGER PRIMARY KEY, n INTEGER, first_ns INTEGER,"
 	" last_ns INTEGER);";
 
@@ -48,6 +49,7 @@ void sq_wpart_close(struct sq_wpart *p)
 {
 	sqlite3_close(p->db);
 	u64map_release(&p->local);
+	u64map_release(&p->last_local);
 	memset(p, 0, sizeof(*p));
 	p->day = -1;
 }
@@ -57,16 +59,17 @@ static int wpart_load(struct sq_wpart *p, struct err *e)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(p->db, "SELECT local, stack FROM stack_ref", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(p->db, "SELECT series, local, stack FROM stack_ref", -1, &st, NULL) != SQLITE_OK)
 		return sq_err(p->db, "reading stack ids", e);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t local = sqlite3_column_int64(st, 0);
+		int64_t key[2] = { sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 2) };
+		uint64_t local = (uint64_t)sqlite3_column_int64(st, 1), *last;
 		int ins;
 
-		/* By stack node number: a number is unique in meta.db, whatever the tenant. */
-		*u64map_insert(&p->local, (uint64_t)sqlite3_column_int64(st, 1), &ins) = (uint64_t)local;
-		if (local >= p->next_local)
-			p->next_local = local + 1;
+		*u64map_insert(&p->local, (uint64_t)store_id_of(key, sizeof(key)), &ins) = local;
+		last = u64map_insert(&p->last_local, (uint64_t)key[0], &ins);
+		if (local > *last)
+			*last = local;
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : sq_err(p->db, "reading stack ids", e);
@@ -99,7 +102,6 @@ struct sq_wpart *sq_wpart_get(struct sq_store *s, int64_t day, struct err *e)
 	}
 	free(path);
 	victim->day = day;
-	victim->next_local = 1;
 	victim->last_use = ++s->tick;
 	if (wpart_load(victim, e)) {
 		sq_wpart_close(victim);
@@ -274,7 +276,7 @@ static int part_stmts_init(struct sq_wpart *p, struct part_stmts *ps, struct err
 	memset(ps, 0, sizeof(*ps));
 	if (sqlite3_prepare_v2(p->db, "INSERT INTO profiles(series, time_ns, until_ns, total, data)"
 				      " VALUES (?, ?, ?, ?, ?)", -1, &ps->profile, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(p->db, "INSERT INTO stack_ref(local, tenant, stack) VALUES (?, ?, ?)", -1, &ps->ref,
+	    sqlite3_prepare_v2(p->db, "INSERT INTO stack_ref(series, local, stack) VALUES (?, ?, ?)", -1, &ps->ref,
 			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(p->db, "INSERT INTO pseries(series, n, first_ns, last_ns) VALUES (?1, 1, ?2, ?2)"
 				      " ON CONFLICT(series) DO UPDATE SET n = n + 1, first_ns = min(first_ns, ?2),"
@@ -307,15 +309,15 @@ static int write_profile(struct sq_store *s, struct sq_wpart *p, struct part_stm
 	int ret = -1;
 
 	for (size_t i = 0; i < enc->npairs; i++) {
-		int64_t seq = stack_seq(s, enc->tenant_id, enc->pairs[i].stack);
+		int64_t key[2] = { enc->series_id, stack_seq(s, enc->tenant_id, enc->pairs[i].stack) };
 		int ins;
-		uint64_t *local = u64map_insert(&p->local, (uint64_t)seq, &ins);
+		uint64_t *local = u64map_insert(&p->local, (uint64_t)store_id_of(key, sizeof(key)), &ins);
 
 		if (ins) {
-			*local = (uint64_t)p->next_local++;
-			sqlite3_bind_int64(ps->ref, 1, (int64_t)*local);
-			sqlite3_bind_int64(ps->ref, 2, enc->tenant_id);
-			sqlite3_bind_int64(ps->ref, 3, seq);
+			*local = ++*u64map_insert(&p->last_local, (uint64_t)enc->series_id, &ins);
+			sqlite3_bind_int64(ps->ref, 1, enc->series_id);
+			sqlite3_bind_int64(ps->ref, 2, (int64_t)*local);
+			sqlite3_bind_int64(ps->ref, 3, key[1]);
 			if (step_done(p->db, ps->ref, "storing a stack id", e))
 				goto out;
 		}
