@@ -112,9 +112,10 @@ int64_t store_id_of(const void *data, size_t len);
 int64_t store_random_id(void);
 
 /*
- * The packed vector of a profile: (id, value) pairs sorted by id, stored as a count, a common divisor of the
- * values (CPU values are multiples of the sampling period), then per pair the id's delta from the previous
- * one and the value over the divisor (zigzag), all varints. `ids` must ascend.
+ * The packed vector of a profile: (id, value) pairs sorted by id, values over their common divisor (CPU values
+ * are multiples of the sampling period), in the shorter of two forms: varints (per pair the id's gap and the
+ * value), or bit-packed (the gaps Rice-coded, the values in as many bits as the largest needs). store.c has the
+ * layouts. `ids` must ascend.
  */
 void store_pack(struct buf *out, const int64_t *ids, const int64_t *values, size_t n);
 /* Packs (id, value) pairs in any order (sorts them). */

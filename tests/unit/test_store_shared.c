@@ -1,6 +1,6 @@
 /*
  * Unit tests for what the storage backends share (src/server/store.c, store_impl.h): the stack rebuilder (shared
- * nodes, missing nodes and frames, parent loops), summing and packing, the compaction plan; and properties of
+ * nodes, missing nodes and frames, parent loops), summing, the two forms of packed vectors, the compaction plan; and properties of
  * the SQLite layout that the fleet figures rest on: a fleet's profile packs into about two bytes per stack, a
  * restarted store goes on numbering stack nodes where it stopped, and a store of another format is refused.
  */
@@ -160,6 +160,48 @@ static void test_sums(void **state)
 	buf_release(&out);
 }
 
+/*
+ * The two forms of a packed vector: a fleet's profile takes the bit-packed one (13 bits a pair here, where
+ * varints take 16), outliers keep varints; both decode to what was packed, and every truncation or stray
+ * trailing byte is refused.
+ */
+static void test_pack_forms(void **state)
+{
+	int64_t ids[200], v[200], big[] = { 1, 2, 900, 1LL << 40 },
+			      bigv[] = { 20000000, -40000000, 60000000, 4000000000000000000LL };
+	uint64_t r = 7;
+	struct buf packed = BUF_INIT, out = BUF_INIT, want = BUF_INIT;
+
+	for (int i = 0; i < 200; i++) {
+		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+		ids[i] = (i ? ids[i - 1] : 0) + 1 + (int64_t)(r % 40);
+		v[i] = (int64_t)(1 + (r >> 20) % 50) * 10000000;
+		buf_addf(&want, "%lld=%lld ", (long long)ids[i], (long long)v[i]);
+	}
+	store_pack(&packed, ids, v, 200);
+	assert_true(packed.buf[0] == 0 && packed.buf[1] == 0); /* the bit-packed form */
+	print_message("fleet vector: %zu bytes for 200 pairs\n", packed.len);
+	assert_true(packed.len <= 200 * 13 / 8 + 16);
+	assert_int_equal(store_unpack((unsigned char *)packed.buf, packed.len, collect, &out), 0);
+	assert_string_equal(out.buf, want.buf);
+	for (size_t cut = 0; cut < packed.len; cut++) {
+		buf_reset(&out);
+		assert_int_equal(store_unpack((unsigned char *)packed.buf, cut, collect, &out), -1);
+	}
+	buf_addch(&packed, 0);
+	assert_int_equal(store_unpack((unsigned char *)packed.buf, packed.len, collect, &out), -1);
+
+	buf_reset(&packed);
+	buf_reset(&out);
+	store_pack(&packed, big, bigv, 4);
+	assert_true(packed.buf[0] != 0); /* varints: one huge value would widen every value of the bit form */
+	assert_int_equal(store_unpack((unsigned char *)packed.buf, packed.len, collect, &out), 0);
+	assert_string_equal(out.buf, "1=20000000 2=-40000000 900=60000000 1099511627776=4000000000000000000 ");
+	buf_release(&packed);
+	buf_release(&out);
+	buf_release(&want);
+}
+
 static void test_compact_plan(void **state)
 {
 	const int64_t H = STORE_HOUR_NS, D = STORE_DAY_NS, day = 20400 * D;
@@ -212,7 +254,9 @@ static struct profile *fleet_profile(int service, int k)
 		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
 		stack = (int)(r % 2000);
 		for (int d = 0; d < depth; d++) {
-			snprintf(name, sizeof(name), "svc%d::fn%d", service, d < 3 ? d : (stack * 31 + d) % 500);
+			/* Frames 3 and 4 tell the 2,000 stacks apart; deeper ones repeat across stacks. */
+			snprintf(name, sizeof(name), "svc%d::fn%d", service,
+				 d < 3 ? d : d == 3 ? 10 + stack / 50 : d == 4 ? 100 + stack % 50 : (stack * 31 + d) % 500);
 			node = profile_node(p, node, profile_frame_named(p, name, strlen(name), FRAME_NATIVE));
 		}
 		profile_add_sample1(p, node, 0, (int64_t)(1 + r % 50) * 10000000);
@@ -277,7 +321,7 @@ static void test_fleet_layout(void **state)
 	buf_addf(&path, "%s/p-20251108.db", dir);
 	bytes = blob_bytes(path.buf);
 	assert_true(bytes > 0);
-	/* ~200 distinct stacks (a few drawn twice) at 2 bytes each, and a 3-byte header. */
+	/* ~200 distinct stacks (a few drawn twice) at under 2 bytes each (bit-packed), and a short header. */
 	print_message("packed vector: %.0f bytes per profile of 200 stacks\n", (double)bytes / (2 * ROUND * 20));
 	assert_true(bytes / (2 * ROUND * 20) <= 2 * 200 + 8);
 
@@ -317,6 +361,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rebuild),
 		cmocka_unit_test(test_sums),
+		cmocka_unit_test(test_pack_forms),
 		cmocka_unit_test(test_compact_plan),
 		cmocka_unit_test(test_fleet_layout),
 	};
