@@ -8,7 +8,7 @@ merged-flame-graph query latency over 1 h / 24 h / 7 d (p50 of several), stored 
 peak RSS, and the time retention takes to drop a day. Prints one line per figure.
 
 Usage: bench/serve-fleet.py [--series 100] [--hours 1] [--stacks 5000] [--per-profile 200] [--connections 16]
-                            [--storage DIR|postgres://...]
+                            [--storage DIR|postgres://...] [--queries 5] [--settle 95]
 """
 import argparse, http.client, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time, urllib.parse
 
@@ -47,9 +47,29 @@ def start_server(kiln, store, extra, log):
     sys.exit("kiln serve did not start: " + open(log).read())
 
 
-def rss_peak_kb(pid):
+def cpu_ticks(pid):
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return int(f[11]) + int(f[12])
+
+
+def wait_settled(pid, settle, limit=900):
+    """Waits `settle` seconds, then until the server has used under 5 % of a CPU for 2 s in a row. Pushing
+    hours of data in minutes is a backfill: kiln serve rolls an hour up once it has had no write for 30 s, at
+    its next minute tick (a live fleet's hours settle as they end). Queries are timed against that steady
+    state, not against the rollups being built."""
+    hz, t0, quiet, prev = os.sysconf("SC_CLK_TCK"), time.time(), 0, cpu_ticks(pid)
+    time.sleep(settle)
+    while quiet < 4 and time.time() - t0 < limit:
+        time.sleep(0.5)
+        cur = cpu_ticks(pid)
+        quiet = quiet + 1 if cur - prev < 0.05 * 0.5 * hz else 0
+        prev = cur
+    return time.time() - t0
+
+
+def rss_kb(pid, field):
     for l in open("/proc/%d/status" % pid):
-        if l.startswith("VmHWM:"):
+        if l.startswith(field + ":"):
             return int(l.split()[1])
     return 0
 
@@ -63,6 +83,7 @@ def main():
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--storage", help="where kiln serve stores (default: a new directory)")
     ap.add_argument("--queries", type=int, default=5)
+    ap.add_argument("--settle", type=float, default=95, help="seconds to let rollups be built before queries")
     ap.add_argument("--kiln", default=os.path.join(ROOT, "build", "kiln"))
     args = ap.parse_args()
     args.steps = max(1, int(args.hours * 360))
@@ -92,6 +113,9 @@ def main():
               % tuple(float(x) * 1e3 for x in m.groups()))
     # What the merges must sum to when their range holds all the data: the samples sent, at 100 Hz (x 10^7 ns).
     want = {'{service_name="svc0"}': sums.get(0, 0) * 10**7, "{}": sum(sums.values()) * 10**7}
+    rss_ingest = rss_kb(srv.pid, "VmHWM")
+    print("server settled (rollups of the pushed hours) %.0f s after the last push"
+          % wait_settled(srv.pid, args.settle))
     for name, secs, sel in (("1 h, one service", 3600, '{service_name="svc0"}'),
                             ("24 h, one service", 86400, '{service_name="svc0"}'),
                             ("7 d, all series", 7 * 86400, "{}")):
@@ -110,7 +134,8 @@ def main():
     stored = int(re.search(r"^kiln_store_profiles (\d+)", m, re.M).group(1))
     nbytes = int(re.search(r"^kiln_store_bytes (\d+)", m, re.M).group(1))
     print("storage: %d profiles, %d bytes, %.0f bytes per profile" % (stored, nbytes, nbytes / max(stored, 1)))
-    print("server peak RSS: %.1f MiB" % (rss_peak_kb(srv.pid) / 1024))
+    print("server peak RSS: %.1f MiB while ingesting, %.1f MiB with the queries"
+          % (rss_ingest / 1024, rss_kb(srv.pid, "VmHWM") / 1024))
     srv.send_signal(signal.SIGTERM)
     srv.wait()
     # Retention: a restart with a retention shorter than the data's age drops its days, as whole files.

@@ -198,6 +198,7 @@ static void sq_close(struct store *st)
 	u64map_release(&s->known_series);
 	u64map_release(&s->known_tenants);
 	u64map_release(&s->counted_series);
+	u64map_release(&s->last_write);
 	u64map_release(&s->tenant_series);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->cache.lock);
@@ -298,6 +299,7 @@ struct store *store_sqlite_open(const struct store_opts *o, struct err *e)
 	s->dir = xstrdup(o->location);
 	s->retention_ns = o->retention_ns;
 	s->max_series = o->max_series;
+	s->settle_ns = o->settle_ns;
 	s->read_only = o->read_only;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->cache.lock, NULL);

@@ -73,6 +73,8 @@ struct sq_store {
 	struct sq_wpart wparts[SQ_WPARTS];
 	uint64_t tick;
 	int64_t hour_until, day_until; /* the rollup watermarks (store_sqlite_rollup.c) */
+	int64_t settle_ns;
+	struct u64map last_write; /* hour (its start) -> wall clock of its last write, while settle_ns matters */
 };
 
 /* The writer (store_sqlite_write.c). */
@@ -90,6 +92,8 @@ int sq_read_watermarks(sqlite3 *meta, int64_t *hour_until, int64_t *day_until, s
 /* Adds a rollup row to a partition. */
 int sq_rollup_add(sqlite3 *db, int64_t series, int level, int64_t bucket, int64_t profiles, int64_t total,
 		  const struct buf *data, struct err *e);
+/* Notes a write to the hour of `from_ns`, for settle_ns. */
+void sq_note_write(struct sq_store *s, int64_t from_ns);
 /* Compaction, in the writer thread: steps taken, or -1. */
 int sq_compact_run(struct sq_store *s, int64_t now_ns, struct err *e);
 

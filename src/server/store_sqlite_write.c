@@ -349,6 +349,7 @@ static int write_profile(struct sq_store *s, struct sq_wpart *p, struct part_stm
 	    sq_rollup_add(p->db, enc->series_id, 2, store_floor_to(enc->from_ns, STORE_DAY_NS), 1, enc->total,
 			  &packed, e))
 		goto out;
+	sq_note_write(s, enc->from_ns);
 	sqlite3_bind_int64(ps->pseries, 1, enc->series_id);
 	sqlite3_bind_int64(ps->pseries, 2, enc->from_ns);
 	if (step_done(p->db, ps->pseries, "indexing a series", e))

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -356,6 +357,47 @@ static void test_fleet_layout(void **state)
 	buf_release(&path);
 }
 
+/* With settle_ns, an hour still being written is not rolled up (its later profiles would each be stored again as
+ * late rollup rows); once it has settled, it is, and the merge reads the same either way. */
+static void test_settle(void **state)
+{
+	const int64_t day0 = 20400LL * 86400 * SEC;
+	struct store_opts o = { .location = dir, .settle_ns = 1 * SEC };
+	struct label_pair l[] = { { "service_name", "svc" } };
+	struct profile *p = fleet_profile(1, 1);
+	struct store_write w = { .tenant = "", .profile_type = PTYPE, .labels = l, .nlabels = 1, .from_ns = day0,
+				 .until_ns = day0 + 10 * SEC, .prof = p };
+	struct store_query q = { "", PTYPE, NULL, day0, day0 + 86400 * SEC };
+	struct err e = ERR_INIT;
+	struct store *s;
+	struct buf cmd = BUF_INIT;
+
+	strcpy(dir, "/tmp/kiln-store-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(s = store_open(&o, &e));
+	assert_int_equal(store_ingest(s, &w, 1, &e), 0);
+	assert_int_equal(store_compact(s, day0 + 3 * 86400 * SEC, &e), 0);
+	sleep(2);
+	assert_true(store_compact(s, day0 + 3 * 86400 * SEC, &e) >= 1);
+	{
+		struct profile *out = profile_new(0);
+		int64_t got = 0, want = 0;
+
+		assert_int_equal(store_select_merge(s, &q, out, &e), 0);
+		for (size_t i = 0; i < out->rows_nr; i++)
+			got += profile_row_values(out, i)[0];
+		for (size_t i = 0; i < p->rows_nr; i++)
+			want += profile_row_values(p, i)[0];
+		assert_int_equal(got, want);
+		profile_free(out);
+	}
+	store_close(s);
+	profile_free(p);
+	buf_addf(&cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd.buf), 0);
+	buf_release(&cmd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_pack_forms),
 		cmocka_unit_test(test_compact_plan),
 		cmocka_unit_test(test_fleet_layout),
+		cmocka_unit_test(test_settle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
