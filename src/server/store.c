@@ -780,7 +780,13 @@ bool store_compact_next(int64_t hour_until, int64_t day_until, int64_t data_hour
 	int64_t closed = store_floor_to(now_ns - STORE_COMPACT_GRACE_NS, STORE_HOUR_NS), hour;
 
 	p->hour = -1;
-	if (data_hour < 0 || data_hour >= closed) {
+	/*
+	 * No data at or after the watermark: it stays. Moving it up to now would make every profile that a
+	 * backfill brings for an earlier hour a late one, stored again as rollup rows of its hour and day.
+	 */
+	if (data_hour < 0)
+		return false;
+	if (data_hour >= closed) {
 		/* No data in closed hours: the watermark moves up to what has closed (empty hours need no rows). */
 		hour = closed;
 	} else {

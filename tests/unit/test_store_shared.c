@@ -220,12 +220,13 @@ static void test_compact_plan(void **state)
 	assert_int_equal(p.hour_until, day + 13 * H);
 	/* Up to date: nothing to do. */
 	assert_false(store_compact_next(day + 13 * H, day, -1, day + 13 * H + 60 * SEC, &p));
-	/* The last hour of a day completes it, and the next two empty days too once they have closed. */
+	/* The last hour of a day completes it; with data in a later, open hour, the empty days between close too. */
 	assert_true(store_compact_next(day + 23 * H, day, day + 23 * H, day + 3 * D + H, &p));
 	assert_int_equal(p.hour, day + 23 * H);
 	assert_int_equal(p.day_from, day);
 	assert_int_equal(p.day_until, day + D);
-	assert_true(store_compact_next(day + D, day + D, -1, day + 3 * D + H, &p));
+	assert_false(store_compact_next(day + D, day + D, -1, day + 3 * D + H, &p)); /* no data: stays */
+	assert_true(store_compact_next(day + D, day + D, day + 3 * D, day + 3 * D + H, &p)); /* data in an open hour */
 	assert_int_equal(p.hour, -1);
 	assert_int_equal(p.hour_until, day + 3 * D);
 	assert_int_equal(p.day_until, day + 3 * D);
@@ -337,6 +338,21 @@ static void test_fleet_layout(void **state)
 		profile_free(out);
 	}
 	assert_int_equal(total, want);
+	/* After the restart, stacks stored before are known: storing one of the first profiles again adds none. */
+	{
+		struct store_stats before, after;
+		struct label_pair l[] = { { "service_name", "svc0" } };
+		struct profile *p = fleet_profile(0, 0);
+		struct store_write w = { .tenant = "", .profile_type = PTYPE, .labels = l, .nlabels = 1,
+					 .from_ns = day0 + 3600 * SEC, .until_ns = day0 + 3610 * SEC, .prof = p };
+
+		assert_int_equal(store_stats(s, &before, &e), 0);
+		assert_int_equal(store_ingest(s, &w, 1, &e), 0);
+		assert_int_equal(store_stats(s, &after, &e), 0);
+		assert_true(before.stacks > 0);
+		assert_int_equal(after.stacks, before.stacks);
+		profile_free(p);
+	}
 	store_close(s);
 
 	/* Another format's meta.db (user_version) is refused with a message, not misread. */
