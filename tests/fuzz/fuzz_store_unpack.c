@@ -1,4 +1,4 @@
-/* Fuzz target: stored packed vectors (store_unpack in src/server/store.c, both forms): no crash, no overflow,
+/* Fuzz target: stored packed vectors (store_unpack in src/server/store_pack.c, both forms): no crash, no overflow,
  * and whatever decodes packs again into a vector that decodes to the same pairs. */
 #include <stdint.h>
 #include <stdlib.h>
