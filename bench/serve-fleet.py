@@ -1,81 +1,26 @@
 #!/usr/bin/env python3
 """kiln serve under a fleet's load (issue 18's acceptance figures), measured on this machine over loopback.
 
-Generates SERIES services, each with STACKS distinct stacks, and pushes one folded CPU profile of PER_PROFILE
-stacks per series every 10 s of simulated time (a day is 8,640 profiles per series; --hours scales it down),
-from CONCURRENCY keep-alive connections. Then measures: ingest rate and ack latency percentiles (client side),
+bench/fleet_push.c generates SERIES services, each with STACKS distinct stacks, and pushes one folded CPU
+profile of PER_PROFILE stacks per series every 10 s of simulated time (a day is 8,640 profiles per series;
+--hours scales it down), from CONNECTIONS keep-alive connections. Then measures: ingest rate and ack latency percentiles (client side),
 merged-flame-graph query latency over 1 h / 24 h / 7 d (p50 of several), stored bytes per profile, the server's
 peak RSS, and the time retention takes to drop a day. Prints one line per figure.
 
-Usage: bench/serve-fleet.py [--series 100] [--hours 1] [--stacks 5000] [--per-profile 200] [--concurrency 64]
+Usage: bench/serve-fleet.py [--series 100] [--hours 1] [--stacks 5000] [--per-profile 200] [--connections 16]
+                            [--storage DIR|postgres://...] [--queries 5] [--settle 95]
 """
-import argparse, http.client, multiprocessing as mp, os, random, re, shutil, signal, statistics, subprocess
-import sys, tempfile, threading, time, urllib.parse
+import argparse, http.client, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time, urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def stacks_of(service, n, rnd):
-    """n distinct stacks of a service: root-to-leaf paths of a random call tree (callers share prefixes, as in
-    real programs), 4 to 16 frames deep, over a vocabulary of 400 functions."""
-    fns = ["%s::fn%d" % (service, i) for i in range(400)]
-    out, seen = [], set()
-    while len(out) < n:
-        path, node = ["main"], 0
-        for d in range(rnd.randint(4, 16)):
-            # A node's children are drawn from 6 per node: paths diverge but keep shared prefixes.
-            node = node * 6 + rnd.randrange(6) + 1
-            path.append(fns[hash((service, node)) % len(fns)])
-        key = ";".join(path)
-        if key not in seen:
-            seen.add(key)
-            out.append(key)
-    return out
-
-
-def bodies(args, s):
-    """The folded bodies of series s, one per 10 s step, deterministic."""
-    rnd = random.Random(s)
-    st = stacks_of("svc%d" % s, args.stacks, rnd)
-    for _ in range(args.steps):
-        lines = rnd.sample(st, args.per_profile)
-        yield "".join("%s %d\n" % (l, rnd.randint(1, 50)) for l in lines).encode()
-
-
-def worker(args, url, shard, nshards, out_q):
-    """Pushes the series of this shard from `args.threads` threads; reports latencies."""
-    u = urllib.parse.urlparse(url)
-    jobs = []
-    for s in range(shard, args.series, nshards):
-        for i, body in enumerate(bodies(args, s)):
-            t = args.start + i * 10
-            jobs.append(("/ingest?name=svc%d.cpu%%7Bpod%%3Dp%d%%7D&from=%d&until=%d" % (s, s, t, t + 10), body))
-    lock = threading.Lock()
-    lat, errs = [], [0]
-
-    def run(part):
-        c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
-        for path, body in part:
-            t0 = time.perf_counter()
-            try:
-                c.request("POST", path, body)
-                r = c.getresponse()
-                r.read()
-                ok = r.status == 200
-            except Exception:
-                c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
-                ok = False
-            dt = time.perf_counter() - t0
-            with lock:
-                if ok:
-                    lat.append(dt)
-                else:
-                    errs[0] += 1
-
-    ths = [threading.Thread(target=run, args=(jobs[k::args.threads],)) for k in range(args.threads)]
-    for t in ths: t.start()
-    for t in ths: t.join()
-    out_q.put((lat, errs[0]))
+def build_pusher(tmp):
+    """bench/fleet_push.c, the fleet's generator and client (in C: the figure must be the server's)."""
+    exe = os.path.join(tmp, "fleet_push")
+    subprocess.check_call(["cc", "-O2", "-o", exe, os.path.join(ROOT, "bench", "fleet_push.c"), "-lcurl",
+                           "-lpthread"])
+    return exe
 
 
 def get(url, path, params):
@@ -102,9 +47,29 @@ def start_server(kiln, store, extra, log):
     sys.exit("kiln serve did not start: " + open(log).read())
 
 
-def rss_peak_kb(pid):
+def cpu_ticks(pid):
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return int(f[11]) + int(f[12])
+
+
+def wait_settled(pid, settle, limit=900):
+    """Waits `settle` seconds, then until the server has used under 5 % of a CPU for 2 s in a row. Pushing
+    hours of data in minutes is a backfill: kiln serve rolls an hour up once it has had no write for 30 s, at
+    its next minute tick (a live fleet's hours settle as they end). Queries are timed against that steady
+    state, not against the rollups being built."""
+    hz, t0, quiet, prev = os.sysconf("SC_CLK_TCK"), time.time(), 0, cpu_ticks(pid)
+    time.sleep(settle)
+    while quiet < 4 and time.time() - t0 < limit:
+        time.sleep(0.5)
+        cur = cpu_ticks(pid)
+        quiet = quiet + 1 if cur - prev < 0.05 * 0.5 * hz else 0
+        prev = cur
+    return time.time() - t0
+
+
+def rss_kb(pid, field):
     for l in open("/proc/%d/status" % pid):
-        if l.startswith("VmHWM:"):
+        if l.startswith(field + ":"):
             return int(l.split()[1])
     return 0
 
@@ -115,9 +80,10 @@ def main():
     ap.add_argument("--hours", type=float, default=1)
     ap.add_argument("--stacks", type=int, default=5000)
     ap.add_argument("--per-profile", type=int, default=200)
-    ap.add_argument("--procs", type=int, default=4)
-    ap.add_argument("--threads", type=int, default=16)
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--storage", help="where kiln serve stores (default: a new directory)")
     ap.add_argument("--queries", type=int, default=5)
+    ap.add_argument("--settle", type=float, default=95, help="seconds to let rollups be built before queries")
     ap.add_argument("--kiln", default=os.path.join(ROOT, "build", "kiln"))
     args = ap.parse_args()
     args.steps = max(1, int(args.hours * 360))
@@ -126,30 +92,30 @@ def main():
     now = int(time.time()) // 86400 * 86400 - 60
     args.start = now - args.steps * 10
     tmp = tempfile.mkdtemp(prefix="kiln-fleet-")
-    store, log = os.path.join(tmp, "store"), os.path.join(tmp, "serve.log")
+    pusher = build_pusher(tmp)
+    store, log = args.storage or os.path.join(tmp, "store"), os.path.join(tmp, "serve.log")
     srv, url = start_server(args.kiln, store, ["--retention", "0"], log)
     total = args.series * args.steps
     print("dataset: %d series x %d profiles (%.1f h at 10 s) = %d profiles of %d stacks from %d per service"
           % (args.series, args.steps, args.hours, total, args.per_profile, args.stacks))
-    q = mp.Queue()
-    t0 = time.perf_counter()
-    ps = [mp.Process(target=worker, args=(args, url, k, args.procs, q)) for k in range(args.procs)]
-    for p in ps: p.start()
-    lat, errs = [], 0
-    for _ in ps:
-        l, e = q.get()
-        lat += l
-        errs += e
-    for p in ps: p.join()
-    dt = time.perf_counter() - t0
+    out = subprocess.run([pusher, url, str(args.series), str(args.steps), str(args.start), str(args.stacks),
+                          str(args.per_profile), str(args.connections)], stdout=subprocess.PIPE, text=True).stdout
+    m = re.search(r"^ingest (\d+) (\d+) (\d+) ([0-9.]+)$", out, re.M)
+    if not m:
+        sys.exit("fleet_push failed: " + out)
+    acked, errs, dt = int(m.group(2)), int(m.group(3)), float(m.group(4))
+    sums = {int(k): int(v) for k, v in re.findall(r"^sum (\d+) (\d+)$", out, re.M)}
     print("ingest: %d profiles in %.1f s = %.0f profiles/s (%d errors), %d concurrent connections"
-          % (len(lat), dt, len(lat) / dt, errs, args.procs * args.threads))
-    print("ack latency: p50 %.1f ms, p99 %.1f ms, max %.1f ms"
-          % (pct(lat, .5) * 1e3, pct(lat, .99) * 1e3, max(lat) * 1e3))
-    # What the merges must sum to when their range holds all the data: the counts sent, at 100 Hz (x 10^7 ns).
-    def sent(series):
-        return sum(int(l.rsplit(b" ", 1)[1]) for s in series for b in bodies(args, s) for l in b.splitlines())
-    want = {'{service_name="svc0"}': sent([0]) * 10**7, "{}": sent(range(args.series)) * 10**7}
+          % (acked, dt, acked / dt, errs, args.connections))
+    m = re.search(r"^latency ([0-9.]+) ([0-9.]+) ([0-9.]+)$", out, re.M)
+    if m:
+        print("ack latency: p50 %.1f ms, p99 %.1f ms, max %.1f ms"
+              % tuple(float(x) * 1e3 for x in m.groups()))
+    # What the merges must sum to when their range holds all the data: the samples sent, at 100 Hz (x 10^7 ns).
+    want = {'{service_name="svc0"}': sums.get(0, 0) * 10**7, "{}": sum(sums.values()) * 10**7}
+    rss_ingest = rss_kb(srv.pid, "VmHWM")
+    print("server settled (rollups of the pushed hours) %.0f s after the last push"
+          % wait_settled(srv.pid, args.settle))
     for name, secs, sel in (("1 h, one service", 3600, '{service_name="svc0"}'),
                             ("24 h, one service", 86400, '{service_name="svc0"}'),
                             ("7 d, all series", 7 * 86400, "{}")):
@@ -168,7 +134,8 @@ def main():
     stored = int(re.search(r"^kiln_store_profiles (\d+)", m, re.M).group(1))
     nbytes = int(re.search(r"^kiln_store_bytes (\d+)", m, re.M).group(1))
     print("storage: %d profiles, %d bytes, %.0f bytes per profile" % (stored, nbytes, nbytes / max(stored, 1)))
-    print("server peak RSS: %.1f MiB" % (rss_peak_kb(srv.pid) / 1024))
+    print("server peak RSS: %.1f MiB while ingesting, %.1f MiB with the queries"
+          % (rss_ingest / 1024, rss_kb(srv.pid, "VmHWM") / 1024))
     srv.send_signal(signal.SIGTERM)
     srv.wait()
     # Retention: a restart with a retention shorter than the data's age drops its days, as whole files.
@@ -184,7 +151,7 @@ def main():
     srv.send_signal(signal.SIGTERM)
     srv.wait()
     shutil.rmtree(tmp)
-    sys.exit(1 if errs or not lat else 0)
+    sys.exit(1 if errs or not acked else 0)
 
 
 if __name__ == "__main__":

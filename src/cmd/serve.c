@@ -141,6 +141,7 @@ int cmd_serve(int argc, char **argv)
 		return usage_error(&serve_help, "%s", e.msg);
 	so.location = o.storage;
 	so.max_series = (uint64_t)o.max_series;
+	so.settle_ns = 30 * 1000000000LL; /* hours still being written (a backfill) are rolled up once they settle */
 	srv.limits = (struct server_limits){ (size_t)o.max_body, (size_t)o.max_samples, (size_t)o.max_labels,
 					     (uint64_t)o.max_series, o.rate };
 	srv.retention_ns = so.retention_ns;

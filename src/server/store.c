@@ -1,6 +1,7 @@
 /*
- * The storage interface (store.h): backend selection by location, and what every backend shares: encoding a
- * write into content-addressed frames, stacks and a packed (stack, value) vector (store_impl.h).
+ * The storage interface (store.h): backend selection by location, and what every backend shares (store_impl.h):
+ * encoding a write into content-addressed frames and stacks, rebuilding stored stacks, sums and the compaction
+ * plan. The packed (stack, value) vectors are in store_pack.c.
  */
 #include "server/store_impl.h"
 
@@ -368,112 +369,135 @@ void store_enc_release(struct store_enc *enc)
 	memset(enc, 0, sizeof(*enc));
 }
 
-/* ---- packed vectors ----------------------------------------------------------------------------------------- */
+/* ---- rebuilding stacks, sums, compaction plans (both backends) ---------------------------------------------- */
 
-static void put_varint(struct buf *b, uint64_t v)
+#define REBUILD_MAX_DEPTH (1 << 20) /* deeper than any real stack: a parent loop in damaged rows */
+
+int store_rebuild_stack(struct store_rebuild *b, int64_t sid, uint32_t *node, struct err *e)
 {
-	unsigned char tmp[10];
+	size_t n = 0;
+	uint32_t at = 0;
+	uint64_t *placed;
+	int rc;
+
+	for (int64_t id = sid; id;) {
+		if ((placed = u64map_find(&b->nodes, (uint64_t)id))) {
+			at = (uint32_t)*placed;
+			break;
+		}
+		if (n >= REBUILD_MAX_DEPTH)
+			return err_set(e, "the store is damaged: stack %lld loops", (long long)sid);
+		ALLOC_GROW(b->chain, 2 * n + 2, b->chain_alloc);
+		b->chain[2 * n] = id;
+		if ((rc = b->node(b->arg, id, &id, &b->chain[2 * n + 1], e))) {
+			if (rc > 0)
+				err_set(e, "the store is damaged: stack %lld is missing", (long long)b->chain[2 * n]);
+			return rc;
+		}
+		n++;
+	}
+	while (n--) {
+		int64_t fid = b->chain[2 * n + 1];
+		uint64_t *f = u64map_find(&b->frames, (uint64_t)fid);
+		uint32_t frame;
+		int ins;
+
+		if (f) {
+			frame = (uint32_t)*f;
+		} else {
+			if ((rc = b->frame(b->arg, fid, &frame, e))) {
+				if (rc > 0)
+					err_set(e, "the store is damaged: frame %lld is missing", (long long)fid);
+				return rc;
+			}
+			*u64map_insert(&b->frames, (uint64_t)fid, &ins) = frame;
+		}
+		at = profile_node(b->out, at, frame);
+		*u64map_insert(&b->nodes, (uint64_t)b->chain[2 * n], &ins) = at;
+	}
+	*node = at;
+	return 0;
+}
+
+void store_rebuild_release(struct store_rebuild *b)
+{
+	u64map_release(&b->nodes);
+	u64map_release(&b->frames);
+	free(b->chain);
+	b->chain = NULL;
+	b->chain_alloc = 0;
+}
+
+int store_sums_add(void *arg, int64_t id, int64_t value)
+{
+	struct store_sums *s = arg;
+	int ins;
+	uint64_t *slot = u64map_insert(&s->map, (uint64_t)id, &ins);
+
+	if (ins) {
+		ALLOC_GROW(s->ids, s->n + 1, s->alloc);
+		s->v = xrealloc(s->v, s->alloc * sizeof(*s->v));
+		s->ids[s->n] = id;
+		s->v[s->n] = 0;
+		*slot = s->n++;
+	}
+	s->v[*slot] = sat_add64(s->v[*slot], value);
+	return 0;
+}
+
+int64_t store_sums_pack(const struct store_sums *s, struct buf *out)
+{
+	int64_t (*pairs)[2] = xcalloc(s->n + 1, sizeof(*pairs)), total = 0;
 	size_t n = 0;
 
-	do {
-		tmp[n] = v & 0x7f;
-		v >>= 7;
-		if (v)
-			tmp[n] |= 0x80;
-		n++;
-	} while (v);
-	buf_add(b, tmp, n);
-}
-
-static int get_varint(const unsigned char *d, size_t len, size_t *pos, uint64_t *v)
-{
-	uint64_t r = 0;
-
-	for (unsigned shift = 0; shift < 64; shift += 7) {
-		if (*pos >= len)
-			return -1;
-		r |= (uint64_t)(d[*pos] & 0x7f) << shift;
-		if (!(d[(*pos)++] & 0x80)) {
-			*v = r;
-			return 0;
-		}
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->v[i])
+			continue;
+		pairs[n][0] = s->ids[i];
+		pairs[n++][1] = s->v[i];
+		total = sat_add64(total, s->v[i]);
 	}
-	return -1;
+	store_pack_pairs(out, pairs, n);
+	free(pairs);
+	return total;
 }
 
-static uint64_t gcd64(uint64_t a, uint64_t b)
+void store_sums_release(struct store_sums *s)
 {
-	while (b) {
-		uint64_t t = a % b;
-		a = b;
-		b = t;
+	u64map_release(&s->map);
+	free(s->ids);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+bool store_compact_next(int64_t hour_until, int64_t day_until, int64_t data_hour, int64_t now_ns,
+			struct store_compact_plan *p)
+{
+	int64_t closed = store_floor_to(now_ns - STORE_COMPACT_GRACE_NS, STORE_HOUR_NS), hour;
+
+	p->hour = -1;
+	/*
+	 * No data at or after the watermark: it stays. Moving it up to now would make every profile that a
+	 * backfill brings for an earlier hour a late one, stored again as rollup rows of its hour and day.
+	 */
+	if (data_hour < 0)
+		return false;
+	if (data_hour >= closed) {
+		/* No data in closed hours: the watermark moves up to what has closed (empty hours need no rows). */
+		hour = closed;
+	} else {
+		p->hour = data_hour;
+		hour = data_hour + STORE_HOUR_NS;
 	}
-	return a;
-}
-
-static uint64_t abs64(int64_t v)
-{
-	return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-}
-
-void store_pack(struct buf *out, const int64_t *ids, const int64_t *values, size_t n)
-{
-	uint64_t g = 0;
-	int64_t prev = 0;
-
-	for (size_t i = 0; i < n && g != 1; i++)
-		g = gcd64(g, abs64(values[i]));
-	if (!g || g > INT64_MAX)
-		g = 1;
-	put_varint(out, n);
-	put_varint(out, g);
-	for (size_t i = 0; i < n; i++) {
-		int64_t q = values[i] / (int64_t)g;
-
-		put_varint(out, (uint64_t)(ids[i] - prev));
-		put_varint(out, ((uint64_t)q << 1) ^ (uint64_t)(q >> 63));
-		prev = ids[i];
-	}
-}
-
-static int cmp_pair(const void *a, const void *b)
-{
-	const int64_t *x = a, *y = b;
-
-	return (x[0] > y[0]) - (x[0] < y[0]);
-}
-
-void store_pack_pairs(struct buf *out, int64_t (*pairs)[2], size_t n)
-{
-	int64_t *ids = xcalloc(n + 1, sizeof(*ids)), *values = xcalloc(n + 1, sizeof(*values));
-
-	qsort(pairs, n, sizeof(*pairs), cmp_pair);
-	for (size_t i = 0; i < n; i++) {
-		ids[i] = pairs[i][0];
-		values[i] = pairs[i][1];
-	}
-	store_pack(out, ids, values, n);
-	free(ids);
-	free(values);
-}
-
-int store_unpack(const unsigned char *d, size_t len, int (*cb)(void *arg, int64_t id, int64_t value), void *arg)
-{
-	uint64_t n, g, delta, zz;
-	size_t pos = 0;
-	int64_t id = 0, q, v;
-
-	if (get_varint(d, len, &pos, &n) || get_varint(d, len, &pos, &g) || !g || g > INT64_MAX || n > len)
-		return -1;
-	for (uint64_t i = 0; i < n; i++) {
-		if (get_varint(d, len, &pos, &delta) || get_varint(d, len, &pos, &zz))
-			return -1;
-		id = (int64_t)((uint64_t)id + delta);
-		q = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
-		if (__builtin_mul_overflow(q, (int64_t)g, &v))
-			return -1;
-		if (cb(arg, id, v))
-			return -1;
-	}
-	return pos == len ? 0 : -1;
+	if (hour <= hour_until)
+		return false;
+	/* Days wholly below the new hour watermark roll up from their hours. */
+	if (!day_until)
+		day_until = store_floor_to(hour_until ? hour_until : hour - STORE_HOUR_NS, STORE_DAY_NS);
+	p->day_from = day_until;
+	while (day_until + STORE_DAY_NS <= hour)
+		day_until += STORE_DAY_NS;
+	p->hour_until = hour;
+	p->day_until = day_until;
+	return true;
 }

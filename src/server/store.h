@@ -29,6 +29,10 @@ struct store_opts {
 	int64_t retention_ns;   /* 0: keep forever */
 	bool read_only;         /* a query-only replica connection */
 	uint64_t max_series;    /* distinct series per tenant; 0: no limit (a write past it fails with STORE_ELIMIT) */
+	/* Compaction leaves an hour alone until it has had no write for this long (wall clock), so that a backfill
+	 * or a burst of late data is rolled up once, not stored again as a late rollup row per profile. 0: no wait
+	 * (SQLite only; PostgreSQL's writers share no clock of writes). */
+	int64_t settle_ns;
 };
 
 /* What store_ingest() returns when a limit (not a fault) refused the write: the client's error. */

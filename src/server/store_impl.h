@@ -10,9 +10,11 @@
 #ifndef KILN_SERVER_STORE_IMPL_H
 #define KILN_SERVER_STORE_IMPL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/hash.h"
 #include "server/store.h"
 
 struct buf;
@@ -110,15 +112,66 @@ int64_t store_id_of(const void *data, size_t len);
 int64_t store_random_id(void);
 
 /*
- * The packed vector of a profile: (id, value) pairs sorted by id, stored as a count, a common divisor of the
- * values (CPU values are multiples of the sampling period), then per pair the id's delta from the previous
- * one and the value over the divisor (zigzag), all varints. `ids` must ascend.
+ * The packed vector of a profile: (id, value) pairs sorted by id, values over their common divisor (CPU values
+ * are multiples of the sampling period), in the shorter of two forms: varints (per pair the id's gap and the
+ * value), or bit-packed (the gaps Rice-coded, the values in as many bits as the largest needs). store.c has the
+ * layouts. `ids` must ascend.
  */
 void store_pack(struct buf *out, const int64_t *ids, const int64_t *values, size_t n);
 /* Packs (id, value) pairs in any order (sorts them). */
 void store_pack_pairs(struct buf *out, int64_t (*pairs)[2], size_t n);
 /* Decodes, calling `cb` per pair; -1 when the vector is malformed. */
 int store_unpack(const unsigned char *d, size_t len, int (*cb)(void *arg, int64_t id, int64_t value), void *arg);
+
+/*
+ * Rebuilding stored stacks as nodes of a profile (both backends): a stack is walked up through its stored
+ * parents to a node already placed (or the root), then placed root first, iteratively (stacks can be deep). The
+ * backend says where a stored node and frame come from; each is asked for once per rebuild.
+ */
+struct store_rebuild {
+	struct profile *out;
+	/* The parent (0: none) and frame of stored stack node `id`: 0, 1 when it is missing, -1 with `e` set. */
+	int (*node)(void *arg, int64_t id, int64_t *parent, int64_t *frame, struct err *e);
+	/* Adds stored frame `frame` to `out` as `*idx`: 0, 1 when it is missing, -1 with `e` set. */
+	int (*frame)(void *arg, int64_t frame, uint32_t *idx, struct err *e);
+	void *arg;
+	struct u64map nodes;  /* stored stack id -> node of out */
+	struct u64map frames; /* stored frame id -> frame of out */
+	int64_t *chain;       /* (id, frame) pairs of the walk */
+	size_t chain_alloc;
+};
+/* The node of stored stack `id` in b->out: 0; 1 when a node or frame is missing (e says which); -1 on a loop or
+ * an error of the backend. */
+int store_rebuild_stack(struct store_rebuild *b, int64_t id, uint32_t *node, struct err *e);
+void store_rebuild_release(struct store_rebuild *b);
+
+/* Values summed by id (a stack, a step), in first-seen order; what merges and rollups accumulate. */
+struct store_sums {
+	struct u64map map; /* id -> index in ids/v */
+	int64_t *ids, *v;
+	size_t n, alloc;
+};
+#define STORE_SUMS_INIT { U64MAP_INIT, NULL, NULL, 0, 0 }
+int store_sums_add(void *sums, int64_t id, int64_t value); /* a store_unpack() callback */
+/* Packs the non-zero sums (store_pack); returns their total. */
+int64_t store_sums_pack(const struct store_sums *s, struct buf *out);
+void store_sums_release(struct store_sums *s);
+
+/*
+ * Compaction's plan, the same for both backends: given the watermarks, the first hour at or after
+ * `hour_until` that holds data (-1: none) and the time now, the hour to roll up (-1: none; hours still open,
+ * with a grace period for stragglers, are not) and the days this completes, [day_from, day_until), which roll
+ * up from their hours. False when the watermarks stay where they are (always when there is no data after
+ * them: a backfill of earlier hours then finds them unmoved).
+ */
+#define STORE_COMPACT_GRACE_NS (5 * 60 * 1000000000LL)
+struct store_compact_plan {
+	int64_t hour;                 /* -1: no hour to roll up */
+	int64_t day_from;             /* days in [day_from, day_until) step STORE_DAY_NS */
+	int64_t hour_until, day_until; /* the new watermarks */
+};
+bool store_compact_next(int64_t hour_until, int64_t day_until, int64_t data_hour, int64_t now_ns,
+			struct store_compact_plan *p);
 
 /* Parses a label key of store_enc back into `labels` (strings point into `key`, which is modified). */
 size_t store_labels_parse(char *key, struct label_pair *labels, size_t max);

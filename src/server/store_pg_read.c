@@ -260,51 +260,45 @@ out:
 	return rc;
 }
 
-/* The node of stack `sid` in `out`, made from the cache; UINT32_MAX when the cache lacks a piece. Called with
- * the cache lock held. */
-static uint32_t stack_node(struct pg_store *s, uint64_t tk, uint64_t sid, struct u64map *memo, struct profile *out)
+/* store_rebuild's view of the cache, whose lock the caller holds. */
+struct pg_rebuild {
+	struct pg_store *s;
+	uint64_t tk;
+	struct profile *out;
+};
+
+static int cached_node(void *arg, int64_t id, int64_t *parent, int64_t *frame, struct err *e)
 {
-	uint64_t chain[1024];
-	size_t n = 0;
-	uint32_t node = 0;
+	const struct pg_rebuild *r = arg;
+	const uint64_t *p = u64map_find(&r->s->stack_parent, row_key(r->tk, ROW_STACK, (uint64_t)id));
+	const uint64_t *f = u64map_find(&r->s->stack_frame, row_key(r->tk, ROW_STACK, (uint64_t)id));
 
-	/* Walk up to a stack already placed (or the root), then come back down creating nodes. */
-	while (sid) {
-		uint64_t *m = u64map_find(memo, sid);
+	if (!p || !f)
+		return 1;
+	*parent = (int64_t)*p;
+	*frame = (int64_t)*f;
+	return 0;
+}
 
-		if (m) {
-			node = (uint32_t)*m;
-			break;
-		}
-		uint64_t *parent = u64map_find(&s->stack_parent, row_key(tk, ROW_STACK, sid));
+static int cached_frame(void *arg, int64_t frame, uint32_t *idx, struct err *e)
+{
+	const struct pg_rebuild *r = arg;
+	const uint64_t *fidx = u64map_find(&r->s->frame_index, row_key(r->tk, ROW_FRAME, (uint64_t)frame));
+	struct profile *out = r->out;
+	const struct frame_info *fi;
+	struct frame f = { 0 };
 
-		if (!parent)
-			return UINT32_MAX;
-		if (n == sizeof(chain) / sizeof(chain[0]))
-			return UINT32_MAX - 1; /* deeper than any real stack: a loop in damaged rows */
-		chain[n++] = sid;
-		sid = *parent;
-	}
-	while (n) {
-		uint64_t id = chain[--n];
-		uint64_t *fidx = u64map_find(&s->frame_index,
-					     row_key(tk, ROW_FRAME, *u64map_find(&s->stack_frame, row_key(tk, ROW_STACK, id))));
-
-		if (!fidx)
-			return UINT32_MAX;
-		const struct frame_info *fi = &s->frames[*fidx];
-		struct frame f = { 0 };
-
-		f.function = profile_intern_str(out, strtab_str(&s->strings, fi->name));
-		f.file = profile_intern_str(out, strtab_str(&s->strings, fi->file));
-		f.module = profile_intern_str(out, strtab_str(&s->strings, fi->module));
-		f.line = fi->line > 0 && fi->line <= UINT32_MAX ? (uint32_t)fi->line : 0;
-		f.kind = fi->kind;
-		f.addr = (uint64_t)fi->addr;
-		node = profile_node(out, node, profile_frame(out, &f));
-		*u64map_insert(memo, id, &(int){ 0 }) = node;
-	}
-	return node;
+	if (!fidx)
+		return 1;
+	fi = &r->s->frames[*fidx];
+	f.function = profile_intern_str(out, strtab_str(&r->s->strings, fi->name));
+	f.file = profile_intern_str(out, strtab_str(&r->s->strings, fi->file));
+	f.module = profile_intern_str(out, strtab_str(&r->s->strings, fi->module));
+	f.line = fi->line > 0 && fi->line <= UINT32_MAX ? (uint32_t)fi->line : 0;
+	f.kind = fi->kind;
+	f.addr = (uint64_t)fi->addr;
+	*idx = profile_frame(out, &f);
+	return 0;
 }
 
 /* Adds the sample types of the profile type ID ("name:type:unit:period_type:period_unit") to an empty `out`. */
@@ -328,36 +322,31 @@ static int set_column(struct profile *out, const char *type_id, struct err *e)
 static int build_profile(struct pg_store *s, PGconn *c, const char *tenant, struct merge_acc *acc,
 			 struct profile *out, struct err *e)
 {
-	uint64_t tk = tenant_key(tenant);
+	struct pg_rebuild pr = { s, tenant_key(tenant), out };
 
 	for (int attempt = 0; attempt < 3; attempt++) {
-		struct u64map memo = U64MAP_INIT;
+		struct store_rebuild b = { out, cached_node, cached_frame, &pr, U64MAP_INIT, U64MAP_INIT, NULL, 0 };
 		size_t pos = 0;
 		uint64_t k, v;
-		uint32_t bad = 0;
+		uint32_t node;
+		int rc = 0;
 
 		if (fetch_stacks(s, c, tenant, &acc->values, e))
 			return -1;
 		pthread_mutex_lock(&s->cache_lock);
 		/* Place everything first, then add: a failure half-way must not leave half a profile. */
-		while (!bad && u64map_next(&acc->values, &pos, &k, &v)) {
-			uint32_t node = stack_node(s, tk, k, &memo, out);
-
-			if (node >= UINT32_MAX - 1)
-				bad = node;
-		}
-		if (!bad) {
+		while (!rc && u64map_next(&acc->values, &pos, &k, &v))
+			rc = store_rebuild_stack(&b, (int64_t)k, &node, e);
+		if (!rc) {
 			pos = 0;
 			while (u64map_next(&acc->values, &pos, &k, &v))
-				profile_add_sample1(out, (uint32_t)*u64map_find(&memo, k), 0, (int64_t)v);
+				profile_add_sample1(out, (uint32_t)*u64map_find(&b.nodes, k), 0, (int64_t)v);
 		}
 		pthread_mutex_unlock(&s->cache_lock);
-		u64map_release(&memo);
-		if (!bad)
-			return 0;
-		if (bad == UINT32_MAX - 1)
-			return err_set(e, "stored stacks of tenant '%s' are damaged (a parent loop)", tenant);
-		/* UINT32_MAX: a stack unknown to the database (damaged) or evicted from the cache meanwhile. */
+		store_rebuild_release(&b);
+		if (rc <= 0)
+			return rc;
+		/* A stack unknown to the database (damaged) or evicted from the cache meanwhile: fetch again. */
 	}
 	return err_set(e, "stored stacks of tenant '%s' are incomplete", tenant);
 }

@@ -18,7 +18,6 @@
 
 #include "profile/profile.h"
 
-#define GRACE_NS (5 * 60 * 1000000000LL) /* an hour is compacted this long after it ends */
 #define MAX_HOURS_PER_CALL 48
 
 int pg_watermarks(PGconn *c, const char *tenant, bool share, int64_t *hour_until, int64_t *day_until,
@@ -86,40 +85,21 @@ struct rollup {
 struct bucket {
 	uint64_t series; /* the series being summed, 0 before the first row */
 	int64_t profiles;
-	struct u64map acc;
+	struct store_sums acc;
 	struct rollup *done;
 	size_t done_nr, done_alloc;
 };
 
-static int bucket_add(void *arg, int64_t stack, int64_t value)
-{
-	struct bucket *b = arg;
-	uint64_t *slot = u64map_insert(&b->acc, (uint64_t)stack, &(int){ 0 });
-
-	*slot = (uint64_t)sat_add64((int64_t)*slot, value);
-	return 0;
-}
-
 /* Packs the rollup of the series summed so far. */
 static void bucket_flush(struct bucket *b)
 {
-	int64_t (*pairs)[2];
 	struct rollup ru = { b->series, b->profiles, 0, BUF_INIT };
-	size_t n = 0, pos = 0;
-	uint64_t k, v;
 
 	if (!b->series)
 		return;
-	pairs = xcalloc(b->acc.nr + 1, sizeof(*pairs));
-	while (u64map_next(&b->acc, &pos, &k, &v)) {
-		pairs[n][0] = (int64_t)k;
-		pairs[n++][1] = (int64_t)v;
-		ru.total = sat_add64(ru.total, (int64_t)v);
-	}
-	store_pack_pairs(&ru.body, pairs, n);
-	free(pairs);
+	ru.total = store_sums_pack(&b->acc, &ru.body);
 	PUSH(b->done, b->done_nr, b->done_alloc, ru);
-	u64map_release(&b->acc);
+	store_sums_release(&b->acc);
 	b->profiles = 0;
 	b->series = 0;
 }
@@ -133,7 +113,8 @@ static int bucket_row(void *arg, const PGresult *r, struct err *e)
 		bucket_flush(b);
 	b->series = series;
 	b->profiles += PQgetlength(r, 0, 2) == 8 ? field_i64(r, 0, 2) : 1;
-	if (store_unpack((const unsigned char *)PQgetvalue(r, 0, 1), (size_t)PQgetlength(r, 0, 1), bucket_add, b))
+	if (store_unpack((const unsigned char *)PQgetvalue(r, 0, 1), (size_t)PQgetlength(r, 0, 1), store_sums_add,
+			 &b->acc))
 		return err_set(e, "a stored profile is damaged");
 	return 0;
 }
@@ -141,7 +122,7 @@ static int bucket_row(void *arg, const PGresult *r, struct err *e)
 /* Rolls up one hour (from raw profiles) or one day (from hour rollups) of a tenant. */
 static int compact_bucket(PGconn *c, const char *tenant, int level, int64_t start, struct err *e)
 {
-	struct bucket b = { 0, 0, U64MAP_INIT, NULL, 0, 0 };
+	struct bucket b = { 0, 0, STORE_SUMS_INIT, NULL, 0, 0 };
 	char s0[32], s1[32];
 	const char *v[] = { tenant, s0, s1 };
 	int rc;
@@ -163,7 +144,7 @@ static int compact_bucket(PGconn *c, const char *tenant, int level, int64_t star
 		buf_release(&b.done[i].body);
 	}
 	free(b.done);
-	u64map_release(&b.acc);
+	store_sums_release(&b.acc);
 	return rc;
 }
 
@@ -187,13 +168,13 @@ static int64_t next_data_hour(PGconn *c, const char *tenant, int64_t t, struct e
 }
 
 /*
- * One step of compaction for a tenant, in one transaction: the next hour with data that has ended (with a
- * grace period for stragglers), and the days that this completes. Returns 1 when it did something, 0 when
- * the tenant is up to date, -1 on error.
+ * One step of compaction for a tenant (store_compact_next), in one transaction. Returns 1 when it did
+ * something, 0 when the tenant is up to date, -1 on error.
  */
 static int compact_step(PGconn *c, const char *tenant, int64_t now_ns, struct err *e)
 {
-	int64_t hour_until, day_until, hour, closed = store_floor_to(now_ns - GRACE_NS, HOUR_NS);
+	int64_t hour_until, day_until, hour;
+	struct store_compact_plan p;
 	char h[32], d[32];
 	const char *v[] = { tenant, h, d };
 
@@ -208,28 +189,17 @@ static int compact_step(PGconn *c, const char *tenant, int64_t now_ns, struct er
 	hour = next_data_hour(c, tenant, hour_until, e);
 	if (hour == -2)
 		goto fail;
-	if (hour < 0 || hour >= closed) {
-		/* No data in closed hours: the watermark moves up to what has closed (empty hours need no rows). */
-		hour = closed;
-	} else {
-		if (compact_bucket(c, tenant, 1, hour, e))
-			goto fail;
-		hour += HOUR_NS;
-	}
-	if (hour <= hour_until) {
+	if (!store_compact_next(hour_until, day_until, hour, now_ns, &p)) {
 		PQclear(PQexec(c, "ROLLBACK"));
 		return 0;
 	}
-	/* Days wholly below the new hour watermark, from their hour rollups. */
-	if (!day_until)
-		day_until = store_floor_to(hour_until ? hour_until : hour - HOUR_NS, DAY_NS);
-	for (int64_t day = day_until; day + DAY_NS <= hour; day += DAY_NS) {
+	if (p.hour >= 0 && compact_bucket(c, tenant, 1, p.hour, e))
+		goto fail;
+	for (int64_t day = p.day_from; day < p.day_until; day += DAY_NS)
 		if (compact_bucket(c, tenant, 2, day, e))
 			goto fail;
-		day_until = day + DAY_NS;
-	}
-	snprintf(h, sizeof(h), "%lld", (long long)hour);
-	snprintf(d, sizeof(d), "%lld", (long long)day_until);
+	snprintf(h, sizeof(h), "%lld", (long long)p.hour_until);
+	snprintf(d, sizeof(d), "%lld", (long long)p.day_until);
 	if (run_ok(c, "UPDATE kiln_compaction SET hour_until = $2::bigint, day_until = $3::bigint WHERE tenant = $1",
 		   3, v, e) ||
 	    run_ok(c, "COMMIT", 0, NULL, e))

@@ -19,8 +19,7 @@ static const char meta_schema[] =
 	"CREATE TABLE IF NOT EXISTS tenants(id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS frames(tenant INTEGER, id INTEGER, function TEXT, module TEXT, file TEXT,"
 	" line INTEGER, addr INTEGER, kind INTEGER, PRIMARY KEY(tenant, id)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS stacks(tenant INTEGER, id INTEGER, parent INTEGER, frame INTEGER,"
-	" PRIMARY KEY(tenant, id)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS stacks(seq INTEGER PRIMARY KEY, parent INTEGER, frame INTEGER, tenant INTEGER);"
 	"CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, tenant INTEGER, ptype TEXT, labels TEXT);"
 	"CREATE INDEX IF NOT EXISTS series_tenant ON series(tenant, ptype);"
 	"CREATE TABLE IF NOT EXISTS series_labels(tenant INTEGER, name TEXT, value TEXT, series INTEGER,"
@@ -198,6 +197,7 @@ static void sq_close(struct store *st)
 	u64map_release(&s->known_series);
 	u64map_release(&s->known_tenants);
 	u64map_release(&s->counted_series);
+	u64map_release(&s->last_write);
 	u64map_release(&s->tenant_series);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->cache.lock);
@@ -225,6 +225,77 @@ static const struct store_backend sqlite_backend = {
 	.stats = sq_stats,
 	.compact = sq_compact,
 };
+
+/*
+ * meta.db's format: 3 numbers stack nodes (their parents are node numbers, partitions refer to them) and keeps
+ * neither their content ids nor, below the root, their tenant: both follow from the parent's.
+ */
+#define META_VERSION 3
+
+static int check_version(struct sq_store *s, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int version = -1, tables = -1;
+
+	if (sqlite3_prepare_v2(s->wdb, "SELECT (SELECT user_version FROM pragma_user_version),"
+				       " (SELECT count(*) FROM sqlite_schema)", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		version = sqlite3_column_int(st, 0);
+		tables = sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (version < 0)
+		return sq_err(s->wdb, "reading the store's format", e);
+	if (tables && version != META_VERSION)
+		return err_set(e, "'%s' holds a store of another format (%d, this kiln writes %d); start a new directory",
+			       s->dir, version, META_VERSION);
+	return tables ? 0 : sq_exec(s->wdb, "PRAGMA user_version = 3", e);
+}
+
+/*
+ * Every stored stack node, by content: a node's content id is made from its parent's and its frame's (as
+ * store.c makes it) and its tenant is its root's, so a node row holds neither. Nodes come after their parents.
+ */
+static int load_stacks(struct sq_store *s, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t (*node)[2] = NULL; /* by number: content id, tenant */
+	size_t alloc = 0;
+	int rc;
+
+	s->next_stack = 1;
+	if (sqlite3_prepare_v2(s->wdb, "SELECT seq, parent, frame, tenant FROM stacks ORDER BY seq", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return sq_err(s->wdb, "reading stacks", e);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(st, 0), parent = sqlite3_column_int64(st, 1), key[2];
+		size_t had = alloc;
+		int ins;
+
+		if (seq < 1 || parent < 0 || parent >= seq || seq > INT32_MAX) {
+			sqlite3_finalize(st);
+			free(node);
+			return err_set(e, "the store is damaged: stack node %lld", (long long)seq);
+		}
+		ALLOC_GROW(node, (size_t)seq + 1, alloc);
+		memset(node + had, 0, (alloc - had) * sizeof(*node));
+		if (parent && !node[parent][0]) {
+			sqlite3_finalize(st);
+			free(node);
+			return err_set(e, "the store is damaged: stack node %lld has no parent", (long long)seq);
+		}
+		key[0] = parent ? node[parent][0] : 0;
+		key[1] = sqlite3_column_int64(st, 2);
+		node[seq][0] = store_id_of(key, sizeof(key));
+		node[seq][1] = parent ? node[parent][1] : sqlite3_column_int64(st, 3);
+		key[0] = node[seq][1];
+		key[1] = node[seq][0];
+		*u64map_insert(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key)), &ins) = (uint64_t)seq;
+		s->next_stack = seq + 1;
+	}
+	sqlite3_finalize(st);
+	free(node);
+	return rc == SQLITE_DONE ? 0 : sq_err(s->wdb, "reading stacks", e);
+}
 
 /* The series counts per tenant, for the limit (a series is counted once, when first stored). */
 static int load_series_counts(struct sq_store *s, struct err *e)
@@ -254,6 +325,7 @@ struct store *store_sqlite_open(const struct store_opts *o, struct err *e)
 	s->dir = xstrdup(o->location);
 	s->retention_ns = o->retention_ns;
 	s->max_series = o->max_series;
+	s->settle_ns = o->settle_ns;
 	s->read_only = o->read_only;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->cache.lock, NULL);
@@ -273,8 +345,8 @@ struct store *store_sqlite_open(const struct store_opts *o, struct err *e)
 			goto fail;
 		}
 	} else {
-		if (sq_open(path.buf, true, &s->wdb, e) || sq_exec(s->wdb, meta_schema, e) ||
-		    load_series_counts(s, e) || sq_read_watermarks(s->wdb, &s->hour_until, &s->day_until, e))
+		if (sq_open(path.buf, true, &s->wdb, e) || check_version(s, e) || sq_exec(s->wdb, meta_schema, e) ||
+		    load_series_counts(s, e) || load_stacks(s, e) || sq_read_watermarks(s->wdb, &s->hour_until, &s->day_until, e))
 			goto fail;
 		if (pthread_create(&s->writer, NULL, sq_writer_main, s)) {
 			err_set(e, "cannot start the store's writer thread");

@@ -1,7 +1,7 @@
 /*
  * The SQLite backend of store.h, shared between its writer (store_sqlite.c) and its queries
  * (store_sqlite_query.c). A directory holds meta.db (tenants, frames, stacks, series and the label index) and
- * one file per UTC day, p-YYYYMMDD.db (profiles as packed vectors of partition-local stack ids, the map from
+ * one file per UTC day, p-YYYYMMDD.db (profiles as packed vectors of stack ids local to their series, the map from
  * those ids to stacks, and which series have data that day), opened on demand; retention deletes whole files.
  */
 #ifndef KILN_SERVER_STORE_SQLITE_H
@@ -19,12 +19,15 @@
 struct buf;
 struct sq_job;
 
-/* A partition open for writing: its connection and its map from (tenant, stack) to local id. */
+/*
+ * A partition open for writing: its connection and its map from (series, stack) to local id. Local ids are
+ * numbered per series, so that the ids of a profile are close together: sorted, their deltas take a byte each.
+ */
 struct sq_wpart {
 	int64_t day; /* days since the epoch; -1 when the slot is free */
 	sqlite3 *db;
-	struct u64map local;
-	int64_t next_local;
+	struct u64map local;      /* key of (series, stack number) -> local id */
+	struct u64map last_local; /* series -> its highest local id */
 	uint64_t last_use;
 };
 
@@ -37,7 +40,7 @@ struct sq_wpart {
  */
 struct sq_stack_cache {
 	pthread_mutex_t lock;
-	struct u64map index; /* hash of (tenant, stack id) -> slot in pf */
+	struct u64map index; /* stack node number -> slot in pf */
 	int64_t (*pf)[2];    /* parent, frame */
 	size_t n, alloc, cap;
 };
@@ -59,12 +62,19 @@ struct sq_store {
 
 	/* The writer thread's own. */
 	sqlite3 *wdb;
-	struct u64map known_stacks, known_frames, known_series, known_tenants;
+	/* (tenant, stack id) -> the node's number in meta.db (0: not stored), every stored node, loaded at open:
+	 * nodes are numbered in the order they are stored, so that new ones append to the table's B-tree (keyed
+	 * by content id, every batch would rewrite pages all over an index of millions of rows). */
+	struct u64map known_stacks;
+	int64_t next_stack;
+	struct u64map known_frames, known_series, known_tenants;
 	struct u64map tenant_series;  /* tenant id -> its number of series */
 	struct u64map counted_series; /* the series counted in tenant_series */
 	struct sq_wpart wparts[SQ_WPARTS];
 	uint64_t tick;
 	int64_t hour_until, day_until; /* the rollup watermarks (store_sqlite_rollup.c) */
+	int64_t settle_ns;
+	struct u64map last_write; /* hour (its start) -> wall clock of its last write, while settle_ns matters */
 };
 
 /* The writer (store_sqlite_write.c). */
@@ -82,6 +92,8 @@ int sq_read_watermarks(sqlite3 *meta, int64_t *hour_until, int64_t *day_until, s
 /* Adds a rollup row to a partition. */
 int sq_rollup_add(sqlite3 *db, int64_t series, int level, int64_t bucket, int64_t profiles, int64_t total,
 		  const struct buf *data, struct err *e);
+/* Notes a write to the hour of `from_ns`, for settle_ns. */
+void sq_note_write(struct sq_store *s, int64_t from_ns);
 /* Compaction, in the writer thread: steps taken, or -1. */
 int sq_compact_run(struct sq_store *s, int64_t now_ns, struct err *e);
 
@@ -133,15 +145,10 @@ struct sq_reader {
 
 
 struct sq_rebuild {
+	struct store_rebuild rb;
 	struct sq_stack_cache *cache;
-	sqlite3 *meta;
 	int64_t tenant_id;
 	sqlite3_stmt *stack, *frame;
-	struct u64map nodes;  /* stack id -> node in `out` */
-	struct u64map frames; /* frame id -> frame in `out` */
-	struct profile *out;
-	int64_t *chain;
-	size_t chain_alloc;
 };
 
 /* Opens meta.db, picks the tenant's series that the query's type and selector match, and lists the partitions
@@ -161,15 +168,6 @@ void sq_rebuild_release(struct sq_rebuild *b);
 int sq_rebuild_stack(struct sq_rebuild *b, int64_t stack_id, uint32_t *node, struct err *e);
 /* Adds the value column of profile type `ptype` to `out`. */
 int sq_add_type_column(struct profile *out, const char *ptype, struct err *e);
-/* Values summed by id (a stack, a step), in first-seen order. */
-struct sq_sums {
-	struct u64map map; /* id -> index in ids/v */
-	int64_t *ids, *v;
-	size_t n, alloc;
-};
-#define SQ_SUMS_INIT { U64MAP_INIT, NULL, NULL, 0, 0 }
-int sq_sums_add(void *sums, int64_t id, int64_t value); /* a store_unpack() callback */
-void sq_sums_release(struct sq_sums *s);
 
 /* Opens a day's partition and prepares `sql` on it: NULL with `*db` NULL when the partition is gone (not an
  * error), NULL with `e` set on failure. The caller finalizes and closes. */

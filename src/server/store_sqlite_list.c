@@ -111,7 +111,7 @@ int sq_profile_types(struct store *st, const struct store_query *q, store_string
 struct group {
 	struct label_pair *pairs;
 	size_t n;
-	struct sq_sums points; /* step index -> sum */
+	struct store_sums points; /* step index -> sum */
 };
 
 static int i64_cmp(const void *a, const void *b)
@@ -171,7 +171,7 @@ static int sum_day(struct sq_reader *r, const struct store_query *q, int64_t day
 	for (size_t i = 0; i < r->n; i++) {
 		sq_bind_series_range(st, r->v[i].id, q);
 		while (sqlite3_step(st) == SQLITE_ROW)
-			sq_sums_add(&groups[group_of[i]].points, (sqlite3_column_int64(st, 0) - q->from_ns) / step_ns,
+			store_sums_add(&groups[group_of[i]].points, (sqlite3_column_int64(st, 0) - q->from_ns) / step_ns,
 				    sqlite3_column_int64(st, 1));
 		sqlite3_reset(st);
 	}
@@ -228,7 +228,7 @@ int sq_select_series(struct store *st, const struct store_query *q, const char *
 out:
 	for (size_t g = 0; g < ngroups; g++) {
 		free(groups[g].pairs);
-		sq_sums_release(&groups[g].points);
+		store_sums_release(&groups[g].points);
 	}
 	free(groups);
 	free(order);
@@ -319,14 +319,14 @@ static int read_profile(struct sq_store *s, sqlite3 *db, sqlite3 *meta, int64_t 
 			struct profile *out, struct err *e)
 {
 	sqlite3_stmt *st = NULL, *ser = NULL, *ref = NULL;
-	struct sq_sums u = SQ_SUMS_INIT;
+	struct store_sums u = STORE_SUMS_INIT;
 	struct sq_rebuild b;
 	bool rb = false;
 	int ret = -1;
 
 	if (sqlite3_prepare_v2(db, "SELECT series, time_ns, until_ns, data FROM profiles WHERE id = ?", -1, &st,
 			       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT tenant, stack FROM stack_ref WHERE local = ?", -1, &ref, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT stack FROM stack_ref WHERE series = ? AND local = ?", -1, &ref, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(meta, "SELECT ptype FROM series WHERE id = ? AND tenant = ?", -1, &ser, NULL) !=
 		    SQLITE_OK) {
 		sq_err(db, "reading a profile", e);
@@ -347,7 +347,7 @@ static int read_profile(struct sq_store *s, sqlite3 *db, sqlite3 *meta, int64_t 
 		goto out;
 	out->time_nanos = sqlite3_column_int64(st, 1);
 	out->duration_nanos = sqlite3_column_int64(st, 2) - out->time_nanos;
-	if (store_unpack(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), sq_sums_add, &u)) {
+	if (store_unpack(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), store_sums_add, &u)) {
 		err_set(e, "the store is damaged: the profile does not decode");
 		goto out;
 	}
@@ -357,12 +357,13 @@ static int read_profile(struct sq_store *s, sqlite3 *db, sqlite3 *meta, int64_t 
 	for (size_t i = 0; i < u.n; i++) {
 		uint32_t node;
 
-		sqlite3_bind_int64(ref, 1, u.ids[i]);
+		sqlite3_bind_int64(ref, 1, sqlite3_column_int64(st, 0));
+		sqlite3_bind_int64(ref, 2, u.ids[i]);
 		if (sqlite3_step(ref) != SQLITE_ROW) {
 			err_set(e, "the store is damaged: stack id %" PRId64 " is missing", u.ids[i]);
 			goto out;
 		}
-		if (sq_rebuild_stack(&b, sqlite3_column_int64(ref, 1), &node, e))
+		if (sq_rebuild_stack(&b, sqlite3_column_int64(ref, 0), &node, e))
 			goto out;
 		sqlite3_reset(ref);
 		profile_add_sample1(out, node, 0, u.v[i]);
@@ -371,7 +372,7 @@ static int read_profile(struct sq_store *s, sqlite3 *db, sqlite3 *meta, int64_t 
 out:
 	if (rb)
 		sq_rebuild_release(&b);
-	sq_sums_release(&u);
+	store_sums_release(&u);
 	sqlite3_finalize(st);
 	sqlite3_finalize(ser);
 	sqlite3_finalize(ref);

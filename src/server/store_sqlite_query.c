@@ -173,15 +173,89 @@ int sq_mark_in_range(struct sq_reader *r, const struct store_query *q, struct er
 
 /* ---- rebuilding stacks -------------------------------------------------------------------------------------- */
 
+/* A stored stack node, from the shared cache or meta.db (store_rebuild's callback). */
+static int rebuild_node(void *arg, int64_t seq, int64_t *parent, int64_t *frame, struct err *e)
+{
+	struct sq_rebuild *b = arg;
+	struct sq_stack_cache *c = b->cache;
+	uint64_t *slot;
+	int found = 0, ins;
+
+	pthread_mutex_lock(&c->lock);
+	if ((slot = u64map_find(&c->index, (uint64_t)seq))) {
+		*parent = c->pf[*slot][0];
+		*frame = c->pf[*slot][1];
+		found = 1;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (found)
+		return 0;
+	/* No tenant check: the number came from a series of the tenant, and frames are looked up by tenant. */
+	sqlite3_bind_int64(b->stack, 1, seq);
+	if (sqlite3_step(b->stack) != SQLITE_ROW) {
+		sqlite3_reset(b->stack);
+		return 1;
+	}
+	*parent = sqlite3_column_int64(b->stack, 0);
+	*frame = sqlite3_column_int64(b->stack, 1);
+	sqlite3_reset(b->stack);
+	/* Nodes of every tenant share the cache: a node number is unique in meta.db. */
+	pthread_mutex_lock(&c->lock);
+	if (c->n < c->cap) {
+		slot = u64map_insert(&c->index, (uint64_t)seq, &ins);
+		if (ins) {
+			ALLOC_GROW(c->pf, c->n + 1, c->alloc);
+			c->pf[c->n][0] = *parent;
+			c->pf[c->n][1] = *frame;
+			*slot = c->n++;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+static uint32_t text_id(struct profile *p, sqlite3_stmt *st, int col)
+{
+	const char *s = (const char *)sqlite3_column_text(st, col);
+
+	return s ? profile_intern(p, s, (size_t)sqlite3_column_bytes(st, col)) : 0;
+}
+
+static int rebuild_frame(void *arg, int64_t fid, uint32_t *out, struct err *e)
+{
+	struct sq_rebuild *b = arg;
+	struct frame f = { 0 };
+
+	sqlite3_bind_int64(b->frame, 1, b->tenant_id);
+	sqlite3_bind_int64(b->frame, 2, fid);
+	if (sqlite3_step(b->frame) != SQLITE_ROW) {
+		sqlite3_reset(b->frame);
+		return 1;
+	}
+	f.function = text_id(b->rb.out, b->frame, 0);
+	f.module = text_id(b->rb.out, b->frame, 1);
+	f.file = text_id(b->rb.out, b->frame, 2);
+	f.line = (uint32_t)sqlite3_column_int64(b->frame, 3);
+	f.addr = (uint64_t)sqlite3_column_int64(b->frame, 4);
+	f.kind = (uint32_t)sqlite3_column_int(b->frame, 5);
+	if (f.kind >= FRAME_KIND_NR)
+		f.kind = FRAME_UNKNOWN;
+	sqlite3_reset(b->frame);
+	*out = profile_frame(b->rb.out, &f);
+	return 0;
+}
+
 int sq_rebuild_init(struct sq_rebuild *b, struct sq_store *s, sqlite3 *meta, int64_t tenant_id, struct profile *out,
 		    struct err *e)
 {
 	memset(b, 0, sizeof(*b));
 	b->cache = &s->cache;
-	b->meta = meta;
 	b->tenant_id = tenant_id;
-	b->out = out;
-	if (sqlite3_prepare_v2(meta, "SELECT parent, frame FROM stacks WHERE tenant = ? AND id = ?", -1, &b->stack,
+	b->rb.out = out;
+	b->rb.node = rebuild_node;
+	b->rb.frame = rebuild_frame;
+	b->rb.arg = b;
+	if (sqlite3_prepare_v2(meta, "SELECT parent, frame FROM stacks WHERE seq = ?", -1, &b->stack,
 			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(meta, "SELECT function, module, file, line, addr, kind FROM frames"
 				     " WHERE tenant = ? AND id = ?", -1, &b->frame, NULL) != SQLITE_OK)
@@ -193,132 +267,13 @@ void sq_rebuild_release(struct sq_rebuild *b)
 {
 	sqlite3_finalize(b->stack);
 	sqlite3_finalize(b->frame);
-	u64map_release(&b->nodes);
-	u64map_release(&b->frames);
-	free(b->chain);
+	store_rebuild_release(&b->rb);
 }
 
-static uint32_t text_id(struct profile *p, sqlite3_stmt *st, int col)
+/* The node of stored stack `seq` in the output profile. */
+int sq_rebuild_stack(struct sq_rebuild *b, int64_t seq, uint32_t *node, struct err *e)
 {
-	const char *s = (const char *)sqlite3_column_text(st, col);
-
-	return s ? profile_intern(p, s, (size_t)sqlite3_column_bytes(st, col)) : 0;
-}
-
-static int rebuild_frame(struct sq_rebuild *b, int64_t fid, uint32_t *out, struct err *e)
-{
-	uint64_t *cached = u64map_find(&b->frames, (uint64_t)fid);
-	struct frame f = { 0 };
-	int ins;
-
-	if (cached) {
-		*out = (uint32_t)*cached;
-		return 0;
-	}
-	sqlite3_bind_int64(b->frame, 1, b->tenant_id);
-	sqlite3_bind_int64(b->frame, 2, fid);
-	if (sqlite3_step(b->frame) != SQLITE_ROW) {
-		sqlite3_reset(b->frame);
-		return err_set(e, "the store is damaged: frame %" PRId64 " is missing", fid);
-	}
-	f.function = text_id(b->out, b->frame, 0);
-	f.module = text_id(b->out, b->frame, 1);
-	f.file = text_id(b->out, b->frame, 2);
-	f.line = (uint32_t)sqlite3_column_int64(b->frame, 3);
-	f.addr = (uint64_t)sqlite3_column_int64(b->frame, 4);
-	f.kind = (uint32_t)sqlite3_column_int(b->frame, 5);
-	if (f.kind >= FRAME_KIND_NR)
-		f.kind = FRAME_UNKNOWN;
-	sqlite3_reset(b->frame);
-	*out = profile_frame(b->out, &f);
-	*u64map_insert(&b->frames, (uint64_t)fid, &ins) = *out;
-	return 0;
-}
-
-static uint64_t cache_key(const struct sq_rebuild *b, int64_t id)
-{
-	int64_t key[2] = { b->tenant_id, id };
-
-	return (uint64_t)store_id_of(key, sizeof(key));
-}
-
-/* 0 with the parent and frame of stack `id` when cached, else -1. */
-static int cache_get(struct sq_rebuild *b, int64_t id, int64_t *parent, int64_t *frame)
-{
-	struct sq_stack_cache *c = b->cache;
-	uint64_t *slot;
-	int ret = -1;
-
-	pthread_mutex_lock(&c->lock);
-	if ((slot = u64map_find(&c->index, cache_key(b, id)))) {
-		*parent = c->pf[*slot][0];
-		*frame = c->pf[*slot][1];
-		ret = 0;
-	}
-	pthread_mutex_unlock(&c->lock);
-	return ret;
-}
-
-static void cache_put(struct sq_rebuild *b, int64_t id, int64_t parent, int64_t frame)
-{
-	struct sq_stack_cache *c = b->cache;
-	uint64_t *slot;
-	int ins;
-
-	pthread_mutex_lock(&c->lock);
-	if (c->n < c->cap) {
-		slot = u64map_insert(&c->index, cache_key(b, id), &ins);
-		if (ins) {
-			ALLOC_GROW(c->pf, c->n + 1, c->alloc);
-			c->pf[c->n][0] = parent;
-			c->pf[c->n][1] = frame;
-			*slot = c->n++;
-		}
-	}
-	pthread_mutex_unlock(&c->lock);
-}
-
-/* The node of stack `sid` in the output profile, rebuilt root first from meta.db (iteratively: stacks are deep). */
-int sq_rebuild_stack(struct sq_rebuild *b, int64_t sid, uint32_t *node, struct err *e)
-{
-	size_t n = 0;
-	uint32_t at = 0;
-	uint64_t *cached;
-
-	for (int64_t id = sid; id;) {
-		if ((cached = u64map_find(&b->nodes, (uint64_t)id))) {
-			at = (uint32_t)*cached;
-			break;
-		}
-		if (n > 1000000)
-			return err_set(e, "the store is damaged: stack %" PRId64 " loops", sid);
-		ALLOC_GROW(b->chain, 2 * n + 2, b->chain_alloc);
-		b->chain[2 * n] = id;
-		if (cache_get(b, id, &id, &b->chain[2 * n + 1])) {
-			sqlite3_bind_int64(b->stack, 1, b->tenant_id);
-			sqlite3_bind_int64(b->stack, 2, id);
-			if (sqlite3_step(b->stack) != SQLITE_ROW) {
-				sqlite3_reset(b->stack);
-				return err_set(e, "the store is damaged: stack %" PRId64 " is missing", id);
-			}
-			b->chain[2 * n + 1] = sqlite3_column_int64(b->stack, 1);
-			id = sqlite3_column_int64(b->stack, 0);
-			sqlite3_reset(b->stack);
-			cache_put(b, b->chain[2 * n], id, b->chain[2 * n + 1]);
-		}
-		n++;
-	}
-	while (n--) {
-		uint32_t frame = 0;
-		int ins;
-
-		if (rebuild_frame(b, b->chain[2 * n + 1], &frame, e))
-			return -1;
-		at = profile_node(b->out, at, frame);
-		*u64map_insert(&b->nodes, (uint64_t)b->chain[2 * n], &ins) = at;
-	}
-	*node = at;
-	return 0;
+	return store_rebuild_stack(&b->rb, seq, node, e) ? -1 : 0;
 }
 
 /* Adds `out`'s one column for profile type `ptype` ("name:type:unit:period_type:period_unit"). */
@@ -337,31 +292,6 @@ int sq_add_type_column(struct profile *out, const char *ptype, struct err *e)
 }
 
 /* ---- merging ------------------------------------------------------------------------------------------------ */
-
-int sq_sums_add(void *arg, int64_t id, int64_t value)
-{
-	struct sq_sums *s = arg;
-	int ins;
-	uint64_t *slot = u64map_insert(&s->map, (uint64_t)id, &ins);
-
-	if (ins) {
-		ALLOC_GROW(s->ids, s->n + 1, s->alloc);
-		s->v = xrealloc(s->v, s->alloc * sizeof(*s->v));
-		s->ids[s->n] = id;
-		s->v[s->n] = 0;
-		*slot = s->n++;
-	}
-	s->v[*slot] = sat_add64(s->v[*slot], value);
-	return 0;
-}
-
-void sq_sums_release(struct sq_sums *s)
-{
-	u64map_release(&s->map);
-	free(s->ids);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
 
 sqlite3_stmt *sq_part_prepare(struct sq_reader *r, int64_t day, const char *sql, sqlite3 **db, struct err *e)
 {
@@ -385,14 +315,36 @@ void sq_bind_series_range(sqlite3_stmt *st, int64_t series, const struct store_q
 	sqlite3_bind_int64(st, 3, q->until_ns);
 }
 
+/* Adds the sums of one series' local stack ids to `total` by stack, reading the series' id map in order. */
+static int add_local(sqlite3_stmt *ref, int64_t series, const struct store_sums *local, struct store_sums *total,
+		     struct err *e)
+{
+	size_t found = 0;
+
+	sqlite3_bind_int64(ref, 1, series);
+	while (found < local->n && sqlite3_step(ref) == SQLITE_ROW) {
+		const uint64_t *at = u64map_find(&local->map, (uint64_t)sqlite3_column_int64(ref, 0));
+
+		if (!at)
+			continue;
+		store_sums_add(total, sqlite3_column_int64(ref, 1), local->v[*at]);
+		found++;
+	}
+	sqlite3_reset(ref);
+	if (found < local->n)
+		return err_set(e, "the store is damaged: stack ids of series %" PRId64 " are missing", series);
+	return 0;
+}
+
 /*
- * Sums one partition's selected profiles by local stack id, then by stack id into `total`: raw profiles for the
- * raw edges of the range, rollup rows for its rolled-up hours and days (each part cut to the partition's day).
+ * Sums one partition's selected profiles, per series by local stack id, then by stack into `total`: raw
+ * profiles for the raw edges of the range, rollup rows for its rolled-up hours and days (each part cut to the
+ * partition's day).
  */
 static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct store_regions *rg,
-		     struct sq_sums *total, struct err *e)
+		     struct store_sums *total, struct err *e)
 {
-	struct sq_sums local = SQ_SUMS_INIT;
+	struct store_sums local = STORE_SUMS_INIT;
 	sqlite3_stmt *raw = NULL, *rolled = NULL, *ref = NULL;
 	int64_t d0 = day * STORE_DAY_NS, d1 = d0 + STORE_DAY_NS;
 	int ret = -1;
@@ -401,23 +353,26 @@ static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct
 			       &raw, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT data FROM rollups WHERE series = ? AND bucket >= ? AND bucket < ?"
 				   " AND level = ?", -1, &rolled, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT tenant, stack FROM stack_ref WHERE local = ?", -1, &ref, NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v2(db, "SELECT local, stack FROM stack_ref WHERE series = ? ORDER BY local", -1, &ref,
+			       NULL) != SQLITE_OK) {
 		sq_err(db, "reading a partition", e);
 		goto out;
 	}
-	for (int k = 0; k < rg->n; k++) {
-		const struct store_region *g = &rg->part[k];
-		sqlite3_stmt *st = g->level ? rolled : raw;
-		struct store_query part = { NULL, NULL, NULL, g->from > d0 ? g->from : d0, g->until < d1 ? g->until : d1 };
+	for (size_t i = 0; i < r->n; i++) {
+		for (int k = 0; k < rg->n; k++) {
+			const struct store_region *g = &rg->part[k];
+			sqlite3_stmt *st = g->level ? rolled : raw;
+			struct store_query part = { NULL, NULL, NULL, g->from > d0 ? g->from : d0,
+						    g->until < d1 ? g->until : d1 };
 
-		if (part.from_ns >= part.until_ns)
-			continue;
-		sqlite3_bind_int(rolled, 4, g->level);
-		for (size_t i = 0; i < r->n; i++) {
+			if (part.from_ns >= part.until_ns)
+				continue;
+			sqlite3_bind_int(rolled, 4, g->level);
 			sq_bind_series_range(st, r->v[i].id, &part);
 			while (sqlite3_step(st) == SQLITE_ROW) {
 				if (store_unpack(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
-						 sq_sums_add, &local)) {
+						 store_sums_add, &local)) {
+					sqlite3_reset(st);
 					err_set(e, "the store is damaged: a profile of series %" PRId64 " does not decode",
 						r->v[i].id);
 					goto out;
@@ -425,26 +380,20 @@ static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct
 			}
 			sqlite3_reset(st);
 		}
-	}
-	for (size_t i = 0; i < local.n; i++) {
-		sqlite3_bind_int64(ref, 1, local.ids[i]);
-		if (sqlite3_step(ref) != SQLITE_ROW || sqlite3_column_int64(ref, 0) != r->tenant_id) {
-			err_set(e, "the store is damaged: stack id %" PRId64 " is missing", local.ids[i]);
+		if (local.n && add_local(ref, r->v[i].id, &local, total, e))
 			goto out;
-		}
-		sq_sums_add(total, sqlite3_column_int64(ref, 1), local.v[i]);
-		sqlite3_reset(ref);
+		store_sums_release(&local);
 	}
 	ret = 0;
 out:
 	sqlite3_finalize(raw);
 	sqlite3_finalize(rolled);
 	sqlite3_finalize(ref);
-	sq_sums_release(&local);
+	store_sums_release(&local);
 	return ret;
 }
 
-static int emit_sums(struct sq_reader *r, const struct sq_sums *total, struct profile *out, struct err *e)
+static int emit_sums(struct sq_reader *r, const struct store_sums *total, struct profile *out, struct err *e)
 {
 	struct sq_rebuild b;
 	int ret = -1;
@@ -476,7 +425,7 @@ out:
 int sq_select_merge(struct store *st, const struct store_query *q, struct profile *out, struct err *e)
 {
 	struct sq_reader r;
-	struct sq_sums total = SQ_SUMS_INIT;
+	struct store_sums total = STORE_SUMS_INIT;
 	struct store_regions rg;
 	int64_t hour_until, day_until;
 	int ret = -1;
@@ -511,7 +460,7 @@ int sq_select_merge(struct store *st, const struct store_query *q, struct profil
 	}
 	ret = emit_sums(&r, &total, out, e);
 out:
-	sq_sums_release(&total);
+	store_sums_release(&total);
 	sq_reader_release(&r);
 	return ret;
 }

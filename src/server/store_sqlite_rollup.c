@@ -1,7 +1,7 @@
 /*
  * Rollups of the SQLite backend (store_sqlite.h), as in the PostgreSQL one (store_pg_rollup.c): a merged
  * profile per series per hour (level 1) and per day (level 2) in the `rollups` table of the day's partition,
- * in the partition's local stack ids, so that a query over a week reads a few hundred pre-merged rows.
+ * in the local stack ids of its series, so that a query over a week reads a few hundred pre-merged rows.
  *
  * One writer thread owns the directory, and compaction runs as one of its jobs: the watermarks (every hour
  * before `hour_until` and every day before `day_until` is rolled up) are one row of meta.db for all tenants,
@@ -15,6 +15,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/array.h"
@@ -23,7 +24,6 @@
 #include "core/xalloc.h"
 #include "profile/profile.h"
 
-#define GRACE_NS (5 * 60 * 1000000000LL) /* an hour is compacted this long after it ends */
 #define MAX_STEPS_PER_CALL 48
 
 int sq_read_watermarks(sqlite3 *meta, int64_t *hour_until, int64_t *day_until, struct err *e)
@@ -63,24 +63,6 @@ int sq_rollup_add(sqlite3 *db, int64_t series, int level, int64_t bucket, int64_
 	return rc == SQLITE_DONE ? 0 : sq_err(db, "storing a rollup", e);
 }
 
-/* Packs summed (local id, value) pairs; returns the total. */
-static int64_t pack_sums(const struct sq_sums *sum, struct buf *out)
-{
-	int64_t (*pairs)[2] = xcalloc(sum->n + 1, sizeof(*pairs)), total = 0;
-	size_t n = 0;
-
-	for (size_t i = 0; i < sum->n; i++) {
-		if (!sum->v[i])
-			continue;
-		pairs[n][0] = sum->ids[i];
-		pairs[n++][1] = sum->v[i];
-		total = sat_add64(total, sum->v[i]);
-	}
-	store_pack_pairs(out, pairs, n);
-	free(pairs);
-	return total;
-}
-
 /*
  * Rolls up one hour (from raw profiles) or one day (from its hour rollups) of every series with data in the
  * partition, in the partition's open transaction.
@@ -112,7 +94,7 @@ static int compact_bucket(sqlite3 *db, int level, int64_t start, struct err *e)
 	sqlite3_bind_int64(ser, 2, end);
 	while ((rc = sqlite3_step(ser)) == SQLITE_ROW) {
 		int64_t series = sqlite3_column_int64(ser, 0), profiles = 0, total;
-		struct sq_sums sum = SQ_SUMS_INIT;
+		struct store_sums sum = STORE_SUMS_INIT;
 		struct buf data = BUF_INIT;
 
 		sqlite3_bind_int64(rows, 1, series);
@@ -121,7 +103,7 @@ static int compact_bucket(sqlite3 *db, int level, int64_t start, struct err *e)
 		while ((rc = sqlite3_step(rows)) == SQLITE_ROW) {
 			profiles += sqlite3_column_int64(rows, 1);
 			if (store_unpack(sqlite3_column_blob(rows, 0), (size_t)sqlite3_column_bytes(rows, 0),
-					 sq_sums_add, &sum))
+					 store_sums_add, &sum))
 				break;
 		}
 		sqlite3_reset(rows);
@@ -130,11 +112,11 @@ static int compact_bucket(sqlite3 *db, int level, int64_t start, struct err *e)
 		else if (rc != SQLITE_DONE)
 			sq_err(db, "rolling up", e);
 		if (rc == SQLITE_DONE && profiles) {
-			total = pack_sums(&sum, &data);
+			total = store_sums_pack(&sum, &data);
 			rc = sq_rollup_add(db, series, level, start, profiles, total, &data, e) ? SQLITE_ERROR
 												: SQLITE_DONE;
 		}
-		sq_sums_release(&sum);
+		store_sums_release(&sum);
 		buf_release(&data);
 		if (rc != SQLITE_DONE)
 			goto out;
@@ -221,37 +203,65 @@ static int save_watermarks(struct sq_store *s, struct err *e)
 	return rc == SQLITE_DONE ? 0 : sq_err(s->wdb, "saving the rollup watermarks", e);
 }
 
-/*
- * One step: the next hour with data that has ended (with a grace period for stragglers), and the days that
- * this completes. 1 when it did something, 0 when the store is up to date, -1 on error.
- */
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void sq_note_write(struct sq_store *s, int64_t from_ns)
+{
+	int ins;
+
+	if (s->settle_ns)
+		*u64map_insert(&s->last_write, (uint64_t)store_floor_to(from_ns, STORE_HOUR_NS), &ins) =
+			(uint64_t)wall_ns();
+}
+
+/* Whether `hour` has had no write for settle_ns; forgets hours that settled long ago. */
+static bool settled(struct sq_store *s, int64_t hour)
+{
+	const uint64_t *t = u64map_find(&s->last_write, (uint64_t)hour);
+	int64_t now = wall_ns();
+
+	if (s->last_write.nr > 4096) {
+		struct u64map keep = U64MAP_INIT;
+		size_t pos = 0;
+		uint64_t k, v;
+		int ins;
+
+		while (u64map_next(&s->last_write, &pos, &k, &v))
+			if ((int64_t)v + s->settle_ns > now)
+				*u64map_insert(&keep, k, &ins) = v;
+		u64map_release(&s->last_write);
+		s->last_write = keep;
+		t = u64map_find(&s->last_write, (uint64_t)hour);
+	}
+	return !t || (int64_t)*t + s->settle_ns <= now;
+}
+
+/* One step (store_compact_next): 1 when it did something, 0 when the store is up to date, -1 on error. */
 static int compact_step(struct sq_store *s, int64_t now_ns, struct err *e)
 {
-	int64_t closed = store_floor_to(now_ns - GRACE_NS, STORE_HOUR_NS), hour, day_until = s->day_until;
+	struct store_compact_plan p;
+	int64_t hour = next_data_hour(s, s->hour_until, e);
 
-	hour = next_data_hour(s, s->hour_until, e);
 	if (hour == -2)
 		return -1;
-	if (hour < 0 || hour >= closed) {
-		/* No data in closed hours: the watermark moves up to what has closed (empty hours need no rows). */
-		hour = closed;
-	} else {
-		if (compact_in_part(s, 1, hour, e))
-			return -1;
-		hour += STORE_HOUR_NS;
-	}
-	if (hour <= s->hour_until)
+	/* Data still arriving for the next hour (a backfill, a burst of old data): wait for it to settle. */
+	if (hour >= 0 && s->settle_ns && !settled(s, hour))
 		return 0;
-	/* Days wholly below the new hour watermark, from their hour rollups. */
-	if (!day_until)
-		day_until = store_floor_to(s->hour_until ? s->hour_until : hour - STORE_HOUR_NS, STORE_DAY_NS);
-	for (int64_t day = day_until; day + STORE_DAY_NS <= hour; day += STORE_DAY_NS) {
+	if (!store_compact_next(s->hour_until, s->day_until, hour, now_ns, &p))
+		return 0;
+	if (p.hour >= 0 && compact_in_part(s, 1, p.hour, e))
+		return -1;
+	for (int64_t day = p.day_from; day < p.day_until; day += STORE_DAY_NS)
 		if (compact_in_part(s, 2, day, e))
 			return -1;
-		day_until = day + STORE_DAY_NS;
-	}
-	s->hour_until = hour;
-	s->day_until = day_until;
+	s->hour_until = p.hour_until;
+	s->day_until = p.day_until;
 	return save_watermarks(s, e) ? -1 : 1;
 }
 

@@ -38,7 +38,8 @@ static const char part_schema[] =
 	"CREATE TABLE IF NOT EXISTS rollups(series INTEGER, level INTEGER, bucket INTEGER, profiles INTEGER,"
 	" total INTEGER, data BLOB);"
 	"CREATE INDEX IF NOT EXISTS rollups_series ON rollups(series, level, bucket);"
-	"CREATE TABLE IF NOT EXISTS stack_ref(local INTEGER PRIMARY KEY, tenant INTEGER, stack INTEGER);"
+	"CREATE TABLE IF NOT EXISTS stack_ref(series INTEGER, local INTEGER, stack INTEGER,"
+	" PRIMARY KEY(series, local)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS pseries(series INTEGER PRIMARY KEY, n INTEGER, first_ns INTEGER,"
 	" last_ns INTEGER);";
 
@@ -48,6 +49,7 @@ void sq_wpart_close(struct sq_wpart *p)
 {
 	sqlite3_close(p->db);
 	u64map_release(&p->local);
+	u64map_release(&p->last_local);
 	memset(p, 0, sizeof(*p));
 	p->day = -1;
 }
@@ -57,16 +59,17 @@ static int wpart_load(struct sq_wpart *p, struct err *e)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(p->db, "SELECT local, tenant, stack FROM stack_ref", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(p->db, "SELECT series, local, stack FROM stack_ref", -1, &st, NULL) != SQLITE_OK)
 		return sq_err(p->db, "reading stack ids", e);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t local = sqlite3_column_int64(st, 0), key[2] = { sqlite3_column_int64(st, 1),
-									sqlite3_column_int64(st, 2) };
+		int64_t key[2] = { sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 2) };
+		uint64_t local = (uint64_t)sqlite3_column_int64(st, 1), *last;
 		int ins;
 
-		*u64map_insert(&p->local, (uint64_t)store_id_of(key, sizeof(key)), &ins) = (uint64_t)local;
-		if (local >= p->next_local)
-			p->next_local = local + 1;
+		*u64map_insert(&p->local, (uint64_t)store_id_of(key, sizeof(key)), &ins) = local;
+		last = u64map_insert(&p->last_local, (uint64_t)key[0], &ins);
+		if (local > *last)
+			*last = local;
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : sq_err(p->db, "reading stack ids", e);
@@ -99,7 +102,6 @@ struct sq_wpart *sq_wpart_get(struct sq_store *s, int64_t day, struct err *e)
 	}
 	free(path);
 	victim->day = day;
-	victim->next_local = 1;
 	victim->last_use = ++s->tick;
 	if (wpart_load(victim, e)) {
 		sq_wpart_close(victim);
@@ -126,18 +128,41 @@ struct meta_stmts {
  * this is all the index work a profile costs: a few hundred lookups instead of one per node (thousands, each a
  * cache miss in a map of millions).
  */
+static int64_t stack_seq(const struct sq_store *s, int64_t tenant_id, int64_t stack)
+{
+	int64_t key[2] = { tenant_id, stack };
+	const uint64_t *seq = u64map_find(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key)));
+
+	return seq ? (int64_t)*seq : 0;
+}
+
 static bool stacks_known(const struct sq_store *s, const struct store_enc *enc)
 {
-	for (size_t i = 0; i < enc->npairs; i++) {
-		int64_t key[2] = { enc->tenant_id, enc->pairs[i].stack };
-
-		if (!u64map_find(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key))))
+	for (size_t i = 0; i < enc->npairs; i++)
+		if (!stack_seq(s, enc->tenant_id, enc->pairs[i].stack))
 			return false;
-	}
 	return true;
 }
 
-static int write_meta(struct sq_store *s, struct meta_stmts *m, const struct store_enc *enc, struct err *e)
+/* Numbers stack node `st` (its parent has one already: encoded nodes come after their parents), noting the key
+ * so that a failed commit can take the number back. */
+static int64_t number_stack(struct sq_store *s, const struct store_enc *enc, const struct store_stack *st,
+			    struct u64map *added)
+{
+	int64_t key[2] = { enc->tenant_id, st->id };
+	uint64_t k = (uint64_t)store_id_of(key, sizeof(key));
+	int ins;
+	uint64_t *seq = u64map_insert(&s->known_stacks, k, &ins);
+
+	if (!ins && *seq)
+		return 0;
+	*seq = (uint64_t)s->next_stack++;
+	u64map_insert(added, k, &ins);
+	return (int64_t)*seq;
+}
+
+static int write_meta(struct sq_store *s, struct meta_stmts *m, const struct store_enc *enc, struct u64map *added,
+		      struct err *e)
 {
 	sqlite3 *db = s->wdb;
 	bool known = stacks_known(s, enc);
@@ -151,8 +176,11 @@ static int write_meta(struct sq_store *s, struct meta_stmts *m, const struct sto
 	for (size_t i = 0; !known && i < enc->nframes; i++) {
 		const struct store_frame *f = &enc->frames[i];
 		int64_t key[2] = { enc->tenant_id, f->id };
+		int ins;
 
-		if (u64map_find(&s->known_frames, (uint64_t)store_id_of(key, sizeof(key))))
+		/* Noted now, not after the commit: a failed batch forgets every frame (write_batch_meta). */
+		u64map_insert(&s->known_frames, (uint64_t)store_id_of(key, sizeof(key)), &ins);
+		if (!ins)
 			continue;
 		sqlite3_bind_int64(m->frame, 1, enc->tenant_id);
 		sqlite3_bind_int64(m->frame, 2, f->id);
@@ -167,14 +195,17 @@ static int write_meta(struct sq_store *s, struct meta_stmts *m, const struct sto
 	}
 	for (size_t i = 0; !known && i < enc->nstacks; i++) {
 		const struct store_stack *st = &enc->stacks[i];
-		int64_t key[2] = { enc->tenant_id, st->id };
+		int64_t seq = number_stack(s, enc, st, added);
 
-		if (u64map_find(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key))))
+		if (!seq)
 			continue;
-		sqlite3_bind_int64(m->stack, 1, enc->tenant_id);
-		sqlite3_bind_int64(m->stack, 2, st->id);
-		sqlite3_bind_int64(m->stack, 3, st->parent);
-		sqlite3_bind_int64(m->stack, 4, st->frame);
+		sqlite3_bind_int64(m->stack, 1, seq);
+		sqlite3_bind_int64(m->stack, 2, st->parent ? stack_seq(s, enc->tenant_id, st->parent) : 0);
+		sqlite3_bind_int64(m->stack, 3, st->frame);
+		if (st->parent)
+			sqlite3_bind_null(m->stack, 4); /* a node's tenant is its root's (load_stacks) */
+		else
+			sqlite3_bind_int64(m->stack, 4, enc->tenant_id);
 		if (step_done(db, m->stack, "storing a stack", e))
 			return -1;
 	}
@@ -204,16 +235,6 @@ static void remember_meta(struct sq_store *s, const struct store_enc *enc)
 
 	u64map_insert(&s->known_tenants, (uint64_t)enc->tenant_id, &ins);
 	u64map_insert(&s->known_series, (uint64_t)enc->series_id, &ins);
-	if (stacks_known(s, enc))
-		return;
-	for (size_t i = 0; i < enc->nframes; i++) {
-		int64_t key[2] = { enc->tenant_id, enc->frames[i].id };
-		u64map_insert(&s->known_frames, (uint64_t)store_id_of(key, sizeof(key)), &ins);
-	}
-	for (size_t i = 0; i < enc->nstacks; i++) {
-		int64_t key[2] = { enc->tenant_id, enc->stacks[i].id };
-		u64map_insert(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key)), &ins);
-	}
 }
 
 /* Whether the job's new series fit under the per-tenant limit; counts them when they do. */
@@ -257,7 +278,7 @@ static int part_stmts_init(struct sq_wpart *p, struct part_stmts *ps, struct err
 	memset(ps, 0, sizeof(*ps));
 	if (sqlite3_prepare_v2(p->db, "INSERT INTO profiles(series, time_ns, until_ns, total, data)"
 				      " VALUES (?, ?, ?, ?, ?)", -1, &ps->profile, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(p->db, "INSERT INTO stack_ref(local, tenant, stack) VALUES (?, ?, ?)", -1, &ps->ref,
+	    sqlite3_prepare_v2(p->db, "INSERT INTO stack_ref(series, local, stack) VALUES (?, ?, ?)", -1, &ps->ref,
 			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(p->db, "INSERT INTO pseries(series, n, first_ns, last_ns) VALUES (?1, 1, ?2, ?2)"
 				      " ON CONFLICT(series) DO UPDATE SET n = n + 1, first_ns = min(first_ns, ?2),"
@@ -290,15 +311,15 @@ static int write_profile(struct sq_store *s, struct sq_wpart *p, struct part_stm
 	int ret = -1;
 
 	for (size_t i = 0; i < enc->npairs; i++) {
-		int64_t key[2] = { enc->tenant_id, enc->pairs[i].stack };
+		int64_t key[2] = { enc->series_id, stack_seq(s, enc->tenant_id, enc->pairs[i].stack) };
 		int ins;
 		uint64_t *local = u64map_insert(&p->local, (uint64_t)store_id_of(key, sizeof(key)), &ins);
 
 		if (ins) {
-			*local = (uint64_t)p->next_local++;
-			sqlite3_bind_int64(ps->ref, 1, (int64_t)*local);
-			sqlite3_bind_int64(ps->ref, 2, enc->tenant_id);
-			sqlite3_bind_int64(ps->ref, 3, enc->pairs[i].stack);
+			*local = ++*u64map_insert(&p->last_local, (uint64_t)enc->series_id, &ins);
+			sqlite3_bind_int64(ps->ref, 1, enc->series_id);
+			sqlite3_bind_int64(ps->ref, 2, (int64_t)*local);
+			sqlite3_bind_int64(ps->ref, 3, key[1]);
 			if (step_done(p->db, ps->ref, "storing a stack id", e))
 				goto out;
 		}
@@ -330,6 +351,7 @@ static int write_profile(struct sq_store *s, struct sq_wpart *p, struct part_stm
 	    sq_rollup_add(p->db, enc->series_id, 2, store_floor_to(enc->from_ns, STORE_DAY_NS), 1, enc->total,
 			  &packed, e))
 		goto out;
+	sq_note_write(s, enc->from_ns);
 	sqlite3_bind_int64(ps->pseries, 1, enc->series_id);
 	sqlite3_bind_int64(ps->pseries, 2, enc->from_ns);
 	if (step_done(p->db, ps->pseries, "indexing a series", e))
@@ -390,6 +412,8 @@ fail:
 static int write_batch_meta(struct sq_store *s, struct sq_job **jobs, size_t njobs, struct err *e)
 {
 	struct meta_stmts m = { 0 };
+	struct u64map added = U64MAP_INIT; /* the stack nodes this batch numbers */
+	int64_t next_stack = s->next_stack;
 	sqlite3 *db = s->wdb;
 	int ret = -1;
 
@@ -397,7 +421,7 @@ static int write_batch_meta(struct sq_store *s, struct sq_job **jobs, size_t njo
 			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO frames VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &m.frame,
 			       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO stacks VALUES (?, ?, ?, ?)", -1, &m.stack, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO stacks(seq, parent, frame, tenant) VALUES (?, ?, ?, ?)", -1, &m.stack, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO series VALUES (?, ?, ?, ?)", -1, &m.series, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO series_labels VALUES (?, ?, ?, ?)", -1, &m.label, NULL) !=
 		    SQLITE_OK) {
@@ -410,7 +434,7 @@ static int write_batch_meta(struct sq_store *s, struct sq_job **jobs, size_t njo
 		if (jobs[j]->status)
 			continue;
 		for (size_t i = 0; i < jobs[j]->n; i++)
-			if (write_meta(s, &m, &jobs[j]->enc[i], e)) {
+			if (write_meta(s, &m, &jobs[j]->enc[i], &added, e)) {
 				sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 				goto out;
 			}
@@ -421,6 +445,17 @@ static int write_batch_meta(struct sq_store *s, struct sq_job **jobs, size_t njo
 	}
 	ret = 0;
 out:
+	if (ret) {
+		/* Nothing of the batch is stored: its numbers are free again. */
+		size_t pos = 0;
+		uint64_t k, v;
+
+		while (u64map_next(&added, &pos, &k, &v))
+			*u64map_find(&s->known_stacks, k) = 0;
+		s->next_stack = next_stack;
+		u64map_release(&s->known_frames);
+	}
+	u64map_release(&added);
 	sqlite3_finalize(m.tenant);
 	sqlite3_finalize(m.frame);
 	sqlite3_finalize(m.stack);
@@ -445,6 +480,10 @@ static void write_batch(struct sq_store *s, struct sq_job **jobs, size_t njobs)
 		fail_jobs(jobs, njobs, &e);
 		return;
 	}
+	for (size_t j = 0; j < njobs; j++)
+		if (!jobs[j]->status)
+			for (size_t i = 0; i < jobs[j]->n; i++)
+				remember_meta(s, &jobs[j]->enc[i]);
 	for (size_t j = 0; j < njobs; j++) {
 		if (jobs[j]->status)
 			continue;
@@ -472,10 +511,6 @@ static void write_batch(struct sq_store *s, struct sq_job **jobs, size_t njobs)
 				}
 	}
 	free(days);
-	for (size_t j = 0; j < njobs; j++)
-		if (!jobs[j]->status)
-			for (size_t i = 0; i < jobs[j]->n; i++)
-				remember_meta(s, &jobs[j]->enc[i]);
 }
 
 /* A retention job; it runs in the writer so that no partition it drops is in use. */

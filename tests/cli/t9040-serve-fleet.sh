@@ -1,13 +1,15 @@
 #!/bin/bash
-# bench/serve-fleet.py scaled down: a small fleet pushed over 16 connections, every request acknowledged, every
+# bench/serve-fleet.py scaled down (its client, bench/fleet_push.c, built with libcurl): a small fleet pushed over
+# 16 connections, every request acknowledged, every
 # query answered, retention drops the day; its figures are printed for the log (the full run is in bench/).
 . "$(dirname "$0")/lib.sh"
 
 K=${KILN_RELEASE:+$KILN_RELEASE/kiln}
 [ -x "${K:-}" ] || K=$KILN
 command -v python3 >/dev/null 2>&1 || { t_skip "fleet bench" "python3 is not installed"; exit 0; }
+command -v cc >/dev/null 2>&1 || { t_skip "fleet bench" "no C compiler for bench/fleet_push.c"; exit 0; }
 python3 "$KILN_ROOT/bench/serve-fleet.py" --kiln "$K" --series 4 --hours 0.1 --stacks 500 --per-profile 50 \
-	--procs 2 --threads 8 --queries 1 >"$T_TMP/fleet" 2>&1
+	--connections 16 --queries 1 --settle 0 >"$T_TMP/fleet" 2>&1
 status=$?
 sed 's/^/# /' "$T_TMP/fleet"
 [ $status = 0 ] && grep -q '^ingest: 144 profiles .*(0 errors)' "$T_TMP/fleet" &&
