@@ -194,8 +194,8 @@ static int write_sample(const struct profile *p, struct pgo_dbg *dbg, const stru
 			char cause[sizeof(e.msg)];
 
 			snprintf(cause, sizeof(cause), "%s", e.msg);
-			err_set(&e, "cannot write '%s' for GCC's -fauto-profile: %s (writing GCC's AutoFDO format needs "
-				    "AutoFDO's create_gcov, not installed; see docs/pgo.md)", path, cause);
+			err_set(&e, "cannot write '%s' for GCC's -fauto-profile: %s (llvm-profdata only reads GCC's "
+				    "AutoFDO format, and kiln does not write it yet; see docs/pgo.md)", path, cause);
 		} else if (*validated == -1) {
 			err_wrap(&e, "cannot write '%s' in the %s format", path, format);
 		}
