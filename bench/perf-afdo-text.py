@@ -6,12 +6,37 @@ Reads `perf script --show-mmap-events -F pid,ip,dso` on stdin and writes create_
 An address in the binary is the sampled IP less the start of the process's executable mapping of it, plus that
 mapping's file offset (AutoFDO's perf reader does the same; a PIE's text has equal file offsets and addresses).
 Usage: perf script ... | perf-afdo-text.py BINARY > profile.txt
+
+`perf-afdo-text.py --clean < create_llvm_prof's text > app.prof` drops the inline call sites whose callee name
+Debian's create_llvm_prof (0.19) wrote as garbage bytes (clang rejects the whole file for one of them) with the
+call sites nested in them; names it cut short stay, and match nothing.
 """
 import os
 import re
 import sys
 from collections import Counter
 
+
+
+def clean():
+    name = re.compile(r"^[A-Za-z_.$][A-Za-z0-9_.$]*$")
+    site = re.compile(r"^( *)[0-9.]+: (.*):[0-9]+$")
+    skip = None  # the indentation of a dropped call site: deeper lines belong to it
+    for line in sys.stdin.buffer.read().decode("latin-1").split("\n"):
+        depth = len(line) - len(line.lstrip(" "))
+        if skip is not None and line and depth > skip:
+            continue
+        skip = None
+        m = site.match(line)
+        if m and not name.match(m.group(2)):
+            skip = depth
+            continue
+        sys.stdout.write(line + "\n" if line else "")
+
+
+if sys.argv[1:] == ["--clean"]:
+    clean()
+    sys.exit(0)
 binary = os.path.realpath(sys.argv[1])
 mmap = re.compile(r"^\s*(\d+)\s+PERF_RECORD_MMAP2? .*\[0x([0-9a-f]+)\(0x[0-9a-f]+\) @ 0x([0-9a-f]+) .*\]: r-xp (\S+)")
 sample = re.compile(r"^\s*(\d+)\s+([0-9a-f]+) \((.*)\)\s*$")

@@ -89,20 +89,27 @@ sqlite_builds() { # CC: the -O2 anchor, PGO by hand and kiln pgo, each in its ow
 	# The same AutoFDO by hand from perf record's IP samples (no PMU here, so no LBR): perf script's samples as
 	# AutoFDO's text input (bench/perf-afdo-text.py), create_llvm_prof. Debian's autofdo (0.19) reads neither
 	# perf 6.1's perf.data (record type 82) nor DWARF 5, so the profiled build is the -O2 one with -gdwarf-4 (the
-	# same code: the debug format does not change it).
+	# same code: the debug format does not change it); and it garbles some inline callee names, which
+	# perf-afdo-text.py --clean drops (clang refuses the whole profile otherwise).
 	if ! command -v create_llvm_prof >/dev/null; then
 		echo "    perf AutoFDO skipped: create_llvm_prof is not installed (apt-get install autofdo)"
 	elif fresh clang-perf; then
+		# perf record once aborted here (SIGABRT) while other sessions profiled the machine: one more try.
 		(cd clang-perf && clang -O2 -gdwarf-4 $DEFS -o sqlite3-prof shell.c sqlite3.c -lm &&
-			perf record -q -e cpu-clock -F 4000 -o perf.data -- sh -c \
-				"for i in 1 2 3; do ./sqlite3-prof :memory: <../w.sql >/dev/null; done" >/dev/null 2>&1 &&
+			{ perf_ip || perf_ip; } &&
 			perf script -i perf.data --show-mmap-events -F pid,ip,dso 2>/dev/null |
 			python3 "$ROOT/bench/perf-afdo-text.py" sqlite3-prof >perf.txt &&
 			create_llvm_prof --profiler=text --profile=perf.txt --binary=sqlite3-prof --use_lbr=false \
-				--format=text --out=app.afdo >afdo.log 2>&1 && [ -s app.afdo ] &&
+				--format=text --out=raw.afdo >afdo.log 2>&1 &&
+			python3 "$ROOT/bench/perf-afdo-text.py" --clean <raw.afdo >app.afdo && [ -s app.afdo ] &&
 			clang -O2 -g $DEFS -fprofile-sample-use=app.afdo -o sqlite3 shell.c sqlite3.c -lm && touch .built) ||
 			echo "    perf AutoFDO failed: $(tail -1 clang-perf/afdo.log 2>/dev/null)"
 	fi
+}
+
+perf_ip() {
+	perf record -q -e cpu-clock -F 4000 -o perf.data -- sh -c \
+		"for i in 1 2 3; do ./sqlite3-prof :memory: <../w.sql >/dev/null; done" >/dev/null 2>&1
 }
 
 go_builds() { # the Go program plain, with Go's own CPU profile, and with kiln's (kiln pgo go)
@@ -166,8 +173,9 @@ fi
 [ $ran = 1 ] || { echo "skip: nothing was built"; exit 0; }
 
 # The summary: the figures the issue asks for, from the reports above.
-g() { sed -n "s/^  $2 .* speed-up \([-+][0-9.]*\) %.*/\1/p" "$1.txt" 2>/dev/null; }
-ci() { sed -n "s/^  $2 .*95 % CI \([-+][0-9.]*\) % \.\. \([-+][0-9.]*\) %.*/\1 \2/p" "$1.txt" 2>/dev/null; }
+# A build's line: its name, padded with spaces, then "median" (so "clang kiln pgo" is not "clang kiln pgo sample").
+g() { sed -n "s/^  $2  *median .* speed-up \([-+][0-9.]*\) %.*/\1/p" "$1.txt" 2>/dev/null; }
+ci() { sed -n "s/^  $2  *median .*95 % CI \([-+][0-9.]*\) % \.\. \([-+][0-9.]*\) %.*/\1 \2/p" "$1.txt" 2>/dev/null; }
 echo
 echo "summary (speed-up in CPU time against -O2, median over $RUNS rounds, [95 % interval]):"
 for cc in gcc clang; do
