@@ -191,9 +191,11 @@ for v in "clang kiln pgo sample" "clang perf AutoFDO"; do
 	[ -n "$s" ] && [ -n "$k" ] || continue
 	awk -v v="$v" -v s="$s" -v k="$k" -v h="$h" -v sc="$(ci clang "$v")" -v kc="$(ci clang "clang kiln pgo")" 'BEGIN {
 		split(sc, a, " "); split(kc, b, " ")
-		lo = b[2] > 0 ? 100 * a[1] / b[2] : 0; hi = b[1] > 0 ? 100 * a[2] / b[1] : 0
+		# (A ">" among printf'"'"'s arguments would redirect its output: the tests are done before.)
+		lo = (b[2] > 0) ? 100 * a[1] / b[2] : 0; hi = (b[1] > 0) ? sprintf("%.0f", 100 * a[2] / b[1]) : "inf"
+		of_hand = (h + 0 != 0) ? 100 * s / h : 0
 		printf "  %-24s %+.1f %% [%s] = %.0f %% of the instrumented gain (kiln pgo; %.0f %% of the hand-done); from the intervals %.0f .. %s %%\n",
-			v, s, sc, 100 * s / k, h ? 100 * s / h : 0, lo, b[1] > 0 ? sprintf("%.0f", hi) : "inf" }'
+			v, s, sc, 100 * s / k, of_hand, lo, hi }'
 done
 gp=$(g go "go -pgo (Go's profile)") kp=$(g go "go -pgo (kiln pgo go)")
 [ -n "$gp" ] && echo "  go    -pgo from Go's profile $gp % [$(ci go "go -pgo (Go's profile)")], from kiln's $kp % [$(ci go "go -pgo (kiln pgo go)")] (the same within noise wanted)"
