@@ -179,6 +179,7 @@ ci() { sed -n "s/^  $2  *median .*95 % CI \([-+][0-9.]*\) % \.\. \([-+][0-9.]*\)
 echo
 echo "summary (speed-up in CPU time against -O2, median over $RUNS rounds, [95 % interval]):"
 for cc in gcc clang; do
+	want $cc || continue # (a WORK directory keeps the reports of other runs)
 	h=$(g $cc "$cc PGO by hand") k=$(g $cc "$cc kiln pgo")
 	[ -n "$h" ] && [ -n "$k" ] || continue
 	awk -v cc=$cc -v h="$h" -v k="$k" -v hc="$(ci $cc "$cc PGO by hand")" -v kc="$(ci $cc "$cc kiln pgo")" 'BEGIN {
@@ -186,6 +187,7 @@ for cc in gcc clang; do
 			cc, h, hc, k, kc, k - h }'
 done
 k=$(g clang "clang kiln pgo") h=$(g clang "clang PGO by hand")
+want clang || k=
 for v in "clang kiln pgo sample" "clang perf AutoFDO"; do
 	s=$(g clang "$v")
 	[ -n "$s" ] && [ -n "$k" ] || continue
@@ -198,5 +200,5 @@ for v in "clang kiln pgo sample" "clang perf AutoFDO"; do
 			v, s, sc, 100 * s / k, of_hand, lo, hi }'
 done
 gp=$(g go "go -pgo (Go's profile)") kp=$(g go "go -pgo (kiln pgo go)")
-[ -n "$gp" ] && echo "  go    -pgo from Go's profile $gp % [$(ci go "go -pgo (Go's profile)")], from kiln's $kp % [$(ci go "go -pgo (kiln pgo go)")] (the same within noise wanted)"
+want go && [ -n "$gp" ] && echo "  go    -pgo from Go's profile $gp % [$(ci go "go -pgo (Go's profile)")], from kiln's $kp % [$(ci go "go -pgo (kiln pgo go)")] (the same within noise wanted)"
 exit 0
