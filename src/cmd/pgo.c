@@ -24,6 +24,7 @@
 #include "../pgo/sample.h"
 #include "../profile/profile.h"
 #include "cmds.h"
+#include "pgo_compare.h"
 
 static const struct cmd_help pgo_help = {
 	.name = "pgo",
@@ -32,7 +33,7 @@ static const struct cmd_help pgo_help = {
 		 "kiln pgo optimize [--dir DIR] [--fail-on-stale] -- BUILD_CMD...\n"
 		 "kiln pgo sample PROFILE|- --binary PROG -o OUT.prof\n"
 		 "kiln pgo go PROFILE|- [-o default.pgo]\n"
-		 "kiln pgo compare [--runs N] [--export-markdown FILE] BASELINE OPTIMIZED",
+		 "kiln pgo compare [--runs N] [-n NAME]... [--wall] [--export-markdown FILE] BASELINE OPTIMIZED...",
 	.description = "Profile-guided optimisation in three commands. 'instrument' runs your build with the "
 		       "profiling flags of GCC or Clang injected (through compiler wrappers first on PATH and in "
 		       "CC/CXX), so that profiles land in one directory (.kiln-pgo) under stable names; 'train' runs "
@@ -41,7 +42,7 @@ static const struct cmd_help pgo_help = {
 		       "the training covered and which functions' profiles no longer match their source. 'sample' "
 		       "turns a kiln CPU profile of an ordinary -O2 -g build into an LLVM sample profile for clang "
 		       "-fprofile-sample-use (AutoFDO); 'go' writes the default.pgo that 'go build -pgo' reads; "
-		       "'compare' benchmarks the baseline against the optimized build, interleaved. "
+		       "'compare' benchmarks the baseline against the optimized builds, interleaved, and gives each one's speed-up in CPU time with its interval. "
 		       "Run 'kiln pgo SUBCOMMAND --help' for each one's options; docs/pgo.md has the complete flows.",
 	.examples = "kiln pgo instrument -- make -B              # build instrumented (clean build: -B)\n"
 		    "kiln pgo train -- ./app < workload.txt       # run it; repeat with other workloads\n"
@@ -193,8 +194,8 @@ static int write_sample(const struct profile *p, struct pgo_dbg *dbg, const stru
 			char cause[sizeof(e.msg)];
 
 			snprintf(cause, sizeof(cause), "%s", e.msg);
-			err_set(&e, "cannot write '%s' for GCC's -fauto-profile: %s (writing GCC's AutoFDO format needs "
-				    "AutoFDO's create_gcov, not installed; see docs/pgo.md)", path, cause);
+			err_set(&e, "cannot write '%s' for GCC's -fauto-profile: %s (llvm-profdata only reads GCC's "
+				    "AutoFDO format, and kiln does not write it yet; see docs/pgo.md)", path, cause);
 		} else if (*validated == -1) {
 			err_wrap(&e, "cannot write '%s' in the %s format", path, format);
 		}
@@ -334,61 +335,6 @@ out:
 	return ret;
 }
 
-static const struct cmd_help compare_help = {
-	.name = "pgo compare",
-	.usage = "kiln pgo compare [--runs N] [--export-markdown FILE] [--export-json FILE] BASELINE OPTIMIZED",
-	.description = "Benchmarks the baseline and the profile-guided build with kiln bench: the two shell "
-		       "command lines (the same workload on each build) run interleaved, round-robin, after one "
-		       "warm-up run each, and the report says how many times faster the optimized build is, with a "
-		       "confidence interval. --export-markdown writes the table for a CI comment; --export-json the "
-		       "results that 'kiln compare' reads.",
-	.examples = "kiln pgo compare --runs 30 './app.O2 < w.sql' './app < w.sql'",
-};
-
-/* kiln bench does the measuring: its runner, statistics and exports, through its own command line. */
-static int run_compare(int argc, char **argv)
-{
-	const char *markdown = NULL, *json = NULL;
-	long long runs = 20;
-	char runs_s[32];
-	const char *bargv[20];
-	int n = 0;
-	const struct option opts[] = {
-		OPT_INT('r', "runs", &runs, "N", "measured runs of each build (default 20)", 2, 100000000),
-		OPT_STRING(0, "export-markdown", &markdown, "FILE", "write a Markdown table (a CI comment)"),
-		OPT_STRING(0, "export-json", &json, "FILE", "write the results as JSON (kiln compare reads it)"),
-		OPT_END(),
-	};
-
-	argc = parse_options(argc, argv, opts, &compare_help, 0);
-	if (argc == PARSE_HELP)
-		return EXIT_OK;
-	if (argc < 0)
-		return EXIT_USAGE;
-	if (argc != 2)
-		return usage_error(&compare_help, "compare takes two command lines: BASELINE and OPTIMIZED");
-	snprintf(runs_s, sizeof(runs_s), "%lld", runs);
-	bargv[n++] = "bench";
-	bargv[n++] = "--shell=/bin/sh";
-	bargv[n++] = "--warmup=1";
-	bargv[n++] = "--runs";
-	bargv[n++] = runs_s;
-	bargv[n++] = "--command-name=baseline";
-	bargv[n++] = "--command-name=optimized";
-	if (markdown) {
-		bargv[n++] = "--export-markdown";
-		bargv[n++] = markdown;
-	}
-	if (json) {
-		bargv[n++] = "--export-json";
-		bargv[n++] = json;
-	}
-	bargv[n++] = argv[0];
-	bargv[n++] = argv[1];
-	bargv[n] = NULL;
-	return cmd_bench(n, (char **)bargv);
-}
-
 static int finding_line(const struct pgo_finding *f)
 {
 	const char *what = f->kind == PGO_STALE ? "stale" : f->kind == PGO_MISSING ? "missing" : "unprofiled";
@@ -502,7 +448,7 @@ int cmd_pgo(int argc, char **argv)
 	if (!strcmp(argv[1], "go"))
 		return run_go(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "compare"))
-		return run_compare(argc - 1, argv + 1);
+		return pgo_compare_main(argc - 1, argv + 1);
 	return usage_error(&pgo_help, "unknown sub-command '%s': instrument, train, optimize, sample, go or compare",
 			   argv[1]);
 }

@@ -110,12 +110,6 @@ else
 	t_skip "kiln pgo with clang" "clang or llvm-profdata is not installed"
 fi
 
-# kiln pgo compare: kiln bench's interleaved runs; a build that does a fifth of the work is the faster one.
-"$KILN" pgo compare -r 4 --export-markdown cmp.md 'sleep 0.1' 'sleep 0.02' >cmp.out 2>cmp.err
-check "compare: the optimized build is found faster" "grep -q '^ *optimized ran' cmp.out && grep -q 'times faster than baseline' cmp.out" "$(cat cmp.out cmp.err)"
-check "compare: a Markdown table for a CI comment" "grep -q '^| \`baseline\` |' cmp.md && grep -q '^| \`optimized\` |' cmp.md" "$(cat cmp.md)"
-t_fails "compare needs two command lines" 2 "$KILN" pgo compare 'true'
-
 # Errors: one line, exit 2, nothing left behind.
 rm -rf .kiln-pgo
 t_fails "no such compiler" 2 "$KILN" pgo instrument --cc no-such-cc-kiln -- make

@@ -24,6 +24,7 @@
 #include "pgo/driver.h"
 #include "pgo/gopgo.h"
 #include "pgo/sample.h"
+#include "pgo/speedup.h"
 #include "profile/profile.h"
 
 int pgo_test_target(int x);
@@ -296,6 +297,41 @@ static void test_same_file(void **state)
 	assert_true(pgo_same_file("", "x.c"));
 }
 
+/*
+ * kiln pgo compare's figure: round i's ratio is base[i] / opt[i]; the median of the ratios ignores a round a
+ * burst of load spoiled (round 3: the baseline ran 5x slower), where the ratio of the medians or of the means
+ * would not be paired. Ratios here: 2.0, 1.5, 2.0, 10.0, 1.25, 2.0, 1.6 -> sorted gains 0.25 0.5 0.6 1 1 1 9.
+ */
+static void test_speedup(void **state)
+{
+	const double base[] = { 2, 3, 4, 10, 2.5, 2, 3.2, 0 }, opt[] = { 1, 2, 2, 1, 2, 1, 2, 1 };
+	struct pgo_speedup s;
+
+	(void)state;
+	assert_int_equal(pgo_speedup(base, opt, 8, 0.95, &s), 0);
+	assert_int_equal(s.n, 7); /* the round with no baseline cost carries no ratio */
+	assert_float_equal(s.gain, 1.0, 1e-12);
+	assert_float_equal(s.base, 3.0, 1e-12);
+	assert_float_equal(s.opt, 2.0, 1e-12);
+	/* Type-7 quartiles of 0.25 0.5 0.6 1 1 1 9: h = 1.5 -> 0.55, h = 4.5 -> 1. */
+	assert_float_equal(s.q1, 0.55, 1e-12);
+	assert_float_equal(s.q3, 1.0, 1e-12);
+	/* n = 7 at 95 %: P(B(7, 1/2) < 1) = 1/128 <= 0.025 < P(B < 2) = 8/128: the interval is [x(1), x(7)]. */
+	assert_float_equal(s.lo, 0.25, 1e-12);
+	assert_float_equal(s.hi, 9.0, 1e-12);
+	assert_string_equal(pgo_speedup_verdict(&s), "faster");
+	/* The same builds: no difference. */
+	const double same[] = { 2, 3, 4, 10, 2.5, 2, 3.2, 1 };
+	assert_int_equal(pgo_speedup(same, same, 8, 0.95, &s), 0);
+	assert_float_equal(s.gain, 0, 0);
+	assert_string_equal(pgo_speedup_verdict(&s), "no difference");
+	/* Slower: every round costs more than the baseline's. */
+	assert_int_equal(pgo_speedup(opt, base, 7, 0.95, &s), 0);
+	assert_true(s.hi < 0);
+	assert_string_equal(pgo_speedup_verdict(&s), "slower");
+	assert_int_equal(pgo_speedup(base + 7, opt, 1, 0.95, &s), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_go_writer),
 		cmocka_unit_test(test_state_parse),
 		cmocka_unit_test(test_same_file),
+		cmocka_unit_test(test_speedup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
