@@ -24,7 +24,7 @@ void calltree_build(struct calltree *t, const struct profile *p, const uint32_t 
 	uint32_t *tdepth = xmalloc(n * sizeof(*tdepth)), *cpath = xmalloc(n * sizeof(*cpath));
 	uint32_t *at = xmalloc((nfns ? nfns : 1) * sizeof(*at));
 	uint32_t *saved_cpath = xmalloc(n * sizeof(*saved_cpath)), *saved_at = xmalloc(n * sizeof(*saved_at));
-	uint32_t *path = xmalloc(n * sizeof(*path));
+	uint32_t *path = xmalloc(n * sizeof(*path)), *kid = xmalloc(n * sizeof(*kid));
 	unsigned char *wrote = xcalloc(n, 1);
 
 	memset(t, 0, sizeof(*t));
@@ -43,6 +43,7 @@ void calltree_build(struct calltree *t, const struct profile *p, const uint32_t 
 	t->of_node[0] = 0;
 	t->self[0] = p->nodes_nr ? node_self[0] : 0;
 	tdepth[0] = 0;
+	kid[0] = NONE;
 	cpath[0] = 0;
 	t->nr = 1;
 	for (size_t i = 1; i < p->nodes_nr; i++) {
@@ -62,17 +63,32 @@ void calltree_build(struct calltree *t, const struct profile *p, const uint32_t 
 		if (x != NONE && tdepth[x] <= tdepth[cp] && cpath[tdepth[x]] == x) {
 			m = x; /* f is already on the path: erase the loop */
 		} else {
-			int ins;
-			uint64_t *slot = u64map_insert(&idx, ((uint64_t)cp << 32) | f, &ins);
+			uint32_t k = kid[cp];
 
-			if (ins) {
-				m = (uint32_t)t->nr++;
-				*slot = m;
-				t->parent[m] = cp;
-				t->fn[m] = f;
-				tdepth[m] = tdepth[cp] + 1;
+			/* A tree node's first child is kept apart, as in the profile's trie: a deep chain of calls
+			 * then never touches the map, whose every lookup is a cache miss once it is large. */
+			if (k != NONE && t->fn[k] == f) {
+				m = k;
+			} else {
+				uint64_t *slot = NULL;
+				int ins = 1;
+
+				if (k != NONE)
+					slot = u64map_insert(&idx, ((uint64_t)cp << 32) | f, &ins);
+				if (ins) {
+					m = (uint32_t)t->nr++;
+					t->parent[m] = cp;
+					t->fn[m] = f;
+					tdepth[m] = tdepth[cp] + 1;
+					kid[m] = NONE;
+					if (slot)
+						*slot = m;
+					else
+						kid[cp] = m;
+				} else {
+					m = (uint32_t)*slot;
+				}
 			}
-			m = (uint32_t)*slot;
 			saved_cpath[pn] = cpath[tdepth[m]];
 			saved_at[pn] = at[f];
 			wrote[pn] = 1;
@@ -102,6 +118,7 @@ void calltree_build(struct calltree *t, const struct profile *p, const uint32_t 
 	free(saved_cpath);
 	free(saved_at);
 	free(path);
+	free(kid);
 	free(wrote);
 	u64map_release(&idx);
 }

@@ -53,10 +53,10 @@ int hotspots_compute_nodes(struct profile *p, int column, const bool *skip, cons
 {
 	struct u64map fn_index = U64MAP_INIT;
 	int64_t *node_self = NULL, *node_total = NULL, *fn_self = NULL;
-	uint32_t *node_fn = NULL, *frame_fn = NULL, *order = NULL, *up = NULL;
+	uint32_t *node_fn = NULL, *frame_fn = NULL, *order = NULL, *up = NULL, *name_fn = NULL;
 	struct buf name = BUF_INIT;
 	bool *full = NULL;
-	size_t alloc = 0, nc = p->ncolumns;
+	size_t alloc = 0, nc = p->ncolumns, nnames = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (column < 0)
@@ -70,7 +70,7 @@ int hotspots_compute_nodes(struct profile *p, int column, const bool *skip, cons
 	frame_fn = xmalloc((p->frames_nr ? p->frames_nr : 1) * sizeof(*frame_fn));
 	for (size_t f = 0; f < p->frames_nr; f++) {
 		const struct frame *fr = &p->frames[f];
-		uint32_t nm;
+		uint32_t nm, first;
 		uint64_t *slot;
 		int ins;
 
@@ -86,7 +86,24 @@ int hotspots_compute_nodes(struct profile *p, int column, const bool *skip, cons
 			frame_display_name(&name, p, (uint32_t)f);
 			nm = profile_intern(p, name.buf, name.len);
 		}
-		slot = u64map_insert(&fn_index, ((uint64_t)nm << 32) | fr->module, &ins);
+		if (nm >= nnames) {
+			size_t was = nnames;
+
+			ALLOC_GROW(name_fn, (size_t)nm + 1, nnames);
+			for (size_t i = was; i < nnames; i++)
+				name_fn[i] = UINT32_MAX;
+		}
+		/* A name's first entry is found by the name alone; the map holds the same name in other modules.
+		 * (With a distinct name per frame, as in a deep stack, the map would take a cache miss per frame.) */
+		slot = NULL;
+		ins = 1;
+		first = name_fn[nm];
+		if (first != UINT32_MAX && out->v[first].module == fr->module) {
+			frame_fn[f] = first;
+			continue;
+		}
+		if (first != UINT32_MAX)
+			slot = u64map_insert(&fn_index, ((uint64_t)nm << 32) | fr->module, &ins);
 		if (ins) {
 			ALLOC_GROW(out->v, out->nr + 1, alloc);
 			memset(&out->v[out->nr], 0, sizeof(out->v[0]));
@@ -99,10 +116,16 @@ int hotspots_compute_nodes(struct profile *p, int column, const bool *skip, cons
 				out->v[out->nr].line = fr->line;
 			}
 			out->v[out->nr].id = (uint32_t)out->nr;
-			*slot = out->nr++;
+			if (slot)
+				*slot = out->nr;
+			else
+				name_fn[nm] = (uint32_t)out->nr;
+			frame_fn[f] = (uint32_t)out->nr++;
+		} else {
+			frame_fn[f] = (uint32_t)*slot;
 		}
-		frame_fn[f] = (uint32_t)*slot;
 	}
+	free(name_fn);
 
 	node_self = xcalloc(p->nodes_nr, sizeof(*node_self));
 	/* Self cost as the functions get it: the leaves' own, or that of the nodes `self_node` names. */

@@ -1,12 +1,9 @@
 /* Evaluating the recommendation rule catalogue (rule_catalogue.c, docs/rules.md) over an analysis. */
 #include "rules.h"
 
-#include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "../core/array.h"
 #include "../core/buf.h"
@@ -16,130 +13,6 @@
 #include "../profile/profile.h"
 #include "analysis.h"
 #include "rules_eval.h"
-
-/* ---- matching ------------------------------------------------------------------------------------------ */
-
-static int has_icase(const char *s, size_t len, const char *needle, size_t nl)
-{
-	int c0 = nl ? tolower((unsigned char)needle[0]) : 0;
-
-	/* the first character filters cheaply: names can be megabytes long */
-	for (size_t i = 0; i + nl <= len; i++)
-		if ((!nl || tolower((unsigned char)s[i]) == c0) && !strncasecmp(s + i, needle, nl))
-			return 1;
-	return 0;
-}
-
-/* `pl` is strlen(pat + 1). */
-static int pattern_match(const char *pat, size_t pl, const char *name, size_t len)
-{
-	const char *p = pat + 1;
-
-	switch (pat[0]) {
-	case '=':
-		return len == pl && !memcmp(name, p, pl);
-	case '^':
-		return len >= pl && !memcmp(name, p, pl);
-	case '~':
-		return pl <= len && memmem(name, len, p, pl) != NULL;
-	case '%':
-		return has_icase(name, len, p, pl);
-	default:
-		return 0;
-	}
-}
-
-int rule_pattern_match(const char *pat, const char *name, size_t len)
-{
-	return pattern_match(pat, strlen(pat + 1), name, len);
-}
-
-/* The catalogue's pattern lengths, in its order, measured once: every frame is matched against every pattern. */
-static size_t *pattern_lens;
-static pthread_once_t pattern_lens_once = PTHREAD_ONCE_INIT;
-
-static void measure_patterns(void)
-{
-	size_t n = 0, k = 0;
-
-	for (size_t r = 0; rule_catalogue[r].id; r++)
-		for (const struct rule_pattern *pt = rule_catalogue[r].patterns; pt->pat; pt++)
-			n++;
-	pattern_lens = xmalloc((n ? n : 1) * sizeof(*pattern_lens));
-	for (size_t r = 0; rule_catalogue[r].id; r++)
-		for (const struct rule_pattern *pt = rule_catalogue[r].patterns; pt->pat; pt++)
-			pattern_lens[k++] = strlen(pt->pat + 1);
-}
-
-/* Drops flamegraph annotations ("_[k]", "_[j]", "_[i]", "_[w]") and a "@plt"-style suffix. */
-static size_t normalized_len(const char *name, size_t len)
-{
-	if (len > 4 && name[len - 4] == '_' && name[len - 3] == '[' && name[len - 1] == ']')
-		len -= 4;
-	/* "cfree@GLIBC_2.2.5", "memcpy@plt": symbol versions and PLT stubs name the same function. */
-	for (size_t i = len; i-- > 1;) {
-		char c = name[i];
-
-		if (c == '@') {
-			len = name[i - 1] == '@' ? i - 1 : i;
-			break;
-		}
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-		      c == '.'))
-			break;
-	}
-	return len;
-}
-
-/*
- * The rules a name matches (bit mask), in *veto those whose veto patterns it matches, and in *loose (when not
- * NULL) those it matched only by a case-insensitive substring ('%'): a word such a name may hold by chance.
- */
-static uint32_t match_name(const char *name, size_t len, uint8_t *variants, uint32_t *veto, uint32_t *loose)
-{
-	uint32_t mask = 0, vmask = 0, lmask = 0;
-	size_t k = 0;
-
-	pthread_once(&pattern_lens_once, measure_patterns);
-	len = normalized_len(name, len);
-	for (size_t r = 0; rule_catalogue[r].id; r++) {
-		const struct rule_pattern *pt = rule_catalogue[r].patterns;
-
-		for (; pt->pat; pt++, k++) {
-			if (!pattern_match(pt->pat, pattern_lens[k], name, len))
-				continue;
-			if (pt->variant == RULE_VETO) {
-				vmask |= 1u << r;
-				continue;
-			}
-			/* a loose match stands only until a strict pattern of the same rule matches too */
-			if (pt->pat[0] == '%' && (mask & (1u << r)))
-				continue;
-			mask |= 1u << r;
-			if (variants)
-				variants[r] = (uint8_t)pt->variant;
-			if (pt->pat[0] == '%') {
-				lmask |= 1u << r;
-				continue;
-			}
-			lmask &= ~(1u << r);
-			pt++, k++;
-			break;
-		}
-		for (; pt->pat; pt++) /* the rest of the rule's patterns, to keep `k` in step */
-			k++;
-	}
-	if (veto)
-		*veto = vmask;
-	if (loose)
-		*loose = lmask;
-	return mask & ~vmask;
-}
-
-uint32_t rules_match_name(const char *name, size_t len, uint8_t *variants)
-{
-	return match_name(name, len, variants, NULL, NULL);
-}
 
 unsigned rules_kind_of(const char *type, bool has_syscalls)
 {
@@ -288,7 +161,7 @@ static uint32_t key_by_module(const struct profile *p, const struct frame *fr, c
 			where[2] = open + 1;
 		for (int i = 0; i < 3; i++)
 			if (where[i] && *where[i])
-				keep |= match_name(where[i], strlen(where[i]) - (i == 2), scratch, &v, NULL);
+				keep |= rule_match_name(where[i], strlen(where[i]) - (i == 2), scratch, &v, NULL);
 		m &= ~(loose & ~keep);
 	}
 	if (alloc_rule < MAX_RULES && (m & (1u << alloc_rule)) && var[alloc_rule] == 0 &&
@@ -376,7 +249,7 @@ static void eval_name_rules(struct analysis *a, size_t nrules, int64_t *covered)
 	/* Frames are matched by their function's display name. */
 	for (size_t f = 0; f < p->frames_nr; f++) {
 		const char *name = analysis_fn_name(a, a->frame_fn[f]);
-		uint32_t loose, m = match_name(name, strlen(name), var, &frame_veto[f], &loose);
+		uint32_t loose, m = rule_match_name(name, strlen(name), var, &frame_veto[f], &loose);
 		int ins;
 
 		m = key_by_module(p, &p->frames[f], name, m, loose, var, alloc_rule);
@@ -567,7 +440,7 @@ out:
 
 static bool rule_matches(const struct rule *r, const char *name)
 {
-	size_t len = normalized_len(name, strlen(name));
+	size_t len = rule_normalized_len(name, strlen(name));
 
 	for (const struct rule_pattern *pt = r->patterns; pt->pat; pt++)
 		if (pt->variant != RULE_VETO && rule_pattern_match(pt->pat, name, len))

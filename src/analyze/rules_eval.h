@@ -1,7 +1,7 @@
 /*
  * Shared by the rule evaluators (rules.c: names, calls, hotspots; rules_stacks.c: recursion, tiny functions):
- * the accumulator of a rule's evidence and the helpers that turn it into a recommendation. Internal to
- * src/analyze/.
+ * the accumulator of a rule's evidence, the helpers that turn it into a recommendation, and the name matching
+ * (rules_match.c). Internal to src/analyze/.
  */
 #ifndef KILN_RULES_EVAL_H
 #define KILN_RULES_EVAL_H
@@ -35,6 +35,16 @@ void rule_list_names(struct buf *b, const struct analysis *a, const struct share
 struct recommendation *rule_add_rec(struct analysis *a, const struct rule *r, double share);
 /* Sets the shares of `l`, sorts it heaviest first and keeps `max`. */
 void rule_finish_list(struct analysis *a, struct share_list *l, size_t max);
+
+/* rules_match.c */
+/*
+ * The rules name `name` matches (bit mask), with the variant of each in `variants` (when not NULL), in *veto
+ * (when not NULL) the rules whose veto patterns it matches, and in *loose (when not NULL) those it matched
+ * only by a case-insensitive substring ('%'): a word such a name may hold by chance.
+ */
+uint32_t rule_match_name(const char *name, size_t len, uint8_t *variants, uint32_t *veto, uint32_t *loose);
+/* The length of `name` without flame graph annotations ("_[k]") and "@plt"/"@GLIBC_..." suffixes. */
+size_t rule_normalized_len(const char *name, size_t len);
 
 /* rules_stacks.c */
 void rules_eval_recursion(struct analysis *a, const struct rule *rule);

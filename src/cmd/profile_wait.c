@@ -73,8 +73,8 @@ void profile_report_wait(const struct profile_opts *o, struct profile *p, const 
 				"--mode wall)\n",
 			fmt_ns(a, (double)ost->runq_ns), fmt_count(b, ost->runq_waits));
 	if (ost->unended)
-		fprintf(stderr, "kiln: %s waits ended where the kernel skipped the tracer; counted up to their "
-				"wakeup\n", fmt_count(a, ost->unended));
+		fprintf(stderr, "kiln: %s waits ended where the kernel ran no tracer; measured by the threads' own "
+				"clocks\n", fmt_count(a, ost->unended));
 	if (ost->py_reads)
 		fprintf(stderr, "kiln: %s of the waits under the Python stacks read while they lasted (%s reads; "
 				"waits under 4 ms are read only when a read falls within them)\n",

@@ -22,6 +22,17 @@ const char *frame_kind_name(enum frame_kind kind)
 	return (unsigned)kind < FRAME_KIND_NR ? kind_names[kind] : "unknown";
 }
 
+/* Room for one more node, in `nodes` and in `first_child` alike. */
+static void grow_nodes(struct profile *p)
+{
+	size_t na = p->nodes_alloc;
+
+	ALLOC_GROW(p->nodes, p->nodes_nr + 1, na);
+	if (na != p->nodes_alloc)
+		p->first_child = xrealloc(p->first_child, na * sizeof(*p->first_child));
+	p->nodes_alloc = na;
+}
+
 struct profile *profile_new(unsigned flags)
 {
 	struct profile *p = xcalloc(1, sizeof(*p));
@@ -30,8 +41,9 @@ struct profile *profile_new(unsigned flags)
 	p->default_column = -1;
 	profile_intern(p, "", 0);
 	strtab_intern(&p->labelsets, "", 0);
-	ALLOC_GROW(p->nodes, 1, p->nodes_alloc);
+	grow_nodes(p);
 	p->nodes[0] = (struct stack_node){ 0, UINT32_MAX, 0 };
+	p->first_child[0] = UINT32_MAX;
 	p->nodes_nr = 1;
 	return p;
 }
@@ -45,6 +57,7 @@ void profile_free(struct profile *p)
 	free(p->frame_next);
 	u64map_release(&p->frame_index);
 	free(p->nodes);
+	free(p->first_child);
 	u64map_release(&p->children);
 	free(p->rows);
 	free(p->values);
@@ -113,24 +126,45 @@ uint32_t profile_frame_named(struct profile *p, const char *name, size_t len, en
 	return profile_frame(p, &f);
 }
 
+/*
+ * A node's first child is found in `first_child`, the others through the `children` map: most nodes of a real
+ * trie have one child, and a deep stack is a chain of them, whose walk then stays in the node arrays instead of
+ * a hash lookup (a cache and TLB miss each, once the map outgrows the caches) per frame.
+ */
 uint32_t profile_node(struct profile *p, uint32_t parent, uint32_t frame)
 {
-	uint64_t *v;
+	uint32_t first = p->first_child[parent], id;
+	uint64_t *v = NULL;
 	int inserted;
 
-	v = u64map_insert(&p->children, ((uint64_t)parent << 32) | frame, &inserted);
-	if (!inserted)
-		return (uint32_t)*v;
-	ALLOC_GROW(p->nodes, p->nodes_nr + 1, p->nodes_alloc);
-	p->nodes[p->nodes_nr] = (struct stack_node){ parent, frame, p->nodes[parent].depth + 1 };
-	*v = p->nodes_nr;
-	return (uint32_t)p->nodes_nr++;
+	if (first != UINT32_MAX) {
+		if (p->nodes[first].frame == frame)
+			return first;
+		v = u64map_insert(&p->children, ((uint64_t)parent << 32) | frame, &inserted);
+		if (!inserted)
+			return (uint32_t)*v;
+	}
+	grow_nodes(p);
+	id = (uint32_t)p->nodes_nr++;
+	p->nodes[id] = (struct stack_node){ parent, frame, p->nodes[parent].depth + 1 };
+	p->first_child[id] = UINT32_MAX;
+	if (v)
+		*v = id;
+	else
+		p->first_child[parent] = id;
+	return id;
 }
 
 uint32_t profile_node_find(const struct profile *p, uint32_t parent, uint32_t frame)
 {
-	const uint64_t *v = u64map_find(&p->children, ((uint64_t)parent << 32) | frame);
+	uint32_t first = p->first_child[parent];
+	const uint64_t *v;
 
+	if (first == UINT32_MAX)
+		return UINT32_MAX;
+	if (p->nodes[first].frame == frame)
+		return first;
+	v = u64map_find(&p->children, ((uint64_t)parent << 32) | frame);
 	return v ? (uint32_t)*v : UINT32_MAX;
 }
 
@@ -457,7 +491,7 @@ size_t profile_memory(const struct profile *p)
 
 	m += p->strings.arena.used_total + p->strings.alloc * (sizeof(char *) + 4 + 8) + (p->strings.mask + 1) * 4;
 	m += p->frames_alloc * (sizeof(struct frame) + 4) + (p->frame_index.mask + 1) * 16;
-	m += p->nodes_alloc * sizeof(struct stack_node) + (p->children.mask + 1) * 16;
+	m += p->nodes_alloc * (sizeof(struct stack_node) + 4) + (p->children.mask + 1) * 16;
 	m += p->rows_alloc * (sizeof(struct sample_row) + p->ncolumns * 8) + (p->row_index.mask + 1) * 16;
 	m += p->labelsets.arena.used_total;
 	return m;

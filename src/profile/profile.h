@@ -91,7 +91,8 @@ struct profile {
 
 	struct stack_node *nodes;
 	size_t nodes_nr, nodes_alloc;
-	struct u64map children; /* (parent << 32 | frame) -> node id */
+	uint32_t *first_child;  /* per node, its first child (UINT32_MAX: none), nodes_alloc of them */
+	struct u64map children; /* (parent << 32 | frame) -> node id, for the children after the first */
 
 	struct value_type columns[PROFILE_MAX_COLUMNS];
 	size_t ncolumns;

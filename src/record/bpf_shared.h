@@ -36,6 +36,8 @@ struct oc_start {
 	__s32 kstack;
 	__u32 tgid;
 	__u32 preempted; /* left the CPU runnable: all of its time off CPU is waiting for a CPU */
+	__u64 ran;       /* the thread's own clocks at the switch out: time on CPU (se.sum_exec_runtime) ... */
+	__u64 queued;    /* ... and time runnable waiting for one (sched_info.run_delay) */
 };
 
 /* A block of a thread whose Python stack user space read while it lasted (pyread, offcpu_py.c). */

@@ -84,6 +84,9 @@ struct offcpu *offcpu_open(const struct offcpu_opts *o, bool *denied, struct err
 	oc->skel->rodata->with_runq = o->with_runq;
 	oc->skel->rodata->kernel_stacks = !o->user_only;
 	oc->skel->rodata->py_waits = o->py_waits;
+	/* Tests (t3700): as if the kernel ran no program for any switch in or wakeup, to check that blocks are
+	 * still measured, by the threads' own clocks (see kiln_switch). */
+	oc->skel->rodata->blind_in = getenv("KILN_TEST_OFFCPU_BLIND") && *getenv("KILN_TEST_OFFCPU_BLIND") == '1';
 	ret = offcpu_bpf__load(oc->skel);
 	if (ret) {
 		kbpf_error(e, ret, "load the off-CPU eBPF programs", denied);

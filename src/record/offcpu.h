@@ -40,7 +40,7 @@ struct offcpu_stats {
 	uint64_t leaf_fixed;    /* stacks whose innermost frames came from DWARF unwinding */
 	uint64_t runq_ns;       /* time runnable but waiting for a CPU (after a wakeup or a preemption) */
 	uint64_t runq_waits;
-	uint64_t unended;       /* blocks whose switch back in ran no eBPF program: counted up to their wakeup */
+	uint64_t unended;       /* blocks whose switch back in ran no eBPF program: measured by the thread's clocks */
 	uint64_t py_reads;      /* Python stacks read while threads waited */
 	uint64_t py_ns;         /* off-CPU time counted with a Python stack */
 };
