@@ -42,8 +42,6 @@ EXCEPTIONS = {
     # perf.data is read through the live recorder's session (record/session.c: stacks, leaf repair, symbols), so
     # a recording and its perf.data give one profile; the session has to move below formats/ to drop this.
     ("src/formats/perfdata.c", "record"),
-    # diff_write_graph moves to render/ (the diff and render work).
-    ("src/analyze/diff.c", "render"),
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)

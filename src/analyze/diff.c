@@ -14,8 +14,6 @@
 #include "../core/util.h"
 #include "../core/xalloc.h"
 #include "../profile/profile.h"
-#include "../render/diff_graph.h"
-#include "../render/flamegraph.h"
 #include "analysis.h"
 #include "hotspots.h"
 
@@ -566,55 +564,55 @@ void diff_release(struct diff_result *d)
 
 /* ---- the differential flame graph ---------------------------------------------------------------------- */
 
-int diff_write_graph(const struct profile *before, const struct profile *after, const struct diff_opts *o,
-		     const char *path, struct err *e)
+int diff_graph_plan(const struct profile *before, const struct profile *after, const struct diff_opts *o,
+		    struct diff_plan *g, struct err *e)
 {
 	static const struct diff_opts defaults = DIFF_OPTS_INIT;
 	const struct profile *ps[2] = { before, after };
-	struct fg_diff_opts g = { 0 };
 	struct cost cost[2];
 	double raw[2], costs[2], div;
 	bool est = false;
-	char sub[160], r[64];
+	char r[64];
 
 	if (!o)
 		o = &defaults;
+	memset(g, 0, sizeof(*g));
 	for (int s = 0; s < 2; s++) {
 		int col = pick_column(ps[s], o->value, &div, &est, e);
 
 		if (col < 0)
 			return err_wrap(e, "the %s profile", s ? "AFTER" : "BEFORE");
 		pick_cost(ps[s], col, &cost[s]);
-		*(s ? &g.after_column : &g.before_column) = col;
+		*(s ? &g->after_column : &g->before_column) = col;
 		raw[s] = (double)profile_total(ps[s], col);
 		costs[s] = cost[s].col == col ? raw[s] * cost[s].mult : (double)profile_total(ps[s], cost[s].col);
 	}
-	g.countname = fg_count_name(after, g.after_column);
-	g.absolute = diff_basis_of(o) == DIFF_BASIS_ABSOLUTE;
+	g->absolute = diff_basis_of(o) == DIFF_BASIS_ABSOLUTE;
 	if (!strcmp(cost[0].unit, cost[1].unit) && is_cost_unit(cost[1].unit) && raw[0] > 0 && raw[1] > 0) {
-		g.unit = cost[1].unit;
-		g.unit_value = costs[1] / raw[1];
+		g->unit = cost[1].unit;
+		g->unit_value = costs[1] / raw[1];
 	}
 	/* Absolute: BEFORE's units converted to AFTER's by their costs; shares: BEFORE scaled to AFTER's total. */
 	if (raw[0] > 0 && raw[1] > 0)
-		g.scale = g.absolute && g.unit_value > 0 ? (costs[0] / raw[0]) / g.unit_value :
-			  g.absolute ? 1.0 : raw[1] / raw[0];
+		g->scale = g->absolute && g->unit_value > 0 ? (costs[0] / raw[0]) / g->unit_value :
+			   g->absolute ? 1.0 : raw[1] / raw[0];
 	else
-		g.scale = 1.0;
-	if (g.absolute) {
+		g->scale = 1.0;
+	if (g->absolute) {
 		snprintf(r, sizeof(r), costs[1] > 0 ? "%.2f\xc3\x97" : "-", costs[0] / costs[1]);
-		snprintf(sub, sizeof(sub), "AFTER's stacks; red grew, blue shrank (absolute %s; BEFORE/AFTER %s)",
-			 g.unit_value > 0 && !strcmp(g.unit, "nanoseconds") ? "time" : "cost", r);
+		snprintf(g->subtitle, sizeof(g->subtitle),
+			 "AFTER's stacks; red grew, blue shrank (absolute %s; BEFORE/AFTER %s)",
+			 g->unit_value > 0 && !strcmp(g->unit, "nanoseconds") ? "time" : "cost", r);
 	} else {
-		snprintf(sub, sizeof(sub), "AFTER's stacks; red grew, blue shrank (BEFORE scaled to AFTER's total)");
+		snprintf(g->subtitle, sizeof(g->subtitle),
+			 "AFTER's stacks; red grew, blue shrank (BEFORE scaled to AFTER's total)");
 	}
-	g.title = o->title;
-	g.subtitle = sub;
-	return fg_write_diff(before, after, &g, path, e);
+	g->title = o->title;
+	return 0;
 }
 
-int diff_profiles(struct profile *before, struct profile *after, const struct diff_opts *o, const char *svg_path,
-		  struct buf *report, struct err *e)
+int diff_profiles(struct profile *before, struct profile *after, const struct diff_opts *o, struct buf *report,
+		  struct err *e)
 {
 	struct diff_opts runs = o ? *o : (struct diff_opts)DIFF_OPTS_INIT;
 	struct diff_result d;
@@ -624,7 +622,5 @@ int diff_profiles(struct profile *before, struct profile *after, const struct di
 	if (report)
 		diff_format_text(&d, report, 20, false, false);
 	diff_release(&d);
-	if (svg_path && diff_write_graph(before, after, &runs, svg_path, e))
-		return -1;
 	return 0;
 }

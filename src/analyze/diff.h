@@ -7,7 +7,8 @@
  *   struct diff_result d;
  *   diff_compute(before, after, &opts, &d, &err);
  *   diff_report_text(&d, &report_opts, &buf);      (or diff_report_json(); diff_report.c)
- *   diff_write_graph(before, after, &opts, "diff.svg", &err);
+ *   diff_graph_plan(before, after, &opts, &plan, &err);
+ *   fg_write_diff(before, after, &plan, "diff.svg", &err);   (render/diff_graph.h)
  *   diff_release(&d);
  *
  * The verdict (which changes are significant, and the colours) has one basis (docs/diff.md):
@@ -31,6 +32,7 @@
 #include <stdio.h>
 
 #include "../core/hash.h"
+#include "../profile/diff_plan.h"
 
 struct buf;
 struct err;
@@ -125,22 +127,21 @@ void diff_report_text(const struct diff_result *d, const struct diff_report_opts
 void diff_report_json(const struct diff_result *d, const struct diff_report_opts *o, struct buf *out);
 
 /*
- * The differential flame graph (drawn by render/diff_graph.h): AFTER's stacks, each frame coloured red when its
- * self cost grew and blue when it shrank, by the verdict's basis (absolute: BEFORE converted to AFTER's units of
- * cost; shares: BEFORE scaled to AFTER's total); tooltips give both sides and the whole-subtree change. Written
- * atomically to `path` ("-" = stdout). `.folded`/`.txt` paths get difffolded.pl's two-column text ("stack
- * BEFORE AFTER") instead.
+ * The plan of the differential flame graph that render/diff_graph.h draws (fg_write_diff()): AFTER's stacks,
+ * each frame coloured red when its self cost grew and blue when it shrank, by the verdict's basis (absolute:
+ * BEFORE converted to AFTER's units of cost; shares: BEFORE scaled to AFTER's total). Fills `g` (its subtitle
+ * says the basis). Returns 0, or -1 with `e` set when a side has no such values.
  */
-int diff_write_graph(const struct profile *before, const struct profile *after, const struct diff_opts *o,
-		     const char *path, struct err *e);
+int diff_graph_plan(const struct profile *before, const struct profile *after, const struct diff_opts *o,
+		    struct diff_plan *g, struct err *e);
 
 /*
- * For `kiln profile --diff`: compares, writes the graph to `svg_path` when non-NULL, and appends the text
- * report (top 20 changes) to `report`. The basis follows `o` (with `o->whole_runs` when both commands ran
- * to their end, AUTO compares absolute cost). Returns 0, or -1 with `e` set.
+ * For `kiln profile --diff`: compares and appends the text report (top 20 changes) to `report`. The basis
+ * follows `o` (with `o->whole_runs` when both commands ran to their end, AUTO compares absolute cost); the
+ * caller draws the graph with diff_graph_plan() and the same `o`. Returns 0, or -1 with `e` set.
  */
-int diff_profiles(struct profile *before, struct profile *after, const struct diff_opts *o, const char *svg_path,
-		  struct buf *report, struct err *e);
+int diff_profiles(struct profile *before, struct profile *after, const struct diff_opts *o, struct buf *report,
+		  struct err *e);
 
 /* Statistics, exposed for tests. Two-sided p-values. */
 double diff_ztest(int64_t x1, int64_t n1, int64_t x2, int64_t n2);

@@ -11,6 +11,7 @@
 #include "../core/util.h"
 #include "../formats/format.h"
 #include "../profile/profile.h"
+#include "../render/diff_graph.h"
 #include "cmds.h"
 
 struct diff_cmd_opts {
@@ -113,6 +114,7 @@ int cmd_diff(int argc, char **argv)
 {
 	struct diff_cmd_opts o = { .basis = DIFF_BASIS_AUTO, .alpha = 0.05, .top = 20 };
 	struct diff_opts dopts = DIFF_OPTS_INIT;
+	struct diff_plan plan;
 	struct diff_report_opts ro = { { NULL, NULL }, NULL, 20, false };
 	struct profile *before = NULL, *after = NULL;
 	struct diff_result d;
@@ -181,7 +183,8 @@ int cmd_diff(int argc, char **argv)
 	computed = true;
 	if (d.saturated)
 		warning_msg("totals saturated at 2^63-1; shares are approximate");
-	if (o.output && diff_write_graph(before, after, &dopts, o.output, &e)) {
+	if (o.output && (diff_graph_plan(before, after, &dopts, &plan, &e) ||
+			 fg_write_diff(before, after, &plan, o.output, &e))) {
 		error_msg("%s", e.msg);
 		goto out;
 	}

@@ -21,6 +21,7 @@
 #include "../formats/format.h"
 #include "../profile/profile.h"
 #include "../record/run.h"
+#include "../render/diff_graph.h"
 #include "cmds.h"
 #include "profile_common.h"
 
@@ -55,6 +56,7 @@ int profile_diff_run(const char *cmd_a, const char *cmd_b, const struct record_r
 	const char *cmds[2] = { cmd_a, cmd_b };
 	struct profile *prof[2] = { NULL, NULL };
 	struct diff_opts dopts = DIFF_OPTS_INIT;
+	struct diff_plan plan;
 	struct buf report = BUF_INIT;
 	struct err e = ERR_INIT;
 	int status = 0, ret = EXIT_INTERNAL;
@@ -85,7 +87,8 @@ int profile_diff_run(const char *cmd_a, const char *cmd_b, const struct record_r
 	dopts.title = "Differential Flame Graph (kiln profile --diff)";
 	/* Absolute cost compares like with like only when both commands ran to their end (diff.h: AUTO). */
 	dopts.whole_runs = whole[0] && whole[1];
-	if (diff_profiles(prof[0], prof[1], &dopts, svg, &report, &e)) {
+	if (diff_profiles(prof[0], prof[1], &dopts, &report, &e) ||
+	    diff_graph_plan(prof[0], prof[1], &dopts, &plan, &e) || fg_write_diff(prof[0], prof[1], &plan, svg, &e)) {
 		error_msg("%s", e.msg);
 		goto out;
 	}

@@ -17,7 +17,7 @@
 #include "flamegraph.h"
 
 struct graph_ctx {
-	const struct fg_diff_opts *o;
+	const struct diff_plan *o;
 	struct flamegraph *a, *b;
 	uint32_t *map_b; /* node of `a` -> node of `b` or FG_NONE */
 	uint32_t *map_a; /* node of `b` -> node of `a` or FG_NONE */
@@ -53,7 +53,7 @@ static uint32_t *map_nodes(const struct flamegraph *g, const struct flamegraph *
 }
 
 /* A cost (AFTER's column units times unit_value) as text: "12.3 ms", "1.5 MiB", or "1,234 samples". */
-static void add_cost(struct buf *b, const struct fg_diff_opts *o, double units, bool sign)
+static void add_cost(struct buf *b, const struct diff_plan *o, double units, bool sign)
 {
 	char tmp[48];
 	double v = o->unit_value > 0 ? units * o->unit_value : units;
@@ -78,7 +78,7 @@ static double pct_of(double v, double total)
 static bool diff_tooltip(const struct flamegraph *g, uint32_t node, struct buf *tip, void *vctx)
 {
 	const struct graph_ctx *c = vctx;
-	const struct fg_diff_opts *o = c->o;
+	const struct diff_plan *o = c->o;
 	const struct fg_node *n = &g->nodes[node];
 	uint32_t bn = c->map_b[node];
 	double bval = bn == FG_NONE ? 0 : c->b->nodes[bn].value, bself = bn == FG_NONE ? 0 : c->b->nodes[bn].self;
@@ -159,16 +159,19 @@ static int ends_with(const char *s, const char *suffix)
 	return a >= b && !strcmp(s + a - b, suffix);
 }
 
-int fg_write_diff(const struct profile *before, const struct profile *after, const struct fg_diff_opts *o,
+int fg_write_diff(const struct profile *before, const struct profile *after, const struct diff_plan *o,
 		  const char *path, struct err *e)
 {
-	struct graph_ctx c = { .o = o };
+	struct diff_plan plan = *o;
+	struct graph_ctx c = { .o = &plan };
 	struct fg_build_opts bo = { .column = o->after_column, .base_column = -1 };
 	struct fg_svg_opts so;
 	struct afile af = { 0 };
 	struct buf text = BUF_INIT;
 	int ret = -1;
 
+	if (!plan.countname)
+		plan.countname = fg_count_name(after, o->after_column);
 	c.a = fg_new(false);
 	c.b = fg_new(false);
 	if (fg_add_profile(c.a, after, &bo, e))
@@ -202,7 +205,7 @@ int fg_write_diff(const struct profile *before, const struct profile *after, con
 	fg_svg_opts_init(&so);
 	so.title = o->title ? o->title : "Differential Flame Graph";
 	so.subtitle = o->subtitle;
-	so.countname = o->countname;
+	so.countname = plan.countname;
 	so.frame_tooltip = diff_tooltip;
 	so.frame_tooltip_ctx = &c;
 	if (afile_open(&af, path, e))

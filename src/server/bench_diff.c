@@ -13,12 +13,14 @@
 #include "core/xalloc.h"
 #include "formats/format.h"
 #include "profile/profile.h"
+#include "render/diff_graph.h"
 
 int bench_diff_files(const char *before, const char *after, bool graph, size_t top, struct trend_change *c,
 		     struct err *e)
 {
 	struct profile *pb = profile_new(0), *pa = profile_new(0);
 	struct diff_opts dopts = DIFF_OPTS_INIT;
+	struct diff_plan plan;
 	struct diff_result d;
 	char *tmp = NULL;
 	int fd = -1, r = -1;
@@ -40,7 +42,7 @@ int bench_diff_files(const char *before, const char *after, bool graph, size_t t
 	}
 	diff_release(&d);
 	if (graph) {
-		/* diff_write_graph() writes a file: go through a private temporary one to embed the SVG. */
+		/* fg_write_diff() writes a file: go through a private temporary one to embed the SVG. */
 		const char *dir = getenv("TMPDIR");
 		struct buf svg = BUF_INIT;
 		char chunk[65536];
@@ -54,7 +56,7 @@ int bench_diff_files(const char *before, const char *after, bool graph, size_t t
 			goto out;
 		}
 		dopts.title = "Differential flame graph: last good -> first bad";
-		if (diff_write_graph(pb, pa, &dopts, tmp, e))
+		if (diff_graph_plan(pb, pa, &dopts, &plan, e) || fg_write_diff(pb, pa, &plan, tmp, e))
 			goto out;
 		f = fopen(tmp, "rb");
 		if (!f) {

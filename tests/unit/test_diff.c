@@ -16,6 +16,17 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "profile/profile.h"
+#include "render/diff_graph.h"
+
+
+/* The differential flame graph as kiln diff -o draws it: analyze's plan, render's drawing. */
+static int write_graph(const struct profile *before, const struct profile *after, const struct diff_opts *o,
+		       const char *path, struct err *e)
+{
+	struct diff_plan plan;
+
+	return diff_graph_plan(before, after, o, &plan, e) || fg_write_diff(before, after, &plan, path, e) ? -1 : 0;
+}
 
 static void add(struct profile *p, const char *stack, int64_t count)
 {
@@ -196,7 +207,7 @@ static void test_graph(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/d.svg", dir);
-	assert_int_equal(diff_write_graph(p, q, NULL, path, &e), 0);
+	assert_int_equal(write_graph(p, q, NULL, path, &e), 0);
 	assert_int_equal(buf_read_file(&b, path, &e), 0);
 	assert_non_null(strstr(b.buf, "Differential Flame Graph"));
 	/* a grew by 300 of 1001 samples: +29.97 % of the total, with callees too */
@@ -207,7 +218,7 @@ static void test_graph(void **state)
 	unlink(path);
 	buf_reset(&b);
 	snprintf(path, sizeof(path), "%s/d.folded", dir);
-	assert_int_equal(diff_write_graph(p, q, NULL, path, &e), 0);
+	assert_int_equal(write_graph(p, q, NULL, path, &e), 0);
 	assert_int_equal(buf_read_file(&b, path, &e), 0);
 	assert_non_null(strstr(b.buf, "main;a 500 800\n"));
 	assert_non_null(strstr(b.buf, "main;b 500 200\n"));
@@ -345,7 +356,7 @@ static void test_graph_absolute(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/d.svg", dir);
 	o.basis = DIFF_BASIS_ABSOLUTE;
-	assert_int_equal(diff_write_graph(slow, fast, &o, path, &e), 0);
+	assert_int_equal(write_graph(slow, fast, &o, path, &e), 0);
 	assert_int_equal(buf_read_file(&b, path, &e), 0);
 	assert_non_null(strstr(b.buf, "<title>steady (100 samples, 100.0 ms, 50.00%; before 100.0 ms, 6.25%; change: "
 				      "self 0 ns, with callees 0 ns)</title>"));
@@ -356,7 +367,7 @@ static void test_graph_absolute(void **state)
 	/* by shares, the time is still shown beside the samples */
 	buf_reset(&b);
 	o.basis = DIFF_BASIS_SHARES;
-	assert_int_equal(diff_write_graph(slow, fast, &o, path, &e), 0);
+	assert_int_equal(write_graph(slow, fast, &o, path, &e), 0);
 	assert_int_equal(buf_read_file(&b, path, &e), 0);
 	assert_non_null(strstr(b.buf, "<title>steady (100 samples, 100.0 ms, 50.00%; before 6.25%; change: self "
 				      "+43.75%, with callees +43.75%)</title>"));
