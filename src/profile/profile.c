@@ -127,6 +127,13 @@ uint32_t profile_node(struct profile *p, uint32_t parent, uint32_t frame)
 	return (uint32_t)p->nodes_nr++;
 }
 
+void profile_reserve(struct profile *p, size_t nodes, size_t rows)
+{
+	ALLOC_GROW(p->nodes, p->nodes_nr + nodes, p->nodes_alloc);
+	u64map_reserve(&p->children, p->children.nr + nodes);
+	u64map_reserve(&p->row_index, p->row_index.nr + rows);
+}
+
 uint32_t profile_node_find(const struct profile *p, uint32_t parent, uint32_t frame)
 {
 	const uint64_t *v = u64map_find(&p->children, ((uint64_t)parent << 32) | frame);
