@@ -127,6 +127,16 @@ uint64_t *u64map_insert(struct u64map *m, uint64_t key, int *inserted)
 	return &m->slots[i].val;
 }
 
+void u64map_reserve(struct u64map *m, size_t n)
+{
+	size_t cap = 64;
+
+	while (cap < n * 2)
+		cap *= 2;
+	if (!m->slots || cap > m->mask + 1)
+		u64map_resize(m, cap);
+}
+
 int u64map_next(const struct u64map *m, size_t *pos, uint64_t *key, uint64_t *val)
 {
 	if (!m->slots)

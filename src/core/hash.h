@@ -45,6 +45,8 @@ void u64map_release(struct u64map *m);
 uint64_t *u64map_find(const struct u64map *m, uint64_t key);
 /* Returns a pointer to the value for `key`, inserting it with `*inserted` = 1 and value 0 when absent. */
 uint64_t *u64map_insert(struct u64map *m, uint64_t key, int *inserted);
+/* Makes room for `n` entries without growing again (a caller that knows its size skips the rehashes). */
+void u64map_reserve(struct u64map *m, size_t n);
 /* Iterates: `*pos` starts at 0; returns 0 when done. */
 int u64map_next(const struct u64map *m, size_t *pos, uint64_t *key, uint64_t *val);
 

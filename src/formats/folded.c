@@ -51,12 +51,18 @@ static long split_count(const char *line, size_t len, const char **count, size_t
 {
 	size_t end = len, sp;
 
+	const char *blank, *tab;
+
 	while (end > 0 && (line[end - 1] == ' ' || line[end - 1] == '\t'))
 		end--;
-	for (sp = end; sp > 0 && line[sp - 1] != ' ' && line[sp - 1] != '\t'; sp--)
-		;
-	if (sp == 0)
+	/* memrchr, not a byte loop: the second call (is there a "before" count?) scans the whole stack. */
+	blank = memrchr(line, ' ', end);
+	tab = memrchr(line, '\t', end);
+	if (tab && (!blank || tab > blank))
+		blank = tab;
+	if (!blank)
 		return -1;
+	sp = (size_t)(blank - line) + 1;
 	*count = line + sp;
 	*count_len = end - sp;
 	while (sp > 0 && (line[sp - 1] == ' ' || line[sp - 1] == '\t'))
@@ -157,11 +163,33 @@ struct folded_state {
 	uint32_t *ends;      /* prev: end offset of frame k */
 	uint32_t *nodes;     /* prev: trie node after frame k */
 	size_t nr, alloc;
+	uint32_t *frame_of;  /* string id -> frame id + 1 (0: not yet) */
+	size_t frame_of_alloc;
 };
+
+/*
+ * A folded frame is its name alone (the kind follows from the name), so the frame of a name interned before
+ * is looked up by its string id instead of hashing and comparing a whole struct frame again: most frames of
+ * a profile repeat names (kiln serve's ingest spends most of a folded body here).
+ */
+static uint32_t folded_frame(struct profile *p, struct folded_state *st, const char *name, size_t len)
+{
+	uint32_t sid = profile_intern(p, name, len);
+
+	if (sid >= st->frame_of_alloc) {
+		size_t old = st->frame_of_alloc;
+
+		ALLOC_GROW(st->frame_of, (size_t)sid + 1, st->frame_of_alloc);
+		memset(st->frame_of + old, 0, (st->frame_of_alloc - old) * sizeof(*st->frame_of));
+	}
+	if (!st->frame_of[sid])
+		st->frame_of[sid] = profile_frame(p, &(struct frame){ .function = sid, .kind = kind_of(name, len) }) + 1;
+	return st->frame_of[sid] - 1;
+}
 
 static int folded_read(struct profile *p, struct input *in, const struct format_read_opts *o, struct err *e)
 {
-	struct folded_state st = { BUF_INIT, NULL, NULL, 0, 0 };
+	struct folded_state st = { BUF_INIT, NULL, NULL, 0, 0, NULL, 0 };
 	int64_t vals[PROFILE_MAX_COLUMNS] = { 0 };
 	uint64_t ignored = 0, used = 0, first_ignored = 0;
 	int two = -1, col_a = -1, col_b = -1, ret = 0, r;
@@ -238,7 +266,7 @@ static int folded_read(struct profile *p, struct input *in, const struct format_
 			uint32_t fr;
 
 			if (fl) {
-				fr = profile_frame_named(p, f, fl, kind_of(f, fl));
+				fr = folded_frame(p, &st, f, fl);
 				node = profile_node(p, node, fr);
 			}
 			if (st.nr + 1 > st.alloc) {
@@ -282,6 +310,7 @@ out:
 	buf_release(&st.prev);
 	free(st.ends);
 	free(st.nodes);
+	free(st.frame_of);
 	return ret;
 }
 

@@ -155,6 +155,13 @@ uint32_t profile_node(struct profile *p, uint32_t parent, uint32_t frame)
 	return id;
 }
 
+void profile_reserve(struct profile *p, size_t nodes, size_t rows)
+{
+	ALLOC_GROW(p->nodes, p->nodes_nr + nodes, p->nodes_alloc);
+	u64map_reserve(&p->children, p->children.nr + nodes);
+	u64map_reserve(&p->row_index, p->row_index.nr + rows);
+}
+
 uint32_t profile_node_find(const struct profile *p, uint32_t parent, uint32_t frame)
 {
 	uint32_t first = p->first_child[parent];

@@ -140,6 +140,8 @@ uint32_t profile_frame(struct profile *p, const struct frame *f);
 uint32_t profile_frame_named(struct profile *p, const char *name, size_t len, enum frame_kind kind);
 /* Returns the child of `parent` for `frame`, creating it. */
 uint32_t profile_node(struct profile *p, uint32_t parent, uint32_t frame);
+/* Sizes the trie and the sample rows for about `nodes` nodes and `rows` rows (a hint: they still grow past it). */
+void profile_reserve(struct profile *p, size_t nodes, size_t rows);
 /* Returns the child node or UINT32_MAX when absent (no creation). */
 uint32_t profile_node_find(const struct profile *p, uint32_t parent, uint32_t frame);
 

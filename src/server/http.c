@@ -21,6 +21,8 @@ struct http_server {
 	char address[80];
 };
 
+#define HTTP_PRESIZE_MAX (1u << 20)
+
 /* Per request: the body as it arrives. */
 struct req_state {
 	struct buf body;
@@ -142,8 +144,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct req_state *st = *con_cls;
 
 	if (!st) {
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		unsigned long long want = cl ? strtoull(cl, NULL, 10) : 0;
+
 		st = xcalloc(1, sizeof(*st));
-		buf_init(&st->body, 0);
+		/* A profile's body at once, not grown chunk by chunk (and copied each time) as it arrives. Only up
+		 * to 1 MiB on the client's word: a connection that announces more and sends little holds no more. */
+		buf_init(&st->body, want <= s->o.max_body && want <= HTTP_PRESIZE_MAX ? (size_t)want : 0);
 		*con_cls = st;
 		return MHD_YES;
 	}

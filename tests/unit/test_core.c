@@ -93,6 +93,21 @@ static void test_u64map(void **state)
 		assert_int_equal(n, 100000);
 	}
 	u64map_release(&m);
+	/* Reserved room holds that many entries without a resize (the slots stay where they are). */
+	u64map_reserve(&m, 1000);
+	{
+		const struct u64map_slot *slots = m.slots;
+
+		for (uint64_t k = 0; k < 1000; k++)
+			*u64map_insert(&m, k, &ins) = k;
+		assert_ptr_equal(m.slots, slots);
+		u64map_reserve(&m, 10);
+		assert_ptr_equal(m.slots, slots);
+		u64map_reserve(&m, 5000);
+		assert_int_equal(m.nr, 1000);
+		assert_int_equal(*u64map_find(&m, 999), 999);
+	}
+	u64map_release(&m);
 }
 
 static void test_strtab(void **state)

@@ -291,6 +291,60 @@ static void test_folded_roundtrip(void **state)
 	profile_free(p);
 }
 
+/*
+ * A name is one frame wherever it appears (the reader caches frames by name), its kind follows from its
+ * suffix, the count is split at the last blank or tab, and a line with two counts fills before and after.
+ */
+static void test_folded_frames(void **state)
+{
+	static const char text[] = "a;b;c 1\nb;a;c\t2\nc;b;a 3\nx;a_[k];a 4\n";
+	static const char two[] = "a;b 1 2\nb\t3\t4\n";
+	struct profile *p = profile_new(0);
+	struct format_read_opts o = { 0 };
+	struct err e = ERR_INIT;
+	struct input in;
+	size_t kernel = 0;
+
+	(void)state;
+	input_from_memory(&in, text, sizeof(text) - 1, "test");
+	assert_int_equal(format_by_name("folded")->read(p, &in, &o, &e), 0);
+	/* a, b, c, x and a_[k]: five frames; nodes: a b c, b a c, c b a, x a_[k] a (root included) */
+	assert_int_equal(p->frames_nr, 5);
+	assert_int_equal(p->nodes_nr, 1 + 3 + 3 + 3 + 3);
+	for (size_t i = 0; i < p->frames_nr; i++)
+		kernel += p->frames[i].kind == FRAME_KERNEL;
+	assert_int_equal(kernel, 1);
+	assert_int_equal(p->rows_nr, 4);
+	assert_int_equal(profile_total(p, 0), 10);
+	profile_free(p);
+
+	p = profile_new(0);
+	input_from_memory(&in, two, sizeof(two) - 1, "test");
+	assert_int_equal(format_by_name("folded")->read(p, &in, &o, &e), 0);
+	assert_int_equal(p->ncolumns, 2);
+	assert_int_equal(profile_total(p, profile_default_column(p)), 6);
+	assert_int_equal(profile_total(p, 1 - profile_default_column(p)), 4);
+	profile_free(p);
+}
+
+/* A reserve is a hint: the trie and rows it sized grow past it as before. */
+static void test_reserve(void **state)
+{
+	struct profile *p = profile_new(0);
+	uint32_t node = 0;
+
+	(void)state;
+	profile_reserve(p, 4, 2);
+	assert_true(p->nodes_alloc >= 5);
+	for (int i = 0; i < 100; i++)
+		node = profile_node(p, node, profile_frame_named(p, "f", 1, FRAME_NATIVE));
+	profile_add_sample1(p, node, 0, 5);
+	assert_int_equal(p->nodes_nr, 101);
+	assert_int_equal(profile_node_find(p, 0, 0), 1);
+	assert_int_equal(profile_total(p, 0), 5);
+	profile_free(p);
+}
+
 static void test_folded_errors(void **state)
 {
 	struct profile *p = profile_new(0);
@@ -313,7 +367,8 @@ int main(void)
 		cmocka_unit_test(test_columns_widen), cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_keep_order), cmocka_unit_test(test_merge), cmocka_unit_test(test_merge_meta),
 		cmocka_unit_test(test_memory_bounded), cmocka_unit_test(test_folded_roundtrip),
-		cmocka_unit_test(test_folded_errors),
+		cmocka_unit_test(test_folded_errors),	 cmocka_unit_test(test_folded_frames),
+		cmocka_unit_test(test_reserve),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
