@@ -163,9 +163,11 @@ deps:
 check-build: $(BUILD)/kiln $(PRELOAD) $(UNIT_BINS) $(HELPERS)
 
 # `make check`: install what is missing, build under ASan+UBSan, run unit and CLI tests (and short fuzz runs).
+# The two builds use every core unless the caller chose (make -jN sets -j in MAKEFLAGS).
+CHECK_JOBS = $(if $(findstring j,$(filter-out --%,$(MAKEFLAGS))),,-j$(shell nproc 2>/dev/null || echo 1))
 check: deps
-	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SAN=1 check-build
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(CHECK_JOBS) BUILD=$(SAN_BUILD) SAN=1 check-build
+	@$(MAKE) --no-print-directory $(CHECK_JOBS) all
 	@BUILD=$(SAN_BUILD) RELEASE_BUILD=$(BUILD) tests/run.sh
 
 # `make check-long`: 10,000 damaged copies (cut, bytes flipped) of real files of every format, under ASan+UBSan:
