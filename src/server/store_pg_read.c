@@ -410,7 +410,7 @@ static int pg_select_merge(struct store *h, const struct store_query *q, struct 
 		return -1;
 	out->time_nanos = q->from_ns;
 	out->duration_nanos = q->until_ns - q->from_ns;
-	c = pool_get(s, e);
+	c = read_get(s, e);
 	if (!c)
 		return -1;
 	if (pg_load_series(c, q, &set, e))
@@ -448,7 +448,7 @@ static int pg_get_profile(struct store *h, const char *tenant, const char *id, s
 		return err_set(e, "no profile '%.40s'", id);
 	snprintf(fromstr, sizeof(fromstr), "%lld", (long long)from);
 	snprintf(idcopy, sizeof(idcopy), "%s", id);
-	c = pool_get(s, e);
+	c = read_get(s, e);
 	if (!c)
 		return -1;
 	{

@@ -111,7 +111,7 @@ static const char prof_b[] = "main;work;leaf 7\nmain;other 2\n";
 
 static struct store *open_store(const char *location, int64_t retention)
 {
-	struct store_opts o = { location, retention, false, 0, 0 };
+	struct store_opts o = { .location = location, .retention_ns = retention };
 	struct err e = ERR_INIT;
 	struct store *s = store_open(&o, &e);
 
@@ -391,7 +391,7 @@ struct writer {
 static void *write_many(void *arg)
 {
 	struct writer *wr = arg;
-	struct store_opts o = { wr->location, 0, false, 0, 0 };
+	struct store_opts o = { .location = wr->location };
 	struct err e = ERR_INIT;
 	struct store *s = wr->shared ? wr->shared : store_open(&o, &e);
 
@@ -668,7 +668,7 @@ static void test_pg_damaged(void **state)
 	PQfinish(c);
 	/* A server that is gone: an error naming PostgreSQL, not a crash. */
 	{
-		struct store_opts o = { "postgresql://nobody@/kiln?host=/nonexistent&connect_timeout=2", 0, false, 0, 0 };
+		struct store_opts o = { .location = "postgresql://nobody@/kiln?host=/nonexistent&connect_timeout=2" };
 
 		assert_null(store_open(&o, &e));
 		assert_non_null(strstr(e.msg, "PostgreSQL"));
