@@ -341,6 +341,8 @@ void pg_close(struct store *h)
 	pool_release(&s->primary);
 	pool_release(&s->replica);
 	pthread_mutex_destroy(&s->cache_lock);
+	pthread_mutex_destroy(&s->group_lock);
+	pthread_cond_destroy(&s->group_cond);
 	u64map_release(&s->written);
 	u64map_release(&s->written_old);
 	u64map_release(&s->stack_parent);
@@ -367,6 +369,8 @@ struct store *store_pg_open(const struct store_opts *o, struct err *e)
 		s->reads = &s->replica;
 	}
 	pthread_mutex_init(&s->cache_lock, NULL);
+	pthread_mutex_init(&s->group_lock, NULL);
+	pthread_cond_init(&s->group_cond, NULL);
 	strtab_intern(&s->strings, "", 0);
 
 	c = pool_get(s, e);
@@ -681,7 +685,7 @@ static int ingest_once(struct pg_store *s, PGconn *c, const struct store_write *
 	 * One round trip: the whole transaction is sent as a pipeline and its results read once it is all sent.
 	 * The rollup watermarks are locked against compaction first (store_pg_rollup.c), and a late profile's rollup
 	 * rows are written or not by the database against them, so nothing waits for an answer in between.
-	 * pg_ingest() made sure that the batch is of one tenant.
+	 * pg_ingest() made sure that the batch is of one tenant (store_pg_commit.c).
 	 */
 	if (!PQenterPipelineMode(c)) {
 		err_set(e, "PostgreSQL: cannot pipeline: %s", PQerrorMessage(c));
@@ -734,17 +738,11 @@ void forget_partitions(struct pg_store *s)
 	pthread_mutex_unlock(&s->cache_lock);
 }
 
-int pg_ingest(struct store *h, const struct store_write *w, size_t n, struct err *e)
+int pg_ingest_batch(struct pg_store *s, const struct store_write *w, size_t n, struct err *e)
 {
-	struct pg_store *s = (struct pg_store *)h;
 	PGconn *c;
 	int rc = -1;
 
-	if (s->read_only)
-		return err_set(e, "this store is read-only");
-	for (size_t i = 1; i < n; i++)
-		if (strcmp(w[i].tenant ? w[i].tenant : "", w[0].tenant ? w[0].tenant : ""))
-			return err_set(e, "one ingest batch holds profiles of several tenants");
 	c = pool_get(s, e);
 	if (!c)
 		return -1;

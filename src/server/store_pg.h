@@ -60,6 +60,12 @@ struct pg_store {
 	struct pg_pool *reads;
 
 	pthread_mutex_t cache_lock;
+	/* Group commit (store_pg_commit.c): requests waiting to be stored, and how many transactions are. */
+	pthread_mutex_t group_lock;
+	pthread_cond_t group_cond;
+	struct pg_group_req *group_head;
+	int group_writers;
+
 	struct u64map written;      /* keys of rows this process knows are in the database */
 	struct u64map written_old;  /* the generation before (store_pg.c) */
 	struct u64map stack_parent; /* key(tenant, stack) -> parent stack id */
@@ -173,6 +179,9 @@ void caches_bound(struct pg_store *s);
 void forget_partitions(struct pg_store *s);
 extern const struct store_backend store_pg_backend;
 void pg_close(struct store *h);
+/* Stores writes of one tenant in one transaction (retried on deadlocks and dropped partitions). */
+int pg_ingest_batch(struct pg_store *s, const struct store_write *w, size_t n, struct err *e);
+/* store_pg_commit.c: the backend's ingest, requests that arrive together committed together. */
 int pg_ingest(struct store *h, const struct store_write *w, size_t n, struct err *e);
 
 /* Merged (stack, value) pairs of the profiles a query reads. */
