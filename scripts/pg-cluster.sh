@@ -2,8 +2,9 @@
 # A throw-away PostgreSQL cluster for tests and benchmarks: `pg-cluster.sh start DIR` creates a cluster in DIR
 # (initdb, trust authentication, a Unix socket in DIR, no TCP), starts it, creates the database `kiln` and
 # prints its connection URL; `pg-cluster.sh replica PRIMARY_DIR DIR` makes a streaming replica of that cluster in
-# DIR (pg_basebackup -R, hot standby) and prints its URL; `pg-cluster.sh stop DIR` stops either. PostgreSQL refuses to run as root, so as root
-# the cluster runs as the `postgres` user (Debian's packages create it). Exit 77 when PostgreSQL is not
+# DIR (pg_basebackup -R, hot standby) and prints its URL; `pg-cluster.sh stop DIR` stops either.
+# KILN_PG_OPTS adds server options (e.g. "-c shared_buffers=1GB" for a benchmark). PostgreSQL refuses to run
+# as root, so as root the cluster runs as the `postgres` user (Debian's packages create it). Exit 77 when PostgreSQL is not
 # installed or cannot start (the reason on stderr), so that callers can report the test skipped.
 set -eu
 
@@ -31,7 +32,7 @@ serve() {
 	extra=$1
 	port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000))
 	if ! as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-		-o "-c listen_addresses='' -c unix_socket_directories='$dir' -p $port -c fsync=on -c max_connections=50 $extra" \
+		-o "-c listen_addresses='' -c unix_socket_directories='$dir' -p $port -c fsync=on -c max_connections=50 $extra ${KILN_PG_OPTS:-}" \
 		start >/dev/null 2>&1; then
 		echo "PostgreSQL did not start: $(tail -n 1 "$dir/server.log" 2>/dev/null)" >&2
 		exit 77
