@@ -234,9 +234,8 @@ int pg_list_profiles(struct store *h, const struct store_query *q, size_t limit,
 		     struct err *e);
 
 /* store_pg_rollup.c (the range is split by store_split_range()). */
-/* The tenant's rollup watermarks (0 when never compacted); `share` locks them for an ingest transaction. */
-int pg_watermarks(PGconn *c, const char *tenant, bool share, int64_t *hour_until, int64_t *day_until,
-		  struct err *e);
+/* The tenant's rollup watermarks (0 when never compacted). */
+int pg_watermarks(PGconn *c, const char *tenant, int64_t *hour_until, int64_t *day_until, struct err *e);
 /* Sends (pg_send) what adds a profile to the rollups of its hour and day when they are already rolled up; the
  * transaction holds the tenant's watermark row FOR SHARE. */
 int pg_send_late(PGconn *c, const char *tenant, uint64_t series, int64_t from_ns, int64_t total,

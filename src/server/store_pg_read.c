@@ -372,7 +372,7 @@ int pg_stream_selection(PGconn *c, const char *tenant, const char *ids, int64_t 
 	int64_t hour_until, day_until;
 	struct store_regions r;
 
-	if (pg_watermarks(c, tenant, false, &hour_until, &day_until, e))
+	if (pg_watermarks(c, tenant, &hour_until, &day_until, e))
 		return -1;
 	store_split_range(from, until, hour_until, day_until, &r);
 	for (int i = 0; i < r.n; i++) {

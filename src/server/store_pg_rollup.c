@@ -20,13 +20,11 @@
 
 #define MAX_HOURS_PER_CALL 48
 
-int pg_watermarks(PGconn *c, const char *tenant, bool share, int64_t *hour_until, int64_t *day_until,
-		  struct err *e)
+int pg_watermarks(PGconn *c, const char *tenant, int64_t *hour_until, int64_t *day_until, struct err *e)
 {
 	const char *v[] = { tenant };
 	PGresult *r = run(c,
-			  share ? "SELECT hour_until, day_until FROM kiln_compaction WHERE tenant = $1 FOR SHARE"
-				: "SELECT hour_until, day_until FROM kiln_compaction WHERE tenant = $1",
+			  "SELECT hour_until, day_until FROM kiln_compaction WHERE tenant = $1",
 			  1, v, NULL, NULL, 1, e);
 
 	if (!r)
@@ -192,11 +190,11 @@ static int compact_step(PGconn *c, const char *tenant, int64_t now_ns, struct er
 
 	if (run_ok(c, "BEGIN", 0, NULL, e))
 		return -1;
-	if (pg_watermarks(c, tenant, false, &hour_until, &day_until, e) ||
+	if (pg_watermarks(c, tenant, &hour_until, &day_until, e) ||
 	    run_ok(c, "SELECT 1 FROM kiln_compaction WHERE tenant = $1 FOR UPDATE", 1, v, e))
 		goto fail;
 	/* Re-read under the lock: another server may have moved them meanwhile. */
-	if (pg_watermarks(c, tenant, false, &hour_until, &day_until, e))
+	if (pg_watermarks(c, tenant, &hour_until, &day_until, e))
 		goto fail;
 	hour = next_data_hour(c, tenant, hour_until, e);
 	if (hour == -2)
