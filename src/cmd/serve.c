@@ -16,7 +16,7 @@
 #include "cmds.h"
 
 struct serve_opts {
-	const char *listen, *storage, *retention, *auth_file;
+	const char *listen, *storage, *read_from, *retention, *auth_file;
 	long long max_body, max_samples, max_labels, max_series;
 	double rate;
 	long long bench_samples, bench_runs, benchmarks;
@@ -25,7 +25,7 @@ struct serve_opts {
 static const struct cmd_help serve_help = {
 	.name = "serve",
 	.usage = "kiln serve [--listen 127.0.0.1:4040] [--storage DIR|postgres://...] [--retention 30d]\n"
-		 "           [--auth-file FILE] [LIMITS]",
+		 "           [--read-from postgres://...] [--auth-file FILE] [LIMITS]",
 	.description = "Stores profiles pushed by Pyroscope's clients unchanged (POST /ingest with folded, lines, "
 		       "pprof or speedscope bodies, gzip or not, raw or multipart) and by 'kiln profile --push', "
 		       "and answers queries. Storage is SQLite files under DIR, one per day, so retention deletes "
@@ -104,7 +104,7 @@ static void serve_loop(struct store *store, const sigset_t *stop)
 
 int cmd_serve(int argc, char **argv)
 {
-	struct serve_opts o = { "127.0.0.1:4040", "kiln-data", "30d", NULL, 4 << 20, 16000, 30, 0, 0, 100000, 100000, 1000 };
+	struct serve_opts o = { "127.0.0.1:4040", "kiln-data", NULL, "30d", NULL, 4 << 20, 16000, 30, 0, 0, 100000, 100000, 1000 };
 	struct bench_limits bl;
 	struct server srv = { .limits = SERVER_LIMITS_DEFAULT };
 	struct store_opts so = { 0 };
@@ -116,6 +116,8 @@ int cmd_serve(int argc, char **argv)
 	const struct option opts[] = {
 		OPT_STRING(0, "listen", &o.listen, "HOST:PORT", "address to listen on (default 127.0.0.1:4040)"),
 		OPT_STRING(0, "storage", &o.storage, "DIR|URL", "SQLite directory (default ./kiln-data) or a postgres:// URL"),
+		OPT_STRING(0, "read-from", &o.read_from, "URL",
+			   "with PostgreSQL storage: answer queries from this streaming replica"),
 		OPT_STRING(0, "retention", &o.retention, "DURATION", "keep profiles this long (default 30d; 0: forever)"),
 		OPT_STRING(0, "auth-file", &o.auth_file, "FILE", "bearer tokens: 'TOKEN TENANT push,read' per line"),
 		OPT_GROUP("Limits"),
@@ -140,6 +142,7 @@ int cmd_serve(int argc, char **argv)
 	if (parse_retention(o.retention, &so.retention_ns, &e))
 		return usage_error(&serve_help, "%s", e.msg);
 	so.location = o.storage;
+	so.read_location = o.read_from;
 	so.max_series = (uint64_t)o.max_series;
 	so.settle_ns = 30 * 1000000000LL; /* hours still being written (a backfill) are rolled up once they settle */
 	srv.limits = (struct server_limits){ (size_t)o.max_body, (size_t)o.max_samples, (size_t)o.max_labels,

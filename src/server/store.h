@@ -33,6 +33,7 @@ struct store_opts {
 	 * or a burst of late data is rolled up once, not stored again as a late rollup row per profile. 0: no wait
 	 * (SQLite only; PostgreSQL's writers share no clock of writes). */
 	int64_t settle_ns;
+	const char *read_location; /* PostgreSQL: where queries go (a streaming replica of `location`); NULL: location */
 };
 
 /* What store_ingest() returns when a limit (not a fault) refused the write: the client's error. */

@@ -23,32 +23,32 @@
 
 /* ---- the connection pool ---- */
 
-PGconn *pool_get(struct pg_store *s, struct err *e)
+static PGconn *pool_take(struct pg_pool *p, struct err *e)
 {
 	PGconn *c = NULL;
 	int slot = -1;
 
-	pthread_mutex_lock(&s->pool_lock);
+	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		for (int i = 0; i < s->nconns; i++)
-			if (!s->busy[i]) {
+		for (int i = 0; i < p->nconns; i++)
+			if (!p->busy[i]) {
 				slot = i;
 				break;
 			}
-		if (slot >= 0 || s->nconns < POOL_MAX)
+		if (slot >= 0 || p->nconns < POOL_MAX)
 			break;
-		pthread_cond_wait(&s->pool_cond, &s->pool_lock);
+		pthread_cond_wait(&p->cond, &p->lock);
 	}
 	if (slot < 0) {
-		slot = s->nconns++;
-		s->conns[slot] = NULL;
+		slot = p->nconns++;
+		p->conns[slot] = NULL;
 	}
-	s->busy[slot] = true;
-	c = s->conns[slot];
-	pthread_mutex_unlock(&s->pool_lock);
+	p->busy[slot] = true;
+	c = p->conns[slot];
+	pthread_mutex_unlock(&p->lock);
 
 	if (!c) {
-		c = PQconnectdb(s->conninfo);
+		c = PQconnectdb(p->conninfo);
 		PQsetNoticeProcessor(c, NULL, NULL);
 	} else if (PQstatus(c) != CONNECTION_OK) {
 		PQreset(c);
@@ -57,27 +57,65 @@ PGconn *pool_get(struct pg_store *s, struct err *e)
 		err_set(e, "cannot connect to PostgreSQL: %s", PQerrorMessage(c));
 		one_line(e);
 	}
-	pthread_mutex_lock(&s->pool_lock);
-	s->conns[slot] = c;
+	pthread_mutex_lock(&p->lock);
+	p->conns[slot] = c;
 	if (PQstatus(c) != CONNECTION_OK) {
-		s->busy[slot] = false;
-		pthread_cond_signal(&s->pool_cond);
+		p->busy[slot] = false;
+		pthread_cond_signal(&p->cond);
 		c = NULL;
 	}
-	pthread_mutex_unlock(&s->pool_lock);
+	pthread_mutex_unlock(&p->lock);
 	return c;
+}
+
+PGconn *pool_get(struct pg_store *s, struct err *e)
+{
+	return pool_take(&s->primary, e);
+}
+
+PGconn *read_get(struct pg_store *s, struct err *e)
+{
+	return pool_take(s->reads, e);
+}
+
+static bool pool_give(struct pg_pool *p, PGconn *c)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&p->lock);
+	for (int i = 0; i < p->nconns; i++)
+		if (p->conns[i] == c) {
+			p->busy[i] = false;
+			found = true;
+		}
+	if (found)
+		pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	return found;
 }
 
 void pool_put(struct pg_store *s, PGconn *c)
 {
-	if (!c)
+	if (c && !pool_give(&s->primary, c))
+		pool_give(&s->replica, c);
+}
+
+static void pool_init(struct pg_pool *p, const char *conninfo)
+{
+	p->conninfo = xstrdup(conninfo);
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+}
+
+static void pool_release(struct pg_pool *p)
+{
+	if (!p->conninfo)
 		return;
-	pthread_mutex_lock(&s->pool_lock);
-	for (int i = 0; i < s->nconns; i++)
-		if (s->conns[i] == c)
-			s->busy[i] = false;
-	pthread_cond_signal(&s->pool_cond);
-	pthread_mutex_unlock(&s->pool_lock);
+	for (int i = 0; i < p->nconns; i++)
+		PQfinish(p->conns[i]);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+	free(p->conninfo);
 }
 
 static void nonotice(void *arg, const PGresult *r)
@@ -110,6 +148,65 @@ int run_ok(PGconn *c, const char *sql, int n, const char *const *vals, struct er
 
 	PQclear(r);
 	return r ? 0 : -1;
+}
+
+int pg_send(PGconn *c, const char *sql, int n, const char *const *vals, const int *lens, const int *bin,
+	    struct err *e)
+{
+	if (PQsendQueryParams(c, sql, n, NULL, vals, lens, bin, 0))
+		return 0;
+	err_set(e, "PostgreSQL: %s", PQerrorMessage(c));
+	one_line(e);
+	return -1;
+}
+
+/*
+ * Ends a pipeline (pg_send()s since PQenterPipelineMode): syncs, reads every result and leaves pipeline mode.
+ * `rc` is how the sending went; the first statement that failed sets `e`. A transaction the pipeline left
+ * failed is rolled back.
+ */
+static int pipe_finish(PGconn *c, int rc, struct err *e)
+{
+	if (!PQpipelineSync(c)) {
+		if (!rc)
+			err_set(e, "PostgreSQL: %s", PQerrorMessage(c)), one_line(e);
+		rc = -1;
+	}
+	/* Each statement's results end with a NULL; the sync's own result ends the pipeline. A broken connection
+	 * answers NULL for ever, hence the bound. */
+	for (int nulls = 0; nulls < 1024;) {
+		PGresult *r = PQgetResult(c);
+		ExecStatusType st;
+
+		if (!r) {
+			if (PQstatus(c) != CONNECTION_OK)
+				break;
+			nulls++;
+			continue;
+		}
+		st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !rc) {
+			err_set(e, "PostgreSQL: %s", st == PGRES_PIPELINE_ABORTED ? "pipeline aborted"
+										  : PQresultErrorMessage(r));
+			one_line(e);
+			rc = -1;
+		}
+		PQclear(r);
+	}
+	if (!PQexitPipelineMode(c)) {
+		/* Results still pending: the connection is in no state to reuse. */
+		if (!rc)
+			err_set(e, "PostgreSQL: %s", PQerrorMessage(c)), one_line(e);
+		PQreset(c);
+		return -1;
+	}
+	if (PQtransactionStatus(c) != PQTRANS_IDLE)
+		PQclear(PQexec(c, "ROLLBACK"));
+	return rc;
 }
 
 /* Whether the last failure is one a retry may cure: deadlock, serialization failure, a dropped partition. */
@@ -164,6 +261,23 @@ fail:
 	return -1;
 }
 
+/*
+ * Whether this process knows a row is in the database; with the cache lock held. The cache keeps two
+ * generations: a key found in the older one moves to the newer, and when the newer is full the older is
+ * dropped. So the rows a fleet keeps sending stay known even when there are more of them than one generation
+ * holds (a fleet of 100 services has millions of stack nodes): emptying the whole cache at once made every
+ * later profile send all its stacks again, each an index probe in the database.
+ */
+static bool written_has(struct pg_store *s, uint64_t key)
+{
+	if (u64map_find(&s->written, key))
+		return true;
+	if (!u64map_find(&s->written_old, key))
+		return false;
+	u64map_insert(&s->written, key, &(int){ 0 });
+	return true;
+}
+
 /* Creates the day partition of `day` unless this process knows it exists; in its own short transaction, so
  * that ingest transactions never hold the creation lock. */
 static int ensure_partition(struct pg_store *s, PGconn *c, int64_t day, struct err *e)
@@ -174,7 +288,7 @@ static int ensure_partition(struct pg_store *s, PGconn *c, int64_t day, struct e
 	bool known;
 
 	pthread_mutex_lock(&s->cache_lock);
-	known = u64map_find(&s->written, key) != NULL;
+	known = written_has(s, key);
 	pthread_mutex_unlock(&s->cache_lock);
 	if (known)
 		return 0;
@@ -204,7 +318,7 @@ static int ensure_tenant(struct pg_store *s, PGconn *c, const char *tenant, stru
 	bool known;
 
 	pthread_mutex_lock(&s->cache_lock);
-	known = u64map_find(&s->written, key) != NULL;
+	known = written_has(s, key);
 	pthread_mutex_unlock(&s->cache_lock);
 	if (known)
 		return 0;
@@ -224,18 +338,18 @@ void pg_close(struct store *h)
 
 	if (!s)
 		return;
-	for (int i = 0; i < s->nconns; i++)
-		PQfinish(s->conns[i]);
-	pthread_mutex_destroy(&s->pool_lock);
-	pthread_cond_destroy(&s->pool_cond);
+	pool_release(&s->primary);
+	pool_release(&s->replica);
 	pthread_mutex_destroy(&s->cache_lock);
+	pthread_mutex_destroy(&s->group_lock);
+	pthread_cond_destroy(&s->group_cond);
 	u64map_release(&s->written);
+	u64map_release(&s->written_old);
 	u64map_release(&s->stack_parent);
 	u64map_release(&s->stack_frame);
 	u64map_release(&s->frame_index);
 	strtab_release(&s->strings);
 	free(s->frames);
-	free(s->conninfo);
 	free(s);
 }
 
@@ -246,17 +360,28 @@ struct store *store_pg_open(const struct store_opts *o, struct err *e)
 
 	s->base.be = &store_pg_backend;
 	s->max_series = o->max_series;
-	s->conninfo = xstrdup(o->location);
 	s->retention_ns = o->retention_ns;
 	s->read_only = o->read_only;
-	pthread_mutex_init(&s->pool_lock, NULL);
-	pthread_cond_init(&s->pool_cond, NULL);
+	pool_init(&s->primary, o->location);
+	s->reads = &s->primary;
+	if (o->read_location) {
+		pool_init(&s->replica, o->read_location);
+		s->reads = &s->replica;
+	}
 	pthread_mutex_init(&s->cache_lock, NULL);
+	pthread_mutex_init(&s->group_lock, NULL);
+	pthread_cond_init(&s->group_cond, NULL);
 	strtab_intern(&s->strings, "", 0);
 
 	c = pool_get(s, e);
 	if (!c || (!s->read_only && create_schema(c, e))) {
 		pool_put(s, c);
+		pg_close(&s->base);
+		return NULL;
+	}
+	pool_put(s, c);
+	/* A replica that cannot be reached now is an error now, not at the first query. */
+	if (s->reads != &s->primary && !(c = read_get(s, e))) {
 		pg_close(&s->base);
 		return NULL;
 	}
@@ -268,7 +393,9 @@ struct store *store_pg_open(const struct store_opts *o, struct err *e)
 void caches_bound(struct pg_store *s)
 {
 	if (s->written.nr > CACHE_MAX) {
-		u64map_release(&s->written);
+		u64map_release(&s->written_old);
+		s->written_old = s->written;
+		s->written = (struct u64map)U64MAP_INIT;
 	}
 	if (s->stack_parent.nr > CACHE_MAX || s->frames_nr > CACHE_MAX / 2) {
 		u64map_release(&s->stack_parent);
@@ -302,7 +429,7 @@ static bool need_row(struct pg_store *s, struct batch *b, uint64_t key)
 {
 	int ins;
 
-	if (u64map_find(&s->written, key))
+	if (written_has(s, key))
 		return false;
 	u64map_insert(&b->seen, key, &ins);
 	if (!ins)
@@ -386,11 +513,11 @@ static int insert_frames(PGconn *c, const char *tenant, struct batch *b, struct 
 		buf_addch(&col[k], '}');
 	const char *v[] = { tenant, col[0].buf, col[1].buf, col[2].buf, col[3].buf, col[4].buf, col[5].buf, col[6].buf };
 
-	rc = run_ok(c,
+	rc = pg_send(c,
 		    "INSERT INTO kiln_frames (tenant, id, name, file, line, module, kind, addr)"
 		    " SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[],"
 		    " $7::int[], $8::bigint[]) ON CONFLICT DO NOTHING",
-		    8, v, e);
+		    8, v, NULL, NULL, e);
 	for (int k = 0; k < 7; k++)
 		buf_release(&col[k]);
 	return rc;
@@ -413,10 +540,10 @@ static int insert_stacks(PGconn *c, const char *tenant, struct batch *b, struct 
 	buf_addch(&ids, '}'), buf_addch(&parents, '}'), buf_addch(&frames, '}');
 	const char *v[] = { tenant, ids.buf, parents.buf, frames.buf };
 
-	rc = run_ok(c,
-		    "INSERT INTO kiln_stacks (tenant, id, parent, frame)"
-		    " SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) ON CONFLICT DO NOTHING",
-		    4, v, e);
+	rc = pg_send(c,
+		     "INSERT INTO kiln_stacks (tenant, id, parent, frame)"
+		     " SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) ON CONFLICT DO NOTHING",
+		     4, v, NULL, NULL, e);
 	buf_release(&ids), buf_release(&parents), buf_release(&frames);
 	return rc;
 }
@@ -446,10 +573,10 @@ static int insert_days(PGconn *c, const char *tenant, struct batch *b, struct er
 	buf_addch(&days, '}'), buf_addch(&series, '}');
 	const char *v[] = { tenant, days.buf, series.buf };
 
-	rc = run_ok(c,
-		    "INSERT INTO kiln_series_days (tenant, day, series)"
-		    " SELECT $1, * FROM unnest($2::int[], $3::bigint[]) ON CONFLICT DO NOTHING",
-		    3, v, e);
+	rc = pg_send(c,
+		     "INSERT INTO kiln_series_days (tenant, day, series)"
+		     " SELECT $1, * FROM unnest($2::int[], $3::bigint[]) ON CONFLICT DO NOTHING",
+		     3, v, NULL, NULL, e);
 	buf_release(&days), buf_release(&series);
 	return rc;
 }
@@ -460,10 +587,10 @@ static int insert_series(PGconn *c, const struct store_enc *enc, struct err *e)
 	const char *v[] = { enc->tenant, id, enc->profile_type, enc->labels_key };
 
 	snprintf(id, sizeof(id), "%lld", (long long)enc->series_id);
-	return run_ok(c,
-		      "INSERT INTO kiln_series (tenant, id, profile_type, labels) VALUES ($1, $2, $3, $4)"
-		      " ON CONFLICT DO NOTHING",
-		      4, v, e);
+	return pg_send(c,
+		       "INSERT INTO kiln_series (tenant, id, profile_type, labels) VALUES ($1, $2, $3, $4)"
+		       " ON CONFLICT DO NOTHING",
+		       4, v, NULL, NULL, e);
 }
 
 static int insert_profile(PGconn *c, const struct store_enc *enc, const struct buf *body, struct err *e)
@@ -471,19 +598,16 @@ static int insert_profile(PGconn *c, const struct store_enc *enc, const struct b
 	char id[40], series[32], from[32], until[32], tot[32];
 	const char *v[] = { enc->tenant, id, series, from, until, tot, body->buf };
 	int lens[] = { 0, 0, 0, 0, 0, 0, (int)body->len }, bin[] = { 0, 0, 0, 0, 0, 0, 1 };
-	PGresult *r;
 
 	new_profile_id(id, sizeof(id), enc->from_ns);
 	snprintf(series, sizeof(series), "%lld", (long long)enc->series_id);
 	snprintf(from, sizeof(from), "%lld", (long long)enc->from_ns);
 	snprintf(until, sizeof(until), "%lld", (long long)enc->until_ns);
 	snprintf(tot, sizeof(tot), "%lld", (long long)enc->total);
-	r = run(c,
-		"INSERT INTO kiln_profiles (tenant, id, series, from_ns, until_ns, total, data)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7)",
-		7, v, lens, bin, 0, e);
-	PQclear(r);
-	return r ? 0 : -1;
+	return pg_send(c,
+		       "INSERT INTO kiln_profiles (tenant, id, series, from_ns, until_ns, total, data)"
+		       " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+		       7, v, lens, bin, e);
 }
 
 static void batch_release(struct batch *b)
@@ -526,7 +650,6 @@ static int ingest_once(struct pg_store *s, PGconn *c, const struct store_write *
 	struct buf *bodies = xcalloc(n ? n : 1, sizeof(*bodies));
 	bool *new_series = xcalloc(n ? n : 1, sizeof(*new_series));
 	size_t nnew = 0, nenc = 0;
-	int64_t hour_until, day_until;
 	const char *tenant = n && w[0].tenant ? w[0].tenant : "";
 	int rc = -1;
 
@@ -558,21 +681,30 @@ static int ingest_once(struct pg_store *s, PGconn *c, const struct store_write *
 	rc = admit_series(s, c, tenant, nnew, e);
 	if (rc)
 		goto out;
-	rc = -1;
-	/* pg_ingest() made sure that the batch is of one tenant. */
-	if (run_ok(c, "BEGIN", 0, NULL, e))
+	/*
+	 * One round trip: the whole transaction is sent as a pipeline and its results read once it is all sent.
+	 * The rollup watermarks are locked against compaction first (store_pg_rollup.c), and a late profile's rollup
+	 * rows are written or not by the database against them, so nothing waits for an answer in between.
+	 * pg_ingest() made sure that the batch is of one tenant (store_pg_commit.c).
+	 */
+	if (!PQenterPipelineMode(c)) {
+		err_set(e, "PostgreSQL: cannot pipeline: %s", PQerrorMessage(c));
+		one_line(e);
+		rc = -1;
 		goto out;
-	/* The rollup watermarks, locked against compaction until this commits (store_pg_rollup.c). */
-	if (n && (pg_watermarks(c, tenant, true, &hour_until, &day_until, e) || insert_frames(c, tenant, &b, e) ||
-		  insert_stacks(c, tenant, &b, e) || insert_days(c, tenant, &b, e)))
-		goto rollback;
-	for (size_t i = 0; i < n; i++)
-		if ((new_series[i] && insert_series(c, &enc[i], e)) || insert_profile(c, &enc[i], &bodies[i], e) ||
-		    pg_add_late(c, tenant, (uint64_t)enc[i].series_id, w[i].from_ns, enc[i].total, &bodies[i],
-				hour_until, day_until, e))
-			goto rollback;
-	if (run_ok(c, "COMMIT", 0, NULL, e))
-		goto rollback;
+	}
+	rc = pg_send(c, "BEGIN", 0, NULL, NULL, NULL, e) ||
+	     (n && (pg_send(c, "SELECT 1 FROM kiln_compaction WHERE tenant = $1 FOR SHARE", 1,
+			    (const char *const[]){ tenant }, NULL, NULL, e) ||
+		    insert_frames(c, tenant, &b, e) || insert_stacks(c, tenant, &b, e) || insert_days(c, tenant, &b, e)));
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = (new_series[i] && insert_series(c, &enc[i], e)) || insert_profile(c, &enc[i], &bodies[i], e) ||
+		     pg_send_late(c, tenant, (uint64_t)enc[i].series_id, w[i].from_ns, enc[i].total, &bodies[i], e);
+	rc = rc || pg_send(c, "COMMIT", 0, NULL, NULL, NULL, e) ? -1 : 0;
+	if (pipe_finish(c, rc, e)) {
+		rc = -1;
+		goto out;
+	}
 
 	/* Durable: only now may the cache say these rows exist. */
 	pthread_mutex_lock(&s->cache_lock);
@@ -585,9 +717,6 @@ static int ingest_once(struct pg_store *s, PGconn *c, const struct store_write *
 	}
 	pthread_mutex_unlock(&s->cache_lock);
 	rc = 0;
-	goto out;
-rollback:
-	PQclear(PQexec(c, "ROLLBACK"));
 out:
 	for (size_t i = 0; i < n; i++)
 		buf_release(&bodies[i]);
@@ -605,20 +734,15 @@ void forget_partitions(struct pg_store *s)
 	/* The partition keys live in `written` with everything else; emptying it costs only re-checks. */
 	pthread_mutex_lock(&s->cache_lock);
 	u64map_release(&s->written);
+	u64map_release(&s->written_old);
 	pthread_mutex_unlock(&s->cache_lock);
 }
 
-int pg_ingest(struct store *h, const struct store_write *w, size_t n, struct err *e)
+int pg_ingest_batch(struct pg_store *s, const struct store_write *w, size_t n, struct err *e)
 {
-	struct pg_store *s = (struct pg_store *)h;
 	PGconn *c;
 	int rc = -1;
 
-	if (s->read_only)
-		return err_set(e, "this store is read-only");
-	for (size_t i = 1; i < n; i++)
-		if (strcmp(w[i].tenant ? w[i].tenant : "", w[0].tenant ? w[0].tenant : ""))
-			return err_set(e, "one ingest batch holds profiles of several tenants");
 	c = pool_get(s, e);
 	if (!c)
 		return -1;

@@ -38,21 +38,36 @@ struct frame_info {
 	int64_t line, addr;
 };
 
+/* Connections to one server, opened as they are first needed. */
+struct pg_pool {
+	char *conninfo;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	PGconn *conns[POOL_MAX];
+	bool busy[POOL_MAX];
+	int nconns;
+};
+
 struct pg_store {
 	struct store base; /* first: the handle store.c sees */
-	char *conninfo;
 	uint64_t max_series;
 	int64_t retention_ns;
 	bool read_only;
 
-	pthread_mutex_t pool_lock;
-	pthread_cond_t pool_cond;
-	PGconn *conns[POOL_MAX];
-	bool busy[POOL_MAX];
-	int nconns;
+	/* Ingest, compaction and retention use the primary; queries use `reads`, a streaming replica when one was
+	 * given (it may lag, so a query sees a consistent but slightly older database), else the primary. */
+	struct pg_pool primary, replica;
+	struct pg_pool *reads;
 
 	pthread_mutex_t cache_lock;
+	/* Group commit (store_pg_commit.c): requests waiting to be stored, and how many transactions are. */
+	pthread_mutex_t group_lock;
+	pthread_cond_t group_cond;
+	struct pg_group_req *group_head;
+	int group_writers;
+
 	struct u64map written;      /* keys of rows this process knows are in the database */
+	struct u64map written_old;  /* the generation before (store_pg.c) */
 	struct u64map stack_parent; /* key(tenant, stack) -> parent stack id */
 	struct u64map stack_frame;  /* key(tenant, stack) -> frame id */
 	struct u64map frame_index;  /* key(tenant, frame) -> index in frames */
@@ -147,18 +162,26 @@ static inline int32_t field_i32(const PGresult *r, int row, int col)
 
 
 /* store_pg.c: the pool, statements, caches, and the writing half. */
+/* A connection to the primary (pool_get) or to where queries go (read_get); give either back with pool_put. */
 PGconn *pool_get(struct pg_store *s, struct err *e);
+PGconn *read_get(struct pg_store *s, struct err *e);
 void pool_put(struct pg_store *s, PGconn *c);
 /* Runs `sql` with text parameters (`bin` marks binary ones, with their lengths); binary results when asked. */
 PGresult *run(PGconn *c, const char *sql, int n, const char *const *vals, const int *lens, const int *bin,
 	      int binary_result, struct err *e);
 int run_ok(PGconn *c, const char *sql, int n, const char *const *vals, struct err *e);
+/* Sends `sql` in the connection's pipeline (ingest's one round trip); its result is read at the pipeline's end. */
+int pg_send(PGconn *c, const char *sql, int n, const char *const *vals, const int *lens, const int *bin,
+	    struct err *e);
 /* Empties the caches when they are full; called with the cache lock held. */
 void caches_bound(struct pg_store *s);
 /* Forgets which partitions exist (after retention dropped some, or an insert found one gone). */
 void forget_partitions(struct pg_store *s);
 extern const struct store_backend store_pg_backend;
 void pg_close(struct store *h);
+/* Stores writes of one tenant in one transaction (retried on deadlocks and dropped partitions). */
+int pg_ingest_batch(struct pg_store *s, const struct store_write *w, size_t n, struct err *e);
+/* store_pg_commit.c: the backend's ingest, requests that arrive together committed together. */
 int pg_ingest(struct store *h, const struct store_write *w, size_t n, struct err *e);
 
 /* Merged (stack, value) pairs of the profiles a query reads. */
@@ -211,12 +234,12 @@ int pg_list_profiles(struct store *h, const struct store_query *q, size_t limit,
 		     struct err *e);
 
 /* store_pg_rollup.c (the range is split by store_split_range()). */
-/* The tenant's rollup watermarks (0 when never compacted); `share` locks them for an ingest transaction. */
-int pg_watermarks(PGconn *c, const char *tenant, bool share, int64_t *hour_until, int64_t *day_until,
-		  struct err *e);
-/* Adds a profile that arrived for an hour (or day) already rolled up to its rollups. */
-int pg_add_late(PGconn *c, const char *tenant, uint64_t series, int64_t from_ns, int64_t total,
-		const struct buf *body, int64_t hour_until, int64_t day_until, struct err *e);
+/* The tenant's rollup watermarks (0 when never compacted). */
+int pg_watermarks(PGconn *c, const char *tenant, int64_t *hour_until, int64_t *day_until, struct err *e);
+/* Sends (pg_send) what adds a profile to the rollups of its hour and day when they are already rolled up; the
+ * transaction holds the tenant's watermark row FOR SHARE. */
+int pg_send_late(PGconn *c, const char *tenant, uint64_t series, int64_t from_ns, int64_t total,
+		 const struct buf *body, struct err *e);
 int pg_compact(struct store *h, int64_t now_ns, struct err *e);
 
 /* store_pg_maint.c */

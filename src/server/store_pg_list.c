@@ -13,7 +13,7 @@
 /* Runs `fn` over the matching series with a connection of the pool. */
 static int with_series(struct pg_store *s, const struct store_query *q, struct series_set *set, struct err *e)
 {
-	PGconn *c = pool_get(s, e);
+	PGconn *c = read_get(s, e);
 	int rc;
 
 	if (!c)
@@ -202,7 +202,7 @@ int pg_select_series(struct store *h, const struct store_query *q, const char *c
 		return err_set(e, "the step of a series query must be positive");
 	if (q->until_ns <= q->from_ns)
 		return 0;
-	c = pool_get(s, e);
+	c = read_get(s, e);
 	if (!c)
 		return -1;
 	if (pg_load_series(c, q, &set, e))
@@ -290,7 +290,7 @@ int pg_list_profiles(struct store *h, const struct store_query *q, size_t limit,
 	struct buf ids = BUF_INIT;
 	char from[32], until[32], lim[32];
 	PGresult *r = NULL;
-	PGconn *c = pool_get(s, e);
+	PGconn *c = read_get(s, e);
 	int rc = -1;
 
 	if (!c)

@@ -372,7 +372,7 @@ int pg_stream_selection(PGconn *c, const char *tenant, const char *ids, int64_t 
 	int64_t hour_until, day_until;
 	struct store_regions r;
 
-	if (pg_watermarks(c, tenant, false, &hour_until, &day_until, e))
+	if (pg_watermarks(c, tenant, &hour_until, &day_until, e))
 		return -1;
 	store_split_range(from, until, hour_until, day_until, &r);
 	for (int i = 0; i < r.n; i++) {
@@ -410,7 +410,7 @@ static int pg_select_merge(struct store *h, const struct store_query *q, struct 
 		return -1;
 	out->time_nanos = q->from_ns;
 	out->duration_nanos = q->until_ns - q->from_ns;
-	c = pool_get(s, e);
+	c = read_get(s, e);
 	if (!c)
 		return -1;
 	if (pg_load_series(c, q, &set, e))
@@ -448,7 +448,7 @@ static int pg_get_profile(struct store *h, const char *tenant, const char *id, s
 		return err_set(e, "no profile '%.40s'", id);
 	snprintf(fromstr, sizeof(fromstr), "%lld", (long long)from);
 	snprintf(idcopy, sizeof(idcopy), "%s", id);
-	c = pool_get(s, e);
+	c = read_get(s, e);
 	if (!c)
 		return -1;
 	{

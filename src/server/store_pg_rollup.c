@@ -20,13 +20,11 @@
 
 #define MAX_HOURS_PER_CALL 48
 
-int pg_watermarks(PGconn *c, const char *tenant, bool share, int64_t *hour_until, int64_t *day_until,
-		  struct err *e)
+int pg_watermarks(PGconn *c, const char *tenant, int64_t *hour_until, int64_t *day_until, struct err *e)
 {
 	const char *v[] = { tenant };
 	PGresult *r = run(c,
-			  share ? "SELECT hour_until, day_until FROM kiln_compaction WHERE tenant = $1 FOR SHARE"
-				: "SELECT hour_until, day_until FROM kiln_compaction WHERE tenant = $1",
+			  "SELECT hour_until, day_until FROM kiln_compaction WHERE tenant = $1",
 			  1, v, NULL, NULL, 1, e);
 
 	if (!r)
@@ -58,15 +56,27 @@ static int insert_rollup(PGconn *c, const char *tenant, uint64_t series, int lev
 	return r ? 0 : -1;
 }
 
-int pg_add_late(PGconn *c, const char *tenant, uint64_t series, int64_t from_ns, int64_t total,
-		const struct buf *body, int64_t hour_until, int64_t day_until, struct err *e)
+int pg_send_late(PGconn *c, const char *tenant, uint64_t series, int64_t from_ns, int64_t total,
+		 const struct buf *body, struct err *e)
 {
-	if (from_ns < hour_until &&
-	    insert_rollup(c, tenant, series, 1, store_floor_to(from_ns, HOUR_NS), 1, total, body, e))
-		return -1;
-	if (from_ns < day_until && insert_rollup(c, tenant, series, 2, store_floor_to(from_ns, DAY_NS), 1, total, body, e))
-		return -1;
-	return 0;
+	char sid[32], hour[32], day[32], tot[32], from[32];
+	const char *v[] = { tenant, sid, hour, day, tot, body->buf, from };
+	int lens[] = { 0, 0, 0, 0, 0, (int)body->len, 0 }, bin[] = { 0, 0, 0, 0, 0, 1, 0 };
+
+	snprintf(sid, sizeof(sid), "%llu", (unsigned long long)series);
+	snprintf(hour, sizeof(hour), "%lld", (long long)store_floor_to(from_ns, HOUR_NS));
+	snprintf(day, sizeof(day), "%lld", (long long)store_floor_to(from_ns, DAY_NS));
+	snprintf(tot, sizeof(tot), "%lld", (long long)total);
+	snprintf(from, sizeof(from), "%lld", (long long)from_ns);
+	/* The watermark row is locked FOR SHARE earlier in the transaction: the values compared are the ones
+	 * compaction will see. */
+	return pg_send(c,
+		       "INSERT INTO kiln_rollups (tenant, series, level, bucket, profiles, total, data)"
+		       " SELECT $1::text, $2::bigint, v.level, v.bucket, 1, $5::bigint, $6::bytea"
+		       " FROM kiln_compaction w, (VALUES (1, $3::bigint), (2, $4::bigint)) v (level, bucket)"
+		       " WHERE w.tenant = $1::text"
+		       " AND $7::bigint < CASE v.level WHEN 1 THEN w.hour_until ELSE w.day_until END",
+		       7, v, lens, bin, e);
 }
 
 /* ---- compaction ---- */
@@ -180,11 +190,11 @@ static int compact_step(PGconn *c, const char *tenant, int64_t now_ns, struct er
 
 	if (run_ok(c, "BEGIN", 0, NULL, e))
 		return -1;
-	if (pg_watermarks(c, tenant, false, &hour_until, &day_until, e) ||
+	if (pg_watermarks(c, tenant, &hour_until, &day_until, e) ||
 	    run_ok(c, "SELECT 1 FROM kiln_compaction WHERE tenant = $1 FOR UPDATE", 1, v, e))
 		goto fail;
 	/* Re-read under the lock: another server may have moved them meanwhile. */
-	if (pg_watermarks(c, tenant, false, &hour_until, &day_until, e))
+	if (pg_watermarks(c, tenant, &hour_until, &day_until, e))
 		goto fail;
 	hour = next_data_hour(c, tenant, hour_until, e);
 	if (hour == -2)

@@ -111,7 +111,7 @@ static const char prof_b[] = "main;work;leaf 7\nmain;other 2\n";
 
 static struct store *open_store(const char *location, int64_t retention)
 {
-	struct store_opts o = { location, retention, false, 0, 0 };
+	struct store_opts o = { .location = location, .retention_ns = retention };
 	struct err e = ERR_INIT;
 	struct store *s = store_open(&o, &e);
 
@@ -391,7 +391,7 @@ struct writer {
 static void *write_many(void *arg)
 {
 	struct writer *wr = arg;
-	struct store_opts o = { wr->location, 0, false, 0, 0 };
+	struct store_opts o = { .location = wr->location };
 	struct err e = ERR_INIT;
 	struct store *s = wr->shared ? wr->shared : store_open(&o, &e);
 
@@ -601,6 +601,61 @@ static int pg_setup(void **state)
 	return 0;
 }
 
+/* ---- group commit ---- */
+
+struct group_writer {
+	struct store *s;
+	int id, ok, failed;
+};
+
+static void *write_group(void *arg)
+{
+	struct group_writer *g = arg;
+	char lines[64];
+
+	snprintf(lines, sizeof(lines), "gc;g%d 1\n", g->id);
+	for (int i = 0; i < 20; i++) {
+		struct profile *p = make("cpu", "nanoseconds", lines);
+		/* Writer 0's profiles are all refused (before 1970): in a group with others' they must fail alone. */
+		int64_t from = g->id ? BASE + 9 * DAY + (g->id * 20 + i) * SEC : -SEC;
+		struct store_write w = { "", CPU, db, 1, from, from + SEC, p, 0, false, 0 };
+		struct err e = ERR_INIT;
+
+		if (store_ingest(g->s, &w, 1, &e))
+			g->failed++;
+		else
+			g->ok++;
+		profile_free(p);
+	}
+	return NULL;
+}
+
+/* Six threads ingest through one store at once, so that requests are committed in groups (store_pg_commit.c):
+ * each bad request fails, every good one is stored once. */
+static void check_group_commit(struct store *s)
+{
+	pthread_t t[6];
+	struct group_writer g[6];
+	char *text;
+
+	for (int i = 0; i < 6; i++) {
+		g[i] = (struct group_writer){ s, i, 0, 0 };
+		pthread_create(&t[i], NULL, write_group, &g[i]);
+	}
+	for (int i = 0; i < 6; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(g[0].failed, 20);
+	assert_int_equal(g[0].ok, 0);
+	for (int i = 1; i < 6; i++) {
+		assert_int_equal(g[i].ok, 20);
+		assert_int_equal(g[i].failed, 0);
+	}
+	text = merged(s, CPU, NULL, BASE + 9 * DAY, BASE + 10 * DAY);
+	/* folded() prints each frame as name:line, and push() makes a line 10 x the name's length */
+	assert_string_equal(text, "gc:20;g1:20 20\ngc:20;g2:20 20\ngc:20;g3:20 20\ngc:20;g4:20 20\ngc:20;g5:20 20\n");
+	free(text);
+}
+
 static int pg_teardown(void **state)
 {
 	char cmd[512];
@@ -632,6 +687,7 @@ static void test_pg_store(void **state)
 	check_tenants(s);
 	check_concurrent(pg_url, s, NULL);
 	check_rollups(s, pg_url);
+	check_group_commit(s);
 	store_close(s);
 	check_retention(pg_url);
 }
@@ -668,7 +724,7 @@ static void test_pg_damaged(void **state)
 	PQfinish(c);
 	/* A server that is gone: an error naming PostgreSQL, not a crash. */
 	{
-		struct store_opts o = { "postgresql://nobody@/kiln?host=/nonexistent&connect_timeout=2", 0, false, 0, 0 };
+		struct store_opts o = { .location = "postgresql://nobody@/kiln?host=/nonexistent&connect_timeout=2" };
 
 		assert_null(store_open(&o, &e));
 		assert_non_null(strstr(e.msg, "PostgreSQL"));
