@@ -6,6 +6,7 @@
 # server started with a retention drops the runs past it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
+. "$(dirname "$0")/pg_lib.sh"
 CLI=$(dirname "$T_DIR")
 command -v python3 >/dev/null || { t_skip "bench runs on PostgreSQL" "python3 is needed"; exit 0; }
 
@@ -13,12 +14,7 @@ PGDIR=$(mktemp -d /tmp/kiln-pgb.XXXXXX)
 chmod 755 "$PGDIR"
 cleanup() { "$KILN_ROOT/scripts/pg-cluster.sh" stop "$PGDIR/c"; rm -rf "$PGDIR"; }
 trap cleanup EXIT
-URL=$("$KILN_ROOT/scripts/pg-cluster.sh" start "$PGDIR/c" 2>"$PGDIR/why")
-case $? in
-0) ;;
-77) t_skip "bench runs on PostgreSQL" "$(cat "$PGDIR/why")"; exit 0 ;;
-*) t_fail "the PostgreSQL cluster starts" "$(cat "$PGDIR/why")"; exit 0 ;;
-esac
+pg_start URL "$PGDIR/c" || exit 0
 cd "$T_TMP" || exit 1
 
 # the synthetic runs are dated 2023: no retention until the end
