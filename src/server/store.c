@@ -111,6 +111,11 @@ int64_t store_floor_to(int64_t t, int64_t unit)
 	return t >= 0 ? t - t % unit : -((-t + unit - 1) / unit) * unit;
 }
 
+int64_t store_step_index(int64_t t, int64_t from, int64_t step)
+{
+	return t <= from ? 0 : (t - from - 1) / step + 1;
+}
+
 static int64_t ceil_to(int64_t t, int64_t unit)
 {
 	return -store_floor_to(-t, unit);

@@ -89,10 +89,12 @@ int store_label_values(struct store *s, const struct store_query *q, const char 
 int store_profile_types(struct store *s, const struct store_query *q, store_string_cb cb, void *arg,
 			struct err *e);
 
-/* Totals over time: one point per `step_ns` per group (the values of the `group_by` labels; none: one group). */
+/* Totals over time: one point per `step_ns` per group (the values of the `group_by` labels; none: one group). A
+ * profile at t counts at the first boundary from + k * step at or after t (Pyroscope's SelectSeries, 6.4);
+ * steps with no profile have no point. */
 struct store_point {
-	int64_t time_ns; /* the start of the step */
-	int64_t value;   /* the sum of the selected profiles' totals in the step */
+	int64_t time_ns; /* from + k * step, k >= 0: the step boundary */
+	int64_t value;   /* the sum of the selected profiles' totals at or before it, after the one before */
 };
 typedef int (*store_group_cb)(void *arg, const struct label_pair *group, size_t ngroup,
 			      const struct store_point *points, size_t npoints);

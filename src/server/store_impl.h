@@ -57,6 +57,13 @@ struct store *store_pg_open(const struct store_opts *o, struct err *e);
 int64_t store_floor_to(int64_t t, int64_t unit);
 
 /*
+ * The step of a series query (store_select_series) that a profile at `t` (>= `from`) belongs to: the first step
+ * boundary from + k * step at or after t, as Pyroscope places it (shared/protocols/pyroscope.md 6.4), so a
+ * profile exactly on a boundary is that boundary's and one just after it the next one's.
+ */
+int64_t store_step_index(int64_t t, int64_t from, int64_t step);
+
+/*
  * Rollups (both backends): a merged profile per series per hour (level 1) and per day (level 2). Every hour
  * before `hour_until` and every day before `day_until` is rolled up; a query range is cut into raw edges
  * (level 0), rolled-up hours and rolled-up days, each read from its own rows. The parts are in time order.

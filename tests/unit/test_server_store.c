@@ -217,13 +217,21 @@ static void test_labels_series_and_totals(void **state)
 	assert_non_null(strstr(out.buf, PTYPE "{env=prod;service_name=api;}\n"));
 	assert_null(strstr(out.buf, "db"));
 	buf_reset(&out);
-	/* Steps of 10 s from t: the api/prod profiles at 0 and 20, the dev one at 25 falls in the step at 20. */
+	/* Steps of 10 s from t: a profile counts at the first boundary at or after its time (as in Pyroscope), so
+	 * the api/prod profiles at 0 and 20 are on theirs and the dev one at 25 counts at 30. */
 	q.profile_type = PTYPE;
 	assert_int_equal(store_select_series(s, &q, env, 1, 10 * SEC, add_group, &out, &e), 0);
-	assert_string_equal(out.buf, "env=dev 20:3 \nenv=prod 0:3 20:3 \n");
+	assert_string_equal(out.buf, "env=dev 30:3 \nenv=prod 0:3 20:3 \n");
 	buf_reset(&out);
 	assert_int_equal(store_select_series(s, &q, NULL, 0, 10 * SEC, add_group, &out, &e), 0);
-	assert_string_equal(out.buf, "0:3 20:6 \n");
+	assert_string_equal(out.buf, "0:3 20:3 30:3 \n");
+	buf_reset(&out);
+	/* From 1 ns before t, every profile lies just after a boundary: the one at t counts at t - 1 ns + 10 s
+	 * (printed in whole seconds, 9) and those at 20 and 25 at t - 1 ns + 30 s (29). */
+	q.from_ns = t - 1;
+	assert_int_equal(store_select_series(s, &q, NULL, 0, 10 * SEC, add_group, &out, &e), 0);
+	assert_string_equal(out.buf, "9:3 29:6 \n");
+	q.from_ns = t;
 	buf_release(&out);
 	profile_free(a);
 	rm_store(s);
