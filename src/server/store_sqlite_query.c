@@ -315,25 +315,95 @@ void sq_bind_series_range(sqlite3_stmt *st, int64_t series, const struct store_q
 	sqlite3_bind_int64(st, 3, q->until_ns);
 }
 
-/* Adds the sums of one series' local stack ids to `total` by stack, reading the series' id map in order. */
-static int add_local(sqlite3_stmt *ref, int64_t series, const struct store_sums *local, struct store_sums *total,
+/*
+ * One series' sums by partition-local stack id. The writer numbers a series' stacks 1, 2, ... in a partition, so
+ * an array indexed by the id sums a pair with one add (a hash map per pair was half of a 24 h merge); an id past
+ * DENSE_MAX (only a damaged or enormous partition) goes to the map instead.
+ */
+#define DENSE_MAX (1 << 22)
+struct local_sums {
+	int64_t *v;
+	uint8_t *seen;
+	size_t cap, nseen;
+	struct store_sums sparse;
+};
+
+static int local_add(void *arg, int64_t id, int64_t value)
+{
+	struct local_sums *l = arg;
+
+	if (id < 0 || id >= DENSE_MAX)
+		return store_sums_add(&l->sparse, id, value);
+	if ((size_t)id >= l->cap) {
+		size_t cap = l->cap ? l->cap : 1024;
+
+		while (cap <= (size_t)id)
+			cap *= 2;
+		l->v = xrealloc(l->v, cap * sizeof(*l->v));
+		l->seen = xrealloc(l->seen, cap);
+		memset(l->v + l->cap, 0, (cap - l->cap) * sizeof(*l->v));
+		memset(l->seen + l->cap, 0, cap - l->cap);
+		l->cap = cap;
+	}
+	if (!l->seen[id]) {
+		l->seen[id] = 1;
+		l->nseen++;
+	}
+	l->v[id] = sat_add64(l->v[id], value);
+	return 0;
+}
+
+/* Empties the sums for the next series (only the ids seen, so a small series costs what it holds). */
+static void local_clear(struct local_sums *l, size_t upto)
+{
+	size_t n = upto < l->cap ? upto : l->cap;
+
+	memset(l->v, 0, n * sizeof(*l->v));
+	memset(l->seen, 0, n);
+	l->nseen = 0;
+	store_sums_release(&l->sparse);
+}
+
+static void local_release(struct local_sums *l)
+{
+	free(l->v);
+	free(l->seen);
+	store_sums_release(&l->sparse);
+	memset(l, 0, sizeof(*l));
+}
+
+/*
+ * Adds the sums of one series' local stack ids to `total` by stack, reading the series' id map in order; empties
+ * `local`.
+ */
+static int add_local(sqlite3_stmt *ref, int64_t series, struct local_sums *local, struct store_sums *total,
 		     struct err *e)
 {
-	size_t found = 0;
+	size_t found = 0, want = local->nseen + local->sparse.n, upto = 0;
+	int ret = 0;
 
 	sqlite3_bind_int64(ref, 1, series);
-	while (found < local->n && sqlite3_step(ref) == SQLITE_ROW) {
-		const uint64_t *at = u64map_find(&local->map, (uint64_t)sqlite3_column_int64(ref, 0));
+	while (found < want && sqlite3_step(ref) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(ref, 0), stack = sqlite3_column_int64(ref, 1);
+		const uint64_t *at;
 
-		if (!at)
+		if (id >= 0 && (size_t)id < local->cap) {
+			if (!local->seen[id])
+				continue;
+			store_sums_add(total, stack, local->v[id]);
+			upto = (size_t)id + 1;
+		} else if ((id < 0 || id >= DENSE_MAX) && (at = u64map_find(&local->sparse.map, (uint64_t)id))) {
+			store_sums_add(total, stack, local->sparse.v[*at]);
+		} else {
 			continue;
-		store_sums_add(total, sqlite3_column_int64(ref, 1), local->v[*at]);
+		}
 		found++;
 	}
 	sqlite3_reset(ref);
-	if (found < local->n)
-		return err_set(e, "the store is damaged: stack ids of series %" PRId64 " are missing", series);
-	return 0;
+	if (found < want)
+		ret = err_set(e, "the store is damaged: stack ids of series %" PRId64 " are missing", series);
+	local_clear(local, found < want ? local->cap : upto);
+	return ret;
 }
 
 /*
@@ -344,7 +414,7 @@ static int add_local(sqlite3_stmt *ref, int64_t series, const struct store_sums 
 static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct store_regions *rg,
 		     struct store_sums *total, struct err *e)
 {
-	struct store_sums local = STORE_SUMS_INIT;
+	struct local_sums local = { 0 };
 	sqlite3_stmt *raw = NULL, *rolled = NULL, *ref = NULL;
 	int64_t d0 = day * STORE_DAY_NS, d1 = d0 + STORE_DAY_NS;
 	int ret = -1;
@@ -371,7 +441,7 @@ static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct
 			sq_bind_series_range(st, r->v[i].id, &part);
 			while (sqlite3_step(st) == SQLITE_ROW) {
 				if (store_unpack(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
-						 store_sums_add, &local)) {
+						 local_add, &local)) {
 					sqlite3_reset(st);
 					err_set(e, "the store is damaged: a profile of series %" PRId64 " does not decode",
 						r->v[i].id);
@@ -380,16 +450,15 @@ static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct
 			}
 			sqlite3_reset(st);
 		}
-		if (local.n && add_local(ref, r->v[i].id, &local, total, e))
+		if ((local.nseen || local.sparse.n) && add_local(ref, r->v[i].id, &local, total, e))
 			goto out;
-		store_sums_release(&local);
 	}
 	ret = 0;
 out:
 	sqlite3_finalize(raw);
 	sqlite3_finalize(rolled);
 	sqlite3_finalize(ref);
-	store_sums_release(&local);
+	local_release(&local);
 	return ret;
 }
 
