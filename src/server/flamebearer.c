@@ -214,20 +214,29 @@ static void tree_truncate(struct tree *t, int64_t max_nodes)
 	tree_link(t);
 }
 
-/* Output name ids: "on first sight" in a depth-first walk that visits children in descending order (7.1). */
+/*
+ * Output name ids: "on first sight" in a depth-first walk that visits children in descending order (7.1). A tree
+ * name's output id is looked up by its tree id, so each name is copied once, not hashed again per node.
+ */
 static uint32_t *assign_names(const struct tree *t, struct strtab *out)
 {
 	uint32_t *ids = xmalloc(t->nr * sizeof(*ids)), *stack = xmalloc((t->nr + 1) * sizeof(*stack));
+	uint32_t *out_of = xmalloc((t->names.nr + 1) * sizeof(*out_of));
 	size_t sp = 0;
 
+	memset(out_of, 0xff, (t->names.nr + 1) * sizeof(*out_of));
 	stack[sp++] = 0;
 	while (sp) {
 		uint32_t n = stack[--sp];
 		uint32_t nm = t->v[n].name;
-		ids[n] = strtab_intern(out, strtab_str(&t->names, nm), strtab_len(&t->names, nm));
+
+		if (out_of[nm] == NONE)
+			out_of[nm] = strtab_intern(out, strtab_str(&t->names, nm), strtab_len(&t->names, nm));
+		ids[n] = out_of[nm];
 		for (size_t k = t->kid_at[n]; k < t->kid_at[n + 1]; k++)
 			stack[sp++] = t->kids[k]; /* the last (largest) pops first */
 	}
+	free(out_of);
 	free(stack);
 	return ids;
 }
