@@ -192,7 +192,7 @@ static void sq_close(struct store *st)
 		if (s->wparts[i].day >= 0)
 			sq_wpart_close(&s->wparts[i]);
 	sqlite3_close(s->wdb);
-	u64map_release(&s->known_stacks);
+	sq_known_release(&s->known_stacks);
 	u64map_release(&s->known_frames);
 	u64map_release(&s->known_series);
 	u64map_release(&s->known_tenants);
@@ -269,7 +269,6 @@ static int load_stacks(struct sq_store *s, struct err *e)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(st, 0), parent = sqlite3_column_int64(st, 1), key[2];
 		size_t had = alloc;
-		int ins;
 
 		if (seq < 1 || parent < 0 || parent >= seq || seq > INT32_MAX) {
 			sqlite3_finalize(st);
@@ -289,7 +288,7 @@ static int load_stacks(struct sq_store *s, struct err *e)
 		node[seq][1] = parent ? node[parent][1] : sqlite3_column_int64(st, 3);
 		key[0] = node[seq][1];
 		key[1] = node[seq][0];
-		*u64map_insert(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key)), &ins) = (uint64_t)seq;
+		sq_known_add(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key)), seq);
 		s->next_stack = seq + 1;
 	}
 	sqlite3_finalize(st);

@@ -45,6 +45,21 @@ struct sq_stack_cache {
 	size_t n, alloc, cap;
 };
 
+/*
+ * A set of stack node keys (a hash of tenant and stack id) by their node numbers 1 .. INT32_MAX. Numbers are
+ * handed out in order, so a failed batch takes its numbers back by lowering the next one: a key whose number is
+ * at or past `limit` (the next number) is not in the set.
+ */
+struct sq_known {
+	uint32_t *slots; /* open addressing on the key's hash: a node number, 0 for a free slot */
+	size_t mask, nr;
+	uint64_t *keys;  /* node number -> key */
+	size_t keys_alloc;
+};
+int64_t sq_known_find(const struct sq_known *k, uint64_t key, int64_t limit); /* 0: absent */
+void sq_known_add(struct sq_known *k, uint64_t key, int64_t seq);
+void sq_known_release(struct sq_known *k);
+
 struct sq_store {
 	struct store base;
 	struct sq_stack_cache cache;
@@ -62,10 +77,10 @@ struct sq_store {
 
 	/* The writer thread's own. */
 	sqlite3 *wdb;
-	/* (tenant, stack id) -> the node's number in meta.db (0: not stored), every stored node, loaded at open:
-	 * nodes are numbered in the order they are stored, so that new ones append to the table's B-tree (keyed
-	 * by content id, every batch would rewrite pages all over an index of millions of rows). */
-	struct u64map known_stacks;
+	/* (tenant, stack id) -> the node's number in meta.db, every stored node, loaded at open: nodes are
+	 * numbered in the order they are stored, so that new ones append to the table's B-tree (keyed by content
+	 * id, every batch would rewrite pages all over an index of millions of rows). */
+	struct sq_known known_stacks;
 	int64_t next_stack;
 	struct u64map known_frames, known_series, known_tenants;
 	struct u64map tenant_series;  /* tenant id -> its number of series */

@@ -27,6 +27,7 @@
 #include "server/series.h"
 #include "server/store.h"
 #include "server/store_impl.h"
+#include "server/store_sqlite.h"
 
 #define SEC 1000000000LL
 #define PTYPE "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
@@ -512,6 +513,41 @@ static void test_postgres_unreachable(void **state)
 	assert_non_null(strstr(e.msg, "PostgreSQL"));
 }
 
+/*
+ * The writer's set of stored stack nodes: every key is found by its number through growths, an absent key is
+ * not, and numbers taken back with a failed batch (the limit lowered) stop naming their keys, also once they
+ * are handed out again to other keys.
+ */
+static void test_known_stacks(void **state)
+{
+	struct sq_known k = { 0 };
+	const int64_t n = 200000;
+	int64_t limit;
+
+	for (int64_t seq = 1; seq <= n; seq++)
+		sq_known_add(&k, store_id_of(&seq, sizeof(seq)) | 1, seq);
+	limit = n + 1;
+	for (int64_t seq = 1; seq <= n; seq++)
+		if (sq_known_find(&k, store_id_of(&seq, sizeof(seq)) | 1, limit) != seq)
+			fail_msg("node %lld not found", (long long)seq);
+	/* the keys above are odd: an even one is absent */
+	assert_int_equal(sq_known_find(&k, 2, limit), 0);
+	assert_true((k.mask + 1) * 3 >= k.nr * 4);
+	/* A failed batch had numbered n - 9 .. n: they are taken back, and 5 of them go to other keys. */
+	limit = n - 9;
+	for (int64_t seq = n - 9; seq <= n; seq++)
+		assert_int_equal(sq_known_find(&k, store_id_of(&seq, sizeof(seq)) | 1, limit), 0);
+	for (int64_t seq = n - 9; seq < n - 4; seq++)
+		sq_known_add(&k, (uint64_t)seq << 1, seq);
+	limit = n - 4;
+	for (int64_t seq = n - 9; seq < n - 4; seq++) {
+		assert_int_equal(sq_known_find(&k, (uint64_t)seq << 1, limit), seq);
+		assert_int_equal(sq_known_find(&k, store_id_of(&seq, sizeof(seq)) | 1, limit), 0);
+	}
+	assert_int_equal(sq_known_find(&k, store_id_of(&(int64_t){ n - 9 - 1 }, 8) | 1, limit), n - 10);
+	sq_known_release(&k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent_writers),
 		cmocka_unit_test(test_limits_and_retention),
 		cmocka_unit_test(test_pack),
+		cmocka_unit_test(test_known_stacks),
 		cmocka_unit_test(test_rollups),
 		cmocka_unit_test(test_postgres_unreachable),
 	};
