@@ -181,8 +181,10 @@ static void tree_truncate(struct tree *t, int64_t max_nodes)
 	size_t n = 0, nr = t->nr;
 	uint32_t other = strtab_intern(&t->names, FLAMEBEARER_OTHER, strlen(FLAMEBEARER_OTHER));
 
+	/* A node called "other" folds whatever its total, so it takes no place among the max_nodes (a merge that
+	 * left nodes out already, store.h's max_nodes, hands over such nodes). */
 	for (size_t i = 1; i < t->nr; i++)
-		if (key_of(&t->v[i]) > 0)
+		if (key_of(&t->v[i]) > 0 && t->v[i].name != other)
 			keys[n++] = key_of(&t->v[i]);
 	if (max_nodes <= 0 || n <= (size_t)max_nodes) {
 		free(keys);

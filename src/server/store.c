@@ -47,6 +47,14 @@ int store_select_merge(struct store *s, const struct store_query *q, struct prof
 	return s->be->select_merge(s, q, out, e);
 }
 
+int store_select_merge_graph(struct store *s, const struct store_query *q, int64_t max_nodes, struct profile *out,
+			     struct err *e)
+{
+	if (!s->be->select_merge_graph || max_nodes <= 0)
+		return s->be->select_merge(s, q, out, e);
+	return s->be->select_merge_graph(s, q, max_nodes, out, e);
+}
+
 int store_series(struct store *s, const struct store_query *q, store_series_cb cb, void *arg, struct err *e)
 {
 	return s->be->series(s, q, cb, arg, e);

@@ -75,6 +75,11 @@ struct store_query {
 /* Merges every selected profile into `out` (a profile_new()ed, empty profile; one column of the type's unit).
  * Frames keep function name, file, line and module as ingested. */
 int store_select_merge(struct store *s, const struct store_query *q, struct profile *out, struct err *e);
+/* The same merge for a flame graph of at most `max_nodes` nodes (maxNodes, shared/protocols/pyroscope.md 7.2):
+ * the backend may leave out the nodes such a graph folds, their values in an "other" child of their parent, so
+ * that totals stay exact. */
+int store_select_merge_graph(struct store *s, const struct store_query *q, int64_t max_nodes, struct profile *out,
+			     struct err *e);
 
 /* Calls `cb` once per series that has data in the range, with its profile type and labels. */
 typedef int (*store_series_cb)(void *arg, const char *profile_type, const struct label_pair *labels, size_t n);

@@ -24,6 +24,9 @@ struct store_backend {
 	void (*close)(struct store *s);
 	int (*ingest)(struct store *s, const struct store_write *w, size_t n, struct err *e);
 	int (*select_merge)(struct store *s, const struct store_query *q, struct profile *out, struct err *e);
+	/* NULL: select_merge, every stack */
+	int (*select_merge_graph)(struct store *s, const struct store_query *q, int64_t max_nodes,
+				  struct profile *out, struct err *e);
 	int (*series)(struct store *s, const struct store_query *q, store_series_cb cb, void *arg, struct err *e);
 	int (*label_names)(struct store *s, const struct store_query *q, store_string_cb cb, void *arg,
 			   struct err *e);

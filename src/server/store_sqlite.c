@@ -200,9 +200,7 @@ static void sq_close(struct store *st)
 	u64map_release(&s->last_write);
 	u64map_release(&s->tenant_series);
 	pthread_mutex_destroy(&s->lock);
-	pthread_mutex_destroy(&s->cache.lock);
-	u64map_release(&s->cache.index);
-	free(s->cache.pf);
+	sq_nodes_release(&s->cache);
 	pthread_cond_destroy(&s->work);
 	pthread_cond_destroy(&s->done);
 	free(s->dir);
@@ -214,6 +212,7 @@ static const struct store_backend sqlite_backend = {
 	.close = sq_close,
 	.ingest = sq_ingest,
 	.select_merge = sq_select_merge,
+	.select_merge_graph = sq_select_merge_graph,
 	.series = sq_series,
 	.label_names = sq_label_names,
 	.label_values = sq_label_values,
@@ -327,8 +326,7 @@ struct store *store_sqlite_open(const struct store_opts *o, struct err *e)
 	s->settle_ns = o->settle_ns;
 	s->read_only = o->read_only;
 	pthread_mutex_init(&s->lock, NULL);
-	pthread_mutex_init(&s->cache.lock, NULL);
-	s->cache.cap = 1u << 20; /* 1M nodes, about 50 MB at most: a fleet's hot stacks, within the RSS budget */
+	pthread_rwlock_init(&s->cache.lock, NULL);
 	pthread_cond_init(&s->work, NULL);
 	pthread_cond_init(&s->done, NULL);
 	for (int i = 0; i < SQ_WPARTS; i++)

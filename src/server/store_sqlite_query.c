@@ -173,44 +173,16 @@ int sq_mark_in_range(struct sq_reader *r, const struct store_query *q, struct er
 
 /* ---- rebuilding stacks -------------------------------------------------------------------------------------- */
 
-/* A stored stack node, from the shared cache or meta.db (store_rebuild's callback). */
+/* A stored stack node, from the shared copy of the node table (store_rebuild's callback). */
 static int rebuild_node(void *arg, int64_t seq, int64_t *parent, int64_t *frame, struct err *e)
 {
-	struct sq_rebuild *b = arg;
-	struct sq_stack_cache *c = b->cache;
-	uint64_t *slot;
-	int found = 0, ins;
+	const struct sq_stack_cache *c = ((struct sq_rebuild *)arg)->cache;
 
-	pthread_mutex_lock(&c->lock);
-	if ((slot = u64map_find(&c->index, (uint64_t)seq))) {
-		*parent = c->pf[*slot][0];
-		*frame = c->pf[*slot][1];
-		found = 1;
-	}
-	pthread_mutex_unlock(&c->lock);
-	if (found)
-		return 0;
 	/* No tenant check: the number came from a series of the tenant, and frames are looked up by tenant. */
-	sqlite3_bind_int64(b->stack, 1, seq);
-	if (sqlite3_step(b->stack) != SQLITE_ROW) {
-		sqlite3_reset(b->stack);
+	if (seq < 1 || (uint64_t)seq >= c->n || !c->frame[seq])
 		return 1;
-	}
-	*parent = sqlite3_column_int64(b->stack, 0);
-	*frame = sqlite3_column_int64(b->stack, 1);
-	sqlite3_reset(b->stack);
-	/* Nodes of every tenant share the cache: a node number is unique in meta.db. */
-	pthread_mutex_lock(&c->lock);
-	if (c->n < c->cap) {
-		slot = u64map_insert(&c->index, (uint64_t)seq, &ins);
-		if (ins) {
-			ALLOC_GROW(c->pf, c->n + 1, c->alloc);
-			c->pf[c->n][0] = *parent;
-			c->pf[c->n][1] = *frame;
-			*slot = c->n++;
-		}
-	}
-	pthread_mutex_unlock(&c->lock);
+	*parent = c->parent[seq];
+	*frame = c->frame[seq];
 	return 0;
 }
 
@@ -255,17 +227,21 @@ int sq_rebuild_init(struct sq_rebuild *b, struct sq_store *s, sqlite3 *meta, int
 	b->rb.node = rebuild_node;
 	b->rb.frame = rebuild_frame;
 	b->rb.arg = b;
-	if (sqlite3_prepare_v2(meta, "SELECT parent, frame FROM stacks WHERE seq = ?", -1, &b->stack,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(meta, "SELECT function, module, file, line, addr, kind FROM frames"
+	if (sqlite3_prepare_v2(meta, "SELECT function, module, file, line, addr, kind FROM frames"
 				     " WHERE tenant = ? AND id = ?", -1, &b->frame, NULL) != SQLITE_OK)
 		return sq_err(meta, "reading stacks", e);
+	if (sq_nodes_refresh(b->cache, meta, e))
+		return -1;
+	pthread_rwlock_rdlock(&b->cache->lock);
+	b->locked = true;
 	return 0;
 }
 
 void sq_rebuild_release(struct sq_rebuild *b)
 {
-	sqlite3_finalize(b->stack);
+	if (b->locked)
+		pthread_rwlock_unlock(&b->cache->lock);
+	b->locked = false;
 	sqlite3_finalize(b->frame);
 	store_rebuild_release(&b->rb);
 }
@@ -432,8 +408,8 @@ static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct
 		for (int k = 0; k < rg->n; k++) {
 			const struct store_region *g = &rg->part[k];
 			sqlite3_stmt *st = g->level ? rolled : raw;
-			struct store_query part = { NULL, NULL, NULL, g->from > d0 ? g->from : d0,
-						    g->until < d1 ? g->until : d1 };
+			struct store_query part = { .from_ns = g->from > d0 ? g->from : d0,
+						    .until_ns = g->until < d1 ? g->until : d1 };
 
 			if (part.from_ns >= part.until_ns)
 				continue;
@@ -462,7 +438,8 @@ out:
 	return ret;
 }
 
-static int emit_sums(struct sq_reader *r, const struct store_sums *total, struct profile *out, struct err *e)
+static int emit_sums(struct sq_reader *r, const struct store_sums *total, int64_t max_nodes, struct profile *out,
+		     struct err *e)
 {
 	struct sq_rebuild b;
 	int ret = -1;
@@ -474,6 +451,10 @@ static int emit_sums(struct sq_reader *r, const struct store_sums *total, struct
 	/* One read transaction for the node lookups: each statement on its own would take and drop SQLite's file
 	 * locks (four system calls per stack node, most of a large merge's time). */
 	sqlite3_exec(r->meta, "BEGIN", NULL, NULL, NULL);
+	if (max_nodes > 0) {
+		ret = sq_rebuild_truncated(&b, total, max_nodes, e);
+		goto out;
+	}
 	for (size_t i = 0; i < total->n; i++) {
 		uint32_t node;
 
@@ -491,7 +472,8 @@ out:
 	return ret;
 }
 
-int sq_select_merge(struct store *st, const struct store_query *q, struct profile *out, struct err *e)
+int sq_select_merge_graph(struct store *st, const struct store_query *q, int64_t max_nodes, struct profile *out,
+			  struct err *e)
 {
 	struct sq_reader r;
 	struct store_sums total = STORE_SUMS_INIT;
@@ -527,10 +509,15 @@ int sq_select_merge(struct store *st, const struct store_query *q, struct profil
 		if (rc)
 			goto out;
 	}
-	ret = emit_sums(&r, &total, out, e);
+	ret = emit_sums(&r, &total, max_nodes, out, e);
 out:
 	store_sums_release(&total);
 	sq_reader_release(&r);
 	return ret;
 }
 
+
+int sq_select_merge(struct store *st, const struct store_query *q, struct profile *out, struct err *e)
+{
+	return sq_select_merge_graph(st, q, 0, out, e);
+}

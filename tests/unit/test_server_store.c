@@ -24,6 +24,7 @@
 #include "core/err.h"
 #include "formats/format.h"
 #include "profile/profile.h"
+#include "server/flamebearer.h"
 #include "server/series.h"
 #include "server/store.h"
 #include "server/store_impl.h"
@@ -548,6 +549,93 @@ static void test_known_stacks(void **state)
 	sq_known_release(&k);
 }
 
+/* A flame graph as text: names, then each level's values. */
+static void graph_text(const struct flamebearer *fb, struct buf *out)
+{
+	for (size_t i = 0; i < fb->names.nr; i++)
+		buf_addf(out, "%s,", strtab_str(&fb->names, (uint32_t)i));
+	for (size_t d = 0; d < fb->nlevels; d++) {
+		buf_adds(out, "\n");
+		for (size_t k = 0; k < fb->levels[d].nr; k++)
+			buf_addf(out, "%lld ", (long long)fb->levels[d].v[k]);
+	}
+}
+
+static char *graph_of(struct store *s, const struct store_query *q, int64_t max_nodes, bool in_store)
+{
+	struct profile *p = profile_new(0);
+	struct flamebearer fb;
+	struct buf out = BUF_INIT;
+	struct err e = ERR_INIT;
+
+	if ((in_store ? store_select_merge_graph(s, q, max_nodes, p, &e) : store_select_merge(s, q, p, &e)) ||
+	    flamebearer_build(&fb, p, 0, max_nodes, &e))
+		fail_msg("%s", e.msg);
+	graph_text(&fb, &out);
+	buf_addf(&out, "\nnodes %zu total %lld", fb.nodes, (long long)fb.total);
+	flamebearer_release(&fb);
+	profile_free(p);
+	return buf_detach(&out, NULL);
+}
+
+/*
+ * A merge for a flame graph of at most maxNodes nodes leaves out what the graph folds into "other", in the store:
+ * the graph is the one of the whole merge, for every maxNodes (here each stack node has one name, as with folded
+ * input), its total the sum of all values, and the merged profile holds fewer nodes.
+ */
+static void test_merge_for_graph(void **state)
+{
+	struct store *s = open_store(0, 0);
+	int64_t t = (int64_t)time(NULL) * SEC, want = 0;
+	const int64_t max_nodes[] = { 1, 2, 5, 17, 60, 100000 };
+	struct store_query q = { "", PTYPE, NULL, t - 3600 * SEC, t + 3600 * SEC };
+	struct buf text = BUF_INIT;
+	struct err e = ERR_INIT;
+	unsigned seed = 7;
+
+	/* Three profiles of stacks up to 6 deep from 4 names a level, values 1..100 (a repeated stack adds up). */
+	for (int k = 0; k < 3; k++) {
+		struct profile *p;
+
+		buf_reset(&text);
+		for (int i = 0; i < 150; i++) {
+			int depth = 1 + (int)(rand_r(&seed) % 6);
+			int64_t v = 1 + rand_r(&seed) % 100;
+
+			for (int d = 0; d < depth; d++)
+				buf_addf(&text, "%sf%d_%u", d ? ";" : "", d, rand_r(&seed) % 4);
+			buf_addf(&text, " %lld\n", (long long)v);
+			want += v;
+		}
+		p = folded(text.buf);
+		ingest(s, "", api_prod, 2, t + k * 10 * SEC, p);
+		profile_free(p);
+	}
+	for (size_t i = 0; i < sizeof(max_nodes) / sizeof(max_nodes[0]); i++) {
+		char *whole = graph_of(s, &q, max_nodes[i], false), *cut = graph_of(s, &q, max_nodes[i], true);
+		char total[64];
+
+		assert_string_equal(cut, whole);
+		snprintf(total, sizeof(total), " total %lld", (long long)want);
+		assert_non_null(strstr(cut, total));
+		free(whole);
+		free(cut);
+	}
+	/* The truncated merge itself: at most max_nodes nodes of the stacks, one "other" per parent beside them. */
+	{
+		struct profile *all = profile_new(0), *cut = profile_new(0);
+
+		assert_int_equal(store_select_merge(s, &q, all, &e), 0);
+		assert_int_equal(store_select_merge_graph(s, &q, 17, cut, &e), 0);
+		assert_true(cut->nodes_nr < all->nodes_nr);
+		assert_true(cut->nodes_nr <= 1 + 2 * 17);
+		profile_free(all);
+		profile_free(cut);
+	}
+	buf_release(&text);
+	rm_store(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -558,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_limits_and_retention),
 		cmocka_unit_test(test_pack),
 		cmocka_unit_test(test_known_stacks),
+		cmocka_unit_test(test_merge_for_graph),
 		cmocka_unit_test(test_rollups),
 		cmocka_unit_test(test_postgres_unreachable),
 	};
