@@ -115,6 +115,13 @@ static int frame_of(struct sq_rebuild *b, int64_t fid, uint32_t *frame, struct e
 
 enum { UNSEEN, SEEN, KEPT };
 
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 int sq_rebuild_truncated(struct sq_rebuild *b, const struct store_sums *leaves, int64_t max_nodes, struct err *e)
 {
 	const struct sq_stack_cache *c = b->cache;
@@ -123,7 +130,8 @@ int sq_rebuild_truncated(struct sq_rebuild *b, const struct store_sums *leaves, 
 	int64_t *self = xcalloc(n, sizeof(*self)), *total = xcalloc(n, sizeof(*total)), min_total = INT64_MIN;
 	int64_t root_self = 0, root_other = 0;
 	uint8_t *state = xcalloc(n, 1);
-	uint32_t *node_of = xmalloc(n * sizeof(*node_of)), other = UINT32_MAX;
+	uint32_t *node_of = xmalloc(n * sizeof(*node_of)), other = UINT32_MAX, *order = NULL;
+	size_t order_alloc = 0;
 	int ret = -1;
 
 	/* Selves by node number, and every node on a path to a leaf seen once. */
@@ -147,32 +155,44 @@ int sq_rebuild_truncated(struct sq_rebuild *b, const struct store_sums *leaves, 
 				goto out;
 			}
 			state[x] = SEEN;
-			nseen++;
+			ALLOC_GROW(order, nseen + 1, order_alloc);
+			order[nseen++] = x;
 		}
 	}
-	/* Totals: a parent is numbered before its children, so one pass down the numbers sums every subtree. */
-	for (size_t x = n; x-- > 1;) {
-		if (state[x] == UNSEEN)
-			continue;
+	/* The seen nodes in ascending numbers (parents first): sorted when they are few, so that a small query does
+	 * not cost a pass over the whole node table, read off the table when they are most of it. */
+	if (!nseen) {
+		/* nothing but empty stacks, if anything */
+	} else if (nseen * 16 < n) {
+		qsort(order, nseen, sizeof(*order), u32_cmp);
+	} else {
+		size_t k = 0;
+
+		for (size_t x = 1; x < n; x++)
+			if (state[x] != UNSEEN)
+				order[k++] = (uint32_t)x;
+	}
+	/* Totals: children come after their parent, so one pass backwards sums every subtree. */
+	for (size_t i = nseen; i-- > 0;) {
+		uint32_t x = order[i];
+
 		total[x] = sat_add64(total[x], self[x]);
 		if (c->parent[x])
 			total[c->parent[x]] = sat_add64(total[c->parent[x]], total[x]);
 	}
 	if ((size_t)max_nodes < nseen) {
 		int64_t *keys = xmalloc(nseen * sizeof(*keys));
-		size_t k = 0;
 
-		for (size_t x = 1; x < n; x++)
-			if (state[x] != UNSEEN)
-				keys[k++] = total[x];
-		min_total = kth_largest(keys, k, (size_t)max_nodes - 1);
+		for (size_t i = 0; i < nseen; i++)
+			keys[i] = total[order[i]];
+		min_total = kth_largest(keys, nseen, (size_t)max_nodes - 1);
 		free(keys);
 	}
 	/* The kept nodes, parents first; a node is kept only under a kept parent (totals only shrink downwards). */
-	for (size_t x = 1; x < n; x++) {
-		uint32_t p = c->parent[x], frame;
+	for (size_t i = 0; i < nseen; i++) {
+		uint32_t x = order[i], p = c->parent[x], frame;
 
-		if (state[x] == UNSEEN || total[x] < min_total || (p && state[p] != KEPT))
+		if (total[x] < min_total || (p && state[p] != KEPT))
 			continue;
 		if (frame_of(b, c->frame[x], &frame, e))
 			goto out;
@@ -184,10 +204,10 @@ int sq_rebuild_truncated(struct sq_rebuild *b, const struct store_sums *leaves, 
 	if (root_self)
 		profile_add_sample1(out, 0, 0, root_self);
 	/* What a kept node's left-out children hold, as its "other" child (self[] is free again for the sums). */
-	for (size_t x = 1; x < n; x++) {
-		uint32_t p = c->parent[x];
+	for (size_t i = 0; i < nseen; i++) {
+		uint32_t x = order[i], p = c->parent[x];
 
-		if (state[x] == KEPT && self[x])
+		if (state[x] == KEPT)
 			self[x] = 0;
 		if (state[x] != SEEN || (p && state[p] != KEPT))
 			continue;
@@ -196,7 +216,8 @@ int sq_rebuild_truncated(struct sq_rebuild *b, const struct store_sums *leaves, 
 		else
 			root_other = sat_add64(root_other, total[x]);
 	}
-	for (size_t x = 0; x < n; x++) {
+	for (size_t i = 0; i <= nseen; i++) {
+		uint32_t x = i < nseen ? order[i] : 0;
 		int64_t v = x ? (state[x] == KEPT ? self[x] : 0) : root_other;
 
 		if (!v)
@@ -211,5 +232,6 @@ out:
 	free(total);
 	free(state);
 	free(node_of);
+	free(order);
 	return ret;
 }

@@ -591,6 +591,7 @@ static void test_merge_for_graph(void **state)
 	struct store_query q = { "", PTYPE, NULL, t - 3600 * SEC, t + 3600 * SEC };
 	struct buf text = BUF_INIT;
 	struct err e = ERR_INIT;
+	struct selector sel;
 	unsigned seed = 7;
 
 	/* Three profiles of stacks up to 6 deep from 4 names a level, values 1..100 (a repeated stack adds up). */
@@ -611,16 +612,35 @@ static void test_merge_for_graph(void **state)
 		ingest(s, "", api_prod, 2, t + k * 10 * SEC, p);
 		profile_free(p);
 	}
-	for (size_t i = 0; i < sizeof(max_nodes) / sizeof(max_nodes[0]); i++) {
-		char *whole = graph_of(s, &q, max_nodes[i], false), *cut = graph_of(s, &q, max_nodes[i], true);
-		char total[64];
+	/* Another service with many more stack nodes: a query of the first sees few of the store's nodes (and
+	 * takes them in order by sorting, where a query of both reads them off the whole table). */
+	{
+		struct profile *p;
 
-		assert_string_equal(cut, whole);
-		snprintf(total, sizeof(total), " total %lld", (long long)want);
-		assert_non_null(strstr(cut, total));
-		free(whole);
-		free(cut);
+		buf_reset(&text);
+		for (int i = 0; i < 30000; i++)
+			buf_addf(&text, "db_main;db_%d;db_leaf 1\n", i);
+		p = folded(text.buf);
+		ingest(s, "", db_prod, 2, t, p);
+		profile_free(p);
 	}
+	sel = sel_of("{service_name=\"api\"}");
+	q.sel = &sel;
+	for (size_t i = 0; i < sizeof(max_nodes) / sizeof(max_nodes[0]); i++) {
+		for (int both = 0; both < 2; both++) {
+			char *whole, *cut, total[64];
+
+			q.sel = both ? NULL : &sel;
+			whole = graph_of(s, &q, max_nodes[i], false);
+			cut = graph_of(s, &q, max_nodes[i], true);
+			assert_string_equal(cut, whole);
+			snprintf(total, sizeof(total), " total %lld", (long long)want + (both ? 30000 : 0));
+			assert_non_null(strstr(cut, total));
+			free(whole);
+			free(cut);
+		}
+	}
+	q.sel = &sel;
 	/* The truncated merge itself: at most max_nodes nodes of the stacks, one "other" per parent beside them. */
 	{
 		struct profile *all = profile_new(0), *cut = profile_new(0);
@@ -633,6 +653,7 @@ static void test_merge_for_graph(void **state)
 		profile_free(cut);
 	}
 	buf_release(&text);
+	selector_free(&sel);
 	rm_store(s);
 }
 
