@@ -349,10 +349,67 @@ static void local_release(struct local_sums *l)
 }
 
 /*
+ * A merge's sums by stack node number: an array over the numbers the node table had when the merge began (an add
+ * per pair, where a hash map insert was a sixth of a week's merge), a map for the nodes stored since.
+ */
+struct stack_sums {
+	int64_t *v;
+	size_t n;
+	int64_t *ids; /* the numbers below n with a sum, in first-seen order */
+	size_t nids, alloc;
+	struct store_sums late;
+};
+
+static void stack_add(struct stack_sums *s, int64_t id, int64_t value)
+{
+	if (id <= 0 || (uint64_t)id >= s->n) {
+		store_sums_add(&s->late, id, value);
+		return;
+	}
+	if (!s->v[id]) {
+		/* listed again if its sum came back to 0 (negative values): stack_take() takes it once */
+		ALLOC_GROW(s->ids, s->nids + 1, s->alloc);
+		s->ids[s->nids++] = id;
+	}
+	s->v[id] = sat_add64(s->v[id], value);
+}
+
+/* The sums as one list (what emit_sums reads: ids, v and n of a store_sums); empties `s`. */
+static void stack_take(struct stack_sums *s, struct store_sums *out)
+{
+	size_t n = 0;
+
+	out->alloc = s->nids + s->late.n + 1;
+	out->ids = xmalloc(out->alloc * sizeof(*out->ids));
+	out->v = xmalloc(out->alloc * sizeof(*out->v));
+	for (size_t i = 0; i < s->nids; i++) {
+		int64_t id = s->ids[i];
+
+		if (!s->v[id])
+			continue;
+		out->ids[n] = id;
+		out->v[n++] = s->v[id];
+		s->v[id] = 0;
+	}
+	for (size_t i = 0; i < s->late.n; i++) {
+		out->ids[n] = s->late.ids[i];
+		out->v[n++] = s->late.v[i];
+	}
+	out->n = n;
+}
+
+static void stack_sums_release(struct stack_sums *s)
+{
+	free(s->v);
+	free(s->ids);
+	store_sums_release(&s->late);
+}
+
+/*
  * Adds the sums of one series' local stack ids to `total` by stack, reading the series' id map in order; empties
  * `local`.
  */
-static int add_local(sqlite3_stmt *ref, int64_t series, struct local_sums *local, struct store_sums *total,
+static int add_local(sqlite3_stmt *ref, int64_t series, struct local_sums *local, struct stack_sums *total,
 		     struct err *e)
 {
 	size_t found = 0, want = local->nseen + local->sparse.n, upto = 0;
@@ -366,10 +423,10 @@ static int add_local(sqlite3_stmt *ref, int64_t series, struct local_sums *local
 		if (id >= 0 && (size_t)id < local->cap) {
 			if (!local->seen[id])
 				continue;
-			store_sums_add(total, stack, local->v[id]);
+			stack_add(total, stack, local->v[id]);
 			upto = (size_t)id + 1;
 		} else if ((id < 0 || id >= DENSE_MAX) && (at = u64map_find(&local->sparse.map, (uint64_t)id))) {
-			store_sums_add(total, stack, local->sparse.v[*at]);
+			stack_add(total, stack, local->sparse.v[*at]);
 		} else {
 			continue;
 		}
@@ -388,7 +445,7 @@ static int add_local(sqlite3_stmt *ref, int64_t series, struct local_sums *local
  * partition's day).
  */
 static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct store_regions *rg,
-		     struct store_sums *total, struct err *e)
+		     struct stack_sums *total, struct err *e)
 {
 	struct local_sums local = { 0 };
 	sqlite3_stmt *raw = NULL, *rolled = NULL, *ref = NULL;
@@ -477,6 +534,7 @@ int sq_select_merge_graph(struct store *st, const struct store_query *q, int64_t
 {
 	struct sq_reader r;
 	struct store_sums total = STORE_SUMS_INIT;
+	struct stack_sums sums = { 0 };
 	struct store_regions rg;
 	int64_t hour_until, day_until;
 	int ret = -1;
@@ -495,6 +553,12 @@ int sq_select_merge_graph(struct store *st, const struct store_query *q, int64_t
 	if (sq_read_watermarks(r.meta, &hour_until, &day_until, e))
 		goto out;
 	store_split_range(q->from_ns, q->until_ns, hour_until, day_until, &rg);
+	if (sq_nodes_refresh(&r.s->cache, r.meta, e))
+		goto out;
+	pthread_rwlock_rdlock(&r.s->cache.lock);
+	sums.n = r.s->cache.n;
+	pthread_rwlock_unlock(&r.s->cache.lock);
+	sums.v = xcalloc(sums.n ? sums.n : 1, sizeof(*sums.v));
 	for (size_t d = 0; d < r.ndays; d++) {
 		sqlite3 *db = sq_open_part(r.s, r.days[d]);
 		int rc;
@@ -503,14 +567,16 @@ int sq_select_merge_graph(struct store *st, const struct store_query *q, int64_t
 			continue;
 		/* One read snapshot per partition, as for the node lookups below. */
 		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-		rc = merge_day(&r, db, r.days[d], &rg, &total, e);
+		rc = merge_day(&r, db, r.days[d], &rg, &sums, e);
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		sqlite3_close(db);
 		if (rc)
 			goto out;
 	}
+	stack_take(&sums, &total);
 	ret = emit_sums(&r, &total, max_nodes, out, e);
 out:
+	stack_sums_release(&sums);
 	store_sums_release(&total);
 	sq_reader_release(&r);
 	return ret;
