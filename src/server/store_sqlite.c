@@ -288,6 +288,8 @@ static int load_stacks(struct sq_store *s, struct err *e)
 		key[0] = node[seq][1];
 		key[1] = node[seq][0];
 		sq_known_add(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key)), seq);
+		/* the queries' copy too, while the table is read anyway: the first query after a start would read it */
+		sq_nodes_put(&s->cache, seq, parent, sqlite3_column_int64(st, 2));
 		s->next_stack = seq + 1;
 	}
 	sqlite3_finalize(st);

@@ -45,6 +45,8 @@ struct sq_stack_cache {
 	int64_t *frame;        /* by node number: the stored frame id, 0 where meta.db has no such node */
 	size_t n, alloc;       /* numbers below n were read */
 };
+/* Adds node `seq` (0 < parent < seq, checked by the caller; seq past every number in the cache). */
+void sq_nodes_put(struct sq_stack_cache *c, int64_t seq, int64_t parent, int64_t frame);
 /* Reads the nodes stored since the last call into the cache (takes the write lock). */
 int sq_nodes_refresh(struct sq_stack_cache *c, sqlite3 *meta, struct err *e);
 void sq_nodes_release(struct sq_stack_cache *c);

@@ -15,6 +15,18 @@
 #include "profile/profile.h"
 #include "server/flamebearer.h"
 
+void sq_nodes_put(struct sq_stack_cache *c, int64_t seq, int64_t parent, int64_t frame)
+{
+	size_t had = c->alloc;
+
+	ALLOC_GROW(c->frame, (size_t)seq + 1, c->alloc);
+	c->parent = xrealloc(c->parent, c->alloc * sizeof(*c->parent));
+	memset(c->frame + had, 0, (c->alloc - had) * sizeof(*c->frame));
+	c->parent[seq] = (uint32_t)parent;
+	c->frame[seq] = frame;
+	c->n = (size_t)seq + 1;
+}
+
 int sq_nodes_refresh(struct sq_stack_cache *c, sqlite3 *meta, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
@@ -30,19 +42,13 @@ int sq_nodes_refresh(struct sq_stack_cache *c, sqlite3 *meta, struct err *e)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(st, 0), parent = sqlite3_column_int64(st, 1);
 		int64_t frame = sqlite3_column_int64(st, 2);
-		size_t had = c->alloc;
 
 		/* A parent numbered before its child is what makes every walk up end (and sums by number work). */
 		if (seq < 1 || seq > INT32_MAX || parent < 0 || parent >= seq || !frame) {
 			ret = err_set(e, "the store is damaged: stack node %lld", (long long)seq);
 			break;
 		}
-		ALLOC_GROW(c->frame, (size_t)seq + 1, c->alloc);
-		c->parent = xrealloc(c->parent, c->alloc * sizeof(*c->parent));
-		memset(c->frame + had, 0, (c->alloc - had) * sizeof(*c->frame));
-		c->parent[seq] = (uint32_t)parent;
-		c->frame[seq] = frame;
-		c->n = (size_t)seq + 1;
+		sq_nodes_put(c, seq, parent, frame);
 	}
 	if (!ret && rc != SQLITE_DONE)
 		ret = sq_err(meta, "reading stacks", e);
