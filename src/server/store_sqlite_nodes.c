@@ -121,13 +121,6 @@ static int frame_of(struct sq_rebuild *b, int64_t fid, uint32_t *frame, struct e
 
 enum { UNSEEN, SEEN, KEPT };
 
-static int u32_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 int sq_rebuild_truncated(struct sq_rebuild *b, const struct store_sums *leaves, int64_t max_nodes, struct err *e)
 {
 	const struct sq_stack_cache *c = b->cache;
@@ -165,19 +158,10 @@ int sq_rebuild_truncated(struct sq_rebuild *b, const struct store_sums *leaves, 
 			order[nseen++] = x;
 		}
 	}
-	/* The seen nodes in ascending numbers (parents first): sorted when they are few, so that a small query does
-	 * not cost a pass over the whole node table, read off the table when they are most of it. */
-	if (!nseen) {
-		/* nothing but empty stacks, if anything */
-	} else if (nseen * 16 < n) {
-		qsort(order, nseen, sizeof(*order), u32_cmp);
-	} else {
-		size_t k = 0;
-
-		for (size_t x = 1; x < n; x++)
-			if (state[x] != UNSEEN)
-				order[k++] = (uint32_t)x;
-	}
+	/* The seen nodes in ascending numbers, parents first (the caller truncates only when they are many). */
+	for (size_t x = 1, k = 0; x < n; x++)
+		if (state[x] != UNSEEN)
+			order[k++] = (uint32_t)x;
 	/* Totals: children come after their parent, so one pass backwards sums every subtree. */
 	for (size_t i = nseen; i-- > 0;) {
 		uint32_t x = order[i];

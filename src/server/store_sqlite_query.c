@@ -349,8 +349,9 @@ static void local_release(struct local_sums *l)
 }
 
 /*
- * A merge's sums by stack node number: an array over the numbers the node table had when the merge began (an add
- * per pair, where a hash map insert was a sixth of a week's merge), a map for the nodes stored since.
+ * A merge's sums by stack node number: once they are many, an array over the numbers the node table had when the
+ * merge began (an add per pair, where a hash map insert was a sixth of a week's merge), a map before that and
+ * for the nodes stored since.
  */
 struct stack_sums {
 	int64_t *v;
@@ -360,10 +361,34 @@ struct stack_sums {
 	struct store_sums late;
 };
 
+/* From the map to the array once the sums are many: the array is a page fault per few stacks that a small
+ * merge (one service) would touch all over the table. */
+static void stack_densify(struct stack_sums *s)
+{
+	struct store_sums keep = STORE_SUMS_INIT;
+
+	s->v = xcalloc(s->n, sizeof(*s->v));
+	for (size_t i = 0; i < s->late.n; i++) {
+		int64_t id = s->late.ids[i];
+
+		if (id <= 0 || (uint64_t)id >= s->n) {
+			store_sums_add(&keep, id, s->late.v[i]);
+		} else if (s->late.v[i]) {
+			ALLOC_GROW(s->ids, s->nids + 1, s->alloc);
+			s->ids[s->nids++] = id;
+			s->v[id] = s->late.v[i];
+		}
+	}
+	store_sums_release(&s->late);
+	s->late = keep;
+}
+
 static void stack_add(struct stack_sums *s, int64_t id, int64_t value)
 {
-	if (id <= 0 || (uint64_t)id >= s->n) {
+	if (!s->v || id <= 0 || (uint64_t)id >= s->n) {
 		store_sums_add(&s->late, id, value);
+		if (!s->v && s->late.n > s->n / 16 + 1024)
+			stack_densify(s);
 		return;
 	}
 	if (!s->v[id]) {
@@ -508,7 +533,9 @@ static int emit_sums(struct sq_reader *r, const struct store_sums *total, int64_
 	/* One read transaction for the node lookups: each statement on its own would take and drop SQLite's file
 	 * locks (four system calls per stack node, most of a large merge's time). */
 	sqlite3_exec(r->meta, "BEGIN", NULL, NULL, NULL);
-	if (max_nodes > 0) {
+	/* Few stacks are rebuilt whole (the graph truncates them): the truncated rebuild's arrays over the node
+	 * table would cost more in page faults than it saves. */
+	if (max_nodes > 0 && total->n * 16 >= b.cache->n) {
 		ret = sq_rebuild_truncated(&b, total, max_nodes, e);
 		goto out;
 	}
@@ -558,7 +585,6 @@ int sq_select_merge_graph(struct store *st, const struct store_query *q, int64_t
 	pthread_rwlock_rdlock(&r.s->cache.lock);
 	sums.n = r.s->cache.n;
 	pthread_rwlock_unlock(&r.s->cache.lock);
-	sums.v = xcalloc(sums.n ? sums.n : 1, sizeof(*sums.v));
 	for (size_t d = 0; d < r.ndays; d++) {
 		sqlite3 *db = sq_open_part(r.s, r.days[d]);
 		int rc;
