@@ -4,13 +4,14 @@
 bench/fleet_push.c generates SERIES services, each with STACKS distinct stacks, and pushes one folded CPU
 profile of PER_PROFILE stacks per series every 10 s of simulated time (a day is 8,640 profiles per series;
 --hours scales it down), from CONNECTIONS keep-alive connections. Then measures: ingest rate and ack latency percentiles (client side),
-merged-flame-graph query latency over 1 h / 24 h / 7 d (p50 of several), stored bytes per profile, the server's
+merged-flame-graph query latency over 1 h / 24 h / 7 d (p50 of several; the render API's flame graph of at most
+--max-nodes nodes, as a user's view asks for it, its numTicks checked against the samples sent), stored bytes per profile, the server's
 peak RSS, and the time retention takes to drop a day. Prints one line per figure.
 
 Usage: bench/serve-fleet.py [--series 100] [--hours 1] [--stacks 5000] [--per-profile 200] [--connections 16]
-                            [--storage DIR|postgres://...] [--queries 5] [--settle 95]
+                            [--storage DIR|postgres://...] [--queries 5] [--settle 95] [--max-nodes 8192]
 """
-import argparse, http.client, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time, urllib.parse
+import argparse, http.client, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time, urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -83,6 +84,7 @@ def main():
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--storage", help="where kiln serve stores (default: a new directory)")
     ap.add_argument("--queries", type=int, default=5)
+    ap.add_argument("--max-nodes", type=int, default=8192, help="the flame graph's maxNodes (8192: the default)")
     ap.add_argument("--settle", type=float, default=95, help="seconds to let rollups be built before queries")
     ap.add_argument("--kiln", default=os.path.join(ROOT, "build", "kiln"))
     args = ap.parse_args()
@@ -123,12 +125,20 @@ def main():
         whole = secs >= args.steps * 10
         for _ in range(args.queries):
             t1 = time.perf_counter()
-            st, body = get(url, "/api/v1/export", {"query": "process_cpu:cpu:nanoseconds:cpu:nanoseconds" + sel,
-                                                  "from": now - secs, "until": now})
+            st, body = get(url, "/pyroscope/render", {"query": "process_cpu:cpu:nanoseconds:cpu:nanoseconds" + sel,
+                                                      "from": now - secs, "until": now, "format": "json",
+                                                      "maxNodes": args.max_nodes})
             ts.append(time.perf_counter() - t1)
-            got = sum(int(l.rsplit(b" ", 1)[1]) for l in body.splitlines())
-            ok &= st == 200 and len(body) > 0 and (not whole or got == want[sel])
-        print("query %s: p50 %.0f ms (%s)" % (name, statistics.median(ts) * 1e3, "ok" if ok else "FAILED"))
+            fb = json.loads(body)["flamebearer"] if st == 200 else {}
+            # numTicks is the root's total, and the levels' selves must add up to it whatever was truncated
+            got = fb.get("numTicks", -1)
+            selves = sum(sum(l[2::4]) for l in fb.get("levels", []))
+            nodes = sum(len(l) // 4 for l in fb.get("levels", []))
+            # at most max_nodes kept nodes, one "other" per parent of a folded child, and the root
+            ok &= st == 200 and got == selves and nodes <= 2 * args.max_nodes + 1 \
+                and (not whole or got == want[sel])
+        print("query %s: p50 %.0f ms, %d nodes (%s)" % (name, statistics.median(ts) * 1e3, nodes,
+                                                        "ok" if ok else "FAILED"))
     st, m = get(url, "/metrics", {})
     m = m.decode()
     stored = int(re.search(r"^kiln_store_profiles (\d+)", m, re.M).group(1))

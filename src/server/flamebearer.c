@@ -181,8 +181,10 @@ static void tree_truncate(struct tree *t, int64_t max_nodes)
 	size_t n = 0, nr = t->nr;
 	uint32_t other = strtab_intern(&t->names, FLAMEBEARER_OTHER, strlen(FLAMEBEARER_OTHER));
 
+	/* A node called "other" folds whatever its total, so it takes no place among the max_nodes (a merge that
+	 * left nodes out already, store.h's max_nodes, hands over such nodes). */
 	for (size_t i = 1; i < t->nr; i++)
-		if (key_of(&t->v[i]) > 0)
+		if (key_of(&t->v[i]) > 0 && t->v[i].name != other)
 			keys[n++] = key_of(&t->v[i]);
 	if (max_nodes <= 0 || n <= (size_t)max_nodes) {
 		free(keys);
@@ -214,20 +216,29 @@ static void tree_truncate(struct tree *t, int64_t max_nodes)
 	tree_link(t);
 }
 
-/* Output name ids: "on first sight" in a depth-first walk that visits children in descending order (7.1). */
+/*
+ * Output name ids: "on first sight" in a depth-first walk that visits children in descending order (7.1). A tree
+ * name's output id is looked up by its tree id, so each name is copied once, not hashed again per node.
+ */
 static uint32_t *assign_names(const struct tree *t, struct strtab *out)
 {
 	uint32_t *ids = xmalloc(t->nr * sizeof(*ids)), *stack = xmalloc((t->nr + 1) * sizeof(*stack));
+	uint32_t *out_of = xmalloc((t->names.nr + 1) * sizeof(*out_of));
 	size_t sp = 0;
 
+	memset(out_of, 0xff, (t->names.nr + 1) * sizeof(*out_of));
 	stack[sp++] = 0;
 	while (sp) {
 		uint32_t n = stack[--sp];
 		uint32_t nm = t->v[n].name;
-		ids[n] = strtab_intern(out, strtab_str(&t->names, nm), strtab_len(&t->names, nm));
+
+		if (out_of[nm] == NONE)
+			out_of[nm] = strtab_intern(out, strtab_str(&t->names, nm), strtab_len(&t->names, nm));
+		ids[n] = out_of[nm];
 		for (size_t k = t->kid_at[n]; k < t->kid_at[n + 1]; k++)
 			stack[sp++] = t->kids[k]; /* the last (largest) pops first */
 	}
+	free(out_of);
 	free(stack);
 	return ids;
 }

@@ -68,7 +68,7 @@ struct profile *selection_merge(struct store *st, const struct selection *s, str
 	struct profile *p = profile_new(0);
 	struct err e = ERR_INIT;
 
-	if (store_select_merge(st, &s->q, p, &e)) {
+	if (store_select_merge_graph(st, &s->q, s->max_nodes, p, &e)) {
 		profile_free(p);
 		http_error(res, 500, "%s", e.msg);
 		return NULL;

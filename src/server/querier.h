@@ -22,6 +22,7 @@ struct selection {
 	char *ptype;         /* the first five parts of the ID, as stored in __profile_type__ */
 	struct selector sel;
 	struct store_query q;
+	int64_t max_nodes; /* for a flame graph of at most this many nodes (store_select_merge_graph); 0: all */
 };
 
 /*

@@ -34,15 +34,17 @@ static int refuse_filters(const Types__V1__StackTraceSelector *sts, size_t profi
 	return 0;
 }
 
-/* A merged selection of a SelectMergeStacktracesRequest, or NULL with `res` set. */
+/* A merged selection of a SelectMergeStacktracesRequest, or NULL with `res` set; for one flame graph of at most
+ * `max_nodes` nodes (0: every stack), which lets the store leave out what the graph folds. */
 static struct profile *merge_request(struct server *srv, struct http_request *req,
-				     const Querier__V1__SelectMergeStacktracesRequest *r, struct selection *s,
-				     struct http_response *res)
+				     const Querier__V1__SelectMergeStacktracesRequest *r, int64_t max_nodes,
+				     struct selection *s, struct http_response *res)
 {
 	if (selection_init(s, req->tenant, r->profile_typeid, r->label_selector, r->start, r->end, false, res) ||
 	    refuse_filters(r->stack_trace_selector, r->n_profile_id_selector, r->n_trace_id_selector,
 			   r->n_span_selector, res))
 		return NULL;
+	s->max_nodes = max_nodes;
 	return selection_merge(srv->store, s, res);
 }
 
@@ -141,7 +143,8 @@ void querier_select_merge_stacktraces(struct server *srv, struct http_request *r
 			   r->format == QUERIER__V1__PROFILE_FORMAT__PROFILE_FORMAT_TREE ? "TREE" : "DOT");
 		goto out;
 	}
-	if (!(p = merge_request(srv, req, r, &s, res)))
+	if (!(p = merge_request(srv, req, r,
+				r->format == QUERIER__V1__PROFILE_FORMAT__PROFILE_FORMAT_PPROF ? 0 : max_nodes, &s, res)))
 		goto out;
 	if (r->format == QUERIER__V1__PROFILE_FORMAT__PROFILE_FORMAT_PPROF) {
 		if (!(pp.profile = pprof_message(p, NULL, &e))) {
@@ -231,7 +234,8 @@ void querier_diff(struct server *srv, struct http_request *req, struct http_resp
 	}
 	if ((max_nodes = max_nodes_of(r->left->max_nodes > r->right->max_nodes ? r->left->max_nodes :
 					      r->right->max_nodes, res)) < 0 ||
-	    !(lp = merge_request(srv, req, r->left, &ls, res)) || !(rp = merge_request(srv, req, r->right, &rs, res)))
+	    /* each side whole: the graph folds by the totals of both */
+	    !(lp = merge_request(srv, req, r->left, 0, &ls, res)) || !(rp = merge_request(srv, req, r->right, 0, &rs, res)))
 		goto out;
 	if (strcmp(ls.ptype, rs.ptype)) {
 		http_error(res, 400, "profile types must match ('%s' and '%s')", ls.ptype, rs.ptype);

@@ -163,6 +163,7 @@ void render_handle(struct server *srv, struct http_request *req, struct http_res
 		http_error(res, 501, "aggregation '%s' is not supported (sum is)", agg);
 		goto out;
 	}
+	s.max_nodes = max_nodes; /* the store may leave out what the graph folds */
 	if (!(p = selection_merge(srv->store, &s, res)))
 		goto out;
 	if (flamebearer_build(&fb, p, 0, max_nodes, &e)) {

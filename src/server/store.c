@@ -49,6 +49,14 @@ int store_select_merge(struct store *s, const struct store_query *q, struct prof
 	return s->be->select_merge(s, q, out, e);
 }
 
+int store_select_merge_graph(struct store *s, const struct store_query *q, int64_t max_nodes, struct profile *out,
+			     struct err *e)
+{
+	if (!s->be->select_merge_graph || max_nodes <= 0)
+		return s->be->select_merge(s, q, out, e);
+	return s->be->select_merge_graph(s, q, max_nodes, out, e);
+}
+
 int store_series(struct store *s, const struct store_query *q, store_series_cb cb, void *arg, struct err *e)
 {
 	return s->be->series(s, q, cb, arg, e);
@@ -111,6 +119,11 @@ int store_stats(struct store *s, struct store_stats *st, struct err *e)
 int64_t store_floor_to(int64_t t, int64_t unit)
 {
 	return t >= 0 ? t - t % unit : -((-t + unit - 1) / unit) * unit;
+}
+
+int64_t store_step_index(int64_t t, int64_t from, int64_t step)
+{
+	return t <= from ? 0 : (t - from - 1) / step + 1;
 }
 
 static int64_t ceil_to(int64_t t, int64_t unit)

@@ -76,6 +76,11 @@ struct store_query {
 /* Merges every selected profile into `out` (a profile_new()ed, empty profile; one column of the type's unit).
  * Frames keep function name, file, line and module as ingested. */
 int store_select_merge(struct store *s, const struct store_query *q, struct profile *out, struct err *e);
+/* The same merge for a flame graph of at most `max_nodes` nodes (maxNodes, shared/protocols/pyroscope.md 7.2):
+ * the backend may leave out the nodes such a graph folds, their values in an "other" child of their parent, so
+ * that totals stay exact. */
+int store_select_merge_graph(struct store *s, const struct store_query *q, int64_t max_nodes, struct profile *out,
+			     struct err *e);
 
 /* Calls `cb` once per series that has data in the range, with its profile type and labels. */
 typedef int (*store_series_cb)(void *arg, const char *profile_type, const struct label_pair *labels, size_t n);
@@ -90,10 +95,12 @@ int store_label_values(struct store *s, const struct store_query *q, const char 
 int store_profile_types(struct store *s, const struct store_query *q, store_string_cb cb, void *arg,
 			struct err *e);
 
-/* Totals over time: one point per `step_ns` per group (the values of the `group_by` labels; none: one group). */
+/* Totals over time: one point per `step_ns` per group (the values of the `group_by` labels; none: one group). A
+ * profile at t counts at the first boundary from + k * step at or after t (Pyroscope's SelectSeries, 6.4);
+ * steps with no profile have no point. */
 struct store_point {
-	int64_t time_ns; /* the start of the step */
-	int64_t value;   /* the sum of the selected profiles' totals in the step */
+	int64_t time_ns; /* from + k * step, k >= 0: the step boundary */
+	int64_t value;   /* the sum of the selected profiles' totals at or before it, after the one before */
 };
 typedef int (*store_group_cb)(void *arg, const struct label_pair *group, size_t ngroup,
 			      const struct store_point *points, size_t npoints);

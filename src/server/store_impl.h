@@ -24,6 +24,9 @@ struct store_backend {
 	void (*close)(struct store *s);
 	int (*ingest)(struct store *s, const struct store_write *w, size_t n, struct err *e);
 	int (*select_merge)(struct store *s, const struct store_query *q, struct profile *out, struct err *e);
+	/* NULL: select_merge, every stack */
+	int (*select_merge_graph)(struct store *s, const struct store_query *q, int64_t max_nodes,
+				  struct profile *out, struct err *e);
 	int (*series)(struct store *s, const struct store_query *q, store_series_cb cb, void *arg, struct err *e);
 	int (*label_names)(struct store *s, const struct store_query *q, store_string_cb cb, void *arg,
 			   struct err *e);
@@ -55,6 +58,13 @@ struct store *store_pg_open(const struct store_opts *o, struct err *e);
 
 /* `t` rounded down to a multiple of `unit` (towards minus infinity). */
 int64_t store_floor_to(int64_t t, int64_t unit);
+
+/*
+ * The step of a series query (store_select_series) that a profile at `t` (>= `from`) belongs to: the first step
+ * boundary from + k * step at or after t, as Pyroscope places it (shared/protocols/pyroscope.md 6.4), so a
+ * profile exactly on a boundary is that boundary's and one just after it the next one's.
+ */
+int64_t store_step_index(int64_t t, int64_t from, int64_t step);
 
 /*
  * Rollups (both backends): a merged profile per series per hour (level 1) and per day (level 2). Every hour

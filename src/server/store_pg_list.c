@@ -134,7 +134,7 @@ static int timeline_row(void *arg, const PGresult *r, struct err *e)
 
 	if (!g || from < t->q->from_ns || from >= t->q->until_ns)
 		return 0;
-	step = (uint64_t)((from - t->q->from_ns) / t->step);
+	step = (uint64_t)store_step_index(from, t->q->from_ns, t->step);
 	key = hash_u64(*g * 0x9e3779b97f4a7c15ULL ^ step);
 	for (;;) {
 		int ins;

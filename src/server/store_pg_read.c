@@ -354,7 +354,7 @@ static int build_profile(struct pg_store *s, PGconn *c, const char *tenant, stru
 /*
  * Streams what the selected series (`ids`, a bigint[] literal) hold in [from, until): raw profiles at the
  * edges, rollups in between (store_pg_rollup.c). Merge rows are (data); timeline rows (series, time, total),
- * and a timeline reads a rollup level only when its buckets cannot straddle two of its steps.
+ * raw rows only.
  */
 int pg_stream_selection(PGconn *c, const char *tenant, const char *ids, int64_t from, int64_t until, int64_t step,
 			int (*fn)(void *arg, const PGresult *row, struct err *e), void *arg, struct err *e)
@@ -380,12 +380,11 @@ int pg_stream_selection(PGconn *c, const char *tenant, const char *ids, int64_t 
 		char f[32], u[32], l[8];
 		const char *v[] = { tenant, ids, f, u, l };
 
-		if (step && level) {
-			int64_t unit = level == 1 ? HOUR_NS : DAY_NS;
-
-			if (step % unit || from % unit)
-				level = 0;
-		}
+		/* A profile counts at the first step boundary at or after its time (6.4): a bucket [H, H + unit)
+		 * straddles two steps whenever H is a boundary (its profile at H belongs to H, the rest to the next
+		 * one), so a timeline reads raw rows, as SQLite's does. */
+		if (step)
+			level = 0;
 		snprintf(f, sizeof(f), "%lld", (long long)r.part[i].from);
 		snprintf(u, sizeof(u), "%lld", (long long)r.part[i].until);
 		snprintf(l, sizeof(l), "%d", level);

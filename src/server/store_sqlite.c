@@ -192,7 +192,7 @@ static void sq_close(struct store *st)
 		if (s->wparts[i].day >= 0)
 			sq_wpart_close(&s->wparts[i]);
 	sqlite3_close(s->wdb);
-	u64map_release(&s->known_stacks);
+	sq_known_release(&s->known_stacks);
 	u64map_release(&s->known_frames);
 	u64map_release(&s->known_series);
 	u64map_release(&s->known_tenants);
@@ -200,9 +200,7 @@ static void sq_close(struct store *st)
 	u64map_release(&s->last_write);
 	u64map_release(&s->tenant_series);
 	pthread_mutex_destroy(&s->lock);
-	pthread_mutex_destroy(&s->cache.lock);
-	u64map_release(&s->cache.index);
-	free(s->cache.pf);
+	sq_nodes_release(&s->cache);
 	pthread_cond_destroy(&s->work);
 	pthread_cond_destroy(&s->done);
 	free(s->dir);
@@ -214,6 +212,7 @@ static const struct store_backend sqlite_backend = {
 	.close = sq_close,
 	.ingest = sq_ingest,
 	.select_merge = sq_select_merge,
+	.select_merge_graph = sq_select_merge_graph,
 	.series = sq_series,
 	.label_names = sq_label_names,
 	.label_values = sq_label_values,
@@ -269,7 +268,6 @@ static int load_stacks(struct sq_store *s, struct err *e)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(st, 0), parent = sqlite3_column_int64(st, 1), key[2];
 		size_t had = alloc;
-		int ins;
 
 		if (seq < 1 || parent < 0 || parent >= seq || seq > INT32_MAX) {
 			sqlite3_finalize(st);
@@ -289,7 +287,9 @@ static int load_stacks(struct sq_store *s, struct err *e)
 		node[seq][1] = parent ? node[parent][1] : sqlite3_column_int64(st, 3);
 		key[0] = node[seq][1];
 		key[1] = node[seq][0];
-		*u64map_insert(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key)), &ins) = (uint64_t)seq;
+		sq_known_add(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key)), seq);
+		/* the queries' copy too, while the table is read anyway: the first query after a start would read it */
+		sq_nodes_put(&s->cache, seq, parent, sqlite3_column_int64(st, 2));
 		s->next_stack = seq + 1;
 	}
 	sqlite3_finalize(st);
@@ -328,8 +328,7 @@ struct store *store_sqlite_open(const struct store_opts *o, struct err *e)
 	s->settle_ns = o->settle_ns;
 	s->read_only = o->read_only;
 	pthread_mutex_init(&s->lock, NULL);
-	pthread_mutex_init(&s->cache.lock, NULL);
-	s->cache.cap = 1u << 20; /* 1M nodes, about 50 MB at most: a fleet's hot stacks, within the RSS budget */
+	pthread_rwlock_init(&s->cache.lock, NULL);
 	pthread_cond_init(&s->work, NULL);
 	pthread_cond_init(&s->done, NULL);
 	for (int i = 0; i < SQ_WPARTS; i++)

@@ -34,16 +34,37 @@ struct sq_wpart {
 #define SQ_WPARTS 4
 
 /*
- * Stack nodes read by queries, shared by all of them: rebuilding a merged profile walks every stack up to its
- * root, and a node costs a B-tree lookup in meta.db the first time only. Stack nodes never change once
- * written, so the cache needs no invalidation; it stops growing at `cap` entries.
+ * Stack nodes read by queries, shared by all of them: a copy of meta.db's node table by node number, which
+ * grows by the nodes stored since it was last read (numbers are handed out in order and a stored node never
+ * changes). 12 bytes a node (a fleet's 2.9 M nodes are 35 MB): rebuilding a merge walks every stack up to its
+ * root, and a B-tree lookup per node was most of a large merge's time.
  */
 struct sq_stack_cache {
-	pthread_mutex_t lock;
-	struct u64map index; /* stack node number -> slot in pf */
-	int64_t (*pf)[2];    /* parent, frame */
-	size_t n, alloc, cap;
+	pthread_rwlock_t lock; /* read: a rebuild using the arrays; write: reading more nodes into them */
+	uint32_t *parent;      /* by node number: the parent's number (0: a top-level frame) */
+	int64_t *frame;        /* by node number: the stored frame id, 0 where meta.db has no such node */
+	size_t n, alloc;       /* numbers below n were read */
 };
+/* Adds node `seq` (0 < parent < seq, checked by the caller; seq past every number in the cache). */
+void sq_nodes_put(struct sq_stack_cache *c, int64_t seq, int64_t parent, int64_t frame);
+/* Reads the nodes stored since the last call into the cache (takes the write lock). */
+int sq_nodes_refresh(struct sq_stack_cache *c, sqlite3 *meta, struct err *e);
+void sq_nodes_release(struct sq_stack_cache *c);
+
+/*
+ * A set of stack node keys (a hash of tenant and stack id) by their node numbers 1 .. INT32_MAX. Numbers are
+ * handed out in order, so a failed batch takes its numbers back by lowering the next one: a key whose number is
+ * at or past `limit` (the next number) is not in the set.
+ */
+struct sq_known {
+	uint32_t *slots; /* open addressing on the key's hash: a node number, 0 for a free slot */
+	size_t mask, nr;
+	uint64_t *keys;  /* node number -> key */
+	size_t keys_alloc;
+};
+int64_t sq_known_find(const struct sq_known *k, uint64_t key, int64_t limit); /* 0: absent */
+void sq_known_add(struct sq_known *k, uint64_t key, int64_t seq);
+void sq_known_release(struct sq_known *k);
 
 struct sq_store {
 	struct store base;
@@ -62,10 +83,10 @@ struct sq_store {
 
 	/* The writer thread's own. */
 	sqlite3 *wdb;
-	/* (tenant, stack id) -> the node's number in meta.db (0: not stored), every stored node, loaded at open:
-	 * nodes are numbered in the order they are stored, so that new ones append to the table's B-tree (keyed
-	 * by content id, every batch would rewrite pages all over an index of millions of rows). */
-	struct u64map known_stacks;
+	/* (tenant, stack id) -> the node's number in meta.db, every stored node, loaded at open: nodes are
+	 * numbered in the order they are stored, so that new ones append to the table's B-tree (keyed by content
+	 * id, every batch would rewrite pages all over an index of millions of rows). */
+	struct sq_known known_stacks;
 	int64_t next_stack;
 	struct u64map known_frames, known_series, known_tenants;
 	struct u64map tenant_series;  /* tenant id -> its number of series */
@@ -110,6 +131,8 @@ int sq_list_days(const struct sq_store *s, int64_t **days, size_t *n, struct err
 
 /* Queries (store_sqlite_query.c). */
 int sq_select_merge(struct store *s, const struct store_query *q, struct profile *out, struct err *e);
+int sq_select_merge_graph(struct store *s, const struct store_query *q, int64_t max_nodes, struct profile *out,
+			  struct err *e);
 int sq_series(struct store *s, const struct store_query *q, store_series_cb cb, void *arg, struct err *e);
 int sq_label_names(struct store *s, const struct store_query *q, store_string_cb cb, void *arg, struct err *e);
 int sq_label_values(struct store *s, const struct store_query *q, const char *name, store_string_cb cb, void *arg,
@@ -146,9 +169,10 @@ struct sq_reader {
 
 struct sq_rebuild {
 	struct store_rebuild rb;
-	struct sq_stack_cache *cache;
+	struct sq_stack_cache *cache; /* read-locked from sq_rebuild_init() to sq_rebuild_release() */
+	bool locked;
 	int64_t tenant_id;
-	sqlite3_stmt *stack, *frame;
+	sqlite3_stmt *frame;
 };
 
 /* Opens meta.db, picks the tenant's series that the query's type and selector match, and lists the partitions
@@ -166,6 +190,13 @@ int sq_rebuild_init(struct sq_rebuild *b, struct sq_store *s, sqlite3 *meta, int
 		    struct err *e);
 void sq_rebuild_release(struct sq_rebuild *b);
 int sq_rebuild_stack(struct sq_rebuild *b, int64_t stack_id, uint32_t *node, struct err *e);
+/*
+ * Rebuilds the stacks `leaves` sums (stack node number -> value) as a flame graph of at most about `max_nodes`
+ * nodes will show them (Pyroscope's maxNodes, shared/protocols/pyroscope.md 7.2): totals are summed up the
+ * node table by number, the nodes under the max_nodes-th largest total are not built, and their totals go to
+ * one "other" child of their parent, so the graph's totals stay exact. Only kept nodes get frames and names.
+ */
+int sq_rebuild_truncated(struct sq_rebuild *b, const struct store_sums *leaves, int64_t max_nodes, struct err *e);
 /* Adds the value column of profile type `ptype` to `out`. */
 int sq_add_type_column(struct profile *out, const char *ptype, struct err *e);
 

@@ -171,8 +171,9 @@ static int sum_day(struct sq_reader *r, const struct store_query *q, int64_t day
 	for (size_t i = 0; i < r->n; i++) {
 		sq_bind_series_range(st, r->v[i].id, q);
 		while (sqlite3_step(st) == SQLITE_ROW)
-			store_sums_add(&groups[group_of[i]].points, (sqlite3_column_int64(st, 0) - q->from_ns) / step_ns,
-				    sqlite3_column_int64(st, 1));
+			store_sums_add(&groups[group_of[i]].points,
+				       store_step_index(sqlite3_column_int64(st, 0), q->from_ns, step_ns),
+				       sqlite3_column_int64(st, 1));
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);

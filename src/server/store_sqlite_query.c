@@ -173,44 +173,16 @@ int sq_mark_in_range(struct sq_reader *r, const struct store_query *q, struct er
 
 /* ---- rebuilding stacks -------------------------------------------------------------------------------------- */
 
-/* A stored stack node, from the shared cache or meta.db (store_rebuild's callback). */
+/* A stored stack node, from the shared copy of the node table (store_rebuild's callback). */
 static int rebuild_node(void *arg, int64_t seq, int64_t *parent, int64_t *frame, struct err *e)
 {
-	struct sq_rebuild *b = arg;
-	struct sq_stack_cache *c = b->cache;
-	uint64_t *slot;
-	int found = 0, ins;
+	const struct sq_stack_cache *c = ((struct sq_rebuild *)arg)->cache;
 
-	pthread_mutex_lock(&c->lock);
-	if ((slot = u64map_find(&c->index, (uint64_t)seq))) {
-		*parent = c->pf[*slot][0];
-		*frame = c->pf[*slot][1];
-		found = 1;
-	}
-	pthread_mutex_unlock(&c->lock);
-	if (found)
-		return 0;
 	/* No tenant check: the number came from a series of the tenant, and frames are looked up by tenant. */
-	sqlite3_bind_int64(b->stack, 1, seq);
-	if (sqlite3_step(b->stack) != SQLITE_ROW) {
-		sqlite3_reset(b->stack);
+	if (seq < 1 || (uint64_t)seq >= c->n || !c->frame[seq])
 		return 1;
-	}
-	*parent = sqlite3_column_int64(b->stack, 0);
-	*frame = sqlite3_column_int64(b->stack, 1);
-	sqlite3_reset(b->stack);
-	/* Nodes of every tenant share the cache: a node number is unique in meta.db. */
-	pthread_mutex_lock(&c->lock);
-	if (c->n < c->cap) {
-		slot = u64map_insert(&c->index, (uint64_t)seq, &ins);
-		if (ins) {
-			ALLOC_GROW(c->pf, c->n + 1, c->alloc);
-			c->pf[c->n][0] = *parent;
-			c->pf[c->n][1] = *frame;
-			*slot = c->n++;
-		}
-	}
-	pthread_mutex_unlock(&c->lock);
+	*parent = c->parent[seq];
+	*frame = c->frame[seq];
 	return 0;
 }
 
@@ -255,17 +227,21 @@ int sq_rebuild_init(struct sq_rebuild *b, struct sq_store *s, sqlite3 *meta, int
 	b->rb.node = rebuild_node;
 	b->rb.frame = rebuild_frame;
 	b->rb.arg = b;
-	if (sqlite3_prepare_v2(meta, "SELECT parent, frame FROM stacks WHERE seq = ?", -1, &b->stack,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(meta, "SELECT function, module, file, line, addr, kind FROM frames"
+	if (sqlite3_prepare_v2(meta, "SELECT function, module, file, line, addr, kind FROM frames"
 				     " WHERE tenant = ? AND id = ?", -1, &b->frame, NULL) != SQLITE_OK)
 		return sq_err(meta, "reading stacks", e);
+	if (sq_nodes_refresh(b->cache, meta, e))
+		return -1;
+	pthread_rwlock_rdlock(&b->cache->lock);
+	b->locked = true;
 	return 0;
 }
 
 void sq_rebuild_release(struct sq_rebuild *b)
 {
-	sqlite3_finalize(b->stack);
+	if (b->locked)
+		pthread_rwlock_unlock(&b->cache->lock);
+	b->locked = false;
 	sqlite3_finalize(b->frame);
 	store_rebuild_release(&b->rb);
 }
@@ -315,25 +291,177 @@ void sq_bind_series_range(sqlite3_stmt *st, int64_t series, const struct store_q
 	sqlite3_bind_int64(st, 3, q->until_ns);
 }
 
-/* Adds the sums of one series' local stack ids to `total` by stack, reading the series' id map in order. */
-static int add_local(sqlite3_stmt *ref, int64_t series, const struct store_sums *local, struct store_sums *total,
+/*
+ * One series' sums by partition-local stack id. The writer numbers a series' stacks 1, 2, ... in a partition, so
+ * an array indexed by the id sums a pair with one add (a hash map per pair was half of a 24 h merge); an id past
+ * DENSE_MAX (only a damaged or enormous partition) goes to the map instead.
+ */
+#define DENSE_MAX (1 << 22)
+struct local_sums {
+	int64_t *v;
+	uint8_t *seen;
+	size_t cap, nseen;
+	struct store_sums sparse;
+};
+
+static int local_add(void *arg, int64_t id, int64_t value)
+{
+	struct local_sums *l = arg;
+
+	if (id < 0 || id >= DENSE_MAX)
+		return store_sums_add(&l->sparse, id, value);
+	if ((size_t)id >= l->cap) {
+		size_t cap = l->cap ? l->cap : 1024;
+
+		while (cap <= (size_t)id)
+			cap *= 2;
+		l->v = xrealloc(l->v, cap * sizeof(*l->v));
+		l->seen = xrealloc(l->seen, cap);
+		memset(l->v + l->cap, 0, (cap - l->cap) * sizeof(*l->v));
+		memset(l->seen + l->cap, 0, cap - l->cap);
+		l->cap = cap;
+	}
+	if (!l->seen[id]) {
+		l->seen[id] = 1;
+		l->nseen++;
+	}
+	l->v[id] = sat_add64(l->v[id], value);
+	return 0;
+}
+
+/* Empties the sums for the next series (only the ids seen, so a small series costs what it holds). */
+static void local_clear(struct local_sums *l, size_t upto)
+{
+	size_t n = upto < l->cap ? upto : l->cap;
+
+	memset(l->v, 0, n * sizeof(*l->v));
+	memset(l->seen, 0, n);
+	l->nseen = 0;
+	store_sums_release(&l->sparse);
+}
+
+static void local_release(struct local_sums *l)
+{
+	free(l->v);
+	free(l->seen);
+	store_sums_release(&l->sparse);
+	memset(l, 0, sizeof(*l));
+}
+
+/*
+ * A merge's sums by stack node number: once they are many, an array over the numbers the node table had when the
+ * merge began (an add per pair, where a hash map insert was a sixth of a week's merge), a map before that and
+ * for the nodes stored since.
+ */
+struct stack_sums {
+	int64_t *v;
+	size_t n;
+	int64_t *ids; /* the numbers below n with a sum, in first-seen order */
+	size_t nids, alloc;
+	struct store_sums late;
+};
+
+/* From the map to the array once the sums are many: the array is a page fault per few stacks that a small
+ * merge (one service) would touch all over the table. */
+static void stack_densify(struct stack_sums *s)
+{
+	struct store_sums keep = STORE_SUMS_INIT;
+
+	s->v = xcalloc(s->n, sizeof(*s->v));
+	for (size_t i = 0; i < s->late.n; i++) {
+		int64_t id = s->late.ids[i];
+
+		if (id <= 0 || (uint64_t)id >= s->n) {
+			store_sums_add(&keep, id, s->late.v[i]);
+		} else if (s->late.v[i]) {
+			ALLOC_GROW(s->ids, s->nids + 1, s->alloc);
+			s->ids[s->nids++] = id;
+			s->v[id] = s->late.v[i];
+		}
+	}
+	store_sums_release(&s->late);
+	s->late = keep;
+}
+
+static void stack_add(struct stack_sums *s, int64_t id, int64_t value)
+{
+	if (!s->v || id <= 0 || (uint64_t)id >= s->n) {
+		store_sums_add(&s->late, id, value);
+		if (!s->v && s->late.n > s->n / 16 + 1024)
+			stack_densify(s);
+		return;
+	}
+	if (!s->v[id]) {
+		/* listed again if its sum came back to 0 (negative values): stack_take() takes it once */
+		ALLOC_GROW(s->ids, s->nids + 1, s->alloc);
+		s->ids[s->nids++] = id;
+	}
+	s->v[id] = sat_add64(s->v[id], value);
+}
+
+/* The sums as one list (what emit_sums reads: ids, v and n of a store_sums); empties `s`. */
+static void stack_take(struct stack_sums *s, struct store_sums *out)
+{
+	size_t n = 0;
+
+	out->alloc = s->nids + s->late.n + 1;
+	out->ids = xmalloc(out->alloc * sizeof(*out->ids));
+	out->v = xmalloc(out->alloc * sizeof(*out->v));
+	for (size_t i = 0; i < s->nids; i++) {
+		int64_t id = s->ids[i];
+
+		if (!s->v[id])
+			continue;
+		out->ids[n] = id;
+		out->v[n++] = s->v[id];
+		s->v[id] = 0;
+	}
+	for (size_t i = 0; i < s->late.n; i++) {
+		out->ids[n] = s->late.ids[i];
+		out->v[n++] = s->late.v[i];
+	}
+	out->n = n;
+}
+
+static void stack_sums_release(struct stack_sums *s)
+{
+	free(s->v);
+	free(s->ids);
+	store_sums_release(&s->late);
+}
+
+/*
+ * Adds the sums of one series' local stack ids to `total` by stack, reading the series' id map in order; empties
+ * `local`.
+ */
+static int add_local(sqlite3_stmt *ref, int64_t series, struct local_sums *local, struct stack_sums *total,
 		     struct err *e)
 {
-	size_t found = 0;
+	size_t found = 0, want = local->nseen + local->sparse.n, upto = 0;
+	int ret = 0;
 
 	sqlite3_bind_int64(ref, 1, series);
-	while (found < local->n && sqlite3_step(ref) == SQLITE_ROW) {
-		const uint64_t *at = u64map_find(&local->map, (uint64_t)sqlite3_column_int64(ref, 0));
+	while (found < want && sqlite3_step(ref) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(ref, 0), stack = sqlite3_column_int64(ref, 1);
+		const uint64_t *at;
 
-		if (!at)
+		if (id >= 0 && (size_t)id < local->cap) {
+			if (!local->seen[id])
+				continue;
+			stack_add(total, stack, local->v[id]);
+			upto = (size_t)id + 1;
+		} else if ((id < 0 || id >= DENSE_MAX) && (at = u64map_find(&local->sparse.map, (uint64_t)id))) {
+			stack_add(total, stack, local->sparse.v[*at]);
+		} else {
 			continue;
-		store_sums_add(total, sqlite3_column_int64(ref, 1), local->v[*at]);
+		}
 		found++;
 	}
 	sqlite3_reset(ref);
-	if (found < local->n)
-		return err_set(e, "the store is damaged: stack ids of series %" PRId64 " are missing", series);
-	return 0;
+	if (found < want)
+		ret = err_set(e, "the store is damaged: stack ids of series %" PRId64 " are missing", series);
+	local_clear(local, found < want ? local->cap : upto);
+	return ret;
 }
 
 /*
@@ -342,9 +470,9 @@ static int add_local(sqlite3_stmt *ref, int64_t series, const struct store_sums 
  * partition's day).
  */
 static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct store_regions *rg,
-		     struct store_sums *total, struct err *e)
+		     struct stack_sums *total, struct err *e)
 {
-	struct store_sums local = STORE_SUMS_INIT;
+	struct local_sums local = { 0 };
 	sqlite3_stmt *raw = NULL, *rolled = NULL, *ref = NULL;
 	int64_t d0 = day * STORE_DAY_NS, d1 = d0 + STORE_DAY_NS;
 	int ret = -1;
@@ -362,8 +490,8 @@ static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct
 		for (int k = 0; k < rg->n; k++) {
 			const struct store_region *g = &rg->part[k];
 			sqlite3_stmt *st = g->level ? rolled : raw;
-			struct store_query part = { NULL, NULL, NULL, g->from > d0 ? g->from : d0,
-						    g->until < d1 ? g->until : d1 };
+			struct store_query part = { .from_ns = g->from > d0 ? g->from : d0,
+						    .until_ns = g->until < d1 ? g->until : d1 };
 
 			if (part.from_ns >= part.until_ns)
 				continue;
@@ -371,7 +499,7 @@ static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct
 			sq_bind_series_range(st, r->v[i].id, &part);
 			while (sqlite3_step(st) == SQLITE_ROW) {
 				if (store_unpack(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
-						 store_sums_add, &local)) {
+						 local_add, &local)) {
 					sqlite3_reset(st);
 					err_set(e, "the store is damaged: a profile of series %" PRId64 " does not decode",
 						r->v[i].id);
@@ -380,20 +508,20 @@ static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct
 			}
 			sqlite3_reset(st);
 		}
-		if (local.n && add_local(ref, r->v[i].id, &local, total, e))
+		if ((local.nseen || local.sparse.n) && add_local(ref, r->v[i].id, &local, total, e))
 			goto out;
-		store_sums_release(&local);
 	}
 	ret = 0;
 out:
 	sqlite3_finalize(raw);
 	sqlite3_finalize(rolled);
 	sqlite3_finalize(ref);
-	store_sums_release(&local);
+	local_release(&local);
 	return ret;
 }
 
-static int emit_sums(struct sq_reader *r, const struct store_sums *total, struct profile *out, struct err *e)
+static int emit_sums(struct sq_reader *r, const struct store_sums *total, int64_t max_nodes, struct profile *out,
+		     struct err *e)
 {
 	struct sq_rebuild b;
 	int ret = -1;
@@ -405,6 +533,12 @@ static int emit_sums(struct sq_reader *r, const struct store_sums *total, struct
 	/* One read transaction for the node lookups: each statement on its own would take and drop SQLite's file
 	 * locks (four system calls per stack node, most of a large merge's time). */
 	sqlite3_exec(r->meta, "BEGIN", NULL, NULL, NULL);
+	/* Few stacks are rebuilt whole (the graph truncates them): the truncated rebuild's arrays over the node
+	 * table would cost more in page faults than it saves. */
+	if (max_nodes > 0 && total->n * 16 >= b.cache->n) {
+		ret = sq_rebuild_truncated(&b, total, max_nodes, e);
+		goto out;
+	}
 	for (size_t i = 0; i < total->n; i++) {
 		uint32_t node;
 
@@ -422,10 +556,12 @@ out:
 	return ret;
 }
 
-int sq_select_merge(struct store *st, const struct store_query *q, struct profile *out, struct err *e)
+int sq_select_merge_graph(struct store *st, const struct store_query *q, int64_t max_nodes, struct profile *out,
+			  struct err *e)
 {
 	struct sq_reader r;
 	struct store_sums total = STORE_SUMS_INIT;
+	struct stack_sums sums = { 0 };
 	struct store_regions rg;
 	int64_t hour_until, day_until;
 	int ret = -1;
@@ -444,6 +580,11 @@ int sq_select_merge(struct store *st, const struct store_query *q, struct profil
 	if (sq_read_watermarks(r.meta, &hour_until, &day_until, e))
 		goto out;
 	store_split_range(q->from_ns, q->until_ns, hour_until, day_until, &rg);
+	if (sq_nodes_refresh(&r.s->cache, r.meta, e))
+		goto out;
+	pthread_rwlock_rdlock(&r.s->cache.lock);
+	sums.n = r.s->cache.n;
+	pthread_rwlock_unlock(&r.s->cache.lock);
 	for (size_t d = 0; d < r.ndays; d++) {
 		sqlite3 *db = sq_open_part(r.s, r.days[d]);
 		int rc;
@@ -452,16 +593,23 @@ int sq_select_merge(struct store *st, const struct store_query *q, struct profil
 			continue;
 		/* One read snapshot per partition, as for the node lookups below. */
 		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-		rc = merge_day(&r, db, r.days[d], &rg, &total, e);
+		rc = merge_day(&r, db, r.days[d], &rg, &sums, e);
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		sqlite3_close(db);
 		if (rc)
 			goto out;
 	}
-	ret = emit_sums(&r, &total, out, e);
+	stack_take(&sums, &total);
+	ret = emit_sums(&r, &total, max_nodes, out, e);
 out:
+	stack_sums_release(&sums);
 	store_sums_release(&total);
 	sq_reader_release(&r);
 	return ret;
 }
 
+
+int sq_select_merge(struct store *st, const struct store_query *q, struct profile *out, struct err *e)
+{
+	return sq_select_merge_graph(st, q, 0, out, e);
+}

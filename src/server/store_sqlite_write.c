@@ -131,9 +131,7 @@ struct meta_stmts {
 static int64_t stack_seq(const struct sq_store *s, int64_t tenant_id, int64_t stack)
 {
 	int64_t key[2] = { tenant_id, stack };
-	const uint64_t *seq = u64map_find(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key)));
-
-	return seq ? (int64_t)*seq : 0;
+	return sq_known_find(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key)), s->next_stack);
 }
 
 static bool stacks_known(const struct sq_store *s, const struct store_enc *enc)
@@ -144,25 +142,22 @@ static bool stacks_known(const struct sq_store *s, const struct store_enc *enc)
 	return true;
 }
 
-/* Numbers stack node `st` (its parent has one already: encoded nodes come after their parents), noting the key
- * so that a failed commit can take the number back. */
-static int64_t number_stack(struct sq_store *s, const struct store_enc *enc, const struct store_stack *st,
-			    struct u64map *added)
+/* Numbers stack node `st` (its parent has one already: encoded nodes come after their parents): its new number,
+ * 0 when it has one, -1 when the numbers have run out. A failed commit takes the numbers back (sq_known). */
+static int64_t number_stack(struct sq_store *s, const struct store_enc *enc, const struct store_stack *st)
 {
 	int64_t key[2] = { enc->tenant_id, st->id };
 	uint64_t k = (uint64_t)store_id_of(key, sizeof(key));
-	int ins;
-	uint64_t *seq = u64map_insert(&s->known_stacks, k, &ins);
 
-	if (!ins && *seq)
+	if (sq_known_find(&s->known_stacks, k, s->next_stack))
 		return 0;
-	*seq = (uint64_t)s->next_stack++;
-	u64map_insert(added, k, &ins);
-	return (int64_t)*seq;
+	if (s->next_stack >= INT32_MAX)
+		return -1;
+	sq_known_add(&s->known_stacks, k, s->next_stack);
+	return s->next_stack++;
 }
 
-static int write_meta(struct sq_store *s, struct meta_stmts *m, const struct store_enc *enc, struct u64map *added,
-		      struct err *e)
+static int write_meta(struct sq_store *s, struct meta_stmts *m, const struct store_enc *enc, struct err *e)
 {
 	sqlite3 *db = s->wdb;
 	bool known = stacks_known(s, enc);
@@ -195,10 +190,12 @@ static int write_meta(struct sq_store *s, struct meta_stmts *m, const struct sto
 	}
 	for (size_t i = 0; !known && i < enc->nstacks; i++) {
 		const struct store_stack *st = &enc->stacks[i];
-		int64_t seq = number_stack(s, enc, st, added);
+		int64_t seq = number_stack(s, enc, st);
 
 		if (!seq)
 			continue;
+		if (seq < 0)
+			return err_set(e, "the store holds %d stack nodes, as many as it can number", INT32_MAX);
 		sqlite3_bind_int64(m->stack, 1, seq);
 		sqlite3_bind_int64(m->stack, 2, st->parent ? stack_seq(s, enc->tenant_id, st->parent) : 0);
 		sqlite3_bind_int64(m->stack, 3, st->frame);
@@ -412,7 +409,6 @@ fail:
 static int write_batch_meta(struct sq_store *s, struct sq_job **jobs, size_t njobs, struct err *e)
 {
 	struct meta_stmts m = { 0 };
-	struct u64map added = U64MAP_INIT; /* the stack nodes this batch numbers */
 	int64_t next_stack = s->next_stack;
 	sqlite3 *db = s->wdb;
 	int ret = -1;
@@ -434,7 +430,7 @@ static int write_batch_meta(struct sq_store *s, struct sq_job **jobs, size_t njo
 		if (jobs[j]->status)
 			continue;
 		for (size_t i = 0; i < jobs[j]->n; i++)
-			if (write_meta(s, &m, &jobs[j]->enc[i], &added, e)) {
+			if (write_meta(s, &m, &jobs[j]->enc[i], e)) {
 				sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 				goto out;
 			}
@@ -447,15 +443,9 @@ static int write_batch_meta(struct sq_store *s, struct sq_job **jobs, size_t njo
 out:
 	if (ret) {
 		/* Nothing of the batch is stored: its numbers are free again. */
-		size_t pos = 0;
-		uint64_t k, v;
-
-		while (u64map_next(&added, &pos, &k, &v))
-			*u64map_find(&s->known_stacks, k) = 0;
 		s->next_stack = next_stack;
 		u64map_release(&s->known_frames);
 	}
-	u64map_release(&added);
 	sqlite3_finalize(m.tenant);
 	sqlite3_finalize(m.frame);
 	sqlite3_finalize(m.stack);

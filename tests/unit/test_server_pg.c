@@ -300,15 +300,16 @@ static void check_timeline(struct store *s)
 	/* Totals per 10 s step: A (18) at 10 s, B (9) at 20 s; the dev series has nothing in the range. */
 	assert_int_equal(store_select_series(s, &q, by, 1, 10 * SEC, collect_points, &pts, &e), 0);
 	assert_string_equal(pts.text, "[prod] 10=18 20=9");
-	/* Two days in 1-day steps, grouped by env. */
+	/* Two days in 1-day steps, grouped by env: a profile counts at the first boundary at or after its time
+	 * (6.4), so those at 10 s and 20 s count at the end of the first day and dev's at 86405 s at the second's. */
 	q.until_ns = BASE + 2 * DAY;
 	memset(&pts, 0, sizeof(pts));
 	assert_int_equal(store_select_series(s, &q, by, 1, DAY, collect_points, &pts, &e), 0);
-	assert_string_equal(pts.text, "[dev] 86400=18[prod] 0=27");
+	assert_string_equal(pts.text, "[dev] 172800=18[prod] 86400=27");
 	/* No group: one line. */
 	memset(&pts, 0, sizeof(pts));
 	assert_int_equal(store_select_series(s, &q, NULL, 0, DAY, collect_points, &pts, &e), 0);
-	assert_string_equal(pts.text, "[] 0=27 86400=18");
+	assert_string_equal(pts.text, "[] 86400=27 172800=18");
 	/* A 1 ns step over two days: points only where profiles are, not 1.7e14 empty ones. */
 	memset(&pts, 0, sizeof(pts));
 	assert_int_equal(store_select_series(s, &q, NULL, 0, 1, collect_points, &pts, &e), 0);

@@ -24,9 +24,11 @@
 #include "core/err.h"
 #include "formats/format.h"
 #include "profile/profile.h"
+#include "server/flamebearer.h"
 #include "server/series.h"
 #include "server/store.h"
 #include "server/store_impl.h"
+#include "server/store_sqlite.h"
 
 #define SEC 1000000000LL
 #define PTYPE "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
@@ -217,13 +219,21 @@ static void test_labels_series_and_totals(void **state)
 	assert_non_null(strstr(out.buf, PTYPE "{env=prod;service_name=api;}\n"));
 	assert_null(strstr(out.buf, "db"));
 	buf_reset(&out);
-	/* Steps of 10 s from t: the api/prod profiles at 0 and 20, the dev one at 25 falls in the step at 20. */
+	/* Steps of 10 s from t: a profile counts at the first boundary at or after its time (as in Pyroscope), so
+	 * the api/prod profiles at 0 and 20 are on theirs and the dev one at 25 counts at 30. */
 	q.profile_type = PTYPE;
 	assert_int_equal(store_select_series(s, &q, env, 1, 10 * SEC, add_group, &out, &e), 0);
-	assert_string_equal(out.buf, "env=dev 20:3 \nenv=prod 0:3 20:3 \n");
+	assert_string_equal(out.buf, "env=dev 30:3 \nenv=prod 0:3 20:3 \n");
 	buf_reset(&out);
 	assert_int_equal(store_select_series(s, &q, NULL, 0, 10 * SEC, add_group, &out, &e), 0);
-	assert_string_equal(out.buf, "0:3 20:6 \n");
+	assert_string_equal(out.buf, "0:3 20:3 30:3 \n");
+	buf_reset(&out);
+	/* From 1 ns before t, every profile lies just after a boundary: the one at t counts at t - 1 ns + 10 s
+	 * (printed in whole seconds, 9) and those at 20 and 25 at t - 1 ns + 30 s (29). */
+	q.from_ns = t - 1;
+	assert_int_equal(store_select_series(s, &q, NULL, 0, 10 * SEC, add_group, &out, &e), 0);
+	assert_string_equal(out.buf, "9:3 29:6 \n");
+	q.from_ns = t;
 	buf_release(&out);
 	profile_free(a);
 	rm_store(s);
@@ -504,6 +514,149 @@ static void test_postgres_unreachable(void **state)
 	assert_non_null(strstr(e.msg, "PostgreSQL"));
 }
 
+/*
+ * The writer's set of stored stack nodes: every key is found by its number through growths, an absent key is
+ * not, and numbers taken back with a failed batch (the limit lowered) stop naming their keys, also once they
+ * are handed out again to other keys.
+ */
+static void test_known_stacks(void **state)
+{
+	struct sq_known k = { 0 };
+	const int64_t n = 200000;
+	int64_t limit;
+
+	for (int64_t seq = 1; seq <= n; seq++)
+		sq_known_add(&k, store_id_of(&seq, sizeof(seq)) | 1, seq);
+	limit = n + 1;
+	for (int64_t seq = 1; seq <= n; seq++)
+		if (sq_known_find(&k, store_id_of(&seq, sizeof(seq)) | 1, limit) != seq)
+			fail_msg("node %lld not found", (long long)seq);
+	/* the keys above are odd: an even one is absent */
+	assert_int_equal(sq_known_find(&k, 2, limit), 0);
+	assert_true((k.mask + 1) * 3 >= k.nr * 4);
+	/* A failed batch had numbered n - 9 .. n: they are taken back, and 5 of them go to other keys. */
+	limit = n - 9;
+	for (int64_t seq = n - 9; seq <= n; seq++)
+		assert_int_equal(sq_known_find(&k, store_id_of(&seq, sizeof(seq)) | 1, limit), 0);
+	for (int64_t seq = n - 9; seq < n - 4; seq++)
+		sq_known_add(&k, (uint64_t)seq << 1, seq);
+	limit = n - 4;
+	for (int64_t seq = n - 9; seq < n - 4; seq++) {
+		assert_int_equal(sq_known_find(&k, (uint64_t)seq << 1, limit), seq);
+		assert_int_equal(sq_known_find(&k, store_id_of(&seq, sizeof(seq)) | 1, limit), 0);
+	}
+	assert_int_equal(sq_known_find(&k, store_id_of(&(int64_t){ n - 9 - 1 }, 8) | 1, limit), n - 10);
+	sq_known_release(&k);
+}
+
+/* A flame graph as text: names, then each level's values. */
+static void graph_text(const struct flamebearer *fb, struct buf *out)
+{
+	for (size_t i = 0; i < fb->names.nr; i++)
+		buf_addf(out, "%s,", strtab_str(&fb->names, (uint32_t)i));
+	for (size_t d = 0; d < fb->nlevels; d++) {
+		buf_adds(out, "\n");
+		for (size_t k = 0; k < fb->levels[d].nr; k++)
+			buf_addf(out, "%lld ", (long long)fb->levels[d].v[k]);
+	}
+}
+
+static char *graph_of(struct store *s, const struct store_query *q, int64_t max_nodes, bool in_store)
+{
+	struct profile *p = profile_new(0);
+	struct flamebearer fb;
+	struct buf out = BUF_INIT;
+	struct err e = ERR_INIT;
+
+	if ((in_store ? store_select_merge_graph(s, q, max_nodes, p, &e) : store_select_merge(s, q, p, &e)) ||
+	    flamebearer_build(&fb, p, 0, max_nodes, &e))
+		fail_msg("%s", e.msg);
+	graph_text(&fb, &out);
+	buf_addf(&out, "\nnodes %zu total %lld", fb.nodes, (long long)fb.total);
+	flamebearer_release(&fb);
+	profile_free(p);
+	return buf_detach(&out, NULL);
+}
+
+/*
+ * A merge for a flame graph of at most maxNodes nodes leaves out what the graph folds into "other", in the store:
+ * the graph is the one of the whole merge, for every maxNodes (here each stack node has one name, as with folded
+ * input), its total the sum of all values, and the merged profile holds fewer nodes.
+ */
+static void test_merge_for_graph(void **state)
+{
+	struct store *s = open_store(0, 0);
+	int64_t t = (int64_t)time(NULL) * SEC, want = 0;
+	const int64_t max_nodes[] = { 1, 2, 5, 17, 60, 100000 };
+	struct store_query q = { "", PTYPE, NULL, t - 3600 * SEC, t + 3600 * SEC };
+	struct buf text = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct selector sel;
+	unsigned seed = 7;
+
+	/* Three profiles of stacks up to 6 deep from 4 names a level, values 1..100 (a repeated stack adds up). */
+	for (int k = 0; k < 3; k++) {
+		struct profile *p;
+
+		buf_reset(&text);
+		for (int i = 0; i < 150; i++) {
+			int depth = 1 + (int)(rand_r(&seed) % 6);
+			int64_t v = 1 + rand_r(&seed) % 100;
+
+			for (int d = 0; d < depth; d++)
+				buf_addf(&text, "%sf%d_%u", d ? ";" : "", d, rand_r(&seed) % 4);
+			buf_addf(&text, " %lld\n", (long long)v);
+			want += v;
+		}
+		p = folded(text.buf);
+		ingest(s, "", api_prod, 2, t + k * 10 * SEC, p);
+		profile_free(p);
+	}
+	/* Another service with many more stack nodes: a query of the first sees few of the store's nodes (and is
+	 * rebuilt whole, where a query of both is truncated in the store): the same graphs either way. */
+	{
+		struct profile *p;
+
+		buf_reset(&text);
+		for (int i = 0; i < 30000; i++)
+			buf_addf(&text, "db_main;db_%d;db_leaf 1\n", i);
+		p = folded(text.buf);
+		ingest(s, "", db_prod, 2, t, p);
+		profile_free(p);
+	}
+	sel = sel_of("{service_name=\"api\"}");
+	q.sel = &sel;
+	for (size_t i = 0; i < sizeof(max_nodes) / sizeof(max_nodes[0]); i++) {
+		for (int both = 0; both < 2; both++) {
+			char *whole, *cut, total[64];
+
+			q.sel = both ? NULL : &sel;
+			whole = graph_of(s, &q, max_nodes[i], false);
+			cut = graph_of(s, &q, max_nodes[i], true);
+			assert_string_equal(cut, whole);
+			snprintf(total, sizeof(total), " total %lld", (long long)want + (both ? 30000 : 0));
+			assert_non_null(strstr(cut, total));
+			free(whole);
+			free(cut);
+		}
+	}
+	q.sel = NULL;
+	/* The truncated merge itself: at most max_nodes nodes of the stacks, one "other" per parent beside them. */
+	{
+		struct profile *all = profile_new(0), *cut = profile_new(0);
+
+		assert_int_equal(store_select_merge(s, &q, all, &e), 0);
+		assert_int_equal(store_select_merge_graph(s, &q, 17, cut, &e), 0);
+		assert_true(cut->nodes_nr < all->nodes_nr);
+		assert_true(cut->nodes_nr <= 1 + 2 * 17);
+		profile_free(all);
+		profile_free(cut);
+	}
+	buf_release(&text);
+	selector_free(&sel);
+	rm_store(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -513,6 +666,8 @@ int main(void)
 		cmocka_unit_test(test_concurrent_writers),
 		cmocka_unit_test(test_limits_and_retention),
 		cmocka_unit_test(test_pack),
+		cmocka_unit_test(test_known_stacks),
+		cmocka_unit_test(test_merge_for_graph),
 		cmocka_unit_test(test_rollups),
 		cmocka_unit_test(test_postgres_unreachable),
 	};
