@@ -22,12 +22,12 @@ const char *frame_kind_name(enum frame_kind kind)
 	return (unsigned)kind < FRAME_KIND_NR ? kind_names[kind] : "unknown";
 }
 
-/* Room for one more node, in `nodes` and in `first_child` alike. */
-static void grow_nodes(struct profile *p)
+/* Room for `n` more nodes, in `nodes` and in `first_child` alike. */
+static void grow_nodes(struct profile *p, size_t n)
 {
 	size_t na = p->nodes_alloc;
 
-	ALLOC_GROW(p->nodes, p->nodes_nr + 1, na);
+	ALLOC_GROW(p->nodes, p->nodes_nr + n, na);
 	if (na != p->nodes_alloc)
 		p->first_child = xrealloc(p->first_child, na * sizeof(*p->first_child));
 	p->nodes_alloc = na;
@@ -41,7 +41,7 @@ struct profile *profile_new(unsigned flags)
 	p->default_column = -1;
 	profile_intern(p, "", 0);
 	strtab_intern(&p->labelsets, "", 0);
-	grow_nodes(p);
+	grow_nodes(p, 1);
 	p->nodes[0] = (struct stack_node){ 0, UINT32_MAX, 0 };
 	p->first_child[0] = UINT32_MAX;
 	p->nodes_nr = 1;
@@ -144,7 +144,7 @@ uint32_t profile_node(struct profile *p, uint32_t parent, uint32_t frame)
 		if (!inserted)
 			return (uint32_t)*v;
 	}
-	grow_nodes(p);
+	grow_nodes(p, 1);
 	id = (uint32_t)p->nodes_nr++;
 	p->nodes[id] = (struct stack_node){ parent, frame, p->nodes[parent].depth + 1 };
 	p->first_child[id] = UINT32_MAX;
@@ -157,7 +157,7 @@ uint32_t profile_node(struct profile *p, uint32_t parent, uint32_t frame)
 
 void profile_reserve(struct profile *p, size_t nodes, size_t rows)
 {
-	ALLOC_GROW(p->nodes, p->nodes_nr + nodes, p->nodes_alloc);
+	grow_nodes(p, nodes);
 	u64map_reserve(&p->children, p->children.nr + nodes);
 	u64map_reserve(&p->row_index, p->row_index.nr + rows);
 }
