@@ -450,8 +450,11 @@ int store_sums_add(void *arg, int64_t id, int64_t value)
 	uint64_t *slot = u64map_insert(&s->map, (uint64_t)id, &ins);
 
 	if (ins) {
+		size_t had = s->alloc;
+
 		ALLOC_GROW(s->ids, s->n + 1, s->alloc);
-		s->v = xrealloc(s->v, s->alloc * sizeof(*s->v));
+		if (s->alloc != had) /* `v` follows `ids`' growth, not every id (a realloc per id copies) */
+			s->v = xrealloc(s->v, s->alloc * sizeof(*s->v));
 		s->ids[s->n] = id;
 		s->v[s->n] = 0;
 		*slot = s->n++;

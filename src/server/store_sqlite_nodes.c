@@ -20,8 +20,10 @@ void sq_nodes_put(struct sq_stack_cache *c, int64_t seq, int64_t parent, int64_t
 	size_t had = c->alloc;
 
 	ALLOC_GROW(c->frame, (size_t)seq + 1, c->alloc);
-	c->parent = xrealloc(c->parent, c->alloc * sizeof(*c->parent));
-	memset(c->frame + had, 0, (c->alloc - had) * sizeof(*c->frame));
+	if (c->alloc != had) { /* `parent` follows `frame`'s growth, not every node (a realloc per node copies) */
+		c->parent = xrealloc(c->parent, c->alloc * sizeof(*c->parent));
+		memset(c->frame + had, 0, (c->alloc - had) * sizeof(*c->frame));
+	}
 	c->parent[seq] = (uint32_t)parent;
 	c->frame[seq] = frame;
 	c->n = (size_t)seq + 1;

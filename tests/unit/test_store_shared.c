@@ -301,22 +301,27 @@ static void test_fleet_layout(void **state)
 	assert_non_null(mkdtemp(dir));
 	for (int round = 0; round < 2; round++) {
 		assert_non_null(s = open_dir(&e));
+		/* a step of the fleet is one batch (one commit, as the server's group commit makes it), services interleaved */
 		for (int k = 0; k < ROUND; k++) {
-			for (int svc = 0; svc < 20; svc++) {
-				char v[16];
-				struct label_pair l[] = { { "service_name", v } };
-				struct profile *p = fleet_profile(svc, round * ROUND + k);
-				struct store_write w = { .tenant = "", .profile_type = PTYPE, .labels = l, .nlabels = 1,
-							 .from_ns = day0 + (round * ROUND + k) * 10 * SEC,
-							 .until_ns = day0 + (round * ROUND + k + 1) * 10 * SEC, .prof = p };
+			char v[20][16];
+			struct label_pair l[20];
+			struct store_write w[20];
 
-				snprintf(v, sizeof(v), "svc%d", svc);
+			for (int svc = 0; svc < 20; svc++) {
+				struct profile *p = fleet_profile(svc, round * ROUND + k);
+
+				snprintf(v[svc], sizeof(v[svc]), "svc%d", svc);
+				l[svc] = (struct label_pair){ "service_name", v[svc] };
+				w[svc] = (struct store_write){ .tenant = "", .profile_type = PTYPE, .labels = &l[svc],
+							       .nlabels = 1, .from_ns = day0 + (round * ROUND + k) * 10 * SEC,
+							       .until_ns = day0 + (round * ROUND + k + 1) * 10 * SEC, .prof = p };
 				for (size_t i = 0; i < p->rows_nr; i++)
 					want += profile_row_values(p, i)[0];
-				if (store_ingest(s, &w, 1, &e))
-					fail_msg("%s", e.msg);
-				profile_free(p);
 			}
+			if (store_ingest(s, w, 20, &e))
+				fail_msg("%s", e.msg);
+			for (int svc = 0; svc < 20; svc++)
+				profile_free((struct profile *)w[svc].prof);
 		}
 		store_close(s);
 	}
