@@ -13,13 +13,14 @@
 #include "../server/http.h"
 #include "../server/server.h"
 #include "../server/store.h"
+#include "../server/stack_cache.h"
 #include "cmds.h"
 
 struct serve_opts {
 	const char *listen, *storage, *read_from, *retention, *auth_file;
 	long long max_body, max_samples, max_labels, max_series;
 	double rate;
-	long long bench_samples, bench_runs, benchmarks;
+	long long bench_samples, bench_runs, benchmarks, stack_cache;
 };
 
 static const struct cmd_help serve_help = {
@@ -104,7 +105,8 @@ static void serve_loop(struct store *store, const sigset_t *stop)
 
 int cmd_serve(int argc, char **argv)
 {
-	struct serve_opts o = { "127.0.0.1:4040", "kiln-data", NULL, "30d", NULL, 4 << 20, 16000, 30, 0, 0, 100000, 100000, 1000 };
+	struct serve_opts o = { "127.0.0.1:4040", "kiln-data", NULL, "30d", NULL, 4 << 20, 16000, 30, 0, 0, 100000, 100000, 1000,
+				1 << 20 };
 	struct bench_limits bl;
 	struct server srv = { .limits = SERVER_LIMITS_DEFAULT };
 	struct store_opts so = { 0 };
@@ -131,6 +133,10 @@ int cmd_serve(int argc, char **argv)
 			1LL << 40),
 		OPT_INT(0, "max-bench-runs", &o.bench_runs, "N", "benchmark runs per tenant, 0: no limit (429)", 0, 1LL << 40),
 		OPT_INT(0, "max-benchmarks", &o.benchmarks, "N", "benchmark names per tenant, 0: no limit (429)", 0, 1LL << 40),
+		OPT_GROUP("Memory"),
+		OPT_INT(0, "stack-cache", &o.stack_cache, "N",
+			"folded stacks kept for a fast ingest, 32 bytes each (default 1048576; 0: none)",
+			0, 1LL << 30),
 		OPT_END(),
 	};
 
@@ -163,6 +169,9 @@ int cmd_serve(int argc, char **argv)
 		srv.rate = ratelimit_new(o.rate);
 	if (!(srv.store = store_open(&so, &e)))
 		goto fail;
+	/* A fleet's stacks by their folded text. (SQLite only for now: the PostgreSQL writer is being reworked.) */
+	if (o.stack_cache && strncmp(o.storage, "postgres", 8))
+		srv.stacks = stack_cache_new((size_t)o.stack_cache);
 	/* Benchmark runs are an extra: when their store cannot open, their endpoints answer 501 with why. */
 	bl = (struct bench_limits){ (size_t)o.bench_samples, (uint64_t)o.bench_runs, (uint64_t)o.benchmarks,
 				    so.retention_ns / 1000000000 };
@@ -183,6 +192,7 @@ fail:
 out:
 	http_stop(http); /* waits for the requests in flight, so that each acknowledged write is done */
 	store_close(srv.store);
+	stack_cache_free(srv.stacks);
 	bench_store_close(srv.bench);
 	auth_free(srv.auth);
 	ratelimit_free(srv.rate);

@@ -10,11 +10,13 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/hash.h"
 #include "core/util.h"
 #include "formats/format.h"
 #include "profile/frame_name.h"
 #include "profile/profile.h"
 #include "server/server.h"
+#include "server/stack_cache.h"
 
 static int64_t wall_now_ns(void)
 {
@@ -115,8 +117,18 @@ struct request {
 	struct buf inflated;
 	struct profile *p;
 	struct ingest_batch batch;
+	struct store_pair *pairs; /* a folded body read by the stack cache */
+	const char *learn;        /* a folded body for the stack cache to learn, once stored */
+	size_t learn_len;
 	struct err e;
 };
+
+static int64_t tenant_key(const struct http_request *req)
+{
+	const char *t = req->tenant ? req->tenant : "";
+
+	return (int64_t)hash_bytes(t, strlen(t));
+}
 
 /* A pprof body (raw, or the multipart `profile` part): gzip or not, then the shared pprof path. */
 static int ingest_pprof(struct request *r, const unsigned char *d, size_t len, const char *stc)
@@ -194,6 +206,19 @@ static int ingest_text(struct request *r, enum body_format fmt)
 		return status;
 	if (!len)
 		return 0;
+	if (fmt == BODY_FOLDED && r->srv->stacks) {
+		size_t n;
+
+		if (stack_cache_lookup(r->srv->stacks, tenant_key(r->req), (const char *)d, len, &r->pairs, &n)) {
+			if (ingest_add_pairs(&r->batch, r->srv, r->name.service, r->name.labels, r->name.n, r->spy,
+					     r->rate, r->pairs, n, r->from_ns, r->until_ns, &r->e))
+				return 400;
+			return 0;
+		}
+		/* Read in full below; its stacks are learned once the store has them. */
+		r->learn = (const char *)d;
+		r->learn_len = len;
+	}
 	if (fmt != BODY_SPEEDSCOPE)
 		reserve_text(r->p, d, len);
 	if (fmt == BODY_LINES) {
@@ -259,12 +284,15 @@ void ingest_handle(struct server *srv, struct http_request *req, struct http_res
 	}
 	if (!status && r.batch.n)
 		status = ingest_commit(srv, &r.batch, req->body_len, started, &r.e);
+	if (!status && r.learn)
+		stack_cache_learn(srv->stacks, tenant_key(req), r.learn, r.learn_len, r.p);
 out:
 	if (status) {
 		http_error(res, status, "%s", r.e.msg);
 		__atomic_add_fetch(&srv->metrics.rejected[status / 100], 1, __ATOMIC_RELAXED);
 	}
 	ingest_batch_release(&r.batch);
+	free(r.pairs);
 	profile_free(r.p);
 	ingest_name_release(&r.name);
 	buf_release(&r.inflated);

@@ -19,6 +19,7 @@ struct err;
 struct profile;
 struct server;
 struct store_write;
+struct store_pair;
 
 /* `name=APP{k=v,...}` (2.2): the service and its labels in order of appearance, a repeated key keeping its last
  * value. The strings live in `mem`. */
@@ -89,6 +90,10 @@ int ingest_add_pprof(struct ingest_batch *b, const struct server *srv, const str
 int ingest_add_text(struct ingest_batch *b, const struct server *srv, const char *service,
 		    const struct label_pair *tags, size_t ntags, const char *spy, long long sample_rate,
 		    struct profile *p, int64_t from_ns, int64_t until_ns, struct err *e);
+/* The same for a body that the stack cache read (p NULL): `pairs`, sorted by stack, one per stack. */
+int ingest_add_pairs(struct ingest_batch *b, const struct server *srv, const char *service,
+		     const struct label_pair *tags, size_t ntags, const char *spy, long long sample_rate,
+		     struct store_pair *pairs, size_t npairs, int64_t from_ns, int64_t until_ns, struct err *e);
 
 /*
  * Stores the batch (durable when it returns 0) and counts it for /metrics; returns 0 or the HTTP status to

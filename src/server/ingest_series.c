@@ -106,12 +106,13 @@ static const char *dup(struct ingest_batch *b, const char *s)
 }
 
 /*
- * Adds one write: the labels of `base` plus the server's (2.3) for the profile type made of `name` and the
- * four type strings; sorted, validated and copied into the batch.
+ * Adds one write of template `t` (its profile or pairs, column, label set and times): the labels of `base` plus
+ * the server's (2.3) for the profile type made of `name` and the four type strings; sorted, validated and
+ * copied into the batch.
  */
-static int add_write(struct ingest_batch *b, const struct server *srv, const struct lset *base, const char *type,
-		     const char *unit, const char *ptype, const char *punit, const struct profile *p, int column,
-		     bool only, uint32_t labelset, int64_t from_ns, int64_t until_ns, struct err *e)
+static int add_write_of(struct ingest_batch *b, const struct server *srv, const struct lset *base, const char *type,
+			const char *unit, const char *ptype, const char *punit, const struct store_write *t,
+			struct err *e)
 {
 	struct lset l = *base;
 	struct buf id = BUF_INIT;
@@ -137,13 +138,24 @@ static int add_write(struct ingest_batch *b, const struct server *srv, const str
 		copy[i] = (struct label_pair){ dup(b, l.v[i].name), dup(b, l.v[i].value) };
 	ALLOC_GROW(b->w, b->n + 1, b->alloc);
 	w = &b->w[b->n++];
-	*w = (struct store_write){ .tenant = b->tenant, .profile_type = lset_get(&l, "__profile_type__"),
-				   .labels = copy, .nlabels = l.n, .from_ns = from_ns, .until_ns = until_ns,
-				   .prof = p, .column = column, .only_labelset = only, .labelset = labelset };
+	*w = *t;
+	w->tenant = b->tenant;
+	w->profile_type = lset_get(&l, "__profile_type__");
+	w->labels = copy;
+	w->nlabels = l.n;
 	for (size_t i = 0; i < l.n; i++)
 		if (!strcmp(copy[i].name, "__profile_type__"))
 			w->profile_type = copy[i].value;
 	return 0;
+}
+
+static int add_write(struct ingest_batch *b, const struct server *srv, const struct lset *base, const char *type,
+		     const char *unit, const char *ptype, const char *punit, const struct profile *p, int column,
+		     bool only, uint32_t labelset, int64_t from_ns, int64_t until_ns, struct err *e)
+{
+	return add_write_of(b, srv, base, type, unit, ptype, punit, &(struct store_write){ .prof = p,
+			    .column = column, .only_labelset = only, .labelset = labelset, .from_ns = from_ns,
+			    .until_ns = until_ns }, e);
 }
 
 /* ---- the pprof path (3.7) ----------------------------------------------------------------------------------- */
@@ -307,32 +319,35 @@ static const struct text_type text_types[] = {
 	{ NULL, NULL, NULL, NULL },
 };
 
-int ingest_add_text(struct ingest_batch *b, const struct server *srv, const char *service,
+/* A text profile as `p`, or (p NULL) as `pairs`: one write of its default column, its values scaled in place. */
+static int add_text(struct ingest_batch *b, const struct server *srv, const char *service,
 		    const struct label_pair *tags, size_t ntags, const char *spy, long long sample_rate,
-		    struct profile *p, int64_t from_ns, int64_t until_ns, struct err *e)
+		    struct profile *p, struct store_pair *pairs, size_t npairs, int64_t from_ns, int64_t until_ns,
+		    struct err *e)
 {
 	const char *dot = strrchr(service, '.'), *suffix = dot ? dot + 1 : "cpu";
 	const struct text_type *tt;
 	struct lset l = { .n = 0 };
 	const char *app = dot ? arena_strndup(&b->mem, service, (size_t)(dot - service)) : service;
 	const char *type, *unit, *ptype = "", *punit = "";
+	size_t rows = p ? p->rows_nr : npairs;
+	int col = p ? profile_default_column(p) : 0;
 
 	for (tt = text_types; tt->suffix && strcmp(tt->suffix, suffix); tt++)
 		;
 	if (!tt->suffix)
 		return err_set(e, "unknown profile type: '%s'", suffix);
-	if (p->rows_nr > srv->limits.max_samples)
-		return err_set(e, "the profile has %zu samples, more than the limit of %zu", p->rows_nr,
+	if (rows > srv->limits.max_samples)
+		return err_set(e, "the profile has %zu samples, more than the limit of %zu", rows,
 			       srv->limits.max_samples);
 	type = tt->type ? tt->type : tt->suffix;
 	unit = tt->unit;
 	if ((!strcmp(tt->name, "process_cpu") || !strcmp(tt->name, "wall")) && sample_rate > 0) {
 		int64_t period = 1000000000LL / sample_rate;
-		int col = profile_default_column(p);
 
 		/* Counts of samples become nanoseconds at the sampling period (3.4). */
-		for (size_t r = 0; col >= 0 && r < p->rows_nr; r++) {
-			int64_t *v = &p->values[r * p->ncolumns + (size_t)col], scaled;
+		for (size_t r = 0; col >= 0 && r < rows; r++) {
+			int64_t *v = p ? &p->values[r * p->ncolumns + (size_t)col] : &pairs[r].value, scaled;
 
 			*v = __builtin_mul_overflow(*v, period, &scaled) ? (*v < 0 ? INT64_MIN : INT64_MAX) : scaled;
 		}
@@ -348,9 +363,23 @@ int ingest_add_text(struct ingest_batch *b, const struct server *srv, const char
 	lset_set(&l, "__delta__", "false");
 	lset_set(&l, "pyroscope_spy", spy);
 	lset_set(&l, lset_get(&l, "service_name") ? "app_name" : "service_name", app);
-	b->samples += p->rows_nr;
-	return add_write(b, srv, &l, type, unit, ptype, punit, p, profile_default_column(p), false, 0, from_ns,
-			 until_ns, e);
+	b->samples += rows;
+	return add_write_of(b, srv, &l, type, unit, ptype, punit, &(struct store_write){ .prof = p, .column = col,
+			    .pairs = pairs, .npairs = npairs, .from_ns = from_ns, .until_ns = until_ns }, e);
+}
+
+int ingest_add_text(struct ingest_batch *b, const struct server *srv, const char *service,
+		    const struct label_pair *tags, size_t ntags, const char *spy, long long sample_rate,
+		    struct profile *p, int64_t from_ns, int64_t until_ns, struct err *e)
+{
+	return add_text(b, srv, service, tags, ntags, spy, sample_rate, p, NULL, 0, from_ns, until_ns, e);
+}
+
+int ingest_add_pairs(struct ingest_batch *b, const struct server *srv, const char *service,
+		     const struct label_pair *tags, size_t ntags, const char *spy, long long sample_rate,
+		     struct store_pair *pairs, size_t npairs, int64_t from_ns, int64_t until_ns, struct err *e)
+{
+	return add_text(b, srv, service, tags, ntags, spy, sample_rate, NULL, pairs, npairs, from_ns, until_ns, e);
 }
 
 /* The wall clock in nanoseconds since the epoch. */

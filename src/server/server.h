@@ -70,6 +70,7 @@ struct server {
 	struct ratelimit *rate;     /* NULL: no rate limit */
 	struct server_metrics metrics;
 	uint64_t started_ns;
+	struct stack_cache *stacks; /* folded stacks the store holds (stack_cache.h); NULL: none */
 	struct bench_store *bench;  /* benchmark runs (bench_store.h), NULL when the storage cannot hold them */
 	char bench_note[256];       /* why not, for the 501 answer */
 };

@@ -321,7 +321,7 @@ int store_encode(const struct store_write *w, struct store_enc *enc, struct err 
 	memset(enc, 0, sizeof(*enc));
 	if (check_labels(w, e))
 		return -1;
-	if (w->column < 0 || (size_t)w->column >= p->ncolumns)
+	if (p && (w->column < 0 || (size_t)w->column >= p->ncolumns))
 		return err_set(e, "no value column %d in the profile", w->column);
 	if (w->until_ns < w->from_ns)
 		return err_set(e, "the profile ends before it starts");
@@ -347,6 +347,15 @@ int store_encode(const struct store_write *w, struct store_enc *enc, struct err 
 	}
 	enc->labels_key = buf_detach(&key, NULL);
 
+	if (!p) {
+		for (i = 0; i < w->npairs; i++) {
+			if (!w->pairs[i].value)
+				continue;
+			ALLOC_GROW(enc->pairs, enc->npairs + 1, enc->pairs_alloc);
+			enc->pairs[enc->npairs++] = w->pairs[i];
+		}
+		goto pairs;
+	}
 	ids = xcalloc(p->nodes_nr ? p->nodes_nr : 1, sizeof(*ids));
 	for (i = 0; i < p->rows_nr; i++) {
 		int64_t v = profile_row_values(p, i)[w->column];
@@ -360,6 +369,7 @@ int store_encode(const struct store_write *w, struct store_enc *enc, struct err 
 	free(path);
 	free(ids);
 	u64map_release(&seen_frames);
+pairs:
 	/* Rows of one stack under different label sets (or frames equal in content) become one pair. */
 	if (enc->npairs)
 		qsort(enc->pairs, enc->npairs, sizeof(*enc->pairs), pair_cmp);
@@ -373,6 +383,23 @@ int store_encode(const struct store_write *w, struct store_enc *enc, struct err 
 	for (i = 0; i < enc->npairs; i++)
 		enc->total = sat_add64(enc->total, enc->pairs[i].value);
 	return 0;
+}
+
+void store_stack_ids(const struct profile *p, const uint32_t *nodes, size_t n, int64_t *out)
+{
+	struct store_enc scratch = { 0 };
+	struct u64map seen_frames = U64MAP_INIT;
+	int64_t *ids = xcalloc(p->nodes_nr ? p->nodes_nr : 1, sizeof(*ids));
+	uint32_t *path = NULL;
+	size_t path_alloc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = nodes[i] && nodes[i] < p->nodes_nr ?
+				 node_id(p, nodes[i], ids, &seen_frames, &scratch, &path, &path_alloc) : 0;
+	free(path);
+	free(ids);
+	u64map_release(&seen_frames);
+	store_enc_release(&scratch);
 }
 
 void store_enc_release(struct store_enc *enc)

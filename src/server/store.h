@@ -43,6 +43,12 @@ struct store *store_open(const struct store_opts *o, struct err *e);
 void store_close(struct store *s); /* NULL is a no-op */
 
 /* One profile to store: one value column of `prof` (a pprof with several sample types is several calls). */
+/* A stack by its content id (as store_encode numbers it) and its value. */
+struct store_pair {
+	int64_t stack;
+	int64_t value;
+};
+
 struct store_write {
 	const char *tenant;              /* "" for the single-tenant default */
 	const char *profile_type;        /* an ID as in 2.4 */
@@ -55,6 +61,10 @@ struct store_write {
 	 * into series, 2.3); otherwise every row. */
 	bool only_labelset;
 	uint32_t labelset;
+	/* Without `prof`: the profile as pairs of stacks that the store holds already (a stack cache's, see
+	 * stack_cache.h); a stack it does not hold fails the write. */
+	const struct store_pair *pairs;
+	size_t npairs;
 };
 
 /*
@@ -64,6 +74,9 @@ struct store_write {
  * when a limit refused it; `e` says why.
  */
 int store_ingest(struct store *s, const struct store_write *w, size_t n, struct err *e);
+
+/* The content ids that store_encode gives the stacks ending at `nodes[0..n)` of `p` (0 for the root). */
+void store_stack_ids(const struct profile *p, const uint32_t *nodes, size_t n, int64_t *out);
 
 /* What a query selects: a tenant, a profile type, a selector and a time range. */
 struct store_query {

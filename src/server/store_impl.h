@@ -91,11 +91,6 @@ struct store_frame {
 struct store_stack {
 	int64_t id, parent, frame; /* parent 0: a top-level frame */
 };
-struct store_pair {
-	int64_t stack;
-	int64_t value;
-};
-
 /* One write, encoded: what a backend persists. Pointers stay valid while the store_write's profile lives. */
 struct store_enc {
 	int64_t tenant_id, series_id;

@@ -54,20 +54,43 @@ void sq_wpart_close(struct sq_wpart *p)
 	p->day = -1;
 }
 
-static int wpart_load(struct sq_wpart *p, struct err *e)
+/*
+ * The key of (series, stack) in a partition's map of local ids: the stack's key in the known-node set mixed
+ * with the series. A profile's stacks are looked up here, one probe each, and only the stacks a series has not
+ * used in the partition yet need the known-node set (three or more cache misses a lookup in a set of millions).
+ * Bit 63 is clear, so the key is never the map's empty one.
+ */
+static uint64_t local_key(int64_t series, uint64_t stack_key)
 {
+	return (hash_u64((uint64_t)series) ^ stack_key) & INT64_MAX;
+}
+
+static uint64_t stack_key(int64_t tenant_id, int64_t stack)
+{
+	int64_t key[2] = { tenant_id, stack };
+
+	return (uint64_t)store_id_of(key, sizeof(key));
+}
+
+static int wpart_load(const struct sq_store *s, struct sq_wpart *p, struct err *e)
+{
+	const struct sq_known *k = &s->known_stacks;
 	sqlite3_stmt *st = NULL;
 	int rc;
 
 	if (sqlite3_prepare_v2(p->db, "SELECT series, local, stack FROM stack_ref", -1, &st, NULL) != SQLITE_OK)
 		return sq_err(p->db, "reading stack ids", e);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t key[2] = { sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 2) };
+		int64_t series = sqlite3_column_int64(st, 0), seq = sqlite3_column_int64(st, 2);
 		uint64_t local = (uint64_t)sqlite3_column_int64(st, 1), *last;
 		int ins;
 
-		*u64map_insert(&p->local, (uint64_t)store_id_of(key, sizeof(key)), &ins) = local;
-		last = u64map_insert(&p->last_local, (uint64_t)key[0], &ins);
+		if (seq < 1 || seq >= s->next_stack || (size_t)seq >= k->keys_alloc) {
+			sqlite3_finalize(st);
+			return err_set(e, "the store is damaged: a stack id names stack node %lld", (long long)seq);
+		}
+		*u64map_insert(&p->local, local_key(series, k->keys[seq]), &ins) = local;
+		last = u64map_insert(&p->last_local, (uint64_t)series, &ins);
 		if (local > *last)
 			*last = local;
 	}
@@ -103,7 +126,7 @@ struct sq_wpart *sq_wpart_get(struct sq_store *s, int64_t day, struct err *e)
 	free(path);
 	victim->day = day;
 	victim->last_use = ++s->tick;
-	if (wpart_load(victim, e)) {
+	if (wpart_load(s, victim, e)) {
 		sq_wpart_close(victim);
 		return NULL;
 	}
@@ -122,23 +145,39 @@ struct meta_stmts {
 	sqlite3_stmt *tenant, *frame, *stack, *series, *label;
 };
 
-/*
- * Whether every stored stack of `enc` is already in meta.db, and with it every stack node and frame under it: a
- * stack is only ever remembered with all its ancestors and their frames. Once a fleet's stacks have been seen,
- * this is all the index work a profile costs: a few hundred lookups instead of one per node (thousands, each a
- * cache miss in a map of millions).
- */
 static int64_t stack_seq(const struct sq_store *s, int64_t tenant_id, int64_t stack)
 {
-	int64_t key[2] = { tenant_id, stack };
-	return sq_known_find(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key)), s->next_stack);
+	return sq_known_find(&s->known_stacks, stack_key(tenant_id, stack), s->next_stack);
 }
 
-static bool stacks_known(const struct sq_store *s, const struct store_enc *enc)
+/* The open partition of `day`, or NULL. */
+static struct sq_wpart *wpart_open(struct sq_store *s, int64_t day)
 {
-	for (size_t i = 0; i < enc->npairs; i++)
-		if (!stack_seq(s, enc->tenant_id, enc->pairs[i].stack))
+	for (int i = 0; i < SQ_WPARTS; i++)
+		if (s->wparts[i].day == day)
+			return &s->wparts[i];
+	return NULL;
+}
+
+/*
+ * Whether every stack of `enc` is already in meta.db, and with it every stack node and frame under it: a stack
+ * is only ever remembered with all its ancestors and their frames. Once a fleet's stacks have been seen, this
+ * is all the index work a profile costs. A stack with a local id in its day's partition is stored (local ids
+ * are given after the index commits), which answers with one probe per stack; only the stacks new to the
+ * series' partition are looked up in the known-node set.
+ */
+static bool stacks_known(struct sq_store *s, const struct store_enc *enc)
+{
+	struct sq_wpart *p = wpart_open(s, sq_day_of(enc->from_ns));
+
+	for (size_t i = 0; i < enc->npairs; i++) {
+		uint64_t k = stack_key(enc->tenant_id, enc->pairs[i].stack);
+
+		if (p && u64map_find(&p->local, local_key(enc->series_id, k)))
+			continue;
+		if (!sq_known_find(&s->known_stacks, k, s->next_stack))
 			return false;
+	}
 	return true;
 }
 
@@ -146,8 +185,7 @@ static bool stacks_known(const struct sq_store *s, const struct store_enc *enc)
  * 0 when it has one, -1 when the numbers have run out. A failed commit takes the numbers back (sq_known). */
 static int64_t number_stack(struct sq_store *s, const struct store_enc *enc, const struct store_stack *st)
 {
-	int64_t key[2] = { enc->tenant_id, st->id };
-	uint64_t k = (uint64_t)store_id_of(key, sizeof(key));
+	uint64_t k = stack_key(enc->tenant_id, st->id);
 
 	if (sq_known_find(&s->known_stacks, k, s->next_stack))
 		return 0;
@@ -161,6 +199,10 @@ static int write_meta(struct sq_store *s, struct meta_stmts *m, const struct sto
 {
 	sqlite3 *db = s->wdb;
 	bool known = stacks_known(s, enc);
+
+	/* Pairs without their stacks (store_write.pairs) name stacks stored before, or nothing at all. */
+	if (!known && !enc->nstacks)
+		return err_set(e, "the profile names stacks that the store does not hold");
 
 	if (!u64map_find(&s->known_tenants, (uint64_t)enc->tenant_id)) {
 		sqlite3_bind_int64(m->tenant, 1, enc->tenant_id);
@@ -308,15 +350,15 @@ static int write_profile(struct sq_store *s, struct sq_wpart *p, struct part_stm
 	int ret = -1;
 
 	for (size_t i = 0; i < enc->npairs; i++) {
-		int64_t key[2] = { enc->series_id, stack_seq(s, enc->tenant_id, enc->pairs[i].stack) };
+		uint64_t k = stack_key(enc->tenant_id, enc->pairs[i].stack);
 		int ins;
-		uint64_t *local = u64map_insert(&p->local, (uint64_t)store_id_of(key, sizeof(key)), &ins);
+		uint64_t *local = u64map_insert(&p->local, local_key(enc->series_id, k), &ins);
 
 		if (ins) {
 			*local = ++*u64map_insert(&p->last_local, (uint64_t)enc->series_id, &ins);
 			sqlite3_bind_int64(ps->ref, 1, enc->series_id);
 			sqlite3_bind_int64(ps->ref, 2, (int64_t)*local);
-			sqlite3_bind_int64(ps->ref, 3, key[1]);
+			sqlite3_bind_int64(ps->ref, 3, sq_known_find(&s->known_stacks, k, s->next_stack));
 			if (step_done(p->db, ps->ref, "storing a stack id", e))
 				goto out;
 		}

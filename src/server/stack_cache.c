@@ -1,0 +1,255 @@
+/*
+ * The folded-stack cache of kiln serve (stack_cache.h). 64 parts, each a map under its own lock, chosen by the
+ * top bits of the key, so that the request threads seldom wait on each other.
+ */
+#include "server/stack_cache.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/array.h"
+#include "core/hash.h"
+#include "core/xalloc.h"
+#include "profile/profile.h"
+#include "server/store.h"
+
+#define PARTS 64
+
+struct stack_cache {
+	struct part {
+		pthread_mutex_t lock;
+		struct u64map map;
+	} part[PARTS];
+	size_t max_per_part;
+};
+
+struct stack_cache *stack_cache_new(size_t max_entries)
+{
+	struct stack_cache *c = xcalloc(1, sizeof(*c));
+
+	for (int i = 0; i < PARTS; i++) {
+		pthread_mutex_init(&c->part[i].lock, NULL);
+		c->part[i].map = (struct u64map)U64MAP_INIT;
+	}
+	c->max_per_part = max_entries / PARTS > 64 ? max_entries / PARTS : 64;
+	return c;
+}
+
+void stack_cache_free(struct stack_cache *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < PARTS; i++) {
+		pthread_mutex_destroy(&c->part[i].lock);
+		u64map_release(&c->part[i].map);
+	}
+	free(c);
+}
+
+size_t stack_cache_size(struct stack_cache *c)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < PARTS; i++) {
+		pthread_mutex_lock(&c->part[i].lock);
+		n += c->part[i].map.nr;
+		pthread_mutex_unlock(&c->part[i].lock);
+	}
+	return n;
+}
+
+/* The key of a stack's text in a tenant; bit 63 clear, so never the map's empty key. */
+static uint64_t key_of(int64_t tenant_id, const char *stack, size_t len)
+{
+	return hash_u64(hash_bytes(stack, len) ^ ((uint64_t)tenant_id * 0x9e3779b97f4a7c15ULL)) & INT64_MAX;
+}
+
+static struct part *part_of(struct stack_cache *c, uint64_t key)
+{
+	return &c->part[(key >> 57) & (PARTS - 1)];
+}
+
+static bool is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+/*
+ * The next line of a folded body at `*s`: 1 with a plain line's stack and count, 0 at the end, -1 for a line
+ * that is not plain. Empty lines are skipped, as the folded reader skips them. A plain line is read by the
+ * folded reader the same way whatever its context: "STACK COUNT" with one space before a count of 1 to 18
+ * digits greater than 0, a stack that does not end in a blank or in what could be a first count, and no tab,
+ * CR or NUL anywhere.
+ */
+static int next_line(const char **s, const char *end, const char **stack, size_t *slen, int64_t *count)
+{
+	const char *l, *le, *sp, *tok;
+	int64_t v = 0;
+
+	while (*s < end && **s == '\n')
+		(*s)++;
+	if (*s >= end)
+		return 0;
+	l = *s;
+	le = memchr(l, '\n', (size_t)(end - l));
+	if (!le)
+		le = end;
+	*s = le < end ? le + 1 : end;
+	if (memchr(l, '\r', (size_t)(le - l)) || memchr(l, '\t', (size_t)(le - l)) || memchr(l, '\0', (size_t)(le - l)))
+		return -1;
+	sp = memrchr(l, ' ', (size_t)(le - l));
+	if (!sp || sp == l || sp[-1] == ' ' || le - sp - 1 < 1 || le - sp - 1 > 18)
+		return -1;
+	for (const char *q = sp + 1; q < le; q++) {
+		if (!is_digit(*q))
+			return -1;
+		v = v * 10 + (*q - '0');
+	}
+	if (!v)
+		return -1;
+	/* "a;b 3 5" is a differential line (before, after): its stack must not end in a token that is a count */
+	tok = memrchr(l, ' ', (size_t)(sp - l));
+	if (tok && (is_digit(tok[1]) || tok[1] == '.'))
+		return -1;
+	*stack = l;
+	*slen = (size_t)(sp - l);
+	*count = v;
+	return 1;
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const struct store_pair *x = a, *y = b;
+
+	return x->stack < y->stack ? -1 : x->stack > y->stack;
+}
+
+int stack_cache_lookup(struct stack_cache *c, int64_t tenant_id, const char *body, size_t len,
+		       struct store_pair **pairs, size_t *npairs)
+{
+	const char *s = body, *end = body + len, *stack;
+	struct store_pair *v = NULL;
+	size_t n = 0, alloc = 0, slen, i, j;
+	int64_t count;
+	int r;
+
+	while ((r = next_line(&s, end, &stack, &slen, &count)) > 0) {
+		uint64_t key = key_of(tenant_id, stack, slen), *id;
+		struct part *pt = part_of(c, key);
+
+		pthread_mutex_lock(&pt->lock);
+		id = u64map_find(&pt->map, key);
+		if (id) {
+			ALLOC_GROW(v, n + 1, alloc);
+			v[n++] = (struct store_pair){ (int64_t)*id, count };
+		}
+		pthread_mutex_unlock(&pt->lock);
+		if (!id)
+			break;
+	}
+	if (r || !n) {
+		free(v);
+		return 0;
+	}
+	/* One pair per stack, as the folded reader makes one row per stack: the sample limit counts them. */
+	qsort(v, n, sizeof(*v), pair_cmp);
+	for (i = 0, j = 0; i < n; i++) {
+		if (j && v[j - 1].stack == v[i].stack) {
+			if (__builtin_add_overflow(v[j - 1].value, v[i].value, &v[j - 1].value))
+				v[j - 1].value = INT64_MAX;
+		} else {
+			v[j++] = v[i];
+		}
+	}
+	*pairs = v;
+	*npairs = j;
+	return 1;
+}
+
+/* The node of `stack` in `p`: its frames, split at ';' with empty ones skipped as the folded reader does,
+ * walked from the root; 0 when the profile has no such path. `frame_of` maps a string id to its frame. */
+static uint32_t walk(const struct profile *p, const struct u64map *frame_of, const char *stack, size_t slen)
+{
+	const char *f = stack, *end = stack + slen;
+	uint32_t node = 0;
+
+	while (f <= end) {
+		const char *semi = memchr(f, ';', (size_t)(end - f));
+		size_t fl = semi ? (size_t)(semi - f) : (size_t)(end - f);
+
+		if (fl) {
+			int64_t sid = strtab_find(&p->strings, f, fl);
+			const uint64_t *fr = sid >= 0 ? u64map_find(frame_of, (uint64_t)sid) : NULL;
+
+			if (!fr || *fr == UINT32_MAX)
+				return 0;
+			node = profile_node_find(p, node, (uint32_t)*fr);
+			if (node == UINT32_MAX)
+				return 0;
+		}
+		if (!semi)
+			break;
+		f = semi + 1;
+	}
+	return node;
+}
+
+void stack_cache_learn(struct stack_cache *c, int64_t tenant_id, const char *body, size_t len,
+		       const struct profile *p)
+{
+	struct u64map frame_of = U64MAP_INIT;
+	const char *s = body, *end = body + len, *stack;
+	uint32_t *nodes = NULL;
+	uint64_t *keys = NULL;
+	int64_t *ids, count;
+	size_t n = 0, alloc = 0, slen;
+	int r;
+
+	/* A folded frame is its name: the frame of each name, or none when two frames share one. */
+	for (size_t i = 0; i < p->frames_nr; i++) {
+		int inserted;
+		uint64_t *slot = u64map_insert(&frame_of, p->frames[i].function, &inserted);
+
+		*slot = inserted ? i : UINT32_MAX;
+	}
+	while ((r = next_line(&s, end, &stack, &slen, &count)) >= 0) {
+		uint32_t node;
+
+		if (!r)
+			break;
+		node = walk(p, &frame_of, stack, slen);
+		if (!node)
+			continue;
+		if (n + 1 > alloc) {
+			ALLOC_GROW(nodes, n + 1, alloc);
+			keys = xrealloc(keys, alloc * sizeof(*keys));
+		}
+		nodes[n] = node;
+		keys[n++] = key_of(tenant_id, stack, slen);
+	}
+	u64map_release(&frame_of);
+	if (r < 0 || !n) {
+		/* A body with a line that is not plain is never looked up whole: nothing to learn. */
+		free(nodes);
+		free(keys);
+		return;
+	}
+	ids = xcalloc(n, sizeof(*ids));
+	store_stack_ids(p, nodes, n, ids);
+	for (size_t i = 0; i < n; i++) {
+		struct part *pt = part_of(c, keys[i]);
+		int inserted;
+
+		if (!ids[i])
+			continue;
+		pthread_mutex_lock(&pt->lock);
+		if (pt->map.nr >= c->max_per_part)
+			u64map_release(&pt->map);
+		*u64map_insert(&pt->map, keys[i], &inserted) = (uint64_t)ids[i];
+		pthread_mutex_unlock(&pt->lock);
+	}
+	free(ids);
+	free(nodes);
+	free(keys);
+}
