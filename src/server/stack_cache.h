@@ -10,7 +10,7 @@
  * Only plain "STACK COUNT" lines are looked up or learned (one space before a decimal count, no tab, CR or
  * NUL, no second count); a body with any other line takes the full path, which reads it as before.
  *
- * Thread-safe: lookups and learning from any number of request threads.
+ * Thread-safe: lookups (without a lock) and learning from any number of request threads.
  */
 #ifndef KILN_SERVER_STACK_CACHE_H
 #define KILN_SERVER_STACK_CACHE_H
@@ -23,7 +23,8 @@ struct store_pair;
 
 struct stack_cache;
 
-/* A cache of at most `max_entries` stacks (when a part fills up, it starts again empty). */
+/* A cache of at most `max_entries` stacks (32 bytes each, taken as entries are learned); when full, it keeps
+ * what it has and learns no more. */
 struct stack_cache *stack_cache_new(size_t max_entries);
 void stack_cache_free(struct stack_cache *c); /* NULL is a no-op */
 

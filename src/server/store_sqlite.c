@@ -17,8 +17,9 @@
 
 static const char meta_schema[] =
 	"CREATE TABLE IF NOT EXISTS tenants(id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS frames(tenant INTEGER, id INTEGER, function TEXT, module TEXT, file TEXT,"
-	" line INTEGER, addr INTEGER, kind INTEGER, PRIMARY KEY(tenant, id)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS frames(seq INTEGER PRIMARY KEY, tenant INTEGER, id INTEGER, function TEXT,"
+	" module TEXT, file TEXT, line INTEGER, addr INTEGER, kind INTEGER);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS frames_id ON frames(tenant, id);"
 	"CREATE TABLE IF NOT EXISTS stacks(seq INTEGER PRIMARY KEY, parent INTEGER, frame INTEGER, tenant INTEGER);"
 	"CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, tenant INTEGER, ptype TEXT, labels TEXT);"
 	"CREATE INDEX IF NOT EXISTS series_tenant ON series(tenant, ptype);"
@@ -227,9 +228,12 @@ static const struct store_backend sqlite_backend = {
 
 /*
  * meta.db's format: 3 numbers stack nodes (their parents are node numbers, partitions refer to them) and keeps
- * neither their content ids nor, below the root, their tenant: both follow from the parent's.
+ * neither their content ids nor, below the root, their tenant: both follow from the parent's. 4 numbers frames
+ * too: a node names its frame by number (2 or 3 bytes where a content id took 8; nodes are most of meta.db).
  */
-#define META_VERSION 3
+#define META_VERSION 4
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static int check_version(struct sq_store *s, struct err *e)
 {
@@ -247,31 +251,85 @@ static int check_version(struct sq_store *s, struct err *e)
 	if (tables && version != META_VERSION)
 		return err_set(e, "'%s' holds a store of another format (%d, this kiln writes %d); start a new directory",
 			       s->dir, version, META_VERSION);
-	return tables ? 0 : sq_exec(s->wdb, "PRAGMA user_version = 3", e);
+	return tables ? 0 : sq_exec(s->wdb, "PRAGMA user_version = " STR(META_VERSION), e);
 }
 
 /*
  * Every stored stack node, by content: a node's content id is made from its parent's and its frame's (as
  * store.c makes it) and its tenant is its root's, so a node row holds neither. Nodes come after their parents.
  */
+/*
+ * Every stored frame: the writer's map of (tenant, content id) -> frame number, and (when `ids` is not NULL)
+ * each number's content id, by number. The map is the truth of what is stored: a frame not in it is written
+ * with the next number.
+ */
+int sq_load_frames(struct sq_store *s, int64_t **ids, size_t *nids, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	size_t alloc = 0;
+	int64_t next = 1;
+	int rc;
+
+	u64map_release(&s->known_frames);
+	if (ids)
+		*ids = NULL, *nids = 0;
+	if (sqlite3_prepare_v2(s->wdb, "SELECT seq, tenant, id FROM frames ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+		return sq_err(s->wdb, "reading frames", e);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(st, 0), key[2] = { sqlite3_column_int64(st, 1),
+								      sqlite3_column_int64(st, 2) };
+		int ins;
+
+		if (seq < 1 || seq > INT32_MAX || !key[1]) {
+			sqlite3_finalize(st);
+			return err_set(e, "the store is damaged: frame %lld", (long long)seq);
+		}
+		*u64map_insert(&s->known_frames, (uint64_t)store_id_of(key, sizeof(key)), &ins) = (uint64_t)seq;
+		if (ids) {
+			size_t had = alloc;
+
+			ALLOC_GROW(*ids, (size_t)seq + 1, alloc);
+			memset(*ids + had, 0, (alloc - had) * sizeof(**ids));
+			(*ids)[seq] = key[1];
+			*nids = (size_t)seq + 1;
+		}
+		next = seq + 1;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sq_err(s->wdb, "reading frames", e);
+	/* on failure the numbers go on from where they were: a number is never given twice */
+	s->next_frame = next;
+	return 0;
+}
+
 static int load_stacks(struct sq_store *s, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t (*node)[2] = NULL; /* by number: content id, tenant */
-	size_t alloc = 0;
+	int64_t *frame_ids;
+	size_t alloc = 0, nframes;
 	int rc;
+
+	if (sq_load_frames(s, &frame_ids, &nframes, e))
+		return -1;
 
 	s->next_stack = 1;
 	if (sqlite3_prepare_v2(s->wdb, "SELECT seq, parent, frame, tenant FROM stacks ORDER BY seq", -1, &st, NULL) !=
-	    SQLITE_OK)
+	    SQLITE_OK) {
+		free(frame_ids);
 		return sq_err(s->wdb, "reading stacks", e);
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(st, 0), parent = sqlite3_column_int64(st, 1), key[2];
+		int64_t fseq = sqlite3_column_int64(st, 2);
 		size_t had = alloc;
 
-		if (seq < 1 || parent < 0 || parent >= seq || seq > INT32_MAX) {
+		if (seq < 1 || parent < 0 || parent >= seq || seq > INT32_MAX || fseq < 1 || (size_t)fseq >= nframes ||
+		    !frame_ids[fseq]) {
 			sqlite3_finalize(st);
 			free(node);
+			free(frame_ids);
 			return err_set(e, "the store is damaged: stack node %lld", (long long)seq);
 		}
 		ALLOC_GROW(node, (size_t)seq + 1, alloc);
@@ -279,21 +337,23 @@ static int load_stacks(struct sq_store *s, struct err *e)
 		if (parent && !node[parent][0]) {
 			sqlite3_finalize(st);
 			free(node);
+			free(frame_ids);
 			return err_set(e, "the store is damaged: stack node %lld has no parent", (long long)seq);
 		}
 		key[0] = parent ? node[parent][0] : 0;
-		key[1] = sqlite3_column_int64(st, 2);
+		key[1] = frame_ids[fseq];
 		node[seq][0] = store_id_of(key, sizeof(key));
 		node[seq][1] = parent ? node[parent][1] : sqlite3_column_int64(st, 3);
 		key[0] = node[seq][1];
 		key[1] = node[seq][0];
 		sq_known_add(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key)), seq);
 		/* the queries' copy too, while the table is read anyway: the first query after a start would read it */
-		sq_nodes_put(&s->cache, seq, parent, sqlite3_column_int64(st, 2));
+		sq_nodes_put(&s->cache, seq, parent, frame_ids[fseq]);
 		s->next_stack = seq + 1;
 	}
 	sqlite3_finalize(st);
 	free(node);
+	free(frame_ids);
 	return rc == SQLITE_DONE ? 0 : sq_err(s->wdb, "reading stacks", e);
 }
 

@@ -87,8 +87,9 @@ struct sq_store {
 	 * numbered in the order they are stored, so that new ones append to the table's B-tree (keyed by content
 	 * id, every batch would rewrite pages all over an index of millions of rows). */
 	struct sq_known known_stacks;
-	int64_t next_stack;
-	struct u64map known_frames, known_series, known_tenants;
+	int64_t next_stack, next_frame; /* the next node and frame numbers */
+	struct u64map known_frames; /* key of (tenant, frame id) -> frame number: every stored frame */
+	struct u64map known_series, known_tenants;
 	struct u64map tenant_series;  /* tenant id -> its number of series */
 	struct u64map counted_series; /* the series counted in tenant_series */
 	struct sq_wpart wparts[SQ_WPARTS];
@@ -100,6 +101,8 @@ struct sq_store {
 
 /* The writer (store_sqlite_write.c). */
 void *sq_writer_main(void *store);
+/* Loads every stored frame into `known_frames` (and, unless NULL, each frame number's content id). */
+int sq_load_frames(struct sq_store *s, int64_t **ids, size_t *nids, struct err *e);
 void sq_wpart_close(struct sq_wpart *p);
 /* The writer's partition for `day`, opened (and created) on demand. */
 struct sq_wpart *sq_wpart_get(struct sq_store *s, int64_t day, struct err *e);

@@ -195,6 +195,15 @@ static int64_t number_stack(struct sq_store *s, const struct store_enc *enc, con
 	return s->next_stack++;
 }
 
+/* The number of a frame of the batch (numbered before its nodes are written). */
+static int64_t frame_seq(const struct sq_store *s, int64_t tenant_id, int64_t frame)
+{
+	int64_t key[2] = { tenant_id, frame };
+	const uint64_t *seq = u64map_find(&s->known_frames, (uint64_t)store_id_of(key, sizeof(key)));
+
+	return seq ? (int64_t)*seq : 0;
+}
+
 static int write_meta(struct sq_store *s, struct meta_stmts *m, const struct store_enc *enc, struct err *e)
 {
 	sqlite3 *db = s->wdb;
@@ -214,19 +223,23 @@ static int write_meta(struct sq_store *s, struct meta_stmts *m, const struct sto
 		const struct store_frame *f = &enc->frames[i];
 		int64_t key[2] = { enc->tenant_id, f->id };
 		int ins;
+		/* Numbered now, not after the commit: a failed batch reloads the stored frames (write_batch_meta). */
+		uint64_t *seq = u64map_insert(&s->known_frames, (uint64_t)store_id_of(key, sizeof(key)), &ins);
 
-		/* Noted now, not after the commit: a failed batch forgets every frame (write_batch_meta). */
-		u64map_insert(&s->known_frames, (uint64_t)store_id_of(key, sizeof(key)), &ins);
 		if (!ins)
 			continue;
-		sqlite3_bind_int64(m->frame, 1, enc->tenant_id);
-		sqlite3_bind_int64(m->frame, 2, f->id);
-		sqlite3_bind_text(m->frame, 3, f->function, -1, SQLITE_STATIC);
-		sqlite3_bind_text(m->frame, 4, f->module, -1, SQLITE_STATIC);
-		sqlite3_bind_text(m->frame, 5, f->file, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(m->frame, 6, f->line);
-		sqlite3_bind_int64(m->frame, 7, f->addr);
-		sqlite3_bind_int(m->frame, 8, f->kind);
+		if (s->next_frame >= INT32_MAX)
+			return err_set(e, "the store holds %d frames, as many as it can number", INT32_MAX);
+		*seq = (uint64_t)s->next_frame++;
+		sqlite3_bind_int64(m->frame, 1, (int64_t)*seq);
+		sqlite3_bind_int64(m->frame, 2, enc->tenant_id);
+		sqlite3_bind_int64(m->frame, 3, f->id);
+		sqlite3_bind_text(m->frame, 4, f->function, -1, SQLITE_STATIC);
+		sqlite3_bind_text(m->frame, 5, f->module, -1, SQLITE_STATIC);
+		sqlite3_bind_text(m->frame, 6, f->file, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(m->frame, 7, f->line);
+		sqlite3_bind_int64(m->frame, 8, f->addr);
+		sqlite3_bind_int(m->frame, 9, f->kind);
 		if (step_done(db, m->frame, "storing a frame", e))
 			return -1;
 	}
@@ -240,7 +253,7 @@ static int write_meta(struct sq_store *s, struct meta_stmts *m, const struct sto
 			return err_set(e, "the store holds %d stack nodes, as many as it can number", INT32_MAX);
 		sqlite3_bind_int64(m->stack, 1, seq);
 		sqlite3_bind_int64(m->stack, 2, st->parent ? stack_seq(s, enc->tenant_id, st->parent) : 0);
-		sqlite3_bind_int64(m->stack, 3, st->frame);
+		sqlite3_bind_int64(m->stack, 3, frame_seq(s, enc->tenant_id, st->frame));
 		if (st->parent)
 			sqlite3_bind_null(m->stack, 4); /* a node's tenant is its root's (load_stacks) */
 		else
@@ -457,7 +470,7 @@ static int write_batch_meta(struct sq_store *s, struct sq_job **jobs, size_t njo
 
 	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO tenants(id, name) VALUES (?, ?)", -1, &m.tenant,
 			       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO frames VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &m.frame,
+	    sqlite3_prepare_v2(db, "INSERT INTO frames VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &m.frame,
 			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT INTO stacks(seq, parent, frame, tenant) VALUES (?, ?, ?, ?)", -1, &m.stack, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO series VALUES (?, ?, ?, ?)", -1, &m.series, NULL) != SQLITE_OK ||
@@ -484,9 +497,9 @@ static int write_batch_meta(struct sq_store *s, struct sq_job **jobs, size_t njo
 	ret = 0;
 out:
 	if (ret) {
-		/* Nothing of the batch is stored: its numbers are free again. */
+		/* Nothing of the batch is stored: its numbers are free again, and its frames unknown. */
 		s->next_stack = next_stack;
-		u64map_release(&s->known_frames);
+		sq_load_frames(s, NULL, NULL, &(struct err)ERR_INIT);
 	}
 	sqlite3_finalize(m.tenant);
 	sqlite3_finalize(m.frame);

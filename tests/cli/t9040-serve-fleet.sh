@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/serve-fleet.py scaled down (its client, bench/fleet_push.c, built with libcurl): a small fleet pushed over
+# bench/serve-fleet.py scaled down (its client, bench/fleet_push.c, plain HTTP/1.1): a small fleet pushed over
 # 16 connections, every request acknowledged, every
 # query answered, retention drops the day; its figures are printed for the log (the full run is in bench/).
 . "$(dirname "$0")/lib.sh"
