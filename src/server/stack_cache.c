@@ -15,6 +15,7 @@
 
 #include "core/array.h"
 #include "core/hash.h"
+#include "core/sort.h"
 #include "core/xalloc.h"
 #include "profile/profile.h"
 #include "server/store.h"
@@ -157,12 +158,7 @@ static int next_line(const char **s, const char *end, const char **stack, size_t
 	return 1;
 }
 
-static int pair_cmp(const void *a, const void *b)
-{
-	const struct store_pair *x = a, *y = b;
-
-	return x->stack < y->stack ? -1 : x->stack > y->stack;
-}
+SORT_BY_KEY(sort_pairs, struct store_pair, stack)
 
 int stack_cache_lookup(struct stack_cache *c, int64_t tenant_id, const char *body, size_t len,
 		       struct store_pair **pairs, size_t *npairs)
@@ -199,7 +195,7 @@ int stack_cache_lookup(struct stack_cache *c, int64_t tenant_id, const char *bod
 		return 0;
 	}
 	/* One pair per stack, as the folded reader makes one row per stack: the sample limit counts them. */
-	qsort(v, n, sizeof(*v), pair_cmp);
+	sort_pairs(v, n);
 	for (i = 0, j = 0; i < n; i++) {
 		if (j && v[j - 1].stack == v[i].stack) {
 			if (__builtin_add_overflow(v[j - 1].value, v[i].value, &v[j - 1].value))

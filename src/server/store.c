@@ -14,6 +14,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/hash.h"
+#include "core/sort.h"
 #include "core/xalloc.h"
 #include "profile/profile.h"
 
@@ -302,12 +303,7 @@ static int64_t node_id(const struct profile *p, uint32_t node, int64_t *ids, str
 	return ids[node];
 }
 
-static int pair_cmp(const void *a, const void *b)
-{
-	const struct store_pair *x = a, *y = b;
-
-	return x->stack < y->stack ? -1 : x->stack > y->stack;
-}
+SORT_BY_KEY(sort_pairs, struct store_pair, stack)
 
 int store_encode(const struct store_write *w, struct store_enc *enc, struct err *e)
 {
@@ -371,11 +367,11 @@ int store_encode(const struct store_write *w, struct store_enc *enc, struct err 
 	u64map_release(&seen_frames);
 pairs:
 	/* Rows of one stack under different label sets (or frames equal in content) become one pair. Pairs from
-	 * a stack cache come sorted: checking costs less than qsort's calls. */
+	 * a stack cache come sorted. */
 	for (i = 1; i < enc->npairs && enc->pairs[i - 1].stack < enc->pairs[i].stack; i++)
 		;
 	if (i < enc->npairs)
-		qsort(enc->pairs, enc->npairs, sizeof(*enc->pairs), pair_cmp);
+		sort_pairs(enc->pairs, enc->npairs);
 	for (i = 0, j = 0; i < enc->npairs; i++) {
 		if (j && enc->pairs[j - 1].stack == enc->pairs[i].stack)
 			enc->pairs[j - 1].value = sat_add64(enc->pairs[j - 1].value, enc->pairs[i].value);

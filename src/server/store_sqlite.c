@@ -203,7 +203,6 @@ static void sq_close(struct store *st)
 	pthread_mutex_destroy(&s->lock);
 	sq_nodes_release(&s->cache);
 	pthread_cond_destroy(&s->work);
-	pthread_cond_destroy(&s->done);
 	free(s->dir);
 	free(s);
 }
@@ -390,7 +389,6 @@ struct store *store_sqlite_open(const struct store_opts *o, struct err *e)
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_rwlock_init(&s->cache.lock, NULL);
 	pthread_cond_init(&s->work, NULL);
-	pthread_cond_init(&s->done, NULL);
 	for (int i = 0; i < SQ_WPARTS; i++)
 		s->wparts[i].day = -1;
 	if (!s->read_only && mkdir(s->dir, 0755) && errno != EEXIST) {

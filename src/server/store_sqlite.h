@@ -75,7 +75,7 @@ struct sq_store {
 	bool read_only;
 
 	pthread_mutex_t lock; /* the job queue */
-	pthread_cond_t work, done;
+	pthread_cond_t work;
 	struct sq_job *head, *tail;
 	bool stop, writer_started;
 	pthread_t writer;

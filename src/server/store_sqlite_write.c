@@ -8,6 +8,7 @@
 #include "server/store_sqlite.h"
 
 #include <errno.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,7 @@
 #include "core/array.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/sort.h"
 #include "core/xalloc.h"
 
 enum sq_job_kind { JOB_WRITE, JOB_RETAIN, JOB_COMPACT };
@@ -26,7 +28,7 @@ struct sq_job {
 	size_t n;
 	int64_t arg; /* JOB_RETAIN: the first day kept; JOB_COMPACT: the time now */
 	int status;
-	bool done;
+	sem_t done; /* posted by the writer: each caller is woken alone, when its own job is done */
 	struct err err;
 	struct sq_job *next;
 };
@@ -346,12 +348,7 @@ struct local_pair {
 	int64_t local, value;
 };
 
-static int local_cmp(const void *a, const void *b)
-{
-	const struct local_pair *x = a, *y = b;
-
-	return x->local < y->local ? -1 : x->local > y->local;
-}
+SORT_BY_KEY(sort_local, struct local_pair, local)
 
 static int write_profile(struct sq_store *s, struct sq_wpart *p, struct part_stmts *ps, const struct store_enc *enc,
 			 struct err *e)
@@ -377,7 +374,7 @@ static int write_profile(struct sq_store *s, struct sq_wpart *p, struct part_stm
 		}
 		lp[i] = (struct local_pair){ (int64_t)*local, enc->pairs[i].value };
 	}
-	qsort(lp, enc->npairs, sizeof(*lp), local_cmp);
+	sort_local(lp, enc->npairs);
 	for (size_t i = 0; i < enc->npairs; i++) {
 		ids[i] = lp[i].local;
 		vals[i] = lp[i].value;
@@ -636,12 +633,12 @@ void *sq_writer_main(void *arg)
 		if (n)
 			write_batch(s, batch, n);
 
-		pthread_mutex_lock(&s->lock);
+		/* The job lives in its caller's frame, which may be gone as soon as the job is posted. */
 		for (struct sq_job *j = list, *next; j; j = next) {
 			next = j->next;
-			j->done = true;
+			sem_post(&j->done);
 		}
-		pthread_cond_broadcast(&s->done);
+		pthread_mutex_lock(&s->lock);
 		if (!s->head) {
 			/* Idle: move the WAL into the database files now, while nobody waits on a commit. */
 			pthread_mutex_unlock(&s->lock);
@@ -663,6 +660,7 @@ static int run_job(struct sq_store *s, struct sq_job *job)
 		job->status = -1;
 		return err_set(&job->err, "the store is closing");
 	}
+	sem_init(&job->done, 0, 0);
 	job->next = NULL;
 	if (s->tail)
 		s->tail->next = job;
@@ -670,9 +668,10 @@ static int run_job(struct sq_store *s, struct sq_job *job)
 		s->head = job;
 	s->tail = job;
 	pthread_cond_signal(&s->work);
-	while (!job->done)
-		pthread_cond_wait(&s->done, &s->lock);
 	pthread_mutex_unlock(&s->lock);
+	while (sem_wait(&job->done) && errno == EINTR)
+		;
+	sem_destroy(&job->done);
 	return job->status;
 }
 
