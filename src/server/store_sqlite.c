@@ -20,7 +20,7 @@ static const char meta_schema[] =
 	"CREATE TABLE IF NOT EXISTS frames(seq INTEGER PRIMARY KEY, tenant INTEGER, id INTEGER, function TEXT,"
 	" module TEXT, file TEXT, line INTEGER, addr INTEGER, kind INTEGER);"
 	"CREATE UNIQUE INDEX IF NOT EXISTS frames_id ON frames(tenant, id);"
-	"CREATE TABLE IF NOT EXISTS stacks(seq INTEGER PRIMARY KEY, parent INTEGER, frame INTEGER, tenant INTEGER);"
+	"CREATE TABLE IF NOT EXISTS stacks(seq INTEGER PRIMARY KEY, up INTEGER, frame INTEGER, tenant INTEGER);"
 	"CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, tenant INTEGER, ptype TEXT, labels TEXT);"
 	"CREATE INDEX IF NOT EXISTS series_tenant ON series(tenant, ptype);"
 	"CREATE TABLE IF NOT EXISTS series_labels(tenant INTEGER, name TEXT, value TEXT, series INTEGER,"
@@ -228,7 +228,9 @@ static const struct store_backend sqlite_backend = {
 /*
  * meta.db's format: 3 numbers stack nodes (their parents are node numbers, partitions refer to them) and keeps
  * neither their content ids nor, below the root, their tenant: both follow from the parent's. 4 numbers frames
- * too: a node names its frame by number (2 or 3 bytes where a content id took 8; nodes are most of meta.db).
+ * too: a node names its frame by number (2 or 3 bytes where a content id took 8; nodes are most of meta.db),
+ * and its parent by how far up it is (`up` = seq - parent; a root's is its own number): a new stack's nodes are
+ * numbered one after the other, and SQLite stores the 1 of a node under the previous one in no byte at all.
  */
 #define META_VERSION 4
 #define STR_(x) #x
@@ -314,7 +316,7 @@ static int load_stacks(struct sq_store *s, struct err *e)
 		return -1;
 
 	s->next_stack = 1;
-	if (sqlite3_prepare_v2(s->wdb, "SELECT seq, parent, frame, tenant FROM stacks ORDER BY seq", -1, &st, NULL) !=
+	if (sqlite3_prepare_v2(s->wdb, "SELECT seq, seq - up, frame, tenant FROM stacks ORDER BY seq", -1, &st, NULL) !=
 	    SQLITE_OK) {
 		free(frame_ids);
 		return sq_err(s->wdb, "reading stacks", e);

@@ -35,7 +35,7 @@ int sq_nodes_refresh(struct sq_stack_cache *c, sqlite3 *meta, struct err *e)
 	int rc, ret = 0;
 
 	pthread_rwlock_wrlock(&c->lock);
-	if (sqlite3_prepare_v2(meta, "SELECT s.seq, s.parent, f.id FROM stacks s LEFT JOIN frames f ON f.seq = s.frame"
+	if (sqlite3_prepare_v2(meta, "SELECT s.seq, s.seq - s.up, f.id FROM stacks s LEFT JOIN frames f ON f.seq = s.frame"
 				     " WHERE s.seq >= ? ORDER BY s.seq", -1, &st, NULL) != SQLITE_OK) {
 		ret = sq_err(meta, "reading stacks", e);
 		goto out;

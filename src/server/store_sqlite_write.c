@@ -469,7 +469,7 @@ static int write_batch_meta(struct sq_store *s, struct sq_job **jobs, size_t njo
 			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT INTO frames VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &m.frame,
 			       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO stacks(seq, parent, frame, tenant) VALUES (?, ?, ?, ?)", -1, &m.stack, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO stacks(seq, up, frame, tenant) VALUES (?1, ?1 - ?2, ?3, ?4)", -1, &m.stack, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO series VALUES (?, ?, ?, ?)", -1, &m.series, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO series_labels VALUES (?, ?, ?, ?)", -1, &m.label, NULL) !=
 		    SQLITE_OK) {
