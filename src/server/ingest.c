@@ -213,6 +213,7 @@ static int ingest_text(struct request *r, enum body_format fmt)
 			if (ingest_add_pairs(&r->batch, r->srv, r->name.service, r->name.labels, r->name.n, r->spy,
 					     r->rate, r->pairs, n, r->from_ns, r->until_ns, &r->e))
 				return 400;
+			__atomic_add_fetch(&r->srv->metrics.cached_bodies, 1, __ATOMIC_RELAXED);
 			return 0;
 		}
 		/* Read in full below; its stacks are learned once the store has them. */

@@ -1,5 +1,6 @@
 /* /metrics (Prometheus text exposition format) and /ready of kiln serve. */
 #include "server/server.h"
+#include "server/stack_cache.h"
 
 #include "core/err.h"
 #include "core/util.h"
@@ -71,6 +72,11 @@ void metrics_handle(struct server *srv, struct http_request *req, struct http_re
 	buf_addf(b, "kiln_ingest_ack_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)get(&m->ack_count));
 	buf_addf(b, "kiln_ingest_ack_seconds_sum %.6f\n", (double)get(&m->ack_sum_us) / 1e6);
 	buf_addf(b, "kiln_ingest_ack_seconds_count %llu\n", (unsigned long long)get(&m->ack_count));
+	if (srv->stacks) {
+		counter(b, "kiln_ingest_cached_bodies_total", "Folded bodies read by the stack cache, without parsing.",
+			get(&m->cached_bodies));
+		gauge(b, "kiln_stack_cache_entries", "Stacks in the stack cache.", stack_cache_size(srv->stacks));
+	}
 	if (!store_stats(srv->store, &st, &e)) {
 		gauge(b, "kiln_store_profiles", "Profiles in the store.", st.profiles);
 		gauge(b, "kiln_store_series", "Series in the store.", st.series);

@@ -60,6 +60,7 @@ struct server_metrics {
 	uint64_t rejected[6];          /* ingest requests refused, by status class */
 	uint64_t ack_le[METRICS_LATENCY_BUCKETS]; /* ingest acknowledgements by latency (cumulative at output) */
 	uint64_t ack_count, ack_sum_us;
+	uint64_t cached_bodies;        /* folded bodies read by the stack cache */
 };
 
 struct server {
