@@ -118,7 +118,7 @@ int sq_rollup_add(sqlite3 *db, int64_t series, int level, int64_t bucket, int64_
 		  const struct buf *data, struct err *e);
 /* Notes a write to the hour of `from_ns`, for settle_ns. */
 void sq_note_write(struct sq_store *s, int64_t from_ns);
-/* Compaction, in the writer thread: steps taken, or -1. */
+/* One compaction step, in the writer thread: 1 when it did one, 0 when nothing is left, or -1. */
 int sq_compact_run(struct sq_store *s, int64_t now_ns, struct err *e);
 
 /* Opens `path` for reading or writing with the pragmas kiln needs (WAL, durable commits, a busy timeout). */

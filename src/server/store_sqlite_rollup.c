@@ -24,8 +24,6 @@
 #include "core/xalloc.h"
 #include "profile/profile.h"
 
-#define MAX_STEPS_PER_CALL 48
-
 int sq_read_watermarks(sqlite3 *meta, int64_t *hour_until, int64_t *day_until, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
@@ -267,21 +265,13 @@ static int compact_step(struct sq_store *s, int64_t now_ns, struct err *e)
 
 int sq_compact_run(struct sq_store *s, int64_t now_ns, struct err *e)
 {
-	int steps = 0;
+	int64_t hour_until = s->hour_until, day_until = s->day_until;
+	int rc = compact_step(s, now_ns, e);
 
-	for (int i = 0; i < MAX_STEPS_PER_CALL; i++) {
-		int64_t hour_until = s->hour_until, day_until = s->day_until;
-		int rc = compact_step(s, now_ns, e);
-
-		if (rc < 0) {
-			/* What is committed in partitions is done again next time; the watermarks did not move. */
-			s->hour_until = hour_until;
-			s->day_until = day_until;
-			return -1;
-		}
-		if (!rc)
-			break;
-		steps++;
+	if (rc < 0) {
+		/* What is committed in partitions is done again next time; the watermarks did not move. */
+		s->hour_until = hour_until;
+		s->day_until = day_until;
 	}
-	return steps;
+	return rc;
 }

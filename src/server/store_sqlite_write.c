@@ -728,16 +728,28 @@ int sq_enforce_retention(struct store *st, int64_t now_ns, struct err *e)
 }
 
 
+/* At most this many rollup steps (an hour or a day of every series) per call: a backfill's settle in 48. */
+#define MAX_STEPS_PER_CALL 48
+
 int sq_compact(struct store *st, int64_t now_ns, struct err *e)
 {
 	struct sq_store *s = (struct sq_store *)st;
-	struct sq_job job = { .kind = JOB_COMPACT, .arg = now_ns };
+	int steps = 0;
 
 	if (s->read_only)
 		return 0;
-	if (run_job(s, &job) < 0) {
-		*e = job.err;
-		return -1;
+	/* One step per job: the requests that arrive meanwhile are written between steps, not after all of them
+	 * (48 steps in one job held acknowledgements back for seconds during a backfill). */
+	while (steps < MAX_STEPS_PER_CALL) {
+		struct sq_job job = { .kind = JOB_COMPACT, .arg = now_ns };
+
+		if (run_job(s, &job) < 0) {
+			*e = job.err;
+			return -1;
+		}
+		if (!job.status)
+			break;
+		steps++;
 	}
-	return job.status;
+	return steps;
 }
