@@ -11,7 +11,8 @@ peak RSS, and the time retention takes to drop a day. Prints one line per figure
 Usage: bench/serve-fleet.py [--series 100] [--hours 1] [--stacks 5000] [--per-profile 200] [--connections 16]
                             [--storage DIR|postgres://...] [--queries 5] [--settle 95] [--max-nodes 8192]
 """
-import argparse, http.client, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time, urllib.parse
+import argparse, http.client, json, os, re, resource, shutil, signal, statistics, subprocess, sys, tempfile, time, \
+    urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -99,8 +100,10 @@ def main():
     total = args.series * args.steps
     print("dataset: %d series x %d profiles (%.1f h at 10 s) = %d profiles of %d stacks from %d per service"
           % (args.series, args.steps, args.hours, total, args.per_profile, args.stacks))
+    hz, cpu0, kids0 = os.sysconf("SC_CLK_TCK"), cpu_ticks(srv.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run([pusher, url, str(args.series), str(args.steps), str(args.start), str(args.stacks),
                           str(args.per_profile), str(args.connections)], stdout=subprocess.PIPE, text=True).stdout
+    cpu1, kids1 = cpu_ticks(srv.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
     m = re.search(r"^ingest (\d+) (\d+) (\d+) ([0-9.]+)$", out, re.M)
     if not m:
         sys.exit("fleet_push failed: " + out)
@@ -108,6 +111,10 @@ def main():
     sums = {int(k): int(v) for k, v in re.findall(r"^sum (\d+) (\d+)$", out, re.M)}
     print("ingest: %d profiles in %.1f s = %.0f profiles/s (%d errors), %d concurrent connections"
           % (acked, dt, acked / dt, errs, args.connections))
+    # On one machine the client's CPU is taken from the server's: both, per profile (and the load, which others add).
+    client = (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
+    print("cpu per profile: server %.3f ms, client %.3f ms (load average %.1f)"
+          % ((cpu1 - cpu0) / hz * 1e3 / max(acked, 1), client * 1e3 / max(acked, 1), os.getloadavg()[0]))
     m = re.search(r"^latency ([0-9.]+) ([0-9.]+) ([0-9.]+)$", out, re.M)
     if m:
         print("ack latency: p50 %.1f ms, p99 %.1f ms, max %.1f ms"
