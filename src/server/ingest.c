@@ -117,11 +117,22 @@ struct request {
 	struct buf inflated;
 	struct profile *p;
 	struct ingest_batch batch;
-	struct store_pair *pairs; /* a folded body read by the stack cache */
+	struct store_pair *pairs; /* the stacks of a folded body that the stack cache found */
+	size_t npairs;
+	struct buf missed;        /* its lines that it did not */
 	const char *learn;        /* a folded body for the stack cache to learn, once stored */
 	size_t learn_len;
 	struct err e;
 };
+
+static size_t lines_of(const struct buf *b)
+{
+	size_t n = 0;
+
+	for (const char *q = b->buf, *end = b->buf + b->len; (q = memchr(q, '\n', (size_t)(end - q))); q++)
+		n++;
+	return n;
+}
 
 static int64_t tenant_key(const struct http_request *req)
 {
@@ -207,16 +218,28 @@ static int ingest_text(struct request *r, enum body_format fmt)
 	if (!len)
 		return 0;
 	if (fmt == BODY_FOLDED && r->srv->stacks) {
-		size_t n;
+		int found = stack_cache_lookup(r->srv->stacks, tenant_key(r->req), (const char *)d, len, &r->pairs,
+					       &r->npairs, &r->missed);
 
-		if (stack_cache_lookup(r->srv->stacks, tenant_key(r->req), (const char *)d, len, &r->pairs, &n)) {
-			if (ingest_add_pairs(&r->batch, r->srv, r->name.service, r->name.labels, r->name.n, r->spy,
-					     r->rate, r->pairs, n, r->from_ns, r->until_ns, &r->e))
+		if (found > 0 && !r->missed.len) {
+			/* every line found: no profile to build */
+			if (ingest_add_text(&r->batch, r->srv, r->name.service, r->name.labels, r->name.n, r->spy,
+					    r->rate, NULL, r->pairs, r->npairs, r->from_ns, r->until_ns, &r->e))
 				return 400;
 			__atomic_add_fetch(&r->srv->metrics.cached_bodies, 1, __ATOMIC_RELAXED);
 			return 0;
 		}
-		/* Read in full below; its stacks are learned once the store has them. */
+		if (found > 0 && lines_of(&r->missed) + r->npairs <= r->srv->limits.max_samples) {
+			/* Only the lines not found are parsed. (At most one stack per line: the sample limit,
+			 * checked on the rows and pairs together, cannot count a stack twice past it.) */
+			d = (const unsigned char *)r->missed.buf;
+			len = r->missed.len;
+		} else {
+			free(r->pairs);
+			r->pairs = NULL;
+			r->npairs = 0;
+		}
+		/* Its stacks are learned once the store has them. */
 		r->learn = (const char *)d;
 		r->learn_len = len;
 	}
@@ -229,8 +252,10 @@ static int ingest_text(struct request *r, enum body_format fmt)
 		return 400;
 	}
 	if (ingest_add_text(&r->batch, r->srv, r->name.service, r->name.labels, r->name.n, r->spy, r->rate, r->p,
-			    r->from_ns, r->until_ns, &r->e))
+			    r->pairs, r->npairs, r->from_ns, r->until_ns, &r->e))
 		return 400;
+	if (r->npairs)
+		__atomic_add_fetch(&r->srv->metrics.cached_bodies, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -259,7 +284,7 @@ static int parse_params(struct request *r)
 
 void ingest_handle(struct server *srv, struct http_request *req, struct http_response *res)
 {
-	struct request r = { .srv = srv, .req = req, .inflated = BUF_INIT, .e = ERR_INIT };
+	struct request r = { .srv = srv, .req = req, .inflated = BUF_INIT, .missed = BUF_INIT, .e = ERR_INIT };
 	uint64_t started = now_ns();
 	enum body_format fmt = body_format(http_query(req, "format"), http_header(req, "Content-Type"));
 	int status;
@@ -294,6 +319,7 @@ out:
 	}
 	ingest_batch_release(&r.batch);
 	free(r.pairs);
+	buf_release(&r.missed);
 	profile_free(r.p);
 	ingest_name_release(&r.name);
 	buf_release(&r.inflated);

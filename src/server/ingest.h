@@ -84,16 +84,14 @@ int ingest_add_pprof(struct ingest_batch *b, const struct server *srv, const str
 /*
  * The text path (3.4): the profile type from the service's last '.'-part (no dot: cpu), CPU and wall counts
  * scaled to nanoseconds at `sample_rate` (0: kept as counts), the URL tags but those named __*, and
- * service_name (app_name when the tags carry a service_name). One write of `p`'s default column, whose values
+ * service_name (app_name when the tags carry a service_name). One write of `p`'s default column and of
+ * `pairs` (stacks the stack cache found, sorted by stack, one per stack), either may be absent, whose values
  * this scales in place. Returns 0, or -1 with `e` set (a 400).
  */
 int ingest_add_text(struct ingest_batch *b, const struct server *srv, const char *service,
 		    const struct label_pair *tags, size_t ntags, const char *spy, long long sample_rate,
-		    struct profile *p, int64_t from_ns, int64_t until_ns, struct err *e);
-/* The same for a body that the stack cache read (p NULL): `pairs`, sorted by stack, one per stack. */
-int ingest_add_pairs(struct ingest_batch *b, const struct server *srv, const char *service,
-		     const struct label_pair *tags, size_t ntags, const char *spy, long long sample_rate,
-		     struct store_pair *pairs, size_t npairs, int64_t from_ns, int64_t until_ns, struct err *e);
+		    struct profile *p, struct store_pair *pairs, size_t npairs, int64_t from_ns, int64_t until_ns,
+		    struct err *e);
 
 /*
  * Stores the batch (durable when it returns 0) and counts it for /metrics; returns 0 or the HTTP status to

@@ -319,8 +319,7 @@ static const struct text_type text_types[] = {
 	{ NULL, NULL, NULL, NULL },
 };
 
-/* A text profile as `p`, or (p NULL) as `pairs`: one write of its default column, its values scaled in place. */
-static int add_text(struct ingest_batch *b, const struct server *srv, const char *service,
+int ingest_add_text(struct ingest_batch *b, const struct server *srv, const char *service,
 		    const struct label_pair *tags, size_t ntags, const char *spy, long long sample_rate,
 		    struct profile *p, struct store_pair *pairs, size_t npairs, int64_t from_ns, int64_t until_ns,
 		    struct err *e)
@@ -330,7 +329,7 @@ static int add_text(struct ingest_batch *b, const struct server *srv, const char
 	struct lset l = { .n = 0 };
 	const char *app = dot ? arena_strndup(&b->mem, service, (size_t)(dot - service)) : service;
 	const char *type, *unit, *ptype = "", *punit = "";
-	size_t rows = p ? p->rows_nr : npairs;
+	size_t prows = p ? p->rows_nr : 0, rows = prows + npairs;
 	int col = p ? profile_default_column(p) : 0;
 
 	for (tt = text_types; tt->suffix && strcmp(tt->suffix, suffix); tt++)
@@ -347,7 +346,8 @@ static int add_text(struct ingest_batch *b, const struct server *srv, const char
 
 		/* Counts of samples become nanoseconds at the sampling period (3.4). */
 		for (size_t r = 0; col >= 0 && r < rows; r++) {
-			int64_t *v = p ? &p->values[r * p->ncolumns + (size_t)col] : &pairs[r].value, scaled;
+			int64_t *v = r < prows ? &p->values[r * p->ncolumns + (size_t)col] : &pairs[r - prows].value;
+			int64_t scaled;
 
 			*v = __builtin_mul_overflow(*v, period, &scaled) ? (*v < 0 ? INT64_MIN : INT64_MAX) : scaled;
 		}
@@ -366,20 +366,6 @@ static int add_text(struct ingest_batch *b, const struct server *srv, const char
 	b->samples += rows;
 	return add_write_of(b, srv, &l, type, unit, ptype, punit, &(struct store_write){ .prof = p, .column = col,
 			    .pairs = pairs, .npairs = npairs, .from_ns = from_ns, .until_ns = until_ns }, e);
-}
-
-int ingest_add_text(struct ingest_batch *b, const struct server *srv, const char *service,
-		    const struct label_pair *tags, size_t ntags, const char *spy, long long sample_rate,
-		    struct profile *p, int64_t from_ns, int64_t until_ns, struct err *e)
-{
-	return add_text(b, srv, service, tags, ntags, spy, sample_rate, p, NULL, 0, from_ns, until_ns, e);
-}
-
-int ingest_add_pairs(struct ingest_batch *b, const struct server *srv, const char *service,
-		     const struct label_pair *tags, size_t ntags, const char *spy, long long sample_rate,
-		     struct store_pair *pairs, size_t npairs, int64_t from_ns, int64_t until_ns, struct err *e)
-{
-	return add_text(b, srv, service, tags, ntags, spy, sample_rate, NULL, pairs, npairs, from_ns, until_ns, e);
 }
 
 /* The wall clock in nanoseconds since the epoch. */

@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 
 #include "core/array.h"
+#include "core/buf.h"
 #include "core/hash.h"
 #include "core/sort.h"
 #include "core/xalloc.h"
@@ -119,8 +120,8 @@ static bool is_digit(char ch)
  * The next line of a folded body at `*s`: 1 with a plain line's stack and count, 0 at the end, -1 for a line
  * that is not plain. Empty lines are skipped, as the folded reader skips them. A plain line is read by the
  * folded reader the same way whatever its context: "STACK COUNT" with one space before a count of 1 to 18
- * digits greater than 0, a stack that does not end in a blank or in what could be a first count, and no tab,
- * CR or NUL anywhere.
+ * digits greater than 0, a stack that does not end in a blank or in what could be a first count and has a frame
+ * (not only ';'), and no tab, CR or NUL anywhere: the reader takes every such line, alone or among others.
  */
 static int next_line(const char **s, const char *end, const char **stack, size_t *slen, int64_t *count)
 {
@@ -152,6 +153,9 @@ static int next_line(const char **s, const char *end, const char **stack, size_t
 	tok = memrchr(l, ' ', (size_t)(sp - l));
 	if (tok && (is_digit(tok[1]) || tok[1] == '.'))
 		return -1;
+	/* a stack of empty frames only: the reader skips the line (and so would a body of such lines alone) */
+	if (strspn(l, ";") >= (size_t)(sp - l))
+		return -1;
 	*stack = l;
 	*slen = (size_t)(sp - l);
 	*count = v;
@@ -161,15 +165,17 @@ static int next_line(const char **s, const char *end, const char **stack, size_t
 SORT_BY_KEY(sort_pairs, struct store_pair, stack)
 
 int stack_cache_lookup(struct stack_cache *c, int64_t tenant_id, const char *body, size_t len,
-		       struct store_pair **pairs, size_t *npairs)
+		       struct store_pair **pairs, size_t *npairs, struct buf *missed)
 {
-	const char *s = body, *end = body + len, *stack;
+	const char *s = body, *end = body + len, *stack, *nl;
 	struct store_pair *v = NULL;
 	uint64_t *keys = NULL;
-	size_t n = 0, alloc = 0, slen, i, j;
+	size_t n = 0, alloc = 0, slen, i, j, found;
 	int64_t count;
 	int r;
 
+	*pairs = NULL;
+	*npairs = 0;
 	/*
 	 * Two passes: the keys first, each slot's cache line fetched ahead, then the lookups. A fleet's cache is
 	 * tens of MB, so each lookup is a cache miss; fetched ahead, the misses of a body overlap instead of
@@ -182,19 +188,37 @@ int stack_cache_lookup(struct stack_cache *c, int64_t tenant_id, const char *bod
 			ALLOC_GROW(v, n + 1, alloc);
 			keys = xrealloc(keys, alloc * sizeof(*keys));
 		}
-		v[n] = (struct store_pair){ 0, count };
+		/* the line's text, for a miss: its stack up to the end of its count */
+		v[n] = (struct store_pair){ (int64_t)(stack - body), count };
 		keys[n++] = key;
 		__builtin_prefetch(&c->slots[slot_of(c, key)]);
 	}
-	for (i = 0; !r && i < n; i++)
-		if (!(v[i].stack = find(c, keys[i])))
-			r = -1;
+	if (r < 0) {
+		free(keys);
+		free(v);
+		return -1;
+	}
+	for (i = 0, j = 0; i < n; i++) {
+		int64_t id = find(c, keys[i]);
+
+		if (id) {
+			v[j++] = (struct store_pair){ id, v[i].value };
+			continue;
+		}
+		/* A plain line is its stack, a space and its count's digits, which end the line. */
+		s = body + v[i].stack;
+		nl = memchr(s, '\n', (size_t)(end - s));
+		buf_add(missed, s, (size_t)((nl ? nl : end) - s));
+		buf_addch(missed, '\n');
+	}
 	free(keys);
-	if (r || !n) {
+	found = j;
+	if (!found) {
 		free(v);
 		return 0;
 	}
 	/* One pair per stack, as the folded reader makes one row per stack: the sample limit counts them. */
+	n = found;
 	sort_pairs(v, n);
 	for (i = 0, j = 0; i < n; i++) {
 		if (j && v[j - 1].stack == v[i].stack) {
@@ -206,7 +230,7 @@ int stack_cache_lookup(struct stack_cache *c, int64_t tenant_id, const char *bod
 	}
 	*pairs = v;
 	*npairs = j;
-	return 1;
+	return (int)(found < INT32_MAX ? found : INT32_MAX);
 }
 
 /* The node of `stack` in `p`: its frames, split at ';' with empty ones skipped as the folded reader does,

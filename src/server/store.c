@@ -343,15 +343,14 @@ int store_encode(const struct store_write *w, struct store_enc *enc, struct err 
 	}
 	enc->labels_key = buf_detach(&key, NULL);
 
-	if (!p) {
-		for (i = 0; i < w->npairs; i++) {
-			if (!w->pairs[i].value)
-				continue;
-			ALLOC_GROW(enc->pairs, enc->npairs + 1, enc->pairs_alloc);
-			enc->pairs[enc->npairs++] = w->pairs[i];
-		}
-		goto pairs;
+	for (i = 0; i < w->npairs; i++) {
+		if (!w->pairs[i].value)
+			continue;
+		ALLOC_GROW(enc->pairs, enc->npairs + 1, enc->pairs_alloc);
+		enc->pairs[enc->npairs++] = w->pairs[i];
 	}
+	if (!p)
+		goto pairs;
 	ids = xcalloc(p->nodes_nr ? p->nodes_nr : 1, sizeof(*ids));
 	for (i = 0; i < p->rows_nr; i++) {
 		int64_t v = profile_row_values(p, i)[w->column];

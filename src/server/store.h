@@ -61,8 +61,8 @@ struct store_write {
 	 * into series, 2.3); otherwise every row. */
 	bool only_labelset;
 	uint32_t labelset;
-	/* Without `prof`: the profile as pairs of stacks that the store holds already (a stack cache's, see
-	 * stack_cache.h); a stack it does not hold fails the write. */
+	/* More of the profile (or all of it, without `prof`) as pairs of stacks that the store holds already (a
+	 * stack cache's, see stack_cache.h); a stack it does not hold fails the write. */
 	const struct store_pair *pairs;
 	size_t npairs;
 };

@@ -365,10 +365,18 @@ static int write_profile(struct sq_store *s, struct sq_wpart *p, struct part_stm
 		uint64_t *local = u64map_insert(&p->local, local_key(enc->series_id, k), &ins);
 
 		if (ins) {
+			int64_t seq = sq_known_find(&s->known_stacks, k, s->next_stack);
+
+			/* Stacks of store_write.pairs come without their nodes: they must be stored already. (A
+			 * failed write drops the partition's map of local ids, this new one with it.) */
+			if (!seq) {
+				err_set(e, "the profile names a stack that the store does not hold");
+				goto out;
+			}
 			*local = ++*u64map_insert(&p->last_local, (uint64_t)enc->series_id, &ins);
 			sqlite3_bind_int64(ps->ref, 1, enc->series_id);
 			sqlite3_bind_int64(ps->ref, 2, (int64_t)*local);
-			sqlite3_bind_int64(ps->ref, 3, sq_known_find(&s->known_stacks, k, s->next_stack));
+			sqlite3_bind_int64(ps->ref, 3, seq);
 			if (step_done(p->db, ps->ref, "storing a stack id", e))
 				goto out;
 		}

@@ -202,7 +202,7 @@ static void test_text_and_pprof_series(void **state)
 
 	/* Text, default rate: process_cpu in nanoseconds, app_name since the tags carry service_name. */
 	ingest_batch_init(&b, "");
-	assert_int_equal(ingest_add_text(&b, &srv, "my.app.cpu", tags, 3, "gospy", 100, p, SEC, 2 * SEC, &e), 0);
+	assert_int_equal(ingest_add_text(&b, &srv, "my.app.cpu", tags, 3, "gospy", 100, p, NULL, 0, SEC, 2 * SEC, &e), 0);
 	assert_int_equal(b.n, 1);
 	assert_string_equal(b.w[0].profile_type, "process_cpu:cpu:nanoseconds:cpu:nanoseconds");
 	assert_string_equal(label(&b.w[0], "app_name"), "my.app");
@@ -217,11 +217,11 @@ static void test_text_and_pprof_series(void **state)
 	/* Memory suffix: no period labels, the unit from the table. */
 	p = one_stack("samples", "count", NULL, NULL);
 	ingest_batch_init(&b, "");
-	assert_int_equal(ingest_add_text(&b, &srv, "app.alloc_space", NULL, 0, "unknown", 100, p, SEC, SEC, &e), 0);
+	assert_int_equal(ingest_add_text(&b, &srv, "app.alloc_space", NULL, 0, "unknown", 100, p, NULL, 0, SEC, SEC, &e), 0);
 	assert_string_equal(b.w[0].profile_type, "memory:alloc_space:bytes::");
 	assert_null(label(&b.w[0], "__period_type__"));
 	assert_int_equal(p->values[0], 3);
-	assert_int_equal(ingest_add_text(&b, &srv, "my.app", NULL, 0, "unknown", 100, p, SEC, SEC, &e), -1);
+	assert_int_equal(ingest_add_text(&b, &srv, "my.app", NULL, 0, "unknown", 100, p, NULL, 0, SEC, SEC, &e), -1);
 	assert_non_null(strstr(e.msg, "unknown profile type"));
 	ingest_batch_release(&b);
 	profile_free(p);
