@@ -61,7 +61,7 @@ int sq_open(const char *path, bool write, sqlite3 **db, struct err *e)
 	 * Writers checkpoint when the queue is idle (sq_checkpoint_idle) rather than inside a commit that requests
 	 * wait for; the automatic checkpoint stays, far off, as a bound on the WAL under endless load.
 	 */
-	if (write && sq_exec(*db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-32768;"
+	if (write && sq_exec(*db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-4096;"
 				  " PRAGMA wal_autocheckpoint=20000;", e)) {
 		sqlite3_close(*db);
 		*db = NULL;
