@@ -191,12 +191,15 @@ int sq_rebuild_init(struct sq_rebuild *b, struct sq_store *s, sqlite3 *meta, int
 void sq_rebuild_release(struct sq_rebuild *b);
 int sq_rebuild_stack(struct sq_rebuild *b, int64_t stack_id, uint32_t *node, struct err *e);
 /*
- * Rebuilds the stacks `leaves` sums (stack node number -> value) as a flame graph of at most about `max_nodes`
- * nodes will show them (Pyroscope's maxNodes, shared/protocols/pyroscope.md 7.2): totals are summed up the
- * node table by number, the nodes under the max_nodes-th largest total are not built, and their totals go to
- * one "other" child of their parent, so the graph's totals stay exact. Only kept nodes get frames and names.
+ * Rebuilds the stacks that `*sums` sums (by stack node number, `*nsums` of them, caller-allocated) and `late`
+ * (numbers past those, and 0 for the empty stack) as a flame graph of at most about `max_nodes` nodes will show
+ * them (Pyroscope's maxNodes, shared/protocols/pyroscope.md 7.2): totals are summed up the node table by number,
+ * the nodes under the max_nodes-th largest total are not built, and their totals go to one "other" child of their
+ * parent, so the graph's totals stay exact. Only kept nodes get frames and names. `*sums` is grown to the node
+ * table and overwritten (subtree totals); the caller still frees it.
  */
-int sq_rebuild_truncated(struct sq_rebuild *b, const struct store_sums *leaves, int64_t max_nodes, struct err *e);
+int sq_rebuild_truncated(struct sq_rebuild *b, int64_t **sums, size_t *nsums, const struct store_sums *late,
+			 int64_t max_nodes, struct err *e);
 /* Adds the value column of profile type `ptype` to `out`. */
 int sq_add_type_column(struct profile *out, const char *ptype, struct err *e);
 

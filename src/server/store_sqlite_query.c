@@ -350,14 +350,12 @@ static void local_release(struct local_sums *l)
 
 /*
  * A merge's sums by stack node number: once they are many, an array over the numbers the node table had when the
- * merge began (an add per pair, where a hash map insert was a sixth of a week's merge), a map before that and
- * for the nodes stored since.
+ * merge began (an add per pair, where a hash map insert was a sixth of a week's merge; the truncated rebuild then
+ * sums the totals in it), a map before that and for the nodes stored since.
  */
 struct stack_sums {
 	int64_t *v;
 	size_t n;
-	int64_t *ids; /* the numbers below n with a sum, in first-seen order */
-	size_t nids, alloc;
 	struct store_sums late;
 };
 
@@ -367,17 +365,14 @@ static void stack_densify(struct stack_sums *s)
 {
 	struct store_sums keep = STORE_SUMS_INIT;
 
-	s->v = xcalloc(s->n, sizeof(*s->v));
+	s->v = xcalloc(s->n ? s->n : 1, sizeof(*s->v));
 	for (size_t i = 0; i < s->late.n; i++) {
 		int64_t id = s->late.ids[i];
 
-		if (id <= 0 || (uint64_t)id >= s->n) {
+		if (id <= 0 || (uint64_t)id >= s->n)
 			store_sums_add(&keep, id, s->late.v[i]);
-		} else if (s->late.v[i]) {
-			ALLOC_GROW(s->ids, s->nids + 1, s->alloc);
-			s->ids[s->nids++] = id;
+		else
 			s->v[id] = s->late.v[i];
-		}
 	}
 	store_sums_release(&s->late);
 	s->late = keep;
@@ -391,30 +386,24 @@ static void stack_add(struct stack_sums *s, int64_t id, int64_t value)
 			stack_densify(s);
 		return;
 	}
-	if (!s->v[id]) {
-		/* listed again if its sum came back to 0 (negative values): stack_take() takes it once */
-		ALLOC_GROW(s->ids, s->nids + 1, s->alloc);
-		s->ids[s->nids++] = id;
-	}
 	s->v[id] = sat_add64(s->v[id], value);
 }
 
-/* The sums as one list (what emit_sums reads: ids, v and n of a store_sums); empties `s`. */
-static void stack_take(struct stack_sums *s, struct store_sums *out)
+/* The sums as one list (what the whole rebuild reads: ids, v and n of a store_sums). */
+static void stack_take(const struct stack_sums *s, struct store_sums *out)
 {
 	size_t n = 0;
 
-	out->alloc = s->nids + s->late.n + 1;
+	out->alloc = s->late.n + 1;
+	for (size_t i = 0; s->v && i < s->n; i++)
+		out->alloc += s->v[i] != 0;
 	out->ids = xmalloc(out->alloc * sizeof(*out->ids));
 	out->v = xmalloc(out->alloc * sizeof(*out->v));
-	for (size_t i = 0; i < s->nids; i++) {
-		int64_t id = s->ids[i];
-
-		if (!s->v[id])
+	for (size_t i = 0; s->v && i < s->n; i++) {
+		if (!s->v[i])
 			continue;
-		out->ids[n] = id;
-		out->v[n++] = s->v[id];
-		s->v[id] = 0;
+		out->ids[n] = (int64_t)i;
+		out->v[n++] = s->v[i];
 	}
 	for (size_t i = 0; i < s->late.n; i++) {
 		out->ids[n] = s->late.ids[i];
@@ -426,7 +415,6 @@ static void stack_take(struct stack_sums *s, struct store_sums *out)
 static void stack_sums_release(struct stack_sums *s)
 {
 	free(s->v);
-	free(s->ids);
 	store_sums_release(&s->late);
 }
 
@@ -520,13 +508,14 @@ out:
 	return ret;
 }
 
-static int emit_sums(struct sq_reader *r, const struct store_sums *total, int64_t max_nodes, struct profile *out,
+static int emit_sums(struct sq_reader *r, struct stack_sums *sums, int64_t max_nodes, struct profile *out,
 		     struct err *e)
 {
+	struct store_sums list = STORE_SUMS_INIT;
 	struct sq_rebuild b;
 	int ret = -1;
 
-	if (!total->n)
+	if (!sums->v && !sums->late.n)
 		return 0;
 	if (sq_rebuild_init(&b, r->s, r->meta, r->tenant_id, out, e))
 		goto out;
@@ -535,24 +524,28 @@ static int emit_sums(struct sq_reader *r, const struct store_sums *total, int64_
 	sqlite3_exec(r->meta, "BEGIN", NULL, NULL, NULL);
 	/* Few stacks are rebuilt whole (the graph truncates them): the truncated rebuild's arrays over the node
 	 * table would cost more in page faults than it saves. */
-	if (max_nodes > 0 && total->n * 16 >= b.cache->n) {
-		ret = sq_rebuild_truncated(&b, total, max_nodes, e);
+	if (max_nodes > 0 && !sums->v && sums->late.n * 16 >= b.cache->n)
+		stack_densify(sums);
+	if (max_nodes > 0 && sums->v) {
+		ret = sq_rebuild_truncated(&b, &sums->v, &sums->n, &sums->late, max_nodes, e);
 		goto out;
 	}
-	for (size_t i = 0; i < total->n; i++) {
+	stack_take(sums, &list);
+	for (size_t i = 0; i < list.n; i++) {
 		uint32_t node;
 
-		if (!total->v[i])
+		if (!list.v[i])
 			continue;
-		if (sq_rebuild_stack(&b, total->ids[i], &node, e))
+		if (sq_rebuild_stack(&b, list.ids[i], &node, e))
 			goto out;
-		profile_add_sample1(out, node, 0, total->v[i]);
+		profile_add_sample1(out, node, 0, list.v[i]);
 	}
 	ret = 0;
 out:
 	if (!sqlite3_get_autocommit(r->meta))
 		sqlite3_exec(r->meta, "COMMIT", NULL, NULL, NULL);
 	sq_rebuild_release(&b);
+	store_sums_release(&list);
 	return ret;
 }
 
@@ -560,7 +553,6 @@ int sq_select_merge_graph(struct store *st, const struct store_query *q, int64_t
 			  struct err *e)
 {
 	struct sq_reader r;
-	struct store_sums total = STORE_SUMS_INIT;
 	struct stack_sums sums = { 0 };
 	struct store_regions rg;
 	int64_t hour_until, day_until;
@@ -599,11 +591,9 @@ int sq_select_merge_graph(struct store *st, const struct store_query *q, int64_t
 		if (rc)
 			goto out;
 	}
-	stack_take(&sums, &total);
-	ret = emit_sums(&r, &total, max_nodes, out, e);
+	ret = emit_sums(&r, &sums, max_nodes, out, e);
 out:
 	stack_sums_release(&sums);
-	store_sums_release(&total);
 	sq_reader_release(&r);
 	return ret;
 }
