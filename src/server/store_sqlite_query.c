@@ -452,16 +452,54 @@ static int add_local(sqlite3_stmt *ref, int64_t series, struct local_sums *local
 	return ret;
 }
 
+/* What a merge reads: its range and the rollup watermarks read before the partitions. */
+struct merge_range {
+	int64_t from, until, hour_until, day_until;
+};
+
+/*
+ * The regions of a series' data in the partition of day [d0, d1): where the series has no profile between an end
+ * of the range and the end of the day ([first, last] is its span there), the range is widened to that end of the
+ * day, which holds the same data in fewer and larger rollups (a week up to a minute before midnight reads its last
+ * day as one day rollup, not as 23 hour rollups and 59 minutes of raw profiles, once the day is rolled up).
+ */
+static void series_regions(const struct merge_range *m, int64_t d0, int64_t d1, int64_t first, int64_t last,
+			   struct store_regions *rg)
+{
+	int64_t from = m->from > d0 ? m->from : d0, until = m->until < d1 ? m->until : d1;
+
+	if (last >= first) {
+		if (first >= from)
+			from = d0;
+		if (last < until)
+			until = d1;
+	}
+	store_split_range(from, until, m->hour_until, m->day_until, rg);
+}
+
+/* The span of a series' profiles in a partition, [first, last]; last < first when the partition does not say. */
+static void series_span(sqlite3_stmt *span, int64_t series, int64_t *first, int64_t *last)
+{
+	*first = 0;
+	*last = -1;
+	sqlite3_bind_int64(span, 1, series);
+	if (sqlite3_step(span) == SQLITE_ROW && sqlite3_column_type(span, 0) != SQLITE_NULL &&
+	    sqlite3_column_type(span, 1) != SQLITE_NULL) {
+		*first = sqlite3_column_int64(span, 0);
+		*last = sqlite3_column_int64(span, 1);
+	}
+	sqlite3_reset(span);
+}
+
 /*
  * Sums one partition's selected profiles, per series by local stack id, then by stack into `total`: raw
- * profiles for the raw edges of the range, rollup rows for its rolled-up hours and days (each part cut to the
- * partition's day).
+ * profiles for the raw edges of the range, rollup rows for its rolled-up hours and days.
  */
-static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct store_regions *rg,
+static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct merge_range *m,
 		     struct stack_sums *total, struct err *e)
 {
 	struct local_sums local = { 0 };
-	sqlite3_stmt *raw = NULL, *rolled = NULL, *ref = NULL;
+	sqlite3_stmt *raw = NULL, *rolled = NULL, *ref = NULL, *span = NULL;
 	int64_t d0 = day * STORE_DAY_NS, d1 = d0 + STORE_DAY_NS;
 	int ret = -1;
 
@@ -470,16 +508,22 @@ static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct
 	    sqlite3_prepare_v2(db, "SELECT data FROM rollups WHERE series = ? AND bucket >= ? AND bucket < ?"
 				   " AND level = ?", -1, &rolled, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT local, stack FROM stack_ref WHERE series = ? ORDER BY local", -1, &ref,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT first_ns, last_ns FROM pseries WHERE series = ?", -1, &span,
 			       NULL) != SQLITE_OK) {
 		sq_err(db, "reading a partition", e);
 		goto out;
 	}
 	for (size_t i = 0; i < r->n; i++) {
-		for (int k = 0; k < rg->n; k++) {
-			const struct store_region *g = &rg->part[k];
+		struct store_regions rg;
+		int64_t first, last;
+
+		series_span(span, r->v[i].id, &first, &last);
+		series_regions(m, d0, d1, first, last, &rg);
+		for (int k = 0; k < rg.n; k++) {
+			const struct store_region *g = &rg.part[k];
 			sqlite3_stmt *st = g->level ? rolled : raw;
-			struct store_query part = { .from_ns = g->from > d0 ? g->from : d0,
-						    .until_ns = g->until < d1 ? g->until : d1 };
+			struct store_query part = { .from_ns = g->from, .until_ns = g->until };
 
 			if (part.from_ns >= part.until_ns)
 				continue;
@@ -504,6 +548,7 @@ out:
 	sqlite3_finalize(raw);
 	sqlite3_finalize(rolled);
 	sqlite3_finalize(ref);
+	sqlite3_finalize(span);
 	local_release(&local);
 	return ret;
 }
@@ -554,8 +599,7 @@ int sq_select_merge_graph(struct store *st, const struct store_query *q, int64_t
 {
 	struct sq_reader r;
 	struct stack_sums sums = { 0 };
-	struct store_regions rg;
-	int64_t hour_until, day_until;
+	struct merge_range m = { q->from_ns, q->until_ns, 0, 0 };
 	int ret = -1;
 
 	if (!q->profile_type)
@@ -569,9 +613,8 @@ int sq_select_merge_graph(struct store *st, const struct store_query *q, int64_t
 		goto out;
 	}
 	/* The watermarks before the partitions: a partition holds its rollups before the watermarks move. */
-	if (sq_read_watermarks(r.meta, &hour_until, &day_until, e))
+	if (sq_read_watermarks(r.meta, &m.hour_until, &m.day_until, e))
 		goto out;
-	store_split_range(q->from_ns, q->until_ns, hour_until, day_until, &rg);
 	if (sq_nodes_refresh(&r.s->cache, r.meta, e))
 		goto out;
 	pthread_rwlock_rdlock(&r.s->cache.lock);
@@ -585,7 +628,7 @@ int sq_select_merge_graph(struct store *st, const struct store_query *q, int64_t
 			continue;
 		/* One read snapshot per partition, as for the node lookups below. */
 		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-		rc = merge_day(&r, db, r.days[d], &rg, &sums, e);
+		rc = merge_day(&r, db, r.days[d], &m, &sums, e);
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		sqlite3_close(db);
 		if (rc)

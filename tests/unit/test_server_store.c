@@ -529,6 +529,8 @@ static char *rollup_answers(struct store *s, int64_t base)
 		{ base, base + h },	    { base, base + 2 * d },	{ base + 15 * SEC, base + h },
 		{ base + 15 * SEC, base + d + h }, { base + h, base + 2 * d }, { base - h, base + 4 * d },
 		{ base + d, base + 3 * d }, { base + 7 * h + 5 * SEC, base + d + 3 * h + 20 * SEC },
+		/* past the last profile of day 0 (at 23:00) but not to its end: read as the whole day */
+		{ base - h, base + d - 600 * SEC }, { base + 30 * SEC, base + d - 600 * SEC },
 	};
 	struct buf out = BUF_INIT;
 
@@ -556,7 +558,8 @@ static void fill_rollup_world(struct store *s, int64_t base, const struct profil
 /*
  * Rollups answer exactly what the raw profiles answer (a store that was never compacted is the reference),
  * late profiles join them, and they are really read: after compaction, damaging the raw rows of a rolled-up
- * day does not change a merge over its whole hours, while a merge with a raw edge in that day fails.
+ * day does not change a merge over its whole hours (or over a range that holds all the day's profiles, widened
+ * to the whole day), while a merge with a raw edge in that day fails.
  */
 static void test_rollups(void **state)
 {
@@ -564,7 +567,7 @@ static void test_rollups(void **state)
 	struct profile *a = folded("main;work;leaf 3\nmain;idle 2\n"), *b = folded("main;work 1\nmain;other;x 4\n");
 	struct store *s = open_store(0, 0), *ref;
 	char s_dir[64], *want, *got, *path;
-	struct store_query q = { "", PTYPE, NULL, base + 15 * SEC, base + 86400 * SEC };
+	struct store_query q = { "", PTYPE, NULL, base + 45 * SEC, base + 86400 * SEC };
 	struct profile *p;
 	struct err e = ERR_INIT;
 	sqlite3 *db;
@@ -584,9 +587,11 @@ static void test_rollups(void **state)
 	free(got);
 	free(want);
 
-	/* A late profile in a rolled-up hour and day. */
-	ingest(s, "", api_prod, 2, base + 40 * SEC, a);
-	ingest(ref, "", api_prod, 2, base + 40 * SEC, a);
+	/* Late profiles in a rolled-up hour and day. */
+	for (int k = 0; k < 2; k++) {
+		ingest(s, "", api_prod, 2, base + (40 + k * 10) * SEC, a);
+		ingest(ref, "", api_prod, 2, base + (40 + k * 10) * SEC, a);
+	}
 	want = rollup_answers(ref, base);
 	got = rollup_answers(s, base);
 	assert_string_equal(got, want);
@@ -600,11 +605,17 @@ static void test_rollups(void **state)
 	assert_int_equal(sqlite3_exec(db, "UPDATE profiles SET data = x'05ff'", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	free(path);
-	got = merged(s, "", "{}", base, base + 2 * 86400 * SEC);
-	want = merged(ref, "", "{}", base, base + 2 * 86400 * SEC);
-	assert_string_equal(got, want);
-	free(got);
-	free(want);
+	for (int k = 0; k < 2; k++) {
+		/* whole days, and a range that holds all of day 0's data without reaching its end */
+		int64_t until = k ? base + 86400 * SEC - 600 * SEC : base + 2 * 86400 * SEC;
+
+		got = merged(s, "", "{}", base - 3600 * SEC, until);
+		want = merged(ref, "", "{}", base - 3600 * SEC, until);
+		assert_string_equal(got, want);
+		free(got);
+		free(want);
+	}
+	/* the raw edge [45 s, 1 h) holds the late profile at 50 s of a series with one before it, at 40 s */
 	p = profile_new(0);
 	assert_int_equal(store_select_merge(s, &q, p, &e), -1);
 	assert_non_null(strstr(e.msg, "damaged"));
