@@ -6,8 +6,10 @@
  */
 #include "server/store_sqlite.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/array.h"
 #include "core/err.h"
@@ -15,17 +17,67 @@
 #include "profile/profile.h"
 #include "server/flamebearer.h"
 
+/* ---- arrays of one query over the node table ---- */
+
+static size_t page_round(size_t size)
+{
+	return (size ? size + 4095 : 4096) & ~(size_t)4095;
+}
+
+static void *mapped(void *p, size_t size)
+{
+	if (p == MAP_FAILED) { /* as xalloc.h does */
+		fprintf(stderr, "kiln: out of memory allocating %zu bytes\n", size);
+		abort();
+	}
+	return p;
+}
+
+void *sq_big_zalloc(size_t size)
+{
+	return mapped(mmap(NULL, page_round(size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), size);
+}
+
+void *sq_big_grow(void *p, size_t old, size_t size)
+{
+	if (page_round(size) <= page_round(old)) /* the tail of the last page is still zero */
+		return p;
+	/* the pages an anonymous mapping grows by are zero */
+	return mapped(mremap(p, page_round(old), page_round(size), MREMAP_MAYMOVE), size);
+}
+
+void sq_big_free(void *p, size_t size)
+{
+	if (p)
+		munmap(p, page_round(size));
+}
+
+/* ---- the node table ---- */
+
 void sq_nodes_put(struct sq_stack_cache *c, int64_t seq, int64_t parent, int64_t frame)
 {
 	size_t had = c->alloc;
+	uint64_t *at;
+	int ins;
 
 	ALLOC_GROW(c->frame, (size_t)seq + 1, c->alloc);
-	if (c->alloc != had) { /* `parent` follows `frame`'s growth, not every node (a realloc per node copies) */
+	if (c->alloc != had) /* `parent` follows `frame`'s growth, not every node (a realloc per node copies) */
 		c->parent = xrealloc(c->parent, c->alloc * sizeof(*c->parent));
-		memset(c->frame + had, 0, (c->alloc - had) * sizeof(*c->frame));
-	}
+	/* numbers without a node (none, unless the table is damaged): only these are zeroed, so that the grown
+	 * tail stays untouched memory until nodes fill it */
+	for (size_t x = c->n; x < (size_t)seq; x++)
+		c->frame[x] = 0;
 	c->parent[seq] = (uint32_t)parent;
-	c->frame[seq] = frame;
+	c->frame[seq] = 0; /* frame id 0 is no frame: a damaged node, as good as none */
+	if (frame) {
+		at = u64map_insert(&c->frame_at, (uint64_t)frame, &ins);
+		if (ins) {
+			ALLOC_GROW(c->frame_ids, c->nframes + 1, c->frames_alloc);
+			c->frame_ids[c->nframes] = frame;
+			*at = c->nframes++;
+		}
+		c->frame[seq] = (uint32_t)*at + 1;
+	}
 	c->n = (size_t)seq + 1;
 }
 
@@ -65,6 +117,8 @@ void sq_nodes_release(struct sq_stack_cache *c)
 	pthread_rwlock_destroy(&c->lock);
 	free(c->parent);
 	free(c->frame);
+	free(c->frame_ids);
+	u64map_release(&c->frame_at);
 }
 
 /* The frame of `out` for stored frame `fid`, read once per rebuild. */
@@ -151,8 +205,7 @@ static int sums_complete(const struct sq_stack_cache *c, int64_t **sums, size_t 
 		if ((*sums)[x])
 			return err_set(e, "the store is damaged: stack %zu is missing", x);
 	if (*nsums < n) {
-		*sums = xrealloc(*sums, n * sizeof(**sums));
-		memset(*sums + *nsums, 0, (n - *nsums) * sizeof(**sums));
+		*sums = sq_big_grow(*sums, *nsums * sizeof(**sums), n * sizeof(**sums));
 		*nsums = n;
 	}
 	for (size_t i = 0; i < late->n; i++) {
@@ -184,7 +237,7 @@ int sq_rebuild_truncated(struct sq_rebuild *b, int64_t **sums, size_t *nsums, co
 	if (sums_complete(c, sums, nsums, late, &root_self, e))
 		return -1;
 	v = *sums;
-	state = xcalloc(n, 1);
+	state = sq_big_zalloc(n);
 	/*
 	 * Subtree totals in place of the selves, and the nodes on a path to a value seen: children are numbered
 	 * after their parent, so one pass backwards has every child summed into a node before it reaches the node.
@@ -239,7 +292,7 @@ int sq_rebuild_truncated(struct sq_rebuild *b, int64_t **sums, size_t *nsums, co
 		}
 		if (!keep)
 			continue;
-		if (frame_of(b, c->frame[x], &frame, e))
+		if (frame_of(b, sq_node_frame(c, x), &frame, e))
 			goto out;
 		ALLOC_GROW(kept, nkept + 1, kept_alloc);
 		kept[nkept] = (struct kept){ (uint32_t)x, profile_node(out, parent_node, frame), 0, 0 };
@@ -266,7 +319,7 @@ int sq_rebuild_truncated(struct sq_rebuild *b, int64_t **sums, size_t *nsums, co
 	}
 	ret = 0;
 out:
-	free(state);
+	sq_big_free(state, n);
 	free(kept);
 	u64map_release(&kept_at);
 	return ret;

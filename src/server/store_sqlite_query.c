@@ -182,7 +182,7 @@ static int rebuild_node(void *arg, int64_t seq, int64_t *parent, int64_t *frame,
 	if (seq < 1 || (uint64_t)seq >= c->n || !c->frame[seq])
 		return 1;
 	*parent = c->parent[seq];
-	*frame = c->frame[seq];
+	*frame = sq_node_frame(c, (size_t)seq);
 	return 0;
 }
 
@@ -365,7 +365,7 @@ static void stack_densify(struct stack_sums *s)
 {
 	struct store_sums keep = STORE_SUMS_INIT;
 
-	s->v = xcalloc(s->n ? s->n : 1, sizeof(*s->v));
+	s->v = sq_big_zalloc(s->n * sizeof(*s->v));
 	for (size_t i = 0; i < s->late.n; i++) {
 		int64_t id = s->late.ids[i];
 
@@ -414,7 +414,7 @@ static void stack_take(const struct stack_sums *s, struct store_sums *out)
 
 static void stack_sums_release(struct stack_sums *s)
 {
-	free(s->v);
+	sq_big_free(s->v, s->n * sizeof(*s->v));
 	store_sums_release(&s->late);
 }
 
