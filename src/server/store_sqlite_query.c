@@ -359,8 +359,9 @@ struct stack_sums {
 	struct store_sums late;
 };
 
-/* From the map to the array once the sums are many: the array is a page fault per few stacks that a small
- * merge (one service) would touch all over the table. */
+/* From the map to the array once the sums are many (a 64th of the table: the map's inserts before that were a
+ * tenth of a week's merge): the array is a page fault per few stacks that a small merge (one service, a few
+ * thousand stacks) would touch all over the table. */
 static void stack_densify(struct stack_sums *s)
 {
 	struct store_sums keep = STORE_SUMS_INIT;
@@ -382,7 +383,7 @@ static void stack_add(struct stack_sums *s, int64_t id, int64_t value)
 {
 	if (!s->v || id <= 0 || (uint64_t)id >= s->n) {
 		store_sums_add(&s->late, id, value);
-		if (!s->v && s->late.n > s->n / 16 + 1024)
+		if (!s->v && s->late.n > s->n / 64 + 4096)
 			stack_densify(s);
 		return;
 	}
