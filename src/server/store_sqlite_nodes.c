@@ -40,7 +40,9 @@ void *sq_big_zalloc(size_t size)
 
 void *sq_big_grow(void *p, size_t old, size_t size)
 {
-	if (page_round(size) <= page_round(old)) /* the tail of the last page is still zero */
+	if (!p)
+		return sq_big_zalloc(size);
+	if (page_round(size) <= page_round(old)) /* the tail of the last page is still zero (never written) */
 		return p;
 	/* the pages an anonymous mapping grows by are zero */
 	return mapped(mremap(p, page_round(old), page_round(size), MREMAP_MAYMOVE), size);
@@ -56,17 +58,21 @@ void sq_big_free(void *p, size_t size)
 
 void sq_nodes_put(struct sq_stack_cache *c, int64_t seq, int64_t parent, int64_t frame)
 {
-	size_t had = c->alloc;
 	uint64_t *at;
 	int ins;
 
-	ALLOC_GROW(c->frame, (size_t)seq + 1, c->alloc);
-	if (c->alloc != had) /* `parent` follows `frame`'s growth, not every node (a realloc per node copies) */
-		c->parent = xrealloc(c->parent, c->alloc * sizeof(*c->parent));
-	/* numbers without a node (none, unless the table is damaged): only these are zeroed, so that the grown
-	 * tail stays untouched memory until nodes fill it */
-	for (size_t x = c->n; x < (size_t)seq; x++)
-		c->frame[x] = 0;
+	if ((size_t)seq >= c->alloc) {
+		/* Mapped, as a query's arrays: grown by remapping, not by copies that the arenas of malloc would keep
+		 * (the cache is filled by the first query after ingest: 14 MB of old copies stayed resident). The
+		 * new pages are zero, so numbers without a node (only in a damaged table) read as none. */
+		size_t alloc = c->alloc ? c->alloc : 1 << 16;
+
+		while (alloc <= (size_t)seq)
+			alloc *= 2;
+		c->frame = sq_big_grow(c->frame, c->alloc * sizeof(*c->frame), alloc * sizeof(*c->frame));
+		c->parent = sq_big_grow(c->parent, c->alloc * sizeof(*c->parent), alloc * sizeof(*c->parent));
+		c->alloc = alloc;
+	}
 	c->parent[seq] = (uint32_t)parent;
 	c->frame[seq] = 0; /* frame id 0 is no frame: a damaged node, as good as none */
 	if (frame) {
@@ -115,8 +121,8 @@ out:
 void sq_nodes_release(struct sq_stack_cache *c)
 {
 	pthread_rwlock_destroy(&c->lock);
-	free(c->parent);
-	free(c->frame);
+	sq_big_free(c->parent, c->alloc * sizeof(*c->parent));
+	sq_big_free(c->frame, c->alloc * sizeof(*c->frame));
 	free(c->frame_ids);
 	u64map_release(&c->frame_at);
 }
