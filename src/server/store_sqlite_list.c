@@ -159,26 +159,73 @@ static int key_cmp(const void *a, const void *b)
 	return strcmp(((const struct key_order *)a)->key, ((const struct key_order *)b)->key);
 }
 
-static int sum_day(struct sq_reader *r, const struct store_query *q, int64_t day, const uint32_t *group_of,
-		   struct group *groups, int64_t step_ns, struct err *e)
+/*
+ * Whether one pass over a partition's profiles in table order reads less than looking up the picked series'
+ * profiles in [from, until) one by one: a lookup reads a page for each profile (the series of a step are stored
+ * side by side, so the next profile of a series is pages away), a pass reads each page once but every profile.
+ * Estimated from the partition's counts per series, as if each series' profiles were spread evenly over its span.
+ */
+static bool scan_cheaper(sqlite3 *db, const struct store_query *q, const struct u64map *picked)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st = sq_part_prepare(r, day, "SELECT time_ns, total FROM profiles WHERE series = ?"
-						  " AND time_ns >= ? AND time_ns < ?", &db, e);
+	sqlite3_stmt *st = NULL;
+	double want = 0, all = 0;
 
-	if (!st)
-		return e->msg[0] ? -1 : 0;
-	for (size_t i = 0; i < r->n; i++) {
-		sq_bind_series_range(st, r->v[i].id, q);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			store_sums_add(&groups[group_of[i]].points,
-				       store_step_index(sqlite3_column_int64(st, 0), q->from_ns, step_ns),
-				       sqlite3_column_int64(st, 1));
-		sqlite3_reset(st);
+	if (sqlite3_prepare_v2(db, "SELECT series, n, first_ns, last_ns FROM pseries", -1, &st, NULL) != SQLITE_OK)
+		return false;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t n = sqlite3_column_int64(st, 1), first = sqlite3_column_int64(st, 2);
+		int64_t last = sqlite3_column_int64(st, 3), lo = first > q->from_ns ? first : q->from_ns;
+		int64_t hi = last < q->until_ns - 1 ? last : q->until_ns - 1;
+
+		all += (double)n;
+		if (hi < lo || !u64map_find(picked, (uint64_t)sqlite3_column_int64(st, 0)))
+			continue;
+		want += last > first ? (double)n * (double)(hi - lo) / (double)(last - first) : (double)n;
 	}
 	sqlite3_finalize(st);
+	/* a lookup costs about what a pass costs for 8 profiles (a dozen fit in a page) */
+	return want * 8 >= all;
+}
+
+static int sum_day(struct sq_reader *r, const struct store_query *q, int64_t day, const uint32_t *group_of,
+		   const struct u64map *picked, struct group *groups, int64_t step_ns, struct err *e)
+{
+	sqlite3 *db = r->n ? sq_open_part(r->s, day) : NULL;
+	sqlite3_stmt *st = NULL;
+	int rc = SQLITE_DONE;
+	bool scan;
+
+	if (!db)
+		return 0;
+	scan = scan_cheaper(db, q, picked);
+	if (sqlite3_prepare_v2(db, scan ? "SELECT time_ns, total, series FROM profiles NOT INDEXED"
+					  " WHERE time_ns >= ?2 AND time_ns < ?3"
+					: "SELECT time_ns, total FROM profiles WHERE series = ?1 AND time_ns >= ?2"
+					  " AND time_ns < ?3", -1, &st, NULL) != SQLITE_OK) {
+		sq_err(db, "reading a partition", e);
+		sqlite3_close(db);
+		return -1;
+	}
+	for (size_t i = 0; i < (scan ? 1 : r->n); i++) {
+		sq_bind_series_range(st, scan ? 0 : r->v[i].id, q);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const uint64_t *at = NULL;
+
+			if (scan && !(at = u64map_find(picked, (uint64_t)sqlite3_column_int64(st, 2))))
+				continue;
+			store_sums_add(&groups[group_of[scan ? *at : i]].points,
+				       store_step_index(sqlite3_column_int64(st, 0), q->from_ns, step_ns),
+				       sqlite3_column_int64(st, 1));
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		sq_err(db, "reading a partition", e);
 	sqlite3_close(db);
-	return 0;
+	return e->msg[0] ? -1 : 0;
 }
 
 int sq_select_series(struct store *st, const struct store_query *q, const char *const *group_by, size_t ngroup_by,
@@ -190,13 +237,15 @@ int sq_select_series(struct store *st, const struct store_query *q, const char *
 	struct key_order *order = NULL;
 	uint32_t *group_of = NULL;
 	struct buf key = BUF_INIT;
+	struct u64map picked = U64MAP_INIT; /* series id -> index in r.v */
 	size_t ngroups = 0, galloc = 0;
-	int ret = -1;
+	int ret = -1, ins;
 
 	if (sq_reader_start((struct sq_store *)st, q, &r, e))
 		goto out;
 	group_of = xcalloc(r.n ? r.n : 1, sizeof(*group_of));
 	for (size_t i = 0; i < r.n; i++) {
+		*u64map_insert(&picked, (uint64_t)r.v[i].id, &ins) = i;
 		group_key(&r.v[i], group_by, ngroup_by, &key);
 		group_of[i] = strtab_intern(&keys, key.buf, key.len);
 		if (group_of[i] < ngroups)
@@ -211,7 +260,7 @@ int sq_select_series(struct store *st, const struct store_query *q, const char *
 		ngroups++;
 	}
 	for (size_t d = 0; d < r.ndays; d++)
-		if (sum_day(&r, q, r.days[d], group_of, groups, step_ns, e))
+		if (sum_day(&r, q, r.days[d], group_of, &picked, groups, step_ns, e))
 			goto out;
 	order = xcalloc(ngroups ? ngroups : 1, sizeof(*order));
 	for (size_t g = 0; g < ngroups; g++)
@@ -234,6 +283,7 @@ out:
 	free(groups);
 	free(order);
 	free(group_of);
+	u64map_release(&picked);
 	buf_release(&key);
 	strtab_release(&keys);
 	sq_reader_release(&r);

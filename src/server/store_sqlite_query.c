@@ -182,7 +182,7 @@ static int rebuild_node(void *arg, int64_t seq, int64_t *parent, int64_t *frame,
 	if (seq < 1 || (uint64_t)seq >= c->n || !c->frame[seq])
 		return 1;
 	*parent = c->parent[seq];
-	*frame = c->frame[seq];
+	*frame = sq_node_frame(c, (size_t)seq);
 	return 0;
 }
 
@@ -350,34 +350,30 @@ static void local_release(struct local_sums *l)
 
 /*
  * A merge's sums by stack node number: once they are many, an array over the numbers the node table had when the
- * merge began (an add per pair, where a hash map insert was a sixth of a week's merge), a map before that and
- * for the nodes stored since.
+ * merge began (an add per pair, where a hash map insert was a sixth of a week's merge; the truncated rebuild then
+ * sums the totals in it), a map before that and for the nodes stored since.
  */
 struct stack_sums {
 	int64_t *v;
 	size_t n;
-	int64_t *ids; /* the numbers below n with a sum, in first-seen order */
-	size_t nids, alloc;
 	struct store_sums late;
 };
 
-/* From the map to the array once the sums are many: the array is a page fault per few stacks that a small
- * merge (one service) would touch all over the table. */
+/* From the map to the array once the sums are many (a 64th of the table: the map's inserts before that were a
+ * tenth of a week's merge): the array is a page fault per few stacks that a small merge (one service, a few
+ * thousand stacks) would touch all over the table. */
 static void stack_densify(struct stack_sums *s)
 {
 	struct store_sums keep = STORE_SUMS_INIT;
 
-	s->v = xcalloc(s->n, sizeof(*s->v));
+	s->v = sq_big_zalloc(s->n * sizeof(*s->v));
 	for (size_t i = 0; i < s->late.n; i++) {
 		int64_t id = s->late.ids[i];
 
-		if (id <= 0 || (uint64_t)id >= s->n) {
+		if (id <= 0 || (uint64_t)id >= s->n)
 			store_sums_add(&keep, id, s->late.v[i]);
-		} else if (s->late.v[i]) {
-			ALLOC_GROW(s->ids, s->nids + 1, s->alloc);
-			s->ids[s->nids++] = id;
+		else
 			s->v[id] = s->late.v[i];
-		}
 	}
 	store_sums_release(&s->late);
 	s->late = keep;
@@ -387,34 +383,28 @@ static void stack_add(struct stack_sums *s, int64_t id, int64_t value)
 {
 	if (!s->v || id <= 0 || (uint64_t)id >= s->n) {
 		store_sums_add(&s->late, id, value);
-		if (!s->v && s->late.n > s->n / 16 + 1024)
+		if (!s->v && s->late.n > s->n / 64 + 4096)
 			stack_densify(s);
 		return;
-	}
-	if (!s->v[id]) {
-		/* listed again if its sum came back to 0 (negative values): stack_take() takes it once */
-		ALLOC_GROW(s->ids, s->nids + 1, s->alloc);
-		s->ids[s->nids++] = id;
 	}
 	s->v[id] = sat_add64(s->v[id], value);
 }
 
-/* The sums as one list (what emit_sums reads: ids, v and n of a store_sums); empties `s`. */
-static void stack_take(struct stack_sums *s, struct store_sums *out)
+/* The sums as one list (what the whole rebuild reads: ids, v and n of a store_sums). */
+static void stack_take(const struct stack_sums *s, struct store_sums *out)
 {
 	size_t n = 0;
 
-	out->alloc = s->nids + s->late.n + 1;
+	out->alloc = s->late.n + 1;
+	for (size_t i = 0; s->v && i < s->n; i++)
+		out->alloc += s->v[i] != 0;
 	out->ids = xmalloc(out->alloc * sizeof(*out->ids));
 	out->v = xmalloc(out->alloc * sizeof(*out->v));
-	for (size_t i = 0; i < s->nids; i++) {
-		int64_t id = s->ids[i];
-
-		if (!s->v[id])
+	for (size_t i = 0; s->v && i < s->n; i++) {
+		if (!s->v[i])
 			continue;
-		out->ids[n] = id;
-		out->v[n++] = s->v[id];
-		s->v[id] = 0;
+		out->ids[n] = (int64_t)i;
+		out->v[n++] = s->v[i];
 	}
 	for (size_t i = 0; i < s->late.n; i++) {
 		out->ids[n] = s->late.ids[i];
@@ -425,8 +415,7 @@ static void stack_take(struct stack_sums *s, struct store_sums *out)
 
 static void stack_sums_release(struct stack_sums *s)
 {
-	free(s->v);
-	free(s->ids);
+	sq_big_free(s->v, s->n * sizeof(*s->v));
 	store_sums_release(&s->late);
 }
 
@@ -464,16 +453,54 @@ static int add_local(sqlite3_stmt *ref, int64_t series, struct local_sums *local
 	return ret;
 }
 
+/* What a merge reads: its range and the rollup watermarks read before the partitions. */
+struct merge_range {
+	int64_t from, until, hour_until, day_until;
+};
+
+/*
+ * The regions of a series' data in the partition of day [d0, d1): where the series has no profile between an end
+ * of the range and the end of the day ([first, last] is its span there), the range is widened to that end of the
+ * day, which holds the same data in fewer and larger rollups (a week up to a minute before midnight reads its last
+ * day as one day rollup, not as 23 hour rollups and 59 minutes of raw profiles, once the day is rolled up).
+ */
+static void series_regions(const struct merge_range *m, int64_t d0, int64_t d1, int64_t first, int64_t last,
+			   struct store_regions *rg)
+{
+	int64_t from = m->from > d0 ? m->from : d0, until = m->until < d1 ? m->until : d1;
+
+	if (last >= first) {
+		if (first >= from)
+			from = d0;
+		if (last < until)
+			until = d1;
+	}
+	store_split_range(from, until, m->hour_until, m->day_until, rg);
+}
+
+/* The span of a series' profiles in a partition, [first, last]; last < first when the partition does not say. */
+static void series_span(sqlite3_stmt *span, int64_t series, int64_t *first, int64_t *last)
+{
+	*first = 0;
+	*last = -1;
+	sqlite3_bind_int64(span, 1, series);
+	if (sqlite3_step(span) == SQLITE_ROW && sqlite3_column_type(span, 0) != SQLITE_NULL &&
+	    sqlite3_column_type(span, 1) != SQLITE_NULL) {
+		*first = sqlite3_column_int64(span, 0);
+		*last = sqlite3_column_int64(span, 1);
+	}
+	sqlite3_reset(span);
+}
+
 /*
  * Sums one partition's selected profiles, per series by local stack id, then by stack into `total`: raw
- * profiles for the raw edges of the range, rollup rows for its rolled-up hours and days (each part cut to the
- * partition's day).
+ * profiles for the raw edges of the range, rollup rows for its rolled-up hours and days.
  */
-static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct store_regions *rg,
+static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct merge_range *m,
 		     struct stack_sums *total, struct err *e)
 {
 	struct local_sums local = { 0 };
-	sqlite3_stmt *raw = NULL, *rolled = NULL, *ref = NULL;
+	sqlite3_stmt *raw = NULL, *rolled = NULL, *ref = NULL, *span = NULL;
 	int64_t d0 = day * STORE_DAY_NS, d1 = d0 + STORE_DAY_NS;
 	int ret = -1;
 
@@ -482,16 +509,22 @@ static int merge_day(struct sq_reader *r, sqlite3 *db, int64_t day, const struct
 	    sqlite3_prepare_v2(db, "SELECT data FROM rollups WHERE series = ? AND bucket >= ? AND bucket < ?"
 				   " AND level = ?", -1, &rolled, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT local, stack FROM stack_ref WHERE series = ? ORDER BY local", -1, &ref,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT first_ns, last_ns FROM pseries WHERE series = ?", -1, &span,
 			       NULL) != SQLITE_OK) {
 		sq_err(db, "reading a partition", e);
 		goto out;
 	}
 	for (size_t i = 0; i < r->n; i++) {
-		for (int k = 0; k < rg->n; k++) {
-			const struct store_region *g = &rg->part[k];
+		struct store_regions rg;
+		int64_t first, last;
+
+		series_span(span, r->v[i].id, &first, &last);
+		series_regions(m, d0, d1, first, last, &rg);
+		for (int k = 0; k < rg.n; k++) {
+			const struct store_region *g = &rg.part[k];
 			sqlite3_stmt *st = g->level ? rolled : raw;
-			struct store_query part = { .from_ns = g->from > d0 ? g->from : d0,
-						    .until_ns = g->until < d1 ? g->until : d1 };
+			struct store_query part = { .from_ns = g->from, .until_ns = g->until };
 
 			if (part.from_ns >= part.until_ns)
 				continue;
@@ -516,17 +549,19 @@ out:
 	sqlite3_finalize(raw);
 	sqlite3_finalize(rolled);
 	sqlite3_finalize(ref);
+	sqlite3_finalize(span);
 	local_release(&local);
 	return ret;
 }
 
-static int emit_sums(struct sq_reader *r, const struct store_sums *total, int64_t max_nodes, struct profile *out,
+static int emit_sums(struct sq_reader *r, struct stack_sums *sums, int64_t max_nodes, struct profile *out,
 		     struct err *e)
 {
+	struct store_sums list = STORE_SUMS_INIT;
 	struct sq_rebuild b;
 	int ret = -1;
 
-	if (!total->n)
+	if (!sums->v && !sums->late.n)
 		return 0;
 	if (sq_rebuild_init(&b, r->s, r->meta, r->tenant_id, out, e))
 		goto out;
@@ -535,24 +570,28 @@ static int emit_sums(struct sq_reader *r, const struct store_sums *total, int64_
 	sqlite3_exec(r->meta, "BEGIN", NULL, NULL, NULL);
 	/* Few stacks are rebuilt whole (the graph truncates them): the truncated rebuild's arrays over the node
 	 * table would cost more in page faults than it saves. */
-	if (max_nodes > 0 && total->n * 16 >= b.cache->n) {
-		ret = sq_rebuild_truncated(&b, total, max_nodes, e);
+	if (max_nodes > 0 && !sums->v && sums->late.n * 16 >= b.cache->n)
+		stack_densify(sums);
+	if (max_nodes > 0 && sums->v) {
+		ret = sq_rebuild_truncated(&b, &sums->v, &sums->n, &sums->late, max_nodes, e);
 		goto out;
 	}
-	for (size_t i = 0; i < total->n; i++) {
+	stack_take(sums, &list);
+	for (size_t i = 0; i < list.n; i++) {
 		uint32_t node;
 
-		if (!total->v[i])
+		if (!list.v[i])
 			continue;
-		if (sq_rebuild_stack(&b, total->ids[i], &node, e))
+		if (sq_rebuild_stack(&b, list.ids[i], &node, e))
 			goto out;
-		profile_add_sample1(out, node, 0, total->v[i]);
+		profile_add_sample1(out, node, 0, list.v[i]);
 	}
 	ret = 0;
 out:
 	if (!sqlite3_get_autocommit(r->meta))
 		sqlite3_exec(r->meta, "COMMIT", NULL, NULL, NULL);
 	sq_rebuild_release(&b);
+	store_sums_release(&list);
 	return ret;
 }
 
@@ -560,10 +599,8 @@ int sq_select_merge_graph(struct store *st, const struct store_query *q, int64_t
 			  struct err *e)
 {
 	struct sq_reader r;
-	struct store_sums total = STORE_SUMS_INIT;
 	struct stack_sums sums = { 0 };
-	struct store_regions rg;
-	int64_t hour_until, day_until;
+	struct merge_range m = { q->from_ns, q->until_ns, 0, 0 };
 	int ret = -1;
 
 	if (!q->profile_type)
@@ -577,9 +614,8 @@ int sq_select_merge_graph(struct store *st, const struct store_query *q, int64_t
 		goto out;
 	}
 	/* The watermarks before the partitions: a partition holds its rollups before the watermarks move. */
-	if (sq_read_watermarks(r.meta, &hour_until, &day_until, e))
+	if (sq_read_watermarks(r.meta, &m.hour_until, &m.day_until, e))
 		goto out;
-	store_split_range(q->from_ns, q->until_ns, hour_until, day_until, &rg);
 	if (sq_nodes_refresh(&r.s->cache, r.meta, e))
 		goto out;
 	pthread_rwlock_rdlock(&r.s->cache.lock);
@@ -593,17 +629,15 @@ int sq_select_merge_graph(struct store *st, const struct store_query *q, int64_t
 			continue;
 		/* One read snapshot per partition, as for the node lookups below. */
 		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-		rc = merge_day(&r, db, r.days[d], &rg, &sums, e);
+		rc = merge_day(&r, db, r.days[d], &m, &sums, e);
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		sqlite3_close(db);
 		if (rc)
 			goto out;
 	}
-	stack_take(&sums, &total);
-	ret = emit_sums(&r, &total, max_nodes, out, e);
+	ret = emit_sums(&r, &sums, max_nodes, out, e);
 out:
 	stack_sums_release(&sums);
-	store_sums_release(&total);
 	sq_reader_release(&r);
 	return ret;
 }

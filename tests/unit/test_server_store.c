@@ -239,6 +239,109 @@ static void test_labels_series_and_totals(void **state)
 	rm_store(s);
 }
 
+/* What add_group prints for series k of test_totals_both_ways over [from, until) by `step`: Pyroscope's boundary
+ * rule (a profile counts at the first step boundary at or after its time), from the values as ingested. */
+#define TB_SERIES 16
+#define TB_PROFILES 10
+static int64_t tb_value(int k, int j)
+{
+	return (k * 7 + j) % TB_PROFILES + 1;
+}
+
+static void tb_expect(struct buf *out, int k, int64_t t, int64_t from, int64_t until, int64_t step, bool grouped)
+{
+	int64_t sums[TB_PROFILES + 2] = { 0 };
+	int64_t top = 0;
+
+	for (int j = 0; j < TB_PROFILES; j++) {
+		int64_t at = t + j * 10 * SEC, idx;
+
+		if (at < from || at >= until)
+			continue;
+		idx = store_step_index(at, from, step);
+		sums[idx] += tb_value(k, j);
+		top = idx + 1 > top ? idx + 1 : top;
+	}
+	if (!top)
+		return;
+	if (grouped)
+		buf_addf(out, "service_name=s%02d ", k);
+	for (int64_t i = 0; i < top; i++)
+		if (sums[i])
+			buf_addf(out, "%lld:%lld ", (long long)((from + i * step) / SEC % 1000), (long long)sums[i]);
+	buf_adds(out, "\n");
+}
+
+/*
+ * Totals over time read a partition profile by profile through the series index (a few series of many) or in
+ * one pass over all its profiles (most of them): both give the totals as ingested, per series and grouped, over
+ * the whole range and a cut one.
+ */
+static void test_totals_both_ways(void **state)
+{
+	struct store *s = open_store(0, 0);
+	int64_t t = ((int64_t)time(NULL) / 1000 * 1000) * SEC;
+	const int64_t ranges[][2] = { { t, t + 100 * SEC }, { t + 25 * SEC, t + 75 * SEC }, { t - 1, t + 91 * SEC } };
+	struct label_pair labels[TB_SERIES][1];
+	struct store_write w[TB_SERIES * TB_PROFILES];
+	struct profile *p[TB_PROFILES];
+	char names[TB_SERIES][16];
+	const char *by[] = { "service_name" };
+	struct buf got = BUF_INIT, want = BUF_INIT, text = BUF_INIT;
+	struct err e = ERR_INIT;
+
+	for (int j = 0; j < TB_PROFILES; j++) {
+		buf_reset(&text);
+		buf_addf(&text, "a;b %d\n", j + 1);
+		p[j] = folded(text.buf);
+	}
+	for (int k = 0; k < TB_SERIES; k++) {
+		snprintf(names[k], sizeof(names[k]), "s%02d", k); /* groups come in their names' order */
+		labels[k][0] = (struct label_pair){ "service_name", names[k] };
+	}
+	/* as a fleet stores them: every series' profile of a step beside the others' */
+	for (int j = 0; j < TB_PROFILES; j++)
+		for (int k = 0; k < TB_SERIES; k++)
+			w[j * TB_SERIES + k] = (struct store_write){ .tenant = "", .profile_type = PTYPE,
+								     .labels = labels[k], .nlabels = 1,
+								     .from_ns = t + j * 10 * SEC,
+								     .until_ns = t + (j + 1) * 10 * SEC,
+								     .prof = p[tb_value(k, j) - 1] };
+	if (store_ingest(s, w, TB_SERIES * TB_PROFILES, &e))
+		fail_msg("%s", e.msg);
+	for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++) {
+		struct store_query q = { "", PTYPE, NULL, ranges[r][0], ranges[r][1] };
+
+		for (int k = 0; k < TB_SERIES; k++) {
+			struct selector sel;
+
+			buf_reset(&text);
+			buf_addf(&text, "{service_name=\"%s\"}", names[k]);
+			sel = sel_of(text.buf);
+			q.sel = &sel;
+			buf_reset(&got);
+			buf_reset(&want);
+			assert_int_equal(store_select_series(s, &q, NULL, 0, 30 * SEC, add_group, &got, &e), 0);
+			tb_expect(&want, k, t, q.from_ns, q.until_ns, 30 * SEC, false);
+			assert_string_equal(got.buf, want.buf);
+			selector_free(&sel);
+		}
+		q.sel = NULL;
+		buf_reset(&got);
+		buf_reset(&want);
+		assert_int_equal(store_select_series(s, &q, by, 1, 30 * SEC, add_group, &got, &e), 0);
+		for (int k = 0; k < TB_SERIES; k++)
+			tb_expect(&want, k, t, q.from_ns, q.until_ns, 30 * SEC, true);
+		assert_string_equal(got.buf, want.buf);
+	}
+	for (int j = 0; j < TB_PROFILES; j++)
+		profile_free(p[j]);
+	buf_release(&got);
+	buf_release(&want);
+	buf_release(&text);
+	rm_store(s);
+}
+
 struct listing {
 	char ids[8][40];
 	int64_t from[8], total[8];
@@ -415,6 +518,8 @@ static char *rollup_answers(struct store *s, int64_t base)
 		{ base, base + h },	    { base, base + 2 * d },	{ base + 15 * SEC, base + h },
 		{ base + 15 * SEC, base + d + h }, { base + h, base + 2 * d }, { base - h, base + 4 * d },
 		{ base + d, base + 3 * d }, { base + 7 * h + 5 * SEC, base + d + 3 * h + 20 * SEC },
+		/* past the last profile of day 0 (at 23:00) but not to its end: read as the whole day */
+		{ base - h, base + d - 600 * SEC }, { base + 30 * SEC, base + d - 600 * SEC },
 	};
 	struct buf out = BUF_INIT;
 
@@ -442,7 +547,8 @@ static void fill_rollup_world(struct store *s, int64_t base, const struct profil
 /*
  * Rollups answer exactly what the raw profiles answer (a store that was never compacted is the reference),
  * late profiles join them, and they are really read: after compaction, damaging the raw rows of a rolled-up
- * day does not change a merge over its whole hours, while a merge with a raw edge in that day fails.
+ * day does not change a merge over its whole hours (or over a range that holds all the day's profiles, widened
+ * to the whole day), while a merge with a raw edge in that day fails.
  */
 static void test_rollups(void **state)
 {
@@ -450,7 +556,7 @@ static void test_rollups(void **state)
 	struct profile *a = folded("main;work;leaf 3\nmain;idle 2\n"), *b = folded("main;work 1\nmain;other;x 4\n");
 	struct store *s = open_store(0, 0), *ref;
 	char s_dir[64], *want, *got, *path;
-	struct store_query q = { "", PTYPE, NULL, base + 15 * SEC, base + 86400 * SEC };
+	struct store_query q = { "", PTYPE, NULL, base + 45 * SEC, base + 86400 * SEC };
 	struct profile *p;
 	struct err e = ERR_INIT;
 	sqlite3 *db;
@@ -470,9 +576,11 @@ static void test_rollups(void **state)
 	free(got);
 	free(want);
 
-	/* A late profile in a rolled-up hour and day. */
-	ingest(s, "", api_prod, 2, base + 40 * SEC, a);
-	ingest(ref, "", api_prod, 2, base + 40 * SEC, a);
+	/* Late profiles in a rolled-up hour and day. */
+	for (int k = 0; k < 2; k++) {
+		ingest(s, "", api_prod, 2, base + (40 + k * 10) * SEC, a);
+		ingest(ref, "", api_prod, 2, base + (40 + k * 10) * SEC, a);
+	}
 	want = rollup_answers(ref, base);
 	got = rollup_answers(s, base);
 	assert_string_equal(got, want);
@@ -486,11 +594,17 @@ static void test_rollups(void **state)
 	assert_int_equal(sqlite3_exec(db, "UPDATE profiles SET data = x'05ff'", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	free(path);
-	got = merged(s, "", "{}", base, base + 2 * 86400 * SEC);
-	want = merged(ref, "", "{}", base, base + 2 * 86400 * SEC);
-	assert_string_equal(got, want);
-	free(got);
-	free(want);
+	for (int k = 0; k < 2; k++) {
+		/* whole days, and a range that holds all of day 0's data without reaching its end */
+		int64_t until = k ? base + 86400 * SEC - 600 * SEC : base + 2 * 86400 * SEC;
+
+		got = merged(s, "", "{}", base - 3600 * SEC, until);
+		want = merged(ref, "", "{}", base - 3600 * SEC, until);
+		assert_string_equal(got, want);
+		free(got);
+		free(want);
+	}
+	/* the raw edge [45 s, 1 h) holds the late profile at 50 s of a series with one before it, at 40 s */
 	p = profile_new(0);
 	assert_int_equal(store_select_merge(s, &q, p, &e), -1);
 	assert_non_null(strstr(e.msg, "damaged"));
@@ -662,6 +776,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_and_selectors),
 		cmocka_unit_test(test_labels_series_and_totals),
+		cmocka_unit_test(test_totals_both_ways),
 		cmocka_unit_test(test_list_and_get),
 		cmocka_unit_test(test_concurrent_writers),
 		cmocka_unit_test(test_limits_and_retention),
