@@ -66,12 +66,13 @@ static int parse_retention(const char *s, int64_t *out, struct err *e)
 }
 
 /*
- * Runs until SIGINT or SIGTERM: every minute, compaction (rollups of the hours that have settled, so that long
- * queries read pre-merged data); at start and every hour, retention.
+ * Runs until SIGINT or SIGTERM: every 10 s, compaction (rollups of the hours that have settled, so that long
+ * queries read pre-merged data; when there is none to do, a look at the watermarks: a backfill's last hours are
+ * rolled up within seconds of settling, not up to a minute later); at start and every hour, retention.
  */
 static void serve_loop(struct store *store, const sigset_t *stop)
 {
-	struct timespec minute = { 60, 0 };
+	struct timespec tick = { 10, 0 };
 	struct err e = ERR_INIT;
 	int64_t next_retention = 0;
 
@@ -95,7 +96,7 @@ static void serve_loop(struct store *store, const sigset_t *stop)
 		}
 		if (store_compact(store, wall_ns, &e) < 0)
 			warning_msg("compaction: %s", e.msg);
-		sig = sigtimedwait(stop, NULL, &minute);
+		sig = sigtimedwait(stop, NULL, &tick);
 		if (sig == SIGINT || sig == SIGTERM)
 			return;
 		if (sig < 0 && errno != EAGAIN && errno != EINTR)
