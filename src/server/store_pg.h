@@ -21,6 +21,7 @@
 #include "server/store_impl.h"
 
 #define POOL_MAX 8
+#define PREPARED_MAX (2 * POOL_MAX)
 #define DAY_NS 86400000000000LL
 #define HOUR_NS 3600000000000LL
 #define CACHE_MAX (1u << 21) /* entries per cache before it is emptied */
@@ -66,6 +67,8 @@ struct pg_store {
 	struct pg_group_req *group_head;
 	int group_writers;
 
+	int prepared[PREPARED_MAX]; /* backends (pids) that have the ingest statements (store_pg_ingest.c) */
+	int nprepared;
 	struct u64map written;      /* keys of rows this process knows are in the database */
 	struct u64map written_old;  /* the generation before (store_pg.c) */
 	struct u64map stack_parent; /* key(tenant, stack) -> parent stack id */

@@ -56,13 +56,110 @@ static int pipe_finish(PGconn *c, int rc, struct err *e)
 	return rc;
 }
 
-/* Whether the last failure is one a retry may cure: deadlock, serialization failure, a dropped partition. */
+/* Whether the last failure is one a retry may cure: deadlock, serialization failure, a dropped partition, a
+ * backend that does not have the statements this process thought it had (a reused pid). */
 static bool retryable(const struct err *e)
 {
 	return strstr(e->msg, "deadlock") || strstr(e->msg, "could not serialize") ||
-	       strstr(e->msg, "no partition of relation");
+	       strstr(e->msg, "no partition of relation") || strstr(e->msg, "prepared statement");
 }
 
+
+/*
+ * The statements of an ingest transaction, prepared once per connection (by its backend's pid, which changes
+ * when libpq reconnects): parsing and planning them on every transaction was half of PostgreSQL's CPU.
+ */
+enum { ST_LOCK, ST_FRAMES, ST_STACKS, ST_DAYS, ST_SERIES, ST_PROFILES, ST_NR };
+
+static const struct {
+	const char *name, *sql;
+	int nparams;
+} stmts[ST_NR] = {
+	/* The rollup watermarks, locked against compaction before anything is written (store_pg_rollup.c). */
+	[ST_LOCK] = { "kiln_lock", "SELECT 1 FROM kiln_compaction WHERE tenant = $1 FOR SHARE", 1 },
+	[ST_FRAMES] = { "kiln_frames",
+			"INSERT INTO kiln_frames (tenant, id, name, file, line, module, kind, addr)"
+			" SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[],"
+			" $7::int[], $8::bigint[]) ON CONFLICT DO NOTHING", 8 },
+	[ST_STACKS] = { "kiln_stacks",
+			"INSERT INTO kiln_stacks (tenant, id, frames)"
+			" SELECT $1, * FROM unnest($2::bigint[], $3::bytea[]) ON CONFLICT DO NOTHING", 3 },
+	[ST_DAYS] = { "kiln_days",
+		      "INSERT INTO kiln_series_days (tenant, day, series)"
+		      " SELECT $1, * FROM unnest($2::int[], $3::bigint[]) ON CONFLICT DO NOTHING", 3 },
+	[ST_SERIES] = { "kiln_series",
+			"INSERT INTO kiln_series (tenant, id, profile_type, labels) VALUES ($1, $2, $3, $4)"
+			" ON CONFLICT DO NOTHING", 4 },
+	/* See insert_profiles(). */
+	[ST_PROFILES] = { "kiln_profiles",
+			  "WITH p AS (INSERT INTO kiln_profiles (tenant, id, series, from_ns, until_ns, total, data)"
+			  " SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],"
+			  " $7::bytea[]) RETURNING series, from_ns, total, data)"
+			  " INSERT INTO kiln_rollups (tenant, series, level, bucket, profiles, total, data)"
+			  " SELECT $1, p.series, v.level, v.bucket, 1, p.total, p.data"
+			  " FROM p JOIN kiln_compaction w ON w.tenant = $1, LATERAL (VALUES"
+			  " (1, p.from_ns - p.from_ns % $8::bigint), (2, p.from_ns - p.from_ns % $9::bigint))"
+			  " v (level, bucket) WHERE p.from_ns < CASE v.level WHEN 1 THEN w.hour_until ELSE w.day_until END",
+			  9 },
+};
+
+static int send_stmt(PGconn *c, int st, const char *const *vals, const int *lens, const int *bin, struct err *e)
+{
+	if (PQsendQueryPrepared(c, stmts[st].name, stmts[st].nparams, vals, lens, bin, 0))
+		return 0;
+	err_set(e, "PostgreSQL: %s", PQerrorMessage(c));
+	one_line(e);
+	return -1;
+}
+
+/* Whether the statements are prepared on `c`'s backend; with the cache lock held. */
+static bool prepared_on(const struct pg_store *s, int pid)
+{
+	for (int i = 0; i < s->nprepared; i++)
+		if (s->prepared[i] == pid)
+			return true;
+	return false;
+}
+
+/*
+ * Sends (in the pipeline) what prepares the statements unless `c`'s backend has them. DEALLOCATE ALL first:
+ * a pipeline that failed after its prepares left some of them behind. `*pid` is the backend to remember once
+ * the transaction succeeded, 0 when there is none to.
+ */
+static int send_prepares(struct pg_store *s, PGconn *c, int *pid, struct err *e)
+{
+	bool have;
+
+	*pid = PQbackendPID(c);
+	pthread_mutex_lock(&s->cache_lock);
+	have = prepared_on(s, *pid);
+	pthread_mutex_unlock(&s->cache_lock);
+	if (have) {
+		*pid = 0;
+		return 0;
+	}
+	if (pg_send(c, "DEALLOCATE ALL", 0, NULL, NULL, NULL, e))
+		return -1;
+	for (int i = 0; i < ST_NR; i++)
+		if (!PQsendPrepare(c, stmts[i].name, stmts[i].sql, stmts[i].nparams, NULL)) {
+			err_set(e, "PostgreSQL: %s", PQerrorMessage(c));
+			one_line(e);
+			return -1;
+		}
+	return 0;
+}
+
+static void remember_prepared(struct pg_store *s, int pid)
+{
+	if (!pid)
+		return;
+	pthread_mutex_lock(&s->cache_lock);
+	/* Backends of connections since closed stay listed: drop the oldest when full. */
+	if (s->nprepared == PREPARED_MAX)
+		memmove(s->prepared, s->prepared + 1, sizeof(*s->prepared) * --s->nprepared);
+	s->prepared[s->nprepared++] = pid;
+	pthread_mutex_unlock(&s->cache_lock);
+}
 
 /*
  * Whether this process knows a row is in the database; with the cache lock held. The cache keeps two
@@ -249,11 +346,7 @@ static int insert_frames(PGconn *c, const char *tenant, struct batch *b, struct 
 		buf_addch(&col[k], '}');
 	const char *v[] = { tenant, col[0].buf, col[1].buf, col[2].buf, col[3].buf, col[4].buf, col[5].buf, col[6].buf };
 
-	rc = pg_send(c,
-		    "INSERT INTO kiln_frames (tenant, id, name, file, line, module, kind, addr)"
-		    " SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[],"
-		    " $7::int[], $8::bigint[]) ON CONFLICT DO NOTHING",
-		    8, v, NULL, NULL, e);
+	rc = send_stmt(c, ST_FRAMES, v, NULL, NULL, e);
 	for (int k = 0; k < 7; k++)
 		buf_release(&col[k]);
 	return rc;
@@ -372,10 +465,7 @@ static int insert_stacks(PGconn *c, const char *tenant, struct batch *b, const s
 		const char *v[] = { tenant, ids.b.buf, paths.b.buf };
 		int lens[] = { 0, arr_len(&ids), arr_len(&paths) }, bin[] = { 0, 1, 1 };
 
-		rc = pg_send(c,
-			     "INSERT INTO kiln_stacks (tenant, id, frames)"
-			     " SELECT $1, * FROM unnest($2::bigint[], $3::bytea[]) ON CONFLICT DO NOTHING",
-			     3, v, lens, bin, e);
+		rc = send_stmt(c, ST_STACKS, v, lens, bin, e);
 	}
 out:
 	for (size_t i = 0; i < n; i++)
@@ -412,10 +502,7 @@ static int insert_days(PGconn *c, const char *tenant, struct batch *b, struct er
 	buf_addch(&days, '}'), buf_addch(&series, '}');
 	const char *v[] = { tenant, days.buf, series.buf };
 
-	rc = pg_send(c,
-		     "INSERT INTO kiln_series_days (tenant, day, series)"
-		     " SELECT $1, * FROM unnest($2::int[], $3::bigint[]) ON CONFLICT DO NOTHING",
-		     3, v, NULL, NULL, e);
+	rc = send_stmt(c, ST_DAYS, v, NULL, NULL, e);
 	buf_release(&days), buf_release(&series);
 	return rc;
 }
@@ -426,10 +513,7 @@ static int insert_series(PGconn *c, const struct store_enc *enc, struct err *e)
 	const char *v[] = { enc->tenant, id, enc->profile_type, enc->labels_key };
 
 	snprintf(id, sizeof(id), "%lld", (long long)enc->series_id);
-	return pg_send(c,
-		       "INSERT INTO kiln_series (tenant, id, profile_type, labels) VALUES ($1, $2, $3, $4)"
-		       " ON CONFLICT DO NOTHING",
-		       4, v, NULL, NULL, e);
+	return send_stmt(c, ST_SERIES, v, NULL, NULL, e);
 }
 
 /*
@@ -466,16 +550,7 @@ static int insert_profiles(PGconn *c, const char *tenant, const struct store_enc
 
 		snprintf(hour, sizeof(hour), "%lld", (long long)HOUR_NS);
 		snprintf(day, sizeof(day), "%lld", (long long)DAY_NS);
-		rc = pg_send(c,
-			     "WITH p AS (INSERT INTO kiln_profiles (tenant, id, series, from_ns, until_ns, total, data)"
-			     " SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],"
-			     " $7::bytea[]) RETURNING series, from_ns, total, data)"
-			     " INSERT INTO kiln_rollups (tenant, series, level, bucket, profiles, total, data)"
-			     " SELECT $1, p.series, v.level, v.bucket, 1, p.total, p.data"
-			     " FROM p JOIN kiln_compaction w ON w.tenant = $1, LATERAL (VALUES"
-			     " (1, p.from_ns - p.from_ns % $8::bigint), (2, p.from_ns - p.from_ns % $9::bigint)) v (level, bucket)"
-			     " WHERE p.from_ns < CASE v.level WHEN 1 THEN w.hour_until ELSE w.day_until END",
-			     9, v, lens, bin, e);
+		rc = send_stmt(c, ST_PROFILES, v, lens, bin, e);
 	}
 	buf_release(&ids.b), buf_release(&series.b), buf_release(&from.b);
 	buf_release(&until.b), buf_release(&total.b), buf_release(&data.b);
@@ -523,7 +598,7 @@ static int ingest_once(struct pg_store *s, PGconn *c, const struct store_write *
 	bool *new_series = xcalloc(n ? n : 1, sizeof(*new_series));
 	size_t nnew = 0, nenc = 0;
 	const char *tenant = n && w[0].tenant ? w[0].tenant : "";
-	int rc = -1;
+	int rc = -1, pid = 0;
 
 	for (; nenc < n; nenc++) {
 		if (w[nenc].from_ns < 0) {
@@ -565,9 +640,8 @@ static int ingest_once(struct pg_store *s, PGconn *c, const struct store_write *
 		rc = -1;
 		goto out;
 	}
-	rc = pg_send(c, "BEGIN", 0, NULL, NULL, NULL, e) ||
-	     (n && (pg_send(c, "SELECT 1 FROM kiln_compaction WHERE tenant = $1 FOR SHARE", 1,
-			    (const char *const[]){ tenant }, NULL, NULL, e) ||
+	rc = send_prepares(s, c, &pid, e) || pg_send(c, "BEGIN", 0, NULL, NULL, NULL, e) ||
+	     (n && (send_stmt(c, ST_LOCK, (const char *const[]){ tenant }, NULL, NULL, e) ||
 		    insert_frames(c, tenant, &b, e) || insert_stacks(c, tenant, &b, enc, n, e) ||
 		    insert_days(c, tenant, &b, e)));
 	for (size_t i = 0; !rc && i < n; i++)
@@ -579,6 +653,7 @@ static int ingest_once(struct pg_store *s, PGconn *c, const struct store_write *
 		goto out;
 	}
 
+	remember_prepared(s, pid);
 	/* Durable: only now may the cache say these rows exist. */
 	pthread_mutex_lock(&s->cache_lock);
 	{
@@ -624,6 +699,9 @@ int pg_ingest_batch(struct pg_store *s, const struct store_write *w, size_t n, s
 		if (!rc || !retryable(e))
 			break;
 		forget_partitions(s);
+		pthread_mutex_lock(&s->cache_lock);
+		s->nprepared = 0;
+		pthread_mutex_unlock(&s->cache_lock);
 	}
 	pool_put(s, c);
 	return rc;
