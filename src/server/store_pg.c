@@ -291,8 +291,10 @@ struct store *store_pg_open(const struct store_opts *o, struct err *e)
 		return NULL;
 	}
 	pool_put(s, c);
-	/* A replica that cannot be reached now is an error now, not at the first query. */
-	if (s->reads != &s->primary && !(c = read_get(s, e))) {
+	/* A replica that cannot be reached now is an error now, not at the first query; so is one of other tables
+	 * (another database than the primary's). */
+	if (s->reads != &s->primary && (!(c = read_get(s, e)) || check_version(c, e))) {
+		pool_put(s, c);
 		pg_close(&s->base);
 		return NULL;
 	}

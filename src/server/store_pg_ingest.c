@@ -284,16 +284,22 @@ static int cmp_stack(const void *a, const void *b)
 /*
  * The frame and stack rows of encoded write `i` that the database may not have yet. A stack row is one per
  * stack a profile holds samples of (its pairs), not per node of the trie: a fleet's stacks share their
- * prefixes, and a row per node made every new stack several B-tree inserts at random places.
+ * prefixes, and a row per node made every new stack several B-tree inserts at random places. Frames are looked
+ * at only when a stack is new: a stored stack's frames were stored with it (by whichever writer), and rows of
+ * frames and stacks are never deleted, so a steady fleet's profile costs no frame lookups.
  */
 static void batch_rows(struct pg_store *s, struct batch *b, uint64_t tk, const struct store_enc *enc, size_t i)
 {
-	for (size_t k = 0; k < enc->nframes; k++)
-		if (need_row(s, b, row_key(tk, ROW_FRAME, (uint64_t)enc->frames[k].id)))
-			PUSH(b->frames, b->frames_nr, b->frames_alloc, &enc->frames[k]);
+	size_t had = b->stacks_nr;
+
 	for (size_t k = 0; k < enc->npairs; k++)
 		if (need_row(s, b, row_key(tk, ROW_STACK, (uint64_t)enc->pairs[k].stack)))
 			PUSH(b->stacks, b->stacks_nr, b->stacks_alloc, ((struct new_stack){ enc->pairs[k].stack, i }));
+	if (b->stacks_nr == had)
+		return;
+	for (size_t k = 0; k < enc->nframes; k++)
+		if (need_row(s, b, row_key(tk, ROW_FRAME, (uint64_t)enc->frames[k].id)))
+			PUSH(b->frames, b->frames_nr, b->frames_alloc, &enc->frames[k]);
 }
 
 /* The packed (stack, value) vector of an encoded write. */
