@@ -192,8 +192,8 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS kiln_compaction (tenant text PRIMARY KEY, hour_until bigint NOT NULL DEFAULT 0,"
 	" day_until bigint NOT NULL DEFAULT 0);";
 
-/* Refuses a database whose kiln tables are of another schema version; an empty one is fine. */
-static int check_version(PGconn *c, struct err *e)
+/* Refuses a database whose kiln tables are of another schema version; an empty one is fine (`*have` 0). */
+static int check_version(PGconn *c, int *have, struct err *e)
 {
 	PGresult *r = run(c, "SELECT to_regclass('kiln_schema') IS NOT NULL, to_regclass('kiln_stacks') IS NOT NULL",
 			  0, NULL, NULL, NULL, 0, e);
@@ -211,6 +211,8 @@ static int check_version(PGconn *c, struct err *e)
 		v = 1; /* version 1 had no kiln_schema */
 	}
 	PQclear(r);
+	if (have)
+		*have = v;
 	if (v && v != SCHEMA_VERSION)
 		return err_set(e, "the PostgreSQL database holds kiln tables of schema version %d, this kiln needs %d"
 			       " (there is no migration: use a new database)", v, SCHEMA_VERSION);
@@ -221,11 +223,16 @@ static int create_schema(PGconn *c, struct err *e)
 {
 	char lock[64];
 	const char *v[] = { lock };
+	int have = 0;
 
 	snprintf(lock, sizeof(lock), "%d", SCHEMA_LOCK);
 	if (run_ok(c, "BEGIN", 0, NULL, e) || run_ok(c, "SELECT pg_advisory_xact_lock($1::int, 0)", 1, v, e) ||
-	    check_version(c, e))
+	    check_version(c, &have, e))
 		goto fail;
+	/* The tables and kiln_schema's row are created in one transaction: with the row, they are all there. Their
+	 * CREATE INDEX IF NOT EXISTS would still lock the tables, and deadlock with servers already ingesting. */
+	if (have)
+		return run_ok(c, "COMMIT", 0, NULL, e);
 	PGresult *r = PQexec(c, schema_sql);
 
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -285,7 +292,7 @@ struct store *store_pg_open(const struct store_opts *o, struct err *e)
 	strtab_intern(&s->strings, "", 0);
 
 	c = pool_get(s, e);
-	if (!c || (s->read_only ? check_version(c, e) : create_schema(c, e))) {
+	if (!c || (s->read_only ? check_version(c, NULL, e) : create_schema(c, e))) {
 		pool_put(s, c);
 		pg_close(&s->base);
 		return NULL;
@@ -293,7 +300,7 @@ struct store *store_pg_open(const struct store_opts *o, struct err *e)
 	pool_put(s, c);
 	/* A replica that cannot be reached now is an error now, not at the first query; so is one of other tables
 	 * (another database than the primary's). */
-	if (s->reads != &s->primary && (!(c = read_get(s, e)) || check_version(c, e))) {
+	if (s->reads != &s->primary && (!(c = read_get(s, e)) || check_version(c, NULL, e))) {
 		pool_put(s, c);
 		pg_close(&s->base);
 		return NULL;
