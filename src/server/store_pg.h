@@ -1,7 +1,7 @@
 /*
- * The PostgreSQL backend's insides, shared by its files: store_pg.c (connections, schema, caches, ingest),
- * store_pg_read.c (merges, single profiles), store_pg_list.c (listings, totals over time), store_pg_rollup.c and
- * store_pg_maint.c (retention, statistics). See store_pg.c for the design.
+ * The PostgreSQL backend's insides, shared by its files: store_pg.c (connections, schema, caches),
+ * store_pg_ingest.c (the writing half), store_pg_read.c (merges, single profiles), store_pg_list.c (listings,
+ * totals over time), store_pg_rollup.c and store_pg_maint.c (retention, statistics). See store_pg.c for the design.
  */
 #ifndef KILN_SERVER_STORE_PG_H
 #define KILN_SERVER_STORE_PG_H
@@ -21,6 +21,7 @@
 #include "server/store_impl.h"
 
 #define POOL_MAX 8
+#define PREPARED_MAX (2 * POOL_MAX)
 #define DAY_NS 86400000000000LL
 #define HOUR_NS 3600000000000LL
 #define CACHE_MAX (1u << 21) /* entries per cache before it is emptied */
@@ -66,6 +67,8 @@ struct pg_store {
 	struct pg_group_req *group_head;
 	int group_writers;
 
+	int prepared[PREPARED_MAX]; /* backends (pids) that have the ingest statements (store_pg_ingest.c) */
+	int nprepared;
 	struct u64map written;      /* keys of rows this process knows are in the database */
 	struct u64map written_old;  /* the generation before (store_pg.c) */
 	struct u64map stack_parent; /* key(tenant, stack) -> parent stack id */
@@ -161,7 +164,7 @@ static inline int32_t field_i32(const PGresult *r, int row, int col)
 }
 
 
-/* store_pg.c: the pool, statements, caches, and the writing half. */
+/* store_pg.c: the pool, statements, schema and caches. */
 /* A connection to the primary (pool_get) or to where queries go (read_get); give either back with pool_put. */
 PGconn *pool_get(struct pg_store *s, struct err *e);
 PGconn *read_get(struct pg_store *s, struct err *e);
@@ -179,6 +182,7 @@ void caches_bound(struct pg_store *s);
 void forget_partitions(struct pg_store *s);
 extern const struct store_backend store_pg_backend;
 void pg_close(struct store *h);
+/* store_pg_ingest.c */
 /* Stores writes of one tenant in one transaction (retried on deadlocks and dropped partitions). */
 int pg_ingest_batch(struct pg_store *s, const struct store_write *w, size_t n, struct err *e);
 /* store_pg_commit.c: the backend's ingest, requests that arrive together committed together. */
@@ -236,10 +240,6 @@ int pg_list_profiles(struct store *h, const struct store_query *q, size_t limit,
 /* store_pg_rollup.c (the range is split by store_split_range()). */
 /* The tenant's rollup watermarks (0 when never compacted). */
 int pg_watermarks(PGconn *c, const char *tenant, int64_t *hour_until, int64_t *day_until, struct err *e);
-/* Sends (pg_send) what adds a profile to the rollups of its hour and day when they are already rolled up; the
- * transaction holds the tenant's watermark row FOR SHARE. */
-int pg_send_late(PGconn *c, const char *tenant, uint64_t series, int64_t from_ns, int64_t total,
-		 const struct buf *body, struct err *e);
 int pg_compact(struct store *h, int64_t now_ns, struct err *e);
 
 /* store_pg_maint.c */

@@ -172,11 +172,42 @@ static int acc_row(void *arg, const PGresult *r, struct err *e)
 	return 0;
 }
 
+/*
+ * Caches the nodes of stored stack `id` from its row's frame ids (root first, 8 bytes each): each node's id is
+ * the hash of its parent's and its frame's (store_encode), so one row gives the whole path, and the stack's
+ * own id is its row's. Frames the cache lacks are added to `fids` once (`asked` holds those added). With the
+ * cache lock held.
+ */
+static int cache_stack(struct pg_store *s, uint64_t tk, int64_t id, const char *frames, size_t len,
+		       struct buf *fids, size_t *nfids, struct u64map *asked, struct err *e)
+{
+	int64_t parent = 0;
+
+	if (!len || len % 8)
+		return err_set(e, "a stored stack is damaged");
+	for (size_t at = 0; at < len; at += 8) {
+		int64_t frame = (int64_t)get_be64(frames + at), key[2] = { parent, frame };
+		int64_t node = at + 8 == len ? id : store_id_of(key, sizeof(key));
+		uint64_t k = row_key(tk, ROW_STACK, (uint64_t)node);
+
+		*u64map_insert(&s->stack_parent, k, &(int){ 0 }) = (uint64_t)parent;
+		*u64map_insert(&s->stack_frame, k, &(int){ 0 }) = (uint64_t)frame;
+		int ins;
+
+		if (!u64map_find(&s->frame_index, row_key(tk, ROW_FRAME, (uint64_t)frame)) &&
+		    (u64map_insert(asked, (uint64_t)frame, &ins), ins))
+			add_array_int(fids, (uint64_t)frame, !(*nfids)++);
+		parent = node;
+	}
+	return 0;
+}
+
 /* Fetches the stacks (with all their ancestors) and frames of `want` that the cache does not hold. */
 static int fetch_stacks(struct pg_store *s, PGconn *c, const char *tenant, const struct u64map *want, struct err *e)
 {
 	uint64_t tk = tenant_key(tenant);
 	struct buf ids = BUF_INIT, fids = BUF_INIT;
+	struct u64map asked = U64MAP_INIT; /* frames in fids */
 	size_t pos = 0, nids = 0, nfids = 0;
 	uint64_t k, v;
 	PGresult *r;
@@ -196,25 +227,22 @@ static int fetch_stacks(struct pg_store *s, PGconn *c, const char *tenant, const
 	{
 		const char *w[] = { tenant, ids.buf };
 
-		r = run(c,
-			"WITH RECURSIVE r(id, parent, frame) AS (SELECT id, parent, frame FROM kiln_stacks"
-			" WHERE tenant = $1 AND id = ANY($2::bigint[]) UNION SELECT k.id, k.parent, k.frame"
-			" FROM kiln_stacks k JOIN r ON k.tenant = $1 AND k.id = r.parent) SELECT id, parent, frame FROM r",
-			2, w, NULL, NULL, 1, e);
+		r = run(c, "SELECT id, frames FROM kiln_stacks WHERE tenant = $1 AND id = ANY($2::bigint[])", 2, w, NULL,
+			NULL, 1, e);
 	}
 	if (!r)
 		goto out;
 	buf_addch(&fids, '{');
 	pthread_mutex_lock(&s->cache_lock);
 	caches_bound(s);
-	for (int i = 0; i < PQntuples(r); i++) {
-		uint64_t id = (uint64_t)field_i64(r, i, 0), frame = (uint64_t)field_i64(r, i, 2);
-		uint64_t key = row_key(tk, ROW_STACK, id);
-
-		*u64map_insert(&s->stack_parent, key, &(int){ 0 }) = (uint64_t)field_i64(r, i, 1);
-		*u64map_insert(&s->stack_frame, key, &(int){ 0 }) = frame;
-		if (!u64map_find(&s->frame_index, row_key(tk, ROW_FRAME, frame)))
-			add_array_int(&fids, frame, !nfids++);
+	rc = 0;
+	for (int i = 0; i < PQntuples(r) && !rc; i++)
+		rc = cache_stack(s, tk, field_i64(r, i, 0), PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1), &fids,
+				 &nfids, &asked, e);
+	if (rc) {
+		pthread_mutex_unlock(&s->cache_lock);
+		PQclear(r);
+		goto out;
 	}
 	pthread_mutex_unlock(&s->cache_lock);
 	buf_addch(&fids, '}');
@@ -257,6 +285,7 @@ static int fetch_stacks(struct pg_store *s, PGconn *c, const char *tenant, const
 out:
 	buf_release(&ids);
 	buf_release(&fids);
+	u64map_release(&asked);
 	return rc;
 }
 

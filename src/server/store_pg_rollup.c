@@ -56,29 +56,6 @@ static int insert_rollup(PGconn *c, const char *tenant, uint64_t series, int lev
 	return r ? 0 : -1;
 }
 
-int pg_send_late(PGconn *c, const char *tenant, uint64_t series, int64_t from_ns, int64_t total,
-		 const struct buf *body, struct err *e)
-{
-	char sid[32], hour[32], day[32], tot[32], from[32];
-	const char *v[] = { tenant, sid, hour, day, tot, body->buf, from };
-	int lens[] = { 0, 0, 0, 0, 0, (int)body->len, 0 }, bin[] = { 0, 0, 0, 0, 0, 1, 0 };
-
-	snprintf(sid, sizeof(sid), "%llu", (unsigned long long)series);
-	snprintf(hour, sizeof(hour), "%lld", (long long)store_floor_to(from_ns, HOUR_NS));
-	snprintf(day, sizeof(day), "%lld", (long long)store_floor_to(from_ns, DAY_NS));
-	snprintf(tot, sizeof(tot), "%lld", (long long)total);
-	snprintf(from, sizeof(from), "%lld", (long long)from_ns);
-	/* The watermark row is locked FOR SHARE earlier in the transaction: the values compared are the ones
-	 * compaction will see. */
-	return pg_send(c,
-		       "INSERT INTO kiln_rollups (tenant, series, level, bucket, profiles, total, data)"
-		       " SELECT $1::text, $2::bigint, v.level, v.bucket, 1, $5::bigint, $6::bytea"
-		       " FROM kiln_compaction w, (VALUES (1, $3::bigint), (2, $4::bigint)) v (level, bucket)"
-		       " WHERE w.tenant = $1::text"
-		       " AND $7::bigint < CASE v.level WHEN 1 THEN w.hour_until ELSE w.day_until END",
-		       7, v, lens, bin, e);
-}
-
 /* ---- compaction ---- */
 
 /*

@@ -1,6 +1,7 @@
 # Helpers for the kiln serve on PostgreSQL tests (t9200-t9299), sourced after lib.sh and serve_lib.sh.
 #   pg_start VAR DIR                 a throw-away cluster (scripts/pg-cluster.sh) in DIR, its URL in VAR; on
 #                                    failure reports the test skipped (77) or failed and returns 1
+#   pg_cluster VAR                   pg_start in a new directory (PGDIR), stopped and removed when the test exits
 #   pg_gen DIR NOW COUNT FIRST SEED  COUNT folded profiles, numbered from FIRST, of 4 services in 2 regions, one a
 #                                    minute from NOW-4800 s; stacks from a small pool, so that servers meet the
 #                                    same stacks at once. Line 1 of each is "NAME FROM".
@@ -18,6 +19,13 @@ pg_start() {
 	*) t_fail "the PostgreSQL cluster starts" "$(cat "$dir.why")" ;;
 	esac
 	return 1
+}
+
+pg_cluster() {
+	PGDIR=$(mktemp -d /tmp/kiln-pgt.XXXXXX)
+	chmod 755 "$PGDIR"
+	trap '"$KILN_ROOT/scripts/pg-cluster.sh" stop "$PGDIR/c"; rm -rf "$PGDIR"' EXIT
+	pg_start "$1" "$PGDIR/c"
 }
 
 pg_gen() {

@@ -9,11 +9,7 @@
 . "$(dirname "$0")/serve_lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
 
-PGDIR=$(mktemp -d /tmp/kiln-pgt.XXXXXX)
-chmod 755 "$PGDIR"
-cleanup() { "$KILN_ROOT/scripts/pg-cluster.sh" stop "$PGDIR/c"; rm -rf "$PGDIR"; }
-trap cleanup EXIT
-pg_start URL "$PGDIR/c" || exit 0
+pg_cluster URL || exit 0
 
 serve_start W1 "$KILN" --storage "$URL" --retention 0 || exit 0
 serve_start W2 "$KILN" --storage "$URL" --retention 0 || exit 0
