@@ -123,7 +123,7 @@ static struct store *open_store(const char *location, int64_t retention)
 static void put(struct store *s, const char *type, const struct label_pair *l, size_t nl, int64_t from,
 		const struct profile *p)
 {
-	struct store_write w = { "", type, l, nl, from, from + 10 * SEC, p, 0, false, 0 };
+	struct store_write w = { "", type, l, nl, from, from + 10 * SEC, p, 0, false, 0, NULL, 0 };
 	struct err e = ERR_INIT;
 
 	if (store_ingest(s, &w, 1, &e))
@@ -354,7 +354,7 @@ static void check_single(struct store *s)
 static void check_tenants(struct store *s)
 {
 	struct profile *a = make("cpu", "nanoseconds", prof_a);
-	struct store_write w = { "team-b", CPU, prod, 2, BASE + 10 * SEC, BASE + 20 * SEC, a, 0, false, 0 };
+	struct store_write w = { "team-b", CPU, prod, 2, BASE + 10 * SEC, BASE + 20 * SEC, a, 0, false, 0, NULL, 0 };
 	struct store_query q = { "team-b", CPU, NULL, BASE, BASE + DAY };
 	struct profile *out = profile_new(0);
 	struct err e = ERR_INIT;
@@ -411,7 +411,7 @@ static void *write_many(void *arg)
 		p = make("cpu", "nanoseconds", lines);
 		for (int k = 0; k < 2; k++)
 			w[k] = (struct store_write){ "", CPU, prod, 2, BASE + 2 * DAY + (i * 2 + k) * SEC,
-						     BASE + 2 * DAY + (i * 2 + k + 1) * SEC, p, 0, false, 0 };
+						     BASE + 2 * DAY + (i * 2 + k + 1) * SEC, p, 0, false, 0, NULL, 0 };
 		if (store_ingest(s, w, 2, &e)) {
 			wr->rc = -1;
 			snprintf(wr->msg, sizeof(wr->msg), "%s", e.msg);
@@ -619,7 +619,7 @@ static void *write_group(void *arg)
 		struct profile *p = make("cpu", "nanoseconds", lines);
 		/* Writer 0's profiles are all refused (before 1970): in a group with others' they must fail alone. */
 		int64_t from = g->id ? BASE + 9 * DAY + (g->id * 20 + i) * SEC : -SEC;
-		struct store_write w = { "", CPU, db, 1, from, from + SEC, p, 0, false, 0 };
+		struct store_write w = { "", CPU, db, 1, from, from + SEC, p, 0, false, 0, NULL, 0 };
 		struct err e = ERR_INIT;
 
 		if (store_ingest(g->s, &w, 1, &e))
