@@ -262,6 +262,7 @@ void pg_close(struct store *h)
 	pthread_mutex_destroy(&s->group_lock);
 	pthread_cond_destroy(&s->group_cond);
 	u64map_release(&s->written);
+	u64map_release(&s->last_write);
 	u64map_release(&s->written_old);
 	u64map_release(&s->stack_parent);
 	u64map_release(&s->stack_frame);
@@ -279,6 +280,7 @@ struct store *store_pg_open(const struct store_opts *o, struct err *e)
 	s->base.be = &store_pg_backend;
 	s->max_series = o->max_series;
 	s->retention_ns = o->retention_ns;
+	s->settle_ns = o->settle_ns;
 	s->read_only = o->read_only;
 	pool_init(&s->primary, o->location);
 	s->reads = &s->primary;

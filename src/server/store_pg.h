@@ -77,6 +77,10 @@ struct pg_store {
 	struct frame_info *frames;
 	size_t frames_nr, frames_alloc;
 	struct strtab strings;
+	/* Hour (its start) -> wall clock of this process's last write to it, while settle_ns matters (cache_lock):
+	 * an hour being backfilled is rolled up once it has settled (store_pg_rollup.c). */
+	int64_t settle_ns;
+	struct u64map last_write;
 };
 
 
@@ -241,6 +245,8 @@ int pg_list_profiles(struct store *h, const struct store_query *q, size_t limit,
 /* The tenant's rollup watermarks (0 when never compacted). */
 int pg_watermarks(PGconn *c, const char *tenant, int64_t *hour_until, int64_t *day_until, struct err *e);
 int pg_compact(struct store *h, int64_t now_ns, struct err *e);
+/* Notes a stored write to the hour of `from_ns` (for settle_ns). */
+void pg_note_write(struct pg_store *s, int64_t from_ns);
 
 /* store_pg_maint.c */
 int pg_enforce_retention(struct store *h, int64_t now_ns, struct err *e);

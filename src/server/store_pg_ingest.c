@@ -670,6 +670,8 @@ static int ingest_once(struct pg_store *s, PGconn *c, const struct store_write *
 			u64map_insert(&s->written, k, &(int){ 0 });
 	}
 	pthread_mutex_unlock(&s->cache_lock);
+	for (size_t i = 0; i < n; i++)
+		pg_note_write(s, w[i].from_ns);
 	rc = 0;
 out:
 	for (size_t i = 0; i < n; i++)

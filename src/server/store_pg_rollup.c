@@ -15,6 +15,7 @@
 #include "server/store_pg.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 #include "profile/profile.h"
 
@@ -154,11 +155,61 @@ static int64_t next_data_hour(PGconn *c, const char *tenant, int64_t t, struct e
 	return next;
 }
 
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void pg_note_write(struct pg_store *s, int64_t from_ns)
+{
+	int ins;
+
+	if (!s->settle_ns)
+		return;
+	pthread_mutex_lock(&s->cache_lock);
+	*u64map_insert(&s->last_write, (uint64_t)store_floor_to(from_ns, HOUR_NS), &ins) = (uint64_t)wall_ns();
+	pthread_mutex_unlock(&s->cache_lock);
+}
+
+/*
+ * Whether `hour` has had no write from this process for settle_ns; forgets hours that settled long ago. Other
+ * servers' writes are not seen: an hour they still fill gets late rows, which queries add (correct, only
+ * slower), as SQLite's store does for data that comes after its hour was rolled up.
+ */
+static bool settled(struct pg_store *s, int64_t hour)
+{
+	int64_t now = wall_ns();
+	const uint64_t *t;
+	bool ok;
+
+	if (!s->settle_ns)
+		return true;
+	pthread_mutex_lock(&s->cache_lock);
+	if (s->last_write.nr > 4096) {
+		struct u64map keep = U64MAP_INIT;
+		size_t pos = 0;
+		uint64_t k, v;
+
+		while (u64map_next(&s->last_write, &pos, &k, &v))
+			if ((int64_t)v + s->settle_ns > now)
+				*u64map_insert(&keep, k, &(int){ 0 }) = v;
+		u64map_release(&s->last_write);
+		s->last_write = keep;
+	}
+	t = u64map_find(&s->last_write, (uint64_t)hour);
+	ok = !t || (int64_t)*t + s->settle_ns <= now;
+	pthread_mutex_unlock(&s->cache_lock);
+	return ok;
+}
+
 /*
  * One step of compaction for a tenant (store_compact_next), in one transaction. Returns 1 when it did
- * something, 0 when the tenant is up to date, -1 on error.
+ * something, 0 when the tenant is up to date or its next hour is still being written, -1 on error.
  */
-static int compact_step(PGconn *c, const char *tenant, int64_t now_ns, struct err *e)
+static int compact_step(struct pg_store *s, PGconn *c, const char *tenant, int64_t now_ns, struct err *e)
 {
 	int64_t hour_until, day_until, hour;
 	struct store_compact_plan p;
@@ -176,7 +227,8 @@ static int compact_step(PGconn *c, const char *tenant, int64_t now_ns, struct er
 	hour = next_data_hour(c, tenant, hour_until, e);
 	if (hour == -2)
 		goto fail;
-	if (!store_compact_next(hour_until, day_until, hour, now_ns, &p)) {
+	/* Data still arriving for the next hour (a backfill, a burst of old data): wait for it to settle. */
+	if (!store_compact_next(hour_until, day_until, hour, now_ns, &p) || (p.hour >= 0 && !settled(s, p.hour))) {
 		PQclear(PQexec(c, "ROLLBACK"));
 		return 0;
 	}
@@ -216,7 +268,7 @@ int pg_compact(struct store *h, int64_t now_ns, struct err *e)
 		const char *tenant = PQgetvalue(tenants, t, 0);
 
 		for (int i = 0; i < MAX_HOURS_PER_CALL; i++) {
-			int rc = compact_step(c, tenant, now_ns, e);
+			int rc = compact_step(s, c, tenant, now_ns, e);
 
 			if (rc < 0) {
 				PQclear(tenants);
