@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -784,6 +785,49 @@ static void test_pg_damaged(void **state)
 }
 
 /* The same world in SQLite: the same answers, before and after compaction (a no-op there). */
+/* The tenant's hour watermark, from the database. */
+static int64_t hour_until_of(const char *tenant)
+{
+	PGconn *c = PQconnectdb(pg_url);
+	const char *v[] = { tenant };
+	PGresult *r = PQexecParams(c, "SELECT hour_until FROM kiln_compaction WHERE tenant = $1", 1, NULL, v, NULL,
+				   NULL, 0);
+	int64_t h = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+
+	PQclear(r);
+	PQfinish(c);
+	return h;
+}
+
+/* An hour still being written (a backfill of a closed hour) is rolled up only once it has settled. */
+static void test_pg_settle(void **state)
+{
+	struct store_opts o = { .location = pg_url, .settle_ns = 2 * SEC };
+	struct label_pair l[] = { { "service_name", "settle" } };
+	struct profile *p = make("cpu", "nanoseconds", prof_a);
+	struct err e = ERR_INIT;
+	struct store *s;
+	int64_t hour = BASE + 20 * DAY + 5 * 3600 * SEC;
+	struct store_write w = { "settle", CPU, l, 1, hour + 60 * SEC, hour + 70 * SEC, p, 0, false, 0, NULL, 0 };
+
+	(void)state;
+	if (!pg_url[0]) {
+		print_message("skip - PostgreSQL: the throw-away cluster did not start (see scripts/pg-cluster.sh)\n");
+		skip();
+	}
+	s = store_open(&o, &e);
+	assert_non_null(s);
+	assert_int_equal(store_ingest(s, &w, 1, &e), 0);
+	/* written just now: not rolled up, though the hour closed long ago */
+	assert_true(store_compact(s, hour + 2 * DAY, &e) >= 0);
+	assert_true(hour_until_of("settle") <= hour);
+	sleep(3);
+	assert_true(store_compact(s, hour + 2 * DAY, &e) >= 1);
+	assert_int_equal(hour_until_of("settle"), hour + 3600 * SEC);
+	store_close(s);
+	profile_free(p);
+}
+
 static void test_sqlite_same_answers(void **state)
 {
 	char dir[] = "/tmp/kiln-sqlite.XXXXXX", cmd[64];
@@ -827,6 +871,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pg_store),
 		cmocka_unit_test(test_pg_damaged),
+		cmocka_unit_test(test_pg_settle),
 		cmocka_unit_test(test_sqlite_same_answers),
 	};
 
