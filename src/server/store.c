@@ -544,3 +544,39 @@ bool store_compact_next(int64_t hour_until, int64_t day_until, int64_t data_hour
 	p->day_until = day_until;
 	return true;
 }
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void store_note_write(struct u64map *last_write, int64_t from_ns)
+{
+	int ins;
+
+	*u64map_insert(last_write, (uint64_t)store_floor_to(from_ns, STORE_HOUR_NS), &ins) = (uint64_t)wall_ns();
+}
+
+bool store_hour_settled(struct u64map *last_write, int64_t hour, int64_t settle_ns)
+{
+	int64_t now = wall_ns();
+	const uint64_t *t;
+
+	if (last_write->nr > 4096) {
+		struct u64map keep = U64MAP_INIT;
+		size_t pos = 0;
+		uint64_t k, v;
+		int ins;
+
+		while (u64map_next(last_write, &pos, &k, &v))
+			if ((int64_t)v + settle_ns > now)
+				*u64map_insert(&keep, k, &ins) = v;
+		u64map_release(last_write);
+		*last_write = keep;
+	}
+	t = u64map_find(last_write, (uint64_t)hour);
+	return !t || (int64_t)*t + settle_ns <= now;
+}

@@ -181,4 +181,12 @@ bool store_compact_next(int64_t hour_until, int64_t day_until, int64_t data_hour
 /* Parses a label key of store_enc back into `labels` (strings point into `key`, which is modified). */
 size_t store_labels_parse(char *key, struct label_pair *labels, size_t max);
 
+/*
+ * Hours being written, for rollups that wait until an hour has settled (a backfill brings its data over many
+ * seconds): `last_write` maps an hour's start to the wall clock of its last write. store_hour_settled also
+ * forgets hours that settled long ago.
+ */
+void store_note_write(struct u64map *last_write, int64_t from_ns);
+bool store_hour_settled(struct u64map *last_write, int64_t hour, int64_t settle_ns);
+
 #endif

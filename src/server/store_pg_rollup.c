@@ -15,7 +15,6 @@
 #include "server/store_pg.h"
 
 #include <stdlib.h>
-#include <time.h>
 
 #include "profile/profile.h"
 
@@ -155,52 +154,28 @@ static int64_t next_data_hour(PGconn *c, const char *tenant, int64_t t, struct e
 	return next;
 }
 
-static int64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 void pg_note_write(struct pg_store *s, int64_t from_ns)
 {
-	int ins;
-
 	if (!s->settle_ns)
 		return;
 	pthread_mutex_lock(&s->cache_lock);
-	*u64map_insert(&s->last_write, (uint64_t)store_floor_to(from_ns, HOUR_NS), &ins) = (uint64_t)wall_ns();
+	store_note_write(&s->last_write, from_ns);
 	pthread_mutex_unlock(&s->cache_lock);
 }
 
 /*
- * Whether `hour` has had no write from this process for settle_ns; forgets hours that settled long ago. Other
- * servers' writes are not seen: an hour they still fill gets late rows, which queries add (correct, only
- * slower), as SQLite's store does for data that comes after its hour was rolled up.
+ * Whether `hour` has had no write from this process for settle_ns. Other servers' writes are not seen: an hour
+ * they still fill gets late rows, which queries add (correct, only slower), as SQLite's store does for data that
+ * comes after its hour was rolled up.
  */
 static bool settled(struct pg_store *s, int64_t hour)
 {
-	int64_t now = wall_ns();
-	const uint64_t *t;
 	bool ok;
 
 	if (!s->settle_ns)
 		return true;
 	pthread_mutex_lock(&s->cache_lock);
-	if (s->last_write.nr > 4096) {
-		struct u64map keep = U64MAP_INIT;
-		size_t pos = 0;
-		uint64_t k, v;
-
-		while (u64map_next(&s->last_write, &pos, &k, &v))
-			if ((int64_t)v + s->settle_ns > now)
-				*u64map_insert(&keep, k, &(int){ 0 }) = v;
-		u64map_release(&s->last_write);
-		s->last_write = keep;
-	}
-	t = u64map_find(&s->last_write, (uint64_t)hour);
-	ok = !t || (int64_t)*t + s->settle_ns <= now;
+	ok = store_hour_settled(&s->last_write, hour, s->settle_ns);
 	pthread_mutex_unlock(&s->cache_lock);
 	return ok;
 }

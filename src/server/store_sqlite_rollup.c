@@ -201,43 +201,10 @@ static int save_watermarks(struct sq_store *s, struct err *e)
 	return rc == SQLITE_DONE ? 0 : sq_err(s->wdb, "saving the rollup watermarks", e);
 }
 
-static int64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 void sq_note_write(struct sq_store *s, int64_t from_ns)
 {
-	int ins;
-
 	if (s->settle_ns)
-		*u64map_insert(&s->last_write, (uint64_t)store_floor_to(from_ns, STORE_HOUR_NS), &ins) =
-			(uint64_t)wall_ns();
-}
-
-/* Whether `hour` has had no write for settle_ns; forgets hours that settled long ago. */
-static bool settled(struct sq_store *s, int64_t hour)
-{
-	const uint64_t *t = u64map_find(&s->last_write, (uint64_t)hour);
-	int64_t now = wall_ns();
-
-	if (s->last_write.nr > 4096) {
-		struct u64map keep = U64MAP_INIT;
-		size_t pos = 0;
-		uint64_t k, v;
-		int ins;
-
-		while (u64map_next(&s->last_write, &pos, &k, &v))
-			if ((int64_t)v + s->settle_ns > now)
-				*u64map_insert(&keep, k, &ins) = v;
-		u64map_release(&s->last_write);
-		s->last_write = keep;
-		t = u64map_find(&s->last_write, (uint64_t)hour);
-	}
-	return !t || (int64_t)*t + s->settle_ns <= now;
+		store_note_write(&s->last_write, from_ns);
 }
 
 /* One step (store_compact_next): 1 when it did something, 0 when the store is up to date, -1 on error. */
@@ -249,7 +216,7 @@ static int compact_step(struct sq_store *s, int64_t now_ns, struct err *e)
 	if (hour == -2)
 		return -1;
 	/* Data still arriving for the next hour (a backfill, a burst of old data): wait for it to settle. */
-	if (hour >= 0 && s->settle_ns && !settled(s, hour))
+	if (hour >= 0 && s->settle_ns && !store_hour_settled(&s->last_write, hour, s->settle_ns))
 		return 0;
 	if (!store_compact_next(s->hour_until, s->day_until, hour, now_ns, &p))
 		return 0;
