@@ -171,7 +171,7 @@ int cmd_serve(int argc, char **argv)
 	if (!(srv.store = store_open(&so, &e)))
 		goto fail;
 	/* A fleet's stacks by their folded text. (SQLite only for now: the PostgreSQL writer is being reworked.) */
-	if (o.stack_cache && strncmp(o.storage, "postgres", 8))
+	if (o.stack_cache && !store_is_postgres(o.storage))
 		srv.stacks = stack_cache_new((size_t)o.stack_cache);
 	/* Benchmark runs are an extra: when their store cannot open, their endpoints answer 501 with why. */
 	bl = (struct bench_limits){ (size_t)o.bench_samples, (uint64_t)o.bench_runs, (uint64_t)o.benchmarks,

@@ -18,6 +18,7 @@
 #include "core/err.h"
 #include "core/xalloc.h"
 #include "server/bench_store_impl.h"
+#include "server/store.h"
 
 /* Runs measured before this are past the retention (INT64_MIN: none is), as a parameter's text. */
 static void cutoff(const struct bench_store *b, char *out, size_t size)
@@ -51,7 +52,7 @@ static int drop_expired(struct bench_store *b, struct err *e)
 struct bench_store *bench_store_open(const char *location, const struct bench_limits *lim, struct err *e)
 {
 	struct bench_store *b = xcalloc(1, sizeof(*b));
-	bool pg = !strncmp(location, "postgres://", 11) || !strncmp(location, "postgresql://", 13);
+	bool pg = store_is_postgres(location);
 
 	pthread_mutex_init(&b->lock, NULL);
 	if (lim)

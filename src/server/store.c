@@ -18,7 +18,7 @@
 #include "core/xalloc.h"
 #include "profile/profile.h"
 
-static bool is_postgres(const char *loc)
+bool store_is_postgres(const char *loc)
 {
 	return !strncmp(loc, "postgres://", 11) || !strncmp(loc, "postgresql://", 13);
 }
@@ -27,9 +27,9 @@ struct store *store_open(const struct store_opts *o, struct err *e)
 {
 	if (!o->location || !*o->location)
 		return err_set(e, "no storage location given"), NULL;
-	if (o->read_location && !(is_postgres(o->location) && is_postgres(o->read_location)))
+	if (o->read_location && !(store_is_postgres(o->location) && store_is_postgres(o->read_location)))
 		return err_set(e, "a separate read location needs PostgreSQL for both storage and reads"), NULL;
-	if (is_postgres(o->location))
+	if (store_is_postgres(o->location))
 		return store_pg_open(o, e);
 	return store_sqlite_open(o, e);
 }

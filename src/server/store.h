@@ -39,6 +39,8 @@ struct store_opts {
 /* What store_ingest() returns when a limit (not a fault) refused the write: the client's error. */
 #define STORE_ELIMIT (-2)
 
+/* Whether a --storage location names a PostgreSQL database (postgres:// or postgresql://), not a directory. */
+bool store_is_postgres(const char *location);
 struct store *store_open(const struct store_opts *o, struct err *e);
 void store_close(struct store *s); /* NULL is a no-op */
 
