@@ -100,17 +100,27 @@ static int wpart_load(const struct sq_store *s, struct sq_wpart *p, struct err *
 	return rc == SQLITE_DONE ? 0 : sq_err(p->db, "reading stack ids", e);
 }
 
+/* The open partition of `day`, or NULL. */
+static struct sq_wpart *wpart_open(struct sq_store *s, int64_t day)
+{
+	for (int i = 0; i < SQ_WPARTS; i++)
+		if (s->wparts[i].day == day)
+			return &s->wparts[i];
+	return NULL;
+}
+
 /* The least recently used partition makes room for a new one. */
 struct sq_wpart *sq_wpart_get(struct sq_store *s, int64_t day, struct err *e)
 {
-	struct sq_wpart *victim = &s->wparts[0];
+	struct sq_wpart *victim = wpart_open(s, day);
 	char *path;
 
+	if (victim) {
+		victim->last_use = ++s->tick;
+		return victim;
+	}
+	victim = &s->wparts[0];
 	for (int i = 0; i < SQ_WPARTS; i++) {
-		if (s->wparts[i].day == day) {
-			s->wparts[i].last_use = ++s->tick;
-			return &s->wparts[i];
-		}
 		if (s->wparts[i].day < 0 || s->wparts[i].last_use < victim->last_use)
 			victim = &s->wparts[i];
 		if (s->wparts[i].day < 0)
@@ -150,15 +160,6 @@ struct meta_stmts {
 static int64_t stack_seq(const struct sq_store *s, int64_t tenant_id, int64_t stack)
 {
 	return sq_known_find(&s->known_stacks, stack_key(tenant_id, stack), s->next_stack);
-}
-
-/* The open partition of `day`, or NULL. */
-static struct sq_wpart *wpart_open(struct sq_store *s, int64_t day)
-{
-	for (int i = 0; i < SQ_WPARTS; i++)
-		if (s->wparts[i].day == day)
-			return &s->wparts[i];
-	return NULL;
 }
 
 /*
