@@ -209,6 +209,7 @@ static int ingest_text(struct request *r, enum body_format fmt)
 {
 	const unsigned char *d;
 	size_t len;
+	bool parse = true;
 	int status;
 
 	status = ingest_inflate(r->req->body, r->req->body_len, r->srv->limits.max_body, &r->inflated, &d, &len,
@@ -222,14 +223,8 @@ static int ingest_text(struct request *r, enum body_format fmt)
 					       &r->npairs, &r->missed);
 
 		if (found > 0 && !r->missed.len) {
-			/* every line found: no profile to build */
-			if (ingest_add_text(&r->batch, r->srv, r->name.service, r->name.labels, r->name.n, r->spy,
-					    r->rate, NULL, r->pairs, r->npairs, r->from_ns, r->until_ns, &r->e))
-				return 400;
-			__atomic_add_fetch(&r->srv->metrics.cached_bodies, 1, __ATOMIC_RELAXED);
-			return 0;
-		}
-		if (found > 0 && lines_of(&r->missed) + r->npairs <= r->srv->limits.max_samples) {
+			parse = false; /* every line found: no profile to build */
+		} else if (found > 0 && lines_of(&r->missed) + r->npairs <= r->srv->limits.max_samples) {
 			/* Only the lines not found are parsed. (At most one stack per line: the sample limit,
 			 * checked on the rows and pairs together, cannot count a stack twice past it.) */
 			d = (const unsigned char *)r->missed.buf;
@@ -239,20 +234,24 @@ static int ingest_text(struct request *r, enum body_format fmt)
 			r->pairs = NULL;
 			r->npairs = 0;
 		}
-		/* Its stacks are learned once the store has them. */
-		r->learn = (const char *)d;
-		r->learn_len = len;
+		if (parse) {
+			/* Its stacks are learned once the store has them. */
+			r->learn = (const char *)d;
+			r->learn_len = len;
+		}
 	}
-	if (fmt != BODY_SPEEDSCOPE)
-		reserve_text(r->p, d, len);
-	if (fmt == BODY_LINES) {
-		read_lines(r->p, d, len);
-	} else if (read_with(fmt == BODY_SPEEDSCOPE ? "speedscope" : "folded", r->p, d, len, &r->e)) {
-		err_wrap(&r->e, "invalid %s body", fmt == BODY_SPEEDSCOPE ? "speedscope" : "folded");
-		return 400;
+	if (parse) {
+		if (fmt != BODY_SPEEDSCOPE)
+			reserve_text(r->p, d, len);
+		if (fmt == BODY_LINES) {
+			read_lines(r->p, d, len);
+		} else if (read_with(fmt == BODY_SPEEDSCOPE ? "speedscope" : "folded", r->p, d, len, &r->e)) {
+			err_wrap(&r->e, "invalid %s body", fmt == BODY_SPEEDSCOPE ? "speedscope" : "folded");
+			return 400;
+		}
 	}
-	if (ingest_add_text(&r->batch, r->srv, r->name.service, r->name.labels, r->name.n, r->spy, r->rate, r->p,
-			    r->pairs, r->npairs, r->from_ns, r->until_ns, &r->e))
+	if (ingest_add_text(&r->batch, r->srv, r->name.service, r->name.labels, r->name.n, r->spy, r->rate,
+			    parse ? r->p : NULL, r->pairs, r->npairs, r->from_ns, r->until_ns, &r->e))
 		return 400;
 	if (r->npairs)
 		__atomic_add_fetch(&r->srv->metrics.cached_bodies, 1, __ATOMIC_RELAXED);
