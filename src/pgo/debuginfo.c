@@ -281,81 +281,98 @@ static const char *die_name(Dwarf_Die *die)
 	return dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
 }
 
-static bool is_function(Dwarf_Die *die)
+/* The tags dwarf_getscopes() descends into when their ranges hold the address: those that may own code. */
+static bool may_own_code(int tag)
 {
-	int tag = dwarf_tag(die);
-
-	return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine;
+	switch (tag) {
+	case DW_TAG_subprogram:
+	case DW_TAG_inlined_subroutine:
+	case DW_TAG_lexical_block:
+	case DW_TAG_entry_point:
+	case DW_TAG_try_block:
+	case DW_TAG_catch_block:
+	case DW_TAG_with_stmt:
+	case DW_TAG_module:
+		return true;
+	default:
+		return false;
+	}
 }
 
-/*
- * dwarf_getscopes() follows an inlined instance to its abstract origin, not to the function it was inlined
- * into; the concrete parents come from dwarf_getscopes_die() on the instance, one level at a time (as
- * eu-addr2line -i does).
- */
-static bool outer_function(Dwarf_Die *die, Dwarf_Die *out)
-{
-	Dwarf_Die *parents = NULL;
-	int n = dwarf_getscopes_die(die, &parents);
-	bool found = false;
+struct fn_path {
+	Dwarf_Die *v; /* the functions around an address, outermost first */
+	size_t nr, alloc;
+};
 
-	for (int i = 1; i < n && !found; i++) {
-		if (is_function(&parents[i])) {
-			*out = parents[i];
-			found = true;
+/*
+ * The subprogram and inlined instances around `va`, found as dwarf_getscopes() finds the innermost scope: down
+ * from the CU, at each level into the first child whose ranges hold `va`. The caller of an inlined instance is
+ * the function above it on this path (its concrete parent, as eu-addr2line -i finds it). Not dwarf_getscopes()
+ * itself: elfutils 0.188's returns no scopes, and leaks the array it allocated, when the innermost inlined
+ * instance's abstract origin lies in another CU (Go inlines across packages, gcc -flto and clang -flto across
+ * files).
+ */
+static void functions_at(Dwarf_Die *cu, uint64_t va, struct fn_path *path)
+{
+	Dwarf_Die die = *cu, child;
+
+	path->nr = 0;
+	while (!dwarf_child(&die, &child)) {
+		while (dwarf_haspc(&child, va) <= 0)
+			if (dwarf_siblingof(&child, &child))
+				return;
+		die = child;
+		int tag = dwarf_tag(&die);
+		if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
+			ALLOC_GROW(path->v, path->nr + 1, path->alloc);
+			path->v[path->nr++] = die;
 		}
+		if (!may_own_code(tag))
+			return;
 	}
-	free(parents);
-	return found;
 }
 
 size_t pgo_dbg_inline_chain(struct pgo_dbg *d, uint64_t va, struct pgo_inline *out, size_t max)
 {
-	Dwarf_Die cu, *scopes = NULL, cur;
+	Dwarf_Die cu;
 	Dwarf_Line *l;
 	Dwarf_Files *files = NULL;
-	int nscopes, ln = 0;
+	struct fn_path path = { 0 };
+	int ln = 0;
 	size_t n = 0;
 	uint32_t line;
-	bool have = false;
 
 	if (!va || !max || !cu_of(d, va, &cu) || !(l = dwarf_getsrc_die(&cu, va)) || dwarf_lineno(l, &ln) || ln <= 0)
 		return 0;
 	line = (uint32_t)ln;
 	const char *file = dwarf_linesrc(l, NULL, NULL);
 	dwarf_getsrcfiles(&cu, &files, NULL);
-	nscopes = dwarf_getscopes(&cu, va, &scopes);
-	for (int i = 0; i < nscopes && !have; i++) {
-		if (is_function(&scopes[i])) {
-			cur = scopes[i];
-			have = true;
-		}
-	}
-	free(scopes);
-	while (have && n < max) {
+	functions_at(&cu, va, &path);
+	for (size_t i = path.nr; i-- > 0 && n < max;) {
+		Dwarf_Die *cur = &path.v[i];
 		Dwarf_Attribute a;
 		Dwarf_Word w;
 		int decl = 0;
 
-		if (!die_name(&cur))
+		if (!die_name(cur))
 			break;
-		out[n].name = die_name(&cur);
-		out[n].symbol = dwarf_formstring(dwarf_attr_integrate(&cur, DW_AT_linkage_name, &a));
+		out[n].name = die_name(cur);
+		out[n].symbol = dwarf_formstring(dwarf_attr_integrate(cur, DW_AT_linkage_name, &a));
 		if (!out[n].symbol)
 			out[n].symbol = out[n].name;
-		out[n].decl_file = dwarf_decl_file(&cur);
+		out[n].decl_file = dwarf_decl_file(cur);
 		out[n].file = file;
 		out[n].line = line;
-		out[n].start = !dwarf_decl_line(&cur, &decl) && decl > 0 ? (uint32_t)decl : 0;
+		out[n].start = !dwarf_decl_line(cur, &decl) && decl > 0 ? (uint32_t)decl : 0;
 		n++;
-		if (dwarf_tag(&cur) != DW_TAG_inlined_subroutine)
+		if (dwarf_tag(cur) != DW_TAG_inlined_subroutine)
 			break;
 		/* The next function out was at the call of this inlined one. */
-		line = dwarf_formudata(dwarf_attr(&cur, DW_AT_call_line, &a), &w) ? 0 : (uint32_t)w;
+		line = dwarf_formudata(dwarf_attr(cur, DW_AT_call_line, &a), &w) ? 0 : (uint32_t)w;
 		file = NULL;
-		if (files && !dwarf_formudata(dwarf_attr(&cur, DW_AT_call_file, &a), &w))
+		if (files && !dwarf_formudata(dwarf_attr(cur, DW_AT_call_file, &a), &w))
 			file = dwarf_filesrc(files, w, NULL, NULL);
-		have = outer_function(&cur, &cur);
 	}
+	free(path.v);
 	return n;
 }
