@@ -45,6 +45,13 @@ void u64map_release(struct u64map *m);
 uint64_t *u64map_find(const struct u64map *m, uint64_t key);
 /* Returns a pointer to the value for `key`, inserting it with `*inserted` = 1 and value 0 when absent. */
 uint64_t *u64map_insert(struct u64map *m, uint64_t key, int *inserted);
+/* Starts loading the slot where `key`'s probe begins: a batch of lookups or inserts into a table larger than the
+ * caches issues these a few keys ahead, so that the misses overlap. */
+static inline void u64map_prefetch(const struct u64map *m, uint64_t key)
+{
+	if (m->slots)
+		__builtin_prefetch(&m->slots[hash_u64(key) & m->mask]);
+}
 /* Makes room for `n` entries without growing again (a caller that knows its size skips the rehashes). */
 void u64map_reserve(struct u64map *m, size_t n);
 /* Iterates: `*pos` starts at 0; returns 0 when done. */

@@ -4,6 +4,7 @@
  */
 #include "server/store_impl.h"
 
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,23 +92,43 @@ struct bits_in {
 	size_t len, pos; /* pos in bits */
 };
 
-/* A byte's worth of bits at a time: bit by bit, decoding was a fifth of a week's merge. */
-static int get_bits(struct bits_in *r, unsigned n, uint64_t *v)
+/*
+ * The next `n` bits (n <= 64) without taking them: eight bytes at a time where nine remain (a byte at a time, then
+ * bit by bit, decoding was a fifth of a week's merge), a byte at a time at the end.
+ */
+static int peek_bits(const struct bits_in *r, unsigned n, uint64_t *v)
 {
+	size_t byte = r->pos >> 3;
+	unsigned off = (unsigned)(r->pos & 7);
 	uint64_t out = 0;
 
 	if (n > r->len * 8 - r->pos)
 		return -1;
-	for (unsigned got = 0; got < n;) {
-		unsigned off = (unsigned)(r->pos & 7), take = 8 - off;
+	if (byte + 9 <= r->len) {
+		memcpy(&out, r->d + byte, 8);
+		out = le64toh(out) >> off;
+		if (off + n > 64)
+			out |= (uint64_t)r->d[byte + 8] << (64 - off);
+	} else {
+		for (unsigned got = 0; got < n;) {
+			size_t at = r->pos + got;
+			unsigned o = (unsigned)(at & 7), take = 8 - o;
 
-		if (take > n - got)
-			take = n - got;
-		out |= (uint64_t)((r->d[r->pos >> 3] >> off) & ((1u << take) - 1)) << got;
-		got += take;
-		r->pos += take;
+			if (take > n - got)
+				take = n - got;
+			out |= (uint64_t)((r->d[at >> 3] >> o) & ((1u << take) - 1)) << got;
+			got += take;
+		}
 	}
-	*v = out;
+	*v = n < 64 ? out & ((1ull << n) - 1) : out;
+	return 0;
+}
+
+static int get_bits(struct bits_in *r, unsigned n, uint64_t *v)
+{
+	if (peek_bits(r, n, v))
+		return -1;
+	r->pos += n;
 	return 0;
 }
 
@@ -134,19 +155,24 @@ static void put_rice(struct bits_out *w, uint64_t v, unsigned k)
 
 static int get_rice(struct bits_in *r, unsigned k, uint64_t *v)
 {
-	uint64_t q = 0, bit, rem;
+	size_t avail = r->len * 8 - r->pos;
+	unsigned want = avail < RICE_ESCAPE ? (unsigned)avail : RICE_ESCAPE, q;
+	uint64_t ones, rem;
 
-	for (;;) {
-		if (get_bits(r, 1, &bit))
-			return -1;
-		if (!bit)
-			break;
-		if (++q == RICE_ESCAPE)
-			return get_bits(r, 64, v);
+	/* The quotient: the ones before the first zero (~ones has every bit above `want` set, so q <= want). */
+	if (peek_bits(r, want, &ones))
+		return -1;
+	q = (unsigned)__builtin_ctzll(~ones);
+	if (q == RICE_ESCAPE) {
+		r->pos += RICE_ESCAPE;
+		return get_bits(r, 64, v);
 	}
+	if (q == want) /* no zero before the end */
+		return -1;
+	r->pos += q + 1;
 	if (get_bits(r, k, &rem))
 		return -1;
-	*v = (q << k) | rem;
+	*v = ((uint64_t)q << k) | rem;
 	return 0;
 }
 

@@ -264,11 +264,9 @@ void pg_close(struct store *h)
 	u64map_release(&s->written);
 	u64map_release(&s->last_write);
 	u64map_release(&s->written_old);
-	u64map_release(&s->stack_parent);
-	u64map_release(&s->stack_frame);
-	u64map_release(&s->frame_index);
+	pg_nodes_release(s);
 	strtab_release(&s->strings);
-	free(s->frames);
+	pthread_rwlock_destroy(&s->nodes_lock);
 	free(s);
 }
 
@@ -289,6 +287,8 @@ struct store *store_pg_open(const struct store_opts *o, struct err *e)
 		s->reads = &s->replica;
 	}
 	pthread_mutex_init(&s->cache_lock, NULL);
+	pthread_rwlock_init(&s->nodes_lock, NULL);
+	s->nodes_max = NODES_MAX;
 	pthread_mutex_init(&s->group_lock, NULL);
 	pthread_cond_init(&s->group_cond, NULL);
 	strtab_intern(&s->strings, "", 0);
@@ -318,14 +318,6 @@ void caches_bound(struct pg_store *s)
 		u64map_release(&s->written_old);
 		s->written_old = s->written;
 		s->written = (struct u64map)U64MAP_INIT;
-	}
-	if (s->stack_parent.nr > CACHE_MAX || s->frames_nr > CACHE_MAX / 2) {
-		u64map_release(&s->stack_parent);
-		u64map_release(&s->stack_frame);
-		u64map_release(&s->frame_index);
-		strtab_release(&s->strings);
-		strtab_intern(&s->strings, "", 0);
-		s->frames_nr = 0;
 	}
 }
 

@@ -25,6 +25,7 @@
 #define DAY_NS 86400000000000LL
 #define HOUR_NS 3600000000000LL
 #define CACHE_MAX (1u << 21) /* entries per cache before it is emptied */
+#define NODES_MAX (6u << 20) /* stack nodes the reader keeps numbered (~150 MB; a week of a fleet is 2.9 M) */
 #define SCHEMA_LOCK 0x6b696c6e /* "kiln": the advisory lock key of schema and partition creation */
 
 #define PUSH(v, nr, alloc, item)                    \
@@ -71,12 +72,12 @@ struct pg_store {
 	int nprepared;
 	struct u64map written;      /* keys of rows this process knows are in the database */
 	struct u64map written_old;  /* the generation before (store_pg.c) */
-	struct u64map stack_parent; /* key(tenant, stack) -> parent stack id */
-	struct u64map stack_frame;  /* key(tenant, stack) -> frame id */
-	struct u64map frame_index;  /* key(tenant, frame) -> index in frames */
-	struct frame_info *frames;
-	size_t frames_nr, frames_alloc;
-	struct strtab strings;
+	/* What queries read of the stacks, numbered per tenant (store_pg_nodes.c), under nodes_lock. */
+	pthread_rwlock_t nodes_lock;
+	struct pg_nodes **tenant_nodes;
+	size_t ntenant_nodes, tenant_nodes_alloc;
+	size_t nodes_total, nodes_max; /* nodes of all tenants; past nodes_max the tables are emptied */
+	struct strtab strings; /* the frames' strings */
 	/* Hour (its start) -> wall clock of this process's last write to it, while settle_ns matters (cache_lock):
 	 * an hour being backfilled is rolled up once it has settled (store_pg_rollup.c). */
 	int64_t settle_ns;
@@ -195,11 +196,25 @@ int pg_ingest(struct store *h, const struct store_write *w, size_t n, struct err
 /* Merged (stack, value) pairs of the profiles a query reads. */
 struct merge_acc {
 	struct u64map values; /* stack id -> value (as uint64_t bits) */
+	int64_t (*row)[2];    /* the (stack id, value) pairs of the row being added */
+	size_t nrow, row_alloc;
 };
+#define MERGE_ACC_INIT { U64MAP_INIT, NULL, 0, 0 }
+void merge_acc_release(struct merge_acc *m);
 
 /* Streams the rows of `sql` one at a time (libpq's single-row mode); `fn` returns 0 to go on. */
 int stream_rows(PGconn *c, const char *sql, int n, const char *const *vals,
 		int (*fn)(void *arg, const PGresult *row, struct err *e), void *arg, struct err *e);
+
+/* store_pg_nodes.c */
+/*
+ * Turns the summed (stack id, value) pairs of `acc` into samples of `out`, reading the stacks that this process
+ * has not read yet: every stack (max_nodes 0), or as a flame graph of at most about max_nodes nodes shows them.
+ */
+int pg_nodes_emit(struct pg_store *s, PGconn *c, const char *tenant, const struct merge_acc *acc, int64_t max_nodes,
+		  struct profile *out, struct err *e);
+/* Empties the tables (with nodes_lock held for writing, or at close). */
+void pg_nodes_release(struct pg_store *s);
 
 /* store_pg_read.c: the series of a query, merges, single profiles. */
 struct series_row {

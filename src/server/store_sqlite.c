@@ -193,7 +193,7 @@ static void sq_close(struct store *st)
 		if (s->wparts[i].day >= 0)
 			sq_wpart_close(&s->wparts[i]);
 	sqlite3_close(s->wdb);
-	sq_known_release(&s->known_stacks);
+	store_keys_release(&s->known_stacks);
 	u64map_release(&s->known_frames);
 	u64map_release(&s->known_series);
 	u64map_release(&s->known_tenants);
@@ -201,7 +201,8 @@ static void sq_close(struct store *st)
 	u64map_release(&s->last_write);
 	u64map_release(&s->tenant_series);
 	pthread_mutex_destroy(&s->lock);
-	sq_nodes_release(&s->cache);
+	pthread_rwlock_destroy(&s->cache.lock);
+	store_nodes_release(&s->cache);
 	pthread_cond_destroy(&s->work);
 	free(s->dir);
 	free(s);
@@ -347,9 +348,9 @@ static int load_stacks(struct sq_store *s, struct err *e)
 		node[seq][1] = parent ? node[parent][1] : sqlite3_column_int64(st, 3);
 		key[0] = node[seq][1];
 		key[1] = node[seq][0];
-		sq_known_add(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key)), seq);
+		store_keys_add(&s->known_stacks, (uint64_t)store_id_of(key, sizeof(key)), seq);
 		/* the queries' copy too, while the table is read anyway: the first query after a start would read it */
-		sq_nodes_put(&s->cache, seq, parent, frame_ids[fseq]);
+		store_nodes_put(&s->cache, seq, parent, frame_ids[fseq]);
 		s->next_stack = seq + 1;
 	}
 	sqlite3_finalize(st);

@@ -15,6 +15,7 @@
 
 #include "core/hash.h"
 #include "server/store_impl.h"
+#include "server/store_nodes.h"
 
 struct buf;
 struct sq_job;
@@ -33,60 +34,12 @@ struct sq_wpart {
 
 #define SQ_WPARTS 4
 
-/*
- * Stack nodes read by queries, shared by all of them: a copy of meta.db's node table by node number, which
- * grows by the nodes stored since it was last read (numbers are handed out in order and a stored node never
- * changes). 8 bytes a node (a fleet's 2.9 M nodes are 23 MB; its frames are a few ten thousand, numbered here):
- * rebuilding a merge walks every stack up to its root, and a B-tree lookup per node was most of a large merge's
- * time.
- */
-struct sq_stack_cache {
-	pthread_rwlock_t lock; /* read: a rebuild using the arrays; write: reading more nodes into them */
-	uint32_t *parent;      /* by node number: the parent's number (0: a top-level frame) */
-	uint32_t *frame;       /* by node number: 1 + the frame's index in frame_ids, 0 where meta.db has no node */
-	size_t n, alloc;       /* numbers below n were read */
-	int64_t *frame_ids;    /* the stored frame ids */
-	size_t nframes, frames_alloc;
-	struct u64map frame_at; /* stored frame id -> its index in frame_ids */
-};
-/* The stored frame id of node `seq` (< c->n), 0 where meta.db has no such node. */
-static inline int64_t sq_node_frame(const struct sq_stack_cache *c, size_t seq)
-{
-	return c->frame[seq] ? c->frame_ids[c->frame[seq] - 1] : 0;
-}
-/* Adds node `seq` (0 < parent < seq, checked by the caller; seq past every number in the cache). */
-void sq_nodes_put(struct sq_stack_cache *c, int64_t seq, int64_t parent, int64_t frame);
-/* Reads the nodes stored since the last call into the cache (takes the write lock). */
-int sq_nodes_refresh(struct sq_stack_cache *c, sqlite3 *meta, struct err *e);
-void sq_nodes_release(struct sq_stack_cache *c);
-
-/*
- * Arrays over the node table for one query (a merge's sums), mapped and unmapped whole: freed to malloc, glibc
- * keeps a block of tens of MB in the arena of the thread that used it (its mmap threshold rises to the largest
- * block freed), so every connection thread that ran a large merge kept one. New bytes are zero; sizes in bytes.
- */
-void *sq_big_zalloc(size_t size);
-void *sq_big_grow(void *p, size_t old, size_t size);
-void sq_big_free(void *p, size_t size);
-
-/*
- * A set of stack node keys (a hash of tenant and stack id) by their node numbers 1 .. INT32_MAX. Numbers are
- * handed out in order, so a failed batch takes its numbers back by lowering the next one: a key whose number is
- * at or past `limit` (the next number) is not in the set.
- */
-struct sq_known {
-	uint32_t *slots; /* open addressing on the key's hash: a node number, 0 for a free slot */
-	size_t mask, nr;
-	uint64_t *keys;  /* node number -> key */
-	size_t keys_alloc;
-};
-int64_t sq_known_find(const struct sq_known *k, uint64_t key, int64_t limit); /* 0: absent */
-void sq_known_add(struct sq_known *k, uint64_t key, int64_t seq);
-void sq_known_release(struct sq_known *k);
+/* Reads the nodes stored since the last call into the query's node table (takes its write lock). */
+int sq_nodes_refresh(struct store_nodes *c, sqlite3 *meta, struct err *e);
 
 struct sq_store {
 	struct store base;
-	struct sq_stack_cache cache;
+	struct store_nodes cache;
 	char *dir;
 	int64_t retention_ns;
 	uint64_t max_series;
@@ -104,7 +57,7 @@ struct sq_store {
 	/* (tenant, stack id) -> the node's number in meta.db, every stored node, loaded at open: nodes are
 	 * numbered in the order they are stored, so that new ones append to the table's B-tree (keyed by content
 	 * id, every batch would rewrite pages all over an index of millions of rows). */
-	struct sq_known known_stacks;
+	struct store_keys known_stacks;
 	int64_t next_stack, next_frame; /* the next node and frame numbers */
 	struct u64map known_frames; /* key of (tenant, frame id) -> frame number: every stored frame */
 	struct u64map known_series, known_tenants;
@@ -190,7 +143,7 @@ struct sq_reader {
 
 struct sq_rebuild {
 	struct store_rebuild rb;
-	struct sq_stack_cache *cache; /* read-locked from sq_rebuild_init() to sq_rebuild_release() */
+	struct store_nodes *cache; /* read-locked from sq_rebuild_init() to sq_rebuild_release() */
 	bool locked;
 	int64_t tenant_id;
 	sqlite3_stmt *frame;
@@ -211,16 +164,6 @@ int sq_rebuild_init(struct sq_rebuild *b, struct sq_store *s, sqlite3 *meta, int
 		    struct err *e);
 void sq_rebuild_release(struct sq_rebuild *b);
 int sq_rebuild_stack(struct sq_rebuild *b, int64_t stack_id, uint32_t *node, struct err *e);
-/*
- * Rebuilds the stacks that `*sums` sums (by stack node number, `*nsums` of them, caller-allocated) and `late`
- * (numbers past those, and 0 for the empty stack) as a flame graph of at most about `max_nodes` nodes will show
- * them (Pyroscope's maxNodes, shared/protocols/pyroscope.md 7.2): totals are summed up the node table by number,
- * the nodes under the max_nodes-th largest total are not built, and their totals go to one "other" child of their
- * parent, so the graph's totals stay exact. Only kept nodes get frames and names. `*sums` (from sq_big_zalloc) is
- * grown to the node table and overwritten (subtree totals); the caller still frees it.
- */
-int sq_rebuild_truncated(struct sq_rebuild *b, int64_t **sums, size_t *nsums, const struct store_sums *late,
-			 int64_t max_nodes, struct err *e);
 /* Adds the value column of profile type `ptype` to `out`. */
 int sq_add_type_column(struct profile *out, const char *ptype, struct err *e);
 

@@ -176,13 +176,13 @@ int sq_mark_in_range(struct sq_reader *r, const struct store_query *q, struct er
 /* A stored stack node, from the shared copy of the node table (store_rebuild's callback). */
 static int rebuild_node(void *arg, int64_t seq, int64_t *parent, int64_t *frame, struct err *e)
 {
-	const struct sq_stack_cache *c = ((struct sq_rebuild *)arg)->cache;
+	const struct store_nodes *c = ((struct sq_rebuild *)arg)->cache;
 
 	/* No tenant check: the number came from a series of the tenant, and frames are looked up by tenant. */
 	if (seq < 1 || (uint64_t)seq >= c->n || !c->frame[seq])
 		return 1;
 	*parent = c->parent[seq];
-	*frame = sq_node_frame(c, (size_t)seq);
+	*frame = store_node_frame(c, (size_t)seq);
 	return 0;
 }
 
@@ -366,7 +366,7 @@ static void stack_densify(struct stack_sums *s)
 {
 	struct store_sums keep = STORE_SUMS_INIT;
 
-	s->v = sq_big_zalloc(s->n * sizeof(*s->v));
+	s->v = store_big_zalloc(s->n * sizeof(*s->v));
 	for (size_t i = 0; i < s->late.n; i++) {
 		int64_t id = s->late.ids[i];
 
@@ -415,7 +415,7 @@ static void stack_take(const struct stack_sums *s, struct store_sums *out)
 
 static void stack_sums_release(struct stack_sums *s)
 {
-	sq_big_free(s->v, s->n * sizeof(*s->v));
+	store_big_free(s->v, s->n * sizeof(*s->v));
 	store_sums_release(&s->late);
 }
 
@@ -573,7 +573,7 @@ static int emit_sums(struct sq_reader *r, struct stack_sums *sums, int64_t max_n
 	if (max_nodes > 0 && !sums->v && sums->late.n * 16 >= b.cache->n)
 		stack_densify(sums);
 	if (max_nodes > 0 && sums->v) {
-		ret = sq_rebuild_truncated(&b, &sums->v, &sums->n, &sums->late, max_nodes, e);
+		ret = store_nodes_truncated(&b.rb, b.cache, &sums->v, &sums->n, &sums->late, max_nodes, e);
 		goto out;
 	}
 	stack_take(sums, &list);

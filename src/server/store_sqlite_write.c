@@ -76,7 +76,7 @@ static uint64_t stack_key(int64_t tenant_id, int64_t stack)
 
 static int wpart_load(const struct sq_store *s, struct sq_wpart *p, struct err *e)
 {
-	const struct sq_known *k = &s->known_stacks;
+	const struct store_keys *k = &s->known_stacks;
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -159,7 +159,7 @@ struct meta_stmts {
 
 static int64_t stack_seq(const struct sq_store *s, int64_t tenant_id, int64_t stack)
 {
-	return sq_known_find(&s->known_stacks, stack_key(tenant_id, stack), s->next_stack);
+	return store_keys_find(&s->known_stacks, stack_key(tenant_id, stack), s->next_stack);
 }
 
 /*
@@ -178,23 +178,23 @@ static bool stacks_known(struct sq_store *s, const struct store_enc *enc)
 
 		if (p && u64map_find(&p->local, local_key(enc->series_id, k)))
 			continue;
-		if (!sq_known_find(&s->known_stacks, k, s->next_stack))
+		if (!store_keys_find(&s->known_stacks, k, s->next_stack))
 			return false;
 	}
 	return true;
 }
 
 /* Numbers stack node `st` (its parent has one already: encoded nodes come after their parents): its new number,
- * 0 when it has one, -1 when the numbers have run out. A failed commit takes the numbers back (sq_known). */
+ * 0 when it has one, -1 when the numbers have run out. A failed commit takes the numbers back (struct store_keys). */
 static int64_t number_stack(struct sq_store *s, const struct store_enc *enc, const struct store_stack *st)
 {
 	uint64_t k = stack_key(enc->tenant_id, st->id);
 
-	if (sq_known_find(&s->known_stacks, k, s->next_stack))
+	if (store_keys_find(&s->known_stacks, k, s->next_stack))
 		return 0;
 	if (s->next_stack >= INT32_MAX)
 		return -1;
-	sq_known_add(&s->known_stacks, k, s->next_stack);
+	store_keys_add(&s->known_stacks, k, s->next_stack);
 	return s->next_stack++;
 }
 
@@ -366,7 +366,7 @@ static int write_profile(struct sq_store *s, struct sq_wpart *p, struct part_stm
 		uint64_t *local = u64map_insert(&p->local, local_key(enc->series_id, k), &ins);
 
 		if (ins) {
-			int64_t seq = sq_known_find(&s->known_stacks, k, s->next_stack);
+			int64_t seq = store_keys_find(&s->known_stacks, k, s->next_stack);
 
 			/* Stacks of store_write.pairs come without their nodes: they must be stored already. (A
 			 * failed write drops the partition's map of local ids, this new one with it.) */

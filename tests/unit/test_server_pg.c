@@ -24,6 +24,8 @@
 #include "core/err.h"
 #include "profile/profile.h"
 #include "server/store.h"
+#include "server/store_pg.h"
+#include "store_graph.h"
 
 #define SEC 1000000000LL
 #define DAY (86400 * SEC)
@@ -866,12 +868,89 @@ static void test_sqlite_same_answers(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/*
+ * PostgreSQL's merge for a flame graph of at most maxNodes nodes (the stacks numbered in the reader's memory,
+ * store_pg_nodes.c) gives the graph of the whole merge for every maxNodes: on the writer, on a reader that read
+ * some of the stacks before others were written, and on a reader whose tables are full at every merge (emptied
+ * and read again). Its own tenant: the other tests' data stays out.
+ */
+static void test_pg_graph(void **state)
+{
+	static const int64_t max_nodes[] = { 1, 2, 5, 17, 60, 100000 };
+	struct store_query q = { "graph", CPU, NULL, BASE, BASE + DAY };
+	struct store *s, *r;
+	struct buf text = BUF_INIT;
+	struct err e = ERR_INIT;
+	unsigned seed = 11;
+	int64_t want = 0;
+	char total[64];
+
+	(void)state;
+	if (!pg_url[0])
+		skip();
+	s = open_store(pg_url, 0);
+	r = open_store(pg_url, 0);
+	/* Stacks up to 7 deep from 5 names a level, values 1..100 (a repeated stack adds up), an empty stack too. */
+	for (int k = 0; k < 4; k++) {
+		struct profile *p;
+		struct store_write w = { "graph", CPU, prod, 2, BASE + k * 10 * SEC, BASE + (k + 1) * 10 * SEC, NULL, 0,
+					 false, 0, NULL, 0 };
+
+		buf_reset(&text);
+		for (int i = 0; i < 300; i++) {
+			int depth = 1 + (int)(rand_r(&seed) % 7);
+			int64_t v = 1 + rand_r(&seed) % 100;
+
+			for (int d = 0; d < depth; d++)
+				buf_addf(&text, "%sf%d_%u", d ? ";" : "", d, rand_r(&seed) % 5);
+			buf_addf(&text, " %lld\n", (long long)v);
+			want += v;
+		}
+		p = make("cpu", "nanoseconds", text.buf);
+		profile_add_sample1(p, 0, 0, 9); /* no frames */
+		want += 9;
+		w.prof = p;
+		if (store_ingest(s, &w, 1, &e))
+			fail_msg("store_ingest: %s", e.msg);
+		profile_free(p);
+		if (k == 1) /* the reader numbers the first two profiles' stacks now, the others' later */
+			free(graph_of(r, &q, 17, true));
+	}
+	snprintf(total, sizeof(total), " total %lld", (long long)want);
+	for (size_t i = 0; i < sizeof(max_nodes) / sizeof(max_nodes[0]); i++) {
+		char *whole = graph_of(s, &q, max_nodes[i], false), *cut = graph_of(s, &q, max_nodes[i], true);
+		char *cut_r = graph_of(r, &q, max_nodes[i], true);
+
+		assert_string_equal(cut, whole);
+		assert_string_equal(cut_r, whole);
+		assert_non_null(strstr(cut, total));
+		free(whole);
+		free(cut);
+		free(cut_r);
+	}
+	/* Full at every merge: each one empties the tables, reads its stacks again, and answers the same. */
+	((struct pg_store *)r)->nodes_max = 1;
+	for (int i = 0; i < 3; i++) {
+		char *whole = graph_of(s, &q, 60, false), *cut = graph_of(r, &q, 60, true), *all = graph_of(r, &q, 60, false);
+
+		assert_string_equal(cut, whole);
+		assert_string_equal(all, whole);
+		free(whole);
+		free(cut);
+		free(all);
+	}
+	buf_release(&text);
+	store_close(r);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pg_store),
 		cmocka_unit_test(test_pg_damaged),
 		cmocka_unit_test(test_pg_settle),
+		cmocka_unit_test(test_pg_graph),
 		cmocka_unit_test(test_sqlite_same_answers),
 	};
 

@@ -29,6 +29,7 @@
 #include "server/store.h"
 #include "server/store_impl.h"
 #include "server/store_sqlite.h"
+#include "store_graph.h"
 
 #define SEC 1000000000LL
 #define PTYPE "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
@@ -635,61 +636,32 @@ static void test_postgres_unreachable(void **state)
  */
 static void test_known_stacks(void **state)
 {
-	struct sq_known k = { 0 };
+	struct store_keys k = { 0 };
 	const int64_t n = 200000;
 	int64_t limit;
 
 	for (int64_t seq = 1; seq <= n; seq++)
-		sq_known_add(&k, store_id_of(&seq, sizeof(seq)) | 1, seq);
+		store_keys_add(&k, store_id_of(&seq, sizeof(seq)) | 1, seq);
 	limit = n + 1;
 	for (int64_t seq = 1; seq <= n; seq++)
-		if (sq_known_find(&k, store_id_of(&seq, sizeof(seq)) | 1, limit) != seq)
+		if (store_keys_find(&k, store_id_of(&seq, sizeof(seq)) | 1, limit) != seq)
 			fail_msg("node %lld not found", (long long)seq);
 	/* the keys above are odd: an even one is absent */
-	assert_int_equal(sq_known_find(&k, 2, limit), 0);
+	assert_int_equal(store_keys_find(&k, 2, limit), 0);
 	assert_true((k.mask + 1) * 3 >= k.nr * 4);
 	/* A failed batch had numbered n - 9 .. n: they are taken back, and 5 of them go to other keys. */
 	limit = n - 9;
 	for (int64_t seq = n - 9; seq <= n; seq++)
-		assert_int_equal(sq_known_find(&k, store_id_of(&seq, sizeof(seq)) | 1, limit), 0);
+		assert_int_equal(store_keys_find(&k, store_id_of(&seq, sizeof(seq)) | 1, limit), 0);
 	for (int64_t seq = n - 9; seq < n - 4; seq++)
-		sq_known_add(&k, (uint64_t)seq << 1, seq);
+		store_keys_add(&k, (uint64_t)seq << 1, seq);
 	limit = n - 4;
 	for (int64_t seq = n - 9; seq < n - 4; seq++) {
-		assert_int_equal(sq_known_find(&k, (uint64_t)seq << 1, limit), seq);
-		assert_int_equal(sq_known_find(&k, store_id_of(&seq, sizeof(seq)) | 1, limit), 0);
+		assert_int_equal(store_keys_find(&k, (uint64_t)seq << 1, limit), seq);
+		assert_int_equal(store_keys_find(&k, store_id_of(&seq, sizeof(seq)) | 1, limit), 0);
 	}
-	assert_int_equal(sq_known_find(&k, store_id_of(&(int64_t){ n - 9 - 1 }, 8) | 1, limit), n - 10);
-	sq_known_release(&k);
-}
-
-/* A flame graph as text: names, then each level's values. */
-static void graph_text(const struct flamebearer *fb, struct buf *out)
-{
-	for (size_t i = 0; i < fb->names.nr; i++)
-		buf_addf(out, "%s,", strtab_str(&fb->names, (uint32_t)i));
-	for (size_t d = 0; d < fb->nlevels; d++) {
-		buf_adds(out, "\n");
-		for (size_t k = 0; k < fb->levels[d].nr; k++)
-			buf_addf(out, "%lld ", (long long)fb->levels[d].v[k]);
-	}
-}
-
-static char *graph_of(struct store *s, const struct store_query *q, int64_t max_nodes, bool in_store)
-{
-	struct profile *p = profile_new(0);
-	struct flamebearer fb;
-	struct buf out = BUF_INIT;
-	struct err e = ERR_INIT;
-
-	if ((in_store ? store_select_merge_graph(s, q, max_nodes, p, &e) : store_select_merge(s, q, p, &e)) ||
-	    flamebearer_build(&fb, p, 0, max_nodes, &e))
-		fail_msg("%s", e.msg);
-	graph_text(&fb, &out);
-	buf_addf(&out, "\nnodes %zu total %lld", fb.nodes, (long long)fb.total);
-	flamebearer_release(&fb);
-	profile_free(p);
-	return buf_detach(&out, NULL);
+	assert_int_equal(store_keys_find(&k, store_id_of(&(int64_t){ n - 9 - 1 }, 8) | 1, limit), n - 10);
+	store_keys_release(&k);
 }
 
 /*

@@ -203,6 +203,53 @@ static void test_pack_forms(void **state)
 	buf_release(&want);
 }
 
+/*
+ * Vectors of every shape come back as packed: ids with gaps of every magnitude (a content id's are 55 bits; a gap
+ * far above the others takes the Rice code's escape), values of every width and sign, lengths that end the bit
+ * stream at every offset (the reader takes eight bytes at a time, a byte at a time near the end). Every cut of a
+ * vector is refused.
+ */
+static void test_pack_shapes(void **state)
+{
+	int64_t ids[300], v[300];
+	uint64_t r = 99;
+	struct buf packed = BUF_INIT, out = BUF_INIT, want = BUF_INIT;
+	int bitform = 0;
+
+	(void)state;
+	for (int round = 0; round < 400; round++) {
+		size_t n = 1 + (size_t)(round * 7 % 300);
+		unsigned gap_bits = (unsigned)(round % 56), value_bits = (unsigned)(round * 3 % 62) + 1;
+
+		buf_reset(&want);
+		for (size_t i = 0; i < n; i++) {
+			r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+			ids[i] = (i ? ids[i - 1] : (int64_t)(r % 1000)) + 1 + (int64_t)((r >> 3) & ((1ull << gap_bits) - 1));
+			if (round % 5 == 0 && i == n / 2 && gap_bits < 20) /* an outlier gap: the escape */
+				ids[i] += 1LL << (gap_bits + 40);
+			v[i] = (int64_t)((r >> 11) & ((1ull << value_bits) - 1)) * (round % 3 ? 1 : 1000);
+			if (round % 4 == 1 && (r & 1))
+				v[i] = -v[i];
+			buf_addf(&want, "%lld=%lld ", (long long)ids[i], (long long)v[i]);
+		}
+		buf_reset(&packed);
+		store_pack(&packed, ids, v, n);
+		bitform += packed.buf[0] == 0 && packed.len > 1 && packed.buf[1] == 0;
+		buf_reset(&out);
+		assert_int_equal(store_unpack((unsigned char *)packed.buf, packed.len, collect, &out), 0);
+		assert_string_equal(out.buf ? out.buf : "", want.buf);
+		for (size_t cut = round % 10 ? packed.len - 1 : 0; cut < packed.len; cut++) {
+			buf_reset(&out);
+			assert_int_equal(store_unpack((unsigned char *)packed.buf, cut, collect, &out), -1);
+		}
+	}
+	print_message("%d of 400 vectors bit-packed\n", bitform);
+	assert_true(bitform > 100 && bitform < 400); /* both forms were read */
+	buf_release(&packed);
+	buf_release(&out);
+	buf_release(&want);
+}
+
 static void test_compact_plan(void **state)
 {
 	const int64_t H = STORE_HOUR_NS, D = STORE_DAY_NS, day = 20400 * D;
@@ -425,6 +472,7 @@ int main(void)
 		cmocka_unit_test(test_rebuild),
 		cmocka_unit_test(test_sums),
 		cmocka_unit_test(test_pack_forms),
+		cmocka_unit_test(test_pack_shapes),
 		cmocka_unit_test(test_compact_plan),
 		cmocka_unit_test(test_fleet_layout),
 		cmocka_unit_test(test_settle),
