@@ -2,7 +2,7 @@
 # Issue 18's PostgreSQL figures: the same fleet (bench/serve-fleet.py, pushed by bench/fleet_push.c) against a
 # SQLite store and against a throw-away PostgreSQL 15 cluster (scripts/pg-cluster.sh, fsync and
 # synchronous_commit on: an acknowledged profile is durable), then the PostgreSQL figures as ratios of SQLite's.
-# Targets: ingest >= 2,000 profiles/s, 1 h and 24 h query p50 <= 2x SQLite's. The cluster has 1 GB of
+# Targets: ingest >= 2,000 profiles/s, every query's p50 (1 h, 24 h, 7 d) <= 2x SQLite's. The cluster has 1 GB of
 # shared_buffers (KILN_PG_OPTS overrides), as a database for a fleet would be set up: PostgreSQL's default of
 # 128 MB holds less than the stack and profile tables of a fleet's day, and SQLite uses the page cache. The
 # CPU that PostgreSQL and kiln serve used until ingest ended is printed per profile (bench/pg-cpu.py), with the
@@ -62,7 +62,7 @@ for k in sq:
         continue
     r = pg[k] / sq[k] if sq[k] else float("inf")
     print("%-31s SQLite %9.1f  PostgreSQL %9.1f  ratio %.2f" % (k, sq[k], pg[k], r))
-    if k.startswith("query") and ("1 h" in k or "24 h" in k) and r > 2:
+    if k.startswith("query") and r > 2:
         bad.append("%s is %.2fx SQLite's (target <= 2x)" % (k, r))
 if pg.get("ingest profiles/s", 0) < 2000:
     bad.append("PostgreSQL ingest %.0f profiles/s (target >= 2,000)" % pg.get("ingest profiles/s", 0))

@@ -137,6 +137,13 @@ void u64map_reserve(struct u64map *m, size_t n)
 		u64map_resize(m, cap);
 }
 
+void u64map_clear(struct u64map *m)
+{
+	for (size_t i = 0; m->slots && i <= m->mask; i++)
+		m->slots[i].key = U64MAP_EMPTY;
+	m->nr = 0;
+}
+
 int u64map_next(const struct u64map *m, size_t *pos, uint64_t *key, uint64_t *val)
 {
 	if (!m->slots)

@@ -54,6 +54,8 @@ static inline void u64map_prefetch(const struct u64map *m, uint64_t key)
 }
 /* Makes room for `n` entries without growing again (a caller that knows its size skips the rehashes). */
 void u64map_reserve(struct u64map *m, size_t n);
+/* Removes every entry, keeping the slots (a map filled again with about as many entries does not grow again). */
+void u64map_clear(struct u64map *m);
 /* Iterates: `*pos` starts at 0; returns 0 when done. */
 int u64map_next(const struct u64map *m, size_t *pos, uint64_t *key, uint64_t *val);
 

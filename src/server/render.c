@@ -3,6 +3,8 @@
  * its timeline and groups), /pyroscope/render-diff (a "double" flamebearer) and /pyroscope/label-values. A
  * query is `PROFILE_TYPE_ID{matchers}`; times are 2.1's values.
  */
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -141,6 +143,30 @@ static void groups_release(struct groups *g)
 	strtab_release(&g->names);
 }
 
+/*
+ * The timeline of a render, read while the flame graph's merge runs: the two are independent reads of the store
+ * (a week of a fleet is a merge of millions of stack values and a pass over every profile's total), so on two
+ * cores the answer takes the longer of them rather than their sum.
+ */
+struct timeline_job {
+	struct store *store;
+	const struct store_query *q;
+	const char *group_by; /* NULL: one group */
+	int64_t step_ns;
+	struct groups *g;
+	struct err e;
+	int rc;
+};
+
+static void *timeline_run(void *arg)
+{
+	struct timeline_job *j = arg;
+
+	j->rc = store_select_series(j->store, j->q, j->group_by ? &j->group_by : NULL, j->group_by ? 1 : 0,
+				    j->step_ns, group_cb, j->g, &j->e);
+	return NULL;
+}
+
 void render_handle(struct server *srv, struct http_request *req, struct http_response *res)
 {
 	struct selection s;
@@ -151,6 +177,9 @@ void render_handle(struct server *srv, struct http_request *req, struct http_res
 	const char *format = http_query(req, "format"), *agg = http_query(req, "aggregation");
 	const char *group_by = http_query(req, "groupBy");
 	int64_t max_nodes, from_ms, until_ms, step;
+	struct timeline_job tj;
+	pthread_t thread;
+	bool threaded;
 	struct jw j;
 
 	if (render_selection(req, "query", "from", "until", &s, res) || (max_nodes = render_max_nodes(req, res)) < 0)
@@ -164,17 +193,24 @@ void render_handle(struct server *srv, struct http_request *req, struct http_res
 		goto out;
 	}
 	s.max_nodes = max_nodes; /* the store may leave out what the graph folds */
-	if (!(p = selection_merge(srv->store, &s, res)))
-		goto out;
-	if (flamebearer_build(&fb, p, 0, max_nodes, &e)) {
-		http_error(res, 500, "%s", e.msg);
-		goto out;
-	}
 	from_ms = s.q.from_ns / 1000000;
 	until_ms = s.q.until_ns / 1000000;
 	step = timeline_step(from_ms, until_ms);
-	if (store_select_series(srv->store, &s.q, group_by && *group_by ? &group_by : NULL,
-				group_by && *group_by ? 1 : 0, step * 1000000000LL, group_cb, &g, &e)) {
+	tj = (struct timeline_job){ srv->store, &s.q, group_by && *group_by ? group_by : NULL, step * 1000000000LL, &g,
+				    ERR_INIT, 0 };
+	threaded = !pthread_create(&thread, NULL, timeline_run, &tj);
+	p = selection_merge(srv->store, &s, res);
+	if (threaded)
+		pthread_join(thread, NULL);
+	else
+		timeline_run(&tj);
+	if (!p)
+		goto out;
+	if (tj.rc) {
+		http_error(res, 500, "%s", tj.e.msg);
+		goto out;
+	}
+	if (flamebearer_build(&fb, p, 0, max_nodes, &e)) {
 		http_error(res, 500, "%s", e.msg);
 		goto out;
 	}

@@ -193,13 +193,23 @@ int pg_ingest_batch(struct pg_store *s, const struct store_write *w, size_t n, s
 /* store_pg_commit.c: the backend's ingest, requests that arrive together committed together. */
 int pg_ingest(struct store *h, const struct store_write *w, size_t n, struct err *e);
 
-/* Merged (stack, value) pairs of the profiles a query reads. */
+/*
+ * Merged (stack, value) pairs of the profiles a query reads. A week of a fleet merges tens of millions of pairs
+ * into half a million stacks, a map far larger than the caches; the rows of one series (a few thousand stacks)
+ * are summed in a small map first, which joins the large one when the next series begins, so most adds hit the
+ * caches. Rows grouped by series make that pay (rollups are read in series order, raw profiles come in the
+ * order of their index); rows in any other order merge all the same.
+ */
 struct merge_acc {
-	struct u64map values; /* stack id -> value (as uint64_t bits) */
-	int64_t (*row)[2];    /* the (stack id, value) pairs of the row being added */
-	size_t nrow, row_alloc;
+	struct u64map values; /* stack id -> value (as uint64_t bits), once finished */
+	struct u64map run;    /* the same, of the run of rows of `series` */
+	int64_t series;
 };
-#define MERGE_ACC_INIT { U64MAP_INIT, NULL, 0, 0 }
+#define MERGE_ACC_INIT { U64MAP_INIT, U64MAP_INIT, 0 }
+/* Adds a stored profile (packed pairs) of `series`: 0, or -1 when it is damaged. */
+int merge_acc_add(struct merge_acc *m, int64_t series, const void *data, size_t len);
+/* Makes `values` whole: call after the last add. */
+void merge_acc_finish(struct merge_acc *m);
 void merge_acc_release(struct merge_acc *m);
 
 /* Streams the rows of `sql` one at a time (libpq's single-row mode); `fn` returns 0 to go on. */
@@ -239,8 +249,8 @@ void pg_ids_array(struct buf *b, const struct series_set *set);
  */
 int pg_load_series(PGconn *c, const struct store_query *q, struct series_set *out, struct err *e);
 /*
- * Streams what the selected series (`ids`, a bigint[] literal) hold in [from, until): merge rows (data) when
- * `step` is 0, else timeline rows (series, time, total).
+ * Streams what the selected series (`ids`, a bigint[] literal) hold in [from, until): merge rows (data, series) when
+ * `step` is 0, else timeline rows (series, step index as store_step_index() gives it, sum of totals).
  */
 int pg_stream_selection(PGconn *c, const char *tenant, const char *ids, int64_t from, int64_t until, int64_t step,
 			int (*fn)(void *arg, const PGresult *row, struct err *e), void *arg, struct err *e);

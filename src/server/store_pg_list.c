@@ -129,12 +129,12 @@ static int timeline_row(void *arg, const PGresult *r, struct err *e)
 {
 	struct timeline *t = arg;
 	uint64_t *g = u64map_find(&t->series_group, (uint64_t)field_i64(r, 0, 0));
-	int64_t from = field_i64(r, 0, 1);
+	int64_t k = field_i64(r, 0, 1);
 	uint64_t step, key;
 
-	if (!g || from < t->q->from_ns || from >= t->q->until_ns)
+	if (!g || k < 0)
 		return 0;
-	step = (uint64_t)store_step_index(from, t->q->from_ns, t->step);
+	step = (uint64_t)k;
 	key = hash_u64(*g * 0x9e3779b97f4a7c15ULL ^ step);
 	for (;;) {
 		int ins;

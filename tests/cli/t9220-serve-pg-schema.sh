@@ -1,7 +1,8 @@
 #!/bin/bash
-# kiln serve on PostgreSQL and the version of its tables: a new database gets kiln_schema version 2 (a row per
-# stored stack, its frame ids whole) and opens again; a database of kiln's earlier tables (version 1, a row per
-# stack node and no kiln_schema table) or of a later version is refused with one line and exit 2, for writing
+# kiln serve on PostgreSQL and the version of its tables: a new database gets kiln_schema version 3 (a row per
+# stored stack, its frame ids whole; profiles' totals in their index) and opens again; a database of kiln's
+# earlier tables (version 1, a row per stack node and no kiln_schema table; version 2, totals not in the index)
+# or of a later version is refused with one line and exit 2, for writing
 # and for reading (--read-from), and nothing is written into it. A query reading a stack row whose frame ids
 # are damaged answers an error; the server goes on serving. The database is a throw-away cluster
 # (scripts/pg-cluster.sh).
@@ -13,23 +14,29 @@ pg_cluster URL || exit 0
 sql() { psql -Atq "$1" -c "$2" 2>&1; }
 # The same cluster, another database.
 url_of() { echo "$URL" | sed "s|/kiln?|/$1?|"; }
-for db in v1 v3; do sql "$URL" "CREATE DATABASE $db" >/dev/null; done
+for db in v1 v2 v4; do sql "$URL" "CREATE DATABASE $db" >/dev/null; done
 
-# A new database: version 2 written, and a second start finds it.
+# A new database: version 3 written, and a second start finds it.
 serve_start A "$KILN" --storage "$URL" --retention 0 || exit 0
-[ "$(sql "$URL" 'SELECT version FROM kiln_schema')" = 2 ] && t_pass "a new database gets kiln_schema version 2" ||
-	t_fail "kiln_schema version 2" "$(sql "$URL" 'SELECT * FROM kiln_schema')"
+[ "$(sql "$URL" 'SELECT version FROM kiln_schema')" = 3 ] && t_pass "a new database gets kiln_schema version 3" ||
+	t_fail "kiln_schema version 3" "$(sql "$URL" 'SELECT * FROM kiln_schema')"
+# Its timeline's totals come from the profiles' index (version 3).
+sql "$URL" "SELECT pg_get_indexdef('kiln_profiles_series'::regclass)" | grep -q 'INCLUDE (total)' &&
+	t_pass "... whose index of profiles holds their totals" ||
+	t_fail "the index of profiles holds their totals" "$(sql "$URL" "SELECT pg_get_indexdef('kiln_profiles_series'::regclass)")"
 serve_stop "$A_PID"
 serve_start A "$KILN" --storage "$URL" --retention 0 || exit 0
 
-# Version 1's stack table (no kiln_schema) and a later version: refused, in one line naming the version.
+# Version 1's stack table (no kiln_schema), version 2 and a later version: refused, in one line naming the version.
 sql "$(url_of v1)" 'CREATE TABLE kiln_stacks (tenant text NOT NULL, id bigint NOT NULL, parent bigint NOT NULL,
 	frame bigint NOT NULL, PRIMARY KEY (tenant, id))' >/dev/null
-sql "$(url_of v3)" 'CREATE TABLE kiln_schema (version integer NOT NULL); INSERT INTO kiln_schema VALUES (3)' >/dev/null
-for v in 1 3; do
+for v in 2 4; do
+	sql "$(url_of v$v)" "CREATE TABLE kiln_schema (version integer NOT NULL); INSERT INTO kiln_schema VALUES ($v)" >/dev/null
+done
+for v in 1 2 4; do
 	t_fails "a database of schema version $v is refused (exit 2, one line)" 2 \
 		"$KILN" serve --listen 127.0.0.1:0 --storage "$(url_of v$v)"
-	grep -q "schema version $v, this kiln needs 2" "$T_TMP/fails.err" &&
+	grep -q "schema version $v, this kiln needs 3" "$T_TMP/fails.err" &&
 		t_pass "... the message names both versions" || t_fail "the message names both versions" "$(cat "$T_TMP/fails.err")"
 	t_fails "... as a replica to read from (exit 2, one line)" 2 \
 		"$KILN" serve --listen 127.0.0.1:0 --storage "$URL" --read-from "$(url_of v$v)"

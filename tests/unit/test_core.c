@@ -107,6 +107,23 @@ static void test_u64map(void **state)
 		assert_int_equal(m.nr, 1000);
 		assert_int_equal(*u64map_find(&m, 999), 999);
 	}
+	/* Cleared, a map is empty and keeps its slots; filled again, it finds the new entries only. */
+	{
+		const struct u64map_slot *slots = m.slots;
+		size_t pos = 0;
+		uint64_t k, v;
+
+		u64map_clear(&m);
+		assert_int_equal(m.nr, 0);
+		assert_ptr_equal(m.slots, slots);
+		assert_null(u64map_find(&m, 999));
+		assert_int_equal(u64map_next(&m, &pos, &k, &v), 0);
+		for (uint64_t i = 0; i < 500; i++)
+			*u64map_insert(&m, i * 3, &ins) = i;
+		assert_int_equal(m.nr, 500);
+		assert_int_equal(*u64map_find(&m, 3 * 499), 499);
+		assert_null(u64map_find(&m, 1));
+	}
 	u64map_release(&m);
 }
 
