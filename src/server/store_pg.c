@@ -96,6 +96,11 @@ static bool pool_give(struct pg_pool *p, PGconn *c)
 
 void pool_put(struct pg_store *s, PGconn *c)
 {
+	PGTransactionStatusType st = c ? PQtransactionStatus(c) : PQTRANS_UNKNOWN;
+
+	/* A caller that failed inside its transaction (a query's snapshot) leaves it to be rolled back here. */
+	if (st == PQTRANS_INTRANS || st == PQTRANS_INERROR)
+		PQclear(PQexec(c, "ROLLBACK"));
 	if (c && !pool_give(&s->primary, c))
 		pool_give(&s->replica, c);
 }

@@ -7,7 +7,7 @@
  * (store_impl.h), so one row gives the whole path and the nodes it shares with stacks read before. A node is
  * numbered when first read, after its parent; its frame is read with it, so every numbered node can be named.
  * Ids map to numbers through a key set of 4-byte slots (struct store_keys): a week of a fleet is 2.9 M nodes,
- * about 75 MB here, where maps of 16-byte slots for the parent and the frame of each node took over 200 MB and,
+ * 60 to 80 MB here, where maps of 16-byte slots for the parent and the frame of each node took over 200 MB and,
  * emptied whenever they overflowed, made every large merge read all its stacks again.
  *
  * One read-write lock covers every tenant's table: a merge holds it for reading while it sums and rebuilds, and

@@ -293,13 +293,79 @@ int pg_stream_selection(PGconn *c, const char *tenant, const char *ids, int64_t 
 	return 0;
 }
 
+/* Adds to `with` the series of `ids` (a bigint[] literal) that have a profile starting in [from, until). */
+static int series_with_data(PGconn *c, const char *tenant, const char *ids, int64_t from, int64_t until,
+			    struct u64map *with, struct err *e)
+{
+	char f[32], u[32];
+	PGresult *r;
+
+	snprintf(f, sizeof(f), "%lld", (long long)from);
+	snprintf(u, sizeof(u), "%lld", (long long)until);
+	r = run(c,
+		"SELECT u.sid FROM unnest($2::bigint[]) AS u(sid) WHERE EXISTS (SELECT 1 FROM kiln_profiles p"
+		" WHERE p.tenant = $1 AND p.series = u.sid AND p.from_ns >= $3::bigint AND p.from_ns < $4::bigint)",
+		4, (const char *const[]){ tenant, ids, f, u }, NULL, NULL, 1, e);
+	if (!r)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++)
+		u64map_insert(with, (uint64_t)field_i64(r, i, 0), &(int){ 0 });
+	PQclear(r);
+	return 0;
+}
+
+/*
+ * Streams the merge rows of the series of `set` in [q->from_ns, q->until_ns) into `acc`. Where a series has no
+ * profile between an end of the range and the end of that day, its range is widened to the day's end: the same
+ * data in fewer and larger rollups (a week up to a minute before midnight reads its last day as one day rollup,
+ * not as 23 hour rollups and 59 minutes of raw profiles), as SQLite's merge does (store_sqlite_query.c,
+ * series_regions). The series fall in four classes by which ends widen; one stream per class.
+ */
+static int stream_merge(PGconn *c, const char *tenant, const struct series_set *set, const struct store_query *q,
+			struct merge_acc *acc, struct err *e)
+{
+	int64_t d0 = store_floor_to(q->from_ns, DAY_NS), d1 = -store_floor_to(-q->until_ns, DAY_NS);
+	struct u64map before = U64MAP_INIT, after = U64MAP_INIT; /* series with data in [d0, from), [until, d1) */
+	struct buf ids = BUF_INIT;
+	int rc = -1;
+
+	pg_ids_array(&ids, set);
+	if ((q->from_ns > d0 && series_with_data(c, tenant, ids.buf, d0, q->from_ns, &before, e)) ||
+	    (q->until_ns < d1 && series_with_data(c, tenant, ids.buf, q->until_ns, d1, &after, e)))
+		goto out;
+	for (int cls = 0; cls < 4; cls++) {
+		bool wide_from = cls & 1, wide_until = cls & 2;
+		size_t n = 0;
+
+		buf_reset(&ids);
+		buf_addch(&ids, '{');
+		for (size_t i = 0; i < set->nr; i++) {
+			uint64_t id = set->v[i].id;
+
+			if (wide_from == (q->from_ns > d0 && !u64map_find(&before, id)) &&
+			    wide_until == (q->until_ns < d1 && !u64map_find(&after, id)))
+				add_array_int(&ids, id, !n++);
+		}
+		buf_addch(&ids, '}');
+		if (n && pg_stream_selection(c, tenant, ids.buf, wide_from ? d0 : q->from_ns,
+					     wide_until ? d1 : q->until_ns, 0, acc_row, acc, e))
+			goto out;
+	}
+	rc = 0;
+out:
+	u64map_release(&before);
+	u64map_release(&after);
+	buf_release(&ids);
+	return rc;
+}
+
 static int pg_select_merge_graph(struct store *h, const struct store_query *q, int64_t max_nodes,
 				 struct profile *out, struct err *e)
 {
 	struct pg_store *s = (struct pg_store *)h;
+	const char *tenant = q->tenant ? q->tenant : "";
 	struct series_set set = { 0 };
 	struct merge_acc acc = MERGE_ACC_INIT;
-	struct buf ids = BUF_INIT;
 	PGconn *c;
 	int rc = -1;
 
@@ -312,22 +378,21 @@ static int pg_select_merge_graph(struct store *h, const struct store_query *q, i
 	c = read_get(s, e);
 	if (!c)
 		return -1;
-	if (pg_load_series(c, q, &set, e))
+	/* One snapshot for all of the merge's statements: which series have data where, the watermarks, the rows. */
+	if (run_ok(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, e) || pg_load_series(c, q, &set, e))
 		goto out;
-	if (!set.nr) {
-		rc = 0;
-		goto out;
+	if (set.nr) {
+		if (stream_merge(c, tenant, &set, q, &acc, e))
+			goto out;
+		merge_acc_finish(&acc);
+		if (pg_nodes_emit(s, c, tenant, &acc, max_nodes, out, e))
+			goto out;
 	}
-	pg_ids_array(&ids, &set);
-	if (pg_stream_selection(c, q->tenant ? q->tenant : "", ids.buf, q->from_ns, q->until_ns, 0, acc_row, &acc, e))
-		goto out;
-	merge_acc_finish(&acc);
-	rc = pg_nodes_emit(s, c, q->tenant ? q->tenant : "", &acc, max_nodes, out, e);
+	rc = run_ok(c, "COMMIT", 0, NULL, e);
 out:
-	pool_put(s, c);
+	pool_put(s, c); /* rolls back what a failure left open */
 	pg_series_set_release(&set);
 	merge_acc_release(&acc);
-	buf_release(&ids);
 	return rc;
 }
 

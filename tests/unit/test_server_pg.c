@@ -738,6 +738,10 @@ static void test_pg_damaged(void **state)
 		skip();
 	s = open_store(pg_url, 0);
 	fill(s);
+	/* One more before 15 s, so that the range below is not widened to the start of its day (its rollups). */
+	p = make("alloc_space", "bytes", prof_b);
+	put(s, MEM, db, 1, BASE + 5 * SEC, p);
+	profile_free(p);
 	/* A profile row whose body is not a packed vector: the merge fails with a message. */
 	c = PQconnectdb(pg_url);
 	assert_int_equal(PQstatus(c), CONNECTION_OK);
