@@ -47,6 +47,27 @@ void pg_ids_array(struct buf *b, const struct series_set *set)
 	buf_addch(b, '}');
 }
 
+/* Adds to `with` the series of `ids` (a bigint[] literal) that have a profile starting in [from, until). */
+static int series_with_data(PGconn *c, const char *tenant, const char *ids, int64_t from, int64_t until,
+			    struct u64map *with, struct err *e)
+{
+	char f[32], u[32];
+	PGresult *r;
+
+	snprintf(f, sizeof(f), "%lld", (long long)from);
+	snprintf(u, sizeof(u), "%lld", (long long)until);
+	r = run(c,
+		"SELECT u.sid FROM unnest($2::bigint[]) AS u(sid) WHERE EXISTS (SELECT 1 FROM kiln_profiles p"
+		" WHERE p.tenant = $1 AND p.series = u.sid AND p.from_ns >= $3::bigint AND p.from_ns < $4::bigint)",
+		4, (const char *const[]){ tenant, ids, f, u }, NULL, NULL, 1, e);
+	if (!r)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++)
+		u64map_insert(with, (uint64_t)field_i64(r, i, 0), &(int){ 0 });
+	PQclear(r);
+	return 0;
+}
+
 /*
  * The series of the tenant that match the query's profile type and selector and have at least one profile
  * starting in [from, until). The day index narrows the candidates; one index probe per candidate makes the
@@ -54,7 +75,7 @@ void pg_ids_array(struct buf *b, const struct series_set *set)
  */
 int pg_load_series(PGconn *c, const struct store_query *q, struct series_set *out, struct err *e)
 {
-	char d0[32], d1[32], from[32], until[32];
+	char d0[32], d1[32];
 	const char *v[] = { q->tenant ? q->tenant : "", d0, d1, q->profile_type };
 	struct series_set all = { 0 };
 	struct buf ids = BUF_INIT;
@@ -95,21 +116,8 @@ int pg_load_series(PGconn *c, const struct store_query *q, struct series_set *ou
 			first = 0;
 		}
 	buf_addch(&ids, '}');
-	snprintf(from, sizeof(from), "%lld", (long long)q->from_ns);
-	snprintf(until, sizeof(until), "%lld", (long long)q->until_ns);
-	{
-		const char *w[] = { q->tenant ? q->tenant : "", ids.buf, from, until };
-
-		r = run(c,
-			"SELECT u.sid FROM unnest($2::bigint[]) AS u(sid) WHERE EXISTS (SELECT 1 FROM kiln_profiles p"
-			" WHERE p.tenant = $1 AND p.series = u.sid AND p.from_ns >= $3::bigint AND p.from_ns < $4::bigint)",
-			4, w, NULL, NULL, 1, e);
-	}
-	if (!r)
+	if (series_with_data(c, q->tenant ? q->tenant : "", ids.buf, q->from_ns, q->until_ns, &live, e))
 		goto out;
-	for (int i = 0; i < PQntuples(r); i++)
-		u64map_insert(&live, (uint64_t)field_i64(r, i, 0), &(int){ 0 });
-	PQclear(r);
 	for (size_t i = 0; i < all.nr; i++) {
 		if (all.v[i].id && u64map_find(&live, all.v[i].id)) {
 			PUSH(out->v, out->nr, out->alloc, all.v[i]);
@@ -290,27 +298,6 @@ int pg_stream_selection(PGconn *c, const char *tenant, const char *ids, int64_t 
 		if (stream_rows(c, sql[level != 0], level ? 5 : 4, v, fn, arg, e))
 			return -1;
 	}
-	return 0;
-}
-
-/* Adds to `with` the series of `ids` (a bigint[] literal) that have a profile starting in [from, until). */
-static int series_with_data(PGconn *c, const char *tenant, const char *ids, int64_t from, int64_t until,
-			    struct u64map *with, struct err *e)
-{
-	char f[32], u[32];
-	PGresult *r;
-
-	snprintf(f, sizeof(f), "%lld", (long long)from);
-	snprintf(u, sizeof(u), "%lld", (long long)until);
-	r = run(c,
-		"SELECT u.sid FROM unnest($2::bigint[]) AS u(sid) WHERE EXISTS (SELECT 1 FROM kiln_profiles p"
-		" WHERE p.tenant = $1 AND p.series = u.sid AND p.from_ns >= $3::bigint AND p.from_ns < $4::bigint)",
-		4, (const char *const[]){ tenant, ids, f, u }, NULL, NULL, 1, e);
-	if (!r)
-		return -1;
-	for (int i = 0; i < PQntuples(r); i++)
-		u64map_insert(with, (uint64_t)field_i64(r, i, 0), &(int){ 0 });
-	PQclear(r);
 	return 0;
 }
 
